@@ -1,0 +1,116 @@
+#include "data.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "error.hpp"
+
+namespace ctxstats {
+
+namespace {
+
+void check_matrix(const double* a, std::size_t n, int cols, const char* name) {
+  if (cols == 0) return;
+  require(a != nullptr, std::string(name) + " is missing");
+  for (std::size_t i = 0; i < n; ++i)
+    for (int j = 0; j < cols; ++j)
+      require(std::isfinite(a[i * cols + j]), std::string(name) + " column " + std::to_string(j) +
+                                                  " contains a non-finite value (NaN or inf) at row " +
+                                                  std::to_string(i));
+}
+
+// Mean and scale of column j. A constant column keeps scale 1 so that it maps to zero
+// rather than to NaN; the identifiability report names it.
+void column_moments(const double* a, std::size_t n, int cols, int j, bool centre, double* mean, double* scale) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < n; ++i) s += a[i * cols + j];
+  const double mu = centre ? s / static_cast<double>(n) : 0.0;
+  double ss = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = a[i * cols + j] - mu;
+    ss += d * d;
+  }
+  double sd = std::sqrt(ss / static_cast<double>(n));
+  if (!(sd > 1e-12 * (std::fabs(mu) + 1e-300)) || !std::isfinite(sd)) sd = 1.0;
+  *mean = mu;
+  *scale = sd;
+}
+
+}  // namespace
+
+void validate_data(const DataView& data, Family family) {
+  require(data.n > 0, "the data have zero rows");
+  require(data.p >= 0 && data.m >= 0, "exog and context must be two-dimensional");
+  require(data.m > 0, "context must have at least one column");
+  check_matrix(data.X, data.n, data.p, "exog");
+  check_matrix(data.C, data.n, data.m, "context");
+  require(data.y != nullptr, "endog is missing");
+  validate_response(family, data.y, data.n);
+  if (data.weights) {
+    double total = 0.0;
+    for (std::size_t i = 0; i < data.n; ++i) {
+      require(std::isfinite(data.weights[i]) && data.weights[i] >= 0.0,
+              "weights must be finite and non-negative; row " + std::to_string(i) + " is not");
+      total += data.weights[i];
+    }
+    require(total > 0.0, "weights sum to zero");
+  }
+}
+
+Scaling compute_scaling(const DataView& data, Family family, bool intercept) {
+  validate_data(data, family);
+  Scaling s;
+  s.intercept = intercept;
+  s.c_mean.resize(data.m);
+  s.c_scale.resize(data.m);
+  for (int j = 0; j < data.m; ++j) column_moments(data.C, data.n, data.m, j, true, &s.c_mean[j], &s.c_scale[j]);
+  s.x_mean.resize(data.p);
+  s.x_scale.resize(data.p);
+  for (int j = 0; j < data.p; ++j)
+    column_moments(data.X, data.n, data.p, j, intercept, &s.x_mean[j], &s.x_scale[j]);
+  if (family == Family::kGaussian) column_moments(data.y, data.n, 1, 0, intercept, &s.y_mean, &s.y_scale);
+  return s;
+}
+
+void load_rows(const DataView& data, const Scaling& scaling, const std::size_t* idx, std::size_t start, int rows,
+               double* Cs, double* Xs, double* ys, double* ws) {
+  const int m = data.m, p = data.p, off = scaling.intercept ? 1 : 0, q = p + off;
+  for (int r = 0; r < rows; ++r) {
+    const std::size_t i = idx ? idx[start + r] : start + r;
+    const double* c = data.C + i * m;
+    for (int j = 0; j < m; ++j) Cs[r * m + j] = (c[j] - scaling.c_mean[j]) / scaling.c_scale[j];
+    double* xo = Xs + static_cast<std::size_t>(r) * q;
+    if (off) xo[0] = 1.0;
+    const double* x = data.X + i * p;
+    for (int j = 0; j < p; ++j) xo[off + j] = (x[j] - scaling.x_mean[j]) / scaling.x_scale[j];
+    ys[r] = (data.y[i] - scaling.y_mean) / scaling.y_scale;
+    ws[r] = data.weights ? data.weights[i] : 1.0;
+  }
+}
+
+// eta = sum_j b'_j (x_j - xm_j)/xs_j + mu', on the y' scale. In user units:
+// beta_j = ys * b'_j / xs_j and mu = ys * (mu' - sum_j b'_j xm_j / xs_j) + ym.
+void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows) {
+  const int p = static_cast<int>(scaling.x_mean.size()), off = scaling.intercept ? 1 : 0, q = p + off;
+  for (std::size_t r = 0; r < rows; ++r) {
+    double* t = theta + r * q;
+    double shift = 0.0;
+    for (int j = 0; j < p; ++j) {
+      const double b = t[off + j] / scaling.x_scale[j];
+      shift += b * scaling.x_mean[j];
+      t[off + j] = scaling.y_scale * b;
+    }
+    if (off) t[0] = scaling.y_scale * (t[0] - shift) + scaling.y_mean;
+  }
+}
+
+void scale_context(const Scaling& scaling, const double* C, std::size_t rows, int m, double* out) {
+  require(m == static_cast<int>(scaling.c_mean.size()),
+          "context has " + std::to_string(m) + " columns; the model was fitted with " +
+              std::to_string(scaling.c_mean.size()));
+  check_matrix(C, rows, m, "context");
+  for (std::size_t r = 0; r < rows; ++r)
+    for (int j = 0; j < m; ++j) out[r * m + j] = (C[r * m + j] - scaling.c_mean[j]) / scaling.c_scale[j];
+}
+
+}  // namespace ctxstats

@@ -1,0 +1,36 @@
+#include <string>
+
+#include "encoder.hpp"
+#include "error.hpp"
+
+namespace ctxstats {
+
+Activation parse_activation(const std::string& name) {
+  if (name == "relu") return Activation::kRelu;
+  if (name == "tanh") return Activation::kTanh;
+  throw InvalidArgument("activation must be 'relu' or 'tanh', not '" + name + "'");
+}
+
+void validate_encoder_spec(const EncoderSpec& spec) {
+  require(spec.type == "linear" || spec.type == "mlp" || spec.type == "ngam",
+          "encoder must be one of 'linear', 'mlp', 'ngam', not '" + spec.type + "'");
+  require(spec.width >= 1, "width must be a positive integer, not " + std::to_string(spec.width));
+  require(spec.depth >= 0, "depth must be a non-negative integer, not " + std::to_string(spec.depth));
+  require(spec.archetypes >= 0, "archetypes must be a non-negative integer, not " + std::to_string(spec.archetypes));
+  require(spec.archetypes != 1, "archetypes=1 gives one model for every sample; use 0 (no archetypes) or K >= 2");
+}
+
+std::unique_ptr<Encoder> make_encoder(const EncoderSpec& spec, int m, int q) {
+  validate_encoder_spec(spec);
+  require(m >= 1, "context must have at least one column");
+  require(q >= 1, "the model has no parameters: exog is empty and fit_intercept is False");
+  const int out = spec.archetypes > 0 ? spec.archetypes : q;
+  std::unique_ptr<Encoder> enc;
+  if (spec.type == "linear") enc = make_linear_encoder(m, out);
+  else if (spec.type == "mlp") enc = make_mlp_encoder(m, out, spec.width, spec.depth, spec.activation);
+  else enc = make_ngam_encoder(m, out, spec.width, spec.depth, spec.activation);
+  if (spec.archetypes > 0) enc = make_archetype_encoder(std::move(enc), q);
+  return enc;
+}
+
+}  // namespace ctxstats

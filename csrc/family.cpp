@@ -1,0 +1,38 @@
+#include "family.hpp"
+
+#include <cmath>
+
+#include "error.hpp"
+
+namespace ctxstats {
+
+Family parse_family(const std::string& name) {
+  if (name == "gaussian") return Family::kGaussian;
+  if (name == "binomial") return Family::kBinomial;
+  if (name == "poisson") return Family::kPoisson;
+  throw InvalidArgument("family must be one of 'gaussian', 'binomial', 'poisson', not '" + name + "'");
+}
+
+std::string family_name(Family family) {
+  switch (family) {
+    case Family::kGaussian: return "gaussian";
+    case Family::kBinomial: return "binomial";
+    case Family::kPoisson: return "poisson";
+  }
+  return "?";
+}
+
+void validate_response(Family family, const double* y, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = y[i];
+    require(std::isfinite(v), "endog contains a non-finite value at row " + std::to_string(i));
+    if (family == Family::kBinomial)
+      require(v >= 0.0 && v <= 1.0, "endog must lie in [0, 1] for the binomial family; row " +
+                                        std::to_string(i) + " is " + std::to_string(v));
+    if (family == Family::kPoisson)
+      require(v >= 0.0, "endog must be non-negative for the poisson family; row " + std::to_string(i) +
+                            " is " + std::to_string(v));
+  }
+}
+
+}  // namespace ctxstats

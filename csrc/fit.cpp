@@ -1,0 +1,80 @@
+#include "fit.hpp"
+
+#include <cmath>
+
+#include "error.hpp"
+
+namespace ctxstats {
+
+void validate_solver_options(const SolverOptions& o) {
+  require(o.max_iter >= 0, "max_iter must be a positive integer");
+  require(o.tol >= 0.0 && std::isfinite(o.tol), "tol must be positive and finite");
+  require(o.batch_size >= 1, "batch_size must be a positive integer");
+  require(o.learning_rate > 0.0 && std::isfinite(o.learning_rate), "learning_rate must be positive and finite");
+  require(o.val_split >= 0.0 && o.val_split < 1.0, "val_split must lie in [0, 1)");
+  require(o.patience >= 1, "patience must be a positive integer");
+  require(o.threads >= 0, "threads must be a positive integer (or None for all cores)");
+}
+
+std::string resolve_solver(const FitOptions& o) {
+  const std::string& s = o.solver;
+  require(s == "auto" || s == "exact" || s == "lbfgs" || s == "adam",
+          "solver must be one of 'exact', 'lbfgs', 'adam' (or None), not '" + s + "'");
+  if (s != "auto") return s;
+  const bool linear = o.encoder.type == "linear" && o.encoder.archetypes == 0;
+  const bool smooth = o.penalty.alpha == 0.0 || o.penalty.l1_ratio == 0.0;
+  return (linear && smooth) ? "exact" : "lbfgs";
+}
+
+std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q) { return make_encoder(spec, m, q)->n_weights(); }
+
+FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init) {
+  const Family family = parse_family(options.family);
+  validate_penalty(options.penalty);
+  validate_solver_options(options.solver_options);
+  FitResult out;
+  out.solver = resolve_solver(options);
+  out.scaling = compute_scaling(data, family, options.intercept);
+  auto encoder = make_encoder(options.encoder, data.m, out.scaling.q());
+  out.weights.assign(encoder->n_weights(), 0.0);
+  if (init) {
+    require(init->size() == encoder->n_weights(), "the initial weights have the wrong length");
+    out.weights = *init;
+  } else {
+    encoder->init(options.solver_options.seed, out.weights.data());
+  }
+  if (out.solver == "exact") {
+    out.solve = solve_exact(*encoder, family, data, out.scaling, options.penalty, options.solver_options,
+                            out.weights.data());
+    return out;
+  }
+  Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
+  out.solve = out.solver == "lbfgs" ? solve_lbfgs(objective, out.weights.data(), options.solver_options)
+                                    : solve_adam(objective, out.weights.data(), options.solver_options);
+  return out;
+}
+
+double objective_value_grad(const DataView& data, const FitOptions& options, const std::vector<double>& w,
+                            std::vector<double>* grad) {
+  const Family family = parse_family(options.family);
+  const Scaling scaling = compute_scaling(data, family, options.intercept);
+  auto encoder = make_encoder(options.encoder, data.m, scaling.q());
+  require(w.size() == encoder->n_weights(), "the weights have the wrong length");
+  Objective objective(*encoder, family, data, scaling, options.penalty, options.solver_options.threads);
+  if (grad) grad->assign(w.size(), 0.0);
+  return objective.value_grad(w.data(), grad ? grad->data() : nullptr);
+}
+
+std::vector<double> predict_theta(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& w,
+                                  const double* C, std::size_t rows, int m, int threads) {
+  require(m == static_cast<int>(scaling.c_mean.size()),
+          "context has " + std::to_string(m) + " columns; the model was fitted with " +
+              std::to_string(scaling.c_mean.size()));
+  auto encoder = make_encoder(spec, m, scaling.q());
+  require(w.size() == encoder->n_weights(), "the weights have the wrong length");
+  std::vector<double> theta(rows * static_cast<std::size_t>(scaling.q()));
+  encode_samples(*encoder, scaling, w.data(), C, rows, theta.data(), threads);
+  return theta;
+}
+
+}  // namespace ctxstats

@@ -1,0 +1,48 @@
+// The entry points the bindings call: fit a contextualized GLM, evaluate the objective (for
+// gradient checks), and map new contexts to per-sample parameters.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "data.hpp"
+#include "encoder.hpp"
+#include "family.hpp"
+#include "objective.hpp"
+#include "solver.hpp"
+
+namespace ctxstats {
+
+struct FitOptions {
+  std::string family = "gaussian";
+  EncoderSpec encoder;
+  bool intercept = true;
+  Penalty penalty;
+  std::string solver = "auto";  // auto | exact | lbfgs | adam
+  SolverOptions solver_options;
+};
+
+struct FitResult {
+  std::vector<double> weights;  // encoder weights on the internal scale
+  Scaling scaling;
+  std::string solver;           // the solver that ran
+  SolverResult solve;
+};
+
+// "auto" resolves to exact for the linear encoder without archetypes or L1 penalty, and to
+// lbfgs otherwise.
+std::string resolve_solver(const FitOptions& options);
+
+// Fits from `init` weights when given (warm start), otherwise from the seeded initialisation.
+FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init = nullptr);
+
+// Objective value and gradient at w, on the scaling the data imply (what fit minimises).
+double objective_value_grad(const DataView& data, const FitOptions& options, const std::vector<double>& w,
+                            std::vector<double>* grad);
+
+// Per-sample parameters (rows x q, user units) for contexts C (rows x m, user units).
+std::vector<double> predict_theta(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& w,
+                                  const double* C, std::size_t rows, int m, int threads);
+
+std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q);
+
+}  // namespace ctxstats

@@ -1,0 +1,45 @@
+// Solvers. exact: the linear encoder as a GLM on the interaction design (normal equations
+// for gaussian, Newton/IRLS otherwise). lbfgs: full-batch quasi-Newton with a strong-Wolfe
+// line search. adam: mini-batches, a validation split, early stopping that keeps the best
+// weights. All are deterministic for a given seed and any thread count.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data.hpp"
+#include "encoder.hpp"
+#include "family.hpp"
+#include "objective.hpp"
+
+namespace ctxstats {
+
+struct SolverOptions {
+  int max_iter = 0;          // 0: the solver's default (exact 100, lbfgs 1000, adam 500 epochs)
+  double tol = 0.0;          // 0: the solver's default
+  int batch_size = 256;      // adam
+  double learning_rate = 1e-3;  // adam
+  double val_split = 0.2;    // adam: share of rows held out for early stopping
+  int patience = 10;         // adam: epochs without improvement before stopping
+  std::uint64_t seed = 0;
+  int threads = 0;           // 0: all available
+};
+
+struct SolverResult {
+  int n_iter = 0;
+  bool converged = false;
+  double objective = 0.0;
+  std::vector<double> history;      // objective per iteration (adam: mean training loss per epoch)
+  std::vector<double> val_history;  // adam: validation objective per epoch
+  std::string message;
+  bool rank_deficient = false;      // exact: the normal equations were singular (pseudo-inverse used)
+};
+
+void validate_solver_options(const SolverOptions& o);
+
+SolverResult solve_exact(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
+                         const Penalty& penalty, const SolverOptions& options, double* w);
+SolverResult solve_lbfgs(Objective& objective, double* w, const SolverOptions& options);
+SolverResult solve_adam(Objective& objective, double* w, const SolverOptions& options);
+
+}  // namespace ctxstats

@@ -1,0 +1,87 @@
+// Mini-batch Adam (Kingma & Ba 2015; beta1 0.9, beta2 0.999, eps 1e-8). A seeded share of
+// rows (val_split) is held out; after each epoch the validation objective decides early
+// stopping (patience epochs without improvement) and the best weights seen are returned.
+// Batches come from a counter-based shuffle keyed by (seed, epoch).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "error.hpp"
+#include "rng.hpp"
+#include "solver.hpp"
+
+namespace ctxstats {
+
+namespace {
+void shuffle(std::vector<std::size_t>& v, CounterRng& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+}
+}  // namespace
+
+SolverResult solve_adam(Objective& obj, double* w, const SolverOptions& options) {
+  const std::size_t n = obj.n_weights(), rows = obj.n_rows();
+  const int epochs = options.max_iter > 0 ? options.max_iter : 500;
+  const double tol = options.tol > 0.0 ? options.tol : 1e-6;
+  const double lr = options.learning_rate;
+  SolverResult res;
+
+  std::vector<std::size_t> order(rows);
+  std::iota(order.begin(), order.end(), 0);
+  CounterRng split_rng(options.seed, Stream::kValidation);
+  shuffle(order, split_rng);
+  std::size_t n_val = static_cast<std::size_t>(std::llround(options.val_split * static_cast<double>(rows)));
+  if (n_val >= rows) n_val = rows - 1;
+  std::vector<std::size_t> val(order.begin(), order.begin() + n_val);
+  std::vector<std::size_t> train(order.begin() + n_val, order.end());
+  std::sort(val.begin(), val.end());
+  std::sort(train.begin(), train.end());
+
+  std::vector<double> g(n), m1(n, 0.0), m2(n, 0.0), best(w, w + n);
+  double best_val = std::numeric_limits<double>::infinity();
+  int bad = 0;
+  const std::size_t bs = static_cast<std::size_t>(std::max(1, options.batch_size));
+  double b1t = 1.0, b2t = 1.0;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    CounterRng rng(options.seed, Stream::kShuffle, static_cast<std::uint64_t>(epoch));
+    shuffle(train, rng);
+    double epoch_loss = 0.0;
+    std::size_t batches = 0;
+    for (std::size_t start = 0; start < train.size(); start += bs) {
+      const std::size_t count = std::min(bs, train.size() - start);
+      const double f = obj.value_grad(w, g.data(), train.data() + start, count);
+      require(std::isfinite(f), "the objective became non-finite during Adam; lower learning_rate");
+      epoch_loss += f;
+      ++batches;
+      b1t *= 0.9;
+      b2t *= 0.999;
+      for (std::size_t j = 0; j < n; ++j) {
+        m1[j] = 0.9 * m1[j] + 0.1 * g[j];
+        m2[j] = 0.999 * m2[j] + 0.001 * g[j] * g[j];
+        w[j] -= lr * (m1[j] / (1.0 - b1t)) / (std::sqrt(m2[j] / (1.0 - b2t)) + 1e-8);
+      }
+    }
+    res.history.push_back(epoch_loss / static_cast<double>(batches));
+    res.n_iter = epoch + 1;
+    // Without a validation split the training objective on all training rows decides.
+    const double v = n_val > 0 ? obj.value_grad(w, nullptr, val.data(), val.size())
+                               : obj.value_grad(w, nullptr, train.data(), train.size());
+    res.val_history.push_back(v);
+    if (epoch == 0 || v < best_val - tol * std::max(1.0, std::fabs(best_val))) {
+      best_val = v;
+      std::copy(w, w + n, best.begin());
+      bad = 0;
+    } else if (++bad >= options.patience) {
+      res.converged = true;
+      res.message = "early stopping after " + std::to_string(options.patience) + " epochs without improvement";
+      break;
+    }
+  }
+  if (!res.converged) res.message = "Adam ran all " + std::to_string(epochs) + " epochs";
+  std::copy(best.begin(), best.end(), w);
+  res.objective = best_val;
+  return res;
+}
+
+}  // namespace ctxstats

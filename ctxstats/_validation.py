@@ -1,0 +1,122 @@
+"""Input checks with messages that name the argument or column at fault.
+
+Everything here runs before the C++ core is called; the core checks again at its boundary.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+FAMILIES = ("gaussian", "binomial", "poisson")
+ENCODERS = ("linear", "mlp", "ngam")
+SOLVERS = ("exact", "lbfgs", "adam")
+ACTIVATIONS = ("relu", "tanh")
+
+
+def check_choice(value, allowed: Sequence[str], name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {', '.join(map(repr, allowed))}; got {type(value).__name__}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+    return value
+
+
+def check_int(value, name: str, minimum: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+    return int(value)
+
+
+def check_float(value, name: str, low: float | None = None, high: float | None = None,
+                low_open: bool = False, high_open: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, not {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, not {value}")
+    if low is not None and (v < low or (low_open and v == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, not {value}")
+    if high is not None and (v > high or (high_open and v == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, not {value}")
+    return v
+
+
+def _column_names(obj, prefix: str, width: int) -> list[str]:
+    if isinstance(obj, pd.DataFrame):
+        return [str(c) for c in obj.columns]
+    if isinstance(obj, pd.Series):
+        return [str(obj.name) if obj.name is not None else f"{prefix}1"]
+    return [f"{prefix}{j + 1}" for j in range(width)]
+
+
+def as_matrix(obj, name: str, prefix: str, n_rows: int | None = None) -> tuple[np.ndarray, list[str]]:
+    """A 2-D C-contiguous float64 array and its column names, or a clear error."""
+    if obj is None:
+        raise ValueError(f"{name} is missing")
+    if isinstance(obj, (pd.DataFrame, pd.Series)):
+        frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
+        for col in frame.columns:
+            dtype = frame[col].dtype
+            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
+                raise TypeError(f"{name} column {col!r} is not numeric (dtype {dtype}); "
+                                "encode it first, or use the formula interface, which expands categoricals")
+        names = _column_names(obj, prefix, frame.shape[1])
+        arr = frame.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        raw = np.asarray(obj)
+        if raw.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be numeric, not an array of dtype {raw.dtype}")
+        arr = raw.astype(float)
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2:
+            raise ValueError(f"{name} must be one- or two-dimensional, not {arr.ndim}-dimensional")
+        names = _column_names(obj, prefix, arr.shape[1])
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has zero rows")
+    if n_rows is not None and arr.shape[0] != n_rows:
+        raise ValueError(f"{name} has {arr.shape[0]} rows but endog has {n_rows}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        j = int(np.argmax(bad.any(axis=0)))
+        i = int(np.argmax(bad[:, j]))
+        raise ValueError(f"{name} column {names[j]!r} contains a non-finite value (NaN or inf) at row {i}")
+    return np.ascontiguousarray(arr), names
+
+
+def as_vector(obj, name: str) -> tuple[np.ndarray, str]:
+    if obj is None:
+        raise ValueError(f"{name} is missing")
+    label = str(obj.name) if isinstance(obj, pd.Series) and obj.name is not None else "y"
+    if isinstance(obj, pd.DataFrame):
+        if obj.shape[1] != 1:
+            raise ValueError(f"{name} must have one column, not {obj.shape[1]}")
+        label = str(obj.columns[0])
+        obj = obj.iloc[:, 0]
+    if isinstance(obj, pd.Series) and not (pd.api.types.is_numeric_dtype(obj.dtype) or pd.api.types.is_bool_dtype(obj.dtype)):
+        raise TypeError(f"{name} is not numeric (dtype {obj.dtype})")
+    raw = obj.to_numpy(dtype=float, na_value=np.nan) if isinstance(obj, pd.Series) else np.asarray(obj)
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be numeric, not an array of dtype {raw.dtype}")
+    arr = raw.astype(float).reshape(-1) if raw.ndim == 2 and 1 in raw.shape else raw.astype(float)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} has zero rows")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ValueError(f"{name} contains a non-finite value (NaN or inf) at row {int(np.argmax(bad))}")
+    return np.ascontiguousarray(arr), label
+
+
+def check_response(y: np.ndarray, family: str, name: str = "endog") -> None:
+    if family == "binomial" and ((y < 0).any() or (y > 1).any()):
+        i = int(np.argmax((y < 0) | (y > 1)))
+        raise ValueError(f"{name} must lie in [0, 1] for the binomial family; row {i} is {y[i]}")
+    if family == "poisson" and (y < 0).any():
+        i = int(np.argmax(y < 0))
+        raise ValueError(f"{name} must be non-negative for the poisson family; row {i} is {y[i]}")

@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+
+def pytest_collection_modifyitems(config, items):
+    try:
+        import rpy2.robjects  # noqa: F401
+        have_r = True
+    except Exception:  # rpy2 missing, or R missing behind it
+        have_r = False
+    if not have_r:
+        skip = pytest.mark.skip(reason="needs R and rpy2")
+        for item in items:
+            if "against_r" in item.keywords:
+                item.add_marker(skip)
+
+
+def make_vcm(n=400, p=2, m=2, family="gaussian", seed=0, nonlinear=False):
+    """A varying-coefficient data set with known per-sample parameters."""
+    rng = np.random.default_rng(seed)
+    C = rng.normal(size=(n, m))
+    X = rng.normal(size=(n, p))
+    if nonlinear:
+        beta = np.stack([np.sin(2 * C[:, j % m]) + 0.5 * C[:, (j + 1) % m] ** 2 for j in range(p)], axis=1)
+        mu = np.cos(C[:, 0])
+    else:
+        A = rng.normal(size=(m, p))
+        beta = 0.5 + C @ A * 0.5
+        mu = 0.3 * C[:, 0] - 0.2
+    eta = mu + (X * beta).sum(axis=1)
+    if family == "gaussian":
+        y = eta + 0.3 * rng.normal(size=n)
+    elif family == "binomial":
+        y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)
+    else:
+        eta = 0.3 * eta
+        beta, mu = 0.3 * beta, 0.3 * mu
+        y = rng.poisson(np.exp(eta)).astype(float)
+    return dict(C=C, X=X, y=y, beta=beta, mu=mu)
+
+
+@pytest.fixture
+def vcm():
+    return make_vcm
