@@ -1,0 +1,78 @@
+// Bindings for contextualized GLM fits: fit, objective (for gradient checks), prediction.
+#include "convert.hpp"
+
+namespace ctxstats_py {
+
+namespace {
+
+py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const py::dict& opts,
+                const py::object& init) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  const FitOptions o = options_from(opts);
+  std::vector<double> init_w;
+  if (!init.is_none()) init_w = to_vector(init.cast<Array>());
+  FitResult r;
+  {
+    py::gil_scoped_release release;
+    r = fit(d, o, init.is_none() ? nullptr : &init_w);
+  }
+  py::dict out;
+  out["weights"] = to_array(r.weights);
+  out["scaling"] = scaling_to_dict(r.scaling);
+  out["solver"] = r.solver;
+  out["n_iter"] = r.solve.n_iter;
+  out["converged"] = r.solve.converged;
+  out["objective"] = r.solve.objective;
+  out["history"] = to_array(r.solve.history);
+  out["val_history"] = to_array(r.solve.val_history);
+  out["message"] = r.solve.message;
+  out["rank_deficient"] = r.solve.rank_deficient;
+  return out;
+}
+
+py::tuple objective_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                       const py::dict& opts, const Array& w) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  const FitOptions o = options_from(opts);
+  const std::vector<double> wv = to_vector(w);
+  std::vector<double> grad;
+  double f;
+  {
+    py::gil_scoped_release release;
+    f = objective_value_grad(d, o, wv, &grad);
+  }
+  return py::make_tuple(f, to_array(grad));
+}
+
+py::array_t<double> predict_theta_py(const py::dict& opts, const py::dict& scaling, const Array& w, const Array& C) {
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  const FitOptions o = options_from(opts);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::vector<double> wv = to_vector(w);
+  const std::size_t rows = static_cast<std::size_t>(C.shape(0));
+  std::vector<double> theta;
+  {
+    py::gil_scoped_release release;
+    theta = predict_theta(o.encoder, s, wv, C.data(), rows, static_cast<int>(C.shape(1)), o.solver_options.threads);
+  }
+  py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(s.q())});
+  std::copy(theta.begin(), theta.end(), out.mutable_data());
+  return out;
+}
+
+std::size_t n_weights_py(const py::dict& opts, int m, int q) { return encoder_n_weights(options_from(opts).encoder, m, q); }
+
+}  // namespace
+
+void bind_glm(py::module_& mod) {
+  mod.def("fit", &fit_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("options"),
+          py::arg("init") = py::none());
+  mod.def("objective", &objective_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("options"), py::arg("w"));
+  mod.def("predict_theta", &predict_theta_py, py::arg("options"), py::arg("scaling"), py::arg("w"), py::arg("C"));
+  mod.def("n_weights", &n_weights_py, py::arg("options"), py::arg("m"), py::arg("q"));
+}
+
+}  // namespace ctxstats_py

@@ -1,0 +1,36 @@
+// Conversions shared by the binding files: numpy arrays and option dicts to core types.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "fit.hpp"
+
+namespace ctxstats_py {
+
+namespace py = pybind11;
+using namespace ctxstats;
+
+using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
+
+template <typename T>
+T get(const py::dict& d, const char* key, T fallback) {
+  return d.contains(key) && !d[key].is_none() ? d[key].cast<T>() : fallback;
+}
+
+FitOptions options_from(const py::dict& d);
+py::array_t<double> to_array(const std::vector<double>& v);
+std::vector<double> to_vector(const Array& a);
+py::dict scaling_to_dict(const Scaling& s);
+Scaling scaling_from_dict(const py::dict& d);
+// A view of (C, X, y, weights); w_holder keeps a converted weights array alive.
+DataView view(const Array& C, const Array& X, const Array& y, const py::object& weights, Array& w_holder);
+
+// One registration function per binding file.
+void bind_glm(py::module_& mod);
+
+}  // namespace ctxstats_py
