@@ -27,7 +27,7 @@ demo: install
 	$(PY) -m ctxstats.demo
 
 test: install
-	$(PY) -m pytest -q
+	$(VENV)/bin/pytest -q
 
 bench: install
 	$(PY) benchmarks/run.py
