@@ -11,6 +11,7 @@
 #include "encoder.hpp"
 #include "family.hpp"
 #include "objective.hpp"
+#include "smoothing.hpp"
 
 namespace ctxstats {
 
@@ -33,6 +34,7 @@ struct SolverResult {
   std::vector<double> val_history;  // adam: validation objective per epoch
   std::string message;
   bool rank_deficient = false;      // exact: the normal equations were singular (pseudo-inverse used)
+  SmoothingReport smoothing;        // exact with a penalised basis (spline): smoothing parameters, edf, Vp
 };
 
 void validate_solver_options(const SolverOptions& o);

@@ -22,6 +22,7 @@ from ctxstats._validation import (
     as_matrix,
     as_vector,
     check_choice,
+    check_spline_options,
     check_float,
     check_int,
     check_response,
@@ -36,6 +37,9 @@ __all__ = [
 ]
 
 _ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "relu"}
+# encoder="spline" (see ctxstats.spline)
+_ENCODER_DEFAULTS.update({"n_knots": 10, "knot_spacing": "even", "interactions": None,
+                          "interaction_knots": 5, "smoothing": None})
 
 
 class ContextualizedGLM:
@@ -107,6 +111,11 @@ class ContextualizedGLM:
             self.exog, self.exog_names = as_matrix(exog, "exog", "x", n)
         self.context, self.context_names = as_matrix(context, "context", "c", n)
         check_response(self.endog, self.family)
+        if self.encoder == "spline":
+            if self.encoder_options["archetypes"]:
+                raise ValueError("archetypes are not available with encoder='spline'")
+            self.encoder_options = check_spline_options(self.encoder_options, self.context, self.context_names,
+                                                        len(self.param_names))
         if weights is None:
             self.weights = None
         else:
@@ -186,11 +195,16 @@ class ContextualizedGLM:
             val_split=check_float(val_split, "val_split", 0.0, 1.0, high_open=True),
             patience=check_int(patience, "patience", 1),
         )
-        if opts["solver"] == "exact" and (self.encoder != "linear" or self.encoder_options["archetypes"]):
-            raise ValueError("solver='exact' needs encoder='linear' without archetypes")
+        if opts["solver"] == "exact" and (self.encoder not in ("linear", "spline") or self.encoder_options["archetypes"]):
+            raise ValueError("solver='exact' needs encoder='linear' without archetypes, or encoder='spline'")
         init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
         out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init)
-        return ContextualizedGLMResults(self, out, opts)
+        if "spline" in out:  # the basis placed from the data travels with the options
+            opts = {**opts, "knots": out["spline"]["knots"], "centres": out["spline"]["centres"]}
+        results = ContextualizedGLMResults(self, out, opts)
+        if "spline" in out:
+            results.spline_fit = out["spline"]
+        return results
 
     def objective(self, weights, **fit_options) -> tuple[float, np.ndarray]:
         """The penalised objective and its analytic gradient at encoder ``weights``."""

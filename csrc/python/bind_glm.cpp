@@ -28,6 +28,7 @@ py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object
   out["val_history"] = to_array(r.solve.val_history);
   out["message"] = r.solve.message;
   out["rank_deficient"] = r.solve.rank_deficient;
+  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_dict(r, d.m);
   return out;
 }
 

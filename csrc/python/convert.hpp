@@ -32,5 +32,10 @@ DataView view(const Array& C, const Array& X, const Array& y, const py::object& 
 
 // One registration function per binding file.
 void bind_glm(py::module_& mod);
+void bind_spline(py::module_& mod);
+
+// The spline encoder's options (bind_spline.cpp) and what a spline fit reports.
+void spline_options_from(const py::dict& d, EncoderSpec& spec);
+py::dict spline_fit_to_dict(const FitResult& r, int m);
 
 }  // namespace ctxstats_py
