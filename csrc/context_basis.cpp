@@ -90,22 +90,35 @@ int BSplineMargin::eval(double x, double* val) const {
 
 // ---- generic ------------------------------------------------------------------------------------
 
+void ContextBasis::finish_transform() {
+  row_start_.assign(raw_size_ + 1, 0);
+  row_col_.clear();
+  row_val_.clear();
+  for (int a = 0; a < raw_size_; ++a) {
+    for (int j = 0; j < size_; ++j)
+      if (T_(a, j) != 0.0) {
+        row_col_.push_back(j);
+        row_val_.push_back(T_(a, j));
+      }
+    row_start_[a + 1] = static_cast<int>(row_col_.size());
+  }
+}
+
 void ContextBasis::eval(const double* C, int rows, double* out) const {
   std::vector<int> idx(max_nonzeros_);
   std::vector<double> val(max_nonzeros_);
   for (int r = 0; r < rows; ++r) {
     double* o = out + static_cast<std::size_t>(r) * size_;
     const int nnz = raw_row(C + static_cast<std::size_t>(r) * m_, idx.data(), val.data());
+    std::fill(o, o + size_, 0.0);
     if (identity_) {
-      std::fill(o, o + size_, 0.0);
       for (int e = 0; e < nnz; ++e) o[idx[e]] = val[e];
       continue;
     }
-    std::fill(o, o + size_, 0.0);
+    // b = T' r over the non-zeros of r, T stored by rows.
     for (int e = 0; e < nnz; ++e) {
       const double v = val[e];
-      const double* trow = T_.data() + idx[e];  // column-major: T(idx, j) at idx + j * raw_size
-      for (int j = 0; j < size_; ++j) o[j] += v * trow[static_cast<std::size_t>(j) * raw_size_];
+      for (int p = row_start_[idx[e]]; p < row_start_[idx[e] + 1]; ++p) o[row_col_[p]] += v * row_val_[p];
     }
   }
 }
@@ -266,6 +279,7 @@ class SplineBasis final : public ContextBasis {
         }
     }
 
+    finish_transform();
     fixed_smoothing_ = spec.smoothing;
     for (double v : fixed_smoothing_)
       require(std::isfinite(v) && v > 0.0, "smoothing parameters must be positive and finite");
@@ -332,8 +346,9 @@ class SplineBasis final : public ContextBasis {
 // Knots of one margin from the (standardised) values of its feature.
 std::vector<double> place_knots(std::vector<double>& v, int K, const std::string& spacing, int feature) {
   const int J = K - 3;  // intervals between the boundary knots
-  std::sort(v.begin(), v.end());
-  const double lo = v.front(), hi = v.back();
+  if (spacing == "quantile") std::sort(v.begin(), v.end());
+  const auto mm = std::minmax_element(v.begin(), v.end());
+  const double lo = *mm.first, hi = *mm.second;
   require(hi > lo, "context column " + std::to_string(feature) +
                        " is constant; a spline in it needs at least two distinct values");
   std::vector<double> inner(J + 1);

@@ -77,6 +77,10 @@ class ContextBasis {
   std::vector<BasisTerm> terms_;
   std::vector<BasisPenalty> penalties_;
   std::vector<double> fixed_smoothing_;
+  // T by rows (for eval); finish_transform() builds it once T_ is set.
+  std::vector<int> row_start_, row_col_;
+  std::vector<double> row_val_;
+  void finish_transform();
 };
 
 // b(c) = [1, c]: the linear varying-coefficient model.

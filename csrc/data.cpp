@@ -12,11 +12,12 @@ namespace {
 void check_matrix(const double* a, std::size_t n, int cols, const char* name) {
   if (cols == 0) return;
   require(a != nullptr, std::string(name) + " is missing");
+  // The message is built only on failure (building it per element costs more than the check).
   for (std::size_t i = 0; i < n; ++i)
     for (int j = 0; j < cols; ++j)
-      require(std::isfinite(a[i * cols + j]), std::string(name) + " column " + std::to_string(j) +
-                                                  " contains a non-finite value (NaN or inf) at row " +
-                                                  std::to_string(i));
+      if (!std::isfinite(a[i * cols + j]))
+        throw InvalidArgument(std::string(name) + " column " + std::to_string(j) +
+                              " contains a non-finite value (NaN or inf) at row " + std::to_string(i));
 }
 
 // Mean and scale of column j. A constant column keeps scale 1 so that it maps to zero
@@ -49,8 +50,8 @@ void validate_data(const DataView& data, Family family) {
   if (data.weights) {
     double total = 0.0;
     for (std::size_t i = 0; i < data.n; ++i) {
-      require(std::isfinite(data.weights[i]) && data.weights[i] >= 0.0,
-              "weights must be finite and non-negative; row " + std::to_string(i) + " is not");
+      if (!(std::isfinite(data.weights[i]) && data.weights[i] >= 0.0))
+        throw InvalidArgument("weights must be finite and non-negative; row " + std::to_string(i) + " is not");
       total += data.weights[i];
     }
     require(total > 0.0, "weights sum to zero");

@@ -442,6 +442,7 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
     auto t2 = std::chrono::steady_clock::now();
     if (std::getenv("CTXSTATS_DEBUG_REML")) std::fprintf(stderr, "accumulate %.4f s, smoothing %.4f s\n", std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
     b = sf.beta;
+    rho = sf.rho;
     rep.n_iter = sf.n_iter;
     rep.outer_iter = 1;
     rep.converged = sf.converged;
