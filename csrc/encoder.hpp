@@ -24,7 +24,7 @@ struct EncoderSpec {
   Activation activation = Activation::kRelu;
   // spline: theta = W b(c), b a penalised cubic B-spline basis per context feature (see
   // context_basis.hpp); fitted by the exact solver with smoothing parameters chosen by REML.
-  int n_knots = 10;                     // B-spline basis functions per context feature (mgcv's k)
+  int n_knots = 15;                     // B-spline basis functions per context feature (mgcv's k)
   std::string knot_spacing = "even";    // even | quantile
   std::vector<std::pair<int, int>> interactions;  // tensor-product terms: pairs of context columns
   int interaction_knots = 5;            // basis functions per margin of a tensor-product term

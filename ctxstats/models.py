@@ -38,7 +38,7 @@ __all__ = [
 
 _ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "relu"}
 # encoder="spline" (see ctxstats.spline)
-_ENCODER_DEFAULTS.update({"n_knots": 10, "knot_spacing": "even", "interactions": None,
+_ENCODER_DEFAULTS.update({"n_knots": 15, "knot_spacing": "even", "interactions": None,
                           "interaction_knots": 5, "smoothing": None})
 
 
