@@ -1,9 +1,6 @@
 #include "fit.hpp"
 
 #include <cmath>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
 #include "context_basis.hpp"
 #include "error.hpp"
@@ -52,14 +49,9 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
   validate_solver_options(options.solver_options);
   FitResult out;
   out.solver = resolve_solver(options);
-  auto T0 = std::chrono::steady_clock::now();
   out.scaling = compute_scaling(data, family, options.intercept);
-  auto T1 = std::chrono::steady_clock::now();
   out.encoder = resolve_encoder_spec(data, out.scaling, options.encoder, options.solver_options.threads);
-  auto T2 = std::chrono::steady_clock::now();
   auto encoder = make_encoder(out.encoder, data.m, out.scaling.q());
-  auto T3 = std::chrono::steady_clock::now();
-  if (std::getenv("CTXSTATS_DEBUG_REML")) std::fprintf(stderr, "scaling %.4f spec %.4f encoder %.4f\n", std::chrono::duration<double>(T1 - T0).count(), std::chrono::duration<double>(T2 - T1).count(), std::chrono::duration<double>(T3 - T2).count());
   out.weights.assign(encoder->n_weights(), 0.0);
   if (init) {
     require(init->size() == encoder->n_weights(), "the initial weights have the wrong length");

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <cstdio>
-#include <cstdlib>
 
 #include "error.hpp"
 
@@ -264,7 +262,6 @@ NewtonResult newton(const Criterion& crit, Eigen::VectorXd rho, const Eigen::Vec
     }
     // Converged when no free gradient component exceeds tol relative to the criterion's
     // magnitude (mgcv's convention: V is a log likelihood; changes far below one unit are noise).
-    if (std::getenv("CTXSTATS_DEBUG_REML")) std::fprintf(stderr, "  it %d V %.10g gmax %.3g\n", it, e.V, gmax);
     if (gmax <= tol * (1.0 + std::fabs(e.V))) {
       out.converged = true;
       break;

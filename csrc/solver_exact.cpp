@@ -27,9 +27,6 @@
 #include <Eigen/Sparse>
 #include <algorithm>
 #include <cmath>
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
 
 #include "context_basis.hpp"
 #include "error.hpp"
@@ -430,17 +427,13 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
   WorkingModel wm;
 
   if (family == Family::kGaussian) {
-    auto t0 = std::chrono::steady_clock::now();
     acc = accumulate_sparse(family, data, scaling, basis, T, Eigen::VectorXd::Zero(D), true, threads);
-    auto t1 = std::chrono::steady_clock::now();
     wm.H = acc.H;
     wm.r = -acc.g;
     wm.yy = acc.zz;
     wm.n = acc.total;
     if (!fixed) rho = initial_rho(wm, pens);
     sf = fit_smoothing(wm, pens, blocks, rho, fixed, sopt);
-    auto t2 = std::chrono::steady_clock::now();
-    if (std::getenv("CTXSTATS_DEBUG_REML")) std::fprintf(stderr, "accumulate %.4f s, smoothing %.4f s\n", std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
     b = sf.beta;
     rho = sf.rho;
     rep.n_iter = sf.n_iter;

@@ -60,7 +60,10 @@ class ContextualizedGLM:
         How parameters depend on context. ``linear``: theta_i = W [1; c_i], the classical
         linear varying-coefficient model (Hastie & Tibshirani 1993), solved exactly.
         ``mlp``: a dense ReLU (or tanh) network. ``ngam``: a neural additive model, one
-        small network per context feature, summed.
+        small network per context feature, summed. ``spline``: every parameter an additive
+        function of the context features, cubic P-splines with smoothing parameters chosen by
+        REML (mgcv's varying-coefficient model, ``y ~ s(c) + s(c, by = x)``), solved exactly;
+        see :mod:`ctxstats.spline` for its intervals, tests and diagnostics.
     fit_intercept : bool
         Whether each sample has its own intercept mu_i.
     weights : array_like, shape (n,), optional
@@ -71,6 +74,18 @@ class ContextualizedGLM:
         K >= 2 puts an archetype head on the encoder: theta_i = softmax(z(c_i)) A, each
         sample model a convex mixture of K archetype models. 0 (default): no archetypes.
     activation : {"relu", "tanh"}
+    n_knots : int
+        spline: cubic B-spline basis functions per context feature (mgcv's ``k``), default 15;
+        the knots are spread over each feature's range (``knot_spacing="even"``) or at its
+        quantiles (``"quantile"``). Beyond the data the functions continue linearly.
+    interactions : list of pairs of context columns, optional
+        spline: tensor-product interaction terms (mgcv's ``ti``), e.g. ``[("c1", "c3")]``, each
+        with ``interaction_knots`` (default 5) functions per margin and one smoothing
+        parameter per margin.
+    smoothing : float or array, optional
+        spline: fixed smoothing parameters instead of REML's, one per (parameter, penalty)
+        pair (shape (1 + p, m + 2 * len(interactions))) or one number for all, on the core's
+        standardised scale in the criterion sum_i loss_i + 1/2 sum_j lambda_j w'S_j w.
 
     Notes
     -----
@@ -197,6 +212,11 @@ class ContextualizedGLM:
         )
         if opts["solver"] == "exact" and (self.encoder not in ("linear", "spline") or self.encoder_options["archetypes"]):
             raise ValueError("solver='exact' needs encoder='linear' without archetypes, or encoder='spline'")
+        if self.encoder == "spline" and opts["solver"] in ("lbfgs", "adam"):
+            import warnings
+            warnings.warn(f"solver={opts['solver']!r} fits the spline encoder without its smoothing penalties "
+                          "(only alpha and weight_decay apply); the exact solver (the default) applies them",
+                          UserWarning, stacklevel=2)
         init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
         out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init)
         if "spline" in out:  # the basis placed from the data travels with the options

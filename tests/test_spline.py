@@ -241,6 +241,40 @@ def test_reml_estimate_is_a_stationary_point_of_the_restricted_likelihood():
             assert sm["edf"][k, t] == pytest.approx(np.trace(F[np.ix_(idx, idx)]), rel=1e-6, abs=1e-8)
 
 
+def test_reml_with_a_tensor_interaction_is_stationary():
+    rng = np.random.default_rng(18)
+    n = 1500
+    C = rng.uniform(-1, 1, size=(n, 2))
+    X = rng.normal(size=(n, 1))
+    beta = np.sin(2 * C[:, 0]) * C[:, 1]            # an interaction of the two contexts
+    y = X[:, 0] * beta + 0.3 * rng.normal(size=n)
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=6, interactions=[("c1", "c2")],
+                                      interaction_knots=5).fit()
+    sm = res.spline_fit["smoothing"]
+    assert sm["converged"] and len(sm["smoothing"]) == 2 * 4
+    Z, pens, _ = reference_design(res, C, X)
+    ys = (y - res.scaling["y_mean"]) / res.scaling["y_scale"]
+    D = Z.shape[1]
+    Mp = D - np.linalg.matrix_rank(sum(pens))
+
+    def criterion(rho):  # log|S|_+ from the eigenvalues of the whole penalty: generic, from scratch
+        S = sum(np.exp(r) * P for r, P in zip(rho, pens))
+        A = Z.T @ Z + S
+        b = np.linalg.solve(A, Z.T @ ys)
+        Dp = np.sum((ys - Z @ b) ** 2) + b @ S @ b
+        ev = np.sort(np.linalg.eigvalsh(S))[Mp:]
+        return 0.5 * (n - Mp) * np.log(Dp) + 0.5 * np.linalg.slogdet(A)[1] - 0.5 * np.log(ev).sum()
+
+    rho = np.log(sm["smoothing"])
+    for j in range(len(rho)):
+        e = np.zeros_like(rho)
+        e[j] = 1e-4
+        g = (criterion(rho + e) - criterion(rho - e)) / 2e-4
+        assert abs(g) < 1e-3, (j, g)
+    rmse = np.sqrt(np.mean((res.sample_params["x1"] - beta) ** 2))
+    assert rmse < 0.1
+
+
 def test_reml_recovers_smooth_and_linear_truth():
     rng = np.random.default_rng(11)
     n = 3000
@@ -325,6 +359,26 @@ def test_coefficient_functions_and_tables():
     assert list(conc.index) == ["bmi", "income"] and (conc["worst"] < 0.2).all()
 
 
+def test_pointwise_intervals_cover_the_truth():
+    # 50 replicates of a small version of the public benchmark's model.
+    rng = np.random.default_rng(19)
+    a, b, e = rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)
+    cover = []
+    for rep in range(50):
+        r = np.random.default_rng(1000 + rep)
+        n = 500
+        C, X = r.normal(size=(n, 3)), r.normal(size=(n, 3))
+        basis = np.column_stack([C[:, 0], np.sin(2 * C[:, 1]), C[:, 2] ** 2 / 2])
+        beta = basis * a + basis[:, [1]] * b * 0.5
+        mu = basis @ e
+        y = mu + (X * beta).sum(axis=1) + 0.5 * r.normal(size=n)
+        res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=10).fit()
+        lo, hi = spline.sample_conf_int(res)
+        truth = np.column_stack([mu, beta])
+        cover.append(((lo.to_numpy() <= truth) & (truth <= hi.to_numpy())).mean())
+    assert 0.88 <= np.mean(cover) <= 0.99, np.mean(cover)
+
+
 def test_heterogeneity_test_has_its_size_under_the_null():
     # Coefficient of x1 constant in context: p-values roughly uniform; x2 varies: tiny p-value.
     pvals = []
@@ -387,3 +441,16 @@ def test_spline_option_errors():
     with pytest.raises(ValueError, match="not from a model with encoder='spline'"):
         spline.smooth_terms(cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear").fit())
     assert res.solver == "exact"
+
+
+def test_gradient_solvers_can_fit_the_spline_encoder():
+    rng = np.random.default_rng(20)
+    C = rng.uniform(size=(300, 1))
+    X = rng.normal(size=(300, 1))
+    y = np.sin(3 * C[:, 0]) + X[:, 0] * C[:, 0] + 0.1 * rng.normal(size=300)
+    model = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=4)
+    with pytest.warns(UserWarning, match="without its smoothing penalties"):
+        res = model.fit(solver="lbfgs", max_iter=5000, tol=1e-9)
+    # Unpenalised, the regression spline is ordinary least squares on its design.
+    ref = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=4, smoothing=1e-10).fit()
+    np.testing.assert_allclose(res.fittedvalues, ref.fittedvalues, atol=1e-5)
