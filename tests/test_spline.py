@@ -454,3 +454,19 @@ def test_gradient_solvers_can_fit_the_spline_encoder():
     # Unpenalised, the regression spline is ordinary least squares on its design.
     ref = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=4, smoothing=1e-10).fit()
     np.testing.assert_allclose(res.fittedvalues, ref.fittedvalues, atol=1e-5)
+
+
+def test_frequency_weights_equal_replicated_rows():
+    # Every row twice, or every row once with weight 2 (the same standardisation either way):
+    # REML counts sum(weights) observations, so the fits coincide.
+    d = make_vcm(n=400, p=2, m=2, seed=21, nonlinear=True)
+    rep = np.repeat(np.arange(400), 2)
+    a = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8,
+                                    weights=np.full(400, 2.0)).fit()
+    b = cs.ContextualizedRegression(d["y"][rep], d["X"][rep], d["C"][rep], encoder="spline", n_knots=8).fit()
+    sa, sb = a.spline_fit["smoothing"], b.spline_fit["smoothing"]
+    np.testing.assert_allclose(sa["smoothing"], sb["smoothing"], rtol=1e-6)
+    np.testing.assert_allclose(a.weights, b.weights, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(sa["Vp"], sb["Vp"], rtol=1e-6, atol=1e-9 * np.abs(sb["Vp"]).max())
+    unweighted = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8).fit()
+    assert not np.allclose(unweighted.spline_fit["smoothing"]["smoothing"], sa["smoothing"], rtol=1e-3)
