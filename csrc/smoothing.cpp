@@ -91,24 +91,19 @@ LogDetS block_logdet(const PenaltyBlock& b, const std::vector<SmoothPenalty>& pe
   return out;
 }
 
-// A diagonal block of A treated on its own, with the penalties inside it.
-struct Group {
-  int offset = 0, size = 0;
-  std::vector<int> pens;
-};
-
 struct Evaluation {
   bool ok = false;
   double V = 0.0, Dp = 0.0;
   Eigen::VectorXd b;
-  std::vector<Eigen::LLT<Eigen::MatrixXd>> llt;  // one per group
+  Eigen::VectorXd d;                 // A is factorised as diag(1/d) L L' diag(1/d)
+  Eigen::LLT<Eigen::MatrixXd> llt;   // of the equilibrated diag(d) A diag(d)
 };
 
 class Criterion {
  public:
   Criterion(const WorkingModel& wm, const std::vector<SmoothPenalty>& pens, const std::vector<PenaltyBlock>& blocks,
-            const std::vector<Group>& groups, double scale, int threads)
-      : wm_(wm), pens_(pens), blocks_(blocks), groups_(groups), scale_(scale), threads_(threads) {
+            double scale, int threads)
+      : wm_(wm), pens_(pens), blocks_(blocks), scale_(scale), threads_(threads) {
     const int D = static_cast<int>(wm.H.rows());
     int ranks = 0;
     for (const auto& b : blocks) ranks += b.rank;
@@ -116,26 +111,27 @@ class Criterion {
   }
   int null_dim() const { return null_dim_; }
 
+  // A = H + S_lambda is equilibrated by its diagonal before the Cholesky factorisation: large
+  // smoothing parameters make A badly scaled, and the scaled factorisation keeps b accurate
+  // (van der Sluis) where the plain one would leave rounding noise in the lightly penalised
+  // directions.
   Evaluation value(const Eigen::VectorXd& rho) const {
     Evaluation e;
-    const int D = static_cast<int>(wm_.H.rows());
-    e.b = Eigen::VectorXd::Zero(D);
-    e.llt.resize(groups_.size());
-    double logdet_a = 0.0;
-    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
-      const Group& G = groups_[gi];
-      Eigen::MatrixXd A = wm_.H.block(G.offset, G.offset, G.size, G.size);
-      for (int j : G.pens) {
-        const int o = pens_[j].offset - G.offset, s = static_cast<int>(pens_[j].S.rows());
-        A.block(o, o, s, s) += std::exp(rho[j]) * pens_[j].S;
-      }
-      e.llt[gi].compute(A);
-      if (e.llt[gi].info() != Eigen::Success) return e;
-      const Eigen::VectorXd d = e.llt[gi].matrixLLT().diagonal();
-      if (!(d.minCoeff() > 1e-9 * d.maxCoeff())) return e;
-      e.b.segment(G.offset, G.size) = e.llt[gi].solve(wm_.r.segment(G.offset, G.size));
-      logdet_a += 2.0 * d.array().log().sum();
+    Eigen::MatrixXd A = wm_.H;
+    for (std::size_t j = 0; j < pens_.size(); ++j) {
+      const int o = pens_[j].offset, s = static_cast<int>(pens_[j].S.rows());
+      A.block(o, o, s, s) += std::exp(rho[j]) * pens_[j].S;
     }
+    const Eigen::VectorXd diag = A.diagonal();
+    if (!(diag.minCoeff() > 0.0)) return e;
+    e.d = diag.cwiseSqrt().cwiseInverse();
+    A = e.d.asDiagonal() * A * e.d.asDiagonal();
+    e.llt.compute(A);
+    if (e.llt.info() != Eigen::Success) return e;
+    const Eigen::VectorXd L = e.llt.matrixLLT().diagonal();
+    if (!(L.minCoeff() > 1e-9 * L.maxCoeff())) return e;
+    e.b = e.d.asDiagonal() * e.llt.solve(e.d.asDiagonal() * wm_.r);
+    const double logdet_a = 2.0 * L.array().log().sum() - 2.0 * e.d.array().log().sum();
     e.Dp = wm_.yy - e.b.dot(wm_.r);
     double logdet_s = 0.0;
     for (const auto& b : blocks_) logdet_s += block_logdet(b, pens_, rho, false).value;
@@ -149,46 +145,29 @@ class Criterion {
     return e;
   }
 
-  // Gradient and Hessian of V at an evaluation; also A^-1 (the inverse of each group's block,
-  // zero between groups) and the traces tr(A^-1 lambda_j S_j).
+  // Gradient and Hessian of V at an evaluation; also A^-1 and the traces tr(A^-1 lambda_j S_j).
   void derivatives(const Eigen::VectorXd& rho, const Evaluation& e, Eigen::VectorXd* g, Eigen::MatrixXd* Hs,
                    Eigen::MatrixXd* Ainv, Eigen::VectorXd* tr1) const {
-    const int J = static_cast<int>(pens_.size()), D = static_cast<int>(wm_.H.rows());
-    if (groups_.size() == 1 && groups_[0].size == D) {
-      *Ainv = spd_inverse(e.llt[0], threads_);
-    } else {
-      *Ainv = Eigen::MatrixXd::Zero(D, D);
-      for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
-        const Group& G = groups_[gi];
-        Ainv->block(G.offset, G.offset, G.size, G.size) = spd_inverse(e.llt[gi], threads_);
-      }
-    }
-    std::vector<Eigen::MatrixXd> P(J);  // A^-1[group rows, block j] lambda_j S_j
+    const int J = static_cast<int>(pens_.size());
+    *Ainv = e.d.asDiagonal() * spd_inverse(e.llt, threads_) * e.d.asDiagonal();
+    std::vector<Eigen::MatrixXd> P(J);  // A^-1[:, block j] lambda_j S_j
     std::vector<Eigen::VectorXd> Sb(J);
-    std::vector<int> group_of(J, 0);
     Eigen::VectorXd d1(J);
     tr1->resize(J);
-    for (std::size_t gi = 0; gi < groups_.size(); ++gi) {
-      const Group& G = groups_[gi];
-      for (int j : G.pens) {
-        group_of[j] = static_cast<int>(gi);
-        const int o = pens_[j].offset, s = static_cast<int>(pens_[j].S.rows());
-        const double lam = std::exp(rho[j]);
-        Sb[j] = lam * (pens_[j].S * e.b.segment(o, s));
-        d1[j] = e.b.segment(o, s).dot(Sb[j]);
-        P[j] = Ainv->block(G.offset, o, G.size, s) * (lam * pens_[j].S);
-        (*tr1)[j] = P[j].middleRows(o - G.offset, s).trace();
-      }
+    for (int j = 0; j < J; ++j) {
+      const int o = pens_[j].offset, s = static_cast<int>(pens_[j].S.rows());
+      const double lam = std::exp(rho[j]);
+      Sb[j] = lam * (pens_[j].S * e.b.segment(o, s));
+      d1[j] = e.b.segment(o, s).dot(Sb[j]);
+      P[j] = Ainv->middleCols(o, s) * (lam * pens_[j].S);
+      (*tr1)[j] = P[j].middleRows(o, s).trace();
     }
-    Eigen::MatrixXd d2 = Eigen::MatrixXd::Zero(J, J), T2 = Eigen::MatrixXd::Zero(J, J);
+    Eigen::MatrixXd d2(J, J), T2(J, J);
     for (int j = 0; j < J; ++j) {
       const int oj = pens_[j].offset, sj = static_cast<int>(pens_[j].S.rows());
-      const int go = groups_[group_of[j]].offset;
       for (int k = 0; k <= j; ++k) {
-        if (group_of[k] != group_of[j]) continue;
         const int ok = pens_[k].offset, sk = static_cast<int>(pens_[k].S.rows());
-        T2(j, k) = T2(k, j) =
-            (P[j].middleRows(ok - go, sk).cwiseProduct(P[k].middleRows(oj - go, sj).transpose())).sum();
+        T2(j, k) = T2(k, j) = (P[j].middleRows(ok, sk).cwiseProduct(P[k].middleRows(oj, sj).transpose())).sum();
         const double cross = Sb[j].dot(Ainv->block(oj, ok, sj, sk) * Sb[k]);
         d2(j, k) = d2(k, j) = (j == k ? d1[j] : 0.0) - 2.0 * cross;
       }
@@ -219,7 +198,6 @@ class Criterion {
   const WorkingModel& wm_;
   const std::vector<SmoothPenalty>& pens_;
   const std::vector<PenaltyBlock>& blocks_;
-  const std::vector<Group>& groups_;
   double scale_;  // > 0: known scale; otherwise profiled out
   int threads_;
   int null_dim_ = 0;
@@ -363,10 +341,7 @@ SmoothingFit fit_smoothing(const WorkingModel& wm, const std::vector<SmoothPenal
   // Small matrices are not worth the threads' synchronisation (which costs a great deal on a
   // busy machine); below this size the linear algebra runs on one thread.
   const int threads = D >= 512 ? std::max(1, options.threads) : 1;
-  std::vector<Group> full(1);
-  full[0].size = D;
-  for (int j = 0; j < J; ++j) full[0].pens.push_back(j);
-  Criterion crit(wm, pens, blocks, full, options.known_scale ? 1.0 : 0.0, threads);
+  Criterion crit(wm, pens, blocks, options.known_scale ? 1.0 : 0.0, threads);
 
   SmoothingFit fit;
   NewtonResult nr;

@@ -418,9 +418,9 @@ def identifiability(results, warn: bool = True) -> dict:
     conc = concurvity(results)
     msgs = []
     if deficient:
-        msgs.append(f"the spline basis of {', '.join(deficient)} is rank deficient on these data (too few distinct "
-                    "values for the basis size); the smoothing penalty keeps the fit unique, but consider a "
-                    "smaller n_knots")
+        msgs.append(f"the spline basis of {', '.join(deficient)} is rank deficient on these data (some basis "
+                    "functions see (almost) no samples: too few samples or distinct values for n_knots); the "
+                    "smoothing penalty keeps the fit unique, but a smaller n_knots may suit")
     high = conc.index[conc["worst"] > 0.9].tolist()
     if high:
         msgs.append(f"high concurvity (worst > 0.9) for {', '.join(high)}: the data barely separate these context "
