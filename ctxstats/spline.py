@@ -40,6 +40,7 @@ __all__ = [
     "concurvity",
     "identifiability",
     "cov_params",
+    "summary_parts",
 ]
 
 
@@ -144,21 +145,18 @@ def _wald(gamma: np.ndarray, V: np.ndarray, rank: float, df_resid: float, use_f:
     return stat, float(stats.chi2.sf(stat, r)), r
 
 
-def _term_contrast(results, k: int, term: dict):
-    """Coefficients gamma of the user-unit term f_k,term (a linear map of the weights), its
-    covariance under Vp and the matching block of F for the reference df."""
+def _contrast(results, k: int, terms: list):
+    """The coefficients gamma of coefficient k's smooth terms in the user's units (a linear map
+    L of the weights: gamma = sum_k' G[k, k'] W[k', cols]) and their covariance L Vp L'."""
     G = _theta_map(results)
     _, nb = _layout(results)
     q = G.shape[0]
-    cols = np.arange(term["offset"], term["offset"] + term["size"])
-    # gamma = sum_k' G[k, k'] W[k', cols]  ->  rows of a (size x D) matrix L.
-    L = np.zeros((term["size"], q * nb))
+    cols = np.concatenate([np.arange(t["offset"], t["offset"] + t["size"]) for t in terms])
+    L = np.zeros((cols.size, q * nb))
     for kp in range(q):
         if G[k, kp] != 0.0:
-            L[np.arange(term["size"]), kp * nb + cols] = G[k, kp]
-    W = np.asarray(results.weights)
-    Vp = cov_params(results, "Vp")
-    return L @ W, L @ Vp @ L.T
+            L[np.arange(cols.size), kp * nb + cols] = G[k, kp]
+    return L @ np.asarray(results.weights), L @ cov_params(results, "Vp") @ L.T
 
 
 # ---- public -----------------------------------------------------------------------------------
@@ -191,7 +189,7 @@ def smooth_terms(results) -> pd.DataFrame:
                 continue
             idx = k * nb + np.arange(term["offset"], term["offset"] + term["size"])
             ref_df = float(np.trace(2 * F[np.ix_(idx, idx)] - F2[np.ix_(idx, idx)]))
-            gamma, V = _term_contrast(results, k, term)
+            gamma, V = _contrast(results, k, [term])
             stat, p, _ = _wald(gamma, V, ref_df, df_resid, use_f)
             sp = lam[(pen_out == k) & (pen_term == t)]
             rows.append({
@@ -220,33 +218,19 @@ def heterogeneity_tests(results) -> pd.DataFrame:
         Indexed by coefficient: ``edf`` (of its smooth terms), ``ref_df``, ``statistic``,
         ``p_value``.
     """
-    _fit(results)
+    sm = _fit(results)["smoothing"]
     terms, nb = _layout(results)
-    names = results.model.param_names
+    smooth = [(t, term) for t, term in enumerate(terms) if term["kind"] in ("smooth", "tensor")]
     F = _edf_matrices(results)
     F2 = F @ F
-    sm = _fit(results)["smoothing"]
     df_resid, use_f = _reference(results)
     rows = {}
-    for k, name in enumerate(names):
-        smooth = [t for t in terms if t["kind"] in ("smooth", "tensor")]
-        gammas, blocks, idx_all = [], [], []
-        for term in smooth:
-            idx_all.append(k * nb + np.arange(term["offset"], term["offset"] + term["size"]))
-        idx = np.concatenate(idx_all)
+    for k, name in enumerate(results.model.param_names):
+        idx = np.concatenate([k * nb + np.arange(term["offset"], term["offset"] + term["size"]) for _, term in smooth])
         ref_df = float(np.trace(2 * F[np.ix_(idx, idx)] - F2[np.ix_(idx, idx)]))
-        # Joint contrast over all the coefficient's smooth terms.
-        G = _theta_map(results)
-        q = G.shape[0]
-        cols = np.concatenate([np.arange(t["offset"], t["offset"] + t["size"]) for t in smooth])
-        L = np.zeros((cols.size, q * nb))
-        for kp in range(q):
-            if G[k, kp] != 0.0:
-                L[np.arange(cols.size), kp * nb + cols] = G[k, kp]
-        gamma = L @ np.asarray(results.weights)
-        V = L @ cov_params(results, "Vp") @ L.T
+        gamma, V = _contrast(results, k, [term for _, term in smooth])
         stat, p, _ = _wald(gamma, V, ref_df, df_resid, use_f)
-        edf = float(sum(np.asarray(sm["edf"])[k, ti] for ti, t in enumerate(terms) if t["kind"] in ("smooth", "tensor")))
+        edf = float(sum(np.asarray(sm["edf"])[k, t] for t, _ in smooth))
         rows[name] = {"edf": edf, "ref_df": ref_df, "statistic": stat, "p_value": p}
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -433,3 +417,33 @@ def identifiability(results, warn: bool = True) -> dict:
     return {"basis_size": nb, "basis_rank": basis_rank, "rank_deficient_terms": deficient,
             "design_size": H.shape[0], "design_rank": design_rank, "condition_number": cond,
             "edf": float(sm["edf_total"]), "nobs": float(sm["n"]), "concurvity": conc, "warnings": msgs}
+
+
+def summary_parts(results, alpha: float = 0.05) -> dict:
+    """What ``summary()`` shows for a spline fit, ready to print.
+
+    Returns a dict with ``header`` (pairs for the header block: smoothing method, total edf,
+    scale), ``tables`` (a list of (title, DataFrame): the smooth terms with their edf and tests,
+    and the per-coefficient heterogeneity tests) and ``notes`` (identifiability messages).
+    """
+    sm = _fit(results)["smoothing"]
+    terms = smooth_terms(results)
+    terms["smoothing"] = terms["smoothing"].map(
+        lambda v: f"{v:.3g}" if not isinstance(v, tuple) else ", ".join(f"{x:.3g}" for x in v))
+    het = heterogeneity_tests(results)
+    ident = identifiability(results, warn=False)
+    stat = "F" if _reference(results)[1] else "Chi.sq"
+    header = [("Smoothing", f"{sm['method']}" + ("" if sm["method"] == "fixed" else f" ({sm['n_iter']} Newton steps)")),
+              ("Total edf", f"{sm['edf_total']:.2f}"), ("Scale", f"{sm['scale'] * results.scaling['y_scale'] ** 2:.4g}")]
+    terms.index = [f"{c}: {'ti' if ':' in x else 's'}({x.replace(':', ',')})"
+                   for c, x in zip(terms["coefficient"], terms["context"])]
+    tables = [
+        (f"Smooth terms: effective degrees of freedom and Wald tests ({stat}) that the term is zero",
+         terms.drop(columns=["coefficient", "context"]).rename(columns={"statistic": stat})),
+        ("Heterogeneity: does the coefficient vary with context at all?",
+         het.rename(columns={"statistic": stat})),
+    ]
+    notes = list(ident["warnings"])
+    if not sm["converged"]:
+        notes.append(f"the smoothing-parameter search did not converge: {sm['message']}")
+    return {"header": header, "tables": tables, "notes": notes}

@@ -470,3 +470,18 @@ def test_frequency_weights_equal_replicated_rows():
     np.testing.assert_allclose(sa["Vp"], sb["Vp"], rtol=1e-6, atol=1e-9 * np.abs(sb["Vp"]).max())
     unweighted = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8).fit()
     assert not np.allclose(unweighted.spline_fit["smoothing"]["smoothing"], sa["smoothing"], rtol=1e-3)
+
+
+def test_summary_parts():
+    d = make_vcm(n=600, p=2, m=2, seed=23, nonlinear=True)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8,
+                                      interactions=[("c1", "c2")]).fit()
+    parts = spline.summary_parts(res)
+    assert dict(parts["header"])["Smoothing"].startswith("REML")
+    (t1, terms), (t2, het) = parts["tables"]
+    assert "x1: s(c1)" in terms.index and "x2: ti(c1,c2)" in terms.index
+    assert list(het.index) == ["Intercept", "x1", "x2"]
+    s = res.summary()
+    for title, table in parts["tables"]:
+        s.add_table(title, table)
+    assert "ti(c1,c2)" in str(s)
