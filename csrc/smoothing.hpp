@@ -35,7 +35,7 @@ struct SmoothPenalty {
 struct PenaltyBlock {
   int offset = 0, size = 0;
   std::vector<int> penalties;
-  int rank = 0;                // rank of the sum of its penalties (filled by fit_smoothing)
+  int rank = 0;                // rank of the sum of its penalties (filled by prepare_penalty_blocks)
 };
 
 struct WorkingModel {

@@ -312,9 +312,10 @@ def test_pql_reml_for_glm_families(family):
     assert np.sqrt(np.mean((res.sample_params["x1"] - truth) ** 2)) < 0.1
 
 
-def test_results_are_identical_for_any_thread_count():
-    d = make_vcm(n=3000, p=3, m=3, seed=13, nonlinear=True)
-    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8)
+@pytest.mark.parametrize("family", ["gaussian", "binomial"])
+def test_results_are_identical_for_any_thread_count(family):
+    d = make_vcm(n=3000, p=3, m=3, seed=13, nonlinear=True, family=family)
+    model = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="spline", n_knots=8)
     a, b = model.fit(threads=1), model.fit(threads=2)
     assert np.array_equal(a.weights, b.weights)
     assert np.array_equal(a.spline_fit["smoothing"]["Vp"], b.spline_fit["smoothing"]["Vp"])
