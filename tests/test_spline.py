@@ -486,3 +486,18 @@ def test_summary_parts():
     for title, table in parts["tables"]:
         s.add_table(title, table)
     assert "ti(c1,c2)" in str(s)
+
+
+def test_large_designs_use_the_parallel_inverse_deterministically():
+    # D = 12 outputs x 45 basis functions = 540 >= 512: the blocked inverse runs in parallel.
+    d = make_vcm(n=2000, p=11, m=4, seed=24, nonlinear=True)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=12)
+    a, b = model.fit(threads=1), model.fit(threads=2)
+    assert a.spline_fit["smoothing"]["Vp"].shape == (540, 540)
+    assert np.array_equal(a.weights, b.weights)
+    assert np.array_equal(a.spline_fit["smoothing"]["Vp"], b.spline_fit["smoothing"]["Vp"])
+    # And the blocked inverse is the inverse.
+    sm = a.spline_fit["smoothing"]
+    Z, pens, _ = reference_design(a, d["C"], d["X"])
+    A = Z.T @ Z + sum(l * P for l, P in zip(sm["smoothing"], pens))
+    np.testing.assert_allclose(sm["Vp"] / sm["scale"] @ A, np.eye(540), atol=1e-6)
