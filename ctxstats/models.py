@@ -167,8 +167,8 @@ class ContextualizedGLM:
         Parameters
         ----------
         solver : {None, "exact", "lbfgs", "adam"}
-            None picks ``exact`` for the linear encoder (unless there is an L1 penalty) and
-            ``lbfgs`` otherwise. ``exact`` solves the normal equations (gaussian) or runs
+            None picks ``exact`` for the linear encoder (unless there is an L1 penalty) and the
+            spline encoder, and ``lbfgs`` otherwise. ``exact`` solves the normal equations (gaussian) or runs
             IRLS (binomial, poisson) on the interaction design [1, x] (x) [1, c].
             ``lbfgs`` is full-batch L-BFGS with a strong-Wolfe line search. ``adam`` uses
             mini-batches, holds out ``val_split`` of the rows and stops early after
