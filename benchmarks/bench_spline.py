@@ -1,4 +1,4 @@
-"""ctxstats' spline encoder against mgcv's bam on the public benchmark (gaussian task).
+"""ctxstats' spline encoder against mgcv's bam on the public benchmark.
 
 For each n and seed, both fit the additive varying-coefficient model on the 80% training rows:
 
@@ -6,6 +6,7 @@ For each n and seed, both fit the additive varying-coefficient model on the 80% 
     mgcv:      bam(y ~ s(c1) + s(c2) + s(c3) + sum_jk s(ck, by = xj),
                    method = "fREML", discrete = TRUE, nthreads = T)      (through rpy2)
 
+(--task clf: ContextualizedLogit and bam(..., family = binomial), test AUC in place of MSE)
 and the script prints, per fit, the wall-clock fit time (best of --repeats; ctxstats: model
 construction, fit and the fitted sample parameters; mgcv: R's elapsed time of the bam call,
 data already in R), the coefficient RMSE on the test rows (sqrt(mean((beta_hat - beta)^2))
@@ -28,7 +29,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # bam (fREML, discrete, 2 threads) as stated in the data module's docstring, seed 0.
-STATED_BAM = {10000: {"time": 0.52, "rmse": 0.028}, 50000: {"time": 0.75, "rmse": 0.021}}
+STATED_BAM = {("reg", 10000): {"time": 0.52, "rmse": 0.028}, ("reg", 50000): {"time": 0.75, "rmse": 0.021},
+              ("clf", 10000): {"time": 0.65, "rmse": 0.268}}
 
 
 def load_data_module():
@@ -41,27 +43,42 @@ def load_data_module():
     raise SystemExit("vcm_data.py not found (benchmarks/ or ../shared/bench/)")
 
 
-def rmse_mse(beta_hat, intercept_hat, d):
+def auc(y, score):
+    """ROC AUC by the rank-sum formula (ties get average ranks)."""
+    import numpy as np
+    from scipy.stats import rankdata
+
+    r = rankdata(score)
+    pos = y > 0.5
+    n1, n0 = pos.sum(), (~pos).sum()
+    return float((r[pos].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def metrics(beta_hat, eta_hat, d, task):
+    """Coefficient RMSE on the test rows, and test MSE (reg) or AUC (clf) of the prediction."""
     import numpy as np
 
     te = d["test"]
     rmse = float(np.sqrt(np.mean((beta_hat - d["beta"][te]) ** 2)))
-    pred = intercept_hat + (d["X"][te] * beta_hat).sum(axis=1)
-    return rmse, float(np.mean((d["y"][te] - pred) ** 2))
+    if task == "reg":
+        return rmse, float(np.mean((d["y"][te] - eta_hat) ** 2))
+    return rmse, auc(d["y"][te], eta_hat)
 
 
-def run_ctxstats(d, threads, repeats, options):
+def run_ctxstats(d, threads, repeats, options, task):
     import ctxstats as cs
 
     tr, te = d["train"], d["test"]
     y, X, C = d["y"][tr], d["X"][tr], d["C"][tr]
+    model_class = cs.ContextualizedRegression if task == "reg" else cs.ContextualizedLogit
     best, res = float("inf"), None
     for _ in range(repeats):
         t0 = time.perf_counter()
-        res = cs.ContextualizedRegression(y, X, C, encoder="spline", **options).fit(threads=threads)
+        res = model_class(y, X, C, encoder="spline", **options).fit(threads=threads)
         best = min(best, time.perf_counter() - t0)
     theta = res.predict_params(d["C"][te]).to_numpy()
-    rmse, mse = rmse_mse(theta[:, 1:], theta[:, 0], d)
+    eta = theta[:, 0] + (d["X"][te] * theta[:, 1:]).sum(axis=1)
+    rmse, mse = metrics(theta[:, 1:], eta, d, task)
     sm = res.spline_fit["smoothing"]
     return {"time": best, "rmse": rmse, "mse": mse, "edf": sm["edf_total"], "converged": res.converged}
 
@@ -83,15 +100,16 @@ class Bam:
         cols["y"] = d["y"][idx]
         return ro.DataFrame({k: ro.FloatVector(v) for k, v in cols.items()})
 
-    def run(self, d, threads, repeats):
+    def run(self, d, threads, repeats, task):
         import numpy as np
 
         ro = self.ro
         ro.globalenv["dtr"], ro.globalenv["dte"] = self.frame(d, d["train"]), self.frame(d, d["test"])
+        family = "gaussian()" if task == "reg" else "binomial()"
         best = float("inf")
         for _ in range(repeats):
-            el = ro.r(f"system.time(fit <- bam(fo, data = dtr, method = 'fREML', discrete = TRUE, "
-                      f"nthreads = {threads}))[['elapsed']]")[0]
+            el = ro.r(f"system.time(fit <- bam(fo, data = dtr, family = {family}, method = 'fREML', "
+                      f"discrete = TRUE, nthreads = {threads}))[['elapsed']]")[0]
             best = min(best, float(el))
         # Coefficient j at each test context: prediction at x = e_j minus prediction at x = 0,
         # all six sets of rows predicted in one call.
@@ -100,15 +118,15 @@ class Bam:
             stacked <- do.call(rbind, lapply(0:5, function(j) { dj <- d0; if (j > 0) dj[[paste0('x', j)]] <- 1; dj }))
             as.numeric(predict(fit, stacked))""")).reshape(6, -1)
         beta = (pred[1:] - pred[0]).T
-        rmse, _ = rmse_mse(beta, 0.0, d)
-        pred = np.asarray(ro.r("predict(fit, dte)"))
-        mse = float(np.mean((d["y"][d["test"]] - pred) ** 2))
+        eta = np.asarray(ro.r("predict(fit, dte)"))  # the linear predictor
+        rmse, mse = metrics(beta, eta, d, task)
         return {"time": best, "rmse": rmse, "mse": mse, "edf": float(ro.r("sum(fit$edf)")[0])}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--n", type=int, nargs="+", default=[10000, 50000])
+    p.add_argument("--task", choices=("reg", "clf"), default="reg")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--repeats", type=int, default=3, help="timed fits per configuration; the best is reported")
@@ -135,17 +153,19 @@ def main(argv=None):
           f"mgcv {bam.version if bam else '(stated figures)'}; data {data_path}; threads {args.threads}; "
           f"best of {args.repeats}; load average at start {load:.2f}")
     print()
-    header = f"{'n':>6} {'seed':>4} | {'ctx fit s':>9} {'RMSE':>7} {'MSE':>6} {'edf':>6} | " \
-             f"{'bam fit s':>9} {'RMSE':>7} {'MSE':>6} {'edf':>6} | {'RMSE ratio':>10} {'speed-up':>8}"
+    metric = "MSE" if args.task == "reg" else "AUC"
+    print(f"task {args.task}")
+    header = f"{'n':>6} {'seed':>4} | {'ctx fit s':>9} {'RMSE':>7} {metric:>6} {'edf':>6} | " \
+             f"{'bam fit s':>9} {'RMSE':>7} {metric:>6} {'edf':>6} | {'RMSE ratio':>10} {'speed-up':>8}"
     print(header)
     print("-" * len(header))
     summary = []
     for n in args.n:
         rows = []
         for seed in args.seeds:
-            d = data_mod.make_data(n, "reg", seed)
-            c = run_ctxstats(d, args.threads, args.repeats, options)
-            b = bam.run(d, args.threads, args.repeats) if bam else None
+            d = data_mod.make_data(n, args.task, seed)
+            c = run_ctxstats(d, args.threads, args.repeats, options, args.task)
+            b = bam.run(d, args.threads, args.repeats, args.task) if bam else None
             rows.append((c, b))
             if b:
                 print(f"{n:>6} {seed:>4} | {c['time']:>9.4f} {c['rmse']:>7.4f} {c['mse']:>6.4f} {c['edf']:>6.1f} | "
@@ -167,8 +187,8 @@ def main(argv=None):
             line += (f" | bam {bt:.4f} s, RMSE {br:.4f} | RMSE ratio {cr / br:.2f} "
                      f"[{'ok' if cr / br <= 1.2 else 'MISSED'}], speed-up {bt / ct:.1f}x "
                      f"[{'ok' if bt / ct >= 10 else 'MISSED'}]")
-        if n in STATED_BAM:
-            s = STATED_BAM[n]
+        if (args.task, n) in STATED_BAM:
+            s = STATED_BAM[(args.task, n)]
             line += (f" | vs stated bam ({s['time']} s, RMSE {s['rmse']} at seed 0): "
                      f"speed-up {s['time'] / ct:.1f}x")
         print(line)
