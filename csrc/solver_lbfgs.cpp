@@ -170,6 +170,7 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
     f = ls.f;
     res.history.push_back(f);
     res.n_iter = it;
+    if (stop_requested(options, res, it, f)) break;
     flat = change < 1e-14 ? flat + 1 : 0;
     if (flat >= 5) {
       res.converged = true;
@@ -177,7 +178,7 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
       break;
     }
   }
-  if (!res.converged && res.message.empty())
+  if (!res.converged && !res.interrupted && res.message.empty())
     res.message = "L-BFGS reached max_iter=" + std::to_string(max_iter) + " before the gradient fell below tol";
   std::copy(x.begin(), x.end(), w);
   res.objective = f;

@@ -137,7 +137,8 @@ class ContextualizedGLM:
             max_iter: int | None = None, tol: float | None = None, alpha: float = 0.0,
             l1_ratio: float = 0.0, mu_ratio: float = 0.5, weight_decay: float = 0.0,
             batch_size: int = 256, learning_rate: float = 1e-3, val_split: float = 0.2,
-            patience: int = 10, start_params=None) -> "ContextualizedGLMResults":
+            patience: int = 10, start_params=None, verbose: bool = False,
+            callback=None) -> "ContextualizedGLMResults":
         """Fit the context encoder by penalised maximum likelihood.
 
         Parameters
@@ -170,6 +171,13 @@ class ContextualizedGLM:
         batch_size, learning_rate, val_split, patience : adam settings.
         start_params : array_like, optional
             Initial encoder weights (a warm start), e.g. ``results.weights``.
+        verbose : bool
+            Show a progress bar (tqdm) of iterations and the objective.
+        callback : callable, optional
+            ``callback(iteration, objective)`` after each iteration (adam: epoch); returning
+            False stops the fit, and the results then have ``interrupted=True``.
+
+        Ctrl-C stops a fit cleanly between iterations and raises KeyboardInterrupt.
         """
         opts = self._options(
             solver="auto" if solver is None else check_choice(solver, SOLVERS, "solver"),
@@ -189,7 +197,15 @@ class ContextualizedGLM:
         if opts["solver"] == "exact" and (self.encoder != "linear" or self.encoder_options["archetypes"]):
             raise ValueError("solver='exact' needs encoder='linear' without archetypes")
         init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
-        out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init)
+        from ctxstats._progress import solver_callback
+
+        default_iters = {"exact": 100, "lbfgs": 1000, "adam": 500}
+        total = opts["max_iter"] or default_iters.get(opts["solver"], 1000)
+        progress, close = solver_callback(verbose, total, f"{self.encoder} fit", callback)
+        try:
+            out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress)
+        finally:
+            close()
         return ContextualizedGLMResults(self, out, opts)
 
     def objective(self, weights, **fit_options) -> tuple[float, np.ndarray]:
@@ -231,6 +247,7 @@ class ContextualizedGLMResults:
         self.val_history = np.asarray(core_out["val_history"])
         self.message = core_out["message"]
         self.rank_deficient = bool(core_out["rank_deficient"])
+        self.interrupted = bool(core_out.get("interrupted", False))
         self._theta = self._predict_theta(model.context)
 
     # ---- parameters -------------------------------------------------------------------
