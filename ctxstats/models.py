@@ -35,7 +35,10 @@ __all__ = [
     "ContextualizedPoisson",
 ]
 
-_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "relu"}
+# tanh rather than ReLU: smooth coefficient functions fit better and L-BFGS's line search
+# does not stall on kinks. ngam's per-feature networks need far less capacity than mlp's.
+_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "tanh"}
+_ENCODER_SPECIFIC_DEFAULTS = {"ngam": {"width": 16, "depth": 1}}
 
 
 class ContextualizedGLM:
@@ -62,11 +65,12 @@ class ContextualizedGLM:
     weights : array_like, shape (n,), optional
         Non-negative case weights (frequency weights).
     width, depth : int
-        Hidden units per layer and number of hidden layers (mlp, ngam). Defaults 32 and 2.
+        Hidden units per layer and number of hidden layers: mlp 32 and 2, ngam 16 and 1.
     archetypes : int
         K >= 2 puts an archetype head on the encoder: theta_i = softmax(z(c_i)) A, each
         sample model a convex mixture of K archetype models. 0 (default): no archetypes.
-    activation : {"relu", "tanh"}
+    activation : {"tanh", "relu"}
+        Hidden-layer activation (default tanh).
 
     Notes
     -----
@@ -90,7 +94,7 @@ class ContextualizedGLM:
         if unknown:
             raise TypeError(f"unknown encoder option(s): {', '.join(sorted(unknown))}; "
                             f"the options are {', '.join(_ENCODER_DEFAULTS)}")
-        opts = {**_ENCODER_DEFAULTS, **encoder_options}
+        opts = {**_ENCODER_DEFAULTS, **_ENCODER_SPECIFIC_DEFAULTS.get(self.encoder, {}), **encoder_options}
         opts["width"] = check_int(opts["width"], "width", 1)
         opts["depth"] = check_int(opts["depth"], "depth", 0)
         opts["archetypes"] = check_int(opts["archetypes"], "archetypes", 0)
