@@ -38,6 +38,7 @@ void validate_personalized_options(const PersonalizedOptions& o, int m) {
   require(std::isfinite(o.gamma) && o.gamma >= 0.0, "gamma must be finite and non-negative");
   require(o.n_partners >= 1, "n_partners must be a positive integer");
   require(std::isfinite(o.nu) && o.nu >= 0.0, "nu must be finite and non-negative");
+  require(std::isfinite(o.weight_decay) && o.weight_decay >= 0.0, "weight_decay must be finite and non-negative");
   require(std::isfinite(o.alpha) && o.alpha >= 0.0, "alpha must be finite and non-negative");
   require(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0, "l1_ratio must lie in [0, 1]");
   require(o.mu_ratio >= 0.0 && o.mu_ratio <= 1.0, "mu_ratio must lie in [0, 1]");
@@ -49,6 +50,7 @@ void validate_personalized_options(const PersonalizedOptions& o, int m) {
   require(std::isfinite(o.learning_rate) && o.learning_rate > 0.0, "learning_rate must be positive and finite");
   require(o.val_split >= 0.0 && o.val_split < 1.0, "val_split must lie in [0, 1)");
   require(o.patience >= 1, "patience must be a positive integer");
+  require(o.warmup >= 0, "warmup must be a non-negative integer");
   require(o.threads >= 0, "threads must be a positive integer (or None for all cores)");
 }
 
@@ -218,7 +220,6 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
     std::vector<double> pf(pgroups, 0.0), pphi(static_cast<std::size_t>(pgroups) * m, 0.0);
     const double* C = data_.C;
     const int* cat = options_.categorical.data();
-    const double eps = kRhoSmoothing;
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
     for (int g = 0; g < pgroups; ++g) {
       double f = 0.0;
@@ -229,27 +230,20 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
         const std::size_t i = p / r, j = partner_[p];
         const double* zi = Z + i * K;
         const double* zj = Z + j * K;
-        double ss = 0.0;
+        double rho = 0.0;
         for (int k = 0; k < K; ++k) {
           const double d = zi[k] - zj[k];
-          ss += d * d;
+          rho += d * d;
         }
-        const double nrm = std::sqrt(ss + eps * eps), rho = nrm - eps;
         const double* ci = C + i * m;
         const double* cj = C + j * m;
         double D = 0.0;
-        for (int k = 0; k < m; ++k) {
-          const double dk = (cat[k] ? (ci[k] != cj[k] ? 1.0 : 0.0) : std::fabs(ci[k] - cj[k])) * inv_scale_[k];
-          D += phi[k] * dk;
-        }
+        for (int k = 0; k < m; ++k) D += phi[k] * covariate_distance(ci[k], cj[k], cat[k], inv_scale_[k]);
         const double e = rho - D;
         f += e * e;
         if (with_grad) {
-          coef_[p] = 2.0 * scale * e / nrm;
-          for (int k = 0; k < m; ++k) {
-            const double dk = (cat[k] ? (ci[k] != cj[k] ? 1.0 : 0.0) : std::fabs(ci[k] - cj[k])) * inv_scale_[k];
-            gp[k] -= 2.0 * scale * e * dk;
-          }
+          coef_[p] = 4.0 * scale * e;  // d/dz_i of scale (rho - D)^2 is 4 scale e (z_i - z_j)
+          for (int k = 0; k < m; ++k) gp[k] -= 2.0 * scale * e * covariate_distance(ci[k], cj[k], cat[k], inv_scale_[k]);
         }
       }
       pf[g] = f;
@@ -281,10 +275,12 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
     }
   }
 
-  double phi2 = 0.0;
+  double phi2 = 0.0, q2 = 0.0;
   for (int k = 0; k < m; ++k) phi2 += phi[k] * phi[k];
-  const double f = f_data * inv_train + f_pair + options_.nu * phi2;
+  for (std::size_t a = 0; a < static_cast<std::size_t>(K) * q; ++a) q2 += Q[a] * Q[a];
+  const double f = f_data * inv_train + f_pair + options_.nu * phi2 + 0.5 * options_.weight_decay * q2;
   if (with_grad) {
+    for (std::size_t a = 0; a < static_cast<std::size_t>(K) * q; ++a) grad[L.Q() + a] += options_.weight_decay * Q[a];
     for (int k = 0; k < m; ++k) gphi[k] += 2.0 * options_.nu * phi[k];
     double dot = 0.0;
     for (int k = 0; k < m; ++k) dot += phi[k] * gphi[k];
@@ -353,12 +349,14 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
   const int epochs = options.max_iter > 0 ? options.max_iter : 2000;
   const double tol = options.tol > 0.0 ? options.tol : 1e-5;
   const double lr = options.learning_rate;
+  const int warmup = std::min(options.warmup, epochs - 1);
   std::vector<double> g(N), m1(N, 0.0), m2(N, 0.0), best(w);
   double best_monitor = std::numeric_limits<double>::infinity();
   double b1t = 1.0, b2t = 1.0;
   int bad = 0;
   for (int epoch = 0; epoch < epochs; ++epoch) {
     double val = 0.0;
+    if (warmup > 0) obj.set_gamma(options.gamma * std::min(1.0, static_cast<double>(epoch) / warmup));
     const double f = obj.value_grad(w.data(), g.data(), static_cast<std::uint64_t>(epoch), &val);
     require(std::isfinite(f), "the objective became non-finite at epoch " + std::to_string(epoch) +
                                   "; lower learning_rate");
@@ -366,7 +364,9 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
     const double monitor = has_val ? val : f;
     out.val_history.push_back(has_val ? val : obj.last_train_loss());
     out.n_iter = epoch;
-    if (epoch == 0 || monitor < best_monitor - tol * std::max(1.0, std::fabs(best_monitor))) {
+    if (epoch < warmup) {
+      // gamma is still rising: nothing to compare yet.
+    } else if (epoch == warmup || monitor < best_monitor - tol * std::max(1.0, std::fabs(best_monitor))) {
       best_monitor = monitor;
       best = w;
       out.best_epoch = epoch;

@@ -7,15 +7,15 @@
 //
 //   L = sum_{i in T} s_i [loss(y_i, x_i . theta_i) + psi(theta_i)] / sum_{i in T} s_i
 //       + gamma * mean over sampled pairs (i, j) of (rho_ij - D_ij)^2
-//       + nu * ||phi||^2
+//       + nu * ||phi||^2 + weight_decay / 2 * ||Q||^2
 //
 //   psi(t)  = the elastic net of objective.hpp (alpha, l1_ratio, mu_ratio; smoothed L1),
-//   rho_ij  = sqrt(||z_i - z_j||^2 + eps^2) - eps          (eps = kRhoSmoothing),
+//   rho_ij  = ||z_i - z_j||^2,
 //   D_ij    = sum_k phi_k d_k(c_ik, c_jk),
-//   d_k     = |c_ik - c_jk| / g_k for numeric columns, 1{c_ik != c_jk} / g_k for
-//             categorical ones, where g_k is the column's mean over all pairs i != j
-//             (Gini's mean difference, computed exactly in O(n log n)), so every d_k
-//             averages 1 over pairs,
+//   d_k     = (c_ik - c_jk)^2 / g_k for numeric columns, 1{c_ik != c_jk} / g_k for
+//             categorical ones, where g_k is the column's mean of the same quantity over
+//             all pairs i != j (computed exactly in O(n) or O(n log n)), so that every d_k
+//             averages one over pairs,
 //   phi     = softmax(u): non-negative and summing to one.
 //
 // T is the set of training rows (all rows, minus a seeded validation share). Pairs are
@@ -23,17 +23,22 @@
 // validation), uniformly among the others, from CounterRng(seed, Stream::kPairs, epoch, i),
 // so an epoch costs O(n r (K + m)) and memory stays O(n (K + m + r)).
 //
-// Why phi lives on the simplex: rho has no natural scale. z -> c z, Q -> Q / c leaves every
-// theta_i unchanged and multiplies rho by c, so with an unnormalised phi the objective
-// could always be lowered by shrinking z and phi together while Q grows without bound.
-// Fixing sum_k phi_k = 1 fixes the scale of D (its mean over pairs is one), and phi_k then
-// reads as the share of the metric carried by context column k. The softmax keeps phi
-// strictly inside the simplex with an exact, smooth gradient.
+// Why squared distances on both sides: a weighted sum of squared coordinate differences is
+// exactly a squared Euclidean distance, so for any phi the matching can be met exactly by
+// z in K >= (active columns) dimensions (as in classical multidimensional scaling). With
+// absolute differences (an L1 metric) against a Euclidean ||z_i - z_j|| it cannot: a metric
+// spread over two columns always leaves stress that a metric on one column does not, which
+// biases phi towards a single column. Squared distances are also smooth where z_i = z_j.
+// The price: pairs far apart weigh more than under unsquared distances.
 //
-// Why rho is smoothed: ||z_i - z_j|| is not differentiable where z_i = z_j (which is where
-// every sample starts when the models are tied). The smoothed form is differentiable
-// everywhere, its gradient has norm below one, and it differs from the norm by less than
-// eps.
+// Why phi lives on the simplex: rho has no natural scale. z -> c z, Q -> Q / c leaves every
+// theta_i unchanged and multiplies rho by c^2, so with an unnormalised phi the objective
+// could always be lowered by shrinking z and phi together while Q grows. Fixing
+// sum_k phi_k = 1 fixes the scale of D (its mean over pairs is one), and phi_k reads as the
+// share of the metric carried by context column k. The softmax keeps phi strictly inside
+// the simplex with an exact, smooth gradient. weight_decay on Q is what makes the split
+// of phi between columns informative: a context direction along which the models differ
+// more lets z spread further along it, so Q, and its penalty, can be smaller.
 #pragma once
 #include <cmath>
 #include <cstddef>
@@ -47,8 +52,6 @@
 
 namespace ctxstats {
 
-constexpr double kRhoSmoothing = 1e-4;
-
 struct PersonalizedOptions {
   std::string family = "gaussian";
   bool intercept = true;
@@ -56,6 +59,7 @@ struct PersonalizedOptions {
   double gamma = 1.0;             // weight of the distance-matching term
   int n_partners = 5;             // r: partners per sample per epoch
   double nu = 0.0;                // nu ||phi||^2
+  double weight_decay = 0.0;      // weight_decay / 2 ||Q||^2
   double alpha = 0.0, l1_ratio = 0.0, mu_ratio = 0.5;  // elastic net psi on theta_i
   std::vector<int> categorical;   // m flags: nonzero for categorical context columns
   int max_iter = 0;               // epochs (0: 2000)
@@ -63,6 +67,7 @@ struct PersonalizedOptions {
   double learning_rate = 0.02;    // Adam
   double val_split = 0.2;         // share of rows whose outcome is held out for early stopping
   int patience = 50;              // epochs without improvement before stopping
+  int warmup = 200;               // epochs over which gamma rises linearly from 0
   std::uint64_t seed = 0;
   int threads = 0;                // 0: all available
 };
@@ -84,14 +89,18 @@ struct PersonalizedLayout {
 // gets 1.
 std::vector<double> distance_scales(const DataView& data, const std::vector<int>& categorical);
 
-// d_k(a, b) summed with weights phi: the distance D_phi between two raw context rows.
+// d_k(a, b) for one column (see above); inv_scale = 1 / g_k.
+inline double covariate_distance(double a, double b, int categorical, double inv_scale) {
+  if (categorical) return a != b ? inv_scale : 0.0;
+  const double d = a - b;
+  return d * d * inv_scale;
+}
+
+// D_phi between two raw context rows.
 inline double metric_distance(const double* a, const double* b, const double* phi, const double* inv_scale,
                               const int* categorical, int m) {
   double D = 0.0;
-  for (int k = 0; k < m; ++k) {
-    const double dk = categorical[k] ? (a[k] != b[k] ? 1.0 : 0.0) : std::fabs(a[k] - b[k]);
-    D += phi[k] * dk * inv_scale[k];
-  }
+  for (int k = 0; k < m; ++k) D += phi[k] * covariate_distance(a[k], b[k], categorical[k], inv_scale[k]);
   return D;
 }
 
@@ -112,6 +121,7 @@ class PersonalizedObjective {
   double value_grad(const double* params, double* grad, std::uint64_t epoch, double* val_loss = nullptr);
 
   const PersonalizedLayout& layout() const { return layout_; }
+  void set_gamma(double gamma) { options_.gamma = gamma; }
   std::size_t n_pairs() const { return layout_.n * static_cast<std::size_t>(options_.n_partners); }
   // Mean data loss (no penalty) over the training rows at the last evaluation.
   double last_train_loss() const { return last_train_loss_; }
@@ -169,10 +179,13 @@ struct PersonalizedFit {
 };
 
 // Fits from the population start (or from init, a parameter vector, when given) with full-
-// batch Adam over epochs; each epoch draws new pairs. Early stopping on the validation
-// loss (the mean loss of the held-out rows, whose models are placed by distance matching
-// alone) keeps the best parameters; without validation rows it watches the training
-// objective instead.
+// batch Adam over epochs; each epoch draws new pairs. gamma rises linearly from 0 to its
+// value over the first `warmup` epochs (a continuation: the data shape the sample models
+// before the metric binds them; started at full gamma, the matching locks z into the
+// initial, uninformed geometry and phi onto whichever columns that geometry happens to
+// show). From then on, early stopping on the validation loss (the mean loss of the held-
+// out rows, whose models are placed by distance matching alone) keeps the best parameters;
+// without validation rows it watches the training objective instead.
 PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions& options,
                                  const std::vector<double>* init = nullptr);
 

@@ -12,20 +12,20 @@
 
 namespace ctxstats {
 
-// Gini's mean difference over unordered pairs i < j: for sorted values v,
-// sum_{i<j} (v_j - v_i) = sum_k v_k (2k - n + 1). Categorical: the share of pairs that
-// differ, 1 - sum_l n_l (n_l - 1) / (n (n - 1)).
+// g_k: the mean of d_k over unordered pairs i < j before scaling. Numeric columns:
+// sum_{i<j} (x_i - x_j)^2 = n sum_i (x_i - xbar)^2. Categorical columns: the share of pairs
+// that differ, 1 - sum_l n_l (n_l - 1) / (n (n - 1)).
 std::vector<double> distance_scales(const DataView& data, const std::vector<int>& categorical) {
   const std::size_t n = data.n;
   const int m = data.m;
   require(n >= 2, "personalized regression needs at least two rows");
   std::vector<double> scale(m, 1.0), col(n);
-  const double pairs = 0.5 * static_cast<double>(n) * static_cast<double>(n - 1);
+  const double nd = static_cast<double>(n), pairs = 0.5 * nd * (nd - 1.0);
   for (int k = 0; k < m; ++k) {
     for (std::size_t i = 0; i < n; ++i) col[i] = data.C[i * m + k];
-    std::sort(col.begin(), col.end());
     double g = 0.0;
     if (!categorical.empty() && categorical[k]) {
+      std::sort(col.begin(), col.end());
       double same = 0.0;
       for (std::size_t a = 0; a < n;) {
         std::size_t b = a;
@@ -36,11 +36,14 @@ std::vector<double> distance_scales(const DataView& data, const std::vector<int>
       }
       g = 1.0 - same / pairs;
     } else {
-      double s = 0.0;
-      for (std::size_t a = 0; a < n; ++a) s += col[a] * (2.0 * static_cast<double>(a) - static_cast<double>(n) + 1.0);
-      g = s / pairs;
+      double mean = 0.0;
+      for (double v : col) mean += v;
+      mean /= nd;
+      double ss = 0.0;
+      for (double v : col) ss += (v - mean) * (v - mean);
+      g = nd * ss / pairs;
     }
-    scale[k] = (g > 0.0 && std::isfinite(g)) ? g : 1.0;
+    scale[k] = (g > 1e-300 && std::isfinite(g)) ? g : 1.0;
   }
   return scale;
 }
@@ -152,12 +155,15 @@ std::vector<double> personalized_init(const DataView& data, const PersonalizedLa
   std::vector<double> w(layout.size(), 0.0);
   std::copy(theta_pop.begin(), theta_pop.end(), w.begin() + layout.theta_bar());
 
-  // Principal components of the context, each column centred and divided by its distance
-  // scale (categorical codes are treated as numbers here: this is only a starting point).
+  // Principal components of the context, each column centred and divided by the square root
+  // of its distance scale (categorical codes are treated as numbers here: this is only a
+  // starting point).
+  std::vector<double> root_inv(m);
+  for (int k = 0; k < m; ++k) root_inv[k] = 1.0 / std::sqrt(dist_scale[k]);
   Eigen::MatrixXd S = Eigen::MatrixXd::Zero(m, m);
   Eigen::VectorXd f(m);
   for (std::size_t i = 0; i < n; ++i) {
-    for (int k = 0; k < m; ++k) f[k] = (data.C[i * m + k] - scaling.c_mean[k]) / dist_scale[k];
+    for (int k = 0; k < m; ++k) f[k] = (data.C[i * m + k] - scaling.c_mean[k]) * root_inv[k];
     S.selfadjointView<Eigen::Lower>().rankUpdate(f);
   }
   S = S.selfadjointView<Eigen::Lower>();
@@ -174,11 +180,11 @@ std::vector<double> personalized_init(const DataView& data, const PersonalizedLa
   }
   double* Z = w.data() + layout.z();
   for (std::size_t i = 0; i < n; ++i) {
-    for (int k = 0; k < m; ++k) f[k] = (data.C[i * m + k] - scaling.c_mean[k]) / dist_scale[k];
+    for (int k = 0; k < m; ++k) f[k] = (data.C[i * m + k] - scaling.c_mean[k]) * root_inv[k];
     CounterRng rng(options.seed, Stream::kInit, i);
     for (int a = 0; a < K; ++a) Z[i * K + a] = (a < kp ? f.dot(V.col(a)) : 0.0) + 0.05 * rng.normal();
   }
-  // Scale z so that the mean pair distance in z equals the mean D at the uniform metric.
+  // Scale z so that the mean of rho over pairs equals the mean of D at the uniform metric.
   std::vector<double> phi(m, 1.0 / m), inv(m);
   for (int k = 0; k < m; ++k) inv[k] = 1.0 / dist_scale[k];
   std::vector<int> cat = options.categorical;
@@ -195,11 +201,11 @@ std::vector<double> personalized_init(const DataView& data, const PersonalizedLa
       const double d = Z[i * K + k] - Z[j * K + k];
       ss += d * d;
     }
-    sum_rho += std::sqrt(ss);
+    sum_rho += ss;
     sum_D += metric_distance(data.C + i * m, data.C + j * m, phi.data(), inv.data(), cat.data(), m);
   }
   if (sum_rho > 0.0 && sum_D > 0.0) {
-    const double c = sum_D / sum_rho;
+    const double c = std::sqrt(sum_D / sum_rho);
     for (std::size_t a = 0; a < n * static_cast<std::size_t>(K); ++a) Z[a] *= c;
   }
   (void)q;

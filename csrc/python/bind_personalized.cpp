@@ -15,6 +15,7 @@ PersonalizedOptions personalized_options_from(const py::dict& d) {
   o.gamma = get<double>(d, "gamma", o.gamma);
   o.n_partners = get<int>(d, "n_partners", o.n_partners);
   o.nu = get<double>(d, "nu", o.nu);
+  o.weight_decay = get<double>(d, "weight_decay", o.weight_decay);
   o.alpha = get<double>(d, "alpha", o.alpha);
   o.l1_ratio = get<double>(d, "l1_ratio", o.l1_ratio);
   o.mu_ratio = get<double>(d, "mu_ratio", o.mu_ratio);
@@ -24,6 +25,7 @@ PersonalizedOptions personalized_options_from(const py::dict& d) {
   o.learning_rate = get<double>(d, "learning_rate", o.learning_rate);
   o.val_split = get<double>(d, "val_split", o.val_split);
   o.patience = get<int>(d, "patience", o.patience);
+  o.warmup = get<int>(d, "warmup", o.warmup);
   o.seed = get<std::uint64_t>(d, "seed", o.seed);
   o.threads = get<int>(d, "threads", o.threads);
   return o;
