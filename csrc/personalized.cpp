@@ -18,6 +18,13 @@ namespace ctxstats {
 namespace {
 
 constexpr int kPairBlock = 2048;
+// Below this much work per thread a parallel region costs more than it saves. The results
+// do not depend on the thread count, so this changes speed only.
+constexpr std::size_t kMinWorkPerThread = 16384;
+
+int threads_for(int threads, std::size_t work) {
+  return static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(threads, work / kMinWorkPerThread)));
+}
 
 void softmax(const double* u, int m, double* phi) {
   double mx = -std::numeric_limits<double>::infinity();
@@ -88,7 +95,7 @@ void PersonalizedObjective::draw_pairs(std::uint64_t epoch) {
   const std::size_t n = data_.n;
   const int r = options_.n_partners;
   const std::uint64_t seed = options_.seed;
-#pragma omp parallel for num_threads(threads_) schedule(static)
+#pragma omp parallel for num_threads(threads_for(threads_, n * r)) schedule(static)
   for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
     const std::size_t i = static_cast<std::size_t>(ii);
     CounterRng rng(seed, Stream::kPairs, epoch, i);
@@ -128,7 +135,7 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
   std::vector<double> group_g(with_grad ? groups * gstride : 0, 0.0);
   std::vector<double> group_f(groups, 0.0), group_loss(groups, 0.0), group_val(groups, 0.0);
 
-#pragma omp parallel num_threads(threads_)
+#pragma omp parallel num_threads(threads_for(threads_, n * static_cast<std::size_t>(q) * (K + 1)))
   {
     std::vector<double> Cs(static_cast<std::size_t>(kBlockRows) * m), Xs(static_cast<std::size_t>(kBlockRows) * q),
         ys(kBlockRows), ws(kBlockRows), theta(q), dt(q);
@@ -220,7 +227,7 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
     std::vector<double> pf(pgroups, 0.0), pphi(static_cast<std::size_t>(pgroups) * m, 0.0);
     const double* C = data_.C;
     const int* cat = options_.categorical.data();
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(threads_for(threads_, P * static_cast<std::size_t>(K + m))) schedule(dynamic, 1)
     for (int g = 0; g < pgroups; ++g) {
       double f = 0.0;
       double* gp = pphi.data() + static_cast<std::size_t>(g) * m;
@@ -256,7 +263,7 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
 
     if (with_grad) {
       // Each z_i: its pairs as first end (in order), then as second end (in pair order).
-#pragma omp parallel for num_threads(threads_) schedule(static)
+#pragma omp parallel for num_threads(threads_for(threads_, 2 * P * static_cast<std::size_t>(K))) schedule(static)
       for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
         const std::size_t i = static_cast<std::size_t>(ii);
         const double* zi = Z + i * K;
