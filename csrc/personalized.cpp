@@ -83,35 +83,25 @@ PersonalizedObjective::PersonalizedObjective(const DataView& data, const Scaling
   }
   require(train_total_ > 0.0, "the training rows have zero total weight");
   threads_ = resolve_threads(options_.threads);
-  const std::size_t P = n_pairs();
-  partner_.resize(P);
+  const std::size_t n = data.n, P = n_pairs();
   coef_.resize(P);
-  inv_start_.resize(data.n + 1);
-  inv_pair_.resize(P);
+  offsets_.resize(options_.n_partners);
+  zp_.resize(n * layout_.K);
+  gzp_.resize(n * layout_.K);
+  // The internal order: a seeded Fisher-Yates shuffle, and the context copied into it.
+  perm_.resize(n);
+  std::iota(perm_.begin(), perm_.end(), 0u);
+  CounterRng rng(options_.seed, Stream::kPairs, UINT64_MAX);
+  for (std::size_t a = n; a > 1; --a) std::swap(perm_[a - 1], perm_[rng.below(a)]);
+  Cp_.resize(n * data.m);
+  for (std::size_t a = 0; a < n; ++a)
+    std::copy(data.C + static_cast<std::size_t>(perm_[a]) * data.m, data.C + (perm_[a] + std::size_t(1)) * data.m,
+              Cp_.begin() + a * data.m);
 }
 
-void PersonalizedObjective::draw_pairs(std::uint64_t epoch) {
-  if (epoch == pairs_epoch_) return;
-  const std::size_t n = data_.n;
-  const int r = options_.n_partners;
-  const std::uint64_t seed = options_.seed;
-#pragma omp parallel for num_threads(threads_for(threads_, n * r)) schedule(static)
-  for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
-    const std::size_t i = static_cast<std::size_t>(ii);
-    CounterRng rng(seed, Stream::kPairs, epoch, i);
-    for (int t = 0; t < r; ++t) {
-      const std::uint64_t d = rng.below(n - 1);
-      partner_[i * r + t] = static_cast<std::uint32_t>(d >= i ? d + 1 : d);
-    }
-  }
-  // Counting sort of the pairs by their second end, in increasing pair index.
-  std::fill(inv_start_.begin(), inv_start_.end(), 0);
-  const std::size_t P = n_pairs();
-  for (std::size_t p = 0; p < P; ++p) ++inv_start_[partner_[p] + 1];
-  for (std::size_t j = 0; j < n; ++j) inv_start_[j + 1] += inv_start_[j];
-  std::vector<std::size_t> cursor(inv_start_.begin(), inv_start_.end() - 1);
-  for (std::size_t p = 0; p < P; ++p) inv_pair_[cursor[partner_[p]]++] = static_cast<std::uint32_t>(p);
-  pairs_epoch_ = epoch;
+void PersonalizedObjective::draw_offsets(std::uint64_t epoch) {
+  CounterRng rng(options_.seed, Stream::kPairs, epoch);
+  for (auto& o : offsets_) o = 1 + rng.below(layout_.n - 1);
 }
 
 double PersonalizedObjective::value_grad(const double* params, double* grad, std::uint64_t epoch, double* val_loss) {
@@ -219,14 +209,21 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
   double f_pair = 0.0;
   std::vector<double> gphi(m, 0.0);
   if (options_.gamma > 0.0) {
-    draw_pairs(epoch);
+    draw_offsets(epoch);
     const std::size_t P = n_pairs();
     const double scale = options_.gamma / static_cast<double>(P);
     const std::size_t pblocks = (P + kPairBlock - 1) / kPairBlock;
     const int pgroups = reduction_groups(P, kPairBlock, kMaxGroups);
     std::vector<double> pf(pgroups, 0.0), pphi(static_cast<std::size_t>(pgroups) * m, 0.0);
-    const double* C = data_.C;
     const int* cat = options_.categorical.data();
+    const std::size_t* off = offsets_.data();
+    double* zp = zp_.data();
+    // Gather z into the internal order (one random access per sample, not per pair).
+#pragma omp parallel for num_threads(threads_for(threads_, n * static_cast<std::size_t>(K))) schedule(static)
+    for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(n); ++aa) {
+      const std::size_t a = static_cast<std::size_t>(aa);
+      std::copy(Z + static_cast<std::size_t>(perm_[a]) * K, Z + (perm_[a] + std::size_t(1)) * K, zp + a * K);
+    }
 #pragma omp parallel for num_threads(threads_for(threads_, P * static_cast<std::size_t>(K + m))) schedule(dynamic, 1)
     for (int g = 0; g < pgroups; ++g) {
       double f = 0.0;
@@ -234,23 +231,25 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
       const std::size_t p0 = std::min(P, pblocks * g / pgroups * kPairBlock);
       const std::size_t p1 = std::min(P, pblocks * (g + 1) / pgroups * kPairBlock);
       for (std::size_t p = p0; p < p1; ++p) {
-        const std::size_t i = p / r, j = partner_[p];
-        const double* zi = Z + i * K;
-        const double* zj = Z + j * K;
+        const std::size_t a = p / r;
+        std::size_t b = a + off[p % r];
+        if (b >= n) b -= n;
+        const double* za = zp + a * K;
+        const double* zb = zp + b * K;
         double rho = 0.0;
         for (int k = 0; k < K; ++k) {
-          const double d = zi[k] - zj[k];
+          const double d = za[k] - zb[k];
           rho += d * d;
         }
-        const double* ci = C + i * m;
-        const double* cj = C + j * m;
+        const double* ca = Cp_.data() + a * m;
+        const double* cb = Cp_.data() + b * m;
         double D = 0.0;
-        for (int k = 0; k < m; ++k) D += phi[k] * covariate_distance(ci[k], cj[k], cat[k], inv_scale_[k]);
+        for (int k = 0; k < m; ++k) D += phi[k] * covariate_distance(ca[k], cb[k], cat[k], inv_scale_[k]);
         const double e = rho - D;
         f += e * e;
         if (with_grad) {
-          coef_[p] = 4.0 * scale * e;  // d/dz_i of scale (rho - D)^2 is 4 scale e (z_i - z_j)
-          for (int k = 0; k < m; ++k) gp[k] -= 2.0 * scale * e * covariate_distance(ci[k], cj[k], cat[k], inv_scale_[k]);
+          coef_[p] = 4.0 * scale * e;  // d/dz_a of scale (rho - D)^2 is 4 scale e (z_a - z_b)
+          for (int k = 0; k < m; ++k) gp[k] -= 2.0 * scale * e * covariate_distance(ca[k], cb[k], cat[k], inv_scale_[k]);
         }
       }
       pf[g] = f;
@@ -262,22 +261,34 @@ double PersonalizedObjective::value_grad(const double* params, double* grad, std
     f_pair *= scale;
 
     if (with_grad) {
-      // Each z_i: its pairs as first end (in order), then as second end (in pair order).
+      // Each z: its r pairs as first end, then its r pairs as second end (position a - o_t),
+      // in a fixed order; then scattered back to the row order.
+      double* gzp = gzp_.data();
 #pragma omp parallel for num_threads(threads_for(threads_, 2 * P * static_cast<std::size_t>(K))) schedule(static)
-      for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
-        const std::size_t i = static_cast<std::size_t>(ii);
-        const double* zi = Z + i * K;
-        double* gz = grad + L.z() + i * K;
+      for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(n); ++aa) {
+        const std::size_t a = static_cast<std::size_t>(aa);
+        const double* za = zp + a * K;
+        double* ga = gzp + a * K;
+        std::fill(ga, ga + K, 0.0);
         for (int t = 0; t < r; ++t) {
-          const std::size_t p = i * r + t;
-          const double* zj = Z + static_cast<std::size_t>(partner_[p]) * K;
-          for (int k = 0; k < K; ++k) gz[k] += coef_[p] * (zi[k] - zj[k]);
+          std::size_t b = a + off[t];
+          if (b >= n) b -= n;
+          const double c = coef_[a * r + t];
+          const double* zb = zp + b * K;
+          for (int k = 0; k < K; ++k) ga[k] += c * (za[k] - zb[k]);
         }
-        for (std::size_t a = inv_start_[i]; a < inv_start_[i + 1]; ++a) {
-          const std::size_t p = inv_pair_[a];
-          const double* zf = Z + (p / r) * K;
-          for (int k = 0; k < K; ++k) gz[k] += coef_[p] * (zi[k] - zf[k]);
+        for (int t = 0; t < r; ++t) {
+          const std::size_t f = a >= off[t] ? a - off[t] : a + n - off[t];
+          const double c = coef_[f * r + t];
+          const double* zf = zp + f * K;
+          for (int k = 0; k < K; ++k) ga[k] += c * (za[k] - zf[k]);
         }
+      }
+#pragma omp parallel for num_threads(threads_for(threads_, n * static_cast<std::size_t>(K))) schedule(static)
+      for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(n); ++aa) {
+        const std::size_t a = static_cast<std::size_t>(aa);
+        double* gz = grad + L.z() + static_cast<std::size_t>(perm_[a]) * K;
+        for (int k = 0; k < K; ++k) gz[k] += gzp[a * K + k];
       }
     }
   }

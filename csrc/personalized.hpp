@@ -19,9 +19,15 @@
 //   phi     = softmax(u): non-negative and summing to one.
 //
 // T is the set of training rows (all rows, minus a seeded validation share). Pairs are
-// drawn afresh each epoch: r = n_partners partners per sample (all samples, training and
-// validation), uniformly among the others, from CounterRng(seed, Stream::kPairs, epoch, i),
-// so an epoch costs O(n r (K + m)) and memory stays O(n (K + m + r)).
+// drawn afresh each epoch, r = n_partners per sample, all samples (training and validation)
+// taking part: the rows are put once in a seeded random order (CounterRng(seed,
+// Stream::kPairs, 2^64 - 1)); each epoch draws r offsets o_1..o_r uniformly from 1..n-1
+// (CounterRng(seed, Stream::kPairs, epoch)), and the sample at position a is paired with
+// the one at position a + o_t (mod n). Each sample's partner is thus uniform among the
+// others, every sample is the first end of r pairs and the second end of r pairs, and the
+// pass over pairs streams through memory instead of jumping to a random row per pair
+// (which, past the cache size, made the cost grow faster than n). An epoch costs
+// O(n r (K + m)); memory is O(n (K + m + r)).
 //
 // Why squared distances on both sides: a weighted sum of squared coordinate differences is
 // exactly a squared Euclidean distance, so for any phi the matching can be met exactly by
@@ -127,7 +133,7 @@ class PersonalizedObjective {
   double last_train_loss() const { return last_train_loss_; }
 
  private:
-  void draw_pairs(std::uint64_t epoch);
+  void draw_offsets(std::uint64_t epoch);
 
   DataView data_;
   const Scaling& scaling_;
@@ -138,11 +144,11 @@ class PersonalizedObjective {
   std::vector<char> role_;
   double train_total_ = 0.0, val_total_ = 0.0;
   int threads_;
-  std::uint64_t pairs_epoch_ = UINT64_MAX;
-  std::vector<std::uint32_t> partner_;   // n r: partner of pair i r + t
-  std::vector<std::size_t> inv_start_;   // n + 1: pairs where sample j is the second end ...
-  std::vector<std::uint32_t> inv_pair_;  // ... listed in increasing pair index
-  std::vector<double> coef_;             // n r: d(pair term)/d(z_i - z_j) = coef (z_i - z_j)
+  std::vector<std::uint32_t> perm_;      // n: internal position a holds row perm_[a]
+  std::vector<double> Cp_;               // n x m: the raw context in internal order
+  std::vector<std::size_t> offsets_;     // r: this epoch's partner offsets
+  std::vector<double> zp_, gzp_;         // n x K: z and its pair gradient in internal order
+  std::vector<double> coef_;             // n r: d(pair term)/d(z_a - z_b) = coef (z_a - z_b)
   double last_train_loss_ = 0.0;
 };
 
