@@ -114,8 +114,8 @@ inline double metric_distance(const double* a, const double* b, const double* ph
 // every parameter: theta_bar, Q, u (phi = softmax(u)) and every z_i, both ends of every pair.
 // Value and gradient are bitwise identical for any number of threads: data terms are
 // summed in fixed row blocks gathered into groups that depend on n only, pair terms in
-// fixed pair blocks likewise, and each z_i's pair gradient is the sum, in a fixed order,
-// of the pairs where i is the first end followed by those where it is the second.
+// fixed pair blocks likewise, and each z's pair gradient is the sum, in a fixed order, of
+// its r pairs as first end followed by its r pairs as second end (no scattered writes).
 class PersonalizedObjective {
  public:
   // role: n entries, 0 = training row, 1 = validation row (outcome held out).

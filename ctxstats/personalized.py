@@ -329,9 +329,11 @@ class PersonalizedRegression:
             Weight of the distance-matching term. Larger values tie the sample models more
             tightly to the context metric.
         n_partners : int
-            r, partners drawn for each sample in each epoch (uniformly among the others, from
-            the counter-based generator keyed by seed and epoch). An epoch costs
-            O(n r (K + m)).
+            r, partners drawn for each sample in each epoch, each uniform among the other
+            samples: the rows are put once in a seeded random order and each epoch draws r
+            offsets o_t (from the counter-based generator keyed by seed and epoch), pairing
+            position a with position a + o_t. Every sample is an end of 2r pairs, and the pass
+            over pairs streams through memory. An epoch costs O(n r (K + m)).
         seed : int
             Keys the pair draws, the validation split, the initial latent coordinates and the
             bootstrap replicates.
