@@ -16,6 +16,7 @@ from ctxstats.models import (  # noqa: E402
     ContextualizedPoisson,
     ContextualizedRegression,
 )
+from ctxstats.personalized import PersonalizedRegression, PersonalizedRegressionResults
 
 __version__ = "0.1.0"
 
@@ -25,4 +26,6 @@ __all__ = [
     "ContextualizedRegression",
     "ContextualizedLogit",
     "ContextualizedPoisson",
+    "PersonalizedRegression",
+    "PersonalizedRegressionResults",
 ]
