@@ -20,7 +20,7 @@
 
 #include "error.hpp"
 #include "fit.hpp"
-#include "glue.hpp"
+#include "glue.h"
 
 using namespace ctxstats;
 

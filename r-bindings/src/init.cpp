@@ -5,7 +5,7 @@
 #include <R_ext/Rdynload.h>
 #include <R_ext/Visibility.h>
 
-#include "glue.hpp"
+#include "glue.h"
 
 namespace {
 
