@@ -104,8 +104,8 @@ print.ctx_glm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat("Contextualized GLM: ", x$family, " family, ", x$encoder, " encoder, solver ", x$solver, "\n", sep = "")
   cat("Call: ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   cat("Context: ", paste(x$context_names, collapse = ", "), "\n", sep = "")
-  cat(sprintf("%d observations; %s after %d iterations\n", nobs(x),
-              if (x$converged) "converged" else "NOT converged", x$n_iter))
+  cat(sprintf("%d observations; %s after %d iteration%s\n", nobs(x),
+              if (x$converged) "converged" else "NOT converged", x$n_iter, if (x$n_iter == 1) "" else "s"))
   cat("\nAverage effects (mean of the sample coefficients):\n")
   print.default(format(coef(x), digits = digits), print.gap = 2L, quote = FALSE)
   invisible(x)
