@@ -8,7 +8,9 @@ SOLVERS <- c("exact", "lbfgs", "adam")
 ACTIVATIONS <- c("relu", "tanh")
 
 # Encoder options with the Python defaults (ContextualizedGLM(..., width=, depth=, ...)).
-ENCODER_DEFAULTS <- list(width = 32, depth = 2, archetypes = 0, activation = "relu")
+ENCODER_DEFAULTS <- list(width = 32, depth = 2, archetypes = 0, activation = "tanh")
+# Per-encoder overrides, as in Python: ngam's per-feature networks are small.
+ENCODER_SPECIFIC_DEFAULTS <- list(ngam = list(width = 16, depth = 1))
 
 # Fit options with the Python defaults (ContextualizedGLM.fit(...)); NULL means "the
 # solver's default", as None does in Python.
@@ -73,6 +75,8 @@ core_options <- function(family, encoder, fit_intercept, solver, seed, threads, 
                  paste(known, collapse = ", ")), call. = FALSE)
   }
   enc <- ENCODER_DEFAULTS
+  specific <- ENCODER_SPECIFIC_DEFAULTS[[encoder]]
+  for (k in names(specific)) enc[k] <- list(specific[[k]])
   for (k in intersect(names(dots), names(ENCODER_DEFAULTS))) enc[k] <- list(dots[[k]])
   fo <- FIT_DEFAULTS
   for (k in intersect(names(dots), names(FIT_DEFAULTS))) fo[k] <- list(dots[[k]])

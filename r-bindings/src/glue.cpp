@@ -26,6 +26,11 @@ using namespace ctxstats;
 
 namespace {
 
+// R_CheckUserInterrupt long-jumps when the user has pressed Ctrl-C / Esc; run inside
+// R_ToplevelExec it cannot unwind our C++ frames, and a FALSE return means "interrupted".
+void check_interrupt(void*) { R_CheckUserInterrupt(); }
+bool user_interrupted() { return R_ToplevelExec(check_interrupt, nullptr) == FALSE; }
+
 bool has(const Rcpp::List& l, const char* key) { return l.containsElementNamed(key) && !Rf_isNull(l[key]); }
 
 template <typename T>
@@ -142,10 +147,13 @@ extern "C" SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP option
   BEGIN_RCPP
   RData data;
   load_data(C, X, y, weights, data);
-  const FitOptions o = options_from(options);
+  FitOptions o = options_from(options);
+  // The solvers call back on this (R's main) thread after each iteration.
+  o.solver_options.callback = [](int, double) { return !user_interrupted(); };
   std::vector<double> init_w;
   if (!Rf_isNull(init)) init_w = to_vector(init);
   const FitResult r = fit(data.view, o, Rf_isNull(init) ? nullptr : &init_w);
+  if (r.solve.interrupted) throw std::runtime_error("the fit was interrupted by the user");
   return Rcpp::List::create(
       Rcpp::Named("weights") = to_r(r.weights), Rcpp::Named("scaling") = scaling_to_r(r.scaling),
       Rcpp::Named("solver") = r.solver, Rcpp::Named("n_iter") = r.solve.n_iter,
