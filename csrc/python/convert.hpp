@@ -32,5 +32,6 @@ DataView view(const Array& C, const Array& X, const Array& y, const py::object& 
 
 // One registration function per binding file.
 void bind_glm(py::module_& mod);
+void bind_bootstrap(py::module_& mod);
 
 }  // namespace ctxstats_py
