@@ -3,6 +3,7 @@
 Contextualized (varying-coefficient) generalized linear models whose coefficients are
 functions of each sample's context, fitted by a C++/OpenMP core with analytic gradients.
 """
+from ctxstats.identifiability import IdentifiabilityReport, IdentifiabilityWarning
 from ctxstats.models import (
     ContextualizedGLM,
     ContextualizedGLMResults,
@@ -19,4 +20,6 @@ __all__ = [
     "ContextualizedRegression",
     "ContextualizedLogit",
     "ContextualizedPoisson",
+    "IdentifiabilityReport",
+    "IdentifiabilityWarning",
 ]
