@@ -40,6 +40,8 @@ ANALYTIC_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
 # Doubles per chunk of a block-wise computation (about 16 MB).
 _CHUNK_DOUBLES = 1 << 21
+# The core encodes samples in blocks of this many rows (kBlockRows in csrc/objective.hpp).
+_BLOCK_ROWS = 256
 
 
 # ----------------------------------------------------------------------------------------
@@ -162,7 +164,10 @@ class LinearCovariance:
     df_resid : float
         nobs - rank.
     use_t : bool
-        t and F distributions (gaussian, as OLS) or normal and chi-squared (GLM).
+        t intervals and p-values (gaussian with nonrobust covariance) or normal ones (robust
+        covariances and GLMs), as statsmodels' defaults.
+    use_f : bool
+        F rather than chi-squared Wald tests (gaussian, as statsmodels' ``f_test``).
     """
 
     params: np.ndarray
@@ -173,6 +178,7 @@ class LinearCovariance:
     rank: int
     df_resid: float
     use_t: bool
+    use_f: bool
 
 
 def _pinv_sym(H: np.ndarray) -> tuple[np.ndarray, int]:
@@ -248,7 +254,7 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
             cov *= n / df_resid if df_resid > 0 else np.nan
     cov = 0.5 * (cov + cov.T)
     return LinearCovariance(params=b, cov=cov, cov_type=cov_type, scale=float(scale), nobs=n, rank=rank,
-                            df_resid=df_resid, use_t=gaussian)
+                            df_resid=df_resid, use_t=gaussian and cov_type == "nonrobust", use_f=gaussian)
 
 
 def average_effect_matrix(C: np.ndarray, q: int) -> np.ndarray:
@@ -309,10 +315,13 @@ def check_alpha(alpha) -> float:
 
 def bootstrap_chunks(core, options: dict, scaling: dict, replicate_weights: np.ndarray, C: np.ndarray, q: int):
     """Yield (start, theta) with theta (B x rows x q): every replicate's per-sample
-    parameters for a chunk of the rows of C, chunks sized to bound memory."""
+    parameters for a chunk of the rows of C, chunks sized to bound memory (about
+    _CHUNK_DOUBLES doubles, at least one block of 256 rows)."""
     B = replicate_weights.shape[0]
     n = C.shape[0]
-    step = _chunk_rows(B * q, n)
+    # Whole multiples of the core's row block, so every sample is encoded in the same block
+    # layout as by predict_theta: the values do not depend on the chunk size, to the bit.
+    step = max(_BLOCK_ROWS, _chunk_rows(B * q, n) // _BLOCK_ROWS * _BLOCK_ROWS)
     for s in range(0, n, step):
         yield s, core.bootstrap_theta(options, scaling, replicate_weights, np.ascontiguousarray(C[s:s + step]))
 

@@ -244,8 +244,8 @@ class ContextualizedGLMResults:
     # ---- analytic inference (linear encoder) -------------------------------------------------
     @property
     def use_t(self) -> bool:
-        """Whether intervals and tests use t and F (analytic gaussian fits, as OLS) rather
-        than normal and chi-squared."""
+        """Whether intervals and p-values use the t distribution (analytic gaussian fits with
+        ``cov_type="nonrobust"``) rather than the normal, as statsmodels' defaults."""
         lc = self._linear_cov()
         return bool(lc.use_t) if lc is not None else False
 
@@ -313,7 +313,8 @@ class ContextualizedGLMResults:
         One row per (coefficient, context feature): the slope of the coefficient in the
         feature (the interaction coefficient, user units), its standard error, statistic,
         p-value and confidence interval -- analytic (t for gaussian fits, as OLS; normal
-        otherwise) or, with ``cov_type="bootstrap"``, bootstrap SE, percentile p-value and
+        otherwise, as statsmodels: t only for nonrobust gaussian fits) or, with
+        ``cov_type="bootstrap"``, bootstrap SE, percentile p-value and
         percentile interval.
         """
         self._require_linear("context_effects")
@@ -559,9 +560,9 @@ class ContextualizedGLMResults:
             else:
                 Rs = [np.eye(D)[[k * (m + 1) + l + 1 for k in range(q)]] for l in range(m)]
                 index = cnames
-            tab = wald_table(lc.params, lc.cov, Rs, lc.use_t, lc.df_resid)
+            tab = wald_table(lc.params, lc.cov, Rs, lc.use_f, lc.df_resid)
             out = pd.DataFrame(tab, index=index, columns=cols)
-            out.attrs.update(method="wald", distribution="F" if lc.use_t else "chi2", cov_type=lc.cov_type)
+            out.attrs.update(method="wald", distribution="F" if lc.use_f else "chi2", cov_type=lc.cov_type)
             return out
         self._require_bootstrap("the bootstrap heterogeneity test")
         if by == "context":
