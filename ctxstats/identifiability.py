@@ -19,10 +19,11 @@ per sample. The report checks what can be checked from the data and the fit:
 - **archetypes**: K convex-mixture archetypes in a d_s-dimensional parameter space are
   unique only if they are affinely independent, which needs K <= d_s + 1; the fitted
   archetypes are checked for affine independence as well.
-- **stability** (with bootstrap replicates): for each coefficient, the average over samples
-  of the share of replicates in which the sign of the sample's coefficient differs from the
-  full-data fit. Coefficients whose per-sample signs flip this often are not determined by
-  the data (whether for lack of identification or of precision).
+- **stability** (with bootstrap replicates): for each coefficient, the share of samples
+  whose sign flips across replicates -- differs from the full-data fit's in more than 10%
+  of the replicates. When that is most samples, the per-sample signs of the coefficient are
+  not determined by the data (whether for lack of identification or of precision: a
+  coefficient that is zero for every sample fails too).
 
 Conditions are checked on the standardised data the core fits (columns centred and scaled),
 so units do not affect them. Condition numbers are of column-normalised matrices.
@@ -41,7 +42,8 @@ __all__ = ["IdentifiabilityWarning", "IdentifiabilityReport", "identifiability_r
 
 CONDITION_LIMIT = 1e3     # condition number of a column-normalised, standardised design
 ALIAS_TOL = 1e-9          # residual norm (relative) below which a column is aliased
-SIGN_FLIP_LIMIT = 0.4     # average share of replicates with a flipped sign (0.5: coin flips)
+FLIP_RATE = 0.1           # a sample's sign "flips" when it differs in more than this share of replicates
+SIGN_FLIP_LIMIT = 0.5     # the check fails when more than this share of samples flip
 
 
 class IdentifiabilityWarning(UserWarning):
@@ -212,8 +214,9 @@ def identifiability_report(model, weights: np.ndarray | None = None, sign_flips:
     weights : ndarray, optional
         The fitted encoder weights (for the archetype check).
     sign_flips : ndarray (q,), optional
-        Per coefficient, the average over samples of the share of bootstrap replicates whose
-        sign differs from the full-data fit (the stability check; skipped when None).
+        Per coefficient, the share of samples whose sign differs from the full-data fit's in
+        more than FLIP_RATE of the bootstrap replicates (the stability check; skipped when
+        None).
     """
     X, C = model.exog, model.context
     n, p = X.shape
@@ -301,10 +304,10 @@ def identifiability_report(model, weights: np.ndarray | None = None, sign_flips:
     if sign_flips is not None:
         for name, flip in zip(names, sign_flips):
             add(f"sign flips across replicates: {name}", flip, SIGN_FLIP_LIMIT, flip <= SIGN_FLIP_LIMIT,
-                f"The per-sample sign of {name!r} is unstable: on average over samples it flips in "
-                f"{100 * flip:.0f}% of bootstrap replicates (0.5 would be coin flips), so the per-sample "
-                f"signs of {name!r} are not determined by the data: it is unidentified, or near zero for "
-                "most samples.")
+                f"The per-sample sign of {name!r} is unstable: for {100 * flip:.0f}% of the samples it "
+                f"flips in more than {100 * FLIP_RATE:.0f}% of the bootstrap replicates, so the per-sample "
+                f"signs of {name!r} are not determined by the data (it is unidentified, or near zero for "
+                "most samples).")
 
     checks = pd.DataFrame(rows, columns=["check", "value", "threshold", "passed"])
     return IdentifiabilityReport(checks=checks, notes=notes)

@@ -11,7 +11,7 @@ import pandas as pd
 from ctxstats import _core
 from ctxstats._families import inverse_link, loglike
 from ctxstats._validation import as_matrix, check_choice
-from ctxstats.identifiability import IdentifiabilityReport, identifiability_report
+from ctxstats.identifiability import FLIP_RATE, IdentifiabilityReport, identifiability_report
 from ctxstats.inference import (
     ANALYTIC_COV_TYPES,
     analytic_available,
@@ -350,7 +350,8 @@ class ContextualizedGLMResults:
 
     def _bootstrap_pass(self):
         """One pass over the samples: each replicate's average parameters and, per
-        coefficient, the average share of replicates whose sign differs from the fit."""
+        coefficient, the share of samples whose sign flips (differs from the fit's) in more
+        than FLIP_RATE of the replicates."""
         if "boot_means" not in self._cache:
             B, q = self.n_bootstraps, len(self.param_names)
             sums = np.zeros((B, q))
@@ -359,7 +360,8 @@ class ContextualizedGLMResults:
             for s, tb in self._bootstrap_chunks():
                 rows = tb.shape[1]
                 sums += tb.sum(axis=1)
-                flips += (np.sign(tb) != sign[None, s:s + rows]).mean(axis=0).sum(axis=0)
+                rate = (np.sign(tb) != sign[None, s:s + rows]).mean(axis=0)   # rows x q
+                flips += (rate > FLIP_RATE).sum(axis=0)
             self._cache["boot_means"] = sums / self.nobs
             self._cache["sign_flips"] = flips / self.nobs
         return self._cache["boot_means"], self._cache["sign_flips"]
@@ -373,8 +375,9 @@ class ContextualizedGLMResults:
 
     @property
     def sign_flip_share(self) -> pd.Series:
-        """Per coefficient, the average over samples of the share of bootstrap replicates in
-        which the sample's coefficient has the opposite sign to the fit's."""
+        """Per coefficient, the share of samples whose coefficient has the opposite sign to the
+        fit's in more than 10% of the bootstrap replicates (signs not determined at about the
+        90% level)."""
         self._require_bootstrap("sign_flip_share")
         return pd.Series(self._bootstrap_pass()[1], index=self.param_names, name="sign_flip_share")
 

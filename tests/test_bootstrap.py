@@ -78,7 +78,7 @@ def test_bootstrap_summaries_follow_their_definitions(boot_fit, monkeypatch):
     lo3, _ = res.sample_conf_int(alpha=0.2, context=d["C"][:4])
     np.testing.assert_allclose(lo3.to_numpy(), lo.to_numpy()[:4], rtol=1e-12)
     # sign flips
-    flips = (np.sign(thetas) != np.sign(res.sample_params.to_numpy())[None]).mean(axis=0).mean(axis=0)
+    flips = ((np.sign(thetas) != np.sign(res.sample_params.to_numpy())[None]).mean(axis=0) > 0.1).mean(axis=0)
     np.testing.assert_allclose(res.sign_flip_share, flips, rtol=1e-12)
 
 
