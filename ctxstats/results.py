@@ -641,16 +641,16 @@ class ContextualizedGLMResults:
             if self._analytic or (self.cov_type == "bootstrap" and m.encoder == "linear"
                                   and not m.encoder_options.get("archetypes", 0)):
                 ce = self.context_effects(alpha)
-                ce.index = [f"{k} x {c}" for k, c in ce.index]
+                ce.index = [f"{k}:{c}" for k, c in ce.index]
                 s.add_table("Context effects: change in each coefficient per unit of each context feature", ce)
-        else:
-            s.add_note("No standard errors: analytic ones exist for the unpenalised linear encoder only; "
-                       "refit with n_bootstraps=B for bootstrap intervals, p-values and heterogeneity tests.")
         report = self.identifiability()
         for note in report.notes:
             s.add_note("Identifiability: " + note)
         if report.identifiable:
             s.add_note(f"Identifiability: all {len(report.checks)} checks passed (see results.identifiability()).")
+        if self.cov_type is None:
+            s.add_note("No standard errors: analytic ones exist for the unpenalised linear encoder only; "
+                       "refit with n_bootstraps=B for bootstrap intervals, p-values and heterogeneity tests.")
         if not self.converged:
             s.add_note(f"The solver did not converge: {self.message}")
         if self.rank_deficient:
