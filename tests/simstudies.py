@@ -142,7 +142,7 @@ def main(large=False):
     print(f"bootstrap heterogeneity test power at 5% for x1, slope {POWER_DELTA} (n=100, B=99, {100 * k} reps): "
           f"{bpower[1]:.3f}")
     if large:
-        ns = neural_bootstrap_size()
+        ns = neural_bootstrap_size(threads=1)
         print(f"bootstrap heterogeneity test size at 5% (mlp width 8, depth 1, n=200, B=50, 100 null reps): "
               f"{np.round(ns, 3)}")
     print(f"({time.time() - t0:.0f} s)")
