@@ -130,11 +130,11 @@ class ContextualizedGLMResults:
     def predict_params(self, context) -> pd.DataFrame:
         """Per-sample parameters for new contexts (array or DataFrame with the fitted columns;
         for a formula fit, a DataFrame with the variables of the context part)."""
-        C, _, index = self._new_context(context)
+        C, index = self._new_context(context)
         return self._frame(self._predict_theta(C), index)
 
     def _new_context(self, context):
-        """(C, valid rows mask or None, index) for new contexts."""
+        """(C, index) for new contexts."""
         plan = getattr(self.model, "formula_plan", None)
         index = context.index if isinstance(context, (pd.DataFrame, pd.Series)) else None
         if isinstance(context, pd.DataFrame):
@@ -143,7 +143,7 @@ class ContextualizedGLMResults:
                 C, valid = plan.context_matrix(context)
                 if not valid.all():
                     raise ValueError(f"context has missing values in row(s) {list(np.asarray(index)[~valid][:5])}")
-                return C, None, index
+                return C, index
             if missing:
                 raise ValueError(f"context lacks the fitted column(s) {missing}")
             context = context[self.model.context_names]
@@ -151,7 +151,7 @@ class ContextualizedGLMResults:
         if C.shape[1] != len(self.model.context_names):
             raise ValueError(f"context has {C.shape[1]} columns; the model was fitted with "
                              f"{len(self.model.context_names)}")
-        return C, None, index
+        return C, index
 
     def _new_data(self, exog, context):
         """(X, C, valid, index) for new samples; ``valid`` marks rows without missing values
@@ -162,7 +162,7 @@ class ContextualizedGLMResults:
             return X, C, valid, exog.index
         if context is None:
             raise ValueError("new samples need context (or, for a formula fit, one DataFrame with every variable)")
-        C, _, index = self._new_context(context)
+        C, index = self._new_context(context)
         if exog is None:
             if self.model.exog.shape[1]:
                 raise ValueError("new samples need exog")
@@ -456,7 +456,7 @@ class ContextualizedGLMResults:
         if context is None:
             C, index, theta = self.model.context, self.model.row_labels, self._theta
         else:
-            C, _, index = self._new_context(context)
+            C, index = self._new_context(context)
             theta = self._predict_theta(C)
         q = len(self.param_names)
         lo = np.empty((C.shape[0], q))
