@@ -29,6 +29,7 @@ O(B x encoder weights + B x chunk).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,20 @@ ANALYTIC_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 _CHUNK_DOUBLES = 1 << 21
 # The core encodes samples in blocks of this many rows (kBlockRows in csrc/objective.hpp).
 _BLOCK_ROWS = 256
+
+
+@contextmanager
+def blas_threads(threads: int, work: float):
+    """Limit BLAS to ``threads`` (the fit's thread budget; 0 = all cores) while ``work``
+    (a flop estimate) is large enough for BLAS to start threads of its own; the C++ core
+    respects the same budget, so ctxstats never oversubscribes the cores."""
+    if not threads or work < 1e7:
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(threads), user_api="blas"):
+        yield
 
 
 # ----------------------------------------------------------------------------------------
@@ -244,7 +259,7 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
                 mu, v = _mean_and_variance(family, eta)
                 ws = w[s:s + rows]
                 e = y[s:s + rows] - mu
-                h = ws * v * np.einsum("ij,jk,ik->i", Z, Hinv, Z)
+                h = ws * v * np.einsum("ij,ij->i", Z @ Hinv, Z)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     adj = np.where(h < 1.0, 1.0 / (1.0 - h) ** power, np.inf)
                 u = Z * (ws * e * np.sqrt(adj))[:, None]

@@ -16,6 +16,7 @@ from ctxstats.inference import (
     ANALYTIC_COV_TYPES,
     analytic_available,
     average_effect_matrix,
+    blas_threads,
     bootstrap_chunks,
     bootstrap_heterogeneity,
     check_alpha,
@@ -255,6 +256,11 @@ class ContextualizedGLMResults:
                              f"(this fit uses encoder={self.model.encoder!r}"
                              + (", archetypes" if self.model.encoder_options.get("archetypes", 0) else "") + ")")
 
+    def _design_work(self) -> float:
+        """Flops of one pass of D x D products over the interaction design."""
+        D = len(self.param_names) * (self.model.context.shape[1] + 1)
+        return float(self.nobs) * D * D
+
     def _interaction_matrix(self) -> np.ndarray:
         m = self.model.context.shape[1]
         return interaction_coefficients(self.weights, self.scaling, m, len(self.param_names))
@@ -267,8 +273,9 @@ class ContextualizedGLMResults:
         if key not in self._cache:
             m = self.model
             b = self._interaction_matrix().ravel()
-            self._cache[key] = linear_covariance(m.exog, m.context, m.endog, m.weights, m.family, m.fit_intercept,
-                                                 b, cov_type)
+            with blas_threads(self.options.get("threads", 0), self._design_work()):
+                self._cache[key] = linear_covariance(m.exog, m.context, m.endog, m.weights, m.family,
+                                                     m.fit_intercept, b, cov_type)
         return self._cache[key]
 
     @property
@@ -474,7 +481,7 @@ class ContextualizedGLMResults:
             crit = critical_value(lc.use_t, lc.df_resid, alpha)
             for k in range(q):
                 Vk = lc.cov[k * m1:(k + 1) * m1, k * m1:(k + 1) * m1]
-                se = np.sqrt(np.maximum(np.einsum("il,lj,ij->i", Ct, Vk, Ct), 0.0))
+                se = np.sqrt(np.maximum(np.einsum("ij,ij->i", Ct @ Vk, Ct), 0.0))
                 lo[:, k] = theta[:, k] - crit * se
                 hi[:, k] = theta[:, k] + crit * se
         return SampleConfInt(self._frame(lo, index), self._frame(hi, index))
@@ -506,8 +513,9 @@ class ContextualizedGLMResults:
             return PredictionResults(inverse_link(fam, eta), index, family=fam, boot_means=mus)
         lc = self._linear_cov()
         var = np.empty(C.shape[0])
-        for s, Z in design_blocks(X, C, self.model.fit_intercept):
-            var[s:s + Z.shape[0]] = np.einsum("ij,jk,ik->i", Z, lc.cov, Z)
+        with blas_threads(self.options.get("threads", 0), self._design_work()):
+            for s, Z in design_blocks(X, C, self.model.fit_intercept):
+                var[s:s + Z.shape[0]] = np.einsum("ij,ij->i", Z @ lc.cov, Z)
         return PredictionResults(inverse_link(fam, eta), index, family=fam, linpred=eta,
                                  se_linpred=np.sqrt(np.maximum(var, 0.0)), use_t=lc.use_t,
                                  df_resid=lc.df_resid, scale=lc.scale if fam == "gaussian" else None)
@@ -586,7 +594,8 @@ class ContextualizedGLMResults:
         the stability of per-sample signs."""
         if "ident" not in self._cache:
             flips = self._bootstrap_pass()[1] if self.n_bootstraps else None
-            self._cache["ident"] = identifiability_report(self.model, self.weights, flips)
+            with blas_threads(self.options.get("threads", 0), 2 * self._design_work()):
+                self._cache["ident"] = identifiability_report(self.model, self.weights, flips)
         return self._cache["ident"]
 
     # ---- summary ---------------------------------------------------------------------------
