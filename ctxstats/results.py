@@ -319,10 +319,9 @@ class ContextualizedGLMResults:
 
         One row per (coefficient, context feature): the slope of the coefficient in the
         feature (the interaction coefficient, user units), its standard error, statistic,
-        p-value and confidence interval -- analytic (t for gaussian fits, as OLS; normal
-        otherwise, as statsmodels: t only for nonrobust gaussian fits) or, with
-        ``cov_type="bootstrap"``, bootstrap SE, percentile p-value and
-        percentile interval.
+        p-value and confidence interval -- analytic (t for gaussian fits with the nonrobust
+        covariance, normal otherwise, as statsmodels' defaults) or, with
+        ``cov_type="bootstrap"``, bootstrap SE, percentile p-value and percentile interval.
         """
         self._require_linear("context_effects")
         alpha = check_alpha(alpha)
@@ -539,10 +538,9 @@ class ContextualizedGLMResults:
             standard deviation and its null distribution is that of the replicates'
             deviations re-centred at the fit, which is valid to the extent that the
             bootstrap reproduces the sampling distribution of the fitted coefficient
-            function (exactly so, asymptotically, for the linear encoder; for neural
-            encoders it is an approximation whose size the package's simulation studies
-            measure). None: ``wald`` when analytic inference is available, else
-            ``bootstrap``.
+            function (asymptotically so for the linear encoder; an approximation for
+            neural encoders, conservative in the simulations of tests/simstudies.py).
+            None: ``wald`` when analytic inference is available, else ``bootstrap``.
         by : {"coefficient", "context"}
 
         Returns
