@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <limits>
 #include <string>
 
 #include "error.hpp"
@@ -24,7 +25,7 @@ std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replica
 }
 
 BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
-                              int n_replicates) {
+                              int n_replicates, const std::function<bool(int, double)>& progress) {
   require(n_replicates >= 1, "n_bootstraps must be a positive integer");
   const Family family = parse_family(options.family);
   validate_data(data, family);
@@ -49,36 +50,57 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
   res.objective.assign(n_replicates, 0.0);
   std::vector<std::string> errors(n_replicates);
 
+  FitOptions replicate_options = options;
+  replicate_options.solver_options.threads = inner_threads;
+  replicate_options.solver_options.callback = nullptr;  // called from worker threads otherwise
+  const int round = outer ? 4 * threads : 1;
+  int done = 0;
+  while (done < n_replicates) {
+    const int end = std::min(n_replicates, done + round);
 #pragma omp parallel num_threads(outer_threads) if (outer)
-  {
-    std::vector<double> w(n);  // this thread's replicate weights, reused across its replicates
+    {
+      std::vector<double> w(n);  // this thread's replicate weights, reused across its replicates
 #pragma omp for schedule(dynamic, 1)
-    for (int r = 0; r < n_replicates; ++r) {
-      // No exception may leave the parallel region: record it and rethrow afterwards.
-      try {
-        bootstrap_counts(seed, static_cast<std::uint64_t>(r), n, w.data());
-        if (data.weights)
-          for (std::size_t i = 0; i < n; ++i) w[i] *= data.weights[i];
-        DataView view = data;
-        view.weights = w.data();
-        FitOptions o = options;
-        o.solver_options.threads = inner_threads;
-        o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
-        FitResult fr = fit(view, o, &start);
-        std::copy(fr.weights.begin(), fr.weights.end(), res.weights.begin() + static_cast<std::ptrdiff_t>(r * nw));
-        res.n_iter[r] = fr.solve.n_iter;
-        res.converged[r] = fr.solve.converged ? 1 : 0;
-        res.objective[r] = fr.solve.objective;
-      } catch (const std::exception& e) {
-        errors[r] = e.what();
-        if (errors[r].empty()) errors[r] = "unknown error";
-      } catch (...) {
-        errors[r] = "unknown error";
+      for (int r = done; r < end; ++r) {
+        // No exception may leave the parallel region: record it and rethrow afterwards.
+        try {
+          bootstrap_counts(seed, static_cast<std::uint64_t>(r), n, w.data());
+          if (data.weights)
+            for (std::size_t i = 0; i < n; ++i) w[i] *= data.weights[i];
+          DataView view = data;
+          view.weights = w.data();
+          FitOptions o = replicate_options;
+          o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
+          FitResult fr = fit(view, o, &start);
+          std::copy(fr.weights.begin(), fr.weights.end(),
+                    res.weights.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * nw));
+          res.n_iter[r] = fr.solve.n_iter;
+          res.converged[r] = fr.solve.converged ? 1 : 0;
+          res.objective[r] = fr.solve.objective;
+        } catch (const std::exception& e) {
+          errors[r] = e.what();
+          if (errors[r].empty()) errors[r] = "unknown error";
+        } catch (...) {
+          errors[r] = "unknown error";
+        }
       }
     }
+    done = end;
+    for (int r = 0; r < done; ++r)
+      if (!errors[r].empty()) throw InvalidArgument("bootstrap replicate " + std::to_string(r) + ": " + errors[r]);
+    if (done < n_replicates && progress && !progress(done, std::numeric_limits<double>::quiet_NaN())) {
+      res.interrupted = true;
+      break;
+    }
   }
-  for (int r = 0; r < n_replicates; ++r)
-    if (!errors[r].empty()) throw InvalidArgument("bootstrap replicate " + std::to_string(r) + ": " + errors[r]);
+  if (progress && !res.interrupted) progress(done, std::numeric_limits<double>::quiet_NaN());
+  if (res.interrupted) {
+    res.n_replicates = static_cast<std::size_t>(done);
+    res.weights.resize(res.n_replicates * nw);
+    res.n_iter.resize(done);
+    res.converged.resize(done);
+    res.objective.resize(done);
+  }
   return res;
 }
 
@@ -91,8 +113,10 @@ std::vector<double> bootstrap_theta(const EncoderSpec& spec, const Scaling& scal
   const int q = scaling.q();
   auto encoder = make_encoder(spec, m, q);
   require(n_weights == encoder->n_weights(), "the replicate weights have the wrong length for this model");
+  check_finite(C, rows, m, "context");  // before any parallel region
   std::vector<double> Cs(rows * static_cast<std::size_t>(m));
-  scale_context(scaling, C, rows, m, Cs.data());  // validates C before any parallel region
+  for (std::size_t r = 0; r < rows; ++r)
+    for (int j = 0; j < m; ++j) Cs[r * m + j] = (C[r * m + j] - scaling.c_mean[j]) / scaling.c_scale[j];
 
   std::vector<double> out(n_replicates * rows * static_cast<std::size_t>(q));
   const std::size_t blocks = (rows + kBlockRows - 1) / kBlockRows;

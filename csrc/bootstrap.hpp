@@ -18,9 +18,15 @@
 // one per thread, each with a single-threaded fit; otherwise replicates run one after the
 // other, each fit using all the threads. Each fit is bitwise identical for any thread count
 // and replicate r always writes slot r, so the result is too.
+//
+// Progress: replicates run in rounds (4 per thread, or one at a time when they run in
+// turn); after each round `progress(replicates_done, nan)` is called on the calling thread,
+// and returning false stops after that round (`interrupted`, with `n_replicates` the number
+// finished). The replicate fits themselves never call the solver callback.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "fit.hpp"
@@ -28,12 +34,13 @@
 namespace ctxstats {
 
 struct BootstrapResult {
-  std::size_t n_replicates = 0;
+  std::size_t n_replicates = 0;       // replicates finished (all of them unless interrupted)
   std::size_t n_weights = 0;
   std::vector<double> weights;        // n_replicates x n_weights, replicate r in row r
   std::vector<int> n_iter;            // per replicate
   std::vector<unsigned char> converged;
   std::vector<double> objective;
+  bool interrupted = false;
 };
 
 // The multinomial counts of replicate r: n draws with replacement from n rows, written to
@@ -47,7 +54,7 @@ std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replica
 // Refits `n_replicates` resamples from `start`. options.solver_options.seed keys the
 // resamples; options.solver_options.threads is the total thread budget.
 BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
-                              int n_replicates);
+                              int n_replicates, const std::function<bool(int, double)>& progress = nullptr);
 
 // Per-sample parameters of every replicate for contexts C (rows x m, user units):
 // out[(r * rows + i) * q + k] is coefficient k of sample i under replicate r (user units).

@@ -38,7 +38,10 @@ __all__ = [
     "ContextualizedPoisson",
 ]
 
-_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "relu"}
+# tanh rather than ReLU: smooth coefficient functions fit better and L-BFGS's line search
+# does not stall on kinks. ngam's per-feature networks need far less capacity than mlp's.
+_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "tanh"}
+_ENCODER_SPECIFIC_DEFAULTS = {"ngam": {"width": 16, "depth": 1}}
 
 
 class ContextualizedGLM:
@@ -65,11 +68,12 @@ class ContextualizedGLM:
     weights : array_like, shape (n,), optional
         Non-negative case weights (frequency weights).
     width, depth : int
-        Hidden units per layer and number of hidden layers (mlp, ngam). Defaults 32 and 2.
+        Hidden units per layer and number of hidden layers: mlp 32 and 2, ngam 16 and 1.
     archetypes : int
         K >= 2 puts an archetype head on the encoder: theta_i = softmax(z(c_i)) A, each
         sample model a convex mixture of K archetype models. 0 (default): no archetypes.
-    activation : {"relu", "tanh"}
+    activation : {"tanh", "relu"}
+        Hidden-layer activation (default tanh).
 
     Notes
     -----
@@ -93,7 +97,7 @@ class ContextualizedGLM:
         if unknown:
             raise TypeError(f"unknown encoder option(s): {', '.join(sorted(unknown))}; "
                             f"the options are {', '.join(_ENCODER_DEFAULTS)}")
-        opts = {**_ENCODER_DEFAULTS, **encoder_options}
+        opts = {**_ENCODER_DEFAULTS, **_ENCODER_SPECIFIC_DEFAULTS.get(self.encoder, {}), **encoder_options}
         opts["width"] = check_int(opts["width"], "width", 1)
         opts["depth"] = check_int(opts["depth"], "depth", 0)
         opts["archetypes"] = check_int(opts["archetypes"], "archetypes", 0)
@@ -161,8 +165,8 @@ class ContextualizedGLM:
             max_iter: int | None = None, tol: float | None = None, alpha: float = 0.0,
             l1_ratio: float = 0.0, mu_ratio: float = 0.5, weight_decay: float = 0.0,
             batch_size: int = 256, learning_rate: float = 1e-3, val_split: float = 0.2,
-            patience: int = 10, start_params=None, n_bootstraps: int = 0,
-            cov_type: str | None = None) -> "ContextualizedGLMResults":
+            patience: int = 10, start_params=None, verbose: bool = False, callback=None,
+            n_bootstraps: int = 0, cov_type: str | None = None) -> "ContextualizedGLMResults":
         """Fit the context encoder by penalised maximum likelihood.
 
         Parameters
@@ -195,6 +199,13 @@ class ContextualizedGLM:
         batch_size, learning_rate, val_split, patience : adam settings.
         start_params : array_like, optional
             Initial encoder weights (a warm start), e.g. ``results.weights``.
+        verbose : bool
+            Show a progress bar (tqdm) of iterations and the objective.
+        callback : callable, optional
+            ``callback(iteration, objective)`` after each iteration (adam: epoch); returning
+            False stops the fit, and the results then have ``interrupted=True``.
+
+        Ctrl-C stops a fit cleanly between iterations and raises KeyboardInterrupt.
         n_bootstraps : int
             B > 0 refits the model on B bootstrap resamples of the rows (multinomial case
             weights multiplying ``weights``; the data are not copied), in parallel, each
@@ -233,11 +244,25 @@ class ContextualizedGLM:
         cov_type = resolve_cov_type(cov_type, analytic_available(self.encoder, self.encoder_options, opts),
                                     n_bootstraps)
         init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
-        out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init)
+        from ctxstats._progress import solver_callback
+
+        default_iters = {"exact": 100, "lbfgs": 1000, "adam": 500}
+        total = opts["max_iter"] or default_iters.get(opts["solver"], 1000)
+        progress, close = solver_callback(verbose, total, f"{self.encoder} fit", callback)
+        try:
+            out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress)
+        finally:
+            close()
         boot = None
-        if n_bootstraps:
-            boot = _core.bootstrap(self.context, self.exog, self.endog, self.weights, opts, out["weights"],
-                                   n_bootstraps)
+        if n_bootstraps and not out.get("interrupted", False):
+            progress, close = solver_callback(verbose, n_bootstraps, "bootstrap replicates")
+            try:
+                boot = _core.bootstrap(self.context, self.exog, self.endog, self.weights, opts, out["weights"],
+                                       n_bootstraps, progress)
+            finally:
+                close()
+        elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
+            cov_type = resolve_cov_type(None, analytic_available(self.encoder, self.encoder_options, opts), 0)
         res = ContextualizedGLMResults(self, out, opts, bootstrap=boot, cov_type=cov_type)
         warn_if_unidentifiable(res.identifiability())
         return res

@@ -95,6 +95,7 @@ class ContextualizedGLMResults:
         self.val_history = np.asarray(core_out["val_history"])
         self.message = core_out["message"]
         self.rank_deficient = bool(core_out["rank_deficient"])
+        self.interrupted = bool(core_out.get("interrupted", False))
         if bootstrap is None:
             self.bootstrap_weights = None
             self.bootstrap_converged = None

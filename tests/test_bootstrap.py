@@ -51,7 +51,8 @@ def test_replicate_equals_weighted_fit_from_the_warm_start(encoder, solver):
 def boot_fit():
     d = make_vcm(n=600, p=2, m=2, family="binomial", seed=5)
     model = cs.ContextualizedLogit(d["y"], d["X"], d["C"], encoder="ngam", width=4, depth=1)
-    return model.fit(max_iter=60, n_bootstraps=25, seed=1), d
+    with pytest.warns(cs.IdentifiabilityWarning, match="sign flips"):  # weakly determined signs
+        return model.fit(max_iter=60, n_bootstraps=25, seed=1), d
 
 
 def replicate_thetas(res, C):
@@ -158,3 +159,25 @@ def test_replicates_with_zero_total_weight_raise():
     model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear", weights=w)
     with pytest.raises(ValueError, match="bootstrap replicate"):
         model.fit(n_bootstraps=20)
+
+
+def test_bootstrap_progress_runs_in_rounds_and_can_stop():
+    d = make_vcm(n=120)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear")
+    res = model.fit(threads=1)
+    calls = []
+    full = _core.bootstrap(model.context, model.exog, model.endog, None, dict(res.options, threads=1), res.weights,
+                           10, lambda done, _: calls.append(done))
+    assert calls == [4, 8, 10] and not full["interrupted"]   # rounds of 4 replicates per thread
+    stopped = _core.bootstrap(model.context, model.exog, model.endog, None, dict(res.options, threads=1),
+                              res.weights, 10, lambda done, _: done < 8)
+    assert stopped["interrupted"] and stopped["weights"].shape == (8, 9)
+    np.testing.assert_array_equal(stopped["weights"], full["weights"][:8])
+
+    def boom(done, _):
+        raise KeyError("from the callback")
+    with pytest.raises(KeyError, match="from the callback"):
+        _core.bootstrap(model.context, model.exog, model.endog, None, res.options, res.weights, 10, boom)
+    # verbose fits draw a bar (silently on a pipe) and give the same replicates
+    again = model.fit(threads=1, n_bootstraps=10, verbose=True)
+    np.testing.assert_array_equal(again.bootstrap_weights, full["weights"])

@@ -7,16 +7,19 @@ namespace ctxstats_py {
 namespace {
 
 py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const py::dict& opts,
-                      const Array& start, int n_bootstraps) {
+                      const Array& start, int n_bootstraps, const py::object& callback) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
   const FitOptions o = options_from(opts);
   const std::vector<double> start_w = to_vector(start);
+  std::exception_ptr error;
+  const auto progress = progress_callback(callback, error);  // also turns Ctrl-C into KeyboardInterrupt
   BootstrapResult r;
   {
     py::gil_scoped_release release;
-    r = bootstrap_fit(d, o, start_w, n_bootstraps);
+    r = bootstrap_fit(d, o, start_w, n_bootstraps, progress);
   }
+  if (error) std::rethrow_exception(error);
   py::array_t<double> W({static_cast<py::ssize_t>(r.n_replicates), static_cast<py::ssize_t>(r.n_weights)});
   std::copy(r.weights.begin(), r.weights.end(), W.mutable_data());
   py::array_t<int> n_iter(static_cast<py::ssize_t>(r.n_replicates), r.n_iter.data());
@@ -27,6 +30,7 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
   out["n_iter"] = n_iter;
   out["converged"] = converged;
   out["objective"] = to_array(r.objective);
+  out["interrupted"] = r.interrupted;
   return out;
 }
 
@@ -58,7 +62,7 @@ py::array_t<double> bootstrap_counts_py(std::uint64_t seed, std::uint64_t replic
 
 void bind_bootstrap(py::module_& mod) {
   mod.def("bootstrap", &bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
-          py::arg("options"), py::arg("start"), py::arg("n_bootstraps"));
+          py::arg("options"), py::arg("start"), py::arg("n_bootstraps"), py::arg("callback") = py::none());
   mod.def("bootstrap_theta", &bootstrap_theta_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
           py::arg("C"));
   mod.def("bootstrap_counts", &bootstrap_counts_py, py::arg("seed"), py::arg("replicate"), py::arg("n"));
