@@ -540,7 +540,8 @@ class ContextualizedGLMResults:
             deviations re-centred at the fit, which is valid to the extent that the
             bootstrap reproduces the sampling distribution of the fitted coefficient
             function (asymptotically so for the linear encoder; an approximation for
-            neural encoders, conservative in the simulations of tests/simstudies.py).
+            neural encoders, conservative -- valid but with modest power -- in the
+            simulations of tests/simstudies.py).
             None: ``wald`` when analytic inference is available, else ``bootstrap``.
         by : {"coefficient", "context"}
 
