@@ -119,7 +119,7 @@ def main(large=False):
     t0 = time.time()
     print("Data: linear varying-coefficient model, p=2, m=2, x, c, noise ~ N(0, 1).")
     for cov in ("nonrobust", "HC3"):
-        reps = (500 if cov == "nonrobust" else 300) * k
+        reps = (1000 if cov == "nonrobust" else 600) * k
         cov_rates = analytic_coverage(reps=reps, cov_type=cov)
         print(f"analytic 95% CI coverage of the average effects (gaussian, n=80, {reps} reps, {cov}): "
               f"{np.round(cov_rates, 3)}")

@@ -8,7 +8,7 @@ import simstudies as sims
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("cov_type,reps", [("nonrobust", 500), ("HC3", 300)])
+@pytest.mark.parametrize("cov_type,reps", [("nonrobust", 1000), ("HC3", 600)])
 def test_analytic_intervals_of_average_effects_cover(cov_type, reps):
     coverage = sims.analytic_coverage(reps=reps, n=80, cov_type=cov_type, seed=0)
     assert np.all((coverage >= 0.92) & (coverage <= 0.98)), coverage
