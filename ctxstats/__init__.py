@@ -9,6 +9,7 @@ import os as _os
 # the user chose otherwise. (Must precede the first load of the OpenMP runtime.)
 _os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
+from ctxstats.identifiability import IdentifiabilityReport, IdentifiabilityWarning  # noqa: E402
 from ctxstats.models import (  # noqa: E402
     ContextualizedGLM,
     ContextualizedGLMResults,
@@ -28,4 +29,6 @@ __all__ = [
     "ContextualizedPoisson",
     "PersonalizedRegression",
     "PersonalizedRegressionResults",
+    "IdentifiabilityReport",
+    "IdentifiabilityWarning",
 ]

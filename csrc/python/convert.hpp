@@ -40,5 +40,6 @@ std::function<bool(int, double)> progress_callback(const py::object& callback, s
 // One registration function per binding file.
 void bind_glm(py::module_& mod);
 void bind_personalized(py::module_& mod);
+void bind_bootstrap(py::module_& mod);
 
 }  // namespace ctxstats_py

@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, mod) {
   mod.doc() = "ctxstats' C++ core (private; use the ctxstats package)";
   ctxstats_py::bind_glm(mod);
   ctxstats_py::bind_personalized(mod);
+  ctxstats_py::bind_bootstrap(mod);
 }

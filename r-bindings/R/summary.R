@@ -35,7 +35,7 @@ summary.ctx_glm <- function(object, ...) {
     notes <- c(notes, "The interaction design is rank deficient; the minimum-norm solution is reported.")
   }
   structure(list(title = "Contextualized GLM Results (ctx_glm)", header = header,
-                 tables = list(list(caption = "Sample parameters: average effect and spread over samples",
+                 tables = list(list(caption = "Sample parameters: spread over samples",
                                     frame = spread)),
                  notes = notes, width = 78L),
             class = "summary.ctx_glm")

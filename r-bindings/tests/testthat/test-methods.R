@@ -43,8 +43,8 @@ test_that("summary prints the header and the spread table of the Python package"
   expect_equal(out[2], strrep("=", 78))
   expect_match(out[1], "Contextualized GLM Results \\(ctx_glm\\)")
   expect_match(out[3], "^Dep. Variable: +y  Converged: +True$")
-  expect_true("Sample parameters: average effect and spread over samples" %in% out)
-  i <- which(out == "Sample parameters: average effect and spread over samples")
+  expect_true("Sample parameters: spread over samples" %in% out)
+  i <- which(out == "Sample parameters: spread over samples")
   expect_match(out[i + 1], "^ +mean +std +min +25% +50% +75% +max$")
   th <- sample_coef(s$fit)
   row <- strsplit(trimws(out[i + 4]), " +")[[1]]
