@@ -10,6 +10,7 @@ from ctxstats.models import (
     ContextualizedPoisson,
     ContextualizedRegression,
 )
+from ctxstats.io import load, save
 
 __version__ = "0.1.0"
 
@@ -19,4 +20,6 @@ __all__ = [
     "ContextualizedRegression",
     "ContextualizedLogit",
     "ContextualizedPoisson",
+    "save",
+    "load",
 ]

@@ -154,6 +154,13 @@ class _EasyBase:
             tags.regressor_tags = RegressorTags()
         return tags
 
+    def save(self, path) -> None:
+        """Save the estimator (fitted or not) in ctxstats' versioned file format; read it back
+        with ``ctxstats.load``."""
+        from ctxstats.io import save
+
+        save(self, path)
+
     # ---- settings --------------------------------------------------------------------------
     def _settings(self, overrides: dict) -> dict:
         """Constructor parameters updated by fit keywords, validated; names the bad one."""

@@ -201,6 +201,10 @@ class ContextualizedGLM:
         q = len(self.param_names)
         return _core.n_weights(self._options(), self.context.shape[1], q)
 
+    def save(self, path) -> None:
+        """Save to ``path`` in ctxstats' versioned file format (see :mod:`ctxstats.io`)."""
+        from ctxstats.io import save; save(self, path)  # noqa: E702
+
 
 class ContextualizedGLMResults:
     """The fitted model: per-sample parameters, their average, predictions and fit statistics.
@@ -360,6 +364,10 @@ class ContextualizedGLMResults:
     def __repr__(self) -> str:
         return (f"<{type(self).__name__}: {self.model.family} family, {self.model.encoder} encoder, "
                 f"solver={self.solver}, nobs={self.nobs}, converged={self.converged}>")
+
+    def save(self, path) -> None:
+        """Save to ``path`` in ctxstats' versioned file format; read back with ``ctxstats.load``."""
+        from ctxstats.io import save; save(self, path)  # noqa: E702
 
 
 class ContextualizedRegression(ContextualizedGLM):
