@@ -219,8 +219,8 @@ class _EasyBase:
 
     # ---- data ------------------------------------------------------------------------------
     def _check_CX(self, C, X, fitted: bool):
-        Cm, _ = as_matrix(C, "C", "c")
-        Xm, _ = as_matrix(X, "X", "x")
+        Cm, c_names = as_matrix(C, "C", "c")
+        Xm, x_names = as_matrix(X, "X", "x")
         if Xm.shape[0] != Cm.shape[0]:
             raise ValueError(f"X has {Xm.shape[0]} rows but C has {Cm.shape[0]}")
         if fitted:
@@ -228,19 +228,19 @@ class _EasyBase:
                 raise ValueError(f"C has {Cm.shape[1]} columns; the model was fitted with {self.context_dim}")
             if Xm.shape[1] != self.x_dim:
                 raise ValueError(f"X has {Xm.shape[1]} columns; the model was fitted with {self.x_dim}")
-        return Cm, Xm
+        return Cm, Xm, c_names, x_names
 
     def _check_Y(self, Y, n: int) -> np.ndarray:
         if Y is None:
             raise ValueError("Y is missing: fit(C, X, Y) needs the outcomes")
         if isinstance(Y, pd.Series):
             Y = Y.to_frame()
-        Ym, _ = as_matrix(Y, "Y", "y")
+        Ym, y_names = as_matrix(Y, "Y", "y")
         if Ym.shape[0] != n:
             raise ValueError(f"Y has {Ym.shape[0]} rows but C has {n}")
         for k in range(Ym.shape[1]):
             check_response(Ym[:, k], self._family, name=f"Y column {k}")
-        return Ym
+        return Ym, y_names
 
     def _check_fitted(self) -> None:
         if getattr(self, "results_", None) is None:
@@ -270,8 +270,10 @@ class _EasyBase:
         self
         """
         s = self._settings(kwargs)
-        Cm, Xm = self._check_CX(C, X, fitted=False)
-        Ym = self._check_Y(Y, Cm.shape[0])
+        # Column names (of DataFrames, else c1.., x1.., y1..) label the per-outcome results;
+        # new data is matched by position, as in contextualized.easy.
+        Cm, Xm, c_names, x_names = self._check_CX(C, X, fitted=False)
+        Ym, y_names = self._check_Y(Y, Cm.shape[0])
         n = Cm.shape[0]
         self.context_dim, self.x_dim, self.y_dim = Cm.shape[1], Xm.shape[1], Ym.shape[1]
         B = s["n_bootstraps"]
@@ -292,8 +294,9 @@ class _EasyBase:
                     else:
                         rows = _bootstrap_rows(s["random_state"], b, n)
                         seed = _bootstrap_seed(s["random_state"], b)
-                    model = ContextualizedGLM(Ym[rows, k], Xm[rows], Cm[rows], family=self._family,
-                                              encoder=s["encoder"], **enc)
+                    model = ContextualizedGLM(
+                        pd.Series(Ym[rows, k], name=y_names[k]), pd.DataFrame(Xm[rows], columns=x_names),
+                        pd.DataFrame(Cm[rows], columns=c_names), family=self._family, encoder=s["encoder"], **enc)
                     res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw)
                     column.append(res)
                     if bar is not None:
@@ -304,6 +307,7 @@ class _EasyBase:
                 bar.close()
         self.n_bootstraps_ = B
         self.results_ = results
+        self.train_context_ = Cm
         return self
 
     # ---- prediction ------------------------------------------------------------------------
@@ -322,7 +326,7 @@ class _EasyBase:
     def _predict_mean(self, C, X) -> np.ndarray:
         """Per-replicate predicted means, shape (B, n, y_dim)."""
         self._check_fitted()
-        Cm, Xm = self._check_CX(C, X, fitted=True)
+        Cm, Xm, _, _ = self._check_CX(C, X, fitted=True)
         out = np.empty((self.n_bootstraps_, Cm.shape[0], self.y_dim))
         for k, column in enumerate(self.results_):
             for b, res in enumerate(column):
@@ -374,8 +378,8 @@ class _EasyBase:
 
     def score(self, C, X, Y) -> float:
         """R^2 of the predictions (regressors) or accuracy (classifiers), averaged over outcomes."""
-        Cm, Xm = self._check_CX(C, X, fitted=True)
-        Ym = self._check_Y(Y, Cm.shape[0])
+        Cm, Xm, _, _ = self._check_CX(C, X, fitted=True)
+        Ym, _ = self._check_Y(Y, Cm.shape[0])
         pred = self.predict(Cm, Xm)
         if self._family == "binomial":
             return float(np.mean(pred == Ym))
@@ -462,6 +466,9 @@ class ContextualizedRegressor(_EasyBase):
         Shapes seen by ``fit`` (the names contextualized.easy uses).
     n_bootstraps_ : int
         Replicates fitted.
+    train_context_ : ndarray, shape (n, context_dim)
+        The contexts of the training rows (bootstrap replicates hold resampled copies), used
+        by :mod:`ctxstats.plotting`.
     """ + _NOTES_DOC
 
     _family = "gaussian"

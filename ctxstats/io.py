@@ -30,8 +30,9 @@ An uncompressed zip archive written by :func:`numpy.savez` and read with
 - ``{"__object__": "ctxstats.models.ContextualizedGLMResults", "state": {name: NODE}}``:
   an instance of a ctxstats class, restored without calling its constructor (as pickle
   does). Only classes from the ctxstats package are accepted on load;
-- ``{"__index__": NODE, "name": NODE}``, ``{"__series__": ...}``, ``{"__frame__": ...}``:
-  pandas labels, series and frames, by their values, index and names.
+- ``{"__range__": [start, stop, step], "name": NODE}``, ``{"__index__": NODE, "name": NODE}``,
+  ``{"__series__": ...}``, ``{"__frame__": ...}``: pandas labels, series and frames, by
+  their values, index and names.
 
 A reader refuses a file whose ``format_version`` it does not know, with an error that says
 which versions it reads; readers of later versions keep reading version 1.
@@ -51,7 +52,7 @@ __all__ = ["save", "load", "FORMAT_VERSION", "SUPPORTED_VERSIONS"]
 FORMAT_NAME = "ctxstats"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-_TAGS = ("__array__", "__tuple__", "__dict__", "__object__", "__index__", "__series__", "__frame__")
+_TAGS = ("__array__", "__tuple__", "__dict__", "__object__", "__range__", "__index__", "__series__", "__frame__")
 
 
 class _Writer:
@@ -85,6 +86,8 @@ class _Writer:
                 return {k: self.node(v, f"{where}[{k!r}]") for k, v in value.items()}
             return {"__dict__": [[self.node(k, f"{where} key"), self.node(v, f"{where}[{k!r}]")]
                                  for k, v in value.items()]}
+        if isinstance(value, pd.RangeIndex):
+            return {"__range__": [value.start, value.stop, value.step], "name": self.node(value.name, where)}
         if isinstance(value, pd.Index):
             if isinstance(value, pd.MultiIndex):
                 raise TypeError(f"cannot save {where}: a pandas MultiIndex")
@@ -123,6 +126,8 @@ class _Reader:
             return tuple(self.node(v) for v in value["__tuple__"])
         if "__dict__" in value:
             return {self.node(k): self.node(v) for k, v in value["__dict__"]}
+        if "__range__" in value:
+            return pd.RangeIndex(*value["__range__"], name=self.node(value["name"]))
         if "__index__" in value:
             return pd.Index(self.node(value["__index__"]), name=self.node(value["name"]))
         if "__series__" in value:

@@ -195,7 +195,7 @@ def test_fit_does_not_change_params_and_sets_trailing_underscore_attributes():
     est.fit(C, X, Y, max_epochs=2)
     assert est.get_params() == before
     new = set(vars(est)) - attrs
-    assert new == {"results_", "n_bootstraps_", "context_dim", "x_dim", "y_dim"}
+    assert new == {"results_", "n_bootstraps_", "train_context_", "context_dim", "x_dim", "y_dim"}
 
 
 def test_fitted_estimator_pickles_and_predicts_identically():

@@ -17,7 +17,7 @@ peer_easy = pytest.importorskip("contextualized.easy", reason="needs Contextuali
 import ctxstats.easy as ours_easy  # noqa: E402
 
 
-def make_data(seed=0, n=1200):
+def make_data(seed=0, n=800):
     rng = np.random.default_rng(seed)
     C = rng.uniform(-1, 1, size=(n, 2))
     X = rng.uniform(-1, 1, size=(n, 3))
@@ -38,7 +38,7 @@ def script(easy, C, X, Y, Yb, n_train):
                                 train_batch_size=4)
     out["reg_params"] = reg.predict_params(C[te])
     out["reg_pred"] = reg.predict(C[te], X[te])
-    boot = easy.ContextualizedRegressor(n_bootstraps=2, encoder_type="ngam")
+    boot = easy.ContextualizedRegressor(n_bootstraps=2, encoder_type="ngam", width=8, layers=2)
     boot.fit(C[tr], X[tr], Y[tr, 0], max_epochs=10, es_patience=2, train_batch_size=4)
     out["boot_params_ind"] = boot.predict_params(C[te], individual_preds=True)
     out["boot_pred_ind"] = boot.predict(C[te], X[te], individual_preds=True)
@@ -48,10 +48,10 @@ def script(easy, C, X, Y, Yb, n_train):
     out["clf_pred"] = clf.predict(C[te], X[te])
     out["clf_proba"] = clf.predict_proba(C[te], X[te])
     out["clf_params"] = clf.predict_params(C[te])
-    gam = easy.ContextualGAMRegressor()
+    gam = easy.ContextualGAMRegressor(width=8, layers=2)
     gam.fit(C[tr], X[tr], Y[tr], max_epochs=10, es_patience=2, train_batch_size=4)
     out["gam_params"] = gam.predict_params(C[te])
-    gam_clf = easy.ContextualGAMClassifier()
+    gam_clf = easy.ContextualGAMClassifier(width=8, layers=2)
     gam_clf.fit(C[tr], X[tr], Yb[tr, 0], max_epochs=10, es_patience=2, train_batch_size=4)
     out["gam_clf_proba"] = gam_clf.predict_proba(C[te], X[te])
     return out
@@ -75,7 +75,7 @@ def both(tmp_path_factory):
     import torch
 
     C, X, Y, Yb, signal = make_data()
-    n_train = 900
+    n_train = 600
     cwd = os.getcwd()
     os.chdir(tmp_path_factory.mktemp("peer"))   # the peer writes Lightning checkpoints into the cwd
     try:
