@@ -25,12 +25,12 @@ std::string family_name(Family family) {
 void validate_response(Family family, const double* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     const double v = y[i];
-    require(std::isfinite(v), "endog contains a non-finite value at row " + std::to_string(i));
-    if (family == Family::kBinomial)
-      require(v >= 0.0 && v <= 1.0, "endog must lie in [0, 1] for the binomial family; row " +
-                                        std::to_string(i) + " is " + std::to_string(v));
-    if (family == Family::kPoisson)
-      require(v >= 0.0, "endog must be non-negative for the poisson family; row " + std::to_string(i) +
+    if (!std::isfinite(v)) throw InvalidArgument("endog contains a non-finite value at row " + std::to_string(i));
+    if (family == Family::kBinomial && !(v >= 0.0 && v <= 1.0))
+      throw InvalidArgument("endog must lie in [0, 1] for the binomial family; row " + std::to_string(i) + " is " +
+                            std::to_string(v));
+    if (family == Family::kPoisson && !(v >= 0.0))
+      throw InvalidArgument("endog must be non-negative for the poisson family; row " + std::to_string(i) +
                             " is " + std::to_string(v));
   }
 }

@@ -68,6 +68,7 @@ SolverResult solve_adam(Objective& obj, double* w, const SolverOptions& options)
     const double v = n_val > 0 ? obj.value_grad(w, nullptr, val.data(), val.size())
                                : obj.value_grad(w, nullptr, train.data(), train.size());
     res.val_history.push_back(v);
+    const bool stop = stop_requested(options, res, epoch + 1, v);
     if (epoch == 0 || v < best_val - tol * std::max(1.0, std::fabs(best_val))) {
       best_val = v;
       std::copy(w, w + n, best.begin());
@@ -77,8 +78,9 @@ SolverResult solve_adam(Objective& obj, double* w, const SolverOptions& options)
       res.message = "early stopping after " + std::to_string(options.patience) + " epochs without improvement";
       break;
     }
+    if (stop) break;
   }
-  if (!res.converged) res.message = "Adam ran all " + std::to_string(epochs) + " epochs";
+  if (!res.converged && !res.interrupted) res.message = "Adam ran all " + std::to_string(epochs) + " epochs";
   std::copy(best.begin(), best.end(), w);
   res.objective = best_val;
   return res;

@@ -3,7 +3,13 @@
 Contextualized (varying-coefficient) generalized linear models whose coefficients are
 functions of each sample's context, fitted by a C++/OpenMP core with analytic gradients.
 """
-from ctxstats.models import (
+import os as _os
+
+# OpenMP threads that spin while waiting make a loaded machine crawl; sleep instead, unless
+# the user chose otherwise. (Must precede the first load of the OpenMP runtime.)
+_os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+from ctxstats.models import (  # noqa: E402
     ContextualizedGLM,
     ContextualizedGLMResults,
     ContextualizedLogit,

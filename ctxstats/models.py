@@ -35,7 +35,10 @@ __all__ = [
     "ContextualizedPoisson",
 ]
 
-_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "relu"}
+# tanh rather than ReLU: smooth coefficient functions fit better and L-BFGS's line search
+# does not stall on kinks. ngam's per-feature networks need far less capacity than mlp's.
+_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "tanh"}
+_ENCODER_SPECIFIC_DEFAULTS = {"ngam": {"width": 16, "depth": 1}}
 
 
 class ContextualizedGLM:
@@ -62,11 +65,12 @@ class ContextualizedGLM:
     weights : array_like, shape (n,), optional
         Non-negative case weights (frequency weights).
     width, depth : int
-        Hidden units per layer and number of hidden layers (mlp, ngam). Defaults 32 and 2.
+        Hidden units per layer and number of hidden layers: mlp 32 and 2, ngam 16 and 1.
     archetypes : int
         K >= 2 puts an archetype head on the encoder: theta_i = softmax(z(c_i)) A, each
         sample model a convex mixture of K archetype models. 0 (default): no archetypes.
-    activation : {"relu", "tanh"}
+    activation : {"tanh", "relu"}
+        Hidden-layer activation (default tanh).
 
     Notes
     -----
@@ -90,7 +94,7 @@ class ContextualizedGLM:
         if unknown:
             raise TypeError(f"unknown encoder option(s): {', '.join(sorted(unknown))}; "
                             f"the options are {', '.join(_ENCODER_DEFAULTS)}")
-        opts = {**_ENCODER_DEFAULTS, **encoder_options}
+        opts = {**_ENCODER_DEFAULTS, **_ENCODER_SPECIFIC_DEFAULTS.get(self.encoder, {}), **encoder_options}
         opts["width"] = check_int(opts["width"], "width", 1)
         opts["depth"] = check_int(opts["depth"], "depth", 0)
         opts["archetypes"] = check_int(opts["archetypes"], "archetypes", 0)
@@ -137,7 +141,8 @@ class ContextualizedGLM:
             max_iter: int | None = None, tol: float | None = None, alpha: float = 0.0,
             l1_ratio: float = 0.0, mu_ratio: float = 0.5, weight_decay: float = 0.0,
             batch_size: int = 256, learning_rate: float = 1e-3, val_split: float = 0.2,
-            patience: int = 10, start_params=None) -> "ContextualizedGLMResults":
+            patience: int = 10, start_params=None, verbose: bool = False,
+            callback=None) -> "ContextualizedGLMResults":
         """Fit the context encoder by penalised maximum likelihood.
 
         Parameters
@@ -170,6 +175,13 @@ class ContextualizedGLM:
         batch_size, learning_rate, val_split, patience : adam settings.
         start_params : array_like, optional
             Initial encoder weights (a warm start), e.g. ``results.weights``.
+        verbose : bool
+            Show a progress bar (tqdm) of iterations and the objective.
+        callback : callable, optional
+            ``callback(iteration, objective)`` after each iteration (adam: epoch); returning
+            False stops the fit, and the results then have ``interrupted=True``.
+
+        Ctrl-C stops a fit cleanly between iterations and raises KeyboardInterrupt.
         """
         opts = self._options(
             solver="auto" if solver is None else check_choice(solver, SOLVERS, "solver"),
@@ -189,7 +201,15 @@ class ContextualizedGLM:
         if opts["solver"] == "exact" and (self.encoder != "linear" or self.encoder_options["archetypes"]):
             raise ValueError("solver='exact' needs encoder='linear' without archetypes")
         init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
-        out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init)
+        from ctxstats._progress import solver_callback
+
+        default_iters = {"exact": 100, "lbfgs": 1000, "adam": 500}
+        total = opts["max_iter"] or default_iters.get(opts["solver"], 1000)
+        progress, close = solver_callback(verbose, total, f"{self.encoder} fit", callback)
+        try:
+            out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress)
+        finally:
+            close()
         return ContextualizedGLMResults(self, out, opts)
 
     def objective(self, weights, **fit_options) -> tuple[float, np.ndarray]:
@@ -235,6 +255,7 @@ class ContextualizedGLMResults:
         self.val_history = np.asarray(core_out["val_history"])
         self.message = core_out["message"]
         self.rank_deficient = bool(core_out["rank_deficient"])
+        self.interrupted = bool(core_out.get("interrupted", False))
         self._theta = self._predict_theta(model.context)
 
     # ---- parameters -------------------------------------------------------------------
