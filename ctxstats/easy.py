@@ -297,7 +297,9 @@ class _EasyBase:
                     model = ContextualizedGLM(
                         pd.Series(Ym[rows, k], name=y_names[k]), pd.DataFrame(Xm[rows], columns=x_names),
                         pd.DataFrame(Cm[rows], columns=c_names), family=self._family, encoder=s["encoder"], **enc)
-                    res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw)
+                    # One fit: the core's own bar of iterations; several: one bar over the fits.
+                    res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw,
+                                    verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()))
                     column.append(res)
                     if bar is not None:
                         bar.update(1)
