@@ -29,10 +29,11 @@ def main() -> None:
 def save_figures(res, encoder: str, folder: str = "demo_figures") -> None:
     """Save the plots of ``ctxstats.plotting`` for one fit as PNG files, and say where."""
     try:
-        from ctxstats import plotting
-    except ImportError:  # matplotlib missing (it is in the [plot] extra)
+        import matplotlib  # noqa: F401  (in the [plot] extra)
+    except ImportError:
         print("(figures skipped: install matplotlib to get them)\n")
         return
+    from ctxstats import plotting
     import os
     import warnings
 

@@ -42,6 +42,8 @@ _UNSUPPORTED = {
     "model_regularizer": "use alpha, l1_ratio and mu_ratio",
     "encoder_link_fn": "encoders end in an identity (or, with archetypes, a softmax) output",
     "subtype_probabilities": "archetype weights are always softmax probabilities in ctxstats",
+    "encoder_width": "use width",
+    "encoder_layers": "use layers",
     "univariate": "univariate contextualized regression is not implemented",
     "base_param_predictor": "fixed base predictors are not implemented",
     "base_y_predictor": "fixed base predictors are not implemented",

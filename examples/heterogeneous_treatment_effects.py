@@ -64,10 +64,12 @@ print(f"\nOverall average effect: linear {linear.params['lncoins']:.3f}, ngam {n
       f"{np.exp(ngam.params['lncoins']):.2f})")
 
 try:
-    from ctxstats import plotting
+    import matplotlib  # noqa: F401
 except ImportError:
     print("(install matplotlib for the figure)")
 else:
+    from ctxstats import plotting
+
     os.makedirs("example_figures", exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
