@@ -447,7 +447,10 @@ _NOTES_DOC = """
     * ``n_bootstraps`` resamples rows (a nonparametric bootstrap). contextualized.easy refits
       on the full data with a new random validation split and initialisation.
     * Archetype weights are softmax probabilities; contextualized.easy mixes archetypes with
-      unconstrained weights.
+      unconstrained weights. Adam moves them more slowly per epoch: give such fits more
+      ``max_epochs`` (each epoch costs far less here), or use ``solver="lbfgs"``.
+    * Hidden layers use ctxstats' default activation (tanh, smooth for L-BFGS) where
+      contextualized.easy uses ReLU.
     * The penalty is averaged over samples on the standardised scale; contextualized.easy
       applies norms over each mini-batch on the user's scale, so equal ``alpha`` values are
       not equal penalties.
