@@ -18,6 +18,7 @@ from ctxstats.models import (  # noqa: E402
     ContextualizedRegression,
 )
 from ctxstats.personalized import PersonalizedRegression, PersonalizedRegressionResults
+from ctxstats.io import load, save
 
 __version__ = "0.1.0"
 
@@ -31,4 +32,6 @@ __all__ = [
     "PersonalizedRegressionResults",
     "IdentifiabilityReport",
     "IdentifiabilityWarning",
+    "save",
+    "load",
 ]

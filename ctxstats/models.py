@@ -276,6 +276,12 @@ class ContextualizedGLM:
         q = len(self.param_names)
         return _core.n_weights(self._options(), self.context.shape[1], q)
 
+    def save(self, path) -> None:
+        """Save to ``path`` in ctxstats' versioned file format (see :mod:`ctxstats.io`)."""
+        from ctxstats.io import save
+
+        save(self, path)
+
 
 class ContextualizedRegression(ContextualizedGLM):
     """A contextualized linear regression (gaussian family)."""

@@ -678,6 +678,12 @@ class ContextualizedGLMResults:
         return (f"<{type(self).__name__}: {self.model.family} family, {self.model.encoder} encoder, "
                 f"solver={self.solver}, nobs={self.nobs}, converged={self.converged}>")
 
+    def save(self, path) -> None:
+        """Save to ``path`` in ctxstats' versioned file format; read back with ``ctxstats.load``."""
+        from ctxstats.io import save
+
+        save(self, path)
+
 
 class PredictionResults:
     """Predicted means with standard errors and intervals (from ``get_prediction``).
