@@ -27,12 +27,18 @@ SolverResult solve_adam(Objective& obj, double* w, const SolverOptions& options)
   const double lr = options.learning_rate;
   SolverResult res;
 
-  std::vector<std::size_t> order(rows);
-  std::iota(order.begin(), order.end(), 0);
+  // Rows of zero weight (e.g. left out of a bootstrap resample) carry no information; leaving
+  // them out also keeps every mini-batch's total weight positive.
+  std::vector<std::size_t> order;
+  order.reserve(rows);
+  for (std::size_t i = 0; i < rows; ++i)
+    if (obj.row_weight(i) > 0.0) order.push_back(i);
+  require(!order.empty(), "every row has zero weight");
   CounterRng split_rng(options.seed, Stream::kValidation);
   shuffle(order, split_rng);
-  std::size_t n_val = static_cast<std::size_t>(std::llround(options.val_split * static_cast<double>(rows)));
-  if (n_val >= rows) n_val = rows - 1;
+  const std::size_t used = order.size();
+  std::size_t n_val = static_cast<std::size_t>(std::llround(options.val_split * static_cast<double>(used)));
+  if (n_val >= used) n_val = used - 1;
   std::vector<std::size_t> val(order.begin(), order.begin() + n_val);
   std::vector<std::size_t> train(order.begin() + n_val, order.end());
   std::sort(val.begin(), val.end());

@@ -17,7 +17,7 @@ from ctxstats.models import (
     ContextualizedRegression,
 )
 
-__all__ = ["ctx_glm", "ctx_ols", "ctx_logit", "ctx_poisson"]
+__all__ = ["ctx_glm", "ctx_ols", "ctx_logit", "ctx_poisson", "personalized"]
 
 
 def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", missing: str = "drop",
@@ -60,3 +60,13 @@ def ctx_poisson(formula: str, data, encoder: str = "mlp", missing: str = "drop",
     """A contextualized Poisson regression from a formula."""
     return ContextualizedPoisson.from_formula(formula, data, encoder=encoder, missing=missing, weights=weights,
                                               **kwargs)
+
+
+def personalized(formula: str, data, **kwargs):
+    """Personalized regression with distance matching from a formula ``"y ~ x1 + x2 | c1 + c2"``.
+
+    The alias of :meth:`ctxstats.PersonalizedRegression.from_formula`; see it for the options.
+    """
+    from ctxstats.personalized import PersonalizedRegression
+
+    return PersonalizedRegression.from_formula(formula, data, **kwargs)
