@@ -18,8 +18,10 @@ The peer is ContextualizedML (``contextualized.easy.ContextualizedRegressor`` /
 configuration in CTX_CONFIGS below (edit them to tune).
 
 Targets (issue 2): coefficient RMSE at most half of the peer's best, and a fit at least 10x
-faster than the peer's fastest setting. Both are judged against the peer as measured in this
-run, and against the reference figures of the vcm_data docstring (REFERENCE below).
+faster than the peer's fastest setting. The best RMSE is the lowest of this run's and the
+reference figures of the vcm_data docstring (REFERENCE below; the peer is seeded, so its
+RMSEs reproduce those); the speed is judged against the peer's fastest fit in this run (same
+machine, same load) and, in a last column, against the reference time taken on an idle machine.
 
     python benchmarks/run.py                      # n = 10,000 and 50,000, everything
     python benchmarks/run.py --quick              # n = 2,000, the peer's fast setting only
@@ -173,15 +175,23 @@ def _describe(r: dict) -> str:
 
 
 def _targets(results: list[dict], n: int):
-    """Thresholds at n: (best peer RMSE, fastest peer seconds, source) from this run, or the
-    reference figures when the peer did not run."""
+    """Thresholds at n: (best peer RMSE, its source, fastest peer seconds, its source).
+
+    The best RMSE is the lowest of the peer's RMSEs in this run and in the reference figures
+    (the peer is seeded, so its RMSE does not depend on the machine). The fastest fit is the
+    peer's fastest in this run (same machine, same load), or the reference when it did not run.
+    """
     peer = [r for r in results if r["kind"] == "peer" and r["n"] == n and r["task"] == "reg" and "error" not in r]
-    if peer:
-        return min(r["rmse"] for r in peer), min(r["wall"] for r in peer), "this run"
-    if n in REFERENCE:
-        ref = REFERENCE[n].values()
-        return min(v[1] for v in ref), min(v[0] for v in ref), "vcm_data docstring"
-    return None, None, "none"
+    ref = REFERENCE.get(n, {})
+    rmses = [(r["rmse"], f"{r['name']}, this run") for r in peer]
+    rmses += [(v[1], f"{name}, vcm_data docstring") for name, v in ref.items()]
+    times = [(r["wall"], f"{r['name']}, this run") for r in peer]
+    if not times:
+        times = [(v[0], f"{name}, vcm_data docstring") for name, v in ref.items()]
+    if not rmses or not times:
+        return None, "", None, ""
+    best, fastest = min(rmses), min(times)
+    return best[0], best[1], fastest[0], fastest[1]
 
 
 def _report(results: list[dict], args) -> str:
@@ -205,16 +215,14 @@ def _report(results: list[dict], args) -> str:
     out.append("\n## Targets (task reg): RMSE <= %.1f x the peer's best, fit <= the peer's fastest / %g\n"
                % (RMSE_FACTOR, SPEED_FACTOR))
     for n in args.n:
-        best, fastest, source = _targets(results, n)
+        best, best_src, fastest, fastest_src = _targets(results, n)
         if best is None:
             continue
-        line = (f"- n = {n:,}: peer's best RMSE {best:.3f}, fastest fit {fastest:.3f} s ({source}) => "
-                f"targets RMSE <= {RMSE_FACTOR * best:.3f}, fit <= {fastest / SPEED_FACTOR:.3f} s")
-        if n in REFERENCE and source == "this run":
-            rb = min(v[1] for v in REFERENCE[n].values())
+        line = (f"- n = {n:,}: peer's best RMSE {best:.3f} ({best_src}), fastest fit {fastest:.3f} s "
+                f"({fastest_src}) => targets RMSE <= {RMSE_FACTOR * best:.3f}, fit <= {fastest / SPEED_FACTOR:.3f} s")
+        if n in REFERENCE and "this run" in fastest_src:
             rf = min(v[0] for v in REFERENCE[n].values())
-            line += (f"; reference (vcm_data docstring): RMSE <= {RMSE_FACTOR * rb:.3f}, "
-                     f"fit <= {rf / SPEED_FACTOR:.3f} s")
+            line += f"; against the reference speed (vcm_data docstring, idle machine): fit <= {rf / SPEED_FACTOR:.3f} s"
         out.append(line)
     out.append("")
     out.append("| n | ctxstats config | fit s | coef RMSE | time ratio ctxstats/peer fastest | "
@@ -223,7 +231,7 @@ def _report(results: list[dict], args) -> str:
     for r in results:
         if r["kind"] != "ctxstats" or r["task"] != "reg":
             continue
-        best, fastest, source = _targets(results, r["n"])
+        best, _, fastest, _ = _targets(results, r["n"])
         if "error" in r:
             out.append(f"| {r['n']:,} | {r['name']} | FAILED | | | | | | | |")
             continue
