@@ -49,8 +49,8 @@ bench-install: $(BENCH_PY)
 	$(BENCH_PY) -m pip install -q -c benchmarks/constraints.txt .
 
 bench: bench-install
-	$(BENCH_PY) benchmarks/run.py $(BENCH_ARGS)
-	$(BENCH_PY) benchmarks/bench_exact.py $(EXACT_ARGS)
+	@rc=0; $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS) || rc=$$?; \
+	$(BENCH_PY) benchmarks/bench_exact.py $(EXACT_ARGS) || rc=$$?; exit $$rc
 
 clean:
 	rm -rf build $(VENV) $(BENCH_VENV) *.egg-info .pytest_cache
