@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cra
 # find it through CTXSTATS_R_LIB.
 R_LIB := $(abspath $(VENV))/R-lib
 
-.PHONY: demo test cpp-test install system-deps bench r-package clean
+.PHONY: demo test cpp-test install system-deps bench bench-install r-package clean
 
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -43,8 +43,28 @@ cpp-test: install
 	$(VENV)/bin/cmake --build build/cpp-tests -j2
 	$(VENV)/bin/ctest --test-dir build/cpp-tests --output-on-failure
 
-bench: install
-	$(PY) benchmarks/run.py
+# Benchmarks run in their own environment, so the peer's PyTorch never enters .venv.
+# torch first (the CPU build), ContextualizedML without its declared deps (they would pull
+# torchvision and a CUDA torch), then its runtime deps under a torch pin, then ctxstats.
+BENCH_VENV ?= .venv-bench
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_ARGS ?=
+EXACT_ARGS ?=
+
+$(BENCH_PY):
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q --upgrade pip
+
+bench-install: $(BENCH_PY)
+	$(BENCH_PY) -m pip install -q torch==2.13.0
+	$(BENCH_PY) -m pip install -q --no-deps contextualized-ml==0.2.9
+	$(BENCH_PY) -m pip install -q -c benchmarks/constraints.txt \
+	  lightning numpy pandas scikit-learn igraph matplotlib psutil statsmodels
+	$(BENCH_PY) -m pip install -q -c benchmarks/constraints.txt .
+
+bench: bench-install
+	@rc=0; $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS) || rc=$$?; \
+	$(BENCH_PY) benchmarks/bench_exact.py $(EXACT_ARGS) || rc=$$?; exit $$rc
 
 # A stand-alone source tarball of the R package in dist/ (the core is copied into a staging
 # directory, never into the repository tree).
@@ -52,4 +72,4 @@ r-package:
 	bash r-bindings/tools/build_tarball.sh dist
 
 clean:
-	rm -rf build $(VENV) *.egg-info .pytest_cache
+	rm -rf build $(VENV) $(BENCH_VENV) *.egg-info .pytest_cache
