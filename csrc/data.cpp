@@ -7,9 +7,7 @@
 
 namespace ctxstats {
 
-namespace {
-
-void check_matrix(const double* a, std::size_t n, int cols, const char* name) {
+void check_finite(const double* a, std::size_t n, int cols, const char* name) {
   if (cols == 0) return;
   require(a != nullptr, std::string(name) + " is missing");
   // The message is built only on failure (building it per element costs more than the check).
@@ -19,6 +17,8 @@ void check_matrix(const double* a, std::size_t n, int cols, const char* name) {
         throw InvalidArgument(std::string(name) + " column " + std::to_string(j) +
                               " contains a non-finite value (NaN or inf) at row " + std::to_string(i));
 }
+
+namespace {
 
 // Mean and scale of column j. A constant column keeps scale 1 so that it maps to zero
 // rather than to NaN; the identifiability report names it.
@@ -43,8 +43,8 @@ void validate_data(const DataView& data, Family family) {
   require(data.n > 0, "the data have zero rows");
   require(data.p >= 0 && data.m >= 0, "exog and context must be two-dimensional");
   require(data.m > 0, "context must have at least one column");
-  check_matrix(data.X, data.n, data.p, "exog");
-  check_matrix(data.C, data.n, data.m, "context");
+  check_finite(data.X, data.n, data.p, "exog");
+  check_finite(data.C, data.n, data.m, "context");
   require(data.y != nullptr, "endog is missing");
   validate_response(family, data.y, data.n);
   if (data.weights) {
@@ -103,15 +103,6 @@ void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows) 
     }
     if (off) t[0] = scaling.y_scale * (t[0] - shift) + scaling.y_mean;
   }
-}
-
-void scale_context(const Scaling& scaling, const double* C, std::size_t rows, int m, double* out) {
-  require(m == static_cast<int>(scaling.c_mean.size()),
-          "context has " + std::to_string(m) + " columns; the model was fitted with " +
-              std::to_string(scaling.c_mean.size()));
-  check_matrix(C, rows, m, "context");
-  for (std::size_t r = 0; r < rows; ++r)
-    for (int j = 0; j < m; ++j) out[r * m + j] = (C[r * m + j] - scaling.c_mean[j]) / scaling.c_scale[j];
 }
 
 }  // namespace ctxstats

@@ -34,6 +34,9 @@ struct Scaling {
 Scaling compute_scaling(const DataView& data, Family family, bool intercept);
 void validate_data(const DataView& data, Family family);
 
+// Throws InvalidArgument naming `name`, the column and the row of the first NaN or inf.
+void check_finite(const double* a, std::size_t n, int cols, const char* name);
+
 // Loads rows [start, start + rows) -- or rows idx[start .. start + rows) when idx is given --
 // on the internal scale. Cs: rows x m, Xs: rows x q with a leading 1 when there is an
 // intercept, ys and ws: rows (ws gets 1 where there are no weights).
@@ -43,8 +46,5 @@ void load_rows(const DataView& data, const Scaling& scaling, const std::size_t* 
 // Maps per-sample parameters from the internal scale to the user's units, in place
 // (theta: rows x q, intercept first when present).
 void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows);
-
-// Standardises a context matrix for prediction.
-void scale_context(const Scaling& scaling, const double* C, std::size_t rows, int m, double* out);
 
 }  // namespace ctxstats

@@ -51,7 +51,8 @@ void Mlp::forward(const double* w, const double* in, int rows, double* out, doub
     Z.rowwise() += b.transpose();
     if (l < layers - 1) {
       if (act_ == Activation::kRelu) Z = Z.cwiseMax(0.0);
-      else Z = Z.array().tanh().matrix();
+      // tanh(z) = 1 - 2 / (exp(2z) + 1): Eigen vectorises exp for doubles, not tanh.
+      else Z = (1.0 - 2.0 / ((2.0 * Z.array()).exp() + 1.0)).matrix();
       a_prev = act_store;
       act_store += static_cast<std::size_t>(rows) * no;
     }

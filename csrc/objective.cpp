@@ -73,7 +73,7 @@ double Objective::value_grad(const double* w, double* grad, const std::size_t* i
   const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio, l2 = 1.0 - penalty_.l1_ratio;
   const int off = scaling_.intercept ? 1 : 0;
 
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1)
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1) if (groups > 1)
   for (int g = 0; g < groups; ++g) {
     std::vector<double>& buf = work_[omp_get_thread_num()];
     BlockBuffers b(buf, encoder_, kBlockRows);
@@ -144,12 +144,8 @@ void encode_samples(const Encoder& encoder, const Scaling& scaling, const double
   const int nthreads = resolve_threads(threads);
   std::vector<std::vector<double>> work(nthreads);
   // Validate before the parallel loop: an exception must not leave an OpenMP region.
-  for (std::size_t r = 0; r < rows; ++r)
-    for (int j = 0; j < m; ++j)
-      require(std::isfinite(C[r * m + j]), "context column " + std::to_string(j) +
-                                               " contains a non-finite value (NaN or inf) at row " +
-                                               std::to_string(r));
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1)
+  check_finite(C, rows, m, "context");
+#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 1) if (blocks > 1)
   for (std::ptrdiff_t blk = 0; blk < static_cast<std::ptrdiff_t>(blocks); ++blk) {
     std::vector<double>& buf = work[omp_get_thread_num()];
     const std::size_t start = static_cast<std::size_t>(blk) * kBlockRows;

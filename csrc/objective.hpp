@@ -47,6 +47,8 @@ class Objective {
   double value_grad(const double* w, double* grad) { return value_grad(w, grad, nullptr, data_.n); }
 
   std::size_t n_weights() const { return encoder_.n_weights(); }
+  // The case weight of row i (1 without weights).
+  double row_weight(std::size_t i) const { return data_.weights ? data_.weights[i] : 1.0; }
   std::size_t n_rows() const { return data_.n; }
   int threads() const { return threads_; }
 

@@ -4,6 +4,7 @@
 // weights. All are deterministic for a given seed and any thread count.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,10 @@ struct SolverOptions {
   int patience = 10;         // adam: epochs without improvement before stopping
   std::uint64_t seed = 0;
   int threads = 0;           // 0: all available
+  // Called on the calling thread after each iteration (adam: epoch) with its number and the
+  // objective; returning false stops the fit, which then reports `interrupted`. Bindings use
+  // it for progress bars and for user interrupts (Ctrl-C in Python, R's interrupt).
+  std::function<bool(int, double)> callback;
 };
 
 struct SolverResult {
@@ -34,8 +39,19 @@ struct SolverResult {
   std::vector<double> val_history;  // adam: validation objective per epoch
   std::string message;
   bool rank_deficient = false;      // exact: the normal equations were singular (pseudo-inverse used)
+  bool interrupted = false;         // the callback asked to stop
   SmoothingReport smoothing;        // exact with a penalised basis (spline): smoothing parameters, edf, Vp
 };
+
+// Runs the callback, if any; true when the solver should stop.
+inline bool stop_requested(const SolverOptions& o, SolverResult& r, int iteration, double objective) {
+  if (o.callback && !o.callback(iteration, objective)) {
+    r.interrupted = true;
+    r.message = "interrupted after iteration " + std::to_string(iteration);
+    return true;
+  }
+  return false;
+}
 
 void validate_solver_options(const SolverOptions& o);
 

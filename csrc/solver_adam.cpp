@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 #include <vector>
 
 #include "error.hpp"
@@ -27,12 +26,18 @@ SolverResult solve_adam(Objective& obj, double* w, const SolverOptions& options)
   const double lr = options.learning_rate;
   SolverResult res;
 
-  std::vector<std::size_t> order(rows);
-  std::iota(order.begin(), order.end(), 0);
+  // Rows of zero weight (e.g. left out of a bootstrap resample) carry no information; leaving
+  // them out also keeps every mini-batch's total weight positive.
+  std::vector<std::size_t> order;
+  order.reserve(rows);
+  for (std::size_t i = 0; i < rows; ++i)
+    if (obj.row_weight(i) > 0.0) order.push_back(i);
+  require(!order.empty(), "every row has zero weight");
   CounterRng split_rng(options.seed, Stream::kValidation);
   shuffle(order, split_rng);
-  std::size_t n_val = static_cast<std::size_t>(std::llround(options.val_split * static_cast<double>(rows)));
-  if (n_val >= rows) n_val = rows - 1;
+  const std::size_t used = order.size();
+  std::size_t n_val = static_cast<std::size_t>(std::llround(options.val_split * static_cast<double>(used)));
+  if (n_val >= used) n_val = used - 1;
   std::vector<std::size_t> val(order.begin(), order.begin() + n_val);
   std::vector<std::size_t> train(order.begin() + n_val, order.end());
   std::sort(val.begin(), val.end());
@@ -68,6 +73,7 @@ SolverResult solve_adam(Objective& obj, double* w, const SolverOptions& options)
     const double v = n_val > 0 ? obj.value_grad(w, nullptr, val.data(), val.size())
                                : obj.value_grad(w, nullptr, train.data(), train.size());
     res.val_history.push_back(v);
+    const bool stop = stop_requested(options, res, epoch + 1, v);
     if (epoch == 0 || v < best_val - tol * std::max(1.0, std::fabs(best_val))) {
       best_val = v;
       std::copy(w, w + n, best.begin());
@@ -77,8 +83,9 @@ SolverResult solve_adam(Objective& obj, double* w, const SolverOptions& options)
       res.message = "early stopping after " + std::to_string(options.patience) + " epochs without improvement";
       break;
     }
+    if (stop) break;
   }
-  if (!res.converged) res.message = "Adam ran all " + std::to_string(epochs) + " epochs";
+  if (!res.converged && !res.interrupted) res.message = "Adam ran all " + std::to_string(epochs) + " epochs";
   std::copy(best.begin(), best.end(), w);
   res.objective = best_val;
   return res;

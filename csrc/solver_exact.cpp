@@ -534,8 +534,9 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
       }
       acc = std::move(trial);
       res.history.push_back(obj_new / acc.total);
+      if (stop_requested(options, res, it, obj_new / acc.total)) break;
     }
-    if (!res.converged && res.message.empty())
+    if (!res.converged && res.message.empty() && !res.interrupted)
       res.message = "PQL/IRLS did not converge in " + std::to_string(max_iter) +
                     " iterations (complete separation in a binomial fit is a common cause)";
     // Covariance and edf at the final coefficients (rho held at its estimate).

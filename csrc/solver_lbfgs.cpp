@@ -2,6 +2,7 @@
 // Wolfe conditions (c1 = 1e-4, c2 = 0.9): bracket, then shrink by safeguarded quadratic
 // interpolation. Stops when the largest gradient component falls below tol, when the
 // objective stops moving (relative change below 1e-14 over five iterations), or at max_iter.
+// Memory: 50 correction pairs (fewer for very large encoders).
 #include <algorithm>
 #include <cmath>
 #include <deque>
@@ -102,7 +103,10 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
   const std::size_t n = obj.n_weights();
   const int max_iter = options.max_iter > 0 ? options.max_iter : 1000;
   const double tol = options.tol > 0.0 ? options.tol : 1e-8;
-  constexpr int kMemory = 10;
+  // 50 correction pairs: on neural encoders many pairs cut the iterations needed several
+  // fold (measured on the public benchmark), while the two-loop recursion stays cheap next to
+  // one pass over the data. Capped so the pairs hold at most ~4e6 doubles.
+  const int kMemory = static_cast<int>(std::clamp<std::size_t>(4000000 / std::max<std::size_t>(n, 1), 5, 50));
   SolverResult res;
   std::vector<double> x(w, w + n), g(n), x_new(n), g_new(n), d(n), alpha(kMemory);
   std::deque<std::vector<double>> S, Y;
@@ -170,6 +174,7 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
     f = ls.f;
     res.history.push_back(f);
     res.n_iter = it;
+    if (stop_requested(options, res, it, f)) break;
     flat = change < 1e-14 ? flat + 1 : 0;
     if (flat >= 5) {
       res.converged = true;
@@ -177,7 +182,7 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
       break;
     }
   }
-  if (!res.converged && res.message.empty())
+  if (!res.converged && !res.interrupted && res.message.empty())
     res.message = "L-BFGS reached max_iter=" + std::to_string(max_iter) + " before the gradient fell below tol";
   std::copy(x.begin(), x.end(), w);
   res.objective = f;

@@ -3,13 +3,22 @@
 Contextualized (varying-coefficient) generalized linear models whose coefficients are
 functions of each sample's context, fitted by a C++/OpenMP core with analytic gradients.
 """
-from ctxstats.models import (
+import os as _os
+
+# OpenMP threads that spin while waiting make a loaded machine crawl; sleep instead, unless
+# the user chose otherwise. (Must precede the first load of the OpenMP runtime.)
+_os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+from ctxstats.identifiability import IdentifiabilityReport, IdentifiabilityWarning  # noqa: E402
+from ctxstats.models import (  # noqa: E402
     ContextualizedGLM,
     ContextualizedGLMResults,
     ContextualizedLogit,
     ContextualizedPoisson,
     ContextualizedRegression,
 )
+from ctxstats.personalized import PersonalizedRegression, PersonalizedRegressionResults
+from ctxstats.io import load, save
 
 __version__ = "0.1.0"
 
@@ -19,4 +28,10 @@ __all__ = [
     "ContextualizedRegression",
     "ContextualizedLogit",
     "ContextualizedPoisson",
+    "PersonalizedRegression",
+    "PersonalizedRegressionResults",
+    "IdentifiabilityReport",
+    "IdentifiabilityWarning",
+    "save",
+    "load",
 ]

@@ -71,7 +71,7 @@ def as_matrix(obj, name: str, prefix: str, n_rows: int | None = None) -> tuple[n
         raw = np.asarray(obj)
         if raw.dtype.kind not in "biuf":
             raise TypeError(f"{name} must be numeric, not an array of dtype {raw.dtype}")
-        arr = raw.astype(float)
+        arr = raw.astype(float, copy=False)  # float64 input is used in place, not copied
         if arr.ndim == 1:
             arr = arr[:, None]
         if arr.ndim != 2:

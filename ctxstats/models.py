@@ -27,6 +27,9 @@ from ctxstats._validation import (
     check_int,
     check_response,
 )
+from ctxstats.identifiability import warn_if_unidentifiable
+from ctxstats.inference import analytic_available, resolve_cov_type
+from ctxstats.results import ContextualizedGLMResults
 
 __all__ = [
     "ContextualizedGLM",
@@ -36,7 +39,10 @@ __all__ = [
     "ContextualizedPoisson",
 ]
 
-_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "relu"}
+# tanh rather than ReLU: smooth coefficient functions fit better and L-BFGS's line search
+# does not stall on kinks. ngam's per-feature networks need far less capacity than mlp's.
+_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "tanh"}
+_ENCODER_SPECIFIC_DEFAULTS = {"ngam": {"width": 16, "depth": 1}}
 # encoder="spline" (see ctxstats.spline)
 _ENCODER_DEFAULTS.update({"n_knots": 15, "knot_spacing": "even", "interactions": None,
                           "interaction_knots": 5, "smoothing": None})
@@ -69,11 +75,12 @@ class ContextualizedGLM:
     weights : array_like, shape (n,), optional
         Non-negative case weights (frequency weights).
     width, depth : int
-        Hidden units per layer and number of hidden layers (mlp, ngam). Defaults 32 and 2.
+        Hidden units per layer and number of hidden layers: mlp 32 and 2, ngam 16 and 1.
     archetypes : int
         K >= 2 puts an archetype head on the encoder: theta_i = softmax(z(c_i)) A, each
         sample model a convex mixture of K archetype models. 0 (default): no archetypes.
-    activation : {"relu", "tanh"}
+    activation : {"tanh", "relu"}
+        Hidden-layer activation (default tanh).
     n_knots : int
         spline: cubic B-spline basis functions per context feature (mgcv's ``k``), default 15;
         the knots are spread over each feature's range (``knot_spacing="even"``) or at its
@@ -109,7 +116,7 @@ class ContextualizedGLM:
         if unknown:
             raise TypeError(f"unknown encoder option(s): {', '.join(sorted(unknown))}; "
                             f"the options are {', '.join(_ENCODER_DEFAULTS)}")
-        opts = {**_ENCODER_DEFAULTS, **encoder_options}
+        opts = {**_ENCODER_DEFAULTS, **_ENCODER_SPECIFIC_DEFAULTS.get(self.encoder, {}), **encoder_options}
         opts["width"] = check_int(opts["width"], "width", 1)
         opts["depth"] = check_int(opts["depth"], "depth", 0)
         opts["archetypes"] = check_int(opts["archetypes"], "archetypes", 0)
@@ -145,6 +152,27 @@ class ContextualizedGLM:
             raise ValueError("the model has no parameters: exog is empty and fit_intercept is False")
         self.row_labels = endog.index if isinstance(endog, pd.Series) else None
 
+    @classmethod
+    def from_formula(cls, formula: str, data, missing: str = "drop", weights=None, **kwargs):
+        """A model from a two-part formula ``"y ~ predictors | context"`` evaluated on ``data``
+        with formulaic (see ``ctxstats.formula``). ``weights``: one per row of ``data``.
+        Other keyword arguments go to the constructor (family, encoder, encoder options)."""
+        from ctxstats.formula.parse import build_design
+
+        if "fit_intercept" in kwargs:
+            raise TypeError("fit_intercept is set by the formula: remove the intercept with '- 1' or '0 +'")
+        design = build_design(formula, data, missing)
+        if weights is not None:
+            w = weights.to_numpy() if isinstance(weights, (pd.Series, pd.DataFrame)) else np.asarray(weights)
+            if w.ndim != 1 or w.shape[0] != len(data):
+                raise ValueError(f"weights must have one entry per row of data ({len(data)}), not shape {w.shape}")
+            weights = pd.Series(w[design.rows], index=design.endog.index)
+        model = cls(design.endog, design.exog, design.context, fit_intercept=design.plan.fit_intercept,
+                    weights=weights, **kwargs)
+        model.formula = formula
+        model.formula_plan = design.plan
+        return model
+
     @property
     def param_names(self) -> list[str]:
         return (["Intercept"] if self.fit_intercept else []) + list(self.exog_names)
@@ -161,7 +189,8 @@ class ContextualizedGLM:
             max_iter: int | None = None, tol: float | None = None, alpha: float = 0.0,
             l1_ratio: float = 0.0, mu_ratio: float = 0.5, weight_decay: float = 0.0,
             batch_size: int = 256, learning_rate: float = 1e-3, val_split: float = 0.2,
-            patience: int = 10, start_params=None) -> "ContextualizedGLMResults":
+            patience: int = 10, start_params=None, verbose: bool = False, callback=None,
+            n_bootstraps: int = 0, cov_type: str | None = None) -> "ContextualizedGLMResults":
         """Fit the context encoder by penalised maximum likelihood.
 
         Parameters
@@ -194,6 +223,29 @@ class ContextualizedGLM:
         batch_size, learning_rate, val_split, patience : adam settings.
         start_params : array_like, optional
             Initial encoder weights (a warm start), e.g. ``results.weights``.
+        verbose : bool
+            Show a progress bar (tqdm) of iterations and the objective.
+        callback : callable, optional
+            ``callback(iteration, objective)`` after each iteration (adam: epoch); returning
+            False stops the fit, and the results then have ``interrupted=True``.
+
+        Ctrl-C stops a fit cleanly between iterations and raises KeyboardInterrupt.
+        n_bootstraps : int
+            B > 0 refits the model on B bootstrap resamples of the rows (multinomial case
+            weights multiplying ``weights``; the data are not copied), in parallel, each
+            replicate starting from this fit's weights (a warm start). The replicates'
+            encoder weights are kept; bootstrap standard errors, percentile intervals for
+            the average effects, per-sample intervals, predictions and the heterogeneity
+            test derive from them. Results are identical for any ``threads``.
+        cov_type : {None, "nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap"}
+            The covariance behind ``bse``, ``conf_int`` and the tests. Analytic types need the
+            unpenalised linear encoder without archetypes. None: "nonrobust" when analytic
+            covariances exist, else "bootstrap" when ``n_bootstraps`` > 0, else none.
+
+        Notes
+        -----
+        A fit whose identifiability checks fail (``results.identifiability()``) raises an
+        ``IdentifiabilityWarning``.
         """
         opts = self._options(
             solver="auto" if solver is None else check_choice(solver, SOLVERS, "solver"),
@@ -217,14 +269,36 @@ class ContextualizedGLM:
             warnings.warn(f"solver={opts['solver']!r} fits the spline encoder without its smoothing penalties "
                           "(only alpha and weight_decay apply); the exact solver (the default) applies them",
                           UserWarning, stacklevel=2)
+        n_bootstraps = check_int(n_bootstraps, "n_bootstraps", 0)
+        cov_type = resolve_cov_type(cov_type, analytic_available(self.encoder, self.encoder_options, opts),
+                                    n_bootstraps)
         init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
-        out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init)
-        if "spline" in out:  # the basis placed from the data travels with the options
+        from ctxstats._progress import solver_callback
+
+        default_iters = {"exact": 100, "lbfgs": 1000, "adam": 500}
+        total = opts["max_iter"] or default_iters.get(opts["solver"], 1000)
+        progress, close = solver_callback(verbose, total, f"{self.encoder} fit", callback)
+        try:
+            out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress)
+        finally:
+            close()
+        if "spline" in out:  # the basis placed from the data travels with the options (and refits)
             opts = {**opts, "knots": out["spline"]["knots"], "centres": out["spline"]["centres"]}
-        results = ContextualizedGLMResults(self, out, opts)
+        boot = None
+        if n_bootstraps and not out.get("interrupted", False):
+            progress, close = solver_callback(verbose, n_bootstraps, "bootstrap replicates")
+            try:
+                boot = _core.bootstrap(self.context, self.exog, self.endog, self.weights, opts, out["weights"],
+                                       n_bootstraps, progress)
+            finally:
+                close()
+        elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
+            cov_type = resolve_cov_type(None, analytic_available(self.encoder, self.encoder_options, opts), 0)
+        res = ContextualizedGLMResults(self, out, opts, bootstrap=boot, cov_type=cov_type)
         if "spline" in out:
-            results.spline_fit = out["spline"]
-        return results
+            res.spline_fit = out["spline"]  # smoothing parameters, edf, Vp: see ctxstats.spline
+        warn_if_unidentifiable(res.identifiability())
+        return res
 
     def objective(self, weights, **fit_options) -> tuple[float, np.ndarray]:
         """The penalised objective and its analytic gradient at encoder ``weights``."""
@@ -235,165 +309,11 @@ class ContextualizedGLM:
         q = len(self.param_names)
         return _core.n_weights(self._options(), self.context.shape[1], q)
 
+    def save(self, path) -> None:
+        """Save to ``path`` in ctxstats' versioned file format (see :mod:`ctxstats.io`)."""
+        from ctxstats.io import save
 
-class ContextualizedGLMResults:
-    """The fitted model: per-sample parameters, their average, predictions and fit statistics.
-
-    Attributes
-    ----------
-    sample_params : pandas.DataFrame, shape (n, 1 + p)
-        Each sample's intercept and coefficients, in the user's units.
-    params : pandas.Series
-        The average of ``sample_params`` over samples (the average effects).
-    weights : ndarray
-        The encoder weights on the core's internal scale (for warm starts and persistence).
-    converged, n_iter, history, val_history, solver, message
-        What the solver reports; ``history`` is the objective per iteration (adam: mean
-        training objective per epoch, with the validation objective in ``val_history``).
-    """
-
-    def __init__(self, model: ContextualizedGLM, core_out: dict, options: dict):
-        self.model = model
-        self.options = options
-        self.weights = np.asarray(core_out["weights"])
-        self.scaling = core_out["scaling"]
-        self.solver = core_out["solver"]
-        self.n_iter = int(core_out["n_iter"])
-        self.converged = bool(core_out["converged"])
-        self.objective = float(core_out["objective"])
-        self.history = np.asarray(core_out["history"])
-        self.val_history = np.asarray(core_out["val_history"])
-        self.message = core_out["message"]
-        self.rank_deficient = bool(core_out["rank_deficient"])
-        self._theta = self._predict_theta(model.context)
-
-    # ---- parameters -------------------------------------------------------------------
-    def _predict_theta(self, context: np.ndarray) -> np.ndarray:
-        return _core.predict_theta(self.options, self.scaling, self.weights, context)
-
-    def _frame(self, theta: np.ndarray, index=None) -> pd.DataFrame:
-        return pd.DataFrame(theta, columns=self.model.param_names, index=index)
-
-    @property
-    def sample_params(self) -> pd.DataFrame:
-        return self._frame(self._theta, self.model.row_labels)
-
-    @property
-    def params(self) -> pd.Series:
-        return pd.Series(self._theta.mean(axis=0), index=self.model.param_names, name="params")
-
-    def predict_params(self, context) -> pd.DataFrame:
-        """Per-sample parameters for new contexts (array or DataFrame with the fitted columns)."""
-        C, _ = self._new_context(context)
-        index = context.index if isinstance(context, (pd.DataFrame, pd.Series)) else None
-        return self._frame(self._predict_theta(C), index)
-
-    def _new_context(self, context):
-        if isinstance(context, pd.DataFrame):
-            missing = [c for c in self.model.context_names if c not in context.columns]
-            if missing:
-                raise ValueError(f"context lacks the fitted column(s) {missing}")
-            context = context[self.model.context_names]
-        C, names = as_matrix(context, "context", "c")
-        if C.shape[1] != len(self.model.context_names):
-            raise ValueError(f"context has {C.shape[1]} columns; the model was fitted with "
-                             f"{len(self.model.context_names)}")
-        return C, names
-
-    # ---- predictions --------------------------------------------------------------------
-    def _linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
-        if self.model.fit_intercept:
-            return theta[:, 0] + np.einsum("ij,ij->i", X, theta[:, 1:])
-        return np.einsum("ij,ij->i", X, theta)
-
-    def predict(self, exog=None, context=None, which: str = "mean") -> np.ndarray:
-        """Predicted mean (``which="mean"``) or linear predictor (``"linear"``).
-
-        With neither argument, predicts for the fitted samples; otherwise both are needed.
-        """
-        check_choice(which, ("mean", "linear"), "which")
-        if exog is None and context is None:
-            theta, X = self._theta, self.model.exog
-        else:
-            if context is None:
-                raise ValueError("predict needs context for new samples")
-            C, _ = self._new_context(context)
-            if exog is None:
-                if self.model.exog.shape[1]:
-                    raise ValueError("predict needs exog for new samples")
-                X = np.zeros((C.shape[0], 0))
-            else:
-                if isinstance(exog, pd.DataFrame) and all(c in exog.columns for c in self.model.exog_names):
-                    exog = exog[self.model.exog_names]
-                X, _ = as_matrix(exog, "exog", "x", C.shape[0])
-                if X.shape[1] != len(self.model.exog_names):
-                    raise ValueError(f"exog has {X.shape[1]} columns; the model was fitted with "
-                                     f"{len(self.model.exog_names)}")
-            theta = self._predict_theta(C)
-        eta = self._linear_predictor(theta, X)
-        return eta if which == "linear" else inverse_link(self.model.family, eta)
-
-    @property
-    def fittedvalues(self) -> np.ndarray:
-        return self.predict()
-
-    @property
-    def resid(self) -> np.ndarray:
-        """Response residuals y - fitted mean."""
-        return self.model.endog - self.fittedvalues
-
-    # ---- fit statistics -------------------------------------------------------------------
-    @property
-    def nobs(self) -> int:
-        return self.model.nobs
-
-    @property
-    def df_model(self) -> int:
-        """Encoder weights (the parameter count used by AIC/BIC; for penalised neural
-        encoders this overstates the effective degrees of freedom)."""
-        return int(self.weights.shape[0])
-
-    @property
-    def llf(self) -> float:
-        return loglike(self.model.family, self.model.endog, self.fittedvalues, self.model.weights)
-
-    @property
-    def aic(self) -> float:
-        k = self.df_model + (1 if self.model.family == "gaussian" else 0)
-        return -2 * self.llf + 2 * k
-
-    @property
-    def bic(self) -> float:
-        k = self.df_model + (1 if self.model.family == "gaussian" else 0)
-        return -2 * self.llf + np.log(self.nobs) * k
-
-    def summary(self, alpha: float = 0.05):
-        """Header, then the distribution of each parameter over samples."""
-        from ctxstats.summary import Summary
-
-        m = self.model
-        s = Summary(f"Contextualized GLM Results ({type(m).__name__})")
-        s.add_header(
-            [("Dep. Variable", m.endog_name), ("Family", m.family), ("Encoder", m.encoder),
-             ("Solver", self.solver), ("No. Observations", str(self.nobs)),
-             ("Context", ", ".join(m.context_names) if len(", ".join(m.context_names)) <= 18 else f"{len(m.context_names)} columns")],
-            [("Converged", str(self.converged)), ("Iterations", str(self.n_iter)),
-             ("Log-Likelihood", f"{self.llf:.6g}"), ("AIC", f"{self.aic:.6g}"), ("BIC", f"{self.bic:.6g}"),
-             ("Encoder weights", str(self.df_model))])
-        theta = self.sample_params
-        spread = pd.DataFrame({
-            "mean": theta.mean(), "std": theta.std(ddof=0), "min": theta.min(),
-            "25%": theta.quantile(0.25), "50%": theta.median(), "75%": theta.quantile(0.75), "max": theta.max()})
-        s.add_table("Sample parameters: average effect and spread over samples", spread)
-        if not self.converged:
-            s.add_note(f"The solver did not converge: {self.message}")
-        if self.rank_deficient:
-            s.add_note("The interaction design is rank deficient; the minimum-norm solution is reported.")
-        return s
-
-    def __repr__(self) -> str:
-        return (f"<{type(self).__name__}: {self.model.family} family, {self.model.encoder} encoder, "
-                f"solver={self.solver}, nobs={self.nobs}, converged={self.converged}>")
+        save(self, path)
 
 
 class ContextualizedRegression(ContextualizedGLM):

@@ -26,12 +26,12 @@ def test_names_flow_through():
 
 def test_predict_matches_fitted_and_new_data():
     d = make_vcm(n=300, family="binomial")
-    res = cs.ContextualizedLogit(d["y"], d["X"], d["C"], encoder="mlp", width=8).fit(max_iter=200)
+    res = cs.ContextualizedLogit(d["y"], d["X"], d["C"], encoder="mlp", width=8).fit(max_iter=200, weight_decay=1e-3)
     np.testing.assert_allclose(res.predict(d["X"], d["C"]), res.fittedvalues)
     eta = res.predict(d["X"][:5], d["C"][:5], which="linear")
     np.testing.assert_allclose(1 / (1 + np.exp(-eta)), res.fittedvalues[:5])
     np.testing.assert_allclose(res.predict_params(d["C"][:5]).to_numpy(), res.sample_params.to_numpy()[:5])
-    assert np.all((res.fittedvalues > 0) & (res.fittedvalues < 1))
+    assert np.all((res.fittedvalues >= 0) & (res.fittedvalues <= 1))
     assert np.isfinite(res.llf) and res.aic > -2 * res.llf and res.bic > res.aic
 
 
@@ -173,3 +173,17 @@ def test_core_rejects_bad_arrays_without_crashing():
         _core.fit(np.array([[0.0, np.nan]] * 5), np.zeros((5, 1)), np.zeros(5), None, {}, None)
     with pytest.raises(ValueError, match="encoder must be one of"):
         _core.fit(C, np.zeros((5, 1)), np.zeros(5), None, {"encoder": "rnn"}, None)
+
+
+def test_adam_ignores_rows_of_zero_weight():
+    # Bootstrap resamples leave many rows at weight zero; a mini-batch of only such rows must
+    # not stop the fit (it did: "zero total weight").
+    d = make_vcm(n=400)
+    w = np.zeros(400)
+    w[::3] = 1.0
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4, weights=w)
+    res = model.fit(solver="adam", batch_size=1, max_iter=3, patience=5)
+    assert res.n_iter == 3 and np.all(np.isfinite(res.fittedvalues))
+    assert res.history[-1] < res.history[0]
+    with pytest.raises(ValueError, match="weights sum to zero"):
+        cs.ContextualizedRegression(d["y"], d["X"], d["C"], weights=np.zeros(400))

@@ -6,10 +6,12 @@ namespace ctxstats_py {
 namespace {
 
 py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const py::dict& opts,
-                const py::object& init) {
+                const py::object& init, const py::object& callback) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
-  const FitOptions o = options_from(opts);
+  FitOptions o = options_from(opts);
+  std::exception_ptr error;
+  o.solver_options.callback = progress_callback(callback, error);
   std::vector<double> init_w;
   if (!init.is_none()) init_w = to_vector(init.cast<Array>());
   FitResult r;
@@ -17,6 +19,7 @@ py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object
     py::gil_scoped_release release;
     r = fit(d, o, init.is_none() ? nullptr : &init_w);
   }
+  if (error) std::rethrow_exception(error);
   py::dict out;
   out["weights"] = to_array(r.weights);
   out["scaling"] = scaling_to_dict(r.scaling);
@@ -28,6 +31,7 @@ py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object
   out["val_history"] = to_array(r.solve.val_history);
   out["message"] = r.solve.message;
   out["rank_deficient"] = r.solve.rank_deficient;
+  out["interrupted"] = r.solve.interrupted;
   if (r.encoder.type == "spline") out["spline"] = spline_fit_to_dict(r, d.m);
   return out;
 }
@@ -69,7 +73,7 @@ std::size_t n_weights_py(const py::dict& opts, int m, int q) { return encoder_n_
 
 void bind_glm(py::module_& mod) {
   mod.def("fit", &fit_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("options"),
-          py::arg("init") = py::none());
+          py::arg("init") = py::none(), py::arg("callback") = py::none());
   mod.def("objective", &objective_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
           py::arg("options"), py::arg("w"));
   mod.def("predict_theta", &predict_theta_py, py::arg("options"), py::arg("scaling"), py::arg("w"), py::arg("C"));

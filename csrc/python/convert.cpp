@@ -82,4 +82,19 @@ DataView view(const Array& C, const Array& X, const Array& y, const py::object& 
   return d;
 }
 
+std::function<bool(int, double)> progress_callback(const py::object& callback, std::exception_ptr& error) {
+  return [&callback, &error](int iteration, double objective) -> bool {
+    py::gil_scoped_acquire gil;
+    try {
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (callback.is_none()) return true;
+      py::object keep_going = callback(iteration, objective);
+      return keep_going.is_none() || keep_going.cast<bool>();
+    } catch (...) {
+      error = std::current_exception();
+      return false;
+    }
+  };
+}
+
 }  // namespace ctxstats_py

@@ -4,6 +4,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <exception>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,8 +32,15 @@ Scaling scaling_from_dict(const py::dict& d);
 // A view of (C, X, y, weights); w_holder keeps a converted weights array alive.
 DataView view(const Array& C, const Array& X, const Array& y, const py::object& weights, Array& w_holder);
 
+// A solver callback that, with the GIL held briefly, checks for Ctrl-C and calls
+// `callback(iteration, objective)` (when not None; a False return stops the fit). A Python
+// exception stops the fit and is stored in `error`, to be rethrown once the GIL is back.
+std::function<bool(int, double)> progress_callback(const py::object& callback, std::exception_ptr& error);
+
 // One registration function per binding file.
 void bind_glm(py::module_& mod);
+void bind_personalized(py::module_& mod);
+void bind_bootstrap(py::module_& mod);
 void bind_spline(py::module_& mod);
 
 // The spline encoder's options (bind_spline.cpp) and what a spline fit reports.

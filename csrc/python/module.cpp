@@ -6,5 +6,7 @@
 PYBIND11_MODULE(_core, mod) {
   mod.doc() = "ctxstats' C++ core (private; use the ctxstats package)";
   ctxstats_py::bind_glm(mod);
+  ctxstats_py::bind_personalized(mod);
+  ctxstats_py::bind_bootstrap(mod);
   ctxstats_py::bind_spline(mod);
 }

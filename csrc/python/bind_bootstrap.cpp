@@ -1,0 +1,71 @@
+// Bindings for the bootstrap: replicate fits and per-replicate sample parameters.
+#include "bootstrap.hpp"
+#include "convert.hpp"
+
+namespace ctxstats_py {
+
+namespace {
+
+py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const py::dict& opts,
+                      const Array& start, int n_bootstraps, const py::object& callback) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  const FitOptions o = options_from(opts);
+  const std::vector<double> start_w = to_vector(start);
+  std::exception_ptr error;
+  const auto progress = progress_callback(callback, error);  // also turns Ctrl-C into KeyboardInterrupt
+  BootstrapResult r;
+  {
+    py::gil_scoped_release release;
+    r = bootstrap_fit(d, o, start_w, n_bootstraps, progress);
+  }
+  if (error) std::rethrow_exception(error);
+  py::array_t<double> W({static_cast<py::ssize_t>(r.n_replicates), static_cast<py::ssize_t>(r.n_weights)});
+  std::copy(r.weights.begin(), r.weights.end(), W.mutable_data());
+  py::array_t<int> n_iter(static_cast<py::ssize_t>(r.n_replicates), r.n_iter.data());
+  py::array_t<bool> converged(static_cast<py::ssize_t>(r.n_replicates));
+  for (std::size_t k = 0; k < r.n_replicates; ++k) converged.mutable_data()[k] = r.converged[k] != 0;
+  py::dict out;
+  out["weights"] = W;
+  out["n_iter"] = n_iter;
+  out["converged"] = converged;
+  out["objective"] = to_array(r.objective);
+  out["interrupted"] = r.interrupted;
+  return out;
+}
+
+py::array_t<double> bootstrap_theta_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C) {
+  if (W.ndim() != 2) throw InvalidArgument("the replicate weights must be two-dimensional (replicates x weights)");
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  const FitOptions o = options_from(opts);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::size_t B = static_cast<std::size_t>(W.shape(0)), nw = static_cast<std::size_t>(W.shape(1));
+  const std::size_t rows = static_cast<std::size_t>(C.shape(0));
+  std::vector<double> theta;
+  {
+    py::gil_scoped_release release;
+    theta = bootstrap_theta(o.encoder, s, W.data(), B, nw, C.data(), rows, static_cast<int>(C.shape(1)),
+                            o.solver_options.threads);
+  }
+  py::array_t<double> out({static_cast<py::ssize_t>(B), static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(s.q())});
+  std::copy(theta.begin(), theta.end(), out.mutable_data());
+  return out;
+}
+
+py::array_t<double> bootstrap_counts_py(std::uint64_t seed, std::uint64_t replicate, std::size_t n) {
+  py::array_t<double> out(static_cast<py::ssize_t>(n));
+  bootstrap_counts(seed, replicate, n, out.mutable_data());
+  return out;
+}
+
+}  // namespace
+
+void bind_bootstrap(py::module_& mod) {
+  mod.def("bootstrap", &bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("options"), py::arg("start"), py::arg("n_bootstraps"), py::arg("callback") = py::none());
+  mod.def("bootstrap_theta", &bootstrap_theta_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
+          py::arg("C"));
+  mod.def("bootstrap_counts", &bootstrap_counts_py, py::arg("seed"), py::arg("replicate"), py::arg("n"));
+}
+
+}  // namespace ctxstats_py

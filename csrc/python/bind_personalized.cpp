@@ -1,0 +1,129 @@
+// Bindings for personalized regression: fit, objective (for gradient checks), prediction
+// for new contexts, bootstrap counts.
+#include "convert.hpp"
+#include "personalized.hpp"
+
+namespace ctxstats_py {
+
+namespace {
+
+PersonalizedOptions personalized_options_from(const py::dict& d) {
+  PersonalizedOptions o;
+  o.family = get<std::string>(d, "family", o.family);
+  o.intercept = get<bool>(d, "fit_intercept", o.intercept);
+  o.rank = get<int>(d, "rank", o.rank);
+  o.gamma = get<double>(d, "gamma", o.gamma);
+  o.n_partners = get<int>(d, "n_partners", o.n_partners);
+  o.nu = get<double>(d, "nu", o.nu);
+  o.weight_decay = get<double>(d, "weight_decay", o.weight_decay);
+  o.alpha = get<double>(d, "alpha", o.alpha);
+  o.l1_ratio = get<double>(d, "l1_ratio", o.l1_ratio);
+  o.mu_ratio = get<double>(d, "mu_ratio", o.mu_ratio);
+  o.categorical = get<std::vector<int>>(d, "categorical", o.categorical);
+  o.max_iter = get<int>(d, "max_iter", o.max_iter);
+  o.tol = get<double>(d, "tol", o.tol);
+  o.learning_rate = get<double>(d, "learning_rate", o.learning_rate);
+  o.val_split = get<double>(d, "val_split", o.val_split);
+  o.patience = get<int>(d, "patience", o.patience);
+  o.warmup = get<int>(d, "warmup", o.warmup);
+  o.seed = get<std::uint64_t>(d, "seed", o.seed);
+  o.threads = get<int>(d, "threads", o.threads);
+  return o;
+}
+
+py::array_t<double> matrix(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
+  py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                             const py::dict& opts, const py::object& init) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  const PersonalizedOptions o = personalized_options_from(opts);
+  std::vector<double> init_w;
+  if (!init.is_none()) init_w = to_vector(init.cast<Array>());
+  PersonalizedFit r;
+  {
+    py::gil_scoped_release release;
+    r = fit_personalized(d, o, init.is_none() ? nullptr : &init_w);
+  }
+  const std::size_t q = r.theta_bar.size();
+  py::dict out;
+  out["params"] = to_array(r.params);
+  out["theta"] = matrix(r.theta, d.n, q);
+  out["theta_bar"] = to_array(r.theta_bar);
+  out["theta_pop"] = to_array(r.theta_pop);
+  out["Q"] = matrix(r.Q, static_cast<std::size_t>(o.rank), q);
+  out["phi"] = to_array(r.phi);
+  out["dist_scale"] = to_array(r.dist_scale);
+  std::vector<double> role(r.role.begin(), r.role.end());
+  out["validation"] = to_array(role);
+  out["scaling"] = scaling_to_dict(r.scaling);
+  out["history"] = to_array(r.history);
+  out["val_history"] = to_array(r.val_history);
+  out["n_iter"] = r.n_iter;
+  out["best_epoch"] = r.best_epoch;
+  out["converged"] = r.converged;
+  out["population_converged"] = r.population_converged;
+  out["objective"] = r.objective;
+  out["message"] = r.message;
+  return out;
+}
+
+py::tuple personalized_objective_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                                    const py::dict& opts, const Array& params, std::uint64_t epoch) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  const PersonalizedOptions o = personalized_options_from(opts);
+  const std::vector<double> pv = to_vector(params);
+  std::vector<double> grad;
+  double f;
+  {
+    py::gil_scoped_release release;
+    f = personalized_objective(d, o, pv, epoch, &grad);
+  }
+  return py::make_tuple(f, to_array(grad));
+}
+
+py::array_t<double> personalized_predict_py(const Array& C_new, const Array& C_train, const Array& theta_train,
+                                            const Array& phi, const Array& dist_scale,
+                                            const std::vector<int>& categorical, int n_neighbors, int threads) {
+  if (C_new.ndim() != 2 || C_train.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  if (theta_train.ndim() != 2 || theta_train.shape(0) != C_train.shape(0))
+    throw InvalidArgument("theta_train must have one row per training context");
+  if (C_new.shape(1) != C_train.shape(1))
+    throw InvalidArgument("context has " + std::to_string(C_new.shape(1)) + " columns; the model was fitted with " +
+                          std::to_string(C_train.shape(1)));
+  const std::size_t rows = static_cast<std::size_t>(C_new.shape(0)), n = static_cast<std::size_t>(C_train.shape(0));
+  const int m = static_cast<int>(C_new.shape(1)), q = static_cast<int>(theta_train.shape(1));
+  const std::vector<double> phv = to_vector(phi), dsv = to_vector(dist_scale);
+  std::vector<double> out;
+  {
+    py::gil_scoped_release release;
+    out = personalized_predict(C_new.data(), rows, C_train.data(), n, m, theta_train.data(), q, phv, dsv, categorical,
+                               n_neighbors, threads);
+  }
+  return matrix(out, rows, static_cast<std::size_t>(q));
+}
+
+py::array_t<double> personalized_bootstrap_counts_py(std::size_t n, std::uint64_t seed, std::uint64_t replicate) {
+  return to_array(personalized_bootstrap_counts(n, seed, replicate));
+}
+
+}  // namespace
+
+void bind_personalized(py::module_& mod) {
+  mod.def("personalized_fit", &personalized_fit_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("options"), py::arg("init") = py::none());
+  mod.def("personalized_objective", &personalized_objective_py, py::arg("C"), py::arg("X"), py::arg("y"),
+          py::arg("weights"), py::arg("options"), py::arg("params"), py::arg("epoch") = 0);
+  mod.def("personalized_predict", &personalized_predict_py, py::arg("C_new"), py::arg("C_train"),
+          py::arg("theta_train"), py::arg("phi"), py::arg("dist_scale"), py::arg("categorical"),
+          py::arg("n_neighbors"), py::arg("threads") = 0);
+  mod.def("personalized_bootstrap_counts", &personalized_bootstrap_counts_py, py::arg("n"), py::arg("seed"),
+          py::arg("replicate"));
+}
+
+}  // namespace ctxstats_py

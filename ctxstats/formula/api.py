@@ -1,0 +1,72 @@
+"""Formula functions, statsmodels style: ``ctx_glm(formula, data, ...)`` returns an unfitted
+model; call ``.fit()``.
+
+    import ctxstats.formula.api as smf_ctx
+    res = smf_ctx.ctx_glm("y ~ x1 + C(group) | age + bmi", data=df, family="binomial").fit()
+
+The part after ``|`` is the context. Categorical expansion, transforms (``np.log(x)``,
+``center(x)``, ``bs(x, 4)``) and removing the intercept (``- 1``) work as in statsmodels'
+formulas; ``results.predict(new_df)`` re-applies the fitted transforms.
+"""
+from __future__ import annotations
+
+from ctxstats.models import (
+    ContextualizedGLM,
+    ContextualizedLogit,
+    ContextualizedPoisson,
+    ContextualizedRegression,
+)
+
+__all__ = ["ctx_glm", "ctx_ols", "ctx_logit", "ctx_poisson", "personalized"]
+
+
+def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", missing: str = "drop",
+            weights=None, **kwargs) -> ContextualizedGLM:
+    """A contextualized GLM from a formula ``"y ~ predictors | context"``.
+
+    Parameters
+    ----------
+    formula : str
+    data : pandas.DataFrame
+    family : {"gaussian", "binomial", "poisson"}
+    encoder : {"mlp", "ngam", "linear"}
+    missing : {"drop", "raise"}
+        Rows with a missing value in any variable of the formula are dropped, or raise.
+    weights : array_like, optional
+        One weight per row of ``data`` (rows dropped for missing values are dropped here too).
+    **kwargs
+        Encoder options (width, depth, archetypes, activation), as ``ContextualizedGLM``.
+    """
+    return ContextualizedGLM.from_formula(formula, data, family=family, encoder=encoder, missing=missing,
+                                          weights=weights, **kwargs)
+
+
+def ctx_ols(formula: str, data, encoder: str = "mlp", missing: str = "drop", weights=None,
+            **kwargs) -> ContextualizedRegression:
+    """A contextualized linear regression (gaussian family) from a formula."""
+    return ContextualizedRegression.from_formula(formula, data, encoder=encoder, missing=missing, weights=weights,
+                                                 **kwargs)
+
+
+def ctx_logit(formula: str, data, encoder: str = "mlp", missing: str = "drop", weights=None,
+              **kwargs) -> ContextualizedLogit:
+    """A contextualized logistic regression from a formula (the response coded 0/1)."""
+    return ContextualizedLogit.from_formula(formula, data, encoder=encoder, missing=missing, weights=weights,
+                                            **kwargs)
+
+
+def ctx_poisson(formula: str, data, encoder: str = "mlp", missing: str = "drop", weights=None,
+                **kwargs) -> ContextualizedPoisson:
+    """A contextualized Poisson regression from a formula."""
+    return ContextualizedPoisson.from_formula(formula, data, encoder=encoder, missing=missing, weights=weights,
+                                              **kwargs)
+
+
+def personalized(formula: str, data, **kwargs):
+    """Personalized regression with distance matching from a formula ``"y ~ x1 + x2 | c1 + c2"``.
+
+    The alias of :meth:`ctxstats.PersonalizedRegression.from_formula`; see it for the options.
+    """
+    from ctxstats.personalized import PersonalizedRegression
+
+    return PersonalizedRegression.from_formula(formula, data, **kwargs)

@@ -1,0 +1,182 @@
+"""From a two-part formula and a DataFrame to the arrays a contextualized GLM needs.
+
+The formula ``"y ~ x1 + C(g) + np.log(x2) | c1 + c2"`` is handed to formulaic, which splits it
+at ``|`` into the predictor part and the context part and evaluates both on the same rows
+(missing values are dropped jointly or raise). Nothing here parses formulas.
+
+- Predictors: formulaic's model matrix; its ``Intercept`` column becomes the model's sample
+  intercept (``fit_intercept=True``) and is dropped from exog; removing it in the formula
+  (``- 1`` or ``0 +``) fits without one, with full-rank coding of the first categorical, as
+  in statsmodels.
+- Context: the encoder always has a bias, so the context part keeps formulaic's intercept
+  for the coding of categoricals (reduced rank: one level dropped) and the column itself is
+  dropped.
+- The fitted ``ModelSpec`` of each part is kept, so new data go through the same transforms,
+  stateful ones included (categorical levels, ``center``, ``scale``, splines).
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MISSING = ("drop", "raise")
+
+
+@dataclass(frozen=True)
+class FormulaPlan:
+    """A fitted formula: the specs of its predictor and context parts.
+
+    Attributes
+    ----------
+    formula : str
+    endog_name : str
+    fit_intercept : bool
+    exog_names, context_names : list of str
+    exog_spec, context_spec : formulaic.ModelSpec
+    """
+
+    formula: str
+    endog_name: str
+    fit_intercept: bool
+    exog_names: tuple
+    context_names: tuple
+    exog_spec: object
+    context_spec: object
+
+    def _valid_rows(self, frame: pd.DataFrame, specs) -> np.ndarray:
+        needed = set()
+        for spec in specs:
+            needed |= set(spec.required_variables)
+        present = [v for v in needed if v in frame.columns]
+        absent = sorted(v for v in needed - set(present) if not _is_namespace_name(v))
+        if absent:
+            raise ValueError(f"the new data lack the variable(s) {absent} used by the formula {self.formula!r}")
+        if not present:
+            return np.ones(len(frame), dtype=bool)
+        return ~frame[present].isna().any(axis=1).to_numpy()
+
+    def _matrix(self, spec, frame: pd.DataFrame, drop_intercept: bool) -> np.ndarray:
+        from formulaic.errors import DataMismatchWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataMismatchWarning)
+            try:
+                mm = spec.get_model_matrix(frame, na_action="ignore")
+            except DataMismatchWarning as exc:
+                raise ValueError(f"the new data do not fit the formula's coding: {exc}") from None
+        mm = pd.DataFrame(mm)
+        if drop_intercept and "Intercept" in mm.columns:
+            mm = mm.drop(columns="Intercept")
+        return np.ascontiguousarray(mm.to_numpy(dtype=float))
+
+    def exog_context_matrices(self, frame: pd.DataFrame):
+        """(X, C, valid) for new data: rows with a missing variable are marked invalid and
+        filled with NaN; the others go through the fitted transforms."""
+        _check_frame(frame, "exog")
+        valid = self._valid_rows(frame, (self.exog_spec, self.context_spec))
+        n = len(frame)
+        X = np.full((n, len(self.exog_names)), np.nan)
+        C = np.full((n, len(self.context_names)), np.nan)
+        if valid.any():
+            sub = frame.iloc[np.flatnonzero(valid)]
+            X[valid] = self._matrix(self.exog_spec, sub, True).reshape(len(sub), -1)
+            C[valid] = self._matrix(self.context_spec, sub, True)
+        return X, C, valid
+
+    def context_matrix(self, frame: pd.DataFrame):
+        """(C, valid) for new contexts given as a DataFrame of the context part's variables."""
+        _check_frame(frame, "context")
+        valid = self._valid_rows(frame, (self.context_spec,))
+        C = np.full((len(frame), len(self.context_names)), np.nan)
+        if valid.any():
+            C[valid] = self._matrix(self.context_spec, frame.iloc[np.flatnonzero(valid)], True)
+        return C, valid
+
+
+def _is_namespace_name(v: str) -> bool:
+    # formulaic lists module names used in calls (np in np.log) among required variables
+    return v in {"np", "numpy", "pd", "pandas", "math"}
+
+
+def _check_frame(frame, name: str):
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame for a formula fit, not {type(frame).__name__}")
+
+
+@dataclass
+class FormulaDesign:
+    """What ``build_design`` returns: the arrays (as pandas objects carrying names) and the
+    plan, plus the positions of the rows kept."""
+
+    endog: pd.Series
+    exog: pd.DataFrame
+    context: pd.DataFrame
+    plan: FormulaPlan
+    rows: np.ndarray
+
+
+def build_design(formula: str, data: pd.DataFrame, missing: str = "drop") -> FormulaDesign:
+    """Evaluate a two-part formula on ``data`` with formulaic.
+
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ predictors | context"``.
+    data : pandas.DataFrame
+    missing : {"drop", "raise"}
+        Rows with a missing value in any variable of the formula are dropped, or raise.
+    """
+    from formulaic import Formula, model_matrix
+
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string, not {type(formula).__name__}")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    if missing not in MISSING:
+        raise ValueError(f"missing must be 'drop' or 'raise', not {missing!r}")
+    try:
+        parsed = Formula(formula)
+    except Exception as exc:  # formulaic's syntax errors
+        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from None
+    lhs = getattr(parsed, "lhs", None)
+    rhs = getattr(parsed, "rhs", None)
+    if lhs is None or rhs is None:
+        raise ValueError(f"formula {formula!r} needs a response: 'y ~ predictors | context'")
+    if not isinstance(rhs, tuple) or len(rhs) != 2:
+        parts = len(rhs) if isinstance(rhs, tuple) else 1
+        raise ValueError(f"formula {formula!r} needs exactly one '|' separating the predictors from the context "
+                         f"('y ~ x1 + x2 | c1 + c2'); it has {parts} part(s) after '~'")
+    # Positions of the kept rows are recovered from a positional index.
+    frame = data if isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1 \
+        else data.reset_index(drop=True)
+    try:
+        mm = model_matrix(parsed, frame, na_action=missing)
+    except ValueError as exc:
+        if missing == "raise":
+            raise ValueError(f"missing values with missing='raise': {exc}") from None
+        raise
+    y = pd.DataFrame(mm.lhs)
+    if y.shape[1] != 1:
+        raise ValueError(f"the response of {formula!r} expands to {y.shape[1]} columns {list(y.columns)}; "
+                         "it must be one numeric column (code a binary response as 0/1)")
+    X = pd.DataFrame(mm.rhs[0])
+    C = pd.DataFrame(mm.rhs[1])
+    rows = np.asarray(y.index, dtype=np.int64)
+    if len(rows) == 0:
+        raise ValueError("no rows are left after dropping missing values")
+    fit_intercept = "Intercept" in X.columns
+    X = X.drop(columns="Intercept") if fit_intercept else X
+    C = C.drop(columns="Intercept") if "Intercept" in C.columns else C
+    if C.shape[1] == 0:
+        raise ValueError(f"the context part of {formula!r} has no columns")
+    labels = data.index[rows]
+    endog = pd.Series(y.iloc[:, 0].to_numpy(dtype=float), index=labels, name=str(y.columns[0]))
+    exog = pd.DataFrame(X.to_numpy(dtype=float), index=labels, columns=[str(c) for c in X.columns])
+    context = pd.DataFrame(C.to_numpy(dtype=float), index=labels, columns=[str(c) for c in C.columns])
+    plan = FormulaPlan(formula=formula, endog_name=endog.name, fit_intercept=fit_intercept,
+                       exog_names=tuple(exog.columns), context_names=tuple(context.columns),
+                       exog_spec=mm.model_spec.rhs[0], context_spec=mm.model_spec.rhs[1])
+    return FormulaDesign(endog=endog, exog=exog, context=context, plan=plan, rows=rows)

@@ -1,0 +1,324 @@
+"""Identifiability checks for contextualized GLMs (Lengerich et al. 2023, section 4).
+
+A contextualized model is identifiable when the data pin down one encoder -- hence one model
+per sample. The report checks what can be checked from the data and the fit:
+
+- **counting** (n > d_g * d_s): conditional on the encoder's last representation h(c) of
+  dimension d_g, every sample model is theta_i = B h(c_i), so the model is a GLM on the
+  design [1, x] (x) h(c) with d_g * d_s coefficients (d_s = parameters per sample model).
+  Fewer observations than that cannot determine it. d_g is m + 1 for the linear encoder
+  ([1, c]), width + 1 for an mlp with hidden layers (last hidden layer and bias),
+  m * width + 1 for an ngam (the m per-feature last layers, their biases summing to one),
+  m + 1 for networks without hidden layers, and K for an archetype head (the mixture
+  weights).
+- **predictors and context**: the rank of [1, X] and of [1, C] (the encoder always has a
+  bias), naming aliased columns, and the condition number of their standardised versions
+  (the core standardises both); constant and duplicated columns are named separately.
+- **interaction design** (linear encoder): the rank and condition number of
+  [1, x] (x) [1, c], naming the aliased predictor x context terms.
+- **archetypes**: K convex-mixture archetypes in a d_s-dimensional parameter space are
+  unique only if they are affinely independent, which needs K <= d_s + 1; the fitted
+  archetypes are checked for affine independence as well.
+- **stability** (with bootstrap replicates): for each coefficient, the share of samples
+  whose sign flips across replicates -- differs from the full-data fit's in more than 10%
+  of the replicates. When that is most samples, the per-sample signs of the coefficient are
+  not determined by the data (whether for lack of identification or of precision: a
+  coefficient that is zero for every sample fails too).
+
+Conditions are checked on the standardised data the core fits (columns centred and scaled),
+so units do not affect them. Condition numbers are of column-normalised matrices.
+"""
+from __future__ import annotations
+
+import hashlib
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+
+__all__ = ["IdentifiabilityWarning", "IdentifiabilityReport", "identifiability_report"]
+
+CONDITION_LIMIT = 1e3     # condition number of a column-normalised, standardised design
+ALIAS_TOL = 1e-9          # residual norm (relative) below which a column is aliased
+FLIP_RATE = 0.1           # a sample's sign "flips" when it differs in more than this share of replicates
+SIGN_FLIP_LIMIT = 0.5     # the check fails when more than this share of samples flip
+
+
+class IdentifiabilityWarning(UserWarning):
+    """A fitted contextualized model failed an identifiability check (see
+    ``results.identifiability()``)."""
+
+
+@dataclass
+class IdentifiabilityReport:
+    """The identifiability checks of a fit.
+
+    Attributes
+    ----------
+    identifiable : bool
+        True when every check passed.
+    checks : pandas.DataFrame
+        One row per check: ``check`` (what), ``value`` (measured), ``threshold`` (limit),
+        ``passed``. Counting checks pass when value > threshold, rank checks when value ==
+        threshold, the others when value <= threshold.
+    notes : list of str
+        Sentences explaining each failed check, naming the columns or terms involved.
+    """
+
+    checks: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def identifiable(self) -> bool:
+        return bool(self.checks["passed"].all())
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        return self.checks[~self.checks["passed"]]
+
+    def __str__(self) -> str:
+        from ctxstats.summary import frame_table
+
+        head = "Identifiability: " + ("all checks passed" if self.identifiable else
+                                      f"{int((~self.checks['passed']).sum())} check(s) failed")
+        body = frame_table(self.checks.set_index("check"))
+        notes = "".join(f"\n[{i}] {n}" for i, n in enumerate(self.notes, 1))
+        return f"{head}\n{body}{notes}"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        import html
+
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes)
+        return (f"<p><b>Identifiable: {self.identifiable}</b></p>"
+                + self.checks.to_html(index=False, float_format=lambda v: f"{v:.4g}")
+                + (f"<ol>{notes}</ol>" if notes else ""))
+
+
+# ----------------------------------------------------------------------------------------
+# linear algebra helpers
+# ----------------------------------------------------------------------------------------
+def _r_factor(blocks) -> np.ndarray:
+    """R of a thin QR of the row-stacked blocks, accumulated block by block (TSQR)."""
+    R = None
+    for Z in blocks:
+        stacked = Z if R is None else np.vstack([R, Z])
+        R = linalg.qr(stacked, mode="r", check_finite=False)[0]
+        R = R[: min(R.shape)]
+    return R
+
+
+def _design_diagnostics(R: np.ndarray, names: list[str]):
+    """Rank, condition number and aliased columns of a matrix given its R factor.
+
+    Columns are normalised first. Column j is aliased when its residual on the columns
+    before it is below ALIAS_TOL of its norm (so later columns are aliased on earlier ones,
+    as in R's ``alias``); its partners are the earlier columns in its least-squares
+    representation.
+    """
+    D = R.shape[1]
+    if R.shape[0] < D:  # fewer rows than columns
+        R = np.vstack([R, np.zeros((D - R.shape[0], D))])
+    norms = np.sqrt((R ** 2).sum(axis=0))
+    zero = norms <= 1e-300
+    Rn = R / np.where(zero, 1.0, norms)
+    diag = np.abs(np.diag(Rn))
+    aliased = [j for j in range(D) if zero[j] or diag[j] < ALIAS_TOL]
+    kept = [j for j in range(D) if j not in aliased]
+    sv = np.linalg.svd(Rn[:, ~zero], compute_uv=False) if (~zero).any() else np.zeros(1)
+    cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else np.inf
+    details = []
+    for j in aliased:
+        if zero[j]:
+            details.append((names[j], []))
+            continue
+        prev = [k for k in kept if k < j]
+        if prev:
+            coef, *_ = np.linalg.lstsq(Rn[:, prev], Rn[:, j], rcond=None)
+            big = np.abs(coef) > 1e-6 * max(1.0, np.abs(coef).max())
+            partners = [names[prev[i]] for i in np.flatnonzero(big)]
+        else:
+            partners = []
+        details.append((names[j], partners))
+    return D - len(aliased), cond, details
+
+
+def _alias_sentence(what: str, details) -> str:
+    parts = []
+    for name, partners in details:
+        if partners:
+            parts.append(f"{name!r} is a linear combination of {', '.join(map(repr, partners))}")
+        else:
+            parts.append(f"{name!r} is identically zero after standardisation (a constant column)")
+    return f"{what} is rank deficient: " + "; ".join(parts) + "."
+
+
+def _standardise(A: np.ndarray, centre: bool) -> np.ndarray:
+    mean = A.mean(axis=0) if centre else np.zeros(A.shape[1])
+    Ac = A - mean
+    sd = np.sqrt((Ac ** 2).mean(axis=0))
+    sd = np.where(sd > 1e-12 * (np.abs(mean) + 1e-300), sd, 1.0)
+    out = Ac / sd
+    const = np.ptp(A, axis=0) == 0 if A.shape[0] else np.zeros(A.shape[1], bool)
+    if centre:
+        out[:, const] = 0.0
+    return out
+
+
+def _row_blocks(A: np.ndarray, width: int):
+    step = max(1, min(A.shape[0], (1 << 21) // max(1, width)))
+    for s in range(0, A.shape[0], step):
+        yield A[s:s + step]
+
+
+def _constant_and_duplicate(A: np.ndarray, names: list[str]):
+    const = [names[j] for j in range(A.shape[1]) if A.shape[0] and np.ptp(A[:, j]) == 0]
+    seen: dict[bytes, int] = {}
+    dups = []
+    for j in range(A.shape[1]):
+        col = np.ascontiguousarray(A[:, j])
+        key = hashlib.sha1(col.tobytes()).digest()
+        if key in seen and np.array_equal(A[:, seen[key]], col):
+            dups.append((names[j], names[seen[key]]))
+        else:
+            seen.setdefault(key, j)
+    return const, dups
+
+
+def representation_dim(encoder: str, encoder_options: dict, m: int) -> int:
+    """d_g: the dimension of the encoder's last representation h(c) (see the module doc)."""
+    K = encoder_options.get("archetypes", 0)
+    if K:
+        return int(K)
+    if encoder == "spline":  # its basis b(c): the constant, m centred splines, tensor terms (penalised)
+        kt = encoder_options.get("interaction_knots", 5) - 1
+        return 1 + m * (encoder_options.get("n_knots", 15) - 1) + len(encoder_options.get("interactions") or ()) * kt * kt
+    width, depth = encoder_options.get("width", 32), encoder_options.get("depth", 2)
+    if encoder == "linear" or depth == 0:
+        return m + 1
+    if encoder == "mlp":
+        return width + 1
+    return m * width + 1  # ngam
+
+
+# ----------------------------------------------------------------------------------------
+# the report
+# ----------------------------------------------------------------------------------------
+def identifiability_report(model, weights: np.ndarray | None = None, sign_flips: np.ndarray | None = None,
+                           param_names: list[str] | None = None) -> IdentifiabilityReport:
+    """Run the identifiability checks for ``model`` (a ContextualizedGLM).
+
+    Parameters
+    ----------
+    model : ContextualizedGLM
+    weights : ndarray, optional
+        The fitted encoder weights (for the archetype check).
+    sign_flips : ndarray (q,), optional
+        Per coefficient, the share of samples whose sign differs from the full-data fit's in
+        more than FLIP_RATE of the bootstrap replicates (the stability check; skipped when
+        None).
+    """
+    X, C = model.exog, model.context
+    n, p = X.shape
+    m = C.shape[1]
+    intercept = model.fit_intercept
+    q = p + (1 if intercept else 0)
+    names = param_names or model.param_names
+    rows, notes = [], []
+
+    def add(check, value, threshold, passed, note=None):
+        rows.append((check, float(value), float(threshold), bool(passed)))
+        if not passed and note:
+            notes.append(note)
+
+    # counting heuristic
+    dg = representation_dim(model.encoder, model.encoder_options, m)
+    ds = q
+    add(f"n > d_g*d_s (d_g={dg}, d_s={ds})", n, dg * ds, n > dg * ds,
+        f"The counting heuristic fails: {n} observations for a model that is, given the encoder's "
+        f"{dg}-dimensional representation of context, a GLM with d_g*d_s = {dg * ds} coefficients; "
+        "use a smaller encoder (width, archetypes), fewer predictors, or more data.")
+
+    # predictors
+    const_x, dup_x = _constant_and_duplicate(X, list(model.exog_names))
+    add("constant exog columns", len(const_x) if intercept else 0, 0, not (intercept and const_x),
+        f"exog column(s) {', '.join(map(repr, const_x))} are constant and aliased with the intercept.")
+    add("duplicated exog columns", len(dup_x), 0, not dup_x,
+        "Duplicated exog column(s): " + "; ".join(f"{a!r} equals {b!r}" for a, b in dup_x) + ".")
+    Xs = _standardise(X, centre=intercept)
+    Xd = np.column_stack([np.ones(n), Xs]) if intercept else Xs
+    if Xd.shape[1]:
+        R = _r_factor(_row_blocks(Xd, Xd.shape[1]))
+        rank, cond, details = _design_diagnostics(R, names)
+        add("rank of [1, X]" if intercept else "rank of X", rank, Xd.shape[1], rank == Xd.shape[1],
+            _alias_sentence("The predictor matrix [1, X]" if intercept else "The predictor matrix X", details))
+        add("condition number of X (standardised)", cond, CONDITION_LIMIT,
+            rank < Xd.shape[1] or cond <= CONDITION_LIMIT,
+            f"The predictors are nearly collinear (condition number {cond:.3g} > {CONDITION_LIMIT:g}).")
+
+    # context
+    cnames = list(model.context_names)
+    const_c, dup_c = _constant_and_duplicate(C, cnames)
+    add("constant context columns", len(const_c), 0, not const_c,
+        f"context column(s) {', '.join(map(repr, const_c))} are constant: they carry no information "
+        "and are aliased with the encoder's bias.")
+    add("duplicated context columns", len(dup_c), 0, not dup_c,
+        "Duplicated context column(s): " + "; ".join(f"{a!r} equals {b!r}" for a, b in dup_c) + ".")
+    Cs = _standardise(C, centre=True)
+    Cd = np.column_stack([np.ones(n), Cs])
+    R = _r_factor(_row_blocks(Cd, Cd.shape[1]))
+    rank, cond, details = _design_diagnostics(R, ["1"] + cnames)
+    add("rank of [1, C]", rank, m + 1, rank == m + 1, _alias_sentence("The context matrix [1, C]", details))
+    add("condition number of C (standardised)", cond, CONDITION_LIMIT, rank < m + 1 or cond <= CONDITION_LIMIT,
+        f"The context features are nearly collinear (condition number {cond:.3g} > {CONDITION_LIMIT:g}).")
+
+    # interaction design (linear encoder)
+    K = model.encoder_options.get("archetypes", 0)
+    if model.encoder == "linear" and not K:
+        from ctxstats.inference import design_blocks, interaction_names
+
+        inames = interaction_names(names, cnames)
+        D = q * (m + 1)
+        R = _r_factor(Z for _, Z in design_blocks(Xs, Cs, intercept))
+        rank, cond, details = _design_diagnostics(R, inames)
+        add("rank of interaction design", rank, D, rank == D,
+            _alias_sentence("The interaction design [1, x] (x) [1, c]", details))
+        add("condition number of interaction design", cond, CONDITION_LIMIT, rank < D or cond <= CONDITION_LIMIT,
+            f"The interaction design is nearly collinear (condition number {cond:.3g} > {CONDITION_LIMIT:g}).")
+
+    # archetypes
+    if K:
+        add("archetypes K <= d_s + 1", K, ds + 1, K <= ds + 1,
+            f"{K} archetypes in a {ds}-dimensional parameter space cannot be affinely independent "
+            f"(at most {ds + 1}), so the mixture weights are not unique; use archetypes <= {ds + 1}.")
+        if weights is not None and K <= ds + 1:
+            A = np.asarray(weights)[-K * ds:].reshape(K, ds)
+            diffs = A[1:] - A[0]
+            sv = np.linalg.svd(diffs, compute_uv=False)
+            arank = int((sv > 1e-8 * max(sv.max(initial=0.0), 1e-300)).sum())
+            add("rank of fitted archetype differences", arank, K - 1, arank == K - 1,
+                f"The fitted archetypes span only {arank + 1} affinely independent points of {K}: "
+                "some archetypes are mixtures of others, so their weights are not identified.")
+
+    # stability across bootstrap replicates
+    if sign_flips is not None:
+        for name, flip in zip(names, sign_flips):
+            add(f"sign flips across replicates: {name}", flip, SIGN_FLIP_LIMIT, flip <= SIGN_FLIP_LIMIT,
+                f"The per-sample sign of {name!r} is unstable: for {100 * flip:.0f}% of the samples it "
+                f"flips in more than {100 * FLIP_RATE:.0f}% of the bootstrap replicates, so the per-sample "
+                f"signs of {name!r} are not determined by the data (it is unidentified, or near zero for "
+                "most samples).")
+
+    checks = pd.DataFrame(rows, columns=["check", "value", "threshold", "passed"])
+    return IdentifiabilityReport(checks=checks, notes=notes)
+
+
+def warn_if_unidentifiable(report: IdentifiabilityReport, stacklevel: int = 3) -> None:
+    if not report.identifiable:
+        failed = ", ".join(report.failed["check"])
+        warnings.warn(IdentifiabilityWarning(
+            f"identifiability check(s) failed: {failed}. " + " ".join(report.notes)
+            + " See results.identifiability()."), stacklevel=stacklevel)

@@ -1,0 +1,689 @@
+"""Low-rank personalized regression with distance matching (Lengerich, Aragam & Xing, 2019).
+
+Every sample gets its own generalized linear model, tied to the others through a learned
+metric on the covariates (the context) instead of through a parametric encoder:
+
+    theta_i = theta_bar + Q' z_i                      (rank K: z_i in R^K)
+    L = mean_i s_i [loss(y_i, x_i . theta_i) + psi(theta_i)]
+        + gamma * mean over sampled pairs (i, j) of (||z_i - z_j||^2 - D_phi(c_i, c_j))^2
+        + nu ||phi||^2 + weight_decay / 2 ||Q||^2
+    D_phi(c, c') = sum_k phi_k d_k(c_k, c'_k),  phi >= 0, sum_k phi_k = 1.
+
+The C++ core fits it with exact gradients in O(n r (K + m)) per epoch (r partners per
+sample, drawn afresh each epoch): never the n x n distance matrix.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from ctxstats import _core
+from ctxstats._families import inverse_link, loglike
+from ctxstats._validation import FAMILIES, as_matrix, as_vector, check_choice, check_float, check_int, check_response
+
+__all__ = ["PersonalizedRegression", "PersonalizedRegressionResults"]
+
+
+def _is_categorical_dtype(dtype) -> bool:
+    return not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))
+
+
+class _ContextEncoder:
+    """Maps a context (array or DataFrame) to the float matrix the core compares.
+
+    Numeric columns pass through. Categorical columns -- flagged by the caller, or
+    DataFrame columns of non-numeric dtype -- become integer codes; only equality of codes
+    matters (their distance is a mismatch indicator), and a category unseen in training
+    gets code -1, so it differs from every training sample.
+    """
+
+    def __init__(self, context, categorical, n_rows: int):
+        if isinstance(context, pd.Series):
+            context = context.to_frame()
+        if isinstance(context, pd.DataFrame):
+            self.names = [str(c) for c in context.columns]
+            self.columns = list(context.columns)
+        else:
+            arr = np.asarray(context)
+            if arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.ndim != 2:
+                raise ValueError(f"context must be one- or two-dimensional, not {arr.ndim}-dimensional")
+            self.names = [f"c{j + 1}" for j in range(arr.shape[1])]
+            self.columns = None
+        m = len(self.names)
+        if m == 0:
+            raise ValueError("context must have at least one column")
+        flags = np.zeros(m, dtype=bool)
+        if categorical is not None:
+            if isinstance(categorical, (str, int, np.integer)):
+                categorical = [categorical]
+            items = list(categorical)
+            if len(items) == m and all(isinstance(v, (bool, np.bool_)) for v in items):
+                flags[:] = items
+            else:
+                for v in items:
+                    if isinstance(v, (bool, np.bool_)):
+                        raise TypeError("categorical must be column names, column positions, or one bool per column")
+                    if isinstance(v, (int, np.integer)):
+                        if not 0 <= v < m:
+                            raise ValueError(f"categorical names column position {v}, but context has {m} columns")
+                        flags[int(v)] = True
+                    elif str(v) in self.names:
+                        flags[self.names.index(str(v))] = True
+                    else:
+                        raise ValueError(f"categorical names {v!r}, which is not a context column; "
+                                         f"the columns are {self.names}")
+        self.categories: dict[int, pd.Index] = {}
+        if isinstance(context, pd.DataFrame):
+            for j, col in enumerate(context.columns):
+                series = context[col]
+                if _is_categorical_dtype(series.dtype) or flags[j]:
+                    flags[j] = True
+                    if isinstance(series.dtype, pd.CategoricalDtype):
+                        cats = pd.Index(series.cat.categories)
+                    else:
+                        values = series.dropna().unique()
+                        try:
+                            values = np.sort(values)
+                        except TypeError:
+                            values = np.array(sorted(values, key=str), dtype=object)
+                        cats = pd.Index(values)
+                    self.categories[j] = cats
+        self.categorical = flags
+        self.fitted, _ = self.transform(context, n_rows)
+
+    def transform(self, context, n_rows: int | None = None) -> tuple[np.ndarray, pd.Index | None]:
+        index = context.index if isinstance(context, (pd.DataFrame, pd.Series)) else None
+        if isinstance(context, pd.Series):
+            context = context.to_frame()
+        if isinstance(context, pd.DataFrame):
+            if self.columns is not None:
+                missing = [c for c in self.columns if c not in context.columns]
+                if missing:
+                    raise ValueError(f"context lacks the fitted column(s) {missing}")
+                context = context[self.columns]
+            elif context.shape[1] != len(self.names):
+                raise ValueError(f"context has {context.shape[1]} columns; the model was fitted with {len(self.names)}")
+            cols = []
+            for j, name in enumerate(self.names):
+                series = context.iloc[:, j]
+                if series.isna().any():
+                    i = int(np.argmax(series.isna().to_numpy()))
+                    raise ValueError(f"context column {name!r} contains a missing value at row {i}")
+                if j in self.categories:
+                    codes = self.categories[j].get_indexer(series.to_numpy())
+                    cols.append(codes.astype(float))
+                else:
+                    if _is_categorical_dtype(series.dtype):
+                        raise TypeError(f"context column {name!r} is not numeric (dtype {series.dtype}) but was "
+                                        "numeric when the model was fitted")
+                    cols.append(series.to_numpy(dtype=float))
+            arr = np.column_stack(cols) if cols else np.zeros((len(context), 0))
+            C, _ = as_matrix(arr, "context", "c", n_rows)
+        else:
+            C, _ = as_matrix(context, "context", "c", n_rows)
+            if C.shape[1] != len(self.names):
+                raise ValueError(f"context has {C.shape[1]} columns; the model was fitted with {len(self.names)}")
+        return C, index
+
+
+class PersonalizedRegression:
+    """A generalized linear model for every sample, tied together by a learned context metric.
+
+    Low-rank personalized regression with distance matching (Lengerich, Aragam & Xing,
+    NeurIPS 2019): sample i's parameters are ``theta_i = theta_bar + Q' z_i`` with latent
+    coordinates ``z_i`` in R^K, and the squared distances between the ``z_i`` are matched
+    to a learned weighted distance between the samples' contexts. Samples with similar
+    contexts (under the learned metric) therefore get similar models; how much each context
+    column matters is ``metric_weights``.
+
+    Parameters
+    ----------
+    endog : array_like or pandas.Series, shape (n,)
+        The response. Binomial: values in [0, 1]; poisson: non-negative counts.
+    exog : array_like or pandas.DataFrame, shape (n, p), or None
+        Predictors whose coefficients are personal. Do not add a constant column: each
+        sample has its own intercept when ``fit_intercept`` is true.
+    context : array_like or pandas.DataFrame, shape (n, m)
+        The covariates the metric is learned on. DataFrame columns of non-numeric dtype are
+        categorical automatically.
+    family : {"gaussian", "binomial", "poisson"}
+        With the canonical links identity, logit and log.
+    rank : int
+        K, the dimension of the latent coordinates z_i (and the rank of the deviations of
+        the sample models from ``theta_bar``). The metric can spread over at most about K
+        context columns without distortion, so K should be at least the number of context
+        columns expected to matter.
+    categorical : column names, positions, or one bool per column, optional
+        Context columns whose distance is a mismatch indicator 1{c_ik != c_jk} rather than
+        a squared difference.
+    fit_intercept : bool
+        Whether each sample has its own intercept.
+    weights : array_like, shape (n,), optional
+        Non-negative frequency weights on the data term.
+
+    Notes
+    -----
+    Per-covariate distances: ``d_k = (c_ik - c_jk)^2 / g_k`` for numeric columns and
+    ``1{c_ik != c_jk} / g_k`` for categorical ones, with ``g_k`` the column's mean of that
+    quantity over all pairs (exact, O(n)), so each ``d_k`` averages one over pairs and
+    ``metric_weights`` (on the simplex, parametrised by a softmax) are shares of the
+    metric. Both sides of the matching are squared distances, as in classical
+    multidimensional scaling: a weighted sum of squared coordinate differences is a squared
+    Euclidean distance, so any metric on up to K columns can be matched exactly, and
+    nothing biases the metric towards fewer columns.
+
+    Inputs are standardised inside the core and all parameters are reported in the user's
+    units; ``psi`` and ``weight_decay`` act on the standardised scale.
+    """
+
+    def __init__(self, endog, exog, context, family: str = "gaussian", rank: int = 2, categorical=None,
+                 fit_intercept: bool = True, weights=None):
+        self.family = check_choice(family, FAMILIES, "family")
+        self.rank = check_int(rank, "rank", 1)
+        if not isinstance(fit_intercept, (bool, np.bool_)):
+            raise TypeError("fit_intercept must be True or False")
+        self.fit_intercept = bool(fit_intercept)
+        self.endog, self.endog_name = as_vector(endog, "endog")
+        n = self.endog.shape[0]
+        if n < 2:
+            raise ValueError("personalized regression needs at least two rows")
+        if exog is None:
+            self.exog, self.exog_names = np.zeros((n, 0)), []
+        else:
+            self.exog, self.exog_names = as_matrix(exog, "exog", "x", n)
+        if context is None:
+            raise ValueError("context is missing")
+        self._context_encoder = _ContextEncoder(context, categorical, n)
+        self.context = self._context_encoder.fitted
+        self.context_names = self._context_encoder.names
+        self.categorical = self._context_encoder.categorical.copy()
+        check_response(self.endog, self.family)
+        if weights is None:
+            self.weights = None
+        else:
+            self.weights, _ = as_vector(weights, "weights")
+            if self.weights.shape[0] != n:
+                raise ValueError(f"weights has {self.weights.shape[0]} rows but endog has {n}")
+            if (self.weights < 0).any():
+                raise ValueError("weights must be non-negative")
+            if not self.weights.sum() > 0:
+                raise ValueError("weights sum to zero")
+        if not self.fit_intercept and self.exog.shape[1] == 0:
+            raise ValueError("the model has no parameters: exog is empty and fit_intercept is False")
+        self.row_labels = endog.index if isinstance(endog, pd.Series) else None
+
+    # ---- formula ------------------------------------------------------------------------------
+    @classmethod
+    def from_formula(cls, formula: str, data: pd.DataFrame, **kwargs) -> "PersonalizedRegression":
+        """Build the model from ``"y ~ x1 + C(g) | age + C(site)"``.
+
+        The part before ``|`` is an ordinary formulaic formula for the response and the
+        predictors (its intercept column is dropped: the model has sample intercepts unless
+        ``fit_intercept=False`` or the right-hand side contains ``0`` / ``-1``). The part
+        after ``|`` lists context terms separated by ``+``: a column name (categorical when
+        its dtype is not numeric), ``C(name)`` for a categorical column, or any formulaic
+        expression of numeric columns such as ``np.log(income)``. Rows with a missing value
+        in any variable used are dropped.
+        """
+        import formulaic
+
+        if not isinstance(formula, str) or "~" not in formula:
+            raise ValueError("formula must be a string like 'y ~ x1 + x2 | c1 + c2'")
+        if not isinstance(data, pd.DataFrame):
+            raise TypeError("data must be a pandas DataFrame")
+        if formula.count("|") != 1:
+            raise ValueError("formula must contain exactly one '|' separating the predictors from the context, "
+                             "as in 'y ~ x1 + x2 | c1 + c2'")
+        model_part, context_part = formula.split("|")
+        terms = [t.strip() for t in context_part.split("+") if t.strip()]
+        if not terms:
+            raise ValueError("the formula has no context terms after '|'")
+        context_cols, categorical, plain = [], [], []
+        for term in terms:
+            match = re.fullmatch(r"C\(\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)", term)
+            if match:
+                name = match.group(1)
+                if name not in data.columns:
+                    raise ValueError(f"context term {term!r} names {name!r}, which is not a column of data")
+                context_cols.append(name)
+                categorical.append(name)
+            elif term in data.columns:
+                context_cols.append(term)
+            else:
+                plain.append(term)
+        used = [c for c in data.columns if c in context_cols]
+        frame = data.dropna(subset=used) if used else data
+        mm = formulaic.model_matrix(model_part, frame)
+        if not hasattr(mm, "lhs"):
+            raise ValueError("formula needs a response on the left of '~'")
+        lhs, rhs = mm.lhs, mm.rhs
+        index = rhs.index
+        if lhs.shape[1] != 1:
+            raise ValueError("the response must be a single column")
+        endog = pd.Series(np.asarray(lhs.iloc[:, 0], dtype=float), index=index, name=str(lhs.columns[0]))
+        has_intercept = "Intercept" in rhs.columns
+        exog = pd.DataFrame(rhs, index=index).drop(columns=["Intercept"], errors="ignore")
+        kwargs.setdefault("fit_intercept", has_intercept)
+        pieces = [frame.loc[index, c] for c in context_cols]
+        if plain:
+            extra = formulaic.model_matrix("0 + " + " + ".join(plain), frame.loc[index], na_action="raise")
+            pieces.append(pd.DataFrame(extra, index=index))
+        context = pd.concat(pieces, axis=1)
+        if categorical:
+            extra_cat = kwargs.pop("categorical", None) or []
+            if isinstance(extra_cat, str):
+                extra_cat = [extra_cat]
+            kwargs["categorical"] = list(categorical) + list(extra_cat)
+        model = cls(endog, exog if exog.shape[1] else None, context, **kwargs)
+        model.formula = formula
+        return model
+
+    # ---- sizes and options ------------------------------------------------------------------------
+    @property
+    def param_names(self) -> list[str]:
+        return (["Intercept"] if self.fit_intercept else []) + list(self.exog_names)
+
+    @property
+    def nobs(self) -> int:
+        return int(self.endog.shape[0])
+
+    def n_params(self) -> int:
+        """Length of the flat parameter vector [theta_bar, Q, u, Z] the core optimises."""
+        q, m, K = len(self.param_names), len(self.context_names), self.rank
+        return q + K * q + m + self.nobs * K
+
+    def _options(self, **fit_options) -> dict:
+        return {"family": self.family, "fit_intercept": self.fit_intercept, "rank": self.rank,
+                "categorical": [int(v) for v in self.categorical], **fit_options}
+
+    def objective(self, params, epoch: int = 0, **fit_options) -> tuple[float, np.ndarray]:
+        """The objective and its exact gradient at a flat parameter vector.
+
+        ``params`` is laid out as [theta_bar (q), Q (K x q, row-major), u (m), Z (n x K,
+        row-major)], all on the internal standardised scale, with ``metric_weights =
+        softmax(u)``. ``epoch`` fixes the sampled pairs. Every row counts as a training row.
+        ``fit_options`` are those of :meth:`fit` (gamma, n_partners, nu, weight_decay,
+        alpha, l1_ratio, mu_ratio, seed).
+        """
+        params = np.ascontiguousarray(params, dtype=float)
+        if params.ndim != 1 or params.shape[0] != self.n_params():
+            raise ValueError(f"params must be a vector of length {self.n_params()}")
+        return _core.personalized_objective(self.context, self.exog, self.endog, self.weights,
+                                            self._options(**fit_options), params, check_int(epoch, "epoch", 0))
+
+    # ---- fitting ----------------------------------------------------------------------------------
+    def fit(self, gamma: float = 1.0, n_partners: int = 5, seed: int = 0, threads: int | None = None,
+            max_iter: int | None = None, nu: float = 0.0, weight_decay: float = 0.01, alpha: float = 0.0,
+            l1_ratio: float = 0.0, mu_ratio: float = 0.5, learning_rate: float = 0.02, val_split: float = 0.2,
+            patience: int = 50, warmup: int = 200, tol: float | None = None, n_neighbors: int = 10,
+            n_bootstraps: int = 0, start_params=None) -> "PersonalizedRegressionResults":
+        """Fit every sample's model by full-batch Adam with early stopping.
+
+        Parameters
+        ----------
+        gamma : float
+            Weight of the distance-matching term. Larger values tie the sample models more
+            tightly to the context metric.
+        n_partners : int
+            r, partners drawn for each sample in each epoch, each uniform among the other
+            samples: the rows are put once in a seeded random order and each epoch draws r
+            offsets o_t (from the counter-based generator keyed by seed and epoch), pairing
+            position a with position a + o_t. Every sample is an end of 2r pairs, and the pass
+            over pairs streams through memory. An epoch costs O(n r (K + m)).
+        seed : int
+            Keys the pair draws, the validation split, the initial latent coordinates and the
+            bootstrap replicates.
+        threads : int or None
+            OpenMP threads; None uses all cores. Results are bitwise identical for any value.
+        max_iter : int, optional
+            Epochs (default 2000).
+        nu : float
+            nu ||phi||^2 on the metric weights (on the simplex, this favours spreading the
+            metric over more columns).
+        weight_decay : float
+            weight_decay / 2 ||Q||^2. Besides damping the deviations from theta_bar, this is
+            what makes the split of the metric informative: with it, the metric weight of a
+            context column grows with how much the sample models change along that column.
+        alpha, l1_ratio, mu_ratio : float
+            Elastic net psi on every theta_i, on the standardised scale, as in
+            :meth:`ContextualizedGLM.fit` (the L1 part smoothed as sqrt(t^2 + 1e-12) - 1e-6).
+        learning_rate : float
+            Adam step size (every parameter, per epoch).
+        val_split : float
+            Share of rows whose outcome is held out for early stopping. Their models are still
+            estimated -- placed by distance matching alone, as a new sample's would be -- and
+            their mean loss is the validation loss. 0 uses every row and stops on the training
+            objective.
+        patience : int
+            Epochs without improvement of the validation loss before stopping; the best
+            parameters are kept.
+        warmup : int
+            gamma rises linearly from 0 to its value over the first ``warmup`` epochs, so that
+            the data shape the sample models before the metric binds them (started at full
+            gamma, the matching locks the models into their initial, uninformed geometry).
+            Early stopping starts after the warm-up.
+        tol : float, optional
+            Relative improvement that counts (default 1e-5).
+        n_neighbors : int
+            Training samples averaged by ``predict_params`` for a new context.
+        n_bootstraps : int
+            B > 0 refits the model on B multinomial resamples of the rows (as frequency
+            weights; rows drawn zero times keep a model placed by distance matching) and gives
+            percentile intervals: ``conf_int``, ``metric_weights_conf_int``,
+            ``sample_conf_int``. Costs B fits.
+        start_params : array_like, optional
+            A flat parameter vector (``results.flat_params``) to start from.
+        """
+        opts = self._options(
+            gamma=check_float(gamma, "gamma", 0.0),
+            n_partners=check_int(n_partners, "n_partners", 1),
+            seed=check_int(seed, "seed", 0),
+            threads=0 if threads is None else check_int(threads, "threads", 1),
+            max_iter=0 if max_iter is None else check_int(max_iter, "max_iter", 1),
+            nu=check_float(nu, "nu", 0.0),
+            weight_decay=check_float(weight_decay, "weight_decay", 0.0),
+            alpha=check_float(alpha, "alpha", 0.0),
+            l1_ratio=check_float(l1_ratio, "l1_ratio", 0.0, 1.0),
+            mu_ratio=check_float(mu_ratio, "mu_ratio", 0.0, 1.0),
+            learning_rate=check_float(learning_rate, "learning_rate", 0.0, low_open=True),
+            val_split=check_float(val_split, "val_split", 0.0, 1.0, high_open=True),
+            patience=check_int(patience, "patience", 1),
+            warmup=check_int(warmup, "warmup", 0),
+            tol=0.0 if tol is None else check_float(tol, "tol", 0.0, low_open=True),
+        )
+        n_neighbors = check_int(n_neighbors, "n_neighbors", 1)
+        n_bootstraps = check_int(n_bootstraps, "n_bootstraps", 0)
+        init = None
+        if start_params is not None:
+            init = np.ascontiguousarray(start_params, dtype=float)
+            if init.ndim != 1 or init.shape[0] != self.n_params():
+                raise ValueError(f"start_params must be a vector of length {self.n_params()}")
+        out = _core.personalized_fit(self.context, self.exog, self.endog, self.weights, opts, init)
+        boot = None
+        if n_bootstraps:
+            boot = self._bootstrap(opts, n_bootstraps, init)
+        return PersonalizedRegressionResults(self, out, opts, n_neighbors, boot)
+
+    def _bootstrap(self, opts: dict, n_bootstraps: int, init) -> dict:
+        n = self.nobs
+        thetas, phis = [], []
+        for b in range(n_bootstraps):
+            counts = _core.personalized_bootstrap_counts(n, opts["seed"], b)
+            w = counts if self.weights is None else counts * self.weights
+            out = _core.personalized_fit(self.context, self.exog, self.endog, w, opts, init)
+            thetas.append(np.asarray(out["theta"]))
+            phis.append(np.asarray(out["phi"]))
+        return {"theta": np.stack(thetas), "phi": np.stack(phis)}
+
+
+class PersonalizedRegressionResults:
+    """A fitted personalized regression.
+
+    Attributes
+    ----------
+    sample_params : pandas.DataFrame, shape (n, q)
+        Every sample's intercept and coefficients, in the user's units.
+    params : pandas.Series
+        Their average over samples (the average effects).
+    population_params : pandas.Series
+        The population GLM every sample model started from.
+    metric_weights : pandas.Series
+        phi, the learned share of the context metric carried by each context column.
+    latent : pandas.DataFrame, shape (n, K)
+        The latent coordinates z_i (internal scale).
+    loadings : pandas.DataFrame, shape (K, q)
+        Q in the user's units: sample_params = theta_bar + latent @ loadings.
+    held_out : numpy.ndarray of bool
+        Rows whose outcome was held out for early stopping (placed by distance matching).
+    flat_params : ndarray
+        The core's parameter vector (for warm starts and :meth:`PersonalizedRegression.objective`).
+    n_iter, best_epoch, converged, message, history, val_history
+        What the solver reports: epochs run, the epoch whose parameters were kept, the
+        objective per epoch and the validation loss per epoch.
+    """
+
+    def __init__(self, model: PersonalizedRegression, out: dict, options: dict, n_neighbors: int,
+                 bootstrap: dict | None = None):
+        self.model = model
+        self.options = options
+        self.n_neighbors = n_neighbors
+        self.flat_params = np.asarray(out["params"])
+        self._theta = np.asarray(out["theta"])
+        self._theta_bar = np.asarray(out["theta_bar"])
+        self._theta_pop = np.asarray(out["theta_pop"])
+        self._Q = np.asarray(out["Q"])
+        self._phi = np.asarray(out["phi"])
+        self.dist_scale = np.asarray(out["dist_scale"])
+        self.held_out = np.asarray(out["validation"]) > 0.5
+        self.scaling = out["scaling"]
+        self.history = np.asarray(out["history"])
+        self.val_history = np.asarray(out["val_history"])
+        self.n_iter = int(out["n_iter"])
+        self.best_epoch = int(out["best_epoch"])
+        self.converged = bool(out["converged"])
+        self.population_converged = bool(out["population_converged"])
+        self.objective = float(out["objective"])
+        self.message = out["message"]
+        self._boot = bootstrap
+
+    # ---- parameters -------------------------------------------------------------------------------
+    def _frame(self, theta, index=None) -> pd.DataFrame:
+        return pd.DataFrame(theta, columns=self.model.param_names, index=index)
+
+    @property
+    def sample_params(self) -> pd.DataFrame:
+        return self._frame(self._theta, self.model.row_labels)
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self._theta.mean(axis=0), index=self.model.param_names, name="params")
+
+    @property
+    def population_params(self) -> pd.Series:
+        return pd.Series(self._theta_pop, index=self.model.param_names, name="population")
+
+    @property
+    def theta_bar(self) -> pd.Series:
+        return pd.Series(self._theta_bar, index=self.model.param_names, name="theta_bar")
+
+    @property
+    def metric_weights(self) -> pd.Series:
+        return pd.Series(self._phi, index=self.model.context_names, name="metric_weights")
+
+    @property
+    def latent(self) -> pd.DataFrame:
+        m = self.model
+        q, K = len(m.param_names), m.rank
+        start = q + K * q + len(m.context_names)
+        Z = self.flat_params[start:].reshape(m.nobs, K)
+        return pd.DataFrame(Z, columns=[f"z{k + 1}" for k in range(K)], index=m.row_labels)
+
+    @property
+    def loadings(self) -> pd.DataFrame:
+        return pd.DataFrame(self._Q, columns=self.model.param_names, index=[f"z{k + 1}" for k in range(self.model.rank)])
+
+    # ---- new samples ------------------------------------------------------------------------------
+    def predict_params(self, context, n_neighbors: int | None = None) -> pd.DataFrame:
+        """Models for new contexts: the weighted average of the nearest training samples' models.
+
+        The ``n_neighbors`` training samples nearest under the learned metric D_phi are
+        averaged with weights 1 / (D + 1e-8) (the metric averages one over pairs, so an
+        exact match dominates). Brute force in blocks: time O(rows x n x m), memory
+        O(threads x n).
+        """
+        k = self.n_neighbors if n_neighbors is None else check_int(n_neighbors, "n_neighbors", 1)
+        C, index = self.model._context_encoder.transform(context)
+        theta = self._neighbour_theta(C, self._theta, k)
+        return self._frame(theta, index)
+
+    def _neighbour_theta(self, C: np.ndarray, theta_train: np.ndarray, k: int) -> np.ndarray:
+        return _core.personalized_predict(C, self.model.context, np.ascontiguousarray(theta_train), self._phi,
+                                          self.dist_scale, [int(v) for v in self.model.categorical], k,
+                                          self.options.get("threads", 0))
+
+    def _linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        if self.model.fit_intercept:
+            return theta[:, 0] + np.einsum("ij,ij->i", X, theta[:, 1:])
+        return np.einsum("ij,ij->i", X, theta)
+
+    def predict(self, exog=None, context=None, which: str = "mean") -> np.ndarray:
+        """Predicted mean (``which="mean"``) or linear predictor (``"linear"``).
+
+        With neither argument, predicts for the fitted samples with their own models;
+        otherwise both are needed (exog may be omitted when the model has no predictors)
+        and the models come from :meth:`predict_params`.
+        """
+        check_choice(which, ("mean", "linear"), "which")
+        m = self.model
+        if exog is None and context is None:
+            theta, X = self._theta, m.exog
+        else:
+            if context is None:
+                raise ValueError("predict needs context for new samples")
+            C, _ = m._context_encoder.transform(context)
+            if exog is None:
+                if m.exog.shape[1]:
+                    raise ValueError("predict needs exog for new samples")
+                X = np.zeros((C.shape[0], 0))
+            else:
+                if isinstance(exog, pd.DataFrame) and all(c in exog.columns for c in m.exog_names):
+                    exog = exog[m.exog_names]
+                X, _ = as_matrix(exog, "exog", "x", C.shape[0])
+                if X.shape[1] != len(m.exog_names):
+                    raise ValueError(f"exog has {X.shape[1]} columns; the model was fitted with {len(m.exog_names)}")
+            theta = self._neighbour_theta(C, self._theta, self.n_neighbors)
+        eta = self._linear_predictor(theta, X)
+        return eta if which == "linear" else inverse_link(m.family, eta)
+
+    @property
+    def fittedvalues(self) -> np.ndarray:
+        return self.predict()
+
+    @property
+    def resid(self) -> np.ndarray:
+        """Response residuals y - fitted mean."""
+        return self.model.endog - self.fittedvalues
+
+    # ---- fit statistics ---------------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        return self.model.nobs
+
+    @property
+    def llf(self) -> float:
+        """Log-likelihood of the sample models over all rows (held-out rows included)."""
+        return loglike(self.model.family, self.model.endog, self.fittedvalues, self.model.weights)
+
+    @property
+    def llf_population(self) -> float:
+        """Log-likelihood of the population GLM the fit started from."""
+        m = self.model
+        theta = np.broadcast_to(self._theta_pop, (m.nobs, self._theta_pop.shape[0]))
+        mu = inverse_link(m.family, self._linear_predictor(theta, m.exog))
+        return loglike(m.family, m.endog, mu, m.weights)
+
+    @property
+    def llf_held_out(self) -> float | None:
+        """Log-likelihood of the held-out rows under the models distance matching gave them."""
+        if not self.held_out.any():
+            return None
+        m, h = self.model, self.held_out
+        mu = self.fittedvalues[h]
+        w = None if m.weights is None else m.weights[h]
+        return loglike(m.family, m.endog[h], mu, w)
+
+    # No aic/bic: the n x K latent coordinates are shrunk by the distance matching and are not
+    # free parameters, so no honest parameter count exists. llf_held_out is the honest measure.
+
+    # ---- bootstrap --------------------------------------------------------------------------------
+    def _require_bootstrap(self):
+        if self._boot is None:
+            raise ValueError("intervals need bootstrap replicates: fit with n_bootstraps > 0")
+
+    @property
+    def n_bootstraps(self) -> int:
+        return 0 if self._boot is None else int(self._boot["theta"].shape[0])
+
+    @property
+    def bse(self) -> pd.Series:
+        """Bootstrap standard errors of the average effects ``params``."""
+        self._require_bootstrap()
+        means = self._boot["theta"].mean(axis=1)
+        return pd.Series(means.std(axis=0, ddof=1), index=self.model.param_names, name="bse")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Percentile bootstrap intervals for the average effects ``params``."""
+        self._require_bootstrap()
+        alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
+        means = self._boot["theta"].mean(axis=1)
+        lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2], axis=0)
+        return pd.DataFrame({"lower": lo, "upper": hi}, index=self.model.param_names)
+
+    def metric_weights_conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Percentile bootstrap intervals for ``metric_weights``."""
+        self._require_bootstrap()
+        alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
+        lo, hi = np.quantile(self._boot["phi"], [alpha / 2, 1 - alpha / 2], axis=0)
+        return pd.DataFrame({"lower": lo, "upper": hi}, index=self.model.context_names)
+
+    def sample_conf_int(self, alpha: float = 0.05) -> dict[str, pd.DataFrame]:
+        """Percentile bootstrap intervals for every sample's parameters: {"lower", "upper"}."""
+        self._require_bootstrap()
+        alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
+        lo, hi = np.quantile(self._boot["theta"], [alpha / 2, 1 - alpha / 2], axis=0)
+        return {"lower": self._frame(lo, self.model.row_labels), "upper": self._frame(hi, self.model.row_labels)}
+
+    # ---- presentation -----------------------------------------------------------------------------
+    def summary(self, alpha: float = 0.05):
+        """Header, the spread of each parameter over samples, the metric weights, notes."""
+        from ctxstats.summary import Summary
+
+        m = self.model
+        s = Summary("Personalized Regression Results (distance matching)")
+        held = self.llf_held_out
+        s.add_header(
+            [("Dep. Variable", m.endog_name), ("Family", m.family), ("Rank K", str(m.rank)),
+             ("gamma", f"{self.options['gamma']:.4g}"), ("Partners/sample", str(self.options["n_partners"])),
+             ("No. Observations", str(self.nobs)), ("Held out", str(int(self.held_out.sum())))],
+            [("Converged", str(self.converged)), ("Epochs", f"{self.n_iter} (kept {self.best_epoch})"),
+             ("Log-Likelihood", f"{self.llf:.6g}"), ("LL population GLM", f"{self.llf_population:.6g}"),
+             ("LL held-out rows", "-" if held is None else f"{held:.6g}"),
+             ("Bootstraps", str(self.n_bootstraps))])
+        theta = self.sample_params
+        spread = pd.DataFrame({
+            "population": self.population_params, "mean": theta.mean(), "std": theta.std(ddof=0),
+            "min": theta.min(), "25%": theta.quantile(0.25), "50%": theta.median(), "75%": theta.quantile(0.75),
+            "max": theta.max()})
+        if self._boot is not None:
+            ci = self.conf_int(alpha)
+            spread.insert(2, f"[{alpha / 2:g}", ci["lower"])
+            spread.insert(3, f"{1 - alpha / 2:g}]", ci["upper"])
+        s.add_table("Sample parameters: population GLM, average effect and spread over samples", spread)
+        metric = pd.DataFrame({"weight": self.metric_weights,
+                               "kind": ["categorical" if c else "numeric" for c in m.categorical]})
+        if self._boot is not None:
+            ci = self.metric_weights_conf_int(alpha)
+            metric[f"[{alpha / 2:g}"] = ci["lower"]
+            metric[f"{1 - alpha / 2:g}]"] = ci["upper"]
+        s.add_table("Context metric weights (shares of D_phi, sum to one)", metric)
+        if self.held_out.any():
+            s.add_note(f"{int(self.held_out.sum())} rows (val_split={self.options['val_split']:g}) were held out "
+                       "for early stopping: their models are placed by distance matching alone.")
+        if not self.converged:
+            s.add_note(f"Early stopping did not trigger: {self.message}. Consider a larger max_iter.")
+        if not self.population_converged:
+            s.add_note("The population GLM (the starting point) did not converge; in a binomial fit, complete "
+                       "separation is a common cause.")
+        n_active = int((self._phi > 0.05).sum())
+        if n_active > m.rank:
+            s.add_note(f"{n_active} context columns carry more than 5% of the metric with rank K={m.rank}; a metric "
+                       "over more than K columns cannot be matched exactly. Consider a larger rank.")
+        return s
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__}: {self.model.family} family, rank {self.model.rank}, nobs={self.nobs}, "
+                f"epochs={self.n_iter}, converged={self.converged}>")

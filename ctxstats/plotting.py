@@ -1,0 +1,364 @@
+"""Pictures of fitted contextualized models (matplotlib).
+
+Every function takes a fitted object first — a :class:`ctxstats.ContextualizedGLMResults`,
+or a fitted ``ctxstats.easy`` estimator (then ``output`` picks the outcome column and its
+bootstrap replicates supply the bands) — gives every other argument a default, and returns a
+:class:`matplotlib.figure.Figure`. Figures are built without pyplot, so they work under any
+backend (including Agg on a server) and leave pyplot's state alone; save them with
+``fig.savefig("name.png")``, or let a notebook display them.
+
+Bands: a results object that carries per-sample intervals (``sample_conf_int``: bootstrap
+percentile intervals when the fit has ``bootstrap_weights``, or analytic ones for the linear
+encoder) gets pointwise bands; an ``easy`` estimator fitted with ``n_bootstraps`` > 1 gets
+percentile bands over its replicates; otherwise the point estimates alone are drawn.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["plot_coefficients", "plot_ngam_effects", "plot_sample_heatmap", "plot_embedding"]
+
+
+# ---- access to fitted objects -------------------------------------------------------------------
+class _Fit:
+    """A uniform view of a results object or of one outcome of a fitted easy estimator."""
+
+    def __init__(self, obj, output: int = 0, alpha: float = 0.05):
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), not {alpha}")
+        self.alpha = alpha
+        if hasattr(obj, "results_"):                      # a fitted ctxstats.easy estimator
+            if obj.results_ is None:
+                raise ValueError("the estimator is not fitted")
+            if not 0 <= output < len(obj.results_):
+                raise ValueError(f"output must be between 0 and {len(obj.results_) - 1}, not {output}")
+            self.replicates = obj.results_[output]
+            self.train_context = obj.train_context_
+        elif hasattr(obj, "predict_params") and hasattr(obj, "model"):
+            self.replicates = [obj]
+            self.train_context = None
+        else:
+            raise TypeError(f"expected fitted ctxstats results or a fitted ctxstats.easy estimator, "
+                            f"not {type(obj).__name__}")
+        self.results = self.replicates[0]
+        model = self.results.model
+        self.model = model
+        # Bootstrap replicates of an easy estimator were fitted on resampled rows: plot the
+        # training rows, with each replicate's model evaluated at them.
+        self.context = model.context if self.train_context is None else self.train_context
+        self.context_names = list(model.context_names)
+        self.param_names = list(model.param_names)
+
+    @property
+    def encoder(self) -> str:
+        return self.model.encoder
+
+    def sample_params(self) -> np.ndarray:
+        if self.train_context is None:
+            return self.results.sample_params.to_numpy()
+        return self.params_at(self.context)[0]
+
+    def params_at(self, C: np.ndarray):
+        """Point estimates (n, q) at contexts C, and (lower, upper) bands or None."""
+        frame = pd.DataFrame(C, columns=self.context_names)
+        reps = np.stack([r.predict_params(frame).to_numpy() for r in self.replicates])
+        point = reps.mean(axis=0)
+        if len(self.replicates) > 1:
+            lo, hi = np.quantile(reps, [self.alpha / 2, 1 - self.alpha / 2], axis=0)
+            return point, (lo, hi)
+        return point, self._results_bands(frame)
+
+    def _results_bands(self, frame: pd.DataFrame):
+        res = self.results
+        if not hasattr(res, "sample_conf_int"):
+            return None
+        if getattr(res, "bootstrap_weights", None) is None and getattr(res, "cov_type", None) is None:
+            return None
+        try:
+            lower, upper = res.sample_conf_int(alpha=self.alpha, context=frame)
+        except ValueError:                                # no inference available for this fit
+            return None
+        return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+
+    def select_params(self, params) -> list[int]:
+        return _select(params, self.param_names, "params")
+
+    def select_context(self, names) -> list[int]:
+        return _select(names, self.context_names, "context")
+
+
+def _select(chosen, names: list[str], what: str) -> list[int]:
+    if chosen is None:
+        return list(range(len(names)))
+    if isinstance(chosen, (str, int, np.integer)):
+        chosen = [chosen]
+    out = []
+    for c in chosen:
+        if isinstance(c, (int, np.integer)) and not isinstance(c, bool):
+            if not 0 <= c < len(names):
+                raise ValueError(f"{what} index {c} is out of range (there are {len(names)})")
+            out.append(int(c))
+        elif c in names:
+            out.append(names.index(c))
+        else:
+            raise ValueError(f"{what} {c!r} is not one of {names}")
+    if not out:
+        raise ValueError(f"{what} selects nothing")
+    return out
+
+
+def _figure(n_panels: int, ncols: int | None = None, size=(3.6, 2.9), figsize=None):
+    from matplotlib.figure import Figure
+
+    ncols = ncols or min(n_panels, 3)
+    nrows = int(np.ceil(n_panels / ncols))
+    fig = Figure(figsize=figsize or (size[0] * ncols, size[1] * nrows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False).ravel())
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes[:n_panels]
+
+
+def _grid(fit: _Fit, j: int, n_grid: int) -> np.ndarray:
+    C = fit.context
+    lo, hi = np.quantile(C[:, j], [0.01, 0.99]) if C.shape[0] > 20 else (C[:, j].min(), C[:, j].max())
+    if lo == hi:
+        lo, hi = C[:, j].min(), C[:, j].max()
+    G = np.tile(C.mean(axis=0), (n_grid, 1))
+    G[:, j] = np.linspace(lo, hi, n_grid)
+    return G
+
+
+# ---- 1. coefficients against a context feature --------------------------------------------------
+def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05, n_grid: int = 100,
+                      show_samples: bool = True, output: int = 0, figsize=None):
+    """Each sample's coefficients against one context feature.
+
+    Parameters
+    ----------
+    results : ContextualizedGLMResults or fitted ctxstats.easy estimator
+    context : str or int, optional
+        The context feature on the horizontal axis (default: the first).
+    params : str, int or list, optional
+        Which parameters (names or positions in ``param_names``); default all, one panel each.
+    alpha : float
+        Bands are (1 - alpha) pointwise intervals, drawn when the fit carries them (see the
+        module docstring).
+    n_grid : int
+        Points on the curve.
+    show_samples : bool
+        Draw each sample's estimate as a dot (they scatter around the curve when other
+        context features matter).
+    output : int
+        Outcome column of an easy estimator.
+    figsize : tuple, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    The curve is the fitted parameter along a grid of the chosen feature (its 1st to 99th
+    percentile) with every other context feature held at its mean: a slice of the fitted
+    surface, not an average over the other features.
+    """
+    fit = _Fit(results, output, alpha)
+    (j,) = fit.select_context(context if context is not None else 0)
+    ks = fit.select_params(params)
+    G = _grid(fit, j, n_grid)
+    point, bands = fit.params_at(G)
+    theta = fit.sample_params() if show_samples else None
+    fig, axes = _figure(len(ks), figsize=figsize)
+    x = G[:, j]
+    for ax, k in zip(axes, ks):
+        if theta is not None:
+            ax.scatter(fit.context[:, j], theta[:, k], s=6, alpha=0.3, color="0.5", linewidths=0,
+                       label="samples")
+        if bands is not None:
+            ax.fill_between(x, bands[0][:, k], bands[1][:, k], color="C0", alpha=0.25,
+                            label=f"{100 * (1 - alpha):g}% interval")
+        ax.plot(x, point[:, k], color="C0", lw=2, label="others at mean")
+        ax.axhline(0.0, color="0.7", lw=0.8, zorder=0)
+        ax.set_xlabel(fit.context_names[j])
+        ax.set_ylabel(fit.param_names[k])
+        ax.set_title(f"{fit.param_names[k]} vs {fit.context_names[j]}", fontsize="medium")
+    axes[0].legend(fontsize="small", loc="best")
+    return fig
+
+
+# ---- 2. ngam effect curves ----------------------------------------------------------------------
+def plot_ngam_effects(results, params=None, context=None, *, alpha: float = 0.05, n_grid: int = 100,
+                      output: int = 0, figsize=None):
+    """Per-feature effect curves of a neural additive (``ngam``) encoder.
+
+    Panel (k, j) shows how parameter k changes with context feature j, all other features held
+    at their means, centred to 0 at feature j's mean.
+
+    Parameters
+    ----------
+    results : ContextualizedGLMResults or fitted ctxstats.easy estimator
+    params : str, int or list, optional
+        Parameters, one row of panels each (default all).
+    context : str, int or list, optional
+        Context features, one column of panels each (default all).
+    alpha, n_grid, output, figsize
+        As in :func:`plot_coefficients`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    For the ngam encoder without archetypes, theta_k(c) = sum_j g_jk(c_j) + b_k, so varying
+    c_j with the others fixed traces g_jk exactly, up to an additive constant (the other
+    features' terms): each curve is g_jk, shifted so that it is 0 at the mean of c_j. For other
+    encoders (or with archetypes, whose softmax mixes the features) the curves are only slices
+    of the fitted surface; a warning says so.
+    """
+    fit = _Fit(results, output, alpha)
+    if fit.encoder != "ngam" or fit.model.encoder_options.get("archetypes", 0):
+        warnings.warn("the curves isolate per-feature effects only for the ngam encoder without "
+                      "archetypes; for this fit they are slices at the mean of the other features",
+                      UserWarning, stacklevel=2)
+    ks = fit.select_params(params)
+    js = fit.select_context(context)
+    centre = fit.params_at(fit.context.mean(axis=0)[None, :])[0][0]
+    fig, axes = _figure(len(ks) * len(js), ncols=len(js), size=(3.2, 2.5), figsize=figsize)
+    axes = axes.reshape(len(ks), len(js))
+    for col, j in enumerate(js):
+        G = _grid(fit, j, n_grid)
+        point, bands = fit.params_at(G)
+        x = G[:, j]
+        rug = fit.context[:, j]
+        for row, k in enumerate(ks):
+            ax = axes[row, col]
+            if bands is not None:
+                ax.fill_between(x, bands[0][:, k] - centre[k], bands[1][:, k] - centre[k], color="C1", alpha=0.25)
+            ax.plot(x, point[:, k] - centre[k], color="C1", lw=2)
+            ax.axhline(0.0, color="0.7", lw=0.8, zorder=0)
+            ax.plot(rug, np.full_like(rug, 0.0), "|", color="0.4", ms=4, alpha=0.3,
+                    transform=ax.get_xaxis_transform())
+            if row == len(ks) - 1:
+                ax.set_xlabel(fit.context_names[j])
+            if col == 0:
+                ax.set_ylabel(f"effect on {fit.param_names[k]}")
+    fig.suptitle("Per-feature effects (centred at each feature's mean)", fontsize="medium")
+    return fig
+
+
+# ---- 3. heat map of per-sample parameters -------------------------------------------------------
+def plot_sample_heatmap(results, params=None, *, standardize: bool = True, method: str = "average",
+                        max_samples: int = 2000, output: int = 0, cmap: str = "RdBu_r", figsize=None):
+    """Heat map of the per-sample parameters, samples ordered by hierarchical clustering.
+
+    Parameters
+    ----------
+    results : ContextualizedGLMResults or fitted ctxstats.easy estimator
+    params : str, int or list, optional
+        Columns to show (default all parameters).
+    standardize : bool
+        Show (and cluster) each parameter as a z-score across samples, so parameters on
+        different scales share one colour scale. False shows raw values.
+    method : str
+        Linkage method of :func:`scipy.cluster.hierarchy.linkage` (Euclidean distances).
+    max_samples : int
+        With more samples, an evenly spaced subset of this many (in data order) is shown, to
+        keep the clustering's O(n^2) memory bounded.
+    output, cmap, figsize
+        Outcome column of an easy estimator; colour map; figure size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from scipy.cluster.hierarchy import leaves_list, linkage
+
+    fit = _Fit(results, output)
+    ks = fit.select_params(params)
+    theta = fit.sample_params()[:, ks]
+    n = theta.shape[0]
+    if max_samples < 2:
+        raise ValueError(f"max_samples must be at least 2, not {max_samples}")
+    rows = np.arange(n) if n <= max_samples else np.unique(np.linspace(0, n - 1, max_samples).round().astype(int))
+    values = theta[rows]
+    if standardize:
+        sd = values.std(axis=0)
+        values = (values - values.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    order = leaves_list(linkage(values, method=method)) if values.shape[0] > 1 else np.arange(1)
+    fig, axes = _figure(1, figsize=figsize or (1.2 + 0.9 * len(ks), 5.0))
+    ax = axes[0]
+    vmax = float(np.max(np.abs(values))) or 1.0
+    image = ax.imshow(values[order], aspect="auto", interpolation="nearest", cmap=cmap, vmin=-vmax, vmax=vmax)
+    ax.set_xticks(range(len(ks)), [fit.param_names[k] for k in ks], rotation=45, ha="right")
+    ax.set_ylabel(f"samples ({len(rows)} of {n}, clustered)" if len(rows) < n else "samples (clustered)")
+    ax.set_yticks([])
+    fig.colorbar(image, ax=ax, label="z-score across samples" if standardize else "value")
+    return fig
+
+
+# ---- 4. 2-D embedding ---------------------------------------------------------------------------
+def plot_embedding(results, color_by=None, params=None, *, standardize: bool = True, output: int = 0,
+                   cmap: str = "viridis", figsize=None):
+    """The samples' models in two dimensions: PCA of ``sample_params``, coloured by a context column.
+
+    Parameters
+    ----------
+    results : ContextualizedGLMResults or fitted ctxstats.easy estimator
+    color_by : str, int or array_like, optional
+        A context feature (name or position; default the first), or any length-n array.
+    params : str, int or list, optional
+        Parameters entering the PCA (default all).
+    standardize : bool
+        Scale each parameter to unit variance before the PCA.
+    output, cmap, figsize
+        Outcome column of an easy estimator; colour map; figure size.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes titled with the share of variance each component explains.
+    """
+    fit = _Fit(results, output)
+    ks = fit.select_params(params)
+    theta = fit.sample_params()[:, ks]
+    n = theta.shape[0]
+    if color_by is None or isinstance(color_by, (str, int, np.integer)):
+        (j,) = fit.select_context(color_by if color_by is not None else 0)
+        colour, label = fit.context[:, j], fit.context_names[j]
+    else:
+        colour = np.asarray(color_by)
+        label = getattr(color_by, "name", None) or "colour"
+        if colour.shape != (n,):
+            raise ValueError(f"color_by must have one value per sample ({n}), not shape {colour.shape}")
+    Z = theta - theta.mean(axis=0)
+    if standardize:
+        sd = Z.std(axis=0)
+        Z = Z / np.where(sd > 0, sd, 1.0)
+    U, S, Vt = np.linalg.svd(Z, full_matrices=False)
+    scores = U * S
+    if scores.shape[1] < 2:
+        scores = np.column_stack([scores, np.zeros(n)])
+        S = np.append(S, 0.0)
+    share = S ** 2 / max(float(np.sum(S ** 2)), np.finfo(float).tiny)
+    fig, axes = _figure(1, figsize=figsize or (5.2, 4.2))
+    ax = axes[0]
+    numeric = np.issubdtype(colour.dtype, np.number) or colour.dtype == bool
+    if numeric:
+        pts = ax.scatter(scores[:, 0], scores[:, 1], c=colour.astype(float), cmap=cmap, s=10, alpha=0.8,
+                         linewidths=0)
+        fig.colorbar(pts, ax=ax, label=label)
+    else:
+        for i, level in enumerate(pd.unique(colour)):
+            sel = colour == level
+            ax.scatter(scores[sel, 0], scores[sel, 1], s=10, alpha=0.8, color=f"C{i % 10}", label=str(level),
+                       linewidths=0)
+        ax.legend(title=label, fontsize="small")
+    ax.set_xlabel(f"PC1 ({100 * share[0]:.0f}% of variance)")
+    ax.set_ylabel(f"PC2 ({100 * share[1]:.0f}% of variance)")
+    ax.set_title("Sample models (PCA of sample_params)", fontsize="medium")
+    return fig

@@ -1,0 +1,745 @@
+"""Results of a contextualized GLM fit: per-sample parameters, average effects with standard
+errors (analytic for the linear encoder, bootstrap for every encoder), heterogeneity tests,
+the identifiability report, predictions with intervals, and the summary."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ctxstats import _core
+from ctxstats._families import inverse_link, loglike
+from ctxstats._validation import as_matrix, check_choice
+from ctxstats.identifiability import FLIP_RATE, IdentifiabilityReport, identifiability_report
+from ctxstats.inference import (
+    ANALYTIC_COV_TYPES,
+    analytic_available,
+    average_effect_matrix,
+    blas_threads,
+    bootstrap_chunks,
+    bootstrap_heterogeneity,
+    check_alpha,
+    coefficient_table,
+    critical_value,
+    design_blocks,
+    interaction_coefficients,
+    interaction_names,
+    linear_covariance,
+    percentile_interval,
+    percentile_pvalue,
+    resolve_cov_type,
+    wald_table,
+)
+
+__all__ = ["ContextualizedGLMResults", "PredictionResults", "SampleConfInt"]
+
+
+class SampleConfInt(NamedTuple):
+    """Per-sample confidence limits, each shaped like ``sample_params``."""
+
+    lower: pd.DataFrame
+    upper: pd.DataFrame
+
+
+def _no_inference_error() -> ValueError:
+    return ValueError("this fit has no standard errors: analytic ones exist only for the unpenalised linear "
+                      "encoder; for other models refit with n_bootstraps=B (e.g. 200)")
+
+
+class ContextualizedGLMResults:
+    """The fitted model: per-sample parameters, their average, inference, predictions and fit
+    statistics.
+
+    Attributes
+    ----------
+    sample_params : pandas.DataFrame, shape (n, 1 + p)
+        Each sample's intercept and coefficients, in the user's units.
+    params : pandas.Series
+        The average of ``sample_params`` over samples (the average effects).
+    bse, tvalues, pvalues, conf_int(), cov_params()
+        Inference for ``params``: analytic (linear encoder, ``cov_type`` nonrobust or
+        HC0-HC3; exact for the average effects, which are linear in the interaction
+        coefficients) or from the bootstrap (``cov_type="bootstrap"``: standard deviation,
+        percentile intervals and percentile p-values of ``bootstrap_params``).
+    cov_type : str or None
+        The covariance in use; None when the fit has no standard errors (a neural encoder
+        fitted without bootstrap replicates).
+    n_bootstraps : int
+        Bootstrap replicates kept (``bootstrap_weights``, B x encoder weights).
+    weights : ndarray
+        The encoder weights on the core's internal scale (for warm starts and persistence).
+    converged, n_iter, history, val_history, solver, message
+        What the solver reports; ``history`` is the objective per iteration (adam: mean
+        training objective per epoch, with the validation objective in ``val_history``).
+
+    Notes
+    -----
+    The average effects are the average over the observed samples of each sample's
+    coefficient; their standard errors are conditional on the observed contexts (as
+    statsmodels' are conditional on the design), both analytic and bootstrap ones: replicate
+    b's average effect is the average of its per-sample parameters over the same samples.
+    """
+
+    def __init__(self, model, core_out: dict, options: dict, bootstrap: dict | None = None,
+                 cov_type: str | None = None):
+        self.model = model
+        self.options = options
+        self.weights = np.asarray(core_out["weights"])
+        self.scaling = core_out["scaling"]
+        self.solver = core_out["solver"]
+        self.n_iter = int(core_out["n_iter"])
+        self.converged = bool(core_out["converged"])
+        self.objective = float(core_out["objective"])
+        self.history = np.asarray(core_out["history"])
+        self.val_history = np.asarray(core_out["val_history"])
+        self.message = core_out["message"]
+        self.rank_deficient = bool(core_out["rank_deficient"])
+        self.interrupted = bool(core_out.get("interrupted", False))
+        if bootstrap is None:
+            self.bootstrap_weights = None
+            self.bootstrap_converged = None
+            self.bootstrap_n_iter = None
+        else:
+            self.bootstrap_weights = np.asarray(bootstrap["weights"])
+            self.bootstrap_converged = np.asarray(bootstrap["converged"], dtype=bool)
+            self.bootstrap_n_iter = np.asarray(bootstrap["n_iter"])
+        self.n_bootstraps = 0 if bootstrap is None else int(self.bootstrap_weights.shape[0])
+        self._analytic = analytic_available(model.encoder, model.encoder_options, options)
+        self.cov_type = resolve_cov_type(cov_type, self._analytic, self.n_bootstraps)
+        self._cache: dict = {}
+        self._theta = self._predict_theta(model.context)
+
+    # ---- parameters -------------------------------------------------------------------
+    def _predict_theta(self, context: np.ndarray) -> np.ndarray:
+        return _core.predict_theta(self.options, self.scaling, self.weights, context)
+
+    def _frame(self, theta: np.ndarray, index=None) -> pd.DataFrame:
+        return pd.DataFrame(theta, columns=self.model.param_names, index=index)
+
+    @property
+    def param_names(self) -> list[str]:
+        return self.model.param_names
+
+    @property
+    def sample_params(self) -> pd.DataFrame:
+        return self._frame(self._theta, self.model.row_labels)
+
+    @property
+    def params(self) -> pd.Series:
+        return pd.Series(self._theta.mean(axis=0), index=self.model.param_names, name="params")
+
+    def predict_params(self, context) -> pd.DataFrame:
+        """Per-sample parameters for new contexts (array or DataFrame with the fitted columns;
+        for a formula fit, a DataFrame with the variables of the context part)."""
+        C, index = self._new_context(context)
+        return self._frame(self._predict_theta(C), index)
+
+    def _new_context(self, context):
+        """(C, index) for new contexts."""
+        plan = getattr(self.model, "formula_plan", None)
+        index = context.index if isinstance(context, (pd.DataFrame, pd.Series)) else None
+        if isinstance(context, pd.DataFrame):
+            missing = [c for c in self.model.context_names if c not in context.columns]
+            if missing and plan is not None:
+                C, valid = plan.context_matrix(context)
+                if not valid.all():
+                    raise ValueError(f"context has missing values in row(s) {list(np.asarray(index)[~valid][:5])}")
+                return C, index
+            if missing:
+                raise ValueError(f"context lacks the fitted column(s) {missing}")
+            context = context[self.model.context_names]
+        C, _ = as_matrix(context, "context", "c")
+        if C.shape[1] != len(self.model.context_names):
+            raise ValueError(f"context has {C.shape[1]} columns; the model was fitted with "
+                             f"{len(self.model.context_names)}")
+        return C, index
+
+    def _new_data(self, exog, context):
+        """(X, C, valid, index) for new samples; ``valid`` marks rows without missing values
+        (formula fits: rows with missing variables get NaN predictions)."""
+        plan = getattr(self.model, "formula_plan", None)
+        if plan is not None and isinstance(exog, pd.DataFrame) and context is None:
+            X, C, valid = plan.exog_context_matrices(exog)
+            return X, C, valid, exog.index
+        if context is None:
+            raise ValueError("new samples need context (or, for a formula fit, one DataFrame with every variable)")
+        C, index = self._new_context(context)
+        if exog is None:
+            if self.model.exog.shape[1]:
+                raise ValueError("new samples need exog")
+            X = np.zeros((C.shape[0], 0))
+        else:
+            if isinstance(exog, pd.DataFrame) and all(c in exog.columns for c in self.model.exog_names):
+                exog = exog[self.model.exog_names]
+            X, _ = as_matrix(exog, "exog", "x", C.shape[0])
+            if X.shape[1] != len(self.model.exog_names):
+                raise ValueError(f"exog has {X.shape[1]} columns; the model was fitted with "
+                                 f"{len(self.model.exog_names)}")
+        return X, C, np.ones(C.shape[0], dtype=bool), index
+
+    # ---- predictions --------------------------------------------------------------------
+    def _linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
+        if self.model.fit_intercept:
+            return theta[..., 0] + np.einsum("...ij,ij->...i", theta[..., 1:], X)
+        return np.einsum("...ij,ij->...i", theta, X)
+
+    def predict(self, exog=None, context=None, which: str = "mean") -> np.ndarray:
+        """Predicted mean (``which="mean"``) or linear predictor (``"linear"``).
+
+        With neither argument, predicts for the fitted samples; otherwise both are needed --
+        except for a formula fit, where ``exog`` may be one DataFrame holding every variable
+        of the formula; the fitted transforms (categorical levels, centring, splines) are
+        re-applied and rows with missing values predict NaN.
+        """
+        check_choice(which, ("mean", "linear"), "which")
+        if exog is None and context is None:
+            eta = self._linear_predictor(self._theta, self.model.exog)
+        else:
+            X, C, valid, _ = self._new_data(exog, context)
+            eta = np.full(C.shape[0], np.nan)
+            if valid.any():
+                eta[valid] = self._linear_predictor(self._predict_theta(np.ascontiguousarray(C[valid])), X[valid])
+        return eta if which == "linear" else inverse_link(self.model.family, eta)
+
+    @property
+    def fittedvalues(self) -> np.ndarray:
+        return self.predict()
+
+    @property
+    def resid(self) -> np.ndarray:
+        """Response residuals y - fitted mean."""
+        return self.model.endog - self.fittedvalues
+
+    # ---- fit statistics -------------------------------------------------------------------
+    @property
+    def nobs(self) -> int:
+        return self.model.nobs
+
+    @property
+    def df_model(self) -> int:
+        """Encoder weights (the parameter count used by AIC/BIC; for penalised neural
+        encoders this overstates the effective degrees of freedom)."""
+        return int(self.weights.shape[0])
+
+    @property
+    def df_resid(self) -> float:
+        """nobs minus the rank of the interaction design (linear encoder, analytic inference)
+        or minus the number of encoder weights."""
+        lc = self._linear_cov()
+        return lc.df_resid if lc is not None else float(self.nobs - self.df_model)
+
+    @property
+    def llf(self) -> float:
+        return loglike(self.model.family, self.model.endog, self.fittedvalues, self.model.weights)
+
+    @property
+    def aic(self) -> float:
+        k = self.df_model + (1 if self.model.family == "gaussian" else 0)
+        return -2 * self.llf + 2 * k
+
+    @property
+    def bic(self) -> float:
+        k = self.df_model + (1 if self.model.family == "gaussian" else 0)
+        return -2 * self.llf + np.log(self.nobs) * k
+
+    # ---- analytic inference (linear encoder) -------------------------------------------------
+    @property
+    def use_t(self) -> bool:
+        """Whether intervals and p-values use the t distribution (analytic gaussian fits with
+        ``cov_type="nonrobust"``) rather than the normal, as statsmodels' defaults."""
+        lc = self._linear_cov()
+        return bool(lc.use_t) if lc is not None else False
+
+    def _require_linear(self, what: str):
+        if self.model.encoder != "linear" or self.model.encoder_options.get("archetypes", 0):
+            raise ValueError(f"{what} exists only for the linear encoder without archetypes "
+                             f"(this fit uses encoder={self.model.encoder!r}"
+                             + (", archetypes" if self.model.encoder_options.get("archetypes", 0) else "") + ")")
+
+    def _design_work(self) -> float:
+        """Flops of one pass of D x D products over the interaction design."""
+        D = len(self.param_names) * (self.model.context.shape[1] + 1)
+        return float(self.nobs) * D * D
+
+    def _interaction_matrix(self) -> np.ndarray:
+        m = self.model.context.shape[1]
+        return interaction_coefficients(self.weights, self.scaling, m, len(self.param_names))
+
+    def _linear_cov(self, cov_type: str | None = None):
+        cov_type = cov_type or self.cov_type
+        if not self._analytic or cov_type not in ANALYTIC_COV_TYPES:
+            return None
+        key = ("linear_cov", cov_type)
+        if key not in self._cache:
+            m = self.model
+            b = self._interaction_matrix().ravel()
+            with blas_threads(self.options.get("threads", 0), self._design_work()):
+                self._cache[key] = linear_covariance(m.exog, m.context, m.endog, m.weights, m.family,
+                                                     m.fit_intercept, b, cov_type)
+        return self._cache[key]
+
+    @property
+    def interaction_names(self) -> list[str]:
+        return interaction_names(self.param_names, self.model.context_names)
+
+    @property
+    def interaction_params(self) -> pd.Series:
+        """Linear encoder: the coefficients b of the interaction design [1, x] (x) [1, c] in
+        the user's units (``x1`` is x1's coefficient at zero context, ``x1:c1`` how it
+        changes per unit of c1; ``Intercept`` and ``c1`` likewise for the intercept)."""
+        self._require_linear("interaction_params")
+        return pd.Series(self._interaction_matrix().ravel(), index=self.interaction_names, name="params")
+
+    def interaction_cov_params(self, cov_type: str | None = None) -> pd.DataFrame:
+        """Covariance of ``interaction_params`` (analytic ``cov_type``; default the fit's)."""
+        self._require_linear("interaction_cov_params")
+        lc = self._interaction_cov_source(cov_type)
+        names = self.interaction_names
+        return pd.DataFrame(lc, index=names, columns=names)
+
+    def _interaction_cov_source(self, cov_type):
+        cov_type = resolve_cov_type(cov_type or self.cov_type, self._analytic, self.n_bootstraps)
+        if cov_type == "bootstrap":
+            return np.atleast_2d(np.cov(self._bootstrap_interactions(), rowvar=False))
+        if cov_type is None:
+            raise _no_inference_error()
+        return self._linear_cov(cov_type).cov
+
+    def _bootstrap_interactions(self) -> np.ndarray:
+        """B x D: each replicate's interaction coefficients in user units (linear encoder)."""
+        if "boot_inter" not in self._cache:
+            m = self.model.context.shape[1]
+            q = len(self.param_names)
+            self._cache["boot_inter"] = np.array(
+                [interaction_coefficients(w, self.scaling, m, q).ravel() for w in self.bootstrap_weights])
+        return self._cache["boot_inter"]
+
+    def context_effects(self, alpha: float = 0.05) -> pd.DataFrame:
+        """How each context feature modifies each coefficient (linear encoder).
+
+        One row per (coefficient, context feature): the slope of the coefficient in the
+        feature (the interaction coefficient, user units), its standard error, statistic,
+        p-value and confidence interval -- analytic (t for gaussian fits with the nonrobust
+        covariance, normal otherwise, as statsmodels' defaults) or, with
+        ``cov_type="bootstrap"``, bootstrap SE, percentile p-value and percentile interval.
+        """
+        self._require_linear("context_effects")
+        alpha = check_alpha(alpha)
+        if self.cov_type is None:
+            raise _no_inference_error()
+        m = self.model.context.shape[1]
+        b = self._interaction_matrix().ravel()
+        names = self.param_names
+        cnames = self.model.context_names
+        sel = np.array([k * (m + 1) + l + 1 for k in range(len(names)) for l in range(m)])
+        index = pd.MultiIndex.from_tuples([(k, c) for k in names for c in cnames], names=["coefficient", "context"])
+        lo_name, hi_name = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
+        if self.cov_type == "bootstrap":
+            boot = self._bootstrap_interactions()[:, sel]
+            lo, hi = percentile_interval(boot, alpha)
+            se = boot.std(axis=0, ddof=1)
+            return pd.DataFrame({"coef": b[sel], "std err": se, "z": b[sel] / se,
+                                 "P>|b|": percentile_pvalue(boot), lo_name: lo, hi_name: hi}, index=index)
+        lc = self._linear_cov()
+        tab = coefficient_table(b[sel], np.sqrt(np.diag(lc.cov)[sel]), lc.use_t, lc.df_resid, alpha)
+        stat = "t" if lc.use_t else "z"
+        return pd.DataFrame(tab, index=index, columns=["coef", "std err", stat, f"P>|{stat}|", lo_name, hi_name])
+
+    # ---- bootstrap --------------------------------------------------------------------------
+    def _require_bootstrap(self, what: str):
+        if self.n_bootstraps == 0:
+            raise ValueError(f"{what} needs bootstrap replicates: refit with n_bootstraps=B (e.g. 200)")
+
+    def _bootstrap_chunks(self, C: np.ndarray | None = None):
+        C = self.model.context if C is None else C
+        return bootstrap_chunks(_core, self.options, self.scaling, self.bootstrap_weights, C, len(self.param_names))
+
+    def _bootstrap_pass(self):
+        """One pass over the samples: each replicate's average parameters and, per
+        coefficient, the share of samples whose sign flips (differs from the fit's) in more
+        than FLIP_RATE of the replicates."""
+        if "boot_means" not in self._cache:
+            B, q = self.n_bootstraps, len(self.param_names)
+            sums = np.zeros((B, q))
+            flips = np.zeros(q)
+            sign = np.sign(self._theta)
+            for s, tb in self._bootstrap_chunks():
+                rows = tb.shape[1]
+                sums += tb.sum(axis=1)
+                rate = (np.sign(tb) != sign[None, s:s + rows]).mean(axis=0)   # rows x q
+                flips += (rate > FLIP_RATE).sum(axis=0)
+            self._cache["boot_means"] = sums / self.nobs
+            self._cache["sign_flips"] = flips / self.nobs
+        return self._cache["boot_means"], self._cache["sign_flips"]
+
+    @property
+    def bootstrap_params(self) -> pd.DataFrame:
+        """B x (1 + p): each replicate's average effects (the average over the samples of the
+        replicate's per-sample parameters)."""
+        self._require_bootstrap("bootstrap_params")
+        return pd.DataFrame(self._bootstrap_pass()[0], columns=self.param_names)
+
+    @property
+    def sign_flip_share(self) -> pd.Series:
+        """Per coefficient, the share of samples whose coefficient has the opposite sign to the
+        fit's in more than 10% of the bootstrap replicates (signs not determined at about the
+        90% level)."""
+        self._require_bootstrap("sign_flip_share")
+        return pd.Series(self._bootstrap_pass()[1], index=self.param_names, name="sign_flip_share")
+
+    # ---- inference for the average effects ---------------------------------------------------
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the average effects ``params``."""
+        names = self.param_names
+        if self.cov_type == "bootstrap":
+            cov = np.atleast_2d(np.cov(self._bootstrap_pass()[0], rowvar=False))
+        elif self.cov_type is None:
+            raise _no_inference_error()
+        else:
+            lc = self._linear_cov()
+            L = average_effect_matrix(self.model.context, len(names))
+            cov = L @ lc.cov @ L.T
+        return pd.DataFrame(cov, index=names, columns=names)
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors of ``params`` (bootstrap: standard deviation of the replicates)."""
+        if self.cov_type == "bootstrap":
+            se = self._bootstrap_pass()[0].std(axis=0, ddof=1)
+        else:
+            se = np.sqrt(np.diag(self.cov_params().to_numpy()))
+        return pd.Series(se, index=self.param_names, name="bse")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """params / bse."""
+        return pd.Series(self.params.to_numpy() / self.bse.to_numpy(), index=self.param_names, name="tvalues")
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values for params = 0: t (analytic gaussian, df_resid), normal (other
+        analytic fits) or the percentile bootstrap p-value (see
+        ``ctxstats.inference.percentile_pvalue``)."""
+        if self.cov_type == "bootstrap":
+            p = percentile_pvalue(self._bootstrap_pass()[0])
+        else:
+            lc = self._linear_cov()
+            if lc is None:
+                raise _no_inference_error()
+            p = coefficient_table(self.params.to_numpy(), self.bse.to_numpy(), lc.use_t, lc.df_resid, 0.05)[:, 3]
+        return pd.Series(p, index=self.param_names, name="pvalues")
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Confidence intervals for ``params`` (columns 0 and 1, as statsmodels): t or normal
+        (analytic) or percentile (bootstrap)."""
+        alpha = check_alpha(alpha)
+        if self.cov_type == "bootstrap":
+            lo, hi = percentile_interval(self._bootstrap_pass()[0], alpha)
+        else:
+            lc = self._linear_cov()
+            if lc is None:
+                raise _no_inference_error()
+            crit = critical_value(lc.use_t, lc.df_resid, alpha)
+            est, se = self.params.to_numpy(), self.bse.to_numpy()
+            lo, hi = est - crit * se, est + crit * se
+        return pd.DataFrame({0: lo, 1: hi}, index=self.param_names)
+
+    # ---- per-sample intervals ---------------------------------------------------------------
+    def sample_conf_int(self, alpha: float = 0.05, context=None) -> SampleConfInt:
+        """Confidence limits for every sample's parameters (or for new ``context`` rows).
+
+        Bootstrap (``cov_type="bootstrap"``): percentile intervals over the replicates,
+        computed in chunks of samples. Linear encoder with an analytic ``cov_type``:
+        theta_ik = U_k [1; c_i] +- crit * sqrt([1; c_i]' V_k [1; c_i]), V_k the covariance of
+        row k of U (t quantile for gaussian fits, normal otherwise).
+
+        Returns
+        -------
+        SampleConfInt
+            ``(lower, upper)``, DataFrames shaped like ``sample_params``.
+        """
+        alpha = check_alpha(alpha)
+        if context is None:
+            C, index, theta = self.model.context, self.model.row_labels, self._theta
+        else:
+            C, index = self._new_context(context)
+            theta = self._predict_theta(C)
+        q = len(self.param_names)
+        lo = np.empty((C.shape[0], q))
+        hi = np.empty((C.shape[0], q))
+        if self.cov_type == "bootstrap":
+            for s, tb in self._bootstrap_chunks(C):
+                rows = tb.shape[1]
+                lo[s:s + rows], hi[s:s + rows] = percentile_interval(tb, alpha)
+        elif self.cov_type is None:
+            raise _no_inference_error()
+        else:
+            lc = self._linear_cov()
+            m1 = C.shape[1] + 1
+            Ct = np.column_stack([np.ones(C.shape[0]), C])
+            crit = critical_value(lc.use_t, lc.df_resid, alpha)
+            for k in range(q):
+                Vk = lc.cov[k * m1:(k + 1) * m1, k * m1:(k + 1) * m1]
+                se = np.sqrt(np.maximum(np.einsum("ij,ij->i", Ct @ Vk, Ct), 0.0))
+                lo[:, k] = theta[:, k] - crit * se
+                hi[:, k] = theta[:, k] + crit * se
+        return SampleConfInt(self._frame(lo, index), self._frame(hi, index))
+
+    def get_prediction(self, exog=None, context=None) -> "PredictionResults":
+        """Predicted means with standard errors and intervals (``summary_frame(alpha)``).
+
+        Analytic (linear encoder): the linear predictor's variance z' V z, intervals on the
+        link scale mapped through the inverse link (as statsmodels' GLM; for gaussian fits
+        also the observation interval with variance z' V z + scale, as OLS). Bootstrap: the
+        replicates' predicted means, their standard deviation and percentile interval.
+        """
+        if exog is None and context is None:
+            X, C, valid, index = self.model.exog, self.model.context, None, self.model.row_labels
+        else:
+            X, C, valid, index = self._new_data(exog, context)
+        if valid is not None and not valid.all():
+            raise ValueError("get_prediction: the new data have missing values in rows "
+                             f"{list(np.flatnonzero(~valid)[:5])}; drop them first")
+        fam = self.model.family
+        eta = self._linear_predictor(self._predict_theta(np.ascontiguousarray(C)), X)
+        if self.cov_type is None:
+            raise _no_inference_error()
+        if self.cov_type == "bootstrap":
+            mus = np.empty((self.n_bootstraps, C.shape[0]))
+            for s, tb in self._bootstrap_chunks(C):
+                rows = tb.shape[1]
+                mus[:, s:s + rows] = inverse_link(fam, self._linear_predictor(tb, X[s:s + rows]))
+            return PredictionResults(inverse_link(fam, eta), index, family=fam, boot_means=mus)
+        lc = self._linear_cov()
+        var = np.empty(C.shape[0])
+        with blas_threads(self.options.get("threads", 0), self._design_work()):
+            for s, Z in design_blocks(X, C, self.model.fit_intercept):
+                var[s:s + Z.shape[0]] = np.einsum("ij,ij->i", Z @ lc.cov, Z)
+        return PredictionResults(inverse_link(fam, eta), index, family=fam, linpred=eta,
+                                 se_linpred=np.sqrt(np.maximum(var, 0.0)), use_t=lc.use_t,
+                                 df_resid=lc.df_resid, scale=lc.scale if fam == "gaussian" else None)
+
+    # ---- heterogeneity -------------------------------------------------------------------
+    def heterogeneity_test(self, method: str | None = None, by: str = "coefficient") -> pd.DataFrame:
+        """Tests of H0 "this coefficient does not vary with context" (``by="coefficient"``,
+        one row per coefficient, intercept included) or, for the linear encoder, of H0
+        "this context feature modifies no coefficient" (``by="context"``).
+
+        Parameters
+        ----------
+        method : {None, "wald", "bootstrap"}
+            ``wald`` (linear encoder, analytic ``cov_type``): the Wald test that the
+            coefficient's context interactions are all zero, with the fit's covariance --
+            F (statistic / J on J and df_resid degrees of freedom) for gaussian fits, equal
+            to statsmodels' ``f_test``; chi-squared on J degrees of freedom otherwise, equal
+            to statsmodels' ``wald_test`` for GLMs. ``bootstrap`` (any encoder, needs
+            replicates): see ``ctxstats.inference.bootstrap_heterogeneity``; the statistic
+            compares each sample's deviation from the average coefficient with its bootstrap
+            standard deviation and its null distribution is that of the replicates'
+            deviations re-centred at the fit, which is valid to the extent that the
+            bootstrap reproduces the sampling distribution of the fitted coefficient
+            function (asymptotically so for the linear encoder; an approximation for
+            neural encoders, conservative -- valid but with modest power -- in the
+            simulations of tests/simstudies.py).
+            None: ``wald`` when analytic inference is available, else ``bootstrap``.
+        by : {"coefficient", "context"}
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``statistic``, ``df``, ``df_denom`` (F tests; NaN otherwise) and
+            ``pvalue``, with the method and distribution in ``.attrs``.
+        """
+        check_choice(by, ("coefficient", "context"), "by")
+        if method is None:
+            method = "wald" if self._linear_cov() is not None else "bootstrap"
+        check_choice(method, ("wald", "bootstrap"), "method")
+        names, cnames = self.param_names, self.model.context_names
+        q, m = len(names), len(cnames)
+        D = q * (m + 1)
+        cols = ["statistic", "df", "df_denom", "pvalue"]
+        if method == "wald":
+            lc = self._linear_cov()
+            if lc is None:
+                self._require_linear("the Wald heterogeneity test")
+                raise ValueError("the Wald heterogeneity test needs an analytic cov_type (nonrobust, HC0-HC3) "
+                                 "and an unpenalised fit; use method='bootstrap'")
+            if by == "coefficient":
+                Rs = [np.eye(D)[[k * (m + 1) + l + 1 for l in range(m)]] for k in range(q)]
+                index = names
+            else:
+                Rs = [np.eye(D)[[k * (m + 1) + l + 1 for k in range(q)]] for l in range(m)]
+                index = cnames
+            tab = wald_table(lc.params, lc.cov, Rs, lc.use_f, lc.df_resid)
+            out = pd.DataFrame(tab, index=index, columns=cols)
+            out.attrs.update(method="wald", distribution="F" if lc.use_f else "chi2", cov_type=lc.cov_type)
+            return out
+        self._require_bootstrap("the bootstrap heterogeneity test")
+        if by == "context":
+            raise ValueError("by='context' is available for the Wald test of the linear encoder only")
+        key = "boot_het"
+        if key not in self._cache:
+            means = self._bootstrap_pass()[0]
+            self._cache[key] = bootstrap_heterogeneity(self._theta, self._bootstrap_chunks(), means)
+        out = pd.DataFrame(self._cache[key], index=names, columns=cols)
+        out.attrs.update(method="bootstrap", distribution="bootstrap", n_bootstraps=self.n_bootstraps)
+        return out
+
+    # ---- identifiability -----------------------------------------------------------------
+    def identifiability(self) -> IdentifiabilityReport:
+        """The identifiability report (see ``ctxstats.identifiability``): the counting
+        heuristic, rank and conditioning of X, [1, C] and (linear encoder) the interaction
+        design, constant and duplicated columns, archetypes, and with bootstrap replicates
+        the stability of per-sample signs."""
+        if "ident" not in self._cache:
+            flips = self._bootstrap_pass()[1] if self.n_bootstraps else None
+            with blas_threads(self.options.get("threads", 0), 2 * self._design_work()):
+                self._cache["ident"] = identifiability_report(self.model, self.weights, flips)
+        return self._cache["ident"]
+
+    # ---- summary ---------------------------------------------------------------------------
+    def _inference_caption(self) -> str:
+        if self.cov_type == "bootstrap":
+            return f"bootstrap, B={self.n_bootstraps}, percentile intervals"
+        lc = self._linear_cov()
+        return f"analytic, cov_type={lc.cov_type}, {'t' if lc.use_t else 'normal'}"
+
+    def params_table(self, alpha: float = 0.05) -> pd.DataFrame:
+        """The average effects with standard errors, statistics, p-values and intervals."""
+        alpha = check_alpha(alpha)
+        ci = self.conf_int(alpha)
+        stat = "t" if self.use_t else "z"
+        pname = "P>|b|" if self.cov_type == "bootstrap" else f"P>|{stat}|"
+        return pd.DataFrame({"coef": self.params, "std err": self.bse, stat: self.tvalues, pname: self.pvalues,
+                             f"[{alpha / 2:g}": ci[0], f"{1 - alpha / 2:g}]": ci[1]})
+
+    def summary(self, alpha: float = 0.05):
+        """Header, average effects with SE and CI, heterogeneity tests, context effects
+        (linear encoder) and numbered notes (identifiability findings, convergence)."""
+        from ctxstats.summary import Summary
+
+        alpha = check_alpha(alpha)
+        m = self.model
+        s = Summary(f"Contextualized GLM Results ({type(m).__name__})")
+        ctx = ", ".join(m.context_names)
+        s.add_header(
+            [("Dep. Variable", m.endog_name), ("Model", type(m).__name__.replace("Contextualized", "") or "GLM"),
+             ("Family", m.family),
+             ("Encoder", m.encoder + (f" + {m.encoder_options['archetypes']} archetypes"
+                                      if m.encoder_options.get("archetypes", 0) else "")),
+             ("Solver", self.solver), ("No. Observations", str(self.nobs)),
+             ("Context", ctx if len(ctx) <= 18 else f"{len(m.context_names)} columns")],
+            [("Converged", str(self.converged)), ("Iterations", str(self.n_iter)),
+             ("Log-Likelihood", f"{self.llf:.6g}"), ("AIC", f"{self.aic:.6g}"), ("BIC", f"{self.bic:.6g}"),
+             ("Encoder weights", str(self.df_model)),
+             ("Covariance", "none" if self.cov_type is None else self.cov_type)])
+        if self.cov_type is not None:
+            s.add_table(f"Average effects ({self._inference_caption()})", self.params_table(alpha))
+        theta = self.sample_params
+        spread = pd.DataFrame({
+            "mean": theta.mean(), "std": theta.std(ddof=0), "min": theta.min(),
+            "25%": theta.quantile(0.25), "50%": theta.median(), "75%": theta.quantile(0.75), "max": theta.max()})
+        s.add_table("Sample parameters: spread over samples", spread)
+        if self.cov_type is not None:
+            het = self.heterogeneity_test()
+            dist = het.attrs.get("distribution")
+            s.add_table(f"Heterogeneity: H0 the coefficient does not vary with context ({het.attrs['method']}"
+                        + (f", {dist}" if dist != "bootstrap" else f", B={self.n_bootstraps}") + ")",
+                        het.dropna(axis=1, how="all"))
+            if self._analytic or (self.cov_type == "bootstrap" and m.encoder == "linear"
+                                  and not m.encoder_options.get("archetypes", 0)):
+                ce = self.context_effects(alpha)
+                ce.index = [f"{k}:{c}" for k, c in ce.index]
+                s.add_table("Context effects: change in each coefficient per unit of each context feature", ce)
+        report = self.identifiability()
+        for note in report.notes:
+            s.add_note("Identifiability: " + note)
+        if report.identifiable:
+            s.add_note(f"Identifiability: all {len(report.checks)} checks passed (see results.identifiability()).")
+        if self.cov_type is None:
+            s.add_note("No standard errors: analytic ones exist for the unpenalised linear encoder only; "
+                       "refit with n_bootstraps=B for bootstrap intervals, p-values and heterogeneity tests.")
+        if not self.converged:
+            s.add_note(f"The solver did not converge: {self.message}")
+        if self.rank_deficient:
+            s.add_note("The interaction design is rank deficient; the minimum-norm solution is reported.")
+        if self.n_bootstraps and not self.bootstrap_converged.all():
+            s.add_note(f"{int((~self.bootstrap_converged).sum())} of {self.n_bootstraps} bootstrap replicate fits "
+                       "did not converge.")
+        if self.n_bootstraps:
+            s.add_note(f"Bootstrap: {self.n_bootstraps} refits on multinomial resamples of the rows, each starting "
+                       "from the full-data fit (warm start); p-values invert the percentile intervals and cannot "
+                       f"fall below {2 / (self.n_bootstraps + 1):.3g} (heterogeneity tests: "
+                       f"{1 / (self.n_bootstraps + 1):.3g}).")
+        return s
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__}: {self.model.family} family, {self.model.encoder} encoder, "
+                f"solver={self.solver}, nobs={self.nobs}, converged={self.converged}>")
+
+    def save(self, path) -> None:
+        """Save to ``path`` in ctxstats' versioned file format; read back with ``ctxstats.load``."""
+        from ctxstats.io import save
+
+        save(self, path)
+
+
+class PredictionResults:
+    """Predicted means with standard errors and intervals (from ``get_prediction``).
+
+    Attributes
+    ----------
+    predicted_mean : ndarray
+    se_mean : ndarray
+        Analytic: delta method from the linear predictor's SE; bootstrap: standard
+        deviation of the replicates' predicted means.
+    """
+
+    def __init__(self, mean, index, family, boot_means=None, linpred=None, se_linpred=None, use_t=False,
+                 df_resid=np.inf, scale=None):
+        self.predicted_mean = np.asarray(mean)
+        self.index = index
+        self.family = family
+        self._boot = boot_means
+        self.linpred = linpred
+        self.se_linpred = se_linpred
+        self.use_t = use_t
+        self.df_resid = df_resid
+        self.scale = scale
+        if boot_means is not None:
+            self.se_mean = boot_means.std(axis=0, ddof=1)
+        else:
+            # d mu / d eta: 1, mu (1 - mu), mu
+            mu = self.predicted_mean
+            deriv = {"gaussian": np.ones_like(mu), "binomial": mu * (1 - mu), "poisson": mu}[family]
+            self.se_mean = se_linpred * deriv
+
+    def conf_int(self, alpha: float = 0.05, obs: bool = False) -> np.ndarray:
+        """(n, 2) limits for the mean (``obs=True``: for a new observation; gaussian
+        analytic fits only)."""
+        alpha = check_alpha(alpha)
+        if self._boot is not None:
+            if obs:
+                raise ValueError("observation intervals are available for analytic gaussian fits only")
+            lo, hi = percentile_interval(self._boot, alpha)
+            return np.column_stack([lo, hi])
+        crit = critical_value(self.use_t, self.df_resid, alpha)
+        if obs:
+            if self.scale is None:
+                raise ValueError("observation intervals are available for analytic gaussian fits only")
+            se = np.sqrt(self.se_linpred ** 2 + self.scale)
+            return np.column_stack([self.linpred - crit * se, self.linpred + crit * se])
+        lo, hi = self.linpred - crit * self.se_linpred, self.linpred + crit * self.se_linpred
+        return np.column_stack([inverse_link(self.family, lo), inverse_link(self.family, hi)])
+
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Columns ``mean``, ``mean_se``, ``mean_ci_lower``, ``mean_ci_upper`` (and for
+        analytic gaussian fits ``obs_ci_lower``, ``obs_ci_upper``), as statsmodels."""
+        ci = self.conf_int(alpha)
+        out = pd.DataFrame({"mean": self.predicted_mean, "mean_se": self.se_mean,
+                            "mean_ci_lower": ci[:, 0], "mean_ci_upper": ci[:, 1]}, index=self.index)
+        if self._boot is None and self.scale is not None:
+            oc = self.conf_int(alpha, obs=True)
+            out["obs_ci_lower"], out["obs_ci_upper"] = oc[:, 0], oc[:, 1]
+        return out

@@ -1,0 +1,212 @@
+// R glue for the C++ core: converts R matrices, vectors and option lists to the core's types
+// and back, and nothing else (no statistics). The R functions in R/ validate the arguments
+// first; the core validates again and throws InvalidArgument with the message Python shows
+// as ValueError.
+//
+// Errors: every entry point runs its body between BEGIN_RCPP and END_RCPP. A C++ exception
+// is caught there and turned into an R condition carrying the exception's message, and R's
+// stop() -- which long-jumps -- is called only after the try block has closed, when every
+// C++ object of the body (vectors, the fit result) has been destroyed.
+//
+// Layout: R matrices are column-major; the core reads row-major n x m arrays. The inputs are
+// transposed into row-major copies here, and the per-sample parameters are transposed back.
+#include <Eigen/Core>
+#include <Rcpp.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "fit.hpp"
+#include "glue.h"
+
+using namespace ctxstats;
+
+namespace {
+
+// R_CheckUserInterrupt long-jumps when the user has pressed Ctrl-C / Esc; run inside
+// R_ToplevelExec it cannot unwind our C++ frames, and a FALSE return means "interrupted".
+void check_interrupt(void*) { R_CheckUserInterrupt(); }
+bool user_interrupted() { return R_ToplevelExec(check_interrupt, nullptr) == FALSE; }
+
+bool has(const Rcpp::List& l, const char* key) { return l.containsElementNamed(key) && !Rf_isNull(l[key]); }
+
+template <typename T>
+T get(const Rcpp::List& l, const char* key, T fallback) {
+  return has(l, key) ? Rcpp::as<T>(l[key]) : fallback;
+}
+
+FitOptions options_from(SEXP sexp) {
+  const Rcpp::List d(sexp);
+  FitOptions o;
+  o.family = get<std::string>(d, "family", o.family);
+  o.encoder.type = get<std::string>(d, "encoder", o.encoder.type);
+  o.encoder.width = get<int>(d, "width", o.encoder.width);
+  o.encoder.depth = get<int>(d, "depth", o.encoder.depth);
+  o.encoder.archetypes = get<int>(d, "archetypes", o.encoder.archetypes);
+  o.encoder.activation = parse_activation(get<std::string>(d, "activation", "relu"));
+  o.intercept = get<bool>(d, "fit_intercept", o.intercept);
+  o.penalty.alpha = get<double>(d, "alpha", o.penalty.alpha);
+  o.penalty.l1_ratio = get<double>(d, "l1_ratio", o.penalty.l1_ratio);
+  o.penalty.mu_ratio = get<double>(d, "mu_ratio", o.penalty.mu_ratio);
+  o.penalty.weight_decay = get<double>(d, "weight_decay", o.penalty.weight_decay);
+  o.solver = get<std::string>(d, "solver", o.solver);
+  SolverOptions& s = o.solver_options;
+  s.max_iter = get<int>(d, "max_iter", s.max_iter);
+  s.tol = get<double>(d, "tol", s.tol);
+  s.batch_size = get<int>(d, "batch_size", s.batch_size);
+  s.learning_rate = get<double>(d, "learning_rate", s.learning_rate);
+  s.val_split = get<double>(d, "val_split", s.val_split);
+  s.patience = get<int>(d, "patience", s.patience);
+  // R has no 64-bit integers: seeds travel as doubles, exact up to 2^53.
+  const double seed = get<double>(d, "seed", 0.0);
+  require(seed >= 0.0 && seed <= 9007199254740992.0 && std::floor(seed) == seed,
+          "seed must be a non-negative integer (at most 2^53 in R)");
+  s.seed = static_cast<std::uint64_t>(seed);
+  s.threads = get<int>(d, "threads", s.threads);
+  return o;
+}
+
+std::vector<double> to_vector(SEXP x) {
+  const Rcpp::NumericVector v(x);
+  return std::vector<double>(v.begin(), v.end());
+}
+
+Rcpp::NumericVector to_r(const std::vector<double>& v) { return Rcpp::NumericVector(v.begin(), v.end()); }
+
+// A row-major copy of an R (column-major) numeric matrix.
+std::vector<double> row_major(const Rcpp::NumericMatrix& M) {
+  const std::size_t rows = M.nrow(), cols = M.ncol();
+  std::vector<double> out(rows * cols);
+  for (std::size_t j = 0; j < cols; ++j)
+    for (std::size_t i = 0; i < rows; ++i) out[i * cols + j] = M[j * rows + i];
+  return out;
+}
+
+Rcpp::NumericMatrix matrix_from_row_major(const std::vector<double>& a, std::size_t rows, std::size_t cols) {
+  Rcpp::NumericMatrix out(static_cast<int>(rows), static_cast<int>(cols));
+  for (std::size_t j = 0; j < cols; ++j)
+    for (std::size_t i = 0; i < rows; ++i) out[j * rows + i] = a[i * cols + j];
+  return out;
+}
+
+Rcpp::List scaling_to_r(const Scaling& s) {
+  return Rcpp::List::create(Rcpp::Named("c_mean") = to_r(s.c_mean), Rcpp::Named("c_scale") = to_r(s.c_scale),
+                            Rcpp::Named("x_mean") = to_r(s.x_mean), Rcpp::Named("x_scale") = to_r(s.x_scale),
+                            Rcpp::Named("y_mean") = s.y_mean, Rcpp::Named("y_scale") = s.y_scale,
+                            Rcpp::Named("intercept") = s.intercept);
+}
+
+Scaling scaling_from_r(SEXP sexp) {
+  const Rcpp::List d(sexp);
+  Scaling s;
+  s.c_mean = to_vector(d["c_mean"]);
+  s.c_scale = to_vector(d["c_scale"]);
+  s.x_mean = to_vector(d["x_mean"]);
+  s.x_scale = to_vector(d["x_scale"]);
+  s.y_mean = Rcpp::as<double>(d["y_mean"]);
+  s.y_scale = Rcpp::as<double>(d["y_scale"]);
+  s.intercept = Rcpp::as<bool>(d["intercept"]);
+  return s;
+}
+
+// The data a fit reads: row-major copies of C and X, y and the weights borrowed from R.
+struct RData {
+  std::vector<double> C, X;
+  Rcpp::NumericVector y, weights;
+  DataView view;
+};
+
+void load_data(SEXP C, SEXP X, SEXP y, SEXP weights, RData& out) {
+  const Rcpp::NumericMatrix Cm(C), Xm(X);
+  out.y = Rcpp::NumericVector(y);
+  const std::size_t n = out.y.size();
+  require(static_cast<std::size_t>(Cm.nrow()) == n && static_cast<std::size_t>(Xm.nrow()) == n,
+          "endog, exog and context must have the same number of rows");
+  out.C = row_major(Cm);
+  out.X = row_major(Xm);
+  DataView& d = out.view;
+  d.n = n;
+  d.m = Cm.ncol();
+  d.p = Xm.ncol();
+  d.C = out.C.data();
+  d.X = out.X.data();
+  d.y = out.y.begin();
+  if (!Rf_isNull(weights)) {
+    out.weights = Rcpp::NumericVector(weights);
+    require(static_cast<std::size_t>(out.weights.size()) == n, "weights must have one entry per row");
+    d.weights = out.weights.begin();
+  }
+}
+
+}  // namespace
+
+extern "C" SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP init) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  FitOptions o = options_from(options);
+  // The solvers call back on this (R's main) thread after each iteration.
+  o.solver_options.callback = [](int, double) { return !user_interrupted(); };
+  std::vector<double> init_w;
+  if (!Rf_isNull(init)) init_w = to_vector(init);
+  const FitResult r = fit(data.view, o, Rf_isNull(init) ? nullptr : &init_w);
+  if (r.solve.interrupted) throw std::runtime_error("the fit was interrupted by the user");
+  return Rcpp::List::create(
+      Rcpp::Named("weights") = to_r(r.weights), Rcpp::Named("scaling") = scaling_to_r(r.scaling),
+      Rcpp::Named("solver") = r.solver, Rcpp::Named("n_iter") = r.solve.n_iter,
+      Rcpp::Named("converged") = r.solve.converged, Rcpp::Named("objective") = r.solve.objective,
+      Rcpp::Named("history") = to_r(r.solve.history), Rcpp::Named("val_history") = to_r(r.solve.val_history),
+      Rcpp::Named("message") = r.solve.message, Rcpp::Named("rank_deficient") = r.solve.rank_deficient);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP w) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  const FitOptions o = options_from(options);
+  const std::vector<double> wv = to_vector(w);
+  std::vector<double> grad;
+  const double f = objective_value_grad(data.view, o, wv, &grad);
+  return Rcpp::List::create(Rcpp::Named("value") = f, Rcpp::Named("gradient") = to_r(grad));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options);
+  const Scaling s = scaling_from_r(scaling);
+  const std::vector<double> wv = to_vector(w);
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Crow = row_major(Cm);
+  const std::size_t rows = Cm.nrow();
+  const std::vector<double> theta =
+      predict_theta(o.encoder, s, wv, Crow.data(), rows, Cm.ncol(), o.solver_options.threads);
+  return matrix_from_row_major(theta, rows, static_cast<std::size_t>(s.q()));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options);
+  return Rcpp::wrap(static_cast<double>(encoder_n_weights(o.encoder, Rcpp::as<int>(m), Rcpp::as<int>(q))));
+  END_RCPP
+}
+
+// What the library was compiled with: the Eigen version decides the last bits of every dense
+// product, so R and Python agree bit for bit only when both use the same one.
+extern "C" SEXP ctxstats_build_info_R() {
+  BEGIN_RCPP
+  const std::string eigen = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                            std::to_string(EIGEN_MINOR_VERSION);
+#ifdef _OPENMP
+  const int openmp = _OPENMP;
+#else
+  const int openmp = 0;
+#endif
+  return Rcpp::List::create(Rcpp::Named("eigen") = eigen, Rcpp::Named("openmp") = openmp);
+  END_RCPP
+}

@@ -1,0 +1,12 @@
+// The R entry points of ctxstats' C++ core: one .Call-able function per core function,
+// named as in the pybind11 module (ctxstats_<fn>_R). Registered in init.cpp.
+#pragma once
+#include <Rinternals.h>
+
+extern "C" {
+SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP init);
+SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP w);
+SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEXP C);
+SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q);
+SEXP ctxstats_build_info_R();
+}

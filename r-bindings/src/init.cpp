@@ -1,0 +1,26 @@
+// Registers the .Call entry points; nothing else of the library is visible to R (the
+// package is compiled with hidden visibility, so the core's symbols cannot clash with the
+// Python extension's copy when both are loaded in one process through rpy2).
+#include <R.h>
+#include <R_ext/Rdynload.h>
+#include <R_ext/Visibility.h>
+
+#include "glue.h"
+
+namespace {
+
+const R_CallMethodDef kCallMethods[] = {
+    {"ctxstats_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_fit_R), 6},
+    {"ctxstats_objective_R", reinterpret_cast<DL_FUNC>(&ctxstats_objective_R), 6},
+    {"ctxstats_predict_theta_R", reinterpret_cast<DL_FUNC>(&ctxstats_predict_theta_R), 4},
+    {"ctxstats_n_weights_R", reinterpret_cast<DL_FUNC>(&ctxstats_n_weights_R), 3},
+    {"ctxstats_build_info_R", reinterpret_cast<DL_FUNC>(&ctxstats_build_info_R), 0},
+    {nullptr, nullptr, 0}};
+
+}  // namespace
+
+extern "C" attribute_visible void R_init_ctxstats(DllInfo* dll) {
+  R_registerRoutines(dll, nullptr, kCallMethods, nullptr, nullptr);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+}

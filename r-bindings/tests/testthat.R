@@ -1,0 +1,4 @@
+library(testthat)
+library(ctxstats)
+
+test_check("ctxstats")

@@ -1,0 +1,131 @@
+test_that("the linear encoder equals lm() on the interaction design", {
+  d <- make_vcm(300)
+  d$c2 <- d$c2 * 1000  # scales far apart: the core's internal standardisation must not show
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "linear")
+  ref <- lm(y ~ (x1 + x2) * (c1 + c2), d)
+  expect_identical(fit$solver, "exact")
+  expect_true(fit$converged)
+  expect_equal(unname(sample_coef(fit)), unname(theta_from_interactions(coef(ref), d)), tolerance = 1e-8)
+  expect_equal(unname(fitted(fit)), unname(fitted(ref)), tolerance = 1e-8)
+  expect_equal(unname(residuals(fit)), unname(residuals(ref)), tolerance = 1e-8)
+  # the same log-likelihood, and the same parameter count: q (m + 1) weights + the variance
+  expect_equal(as.numeric(logLik(fit)), as.numeric(logLik(ref)), tolerance = 1e-10)
+  expect_equal(attr(logLik(fit), "df"), attr(logLik(ref), "df"))
+  expect_equal(AIC(fit), AIC(ref), tolerance = 1e-10)
+  expect_equal(BIC(fit), BIC(ref), tolerance = 1e-10)
+})
+
+test_that("the linear encoder equals glm() for the binomial and poisson families", {
+  for (family in c("binomial", "poisson")) {
+    d <- make_vcm(500, family, seed = 2)
+    fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = family, encoder = "linear")
+    ref <- glm(y ~ (x1 + x2) * (c1 + c2), family = get(family)(), data = d,
+               control = glm.control(epsilon = 1e-14, maxit = 100))
+    expect_equal(unname(sample_coef(fit)), unname(theta_from_interactions(coef(ref), d)), tolerance = 1e-8)
+    expect_equal(unname(fitted(fit)), unname(fitted(ref)), tolerance = 1e-8)
+    expect_equal(unname(predict(fit, type = "link")), unname(predict(ref, type = "link")), tolerance = 1e-8)
+    expect_equal(as.numeric(logLik(fit)), as.numeric(logLik(ref)), tolerance = 1e-10)
+    expect_equal(AIC(fit), AIC(ref), tolerance = 1e-10)
+    expect_equal(unname(residuals(fit, "deviance")), unname(residuals(ref, "deviance")), tolerance = 1e-7)
+    expect_equal(unname(residuals(fit, "pearson")), unname(residuals(ref, "pearson")), tolerance = 1e-7)
+  }
+})
+
+test_that("a fit is determined by its seed and does not depend on the thread count", {
+  d <- make_vcm(300)
+  a <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 3, threads = 1, width = 8, max_iter = 50)
+  b <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 3, threads = 2, width = 8, max_iter = 50)
+  c <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 4, threads = 2, width = 8, max_iter = 50)
+  expect_identical(sample_coef(a), sample_coef(b))
+  expect_identical(a$encoder_weights, b$encoder_weights)
+  expect_false(isTRUE(all.equal(sample_coef(a), sample_coef(c))))
+})
+
+test_that("every encoder and solver runs and recovers a smooth truth", {
+  d <- make_vcm(600)
+  truth <- cbind(0.3 * d$c1 - 0.2, 0.5 + 0.4 * d$c1 - 0.2 * d$c2, -0.3 + 0.3 * d$c2)
+  for (enc in c("mlp", "ngam")) {
+    fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = enc, width = 8, seed = 1, weight_decay = 1e-2,
+                   max_iter = 300)
+    # about 0.05 for both; a wrong gradient or a broken encoder gives several times that
+    expect_lt(sqrt(mean((sample_coef(fit) - truth)^2)), 0.1)
+  }
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", solver = "adam", width = 8, max_iter = 20,
+                 learning_rate = 1e-2)
+  expect_identical(fit$solver, "adam")
+  expect_length(fit$val_history, fit$n_iter)
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", archetypes = 3, width = 8, max_iter = 30)
+  expect_equal(dim(sample_coef(fit)), c(600L, 3L))
+})
+
+test_that("start_params warm-starts from a previous fit's encoder weights", {
+  d <- make_vcm(200)
+  a <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 20)
+  b <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 20, start_params = a$encoder_weights)
+  expect_lte(b$objective, a$objective)
+  expect_error(ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, start_params = c(1, 2)),
+               "the initial weights have the wrong length")
+})
+
+test_that("the objective entry point reproduces the solver's final objective and its gradient", {
+  d <- make_vcm(120)
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 4, depth = 1, max_iter = 40, alpha = 0.01)
+  obj <- function(w) ctxstats:::core_call(ctxstats:::ctxstats_objective_R, fit$context, fit$x, fit$y, NULL,
+                                          fit$options, w)
+  at <- obj(fit$encoder_weights)
+  expect_equal(at$value, fit$objective, tolerance = 1e-12)
+  w <- fit$encoder_weights
+  h <- 1e-6
+  fd <- vapply(seq_along(w)[1:10], function(k) {
+    e <- replace(numeric(length(w)), k, h)
+    (obj(w + e)$value - obj(w - e)$value) / (2 * h)
+  }, numeric(1))
+  expect_equal(at$gradient[1:10], fd, tolerance = 1e-6)
+})
+
+test_that("options are checked with the Python package's names and messages", {
+  d <- make_vcm(40)
+  f <- y ~ x1 | c1
+  expect_error(ctx_glm(f, d, family = "gamma"), "family must be one of 'gaussian', 'binomial', 'poisson', not 'gamma'")
+  expect_error(ctx_glm(f, d, encoder = "tree"), "encoder must be one of 'linear', 'mlp', 'ngam', not 'tree'")
+  expect_error(ctx_glm(f, d, solver = "newton"), "solver must be one of 'exact', 'lbfgs', 'adam', not 'newton'")
+  expect_error(ctx_glm(f, d, solver = "exact"), "needs encoder = \"linear\"")
+  expect_error(ctx_glm(f, d, width = 0), "width must be at least 1, not 0")
+  expect_error(ctx_glm(f, d, width = 2.5), "width must be an integer")
+  expect_error(ctx_glm(f, d, archetypes = 1), "archetypes=1 gives every sample the same model")
+  expect_error(ctx_glm(f, d, l1_ratio = 2), "l1_ratio must be <= 1, not 2")
+  expect_error(ctx_glm(f, d, val_split = 1), "val_split must be < 1")
+  expect_error(ctx_glm(f, d, seed = -1), "seed must be at least 0")
+  expect_error(ctx_glm(f, d, widht = 3), "unknown option\\(s\\): widht")
+})
+
+test_that("C++ errors become R errors carrying the core's message", {
+  d <- make_vcm(40)
+  fit <- ctx_glm(y ~ x1 | c1 + c2, d, encoder = "linear")
+  bad <- fit$options
+  bad$solver <- "newton"
+  # the core's own message, word for word as the Python package's ValueError
+  expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, fit$y, NULL, bad, NULL),
+               "solver must be one of 'exact', 'lbfgs', 'adam' (or None), not 'newton'", fixed = TRUE)
+  bad <- fit$options
+  bad$family <- "gamma"
+  expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, fit$y, NULL, bad, NULL),
+               "gamma")
+  expect_error(ctxstats:::core_call(ctxstats:::ctxstats_predict_theta_R, fit$options, fit$scaling,
+                                    fit$encoder_weights, fit$context[, 1, drop = FALSE]),
+               "context has 1 columns; the model was fitted with 2", fixed = TRUE)
+  y <- fit$y
+  y[4] <- NaN
+  expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, y, NULL, fit$options, NULL),
+               "endog")
+  # the session survives many errors (no leaked or half-destroyed C++ state)
+  for (i in 1:200) try(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, y, NULL,
+                                            fit$options, NULL), silent = TRUE)
+  expect_equal(sample_coef(ctx_glm(y ~ x1 | c1 + c2, d, encoder = "linear")), sample_coef(fit))
+})
+
+test_that("n_bootstraps > 0 says it is not yet available", {
+  d <- make_vcm(40)
+  expect_error(ctx_glm(y ~ x1 | c1, d, n_bootstraps = 20), "not yet available")
+  expect_error(ctx_glm(y ~ x1 | c1, d, n_bootstraps = -1), "n_bootstraps must be at least 0")
+})

@@ -1,0 +1,143 @@
+// Tests of the core's bootstrap on its own: multinomial counts, identical replicates for any
+// thread count, per-replicate sample parameters equal to predict_theta, and errors from a
+// replicate reaching the caller. Prints "N passed, M failed" and exits non-zero on failure.
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "bootstrap.hpp"
+#include "error.hpp"
+#include "rng.hpp"
+
+using namespace ctxstats;
+
+namespace {
+
+int passed = 0, failed = 0;
+
+void check(bool ok, const std::string& what) {
+  if (ok) {
+    ++passed;
+  } else {
+    ++failed;
+    std::printf("FAIL: %s\n", what.c_str());
+  }
+}
+
+struct Data {
+  std::size_t n;
+  int p, m;
+  std::vector<double> C, X, y, w;
+  DataView view(bool weighted) const {
+    DataView d;
+    d.n = n;
+    d.p = p;
+    d.m = m;
+    d.C = C.data();
+    d.X = X.data();
+    d.y = y.data();
+    d.weights = weighted ? w.data() : nullptr;
+    return d;
+  }
+};
+
+Data make_data(std::size_t n, int p, int m) {
+  Data d{n, p, m, {}, {}, {}, {}};
+  CounterRng rng(11, Stream::kInit, 7);
+  for (std::size_t i = 0; i < n * m; ++i) d.C.push_back(rng.normal());
+  for (std::size_t i = 0; i < n * p; ++i) d.X.push_back(rng.normal());
+  for (std::size_t i = 0; i < n; ++i) {
+    double eta = 0.3 * d.C[i * m];
+    for (int j = 0; j < p; ++j) eta += d.X[i * p + j] * std::sin(d.C[i * m + (j % m)]);
+    d.y.push_back(eta + 0.3 * rng.normal());
+    d.w.push_back(0.5 + rng.uniform());
+  }
+  return d;
+}
+
+void counts_checks() {
+  std::vector<double> c(37), again(37);
+  double total_var = 0.0;
+  for (int r = 0; r < 200; ++r) {
+    bootstrap_counts(5, r, 37, c.data());
+    double s = 0.0;
+    for (double v : c) {
+      s += v;
+      total_var += (v - 1.0) * (v - 1.0);
+    }
+    check(s == 37.0, "counts of replicate " + std::to_string(r) + " sum to n");
+  }
+  check(std::fabs(total_var / (200 * 37) - (1.0 - 1.0 / 37)) < 0.1, "counts have multinomial variance 1 - 1/n");
+  bootstrap_counts(5, 3, 37, c.data());
+  bootstrap_counts(5, 3, 37, again.data());
+  check(c == again, "counts are a function of (seed, replicate)");
+}
+
+void determinism_checks() {
+  const Data d = make_data(600, 2, 2);
+  for (const char* encoder : {"linear", "mlp"}) {
+    FitOptions o;
+    o.encoder.type = encoder;
+    o.encoder.width = 6;
+    o.solver = std::string(encoder) == "linear" ? "exact" : "lbfgs";
+    o.solver_options.max_iter = 20;
+    o.solver_options.seed = 9;
+    const FitResult full = fit(d.view(true), o);
+    std::vector<std::vector<double>> W;
+    for (int threads : {1, 2, 3}) {  // B = 3: parallel replicates for 1-3 threads; B = 2 < 3: in turn
+      for (int B : {2, 3}) {
+        o.solver_options.threads = threads;
+        BootstrapResult r = bootstrap_fit(d.view(true), o, full.weights, B);
+        check(r.n_replicates == static_cast<std::size_t>(B) && r.weights.size() == B * full.weights.size(),
+              std::string(encoder) + ": replicate weights are B x n_weights");
+        r.weights.resize(2 * full.weights.size());
+        W.push_back(r.weights);
+      }
+    }
+    bool same = true;
+    for (const auto& w : W) same = same && w == W[0];
+    check(same, std::string(encoder) + ": replicates identical for any thread count and B");
+    // per-replicate sample parameters equal predict_theta of each replicate, to the bit
+    const std::size_t nw = full.weights.size();
+    const std::vector<double> T =
+        bootstrap_theta(o.encoder, full.scaling, W[0].data(), 2, nw, d.C.data(), d.n, d.m, 2);
+    const std::vector<double> w1(W[0].begin() + nw, W[0].begin() + 2 * nw);
+    const std::vector<double> t1 = predict_theta(o.encoder, full.scaling, w1, d.C.data(), d.n, d.m, 1);
+    check(std::vector<double>(T.begin() + t1.size(), T.end()) == t1,
+          std::string(encoder) + ": bootstrap_theta equals predict_theta");
+  }
+}
+
+void boundary_checks() {
+  Data d = make_data(40, 1, 1);
+  for (auto& v : d.w) v = 0.0;
+  d.w[0] = 1.0;  // most resamples miss row 0: their total weight is zero
+  FitOptions o;
+  o.encoder.type = "linear";
+  const FitResult full = fit(d.view(true), o);
+  bool threw = false;
+  try {
+    bootstrap_fit(d.view(true), o, full.weights, 8);
+  } catch (const InvalidArgument& e) {
+    threw = std::string(e.what()).find("bootstrap replicate") != std::string::npos;
+  }
+  check(threw, "a failing replicate raises InvalidArgument naming it");
+  threw = false;
+  try {
+    bootstrap_fit(d.view(false), o, std::vector<double>(3, 0.0), 2);
+  } catch (const InvalidArgument&) {
+    threw = true;
+  }
+  check(threw, "start weights of the wrong length raise");
+}
+
+}  // namespace
+
+int main() {
+  counts_checks();
+  determinism_checks();
+  boundary_checks();
+  std::printf("%d passed, %d failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,183 @@
+"""The bootstrap: resampling, determinism for any thread count, replicate fits equal weighted
+fits, and every summary equals its definition computed directly from the replicates."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import ctxstats as cs
+import ctxstats.inference as inference
+from ctxstats import _core
+from conftest import make_vcm
+
+
+def test_counts_are_a_multinomial_resample():
+    counts = [_core.bootstrap_counts(7, r, 50) for r in range(400)]
+    assert all(c.sum() == 50 and (c >= 0).all() and np.all(c == np.round(c)) for c in counts)
+    assert np.array_equal(_core.bootstrap_counts(7, 3, 50), counts[3])
+    assert not np.array_equal(counts[0], counts[1])
+    # Multinomial(n, 1/n): each count has mean 1 and variance 1 - 1/n
+    allc = np.array(counts)
+    assert abs(allc.mean() - 1) < 1e-12
+    assert abs(allc.var() - (1 - 1 / 50)) < 0.08
+
+
+@pytest.mark.parametrize("encoder,solver,B", [("linear", "exact", 5), ("linear", "lbfgs", 3), ("mlp", "lbfgs", 3),
+                                              ("mlp", "adam", 2)])
+def test_bootstrap_identical_for_any_thread_count(encoder, solver, B):
+    # B >= threads: one replicate per thread; B < threads: replicates in turn, threaded fits
+    d = make_vcm(n=700, p=2, m=2, nonlinear=True)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, width=6)
+    fits = [model.fit(solver=solver, threads=t, max_iter=25, seed=4, n_bootstraps=B) for t in (1, 2, 3)]
+    W = [f.bootstrap_weights for f in fits]
+    assert W[0].shape == (B, model.n_weights())
+    assert np.array_equal(W[0], W[1]) and np.array_equal(W[0], W[2])
+    assert not np.array_equal(W[0][0], W[0][1])
+
+
+@pytest.mark.parametrize("encoder,solver", [("linear", "exact"), ("mlp", "lbfgs")])
+def test_replicate_equals_weighted_fit_from_the_warm_start(encoder, solver):
+    d = make_vcm(n=300, p=2, m=2)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, size=300)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, width=5, weights=w)
+    res = model.fit(solver=solver, seed=2, max_iter=40, n_bootstraps=4)
+    r = 2
+    counts = _core.bootstrap_counts(2, r, 300)
+    ref_model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, width=5, weights=w * counts)
+    ref = ref_model.fit(solver=solver, seed=2, max_iter=40, start_params=res.weights)
+    np.testing.assert_allclose(res.bootstrap_weights[r], ref.weights, rtol=1e-10, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def boot_fit():
+    d = make_vcm(n=600, p=2, m=2, family="binomial", seed=5)
+    model = cs.ContextualizedLogit(d["y"], d["X"], d["C"], encoder="ngam", width=4, depth=1)
+    with pytest.warns(cs.IdentifiabilityWarning, match="sign flips"):  # weakly determined signs
+        return model.fit(max_iter=60, n_bootstraps=25, seed=1), d
+
+
+def replicate_thetas(res, C):
+    return np.stack([_core.predict_theta(res.options, res.scaling, w, C) for w in res.bootstrap_weights])
+
+
+def test_bootstrap_summaries_follow_their_definitions(boot_fit, monkeypatch):
+    res, d = boot_fit
+    thetas = replicate_thetas(res, d["C"])          # B x n x q, computed the direct way
+    np.testing.assert_allclose(res.bootstrap_params.to_numpy(), thetas.mean(axis=1), rtol=1e-12)
+    assert list(res.bootstrap_params.columns) == ["Intercept", "x1", "x2"]
+    np.testing.assert_allclose(res.bse, thetas.mean(axis=1).std(axis=0, ddof=1), rtol=1e-10)
+    ci = res.conf_int(0.1)
+    np.testing.assert_allclose(ci[0], np.quantile(thetas.mean(axis=1), 0.05, axis=0), rtol=1e-10)
+    np.testing.assert_allclose(ci[1], np.quantile(thetas.mean(axis=1), 0.95, axis=0), rtol=1e-10)
+    # sample intervals: percentiles over replicates, also when computed in tiny chunks
+    lo, hi = res.sample_conf_int(alpha=0.2)
+    np.testing.assert_allclose(lo.to_numpy(), np.quantile(thetas, 0.1, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(hi.to_numpy(), np.quantile(thetas, 0.9, axis=0), rtol=1e-12)
+    monkeypatch.setattr(inference, "_CHUNK_DOUBLES", 7 * 25 * 3)  # chunks of 256 rows
+    lo2, hi2 = res.sample_conf_int(alpha=0.2)
+    assert np.array_equal(lo2.to_numpy(), lo.to_numpy()) and np.array_equal(hi2.to_numpy(), hi.to_numpy())
+    # new contexts
+    lo3, _ = res.sample_conf_int(alpha=0.2, context=d["C"][:4])
+    np.testing.assert_allclose(lo3.to_numpy(), lo.to_numpy()[:4], rtol=1e-12)
+    # sign flips
+    flips = ((np.sign(thetas) != np.sign(res.sample_params.to_numpy())[None]).mean(axis=0) > 0.1).mean(axis=0)
+    np.testing.assert_allclose(res.sign_flip_share, flips, rtol=1e-12)
+
+
+def test_bootstrap_pvalues_invert_percentiles(boot_fit):
+    res, _ = boot_fit
+    bp = res.bootstrap_params.to_numpy()
+    B = bp.shape[0]
+    expect = np.minimum(1, 2 * (1 + np.minimum((bp <= 0).sum(0), (bp >= 0).sum(0))) / (B + 1))
+    np.testing.assert_allclose(res.pvalues, expect)
+
+
+def test_bootstrap_predictions(boot_fit):
+    res, d = boot_fit
+    thetas = replicate_thetas(res, d["C"][:9])
+    eta = thetas[:, :, 0] + np.einsum("bij,ij->bi", thetas[:, :, 1:], d["X"][:9])
+    mus = 1 / (1 + np.exp(-eta))
+    sf = res.get_prediction(d["X"][:9], d["C"][:9]).summary_frame(alpha=0.1)
+    np.testing.assert_allclose(sf["mean"], res.fittedvalues[:9], rtol=1e-12)
+    np.testing.assert_allclose(sf["mean_se"], mus.std(axis=0, ddof=1), rtol=1e-10)
+    np.testing.assert_allclose(sf["mean_ci_lower"], np.quantile(mus, 0.05, axis=0), rtol=1e-10)
+    np.testing.assert_allclose(sf["mean_ci_upper"], np.quantile(mus, 0.95, axis=0), rtol=1e-10)
+    assert list(sf.columns) == ["mean", "mean_se", "mean_ci_lower", "mean_ci_upper"]
+
+
+def test_bootstrap_heterogeneity_statistic_follows_its_definition(boot_fit):
+    res, d = boot_fit
+    thetas = replicate_thetas(res, d["C"])
+    theta = res.sample_params.to_numpy()
+    dev = theta - theta.mean(axis=0)
+    devb = thetas - thetas.mean(axis=1, keepdims=True)
+    sd = devb.std(axis=0, ddof=1)
+    T = ((dev / sd) ** 2).mean(axis=0)
+    Tb = (((devb - dev) / sd) ** 2).mean(axis=1)
+    p = (1 + (Tb >= T).sum(axis=0)) / (thetas.shape[0] + 1)
+    het = res.heterogeneity_test()
+    assert het.attrs["method"] == "bootstrap"
+    np.testing.assert_allclose(het["statistic"], T, rtol=1e-10)
+    np.testing.assert_allclose(het["pvalue"], p)
+
+
+def test_linear_bootstrap_agrees_with_sandwich_and_offers_both():
+    d = make_vcm(n=400, p=2, m=2, seed=3)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear")
+    res = model.fit(n_bootstraps=300, seed=5)
+    assert res.cov_type == "nonrobust"  # analytic by default for the linear encoder
+    boot = model.fit(n_bootstraps=300, seed=5, cov_type="bootstrap")
+    hc = model.fit(cov_type="HC0")
+    # the pairs bootstrap estimates the sandwich covariance
+    np.testing.assert_allclose(boot.bse, hc.bse, rtol=0.2)
+    np.testing.assert_allclose(boot.interaction_cov_params().to_numpy().diagonal(),
+                               hc.interaction_cov_params().to_numpy().diagonal(), rtol=0.35)
+    assert boot.context_effects().shape == (6, 6)
+    assert boot.heterogeneity_test().attrs["method"] == "bootstrap"
+    assert res.heterogeneity_test(method="bootstrap").shape == (3, 4)
+
+
+def test_bootstrap_errors_name_the_argument():
+    d = make_vcm(n=100)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear")
+    with pytest.raises(ValueError, match="n_bootstraps"):
+        model.fit(n_bootstraps=-1)
+    with pytest.raises(TypeError, match="n_bootstraps"):
+        model.fit(n_bootstraps=2.5)
+    res = model.fit()
+    with pytest.raises(ValueError, match="n_bootstraps"):
+        res.bootstrap_params
+    with pytest.raises(ValueError, match="n_bootstraps"):
+        res.heterogeneity_test(method="bootstrap")
+    with pytest.raises(ValueError, match="weights"):
+        _core.bootstrap(model.context, model.exog, model.endog, None, res.options, res.weights[:-1], 2)
+
+
+def test_replicates_with_zero_total_weight_raise():
+    d = make_vcm(n=40)
+    w = np.zeros(40)
+    w[0] = 1.0  # most resamples miss row 0 -> zero total weight
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear", weights=w)
+    with pytest.raises(ValueError, match="bootstrap replicate"):
+        model.fit(n_bootstraps=20)
+
+
+def test_bootstrap_progress_runs_in_rounds_and_can_stop():
+    d = make_vcm(n=120)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear")
+    res = model.fit(threads=1)
+    calls = []
+    full = _core.bootstrap(model.context, model.exog, model.endog, None, dict(res.options, threads=1), res.weights,
+                           10, lambda done, _: calls.append(done))
+    assert calls == [4, 8, 10] and not full["interrupted"]   # rounds of 4 replicates per thread
+    stopped = _core.bootstrap(model.context, model.exog, model.endog, None, dict(res.options, threads=1),
+                              res.weights, 10, lambda done, _: done < 8)
+    assert stopped["interrupted"] and stopped["weights"].shape == (8, 9)
+    np.testing.assert_array_equal(stopped["weights"], full["weights"][:8])
+
+    def boom(done, _):
+        raise KeyError("from the callback")
+    with pytest.raises(KeyError, match="from the callback"):
+        _core.bootstrap(model.context, model.exog, model.endog, None, res.options, res.weights, 10, boom)
+    # verbose fits draw a bar (silently on a pipe) and give the same replicates
+    again = model.fit(threads=1, n_bootstraps=10, verbose=True)
+    np.testing.assert_array_equal(again.bootstrap_weights, full["weights"])

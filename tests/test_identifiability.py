@@ -1,0 +1,126 @@
+"""The identifiability report: it passes clean data, and flags and names duplicated, constant
+and collinear columns, aliased interaction terms, too few observations, too many archetypes
+and unstable signs, warning at fit time."""
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ctxstats as cs
+from ctxstats.identifiability import representation_dim
+from conftest import make_vcm
+
+
+def frames(n=300, seed=0):
+    d = make_vcm(n=n, p=3, m=3, seed=seed)
+    y = pd.Series(d["y"], name="y")
+    X = pd.DataFrame(d["X"], columns=["dose", "age", "bmi"])
+    C = pd.DataFrame(d["C"], columns=["site", "year", "income"])
+    return y, X, C
+
+
+def fit_quietly(model, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cs.IdentifiabilityWarning)
+        return model.fit(**kw)
+
+
+@pytest.mark.parametrize("encoder", ["linear", "mlp"])
+def test_clean_data_pass_without_warning(encoder):
+    y, X, C = frames()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cs.IdentifiabilityWarning)
+        res = cs.ContextualizedRegression(y, X, C, encoder=encoder, width=4).fit(max_iter=30)
+    report = res.identifiability()
+    assert report.identifiable and report.notes == []
+    assert list(report.checks.columns) == ["check", "value", "threshold", "passed"]
+    checks = set(report.checks["check"])
+    assert {"rank of [1, X]", "rank of [1, C]", "duplicated context columns", "constant exog columns"} <= checks
+    assert ("rank of interaction design" in checks) == (encoder == "linear")
+    assert "all checks passed" in str(report)
+
+
+def test_duplicated_context_and_collinear_predictor_are_named():
+    y, X, C = frames()
+    C["site_copy"] = C["site"]
+    X["dose_total"] = X["dose"] + 2 * X["age"]
+    model = cs.ContextualizedRegression(y, X, C, encoder="linear")
+    with pytest.warns(cs.IdentifiabilityWarning, match="site_copy"):
+        res = model.fit()
+    report = res.identifiability()
+    assert not report.identifiable
+    failed = set(report.failed["check"])
+    assert {"duplicated context columns", "rank of [1, C]", "rank of [1, X]", "rank of interaction design"} <= failed
+    text = " ".join(report.notes)
+    assert "'site_copy' equals 'site'" in text
+    assert "'dose_total' is a linear combination of 'dose', 'age'" in text
+    assert "'site_copy' is a linear combination of 'site'" in text
+    # aliased predictor x context terms are named
+    assert "'dose_total:year' is a linear combination of" in text
+    assert "'age:site_copy'" in text
+    # the summary's notes carry the findings
+    assert "site_copy" in str(res.summary())
+
+
+def test_constant_columns_are_named():
+    y, X, C = frames()
+    X["ones"] = 1.0
+    C["country"] = 3.0
+    with pytest.warns(cs.IdentifiabilityWarning):
+        res = cs.ContextualizedRegression(y, X, C, encoder="mlp", width=4).fit(max_iter=20)
+    text = " ".join(res.identifiability().notes)
+    assert "'ones' are constant and aliased with the intercept" in text
+    assert "'country' are constant" in text
+    # without an intercept a constant predictor is the intercept: not flagged
+    res0 = fit_quietly(cs.ContextualizedRegression(y, X, C, encoder="mlp", width=4, fit_intercept=False),
+                       max_iter=20)
+    assert res0.identifiability().checks.set_index("check").loc["constant exog columns", "passed"]
+
+
+def test_near_collinear_context_fails_the_condition_check():
+    y, X, C = frames()
+    C["year2"] = C["year"] + 1e-5 * np.random.default_rng(0).normal(size=len(C))
+    res = fit_quietly(cs.ContextualizedRegression(y, X, C, encoder="mlp", width=4), max_iter=10)
+    row = res.identifiability().checks.set_index("check").loc["condition number of C (standardised)"]
+    assert not row["passed"] and row["value"] > 1e3
+
+
+def test_counting_heuristic_depends_on_the_encoder():
+    assert representation_dim("linear", {}, 4) == 5
+    assert representation_dim("mlp", {"width": 16, "depth": 2}, 4) == 17
+    assert representation_dim("mlp", {"width": 16, "depth": 0}, 4) == 5
+    assert representation_dim("ngam", {"width": 8, "depth": 1}, 3) == 25
+    assert representation_dim("mlp", {"width": 16, "depth": 2, "archetypes": 3}, 4) == 3
+    y, X, C = frames(n=60)
+    with pytest.warns(cs.IdentifiabilityWarning, match="counting"):
+        res = cs.ContextualizedRegression(y, X, C, encoder="mlp", width=32).fit(max_iter=5)
+    row = res.identifiability().checks.iloc[0]
+    assert row["check"].startswith("n > d_g*d_s") and row["value"] == 60 and row["threshold"] == 33 * 4
+    assert not row["passed"]
+
+
+def test_archetype_checks():
+    y, X, C = frames()
+    q = 4  # intercept + 3 predictors
+    with pytest.warns(cs.IdentifiabilityWarning, match="archetypes"):
+        res = cs.ContextualizedRegression(y, X, C, encoder="linear", archetypes=q + 2).fit(max_iter=10)
+    assert "cannot be affinely independent" in " ".join(res.identifiability().notes)
+    ok = fit_quietly(cs.ContextualizedRegression(y, X, C, encoder="linear", archetypes=3), max_iter=30)
+    checks = ok.identifiability().checks.set_index("check")
+    assert checks.loc["archetypes K <= d_s + 1", "passed"]
+    assert checks.loc["rank of fitted archetype differences", "value"] == 2
+
+
+def test_unidentified_coefficient_has_unstable_signs():
+    # x2 has no effect: its per-sample coefficients are noise, their signs undetermined
+    rng = np.random.default_rng(1)
+    n = 200
+    C = rng.normal(size=(n, 2))
+    X = rng.normal(size=(n, 2))
+    y = 1.0 + X[:, 0] * (1 + C[:, 0]) + rng.normal(size=n)
+    model = cs.ContextualizedRegression(y, X, C, encoder="linear")
+    with pytest.warns(cs.IdentifiabilityWarning, match="sign flips across replicates: x2"):
+        res = model.fit(n_bootstraps=60, seed=3)
+    flips = res.sign_flip_share
+    assert flips["x2"] > 0.5 and flips["x1"] < 0.1 and flips["Intercept"] < 0.1

@@ -1,0 +1,182 @@
+"""Persistence: the versioned file format and pickle, both exact."""
+import io
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ctxstats as cs
+from ctxstats.easy import ContextualGAMClassifier, ContextualizedRegressor
+from conftest import make_vcm
+
+
+def same(a, b, where="obj"):
+    """Deep, exact equality of two ctxstats objects' data (arrays bitwise, dtypes included)."""
+    assert type(a) is type(b), where
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True), where
+    elif isinstance(a, (pd.DataFrame, pd.Series, pd.Index)):
+        assert a.equals(b), where
+        if not isinstance(a, pd.Index):
+            same(a.index, b.index, where + ".index")
+    elif isinstance(a, dict):
+        assert list(a) == list(b), where
+        for k in a:
+            same(a[k], b[k], f"{where}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            same(x, y, f"{where}[{i}]")
+    elif hasattr(a, "__dict__") and type(a).__module__.startswith("ctxstats"):
+        # `_cache` holds derived values, recomputed on demand; files store it empty.
+        same({k: v for k, v in vars(a).items() if k != "_cache"},
+             {k: v for k, v in vars(b).items() if k != "_cache"}, where)
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b), where
+    else:
+        assert a == b, where
+
+
+def fits():
+    d = make_vcm(n=150, p=2, m=2, nonlinear=True)
+    b = make_vcm(n=150, p=2, m=2, family="binomial")
+    y = pd.Series(d["y"], name="outcome", index=[f"s{i}" for i in range(150)])
+    X = pd.DataFrame(d["X"], columns=["dose", "age"], index=y.index)
+    C = pd.DataFrame(d["C"], columns=["bmi", "site"], index=y.index)
+    yield "linear-exact", cs.ContextualizedRegression(y, X, C, encoder="linear").fit()
+    yield "mlp-lbfgs", cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4).fit(max_iter=40)
+    yield "ngam-archetypes-adam", cs.ContextualizedRegression(
+        d["y"], d["X"], d["C"], encoder="ngam", width=3, archetypes=3,
+        weights=np.linspace(0.5, 2, 150)).fit(solver="adam", max_iter=5)
+    yield "logit-mlp", cs.ContextualizedLogit(b["y"], b["X"], b["C"], width=4, activation="tanh").fit(max_iter=30)
+
+
+FITS = list(fits())
+
+
+@pytest.mark.parametrize("name,res", FITS, ids=[f[0] for f in FITS])
+def test_saved_results_load_exactly_and_predict_bitwise(name, res, tmp_path):
+    path = tmp_path / "fit.ctxstats"
+    res.save(path)
+    assert path.exists() and not (tmp_path / "fit.ctxstats.npz").exists()
+    back = cs.load(path)
+    same(res, back)
+    C_new = res.model.context[:7] * 1.1 + 0.05
+    X_new = res.model.exog[:7] - 0.3
+    assert np.array_equal(back.predict(X_new, C_new), res.predict(X_new, C_new))
+    assert np.array_equal(back.predict_params(C_new).to_numpy(), res.predict_params(C_new).to_numpy())
+    assert back.sample_params.equals(res.sample_params)
+    assert str(back.summary()) == str(res.summary())
+
+
+@pytest.mark.parametrize("name,res", FITS, ids=[f[0] for f in FITS])
+def test_results_pickle_exactly(name, res):
+    back = pickle.loads(pickle.dumps(res))
+    same(res, back)
+    assert np.array_equal(back.fittedvalues, res.fittedvalues)
+
+
+def test_results_hold_only_plain_data():
+    # Guard for new attributes: what a results object holds must stay numpy arrays, numbers,
+    # strings, lists/dicts of those, pandas labels and ctxstats objects, so that both pickle
+    # and the file format carry it exactly.
+    def walk(value, where):
+        if value is None or isinstance(value, (bool, int, float, str, np.ndarray, np.generic, pd.Index)):
+            return
+        if isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(v, f"{where}[{i}]")
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{where}[{k!r}]")
+        elif type(value).__module__.startswith("ctxstats") and hasattr(value, "__dict__"):
+            for k, v in vars(value).items():
+                if k != "_cache":  # derived values, not saved
+                    walk(v, f"{where}.{k}")
+        else:
+            raise AssertionError(f"{where} is a {type(value).__name__}, not plain data")
+
+    for _, res in FITS:
+        walk(res, "results")
+
+
+def test_model_saves_and_refits_identically(tmp_path):
+    d = make_vcm(n=120)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4)
+    model.save(tmp_path / "model.ctxstats")
+    back = cs.load(tmp_path / "model.ctxstats")
+    same(model, back)
+    a, b = model.fit(max_iter=20), back.fit(max_iter=20)
+    assert np.array_equal(a.sample_params.to_numpy(), b.sample_params.to_numpy())
+
+
+@pytest.mark.parametrize("fitted", [True, False])
+def test_easy_estimators_save_and_pickle(tmp_path, fitted):
+    d = make_vcm(n=100, family="binomial")
+    est = ContextualGAMClassifier(n_bootstraps=2, width=3, layers=1, max_epochs=3, train_batch_size=16,
+                                  es_patience=float("inf"), threads=1)
+    if fitted:
+        est.fit(d["C"], d["X"], d["y"])
+    est.save(tmp_path / "est.ctxstats")
+    for back in (cs.load(tmp_path / "est.ctxstats"), pickle.loads(pickle.dumps(est))):
+        same(est, back)
+        assert back.get_params() == est.get_params()
+        if fitted:
+            assert np.array_equal(back.predict_proba(d["C"], d["X"]), est.predict_proba(d["C"], d["X"]))
+
+
+def test_file_like_targets():
+    d = make_vcm(n=80)
+    est = ContextualizedRegressor(width=3, layers=1, max_epochs=2, threads=1).fit(d["C"], d["X"], d["y"])
+    buf = io.BytesIO()
+    cs.save(est, buf)
+    buf.seek(0)
+    back = cs.load(buf)
+    assert np.array_equal(back.predict(d["C"], d["X"]), est.predict(d["C"], d["X"]))
+
+
+def _rewrite_header(src, dst, change):
+    with np.load(src, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    header = json.loads(arrays["__header__"].tobytes().decode())
+    change(header)
+    arrays["__header__"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    with open(dst, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
+def test_unknown_versions_and_foreign_files_are_refused(tmp_path):
+    res = FITS[0][1]
+    res.save(tmp_path / "ok")
+    header = json.loads(np.load(tmp_path / "ok")["__header__"].tobytes().decode())
+    assert header["format"] == "ctxstats" and header["format_version"] == 1 and "ctxstats_version" in header
+
+    _rewrite_header(tmp_path / "ok", tmp_path / "v99", lambda h: h.update(format_version=99))
+    with pytest.raises(ValueError, match=r"format version 99.*reads version\(s\) 1.*Upgrade"):
+        cs.load(tmp_path / "v99")
+    _rewrite_header(tmp_path / "ok", tmp_path / "alien",
+                    lambda h: h.update(root={"__object__": "subprocess.Popen", "state": {}}))
+    with pytest.raises(ValueError, match="not a ctxstats class"):
+        cs.load(tmp_path / "alien")
+    _rewrite_header(tmp_path / "ok", tmp_path / "gone",
+                    lambda h: h.update(root={"__object__": "ctxstats.models.NoSuchModel", "state": {}}))
+    with pytest.raises(ValueError, match="does not have"):
+        cs.load(tmp_path / "gone")
+    np.savez(tmp_path / "plain.npz", x=np.arange(3))
+    with pytest.raises(ValueError, match="not a ctxstats file"):
+        cs.load(tmp_path / "plain.npz")
+    (tmp_path / "text").write_text("hello")
+    with pytest.raises(ValueError, match="not a ctxstats file"):
+        cs.load(tmp_path / "text")
+    with pytest.raises(FileNotFoundError):
+        cs.load(tmp_path / "missing")
+
+
+def test_unsavable_attribute_is_named(tmp_path):
+    d = make_vcm(n=60)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear").fit()
+    res.callback = lambda: None
+    with pytest.raises(TypeError, match=r"ContextualizedGLMResults\.callback.*function"):
+        res.save(tmp_path / "x")
