@@ -17,6 +17,10 @@ BSplineMargin::BSplineMargin(const double* knots, int K) : K_(K), t_(knots, knot
   require(K >= 4, "a cubic B-spline margin needs at least 4 basis functions");
   for (int j = 1; j < K + 4; ++j)
     require(t_[j] > t_[j - 1], "the knots of a spline margin must be strictly increasing");
+  // Evenly spaced knots (the default) have closed-form cardinal B-splines.
+  h_ = (t_[K_] - t_[3]) / (K_ - 3);
+  uniform_ = true;
+  for (int j = 1; j < K + 4; ++j) uniform_ = uniform_ && std::fabs(t_[j] - t_[j - 1] - h_) <= 1e-10 * h_;
   lo_first_ = 0;
   inside(lower(), 3, lo_val_);
   derivative(lower(), 3, lo_der_);
@@ -82,6 +86,19 @@ int BSplineMargin::eval(double x, double* val) const {
     const double d = x - upper();
     for (int r = 0; r < 4; ++r) val[r] = hi_val_[r] + d * hi_der_[r];
     return hi_first_;
+  }
+  if (uniform_) {
+    // Cardinal cubic B-splines: with u the position within interval j of width h,
+    // (1-u)^3/6, (3u^3 - 6u^2 + 4)/6, (-3u^3 + 3u^2 + 3u + 1)/6, u^3/6.
+    const double z = (x - t_[3]) / h_;
+    int j = static_cast<int>(z);
+    j = std::min(std::max(j, 0), K_ - 4);
+    const double u = z - j, u2 = u * u, u3 = u2 * u, w = 1.0 - u;
+    val[0] = w * w * w / 6.0;
+    val[1] = (3.0 * u3 - 6.0 * u2 + 4.0) / 6.0;
+    val[2] = (-3.0 * u3 + 3.0 * u2 + 3.0 * u + 1.0) / 6.0;
+    val[3] = u3 / 6.0;
+    return j;
   }
   const int i = interval(x);
   inside(x, i, val);

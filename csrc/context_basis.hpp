@@ -113,6 +113,8 @@ class BSplineMargin {
  private:
   int K_ = 0;
   std::vector<double> t_;
+  double h_ = 0.0;        // interval width when the knots are evenly spaced
+  bool uniform_ = false;
   int lo_first_ = 0, hi_first_ = 0;
   double lo_val_[4] = {0, 0, 0, 0}, lo_der_[4] = {0, 0, 0, 0}, hi_val_[4] = {0, 0, 0, 0},
          hi_der_[4] = {0, 0, 0, 0};

@@ -152,7 +152,7 @@ AddPairs pick_add_pairs(int qp) {
   if constexpr (QP > 40) {
     return nullptr;
   } else {
-    return qp == QP ? &add_pairs_fixed<QP> : pick_add_pairs<QP + 4>(qp);
+    return qp == QP ? &add_pairs_fixed<QP> : pick_add_pairs<QP + 2>(qp);
   }
 }
 
@@ -160,9 +160,9 @@ Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling
                               const Eigen::SparseMatrix<double>& T, const Eigen::VectorXd& b, bool hessian,
                               int threads) {
   const int m = data.m, q = scaling.q(), R = basis.raw_size(), nb = basis.size(), maxnz = basis.max_nonzeros();
-  const int Q2 = q * (q + 1) / 2, Q2p = (Q2 + 3) / 4 * 4;
+  const int Q2 = q * (q + 1) / 2, Q2p = (Q2 + 1) / 2 * 2;  // padded to pairs of doubles
   // The pair update: a fixed-width instance for up to 8 outputs (Q2p <= 40), else generic.
-  AddPairs fixed_pairs = pick_add_pairs<4>(Q2p);
+  AddPairs fixed_pairs = pick_add_pairs<2>(Q2p);
   auto add_pairs = [&](double* H, const int* idx, const double* val, int nnz, const double* V) {
     if (fixed_pairs != nullptr) return fixed_pairs(H, idx, val, nnz, V);
     for (int e2 = 0; e2 < nnz; ++e2) {
