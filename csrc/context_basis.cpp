@@ -332,6 +332,12 @@ class SplineBasis final : public ContextBasis {
 
   bool sparse() const override { return true; }
 
+  bool unity_margin(int* offset, int* size) const override {
+    *offset = raw_margin_offset_[0];
+    *size = margins_[0].size();
+    return true;
+  }
+
   int raw_row(const double* c, int* idx, double* val) const override {
     idx[0] = 0;
     val[0] = 1.0;

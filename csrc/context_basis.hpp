@@ -55,6 +55,10 @@ class ContextBasis {
   int max_nonzeros() const { return max_nonzeros_; }
   // True when few raw functions are non-zero at any c (the solver then accumulates sparsely).
   virtual bool sparse() const = 0;
+  // True when raw function 0 is the constant, always listed first by raw_row, and the raw
+  // functions [offset, offset + size) sum to one at every c (a B-spline margin): sums over
+  // the constant then follow from sums over that margin.
+  virtual bool unity_margin(int* /*offset*/, int* /*size*/) const { return false; }
   // Raw basis at one (standardised) context row: writes at most max_nonzeros() pairs
   // (idx ascending, val) and returns their count.
   virtual int raw_row(const double* c, int* idx, double* val) const = 0;

@@ -175,6 +175,10 @@ Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling
     }
   };
   const std::size_t P = packed(0, R);  // number of pairs a <= a' < R
+  // When the raw functions of one margin sum to one (B-splines), the constant's pairs follow
+  // from that margin's: they are skipped in the loop over rows and summed afterwards.
+  int unity_offset = 0, unity_size = 0;
+  const int skip = basis.unity_margin(&unity_offset, &unity_size) ? 1 : 0;
   const std::size_t n = data.n;
   const std::size_t blocks = (n + kExactBlock - 1) / kExactBlock;
   const int groups = reduction_groups(n, kExactBlock, kExactGroups);
@@ -214,15 +218,15 @@ Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling
         const double sv = sr * v;
         for (int k2 = 0, t = 0; k2 < q; ++k2)
           for (int k1 = 0; k1 <= k2; ++k1, ++t) V[t] = sv * x[k1] * x[k2];
-        for (int e2 = 0; e2 < nnz; ++e2) {
+        for (int e2 = skip; e2 < nnz; ++e2) {
           const int a2 = idx[e2];
           const double v2 = val[e2];
           double* gg = a.g.data() + static_cast<std::size_t>(a2) * q;
           for (int k = 0; k < q; ++k) gg[k] += v2 * G[k];
           const std::size_t base = packed(0, a2);
-          for (int e1 = 0; e1 <= e2; ++e1) a.M[base + idx[e1]] += sr * val[e1] * v2;
+          for (int e1 = skip; e1 <= e2; ++e1) a.M[base + idx[e1]] += sr * val[e1] * v2;
         }
-        if (hessian) add_pairs(a.H.data(), idx.data(), val.data(), nnz, V.data());
+        if (hessian) add_pairs(a.H.data(), idx.data() + skip, val.data() + skip, nnz - skip, V.data());
       }
     }
   }
@@ -236,6 +240,29 @@ Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling
     sum.f += parts[gi].f;
     sum.total += parts[gi].total;
     sum.zz += parts[gi].zz;
+  }
+  if (skip) {
+    // r_0 = 1 = sum of the unity margin's functions: pair (0, a') = sum_a pair(a, a') over that
+    // margin, and (0, 0) = sum_a' (0, a') over it.
+    const int u0 = unity_offset, u1 = unity_offset + unity_size;
+    auto fill = [&](std::vector<double>& buf, int width) {
+      for (int a2 = 1; a2 < R; ++a2) {
+        double* dst = buf.data() + packed(0, a2) * width;
+        for (int a = u0; a < u1; ++a) {
+          const double* src = buf.data() + packed(std::min(a, a2), std::max(a, a2)) * width;
+          for (int t = 0; t < width; ++t) dst[t] += src[t];
+        }
+      }
+      double* dst = buf.data();  // pair (0, 0)
+      for (int a = u0; a < u1; ++a) {
+        const double* src = buf.data() + packed(0, a) * width;
+        for (int t = 0; t < width; ++t) dst[t] += src[t];
+      }
+    };
+    if (hessian) fill(sum.H, Q2p);
+    fill(sum.M, 1);
+    for (int a = u0; a < u1; ++a)
+      for (int k = 0; k < q; ++k) sum.g[k] += sum.g[static_cast<std::size_t>(a) * q + k];
   }
 
   // Map the raw sums to the constrained basis.
