@@ -523,7 +523,11 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
         rho = initial_rho(wm, pens);
         started = true;
       }
-      sf = fit_smoothing(wm, pens, blocks, rho, fixed, sopt);
+      // Each working model changes with the coefficients, so its smoothing parameters need
+      // only a few Newton steps per PQL iteration; the outer loop runs until both settle.
+      SmoothingOptions inner = sopt;
+      inner.max_iter = 5;
+      sf = fit_smoothing(wm, pens, blocks, rho, fixed, inner);
       rep.n_iter += sf.n_iter;
       res.n_iter = it;
       const Eigen::VectorXd b_old = b, direction = sf.beta - b_old;
@@ -533,7 +537,7 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
       const double obj_old = acc.f + 0.5 * penalty_value(pens, rho, b_old);
       // Converged when the IRLS step and the smoothing parameters have settled (before the
       // step: at the optimum, an ill-conditioned A leaves only rounding noise to step along).
-      if (direction.cwiseAbs().maxCoeff() <= tol * scale_b && (fixed || rho_change < 1e-4)) {
+      if (direction.cwiseAbs().maxCoeff() <= tol * scale_b && (fixed || (rho_change < 1e-4 && sf.converged))) {
         res.converged = true;
         res.history.push_back(obj_old / acc.total);
         break;
