@@ -10,6 +10,7 @@ namespace ctxstats {
 void check_finite(const double* a, std::size_t n, int cols, const char* name) {
   if (cols == 0) return;
   require(a != nullptr, std::string(name) + " is missing");
+  // The message is built only on failure (building it per element costs more than the check).
   for (std::size_t i = 0; i < n; ++i)
     for (int j = 0; j < cols; ++j)
       if (!std::isfinite(a[i * cols + j]))
@@ -102,6 +103,15 @@ void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows) 
     }
     if (off) t[0] = scaling.y_scale * (t[0] - shift) + scaling.y_mean;
   }
+}
+
+void scale_context(const Scaling& scaling, const double* C, std::size_t rows, int m, double* out) {
+  require(m == static_cast<int>(scaling.c_mean.size()),
+          "context has " + std::to_string(m) + " columns; the model was fitted with " +
+              std::to_string(scaling.c_mean.size()));
+  check_finite(C, rows, m, "context");
+  for (std::size_t r = 0; r < rows; ++r)
+    for (int j = 0; j < m; ++j) out[r * m + j] = (C[r * m + j] - scaling.c_mean[j]) / scaling.c_scale[j];
 }
 
 }  // namespace ctxstats

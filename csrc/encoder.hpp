@@ -7,17 +7,32 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace ctxstats {
+
+class ContextBasis;
 
 enum class Activation { kRelu, kTanh };
 
 struct EncoderSpec {
-  std::string type = "mlp";   // linear | mlp | ngam
+  std::string type = "mlp";   // linear | mlp | ngam | spline
   int width = 32;             // hidden units per layer (mlp, ngam)
   int depth = 2;              // hidden layers (mlp, ngam)
   int archetypes = 0;         // K > 0: theta = softmax(encoder(C)) A with A K x q
   Activation activation = Activation::kRelu;
+  // spline: theta = W b(c), b a penalised cubic B-spline basis per context feature (see
+  // context_basis.hpp); fitted by the exact solver with smoothing parameters chosen by REML.
+  int n_knots = 15;                     // B-spline basis functions per context feature (mgcv's k)
+  std::string knot_spacing = "even";    // even | quantile
+  std::vector<std::pair<int, int>> interactions;  // tensor-product terms: pairs of context columns
+  int interaction_knots = 5;            // basis functions per margin of a tensor-product term
+  std::vector<double> smoothing;        // fixed smoothing parameters, one per penalty (empty: REML)
+  // Filled from the data when a spline is first fitted (internal scale), then carried along
+  // so predictions and refits use the same basis.
+  std::vector<double> knots;            // knot vectors of every margin, concatenated
+  std::vector<double> centres;          // centring means of every margin's kept functions
 };
 
 Activation parse_activation(const std::string& name);
@@ -43,6 +58,9 @@ class Encoder {
                         double* work) const = 0;
   // True for the linear encoder, whose weights are the q x (m+1) matrix [bias, W] row-major.
   virtual bool is_linear() const { return false; }
+  // The basis of an encoder theta = W b(c) that is linear in its weights (W is q x size,
+  // row-major); nullptr for the others. The exact solver fits any encoder that has one.
+  virtual const ContextBasis* context_basis() const { return nullptr; }
 
  private:
   int m_, q_;
@@ -56,5 +74,6 @@ std::unique_ptr<Encoder> make_linear_encoder(int m, int q);
 std::unique_ptr<Encoder> make_mlp_encoder(int m, int q, int width, int depth, Activation act);
 std::unique_ptr<Encoder> make_ngam_encoder(int m, int q, int width, int depth, Activation act);
 std::unique_ptr<Encoder> make_archetype_encoder(std::unique_ptr<Encoder> base, int q);
+std::unique_ptr<Encoder> make_spline_encoder(const EncoderSpec& spec, int m, int q);
 
 }  // namespace ctxstats

@@ -12,8 +12,9 @@ Activation parse_activation(const std::string& name) {
 }
 
 void validate_encoder_spec(const EncoderSpec& spec) {
-  require(spec.type == "linear" || spec.type == "mlp" || spec.type == "ngam",
-          "encoder must be one of 'linear', 'mlp', 'ngam', not '" + spec.type + "'");
+  require(spec.type == "linear" || spec.type == "mlp" || spec.type == "ngam" || spec.type == "spline",
+          "encoder must be one of 'linear', 'mlp', 'ngam', 'spline', not '" + spec.type + "'");
+  require(spec.type != "spline" || spec.archetypes == 0, "archetypes are not available with encoder='spline'");
   require(spec.width >= 1, "width must be a positive integer, not " + std::to_string(spec.width));
   require(spec.depth >= 0, "depth must be a non-negative integer, not " + std::to_string(spec.depth));
   require(spec.archetypes >= 0, "archetypes must be a non-negative integer, not " + std::to_string(spec.archetypes));
@@ -27,6 +28,7 @@ std::unique_ptr<Encoder> make_encoder(const EncoderSpec& spec, int m, int q) {
   const int out = spec.archetypes > 0 ? spec.archetypes : q;
   std::unique_ptr<Encoder> enc;
   if (spec.type == "linear") enc = make_linear_encoder(m, out);
+  else if (spec.type == "spline") enc = make_spline_encoder(spec, m, out);
   else if (spec.type == "mlp") enc = make_mlp_encoder(m, out, spec.width, spec.depth, spec.activation);
   else enc = make_ngam_encoder(m, out, spec.width, spec.depth, spec.activation);
   if (spec.archetypes > 0) enc = make_archetype_encoder(std::move(enc), q);

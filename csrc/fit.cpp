@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "context_basis.hpp"
 #include "error.hpp"
 
 namespace ctxstats {
@@ -21,12 +22,26 @@ std::string resolve_solver(const FitOptions& o) {
   require(s == "auto" || s == "exact" || s == "lbfgs" || s == "adam",
           "solver must be one of 'exact', 'lbfgs', 'adam' (or None), not '" + s + "'");
   if (s != "auto") return s;
+  if (o.encoder.type == "spline") return "exact";
   const bool linear = o.encoder.type == "linear" && o.encoder.archetypes == 0;
   const bool smooth = o.penalty.alpha == 0.0 || o.penalty.l1_ratio == 0.0;
   return (linear && smooth) ? "exact" : "lbfgs";
 }
 
-std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q) { return make_encoder(spec, m, q)->n_weights(); }
+std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q) {
+  if (spec.type == "spline" && spec.knots.empty()) {
+    validate_encoder_spec(spec);
+    require(m >= 1, "context must have at least one column");
+    return static_cast<std::size_t>(q) * spline_basis_size(spec, m);
+  }
+  return make_encoder(spec, m, q)->n_weights();
+}
+
+EncoderSpec resolve_encoder_spec(const DataView& data, const Scaling& scaling, const EncoderSpec& spec, int threads) {
+  if (spec.type != "spline") return spec;
+  validate_encoder_spec(spec);
+  return prepare_spline_spec(data, scaling, spec, threads);
+}
 
 FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init) {
   const Family family = parse_family(options.family);
@@ -35,7 +50,8 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
   FitResult out;
   out.solver = resolve_solver(options);
   out.scaling = compute_scaling(data, family, options.intercept);
-  auto encoder = make_encoder(options.encoder, data.m, out.scaling.q());
+  out.encoder = resolve_encoder_spec(data, out.scaling, options.encoder, options.solver_options.threads);
+  auto encoder = make_encoder(out.encoder, data.m, out.scaling.q());
   out.weights.assign(encoder->n_weights(), 0.0);
   if (init) {
     require(init->size() == encoder->n_weights(), "the initial weights have the wrong length");
@@ -58,7 +74,8 @@ double objective_value_grad(const DataView& data, const FitOptions& options, con
                             std::vector<double>* grad) {
   const Family family = parse_family(options.family);
   const Scaling scaling = compute_scaling(data, family, options.intercept);
-  auto encoder = make_encoder(options.encoder, data.m, scaling.q());
+  const EncoderSpec spec = resolve_encoder_spec(data, scaling, options.encoder, options.solver_options.threads);
+  auto encoder = make_encoder(spec, data.m, scaling.q());
   require(w.size() == encoder->n_weights(), "the weights have the wrong length");
   Objective objective(*encoder, family, data, scaling, options.penalty, options.solver_options.threads);
   if (grad) grad->assign(w.size(), 0.0);

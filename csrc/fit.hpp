@@ -26,10 +26,11 @@ struct FitResult {
   Scaling scaling;
   std::string solver;           // the solver that ran
   SolverResult solve;
+  EncoderSpec encoder;          // the encoder as fitted (a spline's knots and centres filled in)
 };
 
-// "auto" resolves to exact for the linear encoder without archetypes or L1 penalty, and to
-// lbfgs otherwise.
+// "auto" resolves to exact for the linear encoder without archetypes or L1 penalty and for the
+// spline encoder, and to lbfgs otherwise.
 std::string resolve_solver(const FitOptions& options);
 
 // Fits from `init` weights when given (warm start), otherwise from the seeded initialisation.
@@ -44,5 +45,9 @@ std::vector<double> predict_theta(const EncoderSpec& spec, const Scaling& scalin
                                   const double* C, std::size_t rows, int m, int threads);
 
 std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q);
+
+// The spec a fit on these data uses: a spline's knots and centres placed from the data when
+// the spec carries none; other specs unchanged.
+EncoderSpec resolve_encoder_spec(const DataView& data, const Scaling& scaling, const EncoderSpec& spec, int threads);
 
 }  // namespace ctxstats

@@ -12,6 +12,7 @@
 #include "encoder.hpp"
 #include "family.hpp"
 #include "objective.hpp"
+#include "smoothing.hpp"
 
 namespace ctxstats {
 
@@ -39,6 +40,7 @@ struct SolverResult {
   std::string message;
   bool rank_deficient = false;      // exact: the normal equations were singular (pseudo-inverse used)
   bool interrupted = false;         // the callback asked to stop
+  SmoothingReport smoothing;        // exact with a penalised basis (spline): smoothing parameters, edf, Vp
 };
 
 // Runs the callback, if any; true when the solver should stop.

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 FAMILIES = ("gaussian", "binomial", "poisson")
-ENCODERS = ("linear", "mlp", "ngam")
+ENCODERS = ("linear", "mlp", "ngam", "spline")
 SOLVERS = ("exact", "lbfgs", "adam")
 ACTIVATIONS = ("relu", "tanh")
+KNOT_SPACINGS = ("even", "quantile")
 
 
 def check_choice(value, allowed: Sequence[str], name: str) -> str:
@@ -120,3 +121,51 @@ def check_response(y: np.ndarray, family: str, name: str = "endog") -> None:
     if family == "poisson" and (y < 0).any():
         i = int(np.argmax(y < 0))
         raise ValueError(f"{name} must be non-negative for the poisson family; row {i} is {y[i]}")
+
+
+def check_spline_options(opts: dict, context: np.ndarray, context_names: list, n_outputs: int) -> dict:
+    """Validates encoder='spline' options; interactions become pairs of column indices and
+    ``smoothing`` a flat array with one value per (output, penalty) pair."""
+    out = dict(opts)
+    out["n_knots"] = check_int(opts["n_knots"], "n_knots", 4)
+    out["interaction_knots"] = check_int(opts["interaction_knots"], "interaction_knots", 4)
+    out["knot_spacing"] = check_choice(opts["knot_spacing"], KNOT_SPACINGS, "knot_spacing")
+    for j, name in enumerate(context_names):
+        if np.ptp(context[:, j]) == 0:
+            raise ValueError(f"context column {name!r} is constant; a spline in it needs at least two distinct values")
+    pairs = []
+    for pair in opts["interactions"] or ():
+        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise TypeError(f"interactions must be a list of pairs of context columns, e.g. [('c1', 'c3')]; got {pair!r}")
+        idx = []
+        for col in pair:
+            if isinstance(col, str):
+                if col not in context_names:
+                    raise ValueError(f"interactions names {col!r}, which is not a context column "
+                                     f"({', '.join(map(repr, context_names))})")
+                idx.append(context_names.index(col))
+            elif isinstance(col, (int, np.integer)) and not isinstance(col, bool) and 0 <= col < len(context_names):
+                idx.append(int(col))
+            else:
+                raise ValueError(f"interactions entries must be context column names or indices, not {col!r}")
+        if idx[0] == idx[1]:
+            raise ValueError(f"an interaction needs two different context columns, not {pair!r}")
+        if any(set(idx) == set(p) for p in pairs):
+            raise ValueError(f"interactions lists the pair {pair!r} twice")
+        pairs.append(idx)
+    out["interactions"] = pairs
+    n_pen = len(context_names) + 2 * len(pairs)
+    sp = opts["smoothing"]
+    if sp is not None:
+        arr = np.asarray(sp, dtype=float)
+        if arr.ndim == 0:
+            arr = np.full(n_outputs * n_pen, float(arr))
+        elif arr.shape == (n_outputs, n_pen) or arr.shape == (n_outputs * n_pen,):
+            arr = arr.reshape(-1)
+        else:
+            raise ValueError(f"smoothing must be a number or have one value per (coefficient, penalty) pair: "
+                             f"shape ({n_outputs}, {n_pen}) or ({n_outputs * n_pen},), not {arr.shape}")
+        if not (np.isfinite(arr).all() and (arr > 0).all()):
+            raise ValueError("smoothing parameters must be positive and finite")
+        out["smoothing"] = np.ascontiguousarray(arr)
+    return out

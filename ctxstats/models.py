@@ -22,6 +22,7 @@ from ctxstats._validation import (
     as_matrix,
     as_vector,
     check_choice,
+    check_spline_options,
     check_float,
     check_int,
     check_response,
@@ -42,6 +43,9 @@ __all__ = [
 # does not stall on kinks. ngam's per-feature networks need far less capacity than mlp's.
 _ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "tanh"}
 _ENCODER_SPECIFIC_DEFAULTS = {"ngam": {"width": 16, "depth": 1}}
+# encoder="spline" (see ctxstats.spline)
+_ENCODER_DEFAULTS.update({"n_knots": 15, "knot_spacing": "even", "interactions": None,
+                          "interaction_knots": 5, "smoothing": None})
 
 
 class ContextualizedGLM:
@@ -62,7 +66,10 @@ class ContextualizedGLM:
         How parameters depend on context. ``linear``: theta_i = W [1; c_i], the classical
         linear varying-coefficient model (Hastie & Tibshirani 1993), solved exactly.
         ``mlp``: a dense ReLU (or tanh) network. ``ngam``: a neural additive model, one
-        small network per context feature, summed.
+        small network per context feature, summed. ``spline``: every parameter an additive
+        function of the context features, cubic P-splines with smoothing parameters chosen by
+        REML (mgcv's varying-coefficient model, ``y ~ s(c) + s(c, by = x)``), solved exactly;
+        see :mod:`ctxstats.spline` for its intervals, tests and diagnostics.
     fit_intercept : bool
         Whether each sample has its own intercept mu_i.
     weights : array_like, shape (n,), optional
@@ -74,6 +81,18 @@ class ContextualizedGLM:
         sample model a convex mixture of K archetype models. 0 (default): no archetypes.
     activation : {"tanh", "relu"}
         Hidden-layer activation (default tanh).
+    n_knots : int
+        spline: cubic B-spline basis functions per context feature (mgcv's ``k``), default 15;
+        the knots are spread over each feature's range (``knot_spacing="even"``) or at its
+        quantiles (``"quantile"``). Beyond the data the functions continue linearly.
+    interactions : list of pairs of context columns, optional
+        spline: tensor-product interaction terms (mgcv's ``ti``), e.g. ``[("c1", "c3")]``, each
+        with ``interaction_knots`` (default 5) functions per margin and one smoothing
+        parameter per margin.
+    smoothing : float or array, optional
+        spline: fixed smoothing parameters instead of REML's, one per (parameter, penalty)
+        pair (shape (1 + p, m + 2 * len(interactions))) or one number for all, on the core's
+        standardised scale in the criterion sum_i loss_i + 1/2 sum_j lambda_j w'S_j w.
 
     Notes
     -----
@@ -114,6 +133,11 @@ class ContextualizedGLM:
             self.exog, self.exog_names = as_matrix(exog, "exog", "x", n)
         self.context, self.context_names = as_matrix(context, "context", "c", n)
         check_response(self.endog, self.family)
+        if self.encoder == "spline":
+            if self.encoder_options["archetypes"]:
+                raise ValueError("archetypes are not available with encoder='spline'")
+            self.encoder_options = check_spline_options(self.encoder_options, self.context, self.context_names,
+                                                        len(self.param_names))
         if weights is None:
             self.weights = None
         else:
@@ -172,8 +196,8 @@ class ContextualizedGLM:
         Parameters
         ----------
         solver : {None, "exact", "lbfgs", "adam"}
-            None picks ``exact`` for the linear encoder (unless there is an L1 penalty) and
-            ``lbfgs`` otherwise. ``exact`` solves the normal equations (gaussian) or runs
+            None picks ``exact`` for the linear encoder (unless there is an L1 penalty) and the
+            spline encoder, and ``lbfgs`` otherwise. ``exact`` solves the normal equations (gaussian) or runs
             IRLS (binomial, poisson) on the interaction design [1, x] (x) [1, c].
             ``lbfgs`` is full-batch L-BFGS with a strong-Wolfe line search. ``adam`` uses
             mini-batches, holds out ``val_split`` of the rows and stops early after
@@ -238,8 +262,13 @@ class ContextualizedGLM:
             val_split=check_float(val_split, "val_split", 0.0, 1.0, high_open=True),
             patience=check_int(patience, "patience", 1),
         )
-        if opts["solver"] == "exact" and (self.encoder != "linear" or self.encoder_options["archetypes"]):
-            raise ValueError("solver='exact' needs encoder='linear' without archetypes")
+        if opts["solver"] == "exact" and (self.encoder not in ("linear", "spline") or self.encoder_options["archetypes"]):
+            raise ValueError("solver='exact' needs encoder='linear' without archetypes, or encoder='spline'")
+        if self.encoder == "spline" and opts["solver"] in ("lbfgs", "adam"):
+            import warnings
+            warnings.warn(f"solver={opts['solver']!r} fits the spline encoder without its smoothing penalties "
+                          "(only alpha and weight_decay apply); the exact solver (the default) applies them",
+                          UserWarning, stacklevel=2)
         n_bootstraps = check_int(n_bootstraps, "n_bootstraps", 0)
         cov_type = resolve_cov_type(cov_type, analytic_available(self.encoder, self.encoder_options, opts),
                                     n_bootstraps)
@@ -253,6 +282,8 @@ class ContextualizedGLM:
             out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress)
         finally:
             close()
+        if "spline" in out:  # the basis placed from the data travels with the options
+            opts = {**opts, "knots": out["spline"]["knots"], "centres": out["spline"]["centres"]}
         boot = None
         if n_bootstraps and not out.get("interrupted", False):
             progress, close = solver_callback(verbose, n_bootstraps, "bootstrap replicates")
@@ -264,6 +295,8 @@ class ContextualizedGLM:
         elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
             cov_type = resolve_cov_type(None, analytic_available(self.encoder, self.encoder_options, opts), 0)
         res = ContextualizedGLMResults(self, out, opts, bootstrap=boot, cov_type=cov_type)
+        if "spline" in out:
+            res.spline_fit = out["spline"]
         warn_if_unidentifiable(res.identifiability())
         return res
 

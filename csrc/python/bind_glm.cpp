@@ -32,6 +32,7 @@ py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object
   out["message"] = r.solve.message;
   out["rank_deficient"] = r.solve.rank_deficient;
   out["interrupted"] = r.solve.interrupted;
+  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_dict(r, d.m);
   return out;
 }
 

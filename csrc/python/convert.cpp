@@ -11,6 +11,7 @@ FitOptions options_from(const py::dict& d) {
   o.encoder.depth = get<int>(d, "depth", o.encoder.depth);
   o.encoder.archetypes = get<int>(d, "archetypes", o.encoder.archetypes);
   o.encoder.activation = parse_activation(get<std::string>(d, "activation", "relu"));
+  spline_options_from(d, o.encoder);
   o.intercept = get<bool>(d, "fit_intercept", o.intercept);
   o.penalty.alpha = get<double>(d, "alpha", o.penalty.alpha);
   o.penalty.l1_ratio = get<double>(d, "l1_ratio", o.penalty.l1_ratio);

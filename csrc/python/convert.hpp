@@ -41,5 +41,10 @@ std::function<bool(int, double)> progress_callback(const py::object& callback, s
 void bind_glm(py::module_& mod);
 void bind_personalized(py::module_& mod);
 void bind_bootstrap(py::module_& mod);
+void bind_spline(py::module_& mod);
+
+// The spline encoder's options (bind_spline.cpp) and what a spline fit reports.
+void spline_options_from(const py::dict& d, EncoderSpec& spec);
+py::dict spline_fit_to_dict(const FitResult& r, int m);
 
 }  // namespace ctxstats_py

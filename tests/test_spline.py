@@ -1,0 +1,503 @@
+"""The spline context encoder: gradient, basis, exact penalised fit, REML, inference."""
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.interpolate import BSpline
+
+import ctxstats as cs
+from ctxstats import _core, spline
+from conftest import make_vcm
+
+
+def central_differences(model, w, h=1e-6, **options):
+    g = np.empty_like(w)
+    for k in range(w.size):
+        e = np.zeros_like(w)
+        e[k] = h
+        g[k] = (model.objective(w + e, **options)[0] - model.objective(w - e, **options)[0]) / (2 * h)
+    return g
+
+
+# ---- an independent implementation of the model, from scipy's B-splines ------------------------
+
+def margin_basis(x, t):
+    """Cubic B-splines on knots t, continued linearly beyond the boundary knots t[3], t[-4]."""
+    K = len(t) - 4
+    lo, hi = t[3], t[K]
+    B = BSpline.design_matrix(np.clip(x, lo, hi), t, 3).toarray()
+    dB = np.stack([BSpline(t, np.eye(K)[a], 3).derivative()(np.array([lo, hi])) for a in range(K)], axis=1)
+    B[x < lo] += (x[x < lo] - lo)[:, None] * dB[0]
+    B[x > hi] += (x[x > hi] - hi)[:, None] * dB[1]
+    return B
+
+
+def reference_design(res, C, X):
+    """(Z, penalties, term slices) on the core's internal scale, built from the fitted knots."""
+    o, sc = res.options, res.scaling
+    m, K, Kt = C.shape[1], o["n_knots"], o["interaction_knots"]
+    Cs = (C - sc["c_mean"]) / sc["c_scale"]
+    knots, centres = np.asarray(o["knots"]), np.asarray(o["centres"])
+    margins = [(l, K) for l in range(m)] + [(f, Kt) for pr in o["interactions"] for f in pr]
+    pos_k, pos_c, bases = 0, 0, []
+    for l, k in margins:
+        t = knots[pos_k:pos_k + k + 4]
+        mean = centres[pos_c:pos_c + k - 1]
+        pos_k, pos_c = pos_k + k + 4, pos_c + k - 1
+        bases.append(margin_basis(Cs[:, l], t)[:, 1:] - mean)
+
+    def dpen(k):
+        D = np.diff(np.eye(k), 2, axis=0)
+        return (D.T @ D)[1:, 1:]
+
+    cols, pens = [np.ones((len(C), 1))], []
+    off = 1
+    for l in range(m):
+        cols.append(bases[l])
+        pens.append((off, dpen(K)))
+        off += K - 1
+    for t, _ in enumerate(o["interactions"]):
+        B1, B2 = bases[m + 2 * t], bases[m + 2 * t + 1]
+        cols.append((B1[:, :, None] * B2[:, None, :]).reshape(len(C), -1))
+        S1, S2 = dpen(Kt), dpen(Kt)
+        I1, I2 = np.eye(Kt - 1), np.eye(Kt - 1)
+        pens.append((off, np.kron(S1, I2)))
+        pens.append((off, np.kron(I1, S2)))
+        off += (Kt - 1) ** 2
+    B = np.hstack(cols)
+    nb = B.shape[1]
+    Xs = (X - sc["x_mean"]) / sc["x_scale"]
+    if res.model.fit_intercept:
+        Xs = np.column_stack([np.ones(len(X)), Xs])
+    q = Xs.shape[1]
+    Z = (Xs[:, :, None] * B[:, None, :]).reshape(len(C), -1)
+    full = []  # one per (output, penalty), output major
+    for k in range(q):
+        for off, S in pens:
+            P = np.zeros((q * nb, q * nb))
+            P[k * nb + off:k * nb + off + S.shape[0], k * nb + off:k * nb + off + S.shape[0]] = S
+            full.append(P)
+    return Z, full, B
+
+
+# ---- gradient ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("family", ["gaussian", "binomial", "poisson"])
+@pytest.mark.parametrize("opts", [{"n_knots": 5}, {"n_knots": 6, "interactions": [("c1", "c3")], "interaction_knots": 4},
+                                  {"n_knots": 5, "knot_spacing": "quantile"}], ids=["main", "tensor", "quantile"])
+@pytest.mark.parametrize("penalty", [{}, {"alpha": 0.3, "mu_ratio": 0.2, "weight_decay": 0.05}], ids=["none", "l2"])
+def test_spline_gradient_matches_finite_differences(family, opts, penalty):
+    d = make_vcm(n=40, p=2, m=3, family=family, seed=1)
+    weights = np.random.default_rng(2).uniform(0.5, 2.0, size=40)
+    model = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="spline", weights=weights, **opts)
+    w = np.random.default_rng(3).normal(scale=0.4, size=model.n_weights())
+    f, g = model.objective(w, **penalty)
+    assert np.isfinite(f)
+    g_fd = central_differences(model, w, **penalty)
+    rel = np.linalg.norm(g - g_fd) / max(np.linalg.norm(g_fd), 1e-12)
+    assert rel <= 1e-6, rel
+
+
+# ---- the basis -------------------------------------------------------------------------------------
+
+def test_spline_basis_matches_scipy_and_extrapolates_linearly():
+    d = make_vcm(n=300, p=2, m=2, seed=3, nonlinear=True)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=7).fit()
+    C_new = np.concatenate([d["C"], d["C"][:5] * 3.0, [[-10.0, 10.0]]])  # also far outside the data
+    B = _core.spline_basis(res.options, res.scaling, C_new)
+    _, _, B_ref = reference_design(res, C_new, np.zeros((len(C_new), 2)))
+    np.testing.assert_allclose(B, B_ref, atol=1e-12)
+    # The fitted basis is centred over the data (sum-to-zero constraint).
+    np.testing.assert_allclose(B[:300, 1:].mean(axis=0), 0.0, atol=1e-12)
+
+
+def test_spline_predictions_use_the_fitted_basis():
+    d = make_vcm(n=200, p=2, m=2, seed=4, nonlinear=True)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=6).fit()
+    np.testing.assert_allclose(res.predict_params(d["C"]).to_numpy(), res.sample_params.to_numpy(), atol=1e-12)
+    # Refits on new weights keep the original knots (they travel in the options).
+    assert len(res.options["knots"]) == 2 * (6 + 4)
+
+
+# ---- exact fit at fixed smoothing parameters ------------------------------------------------------
+
+@pytest.mark.parametrize("intercept", [True, False])
+@pytest.mark.parametrize("interactions", [None, [("c1", "c2")]])
+def test_gaussian_fit_solves_the_penalised_normal_equations(intercept, interactions):
+    d = make_vcm(n=500, p=2, m=2, seed=5, nonlinear=True)
+    w = np.random.default_rng(6).uniform(0.5, 2.0, size=500)
+    n_pen = 2 + 2 * (len(interactions) if interactions else 0)
+    q = 3 if intercept else 2
+    lam = np.random.default_rng(7).uniform(0.1, 20.0, size=q * n_pen)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=7, weights=w,
+                                        fit_intercept=intercept, interactions=interactions, smoothing=lam,
+                                        interaction_knots=5)
+    res = model.fit()
+    Z, pens, _ = reference_design(res, d["C"], d["X"])
+    ys = (d["y"] - res.scaling["y_mean"]) / res.scaling["y_scale"]
+    A = Z.T @ (w[:, None] * Z) + sum(l * P for l, P in zip(lam, pens))
+    b = np.linalg.solve(A, Z.T @ (w * ys))
+    np.testing.assert_allclose(res.weights, b, rtol=1e-8, atol=1e-10 * np.abs(b).max())
+    sm = res.spline_fit["smoothing"]
+    assert sm["method"] == "fixed"
+    np.testing.assert_allclose(sm["smoothing"], lam)
+    # Vp = A^-1 scale with the Pearson scale at fixed lambda, edf = tr(A^-1 Z'WZ).
+    H = Z.T @ (w[:, None] * Z)
+    F = np.linalg.solve(A, H)
+    rss = np.sum(w * (ys - Z @ b) ** 2)
+    scale = rss / (w.sum() - np.trace(F))
+    np.testing.assert_allclose(sm["edf_total"], np.trace(F), rtol=1e-9)
+    np.testing.assert_allclose(sm["Vp"], np.linalg.inv(A) * scale, rtol=1e-7, atol=1e-12)
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson"])
+def test_glm_fit_minimises_the_penalised_likelihood(family):
+    d = make_vcm(n=600, p=2, m=2, family=family, seed=8, nonlinear=True)
+    lam = np.full(3 * 2, 3.0)
+    res = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="spline", n_knots=6,
+                               smoothing=lam).fit()
+    assert res.converged
+    Z, pens, _ = reference_design(res, d["C"], d["X"])
+    S = sum(l * P for l, P in zip(lam, pens))
+    # Independent Newton iterations on sum loss + b'Sb/2.
+    b = np.zeros(Z.shape[1])
+    for _ in range(100):
+        eta = Z @ b
+        mu = 1 / (1 + np.exp(-eta)) if family == "binomial" else np.exp(eta)
+        v = mu * (1 - mu) if family == "binomial" else mu
+        grad = Z.T @ (mu - d["y"]) + S @ b
+        step = np.linalg.solve(Z.T @ (v[:, None] * Z) + S, grad)
+        b -= step
+        if np.abs(step).max() < 1e-13:
+            break
+    np.testing.assert_allclose(res.weights, b, rtol=1e-7, atol=1e-9 * np.abs(b).max())
+
+
+def test_nearly_unpenalised_fit_equals_statsmodels_ols():
+    sm_api = pytest.importorskip("statsmodels.api")
+    rng = np.random.default_rng(9)
+    n = 400
+    C = rng.uniform(size=(n, 1))
+    X = rng.normal(size=(n, 2))
+    y = np.sin(3 * C[:, 0]) + X[:, 0] * C[:, 0] ** 2 + 0.2 * rng.normal(size=n)
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=5, smoothing=1e-9).fit()
+    Z, _, _ = reference_design(res, C, X)
+    ys = (y - res.scaling["y_mean"]) / res.scaling["y_scale"]
+    ols = sm_api.OLS(ys, Z).fit()
+    np.testing.assert_allclose(res.weights, ols.params, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(res.fittedvalues, y - ols.resid * res.scaling["y_scale"], atol=1e-8)
+
+
+# ---- REML ---------------------------------------------------------------------------------------------
+
+def reml_criterion(Z, ys, w, pens, rho):
+    """-log restricted likelihood (constants dropped), the scale profiled out, from scratch."""
+    S = sum(np.exp(r) * P for r, P in zip(rho, pens))
+    H = Z.T @ (w[:, None] * Z)
+    A = H + S
+    b = np.linalg.solve(A, Z.T @ (w * ys))
+    Dp = np.sum(w * (ys - Z @ b) ** 2) + b @ S @ b
+    ranks = [np.linalg.matrix_rank(P) for P in pens]
+    Mp = Z.shape[1] - sum(ranks)
+    # log|S|_+ = sum_j rank_j rho_j + const for non-overlapping penalties.
+    return 0.5 * (w.sum() - Mp) * np.log(Dp) + 0.5 * np.linalg.slogdet(A)[1] - 0.5 * np.dot(ranks, rho)
+
+
+def test_reml_estimate_is_a_stationary_point_of_the_restricted_likelihood():
+    d = make_vcm(n=800, p=2, m=2, seed=10, nonlinear=True)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8).fit()
+    sm = res.spline_fit["smoothing"]
+    assert sm["method"] == "REML" and sm["converged"]
+    Z, pens, _ = reference_design(res, d["C"], d["X"])
+    ys = (d["y"] - res.scaling["y_mean"]) / res.scaling["y_scale"]
+    w = np.ones(len(ys))
+    rho = np.log(sm["smoothing"])
+    V0 = reml_criterion(Z, ys, w, pens, rho)
+    assert sm["criterion"] == pytest.approx(V0, rel=1e-9)  # the same criterion
+    h = 1e-4
+    for j in range(len(rho)):
+        e = np.zeros_like(rho)
+        e[j] = h
+        g = (reml_criterion(Z, ys, w, pens, rho + e) - reml_criterion(Z, ys, w, pens, rho - e)) / (2 * h)
+        assert abs(g) < 1e-3, (j, g)
+    # Moving any smoothing parameter away does not lower the criterion.
+    for j in range(len(rho)):
+        for step in (-0.5, 0.5):
+            e = np.zeros_like(rho)
+            e[j] = step
+            assert reml_criterion(Z, ys, w, pens, rho + e) >= V0 - 1e-6 * abs(V0)
+    # Vp = (Z'Z + S)^-1 * D_p / (n - M_p) and the per-smooth edf.
+    S = sum(np.exp(r) * P for r, P in zip(rho, pens))
+    A = Z.T @ Z + S
+    b = np.linalg.solve(A, Z.T @ ys)
+    Dp = np.sum((ys - Z @ b) ** 2) + b @ S @ b
+    Mp = Z.shape[1] - sum(np.linalg.matrix_rank(P) for P in pens)
+    np.testing.assert_allclose(sm["Vp"], np.linalg.inv(A) * Dp / (len(ys) - Mp), rtol=1e-6, atol=1e-12)
+    F = np.linalg.solve(A, Z.T @ Z)
+    nb = res.spline_fit["layout"]["size"]
+    terms = res.spline_fit["layout"]["terms"]
+    for k in range(3):
+        for t, term in enumerate(terms):
+            idx = k * nb + term["offset"] + np.arange(term["size"])
+            assert sm["edf"][k, t] == pytest.approx(np.trace(F[np.ix_(idx, idx)]), rel=1e-6, abs=1e-8)
+
+
+def test_reml_with_a_tensor_interaction_is_stationary():
+    rng = np.random.default_rng(18)
+    n = 1500
+    C = rng.uniform(-1, 1, size=(n, 2))
+    X = rng.normal(size=(n, 1))
+    beta = np.sin(2 * C[:, 0]) * C[:, 1]            # an interaction of the two contexts
+    y = X[:, 0] * beta + 0.3 * rng.normal(size=n)
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=6, interactions=[("c1", "c2")],
+                                      interaction_knots=5).fit()
+    sm = res.spline_fit["smoothing"]
+    assert sm["converged"] and len(sm["smoothing"]) == 2 * 4
+    Z, pens, _ = reference_design(res, C, X)
+    ys = (y - res.scaling["y_mean"]) / res.scaling["y_scale"]
+    D = Z.shape[1]
+    Mp = D - np.linalg.matrix_rank(sum(pens))
+
+    def criterion(rho):  # log|S|_+ from the eigenvalues of the whole penalty: generic, from scratch
+        S = sum(np.exp(r) * P for r, P in zip(rho, pens))
+        A = Z.T @ Z + S
+        b = np.linalg.solve(A, Z.T @ ys)
+        Dp = np.sum((ys - Z @ b) ** 2) + b @ S @ b
+        ev = np.sort(np.linalg.eigvalsh(S))[Mp:]
+        return 0.5 * (n - Mp) * np.log(Dp) + 0.5 * np.linalg.slogdet(A)[1] - 0.5 * np.log(ev).sum()
+
+    rho = np.log(sm["smoothing"])
+    for j in range(len(rho)):
+        e = np.zeros_like(rho)
+        e[j] = 1e-4
+        g = (criterion(rho + e) - criterion(rho - e)) / 2e-4
+        assert abs(g) < 1e-3, (j, g)
+    rmse = np.sqrt(np.mean((res.sample_params["x1"] - beta) ** 2))
+    assert rmse < 0.1
+
+
+def test_reml_recovers_smooth_and_linear_truth():
+    rng = np.random.default_rng(11)
+    n = 3000
+    C = rng.normal(size=(n, 2))
+    X = rng.normal(size=(n, 1))
+    beta = np.sin(2 * C[:, 0]) + 0.5 * C[:, 1]   # wiggly in c1, linear in c2
+    y = 1 + X[:, 0] * beta + 0.3 * rng.normal(size=n)
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=12).fit()
+    terms = spline.smooth_terms(res).set_index(["coefficient", "context"])
+    assert terms.loc[("x1", "c1"), "edf"] > 4       # a wiggly function keeps its wiggles
+    assert terms.loc[("x1", "c2"), "edf"] < 1.5     # a linear one is shrunk to its null space
+    assert terms.loc[("Intercept", "c1"), "edf"] < 1.5
+    rmse = np.sqrt(np.mean((res.sample_params["x1"] - beta) ** 2))
+    assert rmse < 0.05
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson"])
+def test_pql_reml_for_glm_families(family):
+    rng = np.random.default_rng(12)
+    n = 3000
+    C = rng.uniform(-2, 2, size=(n, 1))
+    X = rng.normal(size=(n, 1))
+    eta = 0.3 + 0.5 * np.sin(2 * C[:, 0]) + X[:, 0] * (0.5 + 0.3 * C[:, 0])
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float) if family == "binomial" else rng.poisson(np.exp(eta)).astype(float)
+    res = cs.ContextualizedGLM(y, X, C, family=family, encoder="spline", n_knots=10).fit()
+    sm = res.spline_fit["smoothing"]
+    assert res.converged and sm["converged"] and sm["outer_iter"] >= 2
+    assert sm["scale"] == 1.0
+    # At convergence, the smoothing parameters are REML on the final working model: refitting
+    # with them fixed reproduces the fit.
+    fixed = cs.ContextualizedGLM(y, X, C, family=family, encoder="spline", n_knots=10,
+                                 smoothing=sm["smoothing"]).fit()
+    np.testing.assert_allclose(fixed.weights, res.weights, rtol=1e-5, atol=1e-7)
+    truth = 0.5 + 0.3 * C[:, 0]
+    assert np.sqrt(np.mean((res.sample_params["x1"] - truth) ** 2)) < 0.1
+
+
+@pytest.mark.parametrize("family", ["gaussian", "binomial"])
+def test_results_are_identical_for_any_thread_count(family):
+    d = make_vcm(n=3000, p=3, m=3, seed=13, nonlinear=True, family=family)
+    model = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="spline", n_knots=8)
+    a, b = model.fit(threads=1), model.fit(threads=2)
+    assert np.array_equal(a.weights, b.weights)
+    assert np.array_equal(a.spline_fit["smoothing"]["Vp"], b.spline_fit["smoothing"]["Vp"])
+
+
+# ---- inference -------------------------------------------------------------------------------------------
+
+def test_pointwise_intervals_match_vp_and_the_theta_map():
+    d = make_vcm(n=400, p=2, m=2, seed=14, nonlinear=True)
+    d["X"] += 3.0  # non-centred exog: the intercept's interval involves every output's weights
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=6).fit()
+    Vp = spline.cov_params(res)
+    se = spline.sample_params_se(res).to_numpy()
+    # Finite differences of theta_user in the weights give the Jacobian rows.
+    w0 = res.weights
+    J = np.empty((400, 3, w0.size))
+    for k in range(w0.size):
+        e = np.zeros_like(w0)
+        e[k] = 1.0
+        J[:, :, k] = _core.predict_theta(res.options, res.scaling, w0 + e, res.model.context) - res.sample_params.to_numpy()
+    se_ref = np.sqrt(np.einsum("ikd,de,ike->ik", J, Vp, J))
+    np.testing.assert_allclose(se, se_ref, rtol=1e-6)
+    lo, hi = spline.sample_conf_int(res, alpha=0.1)
+    np.testing.assert_allclose((hi - lo).to_numpy(), 2 * 1.6448536269514722 * se, rtol=1e-9)
+
+
+def test_coefficient_functions_and_tables():
+    d = make_vcm(n=1500, p=2, m=2, seed=15, nonlinear=True)
+    X = pd.DataFrame(d["X"], columns=["dose", "age"])
+    C = pd.DataFrame(d["C"], columns=["bmi", "income"])
+    res = cs.ContextualizedRegression(pd.Series(d["y"], name="y"), X, C, encoder="spline", n_knots=8).fit()
+    cf = spline.coefficient_functions(res, n_points=30)
+    assert set(cf["coefficient"]) == {"Intercept", "dose", "age"} and set(cf["context"]) == {"bmi", "income"}
+    assert len(cf) == 3 * 2 * 30
+    assert (cf["lower"] <= cf["estimate"]).all() and (cf["estimate"] <= cf["upper"]).all()
+    terms = spline.smooth_terms(res)
+    assert list(terms.columns) == ["coefficient", "context", "edf", "ref_df", "smoothing", "statistic", "p_value"]
+    assert ((terms["p_value"] >= 0) & (terms["p_value"] <= 1)).all()
+    het = spline.heterogeneity_tests(res)
+    assert list(het.index) == ["Intercept", "dose", "age"]
+    conc = spline.concurvity(res)
+    assert list(conc.index) == ["bmi", "income"] and (conc["worst"] < 0.2).all()
+
+
+def test_pointwise_intervals_cover_the_truth():
+    # 50 replicates of a small version of the public benchmark's model.
+    rng = np.random.default_rng(19)
+    a, b, e = rng.normal(size=3), rng.normal(size=3), rng.normal(size=3)
+    cover = []
+    for rep in range(50):
+        r = np.random.default_rng(1000 + rep)
+        n = 500
+        C, X = r.normal(size=(n, 3)), r.normal(size=(n, 3))
+        basis = np.column_stack([C[:, 0], np.sin(2 * C[:, 1]), C[:, 2] ** 2 / 2])
+        beta = basis * a + basis[:, [1]] * b * 0.5
+        mu = basis @ e
+        y = mu + (X * beta).sum(axis=1) + 0.5 * r.normal(size=n)
+        res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=10).fit()
+        lo, hi = spline.sample_conf_int(res)
+        truth = np.column_stack([mu, beta])
+        cover.append(((lo.to_numpy() <= truth) & (truth <= hi.to_numpy())).mean())
+    assert 0.88 <= np.mean(cover) <= 0.99, np.mean(cover)
+
+
+def test_heterogeneity_test_has_its_size_under_the_null():
+    # Coefficient of x1 constant in context: p-values roughly uniform; x2 varies: tiny p-value.
+    pvals = []
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        n = 400
+        C = rng.normal(size=(n, 1))
+        X = rng.normal(size=(n, 2))
+        y = 0.5 * X[:, 0] + X[:, 1] * np.sin(2 * C[:, 0]) + rng.normal(size=n)
+        res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=8).fit()
+        het = spline.heterogeneity_tests(res)
+        pvals.append(het.loc["x1", "p_value"])
+        assert het.loc["x2", "p_value"] < 1e-6
+    assert np.mean(np.array(pvals) < 0.05) <= 0.2
+
+
+def test_identifiability_report_flags_concurvity_and_few_distinct_values():
+    rng = np.random.default_rng(16)
+    n = 500
+    c1 = rng.normal(size=n)
+    C = np.column_stack([c1, c1 + 0.01 * rng.normal(size=n), rng.integers(0, 3, size=n)])
+    X = rng.normal(size=(n, 1))
+    y = X[:, 0] * c1 + rng.normal(size=n)
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=6).fit()
+    with pytest.warns(UserWarning) as record:
+        rep = spline.identifiability(res)
+    messages = " ".join(str(r.message) for r in record)
+    assert "concurvity" in messages and "rank deficient" in messages
+    assert rep["concurvity"].loc["c1", "worst"] > 0.9
+    assert rep["rank_deficient_terms"] == ["c3"]
+    assert rep["basis_rank"] < rep["basis_size"]
+
+
+# ---- options and errors ---------------------------------------------------------------------------------
+
+def test_spline_option_errors():
+    d = make_vcm(n=50, p=1, m=2, seed=17)
+    C = d["C"].copy()
+    with pytest.raises(ValueError, match="n_knots"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", n_knots=3)
+    with pytest.raises(ValueError, match="not a context column"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", interactions=[("c1", "zz")])
+    with pytest.raises(ValueError, match="two different"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", interactions=[("c1", "c1")])
+    with pytest.raises(ValueError, match="smoothing"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", smoothing=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="smoothing"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", smoothing=-1.0)
+    with pytest.raises(ValueError, match="knot_spacing"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", knot_spacing="random")
+    with pytest.raises(ValueError, match="archetypes"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", archetypes=2)
+    C[:, 1] = 2.0
+    with pytest.raises(ValueError, match="'c2' is constant"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline")
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=5)
+    with pytest.raises(ValueError, match="alpha and weight_decay"):
+        model.fit(alpha=0.1)
+    res = model.fit()
+    with pytest.raises(ValueError, match="not from a model with encoder='spline'"):
+        spline.smooth_terms(cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear").fit())
+    assert res.solver == "exact"
+
+
+def test_gradient_solvers_can_fit_the_spline_encoder():
+    rng = np.random.default_rng(20)
+    C = rng.uniform(size=(300, 1))
+    X = rng.normal(size=(300, 1))
+    y = np.sin(3 * C[:, 0]) + X[:, 0] * C[:, 0] + 0.1 * rng.normal(size=300)
+    model = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=4)
+    with pytest.warns(UserWarning, match="without its smoothing penalties"):
+        res = model.fit(solver="lbfgs", max_iter=5000, tol=1e-9)
+    # Unpenalised, the regression spline is ordinary least squares on its design.
+    ref = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=4, smoothing=1e-10).fit()
+    np.testing.assert_allclose(res.fittedvalues, ref.fittedvalues, atol=1e-5)
+
+
+def test_frequency_weights_equal_replicated_rows():
+    # Every row twice, or every row once with weight 2 (the same standardisation either way):
+    # REML counts sum(weights) observations, so the fits coincide.
+    d = make_vcm(n=400, p=2, m=2, seed=21, nonlinear=True)
+    rep = np.repeat(np.arange(400), 2)
+    a = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8,
+                                    weights=np.full(400, 2.0)).fit()
+    b = cs.ContextualizedRegression(d["y"][rep], d["X"][rep], d["C"][rep], encoder="spline", n_knots=8).fit()
+    sa, sb = a.spline_fit["smoothing"], b.spline_fit["smoothing"]
+    np.testing.assert_allclose(sa["smoothing"], sb["smoothing"], rtol=1e-6)
+    np.testing.assert_allclose(a.weights, b.weights, rtol=1e-7, atol=1e-10)
+    np.testing.assert_allclose(sa["Vp"], sb["Vp"], rtol=1e-6, atol=1e-9 * np.abs(sb["Vp"]).max())
+    unweighted = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8).fit()
+    assert not np.allclose(unweighted.spline_fit["smoothing"]["smoothing"], sa["smoothing"], rtol=1e-3)
+
+
+def test_summary_parts():
+    d = make_vcm(n=600, p=2, m=2, seed=23, nonlinear=True)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8,
+                                      interactions=[("c1", "c2")]).fit()
+    parts = spline.summary_parts(res)
+    assert dict(parts["header"])["Smoothing"].startswith("REML")
+    (t1, terms), (t2, het) = parts["tables"]
+    assert "x1: s(c1)" in terms.index and "x2: ti(c1,c2)" in terms.index
+    assert list(het.index) == ["Intercept", "x1", "x2"]
+    s = res.summary()
+    for title, table in parts["tables"]:
+        s.add_table(title, table)
+    assert "ti(c1,c2)" in str(s)
+
+
+def test_large_designs_use_the_parallel_inverse_deterministically():
+    # D = 12 outputs x 45 basis functions = 540 >= 512: the blocked inverse runs in parallel.
+    d = make_vcm(n=2000, p=11, m=4, seed=24, nonlinear=True)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=12)
+    a, b = model.fit(threads=1), model.fit(threads=2)
+    assert a.spline_fit["smoothing"]["Vp"].shape == (540, 540)
+    assert np.array_equal(a.weights, b.weights)
+    assert np.array_equal(a.spline_fit["smoothing"]["Vp"], b.spline_fit["smoothing"]["Vp"])
+    # And the blocked inverse is the inverse.
+    sm = a.spline_fit["smoothing"]
+    Z, pens, _ = reference_design(a, d["C"], d["X"])
+    A = Z.T @ Z + sum(l * P for l, P in zip(sm["smoothing"], pens))
+    np.testing.assert_allclose(sm["Vp"] / sm["scale"] @ A, np.eye(540), atol=1e-6)
