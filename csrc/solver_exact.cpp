@@ -128,11 +128,52 @@ struct SparseParts {
 
 inline std::size_t packed(int lo, int hi) { return static_cast<std::size_t>(hi) * (hi + 1) / 2 + lo; }
 
+// H[pair(a1, a2)] += r_a1 r_a2 V over the non-zero pairs a1 <= a2 of one row (the hot loop).
+// Instantiated for each padded width QP, so that V stays in registers and the loop unrolls.
+template <int QP>
+void add_pairs_fixed(double* H, const int* idx, const double* val, int nnz, const double* V) {
+  double v[QP];
+  for (int t = 0; t < QP; ++t) v[t] = V[t];
+  for (int e2 = 0; e2 < nnz; ++e2) {
+    const double v2 = val[e2];
+    double* row = H + packed(0, idx[e2]) * QP;
+    for (int e1 = 0; e1 <= e2; ++e1) {
+      const double c = val[e1] * v2;
+      double* h = row + static_cast<std::size_t>(idx[e1]) * QP;
+      for (int t = 0; t < QP; ++t) h[t] += c * v[t];
+    }
+  }
+}
+
+using AddPairs = void (*)(double*, const int*, const double*, int, const double*);
+
+template <int QP>
+AddPairs pick_add_pairs(int qp) {
+  if constexpr (QP > 40) {
+    return nullptr;
+  } else {
+    return qp == QP ? &add_pairs_fixed<QP> : pick_add_pairs<QP + 4>(qp);
+  }
+}
+
 Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling& scaling, const ContextBasis& basis,
                               const Eigen::SparseMatrix<double>& T, const Eigen::VectorXd& b, bool hessian,
                               int threads) {
   const int m = data.m, q = scaling.q(), R = basis.raw_size(), nb = basis.size(), maxnz = basis.max_nonzeros();
   const int Q2 = q * (q + 1) / 2, Q2p = (Q2 + 3) / 4 * 4;
+  // The pair update: a fixed-width instance for up to 8 outputs (Q2p <= 40), else generic.
+  AddPairs fixed_pairs = pick_add_pairs<4>(Q2p);
+  auto add_pairs = [&](double* H, const int* idx, const double* val, int nnz, const double* V) {
+    if (fixed_pairs != nullptr) return fixed_pairs(H, idx, val, nnz, V);
+    for (int e2 = 0; e2 < nnz; ++e2) {
+      double* row = H + packed(0, idx[e2]) * Q2p;
+      for (int e1 = 0; e1 <= e2; ++e1) {
+        const double c = val[e1] * val[e2];
+        double* h = row + static_cast<std::size_t>(idx[e1]) * Q2p;
+        for (int t = 0; t < Q2p; ++t) h[t] += c * V[t];
+      }
+    }
+  };
   const std::size_t P = packed(0, R);  // number of pairs a <= a' < R
   const std::size_t n = data.n;
   const std::size_t blocks = (n + kExactBlock - 1) / kExactBlock;
@@ -179,15 +220,9 @@ Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling
           double* gg = a.g.data() + static_cast<std::size_t>(a2) * q;
           for (int k = 0; k < q; ++k) gg[k] += v2 * G[k];
           const std::size_t base = packed(0, a2);
-          for (int e1 = 0; e1 <= e2; ++e1) {
-            const double c = val[e1] * v2;
-            a.M[base + idx[e1]] += sr * c;
-            if (hessian) {
-              double* h = a.H.data() + (base + idx[e1]) * Q2p;
-              for (int t = 0; t < Q2p; ++t) h[t] += c * V[t];
-            }
-          }
+          for (int e1 = 0; e1 <= e2; ++e1) a.M[base + idx[e1]] += sr * val[e1] * v2;
         }
+        if (hessian) add_pairs(a.H.data(), idx.data(), val.data(), nnz, V.data());
       }
     }
   }
@@ -499,8 +534,9 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
       }
       acc = std::move(trial);
       res.history.push_back(obj_new / acc.total);
+      if (stop_requested(options, res, it, obj_new / acc.total)) break;
     }
-    if (!res.converged && res.message.empty())
+    if (!res.converged && res.message.empty() && !res.interrupted)
       res.message = "PQL/IRLS did not converge in " + std::to_string(max_iter) +
                     " iterations (complete separation in a binomial fit is a common cause)";
     // Covariance and edf at the final coefficients (rho held at its estimate).

@@ -282,7 +282,7 @@ class ContextualizedGLM:
             out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress)
         finally:
             close()
-        if "spline" in out:  # the basis placed from the data travels with the options
+        if "spline" in out:  # the basis placed from the data travels with the options (and refits)
             opts = {**opts, "knots": out["spline"]["knots"], "centres": out["spline"]["centres"]}
         boot = None
         if n_bootstraps and not out.get("interrupted", False):
@@ -296,7 +296,7 @@ class ContextualizedGLM:
             cov_type = resolve_cov_type(None, analytic_available(self.encoder, self.encoder_options, opts), 0)
         res = ContextualizedGLMResults(self, out, opts, bootstrap=boot, cov_type=cov_type)
         if "spline" in out:
-            res.spline_fit = out["spline"]
+            res.spline_fit = out["spline"]  # smoothing parameters, edf, Vp: see ctxstats.spline
         warn_if_unidentifiable(res.identifiability())
         return res
 

@@ -501,3 +501,23 @@ def test_large_designs_use_the_parallel_inverse_deterministically():
     Z, pens, _ = reference_design(a, d["C"], d["X"])
     A = Z.T @ Z + sum(l * P for l, P in zip(sm["smoothing"], pens))
     np.testing.assert_allclose(sm["Vp"] / sm["scale"] @ A, np.eye(540), atol=1e-6)
+
+
+def test_spline_results_bootstrap_and_persistence(tmp_path):
+    import warnings
+
+    from ctxstats import io
+
+    d = make_vcm(n=600, p=2, m=2, seed=25, nonlinear=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # identifiability notes are not the point here
+        res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8).fit(
+            n_bootstraps=4, seed=2)
+    assert res.cov_type == "bootstrap" and res.n_bootstraps == 4
+    # Replicates refit on the original basis (the knots travel in the options) with their own REML.
+    assert np.isfinite(res.bootstrap_weights).all() and res.bootstrap_weights.shape == (4, res.weights.size)
+    path = tmp_path / "spline.ctx"
+    res.save(path)
+    back = io.load(path)
+    np.testing.assert_array_equal(back.predict_params(d["C"]).to_numpy(), res.predict_params(d["C"]).to_numpy())
+    pd.testing.assert_frame_equal(spline.smooth_terms(back), spline.smooth_terms(res))

@@ -62,8 +62,13 @@ py::array_t<double> spline_basis_py(const py::dict& opts, const py::dict& scalin
   const int m = static_cast<int>(C.shape(1));
   const std::size_t rows = static_cast<std::size_t>(C.shape(0));
   auto basis = basis_from(opts, m);
+  if (m != static_cast<int>(s.c_mean.size()))
+    throw InvalidArgument("context has " + std::to_string(m) + " columns; the model was fitted with " +
+                          std::to_string(s.c_mean.size()));
+  check_finite(C.data(), rows, m, "context");
   std::vector<double> Cs(rows * m);
-  scale_context(s, C.data(), rows, m, Cs.data());
+  for (std::size_t r = 0; r < rows; ++r)
+    for (int j = 0; j < m; ++j) Cs[r * m + j] = (C.data()[r * m + j] - s.c_mean[j]) / s.c_scale[j];
   py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(basis->size())});
   {
     py::gil_scoped_release release;
