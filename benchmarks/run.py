@@ -46,6 +46,7 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "default": ({}, {}),
     "linear-exact": ({"encoder": "linear"}, {"solver": "exact"}),
     "spline": ({"encoder": "spline"}, {}),
+    "ngam": ({"encoder": "ngam"}, {}),  # the package's ngam defaults (16 x 1 tanh, lbfgs 1000 it)
     "ngam-w8-tanh": ({"encoder": "ngam", "width": 8, "depth": 1, "activation": "tanh"},
                      {"solver": "lbfgs", "max_iter": 300}),
     "ngam-w16": ({"encoder": "ngam", "width": 16, "depth": 1}, {"solver": "lbfgs", "max_iter": 300}),
