@@ -45,6 +45,8 @@ import _measure as M  # noqa: E402
 CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "default": ({}, {}),
     "linear-exact": ({"encoder": "linear"}, {"solver": "exact"}),
+    "spline": ({"encoder": "spline"}, {}),
+    "ngam": ({"encoder": "ngam"}, {}),  # the package's ngam defaults (16 x 1 tanh, lbfgs 1000 it)
     "ngam-w8-tanh": ({"encoder": "ngam", "width": 8, "depth": 1, "activation": "tanh"},
                      {"solver": "lbfgs", "max_iter": 300}),
     "ngam-w16": ({"encoder": "ngam", "width": 16, "depth": 1}, {"solver": "lbfgs", "max_iter": 300}),
@@ -56,7 +58,7 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
                      {"solver": "adam", "batch_size": 256, "learning_rate": 1e-2}),
 }
 # Configurations also run on the binomial task (with family="binomial").
-CLF_CONFIGS = ["default", "ngam-w16"]
+CLF_CONFIGS = ["default", "ngam-w16", "spline"]
 
 # ---- the peer: name -> (constructor keywords, fit keywords) -------------------------------
 PEER_SETTINGS: dict[str, tuple[dict, dict]] = {

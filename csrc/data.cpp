@@ -105,4 +105,13 @@ void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows) 
   }
 }
 
+void scale_context(const Scaling& scaling, const double* C, std::size_t rows, int m, double* out) {
+  require(m == static_cast<int>(scaling.c_mean.size()),
+          "context has " + std::to_string(m) + " columns; the model was fitted with " +
+              std::to_string(scaling.c_mean.size()));
+  check_finite(C, rows, m, "context");
+  for (std::size_t r = 0; r < rows; ++r)
+    for (int j = 0; j < m; ++j) out[r * m + j] = (C[r * m + j] - scaling.c_mean[j]) / scaling.c_scale[j];
+}
+
 }  // namespace ctxstats

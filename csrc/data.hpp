@@ -47,4 +47,7 @@ void load_rows(const DataView& data, const Scaling& scaling, const std::size_t* 
 // (theta: rows x q, intercept first when present).
 void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows);
 
+// Standardises a context matrix (rows x m, user units) onto the internal scale.
+void scale_context(const Scaling& scaling, const double* C, std::size_t rows, int m, double* out);
+
 }  // namespace ctxstats

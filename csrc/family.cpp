@@ -25,6 +25,7 @@ std::string family_name(Family family) {
 void validate_response(Family family, const double* y, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     const double v = y[i];
+    // Messages are built only on failure (building them per row costs more than the checks).
     if (!std::isfinite(v)) throw InvalidArgument("endog contains a non-finite value at row " + std::to_string(i));
     if (family == Family::kBinomial && !(v >= 0.0 && v <= 1.0))
       throw InvalidArgument("endog must lie in [0, 1] for the binomial family; row " + std::to_string(i) + " is " +

@@ -23,7 +23,8 @@ def test_example_runs(script, tmp_path, monkeypatch, capsys):
 
 def test_examples_exist():
     names = {p.stem for p in EXAMPLES}
-    assert {"heterogeneous_treatment_effects", "varying_coefficients_vs_statsmodels", "easy_api"} <= names
+    assert {"heterogeneous_treatment_effects", "varying_coefficients_vs_statsmodels", "easy_api",
+            "personalized_regression", "r_interop"} <= names
 
 
 def test_demo_saves_figures(tmp_path):

@@ -154,7 +154,7 @@ void boundary_checks() {
   expect_invalid([&] { fit(data.view(), o); }, "encoder must be one of");
   o.encoder.type = "mlp";
   o.solver = "exact";
-  expect_invalid([&] { fit(data.view(), o); }, "solver='exact' needs encoder='linear'");
+  expect_invalid([&] { fit(data.view(), o); }, "solver='exact' needs an encoder that is linear in its weights");
   o.solver = "lbfgs";
   o.penalty.l1_ratio = 2.0;
   expect_invalid([&] { fit(data.view(), o); }, "l1_ratio");
