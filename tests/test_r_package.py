@@ -76,8 +76,8 @@ def test_predictions_for_new_data_agree(ro):
 @pytest.mark.parametrize("encoder,options", [("linear", {}), ("ngam", {"width": 8, "max_iter": 5})])
 def test_summary_prints_the_same_tables(ro, encoder, options):
     py, _ = fit_both(ro, encoder, "gaussian", options)
-    # The R package has no inference tables yet, so compare the block both print: the
-    # spread of the sample parameters, from its caption to the next rule.
+    # The spread of the sample parameters, from its caption to the next rule (the whole
+    # text, inference tables included, is compared in test_r_package_inference.py).
     r_lines = list(ro.r("format(summary(f))"))
     py_lines = py.summary().as_text().split("\n")
     assert "ctx_glm" in r_lines[0] and "Contextualized" in py_lines[0]

@@ -4,17 +4,11 @@
 
 ctx_glm <- function(formula, data, family = "gaussian", encoder = "mlp", solver = NULL,
                     n_bootstraps = 0, seed = 0, threads = NULL, weights = NULL, subset, na.action,
-                    ...) {
+                    cov_type = NULL, ...) {
   cl <- match.call()
   family <- check_choice(family, FAMILIES, "family")
   encoder <- check_choice(encoder, ENCODERS, "encoder")
   n_bootstraps <- check_int(n_bootstraps, "n_bootstraps", 0)
-  if (n_bootstraps > 0) {
-    # Hook: bootstrap inference (replicate fits on resampled weights) is being added to the
-    # C++ core; it will be called from here and its intervals added to summary().
-    stop("n_bootstraps > 0 is not yet available in ctxstats: bootstrap intervals are still being ",
-         "added to the C++ core; fit with n_bootstraps = 0 for now", call. = FALSE)
-  }
   parts <- split_formula(formula)
   mf <- model_frame_from_call(cl, parts$frame, parent.frame())
   d <- design_from_frame(parts, mf, family)
@@ -26,20 +20,35 @@ ctx_glm <- function(formula, data, family = "gaussian", encoder = "mlp", solver 
     init <- as.double(init)
   }
 
+  cov_type <- resolve_cov_type(cov_type, analytic_available(encoder, opts), n_bootstraps)
   out <- core_call(ctxstats_fit_R, d$context, d$x, d$y, d$weights, opts, init)
+  if (!is.null(out$spline)) {
+    # The basis placed from the data travels with the options (predictions and refits).
+    opts$knots <- out$spline$knots
+    opts$centres <- out$spline$centres
+  }
+  boot <- NULL
+  if (n_bootstraps > 0) {
+    # Replicate fits on multinomial resamples of the rows, each from the fit's weights (the
+    # core's bootstrap_fit, as the Python package's fit(n_bootstraps = B)).
+    boot <- core_call(ctxstats_bootstrap_R, d$context, d$x, d$y, d$weights, opts, out$weights, n_bootstraps)
+  }
   param_names <- c(if (d$fit_intercept) "Intercept", colnames(d$x))
   theta <- core_call(ctxstats_predict_theta_R, opts, out$scaling, out$weights, d$context)
   dimnames(theta) <- list(d$row_names, param_names)
 
-  structure(
+  fit <- structure(
     list(call = cl, formula = formula, family = family, encoder = encoder, options = opts,
          sample_coef = theta, param_names = param_names, context_names = colnames(d$context),
          response_name = d$response_name,
          encoder_weights = out$weights, scaling = out$scaling, solver = out$solver,
          n_iter = out$n_iter, converged = out$converged, objective = out$objective,
          history = out$history, val_history = out$val_history, message = out$message,
-         rank_deficient = out$rank_deficient,
+         rank_deficient = out$rank_deficient, spline = out$spline,
+         bootstrap = boot, cov_type = cov_type, cache = new.env(parent = emptyenv()),
          y = d$y, x = d$x, context = d$context, prior_weights = d$weights,
          terms = d$terms, xlevels = d$xlevels, contrasts = d$contrasts, na.action = d$na.action),
     class = "ctx_glm")
+  warn_if_unidentifiable(identifiability(fit))
+  fit
 }

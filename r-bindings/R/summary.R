@@ -3,24 +3,42 @@
 # so the two languages print the same tables for the same fit.
 #
 # A summary is a list of blocks: `header` (left and right key/value pairs), `tables` (each a
-# caption and a data frame) and `notes`. Inference (bootstrap intervals, heterogeneity tests,
-# identifiability) adds its tables and notes here as it becomes available in the core.
+# caption and a data frame) and `notes`: the average effects with standard errors and
+# intervals, the spread of the sample parameters, heterogeneity tests, context effects
+# (linear encoder), and notes from the identifiability checks, as in Python.
 
-summary.ctx_glm <- function(object, ...) {
+summary.ctx_glm <- function(object, level = 0.95, ...) {
+  alpha <- 1 - check_level(level)
   ll <- logLik(object)
   k <- attr(ll, "df")
   n <- nobs(object)
   ctx <- paste(object$context_names, collapse = ", ")
   if (nchar(ctx) > 18L) ctx <- sprintf("%d columns", length(object$context_names))
   py_bool <- function(b) if (isTRUE(b)) "True" else "False"
+  K <- object$options$archetypes
+  B <- n_boot(object)
+  cov_type <- object$cov_type
   header <- list(
-    left = list(c("Dep. Variable", object$response_name), c("Family", object$family),
-                c("Encoder", object$encoder), c("Solver", object$solver),
+    left = list(c("Dep. Variable", object$response_name), c("Model", "GLM"), c("Family", object$family),
+                c("Encoder", paste0(object$encoder, if (K > 0) sprintf(" + %d archetypes", as.integer(K)) else "")),
+                c("Solver", object$solver),
                 c("No. Observations", as.character(n)), c("Context", ctx)),
     right = list(c("Converged", py_bool(object$converged)), c("Iterations", as.character(object$n_iter)),
                  c("Log-Likelihood", fmt_g(ll, 6L)), c("AIC", fmt_g(-2 * ll + 2 * k, 6L)),
                  c("BIC", fmt_g(-2 * ll + log(n) * k, 6L)),
-                 c("Encoder weights", as.character(length(object$encoder_weights)))))
+                 c("Encoder weights", as.character(length(object$encoder_weights))),
+                 c("Covariance", if (is.null(cov_type)) "none" else cov_type)))
+  tables <- list()
+  add_table <- function(caption, frame) tables[[length(tables) + 1L]] <<- list(caption = caption, frame = frame)
+  if (!is.null(cov_type)) {
+    caption <- if (cov_type == "bootstrap") {
+      sprintf("bootstrap, B=%d, percentile intervals", B)
+    } else {
+      lc <- linear_covariance(object, cov_type)
+      sprintf("analytic, cov_type=%s, %s", cov_type, if (lc$use_t) "t" else "normal")
+    }
+    add_table(sprintf("Average effects (%s)", caption), coef_table(object, 1 - alpha))
+  }
   theta <- object$sample_coef
   q <- function(p) apply(theta, 2L, stats::quantile, probs = p, type = 7L, names = FALSE)
   spread <- data.frame(
@@ -29,20 +47,60 @@ summary.ctx_glm <- function(object, ...) {
     min = apply(theta, 2L, min), `25%` = q(0.25), `50%` = apply(theta, 2L, stats::median),
     `75%` = q(0.75), max = apply(theta, 2L, max),
     check.names = FALSE, row.names = colnames(theta))
+  add_table("Sample parameters: spread over samples", spread)
+  if (!is.null(cov_type)) {
+    het <- heterogeneity_test(object)
+    dist <- attr(het, "distribution")
+    keep <- vapply(het, function(col) !all(is.nan(col)), logical(1))
+    add_table(sprintf("Heterogeneity: H0 the coefficient does not vary with context (%s, %s)",
+                      attr(het, "method"), if (dist != "bootstrap") dist else sprintf("B=%d", B)),
+              het[, keep, drop = FALSE])
+    linear <- object$encoder == "linear" && K == 0
+    if (analytic_available(object$encoder, object$options) || (cov_type == "bootstrap" && linear)) {
+      add_table("Context effects: change in each coefficient per unit of each context feature",
+                context_effects(object, 1 - alpha))
+    }
+  }
   notes <- character(0)
+  report <- identifiability(object)
+  if (length(report$notes)) notes <- c(notes, paste0("Identifiability: ", report$notes))
+  if (report$identifiable) {
+    notes <- c(notes, sprintf("Identifiability: all %d checks passed (see identifiability(fit)).", nrow(report$checks)))
+  }
+  if (is.null(cov_type)) {
+    notes <- c(notes, paste0("No standard errors: analytic ones exist for the unpenalised linear encoder only; ",
+                             "refit with n_bootstraps = B for bootstrap intervals, p-values and heterogeneity tests."))
+  }
   if (!isTRUE(object$converged)) notes <- c(notes, paste0("The solver did not converge: ", object$message))
   if (isTRUE(object$rank_deficient)) {
     notes <- c(notes, "The interaction design is rank deficient; the minimum-norm solution is reported.")
   }
-  structure(list(title = "Contextualized GLM Results (ctx_glm)", header = header,
-                 tables = list(list(caption = "Sample parameters: spread over samples",
-                                    frame = spread)),
+  if (B > 0 && !all(object$bootstrap$converged)) {
+    notes <- c(notes, sprintf("%d of %d bootstrap replicate fits did not converge.",
+                              sum(!object$bootstrap$converged), B))
+  }
+  if (B > 0) {
+    notes <- c(notes, sprintf(paste0("Bootstrap: %d refits on multinomial resamples of the rows, each starting ",
+                                     "from the full-data fit (warm start); p-values invert the percentile intervals ",
+                                     "and cannot fall below %s (heterogeneity tests: %s)."),
+                              B, fmt_g(2 / (B + 1), 3L), fmt_g(1 / (B + 1), 3L)))
+  }
+  structure(list(title = "Contextualized GLM Results (ctx_glm)", header = header, tables = tables,
                  notes = notes, width = 78L),
             class = "summary.ctx_glm")
 }
 
 # C's %.<digits>g, which is what Python's format(x, ".4g") gives for finite numbers.
-fmt_g <- function(x, digits) sprintf(paste0("%.", digits, "g"), as.numeric(x))
+# Non-finite values print as Python prints them (nan, inf, -inf).
+fmt_g <- function(x, digits) {
+  x <- as.numeric(x)
+  out <- sprintf(paste0("%.", digits, "g"), x)
+  out[is.nan(x)] <- "nan"
+  out[!is.nan(x) & is.na(x)] <- "nan"
+  out[x == Inf & !is.na(x)] <- "inf"
+  out[x == -Inf & !is.na(x)] <- "-inf"
+  out
+}
 
 pad_right <- function(s, width) paste0(s, strrep(" ", pmax(0L, width - nchar(s))))
 pad_left <- function(s, width) paste0(strrep(" ", pmax(0L, width - nchar(s))), s)

@@ -18,9 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "bootstrap.hpp"
+#include "context_basis.hpp"
 #include "error.hpp"
 #include "fit.hpp"
 #include "glue.h"
+#include "personalized.hpp"
 
 using namespace ctxstats;
 
@@ -38,6 +41,31 @@ T get(const Rcpp::List& l, const char* key, T fallback) {
   return has(l, key) ? Rcpp::as<T>(l[key]) : fallback;
 }
 
+std::vector<double> to_vector(SEXP x) {
+  const Rcpp::NumericVector v(x);
+  return std::vector<double>(v.begin(), v.end());
+}
+
+// The spline encoder's options, as the Python binding reads them (bind_spline.cpp):
+// `interactions` is a list of integer pairs of 0-based context columns.
+void spline_options_from(const Rcpp::List& d, EncoderSpec& spec) {
+  spec.n_knots = get<int>(d, "n_knots", spec.n_knots);
+  spec.knot_spacing = get<std::string>(d, "knot_spacing", spec.knot_spacing);
+  spec.interaction_knots = get<int>(d, "interaction_knots", spec.interaction_knots);
+  if (has(d, "interactions")) {
+    spec.interactions.clear();
+    const Rcpp::List pairs(d["interactions"]);
+    for (R_xlen_t k = 0; k < pairs.size(); ++k) {
+      const Rcpp::IntegerVector pair(pairs[k]);
+      require(pair.size() == 2, "each interaction must be a pair of context columns");
+      spec.interactions.emplace_back(pair[0], pair[1]);
+    }
+  }
+  if (has(d, "smoothing")) spec.smoothing = to_vector(d["smoothing"]);
+  if (has(d, "knots")) spec.knots = to_vector(d["knots"]);
+  if (has(d, "centres")) spec.centres = to_vector(d["centres"]);
+}
+
 FitOptions options_from(SEXP sexp) {
   const Rcpp::List d(sexp);
   FitOptions o;
@@ -47,6 +75,7 @@ FitOptions options_from(SEXP sexp) {
   o.encoder.depth = get<int>(d, "depth", o.encoder.depth);
   o.encoder.archetypes = get<int>(d, "archetypes", o.encoder.archetypes);
   o.encoder.activation = parse_activation(get<std::string>(d, "activation", "relu"));
+  spline_options_from(d, o.encoder);
   o.intercept = get<bool>(d, "fit_intercept", o.intercept);
   o.penalty.alpha = get<double>(d, "alpha", o.penalty.alpha);
   o.penalty.l1_ratio = get<double>(d, "l1_ratio", o.penalty.l1_ratio);
@@ -67,11 +96,6 @@ FitOptions options_from(SEXP sexp) {
   s.seed = static_cast<std::uint64_t>(seed);
   s.threads = get<int>(d, "threads", s.threads);
   return o;
-}
-
-std::vector<double> to_vector(SEXP x) {
-  const Rcpp::NumericVector v(x);
-  return std::vector<double>(v.begin(), v.end());
 }
 
 Rcpp::NumericVector to_r(const std::vector<double>& v) { return Rcpp::NumericVector(v.begin(), v.end()); }
@@ -141,6 +165,42 @@ void load_data(SEXP C, SEXP X, SEXP y, SEXP weights, RData& out) {
   }
 }
 
+// What a spline fit reports (as bind_spline.cpp's spline_fit_to_dict): the basis placed from
+// the data (knots, centres: they travel with the options to predictions and refits) and the
+// smoothing-parameter estimate.
+Rcpp::List spline_fit_to_r(const FitResult& r, int m) {
+  Rcpp::List out = Rcpp::List::create(Rcpp::Named("knots") = to_r(r.encoder.knots),
+                                      Rcpp::Named("centres") = to_r(r.encoder.centres));
+  const auto basis = make_spline_basis(r.encoder, m);
+  Rcpp::CharacterVector kinds;
+  Rcpp::IntegerVector f1, f2, sizes;
+  for (const auto& t : basis->terms()) {
+    kinds.push_back(t.kind == BasisTerm::kConstant ? "constant"
+                    : t.kind == BasisTerm::kLinear ? "linear"
+                    : t.kind == BasisTerm::kMain   ? "smooth"
+                                                   : "tensor");
+    f1.push_back(t.feature1);
+    f2.push_back(t.feature2);
+    sizes.push_back(t.size);
+  }
+  out["terms"] = Rcpp::DataFrame::create(Rcpp::Named("kind") = kinds, Rcpp::Named("feature1") = f1,
+                                         Rcpp::Named("feature2") = f2, Rcpp::Named("size") = sizes,
+                                         Rcpp::Named("stringsAsFactors") = false);
+  const SmoothingReport& s = r.solve.smoothing;
+  if (!s.present) return out;
+  const std::size_t n_terms = basis->terms().size();
+  out["smoothing"] = Rcpp::List::create(
+      Rcpp::Named("method") = s.method, Rcpp::Named("smoothing") = to_r(s.lambda),
+      Rcpp::Named("penalty_output") = Rcpp::IntegerVector(s.penalty_output.begin(), s.penalty_output.end()),
+      Rcpp::Named("penalty_term") = Rcpp::IntegerVector(s.penalty_term.begin(), s.penalty_term.end()),
+      Rcpp::Named("edf") = matrix_from_row_major(s.edf, static_cast<std::size_t>(r.scaling.q()), n_terms),
+      Rcpp::Named("edf_total") = s.edf_total, Rcpp::Named("scale") = s.scale,
+      Rcpp::Named("criterion") = s.criterion, Rcpp::Named("n_iter") = s.n_iter,
+      Rcpp::Named("outer_iter") = s.outer_iter, Rcpp::Named("converged") = s.converged,
+      Rcpp::Named("message") = s.message, Rcpp::Named("n") = s.n);
+  return out;
+}
+
 }  // namespace
 
 extern "C" SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP init) {
@@ -154,12 +214,14 @@ extern "C" SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP option
   if (!Rf_isNull(init)) init_w = to_vector(init);
   const FitResult r = fit(data.view, o, Rf_isNull(init) ? nullptr : &init_w);
   if (r.solve.interrupted) throw std::runtime_error("the fit was interrupted by the user");
-  return Rcpp::List::create(
+  Rcpp::List out = Rcpp::List::create(
       Rcpp::Named("weights") = to_r(r.weights), Rcpp::Named("scaling") = scaling_to_r(r.scaling),
       Rcpp::Named("solver") = r.solver, Rcpp::Named("n_iter") = r.solve.n_iter,
       Rcpp::Named("converged") = r.solve.converged, Rcpp::Named("objective") = r.solve.objective,
       Rcpp::Named("history") = to_r(r.solve.history), Rcpp::Named("val_history") = to_r(r.solve.val_history),
       Rcpp::Named("message") = r.solve.message, Rcpp::Named("rank_deficient") = r.solve.rank_deficient);
+  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_r(r, data.view.m);
+  return out;
   END_RCPP
 }
 
@@ -208,5 +270,118 @@ extern "C" SEXP ctxstats_build_info_R() {
   const int openmp = 0;
 #endif
   return Rcpp::List::create(Rcpp::Named("eigen") = eigen, Rcpp::Named("openmp") = openmp);
+  END_RCPP
+}
+
+// Bootstrap replicate fits from the full-data fit's weights `start` (csrc/bootstrap.hpp); the
+// same function, options and seed as the Python package's _core.bootstrap.
+extern "C" SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP start,
+                                     SEXP n_bootstraps) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  const FitOptions o = options_from(options);
+  const std::vector<double> start_w = to_vector(start);
+  const int B = Rcpp::as<int>(n_bootstraps);
+  require(B >= 1, "n_bootstraps must be at least 1");
+  // Called on this (R's main) thread between rounds of replicates.
+  const BootstrapResult r =
+      bootstrap_fit(data.view, o, start_w, B, [](int, double) { return !user_interrupted(); });
+  if (r.interrupted) throw std::runtime_error("the bootstrap was interrupted by the user");
+  Rcpp::LogicalVector converged(r.n_replicates);
+  for (std::size_t k = 0; k < r.n_replicates; ++k) converged[k] = r.converged[k] != 0;
+  return Rcpp::List::create(Rcpp::Named("weights") = matrix_from_row_major(r.weights, r.n_replicates, r.n_weights),
+                            Rcpp::Named("n_iter") = Rcpp::IntegerVector(r.n_iter.begin(), r.n_iter.end()),
+                            Rcpp::Named("converged") = converged, Rcpp::Named("objective") = to_r(r.objective));
+  END_RCPP
+}
+
+// Every replicate's per-sample parameters for contexts C: an array of dim (rows, q, B).
+extern "C" SEXP ctxstats_bootstrap_theta_R(SEXP options, SEXP scaling, SEXP W, SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Wm(W), Cm(C);
+  const std::vector<double> Wrow = row_major(Wm), Crow = row_major(Cm);
+  const std::size_t B = Wm.nrow(), nw = Wm.ncol(), rows = Cm.nrow(), q = static_cast<std::size_t>(s.q());
+  const std::vector<double> theta =
+      bootstrap_theta(o.encoder, s, Wrow.data(), B, nw, Crow.data(), rows, Cm.ncol(), o.solver_options.threads);
+  // theta[(r * rows + i) * q + k] -> out[i + rows * (k + q * r)]
+  Rcpp::NumericVector out(rows * q * B);
+  for (std::size_t r = 0; r < B; ++r)
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t k = 0; k < q; ++k) out[i + rows * (k + q * r)] = theta[(r * rows + i) * q + k];
+  out.attr("dim") = Rcpp::IntegerVector::create(static_cast<int>(rows), static_cast<int>(q), static_cast<int>(B));
+  return out;
+  END_RCPP
+}
+
+namespace {
+
+PersonalizedOptions personalized_options_from(SEXP sexp) {
+  const Rcpp::List d(sexp);
+  PersonalizedOptions o;
+  o.family = get<std::string>(d, "family", o.family);
+  o.intercept = get<bool>(d, "fit_intercept", o.intercept);
+  o.rank = get<int>(d, "rank", o.rank);
+  o.gamma = get<double>(d, "gamma", o.gamma);
+  o.n_partners = get<int>(d, "n_partners", o.n_partners);
+  o.nu = get<double>(d, "nu", o.nu);
+  o.weight_decay = get<double>(d, "weight_decay", o.weight_decay);
+  o.alpha = get<double>(d, "alpha", o.alpha);
+  o.l1_ratio = get<double>(d, "l1_ratio", o.l1_ratio);
+  o.mu_ratio = get<double>(d, "mu_ratio", o.mu_ratio);
+  if (has(d, "categorical")) o.categorical = Rcpp::as<std::vector<int>>(d["categorical"]);
+  o.max_iter = get<int>(d, "max_iter", o.max_iter);
+  o.tol = get<double>(d, "tol", o.tol);
+  o.learning_rate = get<double>(d, "learning_rate", o.learning_rate);
+  o.val_split = get<double>(d, "val_split", o.val_split);
+  o.patience = get<int>(d, "patience", o.patience);
+  o.warmup = get<int>(d, "warmup", o.warmup);
+  const double seed = get<double>(d, "seed", 0.0);
+  require(seed >= 0.0 && seed <= 9007199254740992.0 && std::floor(seed) == seed,
+          "seed must be a non-negative integer (at most 2^53 in R)");
+  o.seed = static_cast<std::uint64_t>(seed);
+  o.threads = get<int>(d, "threads", o.threads);
+  return o;
+}
+
+}  // namespace
+
+// Personalized regression with distance matching (csrc/personalized.hpp).
+extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  const PersonalizedOptions o = personalized_options_from(options);
+  const PersonalizedFit r = fit_personalized(data.view, o, nullptr);
+  const std::size_t q = r.theta_bar.size();
+  return Rcpp::List::create(
+      Rcpp::Named("theta") = matrix_from_row_major(r.theta, data.view.n, q),
+      Rcpp::Named("theta_bar") = to_r(r.theta_bar), Rcpp::Named("theta_pop") = to_r(r.theta_pop),
+      Rcpp::Named("Q") = matrix_from_row_major(r.Q, static_cast<std::size_t>(o.rank), q),
+      Rcpp::Named("phi") = to_r(r.phi), Rcpp::Named("dist_scale") = to_r(r.dist_scale),
+      Rcpp::Named("validation") = Rcpp::LogicalVector(r.role.begin(), r.role.end()),
+      Rcpp::Named("params") = to_r(r.params), Rcpp::Named("scaling") = scaling_to_r(r.scaling),
+      Rcpp::Named("history") = to_r(r.history), Rcpp::Named("val_history") = to_r(r.val_history),
+      Rcpp::Named("n_iter") = r.n_iter, Rcpp::Named("best_epoch") = r.best_epoch,
+      Rcpp::Named("converged") = r.converged, Rcpp::Named("population_converged") = r.population_converged,
+      Rcpp::Named("objective") = r.objective, Rcpp::Named("message") = r.message);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP theta_train, SEXP phi,
+                                                SEXP dist_scale, SEXP categorical, SEXP n_neighbors, SEXP threads) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Cn(C_new), Ct(C_train), Tt(theta_train);
+  require(Tt.nrow() == Ct.nrow(), "theta_train must have one row per training context");
+  require(Cn.ncol() == Ct.ncol(), "context has " + std::to_string(Cn.ncol()) + " columns; the model was fitted with " +
+                                      std::to_string(Ct.ncol()));
+  const std::vector<double> cn = row_major(Cn), ct = row_major(Ct), tt = row_major(Tt);
+  const std::vector<double> out = personalized_predict(
+      cn.data(), Cn.nrow(), ct.data(), Ct.nrow(), Ct.ncol(), tt.data(), Tt.ncol(), to_vector(phi),
+      to_vector(dist_scale), Rcpp::as<std::vector<int>>(categorical), Rcpp::as<int>(n_neighbors),
+      Rcpp::as<int>(threads));
+  return matrix_from_row_major(out, Cn.nrow(), Tt.ncol());
   END_RCPP
 }

@@ -15,6 +15,10 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_predict_theta_R", reinterpret_cast<DL_FUNC>(&ctxstats_predict_theta_R), 4},
     {"ctxstats_n_weights_R", reinterpret_cast<DL_FUNC>(&ctxstats_n_weights_R), 3},
     {"ctxstats_build_info_R", reinterpret_cast<DL_FUNC>(&ctxstats_build_info_R), 0},
+    {"ctxstats_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_R), 7},
+    {"ctxstats_bootstrap_theta_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_theta_R), 4},
+    {"ctxstats_personalized_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_fit_R), 5},
+    {"ctxstats_personalized_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_predict_R), 8},
     {nullptr, nullptr, 0}};
 
 }  // namespace

@@ -123,9 +123,3 @@ test_that("C++ errors become R errors carrying the core's message", {
                                             fit$options, NULL), silent = TRUE)
   expect_equal(sample_coef(ctx_glm(y ~ x1 | c1 + c2, d, encoder = "linear")), sample_coef(fit))
 })
-
-test_that("n_bootstraps > 0 says it is not yet available", {
-  d <- make_vcm(40)
-  expect_error(ctx_glm(y ~ x1 | c1, d, n_bootstraps = 20), "not yet available")
-  expect_error(ctx_glm(y ~ x1 | c1, d, n_bootstraps = -1), "n_bootstraps must be at least 0")
-})
