@@ -139,3 +139,83 @@ def test_summary_prints_the_same_text(ro, encoder, options, B):
     r_lines = list(ro.r("format(summary(f))"))
     py_lines = py.summary().as_text().split("\n")
     assert _comparable(r_lines) == _comparable(py_lines)
+
+
+# ---- personalized regression ---------------------------------------------------------------------
+
+def personalized_frame(n=160, seed=2):
+    df = vcm_frame(n=n, seed=seed)
+    rng = np.random.default_rng(seed)
+    df["g"] = rng.choice(["a", "b", "c"], size=n)
+    df["y"] = df["y"] + (df["g"] == "b") * 0.8
+    return df
+
+
+@pytest.mark.parametrize("family,B", [("gaussian", 3), ("binomial", 0)])
+def test_personalized_regression_agrees(ro, family, B):
+    df = personalized_frame()
+    if family == "binomial":
+        df["y"] = (df["y"] > df["y"].median()).astype(float)
+    opts = dict(max_iter=60, warmup=20, patience=10, gamma=0.5)
+    py = cs.PersonalizedRegression(df["y"], df[["x1", "x2"]], df[["c1", "c2", "g"]], family=family, rank=2) \
+        .fit(seed=4, n_bootstraps=B, n_neighbors=5, **opts)
+    ro.globalenv["d"] = r_frame(df)
+    ro.r(f'p <- personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, family = "{family}", rank = 2, seed = 4, '
+         f'n_bootstraps = {B}, n_neighbors = 5{r_options(**opts)})')
+    assert list(ro.r("p$categorical")) == [False, False, True]
+    close("sample_coef(p)", ro, py.sample_params.to_numpy(), 1e-12)
+    close("coef(p)", ro, py.params.to_numpy(), 1e-12)
+    close("p$metric_weights", ro, py.metric_weights.to_numpy(), 1e-12)
+    close("p$population_coef", ro, py.population_params.to_numpy(), 1e-12)
+    close("latent(p)", ro, py.latent.to_numpy(), 1e-12)
+    close("fitted(p)", ro, py.fittedvalues, 1e-12)
+    assert int(ro.r("p$n_iter")[0]) == py.n_iter
+    np.testing.assert_allclose(float(ro.r("as.numeric(logLik(p))")[0]), py.llf, rtol=1e-12)
+    new = personalized_frame(n=25, seed=9)
+    new.loc[3, "g"] = "z"  # a level unseen in training
+    ro.globalenv["nd"] = r_frame(new)
+    close('predict(p, nd, type = "params")', ro,
+          py.predict_params(new[["c1", "c2", "g"]]).to_numpy(), 1e-12)
+    close("predict(p, nd)", ro, py.predict(new[["x1", "x2"]], new[["c1", "c2", "g"]]), 1e-12)
+    close("predict(p, nd, n_neighbors = 2, type = 'params')", ro,
+          py.predict_params(new[["c1", "c2", "g"]], n_neighbors=2).to_numpy(), 1e-12)
+    r_lines = list(ro.r("format(summary(p))"))
+    assert r_lines == py.summary().as_text().split("\n")
+    if B:
+        close("confint(p)", ro, py.conf_int().to_numpy(), 1e-12)
+        close("metric_weights_confint(p)", ro, py.metric_weights_conf_int().to_numpy(), 1e-12)
+        sc = py.sample_conf_int()
+        close("sample_confint(p)$upper", ro, sc["upper"].to_numpy(), 1e-12)
+        close("sqrt(diag(vcov(p)))", ro, py.bse.to_numpy(), 1e-12)
+
+
+# ---- the spline encoder ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("family,options", [
+    ("gaussian", {"n_knots": 8}),
+    ("poisson", {"n_knots": 6, "interactions": [("c1", "c2")], "interaction_knots": 4}),
+    ("gaussian", {"n_knots": 6, "knot_spacing": "quantile", "smoothing": 0.5}),
+])
+def test_spline_encoder_agrees(ro, family, options):
+    df = vcm_frame(n=300, family=family, seed=3)
+    with _no_check():
+        py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], family=family, encoder="spline",
+                                  **options).fit(seed=1)
+    r_opts = dict(options)
+    inter = r_opts.pop("interactions", None)
+    extra = r_options(**r_opts)
+    if inter:
+        extra += ", interactions = list(" + ", ".join(f'c("{a}", "{b}")' for a, b in inter) + ")"
+    ro.globalenv["d"] = r_frame(df)
+    ro.r(f'f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "{family}", encoder = "spline", '
+         f'seed = 1{extra}))')
+    assert ro.r("f$solver")[0] == py.solver
+    close("sample_coef(f)", ro, py.sample_params.to_numpy(), 1e-12)
+    close("f$spline$knots", ro, py.spline_fit["knots"], 1e-12)
+    sm = py.spline_fit["smoothing"]
+    close("f$spline$smoothing$smoothing", ro, sm["smoothing"], 1e-10 * max(1.0, np.abs(sm["smoothing"]).max()))
+    close("f$spline$smoothing$edf", ro, sm["edf"], 1e-10)
+    new = vcm_frame(n=20, seed=12)
+    ro.globalenv["nd"] = r_frame(new)
+    close('predict(f, nd, type = "params")', ro, py.predict_params(new[["c1", "c2"]]).to_numpy(), 1e-12)
+    assert _comparable(list(ro.r("format(summary(f))"))) == _comparable(py.summary().as_text().split("\n"))

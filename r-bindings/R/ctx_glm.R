@@ -12,7 +12,8 @@ ctx_glm <- function(formula, data, family = "gaussian", encoder = "mlp", solver 
   parts <- split_formula(formula)
   mf <- model_frame_from_call(cl, parts$frame, parent.frame())
   d <- design_from_frame(parts, mf, family)
-  opts <- core_options(family, encoder, d$fit_intercept, solver, seed, threads, list(...))
+  opts <- core_options(family, encoder, d$fit_intercept, solver, seed, threads, list(...), d$context,
+                       ncol(d$x) + d$fit_intercept)
   init <- opts$start_params
   opts$start_params <- NULL
   if (!is.null(init)) {

@@ -385,3 +385,15 @@ extern "C" SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP t
   return matrix_from_row_major(out, Cn.nrow(), Tt.ncol());
   END_RCPP
 }
+
+// The multinomial counts of personalized-regression bootstrap replicate `replicate`.
+extern "C" SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP replicate) {
+  BEGIN_RCPP
+  const double sd = Rcpp::as<double>(seed), rep = Rcpp::as<double>(replicate);
+  require(sd >= 0.0 && sd <= 9007199254740992.0 && std::floor(sd) == sd,
+          "seed must be a non-negative integer (at most 2^53 in R)");
+  require(rep >= 0.0 && std::floor(rep) == rep, "replicate must be a non-negative integer");
+  return to_r(personalized_bootstrap_counts(static_cast<std::size_t>(Rcpp::as<double>(n)),
+                                            static_cast<std::uint64_t>(sd), static_cast<std::uint64_t>(rep)));
+  END_RCPP
+}
