@@ -87,7 +87,7 @@ test_that("options are checked with the Python package's names and messages", {
   d <- make_vcm(40)
   f <- y ~ x1 | c1
   expect_error(ctx_glm(f, d, family = "gamma"), "family must be one of 'gaussian', 'binomial', 'poisson', not 'gamma'")
-  expect_error(ctx_glm(f, d, encoder = "tree"), "encoder must be one of 'linear', 'mlp', 'ngam', not 'tree'")
+  expect_error(ctx_glm(f, d, encoder = "tree"), "encoder must be one of 'linear', 'mlp', 'ngam', 'spline', not 'tree'")
   expect_error(ctx_glm(f, d, solver = "newton"), "solver must be one of 'exact', 'lbfgs', 'adam', not 'newton'")
   expect_error(ctx_glm(f, d, solver = "exact"), "needs encoder = \"linear\"")
   expect_error(ctx_glm(f, d, width = 0), "width must be at least 1, not 0")
