@@ -30,13 +30,14 @@ so units do not affect them. Condition numbers are of column-normalised matrices
 """
 from __future__ import annotations
 
-import hashlib
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import linalg
+
+from ctxstats import _core
 
 __all__ = ["IdentifiabilityWarning", "IdentifiabilityReport", "identifiability_report"]
 
@@ -117,25 +118,21 @@ def _r_factor(blocks) -> np.ndarray:
 GRAM_FAST_COND = 1e4
 
 
-def _diagnose(make_blocks, names: list[str]):
-    """Rank, condition number and aliased columns of the row-stacked blocks.
+def _diagnose(G: np.ndarray, make_blocks, names: list[str]):
+    """Rank, condition number and aliased columns of a matrix given its Gram matrix ``G``.
 
-    One pass forms the Gram matrix (fast BLAS); when it shows a well-conditioned matrix the
-    answer is read off it, otherwise a second pass computes a QR factor (TSQR) and
-    ``_design_diagnostics`` finds the aliased columns exactly.
+    When ``G`` shows a well-conditioned matrix the answer is read off it; otherwise
+    ``make_blocks()`` yields the matrix's rows block by block, a QR factor is computed (TSQR)
+    and ``_design_diagnostics`` finds the aliased columns exactly.
     """
-    G = None
-    for Z in make_blocks():
-        G = Z.T @ Z if G is None else G + Z.T @ Z
     D = len(names)
-    if G is not None:
-        norms = np.sqrt(np.diag(G))
-        if np.all(norms > 0):
-            ev = np.linalg.eigvalsh(G / np.outer(norms, norms))
-            if ev[0] > 0:
-                cond = float(np.sqrt(ev[-1] / ev[0]))
-                if cond < GRAM_FAST_COND:
-                    return D, cond, []
+    norms = np.sqrt(np.diag(G))
+    if D and np.all(norms > 0):
+        ev = np.linalg.eigvalsh(G / np.outer(norms, norms))
+        if ev[0] > 0:
+            cond = float(np.sqrt(ev[-1] / ev[0]))
+            if cond < GRAM_FAST_COND:
+                return D, cond, []
     return _design_diagnostics(_r_factor(make_blocks()), names)
 
 
@@ -196,23 +193,47 @@ def _standardise(A: np.ndarray, centre: bool) -> np.ndarray:
     return out
 
 
+def _core_scaling(model) -> dict:
+    """The core's standardisation of the model's columns (as ``results.scaling``)."""
+    def moments(A, centre):
+        mean = A.mean(axis=0) if centre else np.zeros(A.shape[1])
+        sd = np.sqrt(((A - mean) ** 2).mean(axis=0))
+        return mean, np.where(sd > 1e-12 * (np.abs(mean) + 1e-300), sd, 1.0)
+
+    x_mean, x_scale = moments(model.exog, model.fit_intercept)
+    c_mean, c_scale = moments(model.context, True)
+    return {"x_mean": x_mean, "x_scale": x_scale, "c_mean": c_mean, "c_scale": c_scale,
+            "y_mean": 0.0, "y_scale": 1.0, "intercept": bool(model.fit_intercept)}
+
+
 def _row_blocks(A: np.ndarray, width: int):
     step = max(1, min(A.shape[0], (1 << 21) // max(1, width)))
     for s in range(0, A.shape[0], step):
         yield A[s:s + step]
 
 
-def _constant_and_duplicate(A: np.ndarray, names: list[str]):
-    const = [names[j] for j in range(A.shape[1]) if A.shape[0] and np.ptp(A[:, j]) == 0]
-    seen: dict[bytes, int] = {}
+def _constant_and_duplicate(A: np.ndarray, names: list[str], lo: np.ndarray, hi: np.ndarray,
+                            mean: np.ndarray, scale: np.ndarray, G: np.ndarray, first: int):
+    """Constant columns of ``A`` and duplicated pairs (later column, the first equal one).
+
+    Equal columns have bitwise equal minimum, maximum, mean and scale (the same arithmetic on
+    the same numbers) and equal standardised Gram entries up to rounding; only such
+    candidates are compared element by element. ``G[first + j, first + j]`` is column j's
+    entry of the Gram matrix.
+    """
+    const = [names[j] for j in range(A.shape[1]) if lo[j] == hi[j]]
+    seen: dict[tuple, list[int]] = {}
     dups = []
     for j in range(A.shape[1]):
-        col = np.ascontiguousarray(A[:, j])
-        key = hashlib.sha1(col.tobytes()).digest()
-        if key in seen and np.array_equal(A[:, seen[key]], col):
-            dups.append((names[j], names[seen[key]]))
+        gj = first + j
+        earlier = seen.setdefault((lo[j], hi[j], mean[j], scale[j]), [])
+        tol = 1e-10 * max(G[gj, gj], 1e-300)
+        match = next((i for i in earlier if abs(G[first + i, gj] - G[gj, gj]) <= tol
+                      and np.array_equal(A[:, i], A[:, j])), None)
+        if match is None:
+            earlier.append(j)
         else:
-            seen.setdefault(key, j)
+            dups.append((names[j], names[match]))
     return const, dups
 
 
@@ -236,7 +257,8 @@ def representation_dim(encoder: str, encoder_options: dict, m: int) -> int:
 # the report
 # ----------------------------------------------------------------------------------------
 def identifiability_report(model, weights: np.ndarray | None = None, sign_flips: np.ndarray | None = None,
-                           param_names: list[str] | None = None) -> IdentifiabilityReport:
+                           param_names: list[str] | None = None, scaling: dict | None = None,
+                           threads: int = 0) -> IdentifiabilityReport:
     """Run the identifiability checks for ``model`` (a ContextualizedGLM).
 
     Parameters
@@ -248,6 +270,12 @@ def identifiability_report(model, weights: np.ndarray | None = None, sign_flips:
         Per coefficient, the share of samples whose sign differs from the full-data fit's in
         more than FLIP_RATE of the bootstrap replicates (the stability check; skipped when
         None).
+    param_names : list of str, optional
+        Names of the per-sample parameters (default: the model's).
+    scaling : dict, optional
+        The fit's internal standardisation (``results.scaling``); computed when None.
+    threads : int
+        OpenMP threads for the pass over the data (0: all cores).
     """
     X, C = model.exog, model.context
     n, p = X.shape
@@ -270,45 +298,60 @@ def identifiability_report(model, weights: np.ndarray | None = None, sign_flips:
         f"{dg}-dimensional representation of context, a GLM with d_g*d_s = {dg * ds} coefficients; "
         "use a smaller encoder (width, archetypes), fewer predictors, or more data.")
 
+    # One pass in the core: Gram matrices of the standardised [1, X], [1, C] and (linear
+    # encoder) interaction design, column minima and maxima. No design is formed here unless
+    # a Gram matrix shows near-collinearity, when the exact (QR) diagnosis needs the rows.
+    K = model.encoder_options.get("archetypes", 0)
+    interaction = model.encoder == "linear" and not K
+    sc = scaling if scaling is not None else _core_scaling(model)
+    grams = _core.design_grams(C, X, sc, interaction, threads)
+    xm, xs = np.asarray(sc["x_mean"]), np.asarray(sc["x_scale"])
+    cm, cs = np.asarray(sc["c_mean"]), np.asarray(sc["c_scale"])
+    off = 1 if intercept else 0
+    Xs = lambda: _standardise(X, centre=intercept)  # noqa: E731  (the QR fallback only)
+    Cs = lambda: _standardise(C, centre=True)       # noqa: E731
+
     # predictors
-    const_x, dup_x = _constant_and_duplicate(X, list(model.exog_names))
+    const_x, dup_x = _constant_and_duplicate(X, list(model.exog_names), grams["x_min"], grams["x_max"],
+                                             xm, xs, grams["gx"], off)
     add("constant exog columns", len(const_x) if intercept else 0, 0, not (intercept and const_x),
         f"exog column(s) {', '.join(map(repr, const_x))} are constant and aliased with the intercept.")
     add("duplicated exog columns", len(dup_x), 0, not dup_x,
         "Duplicated exog column(s): " + "; ".join(f"{a!r} equals {b!r}" for a, b in dup_x) + ".")
-    Xs = _standardise(X, centre=intercept)
-    Xd = np.column_stack([np.ones(n), Xs]) if intercept else Xs
-    if Xd.shape[1]:
-        rank, cond, details = _diagnose(lambda: _row_blocks(Xd, Xd.shape[1]), names)
-        add("rank of [1, X]" if intercept else "rank of X", rank, Xd.shape[1], rank == Xd.shape[1],
+    if q:
+        def x_blocks():
+            Xd = np.column_stack([np.ones(n), Xs()]) if intercept else Xs()
+            return _row_blocks(Xd, q)
+
+        rank, cond, details = _diagnose(grams["gx"], x_blocks, names)
+        add("rank of [1, X]" if intercept else "rank of X", rank, q, rank == q,
             _alias_sentence("The predictor matrix [1, X]" if intercept else "The predictor matrix X", details))
         add("condition number of X (standardised)", cond, CONDITION_LIMIT,
-            rank < Xd.shape[1] or cond <= CONDITION_LIMIT,
+            rank < q or cond <= CONDITION_LIMIT,
             f"The predictors are nearly collinear (condition number {cond:.3g} > {CONDITION_LIMIT:g}).")
 
     # context
     cnames = list(model.context_names)
-    const_c, dup_c = _constant_and_duplicate(C, cnames)
+    const_c, dup_c = _constant_and_duplicate(C, cnames, grams["c_min"], grams["c_max"], cm, cs, grams["gc"], 1)
     add("constant context columns", len(const_c), 0, not const_c,
         f"context column(s) {', '.join(map(repr, const_c))} are constant: they carry no information "
         "and are aliased with the encoder's bias.")
     add("duplicated context columns", len(dup_c), 0, not dup_c,
         "Duplicated context column(s): " + "; ".join(f"{a!r} equals {b!r}" for a, b in dup_c) + ".")
-    Cs = _standardise(C, centre=True)
-    Cd = np.column_stack([np.ones(n), Cs])
-    rank, cond, details = _diagnose(lambda: _row_blocks(Cd, Cd.shape[1]), ["1"] + cnames)
+    rank, cond, details = _diagnose(grams["gc"], lambda: _row_blocks(np.column_stack([np.ones(n), Cs()]), m + 1),
+                                    ["1"] + cnames)
     add("rank of [1, C]", rank, m + 1, rank == m + 1, _alias_sentence("The context matrix [1, C]", details))
     add("condition number of C (standardised)", cond, CONDITION_LIMIT, rank < m + 1 or cond <= CONDITION_LIMIT,
         f"The context features are nearly collinear (condition number {cond:.3g} > {CONDITION_LIMIT:g}).")
 
     # interaction design (linear encoder)
-    K = model.encoder_options.get("archetypes", 0)
-    if model.encoder == "linear" and not K:
+    if interaction:
         from ctxstats.inference import design_blocks, interaction_names
 
         inames = interaction_names(names, cnames)
         D = q * (m + 1)
-        rank, cond, details = _diagnose(lambda: (Z for _, Z in design_blocks(Xs, Cs, intercept)), inames)
+        rank, cond, details = _diagnose(grams["gz"], lambda: (Z for _, Z in design_blocks(Xs(), Cs(), intercept)),
+                                        inames)
         add("rank of interaction design", rank, D, rank == D,
             _alias_sentence("The interaction design [1, x] (x) [1, c]", details))
         add("condition number of interaction design", cond, CONDITION_LIMIT, rank < D or cond <= CONDITION_LIMIT,

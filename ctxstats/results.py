@@ -595,7 +595,8 @@ class ContextualizedGLMResults:
         if "ident" not in self._cache:
             flips = self._bootstrap_pass()[1] if self.n_bootstraps else None
             with blas_threads(self.options.get("threads", 0), 2 * self._design_work()):
-                self._cache["ident"] = identifiability_report(self.model, self.weights, flips)
+                self._cache["ident"] = identifiability_report(self.model, self.weights, flips, scaling=self.scaling,
+                                                               threads=self.options.get("threads", 0))
         return self._cache["ident"]
 
     # ---- summary ---------------------------------------------------------------------------

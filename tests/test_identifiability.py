@@ -124,3 +124,48 @@ def test_unidentified_coefficient_has_unstable_signs():
         res = model.fit(n_bootstraps=60, seed=3)
     flips = res.sign_flip_share
     assert flips["x2"] > 0.5 and flips["x1"] < 0.1 and flips["Intercept"] < 0.1
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+def test_core_gram_matrices_equal_the_explicit_designs(intercept):
+    """The report's one pass in the core gives the Gram matrices of the standardised [1, X],
+    [1, C] and interaction design that forming them in numpy gives; constant columns are
+    exactly zero once centred, whatever the rounding of their mean."""
+    from ctxstats import _core
+    from ctxstats.identifiability import _core_scaling, _standardise
+    from ctxstats.inference import design_blocks
+
+    y, X, C = frames(n=1500)
+    X["const"] = 0.1
+    C["country"] = 0.1
+    model = cs.ContextualizedRegression(y, X, C, encoder="linear", fit_intercept=intercept)
+    sc = _core_scaling(model)
+    g1 = _core.design_grams(model.context, model.exog, sc, True, 1)
+    g2 = _core.design_grams(model.context, model.exog, sc, True, 2)
+    for key in g1:
+        assert np.array_equal(g1[key], g2[key]), key  # bitwise for any thread count
+    Xs, Cs = _standardise(model.exog, intercept), _standardise(model.context, True)
+    Xd = np.column_stack([np.ones(len(Xs)), Xs]) if intercept else Xs
+    Cd = np.column_stack([np.ones(len(Cs)), Cs])
+    Z = np.vstack([Zb for _, Zb in design_blocks(Xs, Cs, intercept)])
+    for key, A in (("gx", Xd), ("gc", Cd), ("gz", Z)):
+        np.testing.assert_allclose(g1[key], A.T @ A, rtol=1e-12, atol=1e-9, err_msg=key)
+    assert np.all(g1["gc"][-1] == 0.0)  # the constant context column
+    if intercept:
+        assert np.all(g1["gx"][-1] == 0.0)
+    np.testing.assert_array_equal(g1["x_min"], model.exog.min(axis=0))
+    np.testing.assert_array_equal(g1["c_max"], model.context.max(axis=0))
+    with pytest.raises(ValueError, match="scaling"):
+        _core.design_grams(model.context[:, :2], model.exog, sc, True, 1)
+
+
+def test_duplicates_need_equal_values_not_only_equal_moments():
+    """A permuted copy of a column has the same mean, scale, minimum and maximum but is not a
+    duplicate; an exact copy is."""
+    y, X, C = frames()
+    X["dose_perm"] = X["dose"].to_numpy()[::-1]
+    X["dose_copy"] = X["dose"]
+    res = fit_quietly(cs.ContextualizedRegression(y, X, C, encoder="linear"))
+    notes = " ".join(res.identifiability().notes)
+    assert "'dose_copy' equals 'dose'" in notes
+    assert "dose_perm' equals" not in notes

@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, mod) {
   ctxstats_py::bind_personalized(mod);
   ctxstats_py::bind_bootstrap(mod);
   ctxstats_py::bind_spline(mod);
+  ctxstats_py::bind_identifiability(mod);
 }
