@@ -13,19 +13,21 @@ identifiability <- function(object, ...) UseMethod("identifiability")
 # Python's repr() of a string, for the sentences naming columns.
 py_repr <- function(s) paste0("'", s, "'")
 
-# Rank, condition number and aliased columns (as a list of name / partners pairs) of Z.
-diagnose_design <- function(Z, names) {
+# Rank, condition number and aliased columns (as a list of name / partners pairs) of a matrix
+# given its Gram matrix G (from the core): read off G when it is well conditioned, else from
+# an unpivoted QR of the matrix itself, built by make_z() only then.
+diagnose_design <- function(G, make_z, names) {
   D <- length(names)
-  G <- crossprod(Z)
   norms <- sqrt(diag(G))
-  if (nrow(Z) > 0 && all(norms > 0)) {
+  if (D && all(norms > 0)) {
     ev <- eigen(G / outer(norms, norms), symmetric = TRUE, only.values = TRUE)$values
     if (min(ev) > 0) {
       cond <- sqrt(max(ev) / min(ev))
       if (cond < GRAM_FAST_COND) return(list(rank = D, cond = cond, details = list()))
     }
   }
-  # An unpivoted Householder QR (tol = 0 turns off the limited pivoting of R's default).
+  Z <- make_z()
+  # tol = 0 turns off the limited column pivoting of R's default QR.
   R <- if (nrow(Z)) qr.R(qr(Z, tol = 0)) else matrix(0, 0, D)
   if (nrow(R) < D) R <- rbind(R, matrix(0, D - nrow(R), D))
   R <- R[seq_len(D), , drop = FALSE]
@@ -72,13 +74,14 @@ standardise <- function(A, centre) {
   out
 }
 
-constant_and_duplicate <- function(A, names) {
-  const <- names[vapply(seq_len(ncol(A)), function(j) nrow(A) > 0 && max(A[, j]) == min(A[, j]), logical(1))]
+# Constant columns (minimum equal to maximum, from the core's pass) and duplicated pairs
+# (a later column and the first earlier one equal to it).
+constant_and_duplicate <- function(A, names, lo, hi) {
+  const <- names[lo == hi]
   dups <- list()
   for (j in seq_len(ncol(A))) {
     for (i in seq_len(j - 1L)) {
-      # the first identical earlier column, as the Python package's hash map finds it
-      if (identical(A[, i], A[, j])) {
+      if (lo[i] == lo[j] && hi[i] == hi[j] && identical(A[, i], A[, j])) {
         dups[[length(dups) + 1L]] <- c(names[j], names[i])
         break
       }
@@ -127,7 +130,12 @@ identifiability.ctx_glm <- function(object, ...) {
                      "%d-dimensional representation of context, a GLM with d_g*d_s = %d coefficients; ",
                      "use a smaller encoder (width, archetypes), fewer predictors, or more data."),
               n, as.integer(dg), as.integer(dg * ds)))
-  cx <- constant_and_duplicate(X, colnames(X))
+  # One pass in the core: Gram matrices of the standardised [1, X], [1, C] and (linear
+  # encoder) interaction design on the fit's standardisation, with column minima and maxima.
+  K <- opts$archetypes
+  interaction <- object$encoder == "linear" && K == 0
+  grams <- core_call(ctxstats_design_grams_R, C, X, object$scaling, interaction, opts$threads)
+  cx <- constant_and_duplicate(X, colnames(X), grams$x_min, grams$x_max)
   add("constant exog columns", if (intercept) length(cx$const) else 0, 0, !(intercept && length(cx$const)),
       sprintf("exog column(s) %s are constant and aliased with the intercept.",
               paste(py_repr(cx$const), collapse = ", ")))
@@ -135,20 +143,21 @@ identifiability.ctx_glm <- function(object, ...) {
       paste0("Duplicated exog column(s): ",
              paste(vapply(cx$dups, function(d) sprintf("%s equals %s", py_repr(d[1]), py_repr(d[2])), ""),
                    collapse = "; "), "."))
-  Xs <- standardise(X, intercept)
-  Xd <- if (intercept) cbind(1, Xs) else Xs
-  if (ncol(Xd)) {
-    dx <- diagnose_design(Xd, names)
+  if (q) {
+    dx <- diagnose_design(grams$gx, function() {
+      Xs <- standardise(X, intercept)
+      if (intercept) cbind(1, Xs) else Xs
+    }, names)
     what <- if (intercept) "The predictor matrix [1, X]" else "The predictor matrix X"
-    add(if (intercept) "rank of [1, X]" else "rank of X", dx$rank, ncol(Xd), dx$rank == ncol(Xd),
+    add(if (intercept) "rank of [1, X]" else "rank of X", dx$rank, q, dx$rank == q,
         alias_sentence(what, dx$details))
     add("condition number of X (standardised)", dx$cond, CONDITION_LIMIT,
-        dx$rank < ncol(Xd) || dx$cond <= CONDITION_LIMIT,
+        dx$rank < q || dx$cond <= CONDITION_LIMIT,
         sprintf("The predictors are nearly collinear (condition number %s > %s).", fmt_g(dx$cond, 3L),
                 fmt_g(CONDITION_LIMIT, 6L)))
   }
   cnames <- object$context_names
-  cc <- constant_and_duplicate(C, cnames)
+  cc <- constant_and_duplicate(C, cnames, grams$c_min, grams$c_max)
   add("constant context columns", length(cc$const), 0, !length(cc$const),
       sprintf("context column(s) %s are constant: they carry no information and are aliased with the encoder's bias.",
               paste(py_repr(cc$const), collapse = ", ")))
@@ -156,16 +165,16 @@ identifiability.ctx_glm <- function(object, ...) {
       paste0("Duplicated context column(s): ",
              paste(vapply(cc$dups, function(d) sprintf("%s equals %s", py_repr(d[1]), py_repr(d[2])), ""),
                    collapse = "; "), "."))
-  Cs <- standardise(C, TRUE)
-  dc <- diagnose_design(cbind(1, Cs), c("1", cnames))
+  dc <- diagnose_design(grams$gc, function() cbind(1, standardise(C, TRUE)), c("1", cnames))
   add("rank of [1, C]", dc$rank, m + 1, dc$rank == m + 1, alias_sentence("The context matrix [1, C]", dc$details))
   add("condition number of C (standardised)", dc$cond, CONDITION_LIMIT, dc$rank < m + 1 || dc$cond <= CONDITION_LIMIT,
       sprintf("The context features are nearly collinear (condition number %s > %s).", fmt_g(dc$cond, 3L),
               fmt_g(CONDITION_LIMIT, 6L)))
-  K <- opts$archetypes
-  if (object$encoder == "linear" && K == 0) {
+  if (interaction) {
     D <- q * (m + 1)
-    di <- diagnose_design(interaction_design(Xs, Cs, intercept), interaction_names(names, cnames))
+    di <- diagnose_design(grams$gz, function() interaction_design(standardise(X, intercept), standardise(C, TRUE),
+                                                                 intercept),
+                          interaction_names(names, cnames))
     add("rank of interaction design", di$rank, D, di$rank == D,
         alias_sentence("The interaction design [1, x] (x) [1, c]", di$details))
     add("condition number of interaction design", di$cond, CONDITION_LIMIT, di$rank < D || di$cond <= CONDITION_LIMIT,

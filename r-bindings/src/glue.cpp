@@ -23,6 +23,8 @@
 #include "error.hpp"
 #include "fit.hpp"
 #include "glue.h"
+#include "identifiability.hpp"
+#include "objective.hpp"
 #include "personalized.hpp"
 
 using namespace ctxstats;
@@ -395,5 +397,37 @@ extern "C" SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP
   require(rep >= 0.0 && std::floor(rep) == rep, "replicate must be a non-negative integer");
   return to_r(personalized_bootstrap_counts(static_cast<std::size_t>(Rcpp::as<double>(n)),
                                             static_cast<std::uint64_t>(sd), static_cast<std::uint64_t>(rep)));
+  END_RCPP
+}
+
+// Gram matrices of the standardised [1, X], [1, C] and (interaction = TRUE) the linear
+// encoder's interaction design, and the columns' minima and maxima, in one pass over the
+// data (csrc/identifiability.hpp), as the Python package's _core.design_grams.
+extern "C" SEXP ctxstats_design_grams_R(SEXP C, SEXP X, SEXP scaling, SEXP interaction, SEXP threads) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Cm(C), Xm(X);
+  require(Cm.nrow() == Xm.nrow(), "context and exog have different numbers of rows");
+  const Scaling s = scaling_from_r(scaling);
+  require(static_cast<int>(s.c_mean.size()) == Cm.ncol() && static_cast<int>(s.x_mean.size()) == Xm.ncol(),
+          "the scaling does not match the columns of context and exog");
+  const int nthreads = Rcpp::as<int>(threads);
+  require(nthreads >= 0, "threads must be >= 0");
+  require(Cm.nrow() > 0, "the data have zero rows");
+  const std::vector<double> Crow = row_major(Cm), Xrow = row_major(Xm);
+  DataView d;
+  d.n = Cm.nrow();
+  d.m = Cm.ncol();
+  d.p = Xm.ncol();
+  d.C = Crow.data();
+  d.X = Xrow.data();
+  const bool inter = Rcpp::as<bool>(interaction);
+  const DesignGrams g = design_grams(d, s, inter, resolve_threads(nthreads));
+  Rcpp::List out = Rcpp::List::create(
+      Rcpp::Named("gx") = matrix_from_row_major(g.gx, g.q, g.q), Rcpp::Named("gc") = matrix_from_row_major(g.gc, g.m1, g.m1),
+      Rcpp::Named("x_min") = to_r(g.x_min), Rcpp::Named("x_max") = to_r(g.x_max), Rcpp::Named("c_min") = to_r(g.c_min),
+      Rcpp::Named("c_max") = to_r(g.c_max));
+  if (inter) out["gz"] = matrix_from_row_major(g.gz, static_cast<std::size_t>(g.q) * g.m1,
+                                                 static_cast<std::size_t>(g.q) * g.m1);
+  return out;
   END_RCPP
 }

@@ -21,6 +21,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_personalized_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_predict_R), 8},
     {"ctxstats_personalized_bootstrap_counts_R",
      reinterpret_cast<DL_FUNC>(&ctxstats_personalized_bootstrap_counts_R), 3},
+    {"ctxstats_design_grams_R", reinterpret_cast<DL_FUNC>(&ctxstats_design_grams_R), 5},
     {nullptr, nullptr, 0}};
 
 }  // namespace
