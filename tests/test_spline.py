@@ -482,10 +482,16 @@ def test_summary_parts():
     (t1, terms), (t2, het) = parts["tables"]
     assert "x1: s(c1)" in terms.index and "x2: ti(c1,c2)" in terms.index
     assert list(het.index) == ["Intercept", "x1", "x2"]
-    s = res.summary()
-    for title, table in parts["tables"]:
-        s.add_table(title, table)
-    assert "ti(c1,c2)" in str(s)
+    # summary() shows them, with the total edf as the model df behind AIC and BIC.
+    text = str(res.summary())
+    assert "x2: ti(c1,c2)" in text and "Heterogeneity: does the coefficient vary" in text
+    sm = res.spline_fit["smoothing"]
+    assert res.df_model == pytest.approx(sm["edf_total"]) and res.df_model < res.weights.size
+    np.testing.assert_allclose(terms["edf"].sum() + 3, sm["edf_total"], rtol=1e-10)  # + the 3 constants
+    assert f"{sm['edf_total']:.2f}" in text
+    assert res.aic == pytest.approx(-2 * res.llf + 2 * (sm["edf_total"] + 1))
+    assert res.bic == pytest.approx(-2 * res.llf + np.log(600) * (sm["edf_total"] + 1))
+    assert res.df_resid == pytest.approx(600 - sm["edf_total"])
 
 
 def test_large_designs_use_the_parallel_inverse_deterministically():

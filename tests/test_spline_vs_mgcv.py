@@ -81,6 +81,22 @@ def test_same_model_as_mgcv_pspline_reml(r):
     from ctxstats import spline
     se = spline.sample_params_se(res).to_numpy()
     np.testing.assert_allclose(se, se_r, rtol=1e-3)
+    # Model degrees of freedom, AIC and BIC count the total edf, as mgcv's at fixed smoothing
+    # parameters (refitting mgcv at its REML estimate; its AIC of the REML fit adds edf2's
+    # correction for smoothing-parameter uncertainty instead).
+    ro.r("fx <- gam(formula(fit), data = d, sp = fit$sp, knots = list(c = kn))")
+    df_r, aic_r, bic_r, ll_r = (float(ro.r(e)[0]) for e in ("sum(fx$edf)", "AIC(fx)", "BIC(fx)", "logLik(fx)"))
+    np.testing.assert_allclose(res.df_model, df_r, rtol=1e-4)
+    np.testing.assert_allclose(res.df_resid, len(y) - df_r, rtol=1e-6)
+    np.testing.assert_allclose(res.llf, ll_r, rtol=1e-5)  # the two REML optima agree to ~1e-6
+    np.testing.assert_allclose([res.aic, res.bic], [aic_r, bic_r], rtol=1e-5)
+    # summary() lists each smooth's edf: mgcv's per-term sums (mgcv's s(c, by = x_k) is not
+    # centred, so it also holds x_k's constant coefficient, edf 1, a separate term here).
+    text = str(res.summary())
+    table = spline.smooth_terms(res).set_index("coefficient")["edf"]
+    for k, name in enumerate(["Intercept", "x1", "x2"]):
+        assert f"{name}: s(c1)" in text and f"{table[name]:.4g}" in text
+        np.testing.assert_allclose(table[name], theirs[k] - (k > 0), rtol=1e-4)
 
 
 def test_agrees_with_mgcv_defaults_within_its_standard_errors(r):
