@@ -480,6 +480,7 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
 
   SmoothingOptions sopt;
   sopt.known_scale = family != Family::kGaussian;
+  sopt.gcv = basis.smoothing_method() == "GCV";
   sopt.threads = threads;
   Eigen::Map<Eigen::VectorXd> b(w, D);
   SolverResult res;
@@ -585,7 +586,7 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
   }
 
   rep.present = true;
-  rep.method = fixed ? "fixed" : "REML";
+  rep.method = fixed ? "fixed" : (sopt.gcv ? (sopt.known_scale ? "UBRE" : "GCV") : "REML");
   rep.lambda.resize(J);
   for (int j = 0; j < J; ++j) rep.lambda[j] = std::exp(rho[j]);
   rep.penalty_output = pen_output;

@@ -291,6 +291,79 @@ def test_reml_recovers_smooth_and_linear_truth():
     assert rmse < 0.05
 
 
+def gcv_criterion(Z, ys, pens, rho, known_scale=False):
+    """GCV n rss / (n - tau)^2 (or UBRE rss / n + 2 tau / n - 1) from scratch."""
+    S = sum(np.exp(r) * P for r, P in zip(rho, pens))
+    A = Z.T @ Z + S
+    b = np.linalg.solve(A, Z.T @ ys)
+    rss = np.sum((ys - Z @ b) ** 2)
+    tau = np.trace(np.linalg.solve(A, Z.T @ Z))
+    n = len(ys)
+    return rss / n + 2 * tau / n - 1 if known_scale else n * rss / (n - tau) ** 2
+
+
+@pytest.mark.parametrize("interactions", [None, [("c1", "c2")]])
+def test_gcv_estimate_is_a_stationary_point_of_the_gcv_score(interactions):
+    d = make_vcm(n=800, p=2, m=2, seed=10, nonlinear=True)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8, method="GCV",
+                                      interactions=interactions, interaction_knots=4).fit()
+    sm = res.spline_fit["smoothing"]
+    assert sm["method"] == "GCV" and sm["converged"], sm["message"]
+    Z, pens, _ = reference_design(res, d["C"], d["X"])
+    ys = (d["y"] - res.scaling["y_mean"]) / res.scaling["y_scale"]
+    rho = np.log(sm["smoothing"])
+    V0 = gcv_criterion(Z, ys, pens, rho)
+    assert sm["criterion"] == pytest.approx(V0, rel=1e-9)  # the same criterion
+    for j in range(len(rho)):
+        e = np.zeros_like(rho)
+        e[j] = 1e-4
+        g = (gcv_criterion(Z, ys, pens, rho + e) - gcv_criterion(Z, ys, pens, rho - e)) / 2e-4
+        assert abs(g) < 1e-5 * V0, (j, g)
+        for step in (-0.5, 0.5):
+            e[j] = step
+            assert gcv_criterion(Z, ys, pens, rho + e) >= V0 * (1 - 1e-9)
+    # Scale: the Pearson estimate rss / (n - edf), as mgcv's for GCV; Vp = A^-1 scale.
+    S = sum(np.exp(r) * P for r, P in zip(rho, pens))
+    A = Z.T @ Z + S
+    b = np.linalg.solve(A, Z.T @ ys)
+    edf = np.trace(np.linalg.solve(A, Z.T @ Z))
+    assert sm["edf_total"] == pytest.approx(edf, rel=1e-8)
+    assert sm["scale"] == pytest.approx(np.sum((ys - Z @ b) ** 2) / (len(ys) - edf), rel=1e-8)
+    np.testing.assert_allclose(res.weights, b, rtol=1e-6, atol=1e-9)
+    # GCV and REML are different estimators of the same smooth: close fits here.
+    reml = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8,
+                                       interactions=interactions, interaction_knots=4).fit()
+    assert np.abs(res.sample_params - reml.sample_params).to_numpy().max() < 0.5 * d["y"].std()
+    assert "GCV" in str(res.summary())
+
+
+def test_ubre_for_glm_families_is_stationary_on_the_final_working_model():
+    rng = np.random.default_rng(12)
+    n = 2000
+    C = rng.uniform(-2, 2, size=(n, 1))
+    X = rng.normal(size=(n, 1))
+    eta = 0.3 + 0.5 * np.sin(2 * C[:, 0]) + X[:, 0] * (0.5 + 0.3 * C[:, 0])
+    y = rng.poisson(np.exp(eta)).astype(float)
+    res = cs.ContextualizedGLM(y, X, C, family="poisson", encoder="spline", n_knots=10, method="GCV.Cp").fit()
+    sm = res.spline_fit["smoothing"]
+    assert res.converged and sm["converged"] and sm["method"] == "UBRE" and sm["scale"] == 1.0
+    # The working model at the estimate: z = eta + (y - mu) / mu, weights mu.
+    Z, pens, _ = reference_design(res, C, X)
+    eta_hat = Z @ res.weights
+    mu = np.exp(eta_hat)
+    sw = np.sqrt(mu)
+    Zw, zw = Z * sw[:, None], (eta_hat + (y - mu) / mu) * sw
+    rho = np.log(sm["smoothing"])
+    V0 = gcv_criterion(Zw, zw, pens, rho, known_scale=True)
+    for j in range(len(rho)):
+        e = np.zeros_like(rho)
+        e[j] = 1e-4
+        g = (gcv_criterion(Zw, zw, pens, rho + e, True) - gcv_criterion(Zw, zw, pens, rho - e, True)) / 2e-4
+        assert abs(g) < 1e-4, (j, g)
+    with pytest.raises(ValueError, match="method"):
+        cs.ContextualizedGLM(y, X, C, family="poisson", encoder="spline", method="ML")
+
+
 @pytest.mark.parametrize("family", ["binomial", "poisson"])
 def test_pql_reml_for_glm_families(family):
     rng = np.random.default_rng(12)
