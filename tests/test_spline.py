@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.interpolate import BSpline
 
 import ctxstats as cs
@@ -431,6 +432,49 @@ def test_coefficient_functions_and_tables():
     assert list(het.index) == ["Intercept", "dose", "age"]
     conc = spline.concurvity(res)
     assert list(conc.index) == ["bmi", "income"] and (conc["worst"] < 0.2).all()
+
+
+def test_coefficient_surfaces_of_tensor_terms():
+    rng = np.random.default_rng(18)
+    n = 1500
+    C = rng.uniform(-1, 1, size=(n, 3))
+    X = rng.normal(size=(n, 1))
+    beta = np.sin(2 * C[:, 0]) * C[:, 1] + 0.5 * C[:, 2]     # c1 x c2 interaction, additive in c3
+    y = 0.3 * C[:, 1] + X[:, 0] * beta + 0.3 * rng.normal(size=n)
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=6, interactions=[("c1", "c2")],
+                                      interaction_knots=5).fit()
+    k = 12
+    whole = spline.coefficient_surfaces(res, n_points=k, kind="coefficient")
+    term = spline.coefficient_surfaces(res, [("c2", "c1")], n_points=k)    # order within the pair is free
+    assert list(whole.columns) == ["coefficient", "context", "value1", "value2", "estimate", "se", "lower", "upper"]
+    assert len(whole) == len(term) == 2 * k * k and set(whole["context"]) == {"c1:c2"}
+    # The whole surface is the fitted coefficient there, with Vp's pointwise standard errors.
+    grid = whole[whole["coefficient"] == "x1"]
+    Cg = np.column_stack([grid["value1"], grid["value2"], np.full(k * k, C[:, 2].mean())])
+    np.testing.assert_allclose(grid["estimate"], res.predict_params(Cg)["x1"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grid["se"], spline.sample_params_se(res, Cg)["x1"], rtol=1e-8)
+    z = stats.norm.ppf(0.975)
+    np.testing.assert_allclose(grid["upper"] - grid["lower"], 2 * z * grid["se"], rtol=1e-12)
+    # ... and it decomposes as constant + f_1(c1) + f_2(c2) + the interaction term.
+    curves = spline.coefficient_functions(res, n_points=k).query("coefficient == 'x1'")
+    f1 = curves.query("context == 'c1'")["estimate"].to_numpy()
+    f2 = curves.query("context == 'c2'")["estimate"].to_numpy()
+    g = term.query("coefficient == 'x1'")["estimate"].to_numpy().reshape(k, k)
+    rest = grid["estimate"].to_numpy().reshape(k, k) - g - f1[:, None] - f2[None, :]
+    assert np.ptp(rest) < 1e-8 and np.abs(g).max() > 0.3
+    # It recovers the true surface within its bands.
+    truth = np.sin(2 * grid["value1"]) * grid["value2"] + 0.5 * C[:, 2].mean()
+    assert np.mean((grid["lower"] <= truth) & (truth <= grid["upper"])) > 0.85
+    assert np.sqrt(np.mean((grid["estimate"] - truth) ** 2)) < 0.05
+    # The interaction term's bands are narrower than the whole coefficient's.
+    assert term.query("coefficient == 'x1'")["se"].mean() < grid["se"].mean()
+    with pytest.raises(ValueError, match=r"no tensor-product term for \('c1', 'c3'\)"):
+        spline.coefficient_surfaces(res, [("c1", "c3")])
+    with pytest.raises(ValueError, match="kind"):
+        spline.coefficient_surfaces(res, kind="total")
+    plain = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=6).fit()
+    with pytest.raises(ValueError, match="no tensor-product terms"):
+        spline.coefficient_surfaces(plain)
 
 
 def test_pointwise_intervals_cover_the_truth():
