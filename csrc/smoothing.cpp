@@ -214,52 +214,58 @@ class Criterion {
     *Hs += 0.5 * Eigen::MatrixXd(tr1->asDiagonal()) - 0.5 * T2 - 0.5 * d2ls;
   }
 
-  // GCV / UBRE. With S~_j = lambda_j S_j, M_j = A^-1 S~_j, u_j = M_j b (= -db/drho_j),
-  // s = S_lambda b, v = A^-1 s and F = A^-1 H = I - sum_j M_j:
+  // GCV / UBRE. With S~_j = lambda_j S_j (block B_j at its offset), M_j = A^-1 S~_j,
+  // u_j = M_j b (= -db/drho_j), s = S_lambda b, v = A^-1 s, F = A^-1 H = I - sum_j M_j and
+  // K = F A^-1 = A^-1 H A^-1 (symmetric):
   //   d rss / drho_j        = 2 u_j's
   //   d2 rss / drho_j drho_k = 2 u_j'H u_k - 2 (u_j'S~_k v + u_k'S~_j v) + [j = k] 2 u_j's
-  //   d tau / drho_j        = -tr(M_j F)
-  //   d2 tau / drho_j drho_k = tr(M_k M_j F) + tr(M_j M_k F) - [j = k] tr(M_j F)
-  // (rss = yy - 2 b'r + b'Hb with Hb - r = -s, db/drho_j = -u_j).
+  //   d tau / drho_j        = -tr(M_j F) = -tr(B_j K[j, j])
+  //   d2 tau / drho_j drho_k = X(k, j) + X(j, k) - [j = k] tr(M_j F),
+  //                 X(k, j) = tr(M_k M_j F) = tr(B_k A^-1[k, j] B_j K[j, k])
+  // (rss = yy - 2 b'r + b'Hb with Hb - r = -s, db/drho_j = -u_j). K is one D x D product;
+  // everything else works on s x s blocks.
   void gcv_derivatives(const Eigen::VectorXd& rho, const Evaluation& e, Eigen::VectorXd* g, Eigen::MatrixXd* Hs,
                        Eigen::MatrixXd* Ainv, Eigen::VectorXd* tr1) const {
     const int J = static_cast<int>(pens_.size());
     const int D = static_cast<int>(wm_.H.rows());
     *Ainv = e.Ainv;
-    std::vector<Eigen::MatrixXd> P(J);  // A^-1[:, block j] S~_j (D x s_j): M_j's non-zero columns
+    const Eigen::MatrixXd& Ai = e.Ainv;
+    std::vector<Eigen::MatrixXd> B(J), P(J);  // B_j; P_j = A^-1[:, block j] B_j (D x s_j)
     std::vector<Eigen::VectorXd> u(J), Hu(J);
     Eigen::VectorXd sv = Eigen::VectorXd::Zero(D);
     tr1->resize(J);
     for (int j = 0; j < J; ++j) {
       const int o = pens_[j].offset, sz = static_cast<int>(pens_[j].S.rows());
-      const double lam = std::exp(rho[j]);
-      sv.segment(o, sz) += lam * (pens_[j].S * e.b.segment(o, sz));
-      P[j] = e.Ainv.middleCols(o, sz) * (lam * pens_[j].S);
+      B[j] = std::exp(rho[j]) * pens_[j].S;
+      sv.segment(o, sz) += B[j] * e.b.segment(o, sz);
+      P[j] = Ai.middleCols(o, sz) * B[j];
       (*tr1)[j] = P[j].middleRows(o, sz).trace();
       u[j] = P[j] * e.b.segment(o, sz);
       Hu[j] = wm_.H * u[j];
     }
-    const Eigen::VectorXd v = e.Ainv * sv;
+    const Eigen::VectorXd v = Ai * sv;
     Eigen::MatrixXd F = Eigen::MatrixXd::Identity(D, D);
     for (int j = 0; j < J; ++j) F.middleCols(pens_[j].offset, pens_[j].S.rows()) -= P[j];
+    Eigen::MatrixXd K(D, D);
+    K.noalias() = F * Ai;
     Eigen::VectorXd r1(J), t1(J);
-    Eigen::MatrixXd r2(J, J), X(J, J);  // X(k, j) = tr(M_k M_j F)
+    Eigen::MatrixXd X(J, J);
     std::vector<Eigen::VectorXd> Sv(J);  // S~_k v on block k
     for (int k = 0; k < J; ++k) {
       const int o = pens_[k].offset, sz = static_cast<int>(pens_[k].S.rows());
-      Sv[k] = std::exp(rho[k]) * (pens_[k].S * v.segment(o, sz));
+      Sv[k] = B[k] * v.segment(o, sz);
     }
     for (int j = 0; j < J; ++j) {
       const int oj = pens_[j].offset, sj = static_cast<int>(pens_[j].S.rows());
-      const Eigen::MatrixXd G = P[j] * F.middleRows(oj, sj);  // M_j F
-      t1[j] = -G.trace();
+      t1[j] = -(B[j].cwiseProduct(K.block(oj, oj, sj, sj).transpose())).sum();
       r1[j] = 2.0 * u[j].dot(sv);
       for (int k = 0; k < J; ++k) {
         const int ok = pens_[k].offset, sk = static_cast<int>(pens_[k].S.rows());
-        X(k, j) = (P[k].cwiseProduct(G.middleRows(ok, sk).transpose())).sum();
+        const Eigen::MatrixXd W = Ai.block(ok, oj, sk, sj) * (B[j] * K.block(oj, ok, sj, sk));  // s_k x s_k
+        X(k, j) = (B[k].cwiseProduct(W.transpose())).sum();
       }
     }
-    Eigen::MatrixXd t2(J, J);
+    Eigen::MatrixXd r2(J, J), t2(J, J);
     for (int j = 0; j < J; ++j) {
       const int oj = pens_[j].offset, sj = static_cast<int>(pens_[j].S.rows());
       for (int k = 0; k <= j; ++k) {
