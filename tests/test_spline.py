@@ -307,7 +307,7 @@ def gcv_criterion(Z, ys, pens, rho, known_scale=False):
 def test_gcv_estimate_is_a_stationary_point_of_the_gcv_score(interactions):
     d = make_vcm(n=800, p=2, m=2, seed=10, nonlinear=True)
     res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8, method="GCV",
-                                      interactions=interactions, interaction_knots=4).fit()
+                                      interactions=interactions, interaction_knots=4).fit(threads=1)
     sm = res.spline_fit["smoothing"]
     assert sm["method"] == "GCV" and sm["converged"], sm["message"]
     Z, pens, _ = reference_design(res, d["C"], d["X"])
@@ -336,6 +336,9 @@ def test_gcv_estimate_is_a_stationary_point_of_the_gcv_score(interactions):
                                        interactions=interactions, interaction_knots=4).fit()
     assert np.abs(res.sample_params - reml.sample_params).to_numpy().max() < 0.5 * d["y"].std()
     assert "GCV" in str(res.summary())
+    again = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8, method="GCV",
+                                        interactions=interactions, interaction_knots=4).fit(threads=2)
+    assert np.array_equal(again.weights, res.weights)  # bitwise, for any thread count
 
 
 def test_ubre_for_glm_families_is_stationary_on_the_final_working_model():
