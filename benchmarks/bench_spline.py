@@ -135,6 +135,7 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=3, help="timed fits per configuration; the best is reported")
     p.add_argument("--n-knots", type=int, default=None, help="ctxstats' n_knots (default: the package default)")
     p.add_argument("--skip-r", action="store_true", help="compare with the stated bam figures instead of running R")
+    p.add_argument("--method", choices=("REML", "GCV"), default="REML", help="ctxstats' smoothing-parameter selection")
     args = p.parse_args(argv)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(args.threads))
@@ -150,9 +151,10 @@ def main(argv=None):
             bam = Bam()
         except Exception as exc:  # rpy2, R or mgcv missing
             print(f"R/mgcv unavailable ({type(exc).__name__}: {exc}); using the stated bam figures")
-    options = {} if args.n_knots is None else {"n_knots": args.n_knots}
+    options = {"method": args.method} if args.n_knots is None else {"n_knots": args.n_knots, "method": args.method}
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"ctxstats {ctxstats.__version__} (spline encoder{', n_knots=%d' % args.n_knots if args.n_knots else ''}); "
+    print(f"ctxstats {ctxstats.__version__} (spline encoder, {args.method}"
+          f"{', n_knots=%d' % args.n_knots if args.n_knots else ''}); "
           f"mgcv {bam.version if bam else '(stated figures)'}; data {data_path}; threads {args.threads}; "
           f"best of {args.repeats}; load average at start {load:.2f}")
     print()
@@ -197,6 +199,9 @@ def main(argv=None):
             line += (f" | vs stated bam ({s['time']} s, RMSE {s['rmse']} at seed 0): "
                      f"speed-up {s['time'] / ct:.1f}x")
         print(line)
+    if hasattr(os, "getloadavg"):
+        print(f"load average at the end {os.getloadavg()[0]:.2f} (the machine's {os.cpu_count()} cores; other "
+              "processes' load slows both fits and hides the benefit of threads)")
     return 0
 
 

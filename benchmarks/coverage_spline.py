@@ -9,6 +9,7 @@ the covariate values (Nychka 1988; Marra & Wood 2012), which is what is reported
 
     python benchmarks/coverage_spline.py                      # n = 2,000, 50 replicates
     python benchmarks/coverage_spline.py --n 1000 --replicates 200 --alpha 0.1
+    python benchmarks/coverage_spline.py --method GCV
 """
 from __future__ import annotations
 
@@ -33,12 +34,12 @@ def load_data_module():
     raise SystemExit("vcm_data.py not found (benchmarks/ or ../shared/bench/)")
 
 
-def coverage(data_mod, n, seed, alpha, n_knots, threads):
+def coverage(data_mod, n, seed, alpha, n_knots, threads, method="REML"):
     import ctxstats as cs
     from ctxstats import spline
 
     d = data_mod.make_data(n, "reg", seed)
-    opts = {} if n_knots is None else {"n_knots": n_knots}
+    opts = {"method": method} if n_knots is None else {"n_knots": n_knots, "method": method}
     res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", **opts).fit(threads=threads)
     lo, hi = spline.sample_conf_int(res, alpha=alpha)
     truth = np.column_stack([d["mu"], d["beta"]])
@@ -53,14 +54,15 @@ def main(argv=None):
     p.add_argument("--n-knots", type=int, default=None)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--first-seed", type=int, default=1000)
+    p.add_argument("--method", choices=("REML", "GCV"), default="REML", help="smoothing-parameter selection")
     args = p.parse_args(argv)
     data_mod = load_data_module()
     t0 = time.perf_counter()
-    cov = np.array([coverage(data_mod, args.n, args.first_seed + r, args.alpha, args.n_knots, args.threads)
+    cov = np.array([coverage(data_mod, args.n, args.first_seed + r, args.alpha, args.n_knots, args.threads, args.method)
                     for r in range(args.replicates)])
     per_rep = cov.mean(axis=1)
     names = ["Intercept"] + [f"x{j}" for j in range(1, cov.shape[1])]
-    print(f"pointwise {100 * (1 - args.alpha):.0f}% intervals, n = {args.n}, {args.replicates} replicates "
+    print(f"pointwise {100 * (1 - args.alpha):.0f}% intervals, {args.method}, n = {args.n}, {args.replicates} replicates "
           f"({time.perf_counter() - t0:.1f} s)")
     print("coverage by coefficient (mean over replicates): " +
           ", ".join(f"{nm} {c:.3f}" for nm, c in zip(names, cov.mean(axis=0))))

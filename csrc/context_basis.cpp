@@ -298,6 +298,9 @@ class SplineBasis final : public ContextBasis {
 
     finish_transform();
     fixed_smoothing_ = spec.smoothing;
+    require(spec.smoothing_method == "REML" || spec.smoothing_method == "GCV",
+            "method must be 'REML' or 'GCV', not '" + spec.smoothing_method + "'");
+    smoothing_method_ = spec.smoothing_method;
     for (double v : fixed_smoothing_)
       require(std::isfinite(v) && v > 0.0, "smoothing parameters must be positive and finite");
     // Penalties: one per main smooth, two per tensor term.

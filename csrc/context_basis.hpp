@@ -73,6 +73,8 @@ class ContextBasis {
   // Smoothing parameters fixed by the user, one per (output, penalty) pair, output major;
   // empty: the exact solver estimates them by REML.
   const std::vector<double>& fixed_smoothing() const { return fixed_smoothing_; }
+  // "REML" or "GCV" (GCV with an unknown scale, UBRE with a known one: mgcv's "GCV.Cp").
+  const std::string& smoothing_method() const { return smoothing_method_; }
 
  protected:
   int m_ = 0, size_ = 0, raw_size_ = 0, max_nonzeros_ = 0;
@@ -81,6 +83,7 @@ class ContextBasis {
   std::vector<BasisTerm> terms_;
   std::vector<BasisPenalty> penalties_;
   std::vector<double> fixed_smoothing_;
+  std::string smoothing_method_ = "REML";
   // T by rows (for eval); finish_transform() builds it once T_ is set.
   std::vector<int> row_start_, row_col_;
   std::vector<double> row_val_;

@@ -28,7 +28,8 @@ struct EncoderSpec {
   std::string knot_spacing = "even";    // even | quantile
   std::vector<std::pair<int, int>> interactions;  // tensor-product terms: pairs of context columns
   int interaction_knots = 5;            // basis functions per margin of a tensor-product term
-  std::vector<double> smoothing;        // fixed smoothing parameters, one per penalty (empty: REML)
+  std::vector<double> smoothing;        // fixed smoothing parameters, one per penalty (empty: estimated)
+  std::string smoothing_method = "REML";  // how the exact solver estimates them: REML | GCV
   // Filled from the data when a spline is first fitted (internal scale), then carried along
   // so predictions and refits use the same basis.
   std::vector<double> knots;            // knot vectors of every margin, concatenated

@@ -94,6 +94,8 @@ LogDetS block_logdet(const PenaltyBlock& b, const std::vector<SmoothPenalty>& pe
 struct Evaluation {
   bool ok = false;
   double V = 0.0, Dp = 0.0;
+  double rss = 0.0, tau = 0.0;       // GCV only: ||z - Zb||^2_W and tr(A^-1 H)
+  Eigen::MatrixXd Ainv;              // GCV only: A^-1 (value() needs tau)
   Eigen::VectorXd b;
   Eigen::VectorXd d;                 // A is factorised as diag(1/d) L L' diag(1/d)
   Eigen::LLT<Eigen::MatrixXd> llt;   // of the equilibrated diag(d) A diag(d)
@@ -102,14 +104,15 @@ struct Evaluation {
 class Criterion {
  public:
   Criterion(const WorkingModel& wm, const std::vector<SmoothPenalty>& pens, const std::vector<PenaltyBlock>& blocks,
-            double scale, int threads)
-      : wm_(wm), pens_(pens), blocks_(blocks), scale_(scale), threads_(threads) {
+            double scale, int threads, bool gcv = false)
+      : wm_(wm), pens_(pens), blocks_(blocks), scale_(scale), threads_(threads), gcv_(gcv) {
     const int D = static_cast<int>(wm.H.rows());
     int ranks = 0;
     for (const auto& b : blocks) ranks += b.rank;
     null_dim_ = D - ranks;
   }
   int null_dim() const { return null_dim_; }
+  const char* name() const { return gcv_ ? (scale_ > 0.0 ? "UBRE" : "GCV") : "REML"; }
 
   // A = H + S_lambda is equilibrated by its diagonal before the Cholesky factorisation: large
   // smoothing parameters make A badly scaled, and the scaled factorisation keeps b accurate
@@ -131,8 +134,24 @@ class Criterion {
     const Eigen::VectorXd L = e.llt.matrixLLT().diagonal();
     if (!(L.minCoeff() > 1e-9 * L.maxCoeff())) return e;
     e.b = e.d.asDiagonal() * e.llt.solve(e.d.asDiagonal() * wm_.r);
-    const double logdet_a = 2.0 * L.array().log().sum() - 2.0 * e.d.array().log().sum();
     e.Dp = wm_.yy - e.b.dot(wm_.r);
+    if (gcv_) {
+      e.Ainv = e.d.asDiagonal() * spd_inverse(e.llt, threads_) * e.d.asDiagonal();
+      e.tau = e.Ainv.cwiseProduct(wm_.H).sum();  // tr(A^-1 H), both symmetric
+      e.rss = wm_.yy - 2.0 * e.b.dot(wm_.r) + e.b.dot(wm_.H * e.b);
+      const double n = wm_.n;
+      if (scale_ > 0.0) {
+        e.V = e.rss / n + 2.0 * e.tau * scale_ / n - scale_;
+      } else {
+        const double delta = n - e.tau;
+        if (!(delta > 0.0)) return e;
+        e.rss = std::max(e.rss, 1e-12 * std::max(wm_.yy, 1e-300));
+        e.V = n * e.rss / (delta * delta);
+      }
+      e.ok = std::isfinite(e.V);
+      return e;
+    }
+    const double logdet_a = 2.0 * L.array().log().sum() - 2.0 * e.d.array().log().sum();
     double logdet_s = 0.0;
     for (const auto& b : blocks_) logdet_s += block_logdet(b, pens_, rho, false).value;
     if (scale_ > 0.0) {
@@ -148,6 +167,7 @@ class Criterion {
   // Gradient and Hessian of V at an evaluation; also A^-1 and the traces tr(A^-1 lambda_j S_j).
   void derivatives(const Eigen::VectorXd& rho, const Evaluation& e, Eigen::VectorXd* g, Eigen::MatrixXd* Hs,
                    Eigen::MatrixXd* Ainv, Eigen::VectorXd* tr1) const {
+    if (gcv_) return gcv_derivatives(rho, e, g, Hs, Ainv, tr1);
     const int J = static_cast<int>(pens_.size());
     *Ainv = e.d.asDiagonal() * spd_inverse(e.llt, threads_) * e.d.asDiagonal();
     std::vector<Eigen::MatrixXd> P(J);  // A^-1[:, block j] lambda_j S_j
@@ -194,12 +214,92 @@ class Criterion {
     *Hs += 0.5 * Eigen::MatrixXd(tr1->asDiagonal()) - 0.5 * T2 - 0.5 * d2ls;
   }
 
+  // GCV / UBRE. With S~_j = lambda_j S_j (block B_j at its offset), M_j = A^-1 S~_j,
+  // u_j = M_j b (= -db/drho_j), s = S_lambda b, v = A^-1 s, F = A^-1 H = I - sum_j M_j and
+  // K = F A^-1 = A^-1 H A^-1 (symmetric):
+  //   d rss / drho_j        = 2 u_j's
+  //   d2 rss / drho_j drho_k = 2 u_j'H u_k - 2 (u_j'S~_k v + u_k'S~_j v) + [j = k] 2 u_j's
+  //   d tau / drho_j        = -tr(M_j F) = -tr(B_j K[j, j])
+  //   d2 tau / drho_j drho_k = X(k, j) + X(j, k) - [j = k] tr(M_j F),
+  //                 X(k, j) = tr(M_k M_j F) = tr(B_k A^-1[k, j] B_j K[j, k])
+  // (rss = yy - 2 b'r + b'Hb with Hb - r = -s, db/drho_j = -u_j). K is one D x D product;
+  // everything else works on s x s blocks.
+  void gcv_derivatives(const Eigen::VectorXd& rho, const Evaluation& e, Eigen::VectorXd* g, Eigen::MatrixXd* Hs,
+                       Eigen::MatrixXd* Ainv, Eigen::VectorXd* tr1) const {
+    const int J = static_cast<int>(pens_.size());
+    const int D = static_cast<int>(wm_.H.rows());
+    *Ainv = e.Ainv;
+    const Eigen::MatrixXd& Ai = e.Ainv;
+    std::vector<Eigen::MatrixXd> B(J), P(J);  // B_j; P_j = A^-1[:, block j] B_j (D x s_j)
+    std::vector<Eigen::VectorXd> u(J), Hu(J);
+    Eigen::VectorXd sv = Eigen::VectorXd::Zero(D);
+    tr1->resize(J);
+    for (int j = 0; j < J; ++j) {
+      const int o = pens_[j].offset, sz = static_cast<int>(pens_[j].S.rows());
+      B[j] = std::exp(rho[j]) * pens_[j].S;
+      sv.segment(o, sz) += B[j] * e.b.segment(o, sz);
+      P[j] = Ai.middleCols(o, sz) * B[j];
+      (*tr1)[j] = P[j].middleRows(o, sz).trace();
+      u[j] = P[j] * e.b.segment(o, sz);
+      Hu[j] = wm_.H * u[j];
+    }
+    const Eigen::VectorXd v = Ai * sv;
+    Eigen::MatrixXd F = Eigen::MatrixXd::Identity(D, D);
+    for (int j = 0; j < J; ++j) F.middleCols(pens_[j].offset, pens_[j].S.rows()) -= P[j];
+    Eigen::MatrixXd K(D, D);
+    K.noalias() = F * Ai;
+    Eigen::VectorXd r1(J), t1(J);
+    Eigen::MatrixXd X(J, J);
+    std::vector<Eigen::VectorXd> Sv(J);  // S~_k v on block k
+    for (int k = 0; k < J; ++k) {
+      const int o = pens_[k].offset, sz = static_cast<int>(pens_[k].S.rows());
+      Sv[k] = B[k] * v.segment(o, sz);
+    }
+    for (int j = 0; j < J; ++j) {
+      const int oj = pens_[j].offset, sj = static_cast<int>(pens_[j].S.rows());
+      t1[j] = -(B[j].cwiseProduct(K.block(oj, oj, sj, sj).transpose())).sum();
+      r1[j] = 2.0 * u[j].dot(sv);
+      for (int k = 0; k < J; ++k) {
+        const int ok = pens_[k].offset, sk = static_cast<int>(pens_[k].S.rows());
+        const Eigen::MatrixXd W = Ai.block(ok, oj, sk, sj) * (B[j] * K.block(oj, ok, sj, sk));  // s_k x s_k
+        X(k, j) = (B[k].cwiseProduct(W.transpose())).sum();
+      }
+    }
+    Eigen::MatrixXd r2(J, J), t2(J, J);
+    for (int j = 0; j < J; ++j) {
+      const int oj = pens_[j].offset, sj = static_cast<int>(pens_[j].S.rows());
+      for (int k = 0; k <= j; ++k) {
+        const int ok = pens_[k].offset, sk = static_cast<int>(pens_[k].S.rows());
+        double rr = 2.0 * u[j].dot(Hu[k]) - 2.0 * (u[j].segment(ok, sk).dot(Sv[k]) + u[k].segment(oj, sj).dot(Sv[j]));
+        double tt = X(k, j) + X(j, k);
+        if (j == k) {
+          rr += r1[j];
+          tt += t1[j];
+        }
+        r2(j, k) = r2(k, j) = rr;
+        t2(j, k) = t2(k, j) = tt;
+      }
+    }
+    const double n = wm_.n;
+    if (scale_ > 0.0) {
+      *g = r1 / n + 2.0 * scale_ * t1 / n;
+      *Hs = r2 / n + 2.0 * scale_ * t2 / n;
+    } else {
+      const double delta = n - e.tau, rss = e.rss;
+      const double d2 = delta * delta, d3 = d2 * delta, d4 = d2 * d2;
+      *g = n * r1 / d2 + 2.0 * n * rss * t1 / d3;
+      *Hs = n * r2 / d2 + 2.0 * n * (r1 * t1.transpose() + t1 * r1.transpose()) / d3 + 2.0 * n * rss * t2 / d3 +
+            6.0 * n * rss * t1 * t1.transpose() / d4;
+    }
+  }
+
  private:
   const WorkingModel& wm_;
   const std::vector<SmoothPenalty>& pens_;
   const std::vector<PenaltyBlock>& blocks_;
   double scale_;  // > 0: known scale; otherwise profiled out
   int threads_;
+  bool gcv_ = false;
   int null_dim_ = 0;
 };
 
@@ -278,7 +378,8 @@ NewtonResult newton(const Criterion& crit, Eigen::VectorXd rho, const Eigen::Vec
       // No decrease at machine precision: a minimum up to rounding.
       out.converged = gmax < 1e-3 * (1.0 + std::fabs(e.V));
       if (!out.converged)
-        out.message = "the REML criterion could not be decreased further (largest gradient " + std::to_string(gmax) + ")";
+        out.message = std::string("the ") + crit.name() + " criterion could not be decreased further (largest gradient " +
+                      std::to_string(gmax) + ")";
       break;
     }
     const double change = e.V - trial.V;
@@ -291,7 +392,7 @@ NewtonResult newton(const Criterion& crit, Eigen::VectorXd rho, const Eigen::Vec
     }
   }
   if (!out.converged && out.message.empty())
-    out.message = "REML did not converge in " + std::to_string(max_iter) + " Newton iterations";
+    out.message = std::string(crit.name()) + " did not converge in " + std::to_string(max_iter) + " Newton iterations";
   out.rho = std::move(rho);
   out.g = std::move(g);
   out.tr1 = std::move(tr1);
@@ -341,7 +442,7 @@ SmoothingFit fit_smoothing(const WorkingModel& wm, const std::vector<SmoothPenal
   // Small matrices are not worth the threads' synchronisation (which costs a great deal on a
   // busy machine); below this size the linear algebra runs on one thread.
   const int threads = D >= 512 ? std::max(1, options.threads) : 1;
-  Criterion crit(wm, pens, blocks, options.known_scale ? 1.0 : 0.0, threads);
+  Criterion crit(wm, pens, blocks, options.known_scale ? 1.0 : 0.0, threads, options.gcv && !fixed);
 
   SmoothingFit fit;
   NewtonResult nr;
@@ -379,8 +480,8 @@ SmoothingFit fit_smoothing(const WorkingModel& wm, const std::vector<SmoothPenal
   }
   if (options.known_scale) {
     fit.scale = 1.0;
-  } else if (fixed) {
-    fit.scale = std::max(fit.rss, 0.0) / std::max(wm.n - fit.edf, 1.0);  // Pearson estimate at fixed lambda
+  } else if (fixed || options.gcv) {
+    fit.scale = std::max(fit.rss, 0.0) / std::max(wm.n - fit.edf, 1.0);  // Pearson estimate (mgcv's for GCV)
   } else {
     fit.scale = std::max(fit.Dp, 0.0) / std::max(wm.n - fit.null_dim, 1.0);
   }

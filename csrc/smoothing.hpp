@@ -47,6 +47,7 @@ struct WorkingModel {
 
 struct SmoothingOptions {
   bool known_scale = false;    // binomial, poisson: scale 1
+  bool gcv = false;            // GCV (unknown scale) / UBRE (known scale) in place of REML
   int max_iter = 200;
   double tol = 1e-7;           // largest gradient component of V, relative to 1 + |V|
   int threads = 1;
@@ -73,14 +74,14 @@ struct SmoothingFit {
 // coefficients, ordered as the encoder weights: output k major, basis function minor).
 struct SmoothingReport {
   bool present = false;
-  std::string method;                // "REML" or "fixed"
+  std::string method;                // "REML", "GCV" or "fixed"
   std::vector<double> lambda;        // one per penalty: output k major, then the basis' penalties
   std::vector<int> penalty_output;   // k of each penalty
   std::vector<int> penalty_term;     // basis term of each penalty
   std::vector<double> edf;           // per (output k, basis term), q x n_terms row-major
   double edf_total = 0.0;
   double scale = 1.0;                // sigma^2 (1 for binomial and poisson)
-  double criterion = 0.0;            // REML criterion V at the estimate
+  double criterion = 0.0;            // the REML (or GCV / UBRE) criterion V at the estimate
   int null_dim = 0;
   int n_iter = 0;                    // Newton iterations of the smoothing-parameter search, summed
   int outer_iter = 0;                // PQL iterations (binomial, poisson); 1 for gaussian
@@ -99,7 +100,13 @@ void prepare_penalty_blocks(const std::vector<SmoothPenalty>& pens, std::vector<
 // initial.sp): lambda_j = mean of H's diagonal over the block / mean non-zero diagonal of S_j.
 Eigen::VectorXd initial_rho(const WorkingModel& wm, const std::vector<SmoothPenalty>& pens);
 
-// REML estimate of rho (from rho0), or the fit at rho0 when `fixed`. Throws InvalidArgument
+// GCV / UBRE (options.gcv; mgcv's "GCV.Cp"): with tau = tr(A^-1 H) the effective degrees of
+// freedom and rss = ||z - Zb||^2_W,
+//   unknown scale (GCV):    V = N rss / (N - tau)^2
+//   known scale 1 (UBRE):   V = rss / N + 2 tau / N - 1
+// minimised over rho by the same Newton iteration, with exact first and second derivatives.
+//
+// REML (or GCV) estimate of rho (from rho0), or the fit at rho0 when `fixed`. Throws InvalidArgument
 // when H + S_lambda is not positive definite at rho0 (an unidentified unpenalised direction).
 SmoothingFit fit_smoothing(const WorkingModel& wm, const std::vector<SmoothPenalty>& pens,
                            const std::vector<PenaltyBlock>& blocks, const Eigen::VectorXd& rho0, bool fixed,

@@ -130,6 +130,8 @@ def check_spline_options(opts: dict, context: np.ndarray, context_names: list, n
     out["n_knots"] = check_int(opts["n_knots"], "n_knots", 4)
     out["interaction_knots"] = check_int(opts["interaction_knots"], "interaction_knots", 4)
     out["knot_spacing"] = check_choice(opts["knot_spacing"], KNOT_SPACINGS, "knot_spacing")
+    method = "GCV" if opts.get("method", "REML") == "GCV.Cp" else opts.get("method", "REML")
+    out["method"] = check_choice(method, ("REML", "GCV"), "method")
     for j, name in enumerate(context_names):
         if np.ptp(context[:, j]) == 0:
             raise ValueError(f"context column {name!r} is constant; a spline in it needs at least two distinct values")

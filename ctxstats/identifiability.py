@@ -182,12 +182,17 @@ def _alias_sentence(what: str, details) -> str:
 
 
 def _standardise(A: np.ndarray, centre: bool) -> np.ndarray:
-    mean = A.mean(axis=0) if centre else np.zeros(A.shape[1])
+    # Column sums as products with a vector of ones and ranges column by column: numpy's
+    # reductions along axis 0 of a tall, narrow array are several times slower, and this
+    # runs in every fit.
+    n = A.shape[0]
+    ones = np.full(n, 1.0 / max(n, 1))
+    mean = ones @ A if centre else np.zeros(A.shape[1])
     Ac = A - mean
-    sd = np.sqrt((Ac ** 2).mean(axis=0))
+    sd = np.sqrt(ones @ (Ac * Ac))
     sd = np.where(sd > 1e-12 * (np.abs(mean) + 1e-300), sd, 1.0)
     out = Ac / sd
-    const = np.ptp(A, axis=0) == 0 if A.shape[0] else np.zeros(A.shape[1], bool)
+    const = np.array([np.ptp(A[:, j]) == 0 for j in range(A.shape[1])], bool) if n else np.zeros(A.shape[1], bool)
     if centre:
         out[:, const] = 0.0
     return out

@@ -29,6 +29,7 @@ O(B x encoder weights + B x chunk).
 """
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -50,7 +51,9 @@ def blas_threads(threads: int, work: float):
     """Limit BLAS to ``threads`` (the fit's thread budget; 0 = all cores) while ``work``
     (a flop estimate) is large enough for BLAS to start threads of its own; the C++ core
     respects the same budget, so ctxstats never oversubscribes the cores."""
-    if not threads or work < 1e7:
+    # With a budget of every core, BLAS's own default (one thread per core) cannot
+    # oversubscribe: skip threadpoolctl, whose scan of the loaded libraries costs milliseconds.
+    if not threads or work < 1e7 or threads >= (os.cpu_count() or 1):
         yield
         return
     from threadpoolctl import threadpool_limits

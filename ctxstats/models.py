@@ -45,7 +45,7 @@ _ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "ta
 _ENCODER_SPECIFIC_DEFAULTS = {"ngam": {"width": 16, "depth": 1}}
 # encoder="spline" (see ctxstats.spline)
 _ENCODER_DEFAULTS.update({"n_knots": 15, "knot_spacing": "even", "interactions": None,
-                          "interaction_knots": 5, "smoothing": None})
+                          "interaction_knots": 5, "smoothing": None, "method": "REML"})
 
 
 class ContextualizedGLM:
@@ -93,6 +93,11 @@ class ContextualizedGLM:
         spline: fixed smoothing parameters instead of REML's, one per (parameter, penalty)
         pair (shape (1 + p, m + 2 * len(interactions))) or one number for all, on the core's
         standardised scale in the criterion sum_i loss_i + 1/2 sum_j lambda_j w'S_j w.
+    method : {"REML", "GCV"}
+        spline: how the smoothing parameters are estimated when not fixed: ``"REML"``
+        (default; mgcv's ``method = "REML"``) or ``"GCV"`` (mgcv's ``"GCV.Cp"``: generalised
+        cross-validation for gaussian fits, UBRE/Mallows' Cp with scale 1 for binomial and
+        poisson, there applied to each PQL working model). ``"GCV.Cp"`` is accepted as a synonym.
 
     Notes
     -----

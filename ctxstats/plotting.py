@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_coefficients", "plot_ngam_effects", "plot_sample_heatmap", "plot_embedding"]
+__all__ = ["plot_coefficients", "plot_ngam_effects", "plot_sample_heatmap", "plot_embedding",
+           "plot_coefficient_surface"]
 
 
 # ---- access to fitted objects -------------------------------------------------------------------
@@ -73,6 +74,11 @@ class _Fit:
 
     def _results_bands(self, frame: pd.DataFrame):
         res = self.results
+        if getattr(res, "bootstrap_weights", None) is None and "smoothing" in (getattr(res, "spline_fit", None) or {}):
+            from ctxstats import spline                   # penalised spline fit: Vp intervals
+
+            lower, upper = spline.sample_conf_int(res, context=frame, alpha=self.alpha)
+            return np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
         if not hasattr(res, "sample_conf_int"):
             return None
         if getattr(res, "bootstrap_weights", None) is None and getattr(res, "cov_type", None) is None:
@@ -361,4 +367,64 @@ def plot_embedding(results, color_by=None, params=None, *, standardize: bool = T
     ax.set_xlabel(f"PC1 ({100 * share[0]:.0f}% of variance)")
     ax.set_ylabel(f"PC2 ({100 * share[1]:.0f}% of variance)")
     ax.set_title("Sample models (PCA of sample_params)", fontsize="medium")
+    return fig
+
+
+# ---- 5. surfaces over a pair of context features (spline tensor-product terms) ------------------
+def plot_coefficient_surface(results, interaction=None, params=None, *, kind: str = "coefficient",
+                             alpha: float = 0.05, n_grid: int = 40, figsize=None):
+    """Coefficients over a pair of context features with a tensor-product term (spline encoder).
+
+    One row of two panels per parameter: the estimate as a filled contour map over the pair,
+    and the half-width of its pointwise (1 - alpha) interval (Bayesian, from Vp), with the
+    fitted samples' positions as dots.
+
+    Parameters
+    ----------
+    results : ContextualizedGLMResults
+        A fit with ``encoder="spline"`` and ``interactions``.
+    interaction : pair of context columns, optional
+        Which fitted interaction (default: the first).
+    params : str, int or list, optional
+        Which parameters; default all.
+    kind : {"coefficient", "term"}
+        The whole coefficient over the pair (other context features at their means), or the
+        tensor-product term alone; see :func:`ctxstats.spline.coefficient_surfaces`.
+    alpha : float
+    n_grid : int
+        Grid points per feature.
+    figsize : tuple, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from ctxstats import spline
+
+    if not (hasattr(results, "model") and getattr(results.model, "encoder", None) == "spline"):
+        raise TypeError("plot_coefficient_surface needs the results of a fit with encoder='spline'")
+    frame = spline.coefficient_surfaces(results, None if interaction is None else [interaction], n_points=n_grid,
+                                        alpha=alpha, kind=kind)
+    pair = frame["context"].iloc[0]
+    frame = frame[frame["context"] == pair]
+    names = list(results.model.param_names)
+    ks = _select(params, names, "params")
+    a, b = pair.split(":")
+    ctx = list(results.model.context_names)
+    fig, axes = _figure(2 * len(ks), ncols=2, size=(4.2, 3.3), figsize=figsize)
+    for row, k in enumerate(ks):
+        sub = frame[frame["coefficient"] == names[k]]
+        v1 = sub["value1"].to_numpy().reshape(n_grid, n_grid)
+        v2 = sub["value2"].to_numpy().reshape(n_grid, n_grid)
+        est = sub["estimate"].to_numpy().reshape(n_grid, n_grid)
+        half = ((sub["upper"] - sub["lower"]) / 2).to_numpy().reshape(n_grid, n_grid)
+        for ax, values, title in ((axes[2 * row], est, f"{names[k]}" + (" (term)" if kind == "term" else "")),
+                                  (axes[2 * row + 1], half, f"{names[k]}: {100 * (1 - alpha):g}% half-width")):
+            cs_ = ax.contourf(v1, v2, values, levels=12, cmap="viridis")
+            fig.colorbar(cs_, ax=ax)
+            ax.scatter(results.model.context[:, ctx.index(a)], results.model.context[:, ctx.index(b)], s=2,
+                       color="w", alpha=0.3, linewidths=0)
+            ax.set_xlabel(a)
+            ax.set_ylabel(b)
+            ax.set_title(title, fontsize="medium")
     return fig

@@ -216,10 +216,25 @@ class ContextualizedGLMResults:
     def nobs(self) -> int:
         return self.model.nobs
 
+    def _spline_smoothing(self):
+        """The smoothing report of a penalised spline fit (exact solver), else None."""
+        fit = getattr(self, "spline_fit", None)
+        return fit.get("smoothing") if isinstance(fit, dict) else None
+
     @property
-    def df_model(self) -> int:
-        """Encoder weights (the parameter count used by AIC/BIC; for penalised neural
-        encoders this overstates the effective degrees of freedom)."""
+    def df_model(self):
+        """The parameter count used by AIC/BIC and ``df_resid``.
+
+        Encoder weights (an int) in general; for penalised neural encoders this overstates
+        the effective degrees of freedom. For the spline encoder fitted by the exact solver,
+        the total effective degrees of freedom tr((Z'WZ + S)^-1 Z'WZ) (a float), as mgcv's
+        ``sum(edf)``; then AIC and BIC are mgcv's at fixed smoothing parameters (mgcv's
+        ``AIC`` of a REML fit adds a correction for smoothing-parameter uncertainty, ``edf2``,
+        which is not made here).
+        """
+        sm = self._spline_smoothing()
+        if sm is not None:
+            return float(sm["edf_total"])
         return int(self.weights.shape[0])
 
     @property
@@ -622,6 +637,7 @@ class ContextualizedGLMResults:
 
         alpha = check_alpha(alpha)
         m = self.model
+        spline_sm = self._spline_smoothing()
         s = Summary(f"Contextualized GLM Results ({type(m).__name__})")
         ctx = ", ".join(m.context_names)
         s.add_header(
@@ -633,7 +649,8 @@ class ContextualizedGLMResults:
              ("Context", ctx if len(ctx) <= 18 else f"{len(m.context_names)} columns")],
             [("Converged", str(self.converged)), ("Iterations", str(self.n_iter)),
              ("Log-Likelihood", f"{self.llf:.6g}"), ("AIC", f"{self.aic:.6g}"), ("BIC", f"{self.bic:.6g}"),
-             ("Encoder weights", str(self.df_model)),
+             ("Encoder weights", str(self.weights.shape[0])),
+             *([("Total edf", f"{self.df_model:.2f}")] if spline_sm is not None else []),
              ("Covariance", "none" if self.cov_type is None else self.cov_type)])
         if self.cov_type is not None:
             s.add_table(f"Average effects ({self._inference_caption()})", self.params_table(alpha))
@@ -653,12 +670,24 @@ class ContextualizedGLMResults:
                 ce = self.context_effects(alpha)
                 ce.index = [f"{k}:{c}" for k, c in ce.index]
                 s.add_table("Context effects: change in each coefficient per unit of each context feature", ce)
+        if spline_sm is not None:  # smooth terms with their edf; Vp-based tests unless bootstrap ones are shown
+            from ctxstats.spline import summary_parts
+
+            parts = summary_parts(self, alpha)
+            for title, table in parts["tables"][:1] if self.cov_type is not None else parts["tables"]:
+                s.add_table(title + f" [smoothing: {dict(parts['header'])['Smoothing']}]"
+                            if title.startswith("Smooth terms") else title, table)
+            for note in parts["notes"]:
+                s.add_note("Spline: " + note)
         report = self.identifiability()
         for note in report.notes:
             s.add_note("Identifiability: " + note)
         if report.identifiable:
             s.add_note(f"Identifiability: all {len(report.checks)} checks passed (see results.identifiability()).")
-        if self.cov_type is None:
+        if self.cov_type is None and spline_sm is not None:
+            s.add_note("Spline intervals and tests use the Bayesian covariance Vp (mgcv's): see "
+                       "ctxstats.spline.sample_conf_int and coefficient_functions; AIC and BIC count the total edf.")
+        elif self.cov_type is None:
             s.add_note("No standard errors: analytic ones exist for the unpenalised linear encoder only; "
                        "refit with n_bootstraps=B for bootstrap intervals, p-values and heterogeneity tests.")
         if not self.converged:

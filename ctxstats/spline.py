@@ -6,7 +6,7 @@ With the spline encoder every coefficient is an additive function of the context
 
 each ``f_kl`` a cubic B-spline with a second-difference (P-spline) penalty, centred over the
 fitted data (mgcv's sum-to-zero constraint), and each smoothing parameter chosen by REML
-(Wood 2011) unless fixed by hand. The model is linear in its weights, so the fit is a
+(Wood 2011; the default) or GCV (``method="GCV"``, mgcv's "GCV.Cp") unless fixed by hand. The model is linear in its weights, so the fit is a
 penalised GLM and mgcv's Bayesian covariance applies:
 
     Vp = (Z'WZ + S_lambda)^-1 * scale,
@@ -34,6 +34,7 @@ from ctxstats._validation import check_float, check_int
 __all__ = [
     "smooth_terms",
     "coefficient_functions",
+    "coefficient_surfaces",
     "sample_params_se",
     "sample_conf_int",
     "heterogeneity_tests",
@@ -283,7 +284,8 @@ def coefficient_functions(results, n_points: int = 100, alpha: float = 0.05) -> 
     For coefficient k and context feature l this is f_kl (in the user's units, centred to mean
     zero over the fitted samples, as mgcv plots smooths) on ``n_points`` values spanning the
     fitted range of feature l, with pointwise (1 - alpha) Bayesian intervals. Tensor-product
-    interaction terms are not included.
+    interaction terms are surfaces over their pair of features: see
+    :func:`coefficient_surfaces`.
 
     Returns
     -------
@@ -324,6 +326,108 @@ def coefficient_functions(results, n_points: int = 100, alpha: float = 0.05) -> 
                                      "value": grid, "estimate": est, "se": se,
                                      "lower": est - z * se, "upper": est + z * se}))
     return pd.concat(out, ignore_index=True)
+
+
+def _pair_grid(results, l1: int, l2: int, n_points: int):
+    """n_points^2 contexts over the fitted ranges of features l1 x l2 (l1 varying slowest),
+    every other feature at its mean."""
+    Cfit = results.model.context
+    g1 = np.linspace(Cfit[:, l1].min(), Cfit[:, l1].max(), n_points)
+    g2 = np.linspace(Cfit[:, l2].min(), Cfit[:, l2].max(), n_points)
+    C = np.tile(Cfit.mean(axis=0), (n_points * n_points, 1))
+    C[:, l1] = np.repeat(g1, n_points)
+    C[:, l2] = np.tile(g2, n_points)
+    return C
+
+
+def coefficient_surfaces(results, interactions=None, n_points: int = 30, alpha: float = 0.05,
+                         kind: str = "term") -> pd.DataFrame:
+    """Every coefficient over each pair of context features with a tensor-product term, with
+    pointwise bands.
+
+    Parameters
+    ----------
+    interactions : list of pairs of context columns, optional
+        Which of the fitted ``interactions`` (default: all of them), e.g. ``[("c1", "c3")]``;
+        the order within a pair does not matter.
+    n_points : int
+        Grid points per feature, spanning its fitted range: the surface has ``n_points**2``
+        points.
+    alpha : float
+        The bands are pointwise (1 - alpha) Bayesian intervals (from Vp, as mgcv's).
+    kind : {"term", "coefficient"}
+        ``"term"``: the tensor-product interaction term g_kt(c_a, c_b) alone, in the user's
+        units and centred as fitted (what mgcv's ``plot.gam`` shows for a ``ti`` term).
+        ``"coefficient"``: the whole coefficient theta_k(c) over the pair -- its constant, both
+        features' main smooths and the interaction -- with every other context feature held at
+        its mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format, one row per (coefficient, pair, grid point): ``coefficient``, ``context``
+        (``"c1:c3"``), ``value1`` and ``value2`` (the two features' values, in the order of
+        ``context``), ``estimate``, ``se``, ``lower``, ``upper``. Pivot ``estimate`` on
+        (value1, value2) for a matrix to draw.
+    """
+    _fit(results)
+    n_points = check_int(n_points, "n_points", 2)
+    alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
+    if kind not in ("term", "coefficient"):
+        raise ValueError(f"kind must be 'term' or 'coefficient', not {kind!r}")
+    z = stats.norm.ppf(1 - alpha / 2)
+    names = results.model.context_names
+    terms, nb = _layout(results)
+    tensors = [t for t in terms if t["kind"] == "tensor"]
+    if not tensors:
+        raise ValueError("this fit has no tensor-product terms (fit with interactions=[(...), ...])")
+    if interactions is None:
+        chosen = tensors
+    else:
+        if isinstance(interactions, tuple) and len(interactions) == 2 and not isinstance(interactions[0], (tuple, list)):
+            interactions = [interactions]
+        chosen = []
+        for pair in interactions:
+            if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
+                raise TypeError(f"interactions must be a list of pairs of context columns; got {pair!r}")
+            idx = []
+            for col in pair:
+                if isinstance(col, str) and col in names:
+                    idx.append(names.index(col))
+                elif isinstance(col, (int, np.integer)) and not isinstance(col, bool) and 0 <= col < len(names):
+                    idx.append(int(col))
+                else:
+                    raise ValueError(f"interactions names {col!r}, which is not a context column ({', '.join(names)})")
+            match = [t for t in tensors if {t["feature1"], t["feature2"]} == set(idx)]
+            if not match:
+                fitted = ", ".join(f"({names[t['feature1']]!r}, {names[t['feature2']]!r})" for t in tensors)
+                raise ValueError(f"the fit has no tensor-product term for {tuple(pair)!r}; its interactions are {fitted}")
+            chosen.append(match[0])
+    G = _theta_map(results)
+    q = G.shape[0]
+    Vp = cov_params(results, "Vp")
+    w = np.asarray(results.weights)
+    out = []
+    for term in chosen:
+        l1, l2 = term["feature1"], term["feature2"]
+        C = _pair_grid(results, l1, l2, n_points)
+        B = _basis(results, C)
+        cols = np.arange(term["offset"], term["offset"] + term["size"]) if kind == "term" else np.arange(nb)
+        for k, name in enumerate(results.model.param_names):
+            J = np.zeros((C.shape[0], q * nb))
+            for kp in range(q):
+                if G[k, kp] != 0.0:
+                    J[:, kp * nb + cols] = G[k, kp] * B[:, cols]
+            est = J @ w
+            if kind == "coefficient" and k == 0 and results.model.fit_intercept:
+                est = est + float(results.scaling["y_mean"])
+            se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, Vp, J), 0.0))
+            out.append(pd.DataFrame({"coefficient": name, "context": f"{names[l1]}:{names[l2]}",
+                                     "value1": C[:, l1], "value2": C[:, l2], "estimate": est, "se": se,
+                                     "lower": est - z * se, "upper": est + z * se}))
+    frame = pd.concat(out, ignore_index=True)
+    frame.attrs.update({"kind": kind, "alpha": alpha})
+    return frame
 
 
 def concurvity(results) -> pd.DataFrame:

@@ -152,6 +152,34 @@ def test_embedding_is_the_pca_and_takes_colour_arrays(fits, tmp_path):
     render(plotting.plot_embedding(res, color_by=groups), tmp_path, "groups")
 
 
+def test_spline_fits_get_vp_bands_and_surfaces(tmp_path):
+    from ctxstats import spline
+
+    d = make_vcm(n=400, p=1, m=2, nonlinear=True, seed=4)
+    C = pd.DataFrame(d["C"], columns=["age", "bmi"])
+    res = cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", n_knots=6,
+                                      interactions=[("age", "bmi")], interaction_knots=4).fit()
+    fig = plotting.plot_coefficients(res, context="age", params="x1", n_grid=15)
+    assert band_count(fig) == 1           # the Vp band
+    render(fig, tmp_path, "spline_curve")
+    fig = plotting.plot_coefficient_surface(res, n_grid=10)
+    assert len([ax for ax in fig.axes if ax.get_label() != "<colorbar>"]) == 2 * 2
+    render(fig, tmp_path, "spline_surface")
+    # The drawn estimate is coefficient_surfaces' grid.
+    frame = spline.coefficient_surfaces(res, n_points=10, kind="coefficient").query("coefficient == 'x1'")
+    fig = plotting.plot_coefficient_surface(res, ("bmi", "age"), params="x1", n_grid=10)
+    est = frame["estimate"].to_numpy()
+    lo, hi = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"][0].get_ylim()  # the contour levels' span
+    assert lo <= est.min() and hi >= est.max() and hi - lo < 1.5 * np.ptp(est)
+    with pytest.raises(TypeError, match="encoder='spline'"):
+        plotting.plot_coefficient_surface(fits_linear_stub())
+
+
+def fits_linear_stub():
+    d = make_vcm(n=60, p=1, m=1, seed=5)
+    return cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear").fit()
+
+
 def test_bad_arguments_are_named(fits):
     res = fits["linear"]
     with pytest.raises(ValueError, match="context 'height' is not one of"):

@@ -2,6 +2,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 from scipy.interpolate import BSpline
 
 import ctxstats as cs
@@ -291,6 +292,82 @@ def test_reml_recovers_smooth_and_linear_truth():
     assert rmse < 0.05
 
 
+def gcv_criterion(Z, ys, pens, rho, known_scale=False):
+    """GCV n rss / (n - tau)^2 (or UBRE rss / n + 2 tau / n - 1) from scratch."""
+    S = sum(np.exp(r) * P for r, P in zip(rho, pens))
+    A = Z.T @ Z + S
+    b = np.linalg.solve(A, Z.T @ ys)
+    rss = np.sum((ys - Z @ b) ** 2)
+    tau = np.trace(np.linalg.solve(A, Z.T @ Z))
+    n = len(ys)
+    return rss / n + 2 * tau / n - 1 if known_scale else n * rss / (n - tau) ** 2
+
+
+@pytest.mark.parametrize("interactions", [None, [("c1", "c2")]])
+def test_gcv_estimate_is_a_stationary_point_of_the_gcv_score(interactions):
+    d = make_vcm(n=800, p=2, m=2, seed=10, nonlinear=True)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8, method="GCV",
+                                      interactions=interactions, interaction_knots=4).fit(threads=1)
+    sm = res.spline_fit["smoothing"]
+    assert sm["method"] == "GCV" and sm["converged"], sm["message"]
+    Z, pens, _ = reference_design(res, d["C"], d["X"])
+    ys = (d["y"] - res.scaling["y_mean"]) / res.scaling["y_scale"]
+    rho = np.log(sm["smoothing"])
+    V0 = gcv_criterion(Z, ys, pens, rho)
+    assert sm["criterion"] == pytest.approx(V0, rel=1e-9)  # the same criterion
+    for j in range(len(rho)):
+        e = np.zeros_like(rho)
+        e[j] = 1e-4
+        g = (gcv_criterion(Z, ys, pens, rho + e) - gcv_criterion(Z, ys, pens, rho - e)) / 2e-4
+        assert abs(g) < 1e-5 * V0, (j, g)
+        for step in (-0.5, 0.5):
+            e[j] = step
+            assert gcv_criterion(Z, ys, pens, rho + e) >= V0 * (1 - 1e-9)
+    # Scale: the Pearson estimate rss / (n - edf), as mgcv's for GCV; Vp = A^-1 scale.
+    S = sum(np.exp(r) * P for r, P in zip(rho, pens))
+    A = Z.T @ Z + S
+    b = np.linalg.solve(A, Z.T @ ys)
+    edf = np.trace(np.linalg.solve(A, Z.T @ Z))
+    assert sm["edf_total"] == pytest.approx(edf, rel=1e-8)
+    assert sm["scale"] == pytest.approx(np.sum((ys - Z @ b) ** 2) / (len(ys) - edf), rel=1e-8)
+    np.testing.assert_allclose(res.weights, b, rtol=1e-6, atol=1e-9)
+    # GCV and REML are different estimators of the same smooth: close fits here.
+    reml = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8,
+                                       interactions=interactions, interaction_knots=4).fit()
+    assert np.abs(res.sample_params - reml.sample_params).to_numpy().max() < 0.5 * d["y"].std()
+    assert "GCV" in str(res.summary())
+    again = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8, method="GCV",
+                                        interactions=interactions, interaction_knots=4).fit(threads=2)
+    assert np.array_equal(again.weights, res.weights)  # bitwise, for any thread count
+
+
+def test_ubre_for_glm_families_is_stationary_on_the_final_working_model():
+    rng = np.random.default_rng(12)
+    n = 2000
+    C = rng.uniform(-2, 2, size=(n, 1))
+    X = rng.normal(size=(n, 1))
+    eta = 0.3 + 0.5 * np.sin(2 * C[:, 0]) + X[:, 0] * (0.5 + 0.3 * C[:, 0])
+    y = rng.poisson(np.exp(eta)).astype(float)
+    res = cs.ContextualizedGLM(y, X, C, family="poisson", encoder="spline", n_knots=10, method="GCV.Cp").fit()
+    sm = res.spline_fit["smoothing"]
+    assert res.converged and sm["converged"] and sm["method"] == "UBRE" and sm["scale"] == 1.0
+    # The working model at the estimate: z = eta + (y - mu) / mu, weights mu.
+    Z, pens, _ = reference_design(res, C, X)
+    eta_hat = Z @ res.weights
+    mu = np.exp(eta_hat)
+    sw = np.sqrt(mu)
+    Zw, zw = Z * sw[:, None], (eta_hat + (y - mu) / mu) * sw
+    rho = np.log(sm["smoothing"])
+    V0 = gcv_criterion(Zw, zw, pens, rho, known_scale=True)
+    for j in range(len(rho)):
+        e = np.zeros_like(rho)
+        e[j] = 1e-4
+        g = (gcv_criterion(Zw, zw, pens, rho + e, True) - gcv_criterion(Zw, zw, pens, rho - e, True)) / 2e-4
+        assert abs(g) < 1e-4, (j, g)
+    with pytest.raises(ValueError, match="method"):
+        cs.ContextualizedGLM(y, X, C, family="poisson", encoder="spline", method="ML")
+
+
 @pytest.mark.parametrize("family", ["binomial", "poisson"])
 def test_pql_reml_for_glm_families(family):
     rng = np.random.default_rng(12)
@@ -358,6 +435,49 @@ def test_coefficient_functions_and_tables():
     assert list(het.index) == ["Intercept", "dose", "age"]
     conc = spline.concurvity(res)
     assert list(conc.index) == ["bmi", "income"] and (conc["worst"] < 0.2).all()
+
+
+def test_coefficient_surfaces_of_tensor_terms():
+    rng = np.random.default_rng(18)
+    n = 1500
+    C = rng.uniform(-1, 1, size=(n, 3))
+    X = rng.normal(size=(n, 1))
+    beta = np.sin(2 * C[:, 0]) * C[:, 1] + 0.5 * C[:, 2]     # c1 x c2 interaction, additive in c3
+    y = 0.3 * C[:, 1] + X[:, 0] * beta + 0.3 * rng.normal(size=n)
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=6, interactions=[("c1", "c2")],
+                                      interaction_knots=5).fit()
+    k = 12
+    whole = spline.coefficient_surfaces(res, n_points=k, kind="coefficient")
+    term = spline.coefficient_surfaces(res, [("c2", "c1")], n_points=k)    # order within the pair is free
+    assert list(whole.columns) == ["coefficient", "context", "value1", "value2", "estimate", "se", "lower", "upper"]
+    assert len(whole) == len(term) == 2 * k * k and set(whole["context"]) == {"c1:c2"}
+    # The whole surface is the fitted coefficient there, with Vp's pointwise standard errors.
+    grid = whole[whole["coefficient"] == "x1"]
+    Cg = np.column_stack([grid["value1"], grid["value2"], np.full(k * k, C[:, 2].mean())])
+    np.testing.assert_allclose(grid["estimate"], res.predict_params(Cg)["x1"], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(grid["se"], spline.sample_params_se(res, Cg)["x1"], rtol=1e-8)
+    z = stats.norm.ppf(0.975)
+    np.testing.assert_allclose(grid["upper"] - grid["lower"], 2 * z * grid["se"], rtol=1e-12)
+    # ... and it decomposes as constant + f_1(c1) + f_2(c2) + the interaction term.
+    curves = spline.coefficient_functions(res, n_points=k).query("coefficient == 'x1'")
+    f1 = curves.query("context == 'c1'")["estimate"].to_numpy()
+    f2 = curves.query("context == 'c2'")["estimate"].to_numpy()
+    g = term.query("coefficient == 'x1'")["estimate"].to_numpy().reshape(k, k)
+    rest = grid["estimate"].to_numpy().reshape(k, k) - g - f1[:, None] - f2[None, :]
+    assert np.ptp(rest) < 1e-8 and np.abs(g).max() > 0.3
+    # It recovers the true surface within its bands.
+    truth = np.sin(2 * grid["value1"]) * grid["value2"] + 0.5 * C[:, 2].mean()
+    assert np.mean((grid["lower"] <= truth) & (truth <= grid["upper"])) > 0.85
+    assert np.sqrt(np.mean((grid["estimate"] - truth) ** 2)) < 0.05
+    # The interaction term's bands are narrower than the whole coefficient's.
+    assert term.query("coefficient == 'x1'")["se"].mean() < grid["se"].mean()
+    with pytest.raises(ValueError, match=r"no tensor-product term for \('c1', 'c3'\)"):
+        spline.coefficient_surfaces(res, [("c1", "c3")])
+    with pytest.raises(ValueError, match="kind"):
+        spline.coefficient_surfaces(res, kind="total")
+    plain = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=6).fit()
+    with pytest.raises(ValueError, match="no tensor-product terms"):
+        spline.coefficient_surfaces(plain)
 
 
 def test_pointwise_intervals_cover_the_truth():
@@ -482,10 +602,16 @@ def test_summary_parts():
     (t1, terms), (t2, het) = parts["tables"]
     assert "x1: s(c1)" in terms.index and "x2: ti(c1,c2)" in terms.index
     assert list(het.index) == ["Intercept", "x1", "x2"]
-    s = res.summary()
-    for title, table in parts["tables"]:
-        s.add_table(title, table)
-    assert "ti(c1,c2)" in str(s)
+    # summary() shows them, with the total edf as the model df behind AIC and BIC.
+    text = str(res.summary())
+    assert "x2: ti(c1,c2)" in text and "Heterogeneity: does the coefficient vary" in text
+    sm = res.spline_fit["smoothing"]
+    assert res.df_model == pytest.approx(sm["edf_total"]) and res.df_model < res.weights.size
+    np.testing.assert_allclose(terms["edf"].sum() + 3, sm["edf_total"], rtol=1e-10)  # + the 3 constants
+    assert f"{sm['edf_total']:.2f}" in text
+    assert res.aic == pytest.approx(-2 * res.llf + 2 * (sm["edf_total"] + 1))
+    assert res.bic == pytest.approx(-2 * res.llf + np.log(600) * (sm["edf_total"] + 1))
+    assert res.df_resid == pytest.approx(600 - sm["edf_total"])
 
 
 def test_large_designs_use_the_parallel_inverse_deterministically():

@@ -81,6 +81,22 @@ def test_same_model_as_mgcv_pspline_reml(r):
     from ctxstats import spline
     se = spline.sample_params_se(res).to_numpy()
     np.testing.assert_allclose(se, se_r, rtol=1e-3)
+    # Model degrees of freedom, AIC and BIC count the total edf, as mgcv's at fixed smoothing
+    # parameters (refitting mgcv at its REML estimate; its AIC of the REML fit adds edf2's
+    # correction for smoothing-parameter uncertainty instead).
+    ro.r("fx <- gam(formula(fit), data = d, sp = fit$sp, knots = list(c = kn))")
+    df_r, aic_r, bic_r, ll_r = (float(ro.r(e)[0]) for e in ("sum(fx$edf)", "AIC(fx)", "BIC(fx)", "logLik(fx)"))
+    np.testing.assert_allclose(res.df_model, df_r, rtol=1e-4)
+    np.testing.assert_allclose(res.df_resid, len(y) - df_r, rtol=1e-6)
+    np.testing.assert_allclose(res.llf, ll_r, rtol=1e-5)  # the two REML optima agree to ~1e-6
+    np.testing.assert_allclose([res.aic, res.bic], [aic_r, bic_r], rtol=1e-5)
+    # summary() lists each smooth's edf: mgcv's per-term sums (mgcv's s(c, by = x_k) is not
+    # centred, so it also holds x_k's constant coefficient, edf 1, a separate term here).
+    text = str(res.summary())
+    table = spline.smooth_terms(res).set_index("coefficient")["edf"]
+    for k, name in enumerate(["Intercept", "x1", "x2"]):
+        assert f"{name}: s(c1)" in text and f"{table[name]:.4g}" in text
+        np.testing.assert_allclose(table[name], theirs[k] - (k > 0), rtol=1e-4)
 
 
 def test_agrees_with_mgcv_defaults_within_its_standard_errors(r):
@@ -93,3 +109,106 @@ def test_agrees_with_mgcv_defaults_within_its_standard_errors(r):
     err = np.sqrt(np.mean((res.sample_params.to_numpy() - truth) ** 2))
     err_r = np.sqrt(np.mean((theta_r - truth) ** 2))
     assert err < 1.5 * err_r, (err, err_r)
+
+
+PS_FORMULA = "y ~ s(c, bs = 'ps', k = 10) + s(c, by = x1, bs = 'ps', k = 10) + s(c, by = x2, bs = 'ps', k = 10)"
+
+
+def user_knots(res, c):
+    """The fitted knots in the user's units, the inner range widened by the rounding of the
+    unit change so that mgcv accepts every data point."""
+    sc = res.scaling
+    kn = np.asarray(res.options["knots"]) * sc["c_scale"][0] + sc["c_mean"][0]
+    kn[3], kn[-4] = min(kn[3], c.min()), max(kn[-4], c.max())
+    return kn
+
+
+def test_gcv_matches_mgcv_gcv_cp(r):
+    # method="GCV" is mgcv's "GCV.Cp": on the same P-spline model, the same GCV score at the
+    # optimum, the same edf per smooth, scale and fit.
+    c, X, y, _ = one_context_data(seed=2)
+    res = cs.ContextualizedRegression(y, X, c[:, None], encoder="spline", n_knots=10, method="GCV").fit()
+    sm = res.spline_fit["smoothing"]
+    assert sm["method"] == "GCV" and sm["converged"]
+    sc = res.scaling
+    knots = user_knots(res, c)
+    r.globalenv["d"] = r.DataFrame({"c": r.FloatVector(c), "x1": r.FloatVector(X[:, 0]),
+                                    "x2": r.FloatVector(X[:, 1]), "y": r.FloatVector(y)})
+    r.globalenv["kn"] = r.FloatVector(knots)
+    r.r(f"g <- gam({PS_FORMULA}, data = d, method = 'GCV.Cp', knots = list(c = kn))")
+    gcv_r, sig2_r = float(r.r("g$gcv.ubre")[0]), float(r.r("g$sig2")[0])
+    edf_r = np.asarray(r.r("g$edf"))
+    # The GCV score in the user's units: both reach the same minimum (it is flat there, so
+    # the smoothing parameters and edf agree less closely than the score).
+    np.testing.assert_allclose(sm["criterion"] * sc["y_scale"] ** 2, gcv_r, rtol=1e-6)
+    ours = np.array([sm["edf"][0, 1], sm["edf"][1].sum(), sm["edf"][2].sum()])
+    theirs = np.array([edf_r[1:10].sum(), edf_r[10:20].sum(), edf_r[20:30].sum()])
+    np.testing.assert_allclose(ours, theirs, rtol=2e-3)
+    np.testing.assert_allclose(sm["scale"] * sc["y_scale"] ** 2, sig2_r, rtol=1e-3)
+    fitted_r = np.asarray(r.r("fitted(g)"))
+    se_fit = np.asarray(r.r("predict(g, se.fit = TRUE)$se.fit"))
+    assert np.max(np.abs(res.fittedvalues - fitted_r) / se_fit) < 0.02
+
+
+def test_ubre_matches_mgcv_performance_iteration(r):
+    # Binomial: UBRE on each PQL working model is mgcv's GCV.Cp with optimizer = "perf"
+    # (mgcv's default outer iteration optimises the UBRE of the deviance instead, a different
+    # criterion, within a few per cent of these edf).
+    c, X, y, _ = one_context_data(seed=3)
+    rng = np.random.default_rng(3)
+    yb = (rng.uniform(size=len(y)) < 1 / (1 + np.exp(-(y - y.mean())))).astype(float)
+    res = cs.ContextualizedLogit(yb, X, c[:, None], encoder="spline", n_knots=10, method="GCV").fit()
+    sm = res.spline_fit["smoothing"]
+    assert sm["method"] == "UBRE" and sm["converged"] and res.converged
+    sc = res.scaling
+    knots = user_knots(res, c)
+    r.globalenv["d"] = r.DataFrame({"c": r.FloatVector(c), "x1": r.FloatVector(X[:, 0]),
+                                    "x2": r.FloatVector(X[:, 1]), "y": r.FloatVector(yb)})
+    r.globalenv["kn"] = r.FloatVector(knots)
+    r.r(f"g <- suppressWarnings(gam({PS_FORMULA}, data = d, family = binomial, method = 'GCV.Cp', "
+        "optimizer = 'perf', knots = list(c = kn)))")
+    edf_r = np.asarray(r.r("g$edf"))
+    ours = np.array([sm["edf"][0, :].sum(), sm["edf"][1].sum(), sm["edf"][2].sum()])
+    theirs = np.array([edf_r[0:10].sum(), edf_r[10:20].sum(), edf_r[20:30].sum()])
+    np.testing.assert_allclose(ours, theirs, rtol=2e-3)
+    eta_r = np.asarray(r.r("g$linear.predictors"))
+    np.testing.assert_allclose(res.predict(which="linear"), eta_r, atol=2e-3 * np.abs(eta_r).max())
+
+
+@pytest.fixture(scope="module")
+def r_comparison(r):
+    """The one-context data and the mgcv call of the R comparison (tests/test_vs_r.py,
+    n = 10,000, mgcv's defaults: thin-plate basis, GCV.Cp), with mgcv's coefficient functions
+    and their pointwise standard errors (from Vp)."""
+    from test_vs_r import simulate_one_context
+
+    df, truth = simulate_one_context()
+    r.globalenv["d"] = r.DataFrame({k: r.FloatVector(df[k].to_numpy()) for k in ("y", "x1", "x2", "c")})
+    r.r("""
+        g <- gam(y ~ s(c, by = x1) + s(c, by = x2) + s(c), data = d)
+        nd0 <- data.frame(c = d$c, x1 = 0, x2 = 0)
+        X0 <- predict(g, nd0, type = 'lpmatrix')
+        th <- list(); se <- list()
+        for (k in 0:2) {
+          nd <- nd0; if (k == 1) nd$x1 <- 1; if (k == 2) nd$x2 <- 1
+          Xk <- if (k == 0) X0 else predict(g, nd, type = 'lpmatrix') - X0
+          th[[k + 1]] <- drop(Xk %*% coef(g)); se[[k + 1]] <- sqrt(rowSums((Xk %*% g$Vp) * Xk))
+        }
+        theta <- do.call(cbind, th); theta_se <- do.call(cbind, se)
+    """)
+    return df, truth, np.asarray(r.r("theta")), np.asarray(r.r("theta_se"))
+
+
+@pytest.mark.parametrize("method", ["REML", "GCV"])
+def test_agrees_with_mgcv_on_the_r_comparison_data(r_comparison, method):
+    # The spline encoder's fit lies within mgcv's own pointwise standard errors of mgcv's fit
+    # (measured: mean |z| 0.22 REML, 0.12 GCV; 95th percentile 0.59, 0.27), and is as close to
+    # the truth.
+    df, truth, theta_r, se_r = r_comparison
+    res = cs.ContextualizedRegression(df["y"], df[["x1", "x2"]], df[["c"]], encoder="spline",
+                                      method=method).fit()
+    z = np.abs(res.sample_params.to_numpy() - theta_r) / se_r
+    assert np.mean(z) < 0.5 and np.quantile(z, 0.95) < 1.0, (np.mean(z), np.quantile(z, 0.95))
+    err = np.sqrt(np.mean((res.sample_params.to_numpy() - truth) ** 2))
+    err_r = np.sqrt(np.mean((theta_r - truth) ** 2))
+    assert err < 1.2 * err_r, (err, err_r)

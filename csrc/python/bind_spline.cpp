@@ -94,6 +94,7 @@ void spline_options_from(const py::dict& d, EncoderSpec& spec) {
     }
   }
   if (d.contains("smoothing") && !d["smoothing"].is_none()) spec.smoothing = to_vector(d["smoothing"].cast<Array>());
+  spec.smoothing_method = get<std::string>(d, "method", spec.smoothing_method);
   if (d.contains("knots") && !d["knots"].is_none()) spec.knots = to_vector(d["knots"].cast<Array>());
   if (d.contains("centres") && !d["centres"].is_none()) spec.centres = to_vector(d["centres"].cast<Array>());
 }
