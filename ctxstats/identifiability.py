@@ -182,9 +182,9 @@ def _alias_sentence(what: str, details) -> str:
 
 
 def _standardise(A: np.ndarray, centre: bool) -> np.ndarray:
-    # Column sums as products with a vector of ones and ranges column by column: numpy's
-    # reductions along axis 0 of a tall, narrow array are several times slower, and this
-    # runs in every fit.
+    # The standardised copy behind the exact (QR) diagnosis, which runs only when a Gram
+    # matrix shows near-collinearity. Column sums as products with a vector of ones: numpy's
+    # reductions along axis 0 of a tall, narrow array are several times slower.
     n = A.shape[0]
     ones = np.full(n, 1.0 / max(n, 1))
     mean = ones @ A if centre else np.zeros(A.shape[1])
