@@ -141,7 +141,7 @@ spline_heterogeneity <- function(object) {
 }
 
 # numpy's pinv(A, rcond, hermitian = TRUE): eigenvalues below rcond * max |ev| are dropped.
-pinv_sym <- function(A, rcond) {
+pinv_hermitian <- function(A, rcond) {
   e <- eigen((A + t(A)) / 2, symmetric = TRUE)
   keep <- abs(e$values) > rcond * max(abs(e$values))
   U <- e$vectors[, keep, drop = FALSE]
@@ -164,7 +164,7 @@ spline_concurvity <- function(object) {
     R <- setdiff(seq_len(nb), I)
     Mll <- M[I, I, drop = FALSE]
     MlR <- M[I, R, drop = FALSE]
-    Q <- MlR %*% pinv_sym(M[R, R, drop = FALSE], 1e-12) %*% t(MlR)
+    Q <- MlR %*% pinv_hermitian(M[R, R, drop = FALSE], 1e-12) %*% t(MlR)
     e <- eigen(Mll, symmetric = TRUE)
     keep <- e$values > max(e$values) * 1e-12
     Wh <- sweep(e$vectors[, keep, drop = FALSE], 2L, sqrt(e$values[keep]), "/")
