@@ -80,7 +80,9 @@ residuals.ctx_glm <- function(object, type = c("response", "pearson", "deviance"
 }
 
 # The full log-likelihood, as the Python package's llf: gaussian with the ML variance RSS/n;
-# df counts the encoder weights (plus the variance for gaussian), as its aic and bic do.
+# df counts the encoder weights (plus the variance for gaussian), as its aic and bic do; for a
+# spline fit by the exact solver it is the total edf (plus the variance), as mgcv's logLik.gam
+# at fixed smoothing parameters and Python's df_model.
 logLik.ctx_glm <- function(object, ...) {
   y <- object$y
   mu <- fitted_mean(object)
@@ -96,7 +98,8 @@ logLik.ctx_glm <- function(object, ...) {
       sum(w * (y * log(p) + (1 - y) * log1p(-p)))
     },
     poisson = sum(w * (y * log(pmax(mu, 1e-300)) - mu - lgamma(y + 1))))
-  structure(ll, df = length(object$encoder_weights) + (object$family == "gaussian"), nobs = n,
+  df <- if (!is.null(object$spline$smoothing)) object$spline$smoothing$edf_total else length(object$encoder_weights)
+  structure(ll, df = df + (object$family == "gaussian"), nobs = n,
             class = "logLik")
 }
 

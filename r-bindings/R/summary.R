@@ -18,16 +18,19 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   K <- object$options$archetypes
   B <- n_boot(object)
   cov_type <- object$cov_type
+  spline <- !is.null(object$spline$smoothing)
   header <- list(
     left = list(c("Dep. Variable", object$response_name), c("Model", "GLM"), c("Family", object$family),
                 c("Encoder", paste0(object$encoder, if (K > 0) sprintf(" + %d archetypes", as.integer(K)) else "")),
                 c("Solver", object$solver),
                 c("No. Observations", as.character(n)), c("Context", ctx)),
-    right = list(c("Converged", py_bool(object$converged)), c("Iterations", as.character(object$n_iter)),
-                 c("Log-Likelihood", fmt_g(ll, 6L)), c("AIC", fmt_g(-2 * ll + 2 * k, 6L)),
-                 c("BIC", fmt_g(-2 * ll + log(n) * k, 6L)),
-                 c("Encoder weights", as.character(length(object$encoder_weights))),
-                 c("Covariance", if (is.null(cov_type)) "none" else cov_type)))
+    right = Filter(Negate(is.null), list(
+      c("Converged", py_bool(object$converged)), c("Iterations", as.character(object$n_iter)),
+      c("Log-Likelihood", fmt_g(ll, 6L)), c("AIC", fmt_g(-2 * ll + 2 * k, 6L)),
+      c("BIC", fmt_g(-2 * ll + log(n) * k, 6L)),
+      c("Encoder weights", as.character(length(object$encoder_weights))),
+      if (spline) c("Total edf", sprintf("%.2f", object$spline$smoothing$edf_total)),
+      c("Covariance", if (is.null(cov_type)) "none" else cov_type))))
   tables <- list()
   add_table <- function(caption, frame) tables[[length(tables) + 1L]] <<- list(caption = caption, frame = frame)
   if (!is.null(cov_type)) {
@@ -62,12 +65,22 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
     }
   }
   notes <- character(0)
+  if (spline) {  # smooth terms with their edf; Vp-based tests unless bootstrap ones are shown
+    parts <- spline_summary_parts(object)
+    shown <- if (is.null(cov_type)) parts$tables else parts$tables[1L]
+    shown[[1L]]$caption <- sprintf("%s [smoothing: %s]", shown[[1L]]$caption, parts$method)
+    for (tab in shown) add_table(tab$caption, tab$frame)
+    if (length(parts$notes)) notes <- c(notes, paste0("Spline: ", parts$notes))
+  }
   report <- identifiability(object)
   if (length(report$notes)) notes <- c(notes, paste0("Identifiability: ", report$notes))
   if (report$identifiable) {
     notes <- c(notes, sprintf("Identifiability: all %d checks passed (see identifiability(fit)).", nrow(report$checks)))
   }
-  if (is.null(cov_type)) {
+  if (is.null(cov_type) && spline) {
+    notes <- c(notes, paste0("Spline intervals and tests use the Bayesian covariance Vp (mgcv's): see ",
+                             "ctxstats.spline.sample_conf_int and coefficient_functions; AIC and BIC count the total edf."))
+  } else if (is.null(cov_type)) {
     notes <- c(notes, paste0("No standard errors: analytic ones exist for the unpenalised linear encoder only; ",
                              "refit with n_bootstraps = B for bootstrap intervals, p-values and heterogeneity tests."))
   }

@@ -175,7 +175,7 @@ Rcpp::List spline_fit_to_r(const FitResult& r, int m) {
                                       Rcpp::Named("centres") = to_r(r.encoder.centres));
   const auto basis = make_spline_basis(r.encoder, m);
   Rcpp::CharacterVector kinds;
-  Rcpp::IntegerVector f1, f2, sizes;
+  Rcpp::IntegerVector f1, f2, offsets, sizes;
   for (const auto& t : basis->terms()) {
     kinds.push_back(t.kind == BasisTerm::kConstant ? "constant"
                     : t.kind == BasisTerm::kLinear ? "linear"
@@ -183,10 +183,13 @@ Rcpp::List spline_fit_to_r(const FitResult& r, int m) {
                                                    : "tensor");
     f1.push_back(t.feature1);
     f2.push_back(t.feature2);
+    offsets.push_back(t.offset);
     sizes.push_back(t.size);
   }
+  out["size"] = static_cast<int>(basis->size());
   out["terms"] = Rcpp::DataFrame::create(Rcpp::Named("kind") = kinds, Rcpp::Named("feature1") = f1,
-                                         Rcpp::Named("feature2") = f2, Rcpp::Named("size") = sizes,
+                                         Rcpp::Named("feature2") = f2, Rcpp::Named("offset") = offsets,
+                                         Rcpp::Named("size") = sizes,
                                          Rcpp::Named("stringsAsFactors") = false);
   const SmoothingReport& s = r.solve.smoothing;
   if (!s.present) return out;
@@ -199,7 +202,17 @@ Rcpp::List spline_fit_to_r(const FitResult& r, int m) {
       Rcpp::Named("edf_total") = s.edf_total, Rcpp::Named("scale") = s.scale,
       Rcpp::Named("criterion") = s.criterion, Rcpp::Named("n_iter") = s.n_iter,
       Rcpp::Named("outer_iter") = s.outer_iter, Rcpp::Named("converged") = s.converged,
-      Rcpp::Named("message") = s.message, Rcpp::Named("n") = s.n);
+      Rcpp::Named("message") = s.message, Rcpp::Named("n") = s.n, Rcpp::Named("null_dim") = s.null_dim);
+  // The Bayesian covariance Vp = (Z'WZ + S)^-1 * scale, the Hessian Z'WZ and the basis Gram
+  // matrix (square, row-major in the core): the per-smooth tests and concurvity need them.
+  const auto side = [](const std::vector<double>& v) {
+    return static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(v.size()))));
+  };
+  Rcpp::List sm = out["smoothing"];
+  sm["Vp"] = matrix_from_row_major(s.Vp, side(s.Vp), side(s.Vp));
+  sm["H"] = matrix_from_row_major(s.H, side(s.H), side(s.H));
+  sm["gram"] = matrix_from_row_major(s.gram, side(s.gram), side(s.gram));
+  out["smoothing"] = sm;
   return out;
 }
 

@@ -74,6 +74,19 @@ test_that("the spline encoder is mgcv's P-spline varying-coefficient model", {
     sqrt(rowSums((Xk %*% ref$Vp) * Xk))
   })
   expect_lt(max(abs(unname(sample_coef(fit)) - unname(theta_ref)) / se_ref), 5e-3)
+  # the total edf (mgcv's sum(edf): both bases have 24 columns) is logLik's df, as logLik.gam's
+  edf <- fit$spline$smoothing$edf_total
+  expect_equal(edf, sum(ref$edf), tolerance = 1e-3)
+  expect_equal(attr(logLik(fit), "df"), edf + 1)
+  expect_equal(AIC(fit), -2 * as.numeric(logLik(fit)) + 2 * (edf + 1))
+  # the per-smooth edf sum to the smooth part of the total; the summary prints them with tests
+  st <- ctxstats:::smooth_terms(fit)
+  expect_equal(nrow(st), 3L)
+  expect_equal(sum(st$edf), edf - sum(fit$spline$smoothing$edf[, 1]))
+  expect_true(all(st$p_value < 1e-6))
+  txt <- format(summary(fit))
+  expect_true(any(grepl("^Smooth terms: effective degrees of freedom and Wald tests \\(F\\)", txt)))
+  expect_true(any(grepl(sprintf("Total edf: +%.2f", edf), txt)))
   # predictions for new contexts use the fitted basis, continuing linearly beyond the data
   nd <- data.frame(c = c(-5, 0, 5), x1 = 0, x2 = 0)
   expect_true(all(is.finite(predict(fit, nd, type = "params"))))
