@@ -39,7 +39,11 @@ DesignGrams design_grams(const DataView& data, const Scaling& scaling, bool inte
   const int m = data.m, p = data.p, q = scaling.q(), m1 = m + 1, D = q * m1, off = scaling.intercept ? 1 : 0;
   const std::size_t n = data.n;
   const std::size_t blocks = (n + kGramBlock - 1) / kGramBlock;
-  const int groups = reduction_groups(n, kGramBlock, kGramGroups);
+  // Each group holds its own D x D sum: cap their total at about 256 MB for wide designs (the
+  // count depends on n and D only, so results stay identical for any thread count).
+  const double gram_bytes = 8.0 * static_cast<double>(interaction ? D : q) * (interaction ? D : q);
+  const int max_groups = static_cast<int>(std::max(1.0, std::min<double>(kGramGroups, 268435456.0 / gram_bytes)));
+  const int groups = reduction_groups(n, kGramBlock, max_groups);
   std::vector<GramParts> parts(groups);
   const double inf = std::numeric_limits<double>::infinity();
 
