@@ -26,8 +26,10 @@ $(PY):
 install: system-deps $(PY)
 	$(PIP) install -q ".[test,r,plot]"
 
+# -I: import the installed package, not the source tree in the current directory (which has
+# no compiled _core).
 demo: install
-	$(PY) -m ctxstats.demo
+	$(PY) -I -m ctxstats.demo
 
 test: install cpp-test
 	@mkdir -p $(R_LIB)
