@@ -252,7 +252,7 @@ spline_basis <- function(object, C) {
 
 # Pointwise standard errors of every coefficient theta_k(c_i) under Vp (Python's
 # ctxstats.spline.sample_params_se): theta_k(c) = sum_k' G[k, k'] W_k' b(c) (+ y_mean), so its
-# variance is b' M_k b with M_k = sum_{a, c} G[k, a] G[k, c] Vp[a, c] (blocks of Vp). Rows
+# variance is b' M_k b with M_k = sum_{a, b} G[k, a] G[k, b] Vp[a, b] (blocks of Vp). Rows
 # with a missing context value give NA.
 spline_sample_se <- function(object, C) {
   sm <- spline_smoothing(object)
@@ -268,7 +268,7 @@ spline_sample_se <- function(object, C) {
     ks <- which(G[k, ] != 0)
     M <- matrix(0, nb, nb)
     for (a in ks) {
-      for (c in ks) M <- M + G[k, a] * G[k, c] * sm$Vp[block(a), block(c), drop = FALSE]
+      for (b in ks) M <- M + G[k, a] * G[k, b] * sm$Vp[block(a), block(b), drop = FALSE]
     }
     se[ok, k] <- sqrt(pmax(rowSums((B %*% M) * B), 0))
   }
