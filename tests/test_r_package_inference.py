@@ -126,10 +126,12 @@ def test_identifiability_names_the_same_aliased_terms(ro):
 
 
 def _comparable(lines):
-    """The summary from its first rule on, with the one R-specific wording mapped."""
+    """The summary from its first rule on, with the R-specific wordings mapped to Python's."""
     text = "\n".join(lines[1:])
     return text.replace("(see identifiability(fit))", "(see results.identifiability())") \
-               .replace("n_bootstraps = B", "n_bootstraps=B")
+               .replace("n_bootstraps = B", "n_bootstraps=B") \
+               .replace("see sample_confint(fit) and coefficient_functions(fit);",
+                        "see ctxstats.spline.sample_conf_int and coefficient_functions;")
 
 
 @pytest.mark.parametrize("encoder,options,B", [("linear", {}, 0), ("mlp", {"width": 8, "max_iter": 40}, 10),
@@ -264,3 +266,44 @@ def test_spline_inference_numbers_agree(ro, family, options):
     close("attr(logLik(f), 'df')", ro, [py.df_model + (family == "gaussian")], 1e-12)
     close("AIC(f)", ro, [py.aic], 1e-10)
     close("BIC(f)", ro, [py.bic], 1e-10)
+
+
+@pytest.mark.parametrize("family,options", [
+    ("gaussian", {"n_knots": 8}),
+    ("poisson", {"n_knots": 6, "interactions": [("c1", "c2")], "interaction_knots": 4}),
+])
+def test_spline_vp_intervals_agree(ro, family, options):
+    """R's sample_se, sample_confint (no replicates: pointwise Vp intervals) and
+    coefficient_functions equal ctxstats.spline's sample_params_se, sample_conf_int and
+    coefficient_functions: the same basis from the core, the same Vp, the same formulas."""
+    from ctxstats import spline
+
+    df = vcm_frame(n=300, family=family, seed=3)
+    with _no_check():
+        py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], family=family, encoder="spline",
+                                  **options).fit(seed=1)
+    r_opts = dict(options)
+    inter = r_opts.pop("interactions", None)
+    extra = r_options(**r_opts)
+    if inter:
+        extra += ", interactions = list(" + ", ".join(f'c("{a}", "{b}")' for a, b in inter) + ")"
+    ro.globalenv["d"] = r_frame(df)
+    ro.r(f'f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "{family}", encoder = "spline", '
+         f'seed = 1{extra}))')
+    close("sample_se(f)", ro, spline.sample_params_se(py).to_numpy(), 1e-10)
+    lo, hi = spline.sample_conf_int(py)
+    close("sample_confint(f)$lower", ro, lo.to_numpy(), 1e-10)
+    close("sample_confint(f)$upper", ro, hi.to_numpy(), 1e-10)
+    new = vcm_frame(n=20, seed=12)
+    ro.globalenv["nd"] = r_frame(new)
+    close("sample_se(f, nd)", ro, spline.sample_params_se(py, new[["c1", "c2"]]).to_numpy(), 1e-10)
+    lo_n, hi_n = spline.sample_conf_int(py, new[["c1", "c2"]], alpha=0.1)
+    close("sample_confint(f, level = 0.9, newdata = nd)$lower", ro, lo_n.to_numpy(), 1e-10)
+    close("sample_confint(f, level = 0.9, newdata = nd)$upper", ro, hi_n.to_numpy(), 1e-10)
+    cf = spline.coefficient_functions(py, n_points=30, alpha=0.1)
+    ro.r("cf <- coefficient_functions(f, n_points = 30, level = 0.9)")
+    assert list(ro.r("names(cf)")) == list(cf.columns)
+    assert list(ro.r("cf$coefficient")) == list(cf["coefficient"])
+    assert list(ro.r("cf$context")) == list(cf["context"])
+    for col in ("value", "estimate", "se", "lower", "upper"):
+        close(f"cf${col}", ro, cf[col].to_numpy(), 1e-10)

@@ -381,12 +381,21 @@ sample_confint <- function(object, ...) UseMethod("sample_confint")
 
 # Confidence limits for every sample's parameters (or for the contexts of `newdata`):
 # bootstrap percentile intervals, or for the linear encoder with an analytic covariance
-# theta_ik +- crit sqrt([1, c_i] V_k [1, c_i]'). A list of two matrices, lower and upper,
-# shaped like sample_coef(object).
+# theta_ik +- crit sqrt([1, c_i] V_k [1, c_i]'), or for a spline fit (exact solver) without
+# bootstrap replicates -- or with cov_type = "Vp" -- the pointwise Bayesian intervals
+# theta_ik +- z se_ik from Vp (Python's ctxstats.spline.sample_conf_int). A list of two
+# matrices, lower and upper, shaped like sample_coef(object).
 sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_type = NULL, ...) {
   alpha <- 1 - check_level(level)
-  cov_type <- fit_cov_type(object, cov_type)
-  if (is.null(cov_type)) no_inference_error()
+  vp <- is.character(cov_type) && length(cov_type) == 1L && identical(tolower(cov_type), "vp")
+  if (vp && !has_spline_vp(object)) {
+    stop("cov_type = \"Vp\" needs a fit with encoder = \"spline\" by the exact solver", call. = FALSE)
+  }
+  if (!vp) {
+    cov_type <- fit_cov_type(object, cov_type)
+    vp <- is.null(cov_type) && has_spline_vp(object)
+    if (is.null(cov_type) && !vp) no_inference_error()
+  }
   if (is.null(newdata)) {
     C <- object$context
     theta <- object$sample_coef
@@ -396,7 +405,12 @@ sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_typ
   }
   q <- length(object$param_names)
   lo <- hi <- matrix(NA_real_, nrow(C), q, dimnames = dimnames(theta))
-  if (cov_type == "bootstrap") {
+  if (vp) {
+    se <- spline_sample_se(object, C)
+    z <- stats::qnorm(1 - alpha / 2)
+    lo[] <- theta - z * se
+    hi[] <- theta + z * se
+  } else if (cov_type == "bootstrap") {
     ok <- which(stats::complete.cases(C))
     if (length(ok)) {
       bootstrap_chunks(object, C[ok, , drop = FALSE], function(s, tb) {

@@ -239,3 +239,102 @@ spline_summary_parts <- function(object) {
          list(caption = "Heterogeneity: does the coefficient vary with context at all?", frame = het)),
        notes = notes)
 }
+
+# ---- pointwise intervals from Vp ------------------------------------------------------------
+
+has_spline_vp <- function(object) !is.null(object$spline$smoothing)
+
+# The spline encoder's constrained basis b(c) (rows x size) at contexts C in user units, from
+# the core (the glue's ctxstats_spline_basis_R, as the Python package's _core.spline_basis).
+spline_basis <- function(object, C) {
+  core_call(ctxstats_spline_basis_R, object$options, object$scaling, C)
+}
+
+# Pointwise standard errors of every coefficient theta_k(c_i) under Vp (Python's
+# ctxstats.spline.sample_params_se): theta_k(c) = sum_k' G[k, k'] W_k' b(c) (+ y_mean), so its
+# variance is b' M_k b with M_k = sum_{a, b} G[k, a] G[k, b] Vp[a, b] (blocks of Vp). Rows
+# with a missing context value give NA.
+spline_sample_se <- function(object, C) {
+  sm <- spline_smoothing(object)
+  G <- spline_theta_map(object)
+  q <- nrow(G)
+  nb <- object$spline$size
+  se <- matrix(NA_real_, nrow(C), q, dimnames = list(rownames(C), object$param_names))
+  ok <- stats::complete.cases(C)
+  if (!any(ok)) return(se)
+  B <- spline_basis(object, C[ok, , drop = FALSE])
+  block <- function(a) (a - 1L) * nb + seq_len(nb)
+  for (k in seq_len(q)) {
+    ks <- which(G[k, ] != 0)
+    M <- matrix(0, nb, nb)
+    for (a in ks) {
+      for (b in ks) M <- M + G[k, a] * G[k, b] * sm$Vp[block(a), block(b), drop = FALSE]
+    }
+    se[ok, k] <- sqrt(pmax(rowSums((B %*% M) * B), 0))
+  }
+  se
+}
+
+sample_se <- function(object, ...) UseMethod("sample_se")
+
+# Pointwise standard errors of every sample's coefficients (or of the contexts of `newdata`)
+# from the Bayesian covariance Vp of a spline fit.
+sample_se.ctx_glm <- function(object, newdata = NULL, ...) {
+  if (!has_spline_vp(object)) {
+    stop("sample_se needs a fit with encoder = \"spline\" by the exact solver (its standard errors come from ",
+         "the Bayesian covariance Vp); for other models use sample_confint with bootstrap replicates", call. = FALSE)
+  }
+  if (is.null(newdata)) {
+    se <- spline_sample_se(object, object$context)
+    dimnames(se) <- dimnames(object$sample_coef)
+    return(stats::napredict(object$na.action, se))
+  }
+  if (!is.data.frame(newdata) && !is.list(newdata)) stop("newdata must be a data frame", call. = FALSE)
+  spline_sample_se(object, new_part_matrix(object, "context", newdata))
+}
+
+# Every coefficient's smooth function of every context feature, with pointwise Vp bands
+# (Python's ctxstats.spline.coefficient_functions): f_kl in the user's units, centred over the
+# fitted samples, on n_points values spanning the fitted range of feature l, the other
+# features at their means. A long data frame: coefficient, context, value, estimate, se,
+# lower, upper.
+coefficient_functions <- function(object, n_points = 100, level = 0.95) {
+  if (!inherits(object, "ctx_glm")) stop("coefficient_functions needs a ctx_glm fit", call. = FALSE)
+  sm <- spline_smoothing(object)
+  n_points <- as.integer(check_int(n_points, "n_points", 2))
+  alpha <- 1 - check_level(level)
+  z <- stats::qnorm(1 - alpha / 2)
+  nb <- object$spline$size
+  G <- spline_theta_map(object)
+  q <- nrow(G)
+  Cfit <- object$context
+  out <- list()
+  for (term in spline_terms(object)) {
+    if (term$kind != "smooth") next
+    l <- term$feature1 + 1L
+    grid <- seq(min(Cfit[, l]), max(Cfit[, l]), length.out = n_points)
+    C <- matrix(colMeans(Cfit), n_points, ncol(Cfit), byrow = TRUE)
+    C[, l] <- grid
+    cols <- term_cols(term)
+    B <- spline_basis(object, C)[, cols, drop = FALSE]
+    for (k in seq_len(q)) {
+      # f = sum_k' G[k, k'] B W[k', cols]; J is its Jacobian in the weights.
+      J <- matrix(0, n_points, q * nb)
+      for (kp in seq_len(q)) {
+        if (G[k, kp] != 0) J[, (kp - 1L) * nb + cols] <- G[k, kp] * B
+      }
+      est <- drop(J %*% object$encoder_weights)
+      se <- sqrt(pmax(rowSums((J %*% sm$Vp) * J), 0))
+      out[[length(out) + 1L]] <- data.frame(
+        coefficient = object$param_names[k], context = object$context_names[l], value = grid,
+        estimate = est, se = se, lower = est - z * se, upper = est + z * se, stringsAsFactors = FALSE)
+    }
+  }
+  if (!length(out)) {
+    return(data.frame(coefficient = character(0), context = character(0), value = numeric(0),
+                      estimate = numeric(0), se = numeric(0), lower = numeric(0), upper = numeric(0)))
+  }
+  frame <- do.call(rbind, out)
+  rownames(frame) <- NULL
+  frame
+}

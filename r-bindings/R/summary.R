@@ -79,7 +79,7 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   }
   if (is.null(cov_type) && spline) {
     notes <- c(notes, paste0("Spline intervals and tests use the Bayesian covariance Vp (mgcv's): see ",
-                             "ctxstats.spline.sample_conf_int and coefficient_functions; AIC and BIC count the total edf."))
+                             "sample_confint(fit) and coefficient_functions(fit); AIC and BIC count the total edf."))
   } else if (is.null(cov_type)) {
     notes <- c(notes, paste0("No standard errors: analytic ones exist for the unpenalised linear encoder only; ",
                              "refit with n_bootstraps = B for bootstrap intervals, p-values and heterogeneity tests."))

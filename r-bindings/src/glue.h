@@ -8,6 +8,7 @@ SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP ini
 SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP w);
 SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEXP C);
 SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q);
+SEXP ctxstats_spline_basis_R(SEXP options, SEXP scaling, SEXP C);
 SEXP ctxstats_build_info_R();
 SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP start, SEXP n_bootstraps);
 SEXP ctxstats_bootstrap_theta_R(SEXP options, SEXP scaling, SEXP W, SEXP C);
