@@ -467,7 +467,9 @@ class ContextualizedGLMResults:
         Bootstrap (``cov_type="bootstrap"``): percentile intervals over the replicates,
         computed in chunks of samples. Linear encoder with an analytic ``cov_type``:
         theta_ik = U_k [1; c_i] +- crit * sqrt([1; c_i]' V_k [1; c_i]), V_k the covariance of
-        row k of U (t quantile for gaussian fits, normal otherwise).
+        row k of U (t quantile for gaussian fits, normal otherwise). Spline encoder without
+        bootstrap: the pointwise Bayesian intervals of :func:`ctxstats.spline.sample_conf_int`
+        (from mgcv's Vp, normal quantile).
 
         Returns
         -------
@@ -475,6 +477,11 @@ class ContextualizedGLMResults:
             ``(lower, upper)``, DataFrames shaped like ``sample_params``.
         """
         alpha = check_alpha(alpha)
+        if self.cov_type is None and getattr(self, "spline_fit", None) is not None:
+            from ctxstats import spline
+
+            lower, upper = spline.sample_conf_int(self, context, alpha)
+            return SampleConfInt(lower, upper)
         if context is None:
             C, index, theta = self.model.context, self.model.row_labels, self._theta
         else:

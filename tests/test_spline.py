@@ -647,3 +647,20 @@ def test_spline_results_bootstrap_and_persistence(tmp_path):
     back = io.load(path)
     np.testing.assert_array_equal(back.predict_params(d["C"]).to_numpy(), res.predict_params(d["C"]).to_numpy())
     pd.testing.assert_frame_equal(spline.smooth_terms(back), spline.smooth_terms(res))
+
+
+def test_results_sample_conf_int_falls_back_to_the_vp_intervals():
+    """Without bootstrap replicates a spline fit's results.sample_conf_int() gives the
+    pointwise Bayesian (Vp) intervals of spline.sample_conf_int, as R's sample_confint does."""
+    d = make_vcm(n=400, p=2, m=2, seed=4)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=8).fit()
+    lo, hi = res.sample_conf_int(alpha=0.1)
+    lo_s, hi_s = spline.sample_conf_int(res, alpha=0.1)
+    pd.testing.assert_frame_equal(lo, lo_s)
+    pd.testing.assert_frame_equal(hi, hi_s)
+    assert (lo.to_numpy() < res.sample_params.to_numpy()).all() and (res.sample_params.to_numpy() < hi.to_numpy()).all()
+    new = d["C"][:5] + 0.1
+    lo_n, hi_n = res.sample_conf_int(context=new)
+    lo_ns, hi_ns = spline.sample_conf_int(res, new)
+    np.testing.assert_array_equal(lo_n.to_numpy(), lo_ns.to_numpy())
+    np.testing.assert_array_equal(hi_n.to_numpy(), hi_ns.to_numpy())
