@@ -8,39 +8,13 @@
 
 #include "error.hpp"
 #include "fit.hpp"
+#include "harness.hpp"
 #include "rng.hpp"
 
 using namespace ctxstats;
+using namespace ctxstats_test;
 
 namespace {
-
-int passed = 0, failed = 0;
-
-void check(bool ok, const std::string& what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::printf("FAIL: %s\n", what.c_str());
-  }
-}
-
-struct Data {
-  std::size_t n;
-  int p, m;
-  std::vector<double> C, X, y, w;
-  DataView view() const {
-    DataView d;
-    d.n = n;
-    d.p = p;
-    d.m = m;
-    d.C = C.data();
-    d.X = X.data();
-    d.y = y.data();
-    d.weights = w.data();
-    return d;
-  }
-};
 
 Data make_data(std::size_t n, int p, int m, const std::string& family, std::uint64_t seed) {
   Data d{n, p, m, {}, {}, {}, {}};
@@ -170,6 +144,5 @@ int main() {
   gradient_checks();
   determinism_checks();
   boundary_checks();
-  std::printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return report();
 }
