@@ -123,6 +123,21 @@ def check_response(y: np.ndarray, family: str, name: str = "endog") -> None:
         raise ValueError(f"{name} must be non-negative for the poisson family; row {i} is {y[i]}")
 
 
+def check_weights(weights, n: int) -> np.ndarray | None:
+    """Case or precision weights: None, or a finite non-negative vector of n values with a
+    positive sum."""
+    if weights is None:
+        return None
+    w, _ = as_vector(weights, "weights")
+    if w.shape[0] != n:
+        raise ValueError(f"weights has {w.shape[0]} rows but endog has {n}")
+    if (w < 0).any():
+        raise ValueError("weights must be non-negative")
+    if not w.sum() > 0:
+        raise ValueError("weights sum to zero")
+    return w
+
+
 def check_spline_options(opts: dict, context: np.ndarray, context_names: list, n_outputs: int) -> dict:
     """Validates encoder='spline' options; interactions become pairs of column indices and
     ``smoothing`` a flat array with one value per (output, penalty) pair."""

@@ -26,6 +26,7 @@ from ctxstats._validation import (
     check_float,
     check_int,
     check_response,
+    check_weights,
 )
 from ctxstats.identifiability import warn_if_unidentifiable
 from ctxstats.inference import analytic_available, resolve_cov_type
@@ -143,16 +144,7 @@ class ContextualizedGLM:
                 raise ValueError("archetypes are not available with encoder='spline'")
             self.encoder_options = check_spline_options(self.encoder_options, self.context, self.context_names,
                                                         len(self.param_names))
-        if weights is None:
-            self.weights = None
-        else:
-            self.weights, _ = as_vector(weights, "weights")
-            if self.weights.shape[0] != n:
-                raise ValueError(f"weights has {self.weights.shape[0]} rows but endog has {n}")
-            if (self.weights < 0).any():
-                raise ValueError("weights must be non-negative")
-            if not self.weights.sum() > 0:
-                raise ValueError("weights sum to zero")
+        self.weights = check_weights(weights, n)
         if not self.fit_intercept and self.exog.shape[1] == 0:
             raise ValueError("the model has no parameters: exog is empty and fit_intercept is False")
         self.row_labels = endog.index if isinstance(endog, pd.Series) else None

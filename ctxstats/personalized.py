@@ -21,7 +21,8 @@ import pandas as pd
 
 from ctxstats import _core
 from ctxstats._families import inverse_link, loglike
-from ctxstats._validation import FAMILIES, as_matrix, as_vector, check_choice, check_float, check_int, check_response
+from ctxstats._validation import (FAMILIES, as_matrix, as_vector, check_choice, check_float, check_int,
+                                  check_response, check_weights)
 
 __all__ = ["PersonalizedRegression", "PersonalizedRegressionResults"]
 
@@ -202,16 +203,7 @@ class PersonalizedRegression:
         self.context_names = self._context_encoder.names
         self.categorical = self._context_encoder.categorical.copy()
         check_response(self.endog, self.family)
-        if weights is None:
-            self.weights = None
-        else:
-            self.weights, _ = as_vector(weights, "weights")
-            if self.weights.shape[0] != n:
-                raise ValueError(f"weights has {self.weights.shape[0]} rows but endog has {n}")
-            if (self.weights < 0).any():
-                raise ValueError("weights must be non-negative")
-            if not self.weights.sum() > 0:
-                raise ValueError("weights sum to zero")
+        self.weights = check_weights(weights, n)
         if not self.fit_intercept and self.exog.shape[1] == 0:
             raise ValueError("the model has no parameters: exog is empty and fit_intercept is False")
         self.row_labels = endog.index if isinstance(endog, pd.Series) else None
