@@ -181,34 +181,14 @@ def _alias_sentence(what: str, details) -> str:
     return f"{what} is rank deficient: " + "; ".join(parts) + "."
 
 
-def _standardise(A: np.ndarray, centre: bool) -> np.ndarray:
-    # The standardised copy behind the exact (QR) diagnosis, which runs only when a Gram
-    # matrix shows near-collinearity. Column sums as products with a vector of ones: numpy's
-    # reductions along axis 0 of a tall, narrow array are several times slower.
-    n = A.shape[0]
-    ones = np.full(n, 1.0 / max(n, 1))
-    mean = ones @ A if centre else np.zeros(A.shape[1])
-    Ac = A - mean
-    sd = np.sqrt(ones @ (Ac * Ac))
-    sd = np.where(sd > 1e-12 * (np.abs(mean) + 1e-300), sd, 1.0)
-    out = Ac / sd
-    const = np.array([np.ptp(A[:, j]) == 0 for j in range(A.shape[1])], bool) if n else np.zeros(A.shape[1], bool)
+def _standardise(A: np.ndarray, mean, scale, lo, hi, centre: bool) -> np.ndarray:
+    """A standardised on the core's scale (its ``scaling``; constant columns exactly zero when
+    centred): the rows behind the exact (QR) diagnosis, needed only when a Gram matrix shows
+    near-collinearity."""
+    out = (A - np.asarray(mean)) / np.asarray(scale)
     if centre:
-        out[:, const] = 0.0
+        out[:, np.asarray(lo) == np.asarray(hi)] = 0.0
     return out
-
-
-def _core_scaling(model) -> dict:
-    """The core's standardisation of the model's columns (as ``results.scaling``)."""
-    def moments(A, centre):
-        mean = A.mean(axis=0) if centre else np.zeros(A.shape[1])
-        sd = np.sqrt(((A - mean) ** 2).mean(axis=0))
-        return mean, np.where(sd > 1e-12 * (np.abs(mean) + 1e-300), sd, 1.0)
-
-    x_mean, x_scale = moments(model.exog, model.fit_intercept)
-    c_mean, c_scale = moments(model.context, True)
-    return {"x_mean": x_mean, "x_scale": x_scale, "c_mean": c_mean, "c_scale": c_scale,
-            "y_mean": 0.0, "y_scale": 1.0, "intercept": bool(model.fit_intercept)}
 
 
 def _row_blocks(A: np.ndarray, width: int):
@@ -262,7 +242,7 @@ def representation_dim(encoder: str, encoder_options: dict, m: int) -> int:
 # the report
 # ----------------------------------------------------------------------------------------
 def identifiability_report(model, weights: np.ndarray | None = None, sign_flips: np.ndarray | None = None,
-                           param_names: list[str] | None = None, scaling: dict | None = None,
+                           param_names: list[str] | None = None, *, scaling: dict,
                            threads: int = 0) -> IdentifiabilityReport:
     """Run the identifiability checks for ``model`` (a ContextualizedGLM).
 
@@ -277,8 +257,8 @@ def identifiability_report(model, weights: np.ndarray | None = None, sign_flips:
         None).
     param_names : list of str, optional
         Names of the per-sample parameters (default: the model's).
-    scaling : dict, optional
-        The fit's internal standardisation (``results.scaling``); computed when None.
+    scaling : dict
+        The fit's internal standardisation (``results.scaling``).
     threads : int
         OpenMP threads for the pass over the data (0: all cores).
     """
@@ -308,13 +288,12 @@ def identifiability_report(model, weights: np.ndarray | None = None, sign_flips:
     # a Gram matrix shows near-collinearity, when the exact (QR) diagnosis needs the rows.
     K = model.encoder_options.get("archetypes", 0)
     interaction = model.encoder == "linear" and not K
-    sc = scaling if scaling is not None else _core_scaling(model)
-    grams = _core.design_grams(C, X, sc, interaction, threads)
-    xm, xs = np.asarray(sc["x_mean"]), np.asarray(sc["x_scale"])
-    cm, cs = np.asarray(sc["c_mean"]), np.asarray(sc["c_scale"])
+    grams = _core.design_grams(C, X, scaling, interaction, threads)
+    xm, xs = np.asarray(scaling["x_mean"]), np.asarray(scaling["x_scale"])
+    cm, cs = np.asarray(scaling["c_mean"]), np.asarray(scaling["c_scale"])
     off = 1 if intercept else 0
-    Xs = lambda: _standardise(X, centre=intercept)  # noqa: E731  (the QR fallback only)
-    Cs = lambda: _standardise(C, centre=True)       # noqa: E731
+    Xs = lambda: _standardise(X, xm, xs, grams["x_min"], grams["x_max"], intercept)  # noqa: E731  (QR fallback)
+    Cs = lambda: _standardise(C, cm, cs, grams["c_min"], grams["c_max"], True)       # noqa: E731
 
     # predictors
     const_x, dup_x = _constant_and_duplicate(X, list(model.exog_names), grams["x_min"], grams["x_max"],
