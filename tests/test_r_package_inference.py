@@ -193,12 +193,8 @@ def test_personalized_regression_agrees(ro, family, B):
 
 # ---- the spline encoder ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("family,options", [
-    ("gaussian", {"n_knots": 8}),
-    ("poisson", {"n_knots": 6, "interactions": [("c1", "c2")], "interaction_knots": 4}),
-    ("gaussian", {"n_knots": 6, "knot_spacing": "quantile", "smoothing": 0.5}),
-])
-def test_spline_encoder_agrees(ro, family, options):
+def fit_spline_both(ro, family, options):
+    """The same spline fit in Python (returned) and in R (as `f`), on vcm_frame(n=300, seed=3)."""
     df = vcm_frame(n=300, family=family, seed=3)
     with _no_check():
         py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], family=family, encoder="spline",
@@ -211,6 +207,16 @@ def test_spline_encoder_agrees(ro, family, options):
     ro.globalenv["d"] = r_frame(df)
     ro.r(f'f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "{family}", encoder = "spline", '
          f'seed = 1{extra}))')
+    return py
+
+
+@pytest.mark.parametrize("family,options", [
+    ("gaussian", {"n_knots": 8}),
+    ("poisson", {"n_knots": 6, "interactions": [("c1", "c2")], "interaction_knots": 4}),
+    ("gaussian", {"n_knots": 6, "knot_spacing": "quantile", "smoothing": 0.5}),
+])
+def test_spline_encoder_agrees(ro, family, options):
+    py = fit_spline_both(ro, family, options)
     assert ro.r("f$solver")[0] == py.solver
     close("sample_coef(f)", ro, py.sample_params.to_numpy(), 1e-12)
     close("f$spline$knots", ro, py.spline_fit["knots"], 1e-12)
@@ -232,18 +238,7 @@ def test_spline_inference_numbers_agree(ro, family, options):
     edf-based logLik df / AIC / BIC computed by R from the core's Vp and H equal Python's."""
     from ctxstats import spline
 
-    df = vcm_frame(n=300, family=family, seed=3)
-    with _no_check():
-        py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], family=family, encoder="spline",
-                                  **options).fit(seed=1)
-    r_opts = dict(options)
-    inter = r_opts.pop("interactions", None)
-    extra = r_options(**r_opts)
-    if inter:
-        extra += ", interactions = list(" + ", ".join(f'c("{a}", "{b}")' for a, b in inter) + ")"
-    ro.globalenv["d"] = r_frame(df)
-    ro.r(f'f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "{family}", encoder = "spline", '
-         f'seed = 1{extra}))')
+    py = fit_spline_both(ro, family, options)
     sm = py.spline_fit["smoothing"]
     close("f$spline$smoothing$Vp", ro, sm["Vp"], 1e-12)
     terms = spline.smooth_terms(py)
@@ -278,18 +273,7 @@ def test_spline_vp_intervals_agree(ro, family, options):
     coefficient_functions: the same basis from the core, the same Vp, the same formulas."""
     from ctxstats import spline
 
-    df = vcm_frame(n=300, family=family, seed=3)
-    with _no_check():
-        py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], family=family, encoder="spline",
-                                  **options).fit(seed=1)
-    r_opts = dict(options)
-    inter = r_opts.pop("interactions", None)
-    extra = r_options(**r_opts)
-    if inter:
-        extra += ", interactions = list(" + ", ".join(f'c("{a}", "{b}")' for a, b in inter) + ")"
-    ro.globalenv["d"] = r_frame(df)
-    ro.r(f'f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "{family}", encoder = "spline", '
-         f'seed = 1{extra}))')
+    py = fit_spline_both(ro, family, options)
     close("sample_se(f)", ro, spline.sample_params_se(py).to_numpy(), 1e-10)
     lo, hi = spline.sample_conf_int(py)
     close("sample_confint(f)$lower", ro, lo.to_numpy(), 1e-10)
