@@ -44,6 +44,8 @@ import _measure as M  # noqa: E402
 # "default" is the package's own defaults and follows whatever the core sets.
 CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "default": ({}, {}),
+    # the package defaults with a small weight decay (the fit docstring's advice for binomial mlp fits)
+    "default-wd": ({}, {"weight_decay": 1e-3}),
     "linear-exact": ({"encoder": "linear"}, {"solver": "exact"}),
     "spline": ({"encoder": "spline"}, {}),
     "ngam": ({"encoder": "ngam"}, {}),  # the package's ngam defaults (16 x 1 tanh, lbfgs 1000 it)
@@ -58,7 +60,7 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
                      {"solver": "adam", "batch_size": 256, "learning_rate": 1e-2}),
 }
 # Configurations also run on the binomial task (with family="binomial").
-CLF_CONFIGS = ["default", "ngam-w16", "spline"]
+CLF_CONFIGS = ["default", "default-wd", "ngam-w16", "spline"]
 
 # ---- the peer: name -> (constructor keywords, fit keywords) -------------------------------
 PEER_SETTINGS: dict[str, tuple[dict, dict]] = {
