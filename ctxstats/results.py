@@ -564,7 +564,13 @@ class ContextualizedGLMResults:
             function (asymptotically so for the linear encoder; an approximation for
             neural encoders, conservative -- valid but with modest power -- in the
             simulations of tests/simstudies.py).
-            None: ``wald`` when analytic inference is available, else ``bootstrap``.
+            ``smooth`` (spline encoder): the test of all of the coefficient's smooth terms
+            on their fitted values (Wood 2013, as mgcv's ``summary.gam``; see
+            ``ctxstats.spline.heterogeneity_tests``): F (statistic / rank on rank and
+            n - total edf degrees of freedom) for gaussian fits, chi-squared otherwise.
+            None: ``wald`` when analytic inference is available, ``smooth`` for a spline
+            fit without bootstrap replicates, else ``bootstrap`` -- the test ``summary()``
+            prints.
         by : {"coefficient", "context"}
 
         Returns
@@ -575,8 +581,15 @@ class ContextualizedGLMResults:
         """
         check_choice(by, ("coefficient", "context"), "by")
         if method is None:
-            method = "wald" if self._linear_cov() is not None else "bootstrap"
-        check_choice(method, ("wald", "bootstrap"), "method")
+            if self._linear_cov() is not None:
+                method = "wald"
+            elif self._spline_smoothing() is not None and self.cov_type is None:
+                method = "smooth"
+            else:
+                method = "bootstrap"
+        check_choice(method, ("wald", "smooth", "bootstrap"), "method")
+        if method == "smooth":
+            return self._smooth_heterogeneity_test(by)
         names, cnames = self.param_names, self.model.context_names
         q, m = len(names), len(cnames)
         D = q * (m + 1)
@@ -606,6 +619,24 @@ class ContextualizedGLMResults:
             self._cache[key] = bootstrap_heterogeneity(self._theta, self._bootstrap_chunks(), means)
         out = pd.DataFrame(self._cache[key], index=names, columns=cols)
         out.attrs.update(method="bootstrap", distribution="bootstrap", n_bootstraps=self.n_bootstraps)
+        return out
+
+    def _smooth_heterogeneity_test(self, by: str) -> pd.DataFrame:
+        """The spline encoder's test of all of a coefficient's smooth terms
+        (``ctxstats.spline.heterogeneity_tests``) in this method's columns."""
+        from ctxstats.spline import _tests, heterogeneity_tests
+
+        if self._spline_smoothing() is None:
+            raise ValueError("method='smooth' needs a fit with encoder='spline' by the exact solver")
+        if by == "context":
+            raise ValueError("by='context' is not available for method='smooth'; ctxstats.spline.smooth_terms "
+                             "tests each (coefficient, context feature) term")
+        het = heterogeneity_tests(self)
+        tests = _tests(self)
+        use_f = bool(tests["estimated_scale"])
+        out = pd.DataFrame({"statistic": het["statistic"], "df": het["rank"].astype(float),
+                            "df_denom": float(tests["df_resid"]) if use_f else np.nan, "pvalue": het["p_value"]})
+        out.attrs.update(method="smooth", distribution="F" if use_f else "chi2")
         return out
 
     # ---- identifiability -----------------------------------------------------------------

@@ -11,9 +11,10 @@ penalised GLM and mgcv's Bayesian covariance applies:
 
     Vp = (Z'WZ + S_lambda)^-1 * scale,
 
-from which this module forms pointwise intervals for every coefficient function, Wald tests
-of heterogeneity with an edf-based reference (after Wood 2013, as mgcv's ``summary.gam``
-does), concurvity between context features and the identifiability report. Every function
+from which this module forms pointwise intervals for every coefficient function, tests of
+every smooth term and of heterogeneity on the terms' fitted values (Wood 2013, as mgcv's
+``summary.gam``; computed by the C++ core), concurvity between context features and the
+identifiability report. Every function
 takes a fitted :class:`~ctxstats.models.ContextualizedGLMResults` whose model used
 ``encoder="spline"``.
 
@@ -54,22 +55,6 @@ def _fit(results) -> dict:
     return fit
 
 
-def _theta_map(results) -> np.ndarray:
-    """G (q x q) with theta_user = G theta_internal + (y_mean on the intercept)."""
-    sc = results.scaling
-    q = len(results.model.param_names)
-    ys = float(sc["y_scale"])
-    xm, xs = np.asarray(sc["x_mean"]), np.asarray(sc["x_scale"])
-    off = 1 if results.model.fit_intercept else 0
-    G = np.zeros((q, q))
-    for j in range(len(xs)):
-        G[off + j, off + j] = ys / xs[j]
-    if off:
-        G[0, 0] = ys
-        G[0, 1:] = -ys * xm / xs
-    return G
-
-
 def _layout(results):
     fit = _fit(results)
     terms = fit["layout"]["terms"]
@@ -86,20 +71,18 @@ def _term_label(results, term: dict) -> str:
     return names[term["feature1"]]
 
 
-def _basis(results, context) -> np.ndarray:
-    return _core.spline_basis(results.options, results.scaling, np.ascontiguousarray(context, dtype=float))
+def _pointwise(results, C, term: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """The core's estimates and Vp standard errors (rows x q, user units) of the whole
+    coefficients (term < 0) or of one basis term at contexts C."""
+    sm = _fit(results)["smoothing"]
+    return _core.spline_pointwise(results.options, results.scaling, np.asarray(results.weights, dtype=float),
+                                  np.asarray(sm["Vp"], dtype=float), np.ascontiguousarray(C, dtype=float), term,
+                                  int(results.options.get("threads", 0) or 0))
 
 
 def _weights(results) -> np.ndarray:
     q = len(results.model.param_names)
     return np.asarray(results.weights).reshape(q, -1)
-
-
-def _edf_matrices(results):
-    """F = (H + S)^-1 H (so that tr(F) is the edf) from Vp and H."""
-    sm = _fit(results)["smoothing"]
-    Vp, H = np.asarray(sm["Vp"]), np.asarray(sm["H"])
-    return Vp @ H / sm["scale"]
 
 
 def cov_params(results, which: str = "Vp") -> np.ndarray:
@@ -121,43 +104,37 @@ def cov_params(results, which: str = "Vp") -> np.ndarray:
     raise ValueError(f"which must be 'Vp' or 'Ve', not {which!r}")
 
 
-def _reference(results):
-    """(df_resid, use F) of the Wald tests: F with the residual df when the scale is estimated."""
+def _tests(results) -> dict:
+    """The core's smooth-term tests of this fit (see :func:`smooth_terms`), computed once."""
     sm = _fit(results)["smoothing"]
-    estimated = results.model.family == "gaussian"
-    return max(sm["n"] - sm["edf_total"], 1.0), estimated
+    cache = getattr(results, "_cache", None)
+    if cache is not None and "spline_tests" in cache:
+        return cache["spline_tests"]
+    tests = _core.spline_tests(results.options, results.scaling, np.asarray(results.weights, dtype=float), sm,
+                               len(results.model.context_names))
+    if cache is not None:
+        cache["spline_tests"] = tests
+    return tests
 
 
-def _wald(gamma: np.ndarray, V: np.ndarray, rank: float, df_resid: float, use_f: bool):
-    """Wald statistic gamma' V^{r-} gamma with V's pseudo-inverse truncated to rank r (an
-    integer between 1 and len(gamma)), and its p-value."""
-    r = int(min(max(round(rank), 1), len(gamma)))
-    ev, U = np.linalg.eigh((V + V.T) / 2)
-    order = np.argsort(ev)[::-1][:r]
-    ev, U = ev[order], U[:, order]
-    keep = ev > ev.max() * 1e-12 if ev.size and ev.max() > 0 else np.zeros(0, bool)
-    if not keep.any():
-        return np.nan, np.nan, r
-    z = U[:, keep].T @ gamma
-    stat = float(np.sum(z ** 2 / ev[keep]))
-    if use_f:
-        p = float(stats.f.sf(stat / r, r, df_resid))
-        return stat / r, p, r
-    return stat, float(stats.chi2.sf(stat, r)), r
-
-
-def _contrast(results, k: int, terms: list):
-    """The coefficients gamma of coefficient k's smooth terms in the user's units (a linear map
-    L of the weights: gamma = sum_k' G[k, k'] W[k', cols]) and their covariance L Vp L'."""
-    G = _theta_map(results)
-    _, nb = _layout(results)
-    q = G.shape[0]
-    cols = np.concatenate([np.arange(t["offset"], t["offset"] + t["size"]) for t in terms])
-    L = np.zeros((cols.size, q * nb))
-    for kp in range(q):
-        if G[k, kp] != 0.0:
-            L[np.arange(cols.size), kp * nb + cols] = G[k, kp]
-    return L @ np.asarray(results.weights), L @ cov_params(results, "Vp") @ L.T
+def _test_frame(results, part: str) -> pd.DataFrame:
+    """One row per test of ``part`` ("terms" or "coefficients"): the core's statistic T and
+    rank r, with the p-value from chi-square(r), or, when the scale is estimated (gaussian),
+    the statistic T / r and its p-value from F(r, n - total edf). A term with no fitted values
+    (rank 0) has statistic 0 and p-value 1."""
+    tests = _tests(results)
+    t = tests[part]
+    stat, rank = np.asarray(t["statistic"], dtype=float), np.asarray(t["rank"], dtype=int)
+    r = np.maximum(rank, 1)
+    if tests["estimated_scale"]:
+        stat = np.where(rank > 0, stat / r, 0.0)
+        p = stats.f.sf(stat, r, tests["df_resid"])
+    else:
+        p = stats.chi2.sf(stat, r)
+    p = np.where(rank > 0, p, 1.0)
+    return pd.DataFrame({"output": np.asarray(t["output"], dtype=int), "term": np.asarray(t["term"], dtype=int),
+                         "edf": np.asarray(t["edf"], dtype=float), "ref_df": np.asarray(t["ref_df"], dtype=float),
+                         "rank": rank, "statistic": stat, "p_value": p})
 
 
 # ---- public -----------------------------------------------------------------------------------
@@ -167,73 +144,60 @@ def smooth_terms(results) -> pd.DataFrame:
 
     Columns: ``coefficient``, ``context``, ``edf`` (effective degrees of freedom, the trace of
     the term's block of (Z'WZ + S)^-1 Z'WZ), ``ref_df`` (mgcv's alternative edf,
-    tr(2F - F^2) over the block, used as the rank of the Wald test), ``smoothing`` (the
+    tr(2F - F^2) over the block), ``rank`` (the test's degrees of freedom), ``smoothing`` (the
     smoothing parameter(s), on the core's standardised scale), ``statistic`` and ``p_value``
-    of the Wald test that the term is zero (F with the residual df for gaussian, chi-square
-    otherwise; see :func:`heterogeneity_tests`).
+    of the test that the term is zero.
+
+    The test is Wood's (2013) test on the term's fitted values, as mgcv's ``summary.gam``
+    computes it for ``s(c, by = x)``: with R'R the term's block of the weighted Gram matrix
+    Z'WZ and V its Bayesian covariance, T = (R g)' (R V R')^{r-} (R g), the pseudo-inverse
+    truncated at rank r = ref_df rounded as mgcv's ``testStat(type = 1)`` (down when within
+    0.05 above an integer, else up; at most the numerical rank of R V R'). Directions the data
+    do not see drop out, so the test keeps its size and power for binary, factor and skewed
+    contexts. Gaussian fits (scale estimated) report F = T / r on (r, n - total edf) degrees
+    of freedom; the others chi-square(r). The C++ core computes T, r and the edf; this
+    function only names them and computes the p-values.
 
     This is the table to print in ``summary()`` under "Smooth terms".
     """
-    fit = _fit(results)
-    sm = fit["smoothing"]
-    terms, nb = _layout(results)
+    sm = _fit(results)["smoothing"]
+    terms, _ = _layout(results)
     names = results.model.param_names
-    F = _edf_matrices(results)
-    F2 = F @ F
     lam = np.asarray(sm["smoothing"])
     pen_out, pen_term = np.asarray(sm["penalty_output"]), np.asarray(sm["penalty_term"])
-    df_resid, use_f = _reference(results)
-    rows = []
-    for k, name in enumerate(names):
-        for t, term in enumerate(terms):
-            if term["kind"] not in ("smooth", "tensor"):
-                continue
-            idx = k * nb + np.arange(term["offset"], term["offset"] + term["size"])
-            ref_df = float(np.trace(2 * F[np.ix_(idx, idx)] - F2[np.ix_(idx, idx)]))
-            gamma, V = _contrast(results, k, [term])
-            stat, p, _ = _wald(gamma, V, ref_df, df_resid, use_f)
-            sp = lam[(pen_out == k) & (pen_term == t)]
-            rows.append({
-                "coefficient": name, "context": _term_label(results, term),
-                "edf": float(np.asarray(sm["edf"])[k, t]), "ref_df": ref_df,
-                "smoothing": float(sp[0]) if sp.size == 1 else tuple(float(v) for v in sp),
-                "statistic": stat, "p_value": p,
-            })
-    return pd.DataFrame(rows)
+    frame = _test_frame(results, "terms")
+    smoothing = []
+    for k, t in zip(frame["output"], frame["term"]):
+        sp = lam[(pen_out == k) & (pen_term == t)]
+        smoothing.append(float(sp[0]) if sp.size == 1 else tuple(float(v) for v in sp))
+    out = pd.DataFrame({"coefficient": [names[k] for k in frame["output"]],
+                        "context": [_term_label(results, terms[t]) for t in frame["term"]]})
+    out = pd.concat([out, frame[["edf", "ref_df", "rank"]]], axis=1)
+    out["smoothing"] = smoothing
+    out["statistic"] = frame["statistic"]
+    out["p_value"] = frame["p_value"]
+    return out
 
 
 def heterogeneity_tests(results) -> pd.DataFrame:
     """Does each coefficient vary with context at all?
 
     For coefficient k the null hypothesis is theta_k(c) = constant, i.e. every smooth term of
-    coefficient k is zero. The Wald statistic gamma' Vp^{r-} gamma uses the rank-r
-    pseudo-inverse of the terms' Bayesian covariance with r = round(sum of the terms'
-    reference df) (Wood 2013 treats non-integer r exactly; rounding is the approximation made
-    here). For gaussian fits the statistic divided by r is referred to F(r, n - edf), otherwise
-    the statistic to chi-square(r). Per (coefficient, context feature) tests are the
-    ``statistic`` and ``p_value`` columns of :func:`smooth_terms`.
+    coefficient k is zero: the test of :func:`smooth_terms` applied to all of the
+    coefficient's smooth terms together (their fitted values x_k (f_k1(c_1) + ... )).
+    Per (coefficient, context feature) tests are the ``statistic`` and ``p_value`` columns of
+    :func:`smooth_terms`.
 
     Returns
     -------
     pandas.DataFrame
-        Indexed by coefficient: ``edf`` (of its smooth terms), ``ref_df``, ``statistic``,
-        ``p_value``.
+        Indexed by coefficient: ``edf`` (of its smooth terms), ``ref_df``, ``rank``,
+        ``statistic``, ``p_value``.
     """
-    sm = _fit(results)["smoothing"]
-    terms, nb = _layout(results)
-    smooth = [(t, term) for t, term in enumerate(terms) if term["kind"] in ("smooth", "tensor")]
-    F = _edf_matrices(results)
-    F2 = F @ F
-    df_resid, use_f = _reference(results)
-    rows = {}
-    for k, name in enumerate(results.model.param_names):
-        idx = np.concatenate([k * nb + np.arange(term["offset"], term["offset"] + term["size"]) for _, term in smooth])
-        ref_df = float(np.trace(2 * F[np.ix_(idx, idx)] - F2[np.ix_(idx, idx)]))
-        gamma, V = _contrast(results, k, [term for _, term in smooth])
-        stat, p, _ = _wald(gamma, V, ref_df, df_resid, use_f)
-        edf = float(sum(np.asarray(sm["edf"])[k, t] for t, _ in smooth))
-        rows[name] = {"edf": edf, "ref_df": ref_df, "statistic": stat, "p_value": p}
-    return pd.DataFrame.from_dict(rows, orient="index")
+    _fit(results)
+    frame = _test_frame(results, "coefficients")
+    frame.index = [results.model.param_names[k] for k in frame["output"]]
+    return frame.drop(columns=["output", "term"])
 
 
 def sample_params_se(results, context=None) -> pd.DataFrame:
@@ -250,19 +214,7 @@ def sample_params_se(results, context=None) -> pd.DataFrame:
     else:
         C, _ = results._new_context(context)
         index = context.index if isinstance(context, (pd.DataFrame, pd.Series)) else None
-    B = _basis(results, C)
-    G = _theta_map(results)
-    q, nb = G.shape[0], B.shape[1]
-    Vp = cov_params(results, "Vp").reshape(q, nb, q, nb)
-    se = np.empty((B.shape[0], q))
-    for k in range(q):
-        ks = np.nonzero(G[k])[0]
-        # Cov of sum_k' G[k,k'] W_k' b = sum_{k',k''} G G b' Vp[k',:,k'',:] b.
-        M = np.zeros((nb, nb))
-        for a in ks:
-            for c in ks:
-                M += G[k, a] * G[k, c] * Vp[a, :, c, :]
-        se[:, k] = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", B, M, B), 0.0))
+    _, se = _pointwise(results, C)
     return pd.DataFrame(se, columns=results.model.param_names, index=index)
 
 
@@ -297,34 +249,22 @@ def coefficient_functions(results, n_points: int = 100, alpha: float = 0.05) -> 
     n_points = check_int(n_points, "n_points", 2)
     alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
     z = stats.norm.ppf(1 - alpha / 2)
-    terms, nb = _layout(results)
-    G = _theta_map(results)
-    q = G.shape[0]
-    Vp = cov_params(results, "Vp")
-    W = _weights(results)
+    terms, _ = _layout(results)
     Cfit = results.model.context
     names = results.model.param_names
     out = []
-    for term in terms:
+    for t, term in enumerate(terms):
         if term["kind"] != "smooth":
             continue
         l = term["feature1"]
         grid = np.linspace(Cfit[:, l].min(), Cfit[:, l].max(), n_points)
         C = np.tile(Cfit.mean(axis=0), (n_points, 1))
         C[:, l] = grid
-        cols = np.arange(term["offset"], term["offset"] + term["size"])
-        B = _basis(results, C)[:, cols]
+        est, se = _pointwise(results, C, t)
         for k, name in enumerate(names):
-            # f = sum_k' G[k,k'] B W[k', cols]; its Jacobian in the weights J (n_points x D).
-            J = np.zeros((n_points, q * nb))
-            for kp in range(q):
-                if G[k, kp] != 0.0:
-                    J[:, kp * nb + cols] = G[k, kp] * B
-            est = J @ W.reshape(-1)
-            se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, Vp, J), 0.0))
             out.append(pd.DataFrame({"coefficient": name, "context": results.model.context_names[l],
-                                     "value": grid, "estimate": est, "se": se,
-                                     "lower": est - z * se, "upper": est + z * se}))
+                                     "value": grid, "estimate": est[:, k], "se": se[:, k],
+                                     "lower": est[:, k] - z * se[:, k], "upper": est[:, k] + z * se[:, k]}))
     return pd.concat(out, ignore_index=True)
 
 
@@ -403,28 +343,15 @@ def coefficient_surfaces(results, interactions=None, n_points: int = 30, alpha: 
                 fitted = ", ".join(f"({names[t['feature1']]!r}, {names[t['feature2']]!r})" for t in tensors)
                 raise ValueError(f"the fit has no tensor-product term for {tuple(pair)!r}; its interactions are {fitted}")
             chosen.append(match[0])
-    G = _theta_map(results)
-    q = G.shape[0]
-    Vp = cov_params(results, "Vp")
-    w = np.asarray(results.weights)
     out = []
     for term in chosen:
         l1, l2 = term["feature1"], term["feature2"]
         C = _pair_grid(results, l1, l2, n_points)
-        B = _basis(results, C)
-        cols = np.arange(term["offset"], term["offset"] + term["size"]) if kind == "term" else np.arange(nb)
+        est, se = _pointwise(results, C, terms.index(term) if kind == "term" else -1)
         for k, name in enumerate(results.model.param_names):
-            J = np.zeros((C.shape[0], q * nb))
-            for kp in range(q):
-                if G[k, kp] != 0.0:
-                    J[:, kp * nb + cols] = G[k, kp] * B[:, cols]
-            est = J @ w
-            if kind == "coefficient" and k == 0 and results.model.fit_intercept:
-                est = est + float(results.scaling["y_mean"])
-            se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", J, Vp, J), 0.0))
             out.append(pd.DataFrame({"coefficient": name, "context": f"{names[l1]}:{names[l2]}",
-                                     "value1": C[:, l1], "value2": C[:, l2], "estimate": est, "se": se,
-                                     "lower": est - z * se, "upper": est + z * se}))
+                                     "value1": C[:, l1], "value2": C[:, l2], "estimate": est[:, k], "se": se[:, k],
+                                     "lower": est[:, k] - z * se[:, k], "upper": est[:, k] + z * se[:, k]}))
     frame = pd.concat(out, ignore_index=True)
     frame.attrs.update({"kind": kind, "alpha": alpha})
     return frame
@@ -536,13 +463,13 @@ def summary_parts(results, alpha: float = 0.05) -> dict:
         lambda v: f"{v:.3g}" if not isinstance(v, tuple) else ", ".join(f"{x:.3g}" for x in v))
     het = heterogeneity_tests(results)
     ident = identifiability(results, warn=False)
-    stat = "F" if _reference(results)[1] else "Chi.sq"
+    stat = "F" if _tests(results)["estimated_scale"] else "Chi.sq"
     header = [("Smoothing", f"{sm['method']}" + ("" if sm["method"] == "fixed" else f" ({sm['n_iter']} Newton steps)")),
               ("Total edf", f"{sm['edf_total']:.2f}"), ("Scale", f"{sm['scale'] * results.scaling['y_scale'] ** 2:.4g}")]
     terms.index = [f"{c}: {'ti' if ':' in x else 's'}({x.replace(':', ',')})"
                    for c, x in zip(terms["coefficient"], terms["context"])]
     tables = [
-        (f"Smooth terms: effective degrees of freedom and Wald tests ({stat}) that the term is zero",
+        (f"Smooth terms: effective degrees of freedom and tests ({stat}) that the term is zero",
          terms.drop(columns=["coefficient", "context"]).rename(columns={"statistic": stat})),
         ("Heterogeneity: does the coefficient vary with context at all?",
          het.rename(columns={"statistic": stat})),

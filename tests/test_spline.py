@@ -429,7 +429,7 @@ def test_coefficient_functions_and_tables():
     assert len(cf) == 3 * 2 * 30
     assert (cf["lower"] <= cf["estimate"]).all() and (cf["estimate"] <= cf["upper"]).all()
     terms = spline.smooth_terms(res)
-    assert list(terms.columns) == ["coefficient", "context", "edf", "ref_df", "smoothing", "statistic", "p_value"]
+    assert list(terms.columns) == ["coefficient", "context", "edf", "ref_df", "rank", "smoothing", "statistic", "p_value"]
     assert ((terms["p_value"] >= 0) & (terms["p_value"] <= 1)).all()
     het = spline.heterogeneity_tests(res)
     assert list(het.index) == ["Intercept", "dose", "age"]

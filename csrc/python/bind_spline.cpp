@@ -3,6 +3,8 @@
 #include <cmath>
 
 #include "context_basis.hpp"
+#include "inference/smooth_tests.hpp"
+#include "inference/spline_pointwise.hpp"
 #include "convert.hpp"
 
 namespace ctxstats_py {
@@ -79,6 +81,82 @@ py::array_t<double> spline_basis_py(const py::dict& opts, const py::dict& scalin
 
 py::dict spline_layout_py(const py::dict& opts, int m) { return layout_dict(*basis_from(opts, m)); }
 
+// The smooth-term tests (see inference/smooth_tests.hpp) as columns, one entry per test.
+py::dict smooth_tests_dict(const std::vector<SmoothTest>& tests) {
+  std::vector<int> output, term, rank;
+  std::vector<double> edf, ref_df, statistic;
+  for (const auto& t : tests) {
+    output.push_back(t.output);
+    term.push_back(t.term);
+    rank.push_back(t.rank);
+    edf.push_back(t.edf);
+    ref_df.push_back(t.ref_df);
+    statistic.push_back(t.statistic);
+  }
+  py::dict d;
+  d["output"] = vector_array(output);
+  d["term"] = vector_array(term);
+  d["edf"] = vector_array(edf);
+  d["ref_df"] = vector_array(ref_df);
+  d["rank"] = vector_array(rank);
+  d["statistic"] = vector_array(statistic);
+  return d;
+}
+
+// A spline fit's smoothing report as far as the inference needs it (from spline_fit_to_dict's
+// "smoothing" entry); its shapes are checked by the core.
+SmoothingReport smoothing_from_dict(const py::dict& sm) {
+  SmoothingReport r;
+  r.present = true;
+  r.Vp = to_vector(sm["Vp"].cast<Array>());
+  r.H = to_vector(sm["H"].cast<Array>());
+  r.edf = to_vector(sm["edf"].cast<Array>());
+  r.edf_total = sm["edf_total"].cast<double>();
+  r.n = sm["n"].cast<double>();
+  r.scale = sm["scale"].cast<double>();
+  return r;
+}
+
+py::dict spline_tests_py(const py::dict& opts, const py::dict& scaling, const Array& weights, const py::dict& smoothing,
+                         int m) {
+  const FitOptions o = options_from(opts);
+  const auto basis = basis_from(opts, m);
+  const SmoothingReport rep = smoothing_from_dict(smoothing);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::vector<double> w = to_vector(weights);
+  const bool estimated_scale = parse_family(o.family) == Family::kGaussian;
+  SmoothTests t;
+  {
+    py::gil_scoped_release release;
+    t = smooth_tests(rep, *basis, s, w, estimated_scale);
+  }
+  py::dict out;
+  out["terms"] = smooth_tests_dict(t.terms);
+  out["coefficients"] = smooth_tests_dict(t.coefficients);
+  out["df_resid"] = t.df_resid;
+  out["estimated_scale"] = t.estimated_scale;
+  return out;
+}
+
+py::tuple spline_pointwise_py(const py::dict& opts, const py::dict& scaling, const Array& weights, const Array& Vp,
+                              const Array& C, int term, int threads) {
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  const FitOptions o = options_from(opts);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::vector<double> w = to_vector(weights), V = to_vector(Vp);
+  const auto rows = static_cast<std::size_t>(C.shape(0));
+  Pointwise p;
+  {
+    py::gil_scoped_release release;
+    p = spline_pointwise(o.encoder, s, w, V, C.data(), rows, static_cast<int>(C.shape(1)), term, threads);
+  }
+  const auto q = static_cast<py::ssize_t>(s.q());
+  py::array_t<double> est({static_cast<py::ssize_t>(rows), q}), se({static_cast<py::ssize_t>(rows), q});
+  std::copy(p.estimate.begin(), p.estimate.end(), est.mutable_data());
+  std::copy(p.se.begin(), p.se.end(), se.mutable_data());
+  return py::make_tuple(est, se);
+}
+
 }  // namespace
 
 void spline_options_from(const py::dict& d, EncoderSpec& spec) {
@@ -135,6 +213,14 @@ py::dict spline_fit_to_dict(const FitResult& r, int m) {
 void bind_spline(py::module_& mod) {
   mod.def("spline_basis", &spline_basis_py, py::arg("options"), py::arg("scaling"), py::arg("C"),
           "The spline encoder's constrained basis b(c) (rows x size) at contexts C in user units.");
+  mod.def("spline_tests", &spline_tests_py, py::arg("options"), py::arg("scaling"), py::arg("weights"),
+          py::arg("smoothing"), py::arg("m"),
+          "Tests of every smooth term and of every coefficient's smooth terms together (Wood 2013, as mgcv's "
+          "summary.gam): statistic, rank, ref_df and edf, with the residual df and whether the scale is estimated.");
+  mod.def("spline_pointwise", &spline_pointwise_py, py::arg("options"), py::arg("scaling"), py::arg("weights"),
+          py::arg("Vp"), py::arg("C"), py::arg("term") = -1, py::arg("threads") = 1,
+          "Estimates and Vp standard errors (rows x q, user units) of the whole coefficients (term < 0) or of one "
+          "basis term at contexts C.");
   mod.def("spline_layout", &spline_layout_py, py::arg("options"), py::arg("m"),
           "The terms (constant, smooths, tensors) of a fitted spline basis and the term of each penalty.");
 }

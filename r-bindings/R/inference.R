@@ -480,12 +480,17 @@ heterogeneity_test <- function(object, ...) UseMethod("heterogeneity_test")
 # linear encoder's Wald test, "this context feature modifies no coefficient" (by =
 # "context"). method "wald" (linear encoder, analytic covariance: F for gaussian fits,
 # chi-squared otherwise) or "bootstrap" (any encoder with replicates); NULL picks wald when
-# it is available. A data frame with columns statistic, df, df_denom, pvalue.
+# it is available; "smooth" (spline encoder) tests all of a coefficient's smooth terms on their
+# fitted values (Wood 2013, as summary.gam) and is the default for a spline fit without
+# bootstrap replicates. A data frame with columns statistic, df, df_denom, pvalue.
 heterogeneity_test.ctx_glm <- function(object, method = NULL, by = c("coefficient", "context"), ...) {
   by <- if (identical(by, c("coefficient", "context"))) "coefficient" else check_choice(by, c("coefficient", "context"), "by")
   analytic_cov <- !is.null(object$cov_type) && object$cov_type %in% ANALYTIC_COV_TYPES
-  if (is.null(method)) method <- if (analytic_cov) "wald" else "bootstrap"
-  method <- check_choice(method, c("wald", "bootstrap"), "method")
+  if (is.null(method)) {
+    method <- if (analytic_cov) "wald" else if (has_spline_vp(object) && is.null(object$cov_type)) "smooth" else "bootstrap"
+  }
+  method <- check_choice(method, c("wald", "smooth", "bootstrap"), "method")
+  if (method == "smooth") return(spline_heterogeneity_test(object, by))
   names <- object$param_names
   cnames <- object$context_names
   q <- length(names)

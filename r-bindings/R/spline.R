@@ -1,9 +1,9 @@
 # Inference for the spline encoder (encoder = "spline", exact solver), computed as the Python
 # package's ctxstats.spline from what the core reports: the Bayesian covariance
 # Vp = (Z'WZ + S)^-1 * scale, the Hessian H = Z'WZ, the basis Gram matrix and the layout of
-# the basis terms. These give the per-smooth edf and Wald tests, the per-coefficient
-# heterogeneity tests, concurvity and the spline identifiability messages that summary()
-# prints, with the same formulas (and so the same numbers) as Python.
+# the basis terms. These give concurvity and the spline identifiability messages that
+# summary() prints, with the same formulas (and so the same numbers) as Python; the smooth-term
+# and heterogeneity tests come computed from the core, and R only adds names and p-values.
 
 spline_smoothing <- function(object) {
   sm <- object$spline$smoothing
@@ -11,23 +11,6 @@ spline_smoothing <- function(object) {
     stop("these results are not from a model with encoder = \"spline\" fitted by the exact solver", call. = FALSE)
   }
   sm
-}
-
-# G (q x q): theta_user = G theta_internal (+ y_mean on the intercept).
-spline_theta_map <- function(object) {
-  sc <- object$scaling
-  q <- length(object$param_names)
-  ys <- sc$y_scale
-  xm <- sc$x_mean
-  xs <- sc$x_scale
-  off <- if (isTRUE(object$options$fit_intercept)) 1L else 0L
-  G <- matrix(0, q, q)
-  for (j in seq_along(xs)) G[off + j, off + j] <- ys / xs[j]
-  if (off == 1L) {
-    G[1L, 1L] <- ys
-    if (length(xs)) G[1L, -1L] <- -ys * xm / xs
-  }
-  G
 }
 
 spline_term_label <- function(object, term) {
@@ -46,97 +29,74 @@ spline_terms <- function(object) {
   lapply(seq_len(nrow(tt)), function(i) as.list(tt[i, , drop = FALSE]))
 }
 
-# F = (H + S)^-1 H, whose trace is the edf.
-spline_edf_matrix <- function(sm) sm$Vp %*% sm$H / sm$scale
+# The core's tests of the smooth terms (ctxstats_spline_tests_R), computed once per fit.
+spline_tests <- function(object) {
+  if (!is.null(hit <- cache_get(object, "spline_tests"))) return(hit)
+  tests <- core_call(ctxstats_spline_tests_R, object$options, object$scaling, object$encoder_weights,
+                     spline_smoothing(object), length(object$context_names))
+  cache_set(object, "spline_tests", tests)
+  tests
+}
 
-# The reference of the Wald tests: the residual df and whether F (gaussian: estimated scale)
-# or chi-square applies.
-spline_reference <- function(object, sm) list(df_resid = max(sm$n - sm$edf_total, 1), use_f = object$family == "gaussian")
-
-# gamma' V^{r-} gamma with V's pseudo-inverse truncated to rank r = round(rank) (between 1 and
-# length(gamma)), and its p-value.
-spline_wald <- function(gamma, V, rank, df_resid, use_f) {
-  r <- as.integer(min(max(round(rank), 1), length(gamma)))
-  e <- eigen((V + t(V)) / 2, symmetric = TRUE)
-  ord <- order(e$values, decreasing = TRUE)[seq_len(r)]
-  ev <- e$values[ord]
-  U <- e$vectors[, ord, drop = FALSE]
-  keep <- if (length(ev) && max(ev) > 0) ev > max(ev) * 1e-12 else logical(length(ev))
-  if (!any(keep)) return(c(statistic = NaN, p_value = NaN))
-  z <- crossprod(U[, keep, drop = FALSE], gamma)
-  stat <- sum(z^2 / ev[keep])
-  if (use_f) {
-    c(statistic = stat / r, p_value = stats::pf(stat / r, r, df_resid, lower.tail = FALSE))
+# The core's tests of the smooth terms (Wood 2013 on the terms' fitted values, as mgcv's
+# summary.gam; see csrc/inference/smooth_tests.hpp) for part "terms" or "coefficients", with
+# p-values: chi-square(rank), or for gaussian fits (scale estimated) statistic / rank against
+# F(rank, n - total edf). A term without fitted values (rank 0) has statistic 0 and p-value 1
+# (Python's ctxstats.spline._test_frame).
+spline_test_frame <- function(object, part) {
+  tests <- spline_tests(object)
+  t <- tests[[part]]
+  rank <- as.integer(t$rank)
+  r <- pmax(rank, 1L)
+  if (isTRUE(tests$estimated_scale)) {
+    stat <- ifelse(rank > 0L, t$statistic / r, 0)
+    p <- stats::pf(stat, r, tests$df_resid, lower.tail = FALSE)
   } else {
-    c(statistic = stat, p_value = stats::pchisq(stat, r, lower.tail = FALSE))
+    stat <- t$statistic
+    p <- stats::pchisq(stat, r, lower.tail = FALSE)
   }
+  data.frame(output = t$output, term = t$term, edf = t$edf, ref_df = t$ref_df, rank = rank,
+             statistic = stat, p_value = ifelse(rank > 0L, p, 1))
 }
-
-# The user-unit coefficients gamma of coefficient k's terms (a linear map L of the weights)
-# and their covariance L Vp L'.
-spline_contrast <- function(object, sm, k, terms) {
-  G <- spline_theta_map(object)
-  nb <- object$spline$size
-  q <- nrow(G)
-  cols <- unlist(lapply(terms, term_cols))
-  L <- matrix(0, length(cols), q * nb)
-  for (kp in seq_len(q)) {
-    if (G[k, kp] != 0) L[cbind(seq_along(cols), (kp - 1L) * nb + cols)] <- G[k, kp]
-  }
-  list(gamma = drop(L %*% object$encoder_weights), V = L %*% sm$Vp %*% t(L))
-}
-
-# tr(2F - F^2) over a block of indices: mgcv's alternative edf, the rank of the Wald tests.
-ref_df_of <- function(F, F2, idx) sum(diag(2 * F[idx, idx, drop = FALSE] - F2[idx, idx, drop = FALSE]))
 
 # One row per smooth term (coefficient x context feature, or tensor interaction): edf, ref_df,
-# smoothing parameter(s), Wald statistic and p-value (Python's ctxstats.spline.smooth_terms).
+# the test's rank, smoothing parameter(s), statistic and p-value (Python's
+# ctxstats.spline.smooth_terms).
 smooth_terms <- function(object) {
   sm <- spline_smoothing(object)
-  nb <- object$spline$size
   terms <- spline_terms(object)
-  F <- spline_edf_matrix(sm)
-  F2 <- F %*% F
-  ref <- spline_reference(object, sm)
-  rows <- list()
-  for (k in seq_along(object$param_names)) {
-    for (t in seq_along(terms)) {
-      term <- terms[[t]]
-      if (!term$kind %in% c("smooth", "tensor")) next
-      idx <- (k - 1L) * nb + term_cols(term)
-      ref_df <- ref_df_of(F, F2, idx)
-      con <- spline_contrast(object, sm, k, list(term))
-      w <- spline_wald(con$gamma, con$V, ref_df, ref$df_resid, ref$use_f)
-      sp <- sm$smoothing[sm$penalty_output == k - 1L & sm$penalty_term == t - 1L]
-      rows[[length(rows) + 1L]] <- data.frame(
-        coefficient = object$param_names[k], context = spline_term_label(object, term),
-        edf = sm$edf[k, t], ref_df = ref_df, smoothing = I(list(sp)),
-        statistic = unname(w["statistic"]), p_value = unname(w["p_value"]), stringsAsFactors = FALSE)
-    }
-  }
-  do.call(rbind, rows)
+  f <- spline_test_frame(object, "terms")
+  smoothing <- lapply(seq_len(nrow(f)), function(i) sm$smoothing[sm$penalty_output == f$output[i] & sm$penalty_term == f$term[i]])
+  data.frame(coefficient = object$param_names[f$output + 1L],
+             context = vapply(f$term, function(t) spline_term_label(object, terms[[t + 1L]]), character(1)),
+             edf = f$edf, ref_df = f$ref_df, rank = f$rank, smoothing = I(smoothing),
+             statistic = f$statistic, p_value = f$p_value, stringsAsFactors = FALSE)
 }
 
-# Does each coefficient vary with context at all? The Wald test that all its smooth terms are
-# zero (Python's ctxstats.spline.heterogeneity_tests).
+# Does each coefficient vary with context at all? The test that all its smooth terms are zero
+# (Python's ctxstats.spline.heterogeneity_tests).
 spline_heterogeneity <- function(object) {
-  sm <- spline_smoothing(object)
-  nb <- object$spline$size
-  terms <- spline_terms(object)
-  smooth <- which(vapply(terms, function(tm) tm$kind %in% c("smooth", "tensor"), logical(1)))
-  F <- spline_edf_matrix(sm)
-  F2 <- F %*% F
-  ref <- spline_reference(object, sm)
-  q <- length(object$param_names)
-  out <- data.frame(edf = numeric(q), ref_df = numeric(q), statistic = numeric(q), p_value = numeric(q),
-                    row.names = object$param_names)
-  for (k in seq_len(q)) {
-    idx <- unlist(lapply(terms[smooth], function(tm) (k - 1L) * nb + term_cols(tm)))
-    ref_df <- ref_df_of(F, F2, idx)
-    con <- spline_contrast(object, sm, k, terms[smooth])
-    w <- spline_wald(con$gamma, con$V, ref_df, ref$df_resid, ref$use_f)
-    out[k, ] <- c(sum(sm$edf[k, smooth]), ref_df, w[["statistic"]], w[["p_value"]])
+  f <- spline_test_frame(object, "coefficients")
+  out <- f[, c("edf", "ref_df", "rank", "statistic", "p_value")]
+  row.names(out) <- object$param_names[f$output + 1L]
+  out
+}
+
+# heterogeneity_test(fit, method = "smooth"): spline_heterogeneity in the columns of the other
+# methods (Python's results._smooth_heterogeneity_test).
+spline_heterogeneity_test <- function(object, by) {
+  if (!has_spline_vp(object)) stop("method = \"smooth\" needs a fit with encoder = \"spline\" by the exact solver", call. = FALSE)
+  if (by == "context") {
+    stop("by = \"context\" is not available for method = \"smooth\"; smooth_terms(fit) tests each ",
+         "(coefficient, context feature) term", call. = FALSE)
   }
+  het <- spline_heterogeneity(object)
+  tests <- spline_tests(object)
+  use_f <- isTRUE(tests$estimated_scale)
+  out <- data.frame(statistic = het$statistic, df = as.numeric(het$rank),
+                    df_denom = if (use_f) tests$df_resid else NaN, pvalue = het$p_value, row.names = row.names(het))
+  attr(out, "method") <- "smooth"
+  attr(out, "distribution") <- if (use_f) "F" else "chi2"
   out
 }
 
@@ -219,22 +179,22 @@ spline_warnings <- function(object) {
 # smoothing method, the smooth-term and heterogeneity tables and the notes.
 spline_summary_parts <- function(object) {
   sm <- spline_smoothing(object)
-  stat <- if (spline_reference(object, sm)$use_f) "F" else "Chi.sq"
+  stat <- if (isTRUE(spline_tests(object)$estimated_scale)) "F" else "Chi.sq"
   terms <- smooth_terms(object)
   smoothing <- vapply(terms$smoothing, function(v) paste(fmt_g(v, 3L), collapse = ", "), character(1))
   label <- ifelse(grepl(":", terms$context, fixed = TRUE), "ti", "s")
-  tab <- data.frame(edf = terms$edf, ref_df = terms$ref_df, smoothing = smoothing,
+  tab <- data.frame(edf = terms$edf, ref_df = terms$ref_df, rank = terms$rank, smoothing = smoothing,
                     stat = terms$statistic, p_value = terms$p_value, stringsAsFactors = FALSE,
                     row.names = sprintf("%s: %s(%s)", terms$coefficient, label, gsub(":", ",", terms$context, fixed = TRUE)))
-  names(tab)[4L] <- stat
+  names(tab)[5L] <- stat
   het <- spline_heterogeneity(object)
-  names(het)[3L] <- stat
+  names(het)[4L] <- stat
   method <- paste0(sm$method, if (sm$method == "fixed") "" else sprintf(" (%d Newton steps)", as.integer(sm$n_iter)))
   notes <- spline_warnings(object)
   if (!isTRUE(sm$converged)) notes <- c(notes, paste0("the smoothing-parameter search did not converge: ", sm$message))
   list(method = method,
        tables = list(
-         list(caption = sprintf("Smooth terms: effective degrees of freedom and Wald tests (%s) that the term is zero",
+         list(caption = sprintf("Smooth terms: effective degrees of freedom and tests (%s) that the term is zero",
                                 stat), frame = tab),
          list(caption = "Heterogeneity: does the coefficient vary with context at all?", frame = het)),
        notes = notes)
@@ -244,34 +204,23 @@ spline_summary_parts <- function(object) {
 
 has_spline_vp <- function(object) !is.null(object$spline$smoothing)
 
-# The spline encoder's constrained basis b(c) (rows x size) at contexts C in user units, from
-# the core (the glue's ctxstats_spline_basis_R, as the Python package's _core.spline_basis).
-spline_basis <- function(object, C) {
-  core_call(ctxstats_spline_basis_R, object$options, object$scaling, C)
+# The core's estimates and Vp standard errors (rows x q, user units) of the whole coefficients
+# (term < 0) or of one basis term (0-based) at contexts C (the glue's
+# ctxstats_spline_pointwise_R, as the Python package's _core.spline_pointwise).
+spline_pointwise <- function(object, C, term = -1L) {
+  sm <- spline_smoothing(object)
+  core_call(ctxstats_spline_pointwise_R, object$options, object$scaling, object$encoder_weights, sm$Vp,
+            C, as.integer(term))
 }
 
 # Pointwise standard errors of every coefficient theta_k(c_i) under Vp (Python's
-# ctxstats.spline.sample_params_se): theta_k(c) = sum_k' G[k, k'] W_k' b(c) (+ y_mean), so its
-# variance is b' M_k b with M_k = sum_{a, b} G[k, a] G[k, b] Vp[a, b] (blocks of Vp). Rows
-# with a missing context value give NA.
+# ctxstats.spline.sample_params_se). Rows with a missing context value give NA.
 spline_sample_se <- function(object, C) {
-  sm <- spline_smoothing(object)
-  G <- spline_theta_map(object)
-  q <- nrow(G)
-  nb <- object$spline$size
+  q <- length(object$param_names)
   se <- matrix(NA_real_, nrow(C), q, dimnames = list(rownames(C), object$param_names))
   ok <- stats::complete.cases(C)
   if (!any(ok)) return(se)
-  B <- spline_basis(object, C[ok, , drop = FALSE])
-  block <- function(a) (a - 1L) * nb + seq_len(nb)
-  for (k in seq_len(q)) {
-    ks <- which(G[k, ] != 0)
-    M <- matrix(0, nb, nb)
-    for (a in ks) {
-      for (b in ks) M <- M + G[k, a] * G[k, b] * sm$Vp[block(a), block(b), drop = FALSE]
-    }
-    se[ok, k] <- sqrt(pmax(rowSums((B %*% M) * B), 0))
-  }
+  se[ok, ] <- spline_pointwise(object, C[ok, , drop = FALSE])$se
   se
 }
 
@@ -304,27 +253,21 @@ coefficient_functions <- function(object, n_points = 100, level = 0.95) {
   n_points <- as.integer(check_int(n_points, "n_points", 2))
   alpha <- 1 - check_level(level)
   z <- stats::qnorm(1 - alpha / 2)
-  nb <- object$spline$size
-  G <- spline_theta_map(object)
-  q <- nrow(G)
+  q <- length(object$param_names)
   Cfit <- object$context
   out <- list()
-  for (term in spline_terms(object)) {
+  terms <- spline_terms(object)
+  for (t in seq_along(terms)) {
+    term <- terms[[t]]
     if (term$kind != "smooth") next
     l <- term$feature1 + 1L
     grid <- seq(min(Cfit[, l]), max(Cfit[, l]), length.out = n_points)
     C <- matrix(colMeans(Cfit), n_points, ncol(Cfit), byrow = TRUE)
     C[, l] <- grid
-    cols <- term_cols(term)
-    B <- spline_basis(object, C)[, cols, drop = FALSE]
+    pw <- spline_pointwise(object, C, t - 1L)
     for (k in seq_len(q)) {
-      # f = sum_k' G[k, k'] B W[k', cols]; J is its Jacobian in the weights.
-      J <- matrix(0, n_points, q * nb)
-      for (kp in seq_len(q)) {
-        if (G[k, kp] != 0) J[, (kp - 1L) * nb + cols] <- G[k, kp] * B
-      }
-      est <- drop(J %*% object$encoder_weights)
-      se <- sqrt(pmax(rowSums((J %*% sm$Vp) * J), 0))
+      est <- pw$estimate[, k]
+      se <- pw$se[, k]
       out[[length(out) + 1L]] <- data.frame(
         coefficient = object$param_names[k], context = object$context_names[l], value = grid,
         estimate = est, se = se, lower = est - z * se, upper = est + z * se, stringsAsFactors = FALSE)

@@ -22,6 +22,8 @@
 #include "context_basis.hpp"
 #include "error.hpp"
 #include "fit.hpp"
+#include "inference/smooth_tests.hpp"
+#include "inference/spline_pointwise.hpp"
 #include "glue.h"
 #include "identifiability.hpp"
 #include "objective.hpp"
@@ -167,6 +169,23 @@ void load_data(SEXP C, SEXP X, SEXP y, SEXP weights, RData& out) {
   }
 }
 
+// The smooth-term tests (see inference/smooth_tests.hpp) as a data frame, one row per test.
+Rcpp::DataFrame smooth_tests_to_r(const std::vector<SmoothTest>& tests) {
+  Rcpp::IntegerVector output, term, rank;
+  Rcpp::NumericVector edf, ref_df, statistic;
+  for (const auto& t : tests) {
+    output.push_back(t.output);
+    term.push_back(t.term);
+    rank.push_back(t.rank);
+    edf.push_back(t.edf);
+    ref_df.push_back(t.ref_df);
+    statistic.push_back(t.statistic);
+  }
+  return Rcpp::DataFrame::create(Rcpp::Named("output") = output, Rcpp::Named("term") = term,
+                                 Rcpp::Named("edf") = edf, Rcpp::Named("ref_df") = ref_df,
+                                 Rcpp::Named("rank") = rank, Rcpp::Named("statistic") = statistic);
+}
+
 // What a spline fit reports (as bind_spline.cpp's spline_fit_to_dict): the basis placed from
 // the data (knots, centres: they travel with the options to predictions and refits) and the
 // smoothing-parameter estimate.
@@ -293,6 +312,49 @@ extern "C" SEXP ctxstats_spline_basis_R(SEXP options, SEXP scaling, SEXP C) {
   std::vector<double> out(rows * basis->size());
   basis->eval(Cs.data(), static_cast<int>(rows), out.data());
   return matrix_from_row_major(out, rows, basis->size());
+  END_RCPP
+}
+
+// The tests of a spline fit's smooth terms (inference/smooth_tests.hpp), as the Python
+// package's _core.spline_tests, from the fit's smoothing report (Vp, H, edf, n, scale).
+extern "C" SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights, SEXP smoothing, SEXP m) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options);
+  const Scaling s = scaling_from_r(scaling);
+  require(o.encoder.type == "spline", "the model's encoder is not 'spline'");
+  const auto basis = make_spline_basis(o.encoder, Rcpp::as<int>(m));
+  const Rcpp::List sm(smoothing);
+  SmoothingReport rep;
+  rep.present = true;
+  rep.Vp = row_major(Rcpp::NumericMatrix(Rcpp::as<SEXP>(sm["Vp"])));
+  rep.H = row_major(Rcpp::NumericMatrix(Rcpp::as<SEXP>(sm["H"])));
+  rep.edf = row_major(Rcpp::NumericMatrix(Rcpp::as<SEXP>(sm["edf"])));
+  rep.edf_total = Rcpp::as<double>(sm["edf_total"]);
+  rep.n = Rcpp::as<double>(sm["n"]);
+  rep.scale = Rcpp::as<double>(sm["scale"]);
+  const SmoothTests t = smooth_tests(rep, *basis, s, to_vector(weights), parse_family(o.family) == Family::kGaussian);
+  return Rcpp::List::create(Rcpp::Named("terms") = smooth_tests_to_r(t.terms),
+                            Rcpp::Named("coefficients") = smooth_tests_to_r(t.coefficients),
+                            Rcpp::Named("df_resid") = t.df_resid, Rcpp::Named("estimated_scale") = t.estimated_scale);
+  END_RCPP
+}
+
+// Estimates and Vp standard errors (rows x q, user units) of the whole coefficients (term < 0)
+// or of one basis term (0-based) at contexts C, as the Python package's _core.spline_pointwise.
+extern "C" SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C, SEXP term) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Crow = row_major(Cm);
+  const Rcpp::NumericMatrix Vm(Vp);
+  const std::vector<double> V = row_major(Vm);
+  const std::size_t rows = Cm.nrow();
+  const Pointwise p = spline_pointwise(o.encoder, s, to_vector(weights), V, Crow.data(), rows, Cm.ncol(),
+                                       Rcpp::as<int>(term), o.solver_options.threads);
+  const auto q = static_cast<std::size_t>(s.q());
+  return Rcpp::List::create(Rcpp::Named("estimate") = matrix_from_row_major(p.estimate, rows, q),
+                            Rcpp::Named("se") = matrix_from_row_major(p.se, rows, q));
   END_RCPP
 }
 

@@ -9,6 +9,8 @@ SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SE
 SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEXP C);
 SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q);
 SEXP ctxstats_spline_basis_R(SEXP options, SEXP scaling, SEXP C);
+SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C, SEXP term);
+SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights, SEXP smoothing, SEXP m);
 SEXP ctxstats_build_info_R();
 SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP start, SEXP n_bootstraps);
 SEXP ctxstats_bootstrap_theta_R(SEXP options, SEXP scaling, SEXP W, SEXP C);

@@ -84,8 +84,13 @@ test_that("the spline encoder is mgcv's P-spline varying-coefficient model", {
   expect_equal(nrow(st), 3L)
   expect_equal(sum(st$edf), edf - sum(fit$spline$smoothing$edf[, 1]))
   expect_true(all(st$p_value < 1e-6))
+  # heterogeneity_test() of a spline fit is the summary's table: the core's smooth tests
+  het <- heterogeneity_test(fit)
+  expect_identical(attr(het, "method"), "smooth")
+  expect_equal(het$pvalue, ctxstats:::spline_heterogeneity(fit)$p_value)
+  expect_error(heterogeneity_test(fit, by = "context"), "not available for method")
   txt <- format(summary(fit))
-  expect_true(any(grepl("^Smooth terms: effective degrees of freedom and Wald tests \\(F\\)", txt)))
+  expect_true(any(grepl("^Smooth terms: effective degrees of freedom and tests \\(F\\)", txt)))
   expect_true(any(grepl(sprintf("Total edf: +%.2f", edf), txt)))
   # predictions for new contexts use the fitted basis, continuing linearly beyond the data
   nd <- data.frame(c = c(-5, 0, 5), x1 = 0, x2 = 0)

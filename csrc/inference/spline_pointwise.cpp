@@ -1,0 +1,73 @@
+#include "inference/spline_pointwise.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "context_basis.hpp"
+#include "error.hpp"
+#include "inference/user_units.hpp"
+#include "objective.hpp"
+
+namespace ctxstats {
+
+Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& weights,
+                           const std::vector<double>& Vp, const double* C, std::size_t rows, int m, int term,
+                           int threads) {
+  require(spec.type == "spline", "the model's encoder is not 'spline'");
+  require(m == static_cast<int>(scaling.c_mean.size()), "context has " + std::to_string(m) +
+                                                            " columns; the model was fitted with " +
+                                                            std::to_string(scaling.c_mean.size()));
+  check_finite(C, rows, m, "context");
+  const auto basis = make_spline_basis(spec, m);
+  const int q = scaling.q(), nb = basis->size();
+  const std::size_t D = static_cast<std::size_t>(q) * nb;
+  require(weights.size() == D, "the weights have the wrong length for this spline basis");
+  require(Vp.size() == D * D, "Vp has the wrong size for this spline basis");
+  const auto& terms = basis->terms();
+  require(term < static_cast<int>(terms.size()), "term " + std::to_string(term) + " is not a term of the basis");
+  std::vector<int> cols;
+  if (term < 0) {
+    cols.resize(nb);
+    for (int i = 0; i < nb; ++i) cols[i] = i;
+  } else {
+    for (int i = 0; i < terms[term].size; ++i) cols.push_back(terms[term].offset + i);
+  }
+  const int s = static_cast<int>(cols.size());
+
+  std::vector<double> Cs(rows * static_cast<std::size_t>(m));
+  scale_context(scaling, C, rows, m, Cs.data());
+  std::vector<double> Bfull(rows * static_cast<std::size_t>(nb));
+  basis->eval(Cs.data(), static_cast<int>(rows), Bfull.data());
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMat> Bf(Bfull.data(), static_cast<Eigen::Index>(rows), nb);
+  RowMat B(static_cast<Eigen::Index>(rows), s);
+  for (int j = 0; j < s; ++j) B.col(j) = Bf.col(cols[j]);
+
+  const int nthreads = resolve_threads(threads);
+  const Eigen::MatrixXd G = user_theta_map(scaling);
+  const Eigen::Map<const RowMat> W(weights.data(), q, nb);
+  Pointwise out;
+  out.estimate.assign(rows * static_cast<std::size_t>(q), 0.0);
+  out.se.assign(rows * static_cast<std::size_t>(q), 0.0);
+  for (int k = 0; k < q; ++k) {
+    Eigen::VectorXd gamma = Eigen::VectorXd::Zero(s);
+    for (int a = 0; a < q; ++a)
+      if (G(k, a) != 0.0)
+        for (int j = 0; j < s; ++j) gamma[j] += G(k, a) * W(a, cols[j]);
+    const Eigen::MatrixXd M = combine_output_blocks(Vp.data(), G, k, nb, cols);
+    const double shift = (term < 0 && k == 0 && scaling.intercept) ? scaling.y_mean : 0.0;
+    const auto n = static_cast<std::ptrdiff_t>(rows);
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+      const auto b = B.row(i);
+      const double var = b * M * b.transpose();
+      out.estimate[static_cast<std::size_t>(i) * q + k] = b.dot(gamma) + shift;
+      out.se[static_cast<std::size_t>(i) * q + k] = std::sqrt(std::max(var, 0.0));
+    }
+  }
+  return out;
+}
+
+}  // namespace ctxstats

@@ -1,0 +1,30 @@
+// Pointwise estimates and Bayesian standard errors of a spline fit's coefficient functions,
+// from the covariance Vp = (Z'WZ + S)^-1 * scale of its weights (mgcv's Vp; Nychka 1988 and
+// Marra & Wood 2012 explain why intervals from it have close to nominal coverage averaged
+// over the covariate values).
+//
+// With the constrained basis b(c) and the user-unit map G (inference/user_units.hpp), output
+// k's function over the basis columns J is f_k(c) = sum_a G(k, a) w_a[J] . b_J(c), with
+// variance b_J(c)' M_k b_J(c), M_k = sum_{a, a'} G(k, a) G(k, a') Vp[a J, a' J].
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "data.hpp"
+#include "encoder.hpp"
+
+namespace ctxstats {
+
+struct Pointwise {
+  std::vector<double> estimate;  // rows x q, row-major
+  std::vector<double> se;        // rows x q, row-major
+};
+
+// At contexts C (rows x m, user units). term < 0: the whole coefficients theta_k(c) (every
+// column, y_mean added to the intercept); term >= 0: that basis term's columns alone (a
+// context feature's centred smooth or a tensor interaction, as mgcv plots a term).
+Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& weights,
+                           const std::vector<double>& Vp, const double* C, std::size_t rows, int m, int term,
+                           int threads);
+
+}  // namespace ctxstats
