@@ -24,6 +24,7 @@
 #include "fit.hpp"
 #include "glue.h"
 #include "identifiability.hpp"
+#include "inference/inference.hpp"
 #include "objective.hpp"
 #include "personalized.hpp"
 
@@ -472,5 +473,170 @@ extern "C" SEXP ctxstats_design_grams_R(SEXP C, SEXP X, SEXP scaling, SEXP inter
   if (inter) out["gz"] = matrix_from_row_major(g.gz, static_cast<std::size_t>(g.q) * g.m1,
                                                  static_cast<std::size_t>(g.q) * g.m1);
   return out;
+  END_RCPP
+}
+
+// ---- inference (csrc/inference/): the same core functions as the Python package's -------------
+
+namespace {
+
+std::vector<double> row_major_of(SEXP M, const char* name) {
+  require(Rf_isMatrix(M), std::string(name) + " must be a matrix");
+  return row_major(Rcpp::NumericMatrix(M));
+}
+
+std::vector<double> square_of(SEXP cov) {
+  const Rcpp::NumericMatrix V(cov);
+  require(V.nrow() == V.ncol(), "cov must be a square matrix");
+  return row_major(V);
+}
+
+Rcpp::List percentile_summary_to_r(const PercentileSummary& s) {
+  return Rcpp::List::create(Rcpp::Named("se") = to_r(s.se), Rcpp::Named("lower") = to_r(s.lower),
+                            Rcpp::Named("upper") = to_r(s.upper), Rcpp::Named("pvalue") = to_r(s.pvalue),
+                            Rcpp::Named("pvalue_floor") = s.pvalue_floor);
+}
+
+}  // namespace
+
+// The linear encoder's weights in the user's units: U (q x (m+1)) for a weight vector, or
+// one row vec(U) per replicate for a matrix of replicate weights.
+extern "C" SEXP ctxstats_interaction_coefficients_R(SEXP scaling, SEXP m, SEXP weights) {
+  BEGIN_RCPP
+  const Scaling s = scaling_from_r(scaling);
+  const int mm = Rcpp::as<int>(m), q = s.q();
+  if (!Rf_isMatrix(weights)) {
+    const std::vector<double> w = to_vector(weights);
+    return matrix_from_row_major(interaction_coefficients(s, mm, w.data(), 1, w.size()), q, mm + 1);
+  }
+  const Rcpp::NumericMatrix W(weights);
+  const std::vector<double> Wrow = row_major(W);
+  return matrix_from_row_major(interaction_coefficients(s, mm, Wrow.data(), W.nrow(), W.ncol()), W.nrow(),
+                               static_cast<std::size_t>(q) * (mm + 1));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP family, SEXP intercept,
+                                             SEXP params, SEXP cov_type, SEXP threads) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  const int nthreads = Rcpp::as<int>(threads);
+  require(nthreads >= 0, "threads must be >= 0");
+  const LinearCovariance lc =
+      linear_covariance(data.view, parse_family(Rcpp::as<std::string>(family)), Rcpp::as<bool>(intercept),
+                        to_vector(params), parse_cov_type(Rcpp::as<std::string>(cov_type)), nthreads);
+  return Rcpp::List::create(Rcpp::Named("cov") = matrix_from_row_major(lc.cov, lc.D, lc.D),
+                            Rcpp::Named("cov_type") = cov_type_name(lc.cov_type), Rcpp::Named("scale") = lc.scale,
+                            Rcpp::Named("nobs") = static_cast<double>(lc.nobs), Rcpp::Named("rank") = lc.rank,
+                            Rcpp::Named("df_resid") = lc.df_resid, Rcpp::Named("use_t") = lc.use_t,
+                            Rcpp::Named("use_f") = lc.use_f);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_average_effect_covariance_R(SEXP cov, SEXP C, SEXP q) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Crow = row_major(Cm);
+  const int qq = Rcpp::as<int>(q);
+  return matrix_from_row_major(average_effect_covariance(square_of(cov), qq, Crow.data(), Cm.nrow(), Cm.ncol()),
+                               qq, qq);
+  END_RCPP
+}
+
+// Wald heterogeneity tests: rows (statistic, df, df_denom), by coefficient or by context.
+extern "C" SEXP ctxstats_heterogeneity_wald_R(SEXP params, SEXP cov, SEXP q, SEXP m, SEXP by, SEXP use_f,
+                                              SEXP df_resid) {
+  BEGIN_RCPP
+  const std::string b = Rcpp::as<std::string>(by);
+  require(b == "coefficient" || b == "context", "by must be 'coefficient' or 'context', not '" + b + "'");
+  const auto tests = wald_tests(to_vector(params), square_of(cov),
+                                heterogeneity_restrictions(Rcpp::as<int>(q), Rcpp::as<int>(m), b == "context"),
+                                Rcpp::as<bool>(use_f), Rcpp::as<double>(df_resid));
+  std::vector<double> out;
+  for (const WaldTest& t : tests) out.insert(out.end(), {t.statistic, t.df, t.df_denom});
+  return matrix_from_row_major(out, tests.size(), 3);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Crow = row_major(Cm);
+  const int qq = Rcpp::as<int>(q);
+  return matrix_from_row_major(sample_param_se(square_of(cov), qq, Crow.data(), Cm.nrow(), Cm.ncol()), Cm.nrow(), qq);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_linear_predictor_se_R(SEXP cov, SEXP X, SEXP C, SEXP intercept) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Xm(X), Cm(C);
+  require(Xm.nrow() == Cm.nrow(), "exog and context have different numbers of rows");
+  const std::vector<double> Xrow = row_major(Xm), Crow = row_major(Cm);
+  return to_r(linear_predictor_se(square_of(cov), Xrow.data(), Xm.ncol(), Crow.data(), Cm.ncol(), Cm.nrow(),
+                                  Rcpp::as<bool>(intercept)));
+  END_RCPP
+}
+
+// Standard errors, percentile limits and percentile p-values of each column of `samples`.
+extern "C" SEXP ctxstats_percentile_summary_R(SEXP samples, SEXP alpha) {
+  BEGIN_RCPP
+  const std::vector<double> S = row_major_of(samples, "samples");
+  const Rcpp::NumericMatrix Sm(samples);
+  return percentile_summary_to_r(percentile_summary(S.data(), Sm.nrow(), Sm.ncol(), Rcpp::as<double>(alpha)));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_replicate_covariance_R(SEXP samples) {
+  BEGIN_RCPP
+  const std::vector<double> S = row_major_of(samples, "samples");
+  const Rcpp::NumericMatrix Sm(samples);
+  return matrix_from_row_major(replicate_covariance(S.data(), Sm.nrow(), Sm.ncol()), Sm.ncol(), Sm.ncol());
+  END_RCPP
+}
+
+// The replicates' average effects, sign-flip shares and bootstrap heterogeneity test.
+extern "C" SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP theta) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Wm(W), Cm(C), Tm(theta);
+  require(Tm.nrow() == Cm.nrow() && Tm.ncol() == s.q(),
+          "theta must hold the fit's parameters for every row of context (rows x q)");
+  const std::vector<double> Wrow = row_major(Wm), Crow = row_major(Cm), Trow = row_major(Tm);
+  const BootstrapPass p = bootstrap_pass(o.encoder, s, Wrow.data(), Wm.nrow(), Wm.ncol(), Crow.data(), Cm.nrow(),
+                                         Cm.ncol(), Trow.data(), o.solver_options.threads);
+  return Rcpp::List::create(Rcpp::Named("means") = matrix_from_row_major(p.means, p.B, p.q),
+                            Rcpp::Named("sign_flip_share") = to_r(p.sign_flip_share),
+                            Rcpp::Named("het_statistic") = to_r(p.het_statistic),
+                            Rcpp::Named("het_pvalue") = to_r(p.het_pvalue));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_bootstrap_sample_limits_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP alpha) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Wm(W), Cm(C);
+  const std::vector<double> Wrow = row_major(Wm), Crow = row_major(Cm);
+  const SampleLimits l = bootstrap_sample_limits(o.encoder, s, Wrow.data(), Wm.nrow(), Wm.ncol(), Crow.data(),
+                                                 Cm.nrow(), Cm.ncol(), Rcpp::as<double>(alpha),
+                                                 o.solver_options.threads);
+  return Rcpp::List::create(Rcpp::Named("lower") = matrix_from_row_major(l.lower, Cm.nrow(), s.q()),
+                            Rcpp::Named("upper") = matrix_from_row_major(l.upper, Cm.nrow(), s.q()));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_bootstrap_predictions_R(SEXP options, SEXP scaling, SEXP W, SEXP X, SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Wm(W), Xm(X), Cm(C);
+  require(Xm.nrow() == Cm.nrow(), "exog and context have different numbers of rows");
+  const std::vector<double> Wrow = row_major(Wm), Xrow = row_major(Xm), Crow = row_major(Cm);
+  const std::vector<double> mu =
+      bootstrap_predictions(o.encoder, s, parse_family(o.family), Wrow.data(), Wm.nrow(), Wm.ncol(), Xrow.data(),
+                            Xm.ncol(), Crow.data(), Cm.nrow(), Cm.ncol(), o.solver_options.threads);
+  return matrix_from_row_major(mu, Wm.nrow(), Cm.nrow());
   END_RCPP
 }
