@@ -286,7 +286,7 @@ confint.personalized_regression <- function(object, parm, level = 0.95, ...) {
 
 vcov.personalized_regression <- function(object, ...) {
   require_personalized_bootstrap(object)
-  out <- stats::cov(t(colMeans(object$bootstrap$theta, dims = 1L)))
+  out <- core_call(ctxstats_replicate_covariance_R, t(colMeans(object$bootstrap$theta, dims = 1L)))
   dimnames(out) <- list(object$param_names, object$param_names)
   out
 }
@@ -305,9 +305,11 @@ metric_weights_confint <- function(object, level = 0.95) {
 sample_confint.personalized_regression <- function(object, level = 0.95, ...) {
   require_personalized_bootstrap(object)
   alpha <- 1 - check_level(level)
-  qs <- function(p) apply(object$bootstrap$theta, c(1L, 2L), stats::quantile, probs = p, type = 7L, names = FALSE)
-  lo <- qs(alpha / 2)
-  hi <- qs(1 - alpha / 2)
+  # The core's percentile limits over the replicates (the third dimension) of every entry.
+  th <- object$bootstrap$theta
+  ci <- percentile_interval(matrix(aperm(th, c(3L, 1L, 2L)), dim(th)[3L]), alpha)
+  lo <- matrix(ci$lower, dim(th)[1L], dim(th)[2L])
+  hi <- matrix(ci$upper, dim(th)[1L], dim(th)[2L])
   dimnames(lo) <- dimnames(hi) <- dimnames(object$sample_coef)
   list(lower = stats::napredict(object$na.action, lo), upper = stats::napredict(object$na.action, hi))
 }
