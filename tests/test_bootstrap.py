@@ -93,6 +93,18 @@ def test_bootstrap_pvalues_invert_percentiles(boot_fit):
     np.testing.assert_allclose(res.pvalues, expect)
 
 
+def test_bootstrap_tables_show_no_statistic_beside_a_percentile_pvalue(boot_fit):
+    # a z = coef / se beside a percentile p-value floored at 2/(B+1) read as a contradiction
+    # (z = 91 next to p = 0.095): the tables show the p-value's own definition instead
+    res, _ = boot_fit
+    tab = res.params_table()
+    assert list(tab.columns) == ["coef", "std err", "P>|b|", "[0.025", "0.975]"]
+    assert (tab["P>|b|"] >= 2 / 26).all()
+    text = " ".join(res.summary().as_text().split())
+    assert "percentile intervals and p-values, p >= 0.0769" in text
+    assert "P>|b| is the percentile p-value" in text and "no z statistic goes with it" in text
+
+
 def test_bootstrap_predictions(boot_fit):
     res, d = boot_fit
     thetas = replicate_thetas(res, d["C"][:9])

@@ -568,16 +568,6 @@ extern "C" SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q) {
   END_RCPP
 }
 
-extern "C" SEXP ctxstats_linear_predictor_se_R(SEXP cov, SEXP X, SEXP C, SEXP intercept) {
-  BEGIN_RCPP
-  const Rcpp::NumericMatrix Xm(X), Cm(C);
-  require(Xm.nrow() == Cm.nrow(), "exog and context have different numbers of rows");
-  const std::vector<double> Xrow = row_major(Xm), Crow = row_major(Cm);
-  return to_r(linear_predictor_se(square_of(cov), Xrow.data(), Xm.ncol(), Crow.data(), Cm.ncol(), Cm.nrow(),
-                                  Rcpp::as<bool>(intercept)));
-  END_RCPP
-}
-
 // Standard errors, percentile limits and percentile p-values of each column of `samples`.
 extern "C" SEXP ctxstats_percentile_summary_R(SEXP samples, SEXP alpha) {
   BEGIN_RCPP
@@ -595,17 +585,37 @@ extern "C" SEXP ctxstats_replicate_covariance_R(SEXP samples) {
   END_RCPP
 }
 
+namespace {
+
+// What a bootstrap summary reads: the options, the scaling, and row-major copies of the
+// replicate weights (B x n_weights) and of the contexts (rows x m).
+struct RReplicates {
+  FitOptions options;
+  Scaling scaling;
+  std::size_t B, n_weights, rows;
+  int m;
+  std::vector<double> W, C;
+};
+
+RReplicates replicates_from_r(SEXP options, SEXP scaling, SEXP W, SEXP C) {
+  const Rcpp::NumericMatrix Wm(W), Cm(C);
+  return {options_from(options), scaling_from_r(scaling), static_cast<std::size_t>(Wm.nrow()),
+          static_cast<std::size_t>(Wm.ncol()), static_cast<std::size_t>(Cm.nrow()), Cm.ncol(), row_major(Wm),
+          row_major(Cm)};
+}
+
+}  // namespace
+
 // The replicates' average effects, sign-flip shares and bootstrap heterogeneity test.
 extern "C" SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP theta) {
   BEGIN_RCPP
-  const FitOptions o = options_from(options);
-  const Scaling s = scaling_from_r(scaling);
-  const Rcpp::NumericMatrix Wm(W), Cm(C), Tm(theta);
-  require(Tm.nrow() == Cm.nrow() && Tm.ncol() == s.q(),
+  const RReplicates r = replicates_from_r(options, scaling, W, C);
+  const Rcpp::NumericMatrix Tm(theta);
+  require(static_cast<std::size_t>(Tm.nrow()) == r.rows && Tm.ncol() == r.scaling.q(),
           "theta must hold the fit's parameters for every row of context (rows x q)");
-  const std::vector<double> Wrow = row_major(Wm), Crow = row_major(Cm), Trow = row_major(Tm);
-  const BootstrapPass p = bootstrap_pass(o.encoder, s, Wrow.data(), Wm.nrow(), Wm.ncol(), Crow.data(), Cm.nrow(),
-                                         Cm.ncol(), Trow.data(), o.solver_options.threads);
+  const std::vector<double> Trow = row_major(Tm);
+  const BootstrapPass p = bootstrap_pass(r.options.encoder, r.scaling, r.W.data(), r.B, r.n_weights, r.C.data(),
+                                         r.rows, r.m, Trow.data(), r.options.solver_options.threads);
   return Rcpp::List::create(Rcpp::Named("means") = matrix_from_row_major(p.means, p.B, p.q),
                             Rcpp::Named("sign_flip_share") = to_r(p.sign_flip_share),
                             Rcpp::Named("het_statistic") = to_r(p.het_statistic),
@@ -613,30 +623,15 @@ extern "C" SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SE
   END_RCPP
 }
 
+// Per-sample percentile limits: a list of lower and upper (rows x q).
 extern "C" SEXP ctxstats_bootstrap_sample_limits_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP alpha) {
   BEGIN_RCPP
-  const FitOptions o = options_from(options);
-  const Scaling s = scaling_from_r(scaling);
-  const Rcpp::NumericMatrix Wm(W), Cm(C);
-  const std::vector<double> Wrow = row_major(Wm), Crow = row_major(Cm);
-  const SampleLimits l = bootstrap_sample_limits(o.encoder, s, Wrow.data(), Wm.nrow(), Wm.ncol(), Crow.data(),
-                                                 Cm.nrow(), Cm.ncol(), Rcpp::as<double>(alpha),
-                                                 o.solver_options.threads);
-  return Rcpp::List::create(Rcpp::Named("lower") = matrix_from_row_major(l.lower, Cm.nrow(), s.q()),
-                            Rcpp::Named("upper") = matrix_from_row_major(l.upper, Cm.nrow(), s.q()));
-  END_RCPP
-}
-
-extern "C" SEXP ctxstats_bootstrap_predictions_R(SEXP options, SEXP scaling, SEXP W, SEXP X, SEXP C) {
-  BEGIN_RCPP
-  const FitOptions o = options_from(options);
-  const Scaling s = scaling_from_r(scaling);
-  const Rcpp::NumericMatrix Wm(W), Xm(X), Cm(C);
-  require(Xm.nrow() == Cm.nrow(), "exog and context have different numbers of rows");
-  const std::vector<double> Wrow = row_major(Wm), Xrow = row_major(Xm), Crow = row_major(Cm);
-  const std::vector<double> mu =
-      bootstrap_predictions(o.encoder, s, parse_family(o.family), Wrow.data(), Wm.nrow(), Wm.ncol(), Xrow.data(),
-                            Xm.ncol(), Crow.data(), Cm.nrow(), Cm.ncol(), o.solver_options.threads);
-  return matrix_from_row_major(mu, Wm.nrow(), Cm.nrow());
+  const RReplicates r = replicates_from_r(options, scaling, W, C);
+  const SampleLimits l = bootstrap_sample_limits(r.options.encoder, r.scaling, r.W.data(), r.B, r.n_weights,
+                                                 r.C.data(), r.rows, r.m, Rcpp::as<double>(alpha),
+                                                 r.options.solver_options.threads);
+  const std::size_t q = static_cast<std::size_t>(r.scaling.q());
+  return Rcpp::List::create(Rcpp::Named("lower") = matrix_from_row_major(l.lower, r.rows, q),
+                            Rcpp::Named("upper") = matrix_from_row_major(l.upper, r.rows, q));
   END_RCPP
 }

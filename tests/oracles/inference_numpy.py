@@ -12,9 +12,10 @@ import numpy as np
 from scipy import stats
 from scipy.special import expit
 
+# The interaction design itself, block by block (data layout, not a statistic).
+from ctxstats.inference import design_blocks
+
 ANALYTIC_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
-# Doubles per chunk of a block-wise computation (about 16 MB).
-_CHUNK_DOUBLES = 1 << 21
 # A sample's sign "flips" when it differs from the fit's in more than this share of replicates.
 FLIP_RATE = 0.1
 
@@ -46,24 +47,6 @@ def interaction_coefficients(weights: np.ndarray, scaling: dict, m: int, q: int)
     return U
 
 
-def _chunk_rows(width: int, n: int) -> int:
-    return int(max(1, min(n, _CHUNK_DOUBLES // max(1, width))))
-
-
-def design_blocks(X: np.ndarray, C: np.ndarray, intercept: bool):
-    """Yield (start, Z_block) of the interaction design [1, x] (x) [1, c], block by block."""
-    n = X.shape[0]
-    q = X.shape[1] + (1 if intercept else 0)
-    D = q * (C.shape[1] + 1)
-    step = _chunk_rows(D, n)
-    for s in range(0, n, step):
-        Xb, Cb = X[s:s + step], C[s:s + step]
-        rows = Xb.shape[0]
-        Xt = np.column_stack([np.ones(rows), Xb]) if intercept else Xb
-        Ct = np.column_stack([np.ones(rows), Cb])
-        yield s, (Xt[:, :, None] * Ct[:, None, :]).reshape(rows, D)
-
-
 def _mean_and_variance(family: str, eta: np.ndarray):
     if family == "gaussian":
         return eta, np.ones_like(eta)
@@ -85,23 +68,9 @@ def _pinv_sym(H: np.ndarray) -> tuple[np.ndarray, int]:
 
 def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndarray,
                       cov_type: str) -> dict:
-    """Covariance of the interaction coefficients b of a linear-encoder fit.
-
-    With Z the interaction design, w the case weights, v_i the variance function at the fit
-    (1 for gaussian), e_i = y_i - mu_i and H = Z' diag(w v) Z:
-
-    - ``nonrobust``: scale * H^-1 (gaussian scale = sum w e^2 / (n - rank); GLM scale 1);
-    - ``HC0``: H^-1 [sum_i w_i^2 e_i^2 z_i z_i'] H^-1 (White's sandwich; for the canonical
-      links of the GLM families w_i e_i z_i is the score of row i);
-    - ``HC1``: HC0 * n / (n - rank);
-    - ``HC2``, ``HC3``: row i's term divided by (1 - h_i) and (1 - h_i)^2, with the leverage
-      h_i = w_i v_i z_i' H^-1 z_i.
-
-    Gaussian fits match statsmodels' ``OLS``/``WLS`` for every type. For the GLM families
-    ``nonrobust`` and ``HC0`` match statsmodels' ``GLM(var_weights=w)``; statsmodels returns
-    the HC0 matrix for HC1-HC3 as well, whereas here they carry the small-sample
-    corrections above (as R's sandwich::vcovHC does for glm fits).
-    """
+    """Covariance of the interaction coefficients b of a linear-encoder fit (the formulas:
+    ``ctxstats.inference.linear_covariance``), forming the design block by block and
+    inverting with numpy's eigh; returns a dict of the same fields as the core's."""
     if cov_type not in ANALYTIC_COV_TYPES:
         raise ValueError(f"cov_type must be one of {ANALYTIC_COV_TYPES}, not {cov_type!r}")
     n = X.shape[0]
@@ -110,13 +79,13 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
     H = np.zeros((D, D))
     meat = np.zeros((D, D))
     ssr = 0.0
+    def blocks():  # (Z, w, v, e) block by block
+        for s, Z in design_blocks(X, C, intercept):
+            mu, v = _mean_and_variance(family, Z @ b)
+            yield Z, w[s:s + Z.shape[0]], v, y[s:s + Z.shape[0]] - mu
+
     # pass 1: the bread, and the plain meat
-    for s, Z in design_blocks(X, C, intercept):
-        rows = Z.shape[0]
-        eta = Z @ b
-        mu, v = _mean_and_variance(family, eta)
-        ws = w[s:s + rows]
-        e = y[s:s + rows] - mu
+    for Z, ws, v, e in blocks():
         H += (Z * (ws * v)[:, None]).T @ Z
         ssr += float(np.sum(ws * e * e))
         if cov_type in ("HC0", "HC1"):
@@ -131,12 +100,7 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
     else:
         if cov_type in ("HC2", "HC3"):
             power = 1.0 if cov_type == "HC2" else 2.0
-            for s, Z in design_blocks(X, C, intercept):
-                rows = Z.shape[0]
-                eta = Z @ b
-                mu, v = _mean_and_variance(family, eta)
-                ws = w[s:s + rows]
-                e = y[s:s + rows] - mu
+            for Z, ws, v, e in blocks():
                 h = ws * v * np.einsum("ij,ij->i", Z @ Hinv, Z)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     adj = np.where(h < 1.0, 1.0 / (1.0 - h) ** power, np.inf)
@@ -198,36 +162,8 @@ def percentile_pvalue(samples: np.ndarray, null: float = 0.0) -> np.ndarray:
 
 
 def bootstrap_heterogeneity(theta: np.ndarray, chunks, replicate_means: np.ndarray) -> np.ndarray:
-    """Bootstrap test of H0 "coefficient k does not vary with context", for each k.
-
-    With d_ik = theta_ik - mean_j theta_jk (the full-data fit's deviation of sample i's
-    coefficient from the average) and d*_bik the same for replicate b, let s_ik be the
-    bootstrap standard deviation of d*_bik over b. The statistic is
-
-        T_k = mean_i (d_ik / s_ik)^2,
-
-    and its null distribution is approximated by T*_bk = mean_i ((d*_bik - d_ik) / s_ik)^2:
-    the bootstrap approximates the law of (d-hat - d) by that of (d* - d-hat), and under H0
-    d = 0, so d-hat is distributed as d-hat - d. p = (1 + #{T*_b >= T}) / (B + 1).
-    Samples with s_ik = 0 (no bootstrap variation) are left out.
-
-    Why it is valid: the test is the bootstrap test of a (studentised, squared) distance of
-    the fitted coefficient function from the constant functions. When the bootstrap
-    distribution of d* - d-hat approximates the sampling distribution of d-hat - d -- true
-    asymptotically for the linear encoder, a smooth finite-dimensional M-estimator -- T*
-    approximates the null distribution of T and the p-value has the nominal level (with
-    the linear encoder and m = 1, T reduces to w^2 / var*(w), a symmetric bootstrap test of
-    the single interaction w). For neural encoders the bootstrap is a heuristic: the
-    replicates start from the fit's weights (warm start) and keep optimising, so they move
-    by optimisation as well as by resampling, and a flexible encoder fitted to a resample
-    (with its tied rows) varies more between replicates than the fit does around the truth.
-    Both make the test conservative, never liberal: in the simulations of
-    tests/simstudies.py (mlp, width 8, one hidden layer, tanh, n = 200, B = 50) it rejected
-    none of 100 null replicates at the 5% level, and its power was 21% against a slope of
-    0.4 in one context feature and 97% against a slope of 0.8 (the linear encoder's Wald
-    test has 90% power against 0.4 with n = 100). A permutation test was not used because
-    permuting the contexts tests the global null that no coefficient varies, not the
-    per-coefficient one.
+    """Bootstrap test of H0 "coefficient k does not vary with context", for each k (the
+    statistic, its null distribution and why it is valid: ``ctxstats.inference.bootstrap_pass``).
 
     Returns rows (statistic, df = nan, df_denom = nan, pvalue).
     """
