@@ -69,6 +69,11 @@ check_level <- function(level) {
   as.numeric(level)
 }
 
+# The alpha of a confidence level as the user wrote it: 1 - 0.95 is 0.050000000000000044 in
+# binary, rounded to 15 significant digits it is 0.05, the alpha a Python user passes, so
+# both languages ask the core for the same quantiles and get the same limits to the bit.
+level_alpha <- function(level) signif(1 - check_level(level), 15L)
+
 require_linear <- function(object, what) {
   if (object$encoder != "linear" || object$options$archetypes > 0) {
     stop(sprintf("%s exists only for the linear encoder without archetypes (this fit uses encoder = \"%s\"%s)",
@@ -205,7 +210,7 @@ interaction_vcov <- function(object, cov_type = NULL) {
 # Python package's params_table): a data frame. Bootstrap inference has no statistic column:
 # its p-value P>|b| is the percentile p-value, not a function of coef / std err.
 coef_table <- function(object, level = 0.95, cov_type = NULL) {
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
   if (is.null(cov_type)) no_inference_error()
   est <- coef(object)
@@ -248,7 +253,7 @@ sample_confint <- function(object, ...) UseMethod("sample_confint")
 # theta_ik +- z se_ik from Vp (Python's ctxstats.spline.sample_conf_int). A list of two
 # matrices, lower and upper, shaped like sample_coef(object).
 sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_type = NULL, ...) {
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   vp <- is.character(cov_type) && length(cov_type) == 1L && identical(tolower(cov_type), "vp")
   if (vp && !has_spline_vp(object)) {
     stop("cov_type = \"Vp\" needs a fit with encoder = \"spline\" by the exact solver", call. = FALSE)
@@ -311,7 +316,7 @@ sign_flip_share <- function(object) {
 # coefficient, its SE, statistic, p-value and interval; rows "coefficient:context".
 context_effects <- function(object, level = 0.95, cov_type = NULL) {
   require_linear(object, "context_effects")
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
   if (is.null(cov_type)) no_inference_error()
   m <- ncol(object$context)

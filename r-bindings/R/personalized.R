@@ -275,7 +275,7 @@ require_personalized_bootstrap <- function(object) {
 # Percentile bootstrap intervals for the average effects.
 confint.personalized_regression <- function(object, parm, level = 0.95, ...) {
   require_personalized_bootstrap(object)
-  a <- (1 - check_level(level)) / 2
+  a <- level_alpha(level) / 2
   means <- t(colMeans(object$bootstrap$theta, dims = 1L))
   ci <- percentile_interval(means, 2 * a)
   out <- cbind(ci$lower, ci$upper)
@@ -294,7 +294,7 @@ vcov.personalized_regression <- function(object, ...) {
 # Percentile bootstrap intervals for the metric weights.
 metric_weights_confint <- function(object, level = 0.95) {
   require_personalized_bootstrap(object)
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   ci <- percentile_interval(object$bootstrap$phi, alpha)
   out <- cbind(ci$lower, ci$upper)
   dimnames(out) <- list(object$context_names, paste(format(100 * c(alpha / 2, 1 - alpha / 2), trim = TRUE,
@@ -304,7 +304,7 @@ metric_weights_confint <- function(object, level = 0.95) {
 
 sample_confint.personalized_regression <- function(object, level = 0.95, ...) {
   require_personalized_bootstrap(object)
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   # The core's percentile limits over the replicates (the third dimension) of every entry.
   th <- object$bootstrap$theta
   ci <- percentile_interval(matrix(aperm(th, c(3L, 1L, 2L)), dim(th)[3L]), alpha)
@@ -328,7 +328,7 @@ print.personalized_regression <- function(x, digits = max(3L, getOption("digits"
 
 # The same tables as the Python package's PersonalizedRegressionResults.summary().
 summary.personalized_regression <- function(object, level = 0.95, ...) {
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   py_bool <- function(b) if (isTRUE(b)) "True" else "False"
   held <- personalized_llf_held_out(object)
   o <- object$options

@@ -8,7 +8,7 @@
 # (linear encoder), and notes from the identifiability checks, as in Python.
 
 summary.ctx_glm <- function(object, level = 0.95, ...) {
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   ll <- logLik(object)
   k <- attr(ll, "df")
   n <- nobs(object)
