@@ -425,7 +425,7 @@ class ContextualizedGLMResults:
     def pvalues(self) -> pd.Series:
         """Two-sided p-values for params = 0: t (analytic gaussian, df_resid), normal (other
         analytic fits) or the percentile bootstrap p-value (see
-        ``ctxstats.inference.percentile_pvalue``)."""
+        ``ctxstats.inference.percentile_summary``)."""
         if self.cov_type == "bootstrap":
             p = self._bootstrap_summary()["pvalue"]
         else:
