@@ -1,17 +1,22 @@
 """Inference for contextualized GLMs: analytic covariances for the linear encoder, bootstrap
 summaries for every encoder, and heterogeneity tests.
 
-Everything here works on plain arrays; the results class puts the names back.
+The statistics are computed by the C++ core (``csrc/inference/``), the same code the R
+package calls: covariances, Wald statistics with their degrees of freedom, bootstrap standard
+errors, percentile limits and percentile p-values, sign-flip shares and the bootstrap
+heterogeneity test. This module names them and turns Wald statistics into p-values with
+scipy's t, F, chi-squared and normal distributions; the results class formats the tables.
+The numpy formulas the core replaced are kept as test oracles in
+``tests/oracles/inference_numpy.py``.
 
 Analytic inference (linear encoder)
 -----------------------------------
 With the linear encoder, theta_i = U [1; c_i] and the model is a GLM on the interaction
 design z_i = [1; x_i] (x) [1; c_i] (Kronecker product; without an intercept [1; x_i] becomes
 x_i) with coefficients b = vec(U) (row-major: b[k * (m+1) + l] multiplies x_ik * c_il).
-Covariances of b are computed in the user's units on that design, built from the data
-block by block (never more than a few megabytes at a time), with the conventions of
-statsmodels' ``OLS``/``WLS`` (gaussian; weights are precision weights) and ``GLM`` with
-``var_weights`` (binomial, poisson; scale 1).
+Covariances of b are computed in the user's units on that design, read block by block, with
+the conventions of statsmodels' ``OLS``/``WLS`` (gaussian; weights are precision weights) and
+``GLM`` with ``var_weights`` (binomial, poisson; scale 1); see ``linear_covariance``.
 
 The average effects are ``params = mean_i theta_i = (I_q (x) [1, cbar]) b`` with cbar the
 mean context, a linear function of b, so their covariance follows exactly (the delta method
@@ -23,9 +28,13 @@ Bootstrap inference (any encoder)
 ---------------------------------
 ``fit(n_bootstraps=B)`` refits the model on B multinomial resamples of the rows (see
 ``csrc/bootstrap.hpp``) and keeps each replicate's encoder weights. Per-sample quantities
-(intervals, the heterogeneity test, the sign-stability check) are derived on demand by
-evaluating every replicate's encoder on chunks of samples, so memory stays
+(intervals, the heterogeneity test, the sign-stability check) are derived on demand by the
+core, which evaluates every replicate's encoder on chunks of samples, so memory stays
 O(B x encoder weights + B x chunk).
+
+Bootstrap p-values are percentile p-values, p = min(1, 2 (1 + min(#{b* <= 0}, #{b* >= 0}))
+/ (B + 1)): they invert the percentile interval and are never below 2 / (B + 1). No z
+statistic goes with them, so the bootstrap tables show none.
 """
 from __future__ import annotations
 
@@ -35,15 +44,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from scipy.special import expit
+
+from ctxstats import _core
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap")
 ANALYTIC_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 
 # Doubles per chunk of a block-wise computation (about 16 MB).
 _CHUNK_DOUBLES = 1 << 21
-# The core encodes samples in blocks of this many rows (kBlockRows in csrc/objective.hpp).
-_BLOCK_ROWS = 256
 
 
 @contextmanager
@@ -110,29 +118,13 @@ def interaction_names(param_names: list[str], context_names: list[str]) -> list[
 
 
 def interaction_coefficients(weights: np.ndarray, scaling: dict, m: int, q: int) -> np.ndarray:
-    """The linear encoder's weights mapped to the user's units: U (q x (m+1)) with
-    theta_i = U [1; c_i] exactly as the core's predictions.
-
-    The core stores W' for the standardised problem: theta'_i = W' [1; c'_i] with
-    c' = (c - c_mean) / c_scale, and maps theta' to user units by theta_to_original (an
-    affine map per sample). Both steps are affine in c, so U follows column by column.
-    """
-    W = np.asarray(weights, dtype=float).reshape(q, m + 1)
-    cm = np.asarray(scaling["c_mean"], dtype=float)
-    cs = np.asarray(scaling["c_scale"], dtype=float)
-    A = np.empty_like(W)
-    A[:, 1:] = W[:, 1:] / cs
-    A[:, 0] = W[:, 0] - W[:, 1:] @ (cm / cs)
-    xm = np.asarray(scaling["x_mean"], dtype=float)
-    xs = np.asarray(scaling["x_scale"], dtype=float)
-    ys, ym = float(scaling["y_scale"]), float(scaling["y_mean"])
-    off = 1 if scaling["intercept"] else 0
-    U = np.empty_like(A)
-    B = A[off:] / xs[:, None]
-    U[off:] = ys * B
-    if off:
-        U[0] = ys * (A[0] - xm @ B)
-        U[0, 0] += ym
+    """The linear encoder's weights mapped to the user's units by the core: U (q x (m+1))
+    with theta_i = U [1; c_i] exactly as the core's predictions; for a B x n_weights matrix
+    of replicate weights, B x q(m+1) (each row a replicate's vec(U))."""
+    W = np.ascontiguousarray(weights, dtype=float)
+    U = _core.interaction_coefficients(scaling, int(m), W)
+    if W.ndim == 1 and U.shape != (q, m + 1):
+        raise ValueError(f"the weights give U of shape {U.shape}, not ({q}, {m + 1})")
     return U
 
 
@@ -152,16 +144,6 @@ def design_blocks(X: np.ndarray, C: np.ndarray, intercept: bool):
         Xt = np.column_stack([np.ones(rows), Xb]) if intercept else Xb
         Ct = np.column_stack([np.ones(rows), Cb])
         yield s, (Xt[:, :, None] * Ct[:, None, :]).reshape(rows, D)
-
-
-def _mean_and_variance(family: str, eta: np.ndarray):
-    if family == "gaussian":
-        return eta, np.ones_like(eta)
-    if family == "binomial":
-        mu = expit(eta)
-        return mu, mu * (1.0 - mu)
-    mu = np.exp(eta)
-    return mu, mu
 
 
 @dataclass
@@ -199,18 +181,10 @@ class LinearCovariance:
     use_f: bool
 
 
-def _pinv_sym(H: np.ndarray) -> tuple[np.ndarray, int]:
-    """Pseudo-inverse and rank of a symmetric positive semi-definite matrix."""
-    ev, V = np.linalg.eigh(H)
-    tol = ev.max(initial=0.0) * H.shape[0] * np.finfo(float).eps * 10
-    keep = ev > tol
-    inv = (V[:, keep] / ev[keep]) @ V[:, keep].T
-    return inv, int(keep.sum())
-
-
 def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndarray,
-                      cov_type: str) -> LinearCovariance:
-    """Covariance of the interaction coefficients b of a linear-encoder fit.
+                      cov_type: str, threads: int = 0) -> LinearCovariance:
+    """Covariance of the interaction coefficients b of a linear-encoder fit, computed by the
+    core (``csrc/inference/linear_inference.hpp``).
 
     With Z the interaction design, w the case weights, v_i the variance function at the fit
     (1 for gaussian), e_i = y_i - mu_i and H = Z' diag(w v) Z:
@@ -229,77 +203,32 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
     """
     if cov_type not in ANALYTIC_COV_TYPES:
         raise ValueError(f"cov_type must be one of {ANALYTIC_COV_TYPES}, not {cov_type!r}")
-    n = X.shape[0]
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
-    D = b.shape[0]
-    H = np.zeros((D, D))
-    meat = np.zeros((D, D))
-    ssr = 0.0
-    # pass 1: the bread, and the plain meat
-    for s, Z in design_blocks(X, C, intercept):
-        rows = Z.shape[0]
-        eta = Z @ b
-        mu, v = _mean_and_variance(family, eta)
-        ws = w[s:s + rows]
-        e = y[s:s + rows] - mu
-        H += (Z * (ws * v)[:, None]).T @ Z
-        ssr += float(np.sum(ws * e * e))
-        if cov_type in ("HC0", "HC1"):
-            u = Z * (ws * e)[:, None]
-            meat += u.T @ u
-    Hinv, rank = _pinv_sym(H)
-    df_resid = float(n - rank)
-    gaussian = family == "gaussian"
-    scale = ssr / df_resid if (gaussian and df_resid > 0) else (np.nan if gaussian else 1.0)
-    if cov_type == "nonrobust":
-        cov = scale * Hinv
-    else:
-        if cov_type in ("HC2", "HC3"):
-            power = 1.0 if cov_type == "HC2" else 2.0
-            for s, Z in design_blocks(X, C, intercept):
-                rows = Z.shape[0]
-                eta = Z @ b
-                mu, v = _mean_and_variance(family, eta)
-                ws = w[s:s + rows]
-                e = y[s:s + rows] - mu
-                h = ws * v * np.einsum("ij,ij->i", Z @ Hinv, Z)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    adj = np.where(h < 1.0, 1.0 / (1.0 - h) ** power, np.inf)
-                u = Z * (ws * e * np.sqrt(adj))[:, None]
-                meat += u.T @ u
-        cov = Hinv @ meat @ Hinv
-        if cov_type == "HC1":
-            cov *= n / df_resid if df_resid > 0 else np.nan
-    cov = 0.5 * (cov + cov.T)
-    return LinearCovariance(params=b, cov=cov, cov_type=cov_type, scale=float(scale), nobs=n, rank=rank,
-                            df_resid=df_resid, use_t=gaussian and cov_type == "nonrobust", use_f=gaussian)
+    b = np.ascontiguousarray(b, dtype=float)
+    out = _core.linear_covariance(np.ascontiguousarray(C, dtype=float), np.ascontiguousarray(X, dtype=float),
+                                  np.ascontiguousarray(y, dtype=float), weights, family, bool(intercept), b,
+                                  cov_type, int(threads))
+    return LinearCovariance(params=b, cov=out["cov"], cov_type=out["cov_type"], scale=float(out["scale"]),
+                            nobs=int(out["nobs"]), rank=int(out["rank"]), df_resid=float(out["df_resid"]),
+                            use_t=bool(out["use_t"]), use_f=bool(out["use_f"]))
 
 
-def average_effect_matrix(C: np.ndarray, q: int) -> np.ndarray:
-    """L (q x q(m+1)) with params = L b: the average over samples of theta_i = U [1; c_i]."""
-    a = np.concatenate([[1.0], C.mean(axis=0)])
-    return np.kron(np.eye(q), a[None, :])
+def average_effect_covariance(lc: LinearCovariance, C: np.ndarray, q: int) -> np.ndarray:
+    """The covariance (q x q) of the average effects L b, L = I_q (x) [1, cbar]: L V L'."""
+    return _core.average_effect_covariance(lc.cov, np.ascontiguousarray(C, dtype=float), int(q))
 
 
-def wald_table(b: np.ndarray, cov: np.ndarray, restrictions: list[np.ndarray], use_f: bool,
-               df_resid: float) -> np.ndarray:
-    """Wald tests of R b = 0 for each R: rows (statistic, df, df_denom, pvalue).
+def heterogeneity_wald(lc: LinearCovariance, q: int, m: int, by: str) -> np.ndarray:
+    """Wald tests that a coefficient's context interactions are all zero (``by="coefficient"``,
+    one row per coefficient) or that a context feature modifies no coefficient
+    (``by="context"``): rows (statistic, df, df_denom, pvalue).
 
-    The statistic is (R b)' (R V R')^+ (R b), divided by the number of restrictions J for the
-    F form; as statsmodels' ``wald_test`` (``f_test`` when use_f)."""
-    out = np.full((len(restrictions), 4), np.nan)
-    for j, R in enumerate(restrictions):
-        r = R @ b
-        V = R @ cov @ R.T
-        stat = float(r @ np.linalg.pinv(V) @ r)
-        J = R.shape[0]
-        if use_f:
-            stat /= J
-            p = stats.f.sf(stat, J, df_resid)
-            out[j] = (stat, J, df_resid, p)
-        else:
-            out[j] = (stat, J, np.nan, stats.chi2.sf(stat, J))
-    return out
+    The core returns the statistic (R b)' (R V R')^+ (R b), divided by the number of
+    restrictions J for the F form, with its degrees of freedom, as statsmodels' ``wald_test``
+    (``f_test`` when ``use_f``); the p-value is scipy's F or chi-squared tail."""
+    tab = _core.heterogeneity_wald(lc.params, lc.cov, int(q), int(m), by, lc.use_f, lc.df_resid)
+    stat, df, df_denom = tab[:, 0], tab[:, 1], tab[:, 2]
+    p = stats.f.sf(stat, df, df_denom) if lc.use_f else stats.chi2.sf(stat, df)
+    return np.column_stack([stat, df, df_denom, p])
 
 
 def coefficient_table(est: np.ndarray, se: np.ndarray, use_t: bool, df_resid: float, alpha: float) -> np.ndarray:
@@ -331,43 +260,29 @@ def check_alpha(alpha) -> float:
     return a
 
 
-def bootstrap_chunks(core, options: dict, scaling: dict, replicate_weights: np.ndarray, C: np.ndarray, q: int):
-    """Yield (start, theta) with theta (B x rows x q): every replicate's per-sample
-    parameters for a chunk of the rows of C, chunks sized to bound memory (about
-    _CHUNK_DOUBLES doubles, at least one block of 256 rows)."""
-    B = replicate_weights.shape[0]
-    n = C.shape[0]
-    # Whole multiples of the core's row block, so every sample is encoded in the same block
-    # layout as by predict_theta: the values do not depend on the chunk size, to the bit.
-    step = max(_BLOCK_ROWS, _chunk_rows(B * q, n) // _BLOCK_ROWS * _BLOCK_ROWS)
-    for s in range(0, n, step):
-        yield s, core.bootstrap_theta(options, scaling, replicate_weights, np.ascontiguousarray(C[s:s + step]))
+def percentile_summary(samples: np.ndarray, alpha: float) -> dict:
+    """Per column of ``samples`` (replicates in rows), from the core: ``se`` (standard
+    deviation, ddof 1), ``lower`` and ``upper`` (the percentile interval: alpha/2 and
+    1 - alpha/2 quantiles, numpy's linear interpolation), ``pvalue`` (the percentile p-value
+    of "the quantity is 0", p = min(1, 2 (1 + min(#{b* <= 0}, #{b* >= 0})) / (B + 1)), which
+    inverts the percentile interval) and ``pvalue_floor`` = 2 / (B + 1)."""
+    return _core.percentile_summary(np.ascontiguousarray(samples, dtype=float), float(alpha))
 
 
-def percentile_interval(samples: np.ndarray, alpha: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval: the alpha/2 and 1 - alpha/2 quantiles (linear interpolation
-    between order statistics, numpy's default) of the replicates along ``axis``."""
-    lo, hi = np.quantile(samples, [alpha / 2, 1 - alpha / 2], axis=axis)
-    return lo, hi
+def replicate_covariance(samples: np.ndarray) -> np.ndarray:
+    """The covariance of the columns of ``samples`` over the replicates (ddof 1), from the core."""
+    return _core.replicate_covariance(np.ascontiguousarray(samples, dtype=float))
 
 
-def percentile_pvalue(samples: np.ndarray, null: float = 0.0) -> np.ndarray:
-    """Two-sided p-value by inverting the percentile interval:
-    p = min(1, 2 (1 + min(#{b* <= null}, #{b* >= null})) / (B + 1)).
+def bootstrap_pass(options: dict, scaling: dict, replicate_weights: np.ndarray, C: np.ndarray,
+                   theta: np.ndarray) -> dict:
+    """One pass of the core over the samples: ``means`` (B x q, each replicate's average
+    effects), ``sign_flip_share`` (per coefficient, the share of samples whose sign differs
+    from the fit's in more than 10% of the replicates), and the bootstrap heterogeneity test
+    (``het_statistic``, ``het_pvalue``).
 
-    A percentile interval at level 1 - alpha excludes ``null`` about when p < alpha. The
-    +1 terms keep the p-value away from an impossible 0: it is never below 2 / (B + 1).
-    """
-    B = samples.shape[0]
-    below = (samples <= null).sum(axis=0)
-    above = (samples >= null).sum(axis=0)
-    return np.minimum(1.0, 2.0 * (1.0 + np.minimum(below, above)) / (B + 1.0))
-
-
-def bootstrap_heterogeneity(theta: np.ndarray, chunks, replicate_means: np.ndarray) -> np.ndarray:
-    """Bootstrap test of H0 "coefficient k does not vary with context", for each k.
-
-    With d_ik = theta_ik - mean_j theta_jk (the full-data fit's deviation of sample i's
+    The heterogeneity test of H0 "coefficient k does not vary with context": with
+    d_ik = theta_ik - mean_j theta_jk (the full-data fit's deviation of sample i's
     coefficient from the average) and d*_bik the same for replicate b, let s_ik be the
     bootstrap standard deviation of d*_bik over b. The statistic is
 
@@ -395,31 +310,6 @@ def bootstrap_heterogeneity(theta: np.ndarray, chunks, replicate_means: np.ndarr
     test has 90% power against 0.4 with n = 100). A permutation test was not used because
     permuting the contexts tests the global null that no coefficient varies, not the
     per-coefficient one.
-
-    Returns rows (statistic, df = nan, df_denom = nan, pvalue).
     """
-    B, q = replicate_means.shape
-    full_mean = theta.mean(axis=0)
-    scale = np.abs(theta).max(axis=0) + 1e-300
-    num = np.zeros(q)
-    num_b = np.zeros((B, q))
-    used = np.zeros(q)
-    for s, tb in chunks:
-        rows = tb.shape[1]
-        d = theta[s:s + rows] - full_mean                     # rows x q
-        db = tb - replicate_means[:, None, :]                 # B x rows x q
-        sd = db.std(axis=0, ddof=1)                           # rows x q
-        ok = sd > 1e-12 * scale
-        inv = np.where(ok, 1.0 / np.where(ok, sd, 1.0), 0.0)
-        num += ((d * inv) ** 2).sum(axis=0)
-        num_b += (((db - d[None]) * inv[None]) ** 2).sum(axis=1)
-        used += ok.sum(axis=0)
-    out = np.full((q, 4), np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        T = num / used
-        Tb = num_b / used
-    for k in range(q):
-        if used[k] > 0:
-            out[k, 0] = T[k]
-            out[k, 3] = (1.0 + np.sum(Tb[:, k] >= T[k])) / (B + 1.0)
-    return out
+    return _core.bootstrap_pass(options, scaling, replicate_weights, np.ascontiguousarray(C, dtype=float),
+                                np.ascontiguousarray(theta, dtype=float))

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ctxstats import _core
 from ctxstats._families import inverse_link, loglike
+from ctxstats.inference import percentile_summary
 from ctxstats._validation import (FAMILIES, as_matrix, as_vector, check_choice, check_float, check_int,
                                   check_response, check_weights)
 
@@ -605,28 +606,29 @@ class PersonalizedRegressionResults:
         """Bootstrap standard errors of the average effects ``params``."""
         self._require_bootstrap()
         means = self._boot["theta"].mean(axis=1)
-        return pd.Series(means.std(axis=0, ddof=1), index=self.model.param_names, name="bse")
+        return pd.Series(percentile_summary(means, 0.05)["se"], index=self.model.param_names, name="bse")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Percentile bootstrap intervals for the average effects ``params``."""
         self._require_bootstrap()
         alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
-        means = self._boot["theta"].mean(axis=1)
-        lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2], axis=0)
-        return pd.DataFrame({"lower": lo, "upper": hi}, index=self.model.param_names)
+        ps = percentile_summary(self._boot["theta"].mean(axis=1), alpha)
+        return pd.DataFrame({"lower": ps["lower"], "upper": ps["upper"]}, index=self.model.param_names)
 
     def metric_weights_conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
         """Percentile bootstrap intervals for ``metric_weights``."""
         self._require_bootstrap()
         alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
-        lo, hi = np.quantile(self._boot["phi"], [alpha / 2, 1 - alpha / 2], axis=0)
-        return pd.DataFrame({"lower": lo, "upper": hi}, index=self.model.context_names)
+        ps = percentile_summary(self._boot["phi"], alpha)
+        return pd.DataFrame({"lower": ps["lower"], "upper": ps["upper"]}, index=self.model.context_names)
 
     def sample_conf_int(self, alpha: float = 0.05) -> dict[str, pd.DataFrame]:
         """Percentile bootstrap intervals for every sample's parameters: {"lower", "upper"}."""
         self._require_bootstrap()
         alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
-        lo, hi = np.quantile(self._boot["theta"], [alpha / 2, 1 - alpha / 2], axis=0)
+        B, n, q = self._boot["theta"].shape
+        ps = percentile_summary(self._boot["theta"].reshape(B, n * q), alpha)
+        lo, hi = ps["lower"].reshape(n, q), ps["upper"].reshape(n, q)
         return {"lower": self._frame(lo, self.model.row_labels), "upper": self._frame(hi, self.model.row_labels)}
 
     # ---- presentation -----------------------------------------------------------------------------

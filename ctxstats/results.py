@@ -11,25 +11,23 @@ import pandas as pd
 from ctxstats import _core
 from ctxstats._families import inverse_link, loglike
 from ctxstats._validation import as_matrix, check_choice
-from ctxstats.identifiability import FLIP_RATE, IdentifiabilityReport, identifiability_report
+from ctxstats.identifiability import IdentifiabilityReport, identifiability_report
 from ctxstats.inference import (
     ANALYTIC_COV_TYPES,
     analytic_available,
-    average_effect_matrix,
+    average_effect_covariance,
     blas_threads,
-    bootstrap_chunks,
-    bootstrap_heterogeneity,
+    bootstrap_pass,
     check_alpha,
     coefficient_table,
     critical_value,
-    design_blocks,
+    heterogeneity_wald,
     interaction_coefficients,
     interaction_names,
     linear_covariance,
-    percentile_interval,
-    percentile_pvalue,
+    percentile_summary,
+    replicate_covariance,
     resolve_cov_type,
-    wald_table,
 )
 
 __all__ = ["ContextualizedGLMResults", "PredictionResults", "SampleConfInt"]
@@ -289,9 +287,8 @@ class ContextualizedGLMResults:
         if key not in self._cache:
             m = self.model
             b = self._interaction_matrix().ravel()
-            with blas_threads(self.options.get("threads", 0), self._design_work()):
-                self._cache[key] = linear_covariance(m.exog, m.context, m.endog, m.weights, m.family,
-                                                     m.fit_intercept, b, cov_type)
+            self._cache[key] = linear_covariance(m.exog, m.context, m.endog, m.weights, m.family,
+                                                 m.fit_intercept, b, cov_type, self.options.get("threads", 0))
         return self._cache[key]
 
     @property
@@ -316,7 +313,7 @@ class ContextualizedGLMResults:
     def _interaction_cov_source(self, cov_type):
         cov_type = resolve_cov_type(cov_type or self.cov_type, self._analytic, self.n_bootstraps)
         if cov_type == "bootstrap":
-            return np.atleast_2d(np.cov(self._bootstrap_interactions(), rowvar=False))
+            return replicate_covariance(self._bootstrap_interactions())
         if cov_type is None:
             raise _no_inference_error()
         return self._linear_cov(cov_type).cov
@@ -326,8 +323,7 @@ class ContextualizedGLMResults:
         if "boot_inter" not in self._cache:
             m = self.model.context.shape[1]
             q = len(self.param_names)
-            self._cache["boot_inter"] = np.array(
-                [interaction_coefficients(w, self.scaling, m, q).ravel() for w in self.bootstrap_weights])
+            self._cache["boot_inter"] = interaction_coefficients(self.bootstrap_weights, self.scaling, m, q)
         return self._cache["boot_inter"]
 
     def context_effects(self, alpha: float = 0.05) -> pd.DataFrame:
@@ -337,7 +333,8 @@ class ContextualizedGLMResults:
         feature (the interaction coefficient, user units), its standard error, statistic,
         p-value and confidence interval -- analytic (t for gaussian fits with the nonrobust
         covariance, normal otherwise, as statsmodels' defaults) or, with
-        ``cov_type="bootstrap"``, bootstrap SE, percentile p-value and percentile interval.
+        ``cov_type="bootstrap"``, bootstrap SE, percentile p-value ``P>|b|`` and percentile
+        interval (no statistic column: the percentile p-value is not computed from one).
         """
         self._require_linear("context_effects")
         alpha = check_alpha(alpha)
@@ -351,11 +348,9 @@ class ContextualizedGLMResults:
         index = pd.MultiIndex.from_tuples([(k, c) for k in names for c in cnames], names=["coefficient", "context"])
         lo_name, hi_name = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
         if self.cov_type == "bootstrap":
-            boot = self._bootstrap_interactions()[:, sel]
-            lo, hi = percentile_interval(boot, alpha)
-            se = boot.std(axis=0, ddof=1)
-            return pd.DataFrame({"coef": b[sel], "std err": se, "z": b[sel] / se,
-                                 "P>|b|": percentile_pvalue(boot), lo_name: lo, hi_name: hi}, index=index)
+            ps = percentile_summary(self._bootstrap_interactions()[:, sel], alpha)
+            return pd.DataFrame({"coef": b[sel], "std err": ps["se"], "P>|b|": ps["pvalue"], lo_name: ps["lower"],
+                                 hi_name: ps["upper"]}, index=index)
         lc = self._linear_cov()
         tab = coefficient_table(b[sel], np.sqrt(np.diag(lc.cov)[sel]), lc.use_t, lc.df_resid, alpha)
         stat = "t" if lc.use_t else "z"
@@ -366,78 +361,73 @@ class ContextualizedGLMResults:
         if self.n_bootstraps == 0:
             raise ValueError(f"{what} needs bootstrap replicates: refit with n_bootstraps=B (e.g. 200)")
 
-    def _bootstrap_chunks(self, C: np.ndarray | None = None):
-        C = self.model.context if C is None else C
-        return bootstrap_chunks(_core, self.options, self.scaling, self.bootstrap_weights, C, len(self.param_names))
+    def _bootstrap_pass(self) -> dict:
+        """The core's pass over the samples (see ``ctxstats.inference.bootstrap_pass``): each
+        replicate's average parameters (``means``), the sign-flip shares and the bootstrap
+        heterogeneity test."""
+        if "boot_pass" not in self._cache:
+            self._cache["boot_pass"] = bootstrap_pass(self.options, self.scaling, self.bootstrap_weights,
+                                                      self.model.context, self._theta)
+        return self._cache["boot_pass"]
 
-    def _bootstrap_pass(self):
-        """One pass over the samples: each replicate's average parameters and, per
-        coefficient, the share of samples whose sign flips (differs from the fit's) in more
-        than FLIP_RATE of the replicates."""
-        if "boot_means" not in self._cache:
-            B, q = self.n_bootstraps, len(self.param_names)
-            sums = np.zeros((B, q))
-            flips = np.zeros(q)
-            sign = np.sign(self._theta)
-            for s, tb in self._bootstrap_chunks():
-                rows = tb.shape[1]
-                sums += tb.sum(axis=1)
-                rate = (np.sign(tb) != sign[None, s:s + rows]).mean(axis=0)   # rows x q
-                flips += (rate > FLIP_RATE).sum(axis=0)
-            self._cache["boot_means"] = sums / self.nobs
-            self._cache["sign_flips"] = flips / self.nobs
-        return self._cache["boot_means"], self._cache["sign_flips"]
+    def _bootstrap_summary(self, alpha: float = 0.05) -> dict:
+        """Standard errors, percentile limits and percentile p-values of the average effects."""
+        key = ("boot_summary", alpha)
+        if key not in self._cache:
+            self._cache[key] = percentile_summary(self._bootstrap_pass()["means"], alpha)
+        return self._cache[key]
 
     @property
     def bootstrap_params(self) -> pd.DataFrame:
         """B x (1 + p): each replicate's average effects (the average over the samples of the
         replicate's per-sample parameters)."""
         self._require_bootstrap("bootstrap_params")
-        return pd.DataFrame(self._bootstrap_pass()[0], columns=self.param_names)
+        return pd.DataFrame(self._bootstrap_pass()["means"], columns=self.param_names)
 
     @property
     def sign_flip_share(self) -> pd.Series:
         """Per coefficient, the share of samples whose coefficient has the opposite sign to the
         fit's in more than 10% of the bootstrap replicates (signs not determined at about the
-        90% level)."""
+        90% level). Expected to be large for a coefficient that is near zero; the
+        identifiability check warns only when the coefficient's average effect is significant
+        (its 95% percentile interval excludes zero) and most per-sample signs still flip."""
         self._require_bootstrap("sign_flip_share")
-        return pd.Series(self._bootstrap_pass()[1], index=self.param_names, name="sign_flip_share")
+        return pd.Series(self._bootstrap_pass()["sign_flip_share"], index=self.param_names, name="sign_flip_share")
 
     # ---- inference for the average effects ---------------------------------------------------
     def cov_params(self) -> pd.DataFrame:
         """Covariance of the average effects ``params``."""
         names = self.param_names
         if self.cov_type == "bootstrap":
-            cov = np.atleast_2d(np.cov(self._bootstrap_pass()[0], rowvar=False))
+            cov = replicate_covariance(self._bootstrap_pass()["means"])
         elif self.cov_type is None:
             raise _no_inference_error()
         else:
-            lc = self._linear_cov()
-            L = average_effect_matrix(self.model.context, len(names))
-            cov = L @ lc.cov @ L.T
+            cov = average_effect_covariance(self._linear_cov(), self.model.context, len(names))
         return pd.DataFrame(cov, index=names, columns=names)
 
     @property
     def bse(self) -> pd.Series:
         """Standard errors of ``params`` (bootstrap: standard deviation of the replicates)."""
         if self.cov_type == "bootstrap":
-            se = self._bootstrap_pass()[0].std(axis=0, ddof=1)
+            se = self._bootstrap_summary()["se"]
         else:
             se = np.sqrt(np.diag(self.cov_params().to_numpy()))
         return pd.Series(se, index=self.param_names, name="bse")
 
     @property
     def tvalues(self) -> pd.Series:
-        """params / bse."""
+        """params / bse. For bootstrap inference a descriptive ratio only: the bootstrap
+        p-values are percentile p-values, not computed from it (and the tables omit it)."""
         return pd.Series(self.params.to_numpy() / self.bse.to_numpy(), index=self.param_names, name="tvalues")
 
     @property
     def pvalues(self) -> pd.Series:
         """Two-sided p-values for params = 0: t (analytic gaussian, df_resid), normal (other
         analytic fits) or the percentile bootstrap p-value (see
-        ``ctxstats.inference.percentile_pvalue``)."""
+        ``ctxstats.inference.percentile_summary``)."""
         if self.cov_type == "bootstrap":
-            p = percentile_pvalue(self._bootstrap_pass()[0])
+            p = self._bootstrap_summary()["pvalue"]
         else:
             lc = self._linear_cov()
             if lc is None:
@@ -450,7 +440,8 @@ class ContextualizedGLMResults:
         (analytic) or percentile (bootstrap)."""
         alpha = check_alpha(alpha)
         if self.cov_type == "bootstrap":
-            lo, hi = percentile_interval(self._bootstrap_pass()[0], alpha)
+            ps = self._bootstrap_summary(alpha)
+            lo, hi = ps["lower"], ps["upper"]
         else:
             lc = self._linear_cov()
             if lc is None:
@@ -488,24 +479,16 @@ class ContextualizedGLMResults:
             C, index = self._new_context(context)
             theta = self._predict_theta(C)
         q = len(self.param_names)
-        lo = np.empty((C.shape[0], q))
-        hi = np.empty((C.shape[0], q))
         if self.cov_type == "bootstrap":
-            for s, tb in self._bootstrap_chunks(C):
-                rows = tb.shape[1]
-                lo[s:s + rows], hi[s:s + rows] = percentile_interval(tb, alpha)
+            lo, hi = _core.bootstrap_sample_limits(self.options, self.scaling, self.bootstrap_weights,
+                                                   np.ascontiguousarray(C), alpha)
         elif self.cov_type is None:
             raise _no_inference_error()
         else:
             lc = self._linear_cov()
-            m1 = C.shape[1] + 1
-            Ct = np.column_stack([np.ones(C.shape[0]), C])
             crit = critical_value(lc.use_t, lc.df_resid, alpha)
-            for k in range(q):
-                Vk = lc.cov[k * m1:(k + 1) * m1, k * m1:(k + 1) * m1]
-                se = np.sqrt(np.maximum(np.einsum("ij,ij->i", Ct @ Vk, Ct), 0.0))
-                lo[:, k] = theta[:, k] - crit * se
-                hi[:, k] = theta[:, k] + crit * se
+            se = _core.sample_param_se(lc.cov, np.ascontiguousarray(C), q)
+            lo, hi = theta - crit * se, theta + crit * se
         return SampleConfInt(self._frame(lo, index), self._frame(hi, index))
 
     def get_prediction(self, exog=None, context=None) -> "PredictionResults":
@@ -528,18 +511,14 @@ class ContextualizedGLMResults:
         if self.cov_type is None:
             raise _no_inference_error()
         if self.cov_type == "bootstrap":
-            mus = np.empty((self.n_bootstraps, C.shape[0]))
-            for s, tb in self._bootstrap_chunks(C):
-                rows = tb.shape[1]
-                mus[:, s:s + rows] = inverse_link(fam, self._linear_predictor(tb, X[s:s + rows]))
+            mus = _core.bootstrap_predictions(self.options, self.scaling, self.bootstrap_weights,
+                                              np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(C))
             return PredictionResults(inverse_link(fam, eta), index, family=fam, boot_means=mus)
         lc = self._linear_cov()
-        var = np.empty(C.shape[0])
-        with blas_threads(self.options.get("threads", 0), self._design_work()):
-            for s, Z in design_blocks(X, C, self.model.fit_intercept):
-                var[s:s + Z.shape[0]] = np.einsum("ij,ij->i", Z @ lc.cov, Z)
+        se = _core.linear_predictor_se(lc.cov, np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(C),
+                                       self.model.fit_intercept)
         return PredictionResults(inverse_link(fam, eta), index, family=fam, linpred=eta,
-                                 se_linpred=np.sqrt(np.maximum(var, 0.0)), use_t=lc.use_t,
+                                 se_linpred=se, use_t=lc.use_t,
                                  df_resid=lc.df_resid, scale=lc.scale if fam == "gaussian" else None)
 
     # ---- heterogeneity -------------------------------------------------------------------
@@ -556,7 +535,7 @@ class ContextualizedGLMResults:
             F (statistic / J on J and df_resid degrees of freedom) for gaussian fits, equal
             to statsmodels' ``f_test``; chi-squared on J degrees of freedom otherwise, equal
             to statsmodels' ``wald_test`` for GLMs. ``bootstrap`` (any encoder, needs
-            replicates): see ``ctxstats.inference.bootstrap_heterogeneity``; the statistic
+            replicates): see ``ctxstats.inference.bootstrap_pass``; the statistic
             compares each sample's deviation from the average coefficient with its bootstrap
             standard deviation and its null distribution is that of the replicates'
             deviations re-centred at the fit, which is valid to the extent that the
@@ -592,7 +571,6 @@ class ContextualizedGLMResults:
             return self._smooth_heterogeneity_test(by)
         names, cnames = self.param_names, self.model.context_names
         q, m = len(names), len(cnames)
-        D = q * (m + 1)
         cols = ["statistic", "df", "df_denom", "pvalue"]
         if method == "wald":
             lc = self._linear_cov()
@@ -600,24 +578,17 @@ class ContextualizedGLMResults:
                 self._require_linear("the Wald heterogeneity test")
                 raise ValueError("the Wald heterogeneity test needs an analytic cov_type (nonrobust, HC0-HC3) "
                                  "and an unpenalised fit; use method='bootstrap'")
-            if by == "coefficient":
-                Rs = [np.eye(D)[[k * (m + 1) + l + 1 for l in range(m)]] for k in range(q)]
-                index = names
-            else:
-                Rs = [np.eye(D)[[k * (m + 1) + l + 1 for k in range(q)]] for l in range(m)]
-                index = cnames
-            tab = wald_table(lc.params, lc.cov, Rs, lc.use_f, lc.df_resid)
-            out = pd.DataFrame(tab, index=index, columns=cols)
+            tab = heterogeneity_wald(lc, q, m, by)
+            out = pd.DataFrame(tab, index=names if by == "coefficient" else cnames, columns=cols)
             out.attrs.update(method="wald", distribution="F" if lc.use_f else "chi2", cov_type=lc.cov_type)
             return out
         self._require_bootstrap("the bootstrap heterogeneity test")
         if by == "context":
             raise ValueError("by='context' is available for the Wald test of the linear encoder only")
-        key = "boot_het"
-        if key not in self._cache:
-            means = self._bootstrap_pass()[0]
-            self._cache[key] = bootstrap_heterogeneity(self._theta, self._bootstrap_chunks(), means)
-        out = pd.DataFrame(self._cache[key], index=names, columns=cols)
+        bp = self._bootstrap_pass()
+        nan = np.full(q, np.nan)
+        out = pd.DataFrame(np.column_stack([bp["het_statistic"], nan, nan, bp["het_pvalue"]]), index=names,
+                           columns=cols)
         out.attrs.update(method="bootstrap", distribution="bootstrap", n_bootstraps=self.n_bootstraps)
         return out
 
@@ -646,27 +617,42 @@ class ContextualizedGLMResults:
         design, constant and duplicated columns, archetypes, and with bootstrap replicates
         the stability of per-sample signs."""
         if "ident" not in self._cache:
-            flips = self._bootstrap_pass()[1] if self.n_bootstraps else None
+            flips = determined = None
+            if self.n_bootstraps:
+                flips = self._bootstrap_pass()["sign_flip_share"]
+                ps = self._bootstrap_summary()
+                determined = (ps["lower"] > 0) | (ps["upper"] < 0)
             with blas_threads(self.options.get("threads", 0), 2 * self._design_work()):
                 self._cache["ident"] = identifiability_report(self.model, self.weights, flips, scaling=self.scaling,
-                                                               threads=self.options.get("threads", 0))
+                                                               threads=self.options.get("threads", 0),
+                                                               sign_determined=determined)
         return self._cache["ident"]
 
     # ---- summary ---------------------------------------------------------------------------
     def _inference_caption(self) -> str:
         if self.cov_type == "bootstrap":
-            return f"bootstrap, B={self.n_bootstraps}, percentile intervals"
+            return (f"bootstrap, B={self.n_bootstraps}, percentile intervals and p-values, "
+                    f"p >= {2 / (self.n_bootstraps + 1):.3g}")
         lc = self._linear_cov()
         return f"analytic, cov_type={lc.cov_type}, {'t' if lc.use_t else 'normal'}"
 
     def params_table(self, alpha: float = 0.05) -> pd.DataFrame:
-        """The average effects with standard errors, statistics, p-values and intervals."""
+        """The average effects with standard errors, statistics, p-values and intervals.
+
+        Analytic inference: ``t`` or ``z`` and its p-value ``P>|t|``/``P>|z|``. Bootstrap
+        inference: no statistic column -- the p-value ``P>|b|`` is the percentile p-value
+        (it inverts the percentile interval and is never below 2/(B+1)), not a function of
+        coef / std err."""
         alpha = check_alpha(alpha)
         ci = self.conf_int(alpha)
-        stat = "t" if self.use_t else "z"
-        pname = "P>|b|" if self.cov_type == "bootstrap" else f"P>|{stat}|"
-        return pd.DataFrame({"coef": self.params, "std err": self.bse, stat: self.tvalues, pname: self.pvalues,
-                             f"[{alpha / 2:g}": ci[0], f"{1 - alpha / 2:g}]": ci[1]})
+        cols = {"coef": self.params, "std err": self.bse}
+        if self.cov_type == "bootstrap":
+            cols["P>|b|"] = self.pvalues
+        else:
+            stat = "t" if self.use_t else "z"
+            cols[stat] = self.tvalues
+            cols[f"P>|{stat}|"] = self.pvalues
+        return pd.DataFrame({**cols, f"[{alpha / 2:g}": ci[0], f"{1 - alpha / 2:g}]": ci[1]})
 
     def summary(self, alpha: float = 0.05):
         """Header, average effects with SE and CI, heterogeneity tests, context effects
@@ -737,8 +723,10 @@ class ContextualizedGLMResults:
                        "did not converge.")
         if self.n_bootstraps:
             s.add_note(f"Bootstrap: {self.n_bootstraps} refits on multinomial resamples of the rows, each starting "
-                       "from the full-data fit (warm start); p-values invert the percentile intervals and cannot "
-                       f"fall below {2 / (self.n_bootstraps + 1):.3g} (heterogeneity tests: "
+                       "from the full-data fit (warm start). P>|b| is the percentile p-value, "
+                       "2 (1 + replicates on the far side of zero) / (B + 1): it inverts the percentile interval, "
+                       "so no z statistic goes with it, and it cannot fall below 2/(B+1) = "
+                       f"{2 / (self.n_bootstraps + 1):.3g} (heterogeneity tests: 1/(B+1) = "
                        f"{1 / (self.n_bootstraps + 1):.3g}).")
         return s
 
@@ -776,7 +764,7 @@ class PredictionResults:
         self.df_resid = df_resid
         self.scale = scale
         if boot_means is not None:
-            self.se_mean = boot_means.std(axis=0, ddof=1)
+            self.se_mean = percentile_summary(boot_means, 0.05)["se"]
         else:
             # d mu / d eta: 1, mu (1 - mu), mu
             mu = self.predicted_mean
@@ -790,8 +778,8 @@ class PredictionResults:
         if self._boot is not None:
             if obs:
                 raise ValueError("observation intervals are available for analytic gaussian fits only")
-            lo, hi = percentile_interval(self._boot, alpha)
-            return np.column_stack([lo, hi])
+            ps = percentile_summary(self._boot, alpha)
+            return np.column_stack([ps["lower"], ps["upper"]])
         crit = critical_value(self.use_t, self.df_resid, alpha)
         if obs:
             if self.scale is None:

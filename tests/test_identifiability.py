@@ -112,18 +112,43 @@ def test_archetype_checks():
     assert checks.loc["rank of fitted archetype differences", "value"] == 2
 
 
-def test_unidentified_coefficient_has_unstable_signs():
-    # x2 has no effect: its per-sample coefficients are noise, their signs undetermined
+def test_an_insignificant_coefficient_flips_without_a_warning():
+    # x2 has no effect: its per-sample coefficients are noise and their signs flip, as they
+    # must for a coefficient whose interval includes zero -- reported, but no warning
     rng = np.random.default_rng(1)
     n = 200
     C = rng.normal(size=(n, 2))
     X = rng.normal(size=(n, 2))
     y = 1.0 + X[:, 0] * (1 + C[:, 0]) + rng.normal(size=n)
     model = cs.ContextualizedRegression(y, X, C, encoder="linear")
-    with pytest.warns(cs.IdentifiabilityWarning, match="sign flips across replicates: x2"):
-        res = model.fit(n_bootstraps=60, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", cs.IdentifiabilityWarning)
+        res = model.fit(n_bootstraps=60, seed=3, cov_type="bootstrap")
     flips = res.sign_flip_share
     assert flips["x2"] > 0.5 and flips["x1"] < 0.1 and flips["Intercept"] < 0.1
+    assert res.conf_int().loc["x2", 0] < 0 < res.conf_int().loc["x2", 1]
+    checks = res.identifiability().checks.set_index("check")
+    assert checks.loc["sign flips across replicates: x2", "value"] > 0.5
+    assert checks.loc["sign flips across replicates: x2", "passed"]
+
+
+def test_a_significant_coefficient_with_unstable_signs_warns():
+    # x1's average effect is clearly nonzero, but with eight noise context features each
+    # sample's coefficient is estimated poorly: the sign of the average is determined, the
+    # signs of the samples' coefficients are not
+    rng = np.random.default_rng(2)
+    n = 400
+    C = rng.normal(size=(n, 8))
+    X = rng.normal(size=(n, 1))
+    y = 0.2 * X[:, 0] + rng.normal(size=n)
+    model = cs.ContextualizedRegression(y, X, C, encoder="linear")
+    with pytest.warns(cs.IdentifiabilityWarning, match="sign flips across replicates: x1") as rec:
+        res = model.fit(n_bootstraps=60, seed=3, cov_type="bootstrap")
+    message = str(rec[0].message)
+    assert "average effect of 'x1' is significant" in message
+    assert res.conf_int().loc["x1", 0] > 0 and res.sign_flip_share["x1"] > 0.5
+    # the intercept flips even more, but its interval includes zero: no warning for it
+    assert res.sign_flip_share["Intercept"] > 0.5 and "Intercept" not in message
 
 
 @pytest.mark.parametrize("intercept", [True, False])

@@ -1,6 +1,8 @@
-// Bindings for the bootstrap: replicate fits and per-replicate sample parameters.
+// Bindings for the bootstrap: replicate fits, per-replicate sample parameters and the
+// summaries that need the encoder (csrc/inference/bootstrap_summary.hpp).
 #include "bootstrap.hpp"
 #include "convert.hpp"
+#include "inference/inference.hpp"
 
 namespace ctxstats_py {
 
@@ -52,6 +54,77 @@ py::array_t<double> bootstrap_theta_py(const py::dict& opts, const py::dict& sca
   return out;
 }
 
+// The replicate weights and contexts of a summary: checked, with B, n_weights and rows.
+struct Replicates {
+  std::size_t B, nw, rows;
+  int m;
+};
+
+Replicates replicates_of(const Array& W, const Array& C) {
+  if (W.ndim() != 2) throw InvalidArgument("the replicate weights must be two-dimensional (replicates x weights)");
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  return {static_cast<std::size_t>(W.shape(0)), static_cast<std::size_t>(W.shape(1)),
+          static_cast<std::size_t>(C.shape(0)), static_cast<int>(C.shape(1))};
+}
+
+py::array_t<double> frame(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
+  py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+py::dict bootstrap_pass_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C,
+                           const Array& theta) {
+  const Replicates r = replicates_of(W, C);
+  const FitOptions o = options_from(opts);
+  const Scaling s = scaling_from_dict(scaling);
+  if (theta.ndim() != 2 || static_cast<std::size_t>(theta.shape(0)) != r.rows || theta.shape(1) != s.q())
+    throw InvalidArgument("theta must hold the fit's parameters for every row of context (rows x q)");
+  BootstrapPass p;
+  {
+    py::gil_scoped_release release;
+    p = bootstrap_pass(o.encoder, s, W.data(), r.B, r.nw, C.data(), r.rows, r.m, theta.data(),
+                       o.solver_options.threads);
+  }
+  py::dict out;
+  out["means"] = frame(p.means, p.B, static_cast<std::size_t>(p.q));
+  out["sign_flip_share"] = to_array(p.sign_flip_share);
+  out["het_statistic"] = to_array(p.het_statistic);
+  out["het_pvalue"] = to_array(p.het_pvalue);
+  return out;
+}
+
+py::tuple bootstrap_sample_limits_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C,
+                                     double alpha) {
+  const Replicates r = replicates_of(W, C);
+  const FitOptions o = options_from(opts);
+  const Scaling s = scaling_from_dict(scaling);
+  SampleLimits l;
+  {
+    py::gil_scoped_release release;
+    l = bootstrap_sample_limits(o.encoder, s, W.data(), r.B, r.nw, C.data(), r.rows, r.m, alpha,
+                                o.solver_options.threads);
+  }
+  const std::size_t q = static_cast<std::size_t>(s.q());
+  return py::make_tuple(frame(l.lower, r.rows, q), frame(l.upper, r.rows, q));
+}
+
+py::array_t<double> bootstrap_predictions_py(const py::dict& opts, const py::dict& scaling, const Array& W,
+                                             const Array& X, const Array& C) {
+  const Replicates r = replicates_of(W, C);
+  if (X.ndim() != 2 || static_cast<std::size_t>(X.shape(0)) != r.rows)
+    throw InvalidArgument("exog must be two-dimensional with one row per row of context");
+  const FitOptions o = options_from(opts);
+  const Scaling s = scaling_from_dict(scaling);
+  std::vector<double> mu;
+  {
+    py::gil_scoped_release release;
+    mu = bootstrap_predictions(o.encoder, s, parse_family(o.family), W.data(), r.B, r.nw, X.data(),
+                               static_cast<int>(X.shape(1)), C.data(), r.rows, r.m, o.solver_options.threads);
+  }
+  return frame(mu, r.B, r.rows);
+}
+
 py::array_t<double> bootstrap_counts_py(std::uint64_t seed, std::uint64_t replicate, std::size_t n) {
   py::array_t<double> out(static_cast<py::ssize_t>(n));
   bootstrap_counts(seed, replicate, n, out.mutable_data());
@@ -65,6 +138,12 @@ void bind_bootstrap(py::module_& mod) {
           py::arg("options"), py::arg("start"), py::arg("n_bootstraps"), py::arg("callback") = py::none());
   mod.def("bootstrap_theta", &bootstrap_theta_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
           py::arg("C"));
+  mod.def("bootstrap_pass", &bootstrap_pass_py, py::arg("options"), py::arg("scaling"), py::arg("W"), py::arg("C"),
+          py::arg("theta"));
+  mod.def("bootstrap_sample_limits", &bootstrap_sample_limits_py, py::arg("options"), py::arg("scaling"),
+          py::arg("W"), py::arg("C"), py::arg("alpha"));
+  mod.def("bootstrap_predictions", &bootstrap_predictions_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
+          py::arg("X"), py::arg("C"));
   mod.def("bootstrap_counts", &bootstrap_counts_py, py::arg("seed"), py::arg("replicate"), py::arg("n"));
 }
 

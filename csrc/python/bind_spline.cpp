@@ -3,8 +3,7 @@
 #include <cmath>
 
 #include "context_basis.hpp"
-#include "inference/smooth_tests.hpp"
-#include "inference/spline_pointwise.hpp"
+#include "inference/inference.hpp"
 #include "convert.hpp"
 
 namespace ctxstats_py {

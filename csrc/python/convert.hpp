@@ -43,6 +43,7 @@ void bind_personalized(py::module_& mod);
 void bind_bootstrap(py::module_& mod);
 void bind_spline(py::module_& mod);
 void bind_identifiability(py::module_& mod);
+void bind_inference(py::module_& mod);
 
 // The spline encoder's options (bind_spline.cpp) and what a spline fit reports.
 void spline_options_from(const py::dict& d, EncoderSpec& spec);

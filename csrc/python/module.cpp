@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, mod) {
   ctxstats_py::bind_bootstrap(mod);
   ctxstats_py::bind_spline(mod);
   ctxstats_py::bind_identifiability(mod);
+  ctxstats_py::bind_inference(mod);
 }

@@ -1,21 +1,19 @@
-# Inference for a fitted ctx_glm, computed as the Python package's ContextualizedGLMResults
-# (ctxstats/results.py, ctxstats/inference.py) computes it, so both languages give the same
-# numbers for the same fit:
+# Inference for a fitted ctx_glm. The statistics are computed by the C++ core
+# (csrc/inference/), the same functions the Python package calls, so both languages give the
+# same numbers for the same fit; this file names them, turns Wald statistics into p-values
+# with R's pf/pchisq/pt/pnorm, and formats the tables:
 #
 # - analytic covariances for the unpenalised linear encoder (cov_type "nonrobust", "HC0" to
 #   "HC3"): the model is a GLM on the interaction design z_i = [1, x_i] (x) [1, c_i], and the
 #   average effects are a linear map of its coefficients;
-# - bootstrap inference for every encoder (n_bootstraps = B): replicate fits by the C++ core
-#   (csrc/bootstrap.hpp), percentile intervals with quantile type 7 (numpy's default linear
-#   interpolation), percentile p-values, and the bootstrap heterogeneity test.
+# - bootstrap inference for every encoder (n_bootstraps = B): replicate fits by the core
+#   (csrc/bootstrap.hpp); standard errors, percentile intervals (numpy's linear
+#   interpolation, R's quantile type 7), percentile p-values (never below 2 / (B + 1); no z
+#   statistic goes with them), sign-flip shares and the bootstrap heterogeneity test, all by
+#   the core (csrc/inference/bootstrap_summary.hpp).
 
 COV_TYPES <- c("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap")
 ANALYTIC_COV_TYPES <- c("nonrobust", "HC0", "HC1", "HC2", "HC3")
-# The core encodes samples in blocks of this many rows (kBlockRows in csrc/objective.hpp);
-# replicate parameters are computed in chunks of whole blocks.
-BLOCK_ROWS <- 256L
-CHUNK_DOUBLES <- 2^21
-
 # Derived quantities (covariances, the bootstrap pass) are kept in the fit's `cache`, an
 # environment, so they are computed once per fit.
 cache_get <- function(object, key) if (is.environment(object$cache)) object$cache[[key]] else NULL
@@ -71,6 +69,11 @@ check_level <- function(level) {
   as.numeric(level)
 }
 
+# The alpha of a confidence level as the user wrote it: 1 - 0.95 is 0.050000000000000044 in
+# binary, rounded to 15 significant digits it is 0.05, the alpha a Python user passes, so
+# both languages ask the core for the same quantiles and get the same limits to the bit.
+level_alpha <- function(level) signif(1 - check_level(level), 15L)
+
 require_linear <- function(object, what) {
   if (object$encoder != "linear" || object$options$archetypes > 0) {
     stop(sprintf("%s exists only for the linear encoder without archetypes (this fit uses encoder = \"%s\"%s)",
@@ -92,108 +95,31 @@ interaction_names <- function(param_names, context_names) {
   }), use.names = FALSE)
 }
 
-# The linear encoder's weights in the user's units: U (q x (m+1)) with theta_i = U [1; c_i].
-interaction_coefficients <- function(weights, scaling, m, q) {
-  W <- matrix(weights, q, m + 1L, byrow = TRUE)
-  cm <- scaling$c_mean
-  cs <- scaling$c_scale
-  A <- W
-  A[, -1L] <- sweep(W[, -1L, drop = FALSE], 2L, cs, "/")
-  A[, 1L] <- W[, 1L] - drop(W[, -1L, drop = FALSE] %*% (cm / cs))
-  off <- if (isTRUE(scaling$intercept)) 1L else 0L
-  U <- A
-  rows <- seq_len(q)[seq_len(q) > off]
-  B <- A[rows, , drop = FALSE] / scaling$x_scale
-  U[rows, ] <- scaling$y_scale * B
-  if (off) {
-    U[1L, ] <- scaling$y_scale * (A[1L, ] - drop(scaling$x_mean %*% B))
-    U[1L, 1L] <- U[1L, 1L] + scaling$y_mean
-  }
-  U
+# The linear encoder's weights in the user's units, by the core: U (q x (m+1)) with
+# theta_i = U [1; c_i]; for a matrix of replicate weights, one row vec(U) per replicate.
+interaction_coefficients <- function(weights, scaling, m) {
+  core_call(ctxstats_interaction_coefficients_R, scaling, m, weights)
 }
 
 interaction_vector <- function(object, weights = object$encoder_weights) {
-  as.vector(t(interaction_coefficients(weights, object$scaling, ncol(object$context), length(object$param_names))))
+  as.vector(t(interaction_coefficients(weights, object$scaling, ncol(object$context))))
 }
 
-# The interaction design [1, x] (x) [1, c] (n x q(m+1)), b[k (m+1) + l] multiplying x_k c_l.
-interaction_design <- function(X, C, intercept) {
-  Xt <- if (intercept) cbind(1, X) else X
-  Ct <- cbind(1, C)
-  Z <- matrix(0, nrow(X), ncol(Xt) * ncol(Ct))
-  for (k in seq_len(ncol(Xt))) Z[, (k - 1L) * ncol(Ct) + seq_len(ncol(Ct))] <- Xt[, k] * Ct
-  Z
-}
-
-mean_and_variance <- function(family, eta) {
-  switch(family,
-         gaussian = list(mu = eta, v = rep(1, length(eta))),
-         binomial = { mu <- stats::plogis(eta); list(mu = mu, v = mu * (1 - mu)) },
-         poisson = { mu <- exp(eta); list(mu = mu, v = mu) })
-}
-
-# Pseudo-inverse and rank of a symmetric positive semi-definite matrix (eigenvalues above
-# max * D * eps * 10, as the Python package).
-pinv_sym <- function(H) {
-  e <- eigen(H, symmetric = TRUE)
-  tol <- max(e$values, 0) * nrow(H) * .Machine$double.eps * 10
-  keep <- e$values > tol
-  V <- e$vectors[, keep, drop = FALSE]
-  list(inv = V %*% (t(V) / e$values[keep]), rank = sum(keep))
-}
-
-pinv <- function(A) {
-  s <- svd(A)
-  keep <- s$d > 1e-15 * max(s$d, 0)
-  s$v[, keep, drop = FALSE] %*% (t(s$u[, keep, drop = FALSE]) / s$d[keep])
-}
-
-# The covariance of the interaction coefficients b (see ctxstats.inference.linear_covariance):
-# H = Z' diag(w v) Z; nonrobust scale * H^-1; HC0 the sandwich with meat sum w^2 e^2 z z';
-# HC1 HC0 * n / (n - rank); HC2 and HC3 divide row i's meat by (1 - h_i) and (1 - h_i)^2.
+# The covariance of the interaction coefficients b, by the core (see
+# ctxstats.inference.linear_covariance): H = Z' diag(w v) Z; nonrobust scale * H^-1; HC0 the
+# sandwich with meat sum w^2 e^2 z z'; HC1 HC0 * n / (n - rank); HC2 and HC3 divide row i's
+# meat by (1 - h_i) and (1 - h_i)^2.
 linear_covariance <- function(object, cov_type) {
   key <- paste0("linear_cov_", cov_type)
   if (!is.null(hit <- cache_get(object, key))) return(hit)
-  X <- object$x
-  C <- object$context
-  y <- object$y
-  n <- length(y)
-  w <- if (is.null(object$prior_weights)) rep(1, n) else object$prior_weights
   b <- interaction_vector(object)
-  Z <- interaction_design(X, C, object$options$fit_intercept)
-  mv <- mean_and_variance(object$family, drop(Z %*% b))
-  e <- y - mv$mu
-  H <- crossprod(Z * (w * mv$v), Z)
-  ssr <- sum(w * e * e)
-  pi_ <- pinv_sym(H)
-  Hinv <- pi_$inv
-  rank <- pi_$rank
-  df_resid <- n - rank
-  gaussian <- object$family == "gaussian"
-  scale <- if (gaussian) (if (df_resid > 0) ssr / df_resid else NaN) else 1
-  if (cov_type == "nonrobust") {
-    cov <- scale * Hinv
-  } else {
-    adj <- rep(1, n)
-    if (cov_type %in% c("HC2", "HC3")) {
-      h <- w * mv$v * rowSums((Z %*% Hinv) * Z)
-      power <- if (cov_type == "HC2") 1 else 2
-      adj <- ifelse(h < 1, 1 / (1 - h)^power, Inf)
-    }
-    u <- Z * (w * e * sqrt(adj))
-    cov <- Hinv %*% crossprod(u) %*% Hinv
-    if (cov_type == "HC1") cov <- cov * (if (df_resid > 0) n / df_resid else NaN)
-  }
-  cov <- 0.5 * (cov + t(cov))
+  out <- core_call(ctxstats_linear_covariance_R, object$context, object$x, object$y, object$prior_weights,
+                   object$family, object$options$fit_intercept, b, cov_type, object$options$threads)
   names_b <- interaction_names(object$param_names, object$context_names)
-  dimnames(cov) <- list(names_b, names_b)
-  out <- list(params = stats::setNames(b, names_b), cov = cov, cov_type = cov_type, scale = scale, nobs = n,
-       rank = rank, df_resid = df_resid, use_t = gaussian && cov_type == "nonrobust", use_f = gaussian)
+  dimnames(out$cov) <- list(names_b, names_b)
+  out$params <- stats::setNames(b, names_b)
   cache_set(object, key, out)
 }
-
-# L (q x q(m+1)) with coef = L b.
-average_effect_matrix <- function(C, q) kronecker(diag(q), matrix(c(1, colMeans(C)), 1L))
 
 critical_value <- function(use_t, df_resid, alpha) {
   if (use_t) stats::qt(1 - alpha / 2, df_resid) else stats::qnorm(1 - alpha / 2)
@@ -213,96 +139,39 @@ coefficient_table <- function(est, se, use_t, df_resid, alpha) {
 
 # ---- bootstrap ---------------------------------------------------------------------------------
 
-# Every replicate's per-sample parameters for the rows of C, by chunks of whole core blocks:
-# calls f(start_row, theta) with theta an array (rows x q x B).
-bootstrap_chunks <- function(object, C, f) {
-  W <- object$bootstrap$weights
-  B <- nrow(W)
-  q <- length(object$param_names)
-  n <- nrow(C)
-  step <- max(BLOCK_ROWS, (max(1, min(n, CHUNK_DOUBLES %/% max(1, B * q))) %/% BLOCK_ROWS) * BLOCK_ROWS)
-  for (s in seq(1L, n, by = step)) {
-    rows <- s:min(n, s + step - 1L)
-    f(s, core_call(ctxstats_bootstrap_theta_R, object$options, object$scaling, W, C[rows, , drop = FALSE]))
-  }
-}
-
-# Each replicate's average effects (B x q) and, per coefficient, the share of samples whose
-# sign differs from the fit's in more than FLIP_RATE of the replicates.
-FLIP_RATE <- 0.1
+# The core's pass over the samples: each replicate's average effects (B x q), per
+# coefficient the share of samples whose sign differs from the fit's in more than 10% of the
+# replicates, and the bootstrap heterogeneity test (see ctxstats.inference.bootstrap_pass).
 SIGN_FLIP_LIMIT <- 0.5
+FLIP_RATE <- 0.1
 
 bootstrap_pass <- function(object) {
   if (!is.null(hit <- cache_get(object, "boot_pass"))) return(hit)
-  B <- n_boot(object)
-  q <- length(object$param_names)
-  sums <- matrix(0, B, q)
-  flips <- numeric(q)
-  sign0 <- sign(object$sample_coef)
-  bootstrap_chunks(object, object$context, function(s, tb) {
-    rows <- dim(tb)[1L]
-    sums <<- sums + t(colSums(tb, dims = 1L))
-    s0 <- sign0[s:(s + rows - 1L), , drop = FALSE]
-    rate <- rowMeans(sign(tb) != array(s0, dim(tb)), dims = 2L)   # rows x q
-    flips <<- flips + colSums(rate > FLIP_RATE)
-  })
-  means <- sums / nrow(object$context)
-  colnames(means) <- object$param_names
-  cache_set(object, "boot_pass",
-            list(means = means, flips = stats::setNames(flips / nrow(object$context), object$param_names)))
+  out <- core_call(ctxstats_bootstrap_pass_R, object$options, object$scaling, object$bootstrap$weights,
+                   object$context, object$sample_coef)
+  colnames(out$means) <- object$param_names
+  names(out$sign_flip_share) <- object$param_names
+  cache_set(object, "boot_pass", out)
 }
+
+# Per column of `samples` (replicates in rows), by the core: se, lower and upper percentile
+# limits, the percentile p-value and its floor 2 / (B + 1).
+percentile_summary <- function(samples, alpha) core_call(ctxstats_percentile_summary_R, samples, alpha)
 
 # The lower and upper percentile limits of each column of `samples` (replicates in rows).
 percentile_interval <- function(samples, alpha) {
-  lo <- apply(samples, 2L, stats::quantile, probs = alpha / 2, type = 7L, names = FALSE)
-  hi <- apply(samples, 2L, stats::quantile, probs = 1 - alpha / 2, type = 7L, names = FALSE)
-  list(lower = lo, upper = hi)
+  ps <- percentile_summary(samples, alpha)
+  list(lower = ps$lower, upper = ps$upper)
 }
 
-# p = min(1, 2 (1 + min(#{b* <= 0}, #{b* >= 0})) / (B + 1)).
-percentile_pvalue <- function(samples, null = 0) {
-  B <- nrow(samples)
-  pmin(1, 2 * (1 + pmin(colSums(samples <= null), colSums(samples >= null))) / (B + 1))
+boot_summary <- function(object, alpha = 0.05) {
+  key <- paste0("boot_summary_", format(alpha, digits = 17))
+  if (!is.null(hit <- cache_get(object, key))) return(hit)
+  cache_set(object, key, percentile_summary(bootstrap_pass(object)$means, alpha))
 }
 
 bootstrap_interactions <- function(object) {
-  t(apply(object$bootstrap$weights, 1L, function(w) interaction_vector(object, w)))
-}
-
-# The statistic T_k = mean_i (d_ik / s_ik)^2 against its bootstrap null distribution (see
-# ctxstats.inference.bootstrap_heterogeneity).
-bootstrap_heterogeneity <- function(object, means) {
-  theta <- object$sample_coef
-  B <- nrow(means)
-  q <- ncol(means)
-  full_mean <- colMeans(theta)
-  scale <- apply(abs(theta), 2L, max) + 1e-300
-  num <- numeric(q)
-  num_b <- matrix(0, B, q)
-  used <- numeric(q)
-  bootstrap_chunks(object, object$context, function(s, tb) {
-    rows <- dim(tb)[1L]
-    d <- sweep(theta[s:(s + rows - 1L), , drop = FALSE], 2L, full_mean)
-    db <- tb - array(rep(t(means), each = rows), dim(tb))
-    mb <- rowMeans(db, dims = 2L)
-    sd <- sqrt(rowSums((db - array(mb, dim(db)))^2, dims = 2L) / (B - 1))
-    ok <- sd > matrix(1e-12 * scale, rows, q, byrow = TRUE)
-    inv <- ifelse(ok, 1 / ifelse(ok, sd, 1), 0)
-    num <<- num + colSums((d * inv)^2)
-    dev <- (db - array(d, dim(db))) * array(inv, dim(db))
-    num_b <<- num_b + t(colSums(dev^2, dims = 1L))
-    used <<- used + colSums(ok)
-  })
-  out <- matrix(NaN, q, 4L)
-  T <- num / used
-  Tb <- sweep(num_b, 2L, used, "/")
-  for (k in seq_len(q)) {
-    if (used[k] > 0) {
-      out[k, 1L] <- T[k]
-      out[k, 4L] <- (1 + sum(Tb[, k] >= T[k])) / (B + 1)
-    }
-  }
-  out
+  interaction_coefficients(object$bootstrap$weights, object$scaling, ncol(object$context))
 }
 
 # ---- methods -------------------------------------------------------------------------------------
@@ -314,11 +183,10 @@ vcov.ctx_glm <- function(object, cov_type = NULL, ...) {
   names <- object$param_names
   if (is.null(cov_type)) no_inference_error()
   if (cov_type == "bootstrap") {
-    cov <- stats::cov(bootstrap_pass(object)$means)
+    cov <- core_call(ctxstats_replicate_covariance_R, bootstrap_pass(object)$means)
   } else {
     lc <- linear_covariance(object, cov_type)
-    L <- average_effect_matrix(object$context, length(names))
-    cov <- L %*% lc$cov %*% t(L)
+    cov <- core_call(ctxstats_average_effect_covariance_R, lc$cov, object$context, length(names))
   }
   dimnames(cov) <- list(names, names)
   cov
@@ -330,7 +198,7 @@ interaction_vcov <- function(object, cov_type = NULL) {
   cov_type <- fit_cov_type(object, cov_type)
   if (is.null(cov_type)) no_inference_error()
   if (cov_type == "bootstrap") {
-    cov <- stats::cov(bootstrap_interactions(object))
+    cov <- core_call(ctxstats_replicate_covariance_R, bootstrap_interactions(object))
     nm <- interaction_names(object$param_names, object$context_names)
     dimnames(cov) <- list(nm, nm)
     return(cov)
@@ -339,20 +207,19 @@ interaction_vcov <- function(object, cov_type = NULL) {
 }
 
 # The average effects with standard errors, statistics, p-values and intervals (as the
-# Python package's params_table): a data frame.
+# Python package's params_table): a data frame. Bootstrap inference has no statistic column:
+# its p-value P>|b| is the percentile p-value, not a function of coef / std err.
 coef_table <- function(object, level = 0.95, cov_type = NULL) {
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
   if (is.null(cov_type)) no_inference_error()
   est <- coef(object)
   lo_name <- sprintf("[%g", alpha / 2)
   hi_name <- sprintf("%g]", 1 - alpha / 2)
   if (cov_type == "bootstrap") {
-    means <- bootstrap_pass(object)$means
-    se <- apply(means, 2L, stats::sd)
-    ci <- percentile_interval(means, alpha)
-    out <- data.frame(est, se, est / se, percentile_pvalue(means), ci$lower, ci$upper)
-    names(out) <- c("coef", "std err", "z", "P>|b|", lo_name, hi_name)
+    ps <- boot_summary(object, alpha)
+    out <- data.frame(est, ps$se, ps$pvalue, ps$lower, ps$upper)
+    names(out) <- c("coef", "std err", "P>|b|", lo_name, hi_name)
   } else {
     lc <- linear_covariance(object, cov_type)
     se <- sqrt(diag(vcov(object, cov_type = cov_type)))
@@ -369,7 +236,7 @@ coef_table <- function(object, level = 0.95, cov_type = NULL) {
 confint.ctx_glm <- function(object, parm, level = 0.95, cov_type = NULL, ...) {
   level <- check_level(level)
   tab <- coef_table(object, level, cov_type)
-  out <- as.matrix(tab[, 5:6])
+  out <- as.matrix(tab[, ncol(tab) - 1:0])
   a <- (1 - level) / 2
   dimnames(out) <- list(object$param_names, paste(format(100 * c(a, 1 - a), trim = TRUE, scientific = FALSE,
                                                          digits = 3), "%"))
@@ -386,7 +253,7 @@ sample_confint <- function(object, ...) UseMethod("sample_confint")
 # theta_ik +- z se_ik from Vp (Python's ctxstats.spline.sample_conf_int). A list of two
 # matrices, lower and upper, shaped like sample_coef(object).
 sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_type = NULL, ...) {
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   vp <- is.character(cov_type) && length(cov_type) == 1L && identical(tolower(cov_type), "vp")
   if (vp && !has_spline_vp(object)) {
     stop("cov_type = \"Vp\" needs a fit with encoder = \"spline\" by the exact solver", call. = FALSE)
@@ -413,23 +280,17 @@ sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_typ
   } else if (cov_type == "bootstrap") {
     ok <- which(stats::complete.cases(C))
     if (length(ok)) {
-      bootstrap_chunks(object, C[ok, , drop = FALSE], function(s, tb) {
-        rows <- ok[s:(s + dim(tb)[1L] - 1L)]
-        lo[rows, ] <<- apply(tb, c(1L, 2L), stats::quantile, probs = alpha / 2, type = 7L, names = FALSE)
-        hi[rows, ] <<- apply(tb, c(1L, 2L), stats::quantile, probs = 1 - alpha / 2, type = 7L, names = FALSE)
-      })
+      lim <- core_call(ctxstats_bootstrap_sample_limits_R, object$options, object$scaling, object$bootstrap$weights,
+                       C[ok, , drop = FALSE], alpha)
+      lo[ok, ] <- lim$lower
+      hi[ok, ] <- lim$upper
     }
   } else {
     lc <- linear_covariance(object, cov_type)
-    m1 <- ncol(C) + 1L
-    Ct <- cbind(1, C)
     crit <- critical_value(lc$use_t, lc$df_resid, alpha)
-    for (k in seq_len(q)) {
-      idx <- (k - 1L) * m1 + seq_len(m1)
-      se <- sqrt(pmax(rowSums((Ct %*% lc$cov[idx, idx, drop = FALSE]) * Ct), 0))
-      lo[, k] <- theta[, k] - crit * se
-      hi[, k] <- theta[, k] + crit * se
-    }
+    se <- core_call(ctxstats_sample_param_se_R, lc$cov, C, q)
+    lo[] <- theta - crit * se
+    hi[] <- theta + crit * se
   }
   if (is.null(newdata)) {
     lo <- stats::napredict(object$na.action, lo)
@@ -444,11 +305,18 @@ bootstrap_coef <- function(object) {
   bootstrap_pass(object)$means
 }
 
+# Per coefficient, the share of samples whose coefficient has the opposite sign to the fit's
+# in more than 10% of the bootstrap replicates (Python's sign_flip_share).
+sign_flip_share <- function(object) {
+  require_bootstrap(object, "sign_flip_share")
+  bootstrap_pass(object)$sign_flip_share
+}
+
 # How each context feature modifies each coefficient (linear encoder): the interaction
 # coefficient, its SE, statistic, p-value and interval; rows "coefficient:context".
 context_effects <- function(object, level = 0.95, cov_type = NULL) {
   require_linear(object, "context_effects")
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
   if (is.null(cov_type)) no_inference_error()
   m <- ncol(object$context)
@@ -459,11 +327,9 @@ context_effects <- function(object, level = 0.95, cov_type = NULL) {
   lo_name <- sprintf("[%g", alpha / 2)
   hi_name <- sprintf("%g]", 1 - alpha / 2)
   if (cov_type == "bootstrap") {
-    boot <- bootstrap_interactions(object)[, sel, drop = FALSE]
-    ci <- percentile_interval(boot, alpha)
-    se <- apply(boot, 2L, stats::sd)
-    out <- data.frame(b[sel], se, b[sel] / se, percentile_pvalue(boot), ci$lower, ci$upper)
-    names(out) <- c("coef", "std err", "z", "P>|b|", lo_name, hi_name)
+    ps <- percentile_summary(bootstrap_interactions(object)[, sel, drop = FALSE], alpha)
+    out <- data.frame(b[sel], ps$se, ps$pvalue, ps$lower, ps$upper)
+    names(out) <- c("coef", "std err", "P>|b|", lo_name, hi_name)
   } else {
     lc <- linear_covariance(object, cov_type)
     out <- as.data.frame(coefficient_table(b[sel], sqrt(diag(lc$cov)[sel]), lc$use_t, lc$df_resid, alpha))
@@ -495,7 +361,6 @@ heterogeneity_test.ctx_glm <- function(object, method = NULL, by = c("coefficien
   cnames <- object$context_names
   q <- length(names)
   m <- length(cnames)
-  D <- q * (m + 1L)
   cols <- c("statistic", "df", "df_denom", "pvalue")
   if (method == "wald") {
     if (!analytic_cov) {
@@ -504,27 +369,11 @@ heterogeneity_test.ctx_glm <- function(object, method = NULL, by = c("coefficien
            "use method = \"bootstrap\"", call. = FALSE)
     }
     lc <- linear_covariance(object, object$cov_type)
-    I <- diag(D)
-    if (by == "coefficient") {
-      Rs <- lapply(seq_len(q), function(k) I[(k - 1L) * (m + 1L) + 1L + seq_len(m), , drop = FALSE])
-      index <- names
-    } else {
-      Rs <- lapply(seq_len(m), function(l) I[(seq_len(q) - 1L) * (m + 1L) + 1L + l, , drop = FALSE])
-      index <- cnames
-    }
-    tab <- t(vapply(Rs, function(R) {
-      r <- drop(R %*% lc$params)
-      V <- R %*% lc$cov %*% t(R)
-      stat <- drop(r %*% pinv(V) %*% r)
-      J <- nrow(R)
-      if (lc$use_f) {
-        stat <- stat / J
-        c(stat, J, lc$df_resid, stats::pf(stat, J, lc$df_resid, lower.tail = FALSE))
-      } else {
-        c(stat, J, NaN, stats::pchisq(stat, J, lower.tail = FALSE))
-      }
-    }, numeric(4L)))
-    out <- as.data.frame(tab, row.names = index)
+    # The core's statistics (divided by J for the F form) and degrees of freedom; R's tails.
+    tab <- core_call(ctxstats_heterogeneity_wald_R, unname(lc$params), lc$cov, q, m, by, lc$use_f, lc$df_resid)
+    p <- if (lc$use_f) stats::pf(tab[, 1L], tab[, 2L], tab[, 3L], lower.tail = FALSE) else
+      stats::pchisq(tab[, 1L], tab[, 2L], lower.tail = FALSE)
+    out <- as.data.frame(cbind(tab, p), row.names = if (by == "coefficient") names else cnames)
     names(out) <- cols
     attr(out, "method") <- "wald"
     attr(out, "distribution") <- if (lc$use_f) "F" else "chi2"
@@ -533,7 +382,8 @@ heterogeneity_test.ctx_glm <- function(object, method = NULL, by = c("coefficien
   }
   require_bootstrap(object, "the bootstrap heterogeneity test")
   if (by == "context") stop("by = \"context\" is available for the Wald test of the linear encoder only", call. = FALSE)
-  out <- as.data.frame(bootstrap_heterogeneity(object, bootstrap_pass(object)$means), row.names = names)
+  bp <- bootstrap_pass(object)
+  out <- data.frame(bp$het_statistic, NaN, NaN, bp$het_pvalue, row.names = names)
   names(out) <- cols
   attr(out, "method") <- "bootstrap"
   attr(out, "distribution") <- "bootstrap"

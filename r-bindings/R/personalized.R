@@ -275,7 +275,7 @@ require_personalized_bootstrap <- function(object) {
 # Percentile bootstrap intervals for the average effects.
 confint.personalized_regression <- function(object, parm, level = 0.95, ...) {
   require_personalized_bootstrap(object)
-  a <- (1 - check_level(level)) / 2
+  a <- level_alpha(level) / 2
   means <- t(colMeans(object$bootstrap$theta, dims = 1L))
   ci <- percentile_interval(means, 2 * a)
   out <- cbind(ci$lower, ci$upper)
@@ -286,7 +286,7 @@ confint.personalized_regression <- function(object, parm, level = 0.95, ...) {
 
 vcov.personalized_regression <- function(object, ...) {
   require_personalized_bootstrap(object)
-  out <- stats::cov(t(colMeans(object$bootstrap$theta, dims = 1L)))
+  out <- core_call(ctxstats_replicate_covariance_R, t(colMeans(object$bootstrap$theta, dims = 1L)))
   dimnames(out) <- list(object$param_names, object$param_names)
   out
 }
@@ -294,7 +294,7 @@ vcov.personalized_regression <- function(object, ...) {
 # Percentile bootstrap intervals for the metric weights.
 metric_weights_confint <- function(object, level = 0.95) {
   require_personalized_bootstrap(object)
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   ci <- percentile_interval(object$bootstrap$phi, alpha)
   out <- cbind(ci$lower, ci$upper)
   dimnames(out) <- list(object$context_names, paste(format(100 * c(alpha / 2, 1 - alpha / 2), trim = TRUE,
@@ -304,10 +304,12 @@ metric_weights_confint <- function(object, level = 0.95) {
 
 sample_confint.personalized_regression <- function(object, level = 0.95, ...) {
   require_personalized_bootstrap(object)
-  alpha <- 1 - check_level(level)
-  qs <- function(p) apply(object$bootstrap$theta, c(1L, 2L), stats::quantile, probs = p, type = 7L, names = FALSE)
-  lo <- qs(alpha / 2)
-  hi <- qs(1 - alpha / 2)
+  alpha <- level_alpha(level)
+  # The core's percentile limits over the replicates (the third dimension) of every entry.
+  th <- object$bootstrap$theta
+  ci <- percentile_interval(matrix(aperm(th, c(3L, 1L, 2L)), dim(th)[3L]), alpha)
+  lo <- matrix(ci$lower, dim(th)[1L], dim(th)[2L])
+  hi <- matrix(ci$upper, dim(th)[1L], dim(th)[2L])
   dimnames(lo) <- dimnames(hi) <- dimnames(object$sample_coef)
   list(lower = stats::napredict(object$na.action, lo), upper = stats::napredict(object$na.action, hi))
 }
@@ -326,7 +328,7 @@ print.personalized_regression <- function(x, digits = max(3L, getOption("digits"
 
 # The same tables as the Python package's PersonalizedRegressionResults.summary().
 summary.personalized_regression <- function(object, level = 0.95, ...) {
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   py_bool <- function(b) if (isTRUE(b)) "True" else "False"
   held <- personalized_llf_held_out(object)
   o <- object$options

@@ -8,7 +8,7 @@
 # (linear encoder), and notes from the identifiability checks, as in Python.
 
 summary.ctx_glm <- function(object, level = 0.95, ...) {
-  alpha <- 1 - check_level(level)
+  alpha <- level_alpha(level)
   ll <- logLik(object)
   k <- attr(ll, "df")
   n <- nobs(object)
@@ -35,7 +35,7 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   add_table <- function(caption, frame) tables[[length(tables) + 1L]] <<- list(caption = caption, frame = frame)
   if (!is.null(cov_type)) {
     caption <- if (cov_type == "bootstrap") {
-      sprintf("bootstrap, B=%d, percentile intervals", B)
+      sprintf("bootstrap, B=%d, percentile intervals and p-values, p >= %s", B, fmt_g(2 / (B + 1), 3L))
     } else {
       lc <- linear_covariance(object, cov_type)
       sprintf("analytic, cov_type=%s, %s", cov_type, if (lc$use_t) "t" else "normal")
@@ -94,8 +94,10 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   }
   if (B > 0) {
     notes <- c(notes, sprintf(paste0("Bootstrap: %d refits on multinomial resamples of the rows, each starting ",
-                                     "from the full-data fit (warm start); p-values invert the percentile intervals ",
-                                     "and cannot fall below %s (heterogeneity tests: %s)."),
+                                     "from the full-data fit (warm start). P>|b| is the percentile p-value, ",
+                                     "2 (1 + replicates on the far side of zero) / (B + 1): it inverts the percentile ",
+                                     "interval, so no z statistic goes with it, and it cannot fall below 2/(B+1) = %s ",
+                                     "(heterogeneity tests: 1/(B+1) = %s)."),
                               B, fmt_g(2 / (B + 1), 3L), fmt_g(1 / (B + 1), 3L)))
   }
   structure(list(title = "Contextualized GLM Results (ctx_glm)", header = header, tables = tables,

@@ -22,8 +22,7 @@
 #include "context_basis.hpp"
 #include "error.hpp"
 #include "fit.hpp"
-#include "inference/smooth_tests.hpp"
-#include "inference/spline_pointwise.hpp"
+#include "inference/inference.hpp"
 #include "glue.h"
 #include "identifiability.hpp"
 #include "objective.hpp"
@@ -534,5 +533,165 @@ extern "C" SEXP ctxstats_design_grams_R(SEXP C, SEXP X, SEXP scaling, SEXP inter
   if (inter) out["gz"] = matrix_from_row_major(g.gz, static_cast<std::size_t>(g.q) * g.m1,
                                                  static_cast<std::size_t>(g.q) * g.m1);
   return out;
+  END_RCPP
+}
+
+// ---- inference (csrc/inference/): the same core functions as the Python package's -------------
+
+namespace {
+
+std::vector<double> row_major_of(SEXP M, const char* name) {
+  require(Rf_isMatrix(M), std::string(name) + " must be a matrix");
+  return row_major(Rcpp::NumericMatrix(M));
+}
+
+std::vector<double> square_of(SEXP cov) {
+  const Rcpp::NumericMatrix V(cov);
+  require(V.nrow() == V.ncol(), "cov must be a square matrix");
+  return row_major(V);
+}
+
+Rcpp::List percentile_summary_to_r(const PercentileSummary& s) {
+  return Rcpp::List::create(Rcpp::Named("se") = to_r(s.se), Rcpp::Named("lower") = to_r(s.lower),
+                            Rcpp::Named("upper") = to_r(s.upper), Rcpp::Named("pvalue") = to_r(s.pvalue),
+                            Rcpp::Named("pvalue_floor") = s.pvalue_floor);
+}
+
+}  // namespace
+
+// The linear encoder's weights in the user's units: U (q x (m+1)) for a weight vector, or
+// one row vec(U) per replicate for a matrix of replicate weights.
+extern "C" SEXP ctxstats_interaction_coefficients_R(SEXP scaling, SEXP m, SEXP weights) {
+  BEGIN_RCPP
+  const Scaling s = scaling_from_r(scaling);
+  const int mm = Rcpp::as<int>(m), q = s.q();
+  if (!Rf_isMatrix(weights)) {
+    const std::vector<double> w = to_vector(weights);
+    return matrix_from_row_major(interaction_coefficients(s, mm, w.data(), 1, w.size()), q, mm + 1);
+  }
+  const Rcpp::NumericMatrix W(weights);
+  const std::vector<double> Wrow = row_major(W);
+  return matrix_from_row_major(interaction_coefficients(s, mm, Wrow.data(), W.nrow(), W.ncol()), W.nrow(),
+                               static_cast<std::size_t>(q) * (mm + 1));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP family, SEXP intercept,
+                                             SEXP params, SEXP cov_type, SEXP threads) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  const int nthreads = Rcpp::as<int>(threads);
+  require(nthreads >= 0, "threads must be >= 0");
+  const LinearCovariance lc =
+      linear_covariance(data.view, parse_family(Rcpp::as<std::string>(family)), Rcpp::as<bool>(intercept),
+                        to_vector(params), parse_cov_type(Rcpp::as<std::string>(cov_type)), nthreads);
+  return Rcpp::List::create(Rcpp::Named("cov") = matrix_from_row_major(lc.cov, lc.D, lc.D),
+                            Rcpp::Named("cov_type") = cov_type_name(lc.cov_type), Rcpp::Named("scale") = lc.scale,
+                            Rcpp::Named("nobs") = static_cast<double>(lc.nobs), Rcpp::Named("rank") = lc.rank,
+                            Rcpp::Named("df_resid") = lc.df_resid, Rcpp::Named("use_t") = lc.use_t,
+                            Rcpp::Named("use_f") = lc.use_f);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_average_effect_covariance_R(SEXP cov, SEXP C, SEXP q) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Crow = row_major(Cm);
+  const int qq = Rcpp::as<int>(q);
+  return matrix_from_row_major(average_effect_covariance(square_of(cov), qq, Crow.data(), Cm.nrow(), Cm.ncol()),
+                               qq, qq);
+  END_RCPP
+}
+
+// Wald heterogeneity tests: rows (statistic, df, df_denom), by coefficient or by context.
+extern "C" SEXP ctxstats_heterogeneity_wald_R(SEXP params, SEXP cov, SEXP q, SEXP m, SEXP by, SEXP use_f,
+                                              SEXP df_resid) {
+  BEGIN_RCPP
+  const std::string b = Rcpp::as<std::string>(by);
+  require(b == "coefficient" || b == "context", "by must be 'coefficient' or 'context', not '" + b + "'");
+  const auto tests = wald_tests(to_vector(params), square_of(cov),
+                                heterogeneity_restrictions(Rcpp::as<int>(q), Rcpp::as<int>(m), b == "context"),
+                                Rcpp::as<bool>(use_f), Rcpp::as<double>(df_resid));
+  std::vector<double> out;
+  for (const WaldTest& t : tests) out.insert(out.end(), {t.statistic, t.df, t.df_denom});
+  return matrix_from_row_major(out, tests.size(), 3);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Crow = row_major(Cm);
+  const int qq = Rcpp::as<int>(q);
+  return matrix_from_row_major(sample_param_se(square_of(cov), qq, Crow.data(), Cm.nrow(), Cm.ncol()), Cm.nrow(), qq);
+  END_RCPP
+}
+
+// Standard errors, percentile limits and percentile p-values of each column of `samples`.
+extern "C" SEXP ctxstats_percentile_summary_R(SEXP samples, SEXP alpha) {
+  BEGIN_RCPP
+  const std::vector<double> S = row_major_of(samples, "samples");
+  const Rcpp::NumericMatrix Sm(samples);
+  return percentile_summary_to_r(percentile_summary(S.data(), Sm.nrow(), Sm.ncol(), Rcpp::as<double>(alpha)));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_replicate_covariance_R(SEXP samples) {
+  BEGIN_RCPP
+  const std::vector<double> S = row_major_of(samples, "samples");
+  const Rcpp::NumericMatrix Sm(samples);
+  return matrix_from_row_major(replicate_covariance(S.data(), Sm.nrow(), Sm.ncol()), Sm.ncol(), Sm.ncol());
+  END_RCPP
+}
+
+namespace {
+
+// What a bootstrap summary reads: the options, the scaling, and row-major copies of the
+// replicate weights (B x n_weights) and of the contexts (rows x m).
+struct RReplicates {
+  FitOptions options;
+  Scaling scaling;
+  std::size_t B, n_weights, rows;
+  int m;
+  std::vector<double> W, C;
+};
+
+RReplicates replicates_from_r(SEXP options, SEXP scaling, SEXP W, SEXP C) {
+  const Rcpp::NumericMatrix Wm(W), Cm(C);
+  return {options_from(options), scaling_from_r(scaling), static_cast<std::size_t>(Wm.nrow()),
+          static_cast<std::size_t>(Wm.ncol()), static_cast<std::size_t>(Cm.nrow()), Cm.ncol(), row_major(Wm),
+          row_major(Cm)};
+}
+
+}  // namespace
+
+// The replicates' average effects, sign-flip shares and bootstrap heterogeneity test.
+extern "C" SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP theta) {
+  BEGIN_RCPP
+  const RReplicates r = replicates_from_r(options, scaling, W, C);
+  const Rcpp::NumericMatrix Tm(theta);
+  require(static_cast<std::size_t>(Tm.nrow()) == r.rows && Tm.ncol() == r.scaling.q(),
+          "theta must hold the fit's parameters for every row of context (rows x q)");
+  const std::vector<double> Trow = row_major(Tm);
+  const BootstrapPass p = bootstrap_pass(r.options.encoder, r.scaling, r.W.data(), r.B, r.n_weights, r.C.data(),
+                                         r.rows, r.m, Trow.data(), r.options.solver_options.threads);
+  return Rcpp::List::create(Rcpp::Named("means") = matrix_from_row_major(p.means, p.B, p.q),
+                            Rcpp::Named("sign_flip_share") = to_r(p.sign_flip_share),
+                            Rcpp::Named("het_statistic") = to_r(p.het_statistic),
+                            Rcpp::Named("het_pvalue") = to_r(p.het_pvalue));
+  END_RCPP
+}
+
+// Per-sample percentile limits: a list of lower and upper (rows x q).
+extern "C" SEXP ctxstats_bootstrap_sample_limits_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP alpha) {
+  BEGIN_RCPP
+  const RReplicates r = replicates_from_r(options, scaling, W, C);
+  const SampleLimits l = bootstrap_sample_limits(r.options.encoder, r.scaling, r.W.data(), r.B, r.n_weights,
+                                                 r.C.data(), r.rows, r.m, Rcpp::as<double>(alpha),
+                                                 r.options.solver_options.threads);
+  const std::size_t q = static_cast<std::size_t>(r.scaling.q());
+  return Rcpp::List::create(Rcpp::Named("lower") = matrix_from_row_major(l.lower, r.rows, q),
+                            Rcpp::Named("upper") = matrix_from_row_major(l.upper, r.rows, q));
   END_RCPP
 }

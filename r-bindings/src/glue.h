@@ -19,4 +19,14 @@ SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP theta_train,
                                      SEXP categorical, SEXP n_neighbors, SEXP threads);
 SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP replicate);
 SEXP ctxstats_design_grams_R(SEXP C, SEXP X, SEXP scaling, SEXP interaction, SEXP threads);
+SEXP ctxstats_interaction_coefficients_R(SEXP scaling, SEXP m, SEXP weights);
+SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP family, SEXP intercept, SEXP params,
+                                  SEXP cov_type, SEXP threads);
+SEXP ctxstats_average_effect_covariance_R(SEXP cov, SEXP C, SEXP q);
+SEXP ctxstats_heterogeneity_wald_R(SEXP params, SEXP cov, SEXP q, SEXP m, SEXP by, SEXP use_f, SEXP df_resid);
+SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q);
+SEXP ctxstats_percentile_summary_R(SEXP samples, SEXP alpha);
+SEXP ctxstats_replicate_covariance_R(SEXP samples);
+SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP theta);
+SEXP ctxstats_bootstrap_sample_limits_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP alpha);
 }

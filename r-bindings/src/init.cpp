@@ -25,6 +25,15 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_personalized_bootstrap_counts_R",
      reinterpret_cast<DL_FUNC>(&ctxstats_personalized_bootstrap_counts_R), 3},
     {"ctxstats_design_grams_R", reinterpret_cast<DL_FUNC>(&ctxstats_design_grams_R), 5},
+    {"ctxstats_interaction_coefficients_R", reinterpret_cast<DL_FUNC>(&ctxstats_interaction_coefficients_R), 3},
+    {"ctxstats_linear_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_linear_covariance_R), 9},
+    {"ctxstats_average_effect_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_average_effect_covariance_R), 3},
+    {"ctxstats_heterogeneity_wald_R", reinterpret_cast<DL_FUNC>(&ctxstats_heterogeneity_wald_R), 7},
+    {"ctxstats_sample_param_se_R", reinterpret_cast<DL_FUNC>(&ctxstats_sample_param_se_R), 3},
+    {"ctxstats_percentile_summary_R", reinterpret_cast<DL_FUNC>(&ctxstats_percentile_summary_R), 2},
+    {"ctxstats_replicate_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_replicate_covariance_R), 1},
+    {"ctxstats_bootstrap_pass_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_pass_R), 5},
+    {"ctxstats_bootstrap_sample_limits_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_sample_limits_R), 5},
     {nullptr, nullptr, 0}};
 
 }  // namespace

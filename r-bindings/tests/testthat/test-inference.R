@@ -90,6 +90,11 @@ test_that("bootstrap replicates give percentile intervals, deterministic for a s
   expect_identical(rownames(heterogeneity_test(a)), c("Intercept", "x1", "x2"))
   expect_true(all(heterogeneity_test(a)$pvalue >= 1 / 9))
   expect_match(format(summary(a)), "Average effects \\(bootstrap, B=8", all = FALSE)
+  # no z next to a percentile p-value: the table shows the statistics that belong to it
+  expect_identical(names(coef_table(a)), c("coef", "std err", "P>|b|", "[0.025", "0.975]"))
+  expect_true(all(coef_table(a)[["P>|b|"]] >= 2 / 9))
+  expect_match(paste(format(summary(a)), collapse = " "), "P>\\|b\\|\\s+is\\s+the\\s+percentile\\s+p-value")
+  expect_identical(names(sign_flip_share(a)), c("Intercept", "x1", "x2"))
   expect_error(sample_confint(a, level = 2), "level must be a number in \\(0, 1\\)")
   expect_error(confint(a, level = "0.9"), "level must be")
 })

@@ -1,0 +1,140 @@
+// Bindings for the core's inference (csrc/inference/): analytic covariances, Wald tests and
+// average effects of the linear encoder, and summaries of bootstrap replicates. Converts
+// arrays and releases the GIL; the statistics are the core's.
+#include "convert.hpp"
+#include "inference/inference.hpp"
+
+namespace ctxstats_py {
+
+namespace {
+
+py::array_t<double> matrix(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
+  py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+void require_matrix(const Array& a, const char* name) {
+  if (a.ndim() != 2) throw InvalidArgument(std::string(name) + " must be two-dimensional");
+}
+
+// A square covariance matrix as the core's row-major vector.
+std::vector<double> square_matrix(const Array& cov) {
+  require_matrix(cov, "cov");
+  if (cov.shape(0) != cov.shape(1)) throw InvalidArgument("cov must be a square matrix");
+  return to_vector(cov);
+}
+
+py::array_t<double> interaction_coefficients_py(const py::dict& scaling, int m, const Array& weights) {
+  const Scaling s = scaling_from_dict(scaling);
+  const std::size_t D = static_cast<std::size_t>(s.q()) * (m + 1);
+  if (weights.ndim() == 1) {
+    return matrix(interaction_coefficients(s, m, weights.data(), 1, static_cast<std::size_t>(weights.shape(0))),
+                  static_cast<std::size_t>(s.q()), static_cast<std::size_t>(m + 1));
+  }
+  require_matrix(weights, "weights");
+  const std::size_t B = static_cast<std::size_t>(weights.shape(0));
+  return matrix(interaction_coefficients(s, m, weights.data(), B, static_cast<std::size_t>(weights.shape(1))), B, D);
+}
+
+py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                              const std::string& family, bool intercept, const Array& params,
+                              const std::string& cov_type, int threads) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  if (threads < 0) throw InvalidArgument("threads must be >= 0");
+  const Family fam = parse_family(family);
+  const CovType type = parse_cov_type(cov_type);
+  const std::vector<double> b = to_vector(params);
+  LinearCovariance lc;
+  {
+    py::gil_scoped_release release;
+    lc = linear_covariance(d, fam, intercept, b, type, threads);
+  }
+  py::dict out;
+  out["cov"] = matrix(lc.cov, lc.D, lc.D);
+  out["cov_type"] = cov_type_name(lc.cov_type);
+  out["scale"] = lc.scale;
+  out["nobs"] = lc.nobs;
+  out["rank"] = lc.rank;
+  out["df_resid"] = lc.df_resid;
+  out["use_t"] = lc.use_t;
+  out["use_f"] = lc.use_f;
+  return out;
+}
+
+py::array_t<double> average_effect_covariance_py(const Array& cov, const Array& C, int q) {
+  require_matrix(C, "context");
+  const std::vector<double> V = square_matrix(cov);
+  return matrix(average_effect_covariance(V, q, C.data(), static_cast<std::size_t>(C.shape(0)),
+                                          static_cast<int>(C.shape(1))),
+                q, q);
+}
+
+py::array_t<double> heterogeneity_wald_py(const Array& params, const Array& cov, int q, int m, const std::string& by,
+                                          bool use_f, double df_resid) {
+  if (by != "coefficient" && by != "context")
+    throw InvalidArgument("by must be 'coefficient' or 'context', not '" + by + "'");
+  const auto tests = wald_tests(to_vector(params), square_matrix(cov), heterogeneity_restrictions(q, m, by == "context"),
+                                use_f, df_resid);
+  py::array_t<double> out({static_cast<py::ssize_t>(tests.size()), py::ssize_t{3}});
+  double* o = out.mutable_data();
+  for (std::size_t j = 0; j < tests.size(); ++j) {
+    o[3 * j] = tests[j].statistic;
+    o[3 * j + 1] = tests[j].df;
+    o[3 * j + 2] = tests[j].df_denom;
+  }
+  return out;
+}
+
+py::array_t<double> sample_param_se_py(const Array& cov, const Array& C, int q) {
+  require_matrix(C, "context");
+  const std::size_t rows = static_cast<std::size_t>(C.shape(0));
+  return matrix(sample_param_se(square_matrix(cov), q, C.data(), rows, static_cast<int>(C.shape(1))), rows, q);
+}
+
+py::array_t<double> linear_predictor_se_py(const Array& cov, const Array& X, const Array& C, bool intercept) {
+  require_matrix(X, "exog");
+  require_matrix(C, "context");
+  if (X.shape(0) != C.shape(0)) throw InvalidArgument("exog and context have different numbers of rows");
+  return to_array(linear_predictor_se(square_matrix(cov), X.data(), static_cast<int>(X.shape(1)), C.data(),
+                                      static_cast<int>(C.shape(1)), static_cast<std::size_t>(C.shape(0)), intercept));
+}
+
+py::dict percentile_summary_py(const Array& samples, double alpha) {
+  require_matrix(samples, "samples");
+  const PercentileSummary s = percentile_summary(samples.data(), static_cast<std::size_t>(samples.shape(0)),
+                                                 static_cast<std::size_t>(samples.shape(1)), alpha);
+  py::dict out;
+  out["se"] = to_array(s.se);
+  out["lower"] = to_array(s.lower);
+  out["upper"] = to_array(s.upper);
+  out["pvalue"] = to_array(s.pvalue);
+  out["pvalue_floor"] = s.pvalue_floor;
+  return out;
+}
+
+py::array_t<double> replicate_covariance_py(const Array& samples) {
+  require_matrix(samples, "samples");
+  const std::size_t k = static_cast<std::size_t>(samples.shape(1));
+  return matrix(replicate_covariance(samples.data(), static_cast<std::size_t>(samples.shape(0)), k), k, k);
+}
+
+}  // namespace
+
+void bind_inference(py::module_& mod) {
+  mod.def("interaction_coefficients", &interaction_coefficients_py, py::arg("scaling"), py::arg("m"),
+          py::arg("weights"));
+  mod.def("linear_covariance", &linear_covariance_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("family"), py::arg("intercept"), py::arg("params"), py::arg("cov_type"), py::arg("threads") = 0);
+  mod.def("average_effect_covariance", &average_effect_covariance_py, py::arg("cov"), py::arg("C"), py::arg("q"));
+  mod.def("heterogeneity_wald", &heterogeneity_wald_py, py::arg("params"), py::arg("cov"), py::arg("q"),
+          py::arg("m"), py::arg("by"), py::arg("use_f"), py::arg("df_resid"));
+  mod.def("sample_param_se", &sample_param_se_py, py::arg("cov"), py::arg("C"), py::arg("q"));
+  mod.def("linear_predictor_se", &linear_predictor_se_py, py::arg("cov"), py::arg("X"), py::arg("C"),
+          py::arg("intercept"));
+  mod.def("percentile_summary", &percentile_summary_py, py::arg("samples"), py::arg("alpha"));
+  mod.def("replicate_covariance", &replicate_covariance_py, py::arg("samples"));
+}
+
+}  // namespace ctxstats_py

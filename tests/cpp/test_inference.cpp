@@ -1,0 +1,127 @@
+// Tests of the core's inference (csrc/inference/) on its own: closed forms (the covariance
+// of a mean, a Wald statistic on a diagonal covariance, quantiles and percentile p-values of
+// small samples), the same covariance for any thread count, and InvalidArgument for bad
+// input. The numbers are held against numpy and statsmodels in tests/test_inference_core.py.
+// Prints "N passed, M failed" and exits non-zero on failure.
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "harness.hpp"
+#include "inference/inference.hpp"
+#include "rng.hpp"
+
+using namespace ctxstats;
+using namespace ctxstats_test;
+
+namespace {
+
+bool near(double a, double b, double tol) { return std::fabs(a - b) <= tol * std::max(1.0, std::fabs(b)); }
+
+template <typename F>
+bool throws_invalid(F f) {
+  try {
+    f();
+  } catch (const InvalidArgument&) {
+    return true;
+  }
+  return false;
+}
+
+// An intercept-only gaussian model with one constant-free context column: y = b0 + b1 c + e.
+Data line_data(std::size_t n) {
+  Data d{n, 0, 1, {}, {}, {}, {}};
+  CounterRng rng(3, Stream::kInit, 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double c = rng.normal();
+    d.C.push_back(c);
+    d.y.push_back(1.0 + 0.5 * c + rng.normal());
+    d.w.push_back(1.0);
+  }
+  return d;
+}
+
+void covariance_checks() {
+  const Data d = line_data(1000);
+  const DataView v = d.view(false);
+  // Least squares by hand: b = (Z'Z)^-1 Z'y with Z = [1, c].
+  double s1 = 0, sc = 0, scc = 0, sy = 0, scy = 0;
+  for (std::size_t i = 0; i < d.n; ++i) {
+    s1 += 1;
+    sc += d.C[i];
+    scc += d.C[i] * d.C[i];
+    sy += d.y[i];
+    scy += d.C[i] * d.y[i];
+  }
+  const double det = s1 * scc - sc * sc;
+  const std::vector<double> b = {(scc * sy - sc * scy) / det, (s1 * scy - sc * sy) / det};
+  double ssr = 0;
+  for (std::size_t i = 0; i < d.n; ++i) {
+    const double e = d.y[i] - b[0] - b[1] * d.C[i];
+    ssr += e * e;
+  }
+  const double s2 = ssr / (d.n - 2.0);
+  const LinearCovariance lc = linear_covariance(v, Family::kGaussian, true, b, CovType::kNonrobust, 1);
+  check(lc.rank == 2 && lc.df_resid == d.n - 2.0 && lc.use_t && lc.use_f, "rank, df_resid, use_t, use_f");
+  check(near(lc.scale, s2, 1e-12), "scale = SSR / (n - 2)");
+  check(near(lc.cov[0], s2 * scc / det, 1e-10) && near(lc.cov[3], s2 * s1 / det, 1e-10) &&
+            near(lc.cov[1], -s2 * sc / det, 1e-9) && lc.cov[1] == lc.cov[2],
+        "nonrobust covariance = s^2 (Z'Z)^-1, symmetric");
+  for (CovType t : {CovType::kNonrobust, CovType::kHC0, CovType::kHC1, CovType::kHC2, CovType::kHC3}) {
+    const auto one = linear_covariance(v, Family::kGaussian, true, b, t, 1).cov;
+    const auto three = linear_covariance(v, Family::kGaussian, true, b, t, 3).cov;
+    check(one == three, "the same covariance for 1 and 3 threads: " + cov_type_name(t));
+  }
+  const auto hc0 = linear_covariance(v, Family::kGaussian, true, b, CovType::kHC0, 0).cov;
+  const auto hc1 = linear_covariance(v, Family::kGaussian, true, b, CovType::kHC1, 0).cov;
+  check(near(hc1[0], hc0[0] * d.n / (d.n - 2.0), 1e-12), "HC1 = HC0 n / (n - rank)");
+  // The average effect of the intercept, b0 + b1 cbar, has variance a' V a with a = [1, cbar].
+  const auto avg = average_effect_covariance(lc.cov, 1, d.C.data(), d.n, 1);
+  const double cbar = sc / s1;
+  check(near(avg[0], lc.cov[0] + 2 * cbar * lc.cov[1] + cbar * cbar * lc.cov[3], 1e-10), "average effect: a' V a");
+  check(throws_invalid([&] { linear_covariance(v, Family::kGaussian, true, {1.0}, CovType::kHC0, 0); }),
+        "wrong length of params");
+  check(throws_invalid([] { parse_cov_type("HC7"); }), "unknown cov_type");
+}
+
+void wald_checks() {
+  const std::vector<double> b = {1.0, 2.0, -3.0, 0.5};
+  std::vector<double> V(16, 0.0);
+  for (int j = 0; j < 4; ++j) V[j * 4 + j] = 0.25 * (j + 1);
+  const auto t = wald_tests(b, V, {{1, 2}, {3}}, false, 10.0);
+  check(near(t[0].statistic, 4.0 / 0.5 + 9.0 / 0.75, 1e-12) && t[0].df == 2 && std::isnan(t[0].df_denom),
+        "chi-squared Wald statistic on a diagonal covariance");
+  const auto f = wald_tests(b, V, {{1, 2}}, true, 10.0);
+  check(near(f[0].statistic, (4.0 / 0.5 + 9.0 / 0.75) / 2, 1e-12) && f[0].df_denom == 10.0, "F form: / J");
+  const auto r = heterogeneity_restrictions(2, 3, false), c = heterogeneity_restrictions(2, 3, true);
+  check(r.size() == 2 && r[1] == std::vector<int>({5, 6, 7}), "restrictions by coefficient");
+  check(c.size() == 3 && c[0] == std::vector<int>({1, 5}), "restrictions by context");
+  check(throws_invalid([&] { wald_tests(b, V, {{4}}, false, 1.0); }), "restriction out of range");
+}
+
+void percentile_checks() {
+  // Two columns of 5 replicates: numpy's quantile(x, 0.25) of 1..5 is 2, of 0.1 is 1.4.
+  const std::vector<double> S = {3, -1, 1, 0, 5, 2, 2, 0, 4, 1};
+  const PercentileSummary ps = percentile_summary(S.data(), 5, 2, 0.5);
+  check(ps.lower[0] == 2.0 && ps.upper[0] == 4.0, "quartiles of 1..5");
+  check(ps.lower[1] == 0.0 && ps.upper[1] == 1.0, "quartiles of -1, 0, 0, 1, 2");
+  check(near(ps.se[0], std::sqrt(2.5), 1e-15), "standard deviation, ddof = 1");
+  check(ps.pvalue[0] == 2.0 / 6.0 && ps.pvalue_floor == 2.0 / 6.0, "no replicate at or below 0: the floor");
+  check(ps.pvalue[1] == 1.0, "p = min(1, 2 (1 + 3) / 6)");
+  const auto q10 = column_quantiles(S.data(), 5, 2, 0.1);
+  check(near(q10[0], 1.4, 1e-15), "interpolated quantile");
+  const auto cov = replicate_covariance(S.data(), 5, 2);
+  check(near(cov[0], 2.5, 1e-15) && cov[1] == cov[2], "replicate covariance");
+  check(throws_invalid([&] { percentile_summary(S.data(), 5, 2, 1.0); }), "alpha outside (0, 1)");
+  check(throws_invalid([&] { percentile_summary(S.data(), 0, 2, 0.1); }), "no replicates");
+}
+
+}  // namespace
+
+int main() {
+  covariance_checks();
+  wald_checks();
+  percentile_checks();
+  return report();
+}

@@ -1,0 +1,1 @@
+"""Independent implementations the tests hold the C++ core against."""
