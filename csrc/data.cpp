@@ -105,6 +105,25 @@ void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows) 
   }
 }
 
+void validate_scaling(const Scaling& s) {
+  require(!s.c_mean.empty() && s.c_mean.size() == s.c_scale.size(),
+          "the model's context scaling is malformed: c_mean and c_scale must have one entry per context column (" +
+              std::to_string(s.c_mean.size()) + " and " + std::to_string(s.c_scale.size()) + ")");
+  require(s.x_mean.size() == s.x_scale.size(),
+          "the model's predictor scaling is malformed: x_mean and x_scale must have one entry per predictor (" +
+              std::to_string(s.x_mean.size()) + " and " + std::to_string(s.x_scale.size()) + ")");
+  const auto check = [](const std::vector<double>& mean, const std::vector<double>& scale, const char* what) {
+    for (std::size_t j = 0; j < mean.size(); ++j)
+      if (!std::isfinite(mean[j]) || !(std::isfinite(scale[j]) && scale[j] > 0.0))
+        throw InvalidArgument(std::string("the model's ") + what + " scaling is malformed: entry " + std::to_string(j) +
+                              " is not finite, or its scale is not positive");
+  };
+  check(s.c_mean, s.c_scale, "context");
+  check(s.x_mean, s.x_scale, "predictor");
+  require(std::isfinite(s.y_mean) && std::isfinite(s.y_scale) && s.y_scale > 0.0,
+          "the model's response scaling is malformed: y_mean must be finite and y_scale positive");
+}
+
 void scale_context(const Scaling& scaling, const double* C, std::size_t rows, int m, double* out) {
   require(m == static_cast<int>(scaling.c_mean.size()),
           "context has " + std::to_string(m) + " columns; the model was fitted with " +

@@ -43,6 +43,11 @@ void check_finite(const double* a, std::size_t n, int cols, const char* name);
 void load_rows(const DataView& data, const Scaling& scaling, const std::size_t* idx, std::size_t start,
                int rows, double* Cs, double* Xs, double* ys, double* ws);
 
+// Checks a scaling that comes from outside a fit (a binding, a model file): the context and
+// predictor vectors pair up in length, every value is finite and every scale positive, so
+// that nothing downstream reads past a vector or divides by zero. InvalidArgument otherwise.
+void validate_scaling(const Scaling& scaling);
+
 // Maps per-sample parameters from the internal scale to the user's units, in place
 // (theta: rows x q, intercept first when present).
 void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows);

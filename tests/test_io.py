@@ -180,3 +180,26 @@ def test_unsavable_attribute_is_named(tmp_path):
     res.callback = lambda: None
     with pytest.raises(TypeError, match=r"ContextualizedGLMResults\.callback.*function"):
         res.save(tmp_path / "x")
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("c_scale", np.array([]), "c_mean and c_scale"),
+    ("x_scale", np.array([]), "x_mean and x_scale"),
+    ("c_scale", np.array([1.0]), "c_mean and c_scale"),
+    ("c_scale", np.array([0.0, 1.0]), "scale is not positive"),
+    ("x_mean", np.array([np.nan, 0.0]), "not finite"),
+    ("y_scale", -1.0, "y_scale positive"),
+])
+def test_a_crafted_scaling_is_refused_not_read_past(field, value, match, tmp_path):
+    """A model file whose scaling vectors do not match the model (issue 13: an empty c_scale
+    crashed predict(), a one-element one predicted NaN) gives a ValueError naming the part."""
+    from ctxstats import io
+
+    d = make_vcm(n=100, p=2, m=2, seed=2)
+    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear").fit()
+    res.scaling = dict(res.scaling, **{field: value})
+    path = tmp_path / "crafted.ctx"
+    io.save(res, path)
+    back = io.load(path)
+    with pytest.raises(ValueError, match=match):
+        back.predict_params(d["C"])

@@ -55,6 +55,7 @@ Scaling scaling_from_dict(const py::dict& d) {
   s.y_mean = d["y_mean"].cast<double>();
   s.y_scale = d["y_scale"].cast<double>();
   s.intercept = d["intercept"].cast<bool>();
+  validate_scaling(s);
   return s;
 }
 

@@ -136,6 +136,7 @@ Scaling scaling_from_r(SEXP sexp) {
   s.y_mean = Rcpp::as<double>(d["y_mean"]);
   s.y_scale = Rcpp::as<double>(d["y_scale"]);
   s.intercept = Rcpp::as<bool>(d["intercept"]);
+  validate_scaling(s);
   return s;
 }
 

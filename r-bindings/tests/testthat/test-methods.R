@@ -62,3 +62,13 @@ test_that("summary notes a fit that did not converge", {
   expect_false(fit$converged)
   expect_match(format(summary(fit)), "The solver did not converge", all = FALSE)
 })
+
+test_that("a fit whose scaling was tampered with is refused by the core, not read past", {
+  s <- fit_linear()
+  bad <- s$fit
+  bad$scaling$c_scale <- numeric(0)
+  expect_error(predict(bad, s$d[1:3, ], type = "params"), "c_mean and c_scale")
+  bad <- s$fit
+  bad$scaling$x_scale <- c(1, 0)
+  expect_error(predict(bad, s$d[1:3, ], type = "params"), "scale is not positive")
+})
