@@ -379,6 +379,11 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
     require(std::isfinite(f), "the objective became non-finite at epoch " + std::to_string(epoch) +
                                   "; lower learning_rate");
     out.history.push_back(f);
+    if (options.callback && !options.callback(epoch, f)) {
+      out.interrupted = true;
+      out.message = "interrupted at epoch " + std::to_string(epoch);
+      break;
+    }
     const double monitor = has_val ? val : f;
     out.val_history.push_back(has_val ? val : obj.last_train_loss());
     out.n_iter = epoch;
@@ -404,7 +409,7 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
     }
     out.n_iter = epoch + 1;
   }
-  if (!out.converged) out.message = "Adam ran all " + std::to_string(epochs) + " epochs";
+  if (!out.converged && !out.interrupted) out.message = "Adam ran all " + std::to_string(epochs) + " epochs";
   out.params = best;
 
   // ---- report in user units -----------------------------------------------------------------

@@ -49,6 +49,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,9 @@ struct PersonalizedOptions {
   int warmup = 200;               // epochs over which gamma rises linearly from 0
   std::uint64_t seed = 0;
   int threads = 0;                // 0: all available
+  // Called after each epoch with its number and the objective; false stops the fit, which then
+  // reports `interrupted` (the bindings' check for Ctrl-C / R's interrupt).
+  std::function<bool(int, double)> callback;
 };
 
 void validate_personalized_options(const PersonalizedOptions& o, int m);
@@ -180,6 +184,7 @@ struct PersonalizedFit {
   std::vector<double> val_history; // validation loss per epoch (training data loss without validation rows)
   int n_iter = 0, best_epoch = 0;
   bool converged = false, population_converged = false;
+  bool interrupted = false;
   double objective = 0.0;
   std::string message;
 };

@@ -309,12 +309,14 @@ struct NewtonResult {
   Evaluation e;
   int n_iter = 0;
   bool converged = false;
+  bool interrupted = false;
   std::string message;
 };
 
-// Newton's method on V within [lo, hi]; with max_iter = 0 only evaluates at rho.
+// Newton's method on V within [lo, hi]; with max_iter = 0 only evaluates at rho. The
+// callback, if any, runs after each iteration; false stops the search.
 NewtonResult newton(const Criterion& crit, Eigen::VectorXd rho, const Eigen::VectorXd& lo, const Eigen::VectorXd& hi,
-                    int max_iter, double tol) {
+                    int max_iter, double tol, const std::function<bool(int, double)>& callback) {
   const int J = static_cast<int>(rho.size());
   NewtonResult out;
   Evaluation e = crit.value(rho);
@@ -326,7 +328,14 @@ NewtonResult newton(const Criterion& crit, Eigen::VectorXd rho, const Eigen::Vec
   Eigen::MatrixXd Hs, Ainv;
   crit.derivatives(rho, e, &g, &Hs, &Ainv, &tr1);
   if (max_iter == 0) out.converged = true;
-  for (int it = 1; it <= max_iter; ++it) {
+  const auto stopped = [&](int it) {
+    if (!callback || callback(it, e.V)) return false;
+    out.interrupted = true;
+    out.message = std::string("the ") + crit.name() + " search was interrupted after " + std::to_string(it) +
+                  " Newton iterations";
+    return true;
+  };
+  for (int it = 1; it <= max_iter && !stopped(it - 1); ++it) {
     // Free components: not held at a bound by a gradient pointing outwards.
     std::vector<int> free;
     double gmax = 0.0;
@@ -447,15 +456,16 @@ SmoothingFit fit_smoothing(const WorkingModel& wm, const std::vector<SmoothPenal
   SmoothingFit fit;
   NewtonResult nr;
   if (fixed) {
-    nr = newton(crit, rho0, rho0, rho0, 0, options.tol);
+    nr = newton(crit, rho0, rho0, rho0, 0, options.tol, options.callback);
   } else {
     const Eigen::VectorXd centre = initial_rho(wm, pens);
     const Eigen::VectorXd lo = centre.array() - kRhoRange, hi = centre.array() + kRhoRange;
     Eigen::VectorXd rho = rho0.cwiseMax(lo).cwiseMin(hi);
-    nr = newton(crit, rho, lo, hi, options.max_iter, options.tol);
+    nr = newton(crit, rho, lo, hi, options.max_iter, options.tol, options.callback);
   }
 
   fit.converged = nr.converged;
+  fit.interrupted = nr.interrupted;
   fit.message = nr.message;
   fit.n_iter = nr.n_iter;
   fit.beta = nr.e.b;

@@ -18,6 +18,7 @@
 // factorisation and an inverse of the D x D matrix A (D^3 flops).
 #pragma once
 #include <Eigen/Dense>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,6 +52,9 @@ struct SmoothingOptions {
   int max_iter = 200;
   double tol = 1e-7;           // largest gradient component of V, relative to 1 + |V|
   int threads = 1;
+  // Called after each Newton iteration with its number and V; false stops the search, which
+  // then reports `interrupted` (the solvers pass the user's interrupt check through).
+  std::function<bool(int, double)> callback;
 };
 
 struct SmoothingFit {
@@ -67,6 +71,7 @@ struct SmoothingFit {
   int null_dim = 0;            // M_p
   int n_iter = 0;
   bool converged = false;
+  bool interrupted = false;    // the callback asked to stop
   std::string message;
 };
 

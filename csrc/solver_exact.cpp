@@ -513,6 +513,7 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
   sopt.known_scale = family != Family::kGaussian;
   sopt.gcv = basis.smoothing_method() == "GCV";
   sopt.threads = threads;
+  sopt.callback = options.callback;
   Eigen::Map<Eigen::VectorXd> b(w, D);
   SolverResult res;
   SmoothingReport& rep = res.smoothing;
@@ -538,6 +539,7 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
     res.history.push_back(res.objective);
     res.n_iter = 1;
     res.converged = sf.converged;
+    res.interrupted = sf.interrupted;
     res.message = sf.message;
   } else {
     const int max_iter = options.max_iter > 0 ? options.max_iter : 100;
@@ -561,6 +563,11 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
       inner.max_iter = 5;
       sf = fit_smoothing(wm, pens, blocks, rho, fixed, inner);
       rep.n_iter += sf.n_iter;
+      if (sf.interrupted) {
+        res.interrupted = true;
+        res.message = sf.message;
+        break;
+      }
       res.n_iter = it;
       const Eigen::VectorXd b_old = b, direction = sf.beta - b_old;
       const double rho_change = (sf.rho - rho).cwiseAbs().maxCoeff();
@@ -608,7 +615,9 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
     wm.yy = 0.0;
     wm.n = acc.total;
     const Eigen::VectorXd b_fin = b;
-    sf = fit_smoothing(wm, pens, blocks, rho, true, sopt);
+    SmoothingOptions final_opts = sopt;
+    final_opts.callback = nullptr;  // one evaluation at the estimate, not a search
+    sf = fit_smoothing(wm, pens, blocks, rho, true, final_opts);
     b = b_fin;
     res.objective = (acc.f + 0.5 * penalty_value(pens, rho, b)) / acc.total;
     rep.outer_iter = res.n_iter;

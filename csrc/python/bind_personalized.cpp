@@ -41,7 +41,10 @@ py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, con
                              const py::dict& opts, const py::object& init) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
-  const PersonalizedOptions o = personalized_options_from(opts);
+  PersonalizedOptions o = personalized_options_from(opts);
+  std::exception_ptr error;
+  const py::object no_progress = py::none();
+  o.callback = progress_callback(no_progress, error);  // Ctrl-C stops the fit (KeyboardInterrupt)
   std::vector<double> init_w;
   if (!init.is_none()) init_w = to_vector(init.cast<Array>());
   PersonalizedFit r;
@@ -49,6 +52,7 @@ py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, con
     py::gil_scoped_release release;
     r = fit_personalized(d, o, init.is_none() ? nullptr : &init_w);
   }
+  if (error) std::rethrow_exception(error);
   const std::size_t q = r.theta_bar.size();
   py::dict out;
   out["params"] = to_array(r.params);

@@ -460,8 +460,10 @@ extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights
   BEGIN_RCPP
   RData data;
   load_data(C, X, y, weights, data);
-  const PersonalizedOptions o = personalized_options_from(options);
+  PersonalizedOptions o = personalized_options_from(options);
+  o.callback = [](int, double) { return !user_interrupted(); };
   const PersonalizedFit r = fit_personalized(data.view, o, nullptr);
+  if (r.interrupted) throw std::runtime_error("the fit was interrupted by the user");
   const std::size_t q = r.theta_bar.size();
   return Rcpp::List::create(
       Rcpp::Named("theta") = matrix_from_row_major(r.theta, data.view.n, q),
