@@ -21,7 +21,7 @@ struct EncoderSpec {
   int width = 32;             // hidden units per layer (mlp, ngam)
   int depth = 2;              // hidden layers (mlp, ngam)
   int archetypes = 0;         // K > 0: theta = softmax(encoder(C)) A with A K x q
-  Activation activation = Activation::kRelu;
+  Activation activation = Activation::kTanh;  // the front ends' default (the core had relu)
   // spline: theta = W b(c), b a penalised cubic B-spline basis per context feature (see
   // context_basis.hpp); fitted by the exact solver with smoothing parameters chosen by REML.
   int n_knots = 15;                     // B-spline basis functions per context feature (mgcv's k)

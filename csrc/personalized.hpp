@@ -65,7 +65,7 @@ struct PersonalizedOptions {
   double gamma = 1.0;             // weight of the distance-matching term
   int n_partners = 5;             // r: partners per sample per epoch
   double nu = 0.0;                // nu ||phi||^2
-  double weight_decay = 0.0;      // weight_decay / 2 ||Q||^2
+  double weight_decay = 0.01;     // weight_decay / 2 ||Q||^2 (as both front ends; the core had 0)
   double alpha = 0.0, l1_ratio = 0.0, mu_ratio = 0.5;  // elastic net psi on theta_i
   std::vector<int> categorical;   // m flags: nonzero for categorical context columns
   int max_iter = 0;               // epochs (0: 2000)

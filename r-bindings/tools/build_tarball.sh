@@ -14,6 +14,13 @@ cp -R "$root/r-bindings" "$stage/ctxstats"
 rm -f "$stage"/ctxstats/src/*.o "$stage"/ctxstats/src/*.so "$stage"/ctxstats/src/*.dll
 mkdir "$stage/ctxstats/src/core"
 cp "$root"/csrc/*.cpp "$root"/csrc/*.hpp "$stage/ctxstats/src/core/"
+# The core's folders by concern (options/, ...), without the Python binding.
+for dir in "$root"/csrc/*/; do
+  name=$(basename "$dir")
+  [ "$name" = python ] && continue
+  mkdir "$stage/ctxstats/src/core/$name"
+  find "$dir" -maxdepth 1 \( -name '*.cpp' -o -name '*.hpp' \) -exec cp {} "$stage/ctxstats/src/core/$name/" \;
+done
 (cd "$stage" && R CMD build --no-build-vignettes --no-manual ctxstats)
 cp "$stage"/ctxstats_*.tar.gz "$out/"
 echo "wrote $(ls "$out"/ctxstats_*.tar.gz)"

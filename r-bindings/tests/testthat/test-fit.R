@@ -106,7 +106,7 @@ test_that("C++ errors become R errors carrying the core's message", {
   bad$solver <- "newton"
   # the core's own message, word for word as the Python package's ValueError
   expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, fit$y, NULL, bad, NULL),
-               "solver must be one of 'exact', 'lbfgs', 'adam' (or None), not 'newton'", fixed = TRUE)
+               "solver must be one of 'auto', 'exact', 'lbfgs', 'adam', not 'newton'", fixed = TRUE)
   bad <- fit$options
   bad$family <- "gamma"
   expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, fit$y, NULL, bad, NULL),
