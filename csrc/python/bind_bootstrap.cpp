@@ -37,7 +37,7 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
 py::array_t<double> bootstrap_theta_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C) {
   if (W.ndim() != 2) throw InvalidArgument("the replicate weights must be two-dimensional (replicates x weights)");
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   const Scaling s = scaling_from_dict(scaling);
   const std::size_t B = static_cast<std::size_t>(W.shape(0)), nw = static_cast<std::size_t>(W.shape(1));
   const std::size_t rows = static_cast<std::size_t>(C.shape(0));
