@@ -17,4 +17,6 @@ SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP theta_train,
                                      SEXP categorical, SEXP n_neighbors, SEXP threads);
 SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP replicate);
 SEXP ctxstats_design_grams_R(SEXP C, SEXP X, SEXP scaling, SEXP interaction, SEXP threads);
+SEXP ctxstats_option_schema_R();
+SEXP ctxstats_resolve_options_R(SEXP model, SEXP options, SEXP solver_known);
 }

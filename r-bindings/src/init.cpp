@@ -23,6 +23,8 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_personalized_bootstrap_counts_R",
      reinterpret_cast<DL_FUNC>(&ctxstats_personalized_bootstrap_counts_R), 3},
     {"ctxstats_design_grams_R", reinterpret_cast<DL_FUNC>(&ctxstats_design_grams_R), 5},
+    {"ctxstats_option_schema_R", reinterpret_cast<DL_FUNC>(&ctxstats_option_schema_R), 0},
+    {"ctxstats_resolve_options_R", reinterpret_cast<DL_FUNC>(&ctxstats_resolve_options_R), 3},
     {nullptr, nullptr, 0}};
 
 }  // namespace
