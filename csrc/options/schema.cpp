@@ -108,19 +108,18 @@ bool is_digits(const std::string& s) {
 
 // An integer value of any kind that holds one: integer text, or a whole finite double (R has
 // no integer literals: 32 is a double). Throws InvalidType otherwise.
-OptionValue as_integer(const OptionSpec& spec, const OptionValue& v, const std::string& label) {
+OptionValue as_integer(const OptionValue& v, const std::string& label) {
   if (v.kind == Kind::kInt) return v;
   if (v.kind == Kind::kDouble && std::isfinite(v.number) && std::floor(v.number) == v.number) {
     char buf[400];
     std::snprintf(buf, sizeof buf, "%.0f", v.number);
     return OptionValue::integer_text(buf);
   }
-  (void)spec;
   throw InvalidType(label + " must be an integer, not " + describe(v));
 }
 
 OptionValue check_int(const OptionSpec& spec, const OptionValue& v, const std::string& label) {
-  const OptionValue i = as_integer(spec, v, label);
+  const OptionValue i = as_integer(v, label);
   const BigInt b = parse_integer_text(i.text);
   const long long low = spec.has_low ? static_cast<long long>(spec.low) : LLONG_MIN;
   const long long high = spec.has_high ? static_cast<long long>(spec.high) : INT_MAX;
@@ -149,7 +148,7 @@ std::uint64_t check_seed(const OptionValue& v, const std::string& label) {
   } else if (v.kind == Kind::kInt || v.kind == Kind::kDouble) {
     if (v.kind == Kind::kDouble && !(std::isfinite(v.number) && std::floor(v.number) == v.number))
       throw InvalidType(what + ", not " + describe(v));
-    i = as_integer(OptionSpec(), v, label);
+    i = as_integer(v, label);
   } else {
     throw InvalidType(what + ", not " + describe(v));
   }
