@@ -16,20 +16,23 @@ class ContextBasis;
 
 enum class Activation { kRelu, kTanh };
 
+// The fields an encoder is built from. The defaults of the user's options are not here but in
+// the option schema (options/schema.hpp: default_fit_options()); value-initialised fields
+// are only a starting point for code that sets every field it uses.
 struct EncoderSpec {
-  std::string type = "mlp";   // linear | mlp | ngam | spline
-  int width = 32;             // hidden units per layer (mlp, ngam)
-  int depth = 2;              // hidden layers (mlp, ngam)
-  int archetypes = 0;         // K > 0: theta = softmax(encoder(C)) A with A K x q
-  Activation activation = Activation::kRelu;
+  std::string type;           // linear | mlp | ngam | spline
+  int width{};                // hidden units per layer (mlp, ngam)
+  int depth{};                // hidden layers (mlp, ngam)
+  int archetypes{};           // K > 0: theta = softmax(encoder(C)) A with A K x q
+  Activation activation{Activation::kTanh};
   // spline: theta = W b(c), b a penalised cubic B-spline basis per context feature (see
   // context_basis.hpp); fitted by the exact solver with smoothing parameters chosen by REML.
-  int n_knots = 15;                     // B-spline basis functions per context feature (mgcv's k)
-  std::string knot_spacing = "even";    // even | quantile
+  int n_knots{};                        // B-spline basis functions per context feature (mgcv's k)
+  std::string knot_spacing;             // even | quantile
   std::vector<std::pair<int, int>> interactions;  // tensor-product terms: pairs of context columns
-  int interaction_knots = 5;            // basis functions per margin of a tensor-product term
+  int interaction_knots{};              // basis functions per margin of a tensor-product term
   std::vector<double> smoothing;        // fixed smoothing parameters, one per penalty (empty: estimated)
-  std::string smoothing_method = "REML";  // how the exact solver estimates them: REML | GCV
+  std::string smoothing_method;         // how the exact solver estimates them: REML | GCV
   // Filled from the data when a spline is first fitted (internal scale), then carried along
   // so predictions and refits use the same basis.
   std::vector<double> knots;            // knot vectors of every margin, concatenated

@@ -11,16 +11,6 @@ Activation parse_activation(const std::string& name) {
   throw InvalidArgument("activation must be 'relu' or 'tanh', not '" + name + "'");
 }
 
-void validate_encoder_spec(const EncoderSpec& spec) {
-  require(spec.type == "linear" || spec.type == "mlp" || spec.type == "ngam" || spec.type == "spline",
-          "encoder must be one of 'linear', 'mlp', 'ngam', 'spline', not '" + spec.type + "'");
-  require(spec.type != "spline" || spec.archetypes == 0, "archetypes are not available with encoder='spline'");
-  require(spec.width >= 1, "width must be a positive integer, not " + std::to_string(spec.width));
-  require(spec.depth >= 0, "depth must be a non-negative integer, not " + std::to_string(spec.depth));
-  require(spec.archetypes >= 0, "archetypes must be a non-negative integer, not " + std::to_string(spec.archetypes));
-  require(spec.archetypes != 1, "archetypes=1 gives one model for every sample; use 0 (no archetypes) or K >= 2");
-}
-
 std::unique_ptr<Encoder> make_encoder(const EncoderSpec& spec, int m, int q) {
   validate_encoder_spec(spec);
   require(m >= 1, "context must have at least one column");

@@ -3,19 +3,10 @@
 #include <cmath>
 
 #include "context_basis.hpp"
+#include "options/schema.hpp"
 #include "error.hpp"
 
 namespace ctxstats {
-
-void validate_solver_options(const SolverOptions& o) {
-  require(o.max_iter >= 0, "max_iter must be a positive integer");
-  require(o.tol >= 0.0 && std::isfinite(o.tol), "tol must be positive and finite");
-  require(o.batch_size >= 1, "batch_size must be a positive integer");
-  require(o.learning_rate > 0.0 && std::isfinite(o.learning_rate), "learning_rate must be positive and finite");
-  require(o.val_split >= 0.0 && o.val_split < 1.0, "val_split must lie in [0, 1)");
-  require(o.patience >= 1, "patience must be a positive integer");
-  require(o.threads >= 0, "threads must be a positive integer (or None for all cores)");
-}
 
 std::string resolve_solver(const FitOptions& o) {
   const std::string& s = o.solver;
@@ -45,8 +36,7 @@ EncoderSpec resolve_encoder_spec(const DataView& data, const Scaling& scaling, c
 
 FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init) {
   const Family family = parse_family(options.family);
-  validate_penalty(options.penalty);
-  validate_solver_options(options.solver_options);
+  validate_fit_options(options);
   FitResult out;
   out.solver = resolve_solver(options);
   out.scaling = compute_scaling(data, family, options.intercept);

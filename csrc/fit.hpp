@@ -12,12 +12,14 @@
 
 namespace ctxstats {
 
+// Filled from an option map by fit_options_from (options/schema.hpp), whose table holds every
+// default; default_fit_options() is the struct with all of them.
 struct FitOptions {
-  std::string family = "gaussian";
+  std::string family;
   EncoderSpec encoder;
-  bool intercept = true;
+  bool intercept{};
   Penalty penalty;
-  std::string solver = "auto";  // auto | exact | lbfgs | adam
+  std::string solver;  // auto | exact | lbfgs | adam
   SolverOptions solver_options;
 };
 

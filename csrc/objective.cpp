@@ -10,14 +10,6 @@
 
 namespace ctxstats {
 
-void validate_penalty(const Penalty& pen) {
-  require(std::isfinite(pen.alpha) && pen.alpha >= 0.0, "alpha must be finite and non-negative");
-  require(pen.l1_ratio >= 0.0 && pen.l1_ratio <= 1.0, "l1_ratio must lie in [0, 1]");
-  require(pen.mu_ratio >= 0.0 && pen.mu_ratio <= 1.0, "mu_ratio must lie in [0, 1]");
-  require(std::isfinite(pen.weight_decay) && pen.weight_decay >= 0.0,
-          "weight_decay must be finite and non-negative");
-}
-
 int resolve_threads(int threads) {
   if (threads <= 0) return std::max(1, omp_get_max_threads());
   return threads;

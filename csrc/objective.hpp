@@ -20,11 +20,12 @@
 
 namespace ctxstats {
 
+// Defaults: the option schema (options/schema.hpp).
 struct Penalty {
-  double alpha = 0.0;
-  double l1_ratio = 0.0;
-  double mu_ratio = 0.5;
-  double weight_decay = 0.0;
+  double alpha{};
+  double l1_ratio{};
+  double mu_ratio{};
+  double weight_decay{};
 };
 
 constexpr double kL1Smoothing = 1e-6;

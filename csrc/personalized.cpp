@@ -39,28 +39,6 @@ void softmax(const double* u, int m, double* phi) {
 
 }  // namespace
 
-void validate_personalized_options(const PersonalizedOptions& o, int m) {
-  parse_family(o.family);
-  require(o.rank >= 1, "rank must be a positive integer");
-  require(std::isfinite(o.gamma) && o.gamma >= 0.0, "gamma must be finite and non-negative");
-  require(o.n_partners >= 1, "n_partners must be a positive integer");
-  require(std::isfinite(o.nu) && o.nu >= 0.0, "nu must be finite and non-negative");
-  require(std::isfinite(o.weight_decay) && o.weight_decay >= 0.0, "weight_decay must be finite and non-negative");
-  require(std::isfinite(o.alpha) && o.alpha >= 0.0, "alpha must be finite and non-negative");
-  require(o.l1_ratio >= 0.0 && o.l1_ratio <= 1.0, "l1_ratio must lie in [0, 1]");
-  require(o.mu_ratio >= 0.0 && o.mu_ratio <= 1.0, "mu_ratio must lie in [0, 1]");
-  require(o.categorical.empty() || static_cast<int>(o.categorical.size()) == m,
-          "categorical must have one flag per context column (" + std::to_string(m) + "), not " +
-              std::to_string(o.categorical.size()));
-  require(o.max_iter >= 0, "max_iter must be a positive integer");
-  require(std::isfinite(o.tol) && o.tol >= 0.0, "tol must be finite and non-negative");
-  require(std::isfinite(o.learning_rate) && o.learning_rate > 0.0, "learning_rate must be positive and finite");
-  require(o.val_split >= 0.0 && o.val_split < 1.0, "val_split must lie in [0, 1)");
-  require(o.patience >= 1, "patience must be a positive integer");
-  require(o.warmup >= 0, "warmup must be a non-negative integer");
-  require(o.threads >= 0, "threads must be a positive integer (or None for all cores)");
-}
-
 PersonalizedObjective::PersonalizedObjective(const DataView& data, const Scaling& scaling,
                                              const PersonalizedOptions& options, std::vector<double> dist_scale,
                                              std::vector<char> role)

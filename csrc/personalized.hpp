@@ -59,24 +59,26 @@
 
 namespace ctxstats {
 
+// Filled from an option map by personalized_options_from (options/schema.hpp), whose table
+// holds every default; default_personalized_options() is the struct with all of them.
 struct PersonalizedOptions {
-  std::string family = "gaussian";
-  bool intercept = true;
-  int rank = 2;                   // K
-  double gamma = 1.0;             // weight of the distance-matching term
-  int n_partners = 5;             // r: partners per sample per epoch
-  double nu = 0.0;                // nu ||phi||^2
-  double weight_decay = 0.0;      // weight_decay / 2 ||Q||^2
-  double alpha = 0.0, l1_ratio = 0.0, mu_ratio = 0.5;  // elastic net psi on theta_i
+  std::string family;
+  bool intercept{};
+  int rank{};                     // K
+  double gamma{};                 // weight of the distance-matching term
+  int n_partners{};               // r: partners per sample per epoch
+  double nu{};                    // nu ||phi||^2
+  double weight_decay{};          // weight_decay / 2 ||Q||^2
+  double alpha{}, l1_ratio{}, mu_ratio{};  // elastic net psi on theta_i
   std::vector<int> categorical;   // m flags: nonzero for categorical context columns
-  int max_iter = 0;               // epochs (0: 2000)
-  double tol = 0.0;               // relative improvement for early stopping (0: 1e-5)
-  double learning_rate = 0.02;    // Adam
-  double val_split = 0.2;         // share of rows whose outcome is held out for early stopping
-  int patience = 50;              // epochs without improvement before stopping
-  int warmup = 200;               // epochs over which gamma rises linearly from 0
-  std::uint64_t seed = 0;
-  int threads = 0;                // 0: all available
+  int max_iter{};                 // epochs (0: 2000)
+  double tol{};                   // relative improvement for early stopping (0: 1e-5)
+  double learning_rate{};         // Adam
+  double val_split{};             // share of rows whose outcome is held out for early stopping
+  int patience{};                 // epochs without improvement before stopping
+  int warmup{};                   // epochs over which gamma rises linearly from 0
+  std::uint64_t seed{};
+  int threads{};                  // 0: all available
   // Called after each epoch with its number and the objective; false stops the fit, which then
   // reports `interrupted` (the bindings' check for Ctrl-C / R's interrupt).
   std::function<bool(int, double)> callback;

@@ -16,15 +16,16 @@
 
 namespace ctxstats {
 
+// Defaults: the option schema (options/schema.hpp).
 struct SolverOptions {
-  int max_iter = 0;          // 0: the solver's default (exact 100, lbfgs 1000, adam 500 epochs)
-  double tol = 0.0;          // 0: the solver's default
-  int batch_size = 256;      // adam
-  double learning_rate = 1e-3;  // adam
-  double val_split = 0.2;    // adam: share of rows held out for early stopping
-  int patience = 10;         // adam: epochs without improvement before stopping
-  std::uint64_t seed = 0;
-  int threads = 0;           // 0: all available
+  int max_iter{};            // 0: the solver's default (exact 100, lbfgs 1000, adam 500 epochs)
+  double tol{};              // 0: the solver's default
+  int batch_size{};          // adam
+  double learning_rate{};    // adam
+  double val_split{};        // adam: share of rows held out for early stopping
+  int patience{};            // adam: epochs without improvement before stopping
+  std::uint64_t seed{};
+  int threads{};             // 0: all available
   // Called on the calling thread after each iteration (adam: epoch) with its number and the
   // objective; returning false stops the fit, which then reports `interrupted`. Bindings use
   // it for progress bars and for user interrupts (Ctrl-C in Python, R's interrupt).

@@ -19,6 +19,7 @@ from ctxstats.models import (  # noqa: E402
 )
 from ctxstats.personalized import PersonalizedRegression, PersonalizedRegressionResults
 from ctxstats.io import load, save
+from ctxstats._options import option_schema
 
 __version__ = "0.1.0"
 
@@ -34,4 +35,5 @@ __all__ = [
     "IdentifiabilityWarning",
     "save",
     "load",
+    "option_schema",
 ]

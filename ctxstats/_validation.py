@@ -9,11 +9,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-FAMILIES = ("gaussian", "binomial", "poisson")
-ENCODERS = ("linear", "mlp", "ngam", "spline")
-SOLVERS = ("exact", "lbfgs", "adam")
-ACTIVATIONS = ("relu", "tanh")
-KNOT_SPACINGS = ("even", "quantile")
+# The options' own choices and bounds are the core's option table's (ctxstats._options).
 
 
 def check_choice(value, allowed: Sequence[str], name: str) -> str:
@@ -139,21 +135,20 @@ def check_weights(weights, n: int) -> np.ndarray | None:
 
 
 def check_spline_options(opts: dict, context: np.ndarray, context_names: list, n_outputs: int) -> dict:
-    """Validates encoder='spline' options; interactions become pairs of column indices and
-    ``smoothing`` a flat array with one value per (output, penalty) pair."""
+    """The encoder='spline' options that name the data, turned into what the core reads:
+    interactions given by column name or index become pairs of column indices, and
+    ``smoothing`` (a number, or one value per (output, penalty) pair) a flat array. The core's
+    option table checks every value (types, bounds) afterwards; a malformed value is passed
+    on unchanged for it to report."""
     out = dict(opts)
-    out["n_knots"] = check_int(opts["n_knots"], "n_knots", 4)
-    out["interaction_knots"] = check_int(opts["interaction_knots"], "interaction_knots", 4)
-    out["knot_spacing"] = check_choice(opts["knot_spacing"], KNOT_SPACINGS, "knot_spacing")
-    method = "GCV" if opts.get("method", "REML") == "GCV.Cp" else opts.get("method", "REML")
-    out["method"] = check_choice(method, ("REML", "GCV"), "method")
     for j, name in enumerate(context_names):
         if np.ptp(context[:, j]) == 0:
             raise ValueError(f"context column {name!r} is constant; a spline in it needs at least two distinct values")
     pairs = []
-    for pair in opts["interactions"] or ():
-        if isinstance(pair, str) or not hasattr(pair, "__len__") or len(pair) != 2:
-            raise TypeError(f"interactions must be a list of pairs of context columns, e.g. [('c1', 'c3')]; got {pair!r}")
+    inter = opts.get("interactions")
+    well_formed = isinstance(inter, (list, tuple)) and all(
+        not isinstance(p, str) and hasattr(p, "__len__") and len(p) == 2 for p in inter)
+    for pair in inter if well_formed else ():
         idx = []
         for col in pair:
             if isinstance(col, str):
@@ -170,11 +165,13 @@ def check_spline_options(opts: dict, context: np.ndarray, context_names: list, n
         if any(set(idx) == set(p) for p in pairs):
             raise ValueError(f"interactions lists the pair {pair!r} twice")
         pairs.append(idx)
-    out["interactions"] = pairs
+    if well_formed:
+        out["interactions"] = pairs
     n_pen = len(context_names) + 2 * len(pairs)
-    sp = opts["smoothing"]
-    if sp is not None:
-        arr = np.asarray(sp, dtype=float)
+    sp = opts.get("smoothing")
+    arr = None if sp is None or isinstance(sp, (str, bool)) else np.asarray(sp)
+    if arr is not None and arr.dtype.kind in "iuf":
+        arr = arr.astype(float)
         if arr.ndim == 0:
             arr = np.full(n_outputs * n_pen, float(arr))
         elif arr.shape == (n_outputs, n_pen) or arr.shape == (n_outputs * n_pen,):
@@ -182,7 +179,5 @@ def check_spline_options(opts: dict, context: np.ndarray, context_names: list, n
         else:
             raise ValueError(f"smoothing must be a number or have one value per (coefficient, penalty) pair: "
                              f"shape ({n_outputs}, {n_pen}) or ({n_outputs * n_pen},), not {arr.shape}")
-        if not (np.isfinite(arr).all() and (arr > 0).all()):
-            raise ValueError("smoothing parameters must be positive and finite")
         out["smoothing"] = np.ascontiguousarray(arr)
     return out

@@ -24,8 +24,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ctxstats._validation import ENCODERS, SOLVERS, as_matrix, check_choice, check_float, check_int, check_response
+from ctxstats._options import SCHEMA as _SCHEMA
+from ctxstats._validation import as_matrix, check_choice, check_float, check_int, check_response
 from ctxstats.models import ContextualizedGLM
+
+ENCODERS = tuple(_SCHEMA["encoder"]["choices"])
+SOLVERS = tuple(c for c in _SCHEMA["solver"]["choices"] if c != "auto")
 
 __all__ = [
     "ContextualizedRegressor",
@@ -284,7 +288,9 @@ class _EasyBase:
         if s["solver"] == "adam":
             fit_kw.update(learning_rate=s["learning_rate"], val_split=s["val_split"],
                           patience=s["es_patience"], batch_size=s["train_batch_size"])
-        enc = dict(width=s["width"], depth=s["depth"], archetypes=s["archetypes"])
+        enc = dict(archetypes=s["archetypes"])
+        if s["encoder"] in _SCHEMA["width"]["encoders"]:  # width and depth shape the neural encoders only
+            enc.update(width=s["width"], depth=s["depth"])
         bar = _progress(self.y_dim * B, s["verbose"], type(self).__name__)
         results = []
         try:

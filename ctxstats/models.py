@@ -12,20 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ctxstats import _core
+from ctxstats import _core, _options
 from ctxstats._families import inverse_link, loglike
 from ctxstats._validation import (
-    ACTIVATIONS,
-    ENCODERS,
-    FAMILIES,
-    SOLVERS,
     as_matrix,
     as_vector,
-    check_choice,
-    check_spline_options,
-    check_float,
-    check_int,
     check_response,
+    check_spline_options,
     check_weights,
 )
 from ctxstats.identifiability import warn_if_unidentifiable
@@ -40,13 +33,9 @@ __all__ = [
     "ContextualizedPoisson",
 ]
 
-# tanh rather than ReLU: smooth coefficient functions fit better and L-BFGS's line search
-# does not stall on kinks. ngam's per-feature networks need far less capacity than mlp's.
-_ENCODER_DEFAULTS = {"width": 32, "depth": 2, "archetypes": 0, "activation": "tanh"}
-_ENCODER_SPECIFIC_DEFAULTS = {"ngam": {"width": 16, "depth": 1}}
-# encoder="spline" (see ctxstats.spline)
-_ENCODER_DEFAULTS.update({"n_knots": 15, "knot_spacing": "even", "interactions": None,
-                          "interaction_knots": 5, "smoothing": None, "method": "REML"})
+# Every option's default, bounds and doc live in the core's option table (ctxstats._options,
+# csrc/options/schema.cpp), shared with the R package: None below means "the table's default".
+_MODEL_GROUPS = ("model", "encoder", "spline")
 
 
 class ContextualizedGLM:
@@ -106,30 +95,27 @@ class ContextualizedGLM:
     gaussian responses too) and every reported parameter is mapped back to the user's units,
     so columns on very different scales fit as well as standardised ones. Penalties act on
     the standardised scale, as in glmnet.
+
+    Options, their defaults (None: this default) and docs, from the core's option table
+    (``ctxstats.option_schema()``, the same in R); an option that does not apply to the
+    chosen encoder, solver or family is an error:
+
+    {options}
     """
 
-    _family_default = "gaussian"
+    _family_default = None  # the option table's default (gaussian); subclasses fix a family
 
-    def __init__(self, endog, exog, context, family: str | None = None, encoder: str = "mlp",
-                 fit_intercept: bool = True, weights=None, **encoder_options):
+    def __init__(self, endog, exog, context, family: str | None = None, encoder: str | None = None,
+                 fit_intercept: bool | None = None, weights=None, **encoder_options):
+        not_here = sorted(k for k in encoder_options if k in _options.names("glm", _options.GROUPS)
+                          and _options.SCHEMA[k]["group"] not in _MODEL_GROUPS)
+        if not_here:
+            raise TypeError(f"{', '.join(not_here)}: option(s) of fit(), not of the model")
         family = self._family_default if family is None else family
-        self.family = check_choice(family, FAMILIES, "family")
-        self.encoder = check_choice(encoder, ENCODERS, "encoder")
-        if not isinstance(fit_intercept, (bool, np.bool_)):
-            raise TypeError("fit_intercept must be True or False")
-        self.fit_intercept = bool(fit_intercept)
-        unknown = set(encoder_options) - set(_ENCODER_DEFAULTS)
-        if unknown:
-            raise TypeError(f"unknown encoder option(s): {', '.join(sorted(unknown))}; "
-                            f"the options are {', '.join(_ENCODER_DEFAULTS)}")
-        opts = {**_ENCODER_DEFAULTS, **_ENCODER_SPECIFIC_DEFAULTS.get(self.encoder, {}), **encoder_options}
-        opts["width"] = check_int(opts["width"], "width", 1)
-        opts["depth"] = check_int(opts["depth"], "depth", 0)
-        opts["archetypes"] = check_int(opts["archetypes"], "archetypes", 0)
-        if opts["archetypes"] == 1:
-            raise ValueError("archetypes=1 gives every sample the same model; use 0 (none) or K >= 2")
-        opts["activation"] = check_choice(opts["activation"], ACTIVATIONS, "activation")
-        self.encoder_options = opts
+        given = _options.given(family=family, encoder=encoder, fit_intercept=fit_intercept, **encoder_options)
+        model_level = {k: given[k] for k in ("family", "encoder", "fit_intercept") if k in given}
+        base = _options.resolve("glm", model_level, solver_known=False)
+        self.family, self.encoder, self.fit_intercept = base["family"], base["encoder"], base["fit_intercept"]
 
         self.endog, self.endog_name = as_vector(endog, "endog")
         n = self.endog.shape[0]
@@ -140,10 +126,13 @@ class ContextualizedGLM:
         self.context, self.context_names = as_matrix(context, "context", "c", n)
         check_response(self.endog, self.family)
         if self.encoder == "spline":
-            if self.encoder_options["archetypes"]:
-                raise ValueError("archetypes are not available with encoder='spline'")
-            self.encoder_options = check_spline_options(self.encoder_options, self.context, self.context_names,
-                                                        len(self.param_names))
+            given = check_spline_options(given, self.context, self.context_names, len(self.param_names))
+        # The options as given (what every later call re-reads through the core's parser) and
+        # the encoder's, resolved: every one that applies, defaults filled.
+        self._given_options = given
+        resolved = _options.resolve("glm", given, solver_known=False)
+        self.encoder_options = {k: v for k, v in resolved.items()
+                                if _options.SCHEMA[k]["group"] in _MODEL_GROUPS[1:]}
         self.weights = check_weights(weights, n)
         if not self.fit_intercept and self.exog.shape[1] == 0:
             raise ValueError("the model has no parameters: exog is empty and fit_intercept is False")
@@ -179,15 +168,16 @@ class ContextualizedGLM:
         return int(self.endog.shape[0])
 
     def _options(self, **fit_options) -> dict:
-        return {"family": self.family, "encoder": self.encoder, "fit_intercept": self.fit_intercept,
-                **self.encoder_options, **fit_options}
+        """Every option of a fit with these fit options (None: the default), checked and
+        completed by the core's option table."""
+        return _options.resolve("glm", {**self._given_options, **_options.given(**fit_options)})
 
-    def fit(self, solver: str | None = None, seed: int = 0, threads: int | None = None,
-            max_iter: int | None = None, tol: float | None = None, alpha: float = 0.0,
-            l1_ratio: float = 0.0, mu_ratio: float = 0.5, weight_decay: float = 0.0,
-            batch_size: int = 256, learning_rate: float = 1e-3, val_split: float = 0.2,
-            patience: int = 10, start_params=None, verbose: bool = False, callback=None,
-            n_bootstraps: int = 0, cov_type: str | None = None) -> "ContextualizedGLMResults":
+    def fit(self, solver: str | None = None, seed: int | None = None, threads: int | None = None,
+            max_iter: int | None = None, tol: float | None = None, alpha: float | None = None,
+            l1_ratio: float | None = None, mu_ratio: float | None = None, weight_decay: float | None = None,
+            batch_size: int | None = None, learning_rate: float | None = None, val_split: float | None = None,
+            patience: int | None = None, start_params=None, verbose: bool = False, callback=None,
+            n_bootstraps: int | None = None, cov_type: str | None = None) -> "ContextualizedGLMResults":
         """Fit the context encoder by penalised maximum likelihood.
 
         Parameters
@@ -246,31 +236,19 @@ class ContextualizedGLM:
         Notes
         -----
         A fit whose identifiability checks fail (``results.identifiability()``) raises an
-        ``IdentifiabilityWarning``.
+        ``IdentifiabilityWarning``. Every option left at None takes the core's option table's
+        default (see the class docstring); the table checks every value and whether it applies.
         """
-        opts = self._options(
-            solver="auto" if solver is None else check_choice(solver, SOLVERS, "solver"),
-            seed=check_int(seed, "seed", 0),
-            threads=0 if threads is None else check_int(threads, "threads", 1),
-            max_iter=0 if max_iter is None else check_int(max_iter, "max_iter", 1),
-            tol=0.0 if tol is None else check_float(tol, "tol", 0.0, low_open=True),
-            alpha=check_float(alpha, "alpha", 0.0),
-            l1_ratio=check_float(l1_ratio, "l1_ratio", 0.0, 1.0),
-            mu_ratio=check_float(mu_ratio, "mu_ratio", 0.0, 1.0),
-            weight_decay=check_float(weight_decay, "weight_decay", 0.0),
-            batch_size=check_int(batch_size, "batch_size", 1),
-            learning_rate=check_float(learning_rate, "learning_rate", 0.0, low_open=True),
-            val_split=check_float(val_split, "val_split", 0.0, 1.0, high_open=True),
-            patience=check_int(patience, "patience", 1),
-        )
-        if opts["solver"] == "exact" and (self.encoder not in ("linear", "spline") or self.encoder_options["archetypes"]):
-            raise ValueError("solver='exact' needs encoder='linear' without archetypes, or encoder='spline'")
+        opts = self._options(solver=solver, seed=seed, threads=threads, max_iter=max_iter, tol=tol, alpha=alpha,
+                             l1_ratio=l1_ratio, mu_ratio=mu_ratio, weight_decay=weight_decay,
+                             batch_size=batch_size, learning_rate=learning_rate, val_split=val_split,
+                             patience=patience, n_bootstraps=n_bootstraps)
         if self.encoder == "spline" and opts["solver"] in ("lbfgs", "adam"):
             import warnings
             warnings.warn(f"solver={opts['solver']!r} fits the spline encoder without its smoothing penalties "
                           "(only alpha and weight_decay apply); the exact solver (the default) applies them",
                           UserWarning, stacklevel=2)
-        n_bootstraps = check_int(n_bootstraps, "n_bootstraps", 0)
+        n_bootstraps = opts["n_bootstraps"]
         cov_type = resolve_cov_type(cov_type, analytic_available(self.encoder, self.encoder_options, opts),
                                     n_bootstraps)
         init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
@@ -317,10 +295,13 @@ class ContextualizedGLM:
         save(self, path)
 
 
+ContextualizedGLM.__doc__ = ContextualizedGLM.__doc__.replace("{options}", _options.doc_lines("glm").strip())
+
+
 class ContextualizedRegression(ContextualizedGLM):
     """A contextualized linear regression (gaussian family)."""
 
-    def __init__(self, endog, exog, context, encoder: str = "mlp", **kwargs):
+    def __init__(self, endog, exog, context, encoder: str | None = None, **kwargs):
         if "family" in kwargs:
             raise TypeError("ContextualizedRegression is the gaussian family; use ContextualizedGLM for others")
         super().__init__(endog, exog, context, family="gaussian", encoder=encoder, **kwargs)
@@ -329,7 +310,7 @@ class ContextualizedRegression(ContextualizedGLM):
 class ContextualizedLogit(ContextualizedGLM):
     """A contextualized logistic regression (binomial family, logit link)."""
 
-    def __init__(self, endog, exog, context, encoder: str = "mlp", **kwargs):
+    def __init__(self, endog, exog, context, encoder: str | None = None, **kwargs):
         if "family" in kwargs:
             raise TypeError("ContextualizedLogit is the binomial family; use ContextualizedGLM for others")
         super().__init__(endog, exog, context, family="binomial", encoder=encoder, **kwargs)
@@ -338,7 +319,7 @@ class ContextualizedLogit(ContextualizedGLM):
 class ContextualizedPoisson(ContextualizedGLM):
     """A contextualized Poisson regression (log link)."""
 
-    def __init__(self, endog, exog, context, encoder: str = "mlp", **kwargs):
+    def __init__(self, endog, exog, context, encoder: str | None = None, **kwargs):
         if "family" in kwargs:
             raise TypeError("ContextualizedPoisson is the poisson family; use ContextualizedGLM for others")
         super().__init__(endog, exog, context, family="poisson", encoder=encoder, **kwargs)

@@ -19,10 +19,10 @@ import re
 import numpy as np
 import pandas as pd
 
-from ctxstats import _core
+from ctxstats import _core, _options
 from ctxstats._families import inverse_link, loglike
 from ctxstats.inference import percentile_summary
-from ctxstats._validation import (FAMILIES, as_matrix, as_vector, check_choice, check_float, check_int,
+from ctxstats._validation import (as_matrix, as_vector, check_choice, check_float, check_int,
                                   check_response, check_weights)
 
 __all__ = ["PersonalizedRegression", "PersonalizedRegressionResults"]
@@ -182,13 +182,12 @@ class PersonalizedRegression:
     units; ``psi`` and ``weight_decay`` act on the standardised scale.
     """
 
-    def __init__(self, endog, exog, context, family: str = "gaussian", rank: int = 2, categorical=None,
-                 fit_intercept: bool = True, weights=None):
-        self.family = check_choice(family, FAMILIES, "family")
-        self.rank = check_int(rank, "rank", 1)
-        if not isinstance(fit_intercept, (bool, np.bool_)):
-            raise TypeError("fit_intercept must be True or False")
-        self.fit_intercept = bool(fit_intercept)
+    def __init__(self, endog, exog, context, family: str | None = None, rank: int | None = None, categorical=None,
+                 fit_intercept: bool | None = None, weights=None):
+        # None: the core's option table's default (ctxstats._options), as in R.
+        self._given_options = _options.given(family=family, rank=rank, fit_intercept=fit_intercept)
+        base = _options.resolve("personalized", self._given_options)
+        self.family, self.rank, self.fit_intercept = base["family"], base["rank"], base["fit_intercept"]
         self.endog, self.endog_name = as_vector(endog, "endog")
         n = self.endog.shape[0]
         if n < 2:
@@ -290,8 +289,10 @@ class PersonalizedRegression:
         return q + K * q + m + self.nobs * K
 
     def _options(self, **fit_options) -> dict:
-        return {"family": self.family, "fit_intercept": self.fit_intercept, "rank": self.rank,
-                "categorical": [int(v) for v in self.categorical], **fit_options}
+        """Every option of a fit with these fit options (None: the default), checked and
+        completed by the core's option table."""
+        return _options.resolve("personalized", {**self._given_options, **_options.given(**fit_options),
+                                                 "categorical": [int(v) for v in self.categorical]})
 
     def objective(self, params, epoch: int = 0, **fit_options) -> tuple[float, np.ndarray]:
         """The objective and its exact gradient at a flat parameter vector.
@@ -309,12 +310,18 @@ class PersonalizedRegression:
                                             self._options(**fit_options), params, check_int(epoch, "epoch", 0))
 
     # ---- fitting ----------------------------------------------------------------------------------
-    def fit(self, gamma: float = 1.0, n_partners: int = 5, seed: int = 0, threads: int | None = None,
-            max_iter: int | None = None, nu: float = 0.0, weight_decay: float = 0.01, alpha: float = 0.0,
-            l1_ratio: float = 0.0, mu_ratio: float = 0.5, learning_rate: float = 0.02, val_split: float = 0.2,
-            patience: int = 50, warmup: int = 200, tol: float | None = None, n_neighbors: int = 10,
-            n_bootstraps: int = 0, start_params=None) -> "PersonalizedRegressionResults":
+    def fit(self, gamma: float | None = None, n_partners: int | None = None, seed: int | None = None,
+            threads: int | None = None, max_iter: int | None = None, nu: float | None = None,
+            weight_decay: float | None = None, alpha: float | None = None, l1_ratio: float | None = None,
+            mu_ratio: float | None = None, learning_rate: float | None = None, val_split: float | None = None,
+            patience: int | None = None, warmup: int | None = None, tol: float | None = None,
+            n_neighbors: int | None = None, n_bootstraps: int | None = None,
+            start_params=None) -> "PersonalizedRegressionResults":
         """Fit every sample's model by full-batch Adam with early stopping.
+
+        Every option left at None takes the default of the core's option table, shared with R:
+
+        {options}
 
         Parameters
         ----------
@@ -371,25 +378,11 @@ class PersonalizedRegression:
         start_params : array_like, optional
             A flat parameter vector (``results.flat_params``) to start from.
         """
-        opts = self._options(
-            gamma=check_float(gamma, "gamma", 0.0),
-            n_partners=check_int(n_partners, "n_partners", 1),
-            seed=check_int(seed, "seed", 0),
-            threads=0 if threads is None else check_int(threads, "threads", 1),
-            max_iter=0 if max_iter is None else check_int(max_iter, "max_iter", 1),
-            nu=check_float(nu, "nu", 0.0),
-            weight_decay=check_float(weight_decay, "weight_decay", 0.0),
-            alpha=check_float(alpha, "alpha", 0.0),
-            l1_ratio=check_float(l1_ratio, "l1_ratio", 0.0, 1.0),
-            mu_ratio=check_float(mu_ratio, "mu_ratio", 0.0, 1.0),
-            learning_rate=check_float(learning_rate, "learning_rate", 0.0, low_open=True),
-            val_split=check_float(val_split, "val_split", 0.0, 1.0, high_open=True),
-            patience=check_int(patience, "patience", 1),
-            warmup=check_int(warmup, "warmup", 0),
-            tol=0.0 if tol is None else check_float(tol, "tol", 0.0, low_open=True),
-        )
-        n_neighbors = check_int(n_neighbors, "n_neighbors", 1)
-        n_bootstraps = check_int(n_bootstraps, "n_bootstraps", 0)
+        opts = self._options(gamma=gamma, n_partners=n_partners, seed=seed, threads=threads, max_iter=max_iter,
+                             nu=nu, weight_decay=weight_decay, alpha=alpha, l1_ratio=l1_ratio, mu_ratio=mu_ratio,
+                             learning_rate=learning_rate, val_split=val_split, patience=patience, warmup=warmup,
+                             tol=tol, n_neighbors=n_neighbors, n_bootstraps=n_bootstraps)
+        n_neighbors, n_bootstraps = opts["n_neighbors"], opts["n_bootstraps"]
         init = None
         if start_params is not None:
             init = np.ascontiguousarray(start_params, dtype=float)
@@ -411,6 +404,10 @@ class PersonalizedRegression:
             thetas.append(np.asarray(out["theta"]))
             phis.append(np.asarray(out["phi"]))
         return {"theta": np.stack(thetas), "phi": np.stack(phis)}
+
+
+PersonalizedRegression.fit.__doc__ = PersonalizedRegression.fit.__doc__.replace(
+    "{options}", _options.doc_lines("personalized").strip())
 
 
 class PersonalizedRegressionResults:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ctxstats import _options
 from ctxstats.models import ContextualizedGLM, ContextualizedGLMResults
 
 __all__ = ["to_r", "from_r", "results_to_r", "ctx_glm", "load_r_package"]
@@ -30,7 +31,8 @@ __all__ = ["to_r", "from_r", "results_to_r", "ctx_glm", "load_r_package"]
 _INT_NA = np.int32(-(2**31))           # R's NA_integer_ (and NA_logical) storage
 _REAL_NA_BITS = 0x7FF00000000007A2     # R's NA_real_: a NaN with payload 1954
 _INT32_MAX = 2**31 - 1
-_ENCODER_OPTIONS = ("width", "depth", "archetypes", "activation")
+# The model's options (the rest go to fit()), from the core's option table.
+_ENCODER_OPTIONS = tuple(_options.names("glm", ("encoder", "spline")))
 
 
 def _rpy2():

@@ -27,7 +27,8 @@ def test_counts_are_a_multinomial_resample():
 def test_bootstrap_identical_for_any_thread_count(encoder, solver, B):
     # B >= threads: one replicate per thread; B < threads: replicates in turn, threaded fits
     d = make_vcm(n=700, p=2, m=2, nonlinear=True)
-    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, width=6)
+    neural = {} if encoder == "linear" else {"width": 6}  # width: the neural encoders' option
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, **neural)
     fits = [model.fit(solver=solver, threads=t, max_iter=25, seed=4, n_bootstraps=B) for t in (1, 2, 3)]
     W = [f.bootstrap_weights for f in fits]
     assert W[0].shape == (B, model.n_weights())
@@ -39,11 +40,12 @@ def test_bootstrap_identical_for_any_thread_count(encoder, solver, B):
 def test_replicate_equals_weighted_fit_from_the_warm_start(encoder, solver):
     d = make_vcm(n=300, p=2, m=2)
     w = np.random.default_rng(0).uniform(0.5, 2.0, size=300)
-    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, width=5, weights=w)
+    neural = {} if encoder == "linear" else {"width": 5}  # width: the neural encoders' option
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, weights=w, **neural)
     res = model.fit(solver=solver, seed=2, max_iter=40, n_bootstraps=4)
     r = 2
     counts = _core.bootstrap_counts(2, r, 300)
-    ref_model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, width=5, weights=w * counts)
+    ref_model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, weights=w * counts, **neural)
     ref = ref_model.fit(solver=solver, seed=2, max_iter=40, start_params=res.weights)
     np.testing.assert_allclose(res.bootstrap_weights[r], ref.weights, rtol=1e-10, atol=1e-12)
 

@@ -31,7 +31,8 @@ def test_clean_data_pass_without_warning(encoder):
     y, X, C = frames()
     with warnings.catch_warnings():
         warnings.simplefilter("error", cs.IdentifiabilityWarning)
-        res = cs.ContextualizedRegression(y, X, C, encoder=encoder, width=4).fit(max_iter=30)
+        neural = {} if encoder == "linear" else {"width": 4}  # width: the neural encoders' option
+        res = cs.ContextualizedRegression(y, X, C, encoder=encoder, **neural).fit(max_iter=30)
     report = res.identifiability()
     assert report.identifiable and report.notes == []
     assert list(report.checks.columns) == ["check", "value", "threshold", "passed"]

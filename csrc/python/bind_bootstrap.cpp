@@ -39,7 +39,7 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
 py::array_t<double> bootstrap_theta_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C) {
   if (W.ndim() != 2) throw InvalidArgument("the replicate weights must be two-dimensional (replicates x weights)");
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   const Scaling s = scaling_from_dict(scaling);
   const std::size_t B = static_cast<std::size_t>(W.shape(0)), nw = static_cast<std::size_t>(W.shape(1));
   const std::size_t rows = static_cast<std::size_t>(C.shape(0));
@@ -76,7 +76,7 @@ py::array_t<double> frame(const std::vector<double>& v, std::size_t rows, std::s
 py::dict bootstrap_pass_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C,
                            const Array& theta) {
   const Replicates r = replicates_of(W, C);
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   const Scaling s = scaling_from_dict(scaling);
   if (theta.ndim() != 2 || static_cast<std::size_t>(theta.shape(0)) != r.rows || theta.shape(1) != s.q())
     throw InvalidArgument("theta must hold the fit's parameters for every row of context (rows x q)");
@@ -97,7 +97,7 @@ py::dict bootstrap_pass_py(const py::dict& opts, const py::dict& scaling, const 
 py::tuple bootstrap_sample_limits_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C,
                                      double alpha) {
   const Replicates r = replicates_of(W, C);
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   const Scaling s = scaling_from_dict(scaling);
   SampleLimits l;
   {
@@ -114,7 +114,7 @@ py::array_t<double> bootstrap_predictions_py(const py::dict& opts, const py::dic
   const Replicates r = replicates_of(W, C);
   if (X.ndim() != 2 || static_cast<std::size_t>(X.shape(0)) != r.rows)
     throw InvalidArgument("exog must be two-dimensional with one row per row of context");
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   const Scaling s = scaling_from_dict(scaling);
   std::vector<double> mu;
   {

@@ -53,7 +53,7 @@ py::tuple objective_py(const Array& C, const Array& X, const Array& y, const py:
 
 py::array_t<double> predict_theta_py(const py::dict& opts, const py::dict& scaling, const Array& w, const Array& C) {
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   const Scaling s = scaling_from_dict(scaling);
   const std::vector<double> wv = to_vector(w);
   const std::size_t rows = static_cast<std::size_t>(C.shape(0));

@@ -7,30 +7,6 @@ namespace ctxstats_py {
 
 namespace {
 
-PersonalizedOptions personalized_options_from(const py::dict& d) {
-  PersonalizedOptions o;
-  o.family = get<std::string>(d, "family", o.family);
-  o.intercept = get<bool>(d, "fit_intercept", o.intercept);
-  o.rank = get<int>(d, "rank", o.rank);
-  o.gamma = get<double>(d, "gamma", o.gamma);
-  o.n_partners = get<int>(d, "n_partners", o.n_partners);
-  o.nu = get<double>(d, "nu", o.nu);
-  o.weight_decay = get<double>(d, "weight_decay", o.weight_decay);
-  o.alpha = get<double>(d, "alpha", o.alpha);
-  o.l1_ratio = get<double>(d, "l1_ratio", o.l1_ratio);
-  o.mu_ratio = get<double>(d, "mu_ratio", o.mu_ratio);
-  o.categorical = get<std::vector<int>>(d, "categorical", o.categorical);
-  o.max_iter = get<int>(d, "max_iter", o.max_iter);
-  o.tol = get<double>(d, "tol", o.tol);
-  o.learning_rate = get<double>(d, "learning_rate", o.learning_rate);
-  o.val_split = get<double>(d, "val_split", o.val_split);
-  o.patience = get<int>(d, "patience", o.patience);
-  o.warmup = get<int>(d, "warmup", o.warmup);
-  o.seed = get<std::uint64_t>(d, "seed", o.seed);
-  o.threads = get<int>(d, "threads", o.threads);
-  return o;
-}
-
 py::array_t<double> matrix(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
   py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
   std::copy(v.begin(), v.end(), out.mutable_data());
@@ -41,7 +17,7 @@ py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, con
                              const py::dict& opts, const py::object& init) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
-  PersonalizedOptions o = personalized_options_from(opts);
+  PersonalizedOptions o = personalized_options_from(option_map(opts));
   std::exception_ptr error;
   const py::object no_progress = py::none();
   o.callback = progress_callback(no_progress, error);  // Ctrl-C stops the fit (KeyboardInterrupt)
@@ -80,7 +56,7 @@ py::tuple personalized_objective_py(const Array& C, const Array& X, const Array&
                                     const py::dict& opts, const Array& params, std::uint64_t epoch) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
-  const PersonalizedOptions o = personalized_options_from(opts);
+  const PersonalizedOptions o = personalized_options_from(option_map(opts));
   const std::vector<double> pv = to_vector(params);
   std::vector<double> grad;
   double f;

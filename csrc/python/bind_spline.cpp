@@ -1,4 +1,4 @@
-// Bindings for the spline encoder: its options, what a spline fit reports, and the basis
+// Bindings for the spline encoder: what a spline fit reports, and the basis
 // itself (so that Python can form pointwise intervals from the covariance).
 #include <cmath>
 
@@ -52,7 +52,7 @@ py::dict layout_dict(const ContextBasis& basis) {
 }
 
 std::unique_ptr<ContextBasis> basis_from(const py::dict& opts, int m) {
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   if (o.encoder.type != "spline") throw InvalidArgument("the model's encoder is not 'spline'");
   return make_spline_basis(o.encoder, m);
 }
@@ -118,7 +118,7 @@ SmoothingReport smoothing_from_dict(const py::dict& sm) {
 
 py::dict spline_tests_py(const py::dict& opts, const py::dict& scaling, const Array& weights, const py::dict& smoothing,
                          int m) {
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   const auto basis = basis_from(opts, m);
   const SmoothingReport rep = smoothing_from_dict(smoothing);
   const Scaling s = scaling_from_dict(scaling);
@@ -140,7 +140,7 @@ py::dict spline_tests_py(const py::dict& opts, const py::dict& scaling, const Ar
 py::tuple spline_pointwise_py(const py::dict& opts, const py::dict& scaling, const Array& weights, const Array& Vp,
                               const Array& C, int term, int threads) {
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
-  const FitOptions o = options_from(opts);
+  const FitOptions o = options_from(opts, false);
   const Scaling s = scaling_from_dict(scaling);
   const std::vector<double> w = to_vector(weights), V = to_vector(Vp);
   const auto rows = static_cast<std::size_t>(C.shape(0));
@@ -157,24 +157,6 @@ py::tuple spline_pointwise_py(const py::dict& opts, const py::dict& scaling, con
 }
 
 }  // namespace
-
-void spline_options_from(const py::dict& d, EncoderSpec& spec) {
-  spec.n_knots = get<int>(d, "n_knots", spec.n_knots);
-  spec.knot_spacing = get<std::string>(d, "knot_spacing", spec.knot_spacing);
-  spec.interaction_knots = get<int>(d, "interaction_knots", spec.interaction_knots);
-  if (d.contains("interactions") && !d["interactions"].is_none()) {
-    spec.interactions.clear();
-    for (const auto& pr : d["interactions"]) {
-      const auto pair = pr.cast<std::vector<int>>();
-      if (pair.size() != 2) throw InvalidArgument("each interaction must be a pair of context columns");
-      spec.interactions.emplace_back(pair[0], pair[1]);
-    }
-  }
-  if (d.contains("smoothing") && !d["smoothing"].is_none()) spec.smoothing = to_vector(d["smoothing"].cast<Array>());
-  spec.smoothing_method = get<std::string>(d, "method", spec.smoothing_method);
-  if (d.contains("knots") && !d["knots"].is_none()) spec.knots = to_vector(d["knots"].cast<Array>());
-  if (d.contains("centres") && !d["centres"].is_none()) spec.centres = to_vector(d["centres"].cast<Array>());
-}
 
 py::dict spline_fit_to_dict(const FitResult& r, int m) {
   py::dict out;

@@ -3,32 +3,50 @@
 namespace ctxstats_py {
 
 
-FitOptions options_from(const py::dict& d) {
-  FitOptions o;
-  o.family = get<std::string>(d, "family", o.family);
-  o.encoder.type = get<std::string>(d, "encoder", o.encoder.type);
-  o.encoder.width = get<int>(d, "width", o.encoder.width);
-  o.encoder.depth = get<int>(d, "depth", o.encoder.depth);
-  o.encoder.archetypes = get<int>(d, "archetypes", o.encoder.archetypes);
-  o.encoder.activation = parse_activation(get<std::string>(d, "activation", "relu"));
-  spline_options_from(d, o.encoder);
-  o.intercept = get<bool>(d, "fit_intercept", o.intercept);
-  o.penalty.alpha = get<double>(d, "alpha", o.penalty.alpha);
-  o.penalty.l1_ratio = get<double>(d, "l1_ratio", o.penalty.l1_ratio);
-  o.penalty.mu_ratio = get<double>(d, "mu_ratio", o.penalty.mu_ratio);
-  o.penalty.weight_decay = get<double>(d, "weight_decay", o.penalty.weight_decay);
-  o.solver = get<std::string>(d, "solver", o.solver);
-  SolverOptions& s = o.solver_options;
-  s.max_iter = get<int>(d, "max_iter", s.max_iter);
-  s.tol = get<double>(d, "tol", s.tol);
-  s.batch_size = get<int>(d, "batch_size", s.batch_size);
-  s.learning_rate = get<double>(d, "learning_rate", s.learning_rate);
-  s.val_split = get<double>(d, "val_split", s.val_split);
-  s.patience = get<int>(d, "patience", s.patience);
-  s.seed = get<std::uint64_t>(d, "seed", s.seed);
-  s.threads = get<int>(d, "threads", s.threads);
-  return o;
+// Python values as the core's option parser reads them (options/schema.hpp): the parser,
+// not pybind11's casts, decides what is valid, so every error names the option.
+OptionValue option_value(const py::handle& x) {
+  static const py::object np = py::module_::import("numpy");
+  if (x.is_none()) return OptionValue::null();
+  if (py::isinstance<py::bool_>(x) || py::isinstance(x, np.attr("bool_"))) return OptionValue::boolean(x.cast<bool>());
+  if (py::isinstance<py::int_>(x) || py::isinstance(x, np.attr("integer")))
+    return OptionValue::integer_text(py::str(py::int_(py::reinterpret_borrow<py::object>(x))));
+  if (py::isinstance<py::float_>(x) || py::isinstance(x, np.attr("floating"))) return OptionValue::real(x.cast<double>());
+  if (py::isinstance<py::str>(x)) return OptionValue::string(x.cast<std::string>());
+  if (py::isinstance(x, np.attr("ndarray"))) return option_value(x.attr("tolist")());
+  if (py::isinstance<py::list>(x) || py::isinstance<py::tuple>(x)) {
+    std::vector<OptionValue> items;
+    for (const auto& item : x) items.push_back(option_value(item));
+    return OptionValue::list(std::move(items));
+  }
+  return OptionValue::other("a value of type " + py::str(x.get_type().attr("__name__")).cast<std::string>());
 }
+
+OptionMap option_map(const py::dict& d) {
+  OptionMap out;
+  for (const auto& kv : d) {
+    if (!py::isinstance<py::str>(kv.first)) throw InvalidType("option names must be strings");
+    out.emplace_back(kv.first.cast<std::string>(), option_value(kv.second));
+  }
+  return out;
+}
+
+py::object to_python(const OptionValue& v) {
+  switch (v.kind) {
+    case OptionValue::Kind::kBool: return py::bool_(v.flag);
+    case OptionValue::Kind::kInt: return py::int_(py::str(v.text));
+    case OptionValue::Kind::kDouble: return py::float_(v.number);
+    case OptionValue::Kind::kString: return py::str(v.text);
+    case OptionValue::Kind::kList: {
+      py::list out;
+      for (const auto& item : v.items) out.append(to_python(item));
+      return std::move(out);
+    }
+    default: return py::none();
+  }
+}
+
+FitOptions options_from(const py::dict& d, bool strict) { return fit_options_from(option_map(d), strict); }
 
 py::array_t<double> to_array(const std::vector<double>& v) { return py::array_t<double>(v.size(), v.data()); }
 

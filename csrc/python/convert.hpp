@@ -11,6 +11,7 @@
 
 #include "error.hpp"
 #include "fit.hpp"
+#include "options/schema.hpp"
 
 namespace ctxstats_py {
 
@@ -19,12 +20,12 @@ using namespace ctxstats;
 
 using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
-template <typename T>
-T get(const py::dict& d, const char* key, T fallback) {
-  return d.contains(key) && !d[key].is_none() ? d[key].cast<T>() : fallback;
-}
-
-FitOptions options_from(const py::dict& d);
+// Options cross into the core as one name -> value map read by the core's schema.
+OptionValue option_value(const py::handle& x);
+OptionMap option_map(const py::dict& d);
+py::object to_python(const OptionValue& v);
+// strict false: a fitted model's stored options (see fit_options_from).
+FitOptions options_from(const py::dict& d, bool strict = true);
 py::array_t<double> to_array(const std::vector<double>& v);
 std::vector<double> to_vector(const Array& a);
 py::dict scaling_to_dict(const Scaling& s);
@@ -44,9 +45,9 @@ void bind_bootstrap(py::module_& mod);
 void bind_spline(py::module_& mod);
 void bind_identifiability(py::module_& mod);
 void bind_inference(py::module_& mod);
+void bind_options(py::module_& mod);
 
-// The spline encoder's options (bind_spline.cpp) and what a spline fit reports.
-void spline_options_from(const py::dict& d, EncoderSpec& spec);
+// What a spline fit reports (bind_spline.cpp).
 py::dict spline_fit_to_dict(const FitResult& r, int m);
 
 }  // namespace ctxstats_py

@@ -2,20 +2,23 @@
 # itself runs in the C++ core shared with the Python package (src/glue.cpp), so the same
 # data, options and seed give the same numbers in both languages.
 
-ctx_glm <- function(formula, data, family = "gaussian", encoder = "mlp", solver = NULL,
-                    n_bootstraps = 0, seed = 0, threads = NULL, weights = NULL, subset, na.action,
-                    cov_type = NULL, ...) {
+# Every option left NULL takes the default of the core's option table (ctx_option_schema()),
+# shared with the Python package.
+ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
+                    n_bootstraps = NULL, seed = NULL, threads = NULL, weights = NULL, subset, na.action,
+                    cov_type = NULL, start_params = NULL, ...) {
   cl <- match.call()
-  family <- check_choice(family, FAMILIES, "family")
-  encoder <- check_choice(encoder, ENCODERS, "encoder")
-  n_bootstraps <- check_int(n_bootstraps, "n_bootstraps", 0)
+  model <- resolve_options("glm", list(family = family, encoder = encoder), solver_known = FALSE)
+  family <- model$family
+  encoder <- model$encoder
   parts <- split_formula(formula)
   mf <- model_frame_from_call(cl, parts$frame, parent.frame())
   d <- design_from_frame(parts, mf, family)
-  opts <- core_options(family, encoder, d$fit_intercept, solver, seed, threads, list(...), d$context,
-                       ncol(d$x) + d$fit_intercept)
-  init <- opts$start_params
-  opts$start_params <- NULL
+  opts <- core_options(list(family = family, encoder = encoder, fit_intercept = d$fit_intercept, solver = solver,
+                            seed = seed, threads = threads, n_bootstraps = n_bootstraps),
+                       list(...), d$context, ncol(d$x) + d$fit_intercept)
+  n_bootstraps <- opts$n_bootstraps
+  init <- start_params
   if (!is.null(init)) {
     if (!is.numeric(init)) stop("start_params must be a numeric vector of encoder weights", call. = FALSE)
     init <- as.double(init)

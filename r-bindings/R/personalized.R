@@ -9,9 +9,8 @@
 # position of the value among the fitted levels, from 0; a level unseen in training gets
 # -1), of which only equality matters.
 
-PERSONALIZED_DEFAULTS <- list(gamma = 1, n_partners = 5, max_iter = NULL, nu = 0, weight_decay = 0.01, alpha = 0,
-                              l1_ratio = 0, mu_ratio = 0.5, learning_rate = 0.02, val_split = 0.2, patience = 50,
-                              warmup = 200, tol = NULL)
+# The options of personalized regression, their defaults and bounds: the core's option table
+# (ctx_option_schema()), as in the Python package; NULL arguments take its defaults.
 
 # The context variables of the model frame, one column each, with the categorical ones
 # as codes; `levels` holds the fitted levels of each categorical column.
@@ -57,25 +56,24 @@ context_frame_columns <- function(tc, mf) {
   mf[vars]
 }
 
-personalized_regression <- function(formula, data, family = "gaussian", rank = 2, categorical = NULL,
-                                    n_bootstraps = 0, seed = 0, threads = NULL, n_neighbors = 10, weights = NULL,
-                                    subset, na.action, ...) {
+personalized_regression <- function(formula, data, family = NULL, rank = NULL, categorical = NULL,
+                                    n_bootstraps = NULL, seed = NULL, threads = NULL, n_neighbors = NULL,
+                                    weights = NULL, subset, na.action, ...) {
   cl <- match.call()
-  family <- check_choice(family, FAMILIES, "family")
-  rank <- check_int(rank, "rank", 1)
-  n_bootstraps <- check_int(n_bootstraps, "n_bootstraps", 0)
-  n_neighbors <- check_int(n_neighbors, "n_neighbors", 1)
   dots <- list(...)
   if (length(dots) && (is.null(names(dots)) || any(names(dots) == ""))) {
     stop("the options in ... must be named (e.g. gamma = 2, max_iter = 500)", call. = FALSE)
   }
-  unknown <- setdiff(names(dots), names(PERSONALIZED_DEFAULTS))
-  if (length(unknown)) {
-    stop(sprintf("unknown option(s): %s; the options are %s", paste(sort(unknown), collapse = ", "),
-                 paste(names(PERSONALIZED_DEFAULTS), collapse = ", ")), call. = FALSE)
+  if ("fit_intercept" %in% names(dots)) {
+    stop("fit_intercept is set by the formula: remove the intercept with '- 1' or '0 +'", call. = FALSE)
   }
-  fo <- PERSONALIZED_DEFAULTS
-  for (k in names(dots)) fo[k] <- list(dots[[k]])
+  given <- c(drop_null(list(family = family, rank = rank, n_bootstraps = n_bootstraps, seed = seed,
+                            threads = threads, n_neighbors = n_neighbors)), drop_null(dots))
+  opts <- resolve_options("personalized", given)
+  family <- opts$family
+  rank <- opts$rank
+  n_bootstraps <- opts$n_bootstraps
+  n_neighbors <- opts$n_neighbors
   parts <- split_formula(formula)
   mf <- model_frame_from_call(cl, parts$frame, parent.frame())
   rows <- rownames(mf)
@@ -108,23 +106,8 @@ personalized_regression <- function(formula, data, family = "gaussian", rank = 2
     if (any(!is.finite(w) | w < 0)) stop("weights must be non-negative", call. = FALSE)
     if (!(sum(w) > 0)) stop("weights sum to zero", call. = FALSE)
   }
-  opts <- list(family = family, fit_intercept = fit_intercept, rank = rank,
-               categorical = as.integer(ctx$categorical),
-               gamma = check_float(fo$gamma, "gamma", 0),
-               n_partners = check_int(fo$n_partners, "n_partners", 1),
-               seed = check_int(seed, "seed", 0),
-               threads = if (is.null(threads)) 0 else check_int(threads, "threads", 1),
-               max_iter = if (is.null(fo$max_iter)) 0 else check_int(fo$max_iter, "max_iter", 1),
-               nu = check_float(fo$nu, "nu", 0),
-               weight_decay = check_float(fo$weight_decay, "weight_decay", 0),
-               alpha = check_float(fo$alpha, "alpha", 0),
-               l1_ratio = check_float(fo$l1_ratio, "l1_ratio", 0, 1),
-               mu_ratio = check_float(fo$mu_ratio, "mu_ratio", 0, 1),
-               learning_rate = check_float(fo$learning_rate, "learning_rate", 0, low_open = TRUE),
-               val_split = check_float(fo$val_split, "val_split", 0, 1, high_open = TRUE),
-               patience = check_int(fo$patience, "patience", 1),
-               warmup = check_int(fo$warmup, "warmup", 0),
-               tol = if (is.null(fo$tol)) 0 else check_float(fo$tol, "tol", 0, low_open = TRUE))
+  opts <- resolve_options("personalized", c(given, list(fit_intercept = fit_intercept,
+                                                          categorical = as.integer(ctx$categorical))))
   out <- core_call(ctxstats_personalized_fit_R, ctx$C, X, y, w, opts)
   param_names <- c(if (fit_intercept) "Intercept", colnames(X))
   theta <- out$theta

@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 #include <Rcpp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -25,6 +26,7 @@
 #include "inference/inference.hpp"
 #include "glue.h"
 #include "identifiability.hpp"
+#include "options/schema.hpp"
 #include "objective.hpp"
 #include "personalized.hpp"
 
@@ -37,69 +39,99 @@ namespace {
 void check_interrupt(void*) { R_CheckUserInterrupt(); }
 bool user_interrupted() { return R_ToplevelExec(check_interrupt, nullptr) == FALSE; }
 
-bool has(const Rcpp::List& l, const char* key) { return l.containsElementNamed(key) && !Rf_isNull(l[key]); }
-
-template <typename T>
-T get(const Rcpp::List& l, const char* key, T fallback) {
-  return has(l, key) ? Rcpp::as<T>(l[key]) : fallback;
-}
-
 std::vector<double> to_vector(SEXP x) {
   const Rcpp::NumericVector v(x);
   return std::vector<double>(v.begin(), v.end());
 }
 
-// The spline encoder's options, as the Python binding reads them (bind_spline.cpp):
-// `interactions` is a list of integer pairs of 0-based context columns.
-void spline_options_from(const Rcpp::List& d, EncoderSpec& spec) {
-  spec.n_knots = get<int>(d, "n_knots", spec.n_knots);
-  spec.knot_spacing = get<std::string>(d, "knot_spacing", spec.knot_spacing);
-  spec.interaction_knots = get<int>(d, "interaction_knots", spec.interaction_knots);
-  if (has(d, "interactions")) {
-    spec.interactions.clear();
-    const Rcpp::List pairs(d["interactions"]);
-    for (R_xlen_t k = 0; k < pairs.size(); ++k) {
-      const Rcpp::IntegerVector pair(pairs[k]);
-      require(pair.size() == 2, "each interaction must be a pair of context columns");
-      spec.interactions.emplace_back(pair[0], pair[1]);
+// R values as the core's option parser reads them (csrc/options/schema.hpp): the parser
+// checks names, types, ranges and applicability, with the Python package's messages.
+OptionValue option_value(SEXP x) {
+  const R_xlen_t n = Rf_isVectorAtomic(x) ? Rf_xlength(x) : -1;
+  if (Rf_isNull(x)) return OptionValue::null();
+  if (TYPEOF(x) == VECSXP || (n >= 0 && n != 1 && (Rf_isLogical(x) || Rf_isNumeric(x) || Rf_isString(x)))) {
+    std::vector<OptionValue> items;
+    const R_xlen_t len = Rf_xlength(x);
+    for (R_xlen_t i = 0; i < len; ++i) {
+      switch (TYPEOF(x)) {
+        case VECSXP: items.push_back(option_value(VECTOR_ELT(x, i))); break;
+        case LGLSXP: items.push_back(option_value(Rf_ScalarLogical(LOGICAL(x)[i]))); break;
+        case INTSXP: items.push_back(option_value(Rf_ScalarInteger(INTEGER(x)[i]))); break;
+        case REALSXP: items.push_back(option_value(Rf_ScalarReal(REAL(x)[i]))); break;
+        default: items.push_back(option_value(Rf_ScalarString(STRING_ELT(x, i))));
+      }
     }
+    return OptionValue::list(std::move(items));
   }
-  if (has(d, "smoothing")) spec.smoothing = to_vector(d["smoothing"]);
-  if (has(d, "knots")) spec.knots = to_vector(d["knots"]);
-  if (has(d, "centres")) spec.centres = to_vector(d["centres"]);
+  switch (n == 1 ? TYPEOF(x) : NILSXP) {
+    case LGLSXP:
+      return LOGICAL(x)[0] == NA_LOGICAL ? OptionValue::other("NA") : OptionValue::boolean(LOGICAL(x)[0] != 0);
+    case INTSXP:
+      return INTEGER(x)[0] == NA_INTEGER ? OptionValue::other("NA") : OptionValue::integer(INTEGER(x)[0]);
+    case REALSXP: return R_IsNA(REAL(x)[0]) ? OptionValue::other("NA") : OptionValue::real(REAL(x)[0]);
+    case STRSXP:
+      return STRING_ELT(x, 0) == NA_STRING ? OptionValue::other("NA") : OptionValue::string(CHAR(STRING_ELT(x, 0)));
+    default: return OptionValue::other(std::string("a value of type ") + Rf_type2char(TYPEOF(x)));
+  }
 }
 
-FitOptions options_from(SEXP sexp) {
-  const Rcpp::List d(sexp);
-  FitOptions o;
-  o.family = get<std::string>(d, "family", o.family);
-  o.encoder.type = get<std::string>(d, "encoder", o.encoder.type);
-  o.encoder.width = get<int>(d, "width", o.encoder.width);
-  o.encoder.depth = get<int>(d, "depth", o.encoder.depth);
-  o.encoder.archetypes = get<int>(d, "archetypes", o.encoder.archetypes);
-  o.encoder.activation = parse_activation(get<std::string>(d, "activation", "relu"));
-  spline_options_from(d, o.encoder);
-  o.intercept = get<bool>(d, "fit_intercept", o.intercept);
-  o.penalty.alpha = get<double>(d, "alpha", o.penalty.alpha);
-  o.penalty.l1_ratio = get<double>(d, "l1_ratio", o.penalty.l1_ratio);
-  o.penalty.mu_ratio = get<double>(d, "mu_ratio", o.penalty.mu_ratio);
-  o.penalty.weight_decay = get<double>(d, "weight_decay", o.penalty.weight_decay);
-  o.solver = get<std::string>(d, "solver", o.solver);
-  SolverOptions& s = o.solver_options;
-  s.max_iter = get<int>(d, "max_iter", s.max_iter);
-  s.tol = get<double>(d, "tol", s.tol);
-  s.batch_size = get<int>(d, "batch_size", s.batch_size);
-  s.learning_rate = get<double>(d, "learning_rate", s.learning_rate);
-  s.val_split = get<double>(d, "val_split", s.val_split);
-  s.patience = get<int>(d, "patience", s.patience);
-  // R has no 64-bit integers: seeds travel as doubles, exact up to 2^53.
-  const double seed = get<double>(d, "seed", 0.0);
-  require(seed >= 0.0 && seed <= 9007199254740992.0 && std::floor(seed) == seed,
-          "seed must be a non-negative integer (at most 2^53 in R)");
-  s.seed = static_cast<std::uint64_t>(seed);
-  s.threads = get<int>(d, "threads", s.threads);
-  return o;
+OptionMap option_map(SEXP sexp) {
+  OptionMap out;
+  if (Rf_isNull(sexp)) return out;
+  require(TYPEOF(sexp) == VECSXP, "the options must be a named list");
+  const Rcpp::List l(sexp);
+  const SEXP names = Rf_getAttrib(sexp, R_NamesSymbol);
+  for (R_xlen_t i = 0; i < l.size(); ++i) {
+    const std::string name = Rf_isNull(names) ? "" : CHAR(STRING_ELT(names, i));
+    require(!name.empty(), "the options must be named (e.g. width = 16, alpha = 0.1)");
+    out.emplace_back(name, option_value(l[i]));
+  }
+  return out;
 }
+
+// Back to R: integers as doubles (R's integers stop at 2^31; a seed above 2^53 becomes a
+// string of digits, which the parser reads back exactly), numeric lists as numeric vectors.
+Rcpp::RObject to_r(const OptionValue& v) {
+  using K = OptionValue::Kind;
+  switch (v.kind) {
+    case K::kBool: return Rcpp::wrap(v.flag);
+    case K::kInt: {
+      const double d = std::strtod(v.text.c_str(), nullptr);
+      if (std::fabs(d) <= 9007199254740992.0) return Rcpp::wrap(d);
+      return Rcpp::wrap(v.text);
+    }
+    case K::kDouble: return Rcpp::wrap(v.number);
+    case K::kString: return Rcpp::wrap(v.text);
+    case K::kList: {
+      const bool numeric = !v.items.empty() && std::all_of(v.items.begin(), v.items.end(), [](const OptionValue& x) {
+        return x.kind == K::kInt || x.kind == K::kDouble;
+      });
+      if (numeric) {
+        Rcpp::NumericVector out(v.items.size());
+        for (std::size_t i = 0; i < v.items.size(); ++i) out[i] = Rcpp::as<double>(to_r(v.items[i]));
+        return out;
+      }
+      Rcpp::List out(v.items.size());
+      for (std::size_t i = 0; i < v.items.size(); ++i) out[i] = to_r(v.items[i]);
+      return out;
+    }
+    default: return Rcpp::RObject(R_NilValue);
+  }
+}
+
+Rcpp::List to_r(const OptionMap& m) {
+  Rcpp::List out(m.size());
+  Rcpp::CharacterVector names(m.size());
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    out[i] = to_r(m[i].second);
+    names[i] = m[i].first;
+  }
+  out.attr("names") = names;
+  return out;
+}
+
+// strict false: a fitted model's stored options (see fit_options_from).
+FitOptions options_from(SEXP sexp, bool strict = true) { return fit_options_from(option_map(sexp), strict); }
 
 Rcpp::NumericVector to_r(const std::vector<double>& v) { return Rcpp::NumericVector(v.begin(), v.end()); }
 
@@ -273,7 +305,7 @@ extern "C" SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP 
 
 extern "C" SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEXP C) {
   BEGIN_RCPP
-  const FitOptions o = options_from(options);
+  const FitOptions o = options_from(options, false);
   const Scaling s = scaling_from_r(scaling);
   const std::vector<double> wv = to_vector(w);
   const Rcpp::NumericMatrix Cm(C);
@@ -291,7 +323,7 @@ extern "C" SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEX
 // options as knots and centres).
 extern "C" SEXP ctxstats_spline_basis_R(SEXP options, SEXP scaling, SEXP C) {
   BEGIN_RCPP
-  const FitOptions o = options_from(options);
+  const FitOptions o = options_from(options, false);
   require(o.encoder.type == "spline", "the model's encoder is not 'spline'");
   const Scaling s = scaling_from_r(scaling);
   const Rcpp::NumericMatrix Cm(C);
@@ -319,7 +351,7 @@ extern "C" SEXP ctxstats_spline_basis_R(SEXP options, SEXP scaling, SEXP C) {
 // package's _core.spline_tests, from the fit's smoothing report (Vp, H, edf, n, scale).
 extern "C" SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights, SEXP smoothing, SEXP m) {
   BEGIN_RCPP
-  const FitOptions o = options_from(options);
+  const FitOptions o = options_from(options, false);
   const Scaling s = scaling_from_r(scaling);
   require(o.encoder.type == "spline", "the model's encoder is not 'spline'");
   const auto basis = make_spline_basis(o.encoder, Rcpp::as<int>(m));
@@ -343,7 +375,7 @@ extern "C" SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights
 // or of one basis term (0-based) at contexts C, as the Python package's _core.spline_pointwise.
 extern "C" SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C, SEXP term) {
   BEGIN_RCPP
-  const FitOptions o = options_from(options);
+  const FitOptions o = options_from(options, false);
   const Scaling s = scaling_from_r(scaling);
   const Rcpp::NumericMatrix Cm(C);
   const std::vector<double> Crow = row_major(Cm);
@@ -406,7 +438,7 @@ extern "C" SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP 
 // Every replicate's per-sample parameters for contexts C: an array of dim (rows, q, B).
 extern "C" SEXP ctxstats_bootstrap_theta_R(SEXP options, SEXP scaling, SEXP W, SEXP C) {
   BEGIN_RCPP
-  const FitOptions o = options_from(options);
+  const FitOptions o = options_from(options, false);
   const Scaling s = scaling_from_r(scaling);
   const Rcpp::NumericMatrix Wm(W), Cm(C);
   const std::vector<double> Wrow = row_major(Wm), Crow = row_major(Cm);
@@ -425,34 +457,6 @@ extern "C" SEXP ctxstats_bootstrap_theta_R(SEXP options, SEXP scaling, SEXP W, S
 
 namespace {
 
-PersonalizedOptions personalized_options_from(SEXP sexp) {
-  const Rcpp::List d(sexp);
-  PersonalizedOptions o;
-  o.family = get<std::string>(d, "family", o.family);
-  o.intercept = get<bool>(d, "fit_intercept", o.intercept);
-  o.rank = get<int>(d, "rank", o.rank);
-  o.gamma = get<double>(d, "gamma", o.gamma);
-  o.n_partners = get<int>(d, "n_partners", o.n_partners);
-  o.nu = get<double>(d, "nu", o.nu);
-  o.weight_decay = get<double>(d, "weight_decay", o.weight_decay);
-  o.alpha = get<double>(d, "alpha", o.alpha);
-  o.l1_ratio = get<double>(d, "l1_ratio", o.l1_ratio);
-  o.mu_ratio = get<double>(d, "mu_ratio", o.mu_ratio);
-  if (has(d, "categorical")) o.categorical = Rcpp::as<std::vector<int>>(d["categorical"]);
-  o.max_iter = get<int>(d, "max_iter", o.max_iter);
-  o.tol = get<double>(d, "tol", o.tol);
-  o.learning_rate = get<double>(d, "learning_rate", o.learning_rate);
-  o.val_split = get<double>(d, "val_split", o.val_split);
-  o.patience = get<int>(d, "patience", o.patience);
-  o.warmup = get<int>(d, "warmup", o.warmup);
-  const double seed = get<double>(d, "seed", 0.0);
-  require(seed >= 0.0 && seed <= 9007199254740992.0 && std::floor(seed) == seed,
-          "seed must be a non-negative integer (at most 2^53 in R)");
-  o.seed = static_cast<std::uint64_t>(seed);
-  o.threads = get<int>(d, "threads", o.threads);
-  return o;
-}
-
 }  // namespace
 
 // Personalized regression with distance matching (csrc/personalized.hpp).
@@ -460,7 +464,7 @@ extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights
   BEGIN_RCPP
   RData data;
   load_data(C, X, y, weights, data);
-  PersonalizedOptions o = personalized_options_from(options);
+  PersonalizedOptions o = personalized_options_from(option_map(options));
   o.callback = [](int, double) { return !user_interrupted(); };
   const PersonalizedFit r = fit_personalized(data.view, o, nullptr);
   if (r.interrupted) throw std::runtime_error("the fit was interrupted by the user");
@@ -498,12 +502,8 @@ extern "C" SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP t
 // The multinomial counts of personalized-regression bootstrap replicate `replicate`.
 extern "C" SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP replicate) {
   BEGIN_RCPP
-  const double sd = Rcpp::as<double>(seed), rep = Rcpp::as<double>(replicate);
-  require(sd >= 0.0 && sd <= 9007199254740992.0 && std::floor(sd) == sd,
-          "seed must be a non-negative integer (at most 2^53 in R)");
-  require(rep >= 0.0 && std::floor(rep) == rep, "replicate must be a non-negative integer");
-  return to_r(personalized_bootstrap_counts(static_cast<std::size_t>(Rcpp::as<double>(n)),
-                                            static_cast<std::uint64_t>(sd), static_cast<std::uint64_t>(rep)));
+  const std::uint64_t sd = seed_from(option_value(seed)), rep = seed_from(option_value(replicate), "replicate");
+  return to_r(personalized_bootstrap_counts(static_cast<std::size_t>(Rcpp::as<double>(n)), sd, rep));
   END_RCPP
 }
 
@@ -662,7 +662,7 @@ struct RReplicates {
 
 RReplicates replicates_from_r(SEXP options, SEXP scaling, SEXP W, SEXP C) {
   const Rcpp::NumericMatrix Wm(W), Cm(C);
-  return {options_from(options), scaling_from_r(scaling), static_cast<std::size_t>(Wm.nrow()),
+  return {options_from(options, false), scaling_from_r(scaling), static_cast<std::size_t>(Wm.nrow()),
           static_cast<std::size_t>(Wm.ncol()), static_cast<std::size_t>(Cm.nrow()), Cm.ncol(), row_major(Wm),
           row_major(Cm)};
 }
@@ -696,5 +696,40 @@ extern "C" SEXP ctxstats_bootstrap_sample_limits_R(SEXP options, SEXP scaling, S
   const std::size_t q = static_cast<std::size_t>(r.scaling.q());
   return Rcpp::List::create(Rcpp::Named("lower") = matrix_from_row_major(l.lower, r.rows, q),
                             Rcpp::Named("upper") = matrix_from_row_major(l.upper, r.rows, q));
+  END_RCPP
+}
+
+// The option schema (csrc/options/schema.hpp) as a list of options, each a named list: the
+// R package takes its defaults and documentation from it (ctx_option_schema()).
+extern "C" SEXP ctxstats_option_schema_R() {
+  BEGIN_RCPP
+  const auto strings = [](const std::vector<std::string>& xs) { return Rcpp::CharacterVector(xs.begin(), xs.end()); };
+  Rcpp::List out;
+  for (const OptionSpec& s : option_schema()) {
+    Rcpp::List by;
+    for (const auto& kv : s.default_for) by[kv.first] = to_r(kv.second);
+    Rcpp::List aliases;
+    for (const auto& kv : s.aliases) aliases[kv.first] = kv.second;
+    Rcpp::List row = Rcpp::List::create(
+        Rcpp::Named("name") = s.name, Rcpp::Named("type") = option_type_name(s.type), Rcpp::Named("group") = s.group,
+        Rcpp::Named("default") = to_r(s.default_value), Rcpp::Named("default_for") = by,
+        Rcpp::Named("low") = s.has_low ? Rcpp::wrap(s.low) : R_NilValue,
+        Rcpp::Named("high") = s.has_high ? Rcpp::wrap(s.high) : R_NilValue, Rcpp::Named("low_open") = s.low_open,
+        Rcpp::Named("high_open") = s.high_open, Rcpp::Named("choices") = strings(s.choices),
+        Rcpp::Named("aliases") = aliases, Rcpp::Named("models") = strings(s.models),
+        Rcpp::Named("encoders") = strings(s.encoders), Rcpp::Named("solvers") = strings(s.solvers),
+        Rcpp::Named("families") = strings(s.families), Rcpp::Named("internal") = s.internal,
+        Rcpp::Named("doc") = s.doc);
+    out[s.name] = row;
+  }
+  return out;
+  END_RCPP
+}
+
+// The one option parser: checks the options of `model` ("glm" or "personalized") and returns
+// every option that applies, defaults filled (as the Python package's _core.resolve_options).
+extern "C" SEXP ctxstats_resolve_options_R(SEXP model, SEXP options, SEXP solver_known) {
+  BEGIN_RCPP
+  return to_r(resolve_options(Rcpp::as<std::string>(model), option_map(options), Rcpp::as<bool>(solver_known)));
   END_RCPP
 }

@@ -29,4 +29,6 @@ SEXP ctxstats_percentile_summary_R(SEXP samples, SEXP alpha);
 SEXP ctxstats_replicate_covariance_R(SEXP samples);
 SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP theta);
 SEXP ctxstats_bootstrap_sample_limits_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP alpha);
+SEXP ctxstats_option_schema_R();
+SEXP ctxstats_resolve_options_R(SEXP model, SEXP options, SEXP solver_known);
 }

@@ -34,6 +34,8 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_replicate_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_replicate_covariance_R), 1},
     {"ctxstats_bootstrap_pass_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_pass_R), 5},
     {"ctxstats_bootstrap_sample_limits_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_sample_limits_R), 5},
+    {"ctxstats_option_schema_R", reinterpret_cast<DL_FUNC>(&ctxstats_option_schema_R), 0},
+    {"ctxstats_resolve_options_R", reinterpret_cast<DL_FUNC>(&ctxstats_resolve_options_R), 3},
     {nullptr, nullptr, 0}};
 
 }  // namespace

@@ -14,12 +14,12 @@ cp -R "$root/r-bindings" "$stage/ctxstats"
 rm -f "$stage"/ctxstats/src/*.o "$stage"/ctxstats/src/*.so "$stage"/ctxstats/src/*.dll
 mkdir "$stage/ctxstats/src/core"
 cp "$root"/csrc/*.cpp "$root"/csrc/*.hpp "$stage/ctxstats/src/core/"
-# The concern folders (csrc/inference/, ...), not the Python bindings (csrc/python/).
+# The core's folders by concern (options/, ...), without the Python binding.
 for dir in "$root"/csrc/*/; do
   name=$(basename "$dir")
   [ "$name" = python ] && continue
   mkdir "$stage/ctxstats/src/core/$name"
-  cp "$dir"*.cpp "$dir"*.hpp "$stage/ctxstats/src/core/$name/"
+  find "$dir" -maxdepth 1 \( -name '*.cpp' -o -name '*.hpp' \) -exec cp {} "$stage/ctxstats/src/core/$name/" \;
 done
 (cd "$stage" && R CMD build --no-build-vignettes --no-manual ctxstats)
 cp "$stage"/ctxstats_*.tar.gz "$out/"

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "bootstrap.hpp"
+#include "options/schema.hpp"
 #include "error.hpp"
 #include "harness.hpp"
 #include "rng.hpp"
@@ -51,7 +52,7 @@ void counts_checks() {
 void determinism_checks() {
   const Data d = make_data(600, 2, 2);
   for (const char* encoder : {"linear", "mlp"}) {
-    FitOptions o;
+    FitOptions o = default_fit_options();
     o.encoder.type = encoder;
     o.encoder.width = 6;
     o.solver = std::string(encoder) == "linear" ? "exact" : "lbfgs";
@@ -87,7 +88,7 @@ void boundary_checks() {
   Data d = make_data(40, 1, 1);
   for (auto& v : d.w) v = 0.0;
   d.w[0] = 1.0;  // most resamples miss row 0: their total weight is zero
-  FitOptions o;
+  FitOptions o = default_fit_options();
   o.encoder.type = "linear";
   const FitResult full = fit(d.view(true), o);
   bool threw = false;

@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "fit.hpp"
+#include "options/schema.hpp"
 #include "harness.hpp"
 #include "rng.hpp"
 
@@ -62,7 +63,7 @@ void gradient_checks() {
     const Data data = make_data(40, 2, 3, family, 1);
     for (const Enc& e : encoders) {
       for (const Penalty& pen : penalties) {
-        FitOptions o;
+        FitOptions o = default_fit_options();
         o.family = family;
         o.encoder.type = e.type;
         o.encoder.width = e.width;
@@ -88,7 +89,7 @@ void determinism_checks() {
   for (const char* solver : {"exact", "lbfgs", "adam"}) {
     std::vector<double> first;
     for (int threads : {1, 2, 3}) {
-      FitOptions o;
+      FitOptions o = default_fit_options();
       o.encoder.type = std::string(solver) == "exact" ? "linear" : "mlp";
       o.encoder.width = 8;
       o.solver = solver;
@@ -115,7 +116,7 @@ void expect_invalid(F f, const std::string& fragment) {
 
 void boundary_checks() {
   Data data = make_data(50, 2, 2, "gaussian", 7);
-  FitOptions o;
+  FitOptions o = default_fit_options();
   data.C[7] = NAN;
   expect_invalid([&] { fit(data.view(), o); }, "context column 1");
   data = make_data(50, 2, 2, "gaussian", 7);
@@ -128,7 +129,7 @@ void boundary_checks() {
   expect_invalid([&] { fit(data.view(), o); }, "encoder must be one of");
   o.encoder.type = "mlp";
   o.solver = "exact";
-  expect_invalid([&] { fit(data.view(), o); }, "solver='exact' needs an encoder that is linear in its weights");
+  expect_invalid([&] { fit(data.view(), o); }, "solver 'exact' needs encoder 'linear'");
   o.solver = "lbfgs";
   o.penalty.l1_ratio = 2.0;
   expect_invalid([&] { fit(data.view(), o); }, "l1_ratio");

@@ -88,14 +88,18 @@ test_that("options are checked with the Python package's names and messages", {
   f <- y ~ x1 | c1
   expect_error(ctx_glm(f, d, family = "gamma"), "family must be one of 'gaussian', 'binomial', 'poisson', not 'gamma'")
   expect_error(ctx_glm(f, d, encoder = "tree"), "encoder must be one of 'linear', 'mlp', 'ngam', 'spline', not 'tree'")
-  expect_error(ctx_glm(f, d, solver = "newton"), "solver must be one of 'exact', 'lbfgs', 'adam', not 'newton'")
-  expect_error(ctx_glm(f, d, solver = "exact"), "needs encoder = \"linear\"")
+  expect_error(ctx_glm(f, d, solver = "newton"), "solver must be one of 'auto', 'exact', 'lbfgs', 'adam', not 'newton'")
+  expect_error(ctx_glm(f, d, solver = "exact"), "solver 'exact' needs encoder 'linear'")
   expect_error(ctx_glm(f, d, width = 0), "width must be at least 1, not 0")
   expect_error(ctx_glm(f, d, width = 2.5), "width must be an integer")
   expect_error(ctx_glm(f, d, archetypes = 1), "archetypes=1 gives every sample the same model")
   expect_error(ctx_glm(f, d, l1_ratio = 2), "l1_ratio must be <= 1, not 2")
-  expect_error(ctx_glm(f, d, val_split = 1), "val_split must be < 1")
-  expect_error(ctx_glm(f, d, seed = -1), "seed must be at least 0")
+  expect_error(ctx_glm(f, d, solver = "adam", val_split = 1), "val_split must be < 1, not 1", fixed = TRUE)
+  expect_error(ctx_glm(f, d, seed = -1), "seed must be a non-negative integer below 2^64, not -1", fixed = TRUE)
+  expect_error(ctx_glm(f, d, width = 1e10), "width must be at most 2147483647, not 10000000000", fixed = TRUE)
+  expect_error(ctx_glm(f, d, encoder = "linear", width = 5),
+               "width does not apply to encoder 'linear'; it applies to encoder 'mlp', 'ngam'", fixed = TRUE)
+  expect_error(ctx_glm(f, d, batch_size = 64), "batch_size does not apply to solver 'lbfgs'", fixed = TRUE)
   expect_error(ctx_glm(f, d, widht = 3), "unknown option\\(s\\): widht")
 })
 
@@ -106,7 +110,7 @@ test_that("C++ errors become R errors carrying the core's message", {
   bad$solver <- "newton"
   # the core's own message, word for word as the Python package's ValueError
   expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, fit$y, NULL, bad, NULL),
-               "solver must be one of 'exact', 'lbfgs', 'adam' (or None), not 'newton'", fixed = TRUE)
+               "solver must be one of 'auto', 'exact', 'lbfgs', 'adam', not 'newton'", fixed = TRUE)
   bad <- fit$options
   bad$family <- "gamma"
   expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, fit$y, NULL, bad, NULL),

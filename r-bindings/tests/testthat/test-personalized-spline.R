@@ -113,9 +113,16 @@ test_that("spline options are checked and reach the core", {
                "two different context columns")
   expect_error(ctx_glm(y ~ x1 | c1 + c2, d, encoder = "spline", interactions = list(c("c1", "zz"))),
                "interactions names 'zz'")
-  expect_error(ctx_glm(y ~ x1 | c1 + c2, d, encoder = "spline", smoothing = -1), "positive and finite")
+  expect_error(ctx_glm(y ~ x1 | c1 + c2, d, encoder = "spline", smoothing = -1),
+               "every value of smoothing must be > 0, not -1", fixed = TRUE)
   expect_error(ctx_glm(y ~ x1 | c1 + c2, d, encoder = "spline", archetypes = 2), "archetypes are not available")
-  expect_error(ctx_glm(y ~ x1 | c1, d, n_knots = 6), "apply only to encoder = \"spline\"")
+  expect_error(ctx_glm(y ~ x1 | c1, d, n_knots = 6), "n_knots does not apply to encoder 'mlp'", fixed = TRUE)
+  expect_error(ctx_glm(y ~ x1 | c1, d, encoder = "spline", width = 5), "width does not apply to encoder 'spline'",
+               fixed = TRUE)
+  # the smoothing parameters by GCV, as in the Python package (method = "GCV", or mgcv's "GCV.Cp")
+  g <- ctx_glm(y ~ x1 | c1 + c2, d, encoder = "spline", n_knots = 6, method = "GCV.Cp")
+  expect_identical(g$options$method, "GCV")
+  expect_identical(g$spline$smoothing$method, "GCV")
   d$k <- 1
   expect_error(ctx_glm(y ~ x1 | c1 + k, d, encoder = "spline"), "context column 'k' is constant")
   expect_warning(ctx_glm(y ~ x1 | c1, d, encoder = "spline", solver = "lbfgs", max_iter = 5),
