@@ -20,7 +20,8 @@ identifiability.ctx_glm <- function(object, ...) {
     ps <- boot_summary(object, 0.05)
     determined <- as.integer(ps$lower > 0 | ps$upper < 0)
   }
-  names <- list(param = object$param_names, exog = colnames(object$x), context = object$context_names)
+  names <- list(param = as.character(object$param_names), exog = as.character(colnames(object$x)),
+                context = as.character(object$context_names))
   rep <- core_call(ctxstats_identifiability_report_R, object$context, object$x, object$scaling, object$options,
                    names, object$encoder_weights, flips, determined)
   out <- structure(list(checks = rep$checks, notes = as.character(rep$notes), identifiable = all(rep$checks$passed)),
