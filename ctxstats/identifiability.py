@@ -69,10 +69,17 @@ class IdentifiabilityReport:
         threshold, the others when value <= threshold.
     notes : list of str
         Sentences explaining each failed check, naming the columns or terms involved.
+    findings : pandas.DataFrame
+        Every constant, duplicated and aliased column, one row each: ``design`` ("exog",
+        "context", "[1, X]", "[1, C]", "interaction design"), ``kind`` ("constant",
+        "duplicated", "aliased"), ``column`` and ``with`` (the column it equals, or the columns
+        it is a linear combination of).
     """
 
     checks: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    findings: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"design": [], "kind": [], "column": [], "with": []}, dtype=object))
 
     @property
     def identifiable(self) -> bool:
@@ -146,7 +153,8 @@ def identifiability_report(model, weights: np.ndarray | None = None, sign_flips:
                                        flips, determined, threads)
     checks = pd.DataFrame(out["checks"], columns=["check", "value", "threshold", "passed"])
     checks["passed"] = checks["passed"].astype(bool)
-    return IdentifiabilityReport(checks=checks, notes=list(out["notes"]))
+    findings = pd.DataFrame(out["findings"], columns=["design", "kind", "column", "with"], dtype=object)
+    return IdentifiabilityReport(checks=checks, notes=list(out["notes"]), findings=findings)
 
 
 def warn_if_unidentifiable(report: IdentifiabilityReport, stacklevel: int = 3) -> None:

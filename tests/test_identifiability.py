@@ -59,6 +59,11 @@ def test_duplicated_context_and_collinear_predictor_are_named():
     # aliased predictor x context terms are named
     assert "'dose_total:year' is a linear combination of" in text
     assert "'age:site_copy'" in text
+    # the same findings, as a table
+    f = report.findings.set_index(["design", "column"])
+    assert f.loc[("context", "site_copy"), "kind"] == "duplicated" and f.loc[("context", "site_copy"), "with"] == ["site"]
+    assert f.loc[("[1, X]", "dose_total"), "with"] == ["dose", "age"]
+    assert f.loc[("interaction design", "dose_total:year"), "kind"] == "aliased"
     # the summary's notes carry the findings
     assert "site_copy" in str(res.summary())
 

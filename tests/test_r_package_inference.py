@@ -158,6 +158,9 @@ def test_identifiability_reports_are_identical(ro, encoder, options):
     close("identifiability(f)$checks$threshold", ro, ident.checks["threshold"].to_numpy(), 0)
     assert list(ro.r("identifiability(f)$checks$passed")) == list(ident.checks["passed"])
     assert list(ro.r("identifiability(f)$notes")) == ident.notes
+    for col in ("design", "kind", "column"):
+        assert list(ro.r(f"identifiability(f)$findings${col}")) == list(ident.findings[col])
+    assert [list(w) for w in ro.r("identifiability(f)$findings$with")] == list(ident.findings["with"])
     printed = "\n".join(ro.r("capture.output(print(identifiability(f)))"))
     assert printed.strip() == str(ident).strip()
 

@@ -160,6 +160,21 @@ ColumnChecks constant_and_duplicate(const double* A, std::size_t n, int cols, co
   return out;
 }
 
+void add_column_findings(std::vector<IdentifiabilityFinding>& out, const std::string& design, const ColumnChecks& c,
+                         const std::vector<std::string>& names) {
+  for (int j : c.constant) out.push_back({design, "constant", names[j], {}});
+  for (const auto& d : c.duplicated) out.push_back({design, "duplicated", names[d.first], {names[d.second]}});
+}
+
+void add_alias_findings(std::vector<IdentifiabilityFinding>& out, const std::string& design, const DesignDiagnosis& d,
+                        const std::vector<std::string>& names) {
+  for (const auto& a : d.aliased) {
+    IdentifiabilityFinding f{design, "aliased", names[a.column], {}};
+    for (int k : a.partners) f.with.push_back(names[k]);
+    out.push_back(std::move(f));
+  }
+}
+
 std::string alias_sentence(const std::string& what, const DesignDiagnosis& d, const std::vector<std::string>& names) {
   std::string out = what + " is rank deficient: ";
   for (std::size_t k = 0; k < d.aliased.size(); ++k) {
@@ -263,6 +278,7 @@ IdentifiabilityReport identifiability_report(const DataView& data, const Scaling
   // predictors
   rep.x_columns = constant_and_duplicate(data.X, n, p, g.x_min, g.x_max, scaling.x_mean, scaling.x_scale);
   const auto& cx = rep.x_columns;
+  add_column_findings(rep.findings, "exog", cx, in.exog_names);
   add("constant exog columns", off ? static_cast<double>(cx.constant.size()) : 0.0, 0.0, !(off && !cx.constant.empty()),
       "exog column(s) " + join_quoted(in.exog_names, cx.constant) + " are constant and aliased with the intercept.");
   add("duplicated exog columns", static_cast<double>(cx.duplicated.size()), 0.0, cx.duplicated.empty(),
@@ -273,6 +289,7 @@ IdentifiabilityReport identifiability_report(const DataView& data, const Scaling
         for (int k = 0; k < q; ++k) Z(r, k) = xt(s + r, k);
     });
     const std::string what = off ? "The predictor matrix [1, X]" : "The predictor matrix X";
+    add_alias_findings(rep.findings, off ? "[1, X]" : "X", rep.x, in.param_names);
     add(off ? "rank of [1, X]" : "rank of X", rep.x.rank, q, rep.x.rank == q,
         alias_sentence(what, rep.x, in.param_names));
     add("condition number of X (standardised)", rep.x.condition_number, kConditionLimit,
@@ -284,6 +301,7 @@ IdentifiabilityReport identifiability_report(const DataView& data, const Scaling
   // context
   rep.c_columns = constant_and_duplicate(data.C, n, m, g.c_min, g.c_max, scaling.c_mean, scaling.c_scale);
   const auto& cc = rep.c_columns;
+  add_column_findings(rep.findings, "context", cc, in.context_names);
   add("constant context columns", static_cast<double>(cc.constant.size()), 0.0, cc.constant.empty(),
       "context column(s) " + join_quoted(in.context_names, cc.constant) +
           " are constant: they carry no information and are aliased with the encoder's bias.");
@@ -295,6 +313,7 @@ IdentifiabilityReport identifiability_report(const DataView& data, const Scaling
     for (int r = 0; r < count; ++r)
       for (int l = 0; l < m1; ++l) Z(r, l) = ct(s + r, l);
   });
+  add_alias_findings(rep.findings, "[1, C]", rep.c, cnames1);
   add("rank of [1, C]", rep.c.rank, m1, rep.c.rank == m1, alias_sentence("The context matrix [1, C]", rep.c, cnames1));
   add("condition number of C (standardised)", rep.c.condition_number, kConditionLimit,
       rep.c.rank < m1 || rep.c.condition_number <= kConditionLimit,
@@ -316,6 +335,7 @@ IdentifiabilityReport identifiability_report(const DataView& data, const Scaling
           for (int l = 0; l < m1; ++l) Z(r, k * m1 + l) = x * ct(s + r, l);
         }
     });
+    add_alias_findings(rep.findings, "interaction design", rep.z, inames);
     add("rank of interaction design", rep.z.rank, D, rep.z.rank == D,
         alias_sentence("The interaction design [1, x] (x) [1, c]", rep.z, inames));
     add("condition number of interaction design", rep.z.condition_number, kConditionLimit,

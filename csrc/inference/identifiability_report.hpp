@@ -62,6 +62,15 @@ struct IdentifiabilityCheck {
   bool passed = true;
 };
 
+// One named finding: a constant, duplicated or aliased column of a design, and the columns it
+// equals or is a combination of.
+struct IdentifiabilityFinding {
+  std::string design;             // "exog", "context", "[1, X]" (or "X"), "[1, C]", "interaction design"
+  std::string kind;               // "constant", "duplicated" or "aliased"
+  std::string column;
+  std::vector<std::string> with;  // the original (duplicated) or the partners (aliased; empty: zero column)
+};
+
 struct IdentifiabilityInput {
   std::vector<std::string> param_names, exog_names, context_names;
   std::vector<double> weights;          // fitted encoder weights (archetype check); may be empty
@@ -73,6 +82,7 @@ struct IdentifiabilityInput {
 struct IdentifiabilityReport {
   std::vector<IdentifiabilityCheck> checks;
   std::vector<std::string> notes;  // one sentence per failed check
+  std::vector<IdentifiabilityFinding> findings;  // every constant, duplicated and aliased column, named
   int representation_dim = 0;      // d_g
   ColumnChecks x_columns, c_columns;
   DesignDiagnosis x, c, z;         // z: the interaction design (columns == 0 when not checked)

@@ -110,6 +110,19 @@ py::dict identifiability_report_py(const Array& C, const Array& X, const py::dic
   py::dict out;
   out["checks"] = checks;
   out["notes"] = py::cast(r.notes);
+  py::list design, kind, column, with;
+  for (const auto& f : r.findings) {
+    design.append(f.design);
+    kind.append(f.kind);
+    column.append(f.column);
+    with.append(py::cast(f.with));
+  }
+  py::dict findings;
+  findings["design"] = design;
+  findings["kind"] = kind;
+  findings["column"] = column;
+  findings["with"] = with;
+  out["findings"] = findings;
   out["representation_dim"] = r.representation_dim;
   out["x_columns"] = columns_dict(r.x_columns);
   out["c_columns"] = columns_dict(r.c_columns);

@@ -8,7 +8,9 @@
 identifiability <- function(object, ...) UseMethod("identifiability")
 
 # The identifiability report of a fit: a list with `checks` (a data frame: check, value,
-# threshold, passed), `notes` (a sentence per failed check) and `identifiable`. The core
+# threshold, passed), `notes` (a sentence per failed check), `findings` (a data frame of
+# every constant, duplicated and aliased column: design, kind, column, and the list column
+# `with` naming what it equals or combines) and `identifiable`. The core
 # computes the whole report (ctxstats_identifiability_report_R, as Python's
 # _core.identifiability_report); R passes names and, with bootstrap replicates, the sign-flip
 # shares and the percentile intervals the core computed, and classes the result.
@@ -24,8 +26,11 @@ identifiability.ctx_glm <- function(object, ...) {
                 context = as.character(object$context_names))
   rep <- core_call(ctxstats_identifiability_report_R, object$context, object$x, object$scaling, object$options,
                    names, object$encoder_weights, flips, determined)
-  out <- structure(list(checks = rep$checks, notes = as.character(rep$notes), identifiable = all(rep$checks$passed)),
-                   class = "ctx_identifiability")
+  findings <- data.frame(design = as.character(rep$findings$design), kind = as.character(rep$findings$kind),
+                         column = as.character(rep$findings$column), stringsAsFactors = FALSE)
+  findings$with <- lapply(rep$findings$with, as.character)
+  out <- structure(list(checks = rep$checks, notes = as.character(rep$notes), findings = findings,
+                        identifiable = all(rep$checks$passed)), class = "ctx_identifiability")
   cache_set(object, "ident", out)
 }
 

@@ -541,7 +541,17 @@ extern "C" SEXP ctxstats_identifiability_report_R(SEXP C, SEXP X, SEXP scaling, 
     threshold.push_back(c.threshold);
     passed.push_back(c.passed);
   }
+  std::vector<std::string> design, kind, column;
+  Rcpp::List with(r.findings.size());
+  for (std::size_t k = 0; k < r.findings.size(); ++k) {
+    design.push_back(r.findings[k].design);
+    kind.push_back(r.findings[k].kind);
+    column.push_back(r.findings[k].column);
+    with[k] = Rcpp::CharacterVector(r.findings[k].with.begin(), r.findings[k].with.end());
+  }
   return Rcpp::List::create(
+      Rcpp::Named("findings") = Rcpp::List::create(Rcpp::Named("design") = design, Rcpp::Named("kind") = kind,
+                                                   Rcpp::Named("column") = column, Rcpp::Named("with") = with),
       Rcpp::Named("checks") = Rcpp::DataFrame::create(Rcpp::Named("check") = check, Rcpp::Named("value") = value,
                                                       Rcpp::Named("threshold") = threshold,
                                                       Rcpp::Named("passed") = Rcpp::LogicalVector(passed.begin(), passed.end()),
