@@ -624,6 +624,7 @@ class ContextualizedGLMResults:
                 determined = (ps["lower"] > 0) | (ps["upper"] < 0)
             with blas_threads(self.options.get("threads", 0), 2 * self._design_work()):
                 self._cache["ident"] = identifiability_report(self.model, self.weights, flips, scaling=self.scaling,
+                                                               options=self.options,
                                                                threads=self.options.get("threads", 0),
                                                                sign_determined=determined)
         return self._cache["ident"]

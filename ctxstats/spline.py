@@ -80,11 +80,6 @@ def _pointwise(results, C, term: int = -1) -> tuple[np.ndarray, np.ndarray]:
                                   int(results.options.get("threads", 0) or 0))
 
 
-def _weights(results) -> np.ndarray:
-    q = len(results.model.param_names)
-    return np.asarray(results.weights).reshape(q, -1)
-
-
 def cov_params(results, which: str = "Vp") -> np.ndarray:
     """The covariance of the encoder weights on the core's internal scale.
 
@@ -357,6 +352,22 @@ def coefficient_surfaces(results, interactions=None, n_points: int = 30, alpha: 
     return frame
 
 
+def _identifiability_core(results) -> dict:
+    """The core's spline checks of this fit (concurvity, ranks, warnings), computed once."""
+    fit = _fit(results)
+    cache = getattr(results, "_cache", None)
+    if cache is not None and "spline_ident" in cache:
+        return cache["spline_ident"]
+    terms, nb = _layout(results)
+    blocks = [(int(t["offset"]), int(t["size"]), _term_label(results, t)) for t in terms
+              if t["kind"] in ("smooth", "tensor")]
+    out = _core.spline_identifiability(fit["smoothing"], blocks, nb, np.asarray(results.weights, dtype=float))
+    out["labels"] = [b[2] for b in blocks]
+    if cache is not None:
+        cache["spline_ident"] = out
+    return out
+
+
 def concurvity(results) -> pd.DataFrame:
     """Concurvity between context features (mgcv's ``concurvity``), from the basis Gram matrix.
 
@@ -365,37 +376,16 @@ def concurvity(results) -> pd.DataFrame:
     constant) can reproduce over the fitted samples: the largest squared canonical
     correlation between the two spans, in [0, 1]. ``observed`` does the same for each
     coefficient's estimated function, reported as its maximum over coefficients. Values near
-    1 mean the data cannot separate that feature's effect from the others'.
+    1 mean the data cannot separate that feature's effect from the others'. Computed by the
+    C++ core (``_core.spline_identifiability``).
     """
-    fit = _fit(results)
-    M = np.asarray(fit["smoothing"]["gram"])
-    terms, nb = _layout(results)
-    W = _weights(results)
-    rows = []
-    for term in terms:
-        if term["kind"] not in ("smooth", "tensor"):
-            continue
-        I = np.arange(term["offset"], term["offset"] + term["size"])
-        R = np.setdiff1d(np.arange(nb), I)
-        Mll, MlR, MRR = M[np.ix_(I, I)], M[np.ix_(I, R)], M[np.ix_(R, R)]
-        Q = MlR @ np.linalg.pinv(MRR, rcond=1e-12, hermitian=True) @ MlR.T  # ||P f||^2 form
-        ev, U = np.linalg.eigh(Mll)
-        keep = ev > ev.max() * 1e-12
-        Wh = U[:, keep] / np.sqrt(ev[keep])
-        worst = float(np.clip(np.linalg.eigvalsh(Wh.T @ Q @ Wh).max(), 0.0, 1.0))
-        obs = []
-        for k in range(W.shape[0]):
-            beta = W[k, I]
-            den = beta @ Mll @ beta
-            if den > 1e-14 * max(1.0, np.abs(Mll).max()):
-                obs.append(float(np.clip(beta @ Q @ beta / den, 0.0, 1.0)))
-        rows.append({"context": _term_label(results, term), "worst": worst,
-                     "observed": max(obs) if obs else np.nan})
-    return pd.DataFrame(rows).set_index("context")
+    core = _identifiability_core(results)
+    return pd.DataFrame({"context": core["labels"], "worst": np.asarray(core["worst"], dtype=float),
+                         "observed": np.asarray(core["observed"], dtype=float)}).set_index("context")
 
 
 def identifiability(results, warn: bool = True) -> dict:
-    """Identifiability checks for a spline fit.
+    """Identifiability checks for a spline fit (computed by the C++ core).
 
     Returns a dict with
       ``basis_size`` and ``basis_rank``: columns of the context basis b(c) and the numerical
@@ -408,46 +398,17 @@ def identifiability(results, warn: bool = True) -> dict:
       ``concurvity``: :func:`concurvity`;
       ``warnings``: messages, also raised as UserWarning when ``warn``.
     """
-    fit = _fit(results)
-    sm = fit["smoothing"]
-    M = np.asarray(sm["gram"])
-    H = np.asarray(sm["H"])
-    terms, nb = _layout(results)
-
-    def rank(A):
-        ev = np.linalg.eigvalsh((A + A.T) / 2)
-        return int(np.sum(ev > max(ev.max(), 0) * 1e-10)), ev
-
-    basis_rank, _ = rank(M)
-    design_rank, _ = rank(H)
-    Vp = np.asarray(sm["Vp"])
-    evA = np.linalg.eigvalsh((Vp + Vp.T) / 2)
-    cond = float(evA.max() / evA.min()) if evA.min() > 0 else np.inf
-    deficient = []
-    for term in terms:
-        if term["kind"] in ("smooth", "tensor"):
-            I = np.arange(term["offset"], term["offset"] + term["size"])
-            r, _ = rank(M[np.ix_(I, I)])
-            if r < term["size"]:
-                deficient.append(_term_label(results, term))
-    conc = concurvity(results)
-    msgs = []
-    if deficient:
-        msgs.append(f"the spline basis of {', '.join(deficient)} is rank deficient on these data (some basis "
-                    "functions see (almost) no samples: too few samples or distinct values for n_knots); the "
-                    "smoothing penalty keeps the fit unique, but a smaller n_knots may suit")
-    high = conc.index[conc["worst"] > 0.9].tolist()
-    if high:
-        msgs.append(f"high concurvity (worst > 0.9) for {', '.join(high)}: the data barely separate these context "
-                    "features' effects")
-    if sm["edf_total"] > 0.5 * sm["n"]:
-        msgs.append(f"the fit uses {sm['edf_total']:.1f} effective degrees of freedom for {sm['n']:.0f} samples")
+    sm = _fit(results)["smoothing"]
+    core = _identifiability_core(results)
+    msgs = list(core["warnings"])
     if warn:
         for msg in msgs:
             warnings.warn(msg, UserWarning, stacklevel=2)
-    return {"basis_size": nb, "basis_rank": basis_rank, "rank_deficient_terms": deficient,
-            "design_size": H.shape[0], "design_rank": design_rank, "condition_number": cond,
-            "edf": float(sm["edf_total"]), "nobs": float(sm["n"]), "concurvity": conc, "warnings": msgs}
+    return {"basis_size": core["basis_size"], "basis_rank": core["basis_rank"],
+            "rank_deficient_terms": [core["labels"][t] for t in core["rank_deficient"]],
+            "design_size": core["design_size"], "design_rank": core["design_rank"],
+            "condition_number": float(core["condition_number"]), "edf": float(sm["edf_total"]),
+            "nobs": float(sm["n"]), "concurvity": concurvity(results), "warnings": msgs}
 
 
 def summary_parts(results, alpha: float = 0.05) -> dict:

@@ -60,6 +60,11 @@ def test_duplicated_context_and_collinear_predictor_are_named():
     # aliased predictor x context terms are named
     assert "'dose_total:year' is a linear combination of" in text
     assert "'age:site_copy'" in text
+    # the same findings, as a table
+    f = report.findings.set_index(["design", "column"])
+    assert f.loc[("context", "site_copy"), "kind"] == "duplicated" and f.loc[("context", "site_copy"), "with"] == ["site"]
+    assert f.loc[("[1, X]", "dose_total"), "with"] == ["dose", "age"]
+    assert f.loc[("interaction design", "dose_total:year"), "kind"] == "aliased"
     # the summary's notes carry the findings
     assert "site_copy" in str(res.summary())
 
@@ -205,3 +210,92 @@ def test_duplicates_need_equal_values_not_only_equal_moments():
     notes = " ".join(res.identifiability().notes)
     assert "'dose_copy' equals 'dose'" in notes
     assert "dose_perm' equals" not in notes
+
+
+# ---- the core's report against the numpy oracle (tests/oracles/identifiability_numpy.py) ----
+
+def _oracle_cases():
+    y, X, C = frames()
+    yield "clean linear", cs.ContextualizedRegression(y, X, C, encoder="linear"), {}
+    Xa, Ca = X.copy(), C.copy()
+    Ca["site_copy"] = Ca["site"]
+    Xa["dose_total"] = Xa["dose"] + 2 * Xa["age"]
+    yield "aliased linear", cs.ContextualizedRegression(y, Xa, Ca, encoder="linear"), {}
+    Xc, Cc = X.copy(), C.copy()
+    Xc["ones"] = 1.0
+    Cc["country"] = 3.0
+    Cc["year2"] = Cc["year"] + 1e-5 * np.random.default_rng(0).normal(size=len(Cc))
+    yield "constant and near-collinear mlp", cs.ContextualizedRegression(y, Xc, Cc, encoder="mlp", width=4), \
+        {"max_iter": 10}
+    yield "no intercept", cs.ContextualizedRegression(y, Xa, Ca, encoder="linear", fit_intercept=False), {}
+    yield "archetypes", cs.ContextualizedRegression(y, X, C, encoder="linear", archetypes=3), {"max_iter": 30}
+    yield "too many archetypes", cs.ContextualizedRegression(y, X, C, encoder="mlp", width=4, archetypes=6), \
+        {"max_iter": 10}
+    yield "bootstrap", cs.ContextualizedRegression(y, X, C, encoder="linear"), \
+        {"n_bootstraps": 20, "seed": 1, "cov_type": "bootstrap"}
+
+
+@pytest.mark.parametrize("case", [c[0] for c in _oracle_cases()])
+def test_core_report_equals_the_numpy_oracle(case):
+    """The core's report (checks, thresholds, verdicts and sentences) is the numpy
+    implementation's, computed by a different route (numpy eigvalsh, scipy QR, numpy SVD and
+    least squares); the same for any thread count."""
+    from oracles import identifiability_numpy as oracle
+
+    from ctxstats.identifiability import identifiability_report
+
+    _, model, kw = next(c for c in _oracle_cases() if c[0] == case)
+    res = fit_quietly(model, **kw)
+    report = res.identifiability()
+    flips = determined = None
+    if res.n_bootstraps:
+        flips = res._bootstrap_pass()["sign_flip_share"]
+        ps = res._bootstrap_summary()
+        determined = (ps["lower"] > 0) | (ps["upper"] < 0)
+    checks, notes = oracle.identifiability_report(model, res.weights, flips, scaling=res.scaling,
+                                                  sign_determined=determined)
+    assert list(report.checks["check"]) == list(checks["check"])
+    assert list(report.checks["passed"]) == list(checks["passed"])
+    np.testing.assert_array_equal(report.checks["threshold"], checks["threshold"])
+    # The condition number of a rank-deficient design is rounding noise (~1e16 or more, from
+    # any route): both routes must find it huge; the others agree.
+    got, want = report.checks["value"].to_numpy(), checks["value"].to_numpy()
+    noise = want > 1e12
+    assert np.all(got[noise] > 1e12)
+    np.testing.assert_allclose(got[~noise], want[~noise], rtol=1e-7)
+    assert report.notes == notes
+    for threads in (1, 2):
+        again = identifiability_report(model, res.weights, flips, scaling=res.scaling, options=res.options,
+                                       threads=threads, sign_determined=determined)
+        np.testing.assert_array_equal(again.checks["value"], report.checks["value"])
+        assert again.notes == report.notes
+
+
+def test_huge_values_give_a_clear_error_not_a_linalg_failure():
+    """|x| ~ 1e155: squares overflow double precision. The identifiability check says which
+    column and what to do, instead of numpy's "Eigenvalues did not converge" (issue 13, item 6)."""
+    from ctxstats import _core
+
+    y, X, C = frames()
+    model = cs.ContextualizedRegression(y, X, C, encoder="linear")
+    res = fit_quietly(model)
+    huge = model.exog.copy()
+    huge[:, 1] *= 1e155
+    scaling = dict(res.scaling)
+    with pytest.raises(ValueError, match=r"exog column 'age' has values too large in magnitude .*rescale"):
+        _core.identifiability_report(model.context, huge, scaling, res.options, list(model.param_names),
+                                     list(model.exog_names), list(model.context_names))
+    huge_c = model.context.copy()
+    huge_c[:, 0] *= -3e155
+    with pytest.raises(ValueError, match=r"context column 'site' has values too large"):
+        _core.identifiability_report(huge_c, model.exog, scaling, res.options, list(model.param_names),
+                                     list(model.exog_names), list(model.context_names))
+
+
+def test_huge_values_through_the_model_fail_clearly():
+    """The same data through the public API end in a ValueError naming the column (from the
+    fit or from its identifiability check), never in a LinAlgError."""
+    y, X, C = frames()
+    X["age"] = X["age"] * 1e155
+    with pytest.raises(ValueError, match="age"):
+        fit_quietly(cs.ContextualizedRegression(y, X, C, encoder="linear"))

@@ -86,8 +86,10 @@ def test_bootstrap_intervals_agree(ro, encoder, family, options):
     het = py.heterogeneity_test()
     close("as.matrix(heterogeneity_test(f))", ro, het.to_numpy(), 0)
     ident = py.identifiability()
-    close("identifiability(f)$checks$value", ro, ident.checks["value"].to_numpy(), 1e-10)
+    # The core computes the whole report for both languages: identical to the bit.
+    close("identifiability(f)$checks$value", ro, ident.checks["value"].to_numpy(), 0)
     assert list(ro.r("identifiability(f)$checks$check")) == list(ident.checks["check"])
+    assert list(ro.r("identifiability(f)$notes")) == ident.notes
     if encoder == "linear":
         close("as.matrix(context_effects(f))", ro, py.context_effects().to_numpy(), 0)
         close("interaction_vcov(f)", ro, py.interaction_cov_params().to_numpy(), 0)
@@ -123,10 +125,44 @@ def test_identifiability_names_the_same_aliased_terms(ro):
     ident = py.identifiability()
     assert not ident.identifiable
     assert list(ro.r("identifiability(f)$checks$passed")) == list(ident.checks["passed"])
+    assert list(ro.r("identifiability(f)$checks$check")) == list(ident.checks["check"])
+    close("identifiability(f)$checks$value", ro, ident.checks["value"].to_numpy(), 0)
+    close("identifiability(f)$checks$threshold", ro, ident.checks["threshold"].to_numpy(), 0)
     assert list(ro.r("identifiability(f)$notes")) == ident.notes
     msg = ro.r("tryCatch({ctx_glm(y ~ x1 + x2 + x3 | c1 + c2 + c3, d, encoder = 'linear'); ''}, "
                "warning = function(w) conditionMessage(w))")[0]
     assert "identifiability check(s) failed" in msg
+
+
+@pytest.mark.parametrize("encoder,options", [("linear", {}), ("mlp", {"width": 4, "archetypes": 9, "max_iter": 20}),
+                                             ("ngam", {"width": 3, "max_iter": 10})])
+def test_identifiability_reports_are_identical(ro, encoder, options):
+    """The core computes the report (values, thresholds, sentences) once for both languages: R
+    and Python print the same report, constant, duplicated and near-collinear columns included."""
+    df = vcm_frame(n=120, seed=5)
+    df["c3"] = df["c1"]
+    df["x3"] = 2.5
+    df["x4"] = df["x1"] + 1e-5 * df["x2"]
+    model_opts = {k: v for k, v in options.items() if k in ENCODER_OPTIONS}
+    fit_opts = {k: v for k, v in options.items() if k not in ENCODER_OPTIONS}
+    with _no_check():
+        py = cs.ContextualizedGLM(df["y"], df[["x1", "x2", "x3", "x4"]], df[["c1", "c2", "c3"]], encoder=encoder,
+                                  **model_opts).fit(seed=2, **fit_opts)
+    ro.globalenv["d"] = r_frame(df)
+    ro.r(f"f <- suppressWarnings(ctx_glm(y ~ x1 + x2 + x3 + x4 | c1 + c2 + c3, d, encoder = '{encoder}', seed = 2"
+         f"{r_options(**options)}))")
+    ident = py.identifiability()
+    assert not ident.identifiable
+    assert list(ro.r("identifiability(f)$checks$check")) == list(ident.checks["check"])
+    close("identifiability(f)$checks$value", ro, ident.checks["value"].to_numpy(), 0)
+    close("identifiability(f)$checks$threshold", ro, ident.checks["threshold"].to_numpy(), 0)
+    assert list(ro.r("identifiability(f)$checks$passed")) == list(ident.checks["passed"])
+    assert list(ro.r("identifiability(f)$notes")) == ident.notes
+    for col in ("design", "kind", "column"):
+        assert list(ro.r(f"identifiability(f)$findings${col}")) == list(ident.findings[col])
+    assert [list(w) for w in ro.r("identifiability(f)$findings$with")] == list(ident.findings["with"])
+    printed = "\n".join(ro.r("capture.output(print(identifiability(f)))"))
+    assert printed.strip() == str(ident).strip()
 
 
 def _comparable(lines):
@@ -257,11 +293,10 @@ def test_spline_inference_numbers_agree(ro, family, options):
     het = spline.heterogeneity_tests(py)
     for j, col in enumerate(het.columns):
         close(f"ctxstats:::spline_heterogeneity(f)[[{j + 1}]]", ro, het[col].to_numpy(), scaled(het[col].to_numpy()))
-    # Concurvity goes through a pseudo-inverse of the other terms' (ill-conditioned) Gram
-    # block, whose smallest kept eigenvalues each language's eigensolver rounds differently:
-    # the two agree to ~1e-8 (with the tensor term), held to 1e-7.
+    # Concurvity and the spline warnings come from the same core function: identical.
     conc = spline.concurvity(py)
-    close("as.matrix(ctxstats:::spline_concurvity(f))", ro, conc.to_numpy(), 1e-7)
+    close("as.matrix(ctxstats:::spline_concurvity(f))", ro, conc.to_numpy(), 0)
+    assert list(ro.r("ctxstats:::spline_warnings(f)")) == spline.identifiability(py, warn=False)["warnings"]
     close("attr(logLik(f), 'df')", ro, [py.df_model + (family == "gaussian")], 1e-12)
     close("AIC(f)", ro, [py.aic], 1e-10)
     close("BIC(f)", ro, [py.bic], 1e-10)

@@ -533,6 +533,31 @@ def test_identifiability_report_flags_concurvity_and_few_distinct_values():
     assert rep["basis_rank"] < rep["basis_size"]
 
 
+@pytest.mark.parametrize("interactions", [None, [("c1", "c2")]])
+def test_core_spline_checks_equal_the_numpy_oracle(interactions):
+    """Concurvity, ranks, the condition number of Vp and the warnings come from the core; the
+    numpy implementation (tests/oracles/identifiability_numpy.py) gives the same numbers."""
+    from oracles import identifiability_numpy as oracle
+
+    rng = np.random.default_rng(16)
+    n = 500
+    c1 = rng.normal(size=n)
+    C = pd.DataFrame({"c1": c1, "c2": c1 + 0.05 * rng.normal(size=n), "c3": rng.integers(0, 3, size=n)})
+    X = rng.normal(size=(n, 2))
+    y = X[:, 0] * c1 + rng.normal(size=n)
+    opts = {"interactions": interactions, "interaction_knots": 4} if interactions else {}
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline", n_knots=6, **opts).fit()
+    core = spline.identifiability(res, warn=False)
+    ref = oracle.spline_identifiability(res)
+    for key in ("basis_size", "basis_rank", "design_size", "design_rank", "rank_deficient_terms", "warnings"):
+        assert core[key] == ref[key], key
+    np.testing.assert_allclose(core["condition_number"], ref["condition_number"], rtol=1e-6)
+    assert list(core["concurvity"].index) == list(ref["concurvity"].index)
+    # the other terms' Gram block is ill-conditioned: each eigensolver rounds its smallest
+    # kept eigenvalues differently (as R's and numpy's did), so agreement is to ~1e-8
+    np.testing.assert_allclose(core["concurvity"].to_numpy(), ref["concurvity"].to_numpy(), rtol=0, atol=1e-7)
+
+
 # ---- options and errors ---------------------------------------------------------------------------------
 
 def test_spline_option_errors():

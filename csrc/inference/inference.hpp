@@ -1,11 +1,13 @@
 // The core's inference, one header for the bindings: analytic covariances, Wald tests and
 // average effects of the linear encoder (linear_inference.hpp), summaries of bootstrap
 // replicates (bootstrap_summary.hpp), and the spline encoder's smooth-term tests
-// (smooth_tests.hpp) and pointwise Vp bands (spline_pointwise.hpp). Everything is returned as estimates, covariances,
+// (smooth_tests.hpp) and pointwise Vp bands (spline_pointwise.hpp), and the identifiability
+// report with the spline encoder's concurvity and rank checks (identifiability_report.hpp). Everything is returned as estimates, covariances,
 // statistics and degrees of freedom; the front ends turn statistics into p-values with
 // their own distribution functions.
 #pragma once
 #include "inference/bootstrap_summary.hpp"
+#include "inference/identifiability_report.hpp"
 #include "inference/linear_inference.hpp"
 #include "inference/smooth_tests.hpp"
 #include "inference/spline_pointwise.hpp"

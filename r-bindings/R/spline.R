@@ -1,9 +1,7 @@
-# Inference for the spline encoder (encoder = "spline", exact solver), computed as the Python
-# package's ctxstats.spline from what the core reports: the Bayesian covariance
-# Vp = (Z'WZ + S)^-1 * scale, the Hessian H = Z'WZ, the basis Gram matrix and the layout of
-# the basis terms. These give concurvity and the spline identifiability messages that
-# summary() prints, with the same formulas (and so the same numbers) as Python; the smooth-term
-# and heterogeneity tests come computed from the core, and R only adds names and p-values.
+# Inference for the spline encoder (encoder = "spline", exact solver), over what the core
+# computes: the smooth-term and heterogeneity tests, concurvity and the spline identifiability
+# messages that summary() prints come from the core (the same numbers as Python's
+# ctxstats.spline); R only adds names and p-values.
 
 spline_smoothing <- function(object) {
   sm <- object$spline$smoothing
@@ -20,9 +18,6 @@ spline_term_label <- function(object, term) {
          constant = "(constant)",
          names[term$feature1 + 1L])
 }
-
-# The columns (1-based) of a term within one coefficient's block of the basis.
-term_cols <- function(term) term$offset + seq_len(term$size)
 
 spline_terms <- function(object) {
   tt <- object$spline$terms
@@ -100,80 +95,30 @@ spline_heterogeneity_test <- function(object, by) {
   out
 }
 
-# numpy's pinv(A, rcond, hermitian = TRUE): eigenvalues below rcond * max |ev| are dropped.
-pinv_hermitian <- function(A, rcond) {
-  e <- eigen((A + t(A)) / 2, symmetric = TRUE)
-  keep <- abs(e$values) > rcond * max(abs(e$values))
-  U <- e$vectors[, keep, drop = FALSE]
-  U %*% (t(U) / e$values[keep])
+# The core's concurvity, rank checks and warnings of a spline fit
+# (ctxstats_spline_identifiability_R, as Python's _core.spline_identifiability), computed once.
+spline_identifiability <- function(object) {
+  if (!is.null(hit <- cache_get(object, "spline_ident"))) return(hit)
+  sm <- spline_smoothing(object)
+  terms <- Filter(function(term) term$kind %in% c("smooth", "tensor"), spline_terms(object))
+  labels <- vapply(terms, function(term) spline_term_label(object, term), character(1))
+  out <- core_call(ctxstats_spline_identifiability_R, sm, vapply(terms, function(t) as.integer(t$offset), 1L),
+                   vapply(terms, function(t) as.integer(t$size), 1L), labels, as.integer(object$spline$size),
+                   object$encoder_weights)
+  out$labels <- labels
+  cache_set(object, "spline_ident", out)
 }
 
 # Concurvity between context terms (Python's ctxstats.spline.concurvity): `worst` is the
 # largest squared canonical correlation between a term's span and the other terms' spans over
 # the fitted samples; `observed` the largest share for the estimated functions.
 spline_concurvity <- function(object) {
-  sm <- spline_smoothing(object)
-  M <- sm$gram
-  nb <- object$spline$size
-  q <- length(object$param_names)
-  W <- matrix(object$encoder_weights, q, nb, byrow = TRUE)
-  rows <- list()
-  for (term in spline_terms(object)) {
-    if (!term$kind %in% c("smooth", "tensor")) next
-    I <- term_cols(term)
-    R <- setdiff(seq_len(nb), I)
-    Mll <- M[I, I, drop = FALSE]
-    MlR <- M[I, R, drop = FALSE]
-    Q <- MlR %*% pinv_hermitian(M[R, R, drop = FALSE], 1e-12) %*% t(MlR)
-    e <- eigen(Mll, symmetric = TRUE)
-    keep <- e$values > max(e$values) * 1e-12
-    Wh <- sweep(e$vectors[, keep, drop = FALSE], 2L, sqrt(e$values[keep]), "/")
-    worst <- min(max(max(eigen(t(Wh) %*% Q %*% Wh, symmetric = TRUE, only.values = TRUE)$values), 0), 1)
-    obs <- numeric(0)
-    for (k in seq_len(q)) {
-      beta <- W[k, I]
-      den <- drop(beta %*% Mll %*% beta)
-      if (den > 1e-14 * max(1, max(abs(Mll)))) obs <- c(obs, min(max(drop(beta %*% Q %*% beta) / den, 0), 1))
-    }
-    rows[[length(rows) + 1L]] <- data.frame(worst = worst, observed = if (length(obs)) max(obs) else NaN,
-                                            row.names = spline_term_label(object, term))
-  }
-  do.call(rbind, rows)
+  core <- spline_identifiability(object)
+  data.frame(worst = core$worst, observed = core$observed, row.names = core$labels)
 }
 
 # The spline identifiability messages (Python's ctxstats.spline.identifiability warnings).
-spline_warnings <- function(object) {
-  sm <- spline_smoothing(object)
-  M <- sm$gram
-  rank_of <- function(A) {
-    ev <- eigen((A + t(A)) / 2, symmetric = TRUE, only.values = TRUE)$values
-    sum(ev > max(max(ev), 0) * 1e-10)
-  }
-  deficient <- character(0)
-  for (term in spline_terms(object)) {
-    if (term$kind %in% c("smooth", "tensor")) {
-      I <- term_cols(term)
-      if (rank_of(M[I, I, drop = FALSE]) < term$size) deficient <- c(deficient, spline_term_label(object, term))
-    }
-  }
-  conc <- spline_concurvity(object)
-  msgs <- character(0)
-  if (length(deficient)) {
-    msgs <- c(msgs, sprintf(paste0(
-      "the spline basis of %s is rank deficient on these data (some basis functions see (almost) no samples: ",
-      "too few samples or distinct values for n_knots); the smoothing penalty keeps the fit unique, but a ",
-      "smaller n_knots may suit"), paste(deficient, collapse = ", ")))
-  }
-  high <- rownames(conc)[conc$worst > 0.9]
-  if (length(high)) {
-    msgs <- c(msgs, sprintf("high concurvity (worst > 0.9) for %s: the data barely separate these context features' effects",
-                            paste(high, collapse = ", ")))
-  }
-  if (sm$edf_total > 0.5 * sm$n) {
-    msgs <- c(msgs, sprintf("the fit uses %.1f effective degrees of freedom for %.0f samples", sm$edf_total, sm$n))
-  }
-  msgs
-}
+spline_warnings <- function(object) as.character(spline_identifiability(object)$warnings)
 
 # What summary() shows for a spline fit (Python's ctxstats.spline.summary_parts): the
 # smoothing method, the smooth-term and heterogeneity tables and the notes.

@@ -25,7 +25,7 @@
 #include "fit.hpp"
 #include "inference/inference.hpp"
 #include "glue.h"
-#include "identifiability.hpp"
+#include "inference/identifiability_report.hpp"
 #include "options/schema.hpp"
 #include "objective.hpp"
 #include "personalized.hpp"
@@ -507,19 +507,26 @@ extern "C" SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP
   END_RCPP
 }
 
-// Gram matrices of the standardised [1, X], [1, C] and (interaction = TRUE) the linear
-// encoder's interaction design, and the columns' minima and maxima, in one pass over the
-// data (csrc/identifiability.hpp), as the Python package's _core.design_grams.
-extern "C" SEXP ctxstats_design_grams_R(SEXP C, SEXP X, SEXP scaling, SEXP interaction, SEXP threads) {
+// The identifiability report (csrc/inference/identifiability_report.hpp), as the Python
+// package's _core.identifiability_report: the check table and a note per failed check.
+extern "C" SEXP ctxstats_identifiability_report_R(SEXP C, SEXP X, SEXP scaling, SEXP options, SEXP names,
+                                                  SEXP weights, SEXP sign_flips, SEXP sign_determined) {
   BEGIN_RCPP
   const Rcpp::NumericMatrix Cm(C), Xm(X);
   require(Cm.nrow() == Xm.nrow(), "context and exog have different numbers of rows");
   const Scaling s = scaling_from_r(scaling);
-  require(static_cast<int>(s.c_mean.size()) == Cm.ncol() && static_cast<int>(s.x_mean.size()) == Xm.ncol(),
-          "the scaling does not match the columns of context and exog");
-  const int nthreads = Rcpp::as<int>(threads);
+  const FitOptions o = options_from(options, false);
+  const Rcpp::List nm(names);
+  IdentifiabilityInput in;
+  in.param_names = Rcpp::as<std::vector<std::string>>(nm["param"]);
+  in.exog_names = Rcpp::as<std::vector<std::string>>(nm["exog"]);
+  in.context_names = Rcpp::as<std::vector<std::string>>(nm["context"]);
+  if (!Rf_isNull(weights)) in.weights = to_vector(weights);
+  if (!Rf_isNull(sign_flips)) in.sign_flip_share = to_vector(sign_flips);
+  if (!Rf_isNull(sign_determined)) in.sign_determined = Rcpp::as<std::vector<int>>(sign_determined);
+  const int nthreads = o.solver_options.threads;
   require(nthreads >= 0, "threads must be >= 0");
-  require(Cm.nrow() > 0, "the data have zero rows");
+  in.threads = resolve_threads(nthreads);
   const std::vector<double> Crow = row_major(Cm), Xrow = row_major(Xm);
   DataView d;
   d.n = Cm.nrow();
@@ -527,15 +534,60 @@ extern "C" SEXP ctxstats_design_grams_R(SEXP C, SEXP X, SEXP scaling, SEXP inter
   d.p = Xm.ncol();
   d.C = Crow.data();
   d.X = Xrow.data();
-  const bool inter = Rcpp::as<bool>(interaction);
-  const DesignGrams g = design_grams(d, s, inter, resolve_threads(nthreads));
-  Rcpp::List out = Rcpp::List::create(
-      Rcpp::Named("gx") = matrix_from_row_major(g.gx, g.q, g.q), Rcpp::Named("gc") = matrix_from_row_major(g.gc, g.m1, g.m1),
-      Rcpp::Named("x_min") = to_r(g.x_min), Rcpp::Named("x_max") = to_r(g.x_max), Rcpp::Named("c_min") = to_r(g.c_min),
-      Rcpp::Named("c_max") = to_r(g.c_max));
-  if (inter) out["gz"] = matrix_from_row_major(g.gz, static_cast<std::size_t>(g.q) * g.m1,
-                                                 static_cast<std::size_t>(g.q) * g.m1);
-  return out;
+  const IdentifiabilityReport r = identifiability_report(d, s, o.encoder, in);
+  std::vector<std::string> check;
+  std::vector<double> value, threshold;
+  std::vector<int> passed;
+  for (const auto& c : r.checks) {
+    check.push_back(c.check);
+    value.push_back(c.value);
+    threshold.push_back(c.threshold);
+    passed.push_back(c.passed);
+  }
+  std::vector<std::string> design, kind, column;
+  Rcpp::List with(r.findings.size());
+  for (std::size_t k = 0; k < r.findings.size(); ++k) {
+    design.push_back(r.findings[k].design);
+    kind.push_back(r.findings[k].kind);
+    column.push_back(r.findings[k].column);
+    with[k] = Rcpp::CharacterVector(r.findings[k].with.begin(), r.findings[k].with.end());
+  }
+  return Rcpp::List::create(
+      Rcpp::Named("findings") = Rcpp::List::create(Rcpp::Named("design") = design, Rcpp::Named("kind") = kind,
+                                                   Rcpp::Named("column") = column, Rcpp::Named("with") = with),
+      Rcpp::Named("checks") = Rcpp::DataFrame::create(Rcpp::Named("check") = check, Rcpp::Named("value") = value,
+                                                      Rcpp::Named("threshold") = threshold,
+                                                      Rcpp::Named("passed") = Rcpp::LogicalVector(passed.begin(), passed.end()),
+                                                      Rcpp::Named("stringsAsFactors") = false),
+      Rcpp::Named("notes") = r.notes, Rcpp::Named("representation_dim") = r.representation_dim);
+  END_RCPP
+}
+
+// A spline fit's concurvity, ranks and warnings (csrc/inference/identifiability_report.hpp), as
+// the Python package's _core.spline_identifiability; terms: offsets and sizes (0-based) and
+// labels of the smooth and tensor terms.
+extern "C" SEXP ctxstats_spline_identifiability_R(SEXP smoothing, SEXP offsets, SEXP sizes, SEXP labels,
+                                                  SEXP basis_size, SEXP weights) {
+  BEGIN_RCPP
+  const Rcpp::List sm(smoothing);
+  SmoothingReport rep;
+  rep.gram = row_major(Rcpp::NumericMatrix(Rcpp::as<SEXP>(sm["gram"])));
+  rep.H = row_major(Rcpp::NumericMatrix(Rcpp::as<SEXP>(sm["H"])));
+  rep.Vp = row_major(Rcpp::NumericMatrix(Rcpp::as<SEXP>(sm["Vp"])));
+  rep.edf_total = Rcpp::as<double>(sm["edf_total"]);
+  rep.n = Rcpp::as<double>(sm["n"]);
+  const Rcpp::IntegerVector off(offsets), size(sizes);
+  const Rcpp::CharacterVector lab(labels);
+  require(off.size() == size.size() && off.size() == lab.size(), "offsets, sizes and labels must have equal lengths");
+  std::vector<SplineTermBlock> blocks;
+  for (R_xlen_t k = 0; k < off.size(); ++k) blocks.push_back({off[k], size[k], Rcpp::as<std::string>(lab[k])});
+  const SplineIdentifiability r = spline_identifiability(rep, blocks, Rcpp::as<int>(basis_size), to_vector(weights));
+  return Rcpp::List::create(
+      Rcpp::Named("basis_size") = r.basis_size, Rcpp::Named("basis_rank") = r.basis_rank,
+      Rcpp::Named("design_size") = r.design_size, Rcpp::Named("design_rank") = r.design_rank,
+      Rcpp::Named("condition_number") = r.condition_number, Rcpp::Named("rank_deficient") = r.rank_deficient,
+      Rcpp::Named("worst") = to_r(r.worst), Rcpp::Named("observed") = to_r(r.observed),
+      Rcpp::Named("warnings") = r.warnings);
   END_RCPP
 }
 

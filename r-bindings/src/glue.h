@@ -18,7 +18,10 @@ SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP opti
 SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP theta_train, SEXP phi, SEXP dist_scale,
                                      SEXP categorical, SEXP n_neighbors, SEXP threads);
 SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP replicate);
-SEXP ctxstats_design_grams_R(SEXP C, SEXP X, SEXP scaling, SEXP interaction, SEXP threads);
+SEXP ctxstats_identifiability_report_R(SEXP C, SEXP X, SEXP scaling, SEXP options, SEXP names, SEXP weights,
+                                       SEXP sign_flips, SEXP sign_determined);
+SEXP ctxstats_spline_identifiability_R(SEXP smoothing, SEXP offsets, SEXP sizes, SEXP labels, SEXP basis_size,
+                                       SEXP weights);
 SEXP ctxstats_interaction_coefficients_R(SEXP scaling, SEXP m, SEXP weights);
 SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP family, SEXP intercept, SEXP params,
                                   SEXP cov_type, SEXP threads);

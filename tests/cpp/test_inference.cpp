@@ -117,11 +117,55 @@ void percentile_checks() {
   check(throws_invalid([&] { percentile_summary(S.data(), 0, 2, 0.1); }), "no replicates");
 }
 
+// The identifiability report: a duplicated context column and a collinear predictor are named,
+// the same report for any thread count, a clear error for values whose squares overflow.
+void identifiability_checks() {
+  const std::size_t n = 400;
+  Data d{n, 3, 3, {}, {}, {}, {}};
+  CounterRng rng(5, Stream::kInit, 2);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double c0 = rng.normal(), c1 = rng.normal(), x0 = rng.normal(), x1 = rng.normal();
+    d.C.insert(d.C.end(), {c0, c1, c0});       // context column 2 duplicates column 0
+    d.X.insert(d.X.end(), {x0, x1, x0 + 2 * x1});  // exog column 2 = x0 + 2 x1
+    d.y.push_back(x0 + rng.normal());
+    d.w.push_back(1.0);
+  }
+  const DataView v = d.view(false);
+  const Scaling s = compute_scaling(v, Family::kGaussian, true);
+  EncoderSpec e;
+  e.type = "linear";
+  IdentifiabilityInput in;
+  in.param_names = {"Intercept", "a", "b", "ab"};
+  in.exog_names = {"a", "b", "ab"};
+  in.context_names = {"u", "w", "u2"};
+  in.threads = 1;
+  const IdentifiabilityReport r1 = identifiability_report(v, s, e, in);
+  in.threads = 3;
+  const IdentifiabilityReport r3 = identifiability_report(v, s, e, in);
+  check(r1.representation_dim == 4 && r1.x.rank == 3 && r1.c.rank == 3 && r1.z.rank == 9,
+        "ranks of [1, X] (4 columns), [1, C] (4) and the interaction design (16)");
+  check(r1.c_columns.duplicated.size() == 1 && r1.c_columns.duplicated[0] == std::make_pair(2, 0),
+        "the duplicated context column is named with its original");
+  check(r1.x.aliased.size() == 1 && r1.x.aliased[0].column == 3 && r1.x.aliased[0].partners == std::vector<int>({1, 2}),
+        "'ab' is a combination of 'a' and 'b'");
+  bool same = r1.checks.size() == r3.checks.size() && r1.notes == r3.notes;
+  for (std::size_t k = 0; same && k < r1.checks.size(); ++k) same = r1.checks[k].value == r3.checks[k].value;
+  check(same, "the same report for 1 and 3 threads");
+  Data big = d;
+  for (auto& x : big.X) x *= 1e155;
+  const DataView bv = big.view(false);
+  const Scaling bs = compute_scaling(bv, Family::kGaussian, true);
+  check(throws_invalid([&] { identifiability_report(bv, bs, e, in); }), "values near 1e155: InvalidArgument");
+  in.param_names = {"Intercept"};
+  check(throws_invalid([&] { identifiability_report(v, s, e, in); }), "wrong number of names");
+}
+
 }  // namespace
 
 int main() {
   covariance_checks();
   wald_checks();
   percentile_checks();
+  identifiability_checks();
   return report();
 }

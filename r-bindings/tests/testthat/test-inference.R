@@ -123,6 +123,12 @@ test_that("identifiability names aliased terms and warns", {
   expect_false(r$identifiable)
   expect_match(r$notes, "'c3' is a linear combination of 'c1', 'c2'", all = FALSE)
   expect_output(print(r), "check\\(s\\) failed")
+  # the same finding as a table: c3 aliased in [1, C] with c1 and c2
+  a <- r$findings[r$findings$design == "[1, C]", ]
+  expect_equal(a$column, "c3")
+  expect_equal(a$kind, "aliased")
+  expect_equal(a$with[[1]], c("c1", "c2"))
   ok <- identifiability(ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "linear"))
   expect_true(ok$identifiable)
+  expect_equal(nrow(ok$findings), 0L)
 })
