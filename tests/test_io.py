@@ -180,3 +180,23 @@ def test_unsavable_attribute_is_named(tmp_path):
     res.callback = lambda: None
     with pytest.raises(TypeError, match=r"ContextualizedGLMResults\.callback.*function"):
         res.save(tmp_path / "x")
+
+
+@pytest.mark.parametrize("cov_type", ["HC1", "bootstrap", None])
+def test_files_written_before_inference_objects_still_load(tmp_path, cov_type):
+    # Until results delegated to an inference object, a saved fit held `cov_type` and
+    # `_analytic` and (other than spline fits) no `spline_fit`. Such files are format version 1.
+    d = make_vcm(n=80)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear" if cov_type else "mlp", width=3)
+    res = model.fit(cov_type=cov_type, n_bootstraps=6 if cov_type == "bootstrap" else 0, max_iter=20)
+    res.save(tmp_path / "new")
+
+    def old_layout(header):
+        state = header["root"]["state"]
+        del state["_inference"], state["spline_fit"]
+        state.update(cov_type=cov_type, _analytic=cov_type == "HC1")
+
+    _rewrite_header(tmp_path / "new", tmp_path / "old", old_layout)
+    back = cs.load(tmp_path / "old")
+    assert type(back.inference) is type(res.inference) and back.cov_type == cov_type and back.spline_fit is None
+    assert str(back.summary()) == str(res.summary())
