@@ -33,11 +33,13 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core
+from ctxstats._families import inverse_link
 from ctxstats.inference import (
     ANALYTIC_COV_TYPES,
     LinearCovariance,
     average_effect_covariance,
     bootstrap_pass,
+    check_alpha,
     coefficient_table,
     critical_value,
     heterogeneity_wald,
@@ -60,6 +62,9 @@ __all__ = [
     "inference_spec",
     "interval_names",
     "no_inference_error",
+    "PredictionResults",
+    "AnalyticPrediction",
+    "BootstrapPrediction",
 ]
 
 HETEROGENEITY_COLUMNS = ["statistic", "df", "df_denom", "pvalue"]
@@ -160,9 +165,9 @@ class Inference(Cached):
     def sample_limits(self, res, C: np.ndarray, theta: np.ndarray, alpha: float):
         raise no_inference_error()
 
-    def prediction(self, res, X: np.ndarray, C: np.ndarray, eta: np.ndarray) -> dict:
-        """The keyword arguments of :class:`ctxstats.results.PredictionResults` beyond the
-        predicted mean, index and family."""
+    def prediction(self, res, X: np.ndarray, C: np.ndarray, eta: np.ndarray, index) -> PredictionResults:
+        """Predicted means at rows (X, C) with linear predictor ``eta``, with their standard
+        errors and intervals."""
         raise no_inference_error()
 
     # ---- tests and the linear encoder's interactions -----------------------------------------
@@ -257,12 +262,13 @@ class AnalyticInference(Inference):
         se = _core.sample_param_se(lc.cov, np.ascontiguousarray(C), len(res.param_names))
         return theta - crit * se, theta + crit * se
 
-    def prediction(self, res, X, C, eta) -> dict:
+    def prediction(self, res, X, C, eta, index) -> AnalyticPrediction:
         lc = self.covariance(res)
         se = _core.linear_predictor_se(lc.cov, np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(C),
                                        res.model.fit_intercept)
-        return dict(linpred=eta, se_linpred=se, use_t=lc.use_t, df_resid=lc.df_resid,
-                    scale=lc.scale if res.model.family == "gaussian" else None)
+        family = res.model.family
+        return AnalyticPrediction(eta, index, family, se, lc.use_t, lc.df_resid,
+                                  lc.scale if family == "gaussian" else None)
 
     def heterogeneity_test(self, res, by: str) -> pd.DataFrame:
         lc = self.covariance(res)
@@ -352,10 +358,10 @@ class BootstrapInference(Inference):
         return _core.bootstrap_sample_limits(res.options, res.scaling, res.bootstrap_weights,
                                              np.ascontiguousarray(C), alpha)
 
-    def prediction(self, res, X, C, eta) -> dict:
+    def prediction(self, res, X, C, eta, index) -> BootstrapPrediction:
         mus = _core.bootstrap_predictions(res.options, res.scaling, res.bootstrap_weights,
                                           np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(C))
-        return dict(boot_means=mus)
+        return BootstrapPrediction(eta, index, res.model.family, mus)
 
     def heterogeneity_test(self, res, by: str) -> pd.DataFrame:
         self.require(res, "the bootstrap heterogeneity test")
@@ -437,6 +443,97 @@ class NoInference(Inference):
     def summary_note(self, res) -> str:
         return ("No standard errors: analytic ones exist for the unpenalised linear encoder only; "
                 "refit with n_bootstraps=B for bootstrap intervals, p-values and heterogeneity tests.")
+
+
+# ---- predictions --------------------------------------------------------------------------------
+class PredictionResults:
+    """Predicted means with standard errors and intervals (from ``get_prediction``), as
+    statsmodels' ``PredictionResults``; the inference object of the fit makes the subclass
+    (:class:`AnalyticPrediction`, :class:`BootstrapPrediction`).
+
+    Attributes
+    ----------
+    predicted_mean : ndarray
+    se_mean : ndarray
+    """
+
+    def __init__(self, linpred: np.ndarray, index, family: str, se_mean: np.ndarray):
+        self.linpred = linpred
+        self.predicted_mean = np.asarray(inverse_link(family, linpred))
+        self.index = index
+        self.family = family
+        self.se_mean = se_mean
+
+    def conf_int(self, alpha: float = 0.05, obs: bool = False) -> np.ndarray:
+        """(n, 2) limits for the mean (``obs=True``: for a new observation; gaussian
+        analytic fits only)."""
+        raise NotImplementedError
+
+    def _obs_available(self) -> bool:
+        return False
+
+    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Columns ``mean``, ``mean_se``, ``mean_ci_lower``, ``mean_ci_upper`` (and for
+        analytic gaussian fits ``obs_ci_lower``, ``obs_ci_upper``), as statsmodels."""
+        ci = self.conf_int(alpha)
+        out = pd.DataFrame({"mean": self.predicted_mean, "mean_se": self.se_mean,
+                            "mean_ci_lower": ci[:, 0], "mean_ci_upper": ci[:, 1]}, index=self.index)
+        if self._obs_available():
+            oc = self.conf_int(alpha, obs=True)
+            out["obs_ci_lower"], out["obs_ci_upper"] = oc[:, 0], oc[:, 1]
+        return out
+
+
+def _no_obs_interval() -> ValueError:
+    return ValueError("observation intervals are available for analytic gaussian fits only")
+
+
+class AnalyticPrediction(PredictionResults):
+    """Analytic prediction intervals (linear encoder): the linear predictor eta = z' b has
+    standard error se_eta = sqrt(z' V z); the mean's interval is link^-1(eta +- crit se_eta)
+    and its standard error the delta method's se_eta * d mu / d eta (1, mu (1 - mu), mu for
+    gaussian, binomial, poisson), as statsmodels' GLM. Gaussian fits also give the interval
+    for a new observation, eta +- crit sqrt(se_eta^2 + scale), as OLS. crit: t(df_resid)
+    when ``use_t``, else normal."""
+
+    def __init__(self, linpred, index, family, se_linpred, use_t: bool, df_resid: float, scale: float | None):
+        mu = np.asarray(inverse_link(family, linpred))
+        deriv = {"gaussian": np.ones_like(mu), "binomial": mu * (1 - mu), "poisson": mu}[family]
+        super().__init__(linpred, index, family, se_linpred * deriv)
+        self.se_linpred = se_linpred
+        self.use_t = use_t
+        self.df_resid = df_resid
+        self.scale = scale
+
+    def _obs_available(self) -> bool:
+        return self.scale is not None
+
+    def conf_int(self, alpha: float = 0.05, obs: bool = False) -> np.ndarray:
+        alpha = check_alpha(alpha)
+        crit = critical_value(self.use_t, self.df_resid, alpha)
+        if obs:
+            if self.scale is None:
+                raise _no_obs_interval()
+            se = np.sqrt(self.se_linpred ** 2 + self.scale)
+            return np.column_stack([self.linpred - crit * se, self.linpred + crit * se])
+        lo, hi = self.linpred - crit * self.se_linpred, self.linpred + crit * self.se_linpred
+        return np.column_stack([inverse_link(self.family, lo), inverse_link(self.family, hi)])
+
+
+class BootstrapPrediction(PredictionResults):
+    """Bootstrap prediction intervals: the replicates' predicted means (B x n), their
+    standard deviation (``se_mean``) and their percentile interval."""
+
+    def __init__(self, linpred, index, family, boot_means: np.ndarray):
+        super().__init__(linpred, index, family, percentile_summary(boot_means, 0.05)["se"])
+        self.boot_means = boot_means
+
+    def conf_int(self, alpha: float = 0.05, obs: bool = False) -> np.ndarray:
+        alpha = check_alpha(alpha)
+        if obs:
+            raise _no_obs_interval()
+        ps = percentile_summary(self.boot_means, alpha)
+        return np.column_stack([ps["lower"], ps["upper"]])
 
 
 INFERENCE: dict[str, type[Inference]] = {cls.name: cls for cls in

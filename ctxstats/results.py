@@ -16,6 +16,7 @@ from ctxstats.covariance import (
     BootstrapInference,
     Cached,
     Inference,
+    PredictionResults,
     choose_inference,
     inference_spec,
     interval_names,
@@ -26,10 +27,8 @@ from ctxstats.inference import (
     analytic_available,
     blas_threads,
     check_alpha,
-    critical_value,
     interaction_coefficients,
     interaction_names,
-    percentile_summary,
     resolve_cov_type,
 )
 
@@ -444,7 +443,7 @@ class ContextualizedGLMResults(Cached):
         alpha = check_alpha(alpha)
         return SampleConfInt(*self._inference.sample_conf_int(self, context, alpha))
 
-    def get_prediction(self, exog=None, context=None) -> "PredictionResults":
+    def get_prediction(self, exog=None, context=None) -> PredictionResults:
         """Predicted means with standard errors and intervals (``summary_frame(alpha)``).
 
         Analytic (linear encoder): the linear predictor's variance z' V z, intervals on the
@@ -459,10 +458,8 @@ class ContextualizedGLMResults(Cached):
         if valid is not None and not valid.all():
             raise ValueError("get_prediction: the new data have missing values in rows "
                              f"{list(np.flatnonzero(~valid)[:5])}; drop them first")
-        fam = self.model.family
         eta = self._linear_predictor(self._predict_theta(np.ascontiguousarray(C)), X)
-        return PredictionResults(inverse_link(fam, eta), index, family=fam,
-                                 **self._inference.prediction(self, X, C, eta))
+        return self._inference.prediction(self, X, C, eta, index)
 
     # ---- heterogeneity -------------------------------------------------------------------
     def heterogeneity_test(self, method: str | None = None, by: str = "coefficient") -> pd.DataFrame:
@@ -629,63 +626,3 @@ class ContextualizedGLMResults(Cached):
         from ctxstats.io import save
 
         save(self, path)
-
-
-class PredictionResults:
-    """Predicted means with standard errors and intervals (from ``get_prediction``).
-
-    Attributes
-    ----------
-    predicted_mean : ndarray
-    se_mean : ndarray
-        Analytic: delta method from the linear predictor's SE; bootstrap: standard
-        deviation of the replicates' predicted means.
-    """
-
-    def __init__(self, mean, index, family, boot_means=None, linpred=None, se_linpred=None, use_t=False,
-                 df_resid=np.inf, scale=None):
-        self.predicted_mean = np.asarray(mean)
-        self.index = index
-        self.family = family
-        self._boot = boot_means
-        self.linpred = linpred
-        self.se_linpred = se_linpred
-        self.use_t = use_t
-        self.df_resid = df_resid
-        self.scale = scale
-        if boot_means is not None:
-            self.se_mean = percentile_summary(boot_means, 0.05)["se"]
-        else:
-            # d mu / d eta: 1, mu (1 - mu), mu
-            mu = self.predicted_mean
-            deriv = {"gaussian": np.ones_like(mu), "binomial": mu * (1 - mu), "poisson": mu}[family]
-            self.se_mean = se_linpred * deriv
-
-    def conf_int(self, alpha: float = 0.05, obs: bool = False) -> np.ndarray:
-        """(n, 2) limits for the mean (``obs=True``: for a new observation; gaussian
-        analytic fits only)."""
-        alpha = check_alpha(alpha)
-        if self._boot is not None:
-            if obs:
-                raise ValueError("observation intervals are available for analytic gaussian fits only")
-            ps = percentile_summary(self._boot, alpha)
-            return np.column_stack([ps["lower"], ps["upper"]])
-        crit = critical_value(self.use_t, self.df_resid, alpha)
-        if obs:
-            if self.scale is None:
-                raise ValueError("observation intervals are available for analytic gaussian fits only")
-            se = np.sqrt(self.se_linpred ** 2 + self.scale)
-            return np.column_stack([self.linpred - crit * se, self.linpred + crit * se])
-        lo, hi = self.linpred - crit * self.se_linpred, self.linpred + crit * self.se_linpred
-        return np.column_stack([inverse_link(self.family, lo), inverse_link(self.family, hi)])
-
-    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Columns ``mean``, ``mean_se``, ``mean_ci_lower``, ``mean_ci_upper`` (and for
-        analytic gaussian fits ``obs_ci_lower``, ``obs_ci_upper``), as statsmodels."""
-        ci = self.conf_int(alpha)
-        out = pd.DataFrame({"mean": self.predicted_mean, "mean_se": self.se_mean,
-                            "mean_ci_lower": ci[:, 0], "mean_ci_upper": ci[:, 1]}, index=self.index)
-        if self._boot is None and self.scale is not None:
-            oc = self.conf_int(alpha, obs=True)
-            out["obs_ci_lower"], out["obs_ci_upper"] = oc[:, 0], oc[:, 1]
-        return out

@@ -13,6 +13,8 @@ from ctxstats.covariance import (
     HETEROGENEITY_TESTS,
     INFERENCE,
     AnalyticInference,
+    AnalyticPrediction,
+    BootstrapPrediction,
     BootstrapInference,
     NoInference,
     SplineVpInference,
@@ -209,3 +211,37 @@ def test_no_inference_raises_everywhere():
         penalised.heterogeneity_test(method="wald")
     assert "refit with n_bootstraps=B" in res.inference.summary_note(res)
     assert "No standard errors" in str(res.summary())
+
+
+# ---- predictions ----------------------------------------------------------------------------------
+def test_analytic_prediction():
+    eta, se = np.array([-1.0, 0.0, 2.0]), np.array([0.1, 0.2, 0.3])
+    p = AnalyticPrediction(eta, None, "binomial", se, use_t=False, df_resid=50.0, scale=None)
+    mu = 1 / (1 + np.exp(-eta))
+    np.testing.assert_allclose(p.predicted_mean, mu, rtol=1e-15)
+    np.testing.assert_allclose(p.se_mean, se * mu * (1 - mu), rtol=1e-15)  # delta method
+    z = stats.norm.ppf(0.95)
+    np.testing.assert_allclose(p.conf_int(0.1), 1 / (1 + np.exp(-np.column_stack([eta - z * se, eta + z * se]))))
+    assert list(p.summary_frame().columns) == ["mean", "mean_se", "mean_ci_lower", "mean_ci_upper"]
+    with pytest.raises(ValueError, match="analytic gaussian fits only"):
+        p.conf_int(obs=True)
+    g = AnalyticPrediction(eta, None, "gaussian", se, use_t=True, df_resid=10.0, scale=4.0)
+    t = stats.t(10.0).ppf(0.975)
+    np.testing.assert_allclose(g.conf_int(obs=True)[:, 1], eta + t * np.sqrt(se ** 2 + 4.0))
+    assert "obs_ci_upper" in g.summary_frame()
+
+
+def test_bootstrap_prediction():
+    rng = np.random.default_rng(0)
+    reps = rng.normal(size=(40, 3)) + np.array([0.0, 1.0, 5.0])
+    p = BootstrapPrediction(np.zeros(3), pd.Index(list("abc")), "gaussian", reps)
+    np.testing.assert_allclose(p.se_mean, reps.std(axis=0, ddof=1), rtol=1e-12)
+    assert np.array_equal(p.conf_int(0.2), np.quantile(reps, [0.1, 0.9], axis=0).T)
+    assert list(p.summary_frame().index) == ["a", "b", "c"]
+    with pytest.raises(ValueError, match="analytic gaussian fits only"):
+        p.conf_int(obs=True)
+
+
+def test_get_prediction_comes_from_the_fits_inference():
+    assert isinstance(linear().get_prediction(), AnalyticPrediction)
+    assert isinstance(linear("bootstrap", n_bootstraps=5).get_prediction(), BootstrapPrediction)
