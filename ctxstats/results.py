@@ -1,6 +1,10 @@
 """Results of a contextualized GLM fit: per-sample parameters, average effects with standard
 errors (analytic for the linear encoder, bootstrap for every encoder), heterogeneity tests,
-the identifiability report, predictions with intervals, and the summary."""
+the identifiability report, predictions with intervals, and the summary.
+
+The results hold the fit (encoder weights, scaling, replicates, the spline report) and one
+inference object chosen at fit time (:mod:`ctxstats.covariance`), to which every standard
+error, interval and test is delegated; what they derive is cached."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -355,8 +359,13 @@ class ContextualizedGLMResults(Cached):
         return pd.DataFrame({0: lo, 1: hi}, index=self.param_names)
 
     # ---- the linear encoder's interaction coefficients ------------------------------------------
+    @property
+    def _linear_encoder(self) -> bool:
+        """The linear encoder without archetypes (interaction coefficients exist)."""
+        return self.model.encoder == "linear" and not self.model.encoder_options.get("archetypes", 0)
+
     def _require_linear(self, what: str):
-        if self.model.encoder != "linear" or self.model.encoder_options.get("archetypes", 0):
+        if not self._linear_encoder:
             raise ValueError(f"{what} exists only for the linear encoder without archetypes "
                              f"(this fit uses encoder={self.model.encoder!r}"
                              + (", archetypes" if self.model.encoder_options.get("archetypes", 0) else "") + ")")
@@ -580,7 +589,7 @@ class ContextualizedGLMResults(Cached):
             s.add_table(f"Heterogeneity: H0 the coefficient does not vary with context ({het.attrs['method']}"
                         + (f", {dist}" if dist != "bootstrap" else f", B={self.n_bootstraps}") + ")",
                         het.dropna(axis=1, how="all"))
-            if m.encoder == "linear" and not m.encoder_options.get("archetypes", 0):
+            if self._linear_encoder:
                 ce = self.context_effects(alpha)
                 ce.index = [f"{k}:{c}" for k, c in ce.index]
                 s.add_table("Context effects: change in each coefficient per unit of each context feature", ce)
