@@ -29,8 +29,9 @@ An uncompressed zip archive written by :func:`numpy.savez` and read with
   whose keys are not all strings;
 - ``{"__object__": "ctxstats.models.ContextualizedGLMResults", "state": {name: NODE}}``:
   an instance of a ctxstats class, restored without calling its constructor (as pickle
-  does), with its cache of derived values (``_cache``) empty. Only classes from the
-  ctxstats package are accepted on load;
+  does: by its ``__setstate__`` when it has one, which also reads the state of files written
+  by earlier versions), with its cache of derived values (``_cache``) empty. Only classes
+  from the ctxstats package are accepted on load;
 - ``{"__range__": [start, stop, step], "name": NODE}``, ``{"__index__": NODE, "name": NODE}``,
   ``{"__series__": ...}``, ``{"__frame__": ...}``: pandas labels, series and frames, by
   their values, index and names.
@@ -142,7 +143,11 @@ class _Reader:
         if "__object__" in value:
             cls = _ctxstats_class(value["__object__"])
             obj = cls.__new__(cls)
-            obj.__dict__.update({k: self.node(v) for k, v in value["state"].items()})
+            state = {k: self.node(v) for k, v in value["state"].items()}
+            if hasattr(cls, "__setstate__"):  # the class reads its state as pickle does (older layouts too)
+                obj.__setstate__(state)
+            else:
+                obj.__dict__.update(state)
             return obj
         return {k: self.node(v) for k, v in value.items()}
 

@@ -21,6 +21,7 @@ from ctxstats._validation import (
     check_spline_options,
     check_weights,
 )
+from ctxstats.covariance import choose_inference
 from ctxstats.identifiability import warn_if_unidentifiable
 from ctxstats.inference import analytic_available, resolve_cov_type
 from ctxstats.results import ContextualizedGLMResults
@@ -273,9 +274,8 @@ class ContextualizedGLM:
                 close()
         elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
             cov_type = resolve_cov_type(None, analytic_available(self.encoder, self.encoder_options, opts), 0)
-        res = ContextualizedGLMResults(self, out, opts, bootstrap=boot, cov_type=cov_type)
-        if "spline" in out:
-            res.spline_fit = out["spline"]  # smoothing parameters, edf, Vp: see ctxstats.spline
+        inference = choose_inference(cov_type, out.get("spline"))  # see ctxstats.covariance
+        res = ContextualizedGLMResults(self, out, opts, inference=inference, bootstrap=boot)
         warn_if_unidentifiable(res.identifiability())
         return res
 

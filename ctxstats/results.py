@@ -1,6 +1,10 @@
 """Results of a contextualized GLM fit: per-sample parameters, average effects with standard
 errors (analytic for the linear encoder, bootstrap for every encoder), heterogeneity tests,
-the identifiability report, predictions with intervals, and the summary."""
+the identifiability report, predictions with intervals, and the summary.
+
+The results hold the fit (encoder weights, scaling, replicates, the spline report) and one
+inference object chosen at fit time (:mod:`ctxstats.covariance`), to which every standard
+error, interval and test is delegated; what they derive is cached."""
 from __future__ import annotations
 
 from typing import NamedTuple
@@ -11,22 +15,24 @@ import pandas as pd
 from ctxstats import _core
 from ctxstats._families import inverse_link, loglike
 from ctxstats._validation import as_matrix, check_choice
+from ctxstats.covariance import (
+    HETEROGENEITY_TESTS,
+    BootstrapInference,
+    Cached,
+    Inference,
+    PredictionResults,
+    choose_inference,
+    inference_spec,
+    interval_names,
+    make_inference,
+)
 from ctxstats.identifiability import IdentifiabilityReport, identifiability_report
 from ctxstats.inference import (
-    ANALYTIC_COV_TYPES,
     analytic_available,
-    average_effect_covariance,
     blas_threads,
-    bootstrap_pass,
     check_alpha,
-    coefficient_table,
-    critical_value,
-    heterogeneity_wald,
     interaction_coefficients,
     interaction_names,
-    linear_covariance,
-    percentile_summary,
-    replicate_covariance,
     resolve_cov_type,
 )
 
@@ -40,12 +46,7 @@ class SampleConfInt(NamedTuple):
     upper: pd.DataFrame
 
 
-def _no_inference_error() -> ValueError:
-    return ValueError("this fit has no standard errors: analytic ones exist only for the unpenalised linear "
-                      "encoder; for other models refit with n_bootstraps=B (e.g. 200)")
-
-
-class ContextualizedGLMResults:
+class ContextualizedGLMResults(Cached):
     """The fitted model: per-sample parameters, their average, inference, predictions and fit
     statistics.
 
@@ -56,15 +57,23 @@ class ContextualizedGLMResults:
     params : pandas.Series
         The average of ``sample_params`` over samples (the average effects).
     bse, tvalues, pvalues, conf_int(), cov_params()
-        Inference for ``params``: analytic (linear encoder, ``cov_type`` nonrobust or
+        Inference for ``params``, from the fit's inference object (``inference``, see
+        :mod:`ctxstats.covariance`): analytic (linear encoder, ``cov_type`` nonrobust or
         HC0-HC3; exact for the average effects, which are linear in the interaction
         coefficients) or from the bootstrap (``cov_type="bootstrap"``: standard deviation,
-        percentile intervals and percentile p-values of ``bootstrap_params``).
+        percentile intervals and percentile p-values of ``bootstrap_params``). Derived on
+        first use and cached.
     cov_type : str or None
-        The covariance in use; None when the fit has no standard errors (a neural encoder
-        fitted without bootstrap replicates).
+        The covariance in use; None when the fit has no standard errors for its average
+        effects (a neural encoder fitted without bootstrap replicates; a spline fit without
+        replicates, whose intervals and tests come from Vp).
+    inference : ctxstats.covariance.Inference
+        The inference object chosen at fit time.
     n_bootstraps : int
         Bootstrap replicates kept (``bootstrap_weights``, B x encoder weights).
+    spline_fit : dict or None
+        What the core reports for a spline fit (basis, smoothing parameters, edf, Vp; see
+        :mod:`ctxstats.spline`); None for other encoders.
     weights : ndarray
         The encoder weights on the core's internal scale (for warm starts and persistence).
     converged, n_iter, history, val_history, solver, message
@@ -79,8 +88,11 @@ class ContextualizedGLMResults:
     b's average effect is the average of its per-sample parameters over the same samples.
     """
 
-    def __init__(self, model, core_out: dict, options: dict, bootstrap: dict | None = None,
-                 cov_type: str | None = None):
+    def __init__(self, model, core_out: dict, options: dict, inference: Inference | None = None,
+                 bootstrap: dict | None = None):
+        """``core_out``: the core's fit (with ``spline`` for a spline fit); ``bootstrap``: the
+        core's replicates; ``inference``: the inference object (default: the one the fit
+        allows, as ``fit(cov_type=None)`` chooses)."""
         self.model = model
         self.options = options
         self.weights = np.asarray(core_out["weights"])
@@ -94,6 +106,7 @@ class ContextualizedGLMResults:
         self.message = core_out["message"]
         self.rank_deficient = bool(core_out["rank_deficient"])
         self.interrupted = bool(core_out.get("interrupted", False))
+        self.spline_fit = core_out.get("spline")  # smoothing parameters, edf, Vp: see ctxstats.spline
         if bootstrap is None:
             self.bootstrap_weights = None
             self.bootstrap_converged = None
@@ -103,10 +116,51 @@ class ContextualizedGLMResults:
             self.bootstrap_converged = np.asarray(bootstrap["converged"], dtype=bool)
             self.bootstrap_n_iter = np.asarray(bootstrap["n_iter"])
         self.n_bootstraps = 0 if bootstrap is None else int(self.bootstrap_weights.shape[0])
-        self._analytic = analytic_available(model.encoder, model.encoder_options, options)
-        self.cov_type = resolve_cov_type(cov_type, self._analytic, self.n_bootstraps)
+        if inference is None:
+            inference = choose_inference(resolve_cov_type(None, self._analytic, self.n_bootstraps), self.spline_fit)
+        self._inference = inference
         self._cache: dict = {}
         self._theta = self._predict_theta(model.context)
+
+    def __setstate__(self, state: dict) -> None:
+        """Restore a pickled or saved fit. A fit saved before inference objects existed holds
+        ``cov_type`` (and ``_analytic``) instead of ``_inference``, and non-spline fits no
+        ``spline_fit``: it gets the inference object its ``cov_type`` names."""
+        state = dict(state)
+        if "_inference" not in state:
+            state.setdefault("spline_fit", None)
+            state.pop("_analytic", None)
+            state["_inference"] = choose_inference(state.pop("cov_type", None), state["spline_fit"])
+        self.__dict__.update(state)
+
+    @property
+    def inference(self) -> Inference:
+        """The inference object behind ``bse``, ``conf_int``, the tests and the summary."""
+        return self._inference
+
+    @property
+    def cov_type(self) -> str | None:
+        return self._inference.cov_type
+
+    @property
+    def _analytic(self) -> bool:
+        """Whether analytic covariances exist for this fit (whatever its ``cov_type``)."""
+        return analytic_available(self.model.encoder, self.model.encoder_options, self.options)
+
+    def _inference_named(self, name: str, **config) -> Inference:
+        """The fit's inference object if it is ``name`` with ``config``, else another one
+        (cached), for the statistics a user asks for by name (``heterogeneity_test(method)``,
+        ``interaction_cov_params(cov_type)``, the bootstrap checks of an analytic fit)."""
+        inf = self._inference
+        if inf.name == name and inf.config == config:
+            return inf
+        return self._cached(("inference", name, tuple(sorted(config.items()))), lambda: make_inference(name, **config))
+
+    def _bootstrap(self, what: str) -> BootstrapInference:
+        """The bootstrap inference over this fit's replicates (raising, naming ``what``, when
+        there are none)."""
+        BootstrapInference.require(self, what)
+        return self._inference_named("bootstrap")
 
     # ---- parameters -------------------------------------------------------------------
     def _predict_theta(self, context: np.ndarray) -> np.ndarray:
@@ -125,7 +179,8 @@ class ContextualizedGLMResults:
 
     @property
     def params(self) -> pd.Series:
-        return pd.Series(self._theta.mean(axis=0), index=self.model.param_names, name="params")
+        return self._cached("params", lambda: pd.Series(self._theta.mean(axis=0), index=self.model.param_names,
+                                                        name="params"))
 
     def predict_params(self, context) -> pd.DataFrame:
         """Per-sample parameters for new contexts (array or DataFrame with the fitted columns;
@@ -152,6 +207,13 @@ class ContextualizedGLMResults:
             raise ValueError(f"context has {C.shape[1]} columns; the model was fitted with "
                              f"{len(self.model.context_names)}")
         return C, index
+
+    def _samples(self, context):
+        """(C, theta, index) of the fitted samples (``context`` None) or of new contexts."""
+        if context is None:
+            return self.model.context, self._theta, self.model.row_labels
+        C, index = self._new_context(context)
+        return C, self._predict_theta(C), index
 
     def _new_data(self, exog, context):
         """(X, C, valid, index) for new samples; ``valid`` marks rows without missing values
@@ -216,8 +278,7 @@ class ContextualizedGLMResults:
 
     def _spline_smoothing(self):
         """The smoothing report of a penalised spline fit (exact solver), else None."""
-        fit = getattr(self, "spline_fit", None)
-        return fit.get("smoothing") if isinstance(fit, dict) else None
+        return self.spline_fit.get("smoothing") if isinstance(self.spline_fit, dict) else None
 
     @property
     def df_model(self):
@@ -239,12 +300,13 @@ class ContextualizedGLMResults:
     def df_resid(self) -> float:
         """nobs minus the rank of the interaction design (linear encoder, analytic inference)
         or minus the number of encoder weights."""
-        lc = self._linear_cov()
-        return lc.df_resid if lc is not None else float(self.nobs - self.df_model)
+        df = self._inference.df_resid(self)
+        return df if df is not None else float(self.nobs - self.df_model)
 
     @property
     def llf(self) -> float:
-        return loglike(self.model.family, self.model.endog, self.fittedvalues, self.model.weights)
+        return self._cached("llf", lambda: loglike(self.model.family, self.model.endog, self.fittedvalues,
+                                                   self.model.weights))
 
     @property
     def aic(self) -> float:
@@ -256,16 +318,54 @@ class ContextualizedGLMResults:
         k = self.df_model + (1 if self.model.family == "gaussian" else 0)
         return -2 * self.llf + np.log(self.nobs) * k
 
-    # ---- analytic inference (linear encoder) -------------------------------------------------
+    # ---- inference for the average effects -------------------------------------------------
     @property
     def use_t(self) -> bool:
         """Whether intervals and p-values use the t distribution (analytic gaussian fits with
         ``cov_type="nonrobust"``) rather than the normal, as statsmodels' defaults."""
-        lc = self._linear_cov()
-        return bool(lc.use_t) if lc is not None else False
+        return self._inference.use_t(self)
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance of the average effects ``params``."""
+        names = self.param_names
+        return self._cached("cov_params", lambda: pd.DataFrame(self._inference.cov_params(self), index=names,
+                                                               columns=names))
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors of ``params`` (bootstrap: standard deviation of the replicates)."""
+        return self._cached("bse", lambda: pd.Series(self._inference.bse(self), index=self.param_names, name="bse"))
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """params / bse. For bootstrap inference a descriptive ratio only: the bootstrap
+        p-values are percentile p-values, not computed from it (and the tables omit it)."""
+        return self._cached("tvalues", lambda: pd.Series(self.params.to_numpy() / self.bse.to_numpy(),
+                                                         index=self.param_names, name="tvalues"))
+
+    @property
+    def pvalues(self) -> pd.Series:
+        """Two-sided p-values for params = 0: t (analytic gaussian, df_resid), normal (other
+        analytic fits) or the percentile bootstrap p-value (see
+        ``ctxstats.inference.percentile_summary``)."""
+        return self._cached("pvalues", lambda: pd.Series(self._inference.pvalues(self), index=self.param_names,
+                                                         name="pvalues"))
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Confidence intervals for ``params`` (columns 0 and 1, as statsmodels): t or normal
+        (analytic) or percentile (bootstrap)."""
+        alpha = check_alpha(alpha)
+        lo, hi = self._inference.conf_int(self, alpha)
+        return pd.DataFrame({0: lo, 1: hi}, index=self.param_names)
+
+    # ---- the linear encoder's interaction coefficients ------------------------------------------
+    @property
+    def _linear_encoder(self) -> bool:
+        """The linear encoder without archetypes (interaction coefficients exist)."""
+        return self.model.encoder == "linear" and not self.model.encoder_options.get("archetypes", 0)
 
     def _require_linear(self, what: str):
-        if self.model.encoder != "linear" or self.model.encoder_options.get("archetypes", 0):
+        if not self._linear_encoder:
             raise ValueError(f"{what} exists only for the linear encoder without archetypes "
                              f"(this fit uses encoder={self.model.encoder!r}"
                              + (", archetypes" if self.model.encoder_options.get("archetypes", 0) else "") + ")")
@@ -274,22 +374,6 @@ class ContextualizedGLMResults:
         """Flops of one pass of D x D products over the interaction design."""
         D = len(self.param_names) * (self.model.context.shape[1] + 1)
         return float(self.nobs) * D * D
-
-    def _interaction_matrix(self) -> np.ndarray:
-        m = self.model.context.shape[1]
-        return interaction_coefficients(self.weights, self.scaling, m, len(self.param_names))
-
-    def _linear_cov(self, cov_type: str | None = None):
-        cov_type = cov_type or self.cov_type
-        if not self._analytic or cov_type not in ANALYTIC_COV_TYPES:
-            return None
-        key = ("linear_cov", cov_type)
-        if key not in self._cache:
-            m = self.model
-            b = self._interaction_matrix().ravel()
-            self._cache[key] = linear_covariance(m.exog, m.context, m.endog, m.weights, m.family,
-                                                 m.fit_intercept, b, cov_type, self.options.get("threads", 0))
-        return self._cache[key]
 
     @property
     def interaction_names(self) -> list[str]:
@@ -301,30 +385,17 @@ class ContextualizedGLMResults:
         the user's units (``x1`` is x1's coefficient at zero context, ``x1:c1`` how it
         changes per unit of c1; ``Intercept`` and ``c1`` likewise for the intercept)."""
         self._require_linear("interaction_params")
-        return pd.Series(self._interaction_matrix().ravel(), index=self.interaction_names, name="params")
+        U = interaction_coefficients(self.weights, self.scaling, self.model.context.shape[1], len(self.param_names))
+        return pd.Series(U.ravel(), index=self.interaction_names, name="params")
 
     def interaction_cov_params(self, cov_type: str | None = None) -> pd.DataFrame:
         """Covariance of ``interaction_params`` (analytic ``cov_type``; default the fit's)."""
         self._require_linear("interaction_cov_params")
-        lc = self._interaction_cov_source(cov_type)
-        names = self.interaction_names
-        return pd.DataFrame(lc, index=names, columns=names)
-
-    def _interaction_cov_source(self, cov_type):
         cov_type = resolve_cov_type(cov_type or self.cov_type, self._analytic, self.n_bootstraps)
-        if cov_type == "bootstrap":
-            return replicate_covariance(self._bootstrap_interactions())
-        if cov_type is None:
-            raise _no_inference_error()
-        return self._linear_cov(cov_type).cov
-
-    def _bootstrap_interactions(self) -> np.ndarray:
-        """B x D: each replicate's interaction coefficients in user units (linear encoder)."""
-        if "boot_inter" not in self._cache:
-            m = self.model.context.shape[1]
-            q = len(self.param_names)
-            self._cache["boot_inter"] = interaction_coefficients(self.bootstrap_weights, self.scaling, m, q)
-        return self._cache["boot_inter"]
+        name, config = inference_spec(cov_type, self.spline_fit)
+        inference = self._inference_named(name, **config)
+        names = self.interaction_names
+        return pd.DataFrame(inference.interaction_cov(self), index=names, columns=names)
 
     def context_effects(self, alpha: float = 0.05) -> pd.DataFrame:
         """How each context feature modifies each coefficient (linear encoder).
@@ -338,51 +409,19 @@ class ContextualizedGLMResults:
         """
         self._require_linear("context_effects")
         alpha = check_alpha(alpha)
-        if self.cov_type is None:
-            raise _no_inference_error()
         m = self.model.context.shape[1]
-        b = self._interaction_matrix().ravel()
-        names = self.param_names
-        cnames = self.model.context_names
+        names, cnames = self.param_names, self.model.context_names
         sel = np.array([k * (m + 1) + l + 1 for k in range(len(names)) for l in range(m)])
         index = pd.MultiIndex.from_tuples([(k, c) for k in names for c in cnames], names=["coefficient", "context"])
-        lo_name, hi_name = f"[{alpha / 2:g}", f"{1 - alpha / 2:g}]"
-        if self.cov_type == "bootstrap":
-            ps = percentile_summary(self._bootstrap_interactions()[:, sel], alpha)
-            return pd.DataFrame({"coef": b[sel], "std err": ps["se"], "P>|b|": ps["pvalue"], lo_name: ps["lower"],
-                                 hi_name: ps["upper"]}, index=index)
-        lc = self._linear_cov()
-        tab = coefficient_table(b[sel], np.sqrt(np.diag(lc.cov)[sel]), lc.use_t, lc.df_resid, alpha)
-        stat = "t" if lc.use_t else "z"
-        return pd.DataFrame(tab, index=index, columns=["coef", "std err", stat, f"P>|{stat}|", lo_name, hi_name])
+        return pd.DataFrame(self._inference.context_effects(self, sel, alpha), index=index)
 
-    # ---- bootstrap --------------------------------------------------------------------------
-    def _require_bootstrap(self, what: str):
-        if self.n_bootstraps == 0:
-            raise ValueError(f"{what} needs bootstrap replicates: refit with n_bootstraps=B (e.g. 200)")
-
-    def _bootstrap_pass(self) -> dict:
-        """The core's pass over the samples (see ``ctxstats.inference.bootstrap_pass``): each
-        replicate's average parameters (``means``), the sign-flip shares and the bootstrap
-        heterogeneity test."""
-        if "boot_pass" not in self._cache:
-            self._cache["boot_pass"] = bootstrap_pass(self.options, self.scaling, self.bootstrap_weights,
-                                                      self.model.context, self._theta)
-        return self._cache["boot_pass"]
-
-    def _bootstrap_summary(self, alpha: float = 0.05) -> dict:
-        """Standard errors, percentile limits and percentile p-values of the average effects."""
-        key = ("boot_summary", alpha)
-        if key not in self._cache:
-            self._cache[key] = percentile_summary(self._bootstrap_pass()["means"], alpha)
-        return self._cache[key]
-
+    # ---- bootstrap replicates ------------------------------------------------------------------
     @property
     def bootstrap_params(self) -> pd.DataFrame:
         """B x (1 + p): each replicate's average effects (the average over the samples of the
         replicate's per-sample parameters)."""
-        self._require_bootstrap("bootstrap_params")
-        return pd.DataFrame(self._bootstrap_pass()["means"], columns=self.param_names)
+        means = self._bootstrap("bootstrap_params").replicate_pass(self)["means"]
+        return pd.DataFrame(means, columns=self.param_names)
 
     @property
     def sign_flip_share(self) -> pd.Series:
@@ -391,67 +430,10 @@ class ContextualizedGLMResults:
         90% level). Expected to be large for a coefficient that is near zero; the
         identifiability check warns only when the coefficient's average effect is significant
         (its 95% percentile interval excludes zero) and most per-sample signs still flip."""
-        self._require_bootstrap("sign_flip_share")
-        return pd.Series(self._bootstrap_pass()["sign_flip_share"], index=self.param_names, name="sign_flip_share")
+        share = self._bootstrap("sign_flip_share").replicate_pass(self)["sign_flip_share"]
+        return pd.Series(share, index=self.param_names, name="sign_flip_share")
 
-    # ---- inference for the average effects ---------------------------------------------------
-    def cov_params(self) -> pd.DataFrame:
-        """Covariance of the average effects ``params``."""
-        names = self.param_names
-        if self.cov_type == "bootstrap":
-            cov = replicate_covariance(self._bootstrap_pass()["means"])
-        elif self.cov_type is None:
-            raise _no_inference_error()
-        else:
-            cov = average_effect_covariance(self._linear_cov(), self.model.context, len(names))
-        return pd.DataFrame(cov, index=names, columns=names)
-
-    @property
-    def bse(self) -> pd.Series:
-        """Standard errors of ``params`` (bootstrap: standard deviation of the replicates)."""
-        if self.cov_type == "bootstrap":
-            se = self._bootstrap_summary()["se"]
-        else:
-            se = np.sqrt(np.diag(self.cov_params().to_numpy()))
-        return pd.Series(se, index=self.param_names, name="bse")
-
-    @property
-    def tvalues(self) -> pd.Series:
-        """params / bse. For bootstrap inference a descriptive ratio only: the bootstrap
-        p-values are percentile p-values, not computed from it (and the tables omit it)."""
-        return pd.Series(self.params.to_numpy() / self.bse.to_numpy(), index=self.param_names, name="tvalues")
-
-    @property
-    def pvalues(self) -> pd.Series:
-        """Two-sided p-values for params = 0: t (analytic gaussian, df_resid), normal (other
-        analytic fits) or the percentile bootstrap p-value (see
-        ``ctxstats.inference.percentile_summary``)."""
-        if self.cov_type == "bootstrap":
-            p = self._bootstrap_summary()["pvalue"]
-        else:
-            lc = self._linear_cov()
-            if lc is None:
-                raise _no_inference_error()
-            p = coefficient_table(self.params.to_numpy(), self.bse.to_numpy(), lc.use_t, lc.df_resid, 0.05)[:, 3]
-        return pd.Series(p, index=self.param_names, name="pvalues")
-
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Confidence intervals for ``params`` (columns 0 and 1, as statsmodels): t or normal
-        (analytic) or percentile (bootstrap)."""
-        alpha = check_alpha(alpha)
-        if self.cov_type == "bootstrap":
-            ps = self._bootstrap_summary(alpha)
-            lo, hi = ps["lower"], ps["upper"]
-        else:
-            lc = self._linear_cov()
-            if lc is None:
-                raise _no_inference_error()
-            crit = critical_value(lc.use_t, lc.df_resid, alpha)
-            est, se = self.params.to_numpy(), self.bse.to_numpy()
-            lo, hi = est - crit * se, est + crit * se
-        return pd.DataFrame({0: lo, 1: hi}, index=self.param_names)
-
-    # ---- per-sample intervals ---------------------------------------------------------------
+    # ---- per-sample intervals and predictions ---------------------------------------------------
     def sample_conf_int(self, alpha: float = 0.05, context=None) -> SampleConfInt:
         """Confidence limits for every sample's parameters (or for new ``context`` rows).
 
@@ -468,30 +450,9 @@ class ContextualizedGLMResults:
             ``(lower, upper)``, DataFrames shaped like ``sample_params``.
         """
         alpha = check_alpha(alpha)
-        if self.cov_type is None and getattr(self, "spline_fit", None) is not None:
-            from ctxstats import spline
+        return SampleConfInt(*self._inference.sample_conf_int(self, context, alpha))
 
-            lower, upper = spline.sample_conf_int(self, context, alpha)
-            return SampleConfInt(lower, upper)
-        if context is None:
-            C, index, theta = self.model.context, self.model.row_labels, self._theta
-        else:
-            C, index = self._new_context(context)
-            theta = self._predict_theta(C)
-        q = len(self.param_names)
-        if self.cov_type == "bootstrap":
-            lo, hi = _core.bootstrap_sample_limits(self.options, self.scaling, self.bootstrap_weights,
-                                                   np.ascontiguousarray(C), alpha)
-        elif self.cov_type is None:
-            raise _no_inference_error()
-        else:
-            lc = self._linear_cov()
-            crit = critical_value(lc.use_t, lc.df_resid, alpha)
-            se = _core.sample_param_se(lc.cov, np.ascontiguousarray(C), q)
-            lo, hi = theta - crit * se, theta + crit * se
-        return SampleConfInt(self._frame(lo, index), self._frame(hi, index))
-
-    def get_prediction(self, exog=None, context=None) -> "PredictionResults":
+    def get_prediction(self, exog=None, context=None) -> PredictionResults:
         """Predicted means with standard errors and intervals (``summary_frame(alpha)``).
 
         Analytic (linear encoder): the linear predictor's variance z' V z, intervals on the
@@ -506,20 +467,8 @@ class ContextualizedGLMResults:
         if valid is not None and not valid.all():
             raise ValueError("get_prediction: the new data have missing values in rows "
                              f"{list(np.flatnonzero(~valid)[:5])}; drop them first")
-        fam = self.model.family
         eta = self._linear_predictor(self._predict_theta(np.ascontiguousarray(C)), X)
-        if self.cov_type is None:
-            raise _no_inference_error()
-        if self.cov_type == "bootstrap":
-            mus = _core.bootstrap_predictions(self.options, self.scaling, self.bootstrap_weights,
-                                              np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(C))
-            return PredictionResults(inverse_link(fam, eta), index, family=fam, boot_means=mus)
-        lc = self._linear_cov()
-        se = _core.linear_predictor_se(lc.cov, np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(C),
-                                       self.model.fit_intercept)
-        return PredictionResults(inverse_link(fam, eta), index, family=fam, linpred=eta,
-                                 se_linpred=se, use_t=lc.use_t,
-                                 df_resid=lc.df_resid, scale=lc.scale if fam == "gaussian" else None)
+        return self._inference.prediction(self, X, C, eta, index)
 
     # ---- heterogeneity -------------------------------------------------------------------
     def heterogeneity_test(self, method: str | None = None, by: str = "coefficient") -> pd.DataFrame:
@@ -529,7 +478,7 @@ class ContextualizedGLMResults:
 
         Parameters
         ----------
-        method : {None, "wald", "bootstrap"}
+        method : {None, "wald", "bootstrap", "smooth"}
             ``wald`` (linear encoder, analytic ``cov_type``): the Wald test that the
             coefficient's context interactions are all zero, with the fit's covariance --
             F (statistic / J on J and df_resid degrees of freedom) for gaussian fits, equal
@@ -547,7 +496,8 @@ class ContextualizedGLMResults:
             on their fitted values (Wood 2013, as mgcv's ``summary.gam``; see
             ``ctxstats.spline.heterogeneity_tests``): F (statistic / rank on rank and
             n - total edf degrees of freedom) for gaussian fits, chi-squared otherwise.
-            None: ``wald`` when analytic inference is available, ``smooth`` for a spline
+            None: the fit's inference object's test (``inference.heterogeneity_method``):
+            ``wald`` when analytic inference is available, ``smooth`` for a spline
             fit without bootstrap replicates, else ``bootstrap`` -- the test ``summary()``
             prints.
         by : {"coefficient", "context"}
@@ -560,55 +510,16 @@ class ContextualizedGLMResults:
         """
         check_choice(by, ("coefficient", "context"), "by")
         if method is None:
-            if self._linear_cov() is not None:
-                method = "wald"
-            elif self._spline_smoothing() is not None and self.cov_type is None:
-                method = "smooth"
-            else:
-                method = "bootstrap"
+            method = self._inference.heterogeneity_method
         check_choice(method, ("wald", "smooth", "bootstrap"), "method")
-        if method == "smooth":
-            return self._smooth_heterogeneity_test(by)
-        names, cnames = self.param_names, self.model.context_names
-        q, m = len(names), len(cnames)
-        cols = ["statistic", "df", "df_denom", "pvalue"]
-        if method == "wald":
-            lc = self._linear_cov()
-            if lc is None:
-                self._require_linear("the Wald heterogeneity test")
-                raise ValueError("the Wald heterogeneity test needs an analytic cov_type (nonrobust, HC0-HC3) "
-                                 "and an unpenalised fit; use method='bootstrap'")
-            tab = heterogeneity_wald(lc, q, m, by)
-            out = pd.DataFrame(tab, index=names if by == "coefficient" else cnames, columns=cols)
-            out.attrs.update(method="wald", distribution="F" if lc.use_f else "chi2", cov_type=lc.cov_type)
-            return out
-        self._require_bootstrap("the bootstrap heterogeneity test")
-        if by == "context":
-            raise ValueError("by='context' is available for the Wald test of the linear encoder only")
-        bp = self._bootstrap_pass()
-        nan = np.full(q, np.nan)
-        out = pd.DataFrame(np.column_stack([bp["het_statistic"], nan, nan, bp["het_pvalue"]]), index=names,
-                           columns=cols)
-        out.attrs.update(method="bootstrap", distribution="bootstrap", n_bootstraps=self.n_bootstraps)
-        return out
-
-    def _smooth_heterogeneity_test(self, by: str) -> pd.DataFrame:
-        """The spline encoder's test of all of a coefficient's smooth terms
-        (``ctxstats.spline.heterogeneity_tests``) in this method's columns."""
-        from ctxstats.spline import _tests, heterogeneity_tests
-
-        if self._spline_smoothing() is None:
-            raise ValueError("method='smooth' needs a fit with encoder='spline' by the exact solver")
-        if by == "context":
-            raise ValueError("by='context' is not available for method='smooth'; ctxstats.spline.smooth_terms "
-                             "tests each (coefficient, context feature) term")
-        het = heterogeneity_tests(self)
-        tests = _tests(self)
-        use_f = bool(tests["estimated_scale"])
-        out = pd.DataFrame({"statistic": het["statistic"], "df": het["rank"].astype(float),
-                            "df_denom": float(tests["df_resid"]) if use_f else np.nan, "pvalue": het["p_value"]})
-        out.attrs.update(method="smooth", distribution="F" if use_f else "chi2")
-        return out
+        name = HETEROGENEITY_TESTS[method]
+        if name == self._inference.name:
+            return self._inference.heterogeneity_test(self, by)
+        if name == "analytic":  # the Wald test uses the fit's own analytic covariance
+            self._require_linear("the Wald heterogeneity test")
+            raise ValueError("the Wald heterogeneity test needs an analytic cov_type (nonrobust, HC0-HC3) "
+                             "and an unpenalised fit; use method='bootstrap'")
+        return self._inference_named(name).heterogeneity_test(self, by)
 
     # ---- identifiability -----------------------------------------------------------------
     def identifiability(self) -> IdentifiabilityReport:
@@ -619,8 +530,9 @@ class ContextualizedGLMResults:
         if "ident" not in self._cache:
             flips = determined = None
             if self.n_bootstraps:
-                flips = self._bootstrap_pass()["sign_flip_share"]
-                ps = self._bootstrap_summary()
+                boot = self._bootstrap("the sign-stability check")
+                flips = boot.replicate_pass(self)["sign_flip_share"]
+                ps = boot.percentiles(self)
                 determined = (ps["lower"] > 0) | (ps["upper"] < 0)
             with blas_threads(self.options.get("threads", 0), 2 * self._design_work()):
                 self._cache["ident"] = identifiability_report(self.model, self.weights, flips, scaling=self.scaling,
@@ -630,13 +542,6 @@ class ContextualizedGLMResults:
         return self._cache["ident"]
 
     # ---- summary ---------------------------------------------------------------------------
-    def _inference_caption(self) -> str:
-        if self.cov_type == "bootstrap":
-            return (f"bootstrap, B={self.n_bootstraps}, percentile intervals and p-values, "
-                    f"p >= {2 / (self.n_bootstraps + 1):.3g}")
-        lc = self._linear_cov()
-        return f"analytic, cov_type={lc.cov_type}, {'t' if lc.use_t else 'normal'}"
-
     def params_table(self, alpha: float = 0.05) -> pd.DataFrame:
         """The average effects with standard errors, statistics, p-values and intervals.
 
@@ -646,14 +551,9 @@ class ContextualizedGLMResults:
         coef / std err."""
         alpha = check_alpha(alpha)
         ci = self.conf_int(alpha)
-        cols = {"coef": self.params, "std err": self.bse}
-        if self.cov_type == "bootstrap":
-            cols["P>|b|"] = self.pvalues
-        else:
-            stat = "t" if self.use_t else "z"
-            cols[stat] = self.tvalues
-            cols[f"P>|{stat}|"] = self.pvalues
-        return pd.DataFrame({**cols, f"[{alpha / 2:g}": ci[0], f"{1 - alpha / 2:g}]": ci[1]})
+        lo, hi = interval_names(alpha)
+        return pd.DataFrame({"coef": self.params, "std err": self.bse, **self._inference.test_columns(self),
+                             lo: ci[0], hi: ci[1]})
 
     def summary(self, alpha: float = 0.05):
         """Header, average effects with SE and CI, heterogeneity tests, context effects
@@ -661,7 +561,7 @@ class ContextualizedGLMResults:
         from ctxstats.summary import Summary
 
         alpha = check_alpha(alpha)
-        m = self.model
+        m, inference = self.model, self._inference
         spline_sm = self._spline_smoothing()
         s = Summary(f"Contextualized GLM Results ({type(m).__name__})")
         ctx = ", ".join(m.context_names)
@@ -677,29 +577,28 @@ class ContextualizedGLMResults:
              ("Encoder weights", str(self.weights.shape[0])),
              *([("Total edf", f"{self.df_model:.2f}")] if spline_sm is not None else []),
              ("Covariance", "none" if self.cov_type is None else self.cov_type)])
-        if self.cov_type is not None:
-            s.add_table(f"Average effects ({self._inference_caption()})", self.params_table(alpha))
+        if inference.reports_params:
+            s.add_table(f"Average effects ({inference.caption(self)})", self.params_table(alpha))
         theta = self.sample_params
         spread = pd.DataFrame({
             "mean": theta.mean(), "std": theta.std(ddof=0), "min": theta.min(),
             "25%": theta.quantile(0.25), "50%": theta.median(), "75%": theta.quantile(0.75), "max": theta.max()})
         s.add_table("Sample parameters: spread over samples", spread)
-        if self.cov_type is not None:
+        if inference.reports_params:
             het = self.heterogeneity_test()
             dist = het.attrs.get("distribution")
             s.add_table(f"Heterogeneity: H0 the coefficient does not vary with context ({het.attrs['method']}"
                         + (f", {dist}" if dist != "bootstrap" else f", B={self.n_bootstraps}") + ")",
                         het.dropna(axis=1, how="all"))
-            if self._analytic or (self.cov_type == "bootstrap" and m.encoder == "linear"
-                                  and not m.encoder_options.get("archetypes", 0)):
+            if self._linear_encoder:
                 ce = self.context_effects(alpha)
                 ce.index = [f"{k}:{c}" for k, c in ce.index]
                 s.add_table("Context effects: change in each coefficient per unit of each context feature", ce)
-        if spline_sm is not None:  # smooth terms with their edf; Vp-based tests unless bootstrap ones are shown
+        if spline_sm is not None:  # smooth terms with their edf; Vp-based tests unless the inference's are shown
             from ctxstats.spline import summary_parts
 
             parts = summary_parts(self, alpha)
-            for title, table in parts["tables"][:1] if self.cov_type is not None else parts["tables"]:
+            for title, table in parts["tables"][:1] if inference.reports_params else parts["tables"]:
                 s.add_table(title + f" [smoothing: {dict(parts['header'])['Smoothing']}]"
                             if title.startswith("Smooth terms") else title, table)
             for note in parts["notes"]:
@@ -709,12 +608,9 @@ class ContextualizedGLMResults:
             s.add_note("Identifiability: " + note)
         if report.identifiable:
             s.add_note(f"Identifiability: all {len(report.checks)} checks passed (see results.identifiability()).")
-        if self.cov_type is None and spline_sm is not None:
-            s.add_note("Spline intervals and tests use the Bayesian covariance Vp (mgcv's): see "
-                       "ctxstats.spline.sample_conf_int and coefficient_functions; AIC and BIC count the total edf.")
-        elif self.cov_type is None:
-            s.add_note("No standard errors: analytic ones exist for the unpenalised linear encoder only; "
-                       "refit with n_bootstraps=B for bootstrap intervals, p-values and heterogeneity tests.")
+        note = inference.summary_note(self)
+        if note is not None:
+            s.add_note(note)
         if not self.converged:
             s.add_note(f"The solver did not converge: {self.message}")
         if self.rank_deficient:
@@ -740,63 +636,3 @@ class ContextualizedGLMResults:
         from ctxstats.io import save
 
         save(self, path)
-
-
-class PredictionResults:
-    """Predicted means with standard errors and intervals (from ``get_prediction``).
-
-    Attributes
-    ----------
-    predicted_mean : ndarray
-    se_mean : ndarray
-        Analytic: delta method from the linear predictor's SE; bootstrap: standard
-        deviation of the replicates' predicted means.
-    """
-
-    def __init__(self, mean, index, family, boot_means=None, linpred=None, se_linpred=None, use_t=False,
-                 df_resid=np.inf, scale=None):
-        self.predicted_mean = np.asarray(mean)
-        self.index = index
-        self.family = family
-        self._boot = boot_means
-        self.linpred = linpred
-        self.se_linpred = se_linpred
-        self.use_t = use_t
-        self.df_resid = df_resid
-        self.scale = scale
-        if boot_means is not None:
-            self.se_mean = percentile_summary(boot_means, 0.05)["se"]
-        else:
-            # d mu / d eta: 1, mu (1 - mu), mu
-            mu = self.predicted_mean
-            deriv = {"gaussian": np.ones_like(mu), "binomial": mu * (1 - mu), "poisson": mu}[family]
-            self.se_mean = se_linpred * deriv
-
-    def conf_int(self, alpha: float = 0.05, obs: bool = False) -> np.ndarray:
-        """(n, 2) limits for the mean (``obs=True``: for a new observation; gaussian
-        analytic fits only)."""
-        alpha = check_alpha(alpha)
-        if self._boot is not None:
-            if obs:
-                raise ValueError("observation intervals are available for analytic gaussian fits only")
-            ps = percentile_summary(self._boot, alpha)
-            return np.column_stack([ps["lower"], ps["upper"]])
-        crit = critical_value(self.use_t, self.df_resid, alpha)
-        if obs:
-            if self.scale is None:
-                raise ValueError("observation intervals are available for analytic gaussian fits only")
-            se = np.sqrt(self.se_linpred ** 2 + self.scale)
-            return np.column_stack([self.linpred - crit * se, self.linpred + crit * se])
-        lo, hi = self.linpred - crit * self.se_linpred, self.linpred + crit * self.se_linpred
-        return np.column_stack([inverse_link(self.family, lo), inverse_link(self.family, hi)])
-
-    def summary_frame(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Columns ``mean``, ``mean_se``, ``mean_ci_lower``, ``mean_ci_upper`` (and for
-        analytic gaussian fits ``obs_ci_lower``, ``obs_ci_upper``), as statsmodels."""
-        ci = self.conf_int(alpha)
-        out = pd.DataFrame({"mean": self.predicted_mean, "mean_se": self.se_mean,
-                            "mean_ci_lower": ci[:, 0], "mean_ci_upper": ci[:, 1]}, index=self.index)
-        if self._boot is None and self.scale is not None:
-            oc = self.conf_int(alpha, obs=True)
-            out["obs_ci_lower"], out["obs_ci_upper"] = oc[:, 0], oc[:, 1]
-        return out

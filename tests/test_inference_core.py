@@ -61,7 +61,7 @@ def test_linear_covariances_equal_the_numpy_oracle(family, intercept, weighted):
 
 def test_standard_errors_of_samples_and_predictions():
     res, d, _ = linear_fit("binomial")
-    lc = res._linear_cov()
+    lc = res.inference.covariance(res)
     q, m1 = len(res.param_names), 3
     Ct = np.column_stack([np.ones(len(d["C"])), d["C"]])
     want = np.column_stack([np.sqrt(np.einsum("ij,ij->i", Ct @ lc.cov[k * m1:(k + 1) * m1, k * m1:(k + 1) * m1], Ct))

@@ -203,3 +203,24 @@ def test_a_crafted_scaling_is_refused_not_read_past(field, value, match, tmp_pat
     back = io.load(path)
     with pytest.raises(ValueError, match=match):
         back.predict_params(d["C"])
+
+
+@pytest.mark.parametrize("cov_type", ["HC1", "bootstrap", None])
+def test_files_written_before_inference_objects_still_load(tmp_path, cov_type):
+    # Until results delegated to an inference object, a saved fit held `cov_type` and
+    # `_analytic` and (other than spline fits) no `spline_fit`. Such files are format version 1.
+    d = make_vcm(n=80)
+    encoder = {"encoder": "linear"} if cov_type else {"encoder": "mlp", "width": 3}
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], **encoder)
+    res = model.fit(cov_type=cov_type, n_bootstraps=6 if cov_type == "bootstrap" else 0, max_iter=20)
+    res.save(tmp_path / "new")
+
+    def old_layout(header):
+        state = header["root"]["state"]
+        del state["_inference"], state["spline_fit"]
+        state.update(cov_type=cov_type, _analytic=cov_type == "HC1")
+
+    _rewrite_header(tmp_path / "new", tmp_path / "old", old_layout)
+    back = cs.load(tmp_path / "old")
+    assert type(back.inference) is type(res.inference) and back.cov_type == cov_type and back.spline_fit is None
+    assert str(back.summary()) == str(res.summary())
