@@ -94,9 +94,7 @@ def test_fit_chooses_the_inference_once():
 def test_results_take_everything_through_the_constructor():
     d = make_vcm(n=100)
     model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear")
-    opts = model._options(solver="auto", seed=0, threads=0, max_iter=0, tol=0.0, alpha=0.0, l1_ratio=0.0,
-                          mu_ratio=0.5, weight_decay=0.0, batch_size=256, learning_rate=1e-3, val_split=0.2,
-                          patience=10)
+    opts = model._options(solver="auto", seed=0)  # what fit() sends: the table's defaults filled in
     out = _core.fit(model.context, model.exog, model.endog, model.weights, opts, None, None)
     default = ContextualizedGLMResults(model, out, opts)  # the inference the fit allows
     assert isinstance(default.inference, AnalyticInference) and default.cov_type == "nonrobust"

@@ -249,8 +249,9 @@ def test_core_report_equals_the_numpy_oracle(case):
     report = res.identifiability()
     flips = determined = None
     if res.n_bootstraps:
-        flips = res._bootstrap_pass()["sign_flip_share"]
-        ps = res._bootstrap_summary()
+        boot = res._bootstrap("the oracle comparison")
+        flips = boot.replicate_pass(res)["sign_flip_share"]
+        ps = boot.percentiles(res)
         determined = (ps["lower"] > 0) | (ps["upper"] < 0)
     checks, notes = oracle.identifiability_report(model, res.weights, flips, scaling=res.scaling,
                                                   sign_determined=determined)
