@@ -102,6 +102,8 @@ class _Writer:
                     "columns": self.node(value.columns, where)}
         cls = type(value)
         if cls.__module__.split(".")[0] == "ctxstats" and hasattr(value, "__dict__"):
+            if hasattr(value, "_check_savable"):
+                value._check_savable()
             # `_cache` holds derived values (covariances, reports) that are recomputed on
             # demand; it is saved empty.
             state = {k: ({} if k == "_cache" else self.node(v, f"{where}.{k}")) for k, v in vars(value).items()}

@@ -149,3 +149,25 @@ def test_formula_model_pickles(df):
     res = smf_ctx.ctx_ols("y ~ center(x1) + C(g) | age", df, encoder="linear").fit()
     again = pickle.loads(pickle.dumps(res))
     np.testing.assert_array_equal(again.predict(df.iloc[:5]), res.predict(df.iloc[:5]))
+
+
+def test_a_formula_fit_saves_and_predicts_new_data_identically(tmp_path):
+    """The formula's fitted transforms travel as plain data (issue 11: saving any formula fit
+    raised TypeError on formulaic's ModelSpec): categorical levels, center(), scale(), an
+    interaction and a fit without intercept."""
+    rng = np.random.default_rng(4)
+    n = 300
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n),
+                       "h": rng.choice(["u", "v"], n), "age": rng.normal(size=n) + 3})
+    df["y"] = df["x"] * (1 + (df["g"] == "b")) + 0.5 * df["age"] + rng.normal(size=n)
+    new = pd.DataFrame({"x": [0.1, -1.0, 2.0], "g": ["c", "a", "b"], "h": ["v", "u", "v"], "age": [1.0, 3.0, 5.0]})
+    for formula in ("y ~ x + C(g) + center(age) + C(g):x | C(h)",
+                    "y ~ 0 + C(g) + scale(x) | age + h"):
+        res = smf_ctx.ctx_ols(formula, data=df, encoder="linear").fit()
+        path = tmp_path / "formula.ctx"
+        cs.save(res, path)
+        back = cs.load(path)
+        np.testing.assert_array_equal(back.predict(new), res.predict(new))
+        np.testing.assert_array_equal(back.predict_params(new).to_numpy(), res.predict_params(new).to_numpy())
+        with pytest.raises(ValueError, match="coding"):
+            back.predict(new.assign(g=["z", "a", "b"]))  # an unseen level, as before saving

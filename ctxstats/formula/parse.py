@@ -12,22 +12,25 @@ at ``|`` into the predictor part and the context part and evaluates both on the 
   for the coding of categoricals (reduced rank: one level dropped) and the column itself is
   dropped.
 - The fitted ``ModelSpec`` of each part is kept, so new data go through the same transforms,
-  stateful ones included (categorical levels, ``center``, ``scale``, splines).
+  stateful ones included (categorical levels, ``center``, ``scale``), and so is its state as
+  plain data (``spec_state``), from which a saved and reloaded fit rebuilds it.
 """
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from ctxstats.formula.spec_state import spec_from_state, spec_state
 
 MISSING = ("drop", "raise")
 
 
 @dataclass(frozen=True)
 class FormulaPlan:
-    """A fitted formula: the specs of its predictor and context parts.
+    """A fitted formula: what its predictor and context parts learned from the data.
 
     Attributes
     ----------
@@ -35,7 +38,11 @@ class FormulaPlan:
     endog_name : str
     fit_intercept : bool
     exog_names, context_names : list of str
+    exog_state, context_state : dict
+        Each part's fitted transforms as plain data (``ctxstats.formula.spec_state``), so that
+        a saved fit carries them as data; ``{"error": ...}`` when they cannot be kept that way.
     exog_spec, context_spec : formulaic.ModelSpec
+        The specs themselves (held in ``_cache``, rebuilt from the states after loading).
     """
 
     formula: str
@@ -43,8 +50,32 @@ class FormulaPlan:
     fit_intercept: bool
     exog_names: tuple
     context_names: tuple
-    exog_spec: object
-    context_spec: object
+    exog_state: dict
+    context_state: dict
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def _spec(self, part: str):
+        if part not in self._cache:
+            state = getattr(self, f"{part}_state")
+            if "error" in state:
+                raise TypeError(state["error"])
+            self._cache[part] = spec_from_state(state)
+        return self._cache[part]
+
+    @property
+    def exog_spec(self):
+        return self._spec("exog")
+
+    @property
+    def context_spec(self):
+        return self._spec("context")
+
+    def _check_savable(self):
+        """Called by ``ctxstats.save``: a fit whose formula transforms cannot be kept as data
+        is refused when it is saved, not when a loaded copy predicts."""
+        for state in (self.exog_state, self.context_state):
+            if "error" in state:
+                raise TypeError(state["error"])
 
     def _valid_rows(self, frame: pd.DataFrame, specs) -> np.ndarray:
         needed = set()
@@ -176,7 +207,14 @@ def build_design(formula: str, data: pd.DataFrame, missing: str = "drop") -> For
     endog = pd.Series(y.iloc[:, 0].to_numpy(dtype=float), index=labels, name=str(y.columns[0]))
     exog = pd.DataFrame(X.to_numpy(dtype=float), index=labels, columns=[str(c) for c in X.columns])
     context = pd.DataFrame(C.to_numpy(dtype=float), index=labels, columns=[str(c) for c in C.columns])
+    states = []
+    for spec in mm.model_spec.rhs:
+        try:
+            states.append(spec_state(spec))
+        except TypeError as exc:  # the fit works; only saving it will not
+            states.append({"error": str(exc)})
     plan = FormulaPlan(formula=formula, endog_name=endog.name, fit_intercept=fit_intercept,
                        exog_names=tuple(exog.columns), context_names=tuple(context.columns),
-                       exog_spec=mm.model_spec.rhs[0], context_spec=mm.model_spec.rhs[1])
+                       exog_state=states[0], context_state=states[1],
+                       _cache={"exog": mm.model_spec.rhs[0], "context": mm.model_spec.rhs[1]})
     return FormulaDesign(endog=endog, exog=exog, context=context, plan=plan, rows=rows)
