@@ -8,12 +8,6 @@ namespace ctxstats_py {
 
 namespace {
 
-py::array_t<double> matrix(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
-  py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
-  std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
-}
-
 void require_matrix(const Array& a, const char* name) {
   if (a.ndim() != 2) throw InvalidArgument(std::string(name) + " must be two-dimensional");
 }
@@ -29,12 +23,12 @@ py::array_t<double> interaction_coefficients_py(const py::dict& scaling, int m, 
   const Scaling s = scaling_from_dict(scaling);
   const std::size_t D = static_cast<std::size_t>(s.q()) * (m + 1);
   if (weights.ndim() == 1) {
-    return matrix(interaction_coefficients(s, m, weights.data(), 1, static_cast<std::size_t>(weights.shape(0))),
+    return to_matrix(interaction_coefficients(s, m, weights.data(), 1, static_cast<std::size_t>(weights.shape(0))),
                   static_cast<std::size_t>(s.q()), static_cast<std::size_t>(m + 1));
   }
   require_matrix(weights, "weights");
   const std::size_t B = static_cast<std::size_t>(weights.shape(0));
-  return matrix(interaction_coefficients(s, m, weights.data(), B, static_cast<std::size_t>(weights.shape(1))), B, D);
+  return to_matrix(interaction_coefficients(s, m, weights.data(), B, static_cast<std::size_t>(weights.shape(1))), B, D);
 }
 
 py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
@@ -52,7 +46,7 @@ py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, co
     lc = linear_covariance(d, fam, intercept, b, type, threads);
   }
   py::dict out;
-  out["cov"] = matrix(lc.cov, lc.D, lc.D);
+  out["cov"] = to_matrix(lc.cov, lc.D, lc.D);
   out["cov_type"] = cov_type_name(lc.cov_type);
   out["scale"] = lc.scale;
   out["nobs"] = lc.nobs;
@@ -66,7 +60,7 @@ py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, co
 py::array_t<double> average_effect_covariance_py(const Array& cov, const Array& C, int q) {
   require_matrix(C, "context");
   const std::vector<double> V = square_matrix(cov);
-  return matrix(average_effect_covariance(V, q, C.data(), static_cast<std::size_t>(C.shape(0)),
+  return to_matrix(average_effect_covariance(V, q, C.data(), static_cast<std::size_t>(C.shape(0)),
                                           static_cast<int>(C.shape(1))),
                 q, q);
 }
@@ -90,7 +84,7 @@ py::array_t<double> heterogeneity_wald_py(const Array& params, const Array& cov,
 py::array_t<double> sample_param_se_py(const Array& cov, const Array& C, int q) {
   require_matrix(C, "context");
   const std::size_t rows = static_cast<std::size_t>(C.shape(0));
-  return matrix(sample_param_se(square_matrix(cov), q, C.data(), rows, static_cast<int>(C.shape(1))), rows, q);
+  return to_matrix(sample_param_se(square_matrix(cov), q, C.data(), rows, static_cast<int>(C.shape(1))), rows, q);
 }
 
 py::array_t<double> linear_predictor_se_py(const Array& cov, const Array& X, const Array& C, bool intercept) {
@@ -117,7 +111,7 @@ py::dict percentile_summary_py(const Array& samples, double alpha) {
 py::array_t<double> replicate_covariance_py(const Array& samples) {
   require_matrix(samples, "samples");
   const std::size_t k = static_cast<std::size_t>(samples.shape(1));
-  return matrix(replicate_covariance(samples.data(), static_cast<std::size_t>(samples.shape(0)), k), k, k);
+  return to_matrix(replicate_covariance(samples.data(), static_cast<std::size_t>(samples.shape(0)), k), k, k);
 }
 
 }  // namespace

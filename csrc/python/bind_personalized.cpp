@@ -7,12 +7,6 @@ namespace ctxstats_py {
 
 namespace {
 
-py::array_t<double> matrix(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
-  py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
-  std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
-}
-
 py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
                              const py::dict& opts, const py::object& init) {
   Array w_holder;
@@ -32,10 +26,10 @@ py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, con
   const std::size_t q = r.theta_bar.size();
   py::dict out;
   out["params"] = to_array(r.params);
-  out["theta"] = matrix(r.theta, d.n, q);
+  out["theta"] = to_matrix(r.theta, d.n, q);
   out["theta_bar"] = to_array(r.theta_bar);
   out["theta_pop"] = to_array(r.theta_pop);
-  out["Q"] = matrix(r.Q, static_cast<std::size_t>(o.rank), q);
+  out["Q"] = to_matrix(r.Q, static_cast<std::size_t>(o.rank), q);
   out["phi"] = to_array(r.phi);
   out["dist_scale"] = to_array(r.dist_scale);
   std::vector<double> role(r.role.begin(), r.role.end());
@@ -85,7 +79,7 @@ py::array_t<double> personalized_predict_py(const Array& C_new, const Array& C_t
     out = personalized_predict(C_new.data(), rows, C_train.data(), n, m, theta_train.data(), q, phv, dsv, categorical,
                                n_neighbors, threads);
   }
-  return matrix(out, rows, static_cast<std::size_t>(q));
+  return to_matrix(out, rows, static_cast<std::size_t>(q));
 }
 
 py::array_t<double> personalized_bootstrap_counts_py(std::size_t n, std::uint64_t seed, std::uint64_t replicate) {

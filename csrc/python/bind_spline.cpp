@@ -16,10 +16,8 @@ py::array_t<T> vector_array(const std::vector<T>& v) {
 }
 
 py::array_t<double> square(const std::vector<double>& v) {
-  const auto d = static_cast<py::ssize_t>(std::llround(std::sqrt(static_cast<double>(v.size()))));
-  py::array_t<double> out({d, d});
-  std::copy(v.begin(), v.end(), out.mutable_data());
-  return out;
+  const auto d = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(v.size()))));
+  return to_matrix(v, d, d);
 }
 
 const char* kind_name(BasisTerm::Kind k) {

@@ -50,6 +50,12 @@ FitOptions options_from(const py::dict& d, bool strict) { return fit_options_fro
 
 py::array_t<double> to_array(const std::vector<double>& v) { return py::array_t<double>(v.size(), v.data()); }
 
+py::array_t<double> to_matrix(const std::vector<double>& v, std::size_t rows, std::size_t cols) {
+  py::array_t<double> out({static_cast<py::ssize_t>(rows), static_cast<py::ssize_t>(cols)});
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
 std::vector<double> to_vector(const Array& a) { return std::vector<double>(a.data(), a.data() + a.size()); }
 
 py::dict scaling_to_dict(const Scaling& s) {

@@ -27,6 +27,8 @@ py::object to_python(const OptionValue& v);
 // strict false: a fitted model's stored options (see fit_options_from).
 FitOptions options_from(const py::dict& d, bool strict = true);
 py::array_t<double> to_array(const std::vector<double>& v);
+// A rows x cols array from a row-major vector.
+py::array_t<double> to_matrix(const std::vector<double>& v, std::size_t rows, std::size_t cols);
 std::vector<double> to_vector(const Array& a);
 py::dict scaling_to_dict(const Scaling& s);
 Scaling scaling_from_dict(const py::dict& d);
