@@ -43,6 +43,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from ctxstats import _core
@@ -313,3 +314,11 @@ def bootstrap_pass(options: dict, scaling: dict, replicate_weights: np.ndarray, 
     """
     return _core.bootstrap_pass(options, scaling, replicate_weights, np.ascontiguousarray(C, dtype=float),
                                 np.ascontiguousarray(theta, dtype=float))
+
+
+def column_spread(theta: np.ndarray, names) -> pd.DataFrame:
+    """The spread of per-sample parameters over the samples, one row per parameter: ``mean``
+    (the average effects), ``std`` (ddof 0), ``min``, ``25%``, ``50%``, ``75%``, ``max``
+    (computed by the core, so R's ``coef`` and summary tables give the same numbers)."""
+    spread = _core.column_spread(np.ascontiguousarray(theta, dtype=float))
+    return pd.DataFrame(spread, index=list(names))

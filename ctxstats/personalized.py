@@ -21,7 +21,7 @@ import pandas as pd
 
 from ctxstats import _core, _options
 from ctxstats._families import inverse_link, loglike
-from ctxstats.inference import percentile_summary
+from ctxstats.inference import column_spread, percentile_summary
 from ctxstats._validation import (as_matrix, as_vector, check_choice, check_float, check_int,
                                   check_response, check_weights)
 
@@ -470,7 +470,7 @@ class PersonalizedRegressionResults:
 
     @property
     def params(self) -> pd.Series:
-        return pd.Series(self._theta.mean(axis=0), index=self.model.param_names, name="params")
+        return column_spread(self._theta, self.model.param_names)["mean"].rename("params")
 
     @property
     def population_params(self) -> pd.Series:
@@ -644,11 +644,8 @@ class PersonalizedRegressionResults:
              ("Log-Likelihood", f"{self.llf:.6g}"), ("LL population GLM", f"{self.llf_population:.6g}"),
              ("LL held-out rows", "-" if held is None else f"{held:.6g}"),
              ("Bootstraps", str(self.n_bootstraps))])
-        theta = self.sample_params
-        spread = pd.DataFrame({
-            "population": self.population_params, "mean": theta.mean(), "std": theta.std(ddof=0),
-            "min": theta.min(), "25%": theta.quantile(0.25), "50%": theta.median(), "75%": theta.quantile(0.75),
-            "max": theta.max()})
+        spread = column_spread(self._theta, self.model.param_names)
+        spread.insert(0, "population", self.population_params)
         if self._boot is not None:
             ci = self.conf_int(alpha)
             spread.insert(2, f"[{alpha / 2:g}", ci["lower"])

@@ -31,6 +31,7 @@ from ctxstats.inference import (
     analytic_available,
     blas_threads,
     check_alpha,
+    column_spread,
     interaction_coefficients,
     interaction_names,
     resolve_cov_type,
@@ -179,8 +180,11 @@ class ContextualizedGLMResults(Cached):
 
     @property
     def params(self) -> pd.Series:
-        return self._cached("params", lambda: pd.Series(self._theta.mean(axis=0), index=self.model.param_names,
-                                                        name="params"))
+        return self._cached("params", lambda: self._spread()["mean"].rename("params"))
+
+    def _spread(self) -> pd.DataFrame:
+        """The per-sample parameters' spread over samples (its mean is ``params``)."""
+        return self._cached("spread", lambda: column_spread(self._theta, self.model.param_names))
 
     def predict_params(self, context) -> pd.DataFrame:
         """Per-sample parameters for new contexts (array or DataFrame with the fitted columns;
@@ -579,11 +583,7 @@ class ContextualizedGLMResults(Cached):
              ("Covariance", "none" if self.cov_type is None else self.cov_type)])
         if inference.reports_params:
             s.add_table(f"Average effects ({inference.caption(self)})", self.params_table(alpha))
-        theta = self.sample_params
-        spread = pd.DataFrame({
-            "mean": theta.mean(), "std": theta.std(ddof=0), "min": theta.min(),
-            "25%": theta.quantile(0.25), "50%": theta.median(), "75%": theta.quantile(0.75), "max": theta.max()})
-        s.add_table("Sample parameters: spread over samples", spread)
+        s.add_table("Sample parameters: spread over samples", self._spread())
         if inference.reports_params:
             het = self.heterogeneity_test()
             dist = het.attrs.get("distribution")

@@ -4,7 +4,8 @@ regression: the cases are generated from the core's option table, not picked by 
 
 Both languages call the same core with the same options, so the encoder weights, the
 per-sample parameters and the statistics computed from them (the analytic covariance of the
-linear encoder, the spline encoder's smooth-term tests) must be equal to the last bit.
+linear encoder, the spline encoder's smooth-term tests, the average effects) must be equal to
+the last bit.
 """
 import itertools
 
@@ -85,6 +86,7 @@ def test_glm_fits_are_bitwise_identical(ro, encoder, family, solver, extra):
     assert ro.r("f$solver")[0] == py.solver
     np.testing.assert_array_equal(as_array(ro.r("f$encoder_weights")), py.weights)
     np.testing.assert_array_equal(as_array(ro.r("unname(sample_coef(f))")), py.sample_params.to_numpy())
+    np.testing.assert_array_equal(as_array(ro.r("unname(coef(f))")), py.params.to_numpy())  # the core's mean
     if py.inference.name == "analytic":
         np.testing.assert_array_equal(as_array(ro.r("unname(interaction_vcov(f))")),
                                       py.interaction_cov_params().to_numpy())
@@ -109,3 +111,4 @@ def test_personalized_fits_are_bitwise_identical(ro, family):
          'max_iter = 40))')
     np.testing.assert_array_equal(as_array(ro.r("unname(sample_coef(p))")), py.sample_params.to_numpy())
     np.testing.assert_array_equal(as_array(ro.r("unname(p$metric_weights)")), py.metric_weights.to_numpy())
+    np.testing.assert_array_equal(as_array(ro.r("unname(coef(p))")), py.params.to_numpy())

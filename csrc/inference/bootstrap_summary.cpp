@@ -91,6 +91,35 @@ std::vector<double> column_quantiles(const double* samples, std::size_t B, std::
   return out;
 }
 
+ColumnSpread column_spread(const double* values, std::size_t rows, std::size_t k) {
+  require(rows >= 1 && k >= 1, "there are no values to summarise");
+  ColumnSpread out;
+  for (auto* v : {&out.mean, &out.std, &out.min, &out.q25, &out.median, &out.q75, &out.max}) v->assign(k, kNaN);
+  std::vector<double> col(rows);
+  for (std::size_t j = 0; j < k; ++j) {
+    bool nan = false;
+    double sum = 0.0;
+    for (std::size_t i = 0; i < rows; ++i) {
+      col[i] = values[i * k + j];
+      nan = nan || std::isnan(col[i]);
+      sum += col[i];
+    }
+    if (nan) continue;
+    const double mean = sum / static_cast<double>(rows);
+    double ss = 0.0;
+    for (std::size_t i = 0; i < rows; ++i) ss += (col[i] - mean) * (col[i] - mean);
+    std::sort(col.begin(), col.end());
+    out.mean[j] = mean;
+    out.std[j] = std::sqrt(ss / static_cast<double>(rows));
+    out.min[j] = col.front();
+    out.q25[j] = sorted_quantile(col.data(), rows, 0.25);
+    out.median[j] = sorted_quantile(col.data(), rows, 0.5);
+    out.q75[j] = sorted_quantile(col.data(), rows, 0.75);
+    out.max[j] = col.back();
+  }
+  return out;
+}
+
 PercentileSummary percentile_summary(const double* samples, std::size_t B, std::size_t k, double alpha) {
   check_replicates(B, k);
   check_alpha(alpha);

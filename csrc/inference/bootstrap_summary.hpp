@@ -19,6 +19,15 @@ namespace ctxstats {
 // order statistics (numpy's default method, R's quantile type 7).
 std::vector<double> column_quantiles(const double* samples, std::size_t B, std::size_t k, double p);
 
+// The spread of each column of a matrix (rows x k): mean (summed in row order), standard
+// deviation (ddof = 0), minimum, quartiles and median (type 7, as column_quantiles) and
+// maximum. For per-sample parameters the means are the model's average effects (params,
+// coef) and the whole is summary()'s "spread over samples" table. NaN where a column has one.
+struct ColumnSpread {
+  std::vector<double> mean, std, min, q25, median, q75, max;
+};
+ColumnSpread column_spread(const double* values, std::size_t rows, std::size_t k);
+
 // Per column of `samples` (B x k): the standard deviation over replicates (ddof = 1), the
 // percentile interval (the alpha/2 and 1 - alpha/2 quantiles) and the two-sided percentile
 // p-value of "the quantity is 0", which inverts the percentile interval:

@@ -95,6 +95,21 @@ py::array_t<double> linear_predictor_se_py(const Array& cov, const Array& X, con
                                       static_cast<int>(C.shape(1)), static_cast<std::size_t>(C.shape(0)), intercept));
 }
 
+py::dict column_spread_py(const Array& values) {
+  require_matrix(values, "values");
+  const ColumnSpread s = column_spread(values.data(), static_cast<std::size_t>(values.shape(0)),
+                                       static_cast<std::size_t>(values.shape(1)));
+  py::dict out;
+  out["mean"] = to_array(s.mean);
+  out["std"] = to_array(s.std);
+  out["min"] = to_array(s.min);
+  out["25%"] = to_array(s.q25);
+  out["50%"] = to_array(s.median);
+  out["75%"] = to_array(s.q75);
+  out["max"] = to_array(s.max);
+  return out;
+}
+
 py::dict percentile_summary_py(const Array& samples, double alpha) {
   require_matrix(samples, "samples");
   const PercentileSummary s = percentile_summary(samples.data(), static_cast<std::size_t>(samples.shape(0)),
@@ -128,6 +143,8 @@ void bind_inference(py::module_& mod) {
   mod.def("linear_predictor_se", &linear_predictor_se_py, py::arg("cov"), py::arg("X"), py::arg("C"),
           py::arg("intercept"));
   mod.def("percentile_summary", &percentile_summary_py, py::arg("samples"), py::arg("alpha"));
+  mod.def("column_spread", &column_spread_py, py::arg("values"),
+          "Per column: mean (the average effects of per-sample parameters), std (ddof 0), min, quartiles, max.");
   mod.def("replicate_covariance", &replicate_covariance_py, py::arg("samples"));
 }
 

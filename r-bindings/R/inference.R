@@ -390,3 +390,11 @@ heterogeneity_test.ctx_glm <- function(object, method = NULL, by = c("coefficien
   attr(out, "n_bootstraps") <- n_boot(object)
   out
 }
+
+# The spread of per-sample parameters over the samples (rows: parameters; columns mean, std
+# with ddof 0, min, 25%, 50%, 75%, max), computed by the core as the Python package's
+# ctxstats.inference.column_spread: its mean column is coef().
+column_spread <- function(theta) {
+  s <- core_call(ctxstats_column_spread_R, theta)
+  as.data.frame(s, check.names = FALSE, row.names = colnames(theta))
+}

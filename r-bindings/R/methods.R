@@ -8,7 +8,7 @@ sample_coef <- function(object, ...) UseMethod("sample_coef")
 sample_coef.ctx_glm <- function(object, ...) stats::napredict(object$na.action, object$sample_coef)
 
 # The average effects: sample coefficients averaged over the fitted samples.
-coef.ctx_glm <- function(object, ...) colMeans(object$sample_coef)
+coef.ctx_glm <- function(object, ...) stats::setNames(column_spread(object$sample_coef)$mean, colnames(object$sample_coef))
 
 nobs.ctx_glm <- function(object, ...) length(object$y)
 

@@ -149,7 +149,9 @@ personalized_regression <- function(formula, data, family = NULL, rank = NULL, c
 
 sample_coef.personalized_regression <- function(object, ...) stats::napredict(object$na.action, object$sample_coef)
 
-coef.personalized_regression <- function(object, ...) colMeans(object$sample_coef)
+coef.personalized_regression <- function(object, ...) {
+  stats::setNames(column_spread(object$sample_coef)$mean, colnames(object$sample_coef))
+}
 
 nobs.personalized_regression <- function(object, ...) length(object$y)
 
@@ -327,13 +329,8 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
                  c("LL population GLM", fmt_g(personalized_llf_population(object), 6L)),
                  c("LL held-out rows", if (is.null(held)) "-" else fmt_g(held, 6L)),
                  c("Bootstraps", as.character(B))))
-  theta <- object$sample_coef
-  q <- function(p) apply(theta, 2L, stats::quantile, probs = p, type = 7L, names = FALSE)
-  spread <- data.frame(population = unname(object$population_coef), mean = colMeans(theta),
-                       std = apply(theta, 2L, function(v) sqrt(sum((v - mean(v))^2) / length(v))),
-                       min = apply(theta, 2L, min), `25%` = q(0.25), `50%` = apply(theta, 2L, stats::median),
-                       `75%` = q(0.75), max = apply(theta, 2L, max), check.names = FALSE,
-                       row.names = object$param_names)
+  spread <- cbind(population = unname(object$population_coef), column_spread(object$sample_coef))
+  row.names(spread) <- object$param_names
   lo_name <- sprintf("[%g", alpha / 2)
   hi_name <- sprintf("%g]", 1 - alpha / 2)
   if (B > 0) {

@@ -42,15 +42,7 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
     }
     add_table(sprintf("Average effects (%s)", caption), coef_table(object, 1 - alpha))
   }
-  theta <- object$sample_coef
-  q <- function(p) apply(theta, 2L, stats::quantile, probs = p, type = 7L, names = FALSE)
-  spread <- data.frame(
-    mean = colMeans(theta),
-    std = apply(theta, 2L, function(v) sqrt(sum((v - mean(v))^2) / length(v))),
-    min = apply(theta, 2L, min), `25%` = q(0.25), `50%` = apply(theta, 2L, stats::median),
-    `75%` = q(0.75), max = apply(theta, 2L, max),
-    check.names = FALSE, row.names = colnames(theta))
-  add_table("Sample parameters: spread over samples", spread)
+  add_table("Sample parameters: spread over samples", column_spread(object$sample_coef))
   if (!is.null(cov_type)) {
     het <- heterogeneity_test(object)
     dist <- attr(het, "distribution")

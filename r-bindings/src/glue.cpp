@@ -683,6 +683,20 @@ extern "C" SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q) {
   END_RCPP
 }
 
+// Per column of `values`: mean (the average effects of per-sample parameters), std (ddof 0),
+// min, quartiles, max (as the Python package's _core.column_spread).
+extern "C" SEXP ctxstats_column_spread_R(SEXP values) {
+  BEGIN_RCPP
+  const std::vector<double> V = row_major_of(values, "values");
+  const Rcpp::NumericMatrix Vm(values);
+  const ColumnSpread s = column_spread(V.data(), Vm.nrow(), Vm.ncol());
+  return Rcpp::List::create(Rcpp::Named("mean") = to_r(s.mean), Rcpp::Named("std") = to_r(s.std),
+                            Rcpp::Named("min") = to_r(s.min), Rcpp::Named("25%") = to_r(s.q25),
+                            Rcpp::Named("50%") = to_r(s.median), Rcpp::Named("75%") = to_r(s.q75),
+                            Rcpp::Named("max") = to_r(s.max));
+  END_RCPP
+}
+
 // Standard errors, percentile limits and percentile p-values of each column of `samples`.
 extern "C" SEXP ctxstats_percentile_summary_R(SEXP samples, SEXP alpha) {
   BEGIN_RCPP

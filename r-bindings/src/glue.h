@@ -28,6 +28,7 @@ SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP fam
 SEXP ctxstats_average_effect_covariance_R(SEXP cov, SEXP C, SEXP q);
 SEXP ctxstats_heterogeneity_wald_R(SEXP params, SEXP cov, SEXP q, SEXP m, SEXP by, SEXP use_f, SEXP df_resid);
 SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q);
+SEXP ctxstats_column_spread_R(SEXP values);
 SEXP ctxstats_percentile_summary_R(SEXP samples, SEXP alpha);
 SEXP ctxstats_replicate_covariance_R(SEXP samples);
 SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP theta);
