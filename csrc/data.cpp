@@ -1,6 +1,8 @@
 #include "data.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include "error.hpp"
@@ -39,22 +41,53 @@ void column_moments(const double* a, std::size_t n, int cols, int j, bool centre
 
 }  // namespace
 
+namespace {
+
+// Values whose squares overflow make the standardisation and every sum of squares inf and the
+// fit NaN (issue 13): refuse them, naming the column, rather than fit nonsense.
+constexpr double kMaxMagnitude = 1e150;
+
+std::string short_number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+void check_magnitude(const double* a, std::size_t n, int cols, const char* name) {
+  for (std::size_t i = 0; i < n; ++i)
+    for (int j = 0; j < cols; ++j)
+      if (std::fabs(a[i * cols + j]) > kMaxMagnitude)
+        throw InvalidArgument(std::string(name) + " column " + std::to_string(j) + " has a value of magnitude " +
+                              short_number(std::fabs(a[i * cols + j])) + " at row " + std::to_string(i) +
+                              ", beyond what can be fitted (1e150); rescale it");
+}
+
+}  // namespace
+
 void validate_data(const DataView& data, Family family) {
   require(data.n > 0, "the data have zero rows");
   require(data.p >= 0 && data.m >= 0, "exog and context must be two-dimensional");
   require(data.m > 0, "context must have at least one column");
   check_finite(data.X, data.n, data.p, "exog");
   check_finite(data.C, data.n, data.m, "context");
+  check_magnitude(data.X, data.n, data.p, "exog");
+  check_magnitude(data.C, data.n, data.m, "context");
   require(data.y != nullptr, "endog is missing");
   validate_response(family, data.y, data.n);
+  check_magnitude(data.y, data.n, 1, "endog");
   if (data.weights) {
-    double total = 0.0;
+    double total = 0.0, largest = 0.0;
     for (std::size_t i = 0; i < data.n; ++i) {
       if (!(std::isfinite(data.weights[i]) && data.weights[i] >= 0.0))
         throw InvalidArgument("weights must be finite and non-negative; row " + std::to_string(i) + " is not");
       total += data.weights[i];
+      largest = std::max(largest, data.weights[i]);
     }
     require(total > 0.0, "weights sum to zero");
+    // Weights are relative; extreme scales overflow or underflow the weighted sums.
+    require(largest >= 1e-100 && largest <= 1e100 && std::isfinite(total),
+            "weights must have their largest value between 1e-100 and 1e100 (it is " + short_number(largest) +
+                "); weights are relative: divide them by their largest value");
   }
 }
 

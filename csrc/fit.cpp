@@ -1,6 +1,7 @@
 #include "fit.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "context_basis.hpp"
 #include "options/schema.hpp"
@@ -34,6 +35,21 @@ EncoderSpec resolve_encoder_spec(const DataView& data, const Scaling& scaling, c
   return prepare_spline_spec(data, scaling, spec, threads);
 }
 
+namespace {
+
+// A fit never returns NaN or inf parameters, converged or not (issue 13): an overflow says so.
+FitResult checked(FitResult out) {
+  if (out.solve.interrupted) return out;
+  for (double w : out.weights)
+    if (!std::isfinite(w))
+      throw InvalidArgument("the fit produced non-finite parameters (" + out.solver +
+                            " solver): the optimisation overflowed; lower learning_rate, add weight_decay or alpha, "
+                            "or rescale exog and context");
+  return out;
+}
+
+}  // namespace
+
 FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init) {
   const Family family = parse_family(options.family);
   validate_fit_options(options);
@@ -52,12 +68,12 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
   if (out.solver == "exact") {
     out.solve = solve_exact(*encoder, family, data, out.scaling, options.penalty, options.solver_options,
                             out.weights.data());
-    return out;
+    return checked(std::move(out));
   }
   Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
   out.solve = out.solver == "lbfgs" ? solve_lbfgs(objective, out.weights.data(), options.solver_options)
                                     : solve_adam(objective, out.weights.data(), options.solver_options);
-  return out;
+  return checked(std::move(out));
 }
 
 double objective_value_grad(const DataView& data, const FitOptions& options, const std::vector<double>& w,

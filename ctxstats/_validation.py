@@ -82,7 +82,17 @@ def as_matrix(obj, name: str, prefix: str, n_rows: int | None = None) -> tuple[n
         j = int(np.argmax(bad.any(axis=0)))
         i = int(np.argmax(bad[:, j]))
         raise ValueError(f"{name} column {names[j]!r} contains a non-finite value (NaN or inf) at row {i}")
+    huge = np.abs(arr) > MAX_MAGNITUDE
+    if huge.any():
+        j = int(np.argmax(huge.any(axis=0)))
+        raise ValueError(f"{name} column {names[j]!r} has values too large in magnitude to fit (above 1e150, where "
+                         "squares overflow); rescale it")
     return np.ascontiguousarray(arr), names
+
+
+# The core refuses values beyond this magnitude (csrc/data.cpp, validate_data); checking here
+# too lets the message name the column.
+MAX_MAGNITUDE = 1e150
 
 
 def as_vector(obj, name: str) -> tuple[np.ndarray, str]:
@@ -129,7 +139,7 @@ def check_weights(weights, n: int) -> np.ndarray | None:
         raise ValueError(f"weights has {w.shape[0]} rows but endog has {n}")
     if (w < 0).any():
         raise ValueError("weights must be non-negative")
-    if not w.sum() > 0:
+    if not w.max() > 0:  # (non-negative weights: some positive; a sum could overflow)
         raise ValueError("weights sum to zero")
     return w
 

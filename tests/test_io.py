@@ -224,3 +224,26 @@ def test_files_written_before_inference_objects_still_load(tmp_path, cov_type):
     back = cs.load(tmp_path / "old")
     assert type(back.inference) is type(res.inference) and back.cov_type == cov_type and back.spline_fit is None
     assert str(back.summary()) == str(res.summary())
+
+
+@pytest.mark.parametrize("case,match", [
+    ("weights_huge", "weights must have their largest value"),
+    ("weights_tiny", "weights must have their largest value"),
+    ("context_huge", "context column 'c1' has values too large"),
+    ("endog_huge", "endog column 0 has a value of magnitude"),
+])
+def test_extreme_scales_are_refused_not_fitted_to_nan(case, match):
+    """Weights of 1e308 or 1e-320, a context value of 1e300, y times 1e160 gave all-NaN
+    parameters with converged=True (issue 13, item 5): now a ValueError naming the argument."""
+    d = make_vcm(n=100, p=2, m=2, seed=3)
+    y, X, C, w = d["y"].copy(), d["X"], d["C"].copy(), np.ones(100)
+    if case == "weights_huge":
+        w[:] = 1e308
+    elif case == "weights_tiny":
+        w[:] = 1e-320
+    elif case == "context_huge":
+        C[5, 0] = 1e300
+    else:
+        y = y * 1e160
+    with pytest.raises(ValueError, match=match):
+        cs.ContextualizedRegression(y, X, C, encoder="linear", weights=w).fit()

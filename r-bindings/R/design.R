@@ -49,6 +49,13 @@ check_finite_columns <- function(M, rows) {
     stop(sprintf("%s contains a non-finite value (NaN or inf) at row %s", colnames(M)[j], rows[i]),
          call. = FALSE)
   }
+  # The core refuses values beyond 1e150 (csrc/data.cpp); checking here names the column.
+  huge <- abs(M) > 1e150
+  if (any(huge)) {
+    j <- which(colSums(huge) > 0)[1L]
+    stop(sprintf("%s has values too large in magnitude to fit (above 1e150, where squares overflow); rescale it",
+                 colnames(M)[j]), call. = FALSE)
+  }
 }
 
 # The response as a numeric vector: a two-level factor counts the second level as success
