@@ -26,6 +26,7 @@ import pandas as pd
 
 from ctxstats._options import SCHEMA as _SCHEMA
 from ctxstats._validation import as_matrix, check_choice, check_float, check_int, check_response
+from ctxstats.convergence import ConvergenceWarning, bootstrap_message, warn_bootstrap
 from ctxstats.models import ContextualizedGLM
 
 ENCODERS = tuple(_SCHEMA["encoder"]["choices"])
@@ -293,6 +294,7 @@ class _EasyBase:
             enc.update(width=s["width"], depth=s["depth"])
         bar = _progress(self.y_dim * B, s["verbose"], type(self).__name__)
         results = []
+        replicate_convergence = []
         try:
             for k in range(self.y_dim):
                 column = []
@@ -306,15 +308,21 @@ class _EasyBase:
                         pd.Series(Ym[rows, k], name=y_names[k]), pd.DataFrame(Xm[rows], columns=x_names),
                         pd.DataFrame(Cm[rows], columns=c_names), family=self._family, encoder=s["encoder"], **enc)
                     # One fit: the core's own bar of iterations; several: one bar over the fits.
-                    res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw,
-                                    verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()))
+                    with warnings.catch_warnings():
+                        if B > 1:  # replicates: one summarising ConvergenceWarning below
+                            warnings.simplefilter("ignore", ConvergenceWarning)
+                        res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw,
+                                        verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()))
                     column.append(res)
+                    replicate_convergence.append((res.converged or res.interrupted, res.message))
                     if bar is not None:
                         bar.update(1)
                 results.append(column)
         finally:
             if bar is not None:
                 bar.close()
+        if B > 1:
+            warn_bootstrap(bootstrap_message(replicate_convergence), stacklevel=2)
         self.n_bootstraps_ = B
         self.results_ = results
         self.train_context_ = Cm
