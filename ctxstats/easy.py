@@ -275,6 +275,13 @@ class _EasyBase:
         Returns
         -------
         self
+
+        Warns
+        -----
+        ConvergenceWarning
+            A fit that stopped at ``max_epochs`` without meeting its stopping criterion (the
+            core's message, once per distinct message); with ``n_bootstraps`` > 1, one
+            warning: "k of B bootstrap replicates did not converge ...".
         """
         s = self._settings(kwargs)
         # Column names (of DataFrames, else c1.., x1.., y1..) label the per-outcome results;
@@ -309,8 +316,9 @@ class _EasyBase:
                         pd.DataFrame(Cm[rows], columns=c_names), family=self._family, encoder=s["encoder"], **enc)
                     # One fit: the core's own bar of iterations; several: one bar over the fits.
                     with warnings.catch_warnings():
-                        if B > 1:  # replicates: one summarising ConvergenceWarning below
-                            warnings.simplefilter("ignore", ConvergenceWarning)
+                        # Said once below, at the caller's line: each fit's own warning would
+                        # point inside this module, and replicates get one summary.
+                        warnings.simplefilter("ignore", ConvergenceWarning)
                         res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw,
                                         verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()))
                     column.append(res)
@@ -323,6 +331,9 @@ class _EasyBase:
                 bar.close()
         if B > 1:
             warn_bootstrap(bootstrap_message(replicate_convergence), stacklevel=2)
+        else:
+            for message in dict.fromkeys(m for ok, m in replicate_convergence if not ok):
+                warnings.warn(ConvergenceWarning(message), stacklevel=2)
         self.n_bootstraps_ = B
         self.results_ = results
         self.train_context_ = Cm
