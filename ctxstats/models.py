@@ -199,8 +199,11 @@ class ContextualizedGLM:
         max_iter : int, optional
             Iterations (exact 100, lbfgs 1000) or epochs (adam 500).
         tol : float, optional
-            exact: Newton decrement (1e-20); lbfgs: largest gradient component (1e-8);
-            adam: relative improvement of the validation objective (1e-6).
+            The stopping criterion's tolerance; ``converged`` is True only when it is met.
+            exact: Newton decrement relative to max(1, |objective|) (1e-20; the spline's PQL:
+            largest IRLS step relative to 1 + max|b|, with the smoothing parameters settled,
+            1e-8); lbfgs: largest gradient component (1e-8); adam: relative improvement of the
+            validation objective that resets ``patience`` (1e-6).
         alpha, l1_ratio, mu_ratio : float
             Elastic net on the sample parameters, on the standardised scale:
             alpha * sum_k r_k [l1_ratio |theta_ik| + (1 - l1_ratio) theta_ik^2 / 2], averaged

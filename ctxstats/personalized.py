@@ -368,7 +368,10 @@ class PersonalizedRegression:
             gamma, the matching locks the models into their initial, uninformed geometry).
             Early stopping starts after the warm-up.
         tol : float, optional
-            Relative improvement that counts (default 1e-5).
+            Relative improvement of the validation loss that counts (default 1e-5): the fit has
+            converged when ``patience`` epochs after the warm-up bring none. A fit that runs all
+            ``max_iter`` epochs instead raises a ``ConvergenceWarning`` naming the cap; with
+            ``n_bootstraps``, replicates that did not converge give one summarising warning.
         n_neighbors : int
             Training samples averaged by ``predict_params`` for a new context.
         n_bootstraps : int
