@@ -8,6 +8,8 @@ and ``personalized_regression()`` give the same text through ``warning()``.
 """
 from __future__ import annotations
 
+import os
+import sys
 import warnings
 
 import numpy as np
@@ -44,6 +46,16 @@ def warn_bootstrap(message: str, stacklevel: int = 3) -> None:
     """One warning for all the replicates that did not converge (the core's text)."""
     if message:
         warnings.warn(ConvergenceWarning(message), stacklevel=stacklevel)
+
+
+def warn_at_caller(message: str) -> None:
+    """Warn at the first frame outside the ctxstats package (the user's line), however many
+    of its functions lie between (e.g. an easy estimator's fit calling its base class's)."""
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(ConvergenceWarning(message), stacklevel=level)
 
 
 def bootstrap_share_note(converged) -> str:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ctxstats._options import SCHEMA as _SCHEMA
 from ctxstats._validation import as_matrix, check_choice, check_float, check_int, check_response
-from ctxstats.convergence import ConvergenceWarning, bootstrap_message, warn_bootstrap
+from ctxstats.convergence import ConvergenceWarning, bootstrap_message, warn_at_caller
 from ctxstats.models import ContextualizedGLM
 
 ENCODERS = tuple(_SCHEMA["encoder"]["choices"])
@@ -330,10 +330,12 @@ class _EasyBase:
             if bar is not None:
                 bar.close()
         if B > 1:
-            warn_bootstrap(bootstrap_message(replicate_convergence), stacklevel=2)
+            message = bootstrap_message(replicate_convergence)
+            if message:
+                warn_at_caller(message)
         else:
             for message in dict.fromkeys(m for ok, m in replicate_convergence if not ok):
-                warnings.warn(ConvergenceWarning(message), stacklevel=2)
+                warn_at_caller(message)
         self.n_bootstraps_ = B
         self.results_ = results
         self.train_context_ = Cm

@@ -136,3 +136,14 @@ def test_core_bootstrap_message():
     from ctxstats import _core
     assert _core.bootstrap_convergence_message(0, 5, "") == ""
     assert _core.bootstrap_convergence_message(2, 5, "x").startswith("2 of 5 bootstrap replicates did not converge")
+
+
+def test_easy_warnings_point_at_the_callers_line():
+    from ctxstats.easy import ContextualGAMRegressor
+    d = make_vcm(n=120)
+    with pytest.warns(ConvergenceWarning) as record:
+        ContextualGAMRegressor(width=4, layers=1, max_epochs=2, threads=1).fit(d["C"], d["X"], d["y"])
+    with pytest.warns(ConvergenceWarning, match="^2 of 2 bootstrap replicates did not converge") as boot:
+        ContextualGAMRegressor(width=4, layers=1, max_epochs=2, threads=1, n_bootstraps=2).fit(
+            d["C"], d["X"], d["y"])
+    assert [w.filename for w in [*record, *boot]] == [__file__] * (len(record) + len(boot))
