@@ -7,6 +7,7 @@
 #include <limits>
 #include <string>
 
+#include "convergence.hpp"
 #include "error.hpp"
 #include "objective.hpp"
 #include "rng.hpp"
@@ -48,7 +49,7 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
   res.n_iter.assign(n_replicates, 0);
   res.converged.assign(n_replicates, 0);
   res.objective.assign(n_replicates, 0.0);
-  std::vector<std::string> errors(n_replicates);
+  std::vector<std::string> errors(n_replicates), messages(n_replicates);
 
   FitOptions replicate_options = options;
   replicate_options.solver_options.threads = inner_threads;
@@ -76,6 +77,7 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
                     res.weights.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * nw));
           res.n_iter[r] = fr.solve.n_iter;
           res.converged[r] = fr.solve.converged ? 1 : 0;
+          if (!fr.solve.converged) messages[r] = fr.solve.message;
           res.objective[r] = fr.solve.objective;
         } catch (const std::exception& e) {
           errors[r] = e.what();
@@ -101,6 +103,11 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
     res.converged.resize(done);
     res.objective.resize(done);
   }
+  std::size_t unconverged = 0;
+  std::string first;
+  for (std::size_t r = 0; r < res.n_replicates; ++r)
+    if (!res.converged[r] && unconverged++ == 0) first = messages[r];
+  res.message = bootstrap_convergence_message(unconverged, res.n_replicates, first);
   return res;
 }
 

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "fit.hpp"
@@ -41,6 +42,8 @@ struct BootstrapResult {
   std::vector<unsigned char> converged;
   std::vector<double> objective;
   bool interrupted = false;
+  // bootstrap_convergence_message (convergence.hpp): empty when every replicate converged.
+  std::string message;
 };
 
 // The multinomial counts of replicate r: n draws with replacement from n rows, written to

@@ -10,6 +10,7 @@
 #include <numeric>
 #include <string>
 
+#include "convergence.hpp"
 #include "error.hpp"
 #include "rng.hpp"
 
@@ -315,6 +316,12 @@ void delta_to_original(const Scaling& scaling, double* t) {
 
 }  // namespace
 
+// Full-batch Adam with early stopping. Stopping criterion (converged = true): after the
+// warm-up, patience consecutive epochs in which the validation loss (the training objective
+// when val_split = 0) does not improve on its best value by more than tol (default 1e-5)
+// relative to max(1, |best|); the best parameters are kept. Otherwise the fit stops
+// unconverged after max_iter epochs (default 2000) with a message naming the criterion, the
+// cap and what to change. An interrupted fit (the callback) is never reported converged.
 PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions& options_in,
                                  const std::vector<double>* init) {
   PersonalizedOptions options = options_in;
@@ -387,7 +394,12 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
     }
     out.n_iter = epoch + 1;
   }
-  if (!out.converged && !out.interrupted) out.message = "Adam ran all " + std::to_string(epochs) + " epochs";
+  if (!out.converged && !out.interrupted)
+    out.message = "personalized regression's Adam reached max_iter=" + std::to_string(epochs) +
+                  " epochs before early stopping: the " + (has_val ? "validation" : "training") +
+                  " loss still improved by more than tol=" + format_number(tol) + " (relative) within patience=" +
+                  std::to_string(options.patience) + " epochs; raise max_iter, loosen tol or lower patience, " +
+                  "standardise the inputs or add weight_decay";
   out.params = best;
 
   // ---- report in user units -----------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "convergence.hpp"
 #include "error.hpp"
 
 namespace ctxstats {
@@ -388,7 +389,7 @@ NewtonResult newton(const Criterion& crit, Eigen::VectorXd rho, const Eigen::Vec
       out.converged = gmax < 1e-3 * (1.0 + std::fabs(e.V));
       if (!out.converged)
         out.message = std::string("the ") + crit.name() + " criterion could not be decreased further (largest gradient " +
-                      std::to_string(gmax) + ")";
+                      format_number(gmax) + "); fix the smoothing by hand with smoothing=..., or lower n_knots";
       break;
     }
     const double change = e.V - trial.V;
@@ -401,7 +402,9 @@ NewtonResult newton(const Criterion& crit, Eigen::VectorXd rho, const Eigen::Vec
     }
   }
   if (!out.converged && out.message.empty())
-    out.message = std::string(crit.name()) + " did not converge in " + std::to_string(max_iter) + " Newton iterations";
+    out.message = std::string("the ") + crit.name() + " search reached its cap of " + std::to_string(max_iter) +
+                  " Newton iterations before the largest gradient component fell below tol=" + format_number(tol) +
+                  " (relative to the criterion); fix the smoothing by hand with smoothing=..., or lower n_knots";
   out.rho = std::move(rho);
   out.g = std::move(g);
   out.tr1 = std::move(tr1);

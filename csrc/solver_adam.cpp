@@ -1,12 +1,18 @@
 // Mini-batch Adam (Kingma & Ba 2015; beta1 0.9, beta2 0.999, eps 1e-8). A seeded share of
 // rows (val_split) is held out; after each epoch the validation objective decides early
-// stopping (patience epochs without improvement) and the best weights seen are returned.
+// stopping and the best weights seen are returned.
+// Stopping criterion (converged = true): patience consecutive epochs in which the validation
+// objective (the training objective when val_split = 0) does not improve on its best value by
+// more than tol (default 1e-6) relative to max(1, |best|). Otherwise the fit stops unconverged
+// after max_iter epochs (default 500), with a message naming the criterion, the cap and what
+// to change. An interrupted fit is never reported converged.
 // Batches come from a counter-based shuffle keyed by (seed, epoch).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
+#include "convergence.hpp"
 #include "error.hpp"
 #include "rng.hpp"
 #include "solver.hpp"
@@ -78,14 +84,18 @@ SolverResult solve_adam(Objective& obj, double* w, const SolverOptions& options)
       best_val = v;
       std::copy(w, w + n, best.begin());
       bad = 0;
-    } else if (++bad >= options.patience) {
+    } else if (++bad >= options.patience && !stop) {
       res.converged = true;
       res.message = "early stopping after " + std::to_string(options.patience) + " epochs without improvement";
       break;
     }
     if (stop) break;
   }
-  if (!res.converged && !res.interrupted) res.message = "Adam ran all " + std::to_string(epochs) + " epochs";
+  if (!res.converged && !res.interrupted)
+    res.message = "Adam reached max_iter=" + std::to_string(epochs) + " epochs before early stopping: the " +
+                  (n_val > 0 ? "validation" : "training") + " objective still improved by more than tol=" +
+                  format_number(tol) + " (relative) within patience=" + std::to_string(options.patience) +
+                  " epochs; " + neural_fit_advice();
   std::copy(best.begin(), best.end(), w);
   res.objective = best_val;
   return res;

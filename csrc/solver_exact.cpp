@@ -21,6 +21,17 @@
 // in mgcv), with the smoothing parameters lambda fixed by the user or chosen by REML
 // (smoothing.hpp); binomial and poisson use PQL: IRLS steps, each re-estimating lambda by REML
 // on the current working model (known scale 1), until coefficients and lambda settle.
+//
+// Stopping criteria (converged = true only when one holds):
+//   IRLS (linear encoder): the Newton decrement g' H^-1 g is at most tol (default 1e-20)
+//   relative to max(1, |objective|); or, when step halving cannot decrease the objective,
+//   the decrement is below 1e-12 relative (rounding noise at the optimum).
+//   PQL (spline encoder): the largest IRLS step component is at most tol (default 1e-8)
+//   relative to 1 + max|b|, and the log smoothing parameters moved by less than 1e-4 with
+//   their REML/GCV search converged (fixed smoothing: the step alone); when step halving
+//   cannot decrease the penalised objective, the looser 1e-5 / 1e-2 apply.
+// Otherwise the fit stops unconverged at max_iter (default 100) with a message naming the
+// criterion, the cap and what to change.
 #include <omp.h>
 
 #include <Eigen/Dense>
@@ -29,6 +40,7 @@
 #include <cmath>
 
 #include "context_basis.hpp"
+#include "convergence.hpp"
 #include "error.hpp"
 #include "smoothing.hpp"
 #include "solver.hpp"
@@ -430,13 +442,19 @@ SolverResult solve_linear(const ContextBasis& basis, Family family, const DataVi
     if (!moved) {
       b = b_old;
       res.converged = decrement < 1e-12 * std::max(1.0, std::fabs(f));
-      res.message = "step halving could not decrease the objective";
+      if (!res.converged)
+        res.message = "IRLS stopped after " + std::to_string(it) +
+                      " iterations: step halving could not decrease the objective while the Newton decrement (" +
+                      format_number(decrement) + ") was above tol; in a binomial fit complete separation is a " +
+                      "common cause (add a ridge penalty, alpha > 0)";
       break;
     }
   }
   if (!res.converged && res.message.empty())
-    res.message = "IRLS did not converge in " + std::to_string(max_iter) +
-                  " iterations (complete separation in a binomial fit is a common cause)";
+    res.message = "IRLS reached max_iter=" + std::to_string(max_iter) +
+                  " before the Newton decrement fell below tol=" + format_number(tol) +
+                  " (relative to the objective); raise max_iter or loosen tol; in a binomial fit complete " +
+                  "separation is a common cause (add a ridge penalty, alpha > 0)";
   res.objective = f;
   return res;
 }
@@ -598,7 +616,11 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
       if (!moved) {
         b = b_old;
         res.converged = direction.cwiseAbs().maxCoeff() <= 1e-5 * scale_b && (fixed || rho_change < 1e-2);
-        if (!res.converged) res.message = "step halving could not decrease the penalised objective";
+        if (!res.converged)
+          res.message = "PQL/IRLS stopped after " + std::to_string(it) +
+                        " iterations: step halving could not decrease the penalised objective before the " +
+                        "coefficients and smoothing parameters settled; in a binomial fit complete separation is " +
+                        "a common cause (fix the smoothing by hand with smoothing=..., or lower n_knots)";
         res.history.push_back(obj_old / acc.total);
         break;
       }
@@ -607,8 +629,11 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
       if (stop_requested(options, res, it, obj_new / acc.total)) break;
     }
     if (!res.converged && res.message.empty() && !res.interrupted)
-      res.message = "PQL/IRLS did not converge in " + std::to_string(max_iter) +
-                    " iterations (complete separation in a binomial fit is a common cause)";
+      res.message = "PQL/IRLS reached max_iter=" + std::to_string(max_iter) +
+                    " before the coefficient step fell below tol=" + format_number(tol) +
+                    " (relative) with the smoothing parameters settled; raise max_iter or loosen tol; in a " +
+                    "binomial fit complete separation is a common cause (fix the smoothing by hand with " +
+                    "smoothing=..., or lower n_knots)";
     // Covariance and edf at the final coefficients (rho held at its estimate).
     wm.H = acc.H;
     wm.r = acc.H * b - acc.g;

@@ -1,7 +1,13 @@
 // Full-batch L-BFGS (Nocedal & Wright, Algorithm 7.4) with a line search for the strong
 // Wolfe conditions (c1 = 1e-4, c2 = 0.9): bracket, then shrink by safeguarded quadratic
-// interpolation. Stops when the largest gradient component falls below tol, when the
-// objective stops moving (relative change below 1e-14 over five iterations), or at max_iter.
+// interpolation.
+// Stopping criterion (converged = true): the largest gradient component is at most tol
+// (default 1e-8), checked at every iterate including the last one the cap allows; or the
+// objective has stopped moving (relative change below 1e-14 for five successive iterations);
+// or the line search can no longer decrease the objective while the largest gradient
+// component is at most 1e3 * tol (rounding noise near the optimum). Otherwise the fit stops
+// unconverged at max_iter (default 1000), or when the line search fails farther out, with a
+// message naming the criterion, the cap and what to change.
 // Memory: 50 correction pairs (fewer for very large encoders).
 #include <algorithm>
 #include <cmath>
@@ -9,6 +15,7 @@
 #include <limits>
 #include <vector>
 
+#include "convergence.hpp"
 #include "error.hpp"
 #include "solver.hpp"
 
@@ -149,7 +156,11 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
     if (!ls.ok) {
       res.n_iter = it;
       res.converged = inf_norm(g) <= 1e3 * tol;
-      res.message = "the line search found no decrease";
+      if (!res.converged)
+        res.message = "L-BFGS stopped after " + std::to_string(it) +
+                      " iterations: the line search found no decrease while the largest gradient component (" +
+                      format_number(inf_norm(g)) + ") was above 1e3*tol=" + format_number(1e3 * tol) + "; " +
+                      "standardise the inputs or add weight_decay, or loosen tol";
       break;
     }
     std::vector<double> s(n), y(n);
@@ -182,8 +193,12 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
       break;
     }
   }
+  // The cap's last step may itself have met the criterion.
+  if (!res.converged && !res.interrupted && res.message.empty() && inf_norm(g) <= tol) res.converged = true;
   if (!res.converged && !res.interrupted && res.message.empty())
-    res.message = "L-BFGS reached max_iter=" + std::to_string(max_iter) + " before the gradient fell below tol";
+    res.message = "L-BFGS reached max_iter=" + std::to_string(max_iter) +
+                  " before the largest gradient component fell below tol=" + format_number(tol) + " (it is " +
+                  format_number(inf_norm(g)) + "); " + neural_fit_advice();
   std::copy(x.begin(), x.end(), w);
   res.objective = f;
   return res;

@@ -9,6 +9,7 @@ import os as _os
 # the user chose otherwise. (Must precede the first load of the OpenMP runtime.)
 _os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 
+from ctxstats.convergence import ConvergenceWarning  # noqa: E402
 from ctxstats.identifiability import IdentifiabilityReport, IdentifiabilityWarning  # noqa: E402
 from ctxstats.models import (  # noqa: E402
     ContextualizedGLM,
@@ -33,6 +34,7 @@ __all__ = [
     "PersonalizedRegressionResults",
     "IdentifiabilityReport",
     "IdentifiabilityWarning",
+    "ConvergenceWarning",
     "save",
     "load",
     "option_schema",

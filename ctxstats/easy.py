@@ -26,6 +26,7 @@ import pandas as pd
 
 from ctxstats._options import SCHEMA as _SCHEMA
 from ctxstats._validation import as_matrix, check_choice, check_float, check_int, check_response
+from ctxstats.convergence import ConvergenceWarning, bootstrap_message, warn_at_caller
 from ctxstats.models import ContextualizedGLM
 
 ENCODERS = tuple(_SCHEMA["encoder"]["choices"])
@@ -274,6 +275,13 @@ class _EasyBase:
         Returns
         -------
         self
+
+        Warns
+        -----
+        ConvergenceWarning
+            A fit that stopped at ``max_epochs`` without meeting its stopping criterion (the
+            core's message, once per distinct message); with ``n_bootstraps`` > 1, one
+            warning: "k of B bootstrap replicates did not converge ...".
         """
         s = self._settings(kwargs)
         # Column names (of DataFrames, else c1.., x1.., y1..) label the per-outcome results;
@@ -293,6 +301,7 @@ class _EasyBase:
             enc.update(width=s["width"], depth=s["depth"])
         bar = _progress(self.y_dim * B, s["verbose"], type(self).__name__)
         results = []
+        replicate_convergence = []
         try:
             for k in range(self.y_dim):
                 column = []
@@ -306,15 +315,27 @@ class _EasyBase:
                         pd.Series(Ym[rows, k], name=y_names[k]), pd.DataFrame(Xm[rows], columns=x_names),
                         pd.DataFrame(Cm[rows], columns=c_names), family=self._family, encoder=s["encoder"], **enc)
                     # One fit: the core's own bar of iterations; several: one bar over the fits.
-                    res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw,
-                                    verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()))
+                    with warnings.catch_warnings():
+                        # Said once below, at the caller's line: each fit's own warning would
+                        # point inside this module, and replicates get one summary.
+                        warnings.simplefilter("ignore", ConvergenceWarning)
+                        res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw,
+                                        verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()))
                     column.append(res)
+                    replicate_convergence.append((res.converged or res.interrupted, res.message))
                     if bar is not None:
                         bar.update(1)
                 results.append(column)
         finally:
             if bar is not None:
                 bar.close()
+        if B > 1:
+            message = bootstrap_message(replicate_convergence)
+            if message:
+                warn_at_caller(message)
+        else:
+            for message in dict.fromkeys(m for ok, m in replicate_convergence if not ok):
+                warn_at_caller(message)
         self.n_bootstraps_ = B
         self.results_ = results
         self.train_context_ = Cm

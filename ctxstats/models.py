@@ -21,6 +21,7 @@ from ctxstats._validation import (
     check_spline_options,
     check_weights,
 )
+from ctxstats.convergence import warn_bootstrap, warn_if_unconverged
 from ctxstats.covariance import choose_inference
 from ctxstats.identifiability import warn_if_unidentifiable
 from ctxstats.inference import analytic_available, resolve_cov_type
@@ -198,8 +199,11 @@ class ContextualizedGLM:
         max_iter : int, optional
             Iterations (exact 100, lbfgs 1000) or epochs (adam 500).
         tol : float, optional
-            exact: Newton decrement (1e-20); lbfgs: largest gradient component (1e-8);
-            adam: relative improvement of the validation objective (1e-6).
+            The stopping criterion's tolerance; ``converged`` is True only when it is met.
+            exact: Newton decrement relative to max(1, |objective|) (1e-20; the spline's PQL:
+            largest IRLS step relative to 1 + max|b|, with the smoothing parameters settled,
+            1e-8); lbfgs: largest gradient component (1e-8); adam: relative improvement of the
+            validation objective that resets ``patience`` (1e-6).
         alpha, l1_ratio, mu_ratio : float
             Elastic net on the sample parameters, on the standardised scale:
             alpha * sum_k r_k [l1_ratio |theta_ik| + (1 - l1_ratio) theta_ik^2 / 2], averaged
@@ -236,8 +240,13 @@ class ContextualizedGLM:
 
         Notes
         -----
-        A fit whose identifiability checks fail (``results.identifiability()``) raises an
-        ``IdentifiabilityWarning``. Every option left at None takes the core's option table's
+        A fit that stops without meeting its solver's stopping criterion (see ``tol``; usually
+        at the cap ``max_iter``) raises a ``ConvergenceWarning`` whose message names the
+        criterion, the cap and what to change; so does a bootstrap whose replicates did not
+        all converge (one warning: "k of B bootstrap replicates did not converge ...").
+        A fit stopped by ``callback`` has ``interrupted=True`` and does not warn; Ctrl-C
+        raises KeyboardInterrupt. A fit whose identifiability checks fail
+        (``results.identifiability()``) raises an ``IdentifiabilityWarning``. Every option left at None takes the core's option table's
         default (see the class docstring); the table checks every value and whether it applies.
         """
         opts = self._options(solver=solver, seed=seed, threads=threads, max_iter=max_iter, tol=tol, alpha=alpha,
@@ -276,6 +285,9 @@ class ContextualizedGLM:
             cov_type = resolve_cov_type(None, analytic_available(self.encoder, self.encoder_options, opts), 0)
         inference = choose_inference(cov_type, out.get("spline"))  # see ctxstats.covariance
         res = ContextualizedGLMResults(self, out, opts, inference=inference, bootstrap=boot)
+        warn_if_unconverged(res.converged, res.message, res.interrupted)
+        if boot is not None:
+            warn_bootstrap(boot.get("message", ""))
         warn_if_unidentifiable(res.identifiability())
         return res
 

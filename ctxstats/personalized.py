@@ -21,6 +21,7 @@ import pandas as pd
 
 from ctxstats import _core, _options
 from ctxstats._families import inverse_link, loglike
+from ctxstats.convergence import bootstrap_message, bootstrap_share_note, warn_bootstrap, warn_if_unconverged
 from ctxstats.inference import column_spread, percentile_summary
 from ctxstats._validation import (as_matrix, as_vector, check_choice, check_float, check_int,
                                   check_response, check_weights)
@@ -367,7 +368,10 @@ class PersonalizedRegression:
             gamma, the matching locks the models into their initial, uninformed geometry).
             Early stopping starts after the warm-up.
         tol : float, optional
-            Relative improvement that counts (default 1e-5).
+            Relative improvement of the validation loss that counts (default 1e-5): the fit has
+            converged when ``patience`` epochs after the warm-up bring none. A fit that runs all
+            ``max_iter`` epochs instead raises a ``ConvergenceWarning`` naming the cap; with
+            ``n_bootstraps``, replicates that did not converge give one summarising warning.
         n_neighbors : int
             Training samples averaged by ``predict_params`` for a new context.
         n_bootstraps : int
@@ -389,21 +393,26 @@ class PersonalizedRegression:
             if init.ndim != 1 or init.shape[0] != self.n_params():
                 raise ValueError(f"start_params must be a vector of length {self.n_params()}")
         out = _core.personalized_fit(self.context, self.exog, self.endog, self.weights, opts, init)
+        warn_if_unconverged(bool(out["converged"]), out["message"], stacklevel=2)
         boot = None
         if n_bootstraps:
             boot = self._bootstrap(opts, n_bootstraps, init)
+            warn_bootstrap(boot["message"], stacklevel=2)
         return PersonalizedRegressionResults(self, out, opts, n_neighbors, boot)
 
     def _bootstrap(self, opts: dict, n_bootstraps: int, init) -> dict:
         n = self.nobs
-        thetas, phis = [], []
+        thetas, phis, converged = [], [], []
         for b in range(n_bootstraps):
             counts = _core.personalized_bootstrap_counts(n, opts["seed"], b)
             w = counts if self.weights is None else counts * self.weights
             out = _core.personalized_fit(self.context, self.exog, self.endog, w, opts, init)
             thetas.append(np.asarray(out["theta"]))
             phis.append(np.asarray(out["phi"]))
-        return {"theta": np.stack(thetas), "phi": np.stack(phis)}
+            converged.append((bool(out["converged"]), out["message"]))
+        return {"theta": np.stack(thetas), "phi": np.stack(phis),
+                "converged": np.array([c for c, _ in converged], dtype=bool),
+                "message": bootstrap_message(converged)}
 
 
 PersonalizedRegression.fit.__doc__ = PersonalizedRegression.fit.__doc__.replace(
@@ -662,7 +671,9 @@ class PersonalizedRegressionResults:
             s.add_note(f"{int(self.held_out.sum())} rows (val_split={self.options['val_split']:g}) were held out "
                        "for early stopping: their models are placed by distance matching alone.")
         if not self.converged:
-            s.add_note(f"Early stopping did not trigger: {self.message}. Consider a larger max_iter.")
+            s.add_note(f"Early stopping did not trigger: {self.message}.")
+        if self._boot is not None and "converged" in self._boot:
+            s.add_note(bootstrap_share_note(self._boot["converged"]))
         if not self.population_converged:
             s.add_note("The population GLM (the starting point) did not converge; in a binomial fit, complete "
                        "separation is a common cause.")

@@ -15,6 +15,7 @@ import pandas as pd
 from ctxstats import _core
 from ctxstats._families import inverse_link, loglike
 from ctxstats._validation import as_matrix, check_choice
+from ctxstats.convergence import bootstrap_share_note
 from ctxstats.covariance import (
     HETEROGENEITY_TESTS,
     BootstrapInference,
@@ -615,9 +616,8 @@ class ContextualizedGLMResults(Cached):
             s.add_note(f"The solver did not converge: {self.message}")
         if self.rank_deficient:
             s.add_note("The interaction design is rank deficient; the minimum-norm solution is reported.")
-        if self.n_bootstraps and not self.bootstrap_converged.all():
-            s.add_note(f"{int((~self.bootstrap_converged).sum())} of {self.n_bootstraps} bootstrap replicate fits "
-                       "did not converge.")
+        if self.n_bootstraps:
+            s.add_note(bootstrap_share_note(self.bootstrap_converged))
         if self.n_bootstraps:
             s.add_note(f"Bootstrap: {self.n_bootstraps} refits on multinomial resamples of the rows, each starting "
                        "from the full-data fit (warm start). P>|b| is the percentile p-value, "

@@ -1,6 +1,14 @@
 import numpy as np
 import pytest
 
+# pyproject.toml turns ctxstats.ConvergenceWarning into an error. Tests that fit with a few
+# iterations on purpose (speed, parity, shapes), or fit a default neural encoder that stops
+# at its cap, say so with these markers; each quotes the start of the core's message.
+short_fits = pytest.mark.filterwarnings(
+    "ignore:(L-BFGS|Adam|personalized regression's Adam) reached max_iter=:ctxstats.ConvergenceWarning")
+short_bootstraps = pytest.mark.filterwarnings(
+    "ignore:[0-9]+ of [0-9]+ bootstrap replicates did not converge:ctxstats.ConvergenceWarning")
+
 
 def pytest_collection_modifyitems(config, items):
     try:

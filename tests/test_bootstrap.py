@@ -8,7 +8,10 @@ import pytest
 
 import ctxstats as cs
 from ctxstats import _core
-from conftest import make_vcm
+from conftest import make_vcm, short_bootstraps, short_fits
+
+# Replicates of short neural fits: determinism and definitions, not convergence.
+pytestmark = [short_fits, short_bootstraps]
 
 
 def test_counts_are_a_multinomial_resample():

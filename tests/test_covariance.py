@@ -83,7 +83,8 @@ def test_fit_chooses_the_inference_once():
     assert linear("HC1").inference.config == {"cov_type": "HC1"}
     boot = linear("bootstrap", n_bootstraps=5)
     assert isinstance(boot.inference, BootstrapInference) and boot.cov_type == "bootstrap"
-    mlp = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=3).fit(max_iter=5)
+    with pytest.warns(cs.ConvergenceWarning, match="L-BFGS reached max_iter=5"):
+        mlp = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=3).fit(max_iter=5)
     assert isinstance(mlp.inference, NoInference) and mlp.cov_type is None
     sp = spline_fit()
     assert isinstance(sp.inference, SplineVpInference) and sp.cov_type is None
@@ -194,7 +195,8 @@ def test_spline_vp_inference():
 
 def test_no_inference_raises_everywhere():
     d = make_vcm(n=100)
-    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=3).fit(max_iter=5)
+    with pytest.warns(cs.ConvergenceWarning, match="L-BFGS reached max_iter=5"):
+        res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=3).fit(max_iter=5)
     calls = [lambda: res.bse, lambda: res.pvalues, lambda: res.tvalues, lambda: res.cov_params(),
              lambda: res.conf_int(), lambda: res.sample_conf_int(), lambda: res.get_prediction(),
              lambda: res.params_table()]

@@ -1,6 +1,5 @@
 """ctxstats.easy: shapes of contextualized.easy, agreement with the model API, sklearn protocol, errors."""
 import pickle
-import warnings
 
 import numpy as np
 import pytest
@@ -9,6 +8,10 @@ from scipy.special import expit
 import ctxstats as cs
 from ctxstats.easy import (ContextualGAMClassifier, ContextualGAMRegressor, ContextualizedClassifier,
                            ContextualizedRegressor)
+from conftest import short_bootstraps, short_fits
+
+# The estimators run a few epochs (FAST) to test shapes and the sklearn protocol.
+pytestmark = [short_fits, short_bootstraps]
 
 ESTIMATORS = [ContextualizedRegressor, ContextualizedClassifier, ContextualGAMRegressor, ContextualGAMClassifier]
 FAST = dict(width=4, layers=1, max_epochs=3, train_batch_size=16, threads=1)
@@ -270,9 +273,10 @@ def test_gam_ignores_other_encoders_with_a_warning():
     with pytest.warns(UserWarning, match="always uses the ngam encoder"):
         est = ContextualGAMRegressor(encoder_type="mlp", **FAST).fit(C, X, Y)
     assert est.results_[0][0].model.encoder == "ngam"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    # No other warning than the 3-epoch fit's ConvergenceWarning.
+    with pytest.warns(cs.ConvergenceWarning) as record:
         ContextualGAMRegressor(**FAST).fit(C, X, Y)
+    assert all(issubclass(w.category, cs.ConvergenceWarning) for w in record)
 
 
 def test_progress_bar_only_when_interactive_and_verbose(monkeypatch, capsys):

@@ -9,7 +9,10 @@ import pytest
 
 import ctxstats as cs
 from ctxstats.identifiability import representation_dim
-from conftest import make_vcm
+from conftest import make_vcm, short_fits
+
+# Identifiability checks on short neural fits.
+pytestmark = [short_fits]
 
 
 def frames(n=300, seed=0):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ctxstats as cs
-from conftest import make_vcm
+from conftest import make_vcm, short_bootstraps, short_fits
 from ctxstats import _core
 from oracles import inference_numpy as ref
 
@@ -87,6 +87,8 @@ def test_percentile_summary_equals_numpy(alpha):
     close(_core.replicate_covariance(S[:, :4]), np.cov(S[:, :4], rowvar=False), 1e-12)
 
 
+@short_fits  # 30 iterations and replicates from them: the pass's arithmetic is the point
+@short_bootstraps
 def test_bootstrap_pass_equals_the_oracle():
     d = make_vcm(n=700, p=2, m=2, seed=5)
     model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4, depth=1)

@@ -9,7 +9,10 @@ import pytest
 
 import ctxstats as cs
 from ctxstats.easy import ContextualGAMClassifier, ContextualizedRegressor
-from conftest import make_vcm
+from conftest import make_vcm, short_bootstraps, short_fits
+
+# Round trips of short neural fits and easy estimators at a few epochs.
+pytestmark = [short_fits, short_bootstraps]
 
 
 def same(a, b, where="obj"):
@@ -46,11 +49,17 @@ def fits():
     X = pd.DataFrame(d["X"], columns=["dose", "age"], index=y.index)
     C = pd.DataFrame(d["C"], columns=["bmi", "site"], index=y.index)
     yield "linear-exact", cs.ContextualizedRegression(y, X, C, encoder="linear").fit()
-    yield "mlp-lbfgs", cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4).fit(max_iter=40)
-    yield "ngam-archetypes-adam", cs.ContextualizedRegression(
-        d["y"], d["X"], d["C"], encoder="ngam", width=3, archetypes=3,
-        weights=np.linspace(0.5, 2, 150)).fit(solver="adam", max_iter=5)
-    yield "logit-mlp", cs.ContextualizedLogit(b["y"], b["X"], b["C"], width=4, activation="tanh").fit(max_iter=30)
+    # Short fits on purpose: saving and loading, not convergence, is the point.
+    with pytest.warns(cs.ConvergenceWarning, match="L-BFGS reached max_iter=40"):
+        mlp = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4).fit(max_iter=40)
+    yield "mlp-lbfgs", mlp
+    with pytest.warns(cs.ConvergenceWarning, match="Adam reached max_iter=5"):
+        ngam = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="ngam", width=3, archetypes=3,
+                                           weights=np.linspace(0.5, 2, 150)).fit(solver="adam", max_iter=5)
+    yield "ngam-archetypes-adam", ngam
+    with pytest.warns(cs.ConvergenceWarning, match="L-BFGS reached max_iter=30"):
+        logit = cs.ContextualizedLogit(b["y"], b["X"], b["C"], width=4, activation="tanh").fit(max_iter=30)
+    yield "logit-mlp", logit
 
 
 FITS = list(fits())

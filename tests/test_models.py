@@ -6,7 +6,10 @@ import pandas as pd
 import pytest
 
 import ctxstats as cs
-from conftest import make_vcm
+from conftest import make_vcm, short_fits
+
+# Determinism, pickling and API tests run short neural fits.
+pytestmark = [short_fits]
 
 
 def frame(d):

@@ -15,8 +15,10 @@ import pytest
 import ctxstats as cs
 from ctxstats._options import SCHEMA
 from rsupport import as_array, r_frame, r_package, vcm_frame
+from conftest import short_fits
 
-pytestmark = pytest.mark.against_r
+# R/Python parity of short fits over the option table (max_iter small on purpose).
+pytestmark = [pytest.mark.against_r, short_fits]
 
 ITERATIVE = {"lbfgs": 30, "adam": 5}  # few iterations: equality, not convergence, is the point
 

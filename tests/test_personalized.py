@@ -6,6 +6,10 @@ import statsmodels.api as sm
 from scipy.stats import spearmanr
 
 import ctxstats as cs
+from conftest import short_bootstraps, short_fits
+
+# Determinism and API tests run few epochs.
+pytestmark = [short_fits, short_bootstraps]
 
 CONTEXT_NAMES = ["sex", "smoker", "age", "bmi", "income"]
 

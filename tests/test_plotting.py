@@ -8,8 +8,11 @@ matplotlib = pytest.importorskip("matplotlib")
 import ctxstats as cs  # noqa: E402
 from ctxstats import plotting  # noqa: E402
 from ctxstats.easy import ContextualGAMRegressor  # noqa: E402
-from conftest import make_vcm  # noqa: E402
+from conftest import make_vcm, short_bootstraps, short_fits  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+
+# Plots of short neural fits (and easy estimators at a few epochs).
+pytestmark = [short_fits, short_bootstraps]
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,9 @@ def test_callback_exception_propagates():
 
 def test_verbose_fit_runs():
     d = make_vcm(n=200)
-    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4).fit(max_iter=20, verbose=True)
+    with pytest.warns(cs.ConvergenceWarning, match="L-BFGS reached max_iter=20"):
+        res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4).fit(max_iter=20,
+                                                                                             verbose=True)
     assert res.n_iter <= 20
 
 

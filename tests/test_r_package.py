@@ -10,8 +10,10 @@ import pytest
 
 import ctxstats as cs
 from rsupport import as_array, r_frame, r_options, r_package, vcm_frame
+from conftest import short_fits
 
-pytestmark = pytest.mark.against_r
+# R/Python parity of short neural fits.
+pytestmark = [pytest.mark.against_r, short_fits]
 
 ENCODER_OPTIONS = ("width", "depth", "archetypes", "activation")
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import ctxstats as cs
+from conftest import short_bootstraps, short_fits
 from rsupport import as_array, r_frame, r_options, r_package, vcm_frame
 
 pytestmark = pytest.mark.against_r
@@ -193,6 +194,8 @@ def personalized_frame(n=160, seed=2):
     return df
 
 
+@short_fits  # 60 epochs: R/Python equality, not convergence, is the point
+@short_bootstraps
 @pytest.mark.parametrize("family,B", [("gaussian", 3), ("binomial", 0)])
 def test_personalized_regression_agrees(ro, family, B):
     df = personalized_frame()

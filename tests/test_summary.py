@@ -8,7 +8,10 @@ import pytest
 
 import ctxstats as cs
 import ctxstats.formula.api as smf_ctx
-from conftest import make_vcm
+from conftest import make_vcm, short_bootstraps, short_fits
+
+# Summaries of short neural fits (the unconverged note is part of what is tested).
+pytestmark = [short_fits, short_bootstraps]
 
 KINDS = [
     ("gaussian", "linear", {}, {}),

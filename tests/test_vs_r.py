@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import ctxstats as cs
+from conftest import short_fits
 from rsupport import as_array, r_frame, r_package, vcm_frame
 
 pytestmark = pytest.mark.against_r
@@ -70,6 +71,7 @@ GAM = ("g <- mgcv::gam(y ~ s(c, by = x1) + s(c, by = x2) + s(c), data = d); "
        "cbind(coef(g)[[1]] + tm[, 's(c)'], tm[, 's(c):x1'], tm[, 's(c):x2'])")
 
 
+@short_fits  # this ngam fit stops at its cap (issue 12) yet is within 2x of mgcv
 def test_ngam_coefficient_functions_are_within_2x_of_mgcv(ro):
     if not bool(ro.r("isTRUE(requireNamespace('mgcv', quietly = TRUE))")[0]):
         pytest.fail("the R package mgcv is missing (Debian: r-cran-mgcv)")

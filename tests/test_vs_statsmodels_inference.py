@@ -211,7 +211,8 @@ def test_cov_type_validation():
     mlp = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4)
     with pytest.raises(ValueError, match="unpenalised linear encoder"):
         mlp.fit(cov_type="nonrobust", max_iter=5)
-    res = mlp.fit(max_iter=5)
+    with pytest.warns(cs.ConvergenceWarning, match="L-BFGS reached max_iter=5"):
+        res = mlp.fit(max_iter=5)
     assert res.cov_type is None
     for attr in ("bse", "pvalues"):
         with pytest.raises(ValueError, match="n_bootstraps"):

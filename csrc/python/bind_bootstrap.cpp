@@ -1,6 +1,7 @@
 // Bindings for the bootstrap: replicate fits, per-replicate sample parameters and the
 // summaries that need the encoder (csrc/inference/bootstrap_summary.hpp).
 #include "bootstrap.hpp"
+#include "convergence.hpp"
 #include "convert.hpp"
 #include "inference/inference.hpp"
 
@@ -33,6 +34,7 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
   out["converged"] = converged;
   out["objective"] = to_array(r.objective);
   out["interrupted"] = r.interrupted;
+  out["message"] = r.message;
   return out;
 }
 
@@ -144,6 +146,9 @@ void bind_bootstrap(py::module_& mod) {
           py::arg("W"), py::arg("C"), py::arg("alpha"));
   mod.def("bootstrap_predictions", &bootstrap_predictions_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
           py::arg("X"), py::arg("C"));
+  mod.def("bootstrap_convergence_message", &bootstrap_convergence_message, py::arg("unconverged"),
+          py::arg("total"), py::arg("first_message"),
+          "The warning for bootstrap replicates that did not converge ('' when none).");
   mod.def("bootstrap_counts", &bootstrap_counts_py, py::arg("seed"), py::arg("replicate"), py::arg("n"));
 }
 

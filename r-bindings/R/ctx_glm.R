@@ -26,6 +26,7 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
 
   cov_type <- resolve_cov_type(cov_type, analytic_available(encoder, opts), n_bootstraps)
   out <- core_call(ctxstats_fit_R, d$context, d$x, d$y, d$weights, opts, init)
+  warn_if_unconverged(out)
   if (!is.null(out$spline)) {
     # The basis placed from the data travels with the options (predictions and refits).
     opts$knots <- out$spline$knots
@@ -36,6 +37,7 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
     # Replicate fits on multinomial resamples of the rows, each from the fit's weights (the
     # core's bootstrap_fit, as the Python package's fit(n_bootstraps = B)).
     boot <- core_call(ctxstats_bootstrap_R, d$context, d$x, d$y, d$weights, opts, out$weights, n_bootstraps)
+    warn_bootstrap(boot$message)
   }
   param_names <- c(if (d$fit_intercept) "Intercept", colnames(d$x))
   theta <- core_call(ctxstats_predict_theta_R, opts, out$scaling, out$weights, d$context)

@@ -109,6 +109,7 @@ personalized_regression <- function(formula, data, family = NULL, rank = NULL, c
   opts <- resolve_options("personalized", c(given, list(fit_intercept = fit_intercept,
                                                           categorical = as.integer(ctx$categorical))))
   out <- core_call(ctxstats_personalized_fit_R, ctx$C, X, y, w, opts)
+  warn_if_unconverged(out)
   param_names <- c(if (fit_intercept) "Intercept", colnames(X))
   theta <- out$theta
   dimnames(theta) <- list(rows, param_names)
@@ -119,14 +120,20 @@ personalized_regression <- function(formula, data, family = NULL, rank = NULL, c
     n <- length(y)
     thetas <- array(0, c(n, length(param_names), n_bootstraps))
     phis <- matrix(0, n_bootstraps, ncol(ctx$C))
+    converged <- logical(n_bootstraps)
+    messages <- character(n_bootstraps)
     for (b in seq_len(n_bootstraps)) {
       counts <- core_call(ctxstats_personalized_bootstrap_counts_R, n, opts$seed, b - 1)
       wb <- if (is.null(w)) counts else counts * w
       ob <- core_call(ctxstats_personalized_fit_R, ctx$C, X, y, wb, opts)
       thetas[, , b] <- ob$theta
       phis[b, ] <- ob$phi
+      converged[b] <- isTRUE(ob$converged)
+      messages[b] <- ob$message
     }
-    boot <- list(theta = thetas, phi = phis)
+    boot <- list(theta = thetas, phi = phis, converged = converged,
+                 message = bootstrap_message(converged, messages))
+    warn_bootstrap(boot$message)
   }
   structure(
     list(call = cl, formula = formula, family = family, rank = rank, options = opts, n_neighbors = n_neighbors,
@@ -353,8 +360,9 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
                               sum(object$held_out), sprintf("%g", o$val_split)))
   }
   if (!isTRUE(object$converged)) {
-    notes <- c(notes, sprintf("Early stopping did not trigger: %s. Consider a larger max_iter.", object$message))
+    notes <- c(notes, sprintf("Early stopping did not trigger: %s.", object$message))
   }
+  if (!is.null(object$bootstrap$converged)) notes <- c(notes, bootstrap_share_note(object$bootstrap$converged))
   if (!isTRUE(object$population_converged)) {
     notes <- c(notes, paste0("The population GLM (the starting point) did not converge; in a binomial fit, ",
                              "complete separation is a common cause."))

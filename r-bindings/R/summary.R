@@ -80,10 +80,7 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   if (isTRUE(object$rank_deficient)) {
     notes <- c(notes, "The interaction design is rank deficient; the minimum-norm solution is reported.")
   }
-  if (B > 0 && !all(object$bootstrap$converged)) {
-    notes <- c(notes, sprintf("%d of %d bootstrap replicate fits did not converge.",
-                              sum(!object$bootstrap$converged), B))
-  }
+  if (B > 0) notes <- c(notes, bootstrap_share_note(object$bootstrap$converged))
   if (B > 0) {
     notes <- c(notes, sprintf(paste0("Bootstrap: %d refits on multinomial resamples of the rows, each starting ",
                                      "from the full-data fit (warm start). P>|b| is the percentile p-value, ",

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "bootstrap.hpp"
+#include "convergence.hpp"
 #include "context_basis.hpp"
 #include "error.hpp"
 #include "fit.hpp"
@@ -431,7 +432,8 @@ extern "C" SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP 
   for (std::size_t k = 0; k < r.n_replicates; ++k) converged[k] = r.converged[k] != 0;
   return Rcpp::List::create(Rcpp::Named("weights") = matrix_from_row_major(r.weights, r.n_replicates, r.n_weights),
                             Rcpp::Named("n_iter") = Rcpp::IntegerVector(r.n_iter.begin(), r.n_iter.end()),
-                            Rcpp::Named("converged") = converged, Rcpp::Named("objective") = to_r(r.objective));
+                            Rcpp::Named("converged") = converged, Rcpp::Named("objective") = to_r(r.objective),
+                            Rcpp::Named("message") = r.message);
   END_RCPP
 }
 
@@ -504,6 +506,16 @@ extern "C" SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP
   BEGIN_RCPP
   const std::uint64_t sd = seed_from(option_value(seed)), rep = seed_from(option_value(replicate), "replicate");
   return to_r(personalized_bootstrap_counts(static_cast<std::size_t>(Rcpp::as<double>(n)), sd, rep));
+  END_RCPP
+}
+
+// The warning for bootstrap replicates that did not converge ("" when none): the core's text
+// (csrc/convergence.hpp), as the Python package's _core.bootstrap_convergence_message.
+extern "C" SEXP ctxstats_bootstrap_convergence_message_R(SEXP unconverged, SEXP total, SEXP first_message) {
+  BEGIN_RCPP
+  return Rcpp::wrap(bootstrap_convergence_message(static_cast<std::size_t>(Rcpp::as<double>(unconverged)),
+                                                  static_cast<std::size_t>(Rcpp::as<double>(total)),
+                                                  Rcpp::as<std::string>(first_message)));
   END_RCPP
 }
 

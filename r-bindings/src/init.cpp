@@ -24,6 +24,8 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_personalized_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_predict_R), 8},
     {"ctxstats_personalized_bootstrap_counts_R",
      reinterpret_cast<DL_FUNC>(&ctxstats_personalized_bootstrap_counts_R), 3},
+    {"ctxstats_bootstrap_convergence_message_R",
+     reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_convergence_message_R), 3},
     {"ctxstats_identifiability_report_R", reinterpret_cast<DL_FUNC>(&ctxstats_identifiability_report_R), 8},
     {"ctxstats_spline_identifiability_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_identifiability_R), 6},
     {"ctxstats_interaction_coefficients_R", reinterpret_cast<DL_FUNC>(&ctxstats_interaction_coefficients_R), 3},

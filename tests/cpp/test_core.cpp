@@ -141,9 +141,49 @@ void boundary_checks() {
 
 }  // namespace
 
+// Every solver reports converged only when its stated criterion holds; a fit at its cap names
+// the criterion, the cap and what to change (the text both languages warn with).
+void convergence_checks() {
+  const Data data = make_data(400, 2, 2, "gaussian", 7);
+  auto contains = [](const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; };
+  struct Case { const char* solver; const char* encoder; int max_iter; const char* start; };
+  for (const Case& c : {Case{"lbfgs", "mlp", 5, "L-BFGS reached max_iter=5 "},
+                        Case{"adam", "mlp", 3, "Adam reached max_iter=3 epochs"}}) {
+    FitOptions o = default_fit_options();
+    o.encoder.type = c.encoder;
+    o.encoder.width = 4;
+    o.solver = c.solver;
+    o.solver_options.max_iter = c.max_iter;
+    o.solver_options.patience = 100;
+    const FitResult r = fit(data.view(), o);
+    check(!r.solve.converged && !r.solve.interrupted, std::string(c.solver) + " at its cap is not converged");
+    check(r.solve.message.rfind(c.start, 0) == 0 && contains(r.solve.message, "raise max_iter") &&
+              contains(r.solve.message, "weight_decay"),
+          std::string(c.solver) + " cap message: " + r.solve.message);
+  }
+  FitOptions o = default_fit_options();
+  o.encoder.type = "linear";
+  o.solver = "lbfgs";
+  const FitResult full = fit(data.view(), o);
+  check(full.solve.converged && full.solve.message.empty(), "linear lbfgs converges silently");
+  o.solver_options.max_iter = full.solve.n_iter;
+  const FitResult capped = fit(data.view(), o);
+  check(capped.solve.converged, "lbfgs meeting its criterion on the cap's last iteration is converged");
+  int calls = 0;
+  o.solver_options.max_iter = 0;
+  o.encoder.type = "mlp";
+  o.encoder.width = 4;
+  o.solver_options.callback = [&calls](int, double) { return ++calls < 3; };
+  const FitResult stopped = fit(data.view(), o);
+  check(stopped.solve.interrupted && !stopped.solve.converged &&
+            contains(stopped.solve.message, "interrupted"),
+        "an interrupted fit is reported interrupted, not converged");
+}
+
 int main() {
   gradient_checks();
   determinism_checks();
+  convergence_checks();
   boundary_checks();
   return report();
 }

@@ -26,3 +26,14 @@ theta_from_interactions <- function(b, d, xs = c("x1", "x2"), cs = c("c1", "c2")
   colnames(out) <- c("Intercept", xs)
   out
 }
+
+# Runs expr, muffling only the warnings of fits that stop at their iteration cap (and the
+# bootstrap's summary of such replicates): for tests that run few iterations on purpose
+# (determinism, parity, shapes). Every other warning still reaches the test.
+short_fit <- function(expr) {
+  withCallingHandlers(expr, warning = function(w) {
+    if (grepl("reached max_iter=|bootstrap replicates did not converge", conditionMessage(w))) {
+      invokeRestart("muffleWarning")
+    }
+  })
+}

@@ -33,9 +33,9 @@ test_that("the linear encoder equals glm() for the binomial and poisson families
 
 test_that("a fit is determined by its seed and does not depend on the thread count", {
   d <- make_vcm(300)
-  a <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 3, threads = 1, width = 8, max_iter = 50)
-  b <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 3, threads = 2, width = 8, max_iter = 50)
-  c <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 4, threads = 2, width = 8, max_iter = 50)
+  a <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 3, threads = 1, width = 8, max_iter = 50))
+  b <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 3, threads = 2, width = 8, max_iter = 50))
+  c <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, seed = 4, threads = 2, width = 8, max_iter = 50))
   expect_identical(sample_coef(a), sample_coef(b))
   expect_identical(a$encoder_weights, b$encoder_weights)
   expect_false(isTRUE(all.equal(sample_coef(a), sample_coef(c))))
@@ -50,18 +50,18 @@ test_that("every encoder and solver runs and recovers a smooth truth", {
     # about 0.05 for both; a wrong gradient or a broken encoder gives several times that
     expect_lt(sqrt(mean((sample_coef(fit) - truth)^2)), 0.1)
   }
-  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", solver = "adam", width = 8, max_iter = 20,
-                 learning_rate = 1e-2)
+  fit <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", solver = "adam", width = 8, max_iter = 20,
+                           learning_rate = 1e-2))
   expect_identical(fit$solver, "adam")
   expect_length(fit$val_history, fit$n_iter)
-  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", archetypes = 3, width = 8, max_iter = 30)
+  fit <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", archetypes = 3, width = 8, max_iter = 30))
   expect_equal(dim(sample_coef(fit)), c(600L, 3L))
 })
 
 test_that("start_params warm-starts from a previous fit's encoder weights", {
   d <- make_vcm(200)
-  a <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 20)
-  b <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 20, start_params = a$encoder_weights)
+  a <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 20))
+  b <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 20, start_params = a$encoder_weights))
   expect_lte(b$objective, a$objective)
   expect_error(ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, start_params = c(1, 2)),
                "the initial weights have the wrong length")
@@ -69,7 +69,7 @@ test_that("start_params warm-starts from a previous fit's encoder weights", {
 
 test_that("the objective entry point reproduces the solver's final objective and its gradient", {
   d <- make_vcm(120)
-  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 4, depth = 1, max_iter = 40, alpha = 0.01)
+  fit <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 4, depth = 1, max_iter = 40, alpha = 0.01))
   obj <- function(w) ctxstats:::core_call(ctxstats:::ctxstats_objective_R, fit$context, fit$x, fit$y, NULL,
                                           fit$options, w)
   at <- obj(fit$encoder_weights)

@@ -74,8 +74,8 @@ test_that("the Wald heterogeneity test equals anova() of nested lm() fits", {
 
 test_that("bootstrap replicates give percentile intervals, deterministic for a seed and any thread count", {
   d <- make_vcm(200, seed = 6)
-  a <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 40, n_bootstraps = 8, seed = 2, threads = 1)
-  b <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 40, n_bootstraps = 8, seed = 2, threads = 2)
+  a <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 40, n_bootstraps = 8, seed = 2, threads = 1))
+  b <- short_fit(ctx_glm(y ~ x1 + x2 | c1 + c2, d, width = 8, max_iter = 40, n_bootstraps = 8, seed = 2, threads = 2))
   expect_identical(a$bootstrap$weights, b$bootstrap$weights)
   expect_identical(dim(a$bootstrap$weights), c(8L, length(a$encoder_weights)))
   expect_identical(a$cov_type, "bootstrap")
@@ -101,7 +101,7 @@ test_that("bootstrap replicates give percentile intervals, deterministic for a s
 
 test_that("inference errors name what is missing", {
   d <- make_vcm(100, seed = 7)
-  f <- ctx_glm(y ~ x1 | c1, d, width = 4, max_iter = 5)
+  f <- short_fit(ctx_glm(y ~ x1 | c1, d, width = 4, max_iter = 5))
   expect_null(f$cov_type)
   expect_error(confint(f), "no standard errors.*n_bootstraps")
   expect_error(vcov(f), "no standard errors")

@@ -58,7 +58,7 @@ test_that("summary prints the header and the spread table of the Python package"
 
 test_that("summary notes a fit that did not converge", {
   d <- make_vcm(100)
-  fit <- ctx_glm(y ~ x1 | c1, d, width = 4, max_iter = 2)
+  expect_warning(fit <- ctx_glm(y ~ x1 | c1, d, width = 4, max_iter = 2), "L-BFGS reached max_iter=2 ")
   expect_false(fit$converged)
   expect_match(format(summary(fit)), "The solver did not converge", all = FALSE)
 })

@@ -9,8 +9,10 @@ personalized_data <- function(n = 150, seed = 3) {
 
 test_that("personalized_regression fits, predicts and is determined by its seed", {
   d <- personalized_data()
-  a <- personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, seed = 2, max_iter = 60, warmup = 20, threads = 1)
-  b <- personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, seed = 2, max_iter = 60, warmup = 20, threads = 2)
+  a <- short_fit(personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, seed = 2, max_iter = 60,
+                                             warmup = 20, threads = 1))
+  b <- short_fit(personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, seed = 2, max_iter = 60,
+                                             warmup = 20, threads = 2))
   expect_identical(sample_coef(a), sample_coef(b))
   expect_identical(dim(sample_coef(a)), c(150L, 3L))
   expect_identical(colnames(sample_coef(a)), c("Intercept", "x1", "x2"))
@@ -31,7 +33,7 @@ test_that("personalized_regression fits, predicts and is determined by its seed"
 
 test_that("personalized_regression bootstrap intervals and bad input", {
   d <- personalized_data(100)
-  p <- personalized_regression(y ~ x1 | c1 + g, d, seed = 1, max_iter = 30, warmup = 10, n_bootstraps = 3)
+  p <- short_fit(personalized_regression(y ~ x1 | c1 + g, d, seed = 1, max_iter = 30, warmup = 10, n_bootstraps = 3))
   ci <- confint(p)
   expect_identical(dim(ci), c(2L, 2L))
   expect_true(all(ci[, 1] <= ci[, 2]))
@@ -125,6 +127,6 @@ test_that("spline options are checked and reach the core", {
   expect_identical(g$spline$smoothing$method, "GCV")
   d$k <- 1
   expect_error(ctx_glm(y ~ x1 | c1 + k, d, encoder = "spline"), "context column 'k' is constant")
-  expect_warning(ctx_glm(y ~ x1 | c1, d, encoder = "spline", solver = "lbfgs", max_iter = 5),
-                 "without its smoothing penalties")
+  short_fit(expect_warning(ctx_glm(y ~ x1 | c1, d, encoder = "spline", solver = "lbfgs", max_iter = 5),
+                           "without its smoothing penalties"))
 })
