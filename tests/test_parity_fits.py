@@ -84,7 +84,7 @@ def test_glm_fits_are_bitwise_identical(ro, encoder, family, solver, extra):
     py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], **ctor).fit(**fit)
     ro.globalenv["d"] = r_frame(df)
     args = "".join(f", {k} = {r_literal(v)}" for k, v in options.items())
-    ro.r(f"f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d{args}))")
+    ro.r(f"f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d{args}))")  # the same cap warnings
     assert ro.r("f$solver")[0] == py.solver
     np.testing.assert_array_equal(as_array(ro.r("f$encoder_weights")), py.weights)
     np.testing.assert_array_equal(as_array(ro.r("unname(sample_coef(f))")), py.sample_params.to_numpy())
