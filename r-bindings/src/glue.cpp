@@ -318,36 +318,6 @@ extern "C" SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEX
   END_RCPP
 }
 
-// The spline encoder's constrained basis b(c) (rows x size) at contexts C in user units, as
-// the Python package's _core.spline_basis: C is standardised with the fit's scaling and
-// evaluated by the core's ContextBasis (the basis placed from the data travels in the
-// options as knots and centres).
-extern "C" SEXP ctxstats_spline_basis_R(SEXP options, SEXP scaling, SEXP C) {
-  BEGIN_RCPP
-  const FitOptions o = options_from(options, false);
-  require(o.encoder.type == "spline", "the model's encoder is not 'spline'");
-  const Scaling s = scaling_from_r(scaling);
-  const Rcpp::NumericMatrix Cm(C);
-  const int m = Cm.ncol();
-  const std::size_t rows = Cm.nrow();
-  require(m == static_cast<int>(s.c_mean.size()), "context has " + std::to_string(m) +
-                                                      " columns; the model was fitted with " +
-                                                      std::to_string(s.c_mean.size()));
-  const auto basis = make_spline_basis(o.encoder, m);
-  std::vector<double> Cs = row_major(Cm);
-  for (std::size_t r = 0; r < rows; ++r) {
-    for (int j = 0; j < m; ++j) {
-      double& v = Cs[r * m + j];
-      require(std::isfinite(v), "context has a missing or non-finite value in row " + std::to_string(r + 1));
-      v = (v - s.c_mean[j]) / s.c_scale[j];
-    }
-  }
-  std::vector<double> out(rows * basis->size());
-  basis->eval(Cs.data(), static_cast<int>(rows), out.data());
-  return matrix_from_row_major(out, rows, basis->size());
-  END_RCPP
-}
-
 // The tests of a spline fit's smooth terms (inference/smooth_tests.hpp), as the Python
 // package's _core.spline_tests, from the fit's smoothing report (Vp, H, edf, n, scale).
 extern "C" SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights, SEXP smoothing, SEXP m) {

@@ -8,7 +8,6 @@ SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP ini
 SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP w);
 SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEXP C);
 SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q);
-SEXP ctxstats_spline_basis_R(SEXP options, SEXP scaling, SEXP C);
 SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C, SEXP term);
 SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights, SEXP smoothing, SEXP m);
 SEXP ctxstats_build_info_R();

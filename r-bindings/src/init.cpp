@@ -14,7 +14,6 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_objective_R", reinterpret_cast<DL_FUNC>(&ctxstats_objective_R), 6},
     {"ctxstats_predict_theta_R", reinterpret_cast<DL_FUNC>(&ctxstats_predict_theta_R), 4},
     {"ctxstats_n_weights_R", reinterpret_cast<DL_FUNC>(&ctxstats_n_weights_R), 3},
-    {"ctxstats_spline_basis_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_basis_R), 3},
     {"ctxstats_spline_pointwise_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_pointwise_R), 6},
     {"ctxstats_spline_tests_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_tests_R), 5},
     {"ctxstats_build_info_R", reinterpret_cast<DL_FUNC>(&ctxstats_build_info_R), 0},
