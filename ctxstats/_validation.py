@@ -90,7 +90,7 @@ def as_matrix(obj, name: str, prefix: str, n_rows: int | None = None) -> tuple[n
     return np.ascontiguousarray(arr), names
 
 
-# The core refuses values beyond this magnitude (csrc/data.cpp, validate_data); checking here
+# The core refuses values beyond this magnitude (csrc/common/data.cpp, validate_data); checking here
 # too lets the message name the column.
 MAX_MAGNITUDE = 1e150
 

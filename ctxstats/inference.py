@@ -27,7 +27,7 @@ hand, of each sample's coefficient.
 Bootstrap inference (any encoder)
 ---------------------------------
 ``fit(n_bootstraps=B)`` refits the model on B multinomial resamples of the rows (see
-``csrc/bootstrap.hpp``) and keeps each replicate's encoder weights. Per-sample quantities
+``csrc/glm/bootstrap.hpp``) and keeps each replicate's encoder weights. Per-sample quantities
 (intervals, the heterogeneity test, the sign-stability check) are derived on demand by the
 core, which evaluates every replicate's encoder on chunks of samples, so memory stays
 O(B x encoder weights + B x chunk).

@@ -6,9 +6,9 @@
 #include <cmath>
 #include <limits>
 
-#include "bootstrap.hpp"
-#include "error.hpp"
-#include "objective.hpp"
+#include "glm/bootstrap.hpp"
+#include "common/error.hpp"
+#include "glm/objective.hpp"
 
 namespace ctxstats {
 

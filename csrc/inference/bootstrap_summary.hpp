@@ -1,4 +1,4 @@
-// Summaries of bootstrap replicates (csrc/bootstrap.hpp): standard errors, percentile
+// Summaries of bootstrap replicates (csrc/glm/bootstrap.hpp): standard errors, percentile
 // intervals and percentile p-values of any replicated quantity, and, from every replicate's
 // per-sample parameters, the replicates' average effects, the sign-stability shares and the
 // bootstrap heterogeneity test. The front ends only name and format these numbers.
@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "encoder.hpp"
-#include "data.hpp"
+#include "encoders/encoder.hpp"
+#include "common/data.hpp"
 
 namespace ctxstats {
 

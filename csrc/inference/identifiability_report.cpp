@@ -9,8 +9,8 @@
 #include <map>
 #include <tuple>
 
-#include "error.hpp"
-#include "identifiability.hpp"
+#include "common/error.hpp"
+#include "inference/design_grams.hpp"
 
 namespace ctxstats {
 

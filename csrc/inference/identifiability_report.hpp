@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
-#include "data.hpp"
-#include "encoder.hpp"
-#include "smoothing.hpp"
+#include "common/data.hpp"
+#include "encoders/encoder.hpp"
+#include "smoothing/smoothing.hpp"
 
 namespace ctxstats {
 

@@ -8,8 +8,8 @@
 #include <cmath>
 #include <limits>
 
-#include "error.hpp"
-#include "objective.hpp"
+#include "common/error.hpp"
+#include "glm/objective.hpp"
 
 namespace ctxstats {
 

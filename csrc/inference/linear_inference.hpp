@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "data.hpp"
-#include "family.hpp"
+#include "common/data.hpp"
+#include "common/family.hpp"
 
 namespace ctxstats {
 

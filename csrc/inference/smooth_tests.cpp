@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "error.hpp"
+#include "common/error.hpp"
 #include "inference/user_units.hpp"
 
 namespace ctxstats {

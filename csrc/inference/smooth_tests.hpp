@@ -22,9 +22,9 @@
 #pragma once
 #include <vector>
 
-#include "context_basis.hpp"
-#include "data.hpp"
-#include "smoothing.hpp"
+#include "encoders/context_basis.hpp"
+#include "common/data.hpp"
+#include "smoothing/smoothing.hpp"
 
 namespace ctxstats {
 

@@ -5,10 +5,10 @@
 #include <cmath>
 #include <string>
 
-#include "context_basis.hpp"
-#include "error.hpp"
+#include "encoders/context_basis.hpp"
+#include "common/error.hpp"
 #include "inference/user_units.hpp"
-#include "objective.hpp"
+#include "glm/objective.hpp"
 
 namespace ctxstats {
 

@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "data.hpp"
-#include "encoder.hpp"
+#include "common/data.hpp"
+#include "encoders/encoder.hpp"
 
 namespace ctxstats {
 

@@ -4,7 +4,7 @@
 #include <Eigen/Dense>
 #include <vector>
 
-#include "data.hpp"
+#include "common/data.hpp"
 
 namespace ctxstats {
 

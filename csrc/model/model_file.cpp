@@ -5,7 +5,7 @@
 #include <iterator>
 #include <utility>
 
-#include "error.hpp"
+#include "common/error.hpp"
 
 namespace ctxstats {
 

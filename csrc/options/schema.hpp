@@ -13,9 +13,9 @@
 #include <utility>
 #include <vector>
 
-#include "error.hpp"
-#include "fit.hpp"
-#include "personalized.hpp"
+#include "common/error.hpp"
+#include "glm/fit.hpp"
+#include "personalized/personalized.hpp"
 
 namespace ctxstats {
 

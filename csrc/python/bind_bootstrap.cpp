@@ -1,9 +1,6 @@
 // Bindings for the bootstrap: replicate fits, per-replicate sample parameters and the
 // summaries that need the encoder (csrc/inference/bootstrap_summary.hpp).
-#include "bootstrap.hpp"
-#include "convergence.hpp"
 #include "convert.hpp"
-#include "inference/inference.hpp"
 
 namespace ctxstats_py {
 

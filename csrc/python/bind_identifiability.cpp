@@ -1,9 +1,6 @@
 // Bindings for the identifiability computations: the Gram matrices of the standardised designs,
 // the identifiability report (its check table and notes) and the spline encoder's checks.
 #include "convert.hpp"
-#include "identifiability.hpp"
-#include "inference/identifiability_report.hpp"
-#include "objective.hpp"
 
 namespace ctxstats_py {
 

@@ -2,7 +2,6 @@
 // average effects of the linear encoder, and summaries of bootstrap replicates. Converts
 // arrays and releases the GIL; the statistics are the core's.
 #include "convert.hpp"
-#include "inference/inference.hpp"
 
 namespace ctxstats_py {
 

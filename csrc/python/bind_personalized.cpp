@@ -1,7 +1,6 @@
 // Bindings for personalized regression: fit, objective (for gradient checks), prediction
 // for new contexts, bootstrap counts.
 #include "convert.hpp"
-#include "personalized.hpp"
 
 namespace ctxstats_py {
 

@@ -2,8 +2,6 @@
 // itself (so that Python can form pointwise intervals from the covariance).
 #include <cmath>
 
-#include "context_basis.hpp"
-#include "inference/inference.hpp"
 #include "convert.hpp"
 
 namespace ctxstats_py {

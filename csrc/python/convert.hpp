@@ -9,9 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "error.hpp"
-#include "fit.hpp"
-#include "options/schema.hpp"
+#include "ctxstats.hpp"
 
 namespace ctxstats_py {
 

@@ -1,5 +1,5 @@
 # Warnings for fits that stopped without meeting their solver's stopping criterion (usually
-# at the iteration cap max_iter). The text is the core's (csrc/convergence.hpp and the
+# at the iteration cap max_iter). The text is the core's (csrc/common/convergence.hpp and the
 # solvers' messages), the same the Python package raises as a ConvergenceWarning. An
 # interrupted fit never gets here: the glue turns it into an error.
 

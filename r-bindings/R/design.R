@@ -49,7 +49,7 @@ check_finite_columns <- function(M, rows) {
     stop(sprintf("%s contains a non-finite value (NaN or inf) at row %s", colnames(M)[j], rows[i]),
          call. = FALSE)
   }
-  # The core refuses values beyond 1e150 (csrc/data.cpp); checking here names the column.
+  # The core refuses values beyond 1e150 (csrc/common/data.cpp); checking here names the column.
   huge <- abs(M) > 1e150
   if (any(huge)) {
     j <- which(colSums(huge) > 0)[1L]

@@ -7,7 +7,7 @@
 #   "HC3"): the model is a GLM on the interaction design z_i = [1, x_i] (x) [1, c_i], and the
 #   average effects are a linear map of its coefficients;
 # - bootstrap inference for every encoder (n_bootstraps = B): replicate fits by the core
-#   (csrc/bootstrap.hpp); standard errors, percentile intervals (numpy's linear
+#   (csrc/glm/bootstrap.hpp); standard errors, percentile intervals (numpy's linear
 #   interpolation, R's quantile type 7), percentile p-values (never below 2 / (B + 1); no z
 #   statistic goes with them), sign-flip shares and the bootstrap heterogeneity test, all by
 #   the core (csrc/inference/bootstrap_summary.hpp).

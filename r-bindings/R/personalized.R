@@ -1,6 +1,6 @@
 # personalized_regression(): low-rank personalized regression with distance matching
 # (Lengerich et al. 2019), fitted by the C++ core shared with the Python package
-# (csrc/personalized.hpp; Python: ctxstats.PersonalizedRegression), so the same data,
+# (csrc/personalized/personalized.hpp; Python: ctxstats.PersonalizedRegression), so the same data,
 # options and seed give the same sample models in both languages.
 #
 # The context part of the formula lists variables: numeric ones enter the learned metric

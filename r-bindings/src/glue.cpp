@@ -19,17 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "bootstrap.hpp"
-#include "convergence.hpp"
-#include "context_basis.hpp"
-#include "error.hpp"
-#include "fit.hpp"
-#include "inference/inference.hpp"
+#include "ctxstats.hpp"
 #include "glue.h"
-#include "inference/identifiability_report.hpp"
-#include "options/schema.hpp"
-#include "objective.hpp"
-#include "personalized.hpp"
 
 using namespace ctxstats;
 
@@ -383,7 +374,7 @@ extern "C" SEXP ctxstats_build_info_R() {
   END_RCPP
 }
 
-// Bootstrap replicate fits from the full-data fit's weights `start` (csrc/bootstrap.hpp); the
+// Bootstrap replicate fits from the full-data fit's weights `start` (csrc/glm/bootstrap.hpp); the
 // same function, options and seed as the Python package's _core.bootstrap.
 extern "C" SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP start,
                                      SEXP n_bootstraps) {
@@ -431,7 +422,7 @@ namespace {
 
 }  // namespace
 
-// Personalized regression with distance matching (csrc/personalized.hpp).
+// Personalized regression with distance matching (csrc/personalized/personalized.hpp).
 extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options) {
   BEGIN_RCPP
   RData data;
@@ -480,7 +471,7 @@ extern "C" SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP
 }
 
 // The warning for bootstrap replicates that did not converge ("" when none): the core's text
-// (csrc/convergence.hpp), as the Python package's _core.bootstrap_convergence_message.
+// (csrc/common/convergence.hpp), as the Python package's _core.bootstrap_convergence_message.
 extern "C" SEXP ctxstats_bootstrap_convergence_message_R(SEXP unconverged, SEXP total, SEXP first_message) {
   BEGIN_RCPP
   return Rcpp::wrap(bootstrap_convergence_message(static_cast<std::size_t>(Rcpp::as<double>(unconverged)),

@@ -13,7 +13,7 @@ trap 'rm -rf "$stage"' EXIT
 cp -R "$root/r-bindings" "$stage/ctxstats"
 rm -f "$stage"/ctxstats/src/*.o "$stage"/ctxstats/src/*.so "$stage"/ctxstats/src/*.dll
 mkdir "$stage/ctxstats/src/core"
-cp "$root"/csrc/*.cpp "$root"/csrc/*.hpp "$stage/ctxstats/src/core/"
+cp "$root"/csrc/*.hpp "$stage/ctxstats/src/core/"  # the public header; the sources live in the folders
 # The core's folders by concern (options/, ...), without the Python binding.
 for dir in "$root"/csrc/*/; do
   name=$(basename "$dir")

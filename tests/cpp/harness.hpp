@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "data.hpp"
+#include "common/data.hpp"
 
 namespace ctxstats_test {
 

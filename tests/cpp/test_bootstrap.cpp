@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "bootstrap.hpp"
+#include "glm/bootstrap.hpp"
 #include "options/schema.hpp"
-#include "error.hpp"
+#include "common/error.hpp"
 #include "harness.hpp"
-#include "rng.hpp"
+#include "common/rng.hpp"
 
 using namespace ctxstats;
 using namespace ctxstats_test;

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "error.hpp"
-#include "fit.hpp"
+#include "common/error.hpp"
+#include "glm/fit.hpp"
 #include "options/schema.hpp"
 #include "harness.hpp"
-#include "rng.hpp"
+#include "common/rng.hpp"
 
 using namespace ctxstats;
 using namespace ctxstats_test;

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "error.hpp"
+#include "common/error.hpp"
 #include "harness.hpp"
 #include "inference/inference.hpp"
-#include "rng.hpp"
+#include "common/rng.hpp"
 
 using namespace ctxstats;
 using namespace ctxstats_test;

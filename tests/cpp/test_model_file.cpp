@@ -7,10 +7,10 @@
 #include <limits>
 #include <string>
 
-#include "error.hpp"
+#include "common/error.hpp"
 #include "harness.hpp"
 #include "model/model_file.hpp"
-#include "rng.hpp"
+#include "common/rng.hpp"
 
 using ctxstats::InvalidArgument;
 using ctxstats::ModelFile;

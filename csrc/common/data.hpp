@@ -1,0 +1,58 @@
+// The data a fit sees: borrowed row-major arrays (never copied) plus the standardisation
+// that maps them to the internal scale. Rows are standardised block by block as they are
+// read, so no standardised copy of the data is ever held.
+#pragma once
+#include <cstddef>
+#include <vector>
+
+#include "common/family.hpp"
+
+namespace ctxstats {
+
+struct DataView {
+  std::size_t n = 0;
+  int p = 0;                     // predictors (columns of X)
+  int m = 0;                     // context features (columns of C)
+  const double* C = nullptr;     // n x m, row-major
+  const double* X = nullptr;     // n x p, row-major
+  const double* y = nullptr;     // n
+  const double* weights = nullptr;  // n, optional (nullptr: all ones)
+};
+
+// Internal scale: c' = (c - c_mean) / c_scale, x' = (x - x_mean) / x_scale,
+// y' = (y - y_mean) / y_scale (gaussian only; identity for the other families).
+// Without an intercept nothing is centred (centring would add one) and scales are RMS.
+struct Scaling {
+  std::vector<double> c_mean, c_scale, x_mean, x_scale;
+  double y_mean = 0.0, y_scale = 1.0;
+  bool intercept = true;
+  int q() const { return static_cast<int>(x_mean.size()) + (intercept ? 1 : 0); }
+};
+
+// Validates shapes and finiteness (messages name exog/context/endog/weights and the
+// column) and computes the scaling.
+Scaling compute_scaling(const DataView& data, Family family, bool intercept);
+void validate_data(const DataView& data, Family family);
+
+// Throws InvalidArgument naming `name`, the column and the row of the first NaN or inf.
+void check_finite(const double* a, std::size_t n, int cols, const char* name);
+
+// Loads rows [start, start + rows) -- or rows idx[start .. start + rows) when idx is given --
+// on the internal scale. Cs: rows x m, Xs: rows x q with a leading 1 when there is an
+// intercept, ys and ws: rows (ws gets 1 where there are no weights).
+void load_rows(const DataView& data, const Scaling& scaling, const std::size_t* idx, std::size_t start,
+               int rows, double* Cs, double* Xs, double* ys, double* ws);
+
+// Checks a scaling that comes from outside a fit (a binding, a model file): the context and
+// predictor vectors pair up in length, every value is finite and every scale positive, so
+// that nothing downstream reads past a vector or divides by zero. InvalidArgument otherwise.
+void validate_scaling(const Scaling& scaling);
+
+// Maps per-sample parameters from the internal scale to the user's units, in place
+// (theta: rows x q, intercept first when present).
+void theta_to_original(const Scaling& scaling, double* theta, std::size_t rows);
+
+// Standardises a context matrix (rows x m, user units) onto the internal scale.
+void scale_context(const Scaling& scaling, const double* C, std::size_t rows, int m, double* out);
+
+}  // namespace ctxstats

@@ -1,0 +1,149 @@
+#include "glm/bootstrap.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <exception>
+#include <limits>
+#include <string>
+
+#include "common/convergence.hpp"
+#include "common/error.hpp"
+#include "glm/objective.hpp"
+#include "common/rng.hpp"
+
+namespace ctxstats {
+
+void bootstrap_counts(std::uint64_t seed, std::uint64_t replicate, std::size_t n, double* counts) {
+  std::fill(counts, counts + n, 0.0);
+  CounterRng rng(seed, Stream::kBootstrap, replicate);
+  for (std::size_t draw = 0; draw < n; ++draw) counts[rng.below(n)] += 1.0;
+}
+
+std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replicate) {
+  // sub2 = 1 separates this draw from the resampling stream (sub2 = 0) of the same replicate.
+  return CounterRng(seed, Stream::kBootstrap, replicate, 1).next();
+}
+
+BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
+                              int n_replicates, const std::function<bool(int, double)>& progress) {
+  require(n_replicates >= 1, "n_bootstraps must be a positive integer");
+  const Family family = parse_family(options.family);
+  validate_data(data, family);
+  validate_solver_options(options.solver_options);
+  const Scaling scaling = compute_scaling(data, family, options.intercept);
+  const std::size_t nw = encoder_n_weights(options.encoder, data.m, scaling.q());
+  require(start.size() == nw, "the full-data weights have the wrong length for this model");
+
+  const int threads = resolve_threads(options.solver_options.threads);
+  const bool outer = n_replicates >= threads;  // one replicate per thread
+  const int inner_threads = outer ? 1 : threads;
+  const int outer_threads = outer ? threads : 1;
+  const std::uint64_t seed = options.solver_options.seed;
+  const std::size_t n = data.n;
+
+  BootstrapResult res;
+  res.n_replicates = static_cast<std::size_t>(n_replicates);
+  res.n_weights = nw;
+  res.weights.assign(res.n_replicates * nw, 0.0);
+  res.n_iter.assign(n_replicates, 0);
+  res.converged.assign(n_replicates, 0);
+  res.objective.assign(n_replicates, 0.0);
+  std::vector<std::string> errors(n_replicates), messages(n_replicates);
+
+  FitOptions replicate_options = options;
+  replicate_options.solver_options.threads = inner_threads;
+  replicate_options.solver_options.callback = nullptr;  // called from worker threads otherwise
+  const int round = outer ? 4 * threads : 1;
+  int done = 0;
+  while (done < n_replicates) {
+    const int end = std::min(n_replicates, done + round);
+#pragma omp parallel num_threads(outer_threads) if (outer)
+    {
+      std::vector<double> w(n);  // this thread's replicate weights, reused across its replicates
+#pragma omp for schedule(dynamic, 1)
+      for (int r = done; r < end; ++r) {
+        // No exception may leave the parallel region: record it and rethrow afterwards.
+        try {
+          bootstrap_counts(seed, static_cast<std::uint64_t>(r), n, w.data());
+          if (data.weights)
+            for (std::size_t i = 0; i < n; ++i) w[i] *= data.weights[i];
+          DataView view = data;
+          view.weights = w.data();
+          FitOptions o = replicate_options;
+          o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
+          FitResult fr = fit(view, o, &start);
+          std::copy(fr.weights.begin(), fr.weights.end(),
+                    res.weights.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * nw));
+          res.n_iter[r] = fr.solve.n_iter;
+          res.converged[r] = fr.solve.converged ? 1 : 0;
+          if (!fr.solve.converged) messages[r] = fr.solve.message;
+          res.objective[r] = fr.solve.objective;
+        } catch (const std::exception& e) {
+          errors[r] = e.what();
+          if (errors[r].empty()) errors[r] = "unknown error";
+        } catch (...) {
+          errors[r] = "unknown error";
+        }
+      }
+    }
+    done = end;
+    for (int r = 0; r < done; ++r)
+      if (!errors[r].empty()) throw InvalidArgument("bootstrap replicate " + std::to_string(r) + ": " + errors[r]);
+    if (done < n_replicates && progress && !progress(done, std::numeric_limits<double>::quiet_NaN())) {
+      res.interrupted = true;
+      break;
+    }
+  }
+  if (progress && !res.interrupted) progress(done, std::numeric_limits<double>::quiet_NaN());
+  if (res.interrupted) {
+    res.n_replicates = static_cast<std::size_t>(done);
+    res.weights.resize(res.n_replicates * nw);
+    res.n_iter.resize(done);
+    res.converged.resize(done);
+    res.objective.resize(done);
+  }
+  std::size_t unconverged = 0;
+  std::string first;
+  for (std::size_t r = 0; r < res.n_replicates; ++r)
+    if (!res.converged[r] && unconverged++ == 0) first = messages[r];
+  res.message = bootstrap_convergence_message(unconverged, res.n_replicates, first);
+  return res;
+}
+
+std::vector<double> bootstrap_theta(const EncoderSpec& spec, const Scaling& scaling, const double* replicate_weights,
+                                    std::size_t n_replicates, std::size_t n_weights, const double* C,
+                                    std::size_t rows, int m, int threads) {
+  require(m == static_cast<int>(scaling.c_mean.size()),
+          "context has " + std::to_string(m) + " columns; the model was fitted with " +
+              std::to_string(scaling.c_mean.size()));
+  const int q = scaling.q();
+  auto encoder = make_encoder(spec, m, q);
+  require(n_weights == encoder->n_weights(), "the replicate weights have the wrong length for this model");
+  check_finite(C, rows, m, "context");  // before any parallel region
+  std::vector<double> Cs(rows * static_cast<std::size_t>(m));
+  for (std::size_t r = 0; r < rows; ++r)
+    for (int j = 0; j < m; ++j) Cs[r * m + j] = (C[r * m + j] - scaling.c_mean[j]) / scaling.c_scale[j];
+
+  std::vector<double> out(n_replicates * rows * static_cast<std::size_t>(q));
+  const std::size_t blocks = (rows + kBlockRows - 1) / kBlockRows;
+  const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(n_replicates * blocks);
+  const int nthreads = resolve_threads(threads);
+  const std::size_t need = encoder->workspace_size(kBlockRows);
+#pragma omp parallel num_threads(nthreads)
+  {
+    std::vector<double> work(need);
+#pragma omp for schedule(dynamic, 1)
+    for (std::ptrdiff_t t = 0; t < tasks; ++t) {
+      const std::size_t r = static_cast<std::size_t>(t) / blocks, blk = static_cast<std::size_t>(t) % blocks;
+      const std::size_t start = blk * kBlockRows;
+      const int count = static_cast<int>(std::min<std::size_t>(kBlockRows, rows - start));
+      double* theta = out.data() + (r * rows + start) * q;
+      encoder->forward(replicate_weights + r * n_weights, Cs.data() + start * m, count, theta, work.data());
+      theta_to_original(scaling, theta, static_cast<std::size_t>(count));
+    }
+  }
+  return out;
+}
+
+}  // namespace ctxstats

@@ -1,0 +1,69 @@
+// The nonparametric (pairs) bootstrap of a contextualized GLM fit.
+//
+// Replicate r refits the model on the same rows with case weights
+//   s_i^(r) = k_i^(r) * s_i,   (k_1^(r), ..., k_n^(r)) ~ Multinomial(n; 1/n, ..., 1/n),
+// where s_i are the user's weights (1 when there are none). The counts come from the
+// counter-based generator keyed (seed, Stream::kBootstrap, r), so replicate r sees the same
+// resample whatever the thread count or the order in which replicates run; the data are
+// never copied (each fit reads the borrowed arrays through a DataView whose weights point
+// at the replicate's own n-vector).
+//
+// Warm start: every replicate starts from the full-data fit's weights `start`. For the
+// exact solver this changes nothing (normal equations; IRLS restarts from its own point);
+// for the iterative solvers it keeps each replicate in the basin of the full-data optimum,
+// so the replicates measure the sampling variability of that solution rather than the
+// spread between the local optima that different random initialisations reach.
+//
+// Parallelism: with at least as many replicates as threads, replicates run in parallel,
+// one per thread, each with a single-threaded fit; otherwise replicates run one after the
+// other, each fit using all the threads. Each fit is bitwise identical for any thread count
+// and replicate r always writes slot r, so the result is too.
+//
+// Progress: replicates run in rounds (4 per thread, or one at a time when they run in
+// turn); after each round `progress(replicates_done, nan)` is called on the calling thread,
+// and returning false stops after that round (`interrupted`, with `n_replicates` the number
+// finished). The replicate fits themselves never call the solver callback.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "glm/fit.hpp"
+
+namespace ctxstats {
+
+struct BootstrapResult {
+  std::size_t n_replicates = 0;       // replicates finished (all of them unless interrupted)
+  std::size_t n_weights = 0;
+  std::vector<double> weights;        // n_replicates x n_weights, replicate r in row r
+  std::vector<int> n_iter;            // per replicate
+  std::vector<unsigned char> converged;
+  std::vector<double> objective;
+  bool interrupted = false;
+  // bootstrap_convergence_message (convergence.hpp): empty when every replicate converged.
+  std::string message;
+};
+
+// The multinomial counts of replicate r: n draws with replacement from n rows, written to
+// counts (length n, entries sum to n).
+void bootstrap_counts(std::uint64_t seed, std::uint64_t replicate, std::size_t n, double* counts);
+
+// The solver seed replicate r's fit uses (adam's shuffles and validation split differ
+// between replicates; the initialisation is the warm start, not a seeded draw).
+std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replicate);
+
+// Refits `n_replicates` resamples from `start`. options.solver_options.seed keys the
+// resamples; options.solver_options.threads is the total thread budget.
+BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
+                              int n_replicates, const std::function<bool(int, double)>& progress = nullptr);
+
+// Per-sample parameters of every replicate for contexts C (rows x m, user units):
+// out[(r * rows + i) * q + k] is coefficient k of sample i under replicate r (user units).
+// Replicates are encoded in parallel; callers pass C in chunks to bound memory.
+std::vector<double> bootstrap_theta(const EncoderSpec& spec, const Scaling& scaling, const double* replicate_weights,
+                                    std::size_t n_replicates, std::size_t n_weights, const double* C,
+                                    std::size_t rows, int m, int threads);
+
+}  // namespace ctxstats

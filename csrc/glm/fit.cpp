@@ -1,0 +1,103 @@
+#include "glm/fit.hpp"
+
+#include <cmath>
+#include <utility>
+
+#include "encoders/context_basis.hpp"
+#include "options/schema.hpp"
+#include "common/error.hpp"
+
+namespace ctxstats {
+
+std::string resolve_solver(const FitOptions& o) {
+  const std::string& s = o.solver;
+  require(s == "auto" || s == "exact" || s == "lbfgs" || s == "adam",
+          "solver must be one of 'exact', 'lbfgs', 'adam' (or None), not '" + s + "'");
+  if (s != "auto") return s;
+  if (o.encoder.type == "spline") return "exact";
+  const bool linear = o.encoder.type == "linear" && o.encoder.archetypes == 0;
+  const bool smooth = o.penalty.alpha == 0.0 || o.penalty.l1_ratio == 0.0;
+  return (linear && smooth) ? "exact" : "lbfgs";
+}
+
+std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q) {
+  if (spec.type == "spline" && spec.knots.empty()) {
+    validate_encoder_spec(spec);
+    require(m >= 1, "context must have at least one column");
+    return static_cast<std::size_t>(q) * spline_basis_size(spec, m);
+  }
+  return make_encoder(spec, m, q)->n_weights();
+}
+
+EncoderSpec resolve_encoder_spec(const DataView& data, const Scaling& scaling, const EncoderSpec& spec, int threads) {
+  if (spec.type != "spline") return spec;
+  validate_encoder_spec(spec);
+  return prepare_spline_spec(data, scaling, spec, threads);
+}
+
+namespace {
+
+// A fit never returns NaN or inf parameters, converged or not (issue 13): an overflow says so.
+FitResult checked(FitResult out) {
+  if (out.solve.interrupted) return out;
+  for (double w : out.weights)
+    if (!std::isfinite(w))
+      throw InvalidArgument("the fit produced non-finite parameters (" + out.solver +
+                            " solver): the optimisation overflowed; lower learning_rate, add weight_decay or alpha, "
+                            "or rescale exog and context");
+  return out;
+}
+
+}  // namespace
+
+FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init) {
+  const Family family = parse_family(options.family);
+  validate_fit_options(options);
+  FitResult out;
+  out.solver = resolve_solver(options);
+  out.scaling = compute_scaling(data, family, options.intercept);
+  out.encoder = resolve_encoder_spec(data, out.scaling, options.encoder, options.solver_options.threads);
+  auto encoder = make_encoder(out.encoder, data.m, out.scaling.q());
+  out.weights.assign(encoder->n_weights(), 0.0);
+  if (init) {
+    require(init->size() == encoder->n_weights(), "the initial weights have the wrong length");
+    out.weights = *init;
+  } else {
+    encoder->init(options.solver_options.seed, out.weights.data());
+  }
+  if (out.solver == "exact") {
+    out.solve = solve_exact(*encoder, family, data, out.scaling, options.penalty, options.solver_options,
+                            out.weights.data());
+    return checked(std::move(out));
+  }
+  Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
+  out.solve = out.solver == "lbfgs" ? solve_lbfgs(objective, out.weights.data(), options.solver_options)
+                                    : solve_adam(objective, out.weights.data(), options.solver_options);
+  return checked(std::move(out));
+}
+
+double objective_value_grad(const DataView& data, const FitOptions& options, const std::vector<double>& w,
+                            std::vector<double>* grad) {
+  const Family family = parse_family(options.family);
+  const Scaling scaling = compute_scaling(data, family, options.intercept);
+  const EncoderSpec spec = resolve_encoder_spec(data, scaling, options.encoder, options.solver_options.threads);
+  auto encoder = make_encoder(spec, data.m, scaling.q());
+  require(w.size() == encoder->n_weights(), "the weights have the wrong length");
+  Objective objective(*encoder, family, data, scaling, options.penalty, options.solver_options.threads);
+  if (grad) grad->assign(w.size(), 0.0);
+  return objective.value_grad(w.data(), grad ? grad->data() : nullptr);
+}
+
+std::vector<double> predict_theta(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& w,
+                                  const double* C, std::size_t rows, int m, int threads) {
+  require(m == static_cast<int>(scaling.c_mean.size()),
+          "context has " + std::to_string(m) + " columns; the model was fitted with " +
+              std::to_string(scaling.c_mean.size()));
+  auto encoder = make_encoder(spec, m, scaling.q());
+  require(w.size() == encoder->n_weights(), "the weights have the wrong length");
+  std::vector<double> theta(rows * static_cast<std::size_t>(scaling.q()));
+  encode_samples(*encoder, scaling, w.data(), C, rows, theta.data(), threads);
+  return theta;
+}
+
+}  // namespace ctxstats

@@ -1,0 +1,55 @@
+// The entry points the bindings call: fit a contextualized GLM, evaluate the objective (for
+// gradient checks), and map new contexts to per-sample parameters.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "common/data.hpp"
+#include "encoders/encoder.hpp"
+#include "common/family.hpp"
+#include "glm/objective.hpp"
+#include "glm/solver.hpp"
+
+namespace ctxstats {
+
+// Filled from an option map by fit_options_from (options/schema.hpp), whose table holds every
+// default; default_fit_options() is the struct with all of them.
+struct FitOptions {
+  std::string family;
+  EncoderSpec encoder;
+  bool intercept{};
+  Penalty penalty;
+  std::string solver;  // auto | exact | lbfgs | adam
+  SolverOptions solver_options;
+};
+
+struct FitResult {
+  std::vector<double> weights;  // encoder weights on the internal scale
+  Scaling scaling;
+  std::string solver;           // the solver that ran
+  SolverResult solve;
+  EncoderSpec encoder;          // the encoder as fitted (a spline's knots and centres filled in)
+};
+
+// "auto" resolves to exact for the linear encoder without archetypes or L1 penalty and for the
+// spline encoder, and to lbfgs otherwise.
+std::string resolve_solver(const FitOptions& options);
+
+// Fits from `init` weights when given (warm start), otherwise from the seeded initialisation.
+FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init = nullptr);
+
+// Objective value and gradient at w, on the scaling the data imply (what fit minimises).
+double objective_value_grad(const DataView& data, const FitOptions& options, const std::vector<double>& w,
+                            std::vector<double>* grad);
+
+// Per-sample parameters (rows x q, user units) for contexts C (rows x m, user units).
+std::vector<double> predict_theta(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& w,
+                                  const double* C, std::size_t rows, int m, int threads);
+
+std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q);
+
+// The spec a fit on these data uses: a spline's knots and centres placed from the data when
+// the spec carries none; other specs unchanged.
+EncoderSpec resolve_encoder_spec(const DataView& data, const Scaling& scaling, const EncoderSpec& spec, int threads);
+
+}  // namespace ctxstats

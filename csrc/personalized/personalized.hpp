@@ -1,0 +1,223 @@
+// Low-rank personalized regression with distance matching (Lengerich, Aragam & Xing,
+// NeurIPS 2019). Every sample i has its own parameters
+//
+//   theta_i = theta_bar + Q^T z_i          theta_bar in R^q, Q in R^(K x q), z_i in R^K,
+//
+// fitted by minimising (everything on the internal, standardised scale)
+//
+//   L = sum_{i in T} s_i [loss(y_i, x_i . theta_i) + psi(theta_i)] / sum_{i in T} s_i
+//       + gamma * mean over sampled pairs (i, j) of (rho_ij - D_ij)^2
+//       + nu * ||phi||^2 + weight_decay / 2 * ||Q||^2
+//
+//   psi(t)  = the elastic net of objective.hpp (alpha, l1_ratio, mu_ratio; smoothed L1),
+//   rho_ij  = ||z_i - z_j||^2,
+//   D_ij    = sum_k phi_k d_k(c_ik, c_jk),
+//   d_k     = (c_ik - c_jk)^2 / g_k for numeric columns, 1{c_ik != c_jk} / g_k for
+//             categorical ones, where g_k is the column's mean of the same quantity over
+//             all pairs i != j (computed exactly in O(n) or O(n log n)), so that every d_k
+//             averages one over pairs,
+//   phi     = softmax(u): non-negative and summing to one.
+//
+// T is the set of training rows (all rows, minus a seeded validation share). Pairs are
+// drawn afresh each epoch, r = n_partners per sample, all samples (training and validation)
+// taking part: the rows are put once in a seeded random order (CounterRng(seed,
+// Stream::kPairs, 2^64 - 1)); each epoch draws r offsets o_1..o_r uniformly from 1..n-1
+// (CounterRng(seed, Stream::kPairs, epoch)), and the sample at position a is paired with
+// the one at position a + o_t (mod n). Each sample's partner is thus uniform among the
+// others, every sample is the first end of r pairs and the second end of r pairs, and the
+// pass over pairs streams through memory instead of jumping to a random row per pair
+// (which, past the cache size, made the cost grow faster than n). An epoch costs
+// O(n r (K + m)); memory is O(n (K + m + r)).
+//
+// Why squared distances on both sides: a weighted sum of squared coordinate differences is
+// exactly a squared Euclidean distance, so for any phi the matching can be met exactly by
+// z in K >= (active columns) dimensions (as in classical multidimensional scaling). With
+// absolute differences (an L1 metric) against a Euclidean ||z_i - z_j|| it cannot: a metric
+// spread over two columns always leaves stress that a metric on one column does not, which
+// biases phi towards a single column. Squared distances are also smooth where z_i = z_j.
+// The price: pairs far apart weigh more than under unsquared distances.
+//
+// Why phi lives on the simplex: rho has no natural scale. z -> c z, Q -> Q / c leaves every
+// theta_i unchanged and multiplies rho by c^2, so with an unnormalised phi the objective
+// could always be lowered by shrinking z and phi together while Q grows. Fixing
+// sum_k phi_k = 1 fixes the scale of D (its mean over pairs is one), and phi_k reads as the
+// share of the metric carried by context column k. The softmax keeps phi strictly inside
+// the simplex with an exact, smooth gradient. weight_decay on Q is what makes the split
+// of phi between columns informative: a context direction along which the models differ
+// more lets z spread further along it, so Q, and its penalty, can be smaller.
+#pragma once
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/data.hpp"
+#include "common/family.hpp"
+#include "glm/objective.hpp"
+
+namespace ctxstats {
+
+// Filled from an option map by personalized_options_from (options/schema.hpp), whose table
+// holds every default; default_personalized_options() is the struct with all of them.
+struct PersonalizedOptions {
+  std::string family;
+  bool intercept{};
+  int rank{};                     // K
+  double gamma{};                 // weight of the distance-matching term
+  int n_partners{};               // r: partners per sample per epoch
+  double nu{};                    // nu ||phi||^2
+  double weight_decay{};          // weight_decay / 2 ||Q||^2
+  double alpha{}, l1_ratio{}, mu_ratio{};  // elastic net psi on theta_i
+  std::vector<int> categorical;   // m flags: nonzero for categorical context columns
+  int max_iter{};                 // epochs (0: 2000)
+  double tol{};                   // relative improvement for early stopping (0: 1e-5)
+  double learning_rate{};         // Adam
+  double val_split{};             // share of rows whose outcome is held out for early stopping
+  int patience{};                 // epochs without improvement before stopping
+  int warmup{};                   // epochs over which gamma rises linearly from 0
+  std::uint64_t seed{};
+  int threads{};                  // 0: all available
+  // Called after each epoch with its number and the objective; false stops the fit, which then
+  // reports `interrupted` (the bindings' check for Ctrl-C / R's interrupt).
+  std::function<bool(int, double)> callback;
+};
+
+void validate_personalized_options(const PersonalizedOptions& o, int m);
+
+// Offsets of the parts of the flat parameter vector [theta_bar | Q | u | Z].
+struct PersonalizedLayout {
+  std::size_t n = 0;
+  int q = 0, K = 0, m = 0;
+  std::size_t theta_bar() const { return 0; }
+  std::size_t Q() const { return static_cast<std::size_t>(q); }
+  std::size_t u() const { return Q() + static_cast<std::size_t>(K) * q; }
+  std::size_t z() const { return u() + static_cast<std::size_t>(m); }
+  std::size_t size() const { return z() + n * static_cast<std::size_t>(K); }
+};
+
+// The column scales g_k of the covariate distances (see above); a column with no spread
+// gets 1.
+std::vector<double> distance_scales(const DataView& data, const std::vector<int>& categorical);
+
+// d_k(a, b) for one column (see above); inv_scale = 1 / g_k.
+inline double covariate_distance(double a, double b, int categorical, double inv_scale) {
+  if (categorical) return a != b ? inv_scale : 0.0;
+  const double d = a - b;
+  return d * d * inv_scale;
+}
+
+// D_phi between two raw context rows.
+inline double metric_distance(const double* a, const double* b, const double* phi, const double* inv_scale,
+                              const int* categorical, int m) {
+  double D = 0.0;
+  for (int k = 0; k < m; ++k) D += phi[k] * covariate_distance(a[k], b[k], categorical[k], inv_scale[k]);
+  return D;
+}
+
+// The objective above at a fixed epoch (which fixes the pairs), with its exact gradient in
+// every parameter: theta_bar, Q, u (phi = softmax(u)) and every z_i, both ends of every pair.
+// Value and gradient are bitwise identical for any number of threads: data terms are
+// summed in fixed row blocks gathered into groups that depend on n only, pair terms in
+// fixed pair blocks likewise, and each z's pair gradient is the sum, in a fixed order, of
+// its r pairs as first end followed by its r pairs as second end (no scattered writes).
+class PersonalizedObjective {
+ public:
+  // role: n entries, 0 = training row, 1 = validation row (outcome held out).
+  PersonalizedObjective(const DataView& data, const Scaling& scaling, const PersonalizedOptions& options,
+                        std::vector<double> dist_scale, std::vector<char> role);
+
+  // Returns L; grad (layout().size()) when not null; *val_loss (mean loss over validation
+  // rows, 0 without any) when not null.
+  double value_grad(const double* params, double* grad, std::uint64_t epoch, double* val_loss = nullptr);
+
+  const PersonalizedLayout& layout() const { return layout_; }
+  void set_gamma(double gamma) { options_.gamma = gamma; }
+  std::size_t n_pairs() const { return layout_.n * static_cast<std::size_t>(options_.n_partners); }
+  // Mean data loss (no penalty) over the training rows at the last evaluation.
+  double last_train_loss() const { return last_train_loss_; }
+
+ private:
+  void draw_offsets(std::uint64_t epoch);
+
+  DataView data_;
+  const Scaling& scaling_;
+  PersonalizedOptions options_;
+  Family family_;
+  PersonalizedLayout layout_;
+  std::vector<double> inv_scale_;
+  std::vector<char> role_;
+  double train_total_ = 0.0, val_total_ = 0.0;
+  int threads_;
+  std::vector<std::uint32_t> perm_;      // n: internal position a holds row perm_[a]
+  std::vector<double> Cp_;               // n x m: the raw context in internal order
+  std::vector<std::size_t> offsets_;     // r: this epoch's partner offsets
+  std::vector<double> zp_, gzp_;         // n x K: z and its pair gradient in internal order
+  std::vector<double> coef_;             // n r: d(pair term)/d(z_a - z_b) = coef (z_a - z_b)
+  double last_train_loss_ = 0.0;
+};
+
+// The population GLM on the internal scale (IRLS with step halving; the L2 part of psi as
+// a ridge), the starting point theta_bar of every sample model. Rows with role 1 are
+// ignored.
+std::vector<double> population_glm(const DataView& data, const Scaling& scaling, Family family,
+                                   const PersonalizedOptions& options, const std::vector<char>& role, bool* converged);
+
+// Initial parameters: theta_bar = population estimate, Q = 0 (so every theta_i starts at
+// the population model), u = 0 (uniform metric), z = the first K principal components of
+// the distance-scaled context plus a little seeded noise, scaled so that the mean pair
+// distance in z matches the mean D (one).
+std::vector<double> personalized_init(const DataView& data, const PersonalizedLayout& layout,
+                                      const std::vector<double>& dist_scale, const std::vector<double>& theta_pop,
+                                      const PersonalizedOptions& options, const Scaling& scaling);
+
+struct PersonalizedFit {
+  std::vector<double> params;      // internal scale, layout as PersonalizedLayout
+  std::vector<double> theta;       // n x q sample parameters in user units
+  std::vector<double> theta_bar;   // q, user units
+  std::vector<double> theta_pop;   // q, user units: the population GLM
+  std::vector<double> Q;           // K x q, user units (the linear part of theta_to_original)
+  std::vector<double> phi;         // m metric weights (sum to one)
+  std::vector<double> dist_scale;  // m column scales g_k
+  std::vector<char> role;          // n: 0 training, 1 validation
+  Scaling scaling;
+  std::vector<double> history;     // training objective per epoch
+  std::vector<double> val_history; // validation loss per epoch (training data loss without validation rows)
+  int n_iter = 0, best_epoch = 0;
+  bool converged = false, population_converged = false;
+  bool interrupted = false;
+  double objective = 0.0;
+  std::string message;
+};
+
+// Fits from the population start (or from init, a parameter vector, when given) with full-
+// batch Adam over epochs; each epoch draws new pairs. gamma rises linearly from 0 to its
+// value over the first `warmup` epochs (a continuation: the data shape the sample models
+// before the metric binds them; started at full gamma, the matching locks z into the
+// initial, uninformed geometry and phi onto whichever columns that geometry happens to
+// show). From then on, early stopping on the validation loss (the mean loss of the held-
+// out rows, whose models are placed by distance matching alone) keeps the best parameters;
+// without validation rows it watches the training objective instead.
+PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions& options,
+                                 const std::vector<double>* init = nullptr);
+
+// Objective and gradient at params for the pairs of `epoch` (for gradient checks); all
+// rows are training rows.
+double personalized_objective(const DataView& data, const PersonalizedOptions& options,
+                              const std::vector<double>& params, std::uint64_t epoch, std::vector<double>* grad);
+
+// Parameters for new contexts (rows x m, user units): the average of the models of the
+// k nearest training samples under D_phi, with weights 1 / (D + delta) (delta = 1e-8 times
+// the mean distance, so exact matches dominate). Brute force in blocks of rows: memory
+// O(block x n_train). Ties in distance are broken by training row order.
+std::vector<double> personalized_predict(const double* C_new, std::size_t rows, const double* C_train,
+                                         std::size_t n_train, int m, const double* theta_train, int q,
+                                         const std::vector<double>& phi, const std::vector<double>& dist_scale,
+                                         const std::vector<int>& categorical, int n_neighbors, int threads);
+
+// Multinomial bootstrap counts: n draws with replacement from n rows, as frequency weights,
+// from CounterRng(seed, Stream::kBootstrap, replicate).
+std::vector<double> personalized_bootstrap_counts(std::size_t n, std::uint64_t seed, std::uint64_t replicate);
+
+}  // namespace ctxstats
