@@ -18,6 +18,7 @@
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"
 #include "inference/inference.hpp"
+#include "model/fitted_model.hpp"
 #include "model/model_file.hpp"
 #include "options/schema.hpp"
 #include "personalized/personalized.hpp"

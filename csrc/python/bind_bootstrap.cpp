@@ -20,19 +20,7 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
     r = bootstrap_fit(d, o, start_w, n_bootstraps, progress);
   }
   if (error) std::rethrow_exception(error);
-  py::array_t<double> W({static_cast<py::ssize_t>(r.n_replicates), static_cast<py::ssize_t>(r.n_weights)});
-  std::copy(r.weights.begin(), r.weights.end(), W.mutable_data());
-  py::array_t<int> n_iter(static_cast<py::ssize_t>(r.n_replicates), r.n_iter.data());
-  py::array_t<bool> converged(static_cast<py::ssize_t>(r.n_replicates));
-  for (std::size_t k = 0; k < r.n_replicates; ++k) converged.mutable_data()[k] = r.converged[k] != 0;
-  py::dict out;
-  out["weights"] = W;
-  out["n_iter"] = n_iter;
-  out["converged"] = converged;
-  out["objective"] = to_array(r.objective);
-  out["interrupted"] = r.interrupted;
-  out["message"] = r.message;
-  return out;
+  return bootstrap_to_dict(r);
 }
 
 py::array_t<double> bootstrap_theta_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C) {
@@ -131,6 +119,41 @@ py::array_t<double> bootstrap_counts_py(std::uint64_t seed, std::uint64_t replic
 }
 
 }  // namespace
+
+py::dict bootstrap_to_dict(const BootstrapResult& r) {
+  py::array_t<double> W({static_cast<py::ssize_t>(r.n_replicates), static_cast<py::ssize_t>(r.n_weights)});
+  std::copy(r.weights.begin(), r.weights.end(), W.mutable_data());
+  py::array_t<int> n_iter(static_cast<py::ssize_t>(r.n_replicates), r.n_iter.data());
+  py::array_t<bool> converged(static_cast<py::ssize_t>(r.n_replicates));
+  for (std::size_t k = 0; k < r.n_replicates; ++k) converged.mutable_data()[k] = r.converged[k] != 0;
+  py::dict out;
+  out["weights"] = W;
+  out["n_iter"] = n_iter;
+  out["converged"] = converged;
+  out["objective"] = to_array(r.objective);
+  out["interrupted"] = r.interrupted;
+  out["message"] = r.message;
+  return out;
+}
+
+// Only copies: the fitted model that receives it checks every length against its own.
+BootstrapResult bootstrap_from_dict(const py::dict& d) {
+  BootstrapResult r;
+  const auto W = py::cast<py::array_t<double, py::array::c_style | py::array::forcecast>>(d["weights"]);
+  if (W.ndim() != 2) throw InvalidArgument("the bootstrap weights must be two-dimensional (replicates x weights)");
+  r.n_replicates = static_cast<std::size_t>(W.shape(0));
+  r.n_weights = static_cast<std::size_t>(W.shape(1));
+  r.weights.assign(W.data(), W.data() + W.size());
+  const auto it = py::cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>(d["n_iter"]);
+  for (py::ssize_t k = 0; k < it.size(); ++k) r.n_iter.push_back(static_cast<int>(it.data()[k]));
+  const auto cv = py::cast<py::array_t<bool, py::array::c_style | py::array::forcecast>>(d["converged"]);
+  for (py::ssize_t k = 0; k < cv.size(); ++k) r.converged.push_back(cv.data()[k] ? 1 : 0);
+  const auto ob = py::cast<py::array_t<double, py::array::c_style | py::array::forcecast>>(d["objective"]);
+  r.objective.assign(ob.data(), ob.data() + ob.size());
+  r.interrupted = d.contains("interrupted") && d["interrupted"].cast<bool>();
+  r.message = d.contains("message") ? d["message"].cast<std::string>() : std::string();
+  return r;
+}
 
 void bind_bootstrap(py::module_& mod) {
   mod.def("bootstrap", &bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),

@@ -20,19 +20,15 @@ py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object
     r = fit(d, o, init.is_none() ? nullptr : &init_w);
   }
   if (error) std::rethrow_exception(error);
-  py::dict out;
-  out["weights"] = to_array(r.weights);
-  out["scaling"] = scaling_to_dict(r.scaling);
-  out["solver"] = r.solver;
-  out["n_iter"] = r.solve.n_iter;
-  out["converged"] = r.solve.converged;
-  out["objective"] = r.solve.objective;
-  out["history"] = to_array(r.solve.history);
-  out["val_history"] = to_array(r.solve.val_history);
-  out["message"] = r.solve.message;
-  out["rank_deficient"] = r.solve.rank_deficient;
-  out["interrupted"] = r.solve.interrupted;
-  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_dict(r, d.m);
+  py::dict out = fit_report_to_dict(r, d.m);
+  // The core's fitted model (bind_model.cpp): predictions and the file format. An interrupted
+  // fit may stop at weights the model refuses (non-finite): it then has none.
+  try {
+    out["model"] = std::make_shared<FittedModel>(make_fitted_model(option_map(opts), r, d.m, d.p));
+  } catch (const InvalidArgument&) {
+    if (!r.solve.interrupted) throw;
+    out["model"] = py::none();
+  }
   return out;
 }
 
@@ -70,6 +66,23 @@ py::array_t<double> predict_theta_py(const py::dict& opts, const py::dict& scali
 std::size_t n_weights_py(const py::dict& opts, int m, int q) { return encoder_n_weights(options_from(opts).encoder, m, q); }
 
 }  // namespace
+
+py::dict fit_report_to_dict(const FitResult& r, int m) {
+  py::dict out;
+  out["weights"] = to_array(r.weights);
+  out["scaling"] = scaling_to_dict(r.scaling);
+  out["solver"] = r.solver;
+  out["n_iter"] = r.solve.n_iter;
+  out["converged"] = r.solve.converged;
+  out["objective"] = r.solve.objective;
+  out["history"] = to_array(r.solve.history);
+  out["val_history"] = to_array(r.solve.val_history);
+  out["message"] = r.solve.message;
+  out["rank_deficient"] = r.solve.rank_deficient;
+  out["interrupted"] = r.solve.interrupted;
+  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_dict(r, m);
+  return out;
+}
 
 void bind_glm(py::module_& mod) {
   mod.def("fit", &fit_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("options"),

@@ -46,6 +46,13 @@ void bind_spline(py::module_& mod);
 void bind_identifiability(py::module_& mod);
 void bind_inference(py::module_& mod);
 void bind_options(py::module_& mod);
+void bind_model(py::module_& mod);
+
+// What a fit reports, as _core.fit returns it (bind_glm.cpp).
+py::dict fit_report_to_dict(const FitResult& r, int m);
+// A bootstrap's replicates as _core.bootstrap returns them, and back (bind_bootstrap.cpp).
+py::dict bootstrap_to_dict(const BootstrapResult& r);
+BootstrapResult bootstrap_from_dict(const py::dict& d);
 
 // What a spline fit reports (bind_spline.cpp).
 py::dict spline_fit_to_dict(const FitResult& r, int m);

@@ -19,4 +19,5 @@ PYBIND11_MODULE(_core, mod) {
   ctxstats_py::bind_identifiability(mod);
   ctxstats_py::bind_inference(mod);
   ctxstats_py::bind_options(mod);
+  ctxstats_py::bind_model(mod);
 }
