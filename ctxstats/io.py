@@ -3,6 +3,12 @@
     ctxstats.save(results, "fit.ctxstats")
     results = ctxstats.load("fit.ctxstats")
 
+A contextualized GLM fit (``ContextualizedGLMResults``) is written to the C++ core's model
+file, which the R package reads and writes as well (``ctx_load``/``ctx_save``; see
+:mod:`ctxstats.model_file`); :func:`load` recognises it by its first bytes. Every other object
+(unfitted models, personalized regressions, ``ctxstats.easy`` estimators) uses the format
+below.
+
 Everything a fitted ctxstats object holds is plain data: numpy arrays, numbers, strings,
 lists and dicts, pandas labels, and other ctxstats objects built from the same. The C++
 core keeps no state between calls: a fit is fully described by its encoder weights, the
@@ -32,6 +38,8 @@ An uncompressed zip archive written by :func:`numpy.savez` and read with
   does: by its ``__setstate__`` when it has one, which also reads the state of files written
   by earlier versions), with its cache of derived values (``_cache``) empty. Only classes
   from the ctxstats package are accepted on load;
+- ``{"__model__": {"__array__": "a4"}}``: a core fitted model, its model file's bytes as a
+  uint8 array (read and checked by the core);
 - ``{"__range__": [start, stop, step], "name": NODE}``, ``{"__index__": NODE, "name": NODE}``,
   ``{"__series__": ...}``, ``{"__frame__": ...}``: pandas labels, series and frames, by
   their values, index and names.
@@ -49,12 +57,15 @@ import zipfile
 import numpy as np
 import pandas as pd
 
+from ctxstats import _core
+
 __all__ = ["save", "load", "FORMAT_VERSION", "SUPPORTED_VERSIONS"]
 
 FORMAT_NAME = "ctxstats"
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-_TAGS = ("__array__", "__tuple__", "__dict__", "__object__", "__range__", "__index__", "__series__", "__frame__")
+_TAGS = ("__array__", "__tuple__", "__dict__", "__object__", "__range__", "__index__", "__series__", "__frame__",
+         "__model__")
 
 
 class _Writer:
@@ -79,6 +90,8 @@ class _Writer:
             return float(value)
         if isinstance(value, np.ndarray):
             return self.array(value, where)
+        if isinstance(value, _core.FittedModel):  # the core's own file, checked by the core on load
+            return {"__model__": self.array(np.frombuffer(value.to_bytes(), dtype=np.uint8), where)}
         if isinstance(value, tuple):
             return {"__tuple__": [self.node(v, f"{where}[{i}]") for i, v in enumerate(value)]}
         if isinstance(value, list):
@@ -128,6 +141,11 @@ class _Reader:
             return value
         if "__array__" in value:
             return self.arrays[value["__array__"]]
+        if "__model__" in value:
+            raw = self.node(value["__model__"])
+            if not isinstance(raw, np.ndarray) or raw.dtype != np.uint8 or raw.ndim != 1:
+                raise ValueError("the file's core model is not a byte array")
+            return _core.FittedModel.from_bytes(raw.tobytes())
         if "__tuple__" in value:
             return tuple(self.node(v) for v in value["__tuple__"])
         if "__dict__" in value:
@@ -185,6 +203,19 @@ def save(obj, path) -> None:
     TypeError
         If ``obj`` holds a value the format cannot represent; the message names the attribute.
     """
+    from ctxstats.results import ContextualizedGLMResults
+
+    if isinstance(obj, ContextualizedGLMResults):  # the core's model file, which R reads too
+        from ctxstats.model_file import save_results
+
+        save_results(obj, path)
+        return
+    _save_plain(obj, path)
+
+
+def _save_plain(obj, path) -> None:
+    """Writes any ctxstats object in the zip format of this module (what :func:`save` does for
+    everything but a contextualized GLM fit)."""
     writer = _Writer()
     root = writer.node(obj, type(obj).__name__)
     from ctxstats import __version__
@@ -216,6 +247,10 @@ def load(path):
     ValueError
         If the file is not a ctxstats file, or has a format version this ctxstats does not read.
     """
+    from ctxstats.model_file import is_model_file, load_results
+
+    if is_model_file(path):
+        return load_results(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except (zipfile.BadZipFile, ValueError, OSError) as exc:

@@ -97,6 +97,7 @@ class ContextualizedGLMResults(Cached):
         allows, as ``fit(cov_type=None)`` chooses)."""
         self.model = model
         self.options = options
+        self._core_model = core_out.get("model")  # the core's FittedModel: predictions and the model file
         self.weights = np.asarray(core_out["weights"])
         self.scaling = core_out["scaling"]
         self.solver = core_out["solver"]
@@ -117,6 +118,8 @@ class ContextualizedGLMResults(Cached):
             self.bootstrap_weights = np.asarray(bootstrap["weights"])
             self.bootstrap_converged = np.asarray(bootstrap["converged"], dtype=bool)
             self.bootstrap_n_iter = np.asarray(bootstrap["n_iter"])
+            self._bootstrap_objective = np.asarray(bootstrap.get("objective", np.zeros(len(self.bootstrap_weights))))
+            self._bootstrap_message = str(bootstrap.get("message", ""))
         self.n_bootstraps = 0 if bootstrap is None else int(self.bootstrap_weights.shape[0])
         if inference is None:
             inference = choose_inference(resolve_cov_type(None, self._analytic, self.n_bootstraps), self.spline_fit)
@@ -129,6 +132,7 @@ class ContextualizedGLMResults(Cached):
         ``cov_type`` (and ``_analytic``) instead of ``_inference``, and non-spline fits no
         ``spline_fit``: it gets the inference object its ``cov_type`` names."""
         state = dict(state)
+        state.setdefault("_core_model", None)  # saved before the core held the fitted model
         if "_inference" not in state:
             state.setdefault("spline_fit", None)
             state.pop("_analytic", None)
@@ -166,6 +170,8 @@ class ContextualizedGLMResults(Cached):
 
     # ---- parameters -------------------------------------------------------------------
     def _predict_theta(self, context: np.ndarray) -> np.ndarray:
+        if self._core_model is not None:
+            return self._core_model.predict_theta(np.ascontiguousarray(context, dtype=float))
         return _core.predict_theta(self.options, self.scaling, self.weights, context)
 
     def _frame(self, theta: np.ndarray, index=None) -> pd.DataFrame:

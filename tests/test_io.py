@@ -10,6 +10,7 @@ import pytest
 import ctxstats as cs
 from ctxstats.easy import ContextualGAMClassifier, ContextualizedRegressor
 from conftest import make_vcm, short_bootstraps, short_fits
+import model_file_format as mff
 
 # Round trips of short neural fits and easy estimators at a few epochs.
 pytestmark = [short_fits, short_bootstraps]
@@ -32,6 +33,8 @@ def same(a, b, where="obj"):
         assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b)):
             same(x, y, f"{where}[{i}]")
+    elif isinstance(a, cs._core.FittedModel):
+        assert a.to_bytes() == b.to_bytes(), where
     elif hasattr(a, "__dict__") and type(a).__module__.startswith("ctxstats"):
         # `_cache` holds derived values, recomputed on demand; files store it empty.
         same({k: v for k, v in vars(a).items() if k != "_cache"},
@@ -65,18 +68,39 @@ def fits():
 FITS = list(fits())
 
 
+def same_fit(res, back):
+    """A fit loaded from the core's model file equals the original in everything it reports:
+    the model's class, data, names and options, the fit's weights, scaling, solver report,
+    replicates and inference, bit for bit."""
+    assert type(back) is type(res) and type(back.model) is type(res.model)
+    for name in ("endog", "exog", "context", "weights"):
+        same(getattr(res.model, name), getattr(back.model, name), f"model.{name}")
+    assert back.model.param_names == res.model.param_names
+    assert back.model.context_names == res.model.context_names
+    assert back.model.encoder_options == res.model.encoder_options
+    for name in ("weights", "scaling", "solver", "n_iter", "converged", "objective", "history", "val_history",
+                 "message", "rank_deficient", "interrupted", "spline_fit", "bootstrap_weights",
+                 "bootstrap_converged", "bootstrap_n_iter", "n_bootstraps", "cov_type"):
+        same(getattr(res, name), getattr(back, name), name)
+    assert {k: np.asarray(v).tolist() for k, v in res.options.items()} == \
+        {k: np.asarray(v).tolist() for k, v in back.options.items()}
+    assert type(back.inference) is type(res.inference) and back.inference.config == res.inference.config
+    assert back.sample_params.equals(res.sample_params)
+    same(res.sample_params.index, back.sample_params.index)
+
+
 @pytest.mark.parametrize("name,res", FITS, ids=[f[0] for f in FITS])
 def test_saved_results_load_exactly_and_predict_bitwise(name, res, tmp_path):
     path = tmp_path / "fit.ctxstats"
     res.save(path)
     assert path.exists() and not (tmp_path / "fit.ctxstats.npz").exists()
+    assert path.read_bytes()[:8] == b"CTXSTATS"  # the core's model file, which R reads too
     back = cs.load(path)
-    same(res, back)
+    same_fit(res, back)
     C_new = res.model.context[:7] * 1.1 + 0.05
     X_new = res.model.exog[:7] - 0.3
     assert np.array_equal(back.predict(X_new, C_new), res.predict(X_new, C_new))
     assert np.array_equal(back.predict_params(C_new).to_numpy(), res.predict_params(C_new).to_numpy())
-    assert back.sample_params.equals(res.sample_params)
     assert str(back.summary()) == str(res.summary())
 
 
@@ -100,6 +124,8 @@ def test_results_hold_only_plain_data():
         elif isinstance(value, dict):
             for k, v in value.items():
                 walk(v, f"{where}[{k!r}]")
+        elif isinstance(value, cs._core.FittedModel):  # the core's model: saved as its own file
+            return
         elif type(value).__module__.startswith("ctxstats") and hasattr(value, "__dict__"):
             for k, v in vars(value).items():
                 if k != "_cache":  # derived values, not saved
@@ -157,7 +183,7 @@ def _rewrite_header(src, dst, change):
 
 
 def test_unknown_versions_and_foreign_files_are_refused(tmp_path):
-    res = FITS[0][1]
+    res = FITS[0][1].model  # an unfitted model: this module's zip format
     res.save(tmp_path / "ok")
     header = json.loads(np.load(tmp_path / "ok")["__header__"].tobytes().decode())
     assert header["format"] == "ctxstats" and header["format_version"] == 1 and "ctxstats_version" in header
@@ -185,33 +211,51 @@ def test_unknown_versions_and_foreign_files_are_refused(tmp_path):
 
 def test_unsavable_attribute_is_named(tmp_path):
     d = make_vcm(n=60)
-    res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear").fit()
-    res.callback = lambda: None
-    with pytest.raises(TypeError, match=r"ContextualizedGLMResults\.callback.*function"):
-        res.save(tmp_path / "x")
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear")
+    model.callback = lambda: None
+    with pytest.raises(TypeError, match=r"ContextualizedRegression\.callback.*function"):
+        model.save(tmp_path / "x")
 
 
-@pytest.mark.parametrize("field,value,match", [
-    ("c_scale", np.array([]), "c_mean and c_scale"),
-    ("x_scale", np.array([]), "x_mean and x_scale"),
-    ("c_scale", np.array([1.0]), "c_mean and c_scale"),
-    ("c_scale", np.array([0.0, 1.0]), "scale is not positive"),
-    ("x_mean", np.array([np.nan, 0.0]), "not finite"),
-    ("y_scale", -1.0, "y_scale positive"),
+@pytest.mark.parametrize("record,value,match", [
+    ("scaling/c_scale", [], "c_scale"),
+    ("scaling/x_scale", [], "x_scale"),
+    ("scaling/c_scale", [1.0], "c_scale"),
+    ("scaling/c_scale", [0.0, 1.0], "scale is not positive"),
+    ("scaling/x_mean", [np.nan, 0.0], "not finite"),
+    ("weights", [1.0, 2.0], "weights. is not a vector of length 9"),
 ])
-def test_a_crafted_scaling_is_refused_not_read_past(field, value, match, tmp_path):
-    """A model file whose scaling vectors do not match the model (issue 13: an empty c_scale
-    crashed predict(), a one-element one predicted NaN) gives a ValueError naming the part."""
-    from ctxstats import io
-
+def test_a_crafted_model_file_is_refused_not_read_past(record, value, match, tmp_path):
+    """A model file whose arrays do not match the model (issue 13: an empty c_scale crashed
+    predict(), a one-element one predicted NaN) is refused on load with a ValueError naming the
+    part; the file is crafted with a valid checksum by an independent writer."""
     d = make_vcm(n=100, p=2, m=2, seed=2)
     res = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear").fit()
-    res.scaling = dict(res.scaling, **{field: value})
     path = tmp_path / "crafted.ctx"
-    io.save(res, path)
-    back = io.load(path)
+    res.save(path)
+    records = mff.parse(path.read_bytes())
+    assert mff.serialize(records) == path.read_bytes()  # the independent writer agrees with the core's
+    records[record] = mff.doubles(value)
+    path.write_bytes(mff.serialize(records))
     with pytest.raises(ValueError, match=match):
-        back.predict_params(d["C"])
+        cs.load(path)
+
+
+def test_model_file_refuses_foreign_and_damaged_bytes(tmp_path):
+    res = FITS[0][1]
+    res.save(tmp_path / "ok")
+    raw = (tmp_path / "ok").read_bytes()
+    for name, data, match in [("truncated", raw[:-9], "checksum|truncated|ends"),
+                              ("flipped", raw[:100] + bytes([raw[100] ^ 1]) + raw[101:], "checksum"),
+                              ("magic only", b"CTXSTATS", "not a valid ctxstats model file")]:
+        (tmp_path / "bad").write_bytes(data)
+        with pytest.raises(ValueError, match=match):
+            cs.load(tmp_path / "bad")
+    records = mff.parse(raw)
+    records["model/kind"] = (3, (), ["network"])
+    (tmp_path / "bad").write_bytes(mff.serialize(records))
+    with pytest.raises(ValueError, match="kind 'network'"):
+        cs.load(tmp_path / "bad")
 
 
 @pytest.mark.parametrize("cov_type", ["HC1", "bootstrap", None])
@@ -222,7 +266,9 @@ def test_files_written_before_inference_objects_still_load(tmp_path, cov_type):
     encoder = {"encoder": "linear"} if cov_type else {"encoder": "mlp", "width": 3}
     model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], **encoder)
     res = model.fit(cov_type=cov_type, n_bootstraps=6 if cov_type == "bootstrap" else 0, max_iter=20)
-    res.save(tmp_path / "new")
+    from ctxstats.io import _save_plain
+
+    _save_plain(res, tmp_path / "new")  # results were written in this zip format before the model file
 
     def old_layout(header):
         state = header["root"]["state"]

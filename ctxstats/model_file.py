@@ -1,0 +1,164 @@
+"""Contextualized GLM fits in the core's model file, the format the R package reads and writes.
+
+    ctxstats.save(results, "fit.ctxm")      # R: fit <- ctx_load("fit.ctxm")
+    results = ctxstats.load("fit.ctxm")     # R: ctx_save(fit, "fit.ctxm")
+
+The file is written and read by the C++ core (``csrc/model/``): typed, named records of
+numbers and text with a checksum, nothing that runs. It holds the fit's options, scaling,
+encoder weights, solver and smoothing reports, bootstrap replicates, names, the training data
+(so that standard errors and tests are recomputed after loading, as in the session that fitted
+it) and annotations: ``formula`` (both languages), ``cov_type``, and each language's own
+(``python/...``, ``r/...``; the formula's fitted transforms). The reader checks every array
+against the model's dimensions and refuses a damaged or crafted file with ``ValueError``.
+
+A model saved in R loads here with its names, data, replicates and inference; a formula fitted
+in R keeps its text (``results.model.formula``) but predicts from arrays or frames of the
+fitted columns, since R's formula transforms do not run in Python; the same holds in R for a
+Python formula fit.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ctxstats import _core
+
+MAGIC = b"CTXSTATS"
+
+__all__ = ["is_model_file", "save_results", "load_results"]
+
+
+def is_model_file(path) -> bool:
+    """Whether ``path`` (a path or a binary file object) starts with the model file's magic."""
+    if hasattr(path, "read"):
+        pos = path.tell()
+        head = path.read(len(MAGIC))
+        path.seek(pos)
+        return head == MAGIC
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(MAGIC)) == MAGIC
+    except (IsADirectoryError, PermissionError):
+        return False
+
+
+def _row_labels(index) -> str | None:
+    if index is None or isinstance(index, pd.RangeIndex):
+        return None
+    values = index.tolist()
+    if all(isinstance(v, str) for v in values) or all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                                       for v in values):
+        return json.dumps([v if isinstance(v, str) else int(v) for v in values])
+    return None
+
+
+def save_results(results, path) -> None:
+    """Write a ContextualizedGLMResults to ``path`` in the core's model file."""
+    core_model = getattr(results, "_core_model", None)
+    if core_model is None:
+        raise TypeError("cannot save this fit in the model file: it was interrupted before its weights were valid, "
+                        "or made by a ctxstats that kept no core model; refit it")
+    model = results.model
+    meta = {"language": "python", "python/model_class": type(model).__name__}
+    formula = getattr(model, "formula", None)
+    plan = getattr(model, "formula_plan", None)
+    if formula is not None and plan is not None:
+        plan._check_savable()
+        meta["formula"] = formula
+        meta["python/formula_plan"] = json.dumps({
+            "formula": plan.formula, "endog_name": plan.endog_name, "fit_intercept": bool(plan.fit_intercept),
+            "exog_names": list(plan.exog_names), "context_names": list(plan.context_names),
+            "exog_state": plan.exog_state, "context_state": plan.context_state})
+    if results.cov_type is not None:
+        meta["cov_type"] = results.cov_type
+    labels = _row_labels(model.row_labels)
+    if labels is not None:
+        meta["python/row_labels"] = labels
+    boot = None
+    if results.bootstrap_weights is not None:
+        boot = {"weights": results.bootstrap_weights, "n_iter": results.bootstrap_n_iter,
+                "converged": results.bootstrap_converged,
+                "objective": getattr(results, "_bootstrap_objective", np.zeros(results.n_bootstraps)),
+                "message": getattr(results, "_bootstrap_message", "")}
+    annotated = core_model.annotated(list(model.param_names), list(model.context_names), str(model.endog_name),
+                                     boot, (model.context, model.exog, model.endog, model.weights), meta)
+    data = annotated.to_bytes()
+    if hasattr(path, "write"):
+        path.write(data)
+    else:
+        with open(path, "wb") as fh:
+            fh.write(data)
+
+
+def _formula_plan(text: str):
+    from ctxstats.formula.parse import FormulaPlan
+
+    try:
+        s = json.loads(text)
+        return FormulaPlan(formula=s["formula"], endog_name=s["endog_name"], fit_intercept=bool(s["fit_intercept"]),
+                           exog_names=tuple(s["exog_names"]), context_names=tuple(s["context_names"]),
+                           exog_state=dict(s["exog_state"]), context_state=dict(s["context_state"]))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"the model file's formula plan is unreadable: {exc}") from exc
+
+
+def load_results(path):
+    """Read a ContextualizedGLMResults from the core's model file at ``path``."""
+    from ctxstats.covariance import choose_inference
+    from ctxstats.results import ContextualizedGLMResults
+
+    raw = path.read() if hasattr(path, "read") else open(path, "rb").read()
+    fm = _core.FittedModel.from_bytes(raw)
+    data = fm.data()
+    if data is None:
+        raise ValueError(f"{path!r} holds a model without its training data, which ctxstats' results need")
+    C, X, y, w = data
+    opts = fm.options()
+    meta = fm.meta()
+    intercept = bool(opts["fit_intercept"])
+    exog_names = fm.param_names[1:] if intercept else fm.param_names
+    labels = None
+    if "python/row_labels" in meta:
+        try:
+            labels = pd.Index(json.loads(meta["python/row_labels"]))
+        except ValueError as exc:
+            raise ValueError(f"the model file's row labels are unreadable: {exc}") from exc
+        if len(labels) != len(y):
+            raise ValueError("the model file's row labels do not match its training data")
+    index = labels if labels is not None else pd.RangeIndex(len(y))
+    from ctxstats import _options
+
+    encoder_options = {k: v for k, v in opts.items()
+                       if v is not None and k in _options.SCHEMA and not _options.SCHEMA[k]["internal"]
+                       and _options.SCHEMA[k]["group"] in ("encoder", "spline")
+                       and k != "encoder"}
+    from ctxstats import models
+
+    fixed = {"ContextualizedRegression": "gaussian", "ContextualizedLogit": "binomial",
+             "ContextualizedPoisson": "poisson"}  # classes that fix the family
+    name = meta.get("python/model_class", "ContextualizedGLM")
+    if fixed.get(name) != opts["family"]:
+        name = "ContextualizedGLM"
+    classes = {"ContextualizedGLM": {"family": opts["family"]}}
+    model = getattr(models, name)(pd.Series(y, index=index, name=fm.response_name or "y"),
+                                  pd.DataFrame(X, columns=exog_names, index=index),
+                                  pd.DataFrame(C, columns=fm.context_names, index=index),
+                                  encoder=opts["encoder"], fit_intercept=intercept, weights=w,
+                                  **classes.get(name, {}), **encoder_options)
+    if labels is None:
+        model.row_labels = None
+    if "formula" in meta:
+        model.formula = meta["formula"]
+        model.formula_plan = _formula_plan(meta["python/formula_plan"]) if "python/formula_plan" in meta else None
+    report = fm.report()
+    report["model"] = fm
+    boot = fm.bootstrap()
+    cov_type = meta.get("cov_type")
+    if cov_type is not None and cov_type not in ("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap"):
+        raise ValueError(f"the model file's cov_type {cov_type!r} is not one ctxstats knows")
+    if cov_type == "bootstrap" and boot is None:
+        raise ValueError("the model file's cov_type is 'bootstrap' but it holds no bootstrap replicates")
+    inference = choose_inference(cov_type, report.get("spline")) if cov_type is not None else None
+    return ContextualizedGLMResults(model, report, opts, inference=inference, bootstrap=boot)
