@@ -34,7 +34,11 @@ void write_option(ModelFile& f, const std::string& name, const OptionValue& v, s
   const OptionSpec* spec = find_option(name);
   require(spec != nullptr, "cannot save the option '" + name + "': the option table does not know it");
   const std::string key = "option/" + name;
+  // R hands whole numbers over as doubles; the option table has already checked their range.
   auto as_int = [&](const OptionValue& x) -> std::int64_t {
+    if (x.kind == OptionValue::Kind::kDouble && std::isfinite(x.number) && std::floor(x.number) == x.number &&
+        std::fabs(x.number) < 9.0e18)
+      return static_cast<std::int64_t>(x.number);
     require(x.kind == OptionValue::Kind::kInt || x.kind == OptionValue::Kind::kBool,
             "cannot save the option '" + name + "': not an integer");
     return x.kind == OptionValue::Kind::kBool ? (x.flag ? 1 : 0) : std::stoll(x.text);
@@ -48,8 +52,7 @@ void write_option(ModelFile& f, const std::string& name, const OptionValue& v, s
     case OptionType::kBool: f.add_int(key, as_int(v)); return;
     case OptionType::kInt: f.add_int(key, as_int(v)); return;
     case OptionType::kSeed:
-      require(v.kind == OptionValue::Kind::kInt, "cannot save the option '" + name + "': not an integer");
-      f.add_string(key, v.text);
+      f.add_string(key, v.kind == OptionValue::Kind::kInt ? v.text : std::to_string(as_int(v)));
       return;
     case OptionType::kDouble: f.add_double(key, as_double(v)); return;
     case OptionType::kChoice:

@@ -53,7 +53,8 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
          rank_deficient = out$rank_deficient, spline = out$spline,
          bootstrap = boot, cov_type = cov_type, cache = new.env(parent = emptyenv()),
          y = d$y, x = d$x, context = d$context, prior_weights = d$weights,
-         terms = d$terms, xlevels = d$xlevels, contrasts = d$contrasts, na.action = d$na.action),
+         terms = d$terms, xlevels = d$xlevels, contrasts = d$contrasts, na.action = d$na.action,
+         model = out$model),
     class = "ctx_glm")
   warn_if_unidentifiable(identifiability(fit))
   fit

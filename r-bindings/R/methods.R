@@ -26,8 +26,12 @@ theta_for <- function(object, C) {
   theta <- matrix(NA_real_, nrow(C), length(object$param_names),
                   dimnames = list(rownames(C), object$param_names))
   if (any(ok)) {
-    theta[ok, ] <- core_call(ctxstats_predict_theta_R, object$options, object$scaling, object$encoder_weights,
-                             C[ok, , drop = FALSE])
+    theta[ok, ] <- if (is.null(object$model)) {
+      core_call(ctxstats_predict_theta_R, object$options, object$scaling, object$encoder_weights,
+                C[ok, , drop = FALSE])
+    } else {
+      core_call(ctxstats_model_predict_R, core_model(object), object$model, C[ok, , drop = FALSE])
+    }
   }
   theta
 }

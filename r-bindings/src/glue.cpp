@@ -259,6 +259,66 @@ Rcpp::List spline_fit_to_r(const FitResult& r, int m) {
   return out;
 }
 
+Rcpp::List fit_report_to_r(const FitResult& r, int m) {
+  Rcpp::List out = Rcpp::List::create(
+      Rcpp::Named("weights") = to_r(r.weights), Rcpp::Named("scaling") = scaling_to_r(r.scaling),
+      Rcpp::Named("solver") = r.solver, Rcpp::Named("n_iter") = r.solve.n_iter,
+      Rcpp::Named("converged") = r.solve.converged, Rcpp::Named("objective") = r.solve.objective,
+      Rcpp::Named("history") = to_r(r.solve.history), Rcpp::Named("val_history") = to_r(r.solve.val_history),
+      Rcpp::Named("message") = r.solve.message, Rcpp::Named("rank_deficient") = r.solve.rank_deficient);
+  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_r(r, m);
+  return out;
+}
+
+Rcpp::List bootstrap_to_r(const BootstrapResult& r) {
+  Rcpp::LogicalVector converged(r.n_replicates);
+  for (std::size_t k = 0; k < r.n_replicates; ++k) converged[k] = r.converged[k] != 0;
+  return Rcpp::List::create(Rcpp::Named("weights") = matrix_from_row_major(r.weights, r.n_replicates, r.n_weights),
+                            Rcpp::Named("n_iter") = Rcpp::IntegerVector(r.n_iter.begin(), r.n_iter.end()),
+                            Rcpp::Named("converged") = converged, Rcpp::Named("objective") = to_r(r.objective),
+                            Rcpp::Named("message") = r.message);
+}
+
+// Only copies: the fitted model that receives it checks every length against its own.
+BootstrapResult bootstrap_from_r(SEXP sexp) {
+  const Rcpp::List b(sexp);
+  BootstrapResult r;
+  const Rcpp::NumericMatrix W(Rcpp::as<SEXP>(b["weights"]));
+  r.n_replicates = static_cast<std::size_t>(W.nrow());
+  r.n_weights = static_cast<std::size_t>(W.ncol());
+  r.weights = row_major(W);
+  const Rcpp::IntegerVector it(Rcpp::as<SEXP>(b["n_iter"]));
+  r.n_iter.assign(it.begin(), it.end());
+  const Rcpp::LogicalVector cv(Rcpp::as<SEXP>(b["converged"]));
+  for (int k = 0; k < cv.size(); ++k) r.converged.push_back(cv[k] == TRUE ? 1 : 0);
+  r.objective = to_vector(b["objective"]);
+  if (b.containsElementNamed("message")) r.message = Rcpp::as<std::string>(b["message"]);
+  return r;
+}
+
+Rcpp::RawVector raw_of(const ModelFile& f) {
+  const std::string bytes = f.serialize();
+  return Rcpp::RawVector(bytes.begin(), bytes.end());
+}
+
+FittedModel model_of_raw(SEXP raw) {
+  require(TYPEOF(raw) == RAWSXP, "the fit holds no core model (a raw vector); refit it with this ctxstats");
+  const Rcpp::RawVector r(raw);
+  return fitted_model_from_file(ModelFile::parse(std::string(r.begin(), r.end())));
+}
+
+// An external pointer to a model, deleted by R's garbage collector.
+void finalize_model(SEXP ptr) {
+  delete static_cast<FittedModel*>(R_ExternalPtrAddr(ptr));
+  R_ClearExternalPtr(ptr);
+}
+
+const FittedModel& model_of_pointer(SEXP ptr) {
+  require(TYPEOF(ptr) == EXTPTRSXP && R_ExternalPtrAddr(ptr) != nullptr,
+          "the core model pointer is not valid (was the fit restored from a saved R session?)");
+  return *static_cast<FittedModel*>(R_ExternalPtrAddr(ptr));
+}
+
 }  // namespace
 
 extern "C" SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP init) {
@@ -272,13 +332,10 @@ extern "C" SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP option
   if (!Rf_isNull(init)) init_w = to_vector(init);
   const FitResult r = fit(data.view, o, Rf_isNull(init) ? nullptr : &init_w);
   if (r.solve.interrupted) throw std::runtime_error("the fit was interrupted by the user");
-  Rcpp::List out = Rcpp::List::create(
-      Rcpp::Named("weights") = to_r(r.weights), Rcpp::Named("scaling") = scaling_to_r(r.scaling),
-      Rcpp::Named("solver") = r.solver, Rcpp::Named("n_iter") = r.solve.n_iter,
-      Rcpp::Named("converged") = r.solve.converged, Rcpp::Named("objective") = r.solve.objective,
-      Rcpp::Named("history") = to_r(r.solve.history), Rcpp::Named("val_history") = to_r(r.solve.val_history),
-      Rcpp::Named("message") = r.solve.message, Rcpp::Named("rank_deficient") = r.solve.rank_deficient);
-  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_r(r, data.view.m);
+  Rcpp::List out = fit_report_to_r(r, data.view.m);
+  // The core's fitted model as its file's bytes (a raw vector survives saveRDS); ctx_save
+  // adds names, data and replicates, and core_model() makes the external pointer from it.
+  out["model"] = raw_of(to_model_file(make_fitted_model(option_map(options), r, data.view.m, data.view.p)));
   return out;
   END_RCPP
 }
@@ -389,12 +446,7 @@ extern "C" SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP 
   const BootstrapResult r =
       bootstrap_fit(data.view, o, start_w, B, [](int, double) { return !user_interrupted(); });
   if (r.interrupted) throw std::runtime_error("the bootstrap was interrupted by the user");
-  Rcpp::LogicalVector converged(r.n_replicates);
-  for (std::size_t k = 0; k < r.n_replicates; ++k) converged[k] = r.converged[k] != 0;
-  return Rcpp::List::create(Rcpp::Named("weights") = matrix_from_row_major(r.weights, r.n_replicates, r.n_weights),
-                            Rcpp::Named("n_iter") = Rcpp::IntegerVector(r.n_iter.begin(), r.n_iter.end()),
-                            Rcpp::Named("converged") = converged, Rcpp::Named("objective") = to_r(r.objective),
-                            Rcpp::Named("message") = r.message);
+  return bootstrap_to_r(r);
   END_RCPP
 }
 
@@ -770,5 +822,106 @@ extern "C" SEXP ctxstats_option_schema_R() {
 extern "C" SEXP ctxstats_resolve_options_R(SEXP model, SEXP options, SEXP solver_known) {
   BEGIN_RCPP
   return to_r(resolve_options(Rcpp::as<std::string>(model), option_map(options), Rcpp::as<bool>(solver_known)));
+  END_RCPP
+}
+
+// ---- the fitted model (model/fitted_model.hpp) -------------------------------------------
+
+// An external pointer to the model a fit's raw vector holds (with a finalizer).
+extern "C" SEXP ctxstats_model_pointer_R(SEXP raw) {
+  BEGIN_RCPP
+  auto* md = new FittedModel(model_of_raw(raw));
+  SEXP ptr = PROTECT(R_MakeExternalPtr(md, R_NilValue, R_NilValue));
+  R_RegisterCFinalizerEx(ptr, finalize_model, TRUE);
+  UNPROTECT(1);
+  return ptr;
+  END_RCPP
+}
+
+// `ptr` from ctxstats_model_pointer_R; after an R session was saved and restored it points
+// nowhere, and the model is read again from the fit's raw vector.
+extern "C" SEXP ctxstats_model_predict_R(SEXP ptr, SEXP raw, SEXP C) {
+  BEGIN_RCPP
+  FittedModel reread;
+  const bool live = TYPEOF(ptr) == EXTPTRSXP && R_ExternalPtrAddr(ptr) != nullptr;
+  if (!live) reread = model_of_raw(raw);
+  const FittedModel& md = live ? model_of_pointer(ptr) : reread;
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Crow = row_major(Cm);
+  const std::size_t rows = Cm.nrow();
+  const std::vector<double> theta =
+      predict_theta(md, Crow.data(), rows, Cm.ncol(), md.fit_options.solver_options.threads);
+  return matrix_from_row_major(theta, rows, static_cast<std::size_t>(md.q()));
+  END_RCPP
+}
+
+// Writes the fit's model with what R knows: names, replicates (or NULL), the training data
+// (list(C, X, y, weights or NULL)) and annotations (a named character vector).
+extern "C" SEXP ctxstats_model_save_R(SEXP raw, SEXP path, SEXP names, SEXP bootstrap, SEXP data, SEXP meta) {
+  BEGIN_RCPP
+  FittedModel md = model_of_raw(raw);
+  const Rcpp::List nm(names);
+  md.param_names = Rcpp::as<std::vector<std::string>>(nm["params"]);
+  md.context_names = Rcpp::as<std::vector<std::string>>(nm["context"]);
+  md.response_name = Rcpp::as<std::string>(nm["response"]);
+  if (!Rf_isNull(bootstrap)) md.bootstrap = bootstrap_from_r(bootstrap);
+  if (!Rf_isNull(data)) {
+    const Rcpp::List d(data);
+    RData rd;
+    load_data(d["C"], d["X"], d["y"], d["weights"], rd);
+    require(rd.view.m == md.m && rd.view.p == md.p, "the training data do not match the model's columns");
+    md.data.n = rd.view.n;
+    md.data.C = rd.C;
+    md.data.X = rd.X;
+    md.data.y.assign(rd.y.begin(), rd.y.end());
+    if (!Rf_isNull(d["weights"])) md.data.weights.assign(rd.weights.begin(), rd.weights.end());
+  }
+  if (!Rf_isNull(meta)) {
+    const Rcpp::CharacterVector mv(meta);
+    const Rcpp::CharacterVector keys = mv.names();
+    for (R_xlen_t k = 0; k < mv.size(); ++k)
+      md.meta.emplace_back(Rcpp::as<std::string>(keys[k]), Rcpp::as<std::string>(mv[k]));
+  }
+  validate_fitted_model(md);
+  save_fitted_model(md, Rcpp::as<std::string>(path));
+  return R_NilValue;
+  END_RCPP
+}
+
+// Everything a model file holds, for ctx_load: options, the fit's report (as ctxstats_fit_R
+// returns it, with the model's raw bytes), replicates, names, data and annotations.
+extern "C" SEXP ctxstats_model_load_R(SEXP path) {
+  BEGIN_RCPP
+  const FittedModel md = load_fitted_model(Rcpp::as<std::string>(path));
+  Rcpp::List report = fit_report_to_r(md.fit, md.m);
+  FittedModel bare = md;  // the model as a fit holds it: no data, names or replicates
+  bare.data = TrainingData();
+  bare.bootstrap = BootstrapResult();
+  bare.meta.clear();
+  report["model"] = raw_of(to_model_file(bare));
+  Rcpp::List out;
+  out["options"] = to_r(md.options);
+  out["report"] = report;
+  out["bootstrap"] = md.bootstrap.n_replicates > 0 ? Rcpp::RObject(bootstrap_to_r(md.bootstrap)) : Rcpp::RObject(R_NilValue);
+  out["names"] = Rcpp::List::create(Rcpp::Named("params") = md.param_names, Rcpp::Named("context") = md.context_names,
+                                    Rcpp::Named("response") = md.response_name);
+  if (md.data.n > 0) {
+    out["data"] = Rcpp::List::create(
+        Rcpp::Named("C") = matrix_from_row_major(md.data.C, md.data.n, static_cast<std::size_t>(md.m)),
+        Rcpp::Named("X") = matrix_from_row_major(md.data.X, md.data.n, static_cast<std::size_t>(md.p)),
+        Rcpp::Named("y") = to_r(md.data.y),
+        Rcpp::Named("weights") = md.data.weights.empty() ? Rcpp::RObject(R_NilValue) : Rcpp::RObject(to_r(md.data.weights)));
+  } else {
+    out["data"] = R_NilValue;
+  }
+  Rcpp::CharacterVector meta;
+  std::vector<std::string> keys;
+  for (const auto& kv : md.meta) {
+    meta.push_back(kv.second);
+    keys.push_back(kv.first);
+  }
+  meta.attr("names") = keys;
+  out["meta"] = meta;
+  return out;
   END_RCPP
 }
