@@ -75,32 +75,20 @@ def blas_threads(threads: int, work: float):
 # choosing the kind of inference
 # ----------------------------------------------------------------------------------------
 def analytic_available(encoder: str, encoder_options: dict, options: dict) -> bool:
-    """Analytic covariances exist for the unpenalised linear encoder without archetypes."""
-    return (encoder == "linear" and not encoder_options.get("archetypes", 0)
-            and options.get("alpha", 0.0) == 0.0 and options.get("weight_decay", 0.0) == 0.0)
+    """Analytic covariances exist for the unpenalised linear encoder without archetypes (the
+    core decides, for both languages)."""
+    return _core.analytic_available({**options, **encoder_options, "encoder": encoder})
 
 
-def resolve_cov_type(cov_type, analytic: bool, n_bootstraps: int) -> str | None:
-    """The covariance the results report: ``cov_type`` checked against what the fit allows.
+def resolve_cov_type(cov_type, options: dict, n_bootstraps: int) -> str | None:
+    """The covariance the results report: ``cov_type`` checked against what the fit with these
+    (resolved) ``options`` allows.
 
     None picks "nonrobust" when analytic covariances exist, else "bootstrap" when there are
-    replicates, else None (no standard errors).
+    replicates, else None (no standard errors). The core decides (``_core.resolve_cov_type``:
+    the same rule and messages in R).
     """
-    if cov_type is None:
-        if analytic:
-            return "nonrobust"
-        return "bootstrap" if n_bootstraps > 0 else None
-    if not isinstance(cov_type, str):
-        raise TypeError(f"cov_type must be a string, one of {', '.join(map(repr, COV_TYPES))}")
-    match = {c.lower(): c for c in COV_TYPES}.get(cov_type.lower())
-    if match is None:
-        raise ValueError(f"cov_type must be one of {', '.join(map(repr, COV_TYPES))}, not {cov_type!r}")
-    if match == "bootstrap" and n_bootstraps == 0:
-        raise ValueError("cov_type='bootstrap' needs replicates: pass n_bootstraps=B (e.g. 200)")
-    if match != "bootstrap" and not analytic:
-        raise ValueError(f"cov_type={match!r} (analytic standard errors) needs the unpenalised linear encoder "
-                         "without archetypes; for other models pass n_bootstraps=B and use cov_type='bootstrap'")
-    return match
+    return _core.resolve_cov_type(cov_type, options, int(n_bootstraps))
 
 
 # ----------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from ctxstats._validation import (
 from ctxstats.convergence import warn_bootstrap, warn_if_unconverged
 from ctxstats.covariance import choose_inference
 from ctxstats.identifiability import warn_if_unidentifiable
-from ctxstats.inference import analytic_available, resolve_cov_type
+from ctxstats.inference import resolve_cov_type
 from ctxstats.results import ContextualizedGLMResults
 
 __all__ = [
@@ -259,8 +259,7 @@ class ContextualizedGLM:
                           "(only alpha and weight_decay apply); the exact solver (the default) applies them",
                           UserWarning, stacklevel=2)
         n_bootstraps = opts["n_bootstraps"]
-        cov_type = resolve_cov_type(cov_type, analytic_available(self.encoder, self.encoder_options, opts),
-                                    n_bootstraps)
+        cov_type = resolve_cov_type(cov_type, opts, n_bootstraps)
         init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
         from ctxstats._progress import solver_callback
 
@@ -282,7 +281,7 @@ class ContextualizedGLM:
             finally:
                 close()
         elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
-            cov_type = resolve_cov_type(None, analytic_available(self.encoder, self.encoder_options, opts), 0)
+            cov_type = resolve_cov_type(None, opts, 0)
         inference = choose_inference(cov_type, out.get("spline"))  # see ctxstats.covariance
         res = ContextualizedGLMResults(self, out, opts, inference=inference, bootstrap=boot)
         warn_if_unconverged(res.converged, res.message, res.interrupted)

@@ -122,7 +122,7 @@ class ContextualizedGLMResults(Cached):
             self._bootstrap_message = str(bootstrap.get("message", ""))
         self.n_bootstraps = 0 if bootstrap is None else int(self.bootstrap_weights.shape[0])
         if inference is None:
-            inference = choose_inference(resolve_cov_type(None, self._analytic, self.n_bootstraps), self.spline_fit)
+            inference = choose_inference(resolve_cov_type(None, self.options, self.n_bootstraps), self.spline_fit)
         self._inference = inference
         self._cache: dict = {}
         self._theta = self._predict_theta(model.context)
@@ -402,7 +402,7 @@ class ContextualizedGLMResults(Cached):
     def interaction_cov_params(self, cov_type: str | None = None) -> pd.DataFrame:
         """Covariance of ``interaction_params`` (analytic ``cov_type``; default the fit's)."""
         self._require_linear("interaction_cov_params")
-        cov_type = resolve_cov_type(cov_type or self.cov_type, self._analytic, self.n_bootstraps)
+        cov_type = resolve_cov_type(cov_type or self.cov_type, self.options, self.n_bootstraps)
         name, config = inference_spec(cov_type, self.spline_fit)
         inference = self._inference_named(name, **config)
         names = self.interaction_names

@@ -7,6 +7,7 @@
 // their own distribution functions.
 #pragma once
 #include "inference/bootstrap_summary.hpp"
+#include "inference/cov_type.hpp"
 #include "inference/identifiability_report.hpp"
 #include "inference/linear_inference.hpp"
 #include "inference/smooth_tests.hpp"

@@ -131,6 +131,16 @@ py::array_t<double> replicate_covariance_py(const Array& samples) {
 }  // namespace
 
 void bind_inference(py::module_& mod) {
+  mod.def("analytic_available", [](const py::dict& opts) { return analytic_covariance_available(options_from(opts, false)); },
+          py::arg("options"));
+  mod.def(
+      "resolve_cov_type",
+      [](const py::object& cov_type, const py::dict& opts, long long n_bootstraps) -> py::object {
+        const std::string c = resolve_cov_type(option_value(cov_type), options_from(opts, false), n_bootstraps);
+        if (c.empty()) return py::none();
+        return py::str(c);
+      },
+      py::arg("cov_type"), py::arg("options"), py::arg("n_bootstraps"));
   mod.def("interaction_coefficients", &interaction_coefficients_py, py::arg("scaling"), py::arg("m"),
           py::arg("weights"));
   mod.def("linear_covariance", &linear_covariance_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),

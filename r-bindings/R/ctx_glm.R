@@ -24,7 +24,7 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
     init <- as.double(init)
   }
 
-  cov_type <- resolve_cov_type(cov_type, analytic_available(encoder, opts), n_bootstraps)
+  cov_type <- resolve_cov_type(cov_type, opts, n_bootstraps)
   out <- core_call(ctxstats_fit_R, d$context, d$x, d$y, d$weights, opts, init)
   warn_if_unconverged(out)
   if (!is.null(out$spline)) {

@@ -24,29 +24,12 @@ cache_set <- function(object, key, value) {
 
 # ---- which inference a fit has ------------------------------------------------------------
 
-analytic_available <- function(encoder, options) {
-  encoder == "linear" && options$archetypes == 0 && options$alpha == 0 && options$weight_decay == 0
-}
+# Whether analytic covariances exist, and the covariance a fit reports: the core decides
+# (inference/cov_type.hpp), with the Python package's messages. `encoder` is in `options`.
+analytic_available <- function(encoder, options) core_call(ctxstats_analytic_available_R, options)
 
-resolve_cov_type <- function(cov_type, analytic, n_bootstraps) {
-  if (is.null(cov_type)) {
-    if (analytic) return("nonrobust")
-    return(if (n_bootstraps > 0) "bootstrap" else NULL)
-  }
-  if (!is.character(cov_type) || length(cov_type) != 1L || is.na(cov_type)) {
-    stop(sprintf("cov_type must be a string, one of %s", quoted(COV_TYPES)), call. = FALSE)
-  }
-  match <- COV_TYPES[tolower(COV_TYPES) == tolower(cov_type)]
-  if (!length(match)) stop(sprintf("cov_type must be one of %s, not '%s'", quoted(COV_TYPES), cov_type), call. = FALSE)
-  if (match == "bootstrap" && n_bootstraps == 0) {
-    stop("cov_type = \"bootstrap\" needs replicates: pass n_bootstraps = B (e.g. 200)", call. = FALSE)
-  }
-  if (match != "bootstrap" && !analytic) {
-    stop(sprintf(paste0("cov_type = \"%s\" (analytic standard errors) needs the unpenalised linear encoder ",
-                        "without archetypes; for other models pass n_bootstraps = B and use cov_type = \"bootstrap\""),
-                 match), call. = FALSE)
-  }
-  match
+resolve_cov_type <- function(cov_type, options, n_bootstraps) {
+  core_call(ctxstats_resolve_cov_type_R, cov_type, options, as.double(n_bootstraps))
 }
 
 no_inference_error <- function() {
@@ -56,7 +39,7 @@ no_inference_error <- function() {
 
 fit_cov_type <- function(object, cov_type = NULL) {
   if (is.null(cov_type)) return(object$cov_type)
-  resolve_cov_type(cov_type, analytic_available(object$encoder, object$options), n_boot(object))
+  resolve_cov_type(cov_type, object$options, n_boot(object))
 }
 
 n_boot <- function(object) if (is.null(object$bootstrap)) 0L else nrow(object$bootstrap$weights)

@@ -112,8 +112,7 @@ ctx_load <- function(path) {
   if (!is.null(cov_type) && !cov_type %in% c("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap")) {
     stop(sprintf("the model file's cov_type '%s' is not one ctxstats knows", cov_type), call. = FALSE)
   }
-  if (is.null(cov_type)) cov_type <- resolve_cov_type(NULL, analytic_available(opts$encoder, opts),
-                                                     if (is.null(f$bootstrap)) 0L else nrow(f$bootstrap$weights))
+  if (is.null(cov_type)) cov_type <- resolve_cov_type(NULL, opts, if (is.null(f$bootstrap)) 0L else nrow(f$bootstrap$weights))
   fit <- structure(
     list(call = call("ctx_load", path), formula = formula, family = opts$family, encoder = opts$encoder,
          options = opts, sample_coef = NULL, param_names = param_names, context_names = f$names$context,

@@ -925,3 +925,19 @@ extern "C" SEXP ctxstats_model_load_R(SEXP path) {
   return out;
   END_RCPP
 }
+
+// The covariance a fit reports (inference/cov_type.hpp): NULL when it has no standard errors.
+extern "C" SEXP ctxstats_resolve_cov_type_R(SEXP cov_type, SEXP options, SEXP n_bootstraps) {
+  BEGIN_RCPP
+  const std::string c = resolve_cov_type(option_value(cov_type), options_from(options, false),
+                                         static_cast<long long>(Rcpp::as<double>(n_bootstraps)));
+  if (c.empty()) return R_NilValue;
+  return Rcpp::wrap(c);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_analytic_available_R(SEXP options) {
+  BEGIN_RCPP
+  return Rcpp::wrap(analytic_covariance_available(options_from(options, false)));
+  END_RCPP
+}

@@ -41,17 +41,6 @@ OptionMap options_for(const std::string& encoder) {
   return resolve_options("glm", given);
 }
 
-std::string with_checksum(std::string b) {
-  b.resize(b.size() >= 8 ? b.size() - 8 : 0);
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : b) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  for (int k = 0; k < 8; ++k) b.push_back(static_cast<char>((h >> (8 * k)) & 0xFF));
-  return b;
-}
-
 template <class F>
 bool refused(F fn) {
   try {

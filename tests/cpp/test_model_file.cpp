@@ -15,6 +15,7 @@
 using ctxstats::InvalidArgument;
 using ctxstats::ModelFile;
 using ctxstats_test::check;
+using ctxstats_test::with_checksum;
 
 namespace {
 
@@ -28,18 +29,6 @@ ModelFile sample_file() {
   f.add_strings("meta/param_names", {"Intercept", "x1", "\xc3\xa9tat"});
   f.add_strings("meta/empty", {});
   return f;
-}
-
-// Replaces a file's checksum with the right one for its (mutated) body: a crafted file.
-std::string with_checksum(std::string body_and_sum) {
-  body_and_sum.resize(body_and_sum.size() >= 8 ? body_and_sum.size() - 8 : 0);
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : body_and_sum) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  for (int k = 0; k < 8; ++k) body_and_sum.push_back(static_cast<char>((h >> (8 * k)) & 0xFF));
-  return body_and_sum;
 }
 
 bool same(const ModelFile& a, const ModelFile& b) {

@@ -66,9 +66,15 @@ test_that("summary notes a fit that did not converge", {
 test_that("a fit whose scaling was tampered with is refused by the core, not read past", {
   s <- fit_linear()
   bad <- s$fit
+  bad$model <- bad$model[-length(bad$model)]  # the core model's bytes, damaged
+  expect_error(predict(bad, s$d[1:3, ], type = "params"), "ctxstats model file")
+  # A fit without its core model predicts from its scaling list, which the core checks.
+  bad <- s$fit
+  bad$model <- NULL
   bad$scaling$c_scale <- numeric(0)
   expect_error(predict(bad, s$d[1:3, ], type = "params"), "c_mean and c_scale")
   bad <- s$fit
+  bad$model <- NULL
   bad$scaling$x_scale <- c(1, 0)
   expect_error(predict(bad, s$d[1:3, ], type = "params"), "scale is not positive")
 })
