@@ -322,8 +322,20 @@ class BootstrapInference(Inference):
     def replicate_pass(self, res) -> dict:
         """The core's pass over the samples: ``means`` (B x q), ``sign_flip_share``,
         ``het_statistic`` and ``het_pvalue`` (see ``ctxstats.inference.bootstrap_pass``)."""
-        return self._cached("pass", lambda: bootstrap_pass(res.options, res.scaling, res.bootstrap_weights,
-                                                           res.model.context, res.sample_params.to_numpy()))
+        return self._cached("pass", lambda: self._pass(res))
+
+    @staticmethod
+    def _model(res):
+        """The core's model when it holds this fit's replicates (fits made before it did: None)."""
+        core = getattr(res, "_core_model", None)
+        return core if core is not None and core.n_bootstraps == res.n_bootstraps else None
+
+    def _pass(self, res) -> dict:
+        theta = res.sample_params.to_numpy()
+        core = self._model(res)
+        if core is not None:
+            return core.bootstrap_pass(np.ascontiguousarray(res.model.context, dtype=float), theta)
+        return bootstrap_pass(res.options, res.scaling, res.bootstrap_weights, res.model.context, theta)
 
     def percentiles(self, res, alpha: float = 0.05) -> dict:
         """Standard errors, percentile limits and p-values of the average effects."""
@@ -355,6 +367,9 @@ class BootstrapInference(Inference):
         return {"P>|b|": res.pvalues}
 
     def sample_limits(self, res, C, theta, alpha):
+        core = self._model(res)
+        if core is not None:
+            return core.bootstrap_sample_limits(np.ascontiguousarray(C, dtype=float), alpha)
         return _core.bootstrap_sample_limits(res.options, res.scaling, res.bootstrap_weights,
                                              np.ascontiguousarray(C), alpha)
 

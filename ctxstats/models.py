@@ -280,6 +280,8 @@ class ContextualizedGLM:
                                        n_bootstraps, progress)
             finally:
                 close()
+            if out.get("model") is not None:  # the core's model carries its replicates (summaries, file)
+                out["model"] = out["model"].with_bootstrap(boot)
         elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
             cov_type = resolve_cov_type(None, opts, 0)
         inference = choose_inference(cov_type, out.get("spline"))  # see ctxstats.covariance

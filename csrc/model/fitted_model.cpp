@@ -275,6 +275,38 @@ std::vector<double> predict_theta(const FittedModel& md, const double* C, std::s
   return predict_theta(md.fit.encoder, md.fit.scaling, md.fit.weights, C, rows, m, threads);
 }
 
+FittedModel with_bootstrap(const FittedModel& model, BootstrapResult bootstrap) {
+  FittedModel md = model;
+  md.bootstrap = std::move(bootstrap);
+  validate_fitted_model(md);
+  return md;
+}
+
+namespace {
+
+void require_replicates(const FittedModel& md, int m) {
+  require(md.bootstrap.n_replicates > 0, "the model has no bootstrap replicates: fit it with n_bootstraps = B");
+  require(m == md.m, "context has " + std::to_string(m) + " columns; the model was fitted with " + std::to_string(md.m));
+}
+
+}  // namespace
+
+BootstrapPass bootstrap_pass(const FittedModel& md, const double* C, std::size_t rows, int m, const double* theta,
+                             int threads) {
+  require_replicates(md, m);
+  const BootstrapResult& b = md.bootstrap;
+  return bootstrap_pass(md.fit.encoder, md.fit.scaling, b.weights.data(), b.n_replicates, b.n_weights, C, rows, m,
+                        theta, threads);
+}
+
+SampleLimits bootstrap_sample_limits(const FittedModel& md, const double* C, std::size_t rows, int m, double alpha,
+                                     int threads) {
+  require_replicates(md, m);
+  const BootstrapResult& b = md.bootstrap;
+  return bootstrap_sample_limits(md.fit.encoder, md.fit.scaling, b.weights.data(), b.n_replicates, b.n_weights, C,
+                                 rows, m, alpha, threads);
+}
+
 ModelFile to_model_file(const FittedModel& md) {
   validate_fitted_model(md);
   ModelFile f;

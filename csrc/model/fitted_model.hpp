@@ -30,6 +30,7 @@
 
 #include "glm/bootstrap.hpp"
 #include "glm/fit.hpp"
+#include "inference/bootstrap_summary.hpp"
 #include "model/model_file.hpp"
 #include "options/schema.hpp"
 
@@ -68,6 +69,17 @@ void validate_fitted_model(const FittedModel& model);
 
 // Per-sample parameters (rows x q, user units) for contexts C (rows x m, user units).
 std::vector<double> predict_theta(const FittedModel& model, const double* C, std::size_t rows, int m, int threads);
+
+// The model with bootstrap replicates of its fit (checked against its encoder).
+FittedModel with_bootstrap(const FittedModel& model, BootstrapResult bootstrap);
+
+// Bootstrap summaries over the model's own replicates (inference/bootstrap_summary.hpp) for
+// contexts C (rows x m, user units); theta: the model's parameters for those rows (rows x q).
+// InvalidArgument when the model has no replicates.
+BootstrapPass bootstrap_pass(const FittedModel& model, const double* C, std::size_t rows, int m,
+                             const double* theta, int threads);
+SampleLimits bootstrap_sample_limits(const FittedModel& model, const double* C, std::size_t rows, int m,
+                                     double alpha, int threads);
 
 ModelFile to_model_file(const FittedModel& model);
 FittedModel fitted_model_from_file(const ModelFile& file);

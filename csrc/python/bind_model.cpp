@@ -71,6 +71,38 @@ py::array_t<double> predict_py(const FittedModel& md, const Array& C) {
   return to_matrix(theta, rows, static_cast<std::size_t>(md.q()));
 }
 
+py::dict pass_py(const FittedModel& md, const Array& C, const Array& theta) {
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  const auto rows = static_cast<std::size_t>(C.shape(0));
+  if (theta.ndim() != 2 || static_cast<std::size_t>(theta.shape(0)) != rows || theta.shape(1) != md.q())
+    throw InvalidArgument("theta must hold the fit's parameters for every row of context (rows x q)");
+  BootstrapPass p;
+  {
+    py::gil_scoped_release release;
+    p = bootstrap_pass(md, C.data(), rows, static_cast<int>(C.shape(1)), theta.data(),
+                       md.fit_options.solver_options.threads);
+  }
+  py::dict out;
+  out["means"] = to_matrix(p.means, p.B, static_cast<std::size_t>(p.q));
+  out["sign_flip_share"] = to_array(p.sign_flip_share);
+  out["het_statistic"] = to_array(p.het_statistic);
+  out["het_pvalue"] = to_array(p.het_pvalue);
+  return out;
+}
+
+py::tuple limits_py(const FittedModel& md, const Array& C, double alpha) {
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  const auto rows = static_cast<std::size_t>(C.shape(0));
+  SampleLimits l;
+  {
+    py::gil_scoped_release release;
+    l = bootstrap_sample_limits(md, C.data(), rows, static_cast<int>(C.shape(1)), alpha,
+                                md.fit_options.solver_options.threads);
+  }
+  const auto q = static_cast<std::size_t>(md.q());
+  return py::make_tuple(to_matrix(l.lower, rows, q), to_matrix(l.upper, rows, q));
+}
+
 Model from_bytes(const py::bytes& b) {
   return std::make_shared<FittedModel>(fitted_model_from_file(ModelFile::parse(std::string(b))));
 }
@@ -95,6 +127,13 @@ void bind_model(py::module_& mod) {
       .def("data", &data_of)
       .def("meta", [](const FittedModel& md) { return std::map<std::string, std::string>(md.meta.begin(), md.meta.end()); })
       .def("predict_theta", &predict_py, py::arg("C"))
+      .def("with_bootstrap",
+           [](const FittedModel& md, const py::dict& b) {
+             return std::make_shared<FittedModel>(with_bootstrap(md, bootstrap_from_dict(b)));
+           })
+      .def_property_readonly("n_bootstraps", [](const FittedModel& md) { return md.bootstrap.n_replicates; })
+      .def("bootstrap_pass", &pass_py, py::arg("C"), py::arg("theta"))
+      .def("bootstrap_sample_limits", &limits_py, py::arg("C"), py::arg("alpha"))
       .def("annotated", &annotated, py::arg("param_names"), py::arg("context_names"), py::arg("response_name"),
            py::arg("bootstrap"), py::arg("data"), py::arg("meta"))
       .def("to_bytes", [](const FittedModel& md) { return py::bytes(to_model_file(md).serialize()); })

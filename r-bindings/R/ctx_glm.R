@@ -38,6 +38,7 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
     # core's bootstrap_fit, as the Python package's fit(n_bootstraps = B)).
     boot <- core_call(ctxstats_bootstrap_R, d$context, d$x, d$y, d$weights, opts, out$weights, n_bootstraps)
     warn_bootstrap(boot$message)
+    out$model <- core_call(ctxstats_model_with_bootstrap_R, out$model, boot)  # the core model carries them
   }
   param_names <- c(if (d$fit_intercept) "Intercept", colnames(d$x))
   theta <- core_call(ctxstats_predict_theta_R, opts, out$scaling, out$weights, d$context)

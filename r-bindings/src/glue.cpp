@@ -941,3 +941,10 @@ extern "C" SEXP ctxstats_analytic_available_R(SEXP options) {
   return Rcpp::wrap(analytic_covariance_available(options_from(options, false)));
   END_RCPP
 }
+
+// The fit's model (raw bytes) with its bootstrap replicates, as ctx_glm keeps it.
+extern "C" SEXP ctxstats_model_with_bootstrap_R(SEXP raw, SEXP bootstrap) {
+  BEGIN_RCPP
+  return raw_of(to_model_file(with_bootstrap(model_of_raw(raw), bootstrap_from_r(bootstrap))));
+  END_RCPP
+}

@@ -15,6 +15,7 @@ SEXP ctxstats_model_pointer_R(SEXP raw);
 SEXP ctxstats_model_predict_R(SEXP ptr, SEXP raw, SEXP C);
 SEXP ctxstats_model_save_R(SEXP raw, SEXP path, SEXP names, SEXP bootstrap, SEXP data, SEXP meta);
 SEXP ctxstats_model_load_R(SEXP path);
+SEXP ctxstats_model_with_bootstrap_R(SEXP raw, SEXP bootstrap);
 SEXP ctxstats_resolve_cov_type_R(SEXP cov_type, SEXP options, SEXP n_bootstraps);
 SEXP ctxstats_analytic_available_R(SEXP options);
 SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP start, SEXP n_bootstraps);

@@ -21,6 +21,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_model_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_predict_R), 3},
     {"ctxstats_model_save_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_save_R), 6},
     {"ctxstats_model_load_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_load_R), 1},
+    {"ctxstats_model_with_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_with_bootstrap_R), 2},
     {"ctxstats_resolve_cov_type_R", reinterpret_cast<DL_FUNC>(&ctxstats_resolve_cov_type_R), 3},
     {"ctxstats_analytic_available_R", reinterpret_cast<DL_FUNC>(&ctxstats_analytic_available_R), 1},
     {"ctxstats_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_R), 7},
