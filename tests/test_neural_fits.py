@@ -97,7 +97,7 @@ def test_varpro_is_bitwise_identical_for_any_thread_count():
 
 
 def test_varpro_needs_a_network_and_no_l1():
-    with pytest.raises(ValueError, match="linear output layer"):
+    with pytest.raises(ValueError, match="solver 'varpro' needs a network"):
         small_model(encoder="linear").fit(solver="varpro")
     with pytest.raises(ValueError, match="l1_ratio"):
         small_model().fit(solver="varpro", alpha=0.1, l1_ratio=0.5)

@@ -203,8 +203,7 @@ SolverResult solve_varpro(Objective& objective, const Encoder& enc, Family famil
   std::copy(full.begin(), full.end(), w);
   const std::string prefix = "L-BFGS";
   if (res.message.compare(0, prefix.size(), prefix) == 0)
-    res.message = "Variable projection (L-BFGS on the hidden weights, the output layer solved exactly)" +
-                  res.message.substr(prefix.size());
+    res.message = "Variable projection" + res.message.substr(prefix.size());
   return res;
 }
 

@@ -404,7 +404,8 @@ std::vector<OptionSpec> build_schema() {
           .default_for("personalized", V::real(0.01)),
       // the solver
       Builder("solver", OptionType::kChoice, "solver", V::string("auto"),
-              "auto: exact for the linear encoder (without archetypes or L1) and the spline encoder, else lbfgs.")
+              "auto: exact for the linear encoder (without archetypes or L1) and the spline encoder, else lbfgs. "
+              "varpro: variable projection for networks (L-BFGS on the hidden weights, output layer solved exactly).")
           .choices({"auto", "exact", "lbfgs", "varpro", "adam"})
           .models(glm),
       Builder("max_iter", OptionType::kInt, "solver", V::integer(0),
@@ -606,6 +607,9 @@ OptionMap resolve_options(const std::string& model, const OptionMap& given, bool
       }
       if (solver == "exact" && !linear && encoder != "spline")
         throw InvalidArgument("solver 'exact' needs encoder 'linear' without archetypes, or encoder 'spline'");
+      if (solver == "varpro" && K == 0 && (encoder == "linear" || encoder == "spline"))
+        throw InvalidArgument("solver 'varpro' needs a network with a linear output layer: encoder 'mlp' or "
+                              "'ngam', or archetypes");
     }
   }
   // weight_decay's default for the mlp encoder on binomial and poisson outcomes (its doc line).
