@@ -44,7 +44,7 @@ import _measure as M  # noqa: E402
 # "default" is the package's own defaults and follows whatever the core sets.
 CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "default": ({}, {}),
-    # the package defaults with a small weight decay (the fit docstring's advice for binomial mlp fits)
+    # the package defaults with a small weight decay (binomial mlp: the default since issue 12)
     "default-wd": ({}, {"weight_decay": 1e-3}),
     "linear-exact": ({"encoder": "linear"}, {"solver": "exact"}),
     "spline": ({"encoder": "spline"}, {}),
@@ -58,9 +58,12 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "mlp-w32-d2": ({"encoder": "mlp", "width": 32, "depth": 2}, {"solver": "lbfgs", "max_iter": 1000}),
     "mlp-w32-adam": ({"encoder": "mlp", "width": 32, "depth": 2},
                      {"solver": "adam", "batch_size": 256, "learning_rate": 1e-2}),
+    # variable projection: L-BFGS on the hidden weights, the output layer solved exactly (issue 12)
+    "mlp-varpro": ({"encoder": "mlp"}, {"solver": "varpro", "weight_decay": 1e-4}),
+    "ngam-varpro": ({"encoder": "ngam"}, {"solver": "varpro", "weight_decay": 1e-4}),
 }
 # Configurations also run on the binomial task (with family="binomial").
-CLF_CONFIGS = ["default", "default-wd", "ngam-w16", "spline"]
+CLF_CONFIGS = ["default", "default-wd", "ngam", "ngam-w16", "spline", "mlp-varpro"]
 
 # ---- the peer: name -> (constructor keywords, fit keywords) -------------------------------
 PEER_SETTINGS: dict[str, tuple[dict, dict]] = {

@@ -25,7 +25,7 @@ Y += 0.05 * rng.normal(size=Y.shape)
 
 # ---- regression with two outcomes -----------------------------------------------------------
 model = ContextualizedRegressor(num_archetypes=4, alpha=1e-3, l1_ratio=0.5, mu_ratio=0.1)
-model.fit(C, X, Y, max_epochs=50, learning_rate=1e-3, es_patience=3, train_batch_size=8)
+model.fit(C, X, Y, max_epochs=500, learning_rate=1e-3, es_patience=3, train_batch_size=8)
 betas, mus = model.predict_params(C)
 print("predict_params: betas", betas.shape, "mus", mus.shape)        # (n, y_dim, x_dim), (n, y_dim)
 Y_hat = model.predict(C, X)
@@ -37,7 +37,7 @@ print("error in beta_1 (outcome 0, predictor 0):",
 # ---- bootstrap replicates and the GAM encoder -------------------------------------------------
 # beta_2 = -(c1 + c2) is additive in the context features, so the GAM encoder can represent it.
 gam = ContextualGAMRegressor(n_bootstraps=5, width=16, layers=2)
-gam.fit(C, X, Y[:, 1], max_epochs=30, es_patience=3, train_batch_size=8)
+gam.fit(C, X, Y[:, 1], max_epochs=500, es_patience=3, train_batch_size=8)
 boot_betas, boot_mus = gam.predict_params(C, individual_preds=True)
 print("\nbootstrap betas", boot_betas.shape, "(replicates, n, y_dim, x_dim)")
 lo, hi = np.percentile(boot_betas[:, :, 0, 1], [2.5, 97.5], axis=0)

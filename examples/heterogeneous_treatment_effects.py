@@ -45,7 +45,7 @@ assert gap < 1e-6
 
 # ---- 2. neural additive encoder --------------------------------------------------------------
 ngam = cs.ContextualizedPoisson(y, X, C, encoder="ngam", width=8, depth=1).fit(
-    max_iter=100, weight_decay=1e-3, seed=0)
+    weight_decay=1e-3, seed=0)
 print(f"Log-likelihood: linear {linear.llf:.1f} ({linear.df_model} weights), "
       f"ngam {ngam.llf:.1f} ({ngam.df_model} weights)\n")
 

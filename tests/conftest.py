@@ -5,7 +5,8 @@ import pytest
 # iterations on purpose (speed, parity, shapes), or fit a default neural encoder that stops
 # at its cap, say so with these markers; each quotes the start of the core's message.
 short_fits = pytest.mark.filterwarnings(
-    "ignore:(L-BFGS|Adam|personalized regression's Adam) reached max_iter=:ctxstats.ConvergenceWarning")
+    "ignore:(L-BFGS|Variable projection|Adam|personalized regression's Adam) reached max_iter=:"
+    "ctxstats.ConvergenceWarning")
 short_bootstraps = pytest.mark.filterwarnings(
     "ignore:[0-9]+ of [0-9]+ bootstrap replicates did not converge:ctxstats.ConvergenceWarning")
 

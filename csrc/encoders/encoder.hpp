@@ -66,6 +66,19 @@ class Encoder {
   // row-major); nullptr for the others. The exact solver fits any encoder that has one.
   virtual const ContextBasis* context_basis() const { return nullptr; }
 
+  // The linear output layer of the neural encoders (mlp, ngam, archetypes):
+  //   theta_ik = sum_l V_kl f_l(c_i) + o_ik,
+  // where the features f (output_features() of them: the last hidden layer and a constant,
+  // or the archetype mixing weights) and the offset o depend only on the weights outside V.
+  // For fixed hidden weights the model is therefore a GLM in V on the design x~_i (x) f(c_i),
+  // which solve_output_layer (glm/output_layer.hpp) solves exactly. 0: no such layer.
+  virtual int output_features() const { return 0; }
+  // Position of V_kl (output k, feature l) in the weight vector.
+  virtual std::size_t output_weight(int /*k*/, int /*l*/) const { return 0; }
+  // f for `rows` rows of C into F (rows x output_features(), row-major); work as for forward.
+  virtual void features(const double* /*w*/, const double* /*C*/, int /*rows*/, double* /*F*/,
+                        double* /*work*/) const {}
+
  private:
   int m_, q_;
   std::size_t n_weights_;

@@ -2,7 +2,9 @@
 // with K outputs and A (K x q) holds the archetype models, so every sample model is a convex
 // mixture of K archetypes. Weights: the base encoder's, then A row-major.
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "encoders/encoder.hpp"
 #include "common/rng.hpp"
@@ -77,6 +79,17 @@ class ArchetypeEncoder final : public Encoder {
       for (int k = 0; k < K; ++k) dz[k] = ar[k] * (dar[k] - dot);
     }
     base_->backward(w, C, rows, z, grad, base_work);
+  }
+  // f = the softmax mixing weights; V = A'.
+  int output_features() const override { return base_->q(); }
+  std::size_t output_weight(int k, int l) const override {
+    return base_->n_weights() + static_cast<std::size_t>(l) * q() + k;
+  }
+  void features(const double* w, const double* C, int rows, double* F, double* work) const override {
+    std::vector<double> theta(static_cast<std::size_t>(rows) * q());
+    forward(w, C, rows, theta.data(), work);
+    const double* a = work + static_cast<std::size_t>(rows) * base_->q();
+    std::copy(a, a + static_cast<std::size_t>(rows) * base_->q(), F);
   }
 
  private:

@@ -54,6 +54,31 @@ class NgamEncoder final : public Encoder {
                     nullptr);
     }
   }
+  // f = [h_1(c_1), ..., h_m(c_m), 1]: every feature network's last hidden layer, then the
+  // constant, whose weights are feature network 0's output biases (the other networks'
+  // output biases stay outside V, in the offset).
+  int output_features() const override { return m() * net_.last_hidden_size() + 1; }
+  std::size_t output_weight(int k, int l) const override {
+    const int H = net_.last_hidden_size();
+    if (l == m() * H) return net_.output_weight(k, H);
+    return static_cast<std::size_t>(l / H) * net_.n_weights() + net_.output_weight(k, l % H);
+  }
+  void features(const double* w, const double* C, int rows, double* F, double* work) const override {
+    std::vector<double> theta(static_cast<std::size_t>(rows) * q());
+    forward(w, C, rows, theta.data(), work);
+    const int H = net_.last_hidden_size(), nf = output_features();
+    const std::size_t per = net_.workspace_size(rows);
+    const double* col = work;  // the last feature's column: only used when the network has no hidden layer
+    const double* nets = work + static_cast<std::size_t>(rows) * (1 + q());
+    for (int j = 0; j < m(); ++j) {
+      const double* h = net_.last_hidden(col, rows, nets + j * per);
+      for (int r = 0; r < rows; ++r)
+        for (int l = 0; l < H; ++l)
+          F[static_cast<std::size_t>(r) * nf + j * H + l] =
+              H == 1 && h == col ? C[static_cast<std::size_t>(r) * m() + j] : h[static_cast<std::size_t>(r) * H + l];
+    }
+    for (int r = 0; r < rows; ++r) F[static_cast<std::size_t>(r) * nf + nf - 1] = 1.0;
+  }
 
  private:
   Mlp net_;

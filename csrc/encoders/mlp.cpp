@@ -59,6 +59,17 @@ void Mlp::forward(const double* w, const double* in, int rows, double* out, doub
   }
 }
 
+const double* Mlp::last_hidden(const double* in, int rows, const double* work) const {
+  if (sizes_.size() == 2) return in;
+  return work + static_cast<std::size_t>(rows) * (hidden_total_ - static_cast<std::size_t>(last_hidden_size()));
+}
+
+std::size_t Mlp::output_weight(int k, int l) const {
+  const int h = last_hidden_size(), q = n_out();
+  const std::size_t off = offsets_.back();
+  return l < h ? off + static_cast<std::size_t>(k) * h + l : off + static_cast<std::size_t>(q) * h + k;
+}
+
 void Mlp::backward(const double* w, const double* in, int rows, const double* dout, double* grad, double* work,
                    double* din) const {
   const int layers = static_cast<int>(sizes_.size()) - 1;

@@ -23,6 +23,12 @@ class Mlp {
   // Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases.
   void init(CounterRng& rng, double* w) const;
   void forward(const double* w, const double* in, int rows, double* out, double* work) const;
+  // Units of the last hidden layer (the inputs when there is none), and where forward left
+  // their activations (rows x last_hidden_size(), row-major).
+  int last_hidden_size() const { return sizes_[sizes_.size() - 2]; }
+  const double* last_hidden(const double* in, int rows, const double* work) const;
+  // Position of the output layer's weight from unit l to output k; l == last_hidden_size() is its bias.
+  std::size_t output_weight(int k, int l) const;
   // grad += dL/dw; when din is given it receives dL/din (rows x n_in).
   void backward(const double* w, const double* in, int rows, const double* dout, double* grad, double* work,
                 double* din) const;

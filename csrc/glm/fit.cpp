@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "encoders/context_basis.hpp"
+#include "glm/output_layer.hpp"
 #include "options/schema.hpp"
 #include "common/error.hpp"
 
@@ -11,8 +12,8 @@ namespace ctxstats {
 
 std::string resolve_solver(const FitOptions& o) {
   const std::string& s = o.solver;
-  require(s == "auto" || s == "exact" || s == "lbfgs" || s == "adam",
-          "solver must be one of 'exact', 'lbfgs', 'adam' (or None), not '" + s + "'");
+  require(s == "auto" || s == "exact" || s == "lbfgs" || s == "adam" || s == "varpro",
+          "solver must be one of 'exact', 'lbfgs', 'varpro', 'adam' (or None), not '" + s + "'");
   if (s != "auto") return s;
   if (o.encoder.type == "spline") return "exact";
   const bool linear = o.encoder.type == "linear" && o.encoder.archetypes == 0;
@@ -71,8 +72,20 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
     return checked(std::move(out));
   }
   Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
-  out.solve = out.solver == "lbfgs" ? solve_lbfgs(objective, out.weights.data(), options.solver_options)
-                                    : solve_adam(objective, out.weights.data(), options.solver_options);
+  SolverOptions solver_options = options.solver_options;
+  if (encoder->output_features() > 0) {  // non-convex: stop when the likelihood no longer moves
+    double rows = 0.0;
+    for (std::size_t i = 0; i < data.n; ++i) rows += data.weights ? data.weights[i] : 1.0;
+    solver_options.loglik_tol = kNeuralLoglikTol;
+    solver_options.loglik_rows = rows;
+    solver_options.loglik_gaussian = family == Family::kGaussian;
+  }
+  if (out.solver == "varpro")
+    out.solve = solve_varpro(objective, *encoder, family, data, out.scaling, options.penalty, out.weights.data(),
+                             solver_options);
+  else
+    out.solve = out.solver == "lbfgs" ? solve_lbfgs(objective, out.weights.data(), solver_options)
+                                      : solve_adam(objective, out.weights.data(), solver_options);
   return checked(std::move(out));
 }
 

@@ -26,11 +26,25 @@ struct SolverOptions {
   int patience{};            // adam: epochs without improvement before stopping
   std::uint64_t seed{};
   int threads{};             // 0: all available
+  // lbfgs, varpro: a second stopping criterion for the non-convex (neural) encoders, set by
+  // fit(): converged when the log-likelihood rose by at most loglik_tol over the last
+  // kLoglikWindow iterations (0: off). The rise is loglik_rows * (f_old - f_new) (the
+  // objective is a mean over loglik_rows weighted rows), or, for gaussian (whose objective is
+  // a mean squared error on the standardised scale), the profile log-likelihood's
+  // loglik_rows / 2 * log(f_old / f_new).
+  double loglik_tol{};
+  double loglik_rows{};
+  bool loglik_gaussian{};
   // Called on the calling thread after each iteration (adam: epoch) with its number and the
   // objective; returning false stops the fit, which then reports `interrupted`. Bindings use
   // it for progress bars and for user interrupts (Ctrl-C in Python, R's interrupt).
   std::function<bool(int, double)> callback;
 };
+
+constexpr int kLoglikWindow = 10;
+// The default loglik_tol for neural encoders: half a unit of log-likelihood over the window,
+// small next to any likelihood-ratio interval (chi-square(1) 95%: 1.92).
+constexpr double kNeuralLoglikTol = 0.5;
 
 struct SolverResult {
   int n_iter = 0;
@@ -59,6 +73,9 @@ void validate_solver_options(const SolverOptions& o);
 SolverResult solve_exact(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
                          const Penalty& penalty, const SolverOptions& options, double* w);
 SolverResult solve_lbfgs(Objective& objective, double* w, const SolverOptions& options);
+// L-BFGS on any smooth function of n variables: value, and the gradient into g.
+using ValueGrad = std::function<double(const double* x, double* g)>;
+SolverResult solve_lbfgs(std::size_t n, const ValueGrad& f, double* w, const SolverOptions& options);
 SolverResult solve_adam(Objective& objective, double* w, const SolverOptions& options);
 
 }  // namespace ctxstats

@@ -2,7 +2,9 @@
 // Wolfe conditions (c1 = 1e-4, c2 = 0.9): bracket, then shrink by safeguarded quadratic
 // interpolation.
 // Stopping criterion (converged = true): the largest gradient component is at most tol
-// (default 1e-8), checked at every iterate including the last one the cap allows; or the
+// (default 1e-8), checked at every iterate including the last one the cap allows; or, when
+// options.loglik_tol > 0 (neural encoders, see solver.hpp), the log-likelihood rose by at most
+// loglik_tol over the last 10 iterations; or the
 // objective has stopped moving (relative change below 1e-14 for five successive iterations);
 // or the line search can no longer decrease the objective while the largest gradient
 // component is at most 1e3 * tol (rounding noise near the optimum). Otherwise the fit stops
@@ -41,7 +43,7 @@ struct LineSearchResult {
 };
 
 // Finds t along d from x (value f0, slope dg0 < 0); on success x_new, g_new hold the point.
-LineSearchResult wolfe_search(Objective& obj, const std::vector<double>& x, double f0, double dg0,
+LineSearchResult wolfe_search(const ValueGrad& obj, const std::vector<double>& x, double f0, double dg0,
                               const std::vector<double>& d, double t, std::vector<double>& x_new,
                               std::vector<double>& g_new) {
   constexpr double c1 = 1e-4, c2 = 0.9;
@@ -52,7 +54,7 @@ LineSearchResult wolfe_search(Objective& obj, const std::vector<double>& x, doub
   std::vector<double> x_best = x, g_best;
   for (int k = 0; k < 50; ++k) {
     for (std::size_t j = 0; j < x.size(); ++j) x_new[j] = x[j] + t * d[j];
-    const double f = obj.value_grad(x_new.data(), g_new.data());
+    const double f = obj(x_new.data(), g_new.data());
     const double dg = dot(g_new, d);
     if (std::isfinite(f) && f < best.f) {
       best.f = f;
@@ -106,8 +108,12 @@ LineSearchResult wolfe_search(Objective& obj, const std::vector<double>& x, doub
 
 }  // namespace
 
-SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options) {
-  const std::size_t n = obj.n_weights();
+SolverResult solve_lbfgs(Objective& objective, double* w, const SolverOptions& options) {
+  return solve_lbfgs(objective.n_weights(),
+                     [&objective](const double* x, double* g) { return objective.value_grad(x, g); }, w, options);
+}
+
+SolverResult solve_lbfgs(std::size_t n, const ValueGrad& obj, double* w, const SolverOptions& options) {
   const int max_iter = options.max_iter > 0 ? options.max_iter : 1000;
   const double tol = options.tol > 0.0 ? options.tol : 1e-8;
   // 50 correction pairs: on neural encoders many pairs cut the iterations needed several
@@ -118,7 +124,7 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
   std::vector<double> x(w, w + n), g(n), x_new(n), g_new(n), d(n), alpha(kMemory);
   std::deque<std::vector<double>> S, Y;
   std::deque<double> rho;
-  double f = obj.value_grad(x.data(), g.data());
+  double f = obj(x.data(), g.data());
   require(std::isfinite(f), "the objective is not finite at the initial weights");
   res.history.push_back(f);
   int flat = 0;
@@ -186,6 +192,17 @@ SolverResult solve_lbfgs(Objective& obj, double* w, const SolverOptions& options
     res.history.push_back(f);
     res.n_iter = it;
     if (stop_requested(options, res, it, f)) break;
+    if (options.loglik_tol > 0.0 && static_cast<int>(res.history.size()) > kLoglikWindow) {
+      const double f_old = res.history[res.history.size() - 1 - kLoglikWindow];
+      const double rise = options.loglik_gaussian && f > 0.0 && f_old > 0.0
+                              ? 0.5 * options.loglik_rows * std::log(f_old / f)
+                              : options.loglik_rows * (f_old - f);
+      if (rise <= options.loglik_tol) {
+        res.converged = true;
+        res.message = "";
+        break;
+      }
+    }
     flat = change < 1e-14 ? flat + 1 : 0;
     if (flat >= 5) {
       res.converged = true;

@@ -7,7 +7,9 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/family.hpp"
 #include "glm/fit.hpp"
+#include "glm/output_layer.hpp"
 #include "options/schema.hpp"
 #include "harness.hpp"
 #include "common/rng.hpp"
@@ -86,7 +88,7 @@ void gradient_checks() {
 
 void determinism_checks() {
   const Data data = make_data(3000, 3, 3, "gaussian", 5);
-  for (const char* solver : {"exact", "lbfgs", "adam"}) {
+  for (const char* solver : {"exact", "lbfgs", "varpro", "adam"}) {
     std::vector<double> first;
     for (int threads : {1, 2, 3}) {
       FitOptions o = default_fit_options();
@@ -139,6 +141,90 @@ void boundary_checks() {
   expect_invalid([&] { fit(empty, o); }, "zero rows");
 }
 
+
+// The output layer solved exactly for fixed hidden weights (output_layer.hpp): afterwards the
+// gradient in the output-layer weights vanishes; and the profiled objective F(u) = min_V L(u, V)
+// that variable projection minimises has the partial gradient of L in u as its gradient
+// (checked against central differences of F).
+void output_layer_checks() {
+  struct Enc { const char* type; int width, depth, archetypes; };
+  const Enc encoders[] = {{"mlp", 4, 2, 0}, {"mlp", 3, 1, 0}, {"ngam", 3, 1, 0}, {"ngam", 2, 2, 0}, {"mlp", 3, 1, 3}};
+  const Penalty penalties[] = {{0.0, 0.0, 0.5, 0.01}, {0.3, 0.0, 0.2, 0.05}};
+  for (const char* family : {"gaussian", "binomial", "poisson"}) {
+    const Data data = make_data(60, 2, 3, family, 11);
+    for (const Enc& e : encoders) {
+      for (const Penalty& pen : penalties) {
+        FitOptions o = default_fit_options();
+        o.family = family;
+        o.encoder.type = e.type;
+        o.encoder.width = e.width;
+        o.encoder.depth = e.depth;
+        o.encoder.archetypes = e.archetypes;
+        o.penalty = pen;
+        const std::string label = std::string(family) + " " + e.type + " archetypes=" + std::to_string(e.archetypes) +
+                                  " alpha=" + std::to_string(pen.alpha);
+        const Family fam = parse_family(family);
+        const Scaling scaling = compute_scaling(data.view(), fam, true);
+        auto enc = make_encoder(o.encoder, data.m, scaling.q());
+        const std::size_t nw = enc->n_weights();
+        std::vector<bool> in_v(nw, false);
+        for (int k = 0; k < enc->q(); ++k)
+          for (int l = 0; l < enc->output_features(); ++l) in_v[enc->output_weight(k, l)] = true;
+        std::vector<double> w(nw);
+        CounterRng rng(4, Stream::kInit, nw);
+        for (double& v : w) v = 0.4 * rng.normal();
+        const OutputLayerResult r = solve_output_layer(*enc, fam, data.view(), scaling, pen, 1, w.data());
+        check(r.solved, "output layer solved: " + label);
+        std::vector<double> grad;
+        objective_value_grad(data.view(), o, w, &grad);
+        double gv = 0.0, gu = 0.0;
+        for (std::size_t j = 0; j < nw; ++j) (in_v[j] ? gv : gu) = std::max(in_v[j] ? gv : gu, std::fabs(grad[j]));
+        check(gv <= 1e-7 * std::max(1.0, gu), "output-layer gradient vanishes (" + std::to_string(gv) + "): " + label);
+        // F(u) by solving V at u; its gradient is the u part of grad L at (u, V*(u)).
+        auto profiled = [&](std::vector<double> x) {
+          solve_output_layer(*enc, fam, data.view(), scaling, pen, 1, x.data());
+          return objective_value_grad(data.view(), o, x, nullptr);
+        };
+        double num = 0.0, den = 0.0;
+        const double h = 1e-5;
+        for (std::size_t j = 0; j < nw; ++j) {
+          if (in_v[j]) continue;
+          std::vector<double> wp = w, wm = w;
+          wp[j] += h;
+          wm[j] -= h;
+          const double fd = (profiled(wp) - profiled(wm)) / (2 * h);
+          num += (fd - grad[j]) * (fd - grad[j]);
+          den += fd * fd;
+        }
+        const double err = std::sqrt(num / std::max(den, 1e-300));
+        check(err <= 1e-5, "profiled gradient " + label + " relative error " + std::to_string(err));
+      }
+    }
+  }
+}
+
+// Neural fits stop by the log-likelihood criterion (solver.hpp): converged, silently, with the
+// rise over the last window at most kNeuralLoglikTol.
+void neural_criterion_checks() {
+  const Data data = make_data(600, 2, 2, "gaussian", 13);
+  for (const char* solver : {"lbfgs", "varpro"}) {
+    FitOptions o = default_fit_options();
+    o.encoder.type = "mlp";
+    o.encoder.width = 4;
+    o.encoder.depth = 1;
+    o.solver = solver;
+    const FitResult r = fit(data.view(), o);
+    double rows = 0.0;
+    for (double v : data.w) rows += v;
+    const auto& h = r.solve.history;
+    check(r.solve.converged && r.solve.message.empty(), std::string(solver) + " mlp converges: " + r.solve.message);
+    if (h.size() > kLoglikWindow) {
+      const double rise = 0.5 * rows * std::log(h[h.size() - 1 - kLoglikWindow] / h.back());
+      check(rise <= kNeuralLoglikTol || r.solve.n_iter < 1000, std::string(solver) + " criterion holds at the end");
+    }
+  }
+}
+
 }  // namespace
 
 // Every solver reports converged only when its stated criterion holds; a fit at its cap names
@@ -183,6 +269,8 @@ void convergence_checks() {
 int main() {
   gradient_checks();
   determinism_checks();
+  output_layer_checks();
+  neural_criterion_checks();
   convergence_checks();
   boundary_checks();
   return report();

@@ -88,7 +88,7 @@ test_that("options are checked with the Python package's names and messages", {
   f <- y ~ x1 | c1
   expect_error(ctx_glm(f, d, family = "gamma"), "family must be one of 'gaussian', 'binomial', 'poisson', not 'gamma'")
   expect_error(ctx_glm(f, d, encoder = "tree"), "encoder must be one of 'linear', 'mlp', 'ngam', 'spline', not 'tree'")
-  expect_error(ctx_glm(f, d, solver = "newton"), "solver must be one of 'auto', 'exact', 'lbfgs', 'adam', not 'newton'")
+  expect_error(ctx_glm(f, d, solver = "newton"), "solver must be one of 'auto', 'exact', 'lbfgs', 'varpro', 'adam', not 'newton'")
   expect_error(ctx_glm(f, d, solver = "exact"), "solver 'exact' needs encoder 'linear'")
   expect_error(ctx_glm(f, d, width = 0), "width must be at least 1, not 0")
   expect_error(ctx_glm(f, d, width = 2.5), "width must be an integer")
@@ -110,7 +110,7 @@ test_that("C++ errors become R errors carrying the core's message", {
   bad$solver <- "newton"
   # the core's own message, word for word as the Python package's ValueError
   expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, fit$y, NULL, bad, NULL),
-               "solver must be one of 'auto', 'exact', 'lbfgs', 'adam', not 'newton'", fixed = TRUE)
+               "solver must be one of 'auto', 'exact', 'lbfgs', 'varpro', 'adam', not 'newton'", fixed = TRUE)
   bad <- fit$options
   bad$family <- "gamma"
   expect_error(ctxstats:::core_call(ctxstats:::ctxstats_fit_R, fit$context, fit$x, fit$y, NULL, bad, NULL),
