@@ -6,6 +6,7 @@
 #include "encoders/context_basis.hpp"
 #include "options/schema.hpp"
 #include "common/error.hpp"
+#include "common/memory.hpp"
 
 namespace ctxstats {
 
@@ -48,6 +49,24 @@ FitResult checked(FitResult out) {
   return out;
 }
 
+// What a fit of n_weights weights on n rows holds at once, refused before allocation when it
+// cannot fit in memory (issue 13: width=30000 or a huge spline basis died with bad_alloc).
+// exact: the Gram matrix and its factor (and REML's copies); iterative: L-BFGS's history of
+// ten pairs and Adam's moments, plus the encoder's per-block workspace.
+void check_fit_memory(const Encoder& encoder, const std::string& solver, const FitOptions& o, std::size_t n) {
+  const double w = static_cast<double>(encoder.n_weights());
+  const double doubles = solver == "exact" ? 4.0 * w * w + 8.0 * w
+                                           : 30.0 * w + static_cast<double>(encoder.workspace_size(256)) * 2.0;
+  const std::string& e = o.encoder.type;
+  const std::string remedy = e == "spline"   ? "lower n_knots, interaction_knots or the number of interactions"
+                             : e == "linear" ? "use fewer exog or context columns"
+                                             : "lower width, depth or archetypes";
+  require_memory(8.0 * doubles + 8.0 * static_cast<double>(n),
+                 "the " + e + " encoder's " + std::to_string(encoder.n_weights()) + " weights with the " + solver +
+                     " solver",
+                 remedy);
+}
+
 }  // namespace
 
 FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init) {
@@ -58,6 +77,7 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
   out.scaling = compute_scaling(data, family, options.intercept);
   out.encoder = resolve_encoder_spec(data, out.scaling, options.encoder, options.solver_options.threads);
   auto encoder = make_encoder(out.encoder, data.m, out.scaling.q());
+  check_fit_memory(*encoder, out.solver, options, data.n);
   out.weights.assign(encoder->n_weights(), 0.0);
   if (init) {
     require(init->size() == encoder->n_weights(), "the initial weights have the wrong length");
