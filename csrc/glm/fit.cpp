@@ -85,6 +85,14 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
   } else {
     encoder->init(options.solver_options.seed, out.weights.data());
   }
+  if (out.encoder.type == "spline" && family == Family::kGaussian) {
+    // A constant response leaves no residual variance: the smoothing parameters and the scale
+    // that REML/GCV estimate are undefined (the fit stopped at "scale must be positive").
+    bool constant = true;
+    for (std::size_t i = 1; i < data.n && constant; ++i) constant = data.y[i] == data.y[0];
+    require(!constant, "endog is constant; a gaussian spline fit estimates its smoothing parameters and scale "
+                       "from the residual variation, of which there is none (use encoder='linear')");
+  }
   if (out.solver == "exact") {
     out.solve = solve_exact(*encoder, family, data, out.scaling, options.penalty, options.solver_options,
                             out.weights.data());
