@@ -21,7 +21,7 @@ test_that("integers past C++'s types name the option, as in Python", {
 test_that("sizes that cannot be fitted are refused with a reason", {
   d <- make_vcm(n = 200)
   f <- y ~ x1 + x2 | c1 + c2
-  expect_error(ctx_glm(f, d, encoder = "spline", n_knots = 1000), "n_knots must be at most 1000", fixed = TRUE)
+  expect_error(ctx_glm(f, d, encoder = "spline", n_knots = 1001), "n_knots must be at most 1000", fixed = TRUE)
   expect_error(ctx_glm(f, d, encoder = "spline", n_knots = 500),
                "n_knots=500 is more than the 200 distinct values of context column 0", fixed = TRUE)
   expect_error(ctx_glm(f, d, encoder = "spline", interactions = list(c(1, 2)), interaction_knots = 60),
