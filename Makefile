@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cra
 # find it through CTXSTATS_R_LIB.
 R_LIB := $(abspath $(VENV))/R-lib
 
-.PHONY: demo test cpp-test install system-deps bench bench-install r-package clean
+.PHONY: demo test cpp-test install system-deps bench bench-install r-package clean sanitize sanitize-cpp sanitize-python
 
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -44,6 +44,43 @@ cpp-test: install
 	  -DCTXSTATS_BUILD_PYTHON=OFF -DCTXSTATS_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
 	$(VENV)/bin/cmake --build build/cpp-tests -j2
 	$(VENV)/bin/ctest --test-dir build/cpp-tests --output-on-failure
+
+# AddressSanitizer + UndefinedBehaviorSanitizer (issue 13). Separate build directories, so the
+# ordinary builds are untouched:
+#  - sanitize-cpp: the core and its C++ tests built with the sanitizers, run by ctest. Any
+#    report stops the test (-fno-sanitize-recover, halt_on_error).
+#  - sanitize-python: the extension (ctxstats._core) built with the sanitizers into
+#    build/asan-python, staged beside a copy of the ctxstats/ sources and put first on
+#    PYTHONPATH; pytest runs a subset against it. The interpreter is not instrumented, so the
+#    ASan runtime must be loaded first: LD_PRELOAD=$$(gcc -print-file-name=libasan.so)
+#    (the UBSan runtime is a dependency of the module). Leak checking is off
+#    (ASAN_OPTIONS=detect_leaks=0): CPython keeps its objects until exit by design.
+#    Subprocesses (the bad-input battery, the file fuzz) inherit the preload and PYTHONPATH.
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g
+SAN_ENV := ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+SAN_PYTESTS ?= tests/test_io.py tests/test_io_fuzz.py tests/test_option_schema.py tests/test_gradients.py \
+  tests/test_models.py tests/test_personalized.py tests/test_bad_inputs_subprocess.py
+
+sanitize: sanitize-cpp sanitize-python
+
+sanitize-cpp: install
+	$(VENV)/bin/cmake -S . -B build/asan-cpp -G Ninja -DCMAKE_MAKE_PROGRAM=$(CURDIR)/$(VENV)/bin/ninja \
+	  -DCTXSTATS_BUILD_PYTHON=OFF -DCTXSTATS_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_CXX_FLAGS="$(SAN_FLAGS)" -DCMAKE_EXE_LINKER_FLAGS="$(SAN_FLAGS)" >/dev/null
+	$(VENV)/bin/cmake --build build/asan-cpp -j2
+	$(SAN_ENV) $(VENV)/bin/ctest --test-dir build/asan-cpp --output-on-failure
+
+sanitize-python: install
+	$(VENV)/bin/cmake -S . -B build/asan-python -G Ninja -DCMAKE_MAKE_PROGRAM=$(CURDIR)/$(VENV)/bin/ninja \
+	  -DCTXSTATS_BUILD_PYTHON=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPython_EXECUTABLE=$(CURDIR)/$(PY) \
+	  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir) \
+	  -DCMAKE_CXX_FLAGS="$(SAN_FLAGS)" -DCMAKE_SHARED_LINKER_FLAGS="$(SAN_FLAGS)" \
+	  -DCMAKE_MODULE_LINKER_FLAGS="$(SAN_FLAGS)" >/dev/null
+	$(VENV)/bin/cmake --build build/asan-python -j2 --target _core
+	rm -rf build/asan-python/stage && mkdir -p build/asan-python/stage
+	cp -r ctxstats build/asan-python/stage/ && cp build/asan-python/_core*.so build/asan-python/stage/ctxstats/
+	$(SAN_ENV) LD_PRELOAD=$$(gcc -print-file-name=libasan.so) PYTHONPATH=$(CURDIR)/build/asan-python/stage \
+	  CTXSTATS_EXPECT_CORE=$(CURDIR)/build/asan-python/stage $(VENV)/bin/pytest -q -p no:cacheprovider $(SAN_PYTESTS)
 
 # Benchmarks run in their own environment, so the peer's PyTorch never enters .venv.
 # torch first (the CPU build), ContextualizedML without its declared deps (they would pull

@@ -50,12 +50,64 @@ def _column_names(obj, prefix: str, width: int) -> list[str]:
     return [f"{prefix}{j + 1}" for j in range(width)]
 
 
+def as_start_params(value, n: int, name: str = "start_params") -> np.ndarray:
+    """Initial weights: a finite numeric vector of the model's n weights."""
+    raw = np.asarray(value.to_numpy() if isinstance(value, (pd.Series, pd.DataFrame)) else value)
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a numeric array of the model's {n} weights, not {type(value).__name__}"
+                        + (f" of dtype {raw.dtype}" if raw.ndim else f" {value!r}"[:80]))
+    arr = np.ascontiguousarray(raw, dtype=float).reshape(-1)
+    if arr.shape[0] != n:
+        raise ValueError(f"{name} has {arr.shape[0]} values; this model has {n} weights")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} contains a non-finite value (NaN or inf) at position {int(np.argmax(~np.isfinite(arr)))}")
+    return arr
+
+
+def check_unique_columns(frame: pd.DataFrame, name: str) -> None:
+    """Column names are how ctxstats names parameters and finds columns in new data: two
+    columns that print the same (``'x'`` twice, or ``0`` and ``'0'``) cannot be told apart."""
+    labels = pd.Index([str(c) for c in frame.columns])
+    if labels.has_duplicates:
+        dups = sorted(set(labels[labels.duplicated()]))
+        raise ValueError(f"{name} has duplicate column names {dups}; rename them (every column names a "
+                         "parameter or a context feature)")
+
+
+def check_aligned(endog, **others) -> None:
+    """pandas inputs are paired by row label, as in statsmodels: an endog Series (or frame)
+    and an exog, context or weights Series/DataFrame whose indexes differ are refused, not
+    silently paired by position."""
+    if not isinstance(endog, (pd.Series, pd.DataFrame)):
+        return
+    for name, obj in others.items():
+        if isinstance(obj, (pd.Series, pd.DataFrame)) and len(obj) == len(endog) and not obj.index.equals(endog.index):
+            raise ValueError(f"the index of {name} is not aligned with the index of endog (the rows would be paired "
+                             f"by position); reorder {name} with .reindex(endog.index) or reset both indexes")
+
+
+def select_columns(frame: pd.DataFrame, names, name: str = "context"):
+    """``frame``'s columns in the fitted order ``names`` (strings; a fitted column 0 is named
+    '0'), matched by their string form so integer labels round-trip; None if some are missing."""
+    check_unique_columns(frame, name)
+    by_text = {str(c): c for c in frame.columns}
+    if any(n not in by_text for n in names):
+        return None
+    return frame[[by_text[n] for n in names]]
+
+
+def missing_columns(frame: pd.DataFrame, names) -> list[str]:
+    have = {str(c) for c in frame.columns}
+    return [n for n in names if n not in have]
+
+
 def as_matrix(obj, name: str, prefix: str, n_rows: int | None = None) -> tuple[np.ndarray, list[str]]:
     """A 2-D C-contiguous float64 array and its column names, or a clear error."""
     if obj is None:
         raise ValueError(f"{name} is missing")
     if isinstance(obj, (pd.DataFrame, pd.Series)):
         frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
+        check_unique_columns(frame, name)
         for col in frame.columns:
             dtype = frame[col].dtype
             if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):

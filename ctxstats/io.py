@@ -13,13 +13,17 @@ Everything a fitted ctxstats object holds is plain data: numpy arrays, numbers, 
 lists and dicts, pandas labels, and other ctxstats objects built from the same. The C++
 core keeps no state between calls: a fit is fully described by its encoder weights, the
 scaling dict and the options dict, so a loaded object predicts bitwise identically.
-Objects also pickle; this format exists so that a file can be read without unpickling
-(no code runs on load) and so that files name their format version.
+Objects also pickle, but unpickling runs code: pickle only for files you trust. This format
+exists so that a file can be read without unpickling (no code runs on load; only classes
+defined in ctxstats modules are rebuilt) and so that files name their format version.
 
 File format, version 1
 ----------------------
-An uncompressed zip archive written by :func:`numpy.savez` and read with
-``numpy.load(allow_pickle=False)``. It holds
+An uncompressed zip archive written by :func:`numpy.savez` (members ``NAME.npy``, stored, not
+deflated). The reader reads only the members the header references, checks each member's
+``.npy`` header (no object dtypes; dtype x shape equal to the member's size) before it
+allocates the array, refuses trees nested more than 100 deep, and reports every malformed file
+as one ValueError. It holds
 
 ``__header__``
     UTF-8 JSON as a uint8 array:
@@ -131,60 +135,217 @@ class _Writer:
 
 
 class _Reader:
-    def __init__(self, arrays):
-        self.arrays = arrays
+    """Rebuilds the object tree of a header's ``root`` from the archive's members.
 
-    def node(self, value):
+    Only the members the tree references are read, each at most once; before an array is
+    allocated its ``.npy`` header (dtype, shape) is checked against the member's recorded
+    size, and members must be stored uncompressed, so nothing the archive declares can make
+    the reader allocate more than the file holds. The tree may nest at most ``MAX_DEPTH``
+    levels. Every malformation raises :class:`_Malformed`, turned into one ValueError by
+    :func:`load`.
+    """
+
+    MAX_DEPTH = 100
+
+    def __init__(self, archive: zipfile.ZipFile):
+        self.archive = archive
+        self.arrays: dict[str, np.ndarray] = {}
+
+    def member(self, key) -> np.ndarray:
+        if not isinstance(key, str):
+            raise _Malformed(f"an __array__ reference is {type(key).__name__} {key!r}, not a member name")
+        if key not in self.arrays:
+            self.arrays[key] = _read_member(self.archive, key)
+        return self.arrays[key]
+
+    def node(self, value, depth: int = 0):
+        if depth > self.MAX_DEPTH:
+            raise _Malformed(f"the object tree nests deeper than {self.MAX_DEPTH} levels")
+        d = depth + 1
         if isinstance(value, list):
-            return [self.node(v) for v in value]
+            return [self.node(v, d) for v in value]
         if not isinstance(value, dict):
             return value
         if "__array__" in value:
-            return self.arrays[value["__array__"]]
+            return self.member(value["__array__"])
         if "__model__" in value:
-            raw = self.node(value["__model__"])
+            raw = self.node(value["__model__"], d)
             if not isinstance(raw, np.ndarray) or raw.dtype != np.uint8 or raw.ndim != 1:
-                raise ValueError("the file's core model is not a byte array")
+                raise _Malformed("the file's core model is not a byte array")
             return _core.FittedModel.from_bytes(raw.tobytes())
         if "__tuple__" in value:
-            return tuple(self.node(v) for v in value["__tuple__"])
+            return tuple(self.node(v, d) for v in _expect(value["__tuple__"], list, "__tuple__"))
         if "__dict__" in value:
-            return {self.node(k): self.node(v) for k, v in value["__dict__"]}
+            out = {}
+            for pair in _expect(value["__dict__"], list, "__dict__"):
+                if not isinstance(pair, list) or len(pair) != 2:
+                    raise _Malformed("a __dict__ entry is not a [key, value] pair")
+                key = self.node(pair[0], d)
+                try:
+                    hash(key)
+                except TypeError:
+                    raise _Malformed(f"a __dict__ key is a {type(key).__name__}, which cannot be a key") from None
+                out[key] = self.node(pair[1], d)
+            return out
         if "__range__" in value:
-            return pd.RangeIndex(*value["__range__"], name=self.node(value["name"]))
+            bounds = _expect(value["__range__"], list, "__range__")
+            if len(bounds) != 3 or not all(type(b) is int for b in bounds) or bounds[2] == 0:
+                raise _Malformed(f"__range__ must be three integers with a non-zero step, not {bounds!r}")
+            return pd.RangeIndex(*bounds, name=self.label(value.get("name"), d))
         if "__index__" in value:
-            return pd.Index(self.node(value["__index__"]), name=self.node(value["name"]))
+            return pd.Index(self.sequence(value["__index__"], d, "__index__"), name=self.label(value.get("name"), d))
         if "__series__" in value:
-            return pd.Series(self.node(value["__series__"]), index=self.node(value["index"]),
-                             name=self.node(value["name"]))
+            return pd.Series(self.sequence(value["__series__"], d, "__series__"), index=self.index(value, d),
+                             name=self.label(value.get("name"), d))
         if "__frame__" in value:
-            return pd.DataFrame(self.node(value["__frame__"]), index=self.node(value["index"]),
-                                columns=self.node(value["columns"]))
+            data = self.sequence(value["__frame__"], d, "__frame__")
+            if np.ndim(data) != 2:
+                raise _Malformed("the values of a __frame__ are not two-dimensional")
+            return pd.DataFrame(data, index=self.index(value, d), columns=self.index(value, d, "columns"))
         if "__object__" in value:
             cls = _ctxstats_class(value["__object__"])
+            state = _expect(value.get("state"), dict, "the state of " + value["__object__"])
             obj = cls.__new__(cls)
-            state = {k: self.node(v) for k, v in value["state"].items()}
+            state = {k: self.node(v, d) for k, v in state.items()}
             if hasattr(cls, "__setstate__"):  # the class reads its state as pickle does (older layouts too)
                 obj.__setstate__(state)
             else:
                 obj.__dict__.update(state)
             return obj
-        return {k: self.node(v) for k, v in value.items()}
+        return {k: self.node(v, d) for k, v in value.items()}
+
+    def sequence(self, value, depth, what):
+        out = self.node(value, depth)
+        if not isinstance(out, (list, np.ndarray)):
+            raise _Malformed(f"the values of a {what} are a {type(out).__name__}, not an array or list")
+        return out
+
+    def index(self, value, depth, field="index"):
+        out = self.node(value.get(field), depth)
+        if not isinstance(out, pd.Index):
+            raise _Malformed(f"the {field} of a pandas object is a {type(out).__name__}, not an index")
+        return out
+
+    def label(self, value, depth):
+        out = self.node(value, depth)
+        try:
+            hash(out)
+        except TypeError:
+            raise _Malformed(f"a pandas name is a {type(out).__name__}, which cannot be a name") from None
+        return out
 
 
-def _ctxstats_class(path: str) -> type:
+class _Malformed(Exception):
+    """A malformation found while reading a file; load() reports it as a ValueError."""
+
+
+def _expect(value, kind, what):
+    if not isinstance(value, kind):
+        raise _Malformed(f"{what} is a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def _read_member(archive: zipfile.ZipFile, key: str) -> np.ndarray:
+    """The array stored as member ``key`` (``key.npy``), its size checked before allocation."""
+    try:
+        info = archive.getinfo(key + ".npy")
+    except KeyError:
+        raise _Malformed(f"the header references the array {key!r}, which the archive does not hold") from None
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise _Malformed(f"the member {key!r} is compressed; ctxstats files store their arrays uncompressed")
+    with archive.open(info) as fh:
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+        elif version in ((2, 0), (3, 0)):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+        else:
+            raise _Malformed(f"the member {key!r} has .npy version {version}")
+        if dtype.hasobject:
+            raise _Malformed(f"the member {key!r} holds Python objects (dtype object), which ctxstats files never do")
+        count = 1
+        for s in shape:
+            count *= s
+        nbytes = count * dtype.itemsize
+        header_len = fh.tell()
+        if header_len + nbytes != info.file_size:
+            raise _Malformed(f"the member {key!r} declares {nbytes} bytes of data ({dtype}, shape {shape}) but "
+                             f"holds {info.file_size - header_len}")
+        out = np.empty(count, dtype=dtype)
+        if nbytes:
+            got = fh.readinto(out.view(np.uint8))
+            if got != nbytes:
+                raise _Malformed(f"the member {key!r} ends after {got} of its {nbytes} bytes")
+    return out.reshape(shape, order="F" if fortran else "C")
+
+
+def _ctxstats_class(path) -> type:
+    """The class a file's ``__object__`` names: a class defined in a ctxstats module, found
+    by its module and qualified name (never an arbitrary attribute chain)."""
+    if not isinstance(path, str):
+        raise _Malformed(f"an __object__ names {path!r}, not a class path")
     module, _, name = path.rpartition(".")
     if module != "ctxstats" and not module.startswith("ctxstats."):
-        raise ValueError(f"the file names the class {path!r}, which is not a ctxstats class; refusing to load it")
+        raise _Malformed(f"the file names the class {path!r}, which is not a ctxstats class; refusing to load it")
+    parts = module.split(".") + name.split(".")
+    if not all(p.isidentifier() and not p.startswith("__") for p in parts):
+        raise _Malformed(f"the file names {path!r}, which is not a ctxstats class; refusing to load it")
     try:
         obj = importlib.import_module(module)
         for part in name.split("."):
             obj = getattr(obj, part)
     except (ImportError, AttributeError) as exc:
-        raise ValueError(f"the file needs the class {path!r}, which this version of ctxstats does not have") from exc
-    if not isinstance(obj, type):
-        raise ValueError(f"the file names {path!r}, which is not a class")
+        raise _Malformed(f"the file needs the class {path!r}, which this version of ctxstats does not have") from exc
+    if not isinstance(obj, type) or obj.__module__ != module or obj.__qualname__ != name:
+        raise _Malformed(f"the file names {path!r}, which is not a class defined in a ctxstats module; "
+                         "refusing to load it")
     return obj
+
+
+def _load_npz(path):
+    """The object of a version-1 file (see the module docstring); every malformation of the
+    file is one ValueError saying what is wrong."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # BadZipFile, a truncated or foreign file, ...
+        raise ValueError(f"{path!r} is not a ctxstats file: {type(exc).__name__}: {exc}") from exc
+    with archive:
+        try:
+            if "__header__.npy" not in archive.namelist():
+                raise ValueError(f"{path!r} is not a ctxstats file (no __header__ entry)")
+            try:
+                raw = _read_member(archive, "__header__")
+                if raw.dtype != np.uint8 or raw.ndim != 1:
+                    raise _Malformed(f"the header is {raw.dtype} of shape {raw.shape}, not bytes")
+                header = json.loads(raw.tobytes().decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError, RecursionError, _Malformed) as exc:
+                raise ValueError(f"{path!r} is not a ctxstats file (unreadable header: {exc})") from exc
+            if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
+                raise ValueError(f"{path!r} is not a ctxstats file (format {header.get('format')!r})"
+                                 if isinstance(header, dict) else f"{path!r} is not a ctxstats file")
+            version = header.get("format_version")
+            if type(version) is not int or version not in SUPPORTED_VERSIONS:
+                raise ValueError(
+                    f"{path!r} has ctxstats file format version {version!r} (written by ctxstats "
+                    f"{header.get('ctxstats_version', '?')}); this ctxstats reads version(s) "
+                    f"{', '.join(map(str, SUPPORTED_VERSIONS))}. Upgrade ctxstats to read it.")
+            if "root" not in header:
+                raise _Malformed("the header has no root object")
+            reader = _Reader(archive)
+        except (ValueError, MemoryError):
+            raise
+        except Exception as exc:  # a damaged member table or header
+            raise ValueError(f"{path!r} is not a ctxstats file: {type(exc).__name__}: {exc}") from exc
+        try:
+            return reader.node(header["root"])
+        except MemoryError:
+            raise
+        except _Malformed as exc:
+            raise ValueError(f"{path!r} is a malformed ctxstats file: {exc}") from exc
+        except Exception as exc:  # anything else a damaged file provokes (pandas, __setstate__): one error type
+            raise ValueError(f"{path!r} is a malformed ctxstats file: {type(exc).__name__}: {exc}") from exc
 
 
 def save(obj, path) -> None:
@@ -245,34 +406,16 @@ def load(path):
     Raises
     ------
     ValueError
-        If the file is not a ctxstats file, or has a format version this ctxstats does not read.
+        If the file is not a ctxstats file, has a format version this ctxstats does not read,
+        or is malformed in any way (truncated, damaged, or naming a class that is not a ctxstats
+        class); the message says what is wrong. Only the arrays the file's header references
+        are read, each after its size is checked, so a hostile file cannot make ``load``
+        allocate more memory than the file holds or run code.
+    FileNotFoundError
+        If ``path`` does not exist.
     """
     from ctxstats.model_file import is_model_file, load_results
 
     if is_model_file(path):
         return load_results(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
-        raise ValueError(f"{path!r} is not a ctxstats file: {exc}") from exc
-    if not isinstance(archive, np.lib.npyio.NpzFile) or "__header__" not in archive.files:
-        raise ValueError(f"{path!r} is not a ctxstats file (no __header__ entry)")
-    with archive:
-        try:
-            header = json.loads(archive["__header__"].tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{path!r} is not a ctxstats file (unreadable header)") from exc
-        if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
-            raise ValueError(f"{path!r} is not a ctxstats file (format {header.get('format')!r})"
-                             if isinstance(header, dict) else f"{path!r} is not a ctxstats file")
-        version = header.get("format_version")
-        if version not in SUPPORTED_VERSIONS:
-            raise ValueError(
-                f"{path!r} has ctxstats file format version {version!r} (written by ctxstats "
-                f"{header.get('ctxstats_version', '?')}); this ctxstats reads version(s) "
-                f"{', '.join(map(str, SUPPORTED_VERSIONS))}. Upgrade ctxstats to read it.")
-        arrays = {k: archive[k] for k in archive.files if k != "__header__"}
-    return _Reader(arrays).node(header["root"])
-
+    return _load_npz(path)

@@ -16,7 +16,9 @@ from ctxstats import _core, _options
 from ctxstats._families import inverse_link, loglike
 from ctxstats._validation import (
     as_matrix,
+    as_start_params,
     as_vector,
+    check_aligned,
     check_response,
     check_spline_options,
     check_weights,
@@ -119,6 +121,7 @@ class ContextualizedGLM:
         base = _options.resolve("glm", model_level, solver_known=False)
         self.family, self.encoder, self.fit_intercept = base["family"], base["encoder"], base["fit_intercept"]
 
+        check_aligned(endog, exog=exog, context=context, weights=weights)
         self.endog, self.endog_name = as_vector(endog, "endog")
         n = self.endog.shape[0]
         if exog is None:
@@ -266,7 +269,8 @@ class ContextualizedGLM:
                           UserWarning, stacklevel=2)
         n_bootstraps = opts["n_bootstraps"]
         cov_type = resolve_cov_type(cov_type, opts, n_bootstraps)
-        init = None if start_params is None else np.ascontiguousarray(start_params, dtype=float)
+        init = None if start_params is None else as_start_params(
+            start_params, _core.n_weights(opts, self.context.shape[1], len(self.param_names)))
         from ctxstats._progress import solver_callback
 
         default_iters = {"exact": 100, "lbfgs": 1000, "adam": 500}

@@ -23,8 +23,8 @@ from ctxstats import _core, _options
 from ctxstats._families import inverse_link, loglike
 from ctxstats.convergence import bootstrap_message, bootstrap_share_note, warn_bootstrap, warn_if_unconverged
 from ctxstats.inference import column_spread, percentile_summary
-from ctxstats._validation import (as_matrix, as_vector, check_choice, check_float, check_int,
-                                  check_response, check_weights)
+from ctxstats._validation import (as_matrix, as_start_params, as_vector, check_aligned, check_choice, check_float,
+                                  check_int, check_response, check_unique_columns, check_weights, select_columns)
 
 __all__ = ["PersonalizedRegression", "PersonalizedRegressionResults"]
 
@@ -46,6 +46,7 @@ class _ContextEncoder:
         if isinstance(context, pd.Series):
             context = context.to_frame()
         if isinstance(context, pd.DataFrame):
+            check_unique_columns(context, "context")
             self.names = [str(c) for c in context.columns]
             self.columns = list(context.columns)
         else:
@@ -104,10 +105,11 @@ class _ContextEncoder:
             context = context.to_frame()
         if isinstance(context, pd.DataFrame):
             if self.columns is not None:
-                missing = [c for c in self.columns if c not in context.columns]
-                if missing:
-                    raise ValueError(f"context lacks the fitted column(s) {missing}")
-                context = context[self.columns]
+                selected = select_columns(context, self.names, "context")
+                if selected is None:
+                    have = {str(c) for c in context.columns}
+                    raise ValueError(f"context lacks the fitted column(s) {[n for n in self.names if n not in have]}")
+                context = selected
             elif context.shape[1] != len(self.names):
                 raise ValueError(f"context has {context.shape[1]} columns; the model was fitted with {len(self.names)}")
             cols = []
@@ -189,6 +191,7 @@ class PersonalizedRegression:
         self._given_options = _options.given(family=family, rank=rank, fit_intercept=fit_intercept)
         base = _options.resolve("personalized", self._given_options)
         self.family, self.rank, self.fit_intercept = base["family"], base["rank"], base["fit_intercept"]
+        check_aligned(endog, exog=exog, context=context, weights=weights)
         self.endog, self.endog_name = as_vector(endog, "endog")
         n = self.endog.shape[0]
         if n < 2:
@@ -389,9 +392,7 @@ class PersonalizedRegression:
         n_neighbors, n_bootstraps = opts["n_neighbors"], opts["n_bootstraps"]
         init = None
         if start_params is not None:
-            init = np.ascontiguousarray(start_params, dtype=float)
-            if init.ndim != 1 or init.shape[0] != self.n_params():
-                raise ValueError(f"start_params must be a vector of length {self.n_params()}")
+            init = as_start_params(start_params, self.n_params())
         out = _core.personalized_fit(self.context, self.exog, self.endog, self.weights, opts, init)
         warn_if_unconverged(bool(out["converged"]), out["message"], stacklevel=2)
         boot = None
@@ -514,7 +515,7 @@ class PersonalizedRegressionResults:
         exact match dominates). Brute force in blocks: time O(rows x n x m), memory
         O(threads x n).
         """
-        k = self.n_neighbors if n_neighbors is None else check_int(n_neighbors, "n_neighbors", 1)
+        k = self.n_neighbors if n_neighbors is None else n_neighbors  # checked by the core's option table
         C, index = self.model._context_encoder.transform(context)
         theta = self._neighbour_theta(C, self._theta, k)
         return self._frame(theta, index)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ctxstats import _core
 from ctxstats._families import inverse_link, loglike
-from ctxstats._validation import as_matrix, check_choice
+from ctxstats._validation import as_matrix, check_choice, missing_columns, select_columns
 from ctxstats.convergence import bootstrap_share_note
 from ctxstats.covariance import (
     HETEROGENEITY_TESTS,
@@ -204,7 +204,7 @@ class ContextualizedGLMResults(Cached):
         plan = getattr(self.model, "formula_plan", None)
         index = context.index if isinstance(context, (pd.DataFrame, pd.Series)) else None
         if isinstance(context, pd.DataFrame):
-            missing = [c for c in self.model.context_names if c not in context.columns]
+            missing = missing_columns(context, self.model.context_names)
             if missing and plan is not None:
                 C, valid = plan.context_matrix(context)
                 if not valid.all():
@@ -212,7 +212,7 @@ class ContextualizedGLMResults(Cached):
                 return C, index
             if missing:
                 raise ValueError(f"context lacks the fitted column(s) {missing}")
-            context = context[self.model.context_names]
+            context = select_columns(context, self.model.context_names, "context")
         C, _ = as_matrix(context, "context", "c")
         if C.shape[1] != len(self.model.context_names):
             raise ValueError(f"context has {C.shape[1]} columns; the model was fitted with "
@@ -241,8 +241,8 @@ class ContextualizedGLMResults(Cached):
                 raise ValueError("new samples need exog")
             X = np.zeros((C.shape[0], 0))
         else:
-            if isinstance(exog, pd.DataFrame) and all(c in exog.columns for c in self.model.exog_names):
-                exog = exog[self.model.exog_names]
+            if isinstance(exog, pd.DataFrame) and not missing_columns(exog, self.model.exog_names):
+                exog = select_columns(exog, self.model.exog_names, "exog")
             X, _ = as_matrix(exog, "exog", "x", C.shape[0])
             if X.shape[1] != len(self.model.exog_names):
                 raise ValueError(f"exog has {X.shape[1]} columns; the model was fitted with "
@@ -588,33 +588,56 @@ class ContextualizedGLMResults(Cached):
              ("Encoder weights", str(self.weights.shape[0])),
              *([("Total edf", f"{self.df_model:.2f}")] if spline_sm is not None else []),
              ("Covariance", "none" if self.cov_type is None else self.cov_type)])
+        def part(what, build):
+            # A part that cannot be computed (a degenerate fit: n = 3, p > n, a constant
+            # response) is a numbered note saying why; the summary itself always renders.
+            try:
+                build()
+            except (ValueError, ArithmeticError, np.linalg.LinAlgError) as exc:
+                s.add_note(f"{what} could not be computed: {exc}")
+
         if inference.reports_params:
-            s.add_table(f"Average effects ({inference.caption(self)})", self.params_table(alpha))
-        s.add_table("Sample parameters: spread over samples", self._spread())
+            part("Average effects", lambda: s.add_table(f"Average effects ({inference.caption(self)})",
+                                                         self.params_table(alpha)))
+        part("The spread of the sample parameters",
+             lambda: s.add_table("Sample parameters: spread over samples", self._spread()))
         if inference.reports_params:
-            het = self.heterogeneity_test()
-            dist = het.attrs.get("distribution")
-            s.add_table(f"Heterogeneity: H0 the coefficient does not vary with context ({het.attrs['method']}"
-                        + (f", {dist}" if dist != "bootstrap" else f", B={self.n_bootstraps}") + ")",
-                        het.dropna(axis=1, how="all"))
+            def heterogeneity():
+                het = self.heterogeneity_test()
+                dist = het.attrs.get("distribution")
+                s.add_table(f"Heterogeneity: H0 the coefficient does not vary with context ({het.attrs['method']}"
+                            + (f", {dist}" if dist != "bootstrap" else f", B={self.n_bootstraps}") + ")",
+                            het.dropna(axis=1, how="all"))
+
+            part("The heterogeneity test", heterogeneity)
             if self._linear_encoder:
-                ce = self.context_effects(alpha)
-                ce.index = [f"{k}:{c}" for k, c in ce.index]
-                s.add_table("Context effects: change in each coefficient per unit of each context feature", ce)
+                def context_effects():
+                    ce = self.context_effects(alpha)
+                    ce.index = [f"{k}:{c}" for k, c in ce.index]
+                    s.add_table("Context effects: change in each coefficient per unit of each context feature", ce)
+
+                part("The context effects", context_effects)
         if spline_sm is not None:  # smooth terms with their edf; Vp-based tests unless the inference's are shown
             from ctxstats.spline import summary_parts
 
-            parts = summary_parts(self, alpha)
-            for title, table in parts["tables"][:1] if inference.reports_params else parts["tables"]:
-                s.add_table(title + f" [smoothing: {dict(parts['header'])['Smoothing']}]"
-                            if title.startswith("Smooth terms") else title, table)
-            for note in parts["notes"]:
-                s.add_note("Spline: " + note)
-        report = self.identifiability()
-        for note in report.notes:
-            s.add_note("Identifiability: " + note)
-        if report.identifiable:
-            s.add_note(f"Identifiability: all {len(report.checks)} checks passed (see results.identifiability()).")
+            def smooth_terms():
+                parts = summary_parts(self, alpha)
+                for title, table in parts["tables"][:1] if inference.reports_params else parts["tables"]:
+                    s.add_table(title + f" [smoothing: {dict(parts['header'])['Smoothing']}]"
+                                if title.startswith("Smooth terms") else title, table)
+                for note in parts["notes"]:
+                    s.add_note("Spline: " + note)
+
+            part("The smooth-term tests", smooth_terms)
+
+        def identifiability():
+            report = self.identifiability()
+            for note in report.notes:
+                s.add_note("Identifiability: " + note)
+            if report.identifiable:
+                s.add_note(f"Identifiability: all {len(report.checks)} checks passed (see results.identifiability()).")
+
+        part("The identifiability checks", identifiability)
         note = inference.summary_note(self)
         if note is not None:
             s.add_note(note)

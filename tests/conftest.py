@@ -51,3 +51,15 @@ def make_vcm(n=400, p=2, m=2, family="gaussian", seed=0, nonlinear=False):
 @pytest.fixture
 def vcm():
     return make_vcm
+
+
+def pytest_configure(config):
+    # `make sanitize-python` runs tests against an extension built with ASan/UBSan, staged on
+    # PYTHONPATH; make sure that is the ctxstats imported (subprocesses inherit PYTHONPATH).
+    import os
+
+    expect = os.environ.get("CTXSTATS_EXPECT_CORE")
+    if expect:
+        import ctxstats
+
+        assert ctxstats.__file__.startswith(expect), f"imported {ctxstats.__file__}, not the build in {expect}"

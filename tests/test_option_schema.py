@@ -221,7 +221,9 @@ def test_a_bad_value_gives_the_same_message_in_r(ro, name, value):
 
 def test_integers_out_of_range_name_the_option():
     for options, message in [({"seed": 2**64}, "seed must be a non-negative integer below 2^64, not 18446744073709551616"),
-                             ({"width": 2**31}, "width must be at most 2147483647, not 2147483648"),
+                             ({"width": 2**31}, "width must be at most 4096, not 2147483648"),
+                             ({"max_iter": 2**31}, "max_iter must be at most 2147483647, not 2147483648"),
+                             ({"threads": 2**64}, "threads must be at most 2147483647, not 18446744073709551616"),
                              ({"seed": 2**64 - 1}, None)]:
         if message is None:
             assert py_call("glm", "mlp", None, options, resolve_only=True)["seed"] == 2**64 - 1

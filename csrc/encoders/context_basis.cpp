@@ -4,10 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
+#include <utility>
 
 #include "common/error.hpp"
 #include "glm/objective.hpp"
+#include "options/schema.hpp"
 
 namespace ctxstats {
 
@@ -370,9 +373,26 @@ class SplineBasis final : public ContextBasis {
 };
 
 // Knots of one margin from the (standardised) values of its feature.
-std::vector<double> place_knots(std::vector<double>& v, int K, const std::string& spacing, int feature) {
+std::vector<double> place_knots(std::vector<double>& v, int K, const std::string& spacing, int feature,
+                                const char* option) {
   const int J = K - 3;  // intervals between the boundary knots
-  if (spacing == "quantile") std::sort(v.begin(), v.end());
+  std::sort(v.begin(), v.end());
+  // As mgcv refuses a smooth with more basis functions than unique covariate values: a
+  // basis larger than the data's distinct values is not identifiable, only slower.
+  std::size_t distinct = v.empty() ? 0 : 1;
+  for (std::size_t i = 1; i < v.size(); ++i) distinct += v[i] != v[i - 1];
+  // The default basis stays available on a discrete context (binary, a factor): its extra
+  // functions are tied down by the penalty and the rank deficiency is reported. A larger one
+  // is refused, which also bounds the basis by the data (n_knots=1000 at n=200 ran for minutes).
+  const OptionValue def = option_default(*find_option(option), "glm", "spline");
+  const long long default_k = std::strtoll(def.text.c_str(), nullptr, 10);
+  if (distinct >= 2 && static_cast<std::size_t>(K) > distinct && K > default_k)
+    throw InvalidArgument(std::string(option) + "=" + std::to_string(K) + " is more than the " +
+                          std::to_string(distinct) + " distinct values of context column " + std::to_string(feature) +
+                          "; a spline basis cannot have more functions than the feature has distinct values "
+                          "(as mgcv refuses); use " + option + " <= " +
+                          std::to_string(std::max<long long>(default_k, static_cast<long long>(distinct))));
+
   const auto mm = std::minmax_element(v.begin(), v.end());
   const double lo = *mm.first, hi = *mm.second;
   require(hi > lo, "context column " + std::to_string(feature) +
@@ -434,8 +454,31 @@ EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, co
     const int l = L.feature[g];
     for (std::size_t i = 0; i < data.n; ++i)
       v[i] = (data.C[i * m + l] - scaling.c_mean[l]) / scaling.c_scale[l];
-    const std::vector<double> t = place_knots(v, L.K[g], spec.knot_spacing, l);
+    const std::vector<double> t =
+        place_knots(v, L.K[g], spec.knot_spacing, l, g < m ? "n_knots" : "interaction_knots");
     out.knots.insert(out.knots.end(), t.begin(), t.end());
+  }
+  // A tensor-product term has interaction_knots^2 functions: above the default, at most the
+  // distinct value pairs of its two columns (mgcv: "fewer unique covariate combinations than
+  // specified maximum degrees of freedom"; interaction_knots=60 at n=200 ran for minutes).
+  const OptionValue idef = option_default(*find_option("interaction_knots"), "glm", "spline");
+  const long long default_ik = std::strtoll(idef.text.c_str(), nullptr, 10);
+  if (spec.interaction_knots > default_ik) {
+    std::vector<std::pair<double, double>> pairs(data.n);
+    for (const auto& pr : spec.interactions) {
+      for (std::size_t i = 0; i < data.n; ++i) pairs[i] = {data.C[i * m + pr.first], data.C[i * m + pr.second]};
+      std::sort(pairs.begin(), pairs.end());
+      const std::size_t distinct = static_cast<std::size_t>(std::unique(pairs.begin(), pairs.end()) - pairs.begin());
+      const long long k2 = static_cast<long long>(spec.interaction_knots) * spec.interaction_knots;
+      if (static_cast<std::size_t>(k2) > distinct)
+        throw InvalidArgument("interaction_knots=" + std::to_string(spec.interaction_knots) + " gives the interaction of "
+                              "context columns " + std::to_string(pr.first) + " and " + std::to_string(pr.second) +
+                              " " + std::to_string(k2) + " basis functions, more than their " +
+                              std::to_string(distinct) + " distinct value pairs (as mgcv refuses); use "
+                              "interaction_knots <= " +
+                              std::to_string(std::max<long long>(
+                                  default_ik, static_cast<long long>(std::sqrt(static_cast<double>(distinct))))));
+    }
   }
   // Centres: weighted means of each margin's functions 2..K over the data, accumulated in
   // fixed row blocks and summed in block order (deterministic for any thread count).

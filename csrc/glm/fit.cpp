@@ -7,6 +7,7 @@
 #include "glm/output_layer.hpp"
 #include "options/schema.hpp"
 #include "common/error.hpp"
+#include "common/memory.hpp"
 
 namespace ctxstats {
 
@@ -49,6 +50,24 @@ FitResult checked(FitResult out) {
   return out;
 }
 
+// What a fit of n_weights weights on n rows holds at once, refused before allocation when it
+// cannot fit in memory (issue 13: width=30000 or a huge spline basis died with bad_alloc).
+// exact: the Gram matrix and its factor (and REML's copies); iterative: L-BFGS's history of
+// ten pairs and Adam's moments, plus the encoder's per-block workspace.
+void check_fit_memory(const Encoder& encoder, const std::string& solver, const FitOptions& o, std::size_t n) {
+  const double w = static_cast<double>(encoder.n_weights());
+  const double doubles = solver == "exact" ? 4.0 * w * w + 8.0 * w
+                                           : 30.0 * w + static_cast<double>(encoder.workspace_size(256)) * 2.0;
+  const std::string& e = o.encoder.type;
+  const std::string remedy = e == "spline"   ? "lower n_knots, interaction_knots or the number of interactions"
+                             : e == "linear" ? "use fewer exog or context columns"
+                                             : "lower width, depth or archetypes";
+  require_memory(8.0 * doubles + 8.0 * static_cast<double>(n),
+                 "the " + e + " encoder's " + std::to_string(encoder.n_weights()) + " weights with the " + solver +
+                     " solver",
+                 remedy);
+}
+
 }  // namespace
 
 FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init) {
@@ -59,12 +78,21 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
   out.scaling = compute_scaling(data, family, options.intercept);
   out.encoder = resolve_encoder_spec(data, out.scaling, options.encoder, options.solver_options.threads);
   auto encoder = make_encoder(out.encoder, data.m, out.scaling.q());
+  check_fit_memory(*encoder, out.solver, options, data.n);
   out.weights.assign(encoder->n_weights(), 0.0);
   if (init) {
     require(init->size() == encoder->n_weights(), "the initial weights have the wrong length");
     out.weights = *init;
   } else {
     encoder->init(options.solver_options.seed, out.weights.data());
+  }
+  if (out.encoder.type == "spline" && family == Family::kGaussian) {
+    // A constant response leaves no residual variance: the smoothing parameters and the scale
+    // that REML/GCV estimate are undefined (the fit stopped at "scale must be positive").
+    bool constant = true;
+    for (std::size_t i = 1; i < data.n && constant; ++i) constant = data.y[i] == data.y[0];
+    require(!constant, "endog is constant; a gaussian spline fit estimates its smoothing parameters and scale "
+                       "from the residual variation, of which there is none (use encoder='linear')");
   }
   if (out.solver == "exact") {
     out.solve = solve_exact(*encoder, family, data, out.scaling, options.penalty, options.solver_options,

@@ -10,9 +10,13 @@
 
 namespace ctxstats {
 
+// 0 means every core; more threads than cores are capped at the core count (results do not
+// depend on the count, and a request for thousands of threads must not reach the OpenMP
+// runtime, whose failure to create one ends the process).
 int resolve_threads(int threads) {
-  if (threads <= 0) return std::max(1, omp_get_max_threads());
-  return threads;
+  const int cores = std::max(1, omp_get_num_procs());
+  if (threads <= 0) return std::max(1, std::min(omp_get_max_threads(), cores));
+  return std::min(threads, cores);
 }
 
 int reduction_groups(std::size_t rows, int block_rows, int max_groups) {

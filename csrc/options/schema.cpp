@@ -301,13 +301,15 @@ std::vector<OptionSpec> build_schema() {
       Builder("fit_intercept", OptionType::kBool, "model", V::boolean(true),
               "Whether each sample has its own intercept."),
       // the encoder
-      Builder("width", OptionType::kInt, "encoder", V::integer(32), "Hidden units per layer (ngam: per feature network).")
+      Builder("width", OptionType::kInt, "encoder", V::integer(32), "Hidden units per layer (ngam: per feature network); at most 4096.")
           .low(1)
+          .high(4096)
           .models(glm)
           .encoders(neural)
           .default_for("ngam", V::integer(16)),
-      Builder("depth", OptionType::kInt, "encoder", V::integer(2), "Hidden layers.")
+      Builder("depth", OptionType::kInt, "encoder", V::integer(2), "Hidden layers; at most 64.")
           .low(0)
+          .high(64)
           .models(glm)
           .encoders(neural)
           .default_for("ngam", V::integer(1)),
@@ -317,12 +319,16 @@ std::vector<OptionSpec> build_schema() {
           .models(glm)
           .encoders(neural),
       Builder("archetypes", OptionType::kInt, "encoder", V::integer(0),
-              "K >= 2: each sample's model is a convex mixture of K archetype models; 0: none (spline: 0 only).")
+              "K >= 2: each sample's model is a convex mixture of K archetype models; 0: none (spline: 0 only); "
+              "at most 1024.")
           .low(0)
+          .high(1024)
           .models(glm),
       Builder("n_knots", OptionType::kInt, "spline", V::integer(15),
-              "Cubic B-spline basis functions per context feature (mgcv's k).")
+              "Cubic B-spline basis functions per context feature (mgcv's k); at most 1000, and above the default "
+              "at most the feature's number of distinct values.")
           .low(4)
+          .high(1000)
           .models(glm)
           .encoders(spline),
       Builder("knot_spacing", OptionType::kChoice, "spline", V::string("even"),
@@ -336,8 +342,10 @@ std::vector<OptionSpec> build_schema() {
           .models(glm)
           .encoders(spline),
       Builder("interaction_knots", OptionType::kInt, "spline", V::integer(5),
-              "Basis functions per margin of a tensor-product term.")
+              "Basis functions per margin of a tensor-product term; at most 100, and above the default at most the "
+              "margin's number of distinct values.")
           .low(4)
+          .high(100)
           .models(glm)
           .encoders(spline),
       Builder("smoothing", OptionType::kDoubleList, "spline", V::null(),
@@ -363,8 +371,9 @@ std::vector<OptionSpec> build_schema() {
           .encoders(spline)
           .internal(),
       // personalized regression
-      Builder("rank", OptionType::kInt, "personalized", V::integer(2), "K, the dimension of the latent sample space.")
+      Builder("rank", OptionType::kInt, "personalized", V::integer(2), "K, the dimension of the latent sample space; at most the number of parameters per sample (p + 1).")
           .low(1)
+          .high(1024)
           .models(pers),
       Builder("categorical", OptionType::kIntList, "personalized", V::null(),
               "One flag per context column: 1 for a categorical column (set from the data).")
@@ -375,8 +384,9 @@ std::vector<OptionSpec> build_schema() {
       Builder("gamma", OptionType::kDouble, "personalized", V::real(1.0), "Weight of the distance-matching term.")
           .low(0)
           .models(pers),
-      Builder("n_partners", OptionType::kInt, "personalized", V::integer(5), "Partners drawn per sample per epoch.")
+      Builder("n_partners", OptionType::kInt, "personalized", V::integer(5), "Partners drawn per sample per epoch; at most 1000 and fewer than the samples.")
           .low(1)
+          .high(1000)
           .models(pers),
       Builder("nu", OptionType::kDouble, "personalized", V::real(0.0), "nu ||phi||^2 on the metric weights.")
           .low(0)
@@ -436,7 +446,8 @@ std::vector<OptionSpec> build_schema() {
               "Keys the random initialisation, shuffles, splits and bootstrap draws (any integer in [0, 2^64)).")
           .low(0),
       Builder("threads", OptionType::kInt, "solver", V::integer(0),
-              "OpenMP threads; 0: all cores. Results are identical for any value.")
+              "OpenMP threads; 0: all cores; more than the cores are capped at the core count. Results are "
+              "identical for any value.")
           .low(0),
       // inference
       Builder("n_bootstraps", OptionType::kInt, "inference", V::integer(0),
@@ -632,6 +643,9 @@ OptionMap resolve_options(const std::string& model, const OptionMap& given, bool
   }
   for (const auto& kv : raw)
     if (!values.count(kv.first)) values[kv.first] = canonical(*find_option(kv.first), kv.second);
+  if (values.count("n_bootstraps") && int_of(values["n_bootstraps"]) == 1)
+    throw InvalidArgument("n_bootstraps=1 gives one replicate, which has no spread to estimate standard errors or "
+                          "intervals from; use 0 (none) or B >= 2");
   OptionMap out;
   for (const auto& s : option_schema()) {
     const bool given_here = values.count(s.name) > 0;
@@ -697,6 +711,13 @@ FitOptions default_fit_options() { return fit_options_from({}); }
 PersonalizedOptions default_personalized_options() { return personalized_options_from({}); }
 
 std::uint64_t seed_from(const OptionValue& v, const std::string& name) { return check_seed(v, name); }
+
+int int_option(const std::string& name, const OptionValue& v) {
+  const OptionSpec* spec = find_option(name);
+  require(spec && spec->type == OptionType::kInt, "int_option: " + name + " is not an integer option");
+  if (v.kind == Kind::kNull) return static_cast<int>(int_of(spec->default_value));
+  return static_cast<int>(int_of(check_int(*spec, v, name)));
+}
 
 // ---- the core's structs checked against the table ---------------------------------------------
 // The C++ entry points (fit, make_encoder, fit_personalized) take structs; they are checked

@@ -89,6 +89,11 @@ PersonalizedOptions default_personalized_options();
 // validate_personalized_options), and of a whole FitOptions.
 void validate_fit_options(const FitOptions& o);
 
+// One integer option's value checked by its row of the table (type and bounds), for the
+// arguments that are options but reach the core outside a fit (n_neighbors of a prediction,
+// threads): the same message in both languages, before any conversion to a C++ type.
+int int_option(const std::string& name, const OptionValue& v);
+
 // A seed read as the option `seed` is (any non-negative integer below 2^64).
 std::uint64_t seed_from(const OptionValue& v, const std::string& name = "seed");
 

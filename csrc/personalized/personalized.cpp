@@ -6,12 +6,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <numeric>
 #include <string>
 
 #include "common/convergence.hpp"
 #include "common/error.hpp"
+#include "common/memory.hpp"
+#include "options/schema.hpp"
 #include "common/rng.hpp"
 
 namespace ctxstats {
@@ -322,6 +325,27 @@ void delta_to_original(const Scaling& scaling, double* t) {
 // relative to max(1, |best|); the best parameters are kept. Otherwise the fit stops
 // unconverged after max_iter epochs (default 2000) with a message naming the criterion, the
 // cap and what to change. An interrupted fit (the callback) is never reported converged.
+// Sizes checked against the data and the memory before anything is allocated (issue 13):
+// above its default, rank is at most the parameters per sample and n_partners below the rows.
+static void check_personalized_sizes(const DataView& data, const PersonalizedOptions& o, int q) {
+  const auto default_int = [](const char* name) {
+    return std::strtoll(option_default(*find_option(name), "personalized", "").text.c_str(), nullptr, 10);
+  };
+  if (o.rank > q && o.rank > default_int("rank"))
+    throw InvalidArgument("rank=" + std::to_string(o.rank) + " is more than the " + std::to_string(q) +
+                          " parameters of each sample's model; use rank <= " + std::to_string(q));
+  if (static_cast<std::size_t>(o.n_partners) >= data.n && o.n_partners > default_int("n_partners"))
+    throw InvalidArgument("n_partners=" + std::to_string(o.n_partners) + " is not fewer than the " +
+                          std::to_string(data.n) + " samples; use n_partners <= " + std::to_string(data.n - 1));
+  const double n = static_cast<double>(data.n);
+  // pairs (coefficients), the low-rank coordinates and their gradient and optimiser state,
+  // the shuffled context, the parameters per sample.
+  const double doubles = n * o.n_partners + 8.0 * n * o.rank + n * data.m + 4.0 * n * q;
+  require_memory(8.0 * doubles, "personalized regression with n_partners=" + std::to_string(o.n_partners) +
+                                    " and rank=" + std::to_string(o.rank) + " on " + std::to_string(data.n) + " rows",
+                 "lower n_partners or rank");
+}
+
 PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions& options_in,
                                  const std::vector<double>* init) {
   PersonalizedOptions options = options_in;
@@ -332,6 +356,7 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
   out.scaling = compute_scaling(data, family, options.intercept);
   require(data.n >= 2, "personalized regression needs at least two rows");
   require(out.scaling.q() >= 1, "the model has no parameters: exog is empty and fit_intercept is False");
+  check_personalized_sizes(data, options, out.scaling.q());
   out.dist_scale = distance_scales(data, options.categorical);
   out.role = validation_roles(data.n, options.val_split, options.seed);
   const bool has_val = std::find(out.role.begin(), out.role.end(), 1) != out.role.end();

@@ -62,7 +62,10 @@ py::tuple personalized_objective_py(const Array& C, const Array& X, const Array&
 
 py::array_t<double> personalized_predict_py(const Array& C_new, const Array& C_train, const Array& theta_train,
                                             const Array& phi, const Array& dist_scale,
-                                            const std::vector<int>& categorical, int n_neighbors, int threads) {
+                                            const std::vector<int>& categorical, const py::object& k,
+                                            const py::object& threads_arg) {
+  const int n_neighbors = int_option("n_neighbors", option_value(k));
+  const int threads = int_option("threads", option_value(threads_arg));
   if (C_new.ndim() != 2 || C_train.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
   if (theta_train.ndim() != 2 || theta_train.shape(0) != C_train.shape(0))
     throw InvalidArgument("theta_train must have one row per training context");
@@ -94,7 +97,7 @@ void bind_personalized(py::module_& mod) {
           py::arg("weights"), py::arg("options"), py::arg("params"), py::arg("epoch") = 0);
   mod.def("personalized_predict", &personalized_predict_py, py::arg("C_new"), py::arg("C_train"),
           py::arg("theta_train"), py::arg("phi"), py::arg("dist_scale"), py::arg("categorical"),
-          py::arg("n_neighbors"), py::arg("threads") = 0);
+          py::arg("n_neighbors"), py::arg("threads") = py::int_(0));
   mod.def("personalized_bootstrap_counts", &personalized_bootstrap_counts_py, py::arg("n"), py::arg("seed"),
           py::arg("replicate"));
 }

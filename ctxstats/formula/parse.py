@@ -137,6 +137,32 @@ def _check_frame(frame, name: str):
         raise TypeError(f"{name} must be a pandas DataFrame for a formula fit, not {type(frame).__name__}")
 
 
+def _check_variables(formula: str, parsed, data: pd.DataFrame) -> None:
+    """The formula's variables must be columns of ``data``, each once: a missing one is a
+    ValueError naming it (not formulaic's FactorEvaluationError), and duplicate names
+    (which formulaic cannot tell apart) are refused by name."""
+    try:
+        required = {str(v) for v in parsed.required_variables}
+    except Exception:  # noqa: BLE001 - older formulaic: evaluation reports the problem
+        return
+    columns = pd.Index([str(c) for c in data.columns])
+    dups = sorted(set(columns[columns.duplicated()]) & required)
+    if dups:
+        raise ValueError(f"data has duplicate column names {dups}, used by formula {formula!r}; rename them")
+    import builtins
+
+    missing = sorted(v for v in required - set(columns)
+                     if not _is_namespace_name(v) and not hasattr(builtins, v) and v not in _FORMULA_FUNCTIONS)
+    if missing:
+        raise ValueError(f"formula {formula!r} uses {', '.join(map(repr, missing))}, which "
+                         f"{'is not a column' if len(missing) == 1 else 'are not columns'} of data")
+
+
+# Names formulaic evaluates as transforms, not data columns.
+_FORMULA_FUNCTIONS = {"C", "center", "scale", "poly", "bs", "cr", "cc", "hashed", "lag", "I", "Q", "T", "contr",
+                      "standardize", "log", "exp"}
+
+
 @dataclass
 class FormulaDesign:
     """What ``build_design`` returns: the arrays (as pandas objects carrying names) and the
@@ -180,6 +206,7 @@ def build_design(formula: str, data: pd.DataFrame, missing: str = "drop") -> For
         parts = len(rhs) if isinstance(rhs, tuple) else 1
         raise ValueError(f"formula {formula!r} needs exactly one '|' separating the predictors from the context "
                          f"('y ~ x1 + x2 | c1 + c2'); it has {parts} part(s) after '~'")
+    _check_variables(formula, parsed, data)
     # Positions of the kept rows are recovered from a positional index.
     frame = data if isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1 \
         else data.reset_index(drop=True)
@@ -189,6 +216,8 @@ def build_design(formula: str, data: pd.DataFrame, missing: str = "drop") -> For
         if missing == "raise":
             raise ValueError(f"missing values with missing='raise': {exc}") from None
         raise
+    except Exception as exc:  # formulaic's evaluation errors (a failing transform): a ValueError naming it
+        raise ValueError(f"cannot evaluate formula {formula!r} on data: {exc}") from None
     y = pd.DataFrame(mm.lhs)
     if y.shape[1] != 1:
         raise ValueError(f"the response of {formula!r} expands to {y.shape[1]} columns {list(y.columns)}; "

@@ -195,7 +195,7 @@ neighbour_theta <- function(object, C, k) {
 predict.personalized_regression <- function(object, newdata = NULL, type = c("response", "link", "params"),
                                             n_neighbors = NULL, ...) {
   type <- match.arg(type)
-  k <- if (is.null(n_neighbors)) object$n_neighbors else check_int(n_neighbors, "n_neighbors", 1)
+  k <- if (is.null(n_neighbors)) object$n_neighbors else n_neighbors  # checked by the core's option table
   if (is.null(newdata)) {
     theta <- object$sample_coef
     X <- object$x

@@ -508,8 +508,8 @@ extern "C" SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP t
   const std::vector<double> cn = row_major(Cn), ct = row_major(Ct), tt = row_major(Tt);
   const std::vector<double> out = personalized_predict(
       cn.data(), Cn.nrow(), ct.data(), Ct.nrow(), Ct.ncol(), tt.data(), Tt.ncol(), to_vector(phi),
-      to_vector(dist_scale), Rcpp::as<std::vector<int>>(categorical), Rcpp::as<int>(n_neighbors),
-      Rcpp::as<int>(threads));
+      to_vector(dist_scale), Rcpp::as<std::vector<int>>(categorical),
+      int_option("n_neighbors", option_value(n_neighbors)), int_option("threads", option_value(threads)));
   return matrix_from_row_major(out, Cn.nrow(), Tt.ncol());
   END_RCPP
 }

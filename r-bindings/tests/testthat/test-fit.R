@@ -96,7 +96,8 @@ test_that("options are checked with the Python package's names and messages", {
   expect_error(ctx_glm(f, d, l1_ratio = 2), "l1_ratio must be <= 1, not 2")
   expect_error(ctx_glm(f, d, solver = "adam", val_split = 1), "val_split must be < 1, not 1", fixed = TRUE)
   expect_error(ctx_glm(f, d, seed = -1), "seed must be a non-negative integer below 2^64, not -1", fixed = TRUE)
-  expect_error(ctx_glm(f, d, width = 1e10), "width must be at most 2147483647, not 10000000000", fixed = TRUE)
+  expect_error(ctx_glm(f, d, width = 1e10), "width must be at most 4096, not 10000000000", fixed = TRUE)
+  expect_error(ctx_glm(f, d, max_iter = 1e10), "max_iter must be at most 2147483647, not 10000000000", fixed = TRUE)
   expect_error(ctx_glm(f, d, encoder = "linear", width = 5),
                "width does not apply to encoder 'linear'; it applies to encoder 'mlp', 'ngam'", fixed = TRUE)
   expect_error(ctx_glm(f, d, batch_size = 64), "batch_size does not apply to solver 'lbfgs'", fixed = TRUE)
