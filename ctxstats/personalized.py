@@ -141,7 +141,11 @@ class PersonalizedRegression:
     coordinates ``z_i`` in R^K, and the squared distances between the ``z_i`` are matched
     to a learned weighted distance between the samples' contexts. Samples with similar
     contexts (under the learned metric) therefore get similar models; how much each context
-    column matters is ``metric_weights``.
+    column matters is ``metric_weights``. By default (``sample_models="local"``) the
+    reported sample models are local GLMs of each sample's nearest training samples under
+    the learned metric, which can follow steps and curves that the latent models
+    ``theta_bar + Q' z_i`` (``latent_params``), linear in each numeric context column,
+    cannot.
 
     Parameters
     ----------
