@@ -143,7 +143,11 @@ class PersonalizedRegression:
     coordinates ``z_i`` in R^K, and the squared distances between the ``z_i`` are matched
     to a learned weighted distance between the samples' contexts. Samples with similar
     contexts (under the learned metric) therefore get similar models; how much each context
-    column matters is ``metric_weights``.
+    column matters is ``metric_weights``. By default (``sample_models="local"``) the
+    reported sample models are local GLMs of each sample's nearest training samples under
+    the learned metric, which can follow steps and curves that the latent models
+    ``theta_bar + Q' z_i`` (``latent_params``), linear in each numeric context column,
+    cannot.
 
     Parameters
     ----------
@@ -320,7 +324,8 @@ class PersonalizedRegression:
             mu_ratio: float | None = None, learning_rate: float | None = None, val_split: float | None = None,
             patience: int | None = None, warmup: int | None = None, tol: float | None = None,
             n_neighbors: int | None = None, n_bootstraps: int | None = None,
-            start_params=None) -> "PersonalizedRegressionResults":
+            sample_models: str | None = None, local_neighbors: int | None = None,
+            refine_metric: bool | None = None, start_params=None) -> "PersonalizedRegressionResults":
         """Fit every sample's model by full-batch Adam with early stopping.
 
         Every option left at None takes the default of the core's option table, shared with R:
@@ -377,6 +382,32 @@ class PersonalizedRegression:
             ``n_bootstraps``, replicates that did not converge give one summarising warning.
         n_neighbors : int
             Training samples averaged by ``predict_params`` for a new context.
+        sample_models : {"local", "latent"}
+            ``"local"`` (default): each sample's model is a local GLM of its ``local_neighbors``
+            nearest training samples under the learned metric, weighted ``s_j (1 - D_ij /
+            (2 D_(k)))`` and shrunk towards the population GLM by ``1/2 ||theta -
+            theta_pop||^2`` on the standardised scale (about one observation's worth).
+            ``"latent"``: ``theta_bar + Q' z_i`` of the distance matching, the 2019 model. The
+            latent models can vary only linearly with each numeric context column: an exact
+            match of squared distances makes ``z_i`` an affine map of the weighted context (as
+            in classical multidimensional scaling). The distance matching learns the metric;
+            the local GLMs let the models follow steps and curves along it.
+            ``latent_params`` always holds the latent models.
+        local_neighbors : int
+            k of the local GLMs; 0 (default) chooses it among 8, 16, ..., 4096 by the mean loss
+            of the validation rows' local models (their outcomes are held out), or without a
+            validation share by leave-one-out on up to 2,000 seeded training rows; the choice
+            and the loss of each candidate are ``local_neighbors`` and ``local_grid`` of the
+            results. The local fits cost O(n^2 m) once, after the epochs.
+        refine_metric : bool
+            With ``sample_models="local"`` (default true): from two starts, the distance
+            matching's weights (``matching_weights`` of the results) and uniform weights, a
+            pattern search sets each column's weight to 0, or divides or multiplies it by 3
+            (then by 1.5), renormalised, keeping a change when it lowers the held-out mean loss
+            of the local GLMs (validation rows, or leave-one-out; at most 500 of them); the
+            better end is kept. ``metric_weights`` and ``predict_params`` use the refined
+            weights. The matching's own split of the metric between columns is unstable (it
+            changes with the rank and the seed); the held-out loss is what a user cares for.
         n_bootstraps : int
             B > 0 refits the model on B multinomial resamples of the rows (as frequency
             weights; rows drawn zero times keep a model placed by distance matching) and gives
@@ -388,7 +419,9 @@ class PersonalizedRegression:
         opts = self._options(gamma=gamma, n_partners=n_partners, seed=seed, threads=threads, max_iter=max_iter,
                              nu=nu, weight_decay=weight_decay, alpha=alpha, l1_ratio=l1_ratio, mu_ratio=mu_ratio,
                              learning_rate=learning_rate, val_split=val_split, patience=patience, warmup=warmup,
-                             tol=tol, n_neighbors=n_neighbors, n_bootstraps=n_bootstraps)
+                             tol=tol, n_neighbors=n_neighbors, n_bootstraps=n_bootstraps,
+                             sample_models=sample_models, local_neighbors=local_neighbors,
+                             refine_metric=refine_metric)
         n_neighbors, n_bootstraps = opts["n_neighbors"], opts["n_bootstraps"]
         init = None
         if start_params is not None:
@@ -438,7 +471,12 @@ class PersonalizedRegressionResults:
     loadings : pandas.DataFrame, shape (K, q)
         Q in the user's units: sample_params = theta_bar + latent @ loadings.
     held_out : numpy.ndarray of bool
-        Rows whose outcome was held out for early stopping (placed by distance matching).
+        Rows whose outcome was held out for early stopping and for choosing ``local_neighbors``.
+    latent_params : pandas.DataFrame, shape (n, q)
+        theta_bar + Q' z_i, the distance matching's own sample models.
+    local_neighbors, local_grid
+        k of the local GLMs (``sample_models="local"``) and the held-out mean loss of each
+        k tried (empty when k was given).
     flat_params : ndarray
         The core's parameter vector (for warm starts and :meth:`PersonalizedRegression.objective`).
     n_iter, best_epoch, converged, message, history, val_history
@@ -453,10 +491,16 @@ class PersonalizedRegressionResults:
         self.n_neighbors = n_neighbors
         self.flat_params = np.asarray(out["params"])
         self._theta = np.asarray(out["theta"])
+        self._theta_latent = np.asarray(out["theta_latent"])
+        self.local_neighbors = int(out["local_neighbors"])
+        self.local_grid = pd.Series(np.asarray(out["local_loss"]), index=np.asarray(out["local_grid"]).astype(int),
+                                    name="held-out mean loss")
+        self.local_grid.index.name = "local_neighbors"
         self._theta_bar = np.asarray(out["theta_bar"])
         self._theta_pop = np.asarray(out["theta_pop"])
         self._Q = np.asarray(out["Q"])
         self._phi = np.asarray(out["phi"])
+        self._phi_matching = np.asarray(out["phi_matching"])
         self.dist_scale = np.asarray(out["dist_scale"])
         self.held_out = np.asarray(out["validation"]) > 0.5
         self.scaling = out["scaling"]
@@ -477,6 +521,12 @@ class PersonalizedRegressionResults:
     @property
     def sample_params(self) -> pd.DataFrame:
         return self._frame(self._theta, self.model.row_labels)
+
+    @property
+    def latent_params(self) -> pd.DataFrame:
+        """theta_bar + Q' z_i, the sample models of the distance matching itself (the 2019
+        model); equal to ``sample_params`` when ``sample_models="latent"``."""
+        return self._frame(self._theta_latent, self.model.row_labels)
 
     @property
     def params(self) -> pd.Series:
@@ -501,6 +551,11 @@ class PersonalizedRegressionResults:
         start = q + K * q + len(m.context_names)
         Z = self.flat_params[start:].reshape(m.nobs, K)
         return pd.DataFrame(Z, columns=[f"z{k + 1}" for k in range(K)], index=m.row_labels)
+
+    @property
+    def matching_weights(self) -> pd.Series:
+        """The distance matching's own metric weights (before ``refine_metric``)."""
+        return pd.Series(self._phi_matching, index=self.model.context_names, name="matching_weights")
 
     @property
     def loadings(self) -> pd.DataFrame:
@@ -668,9 +723,19 @@ class PersonalizedRegressionResults:
             metric[f"[{alpha / 2:g}"] = ci["lower"]
             metric[f"{1 - alpha / 2:g}]"] = ci["upper"]
         s.add_table("Context metric weights (shares of D_phi, sum to one)", metric)
+        local = self.options.get("sample_models", "local") == "local"
+        if local:
+            how = ("set by local_neighbors" if self.local_grid.empty else "chosen by held-out deviance among "
+                   + ", ".join(str(k) for k in self.local_grid.index))
+            s.add_note(f"Sample models: local GLMs of the {self.local_neighbors} training samples nearest under the "
+                       f"learned metric ({how}); latent_params holds theta_bar + Q' z_i.")
         if self.held_out.any():
-            s.add_note(f"{int(self.held_out.sum())} rows (val_split={self.options['val_split']:g}) were held out "
-                       "for early stopping: their models are placed by distance matching alone.")
+            if local:
+                s.add_note(f"{int(self.held_out.sum())} rows (val_split={self.options['val_split']:g}) were held out: "
+                           "their outcomes enter neither the distance matching nor any local GLM.")
+            else:
+                s.add_note(f"{int(self.held_out.sum())} rows (val_split={self.options['val_split']:g}) were held out "
+                           "for early stopping: their models are placed by distance matching alone.")
         if not self.converged:
             s.add_note(f"Early stopping did not trigger: {self.message}.")
         if self._boot is not None and "converged" in self._boot:

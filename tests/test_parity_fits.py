@@ -115,4 +115,9 @@ def test_personalized_fits_are_bitwise_identical(ro, family):
          'max_iter = 40))')
     np.testing.assert_array_equal(as_array(ro.r("unname(sample_coef(p))")), py.sample_params.to_numpy())
     np.testing.assert_array_equal(as_array(ro.r("unname(p$metric_weights)")), py.metric_weights.to_numpy())
+    # The local sample models' choices and the distance matching's own models and metric.
+    np.testing.assert_array_equal(as_array(ro.r("unname(p$latent_coef)")), py.latent_params.to_numpy())
+    np.testing.assert_array_equal(as_array(ro.r("unname(p$matching_weights)")), py.matching_weights.to_numpy())
+    np.testing.assert_array_equal(as_array(ro.r("unname(p$local_grid)")), py.local_grid.to_numpy())
+    assert int(ro.r("p$local_neighbors")[0]) == py.local_neighbors
     np.testing.assert_array_equal(as_array(ro.r("unname(coef(p))")), py.params.to_numpy())

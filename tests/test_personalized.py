@@ -207,7 +207,9 @@ def test_bitwise_identical_for_any_thread_count():
     # Large enough that every parallel loop of an epoch runs on several threads.
     y, X, C, _ = four_groups(n=6000, seed=2)
     model = cs.PersonalizedRegression(y, X, C, rank=2, categorical=["sex"])
-    fits = [model.fit(threads=t, seed=4, max_iter=12, warmup=4, n_partners=3) for t in (1, 2, 3)]
+    # The epochs only (the local models are checked in test_local_models_and_refined_metric_...).
+    fits = [model.fit(threads=t, seed=4, max_iter=12, warmup=4, n_partners=3, sample_models="latent")
+            for t in (1, 2, 3)]
     for other in fits[1:]:
         assert np.array_equal(fits[0].flat_params, other.flat_params)
         assert np.array_equal(fits[0].history, other.history)
@@ -216,8 +218,9 @@ def test_bitwise_identical_for_any_thread_count():
     f2, g2 = model.objective(params, 7, threads=2, gamma=1.0)
     assert f1 == f2 and np.array_equal(g1, g2)
     # The same seed gives the same fit; another seed another one.
-    assert np.array_equal(model.fit(threads=2, seed=4, max_iter=12, warmup=4, n_partners=3).flat_params, params)
-    assert not np.array_equal(model.fit(threads=2, seed=5, max_iter=12, warmup=4, n_partners=3).flat_params, params)
+    again = dict(threads=2, max_iter=12, warmup=4, n_partners=3, sample_models="latent")
+    assert np.array_equal(model.fit(seed=4, **again).flat_params, params)
+    assert not np.array_equal(model.fit(seed=5, **again).flat_params, params)
 
 
 def test_bootstrap_intervals():
@@ -307,3 +310,94 @@ def test_core_rejects_bad_arrays_without_crashing():
     C2[0, 1] = np.inf
     with pytest.raises(ValueError, match="context column 1"):
         _core.personalized_fit(C2, X, y, None, {})
+
+
+# ---- local sample models in the learned metric (issue 14) ---------------------------------------
+
+def threshold_groups(n=1200, seed=0, noise=0.3):
+    """Four groups fixed by thresholds of two continuous context columns (c1 > 0, c2 > 0) of five."""
+    rng = np.random.default_rng(seed)
+    C = rng.normal(size=(n, 5))
+    theta = np.array([1.0, 2.0, -1.0]) + np.outer(C[:, 0] > 0, [-0.5, -1.0, 3.0]) + np.outer(C[:, 1] > 0,
+                                                                                             [-2.0, -3.0, 2.0])
+    X = rng.normal(size=(n, 2))
+    y = theta[:, 0] + (X * theta[:, 1:]).sum(axis=1) + noise * rng.normal(size=n)
+    return y, X, C, theta
+
+
+@pytest.fixture(scope="module")
+def threshold_fit():
+    y, X, C, theta = threshold_groups()
+    test = np.zeros(len(y), dtype=bool)
+    test[np.random.default_rng(1).permutation(len(y))[:300]] = True
+    res = cs.PersonalizedRegression(y[~test], X[~test], C[~test]).fit(seed=0, threads=1)
+    return res, y, X, C, theta, test
+
+
+def test_local_models_recover_threshold_subgroups(threshold_fit):
+    res, y, X, C, theta, test = threshold_fit
+    tr = ~test
+    rmse = np.sqrt(((res.sample_params.to_numpy() - theta[tr]) ** 2).mean())
+    rmse_latent = np.sqrt(((res.latent_params.to_numpy() - theta[tr]) ** 2).mean())
+    rmse_pop = np.sqrt(((res.population_params.to_numpy() - theta[tr]) ** 2).mean())
+    # The latent models are linear in the context: they cannot follow the steps.
+    assert rmse <= 0.4 * rmse_pop and rmse < 0.75 * rmse_latent, (rmse, rmse_latent, rmse_pop)
+    assert set(res.metric_weights.sort_values(ascending=False).index[:2]) == {"c1", "c2"}
+    assert res.metric_weights.sum() == pytest.approx(1.0) and (res.metric_weights >= 0).all()
+    # Held-out deviance of new samples beats the linear varying-coefficient model's.
+    mse = np.mean((y[test] - res.predict(X[test], C[test])) ** 2)
+    lin = cs.ContextualizedRegression(y[tr], X[tr], C[tr], encoder="linear").fit(seed=0)
+    assert mse < np.mean((y[test] - lin.predict(exog=X[test], context=C[test])) ** 2)
+    # k was chosen on the grid by the held-out loss, and the summary says so.
+    assert res.local_neighbors == res.local_grid.idxmin()
+    assert list(res.local_grid.index) == [8, 16, 32, 64, 128, 256, 512]
+    assert "local GLMs of the" in str(res.summary())
+
+
+def test_latent_sample_models_are_the_matching_s_own(threshold_fit):
+    res, y, X, C, theta, test = threshold_fit
+    latent = cs.PersonalizedRegression(y[~test], X[~test], C[~test]).fit(seed=0, threads=1, sample_models="latent")
+    np.testing.assert_array_equal(latent.sample_params.to_numpy(), latent.latent_params.to_numpy())
+    # The epochs are the same fit: the latent models and the matching's metric agree.
+    np.testing.assert_array_equal(latent.latent_params.to_numpy(), res.latent_params.to_numpy())
+    np.testing.assert_array_equal(latent.metric_weights.to_numpy(), res.matching_weights.to_numpy())
+    assert latent.local_grid.empty and latent.local_neighbors == 0
+    assert "placed by distance matching alone" in str(latent.summary())
+
+
+def test_local_models_with_every_neighbour_are_the_population_glm():
+    """With all rows as neighbours at distance 0 (a constant context), each local GLM has equal
+    weights and its ridge pulls towards the population GLM, which already minimises the loss:
+    every sample model is the population GLM."""
+    rng = np.random.default_rng(3)
+    n = 120
+    X = rng.normal(size=(n, 2))
+    C = np.ones((n, 2))
+    for family in ("gaussian", "poisson", "binomial"):
+        eta = 0.2 + X @ np.array([0.4, -0.3])
+        y = {"gaussian": eta + rng.normal(size=n), "poisson": rng.poisson(np.exp(eta)).astype(float),
+             "binomial": (rng.uniform(size=n) < 1 / (1 + np.exp(-eta))).astype(float)}[family]
+        res = cs.PersonalizedRegression(y, X, C, family=family).fit(seed=0, val_split=0.0, max_iter=20, warmup=5,
+                                                                     local_neighbors=n, threads=1)
+        np.testing.assert_allclose(res.sample_params.to_numpy(),
+                                   np.broadcast_to(res.population_params.to_numpy(), (n, 3)), rtol=1e-7, atol=1e-9)
+        assert res.local_grid.empty and res.local_neighbors == n
+
+
+def test_local_models_and_refined_metric_do_not_depend_on_threads():
+    y, X, C, _ = threshold_groups(n=700, seed=4)
+    model = cs.PersonalizedRegression(y, X, C, family="gaussian")
+    fits = [model.fit(threads=t, seed=2, max_iter=30, warmup=10) for t in (1, 2, 3)]
+    for other in fits[1:]:
+        np.testing.assert_array_equal(fits[0].sample_params.to_numpy(), other.sample_params.to_numpy())
+        np.testing.assert_array_equal(fits[0].metric_weights.to_numpy(), other.metric_weights.to_numpy())
+        np.testing.assert_array_equal(fits[0].local_grid.to_numpy(), other.local_grid.to_numpy())
+
+
+def test_without_validation_rows_k_is_chosen_by_leave_one_out():
+    y, X, C, theta = threshold_groups(n=500, seed=6)
+    res = cs.PersonalizedRegression(y, X, C).fit(seed=1, val_split=0.0, max_iter=60, warmup=20, threads=1,
+                                                 refine_metric=False)
+    assert not res.held_out.any()
+    assert res.local_neighbors in (8, 16, 32, 64, 128, 256) and res.local_neighbors == res.local_grid.idxmin()
+    np.testing.assert_array_equal(res.metric_weights.to_numpy(), res.matching_weights.to_numpy())

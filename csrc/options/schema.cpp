@@ -395,6 +395,19 @@ std::vector<OptionSpec> build_schema() {
               "Epochs over which gamma rises linearly from 0.")
           .low(0)
           .models(pers),
+      Builder("sample_models", OptionType::kChoice, "personalized", V::string("local"),
+              "local: each sample's model is a local GLM among its nearest training samples under the learned "
+              "metric; latent: theta_bar + Q' z_i of the distance matching (the 2019 model).")
+          .choices({"local", "latent"})
+          .models(pers),
+      Builder("local_neighbors", OptionType::kInt, "personalized", V::integer(0),
+              "Training samples in each local GLM; 0: chosen from 8, 16, ..., 4096 by held-out deviance.")
+          .low(0)
+          .models(pers),
+      Builder("refine_metric", OptionType::kBool, "personalized", V::boolean(true),
+              "With local sample models: refine the matching's metric weights by the held-out deviance of the "
+              "local GLMs.")
+          .models(pers),
       // the penalty
       Builder("alpha", OptionType::kDouble, "penalty", V::real(0.0),
               "Elastic-net strength on the sample parameters (standardised scale).")
@@ -704,6 +717,9 @@ PersonalizedOptions personalized_options_from(const OptionMap& given) {
   for (const auto& v : r.get("categorical").items) o.categorical.push_back(static_cast<int>(int_of(v)));
   read_schedule(r, o.max_iter, o.tol, o.learning_rate, o.val_split, o.patience, o.seed, o.threads);
   o.warmup = r.integer("warmup");
+  o.sample_models = r.text("sample_models");
+  o.local_neighbors = r.integer("local_neighbors");
+  o.refine_metric = r.get("refine_metric").flag;
   return o;
 }
 
@@ -814,6 +830,9 @@ void validate_personalized_options(const PersonalizedOptions& o, int m) {
   map.emplace_back("n_partners", OptionValue::integer(o.n_partners));
   map.emplace_back("nu", OptionValue::real(o.nu));
   map.emplace_back("warmup", OptionValue::integer(o.warmup));
+  map.emplace_back("sample_models", OptionValue::string(o.sample_models));
+  map.emplace_back("local_neighbors", OptionValue::integer(o.local_neighbors));
+  map.emplace_back("refine_metric", OptionValue::boolean(o.refine_metric));
   add_penalty(map, o.alpha, o.l1_ratio, o.mu_ratio, o.weight_decay);
   add_solver(map, o.max_iter, o.tol, o.learning_rate, o.val_split, o.patience, o.seed, o.threads);
   check_struct("personalized", map);

@@ -440,14 +440,27 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
       out.theta[i * q + c] = t;
     }
   theta_to_original(out.scaling, out.theta.data(), data.n);
+  out.theta_latent = out.theta;
+  out.phi.resize(m);
+  softmax(out.params.data() + L.u(), m, out.phi.data());
+  out.phi_matching = out.phi;
+  if (options.sample_models == "local" && !out.interrupted) {
+    LocalModels local = personalized_local_models(data, out.scaling, family, out.role, pop, out.phi, out.dist_scale,
+                                                  options.categorical, options.local_neighbors,
+                                                  options.refine_metric, options.seed, options.threads);
+    out.theta = std::move(local.theta);
+    theta_to_original(out.scaling, out.theta.data(), data.n);
+    out.local_neighbors = local.k;
+    out.phi = std::move(local.phi);
+    out.local_grid = std::move(local.grid);
+    out.local_loss = std::move(local.loss);
+  }
   out.theta_bar.assign(tb, tb + q);
   theta_to_original(out.scaling, out.theta_bar.data(), 1);
   out.theta_pop = pop;
   theta_to_original(out.scaling, out.theta_pop.data(), 1);
   out.Q.assign(Q, Q + static_cast<std::size_t>(K) * q);
   for (int k = 0; k < K; ++k) delta_to_original(out.scaling, out.Q.data() + static_cast<std::size_t>(k) * q);
-  out.phi.resize(m);
-  softmax(out.params.data() + L.u(), m, out.phi.data());
   return out;
 }
 

@@ -77,6 +77,9 @@ struct PersonalizedOptions {
   double val_split{};             // share of rows whose outcome is held out for early stopping
   int patience{};                 // epochs without improvement before stopping
   int warmup{};                   // epochs over which gamma rises linearly from 0
+  std::string sample_models;      // "local" (local GLMs in the learned metric) or "latent"
+  int local_neighbors{};          // k of the local GLMs (0: chosen from data)
+  bool refine_metric{};           // refine phi by the held-out loss of the local GLMs
   std::uint64_t seed{};
   int threads{};                  // 0: all available
   // Called after each epoch with its number and the objective; false stops the fit, which then
@@ -174,11 +177,15 @@ std::vector<double> personalized_init(const DataView& data, const PersonalizedLa
 
 struct PersonalizedFit {
   std::vector<double> params;      // internal scale, layout as PersonalizedLayout
-  std::vector<double> theta;       // n x q sample parameters in user units
+  std::vector<double> theta;       // n x q sample parameters in user units (sample_models)
+  std::vector<double> theta_latent;  // n x q: theta_bar + Q' z_i in user units
+  int local_neighbors = 0;         // k of the local GLMs (0 with sample_models = "latent")
+  std::vector<double> local_grid, local_loss;  // the k tried and their held-out mean loss
   std::vector<double> theta_bar;   // q, user units
   std::vector<double> theta_pop;   // q, user units: the population GLM
   std::vector<double> Q;           // K x q, user units (the linear part of theta_to_original)
-  std::vector<double> phi;         // m metric weights (sum to one)
+  std::vector<double> phi;         // m metric weights (sum to one; refined when refine_metric)
+  std::vector<double> phi_matching;  // m: the distance matching's own metric weights
   std::vector<double> dist_scale;  // m column scales g_k
   std::vector<char> role;          // n: 0 training, 1 validation
   Scaling scaling;
@@ -215,6 +222,37 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
                                          std::size_t n_train, int m, const double* theta_train, int q,
                                          const std::vector<double>& phi, const std::vector<double>& dist_scale,
                                          const std::vector<int>& categorical, int n_neighbors, int threads);
+
+// Local GLMs in the learned metric (sample_models = "local"). Why: with squared coordinate
+// differences on both sides, an exact distance match makes z_i an affine map of the
+// (sqrt(phi)-weighted) context, so theta_bar + Q' z_i can only vary linearly with each
+// numeric context column -- the linear varying-coefficient model, whatever the truth -- and
+// each z_i is also pulled by its own single observation. The matching learns the metric
+// well; the sample models are then estimated by local likelihood under it: for sample i,
+// the k training samples nearest under D_phi (ties by row order; itself included when it is
+// a training row) enter a GLM with weights s_j (1 - D_ij / (2 D_(k))), shrunk towards the
+// population estimate by the ridge 1/2 ||theta - theta_pop||^2 (internal scale, worth about
+// one observation), fitted by Newton's method with step halving. k = options.local_neighbors,
+// or (0) the k in {8, 16, ..., 4096} (at most the training rows minus one) whose local
+// models give the least weighted mean loss on the validation rows -- or, without any, in
+// leave-one-out on up to 2,000 seeded training rows. Rows with zero weight (bootstrap
+// rows not drawn) are never neighbours. With `refine`, the metric weights are first
+// refined by the same held-out loss (a pattern search from the matching's weights and from
+// uniform ones; see personalized_predict.cpp): the matching alone splits its weight between
+// columns unstably (it changes with the rank and the seed). Cost: O(n n_train m) per
+// evaluation, a few hundred evaluations on at most 500 judged rows, once after the epochs;
+// every row independent, so the result does not depend on the number of threads.
+struct LocalModels {
+  std::vector<double> theta;  // n x q, internal scale
+  std::vector<double> phi;    // the metric weights used (refined when asked)
+  int k = 0;
+  std::vector<double> grid, loss;
+};
+LocalModels personalized_local_models(const DataView& data, const Scaling& scaling, Family family,
+                                      const std::vector<char>& role, const std::vector<double>& theta_pop,
+                                      const std::vector<double>& phi, const std::vector<double>& dist_scale,
+                                      const std::vector<int>& categorical, int k_fixed, bool refine,
+                                      std::uint64_t seed, int threads);
 
 // Multinomial bootstrap counts: n draws with replacement from n rows, as frequency weights,
 // from CounterRng(seed, Stream::kBootstrap, replicate).

@@ -1,13 +1,15 @@
 // Models for new samples: the D_phi-weighted average of the nearest training samples'
-// models. Each new row is independent (its own distance buffer of n_train entries per
+// models; and the local GLMs that give the sample models in the learned metric. Each new row is independent (its own distance buffer of n_train entries per
 // thread), so the result does not depend on the number of threads.
 #include <omp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "common/error.hpp"
+#include "common/rng.hpp"
 #include "personalized/personalized.hpp"
 
 namespace ctxstats {
@@ -56,6 +58,269 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
         for (int c2 = 0; c2 < q; ++c2) t[c2] += w * th[c2];
       }
       for (int c2 = 0; c2 < q; ++c2) t[c2] /= wsum;
+    }
+  }
+  return out;
+}
+
+}  // namespace ctxstats
+
+// ---- local GLMs in the learned metric (see personalized.hpp) ----------------------------------
+
+namespace ctxstats {
+
+namespace {
+
+// The largest k the grid tries: the final local fits cost O(n k q^2).
+constexpr int kMaxLocalNeighbors = 4096;
+
+// One local GLM: rows idx[0..k) of the internal-scale X (n x q), y, s with distances d
+// (ascending); ridge 1/2 ||theta - t0||^2. Newton with step halving from t0.
+void local_glm(Family family, const double* X, const double* y, const double* s, int q,
+               const std::pair<double, std::uint32_t>* nb, int k, const double* t0, double* theta,
+               std::vector<double>& H, std::vector<double>& g, std::vector<double>& w, std::vector<double>& trial) {
+  const double dk = nb[k - 1].first;
+  for (int a = 0; a < k; ++a) w[a] = s[nb[a].second] * (dk > 0.0 ? 1.0 - nb[a].first / (2.0 * dk) : 1.0);
+  auto objective = [&](const double* t) {
+    double f = 0.0;
+    for (int a = 0; a < k; ++a) {
+      const double* x = X + static_cast<std::size_t>(nb[a].second) * q;
+      double eta = 0.0;
+      for (int c = 0; c < q; ++c) eta += x[c] * t[c];
+      f += w[a] * loss(family, y[nb[a].second], eta);
+    }
+    for (int c = 0; c < q; ++c) f += 0.5 * (t[c] - t0[c]) * (t[c] - t0[c]);
+    return f;
+  };
+  std::copy(t0, t0 + q, theta);
+  double f = objective(theta);
+  for (int it = 0; it < 50; ++it) {
+    std::fill(H.begin(), H.end(), 0.0);
+    for (int c = 0; c < q; ++c) {
+      g[c] = theta[c] - t0[c];
+      H[static_cast<std::size_t>(c) * q + c] = 1.0;
+    }
+    for (int a = 0; a < k; ++a) {
+      const double* x = X + static_cast<std::size_t>(nb[a].second) * q;
+      double eta = 0.0;
+      for (int c = 0; c < q; ++c) eta += x[c] * theta[c];
+      const double dl = w[a] * dloss(family, y[nb[a].second], eta), v = w[a] * variance(family, eta);
+      for (int c = 0; c < q; ++c) {
+        g[c] += dl * x[c];
+        for (int e = 0; e <= c; ++e) H[static_cast<std::size_t>(c) * q + e] += v * x[c] * x[e];
+      }
+    }
+    // Cholesky of H (lower; H >= I, so positive definite), then the step.
+    for (int c = 0; c < q; ++c) {
+      for (int e = 0; e <= c; ++e) {
+        double sum = H[static_cast<std::size_t>(c) * q + e];
+        for (int l = 0; l < e; ++l) sum -= H[static_cast<std::size_t>(c) * q + l] * H[static_cast<std::size_t>(e) * q + l];
+        H[static_cast<std::size_t>(c) * q + e] = (c == e) ? std::sqrt(sum) : sum / H[static_cast<std::size_t>(e) * q + e];
+      }
+    }
+    std::vector<double>& step = trial;  // solve L L' step = g in place (trial[q..2q) is the trial point)
+    for (int c = 0; c < q; ++c) {
+      double sum = g[c];
+      for (int l = 0; l < c; ++l) sum -= H[static_cast<std::size_t>(c) * q + l] * step[l];
+      step[c] = sum / H[static_cast<std::size_t>(c) * q + c];
+    }
+    for (int c = q - 1; c >= 0; --c) {
+      double sum = step[c];
+      for (int l = c + 1; l < q; ++l) sum -= H[static_cast<std::size_t>(l) * q + c] * step[l];
+      step[c] = sum / H[static_cast<std::size_t>(c) * q + c];
+    }
+    double decrement = 0.0;
+    for (int c = 0; c < q; ++c) decrement += g[c] * step[c];
+    if (!(decrement > 1e-12 * (1.0 + std::fabs(f)))) break;
+    double* cand = trial.data() + q;
+    bool moved = false;
+    double t = 1.0;
+    for (int h = 0; h < 30; ++h, t *= 0.5) {
+      for (int c = 0; c < q; ++c) cand[c] = theta[c] - t * step[c];
+      const double fc = objective(cand);
+      if (std::isfinite(fc) && fc <= f) {
+        std::copy(cand, cand + q, theta);
+        f = fc;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) break;
+  }
+}
+
+}  // namespace
+
+LocalModels personalized_local_models(const DataView& data, const Scaling& scaling, Family family,
+                                      const std::vector<char>& role, const std::vector<double>& theta_pop,
+                                      const std::vector<double>& phi_in, const std::vector<double>& dist_scale,
+                                      const std::vector<int>& categorical, int k_fixed, bool refine,
+                                      std::uint64_t seed, int threads) {
+  const std::size_t n = data.n;
+  const int m = data.m, q = scaling.q();
+  std::vector<double> X(n * q), y(n), s(n), Cs(static_cast<std::size_t>(kBlockRows) * m);
+  for (std::size_t start = 0; start < n; start += kBlockRows) {
+    const int rows = static_cast<int>(std::min<std::size_t>(kBlockRows, n - start));
+    load_rows(data, scaling, nullptr, start, rows, Cs.data(), X.data() + start * q, y.data() + start, s.data() + start);
+  }
+  std::vector<int> cat = categorical;
+  if (cat.empty()) cat.assign(m, 0);
+  std::vector<double> inv(m);
+  for (int k = 0; k < m; ++k) inv[k] = 1.0 / dist_scale[k];
+  // The neighbour pool: training rows with positive weight, in row order.
+  std::vector<std::uint32_t> pool;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!role[i] && s[i] > 0.0) pool.push_back(static_cast<std::uint32_t>(i));
+  require(!pool.empty(), "the training rows have zero total weight");
+  const int n_pool = static_cast<int>(pool.size());
+  const int nthreads = resolve_threads(threads);
+
+  // Neighbours of row i (sorted by distance, then row), excluding `skip` (or none: n).
+  auto neighbours = [&](const std::vector<double>& phi, std::size_t i, std::size_t skip, int kmax,
+                        std::vector<std::pair<double, std::uint32_t>>& d) {
+    d.clear();
+    const double* c = data.C + i * m;
+    for (std::uint32_t j : pool) {
+      if (j == skip) continue;
+      d.emplace_back(metric_distance(c, data.C + static_cast<std::size_t>(j) * m, phi.data(), inv.data(), cat.data(), m), j);
+    }
+    const int kk = std::min<int>(kmax, static_cast<int>(d.size()));
+    std::nth_element(d.begin(), d.begin() + (kk - 1), d.end());
+    std::sort(d.begin(), d.begin() + kk);
+    return kk;
+  };
+
+  // The rows candidates are judged on: validation rows, else leave-one-out on training rows
+  // (at most 2,000, seeded).
+  std::vector<std::size_t> judge;
+  bool loo = false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (role[i] && s[i] > 0.0) judge.push_back(i);
+  if (judge.empty()) {
+    loo = true;
+    judge.assign(pool.begin(), pool.end());
+    CounterRng rng(seed, Stream::kValidation, 1);
+    for (std::size_t a = judge.size(); a > 1; --a) std::swap(judge[a - 1], judge[rng.below(a)]);
+    if (judge.size() > 2000) judge.resize(2000);
+    std::sort(judge.begin(), judge.end());
+  }
+  // Weighted mean loss of the rows' local models, one entry per k of `grid`; rows in a fixed
+  // order, so the sums do not depend on the number of threads.
+  auto judged_loss = [&](const std::vector<double>& phi, const std::vector<std::size_t>& rows,
+                         const std::vector<int>& grid) {
+    const int G = static_cast<int>(grid.size());
+    std::vector<double> per_row(rows.size() * G, 0.0);
+#pragma omp parallel num_threads(nthreads)
+    {
+      std::vector<std::pair<double, std::uint32_t>> d;
+      std::vector<double> H(static_cast<std::size_t>(q) * q), g(q), w(grid.back()), trial(2 * q), theta(q);
+#pragma omp for schedule(dynamic, 8)
+      for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(rows.size()); ++aa) {
+        const std::size_t i = rows[static_cast<std::size_t>(aa)];
+        const int kk = neighbours(phi, i, loo ? i : n, grid.back(), d);
+        for (int gi = 0; gi < G; ++gi) {
+          const int k = std::min(grid[gi], kk);
+          local_glm(family, X.data(), y.data(), s.data(), q, d.data(), k, theta_pop.data(), theta.data(), H, g, w,
+                    trial);
+          double eta = 0.0;
+          for (int c = 0; c < q; ++c) eta += X[i * q + c] * theta[c];
+          per_row[static_cast<std::size_t>(aa) * G + gi] = s[i] * loss(family, y[i], eta);
+        }
+      }
+    }
+    double total = 0.0;
+    for (std::size_t i : rows) total += s[i];
+    std::vector<double> out(G, 0.0);
+    for (std::size_t a = 0; a < rows.size(); ++a)
+      for (int gi = 0; gi < G; ++gi) out[gi] += per_row[a * G + gi];
+    for (double& v : out) v /= total;
+    return out;
+  };
+
+  LocalModels out;
+  out.phi = phi_in;
+  std::vector<int> grid;
+  if (k_fixed > 0) {
+    grid.push_back(std::min(k_fixed, n_pool));
+  } else {
+    for (int k = 8; k <= kMaxLocalNeighbors; k *= 2)
+      if (k <= n_pool - 1) grid.push_back(k);
+    if (grid.empty()) grid.push_back(std::max(1, n_pool - 1));
+  }
+  auto best_of = [](const std::vector<double>& v) {
+    return static_cast<int>(std::min_element(v.begin(), v.end()) - v.begin());
+  };
+  if (refine && m > 1) {
+    // Pattern search on the metric weights, from two starts -- the matching's weights and the
+    // uniform ones -- keeping the better end: each column's weight set to 0, or divided or
+    // multiplied by 3 (then 1.5 in a second stage), all renormalised to sum one; a change is
+    // kept when it lowers the judged loss at the start's best k by more than 1e-6 relative;
+    // at most 3 sweeps over the columns per stage. Judged on at most 500 of the rows (seeded).
+    std::vector<std::size_t> sub = judge;
+    if (sub.size() > 500) {
+      CounterRng rng(seed, Stream::kValidation, 2);
+      for (std::size_t a = sub.size(); a > 1; --a) std::swap(sub[a - 1], sub[rng.below(a)]);
+      sub.resize(500);
+      std::sort(sub.begin(), sub.end());
+    }
+    std::vector<double> best_phi;
+    double best_all = std::numeric_limits<double>::infinity();
+    for (int start_no = 0; start_no < 2; ++start_no) {
+      std::vector<double> cur = start_no == 0 ? out.phi : std::vector<double>(m, 1.0 / m);
+      const std::vector<double> first = judged_loss(cur, sub, grid);
+      const int kb = best_of(first);
+      const std::vector<int> kgrid = {grid[kb]};
+      double best = first[kb];
+      for (double factor : {3.0, 1.5}) {
+        for (int sweep = 0; sweep < 3; ++sweep) {
+          bool improved = false;
+          for (int c = 0; c < m; ++c) {
+            const double v = cur[c];
+            for (double cand : {0.0, v / factor, std::max(factor * v, 1.0 / m)}) {
+              if (cand == v) continue;
+              std::vector<double> phi = cur;
+              phi[c] = cand;
+              double sum = 0.0;
+              for (double p : phi) sum += p;
+              if (!(sum > 0.0)) continue;
+              for (double& p : phi) p /= sum;
+              const double f = judged_loss(phi, sub, kgrid)[0];
+              if (f < best - 1e-6 * std::fabs(best)) {
+                best = f;
+                cur = phi;
+                improved = true;
+              }
+            }
+          }
+          if (!improved) break;
+        }
+      }
+      if (best < best_all) {
+        best_all = best;
+        best_phi = cur;
+      }
+    }
+    out.phi = best_phi;
+  }
+  if (grid.size() == 1) {
+    out.k = grid[0];
+  } else {
+    out.loss = judged_loss(out.phi, judge, grid);
+    out.grid.assign(grid.begin(), grid.end());
+    out.k = grid[best_of(out.loss)];
+  }
+
+  out.theta.assign(n * q, 0.0);
+#pragma omp parallel num_threads(nthreads)
+  {
+    std::vector<std::pair<double, std::uint32_t>> d;
+    std::vector<double> H(static_cast<std::size_t>(q) * q), g(q), w(out.k), trial(2 * q);
+#pragma omp for schedule(dynamic, 8)
+    for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
+      const std::size_t i = static_cast<std::size_t>(ii);
+      const int kk = neighbours(out.phi, i, n, out.k, d);
+      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), out.theta.data() + i * q, H,
+                g, w, trial);
     }
   }
   return out;

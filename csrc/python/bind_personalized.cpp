@@ -26,6 +26,11 @@ py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, con
   py::dict out;
   out["params"] = to_array(r.params);
   out["theta"] = to_matrix(r.theta, d.n, q);
+  out["theta_latent"] = to_matrix(r.theta_latent, d.n, q);
+  out["local_neighbors"] = r.local_neighbors;
+  out["phi_matching"] = to_array(r.phi_matching);
+  out["local_grid"] = to_array(r.local_grid);
+  out["local_loss"] = to_array(r.local_loss);
   out["theta_bar"] = to_array(r.theta_bar);
   out["theta_pop"] = to_array(r.theta_pop);
   out["Q"] = to_matrix(r.Q, static_cast<std::size_t>(o.rank), q);

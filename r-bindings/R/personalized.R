@@ -144,6 +144,10 @@ personalized_regression <- function(formula, data, family = NULL, rank = NULL, c
          loadings = matrix(out$Q, rank, length(param_names),
                            dimnames = list(paste0("z", seq_len(rank)), param_names)),
          metric_weights = stats::setNames(out$phi, colnames(ctx$C)), dist_scale = out$dist_scale,
+         matching_weights = stats::setNames(out$phi_matching, colnames(ctx$C)),
+         latent_coef = `dimnames<-`(out$theta_latent, list(rows, param_names)),
+         local_neighbors = out$local_neighbors,
+         local_grid = stats::setNames(out$local_loss, as.character(as.integer(out$local_grid))),
          held_out = out$validation, flat_params = out$params, scaling = out$scaling,
          history = out$history, val_history = out$val_history, n_iter = out$n_iter, best_epoch = out$best_epoch,
          converged = out$converged, population_converged = out$population_converged, objective = out$objective,
@@ -354,10 +358,22 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
     metric[[hi_name]] <- ci[, 2]
   }
   notes <- character(0)
+  local <- identical(o$sample_models, "local")
+  if (local) {
+    how <- if (length(object$local_grid) == 0L) "set by local_neighbors" else
+      paste0("chosen by held-out deviance among ", paste(names(object$local_grid), collapse = ", "))
+    notes <- c(notes, sprintf(paste0("Sample models: local GLMs of the %d training samples nearest under the ",
+                                     "learned metric (%s); latent_params holds theta_bar + Q' z_i."),
+                              as.integer(object$local_neighbors), how))
+  }
   if (any(object$held_out)) {
-    notes <- c(notes, sprintf(paste0("%d rows (val_split=%s) were held out for early stopping: their models ",
-                                     "are placed by distance matching alone."),
-                              sum(object$held_out), sprintf("%g", o$val_split)))
+    notes <- c(notes, if (local) {
+      sprintf(paste0("%d rows (val_split=%s) were held out: their outcomes enter neither the distance matching ",
+                     "nor any local GLM."), sum(object$held_out), sprintf("%g", o$val_split))
+    } else {
+      sprintf(paste0("%d rows (val_split=%s) were held out for early stopping: their models ",
+                     "are placed by distance matching alone."), sum(object$held_out), sprintf("%g", o$val_split))
+    })
   }
   if (!isTRUE(object$converged)) {
     notes <- c(notes, sprintf("Early stopping did not trigger: %s.", object$message))

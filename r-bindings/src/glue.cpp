@@ -484,7 +484,7 @@ extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights
   const PersonalizedFit r = fit_personalized(data.view, o, nullptr);
   if (r.interrupted) throw std::runtime_error("the fit was interrupted by the user");
   const std::size_t q = r.theta_bar.size();
-  return Rcpp::List::create(
+  Rcpp::List out = Rcpp::List::create(
       Rcpp::Named("theta") = matrix_from_row_major(r.theta, data.view.n, q),
       Rcpp::Named("theta_bar") = to_r(r.theta_bar), Rcpp::Named("theta_pop") = to_r(r.theta_pop),
       Rcpp::Named("Q") = matrix_from_row_major(r.Q, static_cast<std::size_t>(o.rank), q),
@@ -495,6 +495,13 @@ extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights
       Rcpp::Named("n_iter") = r.n_iter, Rcpp::Named("best_epoch") = r.best_epoch,
       Rcpp::Named("converged") = r.converged, Rcpp::Named("population_converged") = r.population_converged,
       Rcpp::Named("objective") = r.objective, Rcpp::Named("message") = r.message);
+  // Rcpp::List::create takes at most 20 entries.
+  out["theta_latent"] = matrix_from_row_major(r.theta_latent, data.view.n, q);
+  out["local_neighbors"] = r.local_neighbors;
+  out["phi_matching"] = to_r(r.phi_matching);
+  out["local_grid"] = to_r(r.local_grid);
+  out["local_loss"] = to_r(r.local_loss);
+  return out;
   END_RCPP
 }
 

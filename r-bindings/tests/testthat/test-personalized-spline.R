@@ -18,9 +18,13 @@ test_that("personalized_regression fits, predicts and is determined by its seed"
   expect_identical(colnames(sample_coef(a)), c("Intercept", "x1", "x2"))
   expect_identical(a$categorical, c(FALSE, FALSE, TRUE))
   expect_equal(sum(a$metric_weights), 1, tolerance = 1e-12)
-  # sample_coef = theta_bar + latent %*% loadings
-  expect_equal(unname(sample_coef(a)),
+  # latent_coef = theta_bar + latent %*% loadings; sample_coef are the local GLMs (sample_models = "local")
+  expect_equal(unname(a$latent_coef),
                unname(matrix(a$theta_bar, 150, 3, byrow = TRUE) + latent(a) %*% a$loadings), tolerance = 1e-10)
+  expect_identical(a$local_neighbors, as.integer(names(a$local_grid))[which.min(a$local_grid)])
+  l <- short_fit(personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, seed = 2, max_iter = 60,
+                                         warmup = 20, threads = 1, sample_models = "latent"))
+  expect_identical(sample_coef(l), a$latent_coef)
   expect_equal(unname(fitted(a)), unname(d$y - residuals(a)), tolerance = 1e-12)
   # a new sample with a training sample's exact context gets (nearly) that sample's model
   nd <- d[c(5, 9), ]
