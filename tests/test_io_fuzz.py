@@ -10,6 +10,7 @@ The fuzz runs in a subprocess, so that a crash fails the test with the seed that
 from __future__ import annotations
 
 import collections
+import copy
 import io
 import json
 import pathlib
@@ -130,7 +131,7 @@ def mutate(raw: bytes, rnd: random.Random) -> bytes:
         for _ in range(rnd.randint(1, 3)):
             path = rnd.choice(paths)
             try:
-                header = _set(header, path, rnd.choice(JUNK))
+                header = _set(header, path, copy.deepcopy(rnd.choice(JUNK)))  # JUNK itself never changes
             except (KeyError, IndexError, TypeError):
                 pass
             paths = [p for p, _ in _nodes(header)]

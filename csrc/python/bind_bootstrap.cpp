@@ -73,12 +73,7 @@ py::dict bootstrap_pass_py(const py::dict& opts, const py::dict& scaling, const 
     p = bootstrap_pass(o.encoder, s, W.data(), r.B, r.nw, C.data(), r.rows, r.m, theta.data(),
                        o.solver_options.threads);
   }
-  py::dict out;
-  out["means"] = frame(p.means, p.B, static_cast<std::size_t>(p.q));
-  out["sign_flip_share"] = to_array(p.sign_flip_share);
-  out["het_statistic"] = to_array(p.het_statistic);
-  out["het_pvalue"] = to_array(p.het_pvalue);
-  return out;
+  return bootstrap_pass_to_dict(p);
 }
 
 py::tuple bootstrap_sample_limits_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C,
@@ -119,6 +114,15 @@ py::array_t<double> bootstrap_counts_py(std::uint64_t seed, std::uint64_t replic
 }
 
 }  // namespace
+
+py::dict bootstrap_pass_to_dict(const BootstrapPass& p) {
+  py::dict out;
+  out["means"] = to_matrix(p.means, p.B, static_cast<std::size_t>(p.q));
+  out["sign_flip_share"] = to_array(p.sign_flip_share);
+  out["het_statistic"] = to_array(p.het_statistic);
+  out["het_pvalue"] = to_array(p.het_pvalue);
+  return out;
+}
 
 py::dict bootstrap_to_dict(const BootstrapResult& r) {
   py::array_t<double> W({static_cast<py::ssize_t>(r.n_replicates), static_cast<py::ssize_t>(r.n_weights)});

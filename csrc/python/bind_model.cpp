@@ -82,12 +82,7 @@ py::dict pass_py(const FittedModel& md, const Array& C, const Array& theta) {
     p = bootstrap_pass(md, C.data(), rows, static_cast<int>(C.shape(1)), theta.data(),
                        md.fit_options.solver_options.threads);
   }
-  py::dict out;
-  out["means"] = to_matrix(p.means, p.B, static_cast<std::size_t>(p.q));
-  out["sign_flip_share"] = to_array(p.sign_flip_share);
-  out["het_statistic"] = to_array(p.het_statistic);
-  out["het_pvalue"] = to_array(p.het_pvalue);
-  return out;
+  return bootstrap_pass_to_dict(p);
 }
 
 py::tuple limits_py(const FittedModel& md, const Array& C, double alpha) {

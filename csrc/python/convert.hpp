@@ -53,6 +53,8 @@ py::dict fit_report_to_dict(const FitResult& r, int m);
 // A bootstrap's replicates as _core.bootstrap returns them, and back (bind_bootstrap.cpp).
 py::dict bootstrap_to_dict(const BootstrapResult& r);
 BootstrapResult bootstrap_from_dict(const py::dict& d);
+// A bootstrap pass (means, sign-flip shares, heterogeneity test) as a dict.
+py::dict bootstrap_pass_to_dict(const BootstrapPass& p);
 
 // What a spline fit reports (bind_spline.cpp).
 py::dict spline_fit_to_dict(const FitResult& r, int m);
