@@ -435,8 +435,9 @@ std::vector<OptionSpec> build_schema() {
               "Iterations or epochs; 0: the solver's default (exact 100, lbfgs 1000, adam 500, personalized 2000).")
           .low(0),
       Builder("tol", OptionType::kDouble, "solver", V::real(0.0),
-              "Convergence tolerance; 0: the solver's default (exact 1e-20, lbfgs 1e-8, adam 1e-6, personalized "
-              "1e-5).")
+              "Convergence tolerance; 0: the solver's default (exact 1e-20, lbfgs/varpro 1e-8 on the largest "
+              "gradient component, adam 1e-6, personalized 1e-5). Networks (mlp, ngam, archetypes) also converge "
+              "when the log-likelihood rose by at most 0.5 over the last 10 iterations.")
           .low(0),
       Builder("batch_size", OptionType::kInt, "solver", V::integer(256), "Rows per Adam mini-batch.")
           .low(1)
