@@ -52,6 +52,19 @@ inline std::string with_checksum(std::string b) {
   return b;
 }
 
+// One seeded mutation of a model file's bytes, chosen by the random word r: a flipped byte,
+// a truncation, an inserted byte or up to 16 erased bytes, somewhere before the checksum.
+inline std::string mutated(std::string m, unsigned long long r) {
+  const std::size_t at = static_cast<std::size_t>(r % (m.size() - 8));
+  switch ((r >> 32) % 4) {
+    case 0: m[at] = static_cast<char>(m[at] ^ static_cast<char>(1 + (r >> 40) % 255)); break;
+    case 1: m.resize(at + 8); break;
+    case 2: m.insert(at, 1, static_cast<char>((r >> 40) & 0xFF)); break;
+    default: m.erase(at, 1 + (r >> 40) % 16); break;
+  }
+  return m;
+}
+
 // Prints the summary line; the program's exit code.
 inline int report() {
   std::printf("%d passed, %d failed\n", passed, failed);

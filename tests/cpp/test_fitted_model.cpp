@@ -131,13 +131,7 @@ int main() {
     for (int t = 0; t < 1500; ++t, ++trials) {
       std::string m = files[k];
       const std::uint64_t r = mix64(777ULL * 1000003ULL + k * 100000ULL + static_cast<std::uint64_t>(t));
-      const std::size_t at = static_cast<std::size_t>(r % (m.size() - 8));
-      switch ((r >> 32) % 4) {
-        case 0: m[at] = static_cast<char>(m[at] ^ static_cast<char>(1 + (r >> 40) % 255)); break;
-        case 1: m.resize(at + 8); break;
-        case 2: m.insert(at, 1, static_cast<char>((r >> 40) & 0xFF)); break;
-        default: m.erase(at, 1 + (r >> 40) % 16); break;
-      }
+      m = mutated(m, r);
       m = with_checksum(m);
       try {
         const FittedModel md = fitted_model_from_file(ModelFile::parse(m));

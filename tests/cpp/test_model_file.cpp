@@ -16,6 +16,7 @@ using ctxstats::InvalidArgument;
 using ctxstats::ModelFile;
 using ctxstats_test::check;
 using ctxstats_test::with_checksum;
+using ctxstats_test::mutated;
 
 namespace {
 
@@ -88,13 +89,7 @@ int main() {
       std::string m = bytes;
       const std::uint64_t r = ctxstats::mix64(12345ULL * 1000003ULL + static_cast<std::uint64_t>(t) +
                                               (crafted ? 0x9e37ULL << 32 : 0));
-      const std::size_t at = static_cast<std::size_t>(r % (m.size() - 8));
-      switch ((r >> 32) % 4) {
-        case 0: m[at] = static_cast<char>(m[at] ^ static_cast<char>(1 + (r >> 40) % 255)); break;
-        case 1: m.resize(at + 8); break;
-        case 2: m.insert(at, 1, static_cast<char>((r >> 40) & 0xFF)); break;
-        default: m.erase(at, 1 + (r >> 40) % 16); break;
-      }
+      m = mutated(m, r);
       if (crafted) m = with_checksum(m);
       try {
         const ModelFile g = ModelFile::parse(m);
