@@ -76,14 +76,9 @@ def save_results(results, path) -> None:
     labels = _row_labels(model.row_labels)
     if labels is not None:
         meta["python/row_labels"] = labels
-    boot = None
-    if results.bootstrap_weights is not None:
-        boot = {"weights": results.bootstrap_weights, "n_iter": results.bootstrap_n_iter,
-                "converged": results.bootstrap_converged,
-                "objective": getattr(results, "_bootstrap_objective", np.zeros(results.n_bootstraps)),
-                "message": getattr(results, "_bootstrap_message", "")}
+    # The core model already holds the replicates (attached when the fit made them).
     annotated = core_model.annotated(list(model.param_names), list(model.context_names), str(model.endog_name),
-                                     boot, (model.context, model.exog, model.endog, model.weights), meta)
+                                     (model.context, model.exog, model.endog, model.weights), meta)
     data = annotated.to_bytes()
     if hasattr(path, "write"):
         path.write(data)
@@ -107,9 +102,14 @@ def _formula_plan(text: str):
 def load_results(path):
     """Read a ContextualizedGLMResults from the core's model file at ``path``."""
     from ctxstats.covariance import choose_inference
+    from ctxstats.inference import resolve_cov_type
     from ctxstats.results import ContextualizedGLMResults
 
-    raw = path.read() if hasattr(path, "read") else open(path, "rb").read()
+    if hasattr(path, "read"):
+        raw = path.read()
+    else:
+        with open(path, "rb") as fh:
+            raw = fh.read()
     fm = _core.FittedModel.from_bytes(raw)
     data = fm.data()
     if data is None:
@@ -155,10 +155,7 @@ def load_results(path):
     report = fm.report()
     report["model"] = fm
     boot = fm.bootstrap()
-    cov_type = meta.get("cov_type")
-    if cov_type is not None and cov_type not in ("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap"):
-        raise ValueError(f"the model file's cov_type {cov_type!r} is not one ctxstats knows")
-    if cov_type == "bootstrap" and boot is None:
-        raise ValueError("the model file's cov_type is 'bootstrap' but it holds no bootstrap replicates")
-    inference = choose_inference(cov_type, report.get("spline")) if cov_type is not None else None
+    # The core checks the stored cov_type against what the fit allows (as for a new fit).
+    cov_type = resolve_cov_type(meta.get("cov_type"), opts, fm.n_bootstraps)
+    inference = choose_inference(cov_type, report.get("spline"))
     return ContextualizedGLMResults(model, report, opts, inference=inference, bootstrap=boot)

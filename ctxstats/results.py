@@ -118,8 +118,6 @@ class ContextualizedGLMResults(Cached):
             self.bootstrap_weights = np.asarray(bootstrap["weights"])
             self.bootstrap_converged = np.asarray(bootstrap["converged"], dtype=bool)
             self.bootstrap_n_iter = np.asarray(bootstrap["n_iter"])
-            self._bootstrap_objective = np.asarray(bootstrap.get("objective", np.zeros(len(self.bootstrap_weights))))
-            self._bootstrap_message = str(bootstrap.get("message", ""))
         self.n_bootstraps = 0 if bootstrap is None else int(self.bootstrap_weights.shape[0])
         if inference is None:
             inference = choose_inference(resolve_cov_type(None, self.options, self.n_bootstraps), self.spline_fit)

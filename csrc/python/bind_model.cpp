@@ -18,16 +18,16 @@ std::vector<double> matrix_rows(const Array& a, std::size_t rows, int cols, cons
   return to_vector(a);
 }
 
-// A copy with what only the front end knows: names, the bootstrap replicates, the training
-// data and annotations; the core checks it all against the model's dimensions.
+// A copy with what only the front end knows: names, the training data and annotations (the
+// replicates are the model's own, from with_bootstrap); the core checks it all against the
+// model's dimensions.
 Model annotated(const FittedModel& base, const std::vector<std::string>& param_names,
                 const std::vector<std::string>& context_names, const std::string& response_name,
-                const py::object& bootstrap, const py::object& data, const std::map<std::string, std::string>& meta) {
+                const py::object& data, const std::map<std::string, std::string>& meta) {
   auto md = std::make_shared<FittedModel>(base);
   md->param_names = param_names;
   md->context_names = context_names;
   md->response_name = response_name;
-  md->bootstrap = bootstrap.is_none() ? BootstrapResult() : bootstrap_from_dict(bootstrap.cast<py::dict>());
   md->data = TrainingData();
   if (!data.is_none()) {
     const auto t = data.cast<py::tuple>();
@@ -130,7 +130,7 @@ void bind_model(py::module_& mod) {
       .def("bootstrap_pass", &pass_py, py::arg("C"), py::arg("theta"))
       .def("bootstrap_sample_limits", &limits_py, py::arg("C"), py::arg("alpha"))
       .def("annotated", &annotated, py::arg("param_names"), py::arg("context_names"), py::arg("response_name"),
-           py::arg("bootstrap"), py::arg("data"), py::arg("meta"))
+           py::arg("data"), py::arg("meta"))
       .def("to_bytes", [](const FittedModel& md) { return py::bytes(to_model_file(md).serialize()); })
       .def_static("from_bytes", &from_bytes)
       .def("save", [](const FittedModel& md, const std::string& path) { save_fitted_model(md, path); })

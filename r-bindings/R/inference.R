@@ -25,8 +25,8 @@ cache_set <- function(object, key, value) {
 # ---- which inference a fit has ------------------------------------------------------------
 
 # Whether analytic covariances exist, and the covariance a fit reports: the core decides
-# (inference/cov_type.hpp), with the Python package's messages. `encoder` is in `options`.
-analytic_available <- function(encoder, options) core_call(ctxstats_analytic_available_R, options)
+# (inference/cov_type.hpp), with the Python package's messages.
+analytic_available <- function(options) core_call(ctxstats_analytic_available_R, options)
 
 resolve_cov_type <- function(cov_type, options, n_bootstraps) {
   core_call(ctxstats_resolve_cov_type_R, cov_type, options, as.double(n_bootstraps))

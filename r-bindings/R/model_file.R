@@ -81,7 +81,7 @@ ctx_save <- function(fit, path) {
   meta["r/contrasts"] <- encode_levels(fit$contrasts)
   names <- list(params = fit$param_names, context = fit$context_names, response = fit$response_name)
   data <- list(C = fit$context, X = fit$x, y = fit$y, weights = fit$prior_weights)
-  core_call(ctxstats_model_save_R, fit$model, path.expand(path), names, fit$bootstrap, data, meta)
+  core_call(ctxstats_model_save_R, fit$model, path.expand(path), names, data, meta)  # replicates: in fit$model
   invisible(path)
 }
 
@@ -108,11 +108,9 @@ ctx_load <- function(path) {
   parts <- split_formula(formula)
   levels <- if (from_r && !is.na(meta["r/xlevels"])) decode_levels(meta[["r/xlevels"]]) else list()
   contrasts <- if (from_r && !is.na(meta["r/contrasts"])) decode_levels(meta[["r/contrasts"]]) else list()
-  cov_type <- if (is.na(meta["cov_type"])) NULL else meta[["cov_type"]]
-  if (!is.null(cov_type) && !cov_type %in% c("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap")) {
-    stop(sprintf("the model file's cov_type '%s' is not one ctxstats knows", cov_type), call. = FALSE)
-  }
-  if (is.null(cov_type)) cov_type <- resolve_cov_type(NULL, opts, if (is.null(f$bootstrap)) 0L else nrow(f$bootstrap$weights))
+  # The core checks the stored cov_type against what the fit allows (as for a new fit).
+  cov_type <- resolve_cov_type(if (is.na(meta["cov_type"])) NULL else meta[["cov_type"]], opts,
+                               if (is.null(f$bootstrap)) 0L else nrow(f$bootstrap$weights))
   fit <- structure(
     list(call = call("ctx_load", path), formula = formula, family = opts$family, encoder = opts$encoder,
          options = opts, sample_coef = NULL, param_names = param_names, context_names = f$names$context,

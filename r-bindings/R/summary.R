@@ -51,7 +51,7 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
                       attr(het, "method"), if (dist != "bootstrap") dist else sprintf("B=%d", B)),
               het[, keep, drop = FALSE])
     linear <- object$encoder == "linear" && K == 0
-    if (analytic_available(object$encoder, object$options) || (cov_type == "bootstrap" && linear)) {
+    if (analytic_available(object$options) || (cov_type == "bootstrap" && linear)) {
       add_table("Context effects: change in each coefficient per unit of each context feature",
                 context_effects(object, 1 - alpha))
     }

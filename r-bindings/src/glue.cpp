@@ -862,16 +862,15 @@ extern "C" SEXP ctxstats_model_predict_R(SEXP ptr, SEXP raw, SEXP C) {
   END_RCPP
 }
 
-// Writes the fit's model with what R knows: names, replicates (or NULL), the training data
-// (list(C, X, y, weights or NULL)) and annotations (a named character vector).
-extern "C" SEXP ctxstats_model_save_R(SEXP raw, SEXP path, SEXP names, SEXP bootstrap, SEXP data, SEXP meta) {
+// Writes the fit's model (with its replicates, attached by ctx_glm) with what R knows: names,
+// the training data (list(C, X, y, weights or NULL)) and annotations (a named character vector).
+extern "C" SEXP ctxstats_model_save_R(SEXP raw, SEXP path, SEXP names, SEXP data, SEXP meta) {
   BEGIN_RCPP
   FittedModel md = model_of_raw(raw);
   const Rcpp::List nm(names);
   md.param_names = Rcpp::as<std::vector<std::string>>(nm["params"]);
   md.context_names = Rcpp::as<std::vector<std::string>>(nm["context"]);
   md.response_name = Rcpp::as<std::string>(nm["response"]);
-  if (!Rf_isNull(bootstrap)) md.bootstrap = bootstrap_from_r(bootstrap);
   if (!Rf_isNull(data)) {
     const Rcpp::List d(data);
     RData rd;
@@ -901,9 +900,8 @@ extern "C" SEXP ctxstats_model_load_R(SEXP path) {
   BEGIN_RCPP
   const FittedModel md = load_fitted_model(Rcpp::as<std::string>(path));
   Rcpp::List report = fit_report_to_r(md.fit, md.m);
-  FittedModel bare = md;  // the model as a fit holds it: no data, names or replicates
+  FittedModel bare = md;  // the model as a fit holds it: its replicates, no data or annotations
   bare.data = TrainingData();
-  bare.bootstrap = BootstrapResult();
   bare.meta.clear();
   report["model"] = raw_of(to_model_file(bare));
   Rcpp::List out;

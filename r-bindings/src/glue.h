@@ -13,7 +13,7 @@ SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights, SEXP smoo
 SEXP ctxstats_build_info_R();
 SEXP ctxstats_model_pointer_R(SEXP raw);
 SEXP ctxstats_model_predict_R(SEXP ptr, SEXP raw, SEXP C);
-SEXP ctxstats_model_save_R(SEXP raw, SEXP path, SEXP names, SEXP bootstrap, SEXP data, SEXP meta);
+SEXP ctxstats_model_save_R(SEXP raw, SEXP path, SEXP names, SEXP data, SEXP meta);
 SEXP ctxstats_model_load_R(SEXP path);
 SEXP ctxstats_model_with_bootstrap_R(SEXP raw, SEXP bootstrap);
 SEXP ctxstats_resolve_cov_type_R(SEXP cov_type, SEXP options, SEXP n_bootstraps);

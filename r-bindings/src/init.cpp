@@ -19,7 +19,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_build_info_R", reinterpret_cast<DL_FUNC>(&ctxstats_build_info_R), 0},
     {"ctxstats_model_pointer_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_pointer_R), 1},
     {"ctxstats_model_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_predict_R), 3},
-    {"ctxstats_model_save_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_save_R), 6},
+    {"ctxstats_model_save_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_save_R), 5},
     {"ctxstats_model_load_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_load_R), 1},
     {"ctxstats_model_with_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_with_bootstrap_R), 2},
     {"ctxstats_resolve_cov_type_R", reinterpret_cast<DL_FUNC>(&ctxstats_resolve_cov_type_R), 3},
