@@ -10,7 +10,7 @@ DEBIAN_PACKAGES := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cra
 # find it through CTXSTATS_R_LIB.
 R_LIB := $(abspath $(VENV))/R-lib
 
-.PHONY: demo test cpp-test install system-deps bench bench-install r-package clean sanitize sanitize-cpp sanitize-python
+.PHONY: demo test cpp-test install system-deps bench bench-install bench-kernels r-package clean sanitize sanitize-cpp sanitize-python
 
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -104,6 +104,10 @@ bench-install: $(BENCH_PY)
 bench: bench-install
 	@rc=0; $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS) || rc=$$?; \
 	$(BENCH_PY) benchmarks/bench_exact.py $(EXACT_ARGS) || rc=$$?; exit $$rc
+
+# The networks' forward + backward pass: achieved FLOP rate against the AVX2 peak (issue 12).
+bench-kernels: cpp-test
+	build/cpp-tests/bench_kernels $(KERNEL_ARGS)
 
 # A stand-alone source tarball of the R package in dist/ (the core is copied into a staging
 # directory, never into the repository tree).

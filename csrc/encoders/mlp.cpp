@@ -1,18 +1,11 @@
 #include "encoders/mlp.hpp"
 
-#include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
 
-namespace ctxstats {
+#include "encoders/dense_kernels.hpp"
 
-namespace {
-using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using Map = Eigen::Map<RowMat>;
-using CMap = Eigen::Map<const RowMat>;
-using CVec = Eigen::Map<const Eigen::VectorXd>;
-using Vec = Eigen::Map<Eigen::VectorXd>;
-}  // namespace
+namespace ctxstats {
 
 Mlp::Mlp(std::vector<int> sizes, Activation act) : sizes_(std::move(sizes)), act_(act) {
   for (std::size_t l = 0; l + 1 < sizes_.size(); ++l) {
@@ -43,18 +36,15 @@ void Mlp::forward(const double* w, const double* in, int rows, double* out, doub
   double* act_store = work;
   for (int l = 0; l < layers; ++l) {
     const int ni = sizes_[l], no = sizes_[l + 1];
-    CMap W(w + offsets_[l], no, ni);
-    CVec b(w + offsets_[l] + static_cast<std::size_t>(no) * ni, no);
+    const double* W = w + offsets_[l];
     double* dst = (l == layers - 1) ? out : act_store;
-    Map Z(dst, rows, no);
-    Z.noalias() = CMap(a_prev, rows, ni) * W.transpose();
-    Z.rowwise() += b.transpose();
+    dense::affine(a_prev, rows, ni, W, W + static_cast<std::size_t>(no) * ni, no, dst);
     if (l < layers - 1) {
-      if (act_ == Activation::kRelu) Z = Z.cwiseMax(0.0);
-      // tanh(z) = 1 - 2 / (exp(2z) + 1): Eigen vectorises exp for doubles, not tanh.
-      else Z = (1.0 - 2.0 / ((2.0 * Z.array()).exp() + 1.0)).matrix();
+      const std::size_t count = static_cast<std::size_t>(rows) * no;
+      if (act_ == Activation::kRelu) dense::relu_inplace(dst, count);
+      else dense::tanh_inplace(dst, count);
       a_prev = act_store;
-      act_store += static_cast<std::size_t>(rows) * no;
+      act_store += count;
     }
   }
 }
@@ -87,20 +77,15 @@ void Mlp::backward(const double* w, const double* in, int rows, const double* do
   const double* delta = dout;  // dL/dZ of the current layer
   for (int l = layers - 1; l >= 0; --l) {
     const int ni = sizes_[l], no = sizes_[l + 1];
-    CMap D(delta, rows, no);
-    CMap A(acts[l], rows, ni);
-    Map gW(grad + offsets_[l], no, ni);
-    Vec gb(grad + offsets_[l] + static_cast<std::size_t>(no) * ni, no);
-    gW.noalias() += D.transpose() * A;
-    gb += D.colwise().sum().transpose();
+    double* gW = grad + offsets_[l];
+    dense::accumulate_weight_grad(delta, acts[l], rows, ni, no, gW, gW + static_cast<std::size_t>(no) * ni);
     if (l == 0 && din == nullptr) break;
-    CMap W(w + offsets_[l], no, ni);
     double* next = (l == 0) ? din : buf_a;
-    Map dA(next, rows, ni);
-    dA.noalias() = D * W;
+    dense::input_grad(delta, w + offsets_[l], rows, ni, no, next);
     if (l > 0) {
-      if (act_ == Activation::kRelu) dA = (A.array() > 0.0).select(dA.array(), 0.0).matrix();
-      else dA = (dA.array() * (1.0 - A.array().square())).matrix();
+      const std::size_t count = static_cast<std::size_t>(rows) * ni;
+      if (act_ == Activation::kRelu) dense::relu_backward(acts[l], next, count);
+      else dense::tanh_backward(acts[l], next, count);
       delta = next;
       std::swap(buf_a, buf_b);
     }
