@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core, _options
-from ctxstats._families import inverse_link, loglike
+from ctxstats._families import inverse_link
 from ctxstats._validation import (
     as_matrix,
     as_start_params,

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core
-from ctxstats._families import inverse_link, loglike
+from ctxstats._families import fit_statistics, inverse_link
 from ctxstats._validation import as_matrix, check_choice, missing_columns, select_columns
 from ctxstats.convergence import bootstrap_share_note
 from ctxstats.covariance import (
@@ -312,10 +312,61 @@ class ContextualizedGLMResults(Cached):
         df = self._inference.df_resid(self)
         return df if df is not None else float(self.nobs - self.df_model)
 
+    def _fit_statistics(self) -> dict:
+        return self._cached("fit_statistics", lambda: fit_statistics(
+            self.model.family, self.model.endog, self.fittedvalues, self.model.weights,
+            self.model.fit_intercept))
+
     @property
     def llf(self) -> float:
-        return self._cached("llf", lambda: loglike(self.model.family, self.model.endog, self.fittedvalues,
-                                                   self.model.weights))
+        return self._fit_statistics()["loglik"]
+
+    @property
+    def deviance(self) -> float:
+        """Sum of the weighted unit deviances (R's ``deviance``, statsmodels' ``deviance``)."""
+        return self._fit_statistics()["deviance"]
+
+    @property
+    def null_deviance(self) -> float:
+        """Deviance of the model with one mean for all rows (the weighted mean of endog with an
+        intercept, else the inverse link of 0), as R's ``glm`` and statsmodels report it."""
+        return self._fit_statistics()["null_deviance"]
+
+    @property
+    def pearson_chi2(self) -> float:
+        """sum of w (y - mu)^2 / V(mu)."""
+        return self._fit_statistics()["pearson_chi2"]
+
+    @property
+    def scale(self) -> float:
+        """The dispersion: ``pearson_chi2 / df_resid`` for gaussian (statsmodels' GLM scale,
+        R's ``summary.glm`` dispersion), 1 for binomial and poisson."""
+        return _core.dispersion(self.model.family, self.pearson_chi2, float(self.df_resid))
+
+    def _residuals(self, kind: str) -> np.ndarray:
+        w = None if self.model.weights is None else np.ascontiguousarray(self.model.weights, dtype=float)
+        return _core.residuals(self.model.family, kind, np.ascontiguousarray(self.model.endog, dtype=float),
+                               np.ascontiguousarray(self.fittedvalues, dtype=float), w)
+
+    @property
+    def resid_response(self) -> np.ndarray:
+        """y - mu."""
+        return self._residuals("response")
+
+    @property
+    def resid_pearson(self) -> np.ndarray:
+        """(y - mu) sqrt(w / V(mu))."""
+        return self._residuals("pearson")
+
+    @property
+    def resid_deviance(self) -> np.ndarray:
+        """sign(y - mu) sqrt(w d(y, mu)): their squares sum to the deviance."""
+        return self._residuals("deviance")
+
+    @property
+    def resid_working(self) -> np.ndarray:
+        """(y - mu) d eta / d mu: the IRLS working residuals."""
+        return self._residuals("working")
 
     @property
     def aic(self) -> float:

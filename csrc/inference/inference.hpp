@@ -8,6 +8,7 @@
 #pragma once
 #include "inference/bootstrap_summary.hpp"
 #include "inference/cov_type.hpp"
+#include "inference/fit_statistics.hpp"
 #include "inference/identifiability_report.hpp"
 #include "inference/linear_inference.hpp"
 #include "inference/smooth_tests.hpp"

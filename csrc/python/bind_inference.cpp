@@ -122,6 +122,43 @@ py::dict percentile_summary_py(const Array& samples, double alpha) {
   return out;
 }
 
+// y, mu and optional weights as one-dimensional arrays of one length.
+const double* weights_of(const py::object& weights, std::size_t n, Array& holder) {
+  if (weights.is_none()) return nullptr;
+  holder = weights.cast<Array>();
+  if (holder.ndim() != 1 || static_cast<std::size_t>(holder.shape(0)) != n)
+    throw InvalidArgument("weights must be one-dimensional with one value per observation");
+  return holder.data();
+}
+
+void require_pair(const Array& y, const Array& mu) {
+  if (y.ndim() != 1 || mu.ndim() != 1 || y.shape(0) != mu.shape(0))
+    throw InvalidArgument("y and mu must be one-dimensional and of one length");
+}
+
+py::dict fit_statistics_py(const std::string& family, const Array& y, const Array& mu, const py::object& weights,
+                           bool intercept) {
+  require_pair(y, mu);
+  Array holder;
+  const std::size_t n = static_cast<std::size_t>(y.shape(0));
+  const FitStatistics s = fit_statistics(parse_family(family), y.data(), mu.data(), weights_of(weights, n, holder),
+                                         n, intercept);
+  py::dict out;
+  out["loglik"] = s.loglik;
+  out["deviance"] = s.deviance;
+  out["null_deviance"] = s.null_deviance;
+  out["pearson_chi2"] = s.pearson_chi2;
+  return out;
+}
+
+py::array_t<double> residuals_py(const std::string& family, const std::string& type, const Array& y, const Array& mu,
+                                 const py::object& weights) {
+  require_pair(y, mu);
+  Array holder;
+  const std::size_t n = static_cast<std::size_t>(y.shape(0));
+  return to_array(residuals(parse_family(family), type, y.data(), mu.data(), weights_of(weights, n, holder), n));
+}
+
 py::array_t<double> replicate_covariance_py(const Array& samples) {
   require_matrix(samples, "samples");
   const std::size_t k = static_cast<std::size_t>(samples.shape(1));
@@ -155,6 +192,13 @@ void bind_inference(py::module_& mod) {
   mod.def("column_spread", &column_spread_py, py::arg("values"),
           "Per column: mean (the average effects of per-sample parameters), std (ddof 0), min, quartiles, max.");
   mod.def("replicate_covariance", &replicate_covariance_py, py::arg("samples"));
+  mod.def("fit_statistics", &fit_statistics_py, py::arg("family"), py::arg("y"), py::arg("mu"), py::arg("weights"),
+          py::arg("intercept"), "Log-likelihood, deviance, null deviance and Pearson chi-square of fitted means.");
+  mod.def("dispersion", [](const std::string& family, double chi2, double df) {
+            return dispersion(parse_family(family), chi2, df);
+          }, py::arg("family"), py::arg("pearson_chi2"), py::arg("df_resid"));
+  mod.def("residuals", &residuals_py, py::arg("family"), py::arg("type"), py::arg("y"), py::arg("mu"),
+          py::arg("weights"));
 }
 
 }  // namespace ctxstats_py

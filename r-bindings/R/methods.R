@@ -62,25 +62,44 @@ fitted_mean <- function(object) {
 
 fitted.ctx_glm <- function(object, ...) predict(object, type = "response")
 
-# Residuals. "response" (the default, as the Python package's resid): y - fitted mean;
-# "pearson": (y - mu) sqrt(w / V(mu)); "deviance": signed square roots of the deviance terms.
-residuals.ctx_glm <- function(object, type = c("response", "pearson", "deviance"), ...) {
+prior_weights <- function(object) {
+  if (is.null(object$prior_weights)) NULL else as.double(object$prior_weights)
+}
+
+# The core's fit statistics of the fitted means (inference/fit_statistics.hpp): log-likelihood,
+# deviance, null deviance, Pearson chi-square, as R's glm defines them.
+fit_statistics <- function(object) {
+  if (!is.null(hit <- cache_get(object, "fit_statistics"))) return(hit)
+  out <- core_call(ctxstats_fit_statistics_R, object$family, as.double(object$y), as.double(fitted_mean(object)),
+                   prior_weights(object), isTRUE(object$options$fit_intercept))
+  cache_set(object, "fit_statistics", out)
+}
+
+# Residuals of the four types R's glm has; "response" (the default, as the Python package's
+# resid): y - fitted mean; "pearson": (y - mu) sqrt(w / V(mu)); "deviance": signed square roots
+# of the deviance terms; "working": (y - mu) d eta / d mu. Computed by the core.
+residuals.ctx_glm <- function(object, type = c("response", "pearson", "deviance", "working"), ...) {
   type <- match.arg(type)
-  y <- object$y
-  mu <- fitted_mean(object)
-  w <- if (is.null(object$prior_weights)) rep(1, length(y)) else object$prior_weights
-  r <- switch(type,
-    response = y - mu,
-    pearson = (y - mu) * sqrt(w) / sqrt(switch(object$family, gaussian = 1, binomial = mu * (1 - mu), poisson = mu)),
-    deviance = {
-      dev <- switch(object$family,
-        gaussian = w * (y - mu)^2,
-        binomial = 2 * w * (ifelse(y > 0, y * log(y / mu), 0) + ifelse(y < 1, (1 - y) * log((1 - y) / (1 - mu)), 0)),
-        poisson = 2 * w * (ifelse(y > 0, y * log(y / mu), 0) - (y - mu)))
-      sign(y - mu) * sqrt(pmax(dev, 0))
-    })
+  r <- core_call(ctxstats_residuals_R, object$family, type, as.double(object$y), as.double(fitted_mean(object)),
+                 prior_weights(object))
   names(r) <- rownames(object$sample_coef)
   stats::naresid(object$na.action, r)
+}
+
+# The parameter count of logLik, AIC and BIC: the encoder weights, or for a spline fit by the
+# exact solver its total edf (mgcv's sum(edf)).
+model_df <- function(object) {
+  if (!is.null(object$spline$smoothing)) object$spline$smoothing$edf_total else length(object$encoder_weights)
+}
+
+deviance.ctx_glm <- function(object, ...) fit_statistics(object)$deviance
+
+# nobs minus the rank of the interaction design when the fit has analytic inference (the
+# linear encoder), else nobs minus model_df; as the Python package's df_resid.
+df.residual.ctx_glm <- function(object, ...) {
+  ct <- object$cov_type
+  if (!is.null(ct) && ct != "bootstrap") return(linear_covariance(object, ct)$df_resid)
+  nobs(object) - model_df(object)
 }
 
 # The full log-likelihood, as the Python package's llf: gaussian with the ML variance RSS/n;
@@ -88,23 +107,8 @@ residuals.ctx_glm <- function(object, type = c("response", "pearson", "deviance"
 # spline fit by the exact solver it is the total edf (plus the variance), as mgcv's logLik.gam
 # at fixed smoothing parameters and Python's df_model.
 logLik.ctx_glm <- function(object, ...) {
-  y <- object$y
-  mu <- fitted_mean(object)
-  w <- if (is.null(object$prior_weights)) rep(1, length(y)) else object$prior_weights
-  n <- length(y)
-  ll <- switch(object$family,
-    gaussian = {
-      ssr <- sum(w * (y - mu)^2)
-      -n / 2 * (log(2 * pi * ssr / n) + 1) + 0.5 * sum(log(w[w > 0]))
-    },
-    binomial = {
-      p <- pmin(pmax(mu, 1e-300), 1 - 1e-16)
-      sum(w * (y * log(p) + (1 - y) * log1p(-p)))
-    },
-    poisson = sum(w * (y * log(pmax(mu, 1e-300)) - mu - lgamma(y + 1))))
-  df <- if (!is.null(object$spline$smoothing)) object$spline$smoothing$edf_total else length(object$encoder_weights)
-  structure(ll, df = df + (object$family == "gaussian"), nobs = n,
-            class = "logLik")
+  structure(fit_statistics(object)$loglik, df = model_df(object) + (object$family == "gaussian"),
+            nobs = length(object$y), class = "logLik")
 }
 
 print.ctx_glm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {

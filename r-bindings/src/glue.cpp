@@ -953,3 +953,47 @@ extern "C" SEXP ctxstats_model_with_bootstrap_R(SEXP raw, SEXP bootstrap) {
   return raw_of(to_model_file(with_bootstrap(model_of_raw(raw), bootstrap_from_r(bootstrap))));
   END_RCPP
 }
+
+// Fit statistics and residuals of fitted means (inference/fit_statistics.hpp); weights NULL
+// for none.
+namespace {
+struct MeansInput {
+  std::vector<double> y, mu, w;
+  bool weighted = false;
+  MeansInput(SEXP ys, SEXP mus, SEXP ws) : y(Rcpp::as<std::vector<double>>(ys)), mu(Rcpp::as<std::vector<double>>(mus)) {
+    if (y.size() != mu.size()) throw InvalidArgument("y and mu must have one length");
+    if (!Rf_isNull(ws)) {
+      w = Rcpp::as<std::vector<double>>(ws);
+      if (w.size() != y.size()) throw InvalidArgument("weights must have one value per observation");
+      weighted = true;
+    }
+  }
+  const double* weights() const { return weighted ? w.data() : nullptr; }
+};
+}  // namespace
+
+extern "C" SEXP ctxstats_fit_statistics_R(SEXP family, SEXP y, SEXP mu, SEXP weights, SEXP intercept) {
+  BEGIN_RCPP
+  const MeansInput in(y, mu, weights);
+  const FitStatistics s = fit_statistics(parse_family(Rcpp::as<std::string>(family)), in.y.data(), in.mu.data(),
+                                         in.weights(), in.y.size(), Rcpp::as<bool>(intercept));
+  return Rcpp::List::create(Rcpp::Named("loglik") = s.loglik, Rcpp::Named("deviance") = s.deviance,
+                            Rcpp::Named("null_deviance") = s.null_deviance,
+                            Rcpp::Named("pearson_chi2") = s.pearson_chi2);
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_dispersion_R(SEXP family, SEXP pearson_chi2, SEXP df_resid) {
+  BEGIN_RCPP
+  return Rcpp::wrap(dispersion(parse_family(Rcpp::as<std::string>(family)), Rcpp::as<double>(pearson_chi2),
+                               Rcpp::as<double>(df_resid)));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_residuals_R(SEXP family, SEXP type, SEXP y, SEXP mu, SEXP weights) {
+  BEGIN_RCPP
+  const MeansInput in(y, mu, weights);
+  return Rcpp::wrap(residuals(parse_family(Rcpp::as<std::string>(family)), Rcpp::as<std::string>(type), in.y.data(),
+                              in.mu.data(), in.weights(), in.y.size()));
+  END_RCPP
+}

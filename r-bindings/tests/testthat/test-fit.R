@@ -128,3 +128,20 @@ test_that("C++ errors become R errors carrying the core's message", {
                                             fit$options, NULL), silent = TRUE)
   expect_equal(sample_coef(ctx_glm(y ~ x1 | c1 + c2, d, encoder = "linear")), sample_coef(fit))
 })
+
+test_that("deviance, df.residual, residuals of every type and logLik equal glm's (computed by the core)", {
+  for (family in c("gaussian", "binomial", "poisson")) {
+    d <- make_vcm(400, family, seed = 4)
+    w <- stats::runif(400, 0.3, 2.5)
+    fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = family, encoder = "linear", weights = w)
+    ref <- suppressWarnings(glm(y ~ (x1 + x2) * (c1 + c2), family = get(family)(), data = d, weights = w,
+                                control = glm.control(epsilon = 1e-14, maxit = 100)))
+    expect_equal(deviance(fit), deviance(ref), tolerance = 1e-8)
+    expect_equal(df.residual(fit), df.residual(ref))
+    for (type in c("response", "pearson", "deviance", "working"))
+      expect_equal(unname(residuals(fit, type)), unname(residuals(ref, type)), tolerance = 1e-7, info = type)
+    # (glm's binomial logLik reads non-integer prior weights as rounded trial counts: not compared)
+    if (family == "poisson") expect_equal(as.numeric(logLik(fit)), as.numeric(logLik(ref)), tolerance = 1e-9)
+  }
+  expect_error(residuals(fit, "studentized"), "should be one of")
+})

@@ -1,0 +1,43 @@
+// Goodness-of-fit statistics and residuals of a fitted GLM's means, computed once for both
+// front ends (issue 16): the log-likelihood, deviance, null deviance, Pearson chi-square,
+// dispersion and the four residual types, with the definitions of R's glm and statsmodels' GLM
+// (prior weights as R's `weights` / statsmodels' `var_weights`).
+//
+//   deviance      = sum_i w_i d(y_i, mu_i)    d: 2 x (saturated - fitted log-likelihood) of one row
+//   null_deviance = the deviance at mu_i = the weighted mean of y (with an intercept), else at
+//                   the inverse link of 0
+//   pearson_chi2  = sum_i w_i (y_i - mu_i)^2 / V(mu_i)
+//   scale         = pearson_chi2 / df_resid for gaussian (R's summary.glm dispersion), 1 otherwise
+//   loglik        = gaussian with the ML variance RSS / n (statsmodels' OLS/WLS, R's logLik.lm);
+//                   binomial and poisson their full likelihoods, weighted
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "common/family.hpp"
+
+namespace ctxstats {
+
+struct FitStatistics {
+  double loglik = 0.0;
+  double deviance = 0.0;
+  double null_deviance = 0.0;
+  double pearson_chi2 = 0.0;
+};
+
+// y, mu (fitted means) and weights (null: all 1) of n rows. InvalidArgument for non-finite
+// values, negative weights, or means outside the family's range.
+FitStatistics fit_statistics(Family family, const double* y, const double* mu, const double* weights, std::size_t n,
+                             bool intercept);
+
+// The dispersion: gaussian pearson_chi2 / df_resid (NaN when df_resid <= 0: there is no
+// residual variation left to estimate it from), 1 for binomial and poisson.
+double dispersion(Family family, double pearson_chi2, double df_resid);
+
+// "response" y - mu; "pearson" (y - mu) sqrt(w / V(mu)); "deviance" sign(y - mu) sqrt(w d);
+// "working" (y - mu) d eta / d mu. InvalidArgument naming the type otherwise.
+std::vector<double> residuals(Family family, const std::string& type, const double* y, const double* mu,
+                              const double* weights, std::size_t n);
+
+}  // namespace ctxstats
