@@ -20,6 +20,7 @@ from ctxstats.models import (  # noqa: E402
 )
 from ctxstats.personalized import PersonalizedRegression, PersonalizedRegressionResults
 from ctxstats.io import load, save
+from ctxstats.compare import compare
 from ctxstats._options import option_schema
 
 __version__ = "0.1.0"
@@ -37,5 +38,6 @@ __all__ = [
     "ConvergenceWarning",
     "save",
     "load",
+    "compare",
     "option_schema",
 ]

@@ -348,6 +348,20 @@ class ContextualizedGLMResults(Cached):
         return _core.residuals(self.model.family, kind, np.ascontiguousarray(self.model.endog, dtype=float),
                                np.ascontiguousarray(self.fittedvalues, dtype=float), w)
 
+    def compare_f_test(self, restricted) -> tuple[float, float, float]:
+        """(F, p-value, df difference) of a nested ``restricted`` fit against this one
+        (gaussian), as statsmodels' ``compare_f_test``; see ``ctxstats.compare``."""
+        from ctxstats.compare import compare_f_test
+
+        return compare_f_test(self, restricted)
+
+    def compare_lr_test(self, restricted) -> tuple[float, float, float]:
+        """(likelihood ratio, p-value, df difference) of a nested ``restricted`` fit against
+        this one, as statsmodels' ``compare_lr_test``; see ``ctxstats.compare``."""
+        from ctxstats.compare import compare_lr_test
+
+        return compare_lr_test(self, restricted)
+
     @property
     def resid_response(self) -> np.ndarray:
         """y - mu."""

@@ -115,4 +115,25 @@ std::vector<double> residuals(Family family, const std::string& type, const doub
   return out;
 }
 
+NestedTest nested_test(Family family, double dev0, double df0, double dev1, double df1, double dev_big,
+                       double df_big) {
+  require(std::isfinite(dev0) && std::isfinite(dev1) && std::isfinite(dev_big) && dev0 >= 0.0 && dev1 >= 0.0 &&
+              dev_big >= 0.0,
+          "the deviances must be finite and non-negative");
+  require(df_big > 0.0 && df_big <= df1, "the largest model has no residual degrees of freedom");
+  require(df0 > df1, "the first model must be the restricted one: more residual degrees of freedom (" +
+                         std::to_string(df0) + ") than the second (" + std::to_string(df1) + ")");
+  NestedTest t;
+  t.df = df0 - df1;
+  t.not_nested = dev1 > dev0 * (1.0 + 1e-12);
+  if (family == Family::kGaussian) {
+    t.use_f = true;
+    t.df_denom = df_big;
+    t.statistic = ((dev0 - dev1) / t.df) / (dev_big / df_big);
+  } else {
+    t.statistic = dev0 - dev1;
+  }
+  return t;
+}
+
 }  // namespace ctxstats

@@ -40,4 +40,22 @@ double dispersion(Family family, double pearson_chi2, double df_resid);
 std::vector<double> residuals(Family family, const std::string& type, const double* y, const double* mu,
                               const double* weights, std::size_t n);
 
+// The test of a restricted fit (deviance dev0, residual df df0) against a larger one (dev1,
+// df1) of the same rows: for gaussian the F statistic of R's anova.lm / statsmodels'
+// compare_f_test, F = ((dev0 - dev1) / (df0 - df1)) / (dev_big / df_big) on (df0 - df1, df_big)
+// degrees of freedom, where (dev_big, df_big) is the largest fit of the comparison (R's anova
+// of several models; the larger of the two when there are two); otherwise the likelihood-ratio
+// (deviance) statistic dev0 - dev1 on df0 - df1, chi-square (R's anova.glm test = "Chisq").
+// The front ends compute the p-value. InvalidArgument unless df0 > df1 (the restricted fit has
+// fewer parameters) and df_big > 0.
+struct NestedTest {
+  double statistic = 0.0;
+  double df = 0.0;        // df0 - df1
+  double df_denom = 0.0;  // F: df1; chi-square: 0
+  bool use_f = false;
+  bool not_nested = false;  // the larger fit has the larger deviance: not nested, or not converged
+};
+NestedTest nested_test(Family family, double dev0, double df0, double dev1, double df1, double dev_big,
+                       double df_big);
+
 }  // namespace ctxstats

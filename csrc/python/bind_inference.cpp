@@ -197,6 +197,23 @@ void bind_inference(py::module_& mod) {
   mod.def("dispersion", [](const std::string& family, double chi2, double df) {
             return dispersion(parse_family(family), chi2, df);
           }, py::arg("family"), py::arg("pearson_chi2"), py::arg("df_resid"));
+  mod.def(
+      "nested_test",
+      [](const std::string& family, double dev0, double df0, double dev1, double df1, const py::object& dev_big,
+         const py::object& df_big) {
+        const NestedTest t = nested_test(parse_family(family), dev0, df0, dev1, df1,
+                                         dev_big.is_none() ? dev1 : dev_big.cast<double>(),
+                                         df_big.is_none() ? df1 : df_big.cast<double>());
+        py::dict out;
+        out["statistic"] = t.statistic;
+        out["df"] = t.df;
+        out["df_denom"] = t.df_denom;
+        out["use_f"] = t.use_f;
+        out["not_nested"] = t.not_nested;
+        return out;
+      },
+      py::arg("family"), py::arg("dev0"), py::arg("df0"), py::arg("dev1"), py::arg("df1"),
+      py::arg("dev_big") = py::none(), py::arg("df_big") = py::none());
   mod.def("residuals", &residuals_py, py::arg("family"), py::arg("type"), py::arg("y"), py::arg("mu"),
           py::arg("weights"));
 }

@@ -121,3 +121,44 @@ print.ctx_glm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   print.default(format(coef(x), digits = digits), print.gap = 2L, quote = FALSE)
   invisible(x)
 }
+
+# Analysis of deviance of nested fits of the same rows, smallest model first (as anova.lm /
+# anova.glm of several models): F with the largest fit's dispersion for gaussian, the deviance
+# difference (chi-square) otherwise. The statistics are the core's (inference/fit_statistics),
+# the same as the Python package's ctxstats.compare.
+anova.ctx_glm <- function(object, ...) {
+  fits <- c(list(object), list(...))
+  if (length(fits) < 2L || !all(vapply(fits, inherits, logical(1), "ctx_glm")))
+    stop("anova needs two or more ctx_glm fits, smallest model first", call. = FALSE)
+  for (f in fits[-1]) {
+    if (!identical(unname(as.double(f$y)), unname(as.double(object$y))))
+      stop("the fits to compare must be of the same response on the same rows", call. = FALSE)
+    if (f$family != object$family) stop("the fits to compare must be of one family", call. = FALSE)
+  }
+  df <- vapply(fits, df.residual, numeric(1))
+  dev <- vapply(fits, deviance, numeric(1))
+  big <- which.min(df)
+  k <- length(fits)
+  stat <- pval <- ddf <- ddev <- rep(NA_real_, k)
+  for (i in seq_len(k)[-1]) {
+    t <- core_call(ctxstats_nested_test_R, object$family, dev[i - 1], df[i - 1], dev[i], df[i], dev[big], df[big])
+    if (t$not_nested) warning("the larger fit has the larger deviance: the fits are not nested, or one did not converge",
+                              call. = FALSE)
+    ddf[i] <- t$df
+    ddev[i] <- dev[i - 1] - dev[i]
+    stat[i] <- t$statistic
+    pval[i] <- if (t$use_f) stats::pf(t$statistic, t$df, t$df_denom, lower.tail = FALSE)
+               else stats::pchisq(t$statistic, t$df, lower.tail = FALSE)
+  }
+  gaussian <- object$family == "gaussian"
+  table <- if (gaussian) {
+    data.frame(Res.Df = df, RSS = dev, Df = ddf, "Sum of Sq" = ddev, F = stat, "Pr(>F)" = pval, check.names = FALSE)
+  } else {
+    data.frame("Resid. Df" = df, "Resid. Dev" = dev, Df = ddf, Deviance = ddev, "Pr(>Chi)" = pval,
+               check.names = FALSE)
+  }
+  formulas <- vapply(fits, function(f) paste(deparse(f$formula), collapse = " "), character(1))
+  heading <- c(if (gaussian) "Analysis of Variance Table\n" else "Analysis of Deviance Table\n",
+               paste0("Model ", format(seq_len(k)), ": ", formulas, collapse = "\n"))
+  structure(table, heading = heading, class = c("anova", "data.frame"))
+}

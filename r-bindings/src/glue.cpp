@@ -997,3 +997,15 @@ extern "C" SEXP ctxstats_residuals_R(SEXP family, SEXP type, SEXP y, SEXP mu, SE
                               in.mu.data(), in.weights(), in.y.size()));
   END_RCPP
 }
+
+extern "C" SEXP ctxstats_nested_test_R(SEXP family, SEXP dev0, SEXP df0, SEXP dev1, SEXP df1, SEXP dev_big,
+                                       SEXP df_big) {
+  BEGIN_RCPP
+  const NestedTest t = nested_test(parse_family(Rcpp::as<std::string>(family)), Rcpp::as<double>(dev0),
+                                   Rcpp::as<double>(df0), Rcpp::as<double>(dev1), Rcpp::as<double>(df1),
+                                   Rcpp::as<double>(dev_big), Rcpp::as<double>(df_big));
+  return Rcpp::List::create(Rcpp::Named("statistic") = t.statistic, Rcpp::Named("df") = t.df,
+                            Rcpp::Named("df_denom") = t.df_denom, Rcpp::Named("use_f") = t.use_f,
+                            Rcpp::Named("not_nested") = t.not_nested);
+  END_RCPP
+}

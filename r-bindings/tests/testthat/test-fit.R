@@ -145,3 +145,24 @@ test_that("deviance, df.residual, residuals of every type and logLik equal glm's
   }
   expect_error(residuals(fit, "studentized"), "should be one of")
 })
+
+test_that("anova of nested fits equals anova of the lm/glm interaction fits", {
+  for (family in c("gaussian", "binomial", "poisson")) {
+    d <- make_vcm(400, family, seed = 6)
+    small <- ctx_glm(y ~ x1 | c1, d, family = family, encoder = "linear")
+    full <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = family, encoder = "linear")
+    if (family == "gaussian") {
+      ref <- anova(lm(y ~ x1 * c1, d), lm(y ~ (x1 + x2) * (c1 + c2), d))
+      cols <- c("Res.Df", "RSS", "Df", "Sum of Sq", "F", "Pr(>F)")
+    } else {
+      ctl <- glm.control(epsilon = 1e-14, maxit = 100)
+      ref <- anova(glm(y ~ x1 * c1, get(family)(), d, control = ctl),
+                   glm(y ~ (x1 + x2) * (c1 + c2), get(family)(), d, control = ctl), test = "Chisq")
+      cols <- c("Resid. Df", "Resid. Dev", "Df", "Deviance", "Pr(>Chi)")
+    }
+    tab <- anova(small, full)
+    expect_s3_class(tab, "anova")
+    expect_equal(unname(as.matrix(tab[, cols])), unname(as.matrix(ref[, cols])), tolerance = 1e-7, info = family)
+  }
+  expect_error(anova(full, small), "restricted")
+})
