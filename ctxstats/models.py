@@ -277,7 +277,8 @@ class ContextualizedGLM:
         total = opts["max_iter"] or default_iters.get(opts["solver"], 1000)
         progress, close = solver_callback(verbose, total, f"{self.encoder} fit", callback)
         try:
-            out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress)
+            out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress,
+                            context_names=[str(c) for c in self.context_names])
         finally:
             close()
         if "spline" in out:  # the basis placed from the data travels with the options (and refits)
