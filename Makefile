@@ -10,8 +10,7 @@ DEBIAN_PACKAGES := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cra
 # find it through CTXSTATS_R_LIB.
 R_LIB := $(abspath $(VENV))/R-lib
 
-.PHONY: demo test cpp-test install system-deps bench bench-install r-package clean sanitize sanitize-cpp sanitize-python \
-  sanitize-cpp-build sanitize-cpp-quick
+.PHONY: demo test cpp-test install system-deps bench bench-install r-package clean sanitize sanitize-cpp sanitize-python
 
 system-deps:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -74,6 +73,7 @@ SAN_CMAKE = $(VENV)/bin/cmake -S . -B build/asan -G Ninja -DCMAKE_MAKE_PROGRAM=$
   -DCMAKE_EXE_LINKER_FLAGS="$(SAN_FLAGS)" -DCMAKE_SHARED_LINKER_FLAGS="$(SAN_FLAGS)" \
   -DCMAKE_MODULE_LINKER_FLAGS="$(SAN_FLAGS)"
 
+.PHONY: sanitize-cpp-build sanitize-cpp-quick
 sanitize-cpp-build: install
 	$(SAN_CMAKE) -DCTXSTATS_BUILD_PYTHON=OFF >/dev/null
 	$(VENV)/bin/cmake --build build/asan -j2
