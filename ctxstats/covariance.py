@@ -123,6 +123,15 @@ class Inference(Cached):
         """The keyword arguments that rebuild this object with :func:`make_inference`."""
         return {}
 
+    def _check_loaded(self) -> None:
+        """Called by ``ctxstats.load``: the object is what :func:`make_inference` builds from
+        its name and config (with an empty cache)."""
+        from ctxstats._state import same_state
+
+        if not isinstance(vars(self).get("_cache"), dict):
+            raise ValueError(f"{type(self).__name__}._cache is missing")
+        same_state(self, make_inference(self.name, **self.config))
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.config.items())})"
 

@@ -161,6 +161,35 @@ class _EasyBase:
             tags.regressor_tags = RegressorTags()
         return tags
 
+    def _check_loaded(self) -> None:
+        """Called by ``ctxstats.load``: every constructor parameter present (their values are
+        checked by ``fit``, as scikit-learn does), and a fitted estimator's fits one per outcome
+        column and replicate, each of this estimator's family and shapes."""
+        from ctxstats._state import Array, ListOf, fields
+        from ctxstats.results import ContextualizedGLMResults
+
+        params = {name: object for name in self._get_param_names()}
+        if vars(self).get("results_") is None:
+            fields(self, params, optional={"results_": type(None)})
+            return
+        fitted = {"context_dim": int, "x_dim": int, "y_dim": int, "n_bootstraps_": int,
+                  "results_": ListOf(ListOf(ContextualizedGLMResults))}
+        fields(self, {**params, **fitted}, others=True)
+        d, p, k, B = self.context_dim, self.x_dim, self.y_dim, self.n_bootstraps_
+        if min(d, k, B) < 1 or p < 0:
+            raise ValueError(f"{type(self).__name__} has context_dim={d}, x_dim={p}, y_dim={k}, n_bootstraps_={B}")
+        fields(self, {**params, **fitted, "results_": ListOf(ListOf(ContextualizedGLMResults, B), k),
+                      "train_context_": Array(None, d)},
+               optional={"classes_": Array(2)} if self._family == "binomial" else {})
+        if self._family == "binomial" and not np.array_equal(getattr(self, "classes_", None), [0.0, 1.0]):
+            raise ValueError(f"{type(self).__name__}.classes_ must be [0.0, 1.0]")
+        for column in self.results_:
+            for res in column:
+                m = res.model
+                if (m.family, m.fit_intercept, m.context.shape[1], m.exog.shape[1]) != (self._family, True, d, p):
+                    raise ValueError(f"{type(self).__name__}.results_ holds a fit that is not a {self._family} "
+                                     f"model with an intercept, {d} context and {p} predictor columns")
+
     def save(self, path) -> None:
         """Save the estimator (fitted or not) in ctxstats' versioned file format; read it back
         with ``ctxstats.load``."""

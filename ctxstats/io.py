@@ -41,7 +41,9 @@ as one ValueError. It holds
   an instance of a ctxstats class, restored without calling its constructor (as pickle
   does: by its ``__setstate__`` when it has one, which also reads the state of files written
   by earlier versions), with its cache of derived values (``_cache``) empty. Only classes
-  from the ctxstats package are accepted on load;
+  from the ctxstats package that check their restored state (``_check_loaded``: every field
+  present, of its type and shape, consistent with the others; see ``ctxstats._state``) are
+  accepted on load;
 - ``{"__model__": {"__array__": "a4"}}``: a core fitted model, its model file's bytes as a
   uint8 array (read and checked by the core);
 - ``{"__range__": [start, stop, step], "name": NODE}``, ``{"__index__": NODE, "name": NODE}``,
@@ -211,6 +213,14 @@ class _Reader:
                 obj.__setstate__(state)
             else:
                 obj.__dict__.update(state)
+            # Nothing a constructor checks has been checked: the class checks its fields
+            # (ctxstats._state), so that a malformed object is refused here, not on use.
+            if not hasattr(cls, "_check_loaded"):
+                raise _Malformed(f"the file holds a {value['__object__']}, which ctxstats does not read from files")
+            try:
+                obj._check_loaded()
+            except (ValueError, TypeError) as exc:
+                raise _Malformed(f"{value['__object__']}: {exc}") from exc
             return obj
         return {k: self.node(v, d) for k, v in value.items()}
 

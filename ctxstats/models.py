@@ -277,7 +277,8 @@ class ContextualizedGLM:
         total = opts["max_iter"] or default_iters.get(opts["solver"], 1000)
         progress, close = solver_callback(verbose, total, f"{self.encoder} fit", callback)
         try:
-            out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress)
+            out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress,
+                            context_names=[str(c) for c in self.context_names])
         finally:
             close()
         if "spline" in out:  # the basis placed from the data travels with the options (and refits)
@@ -310,6 +311,37 @@ class ContextualizedGLM:
     def n_weights(self) -> int:
         q = len(self.param_names)
         return _core.n_weights(self._options(), self.context.shape[1], q)
+
+    def _check_loaded(self) -> None:
+        """Called by :func:`ctxstats.load`: the fields read from a file are what the
+        constructor builds from the file's data, names and options (ValueError otherwise)."""
+        from ctxstats._state import Array, ListOf, Opt, fields, same_state
+        from ctxstats.formula.parse import FormulaPlan
+
+        fields(self, {"family": str, "encoder": str, "fit_intercept": bool, "endog": Array(None),
+                      "endog_name": str, "exog": Array(None, None), "exog_names": ListOf(str),
+                      "context": Array(None, None), "context_names": ListOf(str), "_given_options": dict,
+                      "encoder_options": dict, "weights": Opt(Array(None)), "row_labels": Opt(pd.Index)},
+               optional={"formula": str, "formula_plan": Opt(FormulaPlan)})
+        n = self.endog.shape[0]
+        index = pd.RangeIndex(n) if self.row_labels is None else self.row_labels
+        for name, values, names in (("exog", self.exog, self.exog_names),
+                                    ("context", self.context, self.context_names)):
+            if values.shape != (n, len(names)):
+                raise ValueError(f"{name} has shape {values.shape}, not (endog's {n} rows, {len(names)} names)")
+        if len(index) != n:
+            raise ValueError(f"row_labels has {len(index)} labels for {n} rows")
+        rebuilt = type(self).__new__(type(self))
+        ContextualizedGLM.__init__(rebuilt, pd.Series(self.endog, index=index, name=self.endog_name),
+                                   pd.DataFrame(self.exog, index=index, columns=self.exog_names) if self.exog_names
+                                   else None, pd.DataFrame(self.context, index=index, columns=self.context_names),
+                                   weights=self.weights, **self._given_options)
+        rebuilt.row_labels = self.row_labels
+        same_state(self, rebuilt, skip=("formula", "formula_plan"))
+        plan = getattr(self, "formula_plan", None)
+        if plan is not None and (list(plan.exog_names) != self.exog_names
+                                 or list(plan.context_names) != self.context_names):
+            raise ValueError("the formula plan's columns are not the model's")
 
     def save(self, path) -> None:
         """Save to ``path`` in ctxstats' versioned file format (see :mod:`ctxstats.io`)."""

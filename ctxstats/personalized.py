@@ -99,6 +99,9 @@ class _ContextEncoder:
         self.categorical = flags
         self.fitted, _ = self.transform(context, n_rows)
 
+    def _check_loaded(self) -> None:
+        _check_context_encoder(self)
+
     def transform(self, context, n_rows: int | None = None) -> tuple[np.ndarray, pd.Index | None]:
         index = context.index if isinstance(context, (pd.DataFrame, pd.Series)) else None
         if isinstance(context, pd.Series):
@@ -133,6 +136,24 @@ class _ContextEncoder:
             if C.shape[1] != len(self.names):
                 raise ValueError(f"context has {C.shape[1]} columns; the model was fitted with {len(self.names)}")
         return C, index
+
+
+def _check_context_encoder(enc: "_ContextEncoder") -> None:
+    """Called by ``ctxstats.load`` (``_ContextEncoder._check_loaded``): names, column labels,
+    flags and categories of one context, consistent with each other."""
+    from ctxstats._state import Array, ListOf, Opt, fields
+
+    fields(enc, {"names": ListOf(str), "columns": Opt(list), "categories": dict, "categorical": Array(None, kind="b"),
+                 "fitted": Array(None, None)})
+    m = len(enc.names)
+    fields(enc, {"names": ListOf(str, m), "columns": Opt(ListOf(object, m)), "categories": dict,
+                 "categorical": Array(m, kind="b"), "fitted": Array(None, m)})
+    if m == 0 or len(set(enc.names)) != m:
+        raise ValueError("_ContextEncoder.names must be distinct, at least one")
+    for j, cats in enc.categories.items():
+        if type(j) is not int or not 0 <= j < m or not enc.categorical[j] or not isinstance(cats, pd.Index) \
+                or enc.columns is None:
+            raise ValueError(f"_ContextEncoder.categories has an entry {j!r} that is not a categorical column's")
 
 
 class PersonalizedRegression:
@@ -281,6 +302,36 @@ class PersonalizedRegression:
         model = cls(endog, exog if exog.shape[1] else None, context, **kwargs)
         model.formula = formula
         return model
+
+    def _check_loaded(self) -> None:
+        """Called by ``ctxstats.load``: every field of its type and shape, and what the
+        constructor derives (options, context codes and names, checks of endog and weights)
+        consistent with the data."""
+        from ctxstats._state import Array, ListOf, Opt, fields, same
+
+        fields(self, {"endog": Array(None), "exog_names": ListOf(str), "_context_encoder": _ContextEncoder},
+               others=True)
+        n, p, enc = self.endog.shape[0], len(self.exog_names), self._context_encoder
+        m = len(enc.names)
+        fields(self, {"_given_options": dict, "family": str, "rank": int, "fit_intercept": bool,
+                      "endog": Array(n), "endog_name": str, "exog": Array(n, p), "exog_names": ListOf(str),
+                      "_context_encoder": _ContextEncoder, "context": Array(n, m), "context_names": ListOf(str, m),
+                      "categorical": Array(m, kind="b"), "weights": Opt(Array(n)), "row_labels": Opt(pd.Index)},
+               optional={"formula": str})
+        base = _options.resolve("personalized", self._given_options)
+        if (self.family, self.rank, self.fit_intercept) != (base["family"], base["rank"], base["fit_intercept"]):
+            raise ValueError("PersonalizedRegression's family, rank and fit_intercept are not its options'")
+        if not (same(self.context, enc.fitted) and self.context_names == enc.names
+                and same(self.categorical, enc.categorical)):
+            raise ValueError("PersonalizedRegression's context is not what its context encoder made")
+        if n < 2 or (self.row_labels is not None and len(self.row_labels) != n):
+            raise ValueError(f"PersonalizedRegression has {n} rows and {len(self.row_labels or ())} row labels")
+        if not self.fit_intercept and p == 0:
+            raise ValueError("the model has no parameters: exog is empty and fit_intercept is False")
+        check_response(self.endog, self.family)
+        if not same(check_weights(self.weights, n), self.weights):
+            raise ValueError("PersonalizedRegression.weights are not valid weights")
+        self._options()  # the option table checks the options against the data (rank <= p + 1, ...)
 
     # ---- sizes and options ------------------------------------------------------------------------
     @property
@@ -513,6 +564,44 @@ class PersonalizedRegressionResults:
         self.objective = float(out["objective"])
         self.message = out["message"]
         self._boot = bootstrap
+
+    def _check_loaded(self) -> None:
+        """Called by ``ctxstats.load``: options that the option table accepts and that are the
+        model's, and every array of the fit shaped by the model's dimensions."""
+        from ctxstats._state import Array, Opt, check, fields, same
+
+        fields(self, {"model": PersonalizedRegression, "options": dict}, others=True)
+        m = self.model
+        n, q, K, mc, p = m.nobs, len(m.param_names), m.rank, len(m.context_names), m.exog.shape[1]
+        fields(self, {"model": PersonalizedRegression, "options": dict, "n_neighbors": int,
+                      "flat_params": Array(m.n_params()), "_theta": Array(n, q), "_theta_latent": Array(n, q),
+                      "local_neighbors": int, "local_grid": pd.Series, "_theta_bar": Array(q), "_theta_pop": Array(q),
+                      "_Q": Array(K, q), "_phi": Array(mc), "_phi_matching": Array(mc), "dist_scale": Array(mc),
+                      "held_out": Array(n, kind="b"), "scaling": dict, "history": Array(None),
+                      "val_history": Array(None), "n_iter": int, "best_epoch": int, "converged": bool,
+                      "population_converged": bool, "objective": float, "message": str, "_boot": Opt(dict)})
+        options = _options.resolve("personalized", self.options)
+        if not same(options, self.options) or not same(options, m._options(**{
+                k: v for k, v in options.items() if k not in ("family", "rank", "fit_intercept", "categorical")})):
+            raise ValueError("PersonalizedRegressionResults.options are not resolved options of its model")
+        if self.n_neighbors != options["n_neighbors"]:
+            raise ValueError("PersonalizedRegressionResults.n_neighbors is not its options'")
+        want = {"c_mean": Array(mc), "c_scale": Array(mc), "x_mean": Array(p), "x_scale": Array(p),
+                "y_mean": float, "y_scale": float, "intercept": bool}
+        if set(self.scaling) != set(want):
+            raise ValueError(f"PersonalizedRegressionResults.scaling has the keys {sorted(self.scaling)}")
+        for key, kind in want.items():
+            check(self.scaling[key], kind, f"PersonalizedRegressionResults.scaling[{key!r}]")
+        boot = self._boot
+        if boot is not None:
+            check(boot.get("theta"), Array(None, n, q), "PersonalizedRegressionResults._boot['theta']")
+            B = boot["theta"].shape[0]
+            want = {"theta": Array(B, n, q), "phi": Array(B, mc), "converged": Array(B, kind="b"), "message": str}
+            if set(boot) != set(want) or B < 1:
+                raise ValueError(f"PersonalizedRegressionResults._boot has the keys {sorted(boot)} and {B} "
+                                 "replicates")
+            for key, kind in want.items():
+                check(boot[key], kind, f"PersonalizedRegressionResults._boot[{key!r}]")
 
     # ---- parameters -------------------------------------------------------------------------------
     def _frame(self, theta, index=None) -> pd.DataFrame:

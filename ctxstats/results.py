@@ -41,6 +41,11 @@ from ctxstats.inference import (
 __all__ = ["ContextualizedGLMResults", "PredictionResults", "SampleConfInt"]
 
 
+def _plain(options: dict) -> dict:
+    """Option values as lists and scalars (the core returns arrays where a fit holds lists)."""
+    return {k: np.asarray(v).tolist() if isinstance(v, (np.ndarray, list, tuple)) else v for k, v in options.items()}
+
+
 class SampleConfInt(NamedTuple):
     """Per-sample confidence limits, each shaped like ``sample_params``."""
 
@@ -136,6 +141,57 @@ class ContextualizedGLMResults(Cached):
             state.pop("_analytic", None)
             state["_inference"] = choose_inference(state.pop("cov_type", None), state["spline_fit"])
         self.__dict__.update(state)
+
+    def _check_loaded(self) -> None:
+        """Called by :func:`ctxstats.load` (the zip format; the model file is read by
+        ``ctxstats.model_file``): the results are what the constructor builds from the core's
+        fitted model (which the core has checked against its dimensions) and the loaded model,
+        with the inference the fit allows. Files written before results held the core's model
+        are checked field by field, their weights by the core's prediction."""
+        from ctxstats._state import Opt, fields, same, same_state
+        from ctxstats.models import ContextualizedGLM
+
+        fields(self, {"model": ContextualizedGLM, "options": dict, "_core_model": Opt(_core.FittedModel),
+                      "_inference": Inference, "_cache": dict}, others=True)
+        m, fm = self.model, self._core_model
+        if fm is not None:
+            report = {**fm.report(), "model": fm}
+            rebuilt = ContextualizedGLMResults(m, report, fm.options(), inference=self._inference,
+                                               bootstrap=fm.bootstrap())
+            # The options as the fit resolved them; the core's copy holds the same values (lists
+            # or arrays alike).
+            same_state(self, rebuilt, compare={"options": lambda a, b: same(_plain(a), _plain(b)),
+                                               "_inference": lambda a, b: a is b})
+        else:
+            self._check_loaded_fields()
+        allowed = inference_spec(resolve_cov_type(self._inference.cov_type, self.options, self.n_bootstraps),
+                                 self.spline_fit)
+        if (self._inference.name, self._inference.config) != allowed:
+            raise ValueError(f"the inference {self._inference!r} is not what the fit allows")
+
+    def _check_loaded_fields(self) -> None:
+        """_check_loaded of a fit saved without the core's model: each field by type and shape."""
+        from ctxstats._state import Array, Opt, fields, same
+        from ctxstats.models import ContextualizedGLM
+
+        m = self.model
+        q, n = len(m.param_names), m.nobs
+        fields(self, {"model": ContextualizedGLM, "options": dict, "_core_model": type(None),
+                      "_inference": Inference, "_cache": dict, "weights": Array(None), "scaling": dict,
+                      "solver": str, "n_iter": int, "converged": bool, "objective": float,
+                      "history": Array(None), "val_history": Array(None), "message": str,
+                      "rank_deficient": bool, "interrupted": bool, "spline_fit": Opt(dict),
+                      "bootstrap_weights": Opt(Array(None, None)), "bootstrap_converged": Opt(Array(None, kind="b")),
+                      "bootstrap_n_iter": Opt(Array(None, kind="iu")), "n_bootstraps": int,
+                      "_theta": Array(n, q)})
+        boot = self.bootstrap_weights
+        if self.n_bootstraps != (0 if boot is None else boot.shape[0]):
+            raise ValueError("ContextualizedGLMResults.n_bootstraps is not the number of bootstrap replicates")
+        if self._cache:
+            raise ValueError("ContextualizedGLMResults._cache must be saved empty")
+        # The core checks the options, scaling and weights against each other as it predicts.
+        if not same(self._theta, self._predict_theta(m.context)):
+            raise ValueError("ContextualizedGLMResults._theta is not what the weights predict")
 
     @property
     def inference(self) -> Inference:

@@ -589,6 +589,23 @@ def test_spline_option_errors():
     assert res.solver == "exact"
 
 
+def test_knots_refusals_name_the_context_column_as_given():
+    """n_knots / interaction_knots above a feature's distinct values: the message names the
+    column as the user passed it (DataFrame column, formula term), not by its position."""
+    d = make_vcm(n=60, p=1, m=2, seed=3)
+    C = pd.DataFrame(np.round(d["C"], 1), columns=["age", "dose"])
+    C["age"] = np.arange(60) % 20  # 20 distinct values
+    frame = pd.concat([C, pd.DataFrame({"y": d["y"], "x": d["X"][:, 0]})], axis=1)
+    with pytest.raises(ValueError, match="n_knots=30 is more than the 20 distinct values of context column 'age'"):
+        cs.ContextualizedRegression(d["y"], d["X"], C, encoder="spline", n_knots=30).fit()
+    with pytest.raises(ValueError, match="distinct values of context column 'age'"):
+        cs.ContextualizedRegression.from_formula("y ~ x | age + dose", frame, encoder="spline", n_knots=30).fit()
+    C2 = pd.DataFrame({"u": np.arange(60) % 6, "v": (np.arange(60) + 1) % 6}).astype(float)  # 6 distinct pairs
+    with pytest.raises(ValueError, match="interaction of context column 'u' and context column 'v' 36 basis"):
+        cs.ContextualizedRegression(d["y"], d["X"], C2, encoder="spline", n_knots=5, interactions=[("u", "v")],
+                                    interaction_knots=6).fit()
+
+
 def test_gradient_solvers_can_fit_the_spline_encoder():
     rng = np.random.default_rng(20)
     C = rng.uniform(size=(300, 1))

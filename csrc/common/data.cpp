@@ -9,6 +9,12 @@
 
 namespace ctxstats {
 
+std::string context_column_label(const DataView& data, int j) {
+  if (data.context_names && j >= 0 && static_cast<std::size_t>(j) < data.context_names->size())
+    return "context column '" + (*data.context_names)[j] + "'";
+  return "context column " + std::to_string(j);
+}
+
 void check_finite(const double* a, std::size_t n, int cols, const char* name) {
   if (cols == 0) return;
   require(a != nullptr, std::string(name) + " is missing");

@@ -3,6 +3,7 @@
 // read, so no standardised copy of the data is ever held.
 #pragma once
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "common/family.hpp"
@@ -17,7 +18,13 @@ struct DataView {
   const double* X = nullptr;     // n x p, row-major
   const double* y = nullptr;     // n
   const double* weights = nullptr;  // n, optional (nullptr: all ones)
+  // The context columns' names as the user gave them (a DataFrame's columns, a formula's
+  // terms), optional: messages about a column name it by them (context_column_label).
+  const std::vector<std::string>* context_names = nullptr;
 };
+
+// How messages name context column j: 'age' when the binding passed names, else column j.
+std::string context_column_label(const DataView& data, int j);
 
 // Internal scale: c' = (c - c_mean) / c_scale, x' = (x - x_mean) / x_scale,
 // y' = (y - y_mean) / y_scale (gaussian only; identity for the other families).

@@ -373,7 +373,8 @@ class SplineBasis final : public ContextBasis {
 };
 
 // Knots of one margin from the (standardised) values of its feature.
-std::vector<double> place_knots(std::vector<double>& v, int K, const std::string& spacing, int feature,
+// `column` names the feature in messages (context_column_label).
+std::vector<double> place_knots(std::vector<double>& v, int K, const std::string& spacing, const std::string& column,
                                 const char* option) {
   const int J = K - 3;  // intervals between the boundary knots
   std::sort(v.begin(), v.end());
@@ -388,15 +389,14 @@ std::vector<double> place_knots(std::vector<double>& v, int K, const std::string
   const long long default_k = std::strtoll(def.text.c_str(), nullptr, 10);
   if (distinct >= 2 && static_cast<std::size_t>(K) > distinct && K > default_k)
     throw InvalidArgument(std::string(option) + "=" + std::to_string(K) + " is more than the " +
-                          std::to_string(distinct) + " distinct values of context column " + std::to_string(feature) +
+                          std::to_string(distinct) + " distinct values of " + column +
                           "; a spline basis cannot have more functions than the feature has distinct values "
                           "(as mgcv refuses); use " + option + " <= " +
                           std::to_string(std::max<long long>(default_k, static_cast<long long>(distinct))));
 
   const auto mm = std::minmax_element(v.begin(), v.end());
   const double lo = *mm.first, hi = *mm.second;
-  require(hi > lo, "context column " + std::to_string(feature) +
-                       " is constant; a spline in it needs at least two distinct values");
+  require(hi > lo, column + " is constant; a spline in it needs at least two distinct values");
   std::vector<double> inner(J + 1);
   for (int j = 0; j <= J; ++j) inner[j] = lo + (hi - lo) * j / J;
   if (spacing == "quantile") {
@@ -455,7 +455,8 @@ EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, co
     for (std::size_t i = 0; i < data.n; ++i)
       v[i] = (data.C[i * m + l] - scaling.c_mean[l]) / scaling.c_scale[l];
     const std::vector<double> t =
-        place_knots(v, L.K[g], spec.knot_spacing, l, g < m ? "n_knots" : "interaction_knots");
+        place_knots(v, L.K[g], spec.knot_spacing, context_column_label(data, l),
+                    g < m ? "n_knots" : "interaction_knots");
     out.knots.insert(out.knots.end(), t.begin(), t.end());
   }
   // A tensor-product term has interaction_knots^2 functions: above the default, at most the
@@ -471,11 +472,11 @@ EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, co
       const std::size_t distinct = static_cast<std::size_t>(std::unique(pairs.begin(), pairs.end()) - pairs.begin());
       const long long k2 = static_cast<long long>(spec.interaction_knots) * spec.interaction_knots;
       if (static_cast<std::size_t>(k2) > distinct)
-        throw InvalidArgument("interaction_knots=" + std::to_string(spec.interaction_knots) + " gives the interaction of "
-                              "context columns " + std::to_string(pr.first) + " and " + std::to_string(pr.second) +
-                              " " + std::to_string(k2) + " basis functions, more than their " +
-                              std::to_string(distinct) + " distinct value pairs (as mgcv refuses); use "
-                              "interaction_knots <= " +
+        throw InvalidArgument("interaction_knots=" + std::to_string(spec.interaction_knots) +
+                              " gives the interaction of " + context_column_label(data, pr.first) + " and " +
+                              context_column_label(data, pr.second) + " " + std::to_string(k2) +
+                              " basis functions, more than their " + std::to_string(distinct) +
+                              " distinct value pairs (as mgcv refuses); use interaction_knots <= " +
                               std::to_string(std::max<long long>(
                                   default_ik, static_cast<long long>(std::sqrt(static_cast<double>(distinct))))));
     }

@@ -6,9 +6,17 @@ namespace ctxstats_py {
 namespace {
 
 py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const py::dict& opts,
-                const py::object& init, const py::object& callback) {
+                const py::object& init, const py::object& callback, const py::object& context_names) {
   Array w_holder;
-  const DataView d = view(C, X, y, weights, w_holder);
+  DataView d = view(C, X, y, weights, w_holder);
+  // The context's column names, for messages that name a column (the spline's knots).
+  std::vector<std::string> names;
+  if (!context_names.is_none()) {
+    names = context_names.cast<std::vector<std::string>>();
+    if (names.size() != static_cast<std::size_t>(d.m))
+      throw InvalidArgument("context_names must have one name per context column");
+    d.context_names = &names;
+  }
   FitOptions o = options_from(opts);
   std::exception_ptr error;
   o.solver_options.callback = progress_callback(callback, error);
@@ -86,7 +94,7 @@ py::dict fit_report_to_dict(const FitResult& r, int m) {
 
 void bind_glm(py::module_& mod) {
   mod.def("fit", &fit_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("options"),
-          py::arg("init") = py::none(), py::arg("callback") = py::none());
+          py::arg("init") = py::none(), py::arg("callback") = py::none(), py::arg("context_names") = py::none());
   mod.def("objective", &objective_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
           py::arg("options"), py::arg("w"));
   mod.def("predict_theta", &predict_theta_py, py::arg("options"), py::arg("scaling"), py::arg("w"), py::arg("C"));

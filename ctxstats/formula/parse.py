@@ -70,6 +70,23 @@ class FormulaPlan:
     def context_spec(self):
         return self._spec("context")
 
+    def _check_loaded(self):
+        """Called by ``ctxstats.load``: typed fields, and both parts' transforms rebuilt from
+        their states now, so that a malformed state is refused on load, not on predict."""
+        from ctxstats._state import ListOf, fields
+
+        fields(self, {"formula": str, "endog_name": str, "fit_intercept": bool, "exog_names": ListOf(str),
+                      "context_names": ListOf(str), "exog_state": dict, "context_state": dict, "_cache": dict})
+        if self._cache:
+            raise ValueError("FormulaPlan._cache must be saved empty")
+        self._check_savable()
+        for part in ("exog", "context"):
+            try:
+                self._spec(part)
+            except Exception as exc:  # noqa: BLE001 - whatever formulaic raises on a damaged state
+                raise ValueError(f"the formula's {part} transforms cannot be rebuilt: {type(exc).__name__}: {exc}") \
+                    from exc
+
     def _check_savable(self):
         """Called by ``ctxstats.save``: a fit whose formula transforms cannot be kept as data
         is refused when it is saved, not when a loaded copy predicts."""

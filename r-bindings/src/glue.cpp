@@ -167,6 +167,7 @@ Scaling scaling_from_r(SEXP sexp) {
 // The data a fit reads: row-major copies of C and X, y and the weights borrowed from R.
 struct RData {
   std::vector<double> C, X;
+  std::vector<std::string> context_names;  // C's column names, when it has them (messages name columns)
   Rcpp::NumericVector y, weights;
   DataView view;
 };
@@ -180,6 +181,11 @@ void load_data(SEXP C, SEXP X, SEXP y, SEXP weights, RData& out) {
   out.C = row_major(Cm);
   out.X = row_major(Xm);
   DataView& d = out.view;
+  const SEXP dimnames = Rf_getAttrib(C, R_DimNamesSymbol);
+  if (!Rf_isNull(dimnames) && !Rf_isNull(VECTOR_ELT(dimnames, 1))) {
+    out.context_names = Rcpp::as<std::vector<std::string>>(VECTOR_ELT(dimnames, 1));
+    d.context_names = &out.context_names;
+  }
   d.n = n;
   d.m = Cm.ncol();
   d.p = Xm.ncol();

@@ -3,6 +3,7 @@
 // non-zero on any failure.
 #pragma once
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,22 @@ inline std::string mutated(std::string m, unsigned long long r) {
     default: m.erase(at, 1 + (r >> 40) % 16); break;
   }
   return m;
+}
+
+// How many seeded mutations a fuzz loop of `full` trials runs: all of them, or the share
+// CTXSTATS_FUZZ_SCALE (a number in (0, 1]) asks for -- `make sanitize-cpp-quick` runs the
+// loops at 0.1 under the sanitizers, where every trial costs ten times as much.
+inline int fuzz_trials(int full) {
+  const char* text = std::getenv("CTXSTATS_FUZZ_SCALE");
+  if (!text || !*text) return full;
+  char* end = nullptr;
+  const double scale = std::strtod(text, &end);
+  if (*end != '\0' || !(scale > 0.0 && scale <= 1.0)) {
+    std::fprintf(stderr, "CTXSTATS_FUZZ_SCALE must be a number in (0, 1], not '%s'\n", text);
+    std::exit(2);
+  }
+  const int n = static_cast<int>(full * scale + 0.5);
+  return n < 1 ? 1 : n;
 }
 
 // Prints the summary line; the program's exit code.

@@ -127,8 +127,9 @@ int main() {
 
   // Seeded mutation loop over the real files, checksums recomputed.
   int trials = 0, refusals = 0, loads = 0, other = 0, bad_predictions = 0;
+  const int per_file = fuzz_trials(1500);
   for (std::size_t k = 0; k < files.size(); ++k) {
-    for (int t = 0; t < 1500; ++t, ++trials) {
+    for (int t = 0; t < per_file; ++t, ++trials) {
       std::string m = files[k];
       const std::uint64_t r = mix64(777ULL * 1000003ULL + k * 100000ULL + static_cast<std::uint64_t>(t));
       m = mutated(m, r);

@@ -84,7 +84,7 @@ int main() {
   // that the structural checks are what stands between the bytes and the reader).
   for (int crafted = 0; crafted < 2; ++crafted) {
     int loads = 0, changed = 0, refused = 0, other = 0;
-    const int trials = 5000;
+    const int trials = ctxstats_test::fuzz_trials(5000);
     for (int t = 0; t < trials; ++t) {
       std::string m = bytes;
       const std::uint64_t r = ctxstats::mix64(12345ULL * 1000003ULL + static_cast<std::uint64_t>(t) +

@@ -23,9 +23,10 @@ test_that("sizes that cannot be fitted are refused with a reason", {
   f <- y ~ x1 + x2 | c1 + c2
   expect_error(ctx_glm(f, d, encoder = "spline", n_knots = 1001), "n_knots must be at most 1000", fixed = TRUE)
   expect_error(ctx_glm(f, d, encoder = "spline", n_knots = 500),
-               "n_knots=500 is more than the 200 distinct values of context column 0", fixed = TRUE)
+               "n_knots=500 is more than the 200 distinct values of context column 'c1'", fixed = TRUE)
   expect_error(ctx_glm(f, d, encoder = "spline", interactions = list(c(1, 2)), interaction_knots = 60),
-               "more than their 200 distinct value pairs", fixed = TRUE)
+               paste("interaction of context column 'c1' and context column 'c2' 3600 basis functions,",
+                     "more than their 200 distinct value pairs"), fixed = TRUE)
   expect_error(personalized_regression(f, d, n_partners = 1e6), "n_partners must be at most 1000", fixed = TRUE)
   expect_error(personalized_regression(f, d, rank = 50), "rank=50 is more than the 3 parameters", fixed = TRUE)
   # threads above the core count are capped, not passed to OpenMP
