@@ -66,7 +66,7 @@ double Objective::value_grad(const double* w, double* grad, const std::size_t* i
   const int groups = reduction_groups(count, kBlockRows, kMaxGroups);
   std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0);
   const bool with_grad = grad != nullptr;
-  const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio, l2 = 1.0 - penalty_.l1_ratio;
+  const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio;
   const int off = scaling_.intercept ? 1 : 0;
 
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 1) if (groups > 1)
@@ -95,10 +95,7 @@ double Objective::value_grad(const double* w, double* grad, const std::size_t* i
         if (alpha > 0.0) {
           for (int k = 0; k < q; ++k) {
             const double ratio = (off && k == 0) ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio;
-            const double a = alpha * ratio, tk = t[k];
-            const double root = std::sqrt(tk * tk + kL1Smoothing * kL1Smoothing);
-            fr += a * (l1 * (root - kL1Smoothing) + 0.5 * l2 * tk * tk);
-            dt[k] += s * a * (l1 * tk / root + l2 * tk);
+            fr += elastic_net_term(alpha * ratio, l1, t[k], s, &dt[k]);
           }
         }
         f += s * fr;

@@ -6,7 +6,6 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "common/convergence.hpp"
@@ -133,7 +132,7 @@ class NetworkObjective {
     std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0);
     std::vector<double> group_grad(grad ? static_cast<std::size_t>(groups) * nw : 0, 0.0);
     std::vector<double> group_rss(rss ? static_cast<std::size_t>(groups) * R : 0, 0.0);
-    const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio, l2 = 1.0 - penalty_.l1_ratio;
+    const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio;
 
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 1) if (groups > 1)
     for (int g = 0; g < groups; ++g) {
@@ -167,12 +166,9 @@ class NetworkObjective {
             dt[off] = -s * res;
             for (int e = 0; e < np; ++e) dt[off + 1 + e] = -s * res * z[1 + preds[e]];
             if (alpha > 0.0) {
-              for (int e = 0; e <= np; ++e) {
-                const double a = alpha * (e == 0 ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio), tk = t[off + e];
-                const double root = std::sqrt(tk * tk + kL1Smoothing * kL1Smoothing);
-                fr += a * (l1 * (root - kL1Smoothing) + 0.5 * l2 * tk * tk);
-                dt[off + e] += s * a * (l1 * tk / root + l2 * tk);
-              }
+              for (int e = 0; e <= np; ++e)
+                fr += elastic_net_term(alpha * (e == 0 ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio), l1, t[off + e],
+                                       s, &dt[off + e]);
             }
           }
           f += s * fr;
@@ -435,60 +431,33 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
     return model;
   }
 
-  // The bootstrap: replicate r refits on multinomial case weights (glm/bootstrap.hpp), from
-  // the full-data weights; in parallel one replicate per thread when there are enough of
-  // them, otherwise in turn with every thread each; rounds between progress calls.
-  const int B = n_bootstraps, threads = resolve_threads(options.solver_options.threads);
-  const bool outer = B >= threads;
+  // The bootstrap: replicate r refits on multinomial case weights (glm/bootstrap.hpp's
+  // resamples and scheduling), from the full-data weights.
+  const int B = n_bootstraps;
   const std::uint64_t seed = options.solver_options.seed;
   const std::size_t R = static_cast<std::size_t>(L.regressions()), nws = encoder->n_weights();
   model.replicate_weights.assign(static_cast<std::size_t>(B) * nws, 0.0);
   model.residual_variance.assign(static_cast<std::size_t>(B) * R, 0.0);
   model.replicate_n_iter.assign(B, 0);
   model.replicate_converged.assign(B, 0);
-  std::vector<std::string> errors(B), messages(B);
-  const int round = outer ? 4 * threads : 1;
-  int done = 0;
-  bool interrupted = false;
-  while (done < B) {
-    const int end = std::min(B, done + round);
-#pragma omp parallel num_threads(outer ? threads : 1) if (outer)
-    {
-      std::vector<double> s(n);
-#pragma omp for schedule(dynamic, 1)
-      for (int r = done; r < end; ++r) {
-        try {
-          bootstrap_counts(seed, static_cast<std::uint64_t>(r), n, s.data());
-          if (weights)
-            for (std::size_t i = 0; i < n; ++i) s[i] *= weights[i];
-          DataView view = d.view;
-          view.weights = s.data();
-          FitOptions o = options;
-          o.solver_options.threads = outer ? 1 : threads;
-          o.solver_options.callback = nullptr;
-          o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
-          OneFit fr = fit_one(L, *encoder, model.solver, view, d.scaling, o, &model.weights, train);
-          std::copy(fr.w.begin(), fr.w.end(), model.replicate_weights.begin() + static_cast<std::ptrdiff_t>(r * nws));
-          std::copy(fr.residual_variance.begin(), fr.residual_variance.end(),
-                    model.residual_variance.begin() + static_cast<std::ptrdiff_t>(r * R));
-          model.replicate_n_iter[r] = fr.solve.n_iter;
-          model.replicate_converged[r] = fr.solve.converged ? 1 : 0;
-          if (!fr.solve.converged) messages[r] = fr.solve.message;
-        } catch (const std::exception& e) {
-          errors[r] = e.what()[0] ? e.what() : "unknown error";
-        } catch (...) {
-          errors[r] = "unknown error";
-        }
-      }
-    }
-    done = end;
-    for (int r = 0; r < done; ++r)
-      if (!errors[r].empty()) throw InvalidArgument("bootstrap replicate " + std::to_string(r) + ": " + errors[r]);
-    if (done < B && progress && !progress(done, std::numeric_limits<double>::quiet_NaN())) {
-      interrupted = true;
-      break;
-    }
-  }
+  std::vector<std::string> messages(B);
+  const auto fit_replicate = [&](int r, const double* s, int threads) {
+    DataView view = d.view;
+    view.weights = s;
+    FitOptions o = options;
+    o.solver_options.threads = threads;
+    o.solver_options.callback = nullptr;
+    o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
+    OneFit fr = fit_one(L, *encoder, model.solver, view, d.scaling, o, &model.weights, train);
+    std::copy(fr.w.begin(), fr.w.end(), model.replicate_weights.begin() + static_cast<std::ptrdiff_t>(r * nws));
+    std::copy(fr.residual_variance.begin(), fr.residual_variance.end(),
+              model.residual_variance.begin() + static_cast<std::ptrdiff_t>(r * R));
+    model.replicate_n_iter[r] = fr.solve.n_iter;
+    model.replicate_converged[r] = fr.solve.converged ? 1 : 0;
+    if (!fr.solve.converged) messages[r] = fr.solve.message;
+  };
+  const int done = run_replicates(B, n, weights, seed, options.solver_options.threads, fit_replicate, progress);
+  const bool interrupted = done < B;
   model.n_replicates = static_cast<std::size_t>(done);
   model.replicate_weights.resize(model.n_replicates * nws);
   model.residual_variance.resize(model.n_replicates * R);
