@@ -1,4 +1,5 @@
 #include "glm/objective.hpp"
+#include "glm/reduction.hpp"
 
 #include <omp.h>
 
@@ -107,24 +108,33 @@ double Objective::value_grad(const double* w, double* grad, const std::size_t* i
     group_s[g] = ssum;
   }
 
+  return reduce_objective(group_f, group_s, group_grad_.data(), nw, w, 1.0, penalty_.weight_decay,
+                          with_grad ? grad : nullptr, "the rows used for this objective");
+}
+
+double reduce_objective(const std::vector<double>& group_f, const std::vector<double>& group_s,
+                        const double* group_grad, std::size_t nw, const double* w, double divisor,
+                        double weight_decay, double* grad, const char* what, double* total_out) {
+  const std::size_t groups = group_f.size();
   double f = 0.0, total = 0.0;
-  for (int g = 0; g < groups; ++g) {
+  for (std::size_t g = 0; g < groups; ++g) {
     f += group_f[g];
     total += group_s[g];
   }
-  if (!(total > 0.0)) throw InvalidArgument("the rows used for this objective have zero total weight");
-  const double inv = 1.0 / total;
+  if (!(total > 0.0)) throw InvalidArgument(std::string(what) + " have zero total weight");
+  if (total_out) *total_out = total;
+  const double inv = 1.0 / (total * divisor);
   f *= inv;
   double decay = 0.0;
   for (std::size_t k = 0; k < nw; ++k) decay += w[k] * w[k];
-  f += 0.5 * penalty_.weight_decay * decay;
-  if (with_grad) {
+  f += 0.5 * weight_decay * decay;
+  if (grad) {
     std::fill(grad, grad + nw, 0.0);
-    for (int g = 0; g < groups; ++g) {
-      const double* gg = group_grad_.data() + static_cast<std::size_t>(g) * nw;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const double* gg = group_grad + g * nw;
       for (std::size_t k = 0; k < nw; ++k) grad[k] += gg[k];
     }
-    for (std::size_t k = 0; k < nw; ++k) grad[k] = grad[k] * inv + penalty_.weight_decay * w[k];
+    for (std::size_t k = 0; k < nw; ++k) grad[k] = grad[k] * inv + weight_decay * w[k];
   }
   return f;
 }

@@ -13,6 +13,7 @@
 #include "common/memory.hpp"
 #include "glm/bootstrap.hpp"
 #include "glm/objective.hpp"
+#include "glm/reduction.hpp"
 #include "glm/solver.hpp"
 #include "networks/networks.hpp"
 #include "options/schema.hpp"
@@ -179,29 +180,14 @@ class NetworkObjective {
       group_f[g] = f;
       group_s[g] = ssum;
     }
-    double f = 0.0, total = 0.0;
-    for (int g = 0; g < groups; ++g) {
-      f += group_f[g];
-      total += group_s[g];
-    }
-    if (!(total > 0.0)) throw InvalidArgument("the rows of this fit have zero total weight");
+    double total = 0.0;
+    const double f = reduce_objective(group_f, group_s, group_grad.data(), nw, w, R, penalty_.weight_decay / R, grad,
+                                      "the rows of this fit", &total);
     if (rss) {
       rss->assign(R, 0.0);
       for (int g = 0; g < groups; ++g)
         for (int k = 0; k < R; ++k) (*rss)[k] += group_rss[static_cast<std::size_t>(g) * R + k];
       for (double& v : *rss) v /= total;
-    }
-    const double scale = 1.0 / (total * R), decay = penalty_.weight_decay / R;
-    double ww = 0.0;
-    for (std::size_t k = 0; k < nw; ++k) ww += w[k] * w[k];
-    f = f * scale + 0.5 * decay * ww;
-    if (grad) {
-      std::fill(grad, grad + nw, 0.0);
-      for (int g = 0; g < groups; ++g) {
-        const double* gg = group_grad.data() + static_cast<std::size_t>(g) * nw;
-        for (std::size_t k = 0; k < nw; ++k) grad[k] += gg[k];
-      }
-      for (std::size_t k = 0; k < nw; ++k) grad[k] = grad[k] * scale + decay * w[k];
     }
     return f;
   }
