@@ -327,11 +327,14 @@ OneFit fit_one(const NetworkLayout& L, const Encoder& encoder, const std::string
   } else {
     SolverOptions so = o.solver_options;
     so.threads = threads;
-    if (encoder.output_features() > 0) {  // non-convex: also stop when the likelihood no longer moves
+    if (encoder.output_features() > 0) {
+      // Non-convex: also stop when the log-likelihood no longer moves -- the criterion of a
+      // neural GLM fit (solver.hpp) applied to the regressions' mean log-likelihood (the
+      // objective is their mean), so a network converges as one of its regressions would.
       double rows = 0.0;
       for (std::size_t i = 0; i < data.n; ++i) rows += data.weights ? data.weights[i] : 1.0;
       so.loglik_tol = kNeuralLoglikTol;
-      so.loglik_rows = rows * L.regressions();
+      so.loglik_rows = rows;
       so.loglik_gaussian = true;
     }
     const ValueGrad f = [&objective](const double* x, double* g) { return objective.value_grad(x, g); };
