@@ -5,6 +5,7 @@
 //   glm/           the objective, the solvers (exact/IRLS, L-BFGS, Adam), fit and bootstrap
 //   smoothing/     the spline encoder's penalties and REML/GCV smoothing-parameter selection
 //   personalized/  distance-matching personalized regression
+//   networks/      contextualized correlation and markov networks
 //   inference/     covariances, tests, bootstrap summaries, spline tests, identifiability
 //   options/       the option schema (every option's type, default, bounds and scope)
 //   model/         the fitted model and its file format
@@ -20,5 +21,6 @@
 #include "inference/inference.hpp"
 #include "model/fitted_model.hpp"
 #include "model/model_file.hpp"
+#include "networks/networks.hpp"
 #include "options/schema.hpp"
 #include "personalized/personalized.hpp"

@@ -639,3 +639,9 @@ class ContextualGAMClassifier(ContextualizedClassifier):
 
     _gam = True
     __init__ = ContextualGAMRegressor.__init__
+
+
+# The networks (ctxstats/networks.py) build on _EasyBase above, hence the import at the end.
+from ctxstats.networks import ContextualizedCorrelationNetworks, ContextualizedMarkovNetworks  # noqa: E402
+
+__all__ += ["ContextualizedCorrelationNetworks", "ContextualizedMarkovNetworks"]

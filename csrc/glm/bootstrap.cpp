@@ -25,40 +25,17 @@ std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replica
   return CounterRng(seed, Stream::kBootstrap, replicate, 1).next();
 }
 
-BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
-                              int n_replicates, const std::function<bool(int, double)>& progress) {
-  require(n_replicates >= 1, "n_bootstraps must be a positive integer");
-  const Family family = parse_family(options.family);
-  validate_data(data, family);
-  validate_solver_options(options.solver_options);
-  const Scaling scaling = compute_scaling(data, family, options.intercept);
-  const std::size_t nw = encoder_n_weights(options.encoder, data.m, scaling.q());
-  require(start.size() == nw, "the full-data weights have the wrong length for this model");
-
-  const int threads = resolve_threads(options.solver_options.threads);
+int run_replicates(int n_replicates, std::size_t n, const double* user_weights, std::uint64_t seed, int threads,
+                   const std::function<void(int, const double*, int)>& fit_replicate,
+                   const std::function<bool(int, double)>& progress) {
+  threads = resolve_threads(threads);
   const bool outer = n_replicates >= threads;  // one replicate per thread
-  const int inner_threads = outer ? 1 : threads;
-  const int outer_threads = outer ? threads : 1;
-  const std::uint64_t seed = options.solver_options.seed;
-  const std::size_t n = data.n;
-
-  BootstrapResult res;
-  res.n_replicates = static_cast<std::size_t>(n_replicates);
-  res.n_weights = nw;
-  res.weights.assign(res.n_replicates * nw, 0.0);
-  res.n_iter.assign(n_replicates, 0);
-  res.converged.assign(n_replicates, 0);
-  res.objective.assign(n_replicates, 0.0);
-  std::vector<std::string> errors(n_replicates), messages(n_replicates);
-
-  FitOptions replicate_options = options;
-  replicate_options.solver_options.threads = inner_threads;
-  replicate_options.solver_options.callback = nullptr;  // called from worker threads otherwise
+  std::vector<std::string> errors(n_replicates);
   const int round = outer ? 4 * threads : 1;
   int done = 0;
   while (done < n_replicates) {
     const int end = std::min(n_replicates, done + round);
-#pragma omp parallel num_threads(outer_threads) if (outer)
+#pragma omp parallel num_threads(outer ? threads : 1) if (outer)
     {
       std::vector<double> w(n);  // this thread's replicate weights, reused across its replicates
 #pragma omp for schedule(dynamic, 1)
@@ -66,19 +43,9 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
         // No exception may leave the parallel region: record it and rethrow afterwards.
         try {
           bootstrap_counts(seed, static_cast<std::uint64_t>(r), n, w.data());
-          if (data.weights)
-            for (std::size_t i = 0; i < n; ++i) w[i] *= data.weights[i];
-          DataView view = data;
-          view.weights = w.data();
-          FitOptions o = replicate_options;
-          o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
-          FitResult fr = fit(view, o, &start);
-          std::copy(fr.weights.begin(), fr.weights.end(),
-                    res.weights.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * nw));
-          res.n_iter[r] = fr.solve.n_iter;
-          res.converged[r] = fr.solve.converged ? 1 : 0;
-          if (!fr.solve.converged) messages[r] = fr.solve.message;
-          res.objective[r] = fr.solve.objective;
+          if (user_weights)
+            for (std::size_t i = 0; i < n; ++i) w[i] *= user_weights[i];
+          fit_replicate(r, w.data(), outer ? 1 : threads);
         } catch (const std::exception& e) {
           errors[r] = e.what();
           if (errors[r].empty()) errors[r] = "unknown error";
@@ -90,12 +57,53 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
     done = end;
     for (int r = 0; r < done; ++r)
       if (!errors[r].empty()) throw InvalidArgument("bootstrap replicate " + std::to_string(r) + ": " + errors[r]);
-    if (done < n_replicates && progress && !progress(done, std::numeric_limits<double>::quiet_NaN())) {
-      res.interrupted = true;
-      break;
-    }
+    if (done < n_replicates && progress && !progress(done, std::numeric_limits<double>::quiet_NaN())) return done;
   }
-  if (progress && !res.interrupted) progress(done, std::numeric_limits<double>::quiet_NaN());
+  if (progress) progress(done, std::numeric_limits<double>::quiet_NaN());
+  return done;
+}
+
+BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
+                              int n_replicates, const std::function<bool(int, double)>& progress) {
+  require(n_replicates >= 1, "n_bootstraps must be a positive integer");
+  const Family family = parse_family(options.family);
+  validate_data(data, family);
+  validate_solver_options(options.solver_options);
+  const Scaling scaling = compute_scaling(data, family, options.intercept);
+  const std::size_t nw = encoder_n_weights(options.encoder, data.m, scaling.q());
+  require(start.size() == nw, "the full-data weights have the wrong length for this model");
+
+  const std::uint64_t seed = options.solver_options.seed;
+  const std::size_t n = data.n;
+
+  BootstrapResult res;
+  res.n_replicates = static_cast<std::size_t>(n_replicates);
+  res.n_weights = nw;
+  res.weights.assign(res.n_replicates * nw, 0.0);
+  res.n_iter.assign(n_replicates, 0);
+  res.converged.assign(n_replicates, 0);
+  res.objective.assign(n_replicates, 0.0);
+  std::vector<std::string> messages(n_replicates);
+
+  FitOptions replicate_options = options;
+  replicate_options.solver_options.callback = nullptr;  // called from worker threads otherwise
+  const auto fit_replicate = [&](int r, const double* w, int inner_threads) {
+    DataView view = data;
+    view.weights = w;
+    FitOptions o = replicate_options;
+    o.solver_options.threads = inner_threads;
+    o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
+    FitResult fr = fit(view, o, &start);
+    std::copy(fr.weights.begin(), fr.weights.end(),
+              res.weights.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * nw));
+    res.n_iter[r] = fr.solve.n_iter;
+    res.converged[r] = fr.solve.converged ? 1 : 0;
+    if (!fr.solve.converged) messages[r] = fr.solve.message;
+    res.objective[r] = fr.solve.objective;
+  };
+  const int done = run_replicates(n_replicates, n, data.weights, seed, options.solver_options.threads, fit_replicate,
+                                  progress);
+  res.interrupted = done < n_replicates;
   if (res.interrupted) {
     res.n_replicates = static_cast<std::size_t>(done);
     res.weights.resize(res.n_replicates * nw);

@@ -54,6 +54,18 @@ void bootstrap_counts(std::uint64_t seed, std::uint64_t replicate, std::size_t n
 // between replicates; the initialisation is the warm start, not a seeded draw).
 std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replicate);
 
+// The scheduling every bootstrap shares (this file's, the networks'): replicate r's case
+// weights are bootstrap_counts(seed, r) times the user's weights (nullptr: ones), and
+// fit_replicate(r, weights, threads) fits it with `threads` threads and stores its own
+// results. Replicates run in parallel one per thread when there are at least as many as
+// threads (rounds of 4 per thread), otherwise in turn with every thread each; progress(done, nan)
+// is called on the calling thread between rounds and after the last, and returning false
+// stops after that round. An exception of a replicate is rethrown as InvalidArgument naming it
+// once no thread runs. Returns the number of replicates finished (all unless stopped).
+int run_replicates(int n_replicates, std::size_t n, const double* user_weights, std::uint64_t seed, int threads,
+                   const std::function<void(int, const double*, int)>& fit_replicate,
+                   const std::function<bool(int, double)>& progress);
+
 // Refits `n_replicates` resamples from `start`. options.solver_options.seed keys the
 // resamples; options.solver_options.threads is the total thread budget.
 BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,

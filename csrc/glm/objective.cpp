@@ -1,4 +1,5 @@
 #include "glm/objective.hpp"
+#include "glm/reduction.hpp"
 
 #include <omp.h>
 
@@ -66,7 +67,7 @@ double Objective::value_grad(const double* w, double* grad, const std::size_t* i
   const int groups = reduction_groups(count, kBlockRows, kMaxGroups);
   std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0);
   const bool with_grad = grad != nullptr;
-  const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio, l2 = 1.0 - penalty_.l1_ratio;
+  const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio;
   const int off = scaling_.intercept ? 1 : 0;
 
 #pragma omp parallel for num_threads(threads_) schedule(dynamic, 1) if (groups > 1)
@@ -95,10 +96,7 @@ double Objective::value_grad(const double* w, double* grad, const std::size_t* i
         if (alpha > 0.0) {
           for (int k = 0; k < q; ++k) {
             const double ratio = (off && k == 0) ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio;
-            const double a = alpha * ratio, tk = t[k];
-            const double root = std::sqrt(tk * tk + kL1Smoothing * kL1Smoothing);
-            fr += a * (l1 * (root - kL1Smoothing) + 0.5 * l2 * tk * tk);
-            dt[k] += s * a * (l1 * tk / root + l2 * tk);
+            fr += elastic_net_term(alpha * ratio, l1, t[k], s, &dt[k]);
           }
         }
         f += s * fr;
@@ -110,24 +108,33 @@ double Objective::value_grad(const double* w, double* grad, const std::size_t* i
     group_s[g] = ssum;
   }
 
+  return reduce_objective(group_f, group_s, group_grad_.data(), nw, w, 1.0, penalty_.weight_decay,
+                          with_grad ? grad : nullptr, "the rows used for this objective");
+}
+
+double reduce_objective(const std::vector<double>& group_f, const std::vector<double>& group_s,
+                        const double* group_grad, std::size_t nw, const double* w, double divisor,
+                        double weight_decay, double* grad, const char* what, double* total_out) {
+  const std::size_t groups = group_f.size();
   double f = 0.0, total = 0.0;
-  for (int g = 0; g < groups; ++g) {
+  for (std::size_t g = 0; g < groups; ++g) {
     f += group_f[g];
     total += group_s[g];
   }
-  if (!(total > 0.0)) throw InvalidArgument("the rows used for this objective have zero total weight");
-  const double inv = 1.0 / total;
+  if (!(total > 0.0)) throw InvalidArgument(std::string(what) + " have zero total weight");
+  if (total_out) *total_out = total;
+  const double inv = 1.0 / (total * divisor);
   f *= inv;
   double decay = 0.0;
   for (std::size_t k = 0; k < nw; ++k) decay += w[k] * w[k];
-  f += 0.5 * penalty_.weight_decay * decay;
-  if (with_grad) {
+  f += 0.5 * weight_decay * decay;
+  if (grad) {
     std::fill(grad, grad + nw, 0.0);
-    for (int g = 0; g < groups; ++g) {
-      const double* gg = group_grad_.data() + static_cast<std::size_t>(g) * nw;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const double* gg = group_grad + g * nw;
       for (std::size_t k = 0; k < nw; ++k) grad[k] += gg[k];
     }
-    for (std::size_t k = 0; k < nw; ++k) grad[k] = grad[k] * inv + penalty_.weight_decay * w[k];
+    for (std::size_t k = 0; k < nw; ++k) grad[k] = grad[k] * inv + weight_decay * w[k];
   }
   return f;
 }

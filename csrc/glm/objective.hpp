@@ -11,6 +11,7 @@
 // accumulates into its own buffer and the groups are added in order, so the value and
 // gradient are bitwise identical for any number of threads.
 #pragma once
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -29,6 +30,15 @@ struct Penalty {
 };
 
 constexpr double kL1Smoothing = 1e-6;
+
+// One sample parameter t's elastic-net term a [l1 |t|_eps + (1 - l1) t^2 / 2] (a = alpha times
+// its mu_ratio share); adds s times its derivative to *dt. Shared by every objective that
+// penalises sample parameters (the GLM's, the networks').
+inline double elastic_net_term(double a, double l1, double t, double s, double* dt) {
+  const double l2 = 1.0 - l1, root = std::sqrt(t * t + kL1Smoothing * kL1Smoothing);
+  *dt += s * a * (l1 * t / root + l2 * t);
+  return a * (l1 * (root - kL1Smoothing) + 0.5 * l2 * t * t);
+}
 constexpr int kBlockRows = 256;
 constexpr int kMaxGroups = 32;
 

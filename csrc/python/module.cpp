@@ -20,4 +20,5 @@ PYBIND11_MODULE(_core, mod) {
   ctxstats_py::bind_inference(mod);
   ctxstats_py::bind_options(mod);
   ctxstats_py::bind_model(mod);
+  ctxstats_py::bind_networks(mod);
 }

@@ -1015,3 +1015,100 @@ extern "C" SEXP ctxstats_nested_test_R(SEXP family, SEXP dev0, SEXP df0, SEXP de
                             Rcpp::Named("not_nested") = t.not_nested);
   END_RCPP
 }
+
+// ---- contextualized networks (csrc/networks/networks.hpp) ---------------------------------------
+// A fitted network is a plain list (the fields of NetworkModel); arrays come back row-major
+// with their dimensions reversed, which R's aperm() turns round (R/networks.R).
+
+namespace {
+
+Rcpp::List network_model_to_r(const NetworkModel& md, SEXP options) {
+  const std::size_t B = md.n_replicates, nw = md.weights.size();
+  return Rcpp::List::create(
+      Rcpp::Named("type") = std::string(network_type_name(md.type)), Rcpp::Named("p") = md.p,
+      Rcpp::Named("m") = md.m, Rcpp::Named("options") = options, Rcpp::Named("scaling") = scaling_to_r(md.scaling),
+      Rcpp::Named("solver") = md.solver, Rcpp::Named("weights") = to_r(md.weights),
+      Rcpp::Named("replicate_weights") = matrix_from_row_major(md.replicate_weights, B, nw),
+      Rcpp::Named("residual_variance") =
+          matrix_from_row_major(md.residual_variance, B, md.residual_variance.size() / std::max<std::size_t>(1, B)),
+      Rcpp::Named("trained") = md.trained, Rcpp::Named("n_iter") = md.solve.n_iter,
+      Rcpp::Named("converged") = md.solve.converged, Rcpp::Named("objective") = md.solve.objective,
+      Rcpp::Named("message") = md.solve.message, Rcpp::Named("rank_deficient") = md.solve.rank_deficient,
+      Rcpp::Named("bootstrap_message") = md.bootstrap_message);
+}
+
+NetworkModel network_model_from_r(SEXP sexp) {
+  const Rcpp::List d(sexp);
+  NetworkModel md;
+  md.type = parse_network_type(Rcpp::as<std::string>(d["type"]));
+  md.p = Rcpp::as<int>(d["p"]);
+  md.m = Rcpp::as<int>(d["m"]);
+  md.options = options_from(d["options"], false);
+  md.encoder = md.options.encoder;
+  md.scaling = scaling_from_r(d["scaling"]);
+  md.weights = to_vector(d["weights"]);
+  const Rcpp::NumericMatrix W(Rcpp::as<Rcpp::NumericMatrix>(d["replicate_weights"]));
+  md.n_replicates = W.nrow();
+  md.replicate_weights = row_major(W);
+  md.residual_variance = row_major(Rcpp::as<Rcpp::NumericMatrix>(d["residual_variance"]));
+  validate_network_model(md);
+  return md;
+}
+
+// A row-major array of the given (row-major) dimensions as an R array with reversed dimensions.
+Rcpp::NumericVector reversed_array(const std::vector<double>& v, std::vector<int> dims) {
+  Rcpp::NumericVector out(v.begin(), v.end());
+  std::reverse(dims.begin(), dims.end());
+  out.attr("dim") = Rcpp::IntegerVector(dims.begin(), dims.end());
+  return out;
+}
+
+}  // namespace
+
+extern "C" SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, SEXP options, SEXP n_bootstraps,
+                                       SEXP train) {
+  BEGIN_RCPP
+  const NetworkType t = parse_network_type(Rcpp::as<std::string>(type));
+  const Rcpp::NumericMatrix Cm(C), Xm(X);
+  require(Cm.nrow() == Xm.nrow(),
+          "X has " + std::to_string(Xm.nrow()) + " rows but C has " + std::to_string(Cm.nrow()));
+  const std::vector<double> Cr = row_major(Cm), Xr = row_major(Xm);
+  std::vector<double> w;
+  if (!Rf_isNull(weights)) {
+    w = to_vector(weights);
+    require(w.size() == static_cast<std::size_t>(Xm.nrow()), "weights must have one entry per row");
+  }
+  const FitOptions o = options_from(options);
+  const auto progress = [](int, double) { return !user_interrupted(); };
+  const NetworkModel md = fit_network(t, Cr.data(), Xr.data(), w.empty() ? nullptr : w.data(), Xm.nrow(), Cm.ncol(),
+                                      Xm.ncol(), o, Rcpp::as<int>(n_bootstraps), Rcpp::as<bool>(train), progress);
+  if (md.solve.interrupted) throw std::runtime_error("the fit was interrupted by the user");
+  return network_model_to_r(md, options);
+  END_RCPP
+}
+
+// what: "params" (list of betas and mus), "correlation", "squared", "precision", "x", "mses".
+extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what) {
+  BEGIN_RCPP
+  const NetworkModel md = network_model_from_r(model);
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Cr = row_major(Cm);
+  const std::string w = Rcpp::as<std::string>(what);
+  const NetworkParams prm =
+      predict_network_params(md, Cr.data(), Cm.nrow(), Cm.ncol(), md.options.solver_options.threads);
+  const int B = static_cast<int>(prm.replicates), n = static_cast<int>(prm.rows), p = prm.p;
+  const bool corr = md.type == NetworkType::kCorrelation;
+  if (w == "params")
+    return Rcpp::List::create(
+        Rcpp::Named("betas") = reversed_array(prm.betas, {B, n, p, p}),
+        Rcpp::Named("mus") = corr ? reversed_array(prm.mus, {B, n, p, p}) : reversed_array(prm.mus, {B, n, p}));
+  if (w == "correlation" || w == "squared") return reversed_array(network_correlations(md, prm, w == "squared"), {B, n, p, p});
+  if (w == "precision") return reversed_array(network_precisions(md, prm), {B, n, p, p});
+  require(w == "x" || w == "mses", "what must be 'params', 'correlation', 'squared', 'precision', 'x' or 'mses'");
+  const Rcpp::NumericMatrix Xm(X);
+  const std::vector<double> Xr = row_major(Xm);
+  if (w == "mses") return reversed_array(network_mses(md, prm, Xr.data(), Xm.nrow(), Xm.ncol()), {B, n});
+  const std::vector<double> xs = network_predict_x(md, prm, Xr.data(), Xm.nrow(), Xm.ncol());
+  return corr ? reversed_array(xs, {B, n, p, p}) : reversed_array(xs, {B, n, p});
+  END_RCPP
+}

@@ -1,0 +1,469 @@
+// Fitting contextualized networks (networks.hpp): the layout of the regressions, input
+// checks, the shared-Gram exact solver of the linear encoder, the objective the iterative
+// solver minimises, and the bootstrap.
+#include <omp.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "common/convergence.hpp"
+#include "common/error.hpp"
+#include "common/memory.hpp"
+#include "glm/bootstrap.hpp"
+#include "glm/objective.hpp"
+#include "glm/reduction.hpp"
+#include "glm/solver.hpp"
+#include "networks/networks.hpp"
+#include "options/schema.hpp"
+
+namespace ctxstats {
+
+NetworkType parse_network_type(const std::string& name) {
+  if (name == "correlation") return NetworkType::kCorrelation;
+  if (name == "markov") return NetworkType::kMarkov;
+  throw InvalidArgument("type must be 'correlation' or 'markov', not '" + name + "'");
+}
+
+const char* network_type_name(NetworkType t) { return t == NetworkType::kCorrelation ? "correlation" : "markov"; }
+
+int NetworkLayout::outputs() const {
+  int q = 0;
+  for (const auto& preds : predictors) q += 1 + static_cast<int>(preds.size());
+  return q;
+}
+
+NetworkLayout network_layout(NetworkType type, int p) {
+  require(p >= 2, "X must have at least 2 columns (features): a network has edges between features");
+  NetworkLayout L;
+  L.p = p;
+  int offset = 0;
+  for (int i = 0; i < p; ++i) {
+    if (type == NetworkType::kCorrelation) {
+      for (int j = 0; j < p; ++j) {
+        if (j == i) continue;
+        L.response.push_back(i);
+        L.predictors.push_back({j});
+        L.offset.push_back(offset);
+        offset += 2;
+      }
+    } else {
+      std::vector<int> others;
+      for (int j = 0; j < p; ++j)
+        if (j != i) others.push_back(j);
+      L.response.push_back(i);
+      L.predictors.push_back(others);
+      L.offset.push_back(offset);
+      offset += p;
+    }
+  }
+  return L;
+}
+
+namespace {
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+constexpr int kGramBlock = 512;
+constexpr int kGramGroups = 16;
+
+// ---- inputs -------------------------------------------------------------------------------
+
+void check_values(const double* a, std::size_t n, int cols, const char* name) {
+  check_finite(a, n, cols, name);
+  for (std::size_t i = 0; i < n; ++i)
+    for (int j = 0; j < cols; ++j)
+      if (std::fabs(a[i * cols + j]) > 1e150)
+        throw InvalidArgument(std::string(name) + " column " + std::to_string(j) + " has a value of magnitude " +
+                              format_number(std::fabs(a[i * cols + j])) + " at row " + std::to_string(i) +
+                              ", beyond what can be fitted (1e150); rescale it");
+}
+
+void check_network_options(const FitOptions& o) {
+  require(o.family == "gaussian", "networks are gaussian regressions among the features: family must be 'gaussian', "
+                                  "not '" + o.family + "'");
+  require(o.intercept, "networks have an intercept in every regression: fit_intercept must be true");
+  require(o.encoder.type != "spline", "encoder 'spline' is not available for networks; use 'linear', 'mlp' or 'ngam'");
+  validate_fit_options(o);
+  const std::string solver = resolve_solver(o);
+  require(solver == "exact" || solver == "lbfgs",
+          "networks are fitted by solver 'exact' (the linear encoder) or 'lbfgs', not '" + solver + "'");
+}
+
+// The data as the core's DataView (y unused: a zero column) and the shared standardisation.
+struct NetworkData {
+  std::vector<double> zero;
+  DataView view;
+  Scaling scaling;
+};
+
+void prepare(NetworkData& d, const double* C, const double* X, const double* weights, std::size_t n, int m, int p) {
+  require(n >= 2, "X must have at least 2 rows");
+  require(m >= 1, "C must have at least one column");
+  require(p >= 2, "X must have at least 2 columns (features): a network has edges between features");
+  check_values(X, n, p, "X");
+  check_values(C, n, m, "C");
+  d.zero.assign(n, 0.0);
+  d.view.n = n;
+  d.view.p = p;
+  d.view.m = m;
+  d.view.C = C;
+  d.view.X = X;
+  d.view.y = d.zero.data();
+  d.view.weights = weights;
+  d.scaling = compute_scaling(d.view, Family::kGaussian, true);  // also checks the weights
+}
+
+// ---- the objective ----------------------------------------------------------------------------
+
+class NetworkObjective {
+ public:
+  NetworkObjective(const Encoder& encoder, const NetworkLayout& layout, const DataView& data, const Scaling& scaling,
+                   const Penalty& penalty, int threads)
+      : encoder_(encoder), layout_(layout), data_(data), scaling_(scaling), penalty_(penalty),
+        threads_(resolve_threads(threads)) {}
+
+  // L(w) and (grad not null) its gradient; rss (not null, R entries) receives each
+  // regression's weighted mean squared residual instead (internal scale).
+  double value_grad(const double* w, double* grad, std::vector<double>* rss = nullptr) const {
+    const std::size_t n = data_.n, nw = encoder_.n_weights();
+    const int m = data_.m, p = data_.p, q = encoder_.q(), R = layout_.regressions();
+    const std::size_t blocks = (n + kBlockRows - 1) / kBlockRows;
+    const int groups = reduction_groups(n, kBlockRows, kMaxGroups);
+    std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0);
+    std::vector<double> group_grad(grad ? static_cast<std::size_t>(groups) * nw : 0, 0.0);
+    std::vector<double> group_rss(rss ? static_cast<std::size_t>(groups) * R : 0, 0.0);
+    const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio;
+
+#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1) if (groups > 1)
+    for (int g = 0; g < groups; ++g) {
+      std::vector<double> Cs(static_cast<std::size_t>(kBlockRows) * m), Xs(static_cast<std::size_t>(kBlockRows) * (p + 1)),
+          ys(kBlockRows), ws(kBlockRows), theta(static_cast<std::size_t>(kBlockRows) * q),
+          dtheta(static_cast<std::size_t>(kBlockRows) * q), work(encoder_.workspace_size(kBlockRows));
+      double* gg = grad ? group_grad.data() + static_cast<std::size_t>(g) * nw : nullptr;
+      double* rr = rss ? group_rss.data() + static_cast<std::size_t>(g) * R : nullptr;
+      double f = 0.0, ssum = 0.0;
+      const std::size_t b0 = blocks * g / groups, b1 = blocks * (g + 1) / groups;
+      for (std::size_t blk = b0; blk < b1; ++blk) {
+        const std::size_t start = blk * kBlockRows;
+        const int rows = static_cast<int>(std::min<std::size_t>(kBlockRows, n - start));
+        load_rows(data_, scaling_, nullptr, start, rows, Cs.data(), Xs.data(), ys.data(), ws.data());
+        encoder_.forward(w, Cs.data(), rows, theta.data(), work.data());
+        for (int r = 0; r < rows; ++r) {
+          const double* t = theta.data() + static_cast<std::size_t>(r) * q;
+          const double* z = Xs.data() + static_cast<std::size_t>(r) * (p + 1);  // [1, x']
+          double* dt = dtheta.data() + static_cast<std::size_t>(r) * q;
+          const double s = ws[r];
+          double fr = 0.0;
+          for (int k = 0; k < R; ++k) {
+            const int off = layout_.offset[k];
+            const std::vector<int>& preds = layout_.predictors[k];
+            const int np = static_cast<int>(preds.size());
+            double eta = t[off];
+            for (int e = 0; e < np; ++e) eta += t[off + 1 + e] * z[1 + preds[e]];
+            const double res = z[1 + layout_.response[k]] - eta;
+            fr += 0.5 * res * res;
+            if (rr) rr[k] += s * res * res;
+            dt[off] = -s * res;
+            for (int e = 0; e < np; ++e) dt[off + 1 + e] = -s * res * z[1 + preds[e]];
+            if (alpha > 0.0) {
+              for (int e = 0; e <= np; ++e)
+                fr += elastic_net_term(alpha * (e == 0 ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio), l1, t[off + e],
+                                       s, &dt[off + e]);
+            }
+          }
+          f += s * fr;
+          ssum += s;
+        }
+        if (gg) encoder_.backward(w, Cs.data(), rows, dtheta.data(), gg, work.data());
+      }
+      group_f[g] = f;
+      group_s[g] = ssum;
+    }
+    double total = 0.0;
+    const double f = reduce_objective(group_f, group_s, group_grad.data(), nw, w, R, penalty_.weight_decay / R, grad,
+                                      "the rows of this fit", &total);
+    if (rss) {
+      rss->assign(R, 0.0);
+      for (int g = 0; g < groups; ++g)
+        for (int k = 0; k < R; ++k) (*rss)[k] += group_rss[static_cast<std::size_t>(g) * R + k];
+      for (double& v : *rss) v /= total;
+    }
+    return f;
+  }
+
+ private:
+  const Encoder& encoder_;
+  const NetworkLayout& layout_;
+  DataView data_;
+  const Scaling& scaling_;
+  Penalty penalty_;
+  int threads_;
+};
+
+// ---- the exact solver of the linear encoder -------------------------------------------------
+
+// G = sum_i s_i (z_i (x) b_i)(z_i (x) b_i)', z = [1, x'], b = [1, c'], in fixed row blocks
+// gathered into groups summed in order. Block (a, a') of G (m1 x m1) holds
+// sum s z_a z_a' b b': every regression's normal equations are made of such blocks.
+Eigen::MatrixXd network_gram(const DataView& data, const Scaling& scaling, int threads, double* total) {
+  const int m = data.m, p = data.p, m1 = m + 1, Dz = (p + 1) * m1;
+  const std::size_t n = data.n, blocks = (n + kGramBlock - 1) / kGramBlock;
+  const int groups = reduction_groups(n, kGramBlock, kGramGroups);
+  std::vector<Eigen::MatrixXd> parts(groups);
+  std::vector<double> totals(groups, 0.0);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (int g = 0; g < groups; ++g) {
+    Eigen::MatrixXd& G = parts[g];
+    G = Eigen::MatrixXd::Zero(Dz, Dz);
+    std::vector<double> Cs(static_cast<std::size_t>(kGramBlock) * m), Xs(static_cast<std::size_t>(kGramBlock) * (p + 1)),
+        ys(kGramBlock), ws(kGramBlock);
+    Eigen::MatrixXd K(Dz, kGramBlock);
+    const std::size_t b0 = blocks * g / groups, b1 = blocks * (g + 1) / groups;
+    for (std::size_t blk = b0; blk < b1; ++blk) {
+      const std::size_t start = blk * kGramBlock;
+      const int rows = static_cast<int>(std::min<std::size_t>(kGramBlock, n - start));
+      load_rows(data, scaling, nullptr, start, rows, Cs.data(), Xs.data(), ys.data(), ws.data());
+      for (int r = 0; r < rows; ++r) {
+        const double root = std::sqrt(ws[r]);
+        totals[g] += ws[r];
+        for (int a = 0; a <= p; ++a) {
+          const double za = root * Xs[static_cast<std::size_t>(r) * (p + 1) + a];
+          K(a * m1, r) = za;
+          for (int l = 0; l < m; ++l) K(a * m1 + 1 + l, r) = za * Cs[static_cast<std::size_t>(r) * m + l];
+        }
+      }
+      G.selfadjointView<Eigen::Lower>().rankUpdate(K.leftCols(rows));
+    }
+  }
+  Eigen::MatrixXd G = std::move(parts[0]);
+  double S = totals[0];
+  for (int g = 1; g < groups; ++g) {
+    G += parts[g];
+    S += totals[g];
+  }
+  *total = S;
+  return G.selfadjointView<Eigen::Lower>();
+}
+
+// Solves A x = r for symmetric positive semi-definite A: Cholesky, or the minimum-norm
+// solution when A is numerically singular (then *singular is set).
+Eigen::VectorXd solve_spd(const Eigen::MatrixXd& A, const Eigen::VectorXd& r, bool* singular) {
+  Eigen::LLT<Eigen::MatrixXd> llt(A);
+  if (llt.info() == Eigen::Success) {
+    const Eigen::VectorXd d = llt.matrixLLT().diagonal();
+    if (d.minCoeff() > 1e-7 * d.maxCoeff()) return llt.solve(r);
+  }
+  *singular = true;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(A);
+  const Eigen::VectorXd& ev = eig.eigenvalues();
+  const double cutoff = 1e-12 * std::max(1.0, ev.cwiseAbs().maxCoeff()) * A.rows();
+  const Eigen::VectorXd inv = ev.unaryExpr([cutoff](double v) { return v > cutoff ? 1.0 / v : 0.0; });
+  return eig.eigenvectors() * (inv.asDiagonal() * (eig.eigenvectors().transpose() * r));
+}
+
+// Every regression's penalised normal equations from the one Gram matrix:
+//   (H_r / S + P_r) w_r = g_r / S,   H_r = blocks (a, a') of G over a, a' in {0, 1 + predictors},
+//   g_r = column 0 of blocks (a, 1 + response), P_r = weight_decay I + l2 ratio_k M on output k,
+// with M = G_00 / S (the GLM's quadratic form of the elastic net's L2 part).
+SolverResult solve_network_exact(const NetworkLayout& L, const DataView& data, const Scaling& scaling,
+                                 const Penalty& pen, int threads, double* w) {
+  require(pen.alpha == 0.0 || pen.l1_ratio == 0.0,
+          "solver 'exact' handles only the L2 part of the elastic net (l1_ratio=0); use solver='lbfgs' for "
+          "l1_ratio > 0");
+  const int m1 = data.m + 1, R = L.regressions();
+  double S = 0.0;
+  const Eigen::MatrixXd G = network_gram(data, scaling, threads, &S);
+  require(S > 0.0, "weights sum to zero");
+  const Eigen::MatrixXd M = G.topLeftCorner(m1, m1) / S;
+  const double l2 = pen.alpha * (1.0 - pen.l1_ratio);
+  std::vector<unsigned char> singular(R, 0);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (int r = 0; r < R; ++r) {
+    std::vector<int> idx = {0};
+    for (int j : L.predictors[r]) idx.push_back(1 + j);
+    const int k = static_cast<int>(idx.size()), D = k * m1, y = 1 + L.response[r];
+    Eigen::MatrixXd A(D, D);
+    Eigen::VectorXd g(D);
+    for (int a = 0; a < k; ++a) {
+      for (int b = 0; b < k; ++b) A.block(a * m1, b * m1, m1, m1) = G.block(idx[a] * m1, idx[b] * m1, m1, m1) / S;
+      g.segment(a * m1, m1) = G.block(idx[a] * m1, y * m1, m1, 1) / S;
+      A.block(a * m1, a * m1, m1, m1).diagonal().array() += pen.weight_decay;
+      if (l2 > 0.0) A.block(a * m1, a * m1, m1, m1) += l2 * (a == 0 ? pen.mu_ratio : 1.0 - pen.mu_ratio) * M;
+    }
+    bool sing = false;
+    const Eigen::VectorXd x = solve_spd(A, g, &sing);
+    singular[r] = sing ? 1 : 0;
+    std::copy(x.data(), x.data() + D, w + static_cast<std::size_t>(L.offset[r]) * m1);
+  }
+  SolverResult res;
+  res.n_iter = 1;
+  res.converged = true;
+  for (int r = 0; r < R; ++r) res.rank_deficient = res.rank_deficient || singular[r];
+  return res;
+}
+
+// ---- one fit ---------------------------------------------------------------------------------
+
+struct OneFit {
+  std::vector<double> w;
+  SolverResult solve;
+  std::vector<double> residual_variance;  // user units, one per regression
+};
+
+OneFit fit_one(const NetworkLayout& L, const Encoder& encoder, const std::string& solver, const DataView& data,
+               const Scaling& scaling, const FitOptions& o, const std::vector<double>* start, bool train) {
+  OneFit out;
+  out.w.assign(encoder.n_weights(), 0.0);
+  if (start) out.w = *start;
+  else encoder.init(o.solver_options.seed, out.w.data());
+  const int threads = resolve_threads(o.solver_options.threads);
+  NetworkObjective objective(encoder, L, data, scaling, o.penalty, threads);
+  if (!train) {
+    out.solve.message = "";
+    out.solve.converged = false;
+  } else if (solver == "exact") {
+    out.solve = solve_network_exact(L, data, scaling, o.penalty, threads, out.w.data());
+  } else {
+    SolverOptions so = o.solver_options;
+    so.threads = threads;
+    if (encoder.output_features() > 0) {
+      // Non-convex: also stop when the log-likelihood no longer moves -- the criterion of a
+      // neural GLM fit (solver.hpp) applied to the regressions' mean log-likelihood (the
+      // objective is their mean), so a network converges as one of its regressions would.
+      double rows = 0.0;
+      for (std::size_t i = 0; i < data.n; ++i) rows += data.weights ? data.weights[i] : 1.0;
+      so.loglik_tol = kNeuralLoglikTol;
+      so.loglik_rows = rows;
+      so.loglik_gaussian = true;
+    }
+    const ValueGrad f = [&objective](const double* x, double* g) { return objective.value_grad(x, g); };
+    out.solve = solve_lbfgs(out.w.size(), f, out.w.data(), so);
+  }
+  if (!out.solve.interrupted)
+    for (double v : out.w)
+      if (!std::isfinite(v))
+        throw InvalidArgument("the network fit produced non-finite parameters (" + solver +
+                              " solver): the optimisation overflowed; add weight_decay or alpha, or rescale X and C");
+  std::vector<double> rss;
+  const double value = objective.value_grad(out.w.data(), nullptr, &rss);
+  if (!train || solver == "exact") {
+    out.solve.objective = value;
+    out.solve.history.assign(1, value);
+  }
+  out.residual_variance.resize(rss.size());
+  for (std::size_t r = 0; r < rss.size(); ++r) {
+    const double s = scaling.x_scale[L.response[r]];
+    out.residual_variance[r] = rss[r] * s * s;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m, int p) {
+  return make_encoder(options.encoder, m, network_layout(type, p).outputs())->n_weights();
+}
+
+double network_objective(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
+                         int m, int p, const FitOptions& options, const std::vector<double>& w,
+                         std::vector<double>* grad) {
+  check_network_options(options);
+  NetworkData d;
+  prepare(d, C, X, weights, n, m, p);
+  const NetworkLayout L = network_layout(type, p);
+  auto encoder = make_encoder(options.encoder, m, L.outputs());
+  require(w.size() == encoder->n_weights(), "the weights have the wrong length");
+  NetworkObjective objective(*encoder, L, d.view, d.scaling, options.penalty, options.solver_options.threads);
+  if (grad) grad->assign(w.size(), 0.0);
+  return objective.value_grad(w.data(), grad ? grad->data() : nullptr);
+}
+
+NetworkModel fit_network(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
+                         int m, int p, const FitOptions& options, int n_bootstraps, bool train,
+                         const std::function<bool(int, double)>& progress) {
+  check_network_options(options);
+  require(n_bootstraps >= 0 && n_bootstraps != 1,
+          "n_bootstraps must be 0 (none) or at least 2, not " + std::to_string(n_bootstraps));
+  NetworkData d;
+  prepare(d, C, X, weights, n, m, p);
+  const NetworkLayout L = network_layout(type, p);
+  NetworkModel model;
+  model.type = type;
+  model.p = p;
+  model.m = m;
+  model.options = options;
+  model.encoder = options.encoder;
+  model.scaling = d.scaling;
+  model.solver = resolve_solver(options);
+  model.trained = train;
+  auto encoder = make_encoder(model.encoder, m, L.outputs());
+  const double nw = static_cast<double>(encoder->n_weights());
+  require_memory(8.0 * (40.0 * nw + static_cast<double>(encoder->workspace_size(kBlockRows)) * 4.0 +
+                        static_cast<double>(n_bootstraps) * nw),
+                 "a " + std::string(network_type_name(type)) + " network over " + std::to_string(p) +
+                     " features (" + std::to_string(L.outputs()) + " encoder outputs, " +
+                     std::to_string(encoder->n_weights()) + " weights)",
+                 "use fewer features, or a smaller width, depth or number of archetypes");
+
+  FitOptions full = options;
+  full.solver_options.callback = progress;
+  OneFit f = fit_one(L, *encoder, model.solver, d.view, d.scaling, full, nullptr, train);
+  model.weights = f.w;
+  model.solve = f.solve;
+  if (n_bootstraps < 2 || f.solve.interrupted) {
+    model.n_replicates = 1;
+    model.replicate_weights = f.w;
+    model.residual_variance = f.residual_variance;
+    model.replicate_n_iter.assign(1, f.solve.n_iter);
+    model.replicate_converged.assign(1, f.solve.converged ? 1 : 0);
+    return model;
+  }
+
+  // The bootstrap: replicate r refits on multinomial case weights (glm/bootstrap.hpp's
+  // resamples and scheduling), from the full-data weights.
+  const int B = n_bootstraps;
+  const std::uint64_t seed = options.solver_options.seed;
+  const std::size_t R = static_cast<std::size_t>(L.regressions()), nws = encoder->n_weights();
+  model.replicate_weights.assign(static_cast<std::size_t>(B) * nws, 0.0);
+  model.residual_variance.assign(static_cast<std::size_t>(B) * R, 0.0);
+  model.replicate_n_iter.assign(B, 0);
+  model.replicate_converged.assign(B, 0);
+  std::vector<std::string> messages(B);
+  const auto fit_replicate = [&](int r, const double* s, int threads) {
+    DataView view = d.view;
+    view.weights = s;
+    FitOptions o = options;
+    o.solver_options.threads = threads;
+    o.solver_options.callback = nullptr;
+    o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
+    OneFit fr = fit_one(L, *encoder, model.solver, view, d.scaling, o, &model.weights, train);
+    std::copy(fr.w.begin(), fr.w.end(), model.replicate_weights.begin() + static_cast<std::ptrdiff_t>(r * nws));
+    std::copy(fr.residual_variance.begin(), fr.residual_variance.end(),
+              model.residual_variance.begin() + static_cast<std::ptrdiff_t>(r * R));
+    model.replicate_n_iter[r] = fr.solve.n_iter;
+    model.replicate_converged[r] = fr.solve.converged ? 1 : 0;
+    if (!fr.solve.converged) messages[r] = fr.solve.message;
+  };
+  const int done = run_replicates(B, n, weights, seed, options.solver_options.threads, fit_replicate, progress);
+  const bool interrupted = done < B;
+  model.n_replicates = static_cast<std::size_t>(done);
+  model.replicate_weights.resize(model.n_replicates * nws);
+  model.residual_variance.resize(model.n_replicates * R);
+  model.replicate_n_iter.resize(done);
+  model.replicate_converged.resize(done);
+  if (interrupted) {
+    model.solve.interrupted = true;
+    model.solve.message = "interrupted after " + std::to_string(done) + " of " + std::to_string(B) +
+                          " bootstrap replicates";
+  }
+  std::size_t unconverged = 0;
+  std::string first;
+  if (train)
+    for (int r = 0; r < done; ++r)
+      if (!model.replicate_converged[r] && unconverged++ == 0) first = messages[r];
+  model.bootstrap_message = bootstrap_convergence_message(unconverged, model.n_replicates, first);
+  return model;
+}
+
+}  // namespace ctxstats

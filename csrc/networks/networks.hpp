@@ -1,0 +1,148 @@
+// Contextualized networks (DESIGN.md 1.5): for every sample, a network over the p features
+// of X whose edges are functions of the sample's context c. Both kinds are sets of
+// contextualized gaussian regressions among the features, all fitted with ONE context encoder
+// whose outputs are every regression's sample parameters:
+//
+//   correlation: for every ordered pair (i, j), i != j, the univariate regression
+//                  x_i = mu_ij(c) + beta_ij(c) x_j + e,
+//                so that rho_ij(c)^2 = beta_ij(c) beta_ji(c) (for a bivariate gaussian the two
+//                slopes are cov/var_j and cov/var_i). The signed correlation is
+//                sign(beta_ij) sqrt(beta_ij beta_ji) when the two slopes agree in sign, and 0
+//                when they disagree (the product is then negative: no correlation is consistent
+//                with both). The diagonal is beta_ii = 1, mu_ii = 0, rho_ii = 1.
+//   markov:      neighbourhood regression: each feature on all the others,
+//                  x_i = mu_i(c) + sum_{j != i} beta_ij(c) x_j + e_i,   Var(e_i) = sigma_i^2.
+//                For a gaussian with precision Omega(c), beta_ij = -Omega_ij / Omega_ii and
+//                sigma_i^2 = 1 / Omega_ii. The per-sample precision is estimated by
+//                  Omega_ii = 1 / sigma_i^2,
+//                  Omega_ij = -(beta_ij / sigma_i^2 + beta_ji / sigma_j^2) / 2   (symmetrised),
+//                with sigma_i^2 the (weighted) mean squared residual of regression i over the
+//                training rows (constant in context). The partial correlation is
+//                sign(beta_ij) sqrt(beta_ij beta_ji) when the slopes agree in sign, else 0 --
+//                the same rule as the correlation network's. With a constant context the
+//                precision is exactly the inverse of the (divisor-n) sample covariance.
+//
+// The objective (on the internal, standardised scale; R regressions, S = sum of row weights):
+//   L(w) = 1/R sum_r [ sum_i s_i ((x_resp - eta_r)^2 / 2 + pen(theta_r)) / S ]
+//          + weight_decay / (2 R) ||w||^2
+// with pen the GLM's elastic net (glm/objective.hpp) on each regression's (mu, beta). With the
+// linear encoder the regressions share no weights, and the minimiser is, regression by
+// regression, the contextualized GLM of x_resp on its predictors with the same options.
+//
+// Solvers: the linear encoder (without archetypes or L1) is solved exactly from ONE pass over
+// the data: the Gram matrix of z (x) b with z = [1, x'] and b = [1, c'] holds every
+// regression's normal equations (each regression reads its blocks), so the cost is
+// O(n (p+1)^2 (m+1)^2) for the pass plus a small solve per regression. The other encoders (mlp,
+// ngam, archetypes, or the linear encoder with solver="lbfgs") share their hidden layers across
+// all regressions and are fitted by L-BFGS on the analytic gradient (the encoder's own
+// backward pass). Rows are processed in fixed blocks reduced in block order: results are
+// bitwise identical for any thread count.
+//
+// Bootstrap (n_bootstraps = B >= 2): the full-data fit, then B refits on multinomial case
+// weights (glm/bootstrap.hpp's resamples), warm-started from the full-data weights.
+// Predictions average over the replicates, or return each (individual_preds); with B < 2 the
+// one replicate is the full-data fit.
+#pragma once
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/data.hpp"
+#include "glm/fit.hpp"
+
+namespace ctxstats {
+
+enum class NetworkType { kCorrelation, kMarkov };
+
+NetworkType parse_network_type(const std::string& name);
+const char* network_type_name(NetworkType t);
+
+// The regressions of a network over p features: regression r predicts feature response[r]
+// from features predictors[r] (ascending); its encoder outputs start at offset[r]: the
+// intercept, then one coefficient per predictor.
+struct NetworkLayout {
+  int p = 0;
+  std::vector<int> response, offset;
+  std::vector<std::vector<int>> predictors;
+  int regressions() const { return static_cast<int>(response.size()); }
+  int outputs() const;  // the encoder's q
+};
+NetworkLayout network_layout(NetworkType type, int p);
+
+// A fitted network: plain data, so that a binding can hold it as a dict / list and hand it
+// back for predictions (Python and R read the same fields).
+struct NetworkModel {
+  NetworkType type = NetworkType::kCorrelation;
+  int p = 0, m = 0;
+  FitOptions options;            // as resolved (family gaussian, intercept true)
+  EncoderSpec encoder;           // as fitted
+  Scaling scaling;               // c and x (every feature) standardisation
+  std::string solver;            // the solver that ran
+  std::vector<double> weights;   // the full-data fit's encoder weights
+  // The replicates predictions use: n_replicates x n_weights (one row, the full-data fit,
+  // without a bootstrap), and their residual variances n_replicates x R (user units).
+  std::size_t n_replicates = 0;
+  std::vector<double> replicate_weights;
+  std::vector<double> residual_variance;
+  // Diagnostics of the full-data fit, and of the replicates.
+  SolverResult solve;
+  bool trained = true;           // false: max_iter was 0 and the weights are the initialisation
+  std::vector<int> replicate_n_iter;
+  std::vector<unsigned char> replicate_converged;
+  std::string bootstrap_message;  // bootstrap_convergence_message (empty when all converged)
+  std::size_t n_weights() const { return weights.size(); }
+};
+
+// Checks a model that comes from outside (a binding): lengths and finiteness.
+void validate_network_model(const NetworkModel& model);
+
+// Fits a network on X (n x p) and C (n x m), row-major, optional row weights (n). `options`
+// are the contextualized GLM's (family must be gaussian, the intercept on; encoder spline and
+// solvers adam/varpro are refused). train = false returns the untrained initial model (the
+// encoder's seeded initialisation; zeros for the linear encoder), as max_epochs=0 does in
+// ContextualizedML. progress is called on the calling thread after each iteration of the
+// full-data fit and after each round of bootstrap replicates; false stops the fit
+// (solve.interrupted).
+NetworkModel fit_network(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
+                         int m, int p, const FitOptions& options, int n_bootstraps, bool train,
+                         const std::function<bool(int, double)>& progress = nullptr);
+
+// Per-sample networks of every replicate for contexts C (rows x m, user units):
+//   betas: n_replicates x rows x p x p; betas[.., i, j] is the coefficient of x_j in the
+//          regression of x_i (correlation: diagonal 1; markov: diagonal 0);
+//   mus:   correlation n_replicates x rows x p x p (mus[.., i, j] the intercept of the pair
+//          regression; diagonal 0), markov n_replicates x rows x p (feature i's intercept).
+struct NetworkParams {
+  std::size_t replicates = 0, rows = 0;
+  int p = 0;
+  std::vector<double> betas, mus;
+};
+NetworkParams predict_network_params(const NetworkModel& model, const double* C, std::size_t rows, int m,
+                                     int threads);
+
+// Signed correlations (correlation networks) or partial correlations (markov networks),
+// n_replicates x rows x p x p, by the sign-agreement rule above; squared: their squares.
+std::vector<double> network_correlations(const NetworkModel& model, const NetworkParams& params, bool squared);
+// Markov networks: the symmetrised precision matrices, n_replicates x rows x p x p.
+std::vector<double> network_precisions(const NetworkModel& model, const NetworkParams& params);
+// Predictions of X from the networks for rows (C, X): correlation n_replicates x rows x p x p
+// ([i, j]: mu_ij + beta_ij x_j), markov n_replicates x rows x p.
+std::vector<double> network_predict_x(const NetworkModel& model, const NetworkParams& params, const double* X,
+                                      std::size_t rows, int p);
+// Mean squared error of each row under each replicate (n_replicates x rows): correlation the
+// mean over all p^2 ordered pairs (the diagonal pairs contribute 0) of (x_i - mu_ij -
+// beta_ij x_j)^2, markov the mean over features of (x_i - mu_i - sum_j beta_ij x_j)^2 -- the
+// quantities ContextualizedML's measure_mses reports.
+std::vector<double> network_mses(const NetworkModel& model, const NetworkParams& params, const double* X,
+                                 std::size_t rows, int p);
+
+// The objective L(w) above and its gradient (for gradient checks), on the data's scaling.
+double network_objective(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
+                         int m, int p, const FitOptions& options, const std::vector<double>& w,
+                         std::vector<double>* grad);
+
+// The encoder's number of weights for a network over p features with m context columns.
+std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m, int p);
+
+}  // namespace ctxstats

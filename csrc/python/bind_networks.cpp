@@ -1,0 +1,190 @@
+// Bindings for contextualized networks (csrc/networks/networks.hpp). A fitted network crosses
+// as a dict of plain arrays (network_model_to_dict) and comes back for predictions.
+#include "convert.hpp"
+
+namespace ctxstats_py {
+
+namespace {
+
+struct NetworkInput {
+  std::size_t n = 0;
+  int m = 0, p = 0;
+  const double* weights = nullptr;
+  Array w_holder;
+};
+
+NetworkInput network_input(const Array& C, const Array& X, const py::object& weights) {
+  if (C.ndim() != 2) throw InvalidArgument("C must be two-dimensional");
+  if (X.ndim() != 2) throw InvalidArgument("X must be two-dimensional");
+  NetworkInput in;
+  in.n = static_cast<std::size_t>(X.shape(0));
+  if (static_cast<std::size_t>(C.shape(0)) != in.n)
+    throw InvalidArgument("X has " + std::to_string(in.n) + " rows but C has " + std::to_string(C.shape(0)));
+  in.m = static_cast<int>(C.shape(1));
+  in.p = static_cast<int>(X.shape(1));
+  if (!weights.is_none()) {
+    in.w_holder = weights.cast<Array>();
+    if (in.w_holder.ndim() != 1 || static_cast<std::size_t>(in.w_holder.shape(0)) != in.n)
+      throw InvalidArgument("weights must be one-dimensional with one entry per row");
+    in.weights = in.w_holder.data();
+  }
+  return in;
+}
+
+py::dict network_model_to_dict(const NetworkModel& md, const py::dict& opts) {
+  py::dict d;
+  d["type"] = std::string(network_type_name(md.type));
+  d["p"] = md.p;
+  d["m"] = md.m;
+  d["options"] = opts;
+  d["scaling"] = scaling_to_dict(md.scaling);
+  d["solver"] = md.solver;
+  d["weights"] = to_array(md.weights);
+  d["replicate_weights"] = to_matrix(md.replicate_weights, md.n_replicates, md.weights.size());
+  d["residual_variance"] =
+      to_matrix(md.residual_variance, md.n_replicates, md.residual_variance.size() / std::max<std::size_t>(1, md.n_replicates));
+  d["trained"] = md.trained;
+  d["n_iter"] = md.solve.n_iter;
+  d["converged"] = md.solve.converged;
+  d["objective"] = md.solve.objective;
+  d["history"] = to_array(md.solve.history);
+  d["message"] = md.solve.message;
+  d["rank_deficient"] = md.solve.rank_deficient;
+  d["interrupted"] = md.solve.interrupted;
+  d["replicate_n_iter"] = py::array_t<int>(static_cast<py::ssize_t>(md.replicate_n_iter.size()),
+                                           md.replicate_n_iter.data());
+  py::array_t<bool> conv(static_cast<py::ssize_t>(md.replicate_converged.size()));
+  for (std::size_t k = 0; k < md.replicate_converged.size(); ++k) conv.mutable_data()[k] = md.replicate_converged[k];
+  d["replicate_converged"] = conv;
+  d["bootstrap_message"] = md.bootstrap_message;
+  return d;
+}
+
+NetworkModel network_model_from_dict(const py::dict& d) {
+  NetworkModel md;
+  md.type = parse_network_type(d["type"].cast<std::string>());
+  md.p = d["p"].cast<int>();
+  md.m = d["m"].cast<int>();
+  md.options = options_from(d["options"].cast<py::dict>(), false);
+  md.encoder = md.options.encoder;
+  md.scaling = scaling_from_dict(d["scaling"].cast<py::dict>());
+  md.weights = to_vector(d["weights"].cast<Array>());
+  const Array W = d["replicate_weights"].cast<Array>();
+  if (W.ndim() != 2) throw InvalidArgument("the network model's replicate weights must be two-dimensional");
+  md.n_replicates = static_cast<std::size_t>(W.shape(0));
+  md.replicate_weights = to_vector(W);
+  md.residual_variance = to_vector(d["residual_variance"].cast<Array>());
+  validate_network_model(md);
+  return md;
+}
+
+py::dict network_fit_py(const std::string& type, const Array& C, const Array& X, const py::object& weights,
+                        const py::dict& opts, int n_bootstraps, bool train, const py::object& callback) {
+  const NetworkType t = parse_network_type(type);
+  NetworkInput in = network_input(C, X, weights);
+  const FitOptions o = options_from(opts);
+  std::exception_ptr error;
+  const auto progress = progress_callback(callback, error);
+  NetworkModel md;
+  {
+    py::gil_scoped_release release;
+    md = fit_network(t, C.data(), X.data(), in.weights, in.n, in.m, in.p, o, n_bootstraps, train, progress);
+  }
+  if (error) std::rethrow_exception(error);
+  return network_model_to_dict(md, opts);
+}
+
+py::tuple network_objective_py(const std::string& type, const Array& C, const Array& X, const py::object& weights,
+                               const py::dict& opts, const Array& w) {
+  const NetworkType t = parse_network_type(type);
+  NetworkInput in = network_input(C, X, weights);
+  const FitOptions o = options_from(opts);
+  const std::vector<double> wv = to_vector(w);
+  std::vector<double> grad;
+  double f;
+  {
+    py::gil_scoped_release release;
+    f = network_objective(t, C.data(), X.data(), in.weights, in.n, in.m, in.p, o, wv, &grad);
+  }
+  return py::make_tuple(f, to_array(grad));
+}
+
+// Parameters for contexts C under every replicate of the model.
+NetworkParams params_of(const NetworkModel& md, const Array& C) {
+  if (C.ndim() != 2) throw InvalidArgument("C must be two-dimensional");
+  py::gil_scoped_release release;
+  return predict_network_params(md, C.data(), static_cast<std::size_t>(C.shape(0)), static_cast<int>(C.shape(1)),
+                                md.options.solver_options.threads);
+}
+
+py::array_t<double> shaped(const std::vector<double>& v, std::vector<py::ssize_t> shape) {
+  py::array_t<double> out(shape);
+  std::copy(v.begin(), v.end(), out.mutable_data());
+  return out;
+}
+
+std::vector<py::ssize_t> square_shape(const NetworkParams& prm) {
+  return {static_cast<py::ssize_t>(prm.replicates), static_cast<py::ssize_t>(prm.rows), prm.p, prm.p};
+}
+
+py::tuple network_params_py(const py::dict& model, const Array& C) {
+  const NetworkModel md = network_model_from_dict(model);
+  const NetworkParams prm = params_of(md, C);
+  std::vector<py::ssize_t> mu_shape = square_shape(prm);
+  if (md.type == NetworkType::kMarkov) mu_shape.pop_back();
+  return py::make_tuple(shaped(prm.betas, square_shape(prm)), shaped(prm.mus, mu_shape));
+}
+
+py::array_t<double> network_correlations_py(const py::dict& model, const Array& C, bool squared) {
+  const NetworkModel md = network_model_from_dict(model);
+  const NetworkParams prm = params_of(md, C);
+  return shaped(network_correlations(md, prm, squared), square_shape(prm));
+}
+
+py::array_t<double> network_precisions_py(const py::dict& model, const Array& C) {
+  const NetworkModel md = network_model_from_dict(model);
+  const NetworkParams prm = params_of(md, C);
+  return shaped(network_precisions(md, prm), square_shape(prm));
+}
+
+const NetworkParams checked_params(const NetworkModel& md, const Array& C, const Array& X) {
+  if (X.ndim() != 2) throw InvalidArgument("X must be two-dimensional");
+  return params_of(md, C);
+}
+
+py::array_t<double> network_predict_x_py(const py::dict& model, const Array& C, const Array& X) {
+  const NetworkModel md = network_model_from_dict(model);
+  const NetworkParams prm = checked_params(md, C, X);
+  std::vector<py::ssize_t> shape = square_shape(prm);
+  if (md.type == NetworkType::kMarkov) shape.pop_back();
+  return shaped(network_predict_x(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1))),
+                shape);
+}
+
+py::array_t<double> network_mses_py(const py::dict& model, const Array& C, const Array& X) {
+  const NetworkModel md = network_model_from_dict(model);
+  const NetworkParams prm = checked_params(md, C, X);
+  return shaped(network_mses(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1))),
+                {static_cast<py::ssize_t>(prm.replicates), static_cast<py::ssize_t>(prm.rows)});
+}
+
+std::size_t network_n_weights_py(const std::string& type, const py::dict& opts, int m, int p) {
+  return network_n_weights(parse_network_type(type), options_from(opts), m, p);
+}
+
+}  // namespace
+
+void bind_networks(py::module_& mod) {
+  mod.def("network_fit", &network_fit_py, py::arg("type"), py::arg("C"), py::arg("X"), py::arg("weights"),
+          py::arg("options"), py::arg("n_bootstraps") = 0, py::arg("train") = true, py::arg("callback") = py::none());
+  mod.def("network_objective", &network_objective_py, py::arg("type"), py::arg("C"), py::arg("X"), py::arg("weights"),
+          py::arg("options"), py::arg("w"));
+  mod.def("network_params", &network_params_py, py::arg("model"), py::arg("C"));
+  mod.def("network_correlations", &network_correlations_py, py::arg("model"), py::arg("C"), py::arg("squared"));
+  mod.def("network_precisions", &network_precisions_py, py::arg("model"), py::arg("C"));
+  mod.def("network_predict_x", &network_predict_x_py, py::arg("model"), py::arg("C"), py::arg("X"));
+  mod.def("network_mses", &network_mses_py, py::arg("model"), py::arg("C"), py::arg("X"));
+  mod.def("network_n_weights", &network_n_weights_py, py::arg("type"), py::arg("options"), py::arg("m"), py::arg("p"));
+}
+
+}  // namespace ctxstats_py

@@ -1,0 +1,58 @@
+"""Contextualized networks: the R package (ctx_network) against the Python package, the same
+core, bit for bit, with the same data, options and seed."""
+import numpy as np
+import pytest
+
+from conftest import short_bootstraps, short_fits
+from ctxstats.easy import ContextualizedCorrelationNetworks, ContextualizedMarkovNetworks
+from rsupport import as_array, r_package
+
+pytestmark = [pytest.mark.against_r, short_fits, short_bootstraps]
+
+
+@pytest.fixture(scope="module")
+def ro():
+    return r_package()
+
+
+def to_r_matrix(ro, a):
+    from rpy2.robjects import numpy2ri
+    from rpy2.robjects.conversion import localconverter
+
+    with localconverter(ro.default_converter + numpy2ri.converter) as cv:
+        return cv.py2rpy(np.asarray(a, dtype=float))
+
+
+CASES = [
+    ("correlation", {}, {}),
+    ("markov", {"n_bootstraps": 3}, {"n_bootstraps": 3}),
+    ("markov", {"encoder_type": "mlp", "width": 6, "layers": 1, "max_epochs": 40},
+     {"encoder": "mlp", "width": 6, "depth": 1, "max_iter": 40}),
+    ("correlation", {"alpha": 0.2, "random_state": 5}, {"alpha": 0.2, "seed": 5}),
+]
+
+
+@pytest.mark.parametrize("kind,py_opts,r_opts", CASES)
+def test_r_and_python_networks_are_identical(ro, kind, py_opts, r_opts):
+    rng = np.random.default_rng(8)
+    C = rng.normal(size=(250, 2))
+    X = rng.normal(size=(250, 4))
+    X[:, 1] += (0.5 + C[:, 0]) * X[:, 0]
+    cls = ContextualizedCorrelationNetworks if kind == "correlation" else ContextualizedMarkovNetworks
+    py = cls(**py_opts).fit(C, X)
+    ro.globalenv["X"] = to_r_matrix(ro, X)
+    ro.globalenv["C"] = to_r_matrix(ro, C)
+    args = "".join(f", {k} = {v!r}" if not isinstance(v, str) else f', {k} = "{v}"' for k, v in r_opts.items())
+    ro.r(f'net <- suppressWarnings(ctx_network(X, C, type = "{kind}"{args}))')
+    betas = as_array(ro.r('predict(net, type = "networks", individual = TRUE)'))
+    assert np.array_equal(betas, py.predict_networks(C, individual_preds=True))
+    mus = as_array(ro.r('predict(net, type = "offsets", individual = TRUE)'))
+    assert np.array_equal(mus, py.predict_networks(C, individual_preds=True, with_offsets=True)[1])
+    mses = as_array(ro.r('predict(net, type = "mses", individual = TRUE)'))
+    assert np.array_equal(mses, py.measure_mses(C, X, individual_preds=True))
+    if kind == "markov":
+        omega = as_array(ro.r('predict(net, type = "precision", individual = TRUE)'))
+        assert np.array_equal(omega, py.predict_precisions(C))
+    else:
+        rho = as_array(ro.r('predict(net, type = "correlation", individual = TRUE)'))
+        assert np.array_equal(rho, py.predict_correlation(C, squared=False))
