@@ -396,9 +396,12 @@ class PersonalizedRegression:
         local_neighbors : int
             k of the local GLMs; 0 (default) chooses it among 8, 16, ..., 4096 by the mean loss
             of the validation rows' local models (their outcomes are held out), or without a
-            validation share by leave-one-out on up to 2,000 seeded training rows; the choice
-            and the loss of each candidate are ``local_neighbors`` and ``local_grid`` of the
-            results. The local fits cost O(n^2 m) once, after the epochs.
+            validation share by leave-one-out on the training rows -- at most 2,000 of them
+            (seeded) -- trying k in increasing order until two values bring no lower loss; the
+            choice and the loss of each candidate are ``local_neighbors`` and ``local_grid`` of
+            the results. Neighbours come from an exact kd-tree under the learned metric (the
+            same neighbours as a brute-force search, ties by row order): the local fits cost
+            about O(n log n + n k q^2), once after the epochs.
         refine_metric : bool
             With ``sample_models="local"`` (default true): from two starts, the distance
             matching's weights (``matching_weights`` of the results) and uniform weights, a
@@ -567,8 +570,8 @@ class PersonalizedRegressionResults:
 
         The ``n_neighbors`` training samples nearest under the learned metric D_phi are
         averaged with weights 1 / (D + 1e-8) (the metric averages one over pairs, so an
-        exact match dominates). Brute force in blocks: time O(rows x n x m), memory
-        O(threads x n).
+        exact match dominates). An exact kd-tree search under the metric: about
+        O(n log n) to build, O(log n + k) per row.
         """
         k = self.n_neighbors if n_neighbors is None else n_neighbors  # checked by the core's option table
         C, index = self.model._context_encoder.transform(context)

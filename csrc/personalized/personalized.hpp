@@ -216,8 +216,9 @@ double personalized_objective(const DataView& data, const PersonalizedOptions& o
 
 // Parameters for new contexts (rows x m, user units): the average of the models of the
 // k nearest training samples under D_phi, with weights 1 / (D + delta) (delta = 1e-8 times
-// the mean distance, so exact matches dominate). Brute force in blocks of rows: memory
-// O(block x n_train). Ties in distance are broken by training row order.
+// the mean distance, so exact matches dominate). Neighbours from the exact kd-tree of
+// metric_tree.hpp (built once, O(n_train log n_train)); ties in distance are broken by
+// training row order.
 std::vector<double> personalized_predict(const double* C_new, std::size_t rows, const double* C_train,
                                          std::size_t n_train, int m, const double* theta_train, int q,
                                          const std::vector<double>& phi, const std::vector<double>& dist_scale,
@@ -235,13 +236,16 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
 // one observation), fitted by Newton's method with step halving. k = options.local_neighbors,
 // or (0) the k in {8, 16, ..., 4096} (at most the training rows minus one) whose local
 // models give the least weighted mean loss on the validation rows -- or, without any, in
-// leave-one-out on up to 2,000 seeded training rows. Rows with zero weight (bootstrap
+// leave-one-out on the training rows -- at most 2,000 of them (seeded); the grid is tried
+// in increasing k and stops after two values without a lower loss. Rows with zero weight (bootstrap
 // rows not drawn) are never neighbours. With `refine`, the metric weights are first
 // refined by the same held-out loss (a pattern search from the matching's weights and from
 // uniform ones; see personalized_predict.cpp): the matching alone splits its weight between
-// columns unstably (it changes with the rank and the seed). Cost: O(n n_train m) per
-// evaluation, a few hundred evaluations on at most 500 judged rows, once after the epochs;
-// every row independent, so the result does not depend on the number of threads.
+// columns unstably (it changes with the rank and the seed). Neighbours come from the exact
+// kd-tree of metric_tree.hpp, built once per metric evaluated (O(n log n)); a few hundred
+// evaluations on at most 500 judged rows, once after the epochs, then one local GLM per
+// row: about O(n log n + n k q^2) in all. Every row independent, so the result does not
+// depend on the number of threads.
 struct LocalModels {
   std::vector<double> theta;  // n x q, internal scale
   std::vector<double> phi;    // the metric weights used (refined when asked)

@@ -1,6 +1,7 @@
 // Models for new samples: the D_phi-weighted average of the nearest training samples'
-// models; and the local GLMs that give the sample models in the learned metric. Each new row is independent (its own distance buffer of n_train entries per
-// thread), so the result does not depend on the number of threads.
+// models; and the local GLMs that give the sample models in the learned metric. Neighbours
+// come from the exact kd-tree of metric_tree.hpp; each row is independent, so the result
+// does not depend on the number of threads.
 #include <omp.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/rng.hpp"
+#include "personalized/metric_tree.hpp"
 #include "personalized/personalized.hpp"
 
 namespace ctxstats {
@@ -19,6 +21,7 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
                                          const std::vector<double>& phi, const std::vector<double>& dist_scale,
                                          const std::vector<int>& categorical, int n_neighbors, int threads) {
   require(n_train >= 1, "there are no training samples");
+  require(n_train < (std::size_t(1) << 32) - 1, "personalized regression supports fewer than 2^32 - 1 training samples");
   require(static_cast<int>(phi.size()) == m && static_cast<int>(dist_scale.size()) == m,
           "context has " + std::to_string(m) + " columns; the model was fitted with " + std::to_string(phi.size()));
   require(n_neighbors >= 1, "n_neighbors must be a positive integer");
@@ -37,18 +40,17 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
   std::vector<double> out(rows * static_cast<std::size_t>(q), 0.0);
   const int nthreads = resolve_threads(threads);
 
+std::vector<std::uint32_t> all(n_train);
+  for (std::size_t i = 0; i < n_train; ++i) all[i] = static_cast<std::uint32_t>(i);
+  const MetricTree tree(C_train, m, std::move(all), phi.data(), inv.data(), cat.data());
 #pragma omp parallel num_threads(nthreads)
   {
-    std::vector<std::pair<double, std::size_t>> dist(n_train);
+    std::vector<std::pair<double, std::uint32_t>> dist;
 #pragma omp for schedule(dynamic, 16)
     for (std::ptrdiff_t rr = 0; rr < static_cast<std::ptrdiff_t>(rows); ++rr) {
       const std::size_t r = static_cast<std::size_t>(rr);
-      const double* c = C_new + r * m;
-      for (std::size_t i = 0; i < n_train; ++i)
-        dist[i] = {metric_distance(c, C_train + i * m, phi.data(), inv.data(), cat.data(), m), i};
-      // Pairs compare by distance, then by row: ties are broken by training row order.
-      std::nth_element(dist.begin(), dist.begin() + (k_nn - 1), dist.end());
-      std::sort(dist.begin(), dist.begin() + k_nn);
+      // Sorted by distance, then by row: ties are broken by training row order.
+      tree.nearest(C_new + r * m, static_cast<int>(k_nn), UINT32_MAX, dist);
       double wsum = 0.0;
       double* t = out.data() + r * q;
       for (std::size_t a = 0; a < k_nn; ++a) {
@@ -73,6 +75,10 @@ namespace {
 
 // The largest k the grid tries: the final local fits cost O(n k q^2).
 constexpr int kMaxLocalNeighbors = 4096;
+// At most this many held-out (validation or leave-one-out) rows judge the candidate k.
+constexpr std::size_t kMaxJudgedRows = 2000;
+// The k grid stops after this many doublings without a lower held-out loss.
+constexpr int kGridPatience = 2;
 
 // One local GLM: rows idx[0..k) of the internal-scale X (n x q), y, s with distances d
 // (ascending); ridge 1/2 ||theta - t0||^2. Newton with step halving from t0.
@@ -175,19 +181,11 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   const int n_pool = static_cast<int>(pool.size());
   const int nthreads = resolve_threads(threads);
 
-  // Neighbours of row i (sorted by distance, then row), excluding `skip` (or none: n).
-  auto neighbours = [&](const std::vector<double>& phi, std::size_t i, std::size_t skip, int kmax,
+  // Neighbours of row i (sorted by distance, then row), excluding `skip` (or none: n), from
+  // the kd-tree of the pool under the metric it was built for.
+  auto neighbours = [&](const MetricTree& tree, std::size_t i, std::size_t skip, int kmax,
                         std::vector<std::pair<double, std::uint32_t>>& d) {
-    d.clear();
-    const double* c = data.C + i * m;
-    for (std::uint32_t j : pool) {
-      if (j == skip) continue;
-      d.emplace_back(metric_distance(c, data.C + static_cast<std::size_t>(j) * m, phi.data(), inv.data(), cat.data(), m), j);
-    }
-    const int kk = std::min<int>(kmax, static_cast<int>(d.size()));
-    std::nth_element(d.begin(), d.begin() + (kk - 1), d.end());
-    std::sort(d.begin(), d.begin() + kk);
-    return kk;
+    return tree.nearest(data.C + i * m, kmax, static_cast<std::uint32_t>(std::min<std::size_t>(skip, UINT32_MAX)), d);
   };
 
   // The rows candidates are judged on: validation rows, else leave-one-out on training rows
@@ -199,41 +197,49 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   if (judge.empty()) {
     loo = true;
     judge.assign(pool.begin(), pool.end());
+  }
+  if (judge.size() > kMaxJudgedRows) {
+    // A seeded subset, so that choosing k costs O(kMaxJudgedRows) local fits at any n.
     CounterRng rng(seed, Stream::kValidation, 1);
     for (std::size_t a = judge.size(); a > 1; --a) std::swap(judge[a - 1], judge[rng.below(a)]);
-    if (judge.size() > 2000) judge.resize(2000);
+    judge.resize(kMaxJudgedRows);
     std::sort(judge.begin(), judge.end());
   }
-  // Weighted mean loss of the rows' local models, one entry per k of `grid`; rows in a fixed
-  // order, so the sums do not depend on the number of threads.
+  // Weighted mean loss of the rows' local models, one entry per k of `grid` in turn; rows in
+  // a fixed order, so the sums do not depend on the number of threads. The loss is about
+  // U-shaped in k: the grid stops once kGridPatience values in a row have not improved on
+  // the best, and the result has one entry per k evaluated.
   auto judged_loss = [&](const std::vector<double>& phi, const std::vector<std::size_t>& rows,
                          const std::vector<int>& grid) {
-    const int G = static_cast<int>(grid.size());
-    std::vector<double> per_row(rows.size() * G, 0.0);
+    const MetricTree tree(data.C, m, pool, phi.data(), inv.data(), cat.data());
+    double total = 0.0;
+    for (std::size_t i : rows) total += s[i];
+    std::vector<double> per_row(rows.size()), out;
+    int worse = 0;
+    for (int k : grid) {
 #pragma omp parallel num_threads(nthreads)
-    {
-      std::vector<std::pair<double, std::uint32_t>> d;
-      std::vector<double> H(static_cast<std::size_t>(q) * q), g(q), w(grid.back()), trial(2 * q), theta(q);
+      {
+        std::vector<std::pair<double, std::uint32_t>> d;
+        std::vector<double> H(static_cast<std::size_t>(q) * q), g(q), w(k), trial(2 * q), theta(q);
 #pragma omp for schedule(dynamic, 8)
-      for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(rows.size()); ++aa) {
-        const std::size_t i = rows[static_cast<std::size_t>(aa)];
-        const int kk = neighbours(phi, i, loo ? i : n, grid.back(), d);
-        for (int gi = 0; gi < G; ++gi) {
-          const int k = std::min(grid[gi], kk);
-          local_glm(family, X.data(), y.data(), s.data(), q, d.data(), k, theta_pop.data(), theta.data(), H, g, w,
+        for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(rows.size()); ++aa) {
+          const std::size_t i = rows[static_cast<std::size_t>(aa)];
+          const int kk = neighbours(tree, i, loo ? i : n, k, d);
+          local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), theta.data(), H, g, w,
                     trial);
           double eta = 0.0;
           for (int c = 0; c < q; ++c) eta += X[i * q + c] * theta[c];
-          per_row[static_cast<std::size_t>(aa) * G + gi] = s[i] * loss(family, y[i], eta);
+          per_row[static_cast<std::size_t>(aa)] = s[i] * loss(family, y[i], eta);
         }
       }
+      double f = 0.0;
+      for (double v : per_row) f += v;
+      f /= total;
+      const bool better = out.empty() || f < *std::min_element(out.begin(), out.end());
+      out.push_back(f);
+      worse = better ? 0 : worse + 1;
+      if (worse >= kGridPatience) break;
     }
-    double total = 0.0;
-    for (std::size_t i : rows) total += s[i];
-    std::vector<double> out(G, 0.0);
-    for (std::size_t a = 0; a < rows.size(); ++a)
-      for (int gi = 0; gi < G; ++gi) out[gi] += per_row[a * G + gi];
-    for (double& v : out) v /= total;
     return out;
   };
 
@@ -306,11 +312,12 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     out.k = grid[0];
   } else {
     out.loss = judged_loss(out.phi, judge, grid);
-    out.grid.assign(grid.begin(), grid.end());
+    out.grid.assign(grid.begin(), grid.begin() + out.loss.size());
     out.k = grid[best_of(out.loss)];
   }
 
   out.theta.assign(n * q, 0.0);
+  const MetricTree tree(data.C, m, pool, out.phi.data(), inv.data(), cat.data());
 #pragma omp parallel num_threads(nthreads)
   {
     std::vector<std::pair<double, std::uint32_t>> d;
@@ -318,7 +325,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
 #pragma omp for schedule(dynamic, 8)
     for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
       const std::size_t i = static_cast<std::size_t>(ii);
-      const int kk = neighbours(out.phi, i, n, out.k, d);
+      const int kk = neighbours(tree, i, n, out.k, d);
       local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), out.theta.data() + i * q, H,
                 g, w, trial);
     }
