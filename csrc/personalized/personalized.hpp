@@ -56,6 +56,7 @@
 #include "common/data.hpp"
 #include "common/family.hpp"
 #include "glm/objective.hpp"
+#include "inference/bootstrap_modes.hpp"
 
 namespace ctxstats {
 
@@ -179,6 +180,12 @@ struct PersonalizedFit {
   std::vector<double> params;      // internal scale, layout as PersonalizedLayout
   std::vector<double> theta;       // n x q sample parameters in user units (sample_models)
   std::vector<double> theta_latent;  // n x q: theta_bar + Q' z_i in user units
+  int rank = 0;                    // K: options.rank, or the rank chosen from the data
+  std::vector<double> rank_grid, rank_loss, rank_se;  // rank = 0: the K tried, their held-out loss and its SE
+  // The held-out mean loss of the reported sample models and its standard error: local GLMs,
+  // that of the judged rows at the chosen k (personalized_local_models); latent models, the
+  // kept epoch's validation loss (the training objective without validation rows; SE 0).
+  double held_out_loss = 0.0, held_out_se = 0.0;
   int local_neighbors = 0;         // k of the local GLMs (0 with sample_models = "latent")
   std::vector<double> local_grid, local_loss;  // the k tried and their held-out mean loss
   std::vector<double> theta_bar;   // q, user units
@@ -198,6 +205,22 @@ struct PersonalizedFit {
   std::string message;
 };
 
+// The largest rank tried when the rank is chosen from the data.
+constexpr int kMaxChosenRank = 4;
+
+// The ranks tried when rank = 0: 1, ..., min(4, m, max(q, 2)) -- the metric can spread over
+// at most K columns without distortion, so no more than m are useful.
+std::vector<int> personalized_rank_grid(int q, int m);
+
+// rank = 0 chooses K from the data: the model is fitted at every rank of
+// personalized_rank_grid and judged by the held-out mean loss of its sample models (local
+// GLMs: on the validation rows, or leave-one-out, at the k chosen for that rank, with the
+// matching's metric; latent models: the validation loss, which needs val_split > 0); the
+// rank kept is the smallest whose loss is within one standard error of the least (the
+// one-standard-error rule: ranks whose losses differ by less than their noise are not told
+// apart, and the simpler model is kept). With refine_metric the chosen fit's metric is then
+// refined. Costs one fit per rank tried.
+//
 // Fits from the population start (or from init, a parameter vector, when given) with full-
 // batch Adam over epochs; each epoch draws new pairs. gamma rises linearly from 0 to its
 // value over the first `warmup` epochs (a continuation: the data shape the sample models
@@ -250,7 +273,10 @@ struct LocalModels {
   std::vector<double> theta;  // n x q, internal scale
   std::vector<double> phi;    // the metric weights used (refined when asked)
   int k = 0;
-  std::vector<double> grid, loss;
+  std::vector<double> grid, loss;  // the k tried and their held-out loss (empty when k was given)
+  // The held-out mean loss at k (the judged rows: validation rows, or leave-one-out) and its
+  // standard error (weighted: the rows' loss variance over the effective number of rows).
+  double held_out_loss = 0.0, held_out_se = 0.0;
 };
 LocalModels personalized_local_models(const DataView& data, const Scaling& scaling, Family family,
                                       const std::vector<char>& role, const std::vector<double>& theta_pop,
@@ -261,5 +287,33 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
 // Multinomial bootstrap counts: n draws with replacement from n rows, as frequency weights,
 // from CounterRng(seed, Stream::kBootstrap, replicate).
 std::vector<double> personalized_bootstrap_counts(std::size_t n, std::uint64_t seed, std::uint64_t replicate);
+
+// B refits on multinomial resamples of the rows (replicate b: the data's weights times
+// personalized_bootstrap_counts(n, seed, b)), each with the fit's options -- so a rank
+// chosen from the data, k and the refined metric are chosen afresh in every replicate and
+// their uncertainty enters the intervals. Rows drawn zero times are never neighbours; a
+// local GLM counts its k rows' worth of data with their multiplicity (see
+// personalized_local_models). Also checks whether the replicates of the average effects and
+// of the metric weights fall into several modes (inference/bootstrap_modes.hpp; metric
+// weights with min_gap 0.1). Stops at the first interrupted replicate (interrupted).
+struct PersonalizedBootstrap {
+  std::size_t B = 0, n = 0;
+  int q = 0, m = 0;
+  std::vector<double> theta;  // B x n x q, user units
+  std::vector<double> phi;    // B x m
+  std::vector<double> means;  // B x q: each replicate's average effects (mean over samples)
+  std::vector<double> rank;   // B: the rank each replicate used
+  std::vector<char> converged;
+  std::vector<std::string> messages;
+  ModeSplit effect_modes, metric_modes;
+  bool interrupted = false;
+};
+PersonalizedBootstrap personalized_bootstrap(const DataView& data, const PersonalizedOptions& options, std::size_t B,
+                                             const std::vector<double>* init = nullptr);
+
+// The warning both front ends give when replicates fall into several modes (empty when they
+// do not): what is multimodal, and what to do.
+std::string personalized_modes_message(const PersonalizedBootstrap& boot, const std::vector<std::string>& param_names,
+                                       const std::vector<std::string>& context_names);
 
 }  // namespace ctxstats

@@ -85,6 +85,7 @@ constexpr int kGridPatience = 2;
 void local_glm(Family family, const double* X, const double* y, const double* s, int q,
                const std::pair<double, std::uint32_t>* nb, int k, const double* t0, double* theta,
                std::vector<double>& H, std::vector<double>& g, std::vector<double>& w, std::vector<double>& trial) {
+  if (static_cast<int>(w.size()) < k) w.resize(k);
   const double dk = nb[k - 1].first;
   for (int a = 0; a < k; ++a) w[a] = s[nb[a].second] * (dk > 0.0 ? 1.0 - nb[a].first / (2.0 * dk) : 1.0);
   auto objective = [&](const double* t) {
@@ -181,11 +182,35 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   const int n_pool = static_cast<int>(pool.size());
   const int nthreads = resolve_threads(threads);
 
-  // Neighbours of row i (sorted by distance, then row), excluding `skip` (or none: n), from
-  // the kd-tree of the pool under the metric it was built for.
-  auto neighbours = [&](const MetricTree& tree, std::size_t i, std::size_t skip, int kmax,
+  // "k rows' worth" of data is a total weight of k times the mean weight of the training
+  // rows (zero weights included): exactly k rows without weights; with bootstrap counts
+  // (frequency weights) about k drawn rows, counted with their multiplicity, so that a
+  // replicate's neighbourhoods span as much of the context as the fit's own (k distinct
+  // drawn rows would span about k / 0.632 of the original rows and smooth more).
+  double train_weight = 0.0, train_rows = 0.0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!role[i]) {
+      train_weight += s[i];
+      train_rows += 1.0;
+    }
+  const double mean_weight = train_weight / train_rows;
+  // The neighbourhood of row i for k: the nearest pool rows (by distance, then row; leaving
+  // out `skip`, or none: n) up to the first whose cumulative weight reaches k * mean_weight,
+  // or the whole pool; from the kd-tree of the pool under the metric it was built for.
+  // Returns its number of rows, whose (distance, row) pairs lead d.
+  auto neighbours = [&](const MetricTree& tree, std::size_t i, std::size_t skip, int k,
                         std::vector<std::pair<double, std::uint32_t>>& d) {
-    return tree.nearest(data.C + i * m, kmax, static_cast<std::uint32_t>(std::min<std::size_t>(skip, UINT32_MAX)), d);
+    const double target = k * mean_weight;
+    const std::uint32_t skip32 = static_cast<std::uint32_t>(std::min<std::size_t>(skip, UINT32_MAX));
+    for (int kq = k;; kq *= 2) {
+      const int got = tree.nearest(data.C + i * m, kq, skip32, d);
+      double cum = 0.0;
+      for (int a = 0; a < got; ++a) {
+        cum += s[d[a].second];
+        if (cum >= target) return a + 1;
+      }
+      if (got < kq || kq > n_pool) return got;  // the whole pool
+    }
   };
 
   // The rows candidates are judged on: validation rows, else leave-one-out on training rows
@@ -209,12 +234,19 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   // a fixed order, so the sums do not depend on the number of threads. The loss is about
   // U-shaped in k: the grid stops once kGridPatience values in a row have not improved on
   // the best, and the result has one entry per k evaluated.
+  struct Judged {
+    std::vector<double> loss, se;  // per k evaluated
+  };
   auto judged_loss = [&](const std::vector<double>& phi, const std::vector<std::size_t>& rows,
                          const std::vector<int>& grid) {
     const MetricTree tree(data.C, m, pool, phi.data(), inv.data(), cat.data());
-    double total = 0.0;
-    for (std::size_t i : rows) total += s[i];
-    std::vector<double> per_row(rows.size()), out;
+    double total = 0.0, total2 = 0.0;
+    for (std::size_t i : rows) {
+      total += s[i];
+      total2 += s[i] * s[i];
+    }
+    std::vector<double> per_row(rows.size());
+    Judged out;
     int worse = 0;
     for (int k : grid) {
 #pragma omp parallel num_threads(nthreads)
@@ -229,14 +261,20 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
                     trial);
           double eta = 0.0;
           for (int c = 0; c < q; ++c) eta += X[i * q + c] * theta[c];
-          per_row[static_cast<std::size_t>(aa)] = s[i] * loss(family, y[i], eta);
+          per_row[static_cast<std::size_t>(aa)] = loss(family, y[i], eta);
         }
       }
       double f = 0.0;
-      for (double v : per_row) f += v;
+      for (std::size_t a = 0; a < rows.size(); ++a) f += s[rows[a]] * per_row[a];
       f /= total;
-      const bool better = out.empty() || f < *std::min_element(out.begin(), out.end());
-      out.push_back(f);
+      // The standard error of the weighted mean: the weighted variance of the rows' losses
+      // over the effective number of rows (sum s)^2 / sum s^2.
+      double v = 0.0;
+      for (std::size_t a = 0; a < rows.size(); ++a) v += s[rows[a]] * (per_row[a] - f) * (per_row[a] - f);
+      v /= total;
+      const bool better = out.loss.empty() || f < *std::min_element(out.loss.begin(), out.loss.end());
+      out.loss.push_back(f);
+      out.se.push_back(std::sqrt(v * total2 / (total * total)));
       worse = better ? 0 : worse + 1;
       if (worse >= kGridPatience) break;
     }
@@ -273,7 +311,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     double best_all = std::numeric_limits<double>::infinity();
     for (int start_no = 0; start_no < 2; ++start_no) {
       std::vector<double> cur = start_no == 0 ? out.phi : std::vector<double>(m, 1.0 / m);
-      const std::vector<double> first = judged_loss(cur, sub, grid);
+      const std::vector<double> first = judged_loss(cur, sub, grid).loss;
       const int kb = best_of(first);
       const std::vector<int> kgrid = {grid[kb]};
       double best = first[kb];
@@ -290,7 +328,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
               for (double p : phi) sum += p;
               if (!(sum > 0.0)) continue;
               for (double& p : phi) p /= sum;
-              const double f = judged_loss(phi, sub, kgrid)[0];
+              const double f = judged_loss(phi, sub, kgrid).loss[0];
               if (f < best - 1e-6 * std::fabs(best)) {
                 best = f;
                 cur = phi;
@@ -308,12 +346,16 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     }
     out.phi = best_phi;
   }
-  if (grid.size() == 1) {
-    out.k = grid[0];
-  } else {
-    out.loss = judged_loss(out.phi, judge, grid);
-    out.grid.assign(grid.begin(), grid.begin() + out.loss.size());
-    out.k = grid[best_of(out.loss)];
+  {
+    const Judged j = judged_loss(out.phi, judge, grid);
+    const int best = best_of(j.loss);
+    out.k = grid[best];
+    out.held_out_loss = j.loss[best];
+    out.held_out_se = j.se[best];
+    if (grid.size() > 1) {
+      out.loss = j.loss;
+      out.grid.assign(grid.begin(), grid.begin() + out.loss.size());
+    }
   }
 
   out.theta.assign(n * q, 0.0);

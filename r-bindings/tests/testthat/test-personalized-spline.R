@@ -43,7 +43,7 @@ test_that("personalized_regression bootstrap intervals and bad input", {
   expect_true(all(ci[, 1] <= ci[, 2]))
   expect_identical(dim(sample_confint(p)$lower), c(100L, 2L))
   expect_identical(rownames(metric_weights_confint(p)), c("c1", "g"))
-  expect_error(personalized_regression(y ~ x1 | c1, d, rank = 0), "rank must be at least 1")
+  expect_error(personalized_regression(y ~ x1 | c1, d, rank = -1), "rank must be at least 0")
   expect_error(personalized_regression(y ~ x1 | c1 * c2, d), "no interactions")
   expect_error(personalized_regression(y ~ x1 | c1, d, categorical = "c9"), "categorical names 'c9'")
   expect_error(personalized_regression(y ~ x1 | c1, d, gamma = -1), "gamma must be >= 0")
