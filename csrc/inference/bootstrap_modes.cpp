@@ -11,7 +11,7 @@
 namespace ctxstats {
 
 CentredIntervals centred_intervals(const double* estimate, const double* samples, std::size_t B, std::size_t k,
-                                   double alpha, double lo_bound, double hi_bound) {
+                                   double alpha, double lo_bound, double hi_bound, const double* bias) {
   require(alpha > 0.0 && alpha < 1.0, "alpha must lie in (0, 1), not " + std::to_string(alpha));
   require(B >= 2, "intervals need at least two bootstrap replicates");
   const std::vector<double> lo = column_quantiles(samples, B, k, alpha / 2.0);
@@ -28,8 +28,13 @@ CentredIntervals centred_intervals(const double* estimate, const double* samples
     double ss = 0.0;
     for (std::size_t b = 0; b < B; ++b) ss += (samples[b * k + j] - mean) * (samples[b * k + j] - mean);
     out.se[j] = std::sqrt(ss / static_cast<double>(B - 1));
-    out.lower[j] = std::min(std::max(estimate[j] + (lo[j] - med[j]), lo_bound), hi_bound);
-    out.upper[j] = std::min(std::max(estimate[j] + (hi[j] - med[j]), lo_bound), hi_bound);
+    double below = med[j] - lo[j], above = hi[j] - med[j];
+    if (bias) {
+      below = std::sqrt(below * below + bias[j] * bias[j]);
+      above = std::sqrt(above * above + bias[j] * bias[j]);
+    }
+    out.lower[j] = std::min(std::max(estimate[j] - below, lo_bound), hi_bound);
+    out.upper[j] = std::min(std::max(estimate[j] + above, lo_bound), hi_bound);
   }
   return out;
 }

@@ -21,8 +21,10 @@ namespace ctxstats {
 struct CentredIntervals {
   std::vector<double> se, lower, upper;
 };
+// With `bias` (k entries, or null) -- an estimate of each quantity's bias that resampling
+// does not see, such as a smoother's -- each side's half-width h becomes sqrt(h^2 + bias^2).
 CentredIntervals centred_intervals(const double* estimate, const double* samples, std::size_t B, std::size_t k,
-                                   double alpha, double lo_bound, double hi_bound);
+                                   double alpha, double lo_bound, double hi_bound, const double* bias = nullptr);
 
 // Whether each column's replicates form two separated modes. The replicates are split in two
 // at the cut (of the sorted values) with the least within-group sum of squares (exact 1-D

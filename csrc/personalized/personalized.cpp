@@ -473,6 +473,10 @@ void add_local_models(PersonalizedFit& out, const DataView& data, const Personal
   out.local_loss = std::move(local.loss);
   out.held_out_loss = local.held_out_loss;
   out.held_out_se = local.held_out_se;
+  theta_to_original(out.scaling, local.theta_half.data(), data.n);
+  out.smoothing_bias.resize(out.theta.size());
+  for (std::size_t a = 0; a < out.theta.size(); ++a)
+    out.smoothing_bias[a] = local.bias_factor * (out.theta[a] - local.theta_half[a]);
 }
 
 }  // namespace

@@ -187,6 +187,15 @@ struct PersonalizedFit {
   // kept epoch's validation loss (the training objective without validation rows; SE 0).
   double held_out_loss = 0.0, held_out_se = 0.0;
   int local_neighbors = 0;         // k of the local GLMs (0 with sample_models = "latent")
+  // Local GLMs: an estimate of each sample model's smoothing bias (n x q, user units; empty
+  // for latent models). A local GLM is locally constant in the context, so its bias grows
+  // with the neighbourhood's radius, about as (k / n)^(1/d) with d the number of context
+  // columns the metric uses (weight >= 0.05); halving k multiplies it by 2^(-1/d), so
+  //   bias(k) ~ (theta_k - theta_(k/2)) / (1 - 2^(-1/d)).
+  // The bootstrap sees the variance of the local GLMs, not this bias; sample_conf_int
+  // combines the two (centred_intervals' bias). The estimate is noisy (it carries the
+  // variance of theta_k - theta_(k/2)), so the intervals err on the wide side.
+  std::vector<double> smoothing_bias;
   std::vector<double> local_grid, local_loss;  // the k tried and their held-out mean loss
   std::vector<double> theta_bar;   // q, user units
   std::vector<double> theta_pop;   // q, user units: the population GLM
@@ -277,6 +286,10 @@ struct LocalModels {
   // The held-out mean loss at k (the judged rows: validation rows, or leave-one-out) and its
   // standard error (weighted: the rows' loss variance over the effective number of rows).
   double held_out_loss = 0.0, held_out_se = 0.0;
+  // The local GLMs at k / 2 (internal scale) and the factor of the smoothing-bias estimate
+  // bias_factor (theta - theta_half); see PersonalizedFit::smoothing_bias.
+  std::vector<double> theta_half;
+  double bias_factor = 0.0;
 };
 LocalModels personalized_local_models(const DataView& data, const Scaling& scaling, Family family,
                                       const std::vector<char>& role, const std::vector<double>& theta_pop,

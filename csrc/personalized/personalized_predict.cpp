@@ -358,7 +358,10 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     }
   }
 
+  // The sample models at k, and at k / 2 for the smoothing-bias estimate (see personalized.hpp).
   out.theta.assign(n * q, 0.0);
+  out.theta_half.assign(n * q, 0.0);
+  const int k_half = std::max(1, out.k / 2);
   const MetricTree tree(data.C, m, pool, out.phi.data(), inv.data(), cat.data());
 #pragma omp parallel num_threads(nthreads)
   {
@@ -370,8 +373,14 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
       const int kk = neighbours(tree, i, n, out.k, d);
       local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), out.theta.data() + i * q, H,
                 g, w, trial);
+      const int kh = neighbours(tree, i, n, k_half, d);
+      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kh, theta_pop.data(),
+                out.theta_half.data() + i * q, H, g, w, trial);
     }
   }
+  int active = 0;
+  for (double p : out.phi) active += p >= 0.05;
+  out.bias_factor = 1.0 / (1.0 - std::pow(2.0, -1.0 / std::max(1, active)));
   return out;
 }
 

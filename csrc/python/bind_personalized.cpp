@@ -43,6 +43,7 @@ py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, con
   out["rank_se"] = to_array(r.rank_se);
   out["held_out_loss"] = r.held_out_loss;
   out["held_out_se"] = r.held_out_se;
+  out["smoothing_bias"] = to_matrix(r.smoothing_bias, r.smoothing_bias.empty() ? 0 : d.n, q);
   out["phi"] = to_array(r.phi);
   out["dist_scale"] = to_array(r.dist_scale);
   std::vector<double> role(r.role.begin(), r.role.end());
@@ -156,12 +157,18 @@ py::dict personalized_bootstrap_py(const Array& C, const Array& X, const Array& 
 
 // Percentile intervals centred on the estimate (inference/bootstrap_modes.hpp).
 py::dict centred_intervals_py(const Array& estimate, const Array& samples, double alpha, double lo_bound,
-                              double hi_bound) {
+                              double hi_bound, const py::object& bias) {
   if (samples.ndim() != 2) throw InvalidArgument("samples must be a matrix (replicates x quantities)");
   const std::size_t B = static_cast<std::size_t>(samples.shape(0)), k = static_cast<std::size_t>(samples.shape(1));
   if (static_cast<std::size_t>(estimate.size()) != k)
     throw InvalidArgument("estimate must have one entry per column of samples");
-  const CentredIntervals r = centred_intervals(estimate.data(), samples.data(), B, k, alpha, lo_bound, hi_bound);
+  std::vector<double> b;
+  if (!bias.is_none()) {
+    b = to_vector(bias.cast<Array>());
+    if (b.size() != k) throw InvalidArgument("bias must have one entry per column of samples");
+  }
+  const CentredIntervals r = centred_intervals(estimate.data(), samples.data(), B, k, alpha, lo_bound, hi_bound,
+                                               b.empty() ? nullptr : b.data());
   py::dict out;
   out["se"] = to_array(r.se);
   out["lower"] = to_array(r.lower);
@@ -194,7 +201,7 @@ void bind_personalized(py::module_& mod) {
       py::arg("samples"), py::arg("min_gap") = 0.0);
   mod.def("centred_intervals", &centred_intervals_py, py::arg("estimate"), py::arg("samples"), py::arg("alpha"),
           py::arg("lo_bound") = -std::numeric_limits<double>::infinity(),
-          py::arg("hi_bound") = std::numeric_limits<double>::infinity());
+          py::arg("hi_bound") = std::numeric_limits<double>::infinity(), py::arg("bias") = py::none());
 }
 
 }  // namespace ctxstats_py

@@ -127,7 +127,7 @@ personalized_regression <- function(formula, data, family = NULL, rank = NULL, c
   structure(
     list(call = cl, formula = formula, family = family, rank = out$rank, options = opts, n_neighbors = n_neighbors,
          rank_grid = data.frame(rank = as.integer(out$rank_grid), loss = out$rank_loss, se = out$rank_se),
-         held_out_loss = out$held_out_loss,
+         held_out_loss = out$held_out_loss, smoothing_bias = out$smoothing_bias,
          sample_coef = theta, param_names = param_names, context_names = colnames(ctx$C),
          response_name = response_name,
          theta_bar = stats::setNames(out$theta_bar, param_names),
@@ -261,11 +261,12 @@ require_personalized_bootstrap <- function(object) {
 
 # The core's percentile intervals re-centred on the estimate (centred_intervals; as the
 # Python package): est + (q_{alpha/2} - median), est + (q_{1-alpha/2} - median).
-personalized_intervals <- function(estimate, samples, alpha, bounds = c(-Inf, Inf)) {
+personalized_intervals <- function(estimate, samples, alpha, bounds = c(-Inf, Inf), bias = NULL) {
   if (nrow(samples) < 2L) {
     stop("intervals need at least two bootstrap replicates: fit with n_bootstraps >= 2", call. = FALSE)
   }
-  core_call(ctxstats_centred_intervals_R, as.double(estimate), samples, alpha, bounds[1L], bounds[2L])
+  core_call(ctxstats_centred_intervals_R, as.double(estimate), samples, alpha, bounds[1L], bounds[2L],
+            if (is.null(bias)) NULL else as.double(bias))
 }
 
 # Bootstrap intervals for the average effects.
@@ -302,7 +303,10 @@ sample_confint.personalized_regression <- function(object, level = 0.95, ...) {
   alpha <- level_alpha(level)
   # The core's centred limits over the replicates (the third dimension) of every entry.
   th <- object$bootstrap$theta
-  ci <- personalized_intervals(as.vector(object$sample_coef), matrix(aperm(th, c(3L, 1L, 2L)), dim(th)[3L]), alpha)
+  # Local GLMs: half-widths combined with the core's smoothing-bias estimate (as Python).
+  bias <- if (length(object$smoothing_bias)) as.vector(object$smoothing_bias) else NULL
+  ci <- personalized_intervals(as.vector(object$sample_coef), matrix(aperm(th, c(3L, 1L, 2L)), dim(th)[3L]), alpha,
+                               bias = bias)
   lo <- matrix(ci$lower, dim(th)[1L], dim(th)[2L])
   hi <- matrix(ci$upper, dim(th)[1L], dim(th)[2L])
   dimnames(lo) <- dimnames(hi) <- dimnames(object$sample_coef)
@@ -385,7 +389,8 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
   }
   if (!is.null(object$bootstrap$converged)) notes <- c(notes, bootstrap_share_note(object$bootstrap$converged))
   if (!is.null(object$bootstrap)) {
-    notes <- c(notes, "Intervals: bootstrap percentile intervals re-centred on the estimate.")
+    notes <- c(notes, paste0("Intervals: bootstrap percentile intervals re-centred on the estimate (per-sample ",
+                             "intervals also allow for the local GLMs' estimated smoothing bias)."))
     mm <- object$bootstrap$modes_message
     if (nzchar(mm)) notes <- c(notes, paste0("Warning: ", toupper(substr(mm, 1L, 1L)), substring(mm, 2L)))
   }

@@ -507,6 +507,7 @@ extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights
   out["rank_se"] = to_r(r.rank_se);
   out["held_out_loss"] = r.held_out_loss;
   out["held_out_se"] = r.held_out_se;
+  out["smoothing_bias"] = matrix_from_row_major(r.smoothing_bias, r.smoothing_bias.empty() ? 0 : data.view.n, q);
   return out;
   END_RCPP
 }
@@ -549,13 +550,17 @@ extern "C" SEXP ctxstats_personalized_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP w
 
 // Percentile intervals centred on the estimate (inference/bootstrap_modes.hpp); samples is
 // B x k.
-extern "C" SEXP ctxstats_centred_intervals_R(SEXP estimate, SEXP samples, SEXP alpha, SEXP lo_bound, SEXP hi_bound) {
+extern "C" SEXP ctxstats_centred_intervals_R(SEXP estimate, SEXP samples, SEXP alpha, SEXP lo_bound, SEXP hi_bound,
+                                             SEXP bias) {
   BEGIN_RCPP
   const Rcpp::NumericMatrix S(samples);
   const std::vector<double> est = to_vector(estimate), s = row_major(S);
   require(est.size() == static_cast<std::size_t>(S.ncol()), "estimate must have one entry per column of samples");
+  const std::vector<double> b = Rf_isNull(bias) ? std::vector<double>() : to_vector(bias);
+  require(b.empty() || b.size() == est.size(), "bias must have one entry per column of samples");
   const CentredIntervals r = centred_intervals(est.data(), s.data(), S.nrow(), S.ncol(), Rcpp::as<double>(alpha),
-                                               Rcpp::as<double>(lo_bound), Rcpp::as<double>(hi_bound));
+                                               Rcpp::as<double>(lo_bound), Rcpp::as<double>(hi_bound),
+                                               b.empty() ? nullptr : b.data());
   return Rcpp::List::create(Rcpp::Named("se") = to_r(r.se), Rcpp::Named("lower") = to_r(r.lower),
                             Rcpp::Named("upper") = to_r(r.upper));
   END_RCPP

@@ -7,7 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include <cmath>
+
 #include "common/rng.hpp"
+#include "inference/bootstrap_modes.hpp"
+#include "inference/bootstrap_summary.hpp"
 #include "personalized/metric_tree.hpp"
 #include "personalized/personalized.hpp"
 #include "harness.hpp"
@@ -77,9 +81,43 @@ void tree_checks() {
   }
 }
 
+// The bootstrap statistics: centred intervals contain the estimate and keep the replicates'
+// spread; the modes check finds two separated modes and not one normal cloud or a uniform.
+void bootstrap_statistic_checks() {
+  const std::size_t B = 40;
+  std::vector<double> samples(B * 3);
+  CounterRng rng(5, Stream::kBootstrap, 0);
+  for (std::size_t b = 0; b < B; ++b) {
+    samples[b * 3 + 0] = 10.0 + rng.normal();                          // one normal mode
+    samples[b * 3 + 1] = (b < 25 ? 0.03 : 0.97) + 0.005 * rng.normal();  // two modes
+    samples[b * 3 + 2] = static_cast<double>(b) / B;                     // uniform
+  }
+  const double est[3] = {7.0, 0.5, 0.2};  // far from the replicates' centre
+  const CentredIntervals ci = centred_intervals(est, samples.data(), B, 3, 0.1, -1e300, 1e300);
+  bool inside = true;
+  for (int j = 0; j < 3; ++j) inside = inside && ci.lower[j] <= est[j] && est[j] <= ci.upper[j];
+  check(inside, "centred intervals contain the estimate");
+  const std::vector<double> q05 = column_quantiles(samples.data(), B, 3, 0.05);
+  const std::vector<double> q95 = column_quantiles(samples.data(), B, 3, 0.95);
+  check(std::abs((ci.upper[0] - ci.lower[0]) - (q95[0] - q05[0])) < 1e-12, "centred intervals keep the width");
+  const CentredIntervals clipped = centred_intervals(est, samples.data(), B, 3, 0.1, 0.0, 1.0);
+  check(clipped.lower[1] >= 0.0 && clipped.upper[1] <= 1.0, "centred intervals are clipped to their bounds");
+  const ModeSplit split = bootstrap_modes(samples.data(), B, 3, 0.1);
+  check(!split.multimodal[0] && split.multimodal[1] && !split.multimodal[2],
+        "modes: two separated modes found, a normal cloud and a uniform not");
+  check(split.low_count[1] == 25 && split.high_count[1] == 15 && std::abs(split.low_centre[1] - 0.03) < 0.01,
+        "modes: sizes and centres of the two modes");
+  const ModeSplit few = bootstrap_modes(samples.data(), 9, 3, 0.1);
+  check(!few.multimodal[1], "modes: fewer than 10 replicates are never called multimodal");
+  std::vector<std::string> names = {"a", "Temp", "c"};
+  const std::string text = describe_modes(split, names, "metric weight of ");
+  check(text.find("metric weight of Temp: 25 of 40 replicates near 0.0") == 0 && text.find(", 15 near 0.9") != std::string::npos, "modes text: " + text);
+}
+
 }  // namespace
 
 int main() {
   tree_checks();
+  bootstrap_statistic_checks();
   return ctxstats_test::report();
 }
