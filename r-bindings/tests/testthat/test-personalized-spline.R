@@ -23,7 +23,7 @@ test_that("personalized_regression fits, predicts and is determined by its seed"
                unname(matrix(a$theta_bar, 150, 3, byrow = TRUE) + latent(a) %*% a$loadings), tolerance = 1e-10)
   expect_identical(a$local_neighbors, as.integer(names(a$local_grid))[which.min(a$local_grid)])
   l <- short_fit(personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, seed = 2, max_iter = 60,
-                                         warmup = 20, threads = 1, sample_models = "latent"))
+                                         warmup = 20, threads = 1, sample_models = "latent", rank = a$rank))
   expect_identical(sample_coef(l), a$latent_coef)
   expect_equal(unname(fitted(a)), unname(d$y - residuals(a)), tolerance = 1e-12)
   # a new sample with a training sample's exact context gets (nearly) that sample's model
