@@ -90,18 +90,8 @@ residuals.ctx_glm <- function(object, type = c("response", "pearson", "deviance"
 logLik.ctx_glm <- function(object, ...) {
   y <- object$y
   mu <- fitted_mean(object)
-  w <- if (is.null(object$prior_weights)) rep(1, length(y)) else object$prior_weights
   n <- length(y)
-  ll <- switch(object$family,
-    gaussian = {
-      ssr <- sum(w * (y - mu)^2)
-      -n / 2 * (log(2 * pi * ssr / n) + 1) + 0.5 * sum(log(w[w > 0]))
-    },
-    binomial = {
-      p <- pmin(pmax(mu, 1e-300), 1 - 1e-16)
-      sum(w * (y * log(p) + (1 - y) * log1p(-p)))
-    },
-    poisson = sum(w * (y * log(pmax(mu, 1e-300)) - mu - lgamma(y + 1))))
+  ll <- family_loglik(object$family, y, mu, object$prior_weights)  # personalized.R
   df <- if (!is.null(object$spline$smoothing)) object$spline$smoothing$edf_total else length(object$encoder_weights)
   structure(ll, df = df + (object$family == "gaussian"), nobs = n,
             class = "logLik")
