@@ -413,10 +413,10 @@ class PersonalizedRegression:
         local_neighbors : int
             k of the local GLMs; 0 (default) chooses it among 8, 16, ..., 4096 by the mean loss
             of the validation rows' local models (their outcomes are held out), or without a
-            validation share by leave-one-out on the training rows -- at most 2,000 of them
-            (seeded) -- trying k in increasing order until two values bring no lower loss; the
-            choice and the loss of each candidate are ``local_neighbors`` and ``local_grid`` of
-            the results. Neighbours come from an exact kd-tree under the learned metric (the
+            validation share by leave-one-out on the training rows -- at most 4,000
+            validation or 2,000 training rows (seeded), trying every k up to 512 and larger
+            ones until two doublings bring no lower loss; the choice and the loss of each candidate are ``local_neighbors`` and
+            ``local_grid`` of the results. Neighbours come from an exact kd-tree under the learned metric (the
             same neighbours as a brute-force search, ties by row order): the local fits cost
             about O(n log n + n k q^2), once after the epochs.
         refine_metric : bool

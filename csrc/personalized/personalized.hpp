@@ -268,8 +268,8 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
 // one observation), fitted by Newton's method with step halving. k = options.local_neighbors,
 // or (0) the k in {8, 16, ..., 4096} (at most the training rows minus one) whose local
 // models give the least weighted mean loss on the validation rows -- or, without any, in
-// leave-one-out on the training rows -- at most 2,000 of them (seeded); the grid is tried
-// in increasing k and stops after two values without a lower loss. Rows with zero weight (bootstrap
+// leave-one-out on the training rows -- at most 4,000 validation or 2,000 training rows
+// (seeded); every k up to 512 is tried, larger ones until two doublings bring no lower loss. Rows with zero weight (bootstrap
 // rows not drawn) are never neighbours. With `refine`, the metric weights are first
 // refined by the same held-out loss (a pattern search from the matching's weights and from
 // uniform ones; see personalized_predict.cpp): the matching alone splits its weight between

@@ -75,10 +75,11 @@ namespace {
 
 // The largest k the grid tries: the final local fits cost O(n k q^2).
 constexpr int kMaxLocalNeighbors = 4096;
-// At most this many held-out (validation or leave-one-out) rows judge the candidate k.
-constexpr std::size_t kMaxJudgedRows = 2000;
-// The k grid stops after this many doublings without a lower held-out loss.
-constexpr int kGridPatience = 2;
+// At most this many validation rows, or leave-one-out training rows, judge the candidate k.
+constexpr std::size_t kMaxJudgedRows = 4000, kMaxLooRows = 2000;
+// Every k up to this is tried; beyond it, the grid stops after kGridPatience doublings
+// without a lower held-out loss.
+constexpr int kAlwaysTried = 512, kGridPatience = 2;
 
 // One local GLM: rows idx[0..k) of the internal-scale X (n x q), y, s with distances d
 // (ascending); ridge 1/2 ||theta - t0||^2. Newton with step halving from t0.
@@ -214,7 +215,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   };
 
   // The rows candidates are judged on: validation rows, else leave-one-out on training rows
-  // (at most 2,000, seeded).
+  // (at most 4,000 validation rows or 2,000 training rows, seeded).
   std::vector<std::size_t> judge;
   bool loo = false;
   for (std::size_t i = 0; i < n; ++i)
@@ -223,17 +224,21 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     loo = true;
     judge.assign(pool.begin(), pool.end());
   }
-  if (judge.size() > kMaxJudgedRows) {
-    // A seeded subset, so that choosing k costs O(kMaxJudgedRows) local fits at any n.
+  const std::size_t cap = loo ? kMaxLooRows : kMaxJudgedRows;
+  if (judge.size() > cap) {
+    // A seeded subset, so that choosing k costs O(cap) local fits at any n.
     CounterRng rng(seed, Stream::kValidation, 1);
     for (std::size_t a = judge.size(); a > 1; --a) std::swap(judge[a - 1], judge[rng.below(a)]);
-    judge.resize(kMaxJudgedRows);
+    judge.resize(cap);
     std::sort(judge.begin(), judge.end());
   }
   // Weighted mean loss of the rows' local models, one entry per k of `grid` in turn; rows in
-  // a fixed order, so the sums do not depend on the number of threads. The loss is about
-  // U-shaped in k: the grid stops once kGridPatience values in a row have not improved on
-  // the best, and the result has one entry per k evaluated.
+  // a fixed order, so the sums do not depend on the number of threads. Every k up to
+  // kAlwaysTried is evaluated -- at small k the loss need not be U-shaped (RAND HIE, Poisson:
+  // it rises from k = 8 to 32, then falls to its least at 1024) -- and beyond it the grid
+  // stops after kGridPatience doublings without a lower loss (the large k cost the most, and
+  // there the loss moves smoothly towards the population GLM's). The result has one entry
+  // per k evaluated.
   struct Judged {
     std::vector<double> loss, se;  // per k evaluated
   };
@@ -276,7 +281,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
       out.loss.push_back(f);
       out.se.push_back(std::sqrt(v * total2 / (total * total)));
       worse = better ? 0 : worse + 1;
-      if (worse >= kGridPatience) break;
+      if (k >= kAlwaysTried && worse >= kGridPatience) break;
     }
     return out;
   };
