@@ -18,7 +18,7 @@ from ctxstats.models import (  # noqa: E402
     ContextualizedPoisson,
     ContextualizedRegression,
 )
-from ctxstats.personalized import PersonalizedRegression, PersonalizedRegressionResults
+from ctxstats.personalized import BootstrapModesWarning, PersonalizedRegression, PersonalizedRegressionResults
 from ctxstats.io import load, save
 from ctxstats.compare import compare
 from ctxstats._options import option_schema
@@ -33,6 +33,7 @@ __all__ = [
     "ContextualizedPoisson",
     "PersonalizedRegression",
     "PersonalizedRegressionResults",
+    "BootstrapModesWarning",
     "IdentifiabilityReport",
     "IdentifiabilityWarning",
     "ConvergenceWarning",

@@ -15,6 +15,7 @@ sample, drawn afresh each epoch): never the n x n distance matrix.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -22,11 +23,18 @@ import pandas as pd
 from ctxstats import _core, _options
 from ctxstats._families import inverse_link, loglike
 from ctxstats.convergence import bootstrap_message, bootstrap_share_note, warn_bootstrap, warn_if_unconverged
-from ctxstats.inference import column_spread, percentile_summary
+from ctxstats.inference import column_spread
 from ctxstats._validation import (as_matrix, as_start_params, as_vector, check_aligned, check_choice, check_float,
                                   check_int, check_response, check_unique_columns, check_weights, select_columns)
 
-__all__ = ["PersonalizedRegression", "PersonalizedRegressionResults"]
+__all__ = ["PersonalizedRegression", "PersonalizedRegressionResults", "BootstrapModesWarning"]
+
+
+class BootstrapModesWarning(UserWarning):
+    """The bootstrap replicates of a personalized regression fall into several separated modes
+    (e.g. a metric weight near 0.03 in some replicates and near 0.97 in others): the fit's
+    optimum is not unique, and its intervals span the modes. The message (the core's) names
+    the quantities and the modes."""
 
 
 def _is_categorical_dtype(dtype) -> bool:
@@ -185,8 +193,12 @@ class PersonalizedRegression:
     rank : int
         K, the dimension of the latent coordinates z_i (and the rank of the deviations of
         the sample models from ``theta_bar``). The metric can spread over at most about K
-        context columns without distortion, so K should be at least the number of context
-        columns expected to matter.
+        context columns without distortion. 0 (the default) chooses K from the data: the
+        model is fitted at K = 1, ..., min(4, context columns, max(2, parameters)) and the
+        smallest K whose held-out mean loss (the local GLMs' on the validation rows or in
+        leave-one-out; latent models: the validation loss) is within one standard error of
+        the least is kept (the one-standard-error rule). The chosen K is ``results.rank``,
+        the losses ``results.rank_grid``. Costs one fit per K tried.
     categorical : column names, positions, or one bool per column, optional
         Context columns whose distance is a mismatch indicator 1{c_ik != c_jk} rather than
         a squared difference.
@@ -342,9 +354,14 @@ class PersonalizedRegression:
     def nobs(self) -> int:
         return int(self.endog.shape[0])
 
-    def n_params(self) -> int:
-        """Length of the flat parameter vector [theta_bar, Q, u, Z] the core optimises."""
-        q, m, K = len(self.param_names), len(self.context_names), self.rank
+    def n_params(self, rank: int | None = None) -> int:
+        """Length of the flat parameter vector [theta_bar, Q, u, Z] the core optimises at
+        ``rank`` (default: the model's, which must then be given: rank=0 is chosen in a fit)."""
+        q, m = len(self.param_names), len(self.context_names)
+        K = self.rank if rank is None else rank
+        if K < 1:
+            raise ValueError("the parameter vector needs a rank: create the model with rank=K "
+                             "(rank=0 chooses it only in a fit)")
         return q + K * q + m + self.nobs * K
 
     def _options(self, **fit_options) -> dict:
@@ -447,9 +464,12 @@ class PersonalizedRegression:
         local_neighbors : int
             k of the local GLMs; 0 (default) chooses it among 8, 16, ..., 4096 by the mean loss
             of the validation rows' local models (their outcomes are held out), or without a
-            validation share by leave-one-out on up to 2,000 seeded training rows; the choice
-            and the loss of each candidate are ``local_neighbors`` and ``local_grid`` of the
-            results. The local fits cost O(n^2 m) once, after the epochs.
+            validation share by leave-one-out on the training rows -- at most 4,000
+            validation or 2,000 training rows (seeded), trying every k up to 512 and larger
+            ones until two doublings bring no lower loss; the choice and the loss of each candidate are ``local_neighbors`` and
+            ``local_grid`` of the results. Neighbours come from an exact kd-tree under the learned metric (the
+            same neighbours as a brute-force search, ties by row order): the local fits cost
+            about O(n log n + n k q^2), once after the epochs.
         refine_metric : bool
             With ``sample_models="local"`` (default true): from two starts, the distance
             matching's weights (``matching_weights`` of the results) and uniform weights, a
@@ -461,9 +481,15 @@ class PersonalizedRegression:
             changes with the rank and the seed); the held-out loss is what a user cares for.
         n_bootstraps : int
             B > 0 refits the model on B multinomial resamples of the rows (as frequency
-            weights; rows drawn zero times keep a model placed by distance matching) and gives
-            percentile intervals: ``conf_int``, ``metric_weights_conf_int``,
-            ``sample_conf_int``. Costs B fits.
+            weights; rank, k and the refined metric are chosen afresh in each) and gives
+            percentile intervals re-centred on the estimate: ``conf_int``,
+            ``metric_weights_conf_int``, ``sample_conf_int`` (the core's
+            ``centred_intervals``: est + (q_{alpha/2} - median), est + (q_{1-alpha/2} -
+            median) of the replicates; they keep the replicates' spread and skew but not
+            their shift, and always contain the estimate). When the replicates of a metric
+            weight or an average effect fall into two separated modes (a non-unique
+            optimum), a :class:`BootstrapModesWarning` says so, as does ``summary()``.
+            Costs B fits.
         start_params : array_like, optional
             A flat parameter vector (``results.flat_params``) to start from.
         """
@@ -481,23 +507,15 @@ class PersonalizedRegression:
         warn_if_unconverged(bool(out["converged"]), out["message"], stacklevel=2)
         boot = None
         if n_bootstraps:
-            boot = self._bootstrap(opts, n_bootstraps, init)
+            # The core refits every replicate and checks their modes (personalized_bootstrap).
+            boot = _core.personalized_bootstrap(self.context, self.exog, self.endog, self.weights, opts, n_bootstraps,
+                                                init, self.param_names, self.context_names)
+            boot["converged"] = np.asarray(boot["converged"], dtype=bool)
+            boot["message"] = bootstrap_message(list(zip(boot["converged"], boot["messages"])))
             warn_bootstrap(boot["message"], stacklevel=2)
+            if boot["modes_message"]:
+                warnings.warn(BootstrapModesWarning(boot["modes_message"]), stacklevel=2)
         return PersonalizedRegressionResults(self, out, opts, n_neighbors, boot)
-
-    def _bootstrap(self, opts: dict, n_bootstraps: int, init) -> dict:
-        n = self.nobs
-        thetas, phis, converged = [], [], []
-        for b in range(n_bootstraps):
-            counts = _core.personalized_bootstrap_counts(n, opts["seed"], b)
-            w = counts if self.weights is None else counts * self.weights
-            out = _core.personalized_fit(self.context, self.exog, self.endog, w, opts, init)
-            thetas.append(np.asarray(out["theta"]))
-            phis.append(np.asarray(out["phi"]))
-            converged.append((bool(out["converged"]), out["message"]))
-        return {"theta": np.stack(thetas), "phi": np.stack(phis),
-                "converged": np.array([c for c, _ in converged], dtype=bool),
-                "message": bootstrap_message(converged)}
 
 
 PersonalizedRegression.fit.__doc__ = PersonalizedRegression.fit.__doc__.replace(
@@ -544,6 +562,13 @@ class PersonalizedRegressionResults:
         self._theta = np.asarray(out["theta"])
         self._theta_latent = np.asarray(out["theta_latent"])
         self.local_neighbors = int(out["local_neighbors"])
+        self.rank = int(out["rank"])
+        self.rank_grid = pd.DataFrame({"held-out mean loss": np.asarray(out["rank_loss"]),
+                                       "se": np.asarray(out["rank_se"])},
+                                      index=pd.Index(np.asarray(out["rank_grid"]).astype(int), name="rank"))
+        self.held_out_loss = float(out["held_out_loss"])
+        bias = np.asarray(out["smoothing_bias"])
+        self._bias = bias if bias.size else None
         self.local_grid = pd.Series(np.asarray(out["local_loss"]), index=np.asarray(out["local_grid"]).astype(int),
                                     name="held-out mean loss")
         self.local_grid.index.name = "local_neighbors"
@@ -612,6 +637,13 @@ class PersonalizedRegressionResults:
         return self._frame(self._theta, self.model.row_labels)
 
     @property
+    def smoothing_bias(self) -> pd.DataFrame | None:
+        """The core's estimate of each local GLM's smoothing bias, (theta_k - theta_(k/2)) /
+        (1 - 2^(-1/d)) with d the context columns the metric uses (None for latent models);
+        it widens ``sample_conf_int``."""
+        return None if self._bias is None else self._frame(self._bias, self.model.row_labels)
+
+    @property
     def latent_params(self) -> pd.DataFrame:
         """theta_bar + Q' z_i, the sample models of the distance matching itself (the 2019
         model); equal to ``sample_params`` when ``sample_models="latent"``."""
@@ -636,7 +668,7 @@ class PersonalizedRegressionResults:
     @property
     def latent(self) -> pd.DataFrame:
         m = self.model
-        q, K = len(m.param_names), m.rank
+        q, K = len(m.param_names), self.rank
         start = q + K * q + len(m.context_names)
         Z = self.flat_params[start:].reshape(m.nobs, K)
         return pd.DataFrame(Z, columns=[f"z{k + 1}" for k in range(K)], index=m.row_labels)
@@ -648,7 +680,7 @@ class PersonalizedRegressionResults:
 
     @property
     def loadings(self) -> pd.DataFrame:
-        return pd.DataFrame(self._Q, columns=self.model.param_names, index=[f"z{k + 1}" for k in range(self.model.rank)])
+        return pd.DataFrame(self._Q, columns=self.model.param_names, index=[f"z{k + 1}" for k in range(self.rank)])
 
     # ---- new samples ------------------------------------------------------------------------------
     def predict_params(self, context, n_neighbors: int | None = None) -> pd.DataFrame:
@@ -656,8 +688,8 @@ class PersonalizedRegressionResults:
 
         The ``n_neighbors`` training samples nearest under the learned metric D_phi are
         averaged with weights 1 / (D + 1e-8) (the metric averages one over pairs, so an
-        exact match dominates). Brute force in blocks: time O(rows x n x m), memory
-        O(threads x n).
+        exact match dominates). An exact kd-tree search under the metric: about
+        O(n log n) to build, O(log n + k) per row.
         """
         k = self.n_neighbors if n_neighbors is None else n_neighbors  # checked by the core's option table
         C, index = self.model._context_encoder.transform(context)
@@ -752,34 +784,60 @@ class PersonalizedRegressionResults:
     def n_bootstraps(self) -> int:
         return 0 if self._boot is None else int(self._boot["theta"].shape[0])
 
+    def _intervals(self, estimate, samples, alpha, bounds=(-np.inf, np.inf), bias=None) -> dict:
+        """The core's percentile intervals centred on the estimate (centred_intervals)."""
+        if samples.shape[0] < 2:
+            raise ValueError("intervals need at least two bootstrap replicates: fit with n_bootstraps >= 2")
+        alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
+        return _core.centred_intervals(np.ascontiguousarray(estimate, dtype=float),
+                                       np.ascontiguousarray(samples, dtype=float), alpha, *bounds, bias)
+
     @property
     def bse(self) -> pd.Series:
         """Bootstrap standard errors of the average effects ``params``."""
         self._require_bootstrap()
-        means = self._boot["theta"].mean(axis=1)
-        return pd.Series(percentile_summary(means, 0.05)["se"], index=self.model.param_names, name="bse")
+        ci = self._intervals(self.params.to_numpy(), self._boot["means"], 0.05)
+        return pd.Series(ci["se"], index=self.model.param_names, name="bse")
 
     def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Percentile bootstrap intervals for the average effects ``params``."""
+        """Bootstrap intervals for the average effects ``params``: percentile intervals of the
+        replicates re-centred on the estimate (see :meth:`PersonalizedRegression.fit`)."""
         self._require_bootstrap()
-        alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
-        ps = percentile_summary(self._boot["theta"].mean(axis=1), alpha)
-        return pd.DataFrame({"lower": ps["lower"], "upper": ps["upper"]}, index=self.model.param_names)
+        ci = self._intervals(self.params.to_numpy(), self._boot["means"], alpha)
+        return pd.DataFrame({"lower": ci["lower"], "upper": ci["upper"]}, index=self.model.param_names)
+
+    @property
+    def metric_weights_bse(self) -> pd.Series:
+        """Bootstrap standard errors of ``metric_weights``."""
+        self._require_bootstrap()
+        ci = self._intervals(self._phi, self._boot["phi"], 0.05, (0.0, 1.0))
+        return pd.Series(ci["se"], index=self.model.context_names, name="bse")
 
     def metric_weights_conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Percentile bootstrap intervals for ``metric_weights``."""
+        """Bootstrap intervals for ``metric_weights`` (centred percentile, within [0, 1])."""
         self._require_bootstrap()
-        alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
-        ps = percentile_summary(self._boot["phi"], alpha)
-        return pd.DataFrame({"lower": ps["lower"], "upper": ps["upper"]}, index=self.model.context_names)
+        ci = self._intervals(self._phi, self._boot["phi"], alpha, (0.0, 1.0))
+        return pd.DataFrame({"lower": ci["lower"], "upper": ci["upper"]}, index=self.model.context_names)
+
+    @property
+    def bootstrap_modes(self) -> str:
+        """The core's description of replicates that fall into several modes ('' when none)."""
+        self._require_bootstrap()
+        return self._boot["modes_message"]
 
     def sample_conf_int(self, alpha: float = 0.05) -> dict[str, pd.DataFrame]:
-        """Percentile bootstrap intervals for every sample's parameters: {"lower", "upper"}."""
+        """Bootstrap intervals for every sample's parameters: {"lower", "upper"}.
+
+        Centred percentile intervals whose half-widths are combined with the estimated
+        smoothing bias of the local GLMs (``smoothing_bias``: the bootstrap sees their
+        variance, not their bias): each side sqrt(h^2 + bias^2). Latent models: centred
+        percentile intervals.
+        """
         self._require_bootstrap()
-        alpha = check_float(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True)
         B, n, q = self._boot["theta"].shape
-        ps = percentile_summary(self._boot["theta"].reshape(B, n * q), alpha)
-        lo, hi = ps["lower"].reshape(n, q), ps["upper"].reshape(n, q)
+        bias = None if self._bias is None else self._bias.reshape(n * q)
+        ci = self._intervals(self._theta.reshape(n * q), self._boot["theta"].reshape(B, n * q), alpha, bias=bias)
+        lo, hi = ci["lower"].reshape(n, q), ci["upper"].reshape(n, q)
         return {"lower": self._frame(lo, self.model.row_labels), "upper": self._frame(hi, self.model.row_labels)}
 
     # ---- presentation -----------------------------------------------------------------------------
@@ -791,7 +849,8 @@ class PersonalizedRegressionResults:
         s = Summary("Personalized Regression Results (distance matching)")
         held = self.llf_held_out
         s.add_header(
-            [("Dep. Variable", m.endog_name), ("Family", m.family), ("Rank K", str(m.rank)),
+            [("Dep. Variable", m.endog_name), ("Family", m.family),
+             ("Rank K", f"{self.rank} (chosen)" if not self.rank_grid.empty else str(self.rank)),
              ("gamma", f"{self.options['gamma']:.4g}"), ("Partners/sample", str(self.options["n_partners"])),
              ("No. Observations", str(self.nobs)), ("Held out", str(int(self.held_out.sum())))],
             [("Converged", str(self.converged)), ("Epochs", f"{self.n_iter} (kept {self.best_epoch})"),
@@ -813,6 +872,10 @@ class PersonalizedRegressionResults:
             metric[f"{1 - alpha / 2:g}]"] = ci["upper"]
         s.add_table("Context metric weights (shares of D_phi, sum to one)", metric)
         local = self.options.get("sample_models", "local") == "local"
+        if not self.rank_grid.empty:
+            losses = ", ".join(f"{k}: {v:.5g}" for k, v in self.rank_grid["held-out mean loss"].items())
+            s.add_note(f"Rank K={self.rank} chosen from the data: the smallest rank whose held-out mean loss is "
+                       f"within one standard error of the least ({losses}).")
         if local:
             how = ("set by local_neighbors" if self.local_grid.empty else "chosen by held-out deviance among "
                    + ", ".join(str(k) for k in self.local_grid.index))
@@ -829,15 +892,21 @@ class PersonalizedRegressionResults:
             s.add_note(f"Early stopping did not trigger: {self.message}.")
         if self._boot is not None and "converged" in self._boot:
             s.add_note(bootstrap_share_note(self._boot["converged"]))
+        if self._boot is not None:
+            s.add_note("Intervals: bootstrap percentile intervals re-centred on the estimate (per-sample intervals "
+                       "also allow for the local GLMs' estimated smoothing bias).")
+            if self._boot["modes_message"]:
+                s.add_note("Warning: " + self._boot["modes_message"][0].upper() + self._boot["modes_message"][1:])
         if not self.population_converged:
             s.add_note("The population GLM (the starting point) did not converge; in a binomial fit, complete "
                        "separation is a common cause.")
-        n_active = int((self._phi > 0.05).sum())
-        if n_active > m.rank:
-            s.add_note(f"{n_active} context columns carry more than 5% of the metric with rank K={m.rank}; a metric "
-                       "over more than K columns cannot be matched exactly. Consider a larger rank.")
+        n_active = int((self._phi_matching > 0.05).sum())
+        if n_active > self.rank:
+            s.add_note(f"{n_active} context columns carry more than 5% of the matching's metric with rank "
+                       f"K={self.rank}; a metric over more than K columns cannot be matched exactly. Consider a "
+                       "larger rank.")
         return s
 
     def __repr__(self) -> str:
-        return (f"<{type(self).__name__}: {self.model.family} family, rank {self.model.rank}, nobs={self.nobs}, "
+        return (f"<{type(self).__name__}: {self.model.family} family, rank {self.rank}, nobs={self.nobs}, "
                 f"epochs={self.n_iter}, converged={self.converged}>")

@@ -259,7 +259,7 @@ def test_formula_matches_arrays():
 def test_bad_input_errors():
     y, X, C, _ = four_groups(n=50, seed=1)
     with pytest.raises(ValueError, match="rank"):
-        cs.PersonalizedRegression(y, X, C, rank=0)
+        cs.PersonalizedRegression(y, X, C, rank=-1)
     with pytest.raises(TypeError, match="rank"):
         cs.PersonalizedRegression(y, X, C, rank=1.5)
     with pytest.raises(ValueError, match="family"):
@@ -278,7 +278,7 @@ def test_bad_input_errors():
         cs.PersonalizedRegression(y, X.iloc[:40], C)
     with pytest.raises(ValueError, match="at least two rows"):
         cs.PersonalizedRegression(y.iloc[:1], X.iloc[:1], C.iloc[:1])
-    model = cs.PersonalizedRegression(y, X, C)
+    model = cs.PersonalizedRegression(y, X, C, rank=2)
     for kwargs, exc, word in [({"gamma": -1.0}, ValueError, "gamma"), ({"n_partners": 0}, ValueError, "n_partners"),
                               ({"val_split": 1.0}, ValueError, "val_split"), ({"n_bootstraps": -1}, ValueError, "n_bootstraps"),
                               ({"learning_rate": 0.0}, ValueError, "learning_rate"), ({"threads": "2"}, TypeError, "threads"),
@@ -305,7 +305,7 @@ def test_core_rejects_bad_arrays_without_crashing():
     with pytest.raises(ValueError, match="categorical"):
         _core.personalized_fit(C, X, y, None, {"categorical": [1]})
     with pytest.raises(ValueError, match="rank"):
-        _core.personalized_fit(C, X, y, None, {"rank": 0})
+        _core.personalized_fit(C, X, y, None, {"rank": -1})
     C2 = C.copy()
     C2[0, 1] = np.inf
     with pytest.raises(ValueError, match="context column 1"):
@@ -356,7 +356,8 @@ def test_local_models_recover_threshold_subgroups(threshold_fit):
 
 def test_latent_sample_models_are_the_matching_s_own(threshold_fit):
     res, y, X, C, theta, test = threshold_fit
-    latent = cs.PersonalizedRegression(y[~test], X[~test], C[~test]).fit(seed=0, threads=1, sample_models="latent")
+    latent = cs.PersonalizedRegression(y[~test], X[~test], C[~test], rank=res.rank).fit(seed=0, threads=1,
+                                                                                        sample_models="latent")
     np.testing.assert_array_equal(latent.sample_params.to_numpy(), latent.latent_params.to_numpy())
     # The epochs are the same fit: the latent models and the matching's metric agree.
     np.testing.assert_array_equal(latent.latent_params.to_numpy(), res.latent_params.to_numpy())
@@ -401,3 +402,73 @@ def test_without_validation_rows_k_is_chosen_by_leave_one_out():
     assert not res.held_out.any()
     assert res.local_neighbors in (8, 16, 32, 64, 128, 256) and res.local_neighbors == res.local_grid.idxmin()
     np.testing.assert_array_equal(res.metric_weights.to_numpy(), res.matching_weights.to_numpy())
+
+
+def test_rank_is_chosen_from_the_data_by_the_one_standard_error_rule(threshold_fit):
+    res = threshold_fit[0]
+    grid = res.rank_grid
+    # m = 5 context columns, q = 3 parameters: ranks 1 ... 3 are tried.
+    assert list(grid.index) == [1, 2, 3]
+    loss, se = grid["held-out mean loss"], grid["se"]
+    best = loss.idxmin()
+    assert res.rank == min(k for k in grid.index if loss[k] <= loss[best] + se[best])
+    assert res.held_out_loss > 0 and res.latent.shape[1] == res.rank == res.loadings.shape[0]
+    text = str(res.summary())
+    assert f"{res.rank} (chosen)" in text and "one standard error" in text
+    # A given rank is used as is and tries nothing.
+    fixed = cs.PersonalizedRegression(*threshold_groups()[:3], rank=1).fit(seed=0, max_iter=30, warmup=10,
+                                                                            local_neighbors=16)
+    assert fixed.rank == 1 and fixed.rank_grid.empty
+
+
+def test_rank_choice_needs_held_out_rows_for_latent_models():
+    y, X, C, _ = four_groups(n=80, seed=2)
+    with pytest.raises(ValueError, match="val_split"):
+        cs.PersonalizedRegression(y, X, C).fit(sample_models="latent", val_split=0.0)
+    with pytest.raises(ValueError, match="rank"):
+        cs.PersonalizedRegression(y, X, C).objective(np.zeros(10))
+
+
+@pytest.mark.filterwarnings("ignore::ctxstats.BootstrapModesWarning")
+def test_bootstrap_intervals_contain_their_estimates():
+    y, X, C, _ = four_groups(n=300, seed=5)
+    res = cs.PersonalizedRegression(y, X, C, rank=2).fit(n_bootstraps=6, seed=3, local_neighbors=32)
+    ci = res.conf_int()
+    assert ((ci["lower"] <= res.params) & (res.params <= ci["upper"])).all()
+    mw = res.metric_weights_conf_int()
+    assert ((mw["lower"] <= res.metric_weights) & (res.metric_weights <= mw["upper"])).all()
+    assert (mw["lower"] >= 0).all() and (mw["upper"] <= 1).all()
+    sc = res.sample_conf_int(alpha=0.1)
+    sp = res.sample_params
+    assert ((sc["lower"] <= sp) & (sp <= sc["upper"])).all().all()
+    assert (res.metric_weights_bse >= 0).all()
+    assert "re-centred on the estimate" in str(res.summary())
+
+
+def test_bimodal_bootstrap_replicates_warn_and_the_summary_says_so(monkeypatch):
+    from ctxstats import _core
+
+    # The core's modes check: two separated modes of a metric weight are found, one normal
+    # cloud is not.
+    phi = np.zeros((20, 5))
+    phi[:12, 0], phi[:12, 1] = 0.97, 0.03
+    phi[12:, 0], phi[12:, 1] = 0.03, 0.97
+    phi[:, 0] += np.linspace(0, 0.01, 20)
+    split = _core.bootstrap_modes(phi, 0.1)
+    assert list(np.asarray(split["multimodal"], dtype=bool)) == [True, True, False, False, False]
+    assert list(split["low_count"][:2]) == [8, 12] and list(split["high_count"][:2]) == [12, 8]
+    unimodal = np.random.default_rng(0).normal(size=(200, 3))
+    assert not np.asarray(_core.bootstrap_modes(unimodal, 0.0)["multimodal"], dtype=bool).any()
+    # A fit whose replicates the core finds multimodal warns and says so in summary().
+    real = _core.personalized_bootstrap
+
+    def bimodal(*args, **kwargs):
+        out = real(*args, **kwargs)
+        out["modes_message"] = "the bootstrap replicates fall into several modes: metric weight of age: ..."
+        return out
+
+    monkeypatch.setattr(_core, "personalized_bootstrap", bimodal)
+    y, X, C, _ = four_groups(n=120, seed=6)
+    with pytest.warns(cs.BootstrapModesWarning, match="several modes"):
+        res = cs.PersonalizedRegression(y, X, C, rank=2).fit(n_bootstraps=2, seed=1, local_neighbors=16)
+    assert "Warning: The bootstrap replicates fall into several modes" in str(res.summary())

@@ -8,6 +8,8 @@ functions (csrc/inference/), so they agree to the bit; what each language comput
 p-values and critical values from its own t, F, chi-squared and normal functions -- is held
 to 1e-10 (analytic) or 1e-12.
 """
+import warnings
+
 import numpy as np
 import pytest
 
@@ -232,6 +234,31 @@ def test_personalized_regression_agrees(ro, family, B):
         sc = py.sample_conf_int()
         close("sample_confint(p)$upper", ro, sc["upper"].to_numpy(), 1e-12)
         close("sqrt(diag(vcov(p)))", ro, py.bse.to_numpy(), 1e-12)
+
+
+@short_fits
+@short_bootstraps
+@pytest.mark.filterwarnings("ignore::ctxstats.BootstrapModesWarning")
+def test_personalized_rank_from_data_and_bootstrap_are_bitwise_equal(ro):
+    """Default rank (chosen from the data), factor context, core bootstrap: R = Python to the bit."""
+    df = personalized_frame(n=120, seed=3)
+    opts = dict(max_iter=40, warmup=10, patience=5)
+    py = cs.PersonalizedRegression(df["y"], df[["x1", "x2"]], df[["c1", "c2", "g"]]) \
+        .fit(seed=6, n_bootstraps=4, **opts)
+    ro.globalenv["d"] = r_frame(df)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ro.r(f'p <- suppressWarnings(personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, seed = 6, '
+             f'n_bootstraps = 4{r_options(**opts)}))')
+    assert int(ro.r("p$rank")[0]) == py.rank and len(py.rank_grid) == 3
+    for expr, value in [("sample_coef(p)", py.sample_params), ("p$metric_weights", py.metric_weights),
+                        ("p$rank_grid$loss", py.rank_grid["held-out mean loss"]),
+                        ("confint(p)", py.conf_int()), ("metric_weights_confint(p)", py.metric_weights_conf_int()),
+                        ("sample_confint(p)$lower", py.sample_conf_int()["lower"]),
+                        ("aperm(p$bootstrap$theta, c(3L, 1L, 2L))", py._boot["theta"])]:
+        assert np.array_equal(as_array(ro.r(expr)), np.asarray(value, dtype=float)), expr
+    assert str(ro.r("p$bootstrap$modes_message")[0]) == py.bootstrap_modes
+    assert list(ro.r("format(summary(p))")) == py.summary().as_text().split("\n")
 
 
 # ---- the spline encoder ----------------------------------------------------------------------------

@@ -371,8 +371,10 @@ std::vector<OptionSpec> build_schema() {
           .encoders(spline)
           .internal(),
       // personalized regression
-      Builder("rank", OptionType::kInt, "personalized", V::integer(2), "K, the dimension of the latent sample space; at most the number of parameters per sample (p + 1).")
-          .low(1)
+      Builder("rank", OptionType::kInt, "personalized", V::integer(0),
+              "K, the dimension of the latent sample space; at most max(2, parameters per sample). 0: chosen "
+              "from the data (1 ... min(4, context columns) by held-out deviance, one-standard-error rule).")
+          .low(0)
           .high(1024)
           .models(pers),
       Builder("categorical", OptionType::kIntList, "personalized", V::null(),

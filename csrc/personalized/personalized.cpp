@@ -331,9 +331,10 @@ static void check_personalized_sizes(const DataView& data, const PersonalizedOpt
   const auto default_int = [](const char* name) {
     return std::strtoll(option_default(*find_option(name), "personalized", "").text.c_str(), nullptr, 10);
   };
-  if (o.rank > q && o.rank > default_int("rank"))
+  if (o.rank > std::max(q, 2))
     throw InvalidArgument("rank=" + std::to_string(o.rank) + " is more than the " + std::to_string(q) +
-                          " parameters of each sample's model; use rank <= " + std::to_string(q));
+                          " parameters of each sample's model; use rank <= " + std::to_string(std::max(q, 2)) +
+                          ", or rank=0 to choose it from the data");
   if (static_cast<std::size_t>(o.n_partners) >= data.n && o.n_partners > default_int("n_partners"))
     throw InvalidArgument("n_partners=" + std::to_string(o.n_partners) + " is not fewer than the " +
                           std::to_string(data.n) + " samples; use n_partners <= " + std::to_string(data.n - 1));
@@ -346,13 +347,15 @@ static void check_personalized_sizes(const DataView& data, const PersonalizedOpt
                  "lower n_partners or rank");
 }
 
-PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions& options_in,
-                                 const std::vector<double>* init) {
-  PersonalizedOptions options = options_in;
-  validate_personalized_options(options, data.m);
-  if (options.categorical.empty()) options.categorical.assign(data.m, 0);
+namespace {
+
+// The distance matching at options.rank (K >= 1): the epochs, the latent sample models and the
+// matching's metric, in user units; pop receives the population GLM (internal scale).
+PersonalizedFit fit_matching(const DataView& data, const PersonalizedOptions& options, const std::vector<double>* init,
+                             std::vector<double>& pop_out) {
   const Family family = parse_family(options.family);
   PersonalizedFit out;
+  out.rank = options.rank;
   out.scaling = compute_scaling(data, family, options.intercept);
   require(data.n >= 2, "personalized regression needs at least two rows");
   require(out.scaling.q() >= 1, "the model has no parameters: exog is empty and fit_intercept is False");
@@ -363,7 +366,8 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
 
   PersonalizedObjective obj(data, out.scaling, options, out.dist_scale, out.role);
   const PersonalizedLayout& L = obj.layout();
-  const std::vector<double> pop = population_glm(data, out.scaling, family, options, out.role, &out.population_converged);
+  pop_out = population_glm(data, out.scaling, family, options, out.role, &out.population_converged);
+  const std::vector<double>& pop = pop_out;
   std::vector<double> w;
   if (init) {
     require(init->size() == L.size(), "start_params has " + std::to_string(init->size()) +
@@ -444,30 +448,106 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
   out.phi.resize(m);
   softmax(out.params.data() + L.u(), m, out.phi.data());
   out.phi_matching = out.phi;
-  if (options.sample_models == "local" && !out.interrupted) {
-    LocalModels local = personalized_local_models(data, out.scaling, family, out.role, pop, out.phi, out.dist_scale,
-                                                  options.categorical, options.local_neighbors,
-                                                  options.refine_metric, options.seed, options.threads);
-    out.theta = std::move(local.theta);
-    theta_to_original(out.scaling, out.theta.data(), data.n);
-    out.local_neighbors = local.k;
-    out.phi = std::move(local.phi);
-    out.local_grid = std::move(local.grid);
-    out.local_loss = std::move(local.loss);
-  }
   out.theta_bar.assign(tb, tb + q);
   theta_to_original(out.scaling, out.theta_bar.data(), 1);
   out.theta_pop = pop;
   theta_to_original(out.scaling, out.theta_pop.data(), 1);
   out.Q.assign(Q, Q + static_cast<std::size_t>(K) * q);
   for (int k = 0; k < K; ++k) delta_to_original(out.scaling, out.Q.data() + static_cast<std::size_t>(k) * q);
+  out.held_out_loss = best_monitor;  // the kept epoch's validation loss (see below for local models)
   return out;
 }
+
+// Replaces fit's sample models by the local GLMs in its learned metric (sample_models =
+// "local"), with the metric refined when `refine`.
+void add_local_models(PersonalizedFit& out, const DataView& data, const PersonalizedOptions& options,
+                      const std::vector<double>& pop, bool refine) {
+  LocalModels local = personalized_local_models(data, out.scaling, parse_family(options.family), out.role, pop,
+                                                out.phi_matching, out.dist_scale, options.categorical,
+                                                options.local_neighbors, refine, options.seed, options.threads);
+  out.theta = std::move(local.theta);
+  theta_to_original(out.scaling, out.theta.data(), data.n);
+  out.local_neighbors = local.k;
+  out.phi = std::move(local.phi);
+  out.local_grid = std::move(local.grid);
+  out.local_loss = std::move(local.loss);
+  out.held_out_loss = local.held_out_loss;
+  out.held_out_se = local.held_out_se;
+  theta_to_original(out.scaling, local.theta_half.data(), data.n);
+  out.smoothing_bias.resize(out.theta.size());
+  for (std::size_t a = 0; a < out.theta.size(); ++a)
+    out.smoothing_bias[a] = local.bias_factor * (out.theta[a] - local.theta_half[a]);
+}
+
+}  // namespace
+
+std::vector<int> personalized_rank_grid(int q, int m) {
+  const int top = std::max(1, std::min({kMaxChosenRank, m, std::max(q, 2)}));
+  std::vector<int> grid;
+  for (int K = 1; K <= top; ++K) grid.push_back(K);
+  return grid;
+}
+
+PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions& options_in,
+                                 const std::vector<double>* init) {
+  PersonalizedOptions options = options_in;
+  validate_personalized_options(options, data.m);
+  if (options.categorical.empty()) options.categorical.assign(data.m, 0);
+  const bool local = options.sample_models == "local";
+  std::vector<double> pop;
+  if (options.rank > 0) {
+    PersonalizedFit out = fit_matching(data, options, init, pop);
+    if (local && !out.interrupted) add_local_models(out, data, options, pop, options.refine_metric);
+    return out;
+  }
+  // rank = 0: chosen from the data (see personalized.hpp).
+  require(init == nullptr, "start_params needs a given rank (rank=0 chooses it from the data): set rank");
+  require(local || options.val_split > 0.0,
+          "rank=0 (chosen from the data) with sample_models='latent' needs held-out rows: set val_split > 0 or "
+          "give rank");
+  const Scaling scaling = compute_scaling(data, parse_family(options.family), options.intercept);
+  const std::vector<int> grid = personalized_rank_grid(scaling.q(), data.m);
+  std::vector<PersonalizedFit> fits;
+  std::vector<std::vector<double>> pops;
+  std::vector<double> loss, se;
+  for (int K : grid) {
+    PersonalizedOptions o = options;
+    o.rank = K;
+    pops.emplace_back();
+    fits.push_back(fit_matching(data, o, nullptr, pops.back()));
+    if (fits.back().interrupted) return std::move(fits.back());
+    if (local) add_local_models(fits.back(), data, o, pops.back(), false);
+    loss.push_back(fits.back().held_out_loss);
+    se.push_back(fits.back().held_out_se);
+  }
+  // The one-standard-error rule: the smallest rank whose held-out loss is within one
+  // standard error (of the best rank's loss) of the least.
+  const std::size_t best = static_cast<std::size_t>(std::min_element(loss.begin(), loss.end()) - loss.begin());
+  std::size_t chosen = best;
+  for (std::size_t a = 0; a < best; ++a)
+    if (loss[a] <= loss[best] + se[best]) {
+      chosen = a;
+      break;
+    }
+  PersonalizedFit out = std::move(fits[chosen]);
+  if (local && options.refine_metric && !out.interrupted) {
+    PersonalizedOptions o = options;
+    o.rank = grid[chosen];
+    add_local_models(out, data, o, pops[chosen], true);
+  }
+  out.rank_grid.assign(grid.begin(), grid.end());
+  out.rank_loss = std::move(loss);
+  out.rank_se = std::move(se);
+  return out;
+}
+
+
 
 double personalized_objective(const DataView& data, const PersonalizedOptions& options_in,
                               const std::vector<double>& params, std::uint64_t epoch, std::vector<double>* grad) {
   PersonalizedOptions options = options_in;
   validate_personalized_options(options, data.m);
+  require(options.rank >= 1, "the objective needs a rank: set rank (rank=0 chooses it only in a fit)");
   if (options.categorical.empty()) options.categorical.assign(data.m, 0);
   const Family family = parse_family(options.family);
   const Scaling scaling = compute_scaling(data, family, options.intercept);

@@ -56,6 +56,7 @@
 #include "common/data.hpp"
 #include "common/family.hpp"
 #include "glm/objective.hpp"
+#include "inference/bootstrap_modes.hpp"
 
 namespace ctxstats {
 
@@ -179,7 +180,22 @@ struct PersonalizedFit {
   std::vector<double> params;      // internal scale, layout as PersonalizedLayout
   std::vector<double> theta;       // n x q sample parameters in user units (sample_models)
   std::vector<double> theta_latent;  // n x q: theta_bar + Q' z_i in user units
+  int rank = 0;                    // K: options.rank, or the rank chosen from the data
+  std::vector<double> rank_grid, rank_loss, rank_se;  // rank = 0: the K tried, their held-out loss and its SE
+  // The held-out mean loss of the reported sample models and its standard error: local GLMs,
+  // that of the judged rows at the chosen k (personalized_local_models); latent models, the
+  // kept epoch's validation loss (the training objective without validation rows; SE 0).
+  double held_out_loss = 0.0, held_out_se = 0.0;
   int local_neighbors = 0;         // k of the local GLMs (0 with sample_models = "latent")
+  // Local GLMs: an estimate of each sample model's smoothing bias (n x q, user units; empty
+  // for latent models). A local GLM is locally constant in the context, so its bias grows
+  // with the neighbourhood's radius, about as (k / n)^(1/d) with d the number of context
+  // columns the metric uses (weight >= 0.05); halving k multiplies it by 2^(-1/d), so
+  //   bias(k) ~ (theta_k - theta_(k/2)) / (1 - 2^(-1/d)).
+  // The bootstrap sees the variance of the local GLMs, not this bias; sample_conf_int
+  // combines the two (centred_intervals' bias). The estimate is noisy (it carries the
+  // variance of theta_k - theta_(k/2)), so the intervals err on the wide side.
+  std::vector<double> smoothing_bias;
   std::vector<double> local_grid, local_loss;  // the k tried and their held-out mean loss
   std::vector<double> theta_bar;   // q, user units
   std::vector<double> theta_pop;   // q, user units: the population GLM
@@ -198,6 +214,22 @@ struct PersonalizedFit {
   std::string message;
 };
 
+// The largest rank tried when the rank is chosen from the data.
+constexpr int kMaxChosenRank = 4;
+
+// The ranks tried when rank = 0: 1, ..., min(4, m, max(q, 2)) -- the metric can spread over
+// at most K columns without distortion, so no more than m are useful.
+std::vector<int> personalized_rank_grid(int q, int m);
+
+// rank = 0 chooses K from the data: the model is fitted at every rank of
+// personalized_rank_grid and judged by the held-out mean loss of its sample models (local
+// GLMs: on the validation rows, or leave-one-out, at the k chosen for that rank, with the
+// matching's metric; latent models: the validation loss, which needs val_split > 0); the
+// rank kept is the smallest whose loss is within one standard error of the least (the
+// one-standard-error rule: ranks whose losses differ by less than their noise are not told
+// apart, and the simpler model is kept). With refine_metric the chosen fit's metric is then
+// refined. Costs one fit per rank tried.
+//
 // Fits from the population start (or from init, a parameter vector, when given) with full-
 // batch Adam over epochs; each epoch draws new pairs. gamma rises linearly from 0 to its
 // value over the first `warmup` epochs (a continuation: the data shape the sample models
@@ -216,8 +248,9 @@ double personalized_objective(const DataView& data, const PersonalizedOptions& o
 
 // Parameters for new contexts (rows x m, user units): the average of the models of the
 // k nearest training samples under D_phi, with weights 1 / (D + delta) (delta = 1e-8 times
-// the mean distance, so exact matches dominate). Brute force in blocks of rows: memory
-// O(block x n_train). Ties in distance are broken by training row order.
+// the mean distance, so exact matches dominate). Neighbours from the exact kd-tree of
+// metric_tree.hpp (built once, O(n_train log n_train)); ties in distance are broken by
+// training row order.
 std::vector<double> personalized_predict(const double* C_new, std::size_t rows, const double* C_train,
                                          std::size_t n_train, int m, const double* theta_train, int q,
                                          const std::vector<double>& phi, const std::vector<double>& dist_scale,
@@ -235,18 +268,28 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
 // one observation), fitted by Newton's method with step halving. k = options.local_neighbors,
 // or (0) the k in {8, 16, ..., 4096} (at most the training rows minus one) whose local
 // models give the least weighted mean loss on the validation rows -- or, without any, in
-// leave-one-out on up to 2,000 seeded training rows. Rows with zero weight (bootstrap
+// leave-one-out on the training rows -- at most 4,000 validation or 2,000 training rows
+// (seeded); every k up to 512 is tried, larger ones until two doublings bring no lower loss. Rows with zero weight (bootstrap
 // rows not drawn) are never neighbours. With `refine`, the metric weights are first
 // refined by the same held-out loss (a pattern search from the matching's weights and from
 // uniform ones; see personalized_predict.cpp): the matching alone splits its weight between
-// columns unstably (it changes with the rank and the seed). Cost: O(n n_train m) per
-// evaluation, a few hundred evaluations on at most 500 judged rows, once after the epochs;
-// every row independent, so the result does not depend on the number of threads.
+// columns unstably (it changes with the rank and the seed). Neighbours come from the exact
+// kd-tree of metric_tree.hpp, built once per metric evaluated (O(n log n)); a few hundred
+// evaluations on at most 500 judged rows, once after the epochs, then one local GLM per
+// row: about O(n log n + n k q^2) in all. Every row independent, so the result does not
+// depend on the number of threads.
 struct LocalModels {
   std::vector<double> theta;  // n x q, internal scale
   std::vector<double> phi;    // the metric weights used (refined when asked)
   int k = 0;
-  std::vector<double> grid, loss;
+  std::vector<double> grid, loss;  // the k tried and their held-out loss (empty when k was given)
+  // The held-out mean loss at k (the judged rows: validation rows, or leave-one-out) and its
+  // standard error (weighted: the rows' loss variance over the effective number of rows).
+  double held_out_loss = 0.0, held_out_se = 0.0;
+  // The local GLMs at k / 2 (internal scale) and the factor of the smoothing-bias estimate
+  // bias_factor (theta - theta_half); see PersonalizedFit::smoothing_bias.
+  std::vector<double> theta_half;
+  double bias_factor = 0.0;
 };
 LocalModels personalized_local_models(const DataView& data, const Scaling& scaling, Family family,
                                       const std::vector<char>& role, const std::vector<double>& theta_pop,
@@ -257,5 +300,33 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
 // Multinomial bootstrap counts: n draws with replacement from n rows, as frequency weights,
 // from CounterRng(seed, Stream::kBootstrap, replicate).
 std::vector<double> personalized_bootstrap_counts(std::size_t n, std::uint64_t seed, std::uint64_t replicate);
+
+// B refits on multinomial resamples of the rows (replicate b: the data's weights times
+// personalized_bootstrap_counts(n, seed, b)), each with the fit's options -- so a rank
+// chosen from the data, k and the refined metric are chosen afresh in every replicate and
+// their uncertainty enters the intervals. Rows drawn zero times are never neighbours; a
+// local GLM counts its k rows' worth of data with their multiplicity (see
+// personalized_local_models). Also checks whether the replicates of the average effects and
+// of the metric weights fall into several modes (inference/bootstrap_modes.hpp; metric
+// weights with min_gap 0.1). Stops at the first interrupted replicate (interrupted).
+struct PersonalizedBootstrap {
+  std::size_t B = 0, n = 0;
+  int q = 0, m = 0;
+  std::vector<double> theta;  // B x n x q, user units
+  std::vector<double> phi;    // B x m
+  std::vector<double> means;  // B x q: each replicate's average effects (mean over samples)
+  std::vector<double> rank;   // B: the rank each replicate used
+  std::vector<char> converged;
+  std::vector<std::string> messages;
+  ModeSplit effect_modes, metric_modes;
+  bool interrupted = false;
+};
+PersonalizedBootstrap personalized_bootstrap(const DataView& data, const PersonalizedOptions& options, std::size_t B,
+                                             const std::vector<double>* init = nullptr);
+
+// The warning both front ends give when replicates fall into several modes (empty when they
+// do not): what is multimodal, and what to do.
+std::string personalized_modes_message(const PersonalizedBootstrap& boot, const std::vector<std::string>& param_names,
+                                       const std::vector<std::string>& context_names);
 
 }  // namespace ctxstats

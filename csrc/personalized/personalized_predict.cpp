@@ -1,6 +1,7 @@
 // Models for new samples: the D_phi-weighted average of the nearest training samples'
-// models; and the local GLMs that give the sample models in the learned metric. Each new row is independent (its own distance buffer of n_train entries per
-// thread), so the result does not depend on the number of threads.
+// models; and the local GLMs that give the sample models in the learned metric. Neighbours
+// come from the exact kd-tree of metric_tree.hpp; each row is independent, so the result
+// does not depend on the number of threads.
 #include <omp.h>
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "common/rng.hpp"
+#include "personalized/metric_tree.hpp"
 #include "personalized/personalized.hpp"
 
 namespace ctxstats {
@@ -19,6 +21,7 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
                                          const std::vector<double>& phi, const std::vector<double>& dist_scale,
                                          const std::vector<int>& categorical, int n_neighbors, int threads) {
   require(n_train >= 1, "there are no training samples");
+  require(n_train < (std::size_t(1) << 32) - 1, "personalized regression supports fewer than 2^32 - 1 training samples");
   require(static_cast<int>(phi.size()) == m && static_cast<int>(dist_scale.size()) == m,
           "context has " + std::to_string(m) + " columns; the model was fitted with " + std::to_string(phi.size()));
   require(n_neighbors >= 1, "n_neighbors must be a positive integer");
@@ -37,18 +40,17 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
   std::vector<double> out(rows * static_cast<std::size_t>(q), 0.0);
   const int nthreads = resolve_threads(threads);
 
+std::vector<std::uint32_t> all(n_train);
+  for (std::size_t i = 0; i < n_train; ++i) all[i] = static_cast<std::uint32_t>(i);
+  const MetricTree tree(C_train, m, std::move(all), phi.data(), inv.data(), cat.data());
 #pragma omp parallel num_threads(nthreads)
   {
-    std::vector<std::pair<double, std::size_t>> dist(n_train);
+    std::vector<std::pair<double, std::uint32_t>> dist;
 #pragma omp for schedule(dynamic, 16)
     for (std::ptrdiff_t rr = 0; rr < static_cast<std::ptrdiff_t>(rows); ++rr) {
       const std::size_t r = static_cast<std::size_t>(rr);
-      const double* c = C_new + r * m;
-      for (std::size_t i = 0; i < n_train; ++i)
-        dist[i] = {metric_distance(c, C_train + i * m, phi.data(), inv.data(), cat.data(), m), i};
-      // Pairs compare by distance, then by row: ties are broken by training row order.
-      std::nth_element(dist.begin(), dist.begin() + (k_nn - 1), dist.end());
-      std::sort(dist.begin(), dist.begin() + k_nn);
+      // Sorted by distance, then by row: ties are broken by training row order.
+      tree.nearest(C_new + r * m, static_cast<int>(k_nn), UINT32_MAX, dist);
       double wsum = 0.0;
       double* t = out.data() + r * q;
       for (std::size_t a = 0; a < k_nn; ++a) {
@@ -73,12 +75,18 @@ namespace {
 
 // The largest k the grid tries: the final local fits cost O(n k q^2).
 constexpr int kMaxLocalNeighbors = 4096;
+// At most this many validation rows, or leave-one-out training rows, judge the candidate k.
+constexpr std::size_t kMaxJudgedRows = 4000, kMaxLooRows = 2000;
+// Every k up to this is tried; beyond it, the grid stops after kGridPatience doublings
+// without a lower held-out loss.
+constexpr int kAlwaysTried = 512, kGridPatience = 2;
 
 // One local GLM: rows idx[0..k) of the internal-scale X (n x q), y, s with distances d
 // (ascending); ridge 1/2 ||theta - t0||^2. Newton with step halving from t0.
 void local_glm(Family family, const double* X, const double* y, const double* s, int q,
                const std::pair<double, std::uint32_t>* nb, int k, const double* t0, double* theta,
                std::vector<double>& H, std::vector<double>& g, std::vector<double>& w, std::vector<double>& trial) {
+  if (static_cast<int>(w.size()) < k) w.resize(k);
   const double dk = nb[k - 1].first;
   for (int a = 0; a < k; ++a) w[a] = s[nb[a].second] * (dk > 0.0 ? 1.0 - nb[a].first / (2.0 * dk) : 1.0);
   auto objective = [&](const double* t) {
@@ -175,23 +183,39 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   const int n_pool = static_cast<int>(pool.size());
   const int nthreads = resolve_threads(threads);
 
-  // Neighbours of row i (sorted by distance, then row), excluding `skip` (or none: n).
-  auto neighbours = [&](const std::vector<double>& phi, std::size_t i, std::size_t skip, int kmax,
-                        std::vector<std::pair<double, std::uint32_t>>& d) {
-    d.clear();
-    const double* c = data.C + i * m;
-    for (std::uint32_t j : pool) {
-      if (j == skip) continue;
-      d.emplace_back(metric_distance(c, data.C + static_cast<std::size_t>(j) * m, phi.data(), inv.data(), cat.data(), m), j);
+  // "k rows' worth" of data is a total weight of k times the mean weight of the training
+  // rows (zero weights included): exactly k rows without weights; with bootstrap counts
+  // (frequency weights) about k drawn rows, counted with their multiplicity, so that a
+  // replicate's neighbourhoods span as much of the context as the fit's own (k distinct
+  // drawn rows would span about k / 0.632 of the original rows and smooth more).
+  double train_weight = 0.0, train_rows = 0.0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!role[i]) {
+      train_weight += s[i];
+      train_rows += 1.0;
     }
-    const int kk = std::min<int>(kmax, static_cast<int>(d.size()));
-    std::nth_element(d.begin(), d.begin() + (kk - 1), d.end());
-    std::sort(d.begin(), d.begin() + kk);
-    return kk;
+  const double mean_weight = train_weight / train_rows;
+  // The neighbourhood of row i for k: the nearest pool rows (by distance, then row; leaving
+  // out `skip`, or none: n) up to the first whose cumulative weight reaches k * mean_weight,
+  // or the whole pool; from the kd-tree of the pool under the metric it was built for.
+  // Returns its number of rows, whose (distance, row) pairs lead d.
+  auto neighbours = [&](const MetricTree& tree, std::size_t i, std::size_t skip, int k,
+                        std::vector<std::pair<double, std::uint32_t>>& d) {
+    const double target = k * mean_weight;
+    const std::uint32_t skip32 = static_cast<std::uint32_t>(std::min<std::size_t>(skip, UINT32_MAX));
+    for (int kq = k;; kq *= 2) {
+      const int got = tree.nearest(data.C + i * m, kq, skip32, d);
+      double cum = 0.0;
+      for (int a = 0; a < got; ++a) {
+        cum += s[d[a].second];
+        if (cum >= target) return a + 1;
+      }
+      if (got < kq || kq > n_pool) return got;  // the whole pool
+    }
   };
 
   // The rows candidates are judged on: validation rows, else leave-one-out on training rows
-  // (at most 2,000, seeded).
+  // (at most 4,000 validation rows or 2,000 training rows, seeded).
   std::vector<std::size_t> judge;
   bool loo = false;
   for (std::size_t i = 0; i < n; ++i)
@@ -199,41 +223,66 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   if (judge.empty()) {
     loo = true;
     judge.assign(pool.begin(), pool.end());
+  }
+  const std::size_t cap = loo ? kMaxLooRows : kMaxJudgedRows;
+  if (judge.size() > cap) {
+    // A seeded subset, so that choosing k costs O(cap) local fits at any n.
     CounterRng rng(seed, Stream::kValidation, 1);
     for (std::size_t a = judge.size(); a > 1; --a) std::swap(judge[a - 1], judge[rng.below(a)]);
-    if (judge.size() > 2000) judge.resize(2000);
+    judge.resize(cap);
     std::sort(judge.begin(), judge.end());
   }
-  // Weighted mean loss of the rows' local models, one entry per k of `grid`; rows in a fixed
-  // order, so the sums do not depend on the number of threads.
+  // Weighted mean loss of the rows' local models, one entry per k of `grid` in turn; rows in
+  // a fixed order, so the sums do not depend on the number of threads. Every k up to
+  // kAlwaysTried is evaluated -- at small k the loss need not be U-shaped (RAND HIE, Poisson:
+  // it rises from k = 8 to 32, then falls to its least at 1024) -- and beyond it the grid
+  // stops after kGridPatience doublings without a lower loss (the large k cost the most, and
+  // there the loss moves smoothly towards the population GLM's). The result has one entry
+  // per k evaluated.
+  struct Judged {
+    std::vector<double> loss, se;  // per k evaluated
+  };
   auto judged_loss = [&](const std::vector<double>& phi, const std::vector<std::size_t>& rows,
                          const std::vector<int>& grid) {
-    const int G = static_cast<int>(grid.size());
-    std::vector<double> per_row(rows.size() * G, 0.0);
+    const MetricTree tree(data.C, m, pool, phi.data(), inv.data(), cat.data());
+    double total = 0.0, total2 = 0.0;
+    for (std::size_t i : rows) {
+      total += s[i];
+      total2 += s[i] * s[i];
+    }
+    std::vector<double> per_row(rows.size());
+    Judged out;
+    int worse = 0;
+    for (int k : grid) {
 #pragma omp parallel num_threads(nthreads)
-    {
-      std::vector<std::pair<double, std::uint32_t>> d;
-      std::vector<double> H(static_cast<std::size_t>(q) * q), g(q), w(grid.back()), trial(2 * q), theta(q);
+      {
+        std::vector<std::pair<double, std::uint32_t>> d;
+        std::vector<double> H(static_cast<std::size_t>(q) * q), g(q), w(k), trial(2 * q), theta(q);
 #pragma omp for schedule(dynamic, 8)
-      for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(rows.size()); ++aa) {
-        const std::size_t i = rows[static_cast<std::size_t>(aa)];
-        const int kk = neighbours(phi, i, loo ? i : n, grid.back(), d);
-        for (int gi = 0; gi < G; ++gi) {
-          const int k = std::min(grid[gi], kk);
-          local_glm(family, X.data(), y.data(), s.data(), q, d.data(), k, theta_pop.data(), theta.data(), H, g, w,
+        for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(rows.size()); ++aa) {
+          const std::size_t i = rows[static_cast<std::size_t>(aa)];
+          const int kk = neighbours(tree, i, loo ? i : n, k, d);
+          local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), theta.data(), H, g, w,
                     trial);
           double eta = 0.0;
           for (int c = 0; c < q; ++c) eta += X[i * q + c] * theta[c];
-          per_row[static_cast<std::size_t>(aa) * G + gi] = s[i] * loss(family, y[i], eta);
+          per_row[static_cast<std::size_t>(aa)] = loss(family, y[i], eta);
         }
       }
+      double f = 0.0;
+      for (std::size_t a = 0; a < rows.size(); ++a) f += s[rows[a]] * per_row[a];
+      f /= total;
+      // The standard error of the weighted mean: the weighted variance of the rows' losses
+      // over the effective number of rows (sum s)^2 / sum s^2.
+      double v = 0.0;
+      for (std::size_t a = 0; a < rows.size(); ++a) v += s[rows[a]] * (per_row[a] - f) * (per_row[a] - f);
+      v /= total;
+      const bool better = out.loss.empty() || f < *std::min_element(out.loss.begin(), out.loss.end());
+      out.loss.push_back(f);
+      out.se.push_back(std::sqrt(v * total2 / (total * total)));
+      worse = better ? 0 : worse + 1;
+      if (k >= kAlwaysTried && worse >= kGridPatience) break;
     }
-    double total = 0.0;
-    for (std::size_t i : rows) total += s[i];
-    std::vector<double> out(G, 0.0);
-    for (std::size_t a = 0; a < rows.size(); ++a)
-      for (int gi = 0; gi < G; ++gi) out[gi] += per_row[a * G + gi];
-    for (double& v : out) v /= total;
     return out;
   };
 
@@ -267,7 +316,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     double best_all = std::numeric_limits<double>::infinity();
     for (int start_no = 0; start_no < 2; ++start_no) {
       std::vector<double> cur = start_no == 0 ? out.phi : std::vector<double>(m, 1.0 / m);
-      const std::vector<double> first = judged_loss(cur, sub, grid);
+      const std::vector<double> first = judged_loss(cur, sub, grid).loss;
       const int kb = best_of(first);
       const std::vector<int> kgrid = {grid[kb]};
       double best = first[kb];
@@ -284,7 +333,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
               for (double p : phi) sum += p;
               if (!(sum > 0.0)) continue;
               for (double& p : phi) p /= sum;
-              const double f = judged_loss(phi, sub, kgrid)[0];
+              const double f = judged_loss(phi, sub, kgrid).loss[0];
               if (f < best - 1e-6 * std::fabs(best)) {
                 best = f;
                 cur = phi;
@@ -302,15 +351,23 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     }
     out.phi = best_phi;
   }
-  if (grid.size() == 1) {
-    out.k = grid[0];
-  } else {
-    out.loss = judged_loss(out.phi, judge, grid);
-    out.grid.assign(grid.begin(), grid.end());
-    out.k = grid[best_of(out.loss)];
+  {
+    const Judged j = judged_loss(out.phi, judge, grid);
+    const int best = best_of(j.loss);
+    out.k = grid[best];
+    out.held_out_loss = j.loss[best];
+    out.held_out_se = j.se[best];
+    if (grid.size() > 1) {
+      out.loss = j.loss;
+      out.grid.assign(grid.begin(), grid.begin() + out.loss.size());
+    }
   }
 
+  // The sample models at k, and at k / 2 for the smoothing-bias estimate (see personalized.hpp).
   out.theta.assign(n * q, 0.0);
+  out.theta_half.assign(n * q, 0.0);
+  const int k_half = std::max(1, out.k / 2);
+  const MetricTree tree(data.C, m, pool, out.phi.data(), inv.data(), cat.data());
 #pragma omp parallel num_threads(nthreads)
   {
     std::vector<std::pair<double, std::uint32_t>> d;
@@ -318,11 +375,17 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
 #pragma omp for schedule(dynamic, 8)
     for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
       const std::size_t i = static_cast<std::size_t>(ii);
-      const int kk = neighbours(out.phi, i, n, out.k, d);
+      const int kk = neighbours(tree, i, n, out.k, d);
       local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), out.theta.data() + i * q, H,
                 g, w, trial);
+      const int kh = neighbours(tree, i, n, k_half, d);
+      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kh, theta_pop.data(),
+                out.theta_half.data() + i * q, H, g, w, trial);
     }
   }
+  int active = 0;
+  for (double p : out.phi) active += p >= 0.05;
+  out.bias_factor = 1.0 / (1.0 - std::pow(2.0, -1.0 / std::max(1, active)));
   return out;
 }
 

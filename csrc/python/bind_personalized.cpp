@@ -1,5 +1,8 @@
 // Bindings for personalized regression: fit, objective (for gradient checks), prediction
 // for new contexts, bootstrap counts.
+#include <limits>
+#include <stdexcept>
+
 #include "convert.hpp"
 
 namespace ctxstats_py {
@@ -33,7 +36,14 @@ py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, con
   out["local_loss"] = to_array(r.local_loss);
   out["theta_bar"] = to_array(r.theta_bar);
   out["theta_pop"] = to_array(r.theta_pop);
-  out["Q"] = to_matrix(r.Q, static_cast<std::size_t>(o.rank), q);
+  out["Q"] = to_matrix(r.Q, static_cast<std::size_t>(r.rank), q);
+  out["rank"] = r.rank;
+  out["rank_grid"] = to_array(r.rank_grid);
+  out["rank_loss"] = to_array(r.rank_loss);
+  out["rank_se"] = to_array(r.rank_se);
+  out["held_out_loss"] = r.held_out_loss;
+  out["held_out_se"] = r.held_out_se;
+  out["smoothing_bias"] = to_matrix(r.smoothing_bias, r.smoothing_bias.empty() ? 0 : d.n, q);
   out["phi"] = to_array(r.phi);
   out["dist_scale"] = to_array(r.dist_scale);
   std::vector<double> role(r.role.begin(), r.role.end());
@@ -93,6 +103,79 @@ py::array_t<double> personalized_bootstrap_counts_py(std::size_t n, std::uint64_
   return to_array(personalized_bootstrap_counts(n, seed, replicate));
 }
 
+py::dict modes_to_dict(const ModeSplit& s) {
+  py::dict out;
+  out["multimodal"] = to_array(std::vector<double>(s.multimodal.begin(), s.multimodal.end()));
+  out["separation"] = to_array(s.separation);
+  out["low_centre"] = to_array(s.low_centre);
+  out["high_centre"] = to_array(s.high_centre);
+  out["low_count"] = to_array(s.low_count);
+  out["high_count"] = to_array(s.high_count);
+  return out;
+}
+
+// The core's bootstrap (personalized_bootstrap): every replicate's sample models (B x n x q),
+// metric weights, average effects and rank, the convergence of each, the modes check and
+// its message for the given names.
+py::dict personalized_bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                                   const py::dict& opts, std::size_t B, const py::object& init,
+                                   const std::vector<std::string>& param_names,
+                                   const std::vector<std::string>& context_names) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  PersonalizedOptions o = personalized_options_from(option_map(opts));
+  std::exception_ptr error;
+  const py::object no_progress = py::none();
+  o.callback = progress_callback(no_progress, error);
+  std::vector<double> init_w;
+  if (!init.is_none()) init_w = to_vector(init.cast<Array>());
+  PersonalizedBootstrap r;
+  {
+    py::gil_scoped_release release;
+    r = personalized_bootstrap(d, o, B, init.is_none() ? nullptr : &init_w);
+  }
+  if (error) std::rethrow_exception(error);
+  if (r.interrupted) throw std::runtime_error("the bootstrap was interrupted");
+  const std::size_t nq = r.n * static_cast<std::size_t>(r.q);
+  py::dict out;
+  out["theta"] = to_matrix(r.theta, r.B, nq).attr("reshape")(r.B, r.n, r.q);
+  out["phi"] = to_matrix(r.phi, r.B, static_cast<std::size_t>(r.m));
+  out["means"] = to_matrix(r.means, r.B, static_cast<std::size_t>(r.q));
+  out["rank"] = to_array(r.rank);
+  py::list conv, msgs;
+  for (std::size_t b = 0; b < r.B; ++b) {
+    conv.append(py::bool_(r.converged[b] != 0));
+    msgs.append(r.messages[b]);
+  }
+  out["converged"] = conv;
+  out["messages"] = msgs;
+  out["effect_modes"] = modes_to_dict(r.effect_modes);
+  out["metric_modes"] = modes_to_dict(r.metric_modes);
+  out["modes_message"] = personalized_modes_message(r, param_names, context_names);
+  return out;
+}
+
+// Percentile intervals centred on the estimate (inference/bootstrap_modes.hpp).
+py::dict centred_intervals_py(const Array& estimate, const Array& samples, double alpha, double lo_bound,
+                              double hi_bound, const py::object& bias) {
+  if (samples.ndim() != 2) throw InvalidArgument("samples must be a matrix (replicates x quantities)");
+  const std::size_t B = static_cast<std::size_t>(samples.shape(0)), k = static_cast<std::size_t>(samples.shape(1));
+  if (static_cast<std::size_t>(estimate.size()) != k)
+    throw InvalidArgument("estimate must have one entry per column of samples");
+  std::vector<double> b;
+  if (!bias.is_none()) {
+    b = to_vector(bias.cast<Array>());
+    if (b.size() != k) throw InvalidArgument("bias must have one entry per column of samples");
+  }
+  const CentredIntervals r = centred_intervals(estimate.data(), samples.data(), B, k, alpha, lo_bound, hi_bound,
+                                               b.empty() ? nullptr : b.data());
+  py::dict out;
+  out["se"] = to_array(r.se);
+  out["lower"] = to_array(r.lower);
+  out["upper"] = to_array(r.upper);
+  return out;
+}
+
 }  // namespace
 
 void bind_personalized(py::module_& mod) {
@@ -105,6 +188,20 @@ void bind_personalized(py::module_& mod) {
           py::arg("n_neighbors"), py::arg("threads") = py::int_(0));
   mod.def("personalized_bootstrap_counts", &personalized_bootstrap_counts_py, py::arg("n"), py::arg("seed"),
           py::arg("replicate"));
+  mod.def("personalized_bootstrap", &personalized_bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"),
+          py::arg("weights"), py::arg("options"), py::arg("n_bootstraps"), py::arg("init"), py::arg("param_names"),
+          py::arg("context_names"));
+  mod.def(
+      "bootstrap_modes",
+      [](const Array& samples, double min_gap) {
+        if (samples.ndim() != 2) throw InvalidArgument("samples must be a matrix (replicates x quantities)");
+        return modes_to_dict(bootstrap_modes(samples.data(), static_cast<std::size_t>(samples.shape(0)),
+                                             static_cast<std::size_t>(samples.shape(1)), min_gap));
+      },
+      py::arg("samples"), py::arg("min_gap") = 0.0);
+  mod.def("centred_intervals", &centred_intervals_py, py::arg("estimate"), py::arg("samples"), py::arg("alpha"),
+          py::arg("lo_bound") = -std::numeric_limits<double>::infinity(),
+          py::arg("hi_bound") = std::numeric_limits<double>::infinity(), py::arg("bias") = py::none());
 }
 
 }  // namespace ctxstats_py

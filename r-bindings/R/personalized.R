@@ -115,34 +115,25 @@ personalized_regression <- function(formula, data, family = NULL, rank = NULL, c
   dimnames(theta) <- list(rows, param_names)
   boot <- NULL
   if (n_bootstraps > 0) {
-    # B refits on multinomial resamples (frequency weights), as the Python package's
-    # PersonalizedRegression.fit(n_bootstraps = B).
-    n <- length(y)
-    thetas <- array(0, c(n, length(param_names), n_bootstraps))
-    phis <- matrix(0, n_bootstraps, ncol(ctx$C))
-    converged <- logical(n_bootstraps)
-    messages <- character(n_bootstraps)
-    for (b in seq_len(n_bootstraps)) {
-      counts <- core_call(ctxstats_personalized_bootstrap_counts_R, n, opts$seed, b - 1)
-      wb <- if (is.null(w)) counts else counts * w
-      ob <- core_call(ctxstats_personalized_fit_R, ctx$C, X, y, wb, opts)
-      thetas[, , b] <- ob$theta
-      phis[b, ] <- ob$phi
-      converged[b] <- isTRUE(ob$converged)
-      messages[b] <- ob$message
-    }
-    boot <- list(theta = thetas, phi = phis, converged = converged,
-                 message = bootstrap_message(converged, messages))
+    # The core refits B multinomial resamples (frequency weights) and checks their modes, as
+    # for the Python package's PersonalizedRegression.fit(n_bootstraps = B).
+    boot <- core_call(ctxstats_personalized_bootstrap_R, ctx$C, X, y, w, opts, n_bootstraps, param_names,
+                      colnames(ctx$C))
+    boot$theta <- aperm(boot$theta, c(2L, 1L, 3L))  # n x q x B
+    boot$message <- bootstrap_message(boot$converged, boot$messages)
     warn_bootstrap(boot$message)
+    if (nzchar(boot$modes_message)) warning(boot$modes_message, call. = FALSE)
   }
   structure(
-    list(call = cl, formula = formula, family = family, rank = rank, options = opts, n_neighbors = n_neighbors,
+    list(call = cl, formula = formula, family = family, rank = out$rank, options = opts, n_neighbors = n_neighbors,
+         rank_grid = data.frame(rank = as.integer(out$rank_grid), loss = out$rank_loss, se = out$rank_se),
+         held_out_loss = out$held_out_loss, smoothing_bias = out$smoothing_bias,
          sample_coef = theta, param_names = param_names, context_names = colnames(ctx$C),
          response_name = response_name,
          theta_bar = stats::setNames(out$theta_bar, param_names),
          population_coef = stats::setNames(out$theta_pop, param_names),
-         loadings = matrix(out$Q, rank, length(param_names),
-                           dimnames = list(paste0("z", seq_len(rank)), param_names)),
+         loadings = matrix(out$Q, out$rank, length(param_names),
+                           dimnames = list(paste0("z", seq_len(out$rank)), param_names)),
          metric_weights = stats::setNames(out$phi, colnames(ctx$C)), dist_scale = out$dist_scale,
          matching_weights = stats::setNames(out$phi_matching, colnames(ctx$C)),
          latent_coef = `dimnames<-`(out$theta_latent, list(rows, param_names)),
@@ -227,19 +218,11 @@ residuals.personalized_regression <- function(object, ...) {
   stats::naresid(object$na.action, r)
 }
 
+# The full log-likelihood of fitted means, computed by the core (inference/fit_statistics.hpp),
+# as ctx_glm's logLik and the Python package's llf.
 family_loglik <- function(family, y, mu, w) {
-  n <- length(y)
-  if (is.null(w)) w <- rep(1, n)
-  switch(family,
-    gaussian = {
-      ssr <- sum(w * (y - mu)^2)
-      -n / 2 * (log(2 * pi * ssr / n) + 1) + 0.5 * sum(log(w[w > 0]))
-    },
-    binomial = {
-      p <- pmin(pmax(mu, 1e-300), 1 - 1e-16)
-      sum(w * (y * log(p) + (1 - y) * log1p(-p)))
-    },
-    poisson = sum(w * (y * log(pmax(mu, 1e-300)) - mu - lgamma(y + 1))))
+  core_call(ctxstats_fit_statistics_R, family, as.double(y), as.double(mu),
+            if (is.null(w)) NULL else as.double(w), TRUE)$loglik
 }
 
 # The log-likelihood of the sample models over all rows. No degrees of freedom are given:
@@ -268,12 +251,21 @@ require_personalized_bootstrap <- function(object) {
   if (is.null(object$bootstrap)) stop("intervals need bootstrap replicates: fit with n_bootstraps > 0", call. = FALSE)
 }
 
-# Percentile bootstrap intervals for the average effects.
+# The core's percentile intervals re-centred on the estimate (centred_intervals; as the
+# Python package): est + (q_{alpha/2} - median), est + (q_{1-alpha/2} - median).
+personalized_intervals <- function(estimate, samples, alpha, bounds = c(-Inf, Inf), bias = NULL) {
+  if (nrow(samples) < 2L) {
+    stop("intervals need at least two bootstrap replicates: fit with n_bootstraps >= 2", call. = FALSE)
+  }
+  core_call(ctxstats_centred_intervals_R, as.double(estimate), samples, alpha, bounds[1L], bounds[2L],
+            if (is.null(bias)) NULL else as.double(bias))
+}
+
+# Bootstrap intervals for the average effects.
 confint.personalized_regression <- function(object, parm, level = 0.95, ...) {
   require_personalized_bootstrap(object)
   a <- level_alpha(level) / 2
-  means <- t(colMeans(object$bootstrap$theta, dims = 1L))
-  ci <- percentile_interval(means, 2 * a)
+  ci <- personalized_intervals(coef(object), object$bootstrap$means, 2 * a)
   out <- cbind(ci$lower, ci$upper)
   dimnames(out) <- list(object$param_names, paste(format(100 * c(a, 1 - a), trim = TRUE, digits = 3), "%"))
   if (!missing(parm)) out <- out[parm, , drop = FALSE]
@@ -282,16 +274,16 @@ confint.personalized_regression <- function(object, parm, level = 0.95, ...) {
 
 vcov.personalized_regression <- function(object, ...) {
   require_personalized_bootstrap(object)
-  out <- core_call(ctxstats_replicate_covariance_R, t(colMeans(object$bootstrap$theta, dims = 1L)))
+  out <- core_call(ctxstats_replicate_covariance_R, object$bootstrap$means)
   dimnames(out) <- list(object$param_names, object$param_names)
   out
 }
 
-# Percentile bootstrap intervals for the metric weights.
+# Bootstrap intervals for the metric weights (centred percentile, within [0, 1]).
 metric_weights_confint <- function(object, level = 0.95) {
   require_personalized_bootstrap(object)
   alpha <- level_alpha(level)
-  ci <- percentile_interval(object$bootstrap$phi, alpha)
+  ci <- personalized_intervals(object$metric_weights, object$bootstrap$phi, alpha, c(0, 1))
   out <- cbind(ci$lower, ci$upper)
   dimnames(out) <- list(object$context_names, paste(format(100 * c(alpha / 2, 1 - alpha / 2), trim = TRUE,
                                                            digits = 3), "%"))
@@ -301,9 +293,12 @@ metric_weights_confint <- function(object, level = 0.95) {
 sample_confint.personalized_regression <- function(object, level = 0.95, ...) {
   require_personalized_bootstrap(object)
   alpha <- level_alpha(level)
-  # The core's percentile limits over the replicates (the third dimension) of every entry.
+  # The core's centred limits over the replicates (the third dimension) of every entry.
   th <- object$bootstrap$theta
-  ci <- percentile_interval(matrix(aperm(th, c(3L, 1L, 2L)), dim(th)[3L]), alpha)
+  # Local GLMs: half-widths combined with the core's smoothing-bias estimate (as Python).
+  bias <- if (length(object$smoothing_bias)) as.vector(object$smoothing_bias) else NULL
+  ci <- personalized_intervals(as.vector(object$sample_coef), matrix(aperm(th, c(3L, 1L, 2L)), dim(th)[3L]), alpha,
+                               bias = bias)
   lo <- matrix(ci$lower, dim(th)[1L], dim(th)[2L])
   hi <- matrix(ci$upper, dim(th)[1L], dim(th)[2L])
   dimnames(lo) <- dimnames(hi) <- dimnames(object$sample_coef)
@@ -331,7 +326,8 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
   B <- if (is.null(object$bootstrap)) 0L else dim(object$bootstrap$theta)[3L]
   header <- list(
     left = list(c("Dep. Variable", object$response_name), c("Family", object$family),
-                c("Rank K", as.character(object$rank)), c("gamma", fmt_g(o$gamma, 4L)),
+                c("Rank K", if (nrow(object$rank_grid)) sprintf("%d (chosen)", as.integer(object$rank)) else
+                  as.character(object$rank)), c("gamma", fmt_g(o$gamma, 4L)),
                 c("Partners/sample", as.character(o$n_partners)), c("No. Observations", as.character(nobs(object))),
                 c("Held out", as.character(sum(object$held_out)))),
     right = list(c("Converged", py_bool(object$converged)),
@@ -359,6 +355,11 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
   }
   notes <- character(0)
   local <- identical(o$sample_models, "local")
+  if (nrow(object$rank_grid)) {
+    losses <- paste(sprintf("%d: %s", object$rank_grid$rank, fmt_g(object$rank_grid$loss, 5L)), collapse = ", ")
+    notes <- c(notes, sprintf(paste0("Rank K=%d chosen from the data: the smallest rank whose held-out mean loss is ",
+                                     "within one standard error of the least (%s)."), as.integer(object$rank), losses))
+  }
   if (local) {
     how <- if (length(object$local_grid) == 0L) "set by local_neighbors" else
       paste0("chosen by held-out deviance among ", paste(names(object$local_grid), collapse = ", "))
@@ -379,15 +380,21 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
     notes <- c(notes, sprintf("Early stopping did not trigger: %s.", object$message))
   }
   if (!is.null(object$bootstrap$converged)) notes <- c(notes, bootstrap_share_note(object$bootstrap$converged))
+  if (!is.null(object$bootstrap)) {
+    notes <- c(notes, paste0("Intervals: bootstrap percentile intervals re-centred on the estimate (per-sample ",
+                             "intervals also allow for the local GLMs' estimated smoothing bias)."))
+    mm <- object$bootstrap$modes_message
+    if (nzchar(mm)) notes <- c(notes, paste0("Warning: ", toupper(substr(mm, 1L, 1L)), substring(mm, 2L)))
+  }
   if (!isTRUE(object$population_converged)) {
     notes <- c(notes, paste0("The population GLM (the starting point) did not converge; in a binomial fit, ",
                              "complete separation is a common cause."))
   }
-  n_active <- sum(object$metric_weights > 0.05)
+  n_active <- sum(object$matching_weights > 0.05)
   if (n_active > object$rank) {
-    notes <- c(notes, sprintf(paste0("%d context columns carry more than 5%% of the metric with rank K=%d; a ",
-                                     "metric over more than K columns cannot be matched exactly. Consider a larger ",
-                                     "rank."), n_active, as.integer(object$rank)))
+    notes <- c(notes, sprintf(paste0("%d context columns carry more than 5%% of the matching's metric with rank ",
+                                     "K=%d; a metric over more than K columns cannot be matched exactly. Consider a ",
+                                     "larger rank."), n_active, as.integer(object$rank)))
   }
   structure(list(title = "Personalized Regression Results (distance matching)", header = header,
                  tables = list(list(caption = "Sample parameters: population GLM, average effect and spread over samples",

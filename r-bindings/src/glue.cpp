@@ -493,7 +493,7 @@ extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights
   Rcpp::List out = Rcpp::List::create(
       Rcpp::Named("theta") = matrix_from_row_major(r.theta, data.view.n, q),
       Rcpp::Named("theta_bar") = to_r(r.theta_bar), Rcpp::Named("theta_pop") = to_r(r.theta_pop),
-      Rcpp::Named("Q") = matrix_from_row_major(r.Q, static_cast<std::size_t>(o.rank), q),
+      Rcpp::Named("Q") = matrix_from_row_major(r.Q, static_cast<std::size_t>(r.rank), q),
       Rcpp::Named("phi") = to_r(r.phi), Rcpp::Named("dist_scale") = to_r(r.dist_scale),
       Rcpp::Named("validation") = Rcpp::LogicalVector(r.role.begin(), r.role.end()),
       Rcpp::Named("params") = to_r(r.params), Rcpp::Named("scaling") = scaling_to_r(r.scaling),
@@ -507,7 +507,68 @@ extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights
   out["phi_matching"] = to_r(r.phi_matching);
   out["local_grid"] = to_r(r.local_grid);
   out["local_loss"] = to_r(r.local_loss);
+  out["rank"] = r.rank;
+  out["rank_grid"] = to_r(r.rank_grid);
+  out["rank_loss"] = to_r(r.rank_loss);
+  out["rank_se"] = to_r(r.rank_se);
+  out["held_out_loss"] = r.held_out_loss;
+  out["held_out_se"] = r.held_out_se;
+  out["smoothing_bias"] = matrix_from_row_major(r.smoothing_bias, r.smoothing_bias.empty() ? 0 : data.view.n, q);
   return out;
+  END_RCPP
+}
+
+namespace {
+Rcpp::List modes_to_r(const ModeSplit& s) {
+  return Rcpp::List::create(Rcpp::Named("multimodal") = Rcpp::LogicalVector(s.multimodal.begin(), s.multimodal.end()),
+                            Rcpp::Named("separation") = to_r(s.separation),
+                            Rcpp::Named("low_centre") = to_r(s.low_centre),
+                            Rcpp::Named("high_centre") = to_r(s.high_centre),
+                            Rcpp::Named("low_count") = to_r(s.low_count),
+                            Rcpp::Named("high_count") = to_r(s.high_count));
+}
+}  // namespace
+
+// The core's bootstrap of personalized regression (personalized_bootstrap): theta as a
+// q x n x B array (the front end permutes it), phi and means B x m and B x q.
+extern "C" SEXP ctxstats_personalized_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP B,
+                                                  SEXP param_names, SEXP context_names) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  PersonalizedOptions o = personalized_options_from(option_map(options));
+  o.callback = [](int, double) { return !user_interrupted(); };
+  const PersonalizedBootstrap r =
+      personalized_bootstrap(data.view, o, static_cast<std::size_t>(int_option("n_bootstraps", option_value(B))));
+  if (r.interrupted) throw std::runtime_error("the bootstrap was interrupted by the user");
+  Rcpp::NumericVector theta(r.theta.begin(), r.theta.end());
+  theta.attr("dim") = Rcpp::IntegerVector::create(r.q, static_cast<int>(r.n), static_cast<int>(r.B));
+  return Rcpp::List::create(
+      Rcpp::Named("theta") = theta, Rcpp::Named("phi") = matrix_from_row_major(r.phi, r.B, r.m),
+      Rcpp::Named("means") = matrix_from_row_major(r.means, r.B, r.q), Rcpp::Named("rank") = to_r(r.rank),
+      Rcpp::Named("converged") = Rcpp::LogicalVector(r.converged.begin(), r.converged.end()),
+      Rcpp::Named("messages") = Rcpp::CharacterVector(r.messages.begin(), r.messages.end()),
+      Rcpp::Named("effect_modes") = modes_to_r(r.effect_modes), Rcpp::Named("metric_modes") = modes_to_r(r.metric_modes),
+      Rcpp::Named("modes_message") = personalized_modes_message(
+          r, Rcpp::as<std::vector<std::string>>(param_names), Rcpp::as<std::vector<std::string>>(context_names)));
+  END_RCPP
+}
+
+// Percentile intervals centred on the estimate (inference/bootstrap_modes.hpp); samples is
+// B x k.
+extern "C" SEXP ctxstats_centred_intervals_R(SEXP estimate, SEXP samples, SEXP alpha, SEXP lo_bound, SEXP hi_bound,
+                                             SEXP bias) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix S(samples);
+  const std::vector<double> est = to_vector(estimate), s = row_major(S);
+  require(est.size() == static_cast<std::size_t>(S.ncol()), "estimate must have one entry per column of samples");
+  const std::vector<double> b = Rf_isNull(bias) ? std::vector<double>() : to_vector(bias);
+  require(b.empty() || b.size() == est.size(), "bias must have one entry per column of samples");
+  const CentredIntervals r = centred_intervals(est.data(), s.data(), S.nrow(), S.ncol(), Rcpp::as<double>(alpha),
+                                               Rcpp::as<double>(lo_bound), Rcpp::as<double>(hi_bound),
+                                               b.empty() ? nullptr : b.data());
+  return Rcpp::List::create(Rcpp::Named("se") = to_r(r.se), Rcpp::Named("lower") = to_r(r.lower),
+                            Rcpp::Named("upper") = to_r(r.upper));
   END_RCPP
 }
 

@@ -28,6 +28,10 @@ SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP opti
 SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP theta_train, SEXP phi, SEXP dist_scale,
                                      SEXP categorical, SEXP n_neighbors, SEXP threads);
 SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP replicate);
+SEXP ctxstats_personalized_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP B, SEXP param_names,
+                                       SEXP context_names);
+SEXP ctxstats_centred_intervals_R(SEXP estimate, SEXP samples, SEXP alpha, SEXP lo_bound, SEXP hi_bound,
+                                  SEXP bias);
 SEXP ctxstats_bootstrap_convergence_message_R(SEXP unconverged, SEXP total, SEXP first_message);
 SEXP ctxstats_identifiability_report_R(SEXP C, SEXP X, SEXP scaling, SEXP options, SEXP names, SEXP weights,
                                        SEXP sign_flips, SEXP sign_determined);

@@ -23,7 +23,7 @@ test_that("personalized_regression fits, predicts and is determined by its seed"
                unname(matrix(a$theta_bar, 150, 3, byrow = TRUE) + latent(a) %*% a$loadings), tolerance = 1e-10)
   expect_identical(a$local_neighbors, as.integer(names(a$local_grid))[which.min(a$local_grid)])
   l <- short_fit(personalized_regression(y ~ x1 + x2 | c1 + c2 + g, d, seed = 2, max_iter = 60,
-                                         warmup = 20, threads = 1, sample_models = "latent"))
+                                         warmup = 20, threads = 1, sample_models = "latent", rank = a$rank))
   expect_identical(sample_coef(l), a$latent_coef)
   expect_equal(unname(fitted(a)), unname(d$y - residuals(a)), tolerance = 1e-12)
   # a new sample with a training sample's exact context gets (nearly) that sample's model
@@ -43,7 +43,7 @@ test_that("personalized_regression bootstrap intervals and bad input", {
   expect_true(all(ci[, 1] <= ci[, 2]))
   expect_identical(dim(sample_confint(p)$lower), c(100L, 2L))
   expect_identical(rownames(metric_weights_confint(p)), c("c1", "g"))
-  expect_error(personalized_regression(y ~ x1 | c1, d, rank = 0), "rank must be at least 1")
+  expect_error(personalized_regression(y ~ x1 | c1, d, rank = -1), "rank must be at least 0")
   expect_error(personalized_regression(y ~ x1 | c1 * c2, d), "no interactions")
   expect_error(personalized_regression(y ~ x1 | c1, d, categorical = "c9"), "categorical names 'c9'")
   expect_error(personalized_regression(y ~ x1 | c1, d, gamma = -1), "gamma must be >= 0")
