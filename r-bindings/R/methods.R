@@ -38,6 +38,16 @@ theta_for <- function(object, C) {
 
 predict.ctx_glm <- function(object, newdata = NULL, type = c("response", "link", "params"), ...) {
   type <- match.arg(type)
+  # Arguments of predict.lm / predict.glm that are not implemented yet are refused rather
+  # than silently ignored (issue 16): a user asking for standard errors must not get none.
+  extra <- names(list(...))
+  unsupported <- intersect(extra, c("se.fit", "interval", "level", "dispersion", "terms", "pred.var", "weights"))
+  if (length(unsupported) > 0L)
+    stop("predict() for ctx_glm fits does not support ", paste(sQuote(unsupported), collapse = ", "),
+         " yet; per-sample intervals come from sample_confint() (analytic for the linear encoder, ",
+         "Vp-based for spline fits, bootstrap with n_bootstraps)", call. = FALSE)
+  if (length(extra) > 0L)
+    stop("unknown argument(s) to predict(): ", paste(sQuote(extra), collapse = ", "), call. = FALSE)
   if (is.null(newdata)) {
     theta <- object$sample_coef
     if (type == "params") return(stats::napredict(object$na.action, theta))

@@ -166,3 +166,12 @@ test_that("anova of nested fits equals anova of the lm/glm interaction fits", {
   }
   expect_error(anova(full, small), "restricted")
 })
+
+test_that("predict refuses se.fit and interval rather than ignoring them", {
+  d <- make_vcm(100)
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "linear")
+  expect_error(predict(fit, d, se.fit = TRUE), "does not support .*se.fit")
+  expect_error(predict(fit, d, interval = "confidence"), "does not support .*interval")
+  expect_error(predict(fit, d, tpye = "link"), "unknown argument")
+  expect_length(predict(fit, d), 100)
+})
