@@ -595,11 +595,15 @@ class PersonalizedRegressionResults:
         model's, and every array of the fit shaped by the model's dimensions."""
         from ctxstats._state import Array, Opt, check, fields, same
 
-        fields(self, {"model": PersonalizedRegression, "options": dict}, others=True)
+        fields(self, {"model": PersonalizedRegression, "options": dict, "rank": int}, others=True)
         m = self.model
-        n, q, K, mc, p = m.nobs, len(m.param_names), m.rank, len(m.context_names), m.exog.shape[1]
-        fields(self, {"model": PersonalizedRegression, "options": dict, "n_neighbors": int,
-                      "flat_params": Array(m.n_params()), "_theta": Array(n, q), "_theta_latent": Array(n, q),
+        # the fitted rank: the model's, or the one the fit chose from the data (model rank 0)
+        n, q, K, mc, p = m.nobs, len(m.param_names), self.rank, len(m.context_names), m.exog.shape[1]
+        if K < 1 or (m.rank > 0 and K != m.rank):
+            raise ValueError(f"PersonalizedRegressionResults.rank is {K}; the model's rank is {m.rank}")
+        fields(self, {"model": PersonalizedRegression, "options": dict, "n_neighbors": int, "rank": int,
+                      "rank_grid": pd.DataFrame, "held_out_loss": float, "_bias": Opt(Array(n, q)),
+                      "flat_params": Array(m.n_params(K)), "_theta": Array(n, q), "_theta_latent": Array(n, q),
                       "local_neighbors": int, "local_grid": pd.Series, "_theta_bar": Array(q), "_theta_pop": Array(q),
                       "_Q": Array(K, q), "_phi": Array(mc), "_phi_matching": Array(mc), "dist_scale": Array(mc),
                       "held_out": Array(n, kind="b"), "scaling": dict, "history": Array(None),
