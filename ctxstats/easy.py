@@ -370,6 +370,25 @@ class _EasyBase:
         self.train_context_ = Cm
         return self
 
+    @property
+    def models(self) -> list:
+        """The bootstrap replicates' fits: one tuple per replicate of each outcome column's
+        :class:`ctxstats.ContextualizedGLMResults` (contextualized.easy's ``models``)."""
+        if getattr(self, "results_", None) is None:
+            raise AttributeError(f"this {type(self).__name__} is not fitted yet; it has no models")
+        return [tuple(column[b] for column in self.results_) for b in range(self.n_bootstraps_)]
+
+    def _keep_replicates(self, keep) -> None:
+        """Keep only the replicates ``keep`` (indices, in order); used by select_good_bootstraps."""
+        self._check_fitted()
+        keep = [int(b) for b in keep]
+        if not keep:
+            raise ValueError("no bootstrap replicate would be left")
+        if any(not 0 <= b < self.n_bootstraps_ for b in keep):
+            raise ValueError(f"replicate indices must lie in 0..{self.n_bootstraps_ - 1}")
+        self.results_ = [[column[b] for b in keep] for column in self.results_]
+        self.n_bootstraps_ = len(keep)
+
     # ---- prediction ------------------------------------------------------------------------
     def _theta(self, C) -> np.ndarray:
         """Sample parameters, shape (B, n, y_dim, 1 + x_dim), intercept first."""

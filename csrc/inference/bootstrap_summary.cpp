@@ -151,6 +151,30 @@ PercentileSummary percentile_summary(const double* samples, std::size_t B, std::
   return out;
 }
 
+std::vector<double> sign_pvalues(const double* samples, std::size_t B, std::size_t k, double smoothing) {
+  check_replicates(B, k);
+  require(std::isfinite(smoothing) && smoothing >= 0.0,
+          "laplace_smoothing must be a finite number >= 0, not " + std::to_string(smoothing));
+  std::vector<double> out(k);
+  for (std::size_t j = 0; j < k; ++j) {
+    double sum = 0.0;
+    std::size_t below = 0, above = 0;
+    for (std::size_t b = 0; b < B; ++b) {
+      const double v = samples[b * k + j];
+      require(!std::isnan(v), "bootstrap estimates contain NaN (column " + std::to_string(j) + ")");
+      sum += v;
+      below += v < 0.0;
+      above += v > 0.0;
+    }
+    const double opposite = sum > 0.0 ? static_cast<double>(below)
+                            : sum < 0.0 ? static_cast<double>(above)
+                                        : static_cast<double>(B);
+    const double denom = static_cast<double>(B) + smoothing;
+    out[j] = denom > 0.0 ? std::min(1.0, (smoothing + opposite) / denom) : 1.0;
+  }
+  return out;
+}
+
 std::vector<double> replicate_covariance(const double* samples, std::size_t B, std::size_t k) {
   check_replicates(B, k);
   std::vector<double> mean(k, 0.0), out(k * k, 0.0);

@@ -40,6 +40,15 @@ struct PercentileSummary {
 };
 PercentileSummary percentile_summary(const double* samples, std::size_t B, std::size_t k, double alpha);
 
+// Per column of `samples` (B x k): the one-sided bootstrap sign p-value of "the quantity's
+// sign is not the sign of its replicates' mean" (the analysis helpers' p-value, as in
+// ContextualizedML's analysis module):
+//   p = min(1, (s + #{b : b* has the sign opposite to the mean}) / (B + s)),
+// with s the additive smoothing (s >= 0; 1 keeps p above 0). Zeros count as neither sign;
+// a column whose mean is exactly 0 (or NaN) has p = 1. For a symmetric spread it is about
+// half the two-sided percentile p-value above.
+std::vector<double> sign_pvalues(const double* samples, std::size_t B, std::size_t k, double smoothing);
+
 // The covariance of the columns of `samples` over the replicates (k x k, ddof = 1).
 std::vector<double> replicate_covariance(const double* samples, std::size_t B, std::size_t k);
 

@@ -122,6 +122,12 @@ py::dict percentile_summary_py(const Array& samples, double alpha) {
   return out;
 }
 
+py::array_t<double> sign_pvalues_py(const Array& samples, double smoothing) {
+  require_matrix(samples, "samples");
+  return to_array(sign_pvalues(samples.data(), static_cast<std::size_t>(samples.shape(0)),
+                               static_cast<std::size_t>(samples.shape(1)), smoothing));
+}
+
 // y, mu and optional weights as one-dimensional arrays of one length.
 const double* weights_of(const py::object& weights, std::size_t n, Array& holder) {
   if (weights.is_none()) return nullptr;
@@ -189,6 +195,7 @@ void bind_inference(py::module_& mod) {
   mod.def("linear_predictor_se", &linear_predictor_se_py, py::arg("cov"), py::arg("X"), py::arg("C"),
           py::arg("intercept"));
   mod.def("percentile_summary", &percentile_summary_py, py::arg("samples"), py::arg("alpha"));
+  mod.def("sign_pvalues", &sign_pvalues_py, py::arg("samples"), py::arg("smoothing"));
   mod.def("column_spread", &column_spread_py, py::arg("values"),
           "Per column: mean (the average effects of per-sample parameters), std (ddof 0), min, quartiles, max.");
   mod.def("replicate_covariance", &replicate_covariance_py, py::arg("samples"));
