@@ -15,13 +15,21 @@ def inverse_link(family: str, eta: np.ndarray) -> np.ndarray:
     return np.exp(eta)
 
 
+def _arrays(y, mu, weights):
+    w = None if weights is None else np.ascontiguousarray(weights, dtype=float)
+    return np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(mu, dtype=float), w
+
+
 def fit_statistics(family: str, y: np.ndarray, mu: np.ndarray, weights: np.ndarray | None = None,
                    intercept: bool = True) -> dict:
     """The core's log-likelihood, deviance, null deviance and Pearson chi-square of fitted means
     (csrc/inference/fit_statistics.hpp has the definitions)."""
-    w = None if weights is None else np.ascontiguousarray(weights, dtype=float)
-    return _core.fit_statistics(family, np.ascontiguousarray(y, dtype=float), np.ascontiguousarray(mu, dtype=float),
-                                w, intercept)
+    return _core.fit_statistics(family, *_arrays(y, mu, weights), intercept)
+
+
+def residuals(family: str, kind: str, y: np.ndarray, mu: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The core's residuals of ``kind`` (response, pearson, deviance or working)."""
+    return _core.residuals(family, kind, *_arrays(y, mu, weights))
 
 
 def loglike(family: str, y: np.ndarray, mu: np.ndarray, weights: np.ndarray | None = None) -> float:

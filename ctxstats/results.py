@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core
-from ctxstats._families import fit_statistics, inverse_link
+from ctxstats._families import fit_statistics, inverse_link, residuals
 from ctxstats._validation import as_matrix, check_choice, missing_columns, select_columns
 from ctxstats.convergence import bootstrap_share_note
 from ctxstats.covariance import (
@@ -400,9 +400,7 @@ class ContextualizedGLMResults(Cached):
         return _core.dispersion(self.model.family, self.pearson_chi2, float(self.df_resid))
 
     def _residuals(self, kind: str) -> np.ndarray:
-        w = None if self.model.weights is None else np.ascontiguousarray(self.model.weights, dtype=float)
-        return _core.residuals(self.model.family, kind, np.ascontiguousarray(self.model.endog, dtype=float),
-                               np.ascontiguousarray(self.fittedvalues, dtype=float), w)
+        return residuals(self.model.family, kind, self.model.endog, self.fittedvalues, self.model.weights)
 
     def compare_f_test(self, restricted) -> tuple[float, float, float]:
         """(F, p-value, df difference) of a nested ``restricted`` fit against this one
