@@ -521,13 +521,17 @@ class AnalyticPrediction(PredictionResults):
     when ``use_t``, else normal."""
 
     def __init__(self, linpred, index, family, se_linpred, use_t: bool, df_resid: float, scale: float | None):
-        mu = np.asarray(inverse_link(family, linpred))
-        deriv = {"gaussian": np.ones_like(mu), "binomial": mu * (1 - mu), "poisson": mu}[family]
-        super().__init__(linpred, index, family, se_linpred * deriv)
+        super().__init__(linpred, index, family, self._intervals(family, linpred, se_linpred, 0.0)["se_mean"])
         self.se_linpred = se_linpred
         self.use_t = use_t
         self.df_resid = df_resid
         self.scale = scale
+
+    @staticmethod
+    def _intervals(family, linpred, se_linpred, crit, scale=None) -> dict:
+        return _core.prediction_intervals(family, np.ascontiguousarray(linpred, dtype=float),
+                                          np.ascontiguousarray(se_linpred, dtype=float), float(crit),
+                                          float("nan") if scale is None else float(scale), False)
 
     def _obs_available(self) -> bool:
         return self.scale is not None
@@ -538,10 +542,10 @@ class AnalyticPrediction(PredictionResults):
         if obs:
             if self.scale is None:
                 raise _no_obs_interval()
-            se = np.sqrt(self.se_linpred ** 2 + self.scale)
-            return np.column_stack([self.linpred - crit * se, self.linpred + crit * se])
-        lo, hi = self.linpred - crit * self.se_linpred, self.linpred + crit * self.se_linpred
-        return np.column_stack([inverse_link(self.family, lo), inverse_link(self.family, hi)])
+            p = self._intervals(self.family, self.linpred, self.se_linpred, crit, self.scale)
+            return np.column_stack([p["obs_lower"], p["obs_upper"]])
+        p = self._intervals(self.family, self.linpred, self.se_linpred, crit)
+        return np.column_stack([p["lower"], p["upper"]])
 
 
 class BootstrapPrediction(PredictionResults):

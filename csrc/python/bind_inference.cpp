@@ -94,6 +94,24 @@ py::array_t<double> linear_predictor_se_py(const Array& cov, const Array& X, con
                                       static_cast<int>(C.shape(1)), static_cast<std::size_t>(C.shape(0)), intercept));
 }
 
+py::dict prediction_intervals_py(const std::string& family, const Array& eta, const Array& se_eta, double crit,
+                                 double scale, bool link_scale) {
+  if (eta.ndim() != 1 || se_eta.ndim() != 1 || eta.shape(0) != se_eta.shape(0))
+    throw InvalidArgument("eta and se_eta must be one-dimensional and of one length");
+  const PredictionIntervals p = prediction_intervals(parse_family(family), eta.data(), se_eta.data(),
+                                                     static_cast<std::size_t>(eta.shape(0)), crit, scale, link_scale);
+  py::dict out;
+  out["mean"] = to_array(p.mean);
+  out["se_mean"] = to_array(p.se_mean);
+  out["lower"] = to_array(p.lower);
+  out["upper"] = to_array(p.upper);
+  if (!p.obs_lower.empty()) {
+    out["obs_lower"] = to_array(p.obs_lower);
+    out["obs_upper"] = to_array(p.obs_upper);
+  }
+  return out;
+}
+
 py::dict column_spread_py(const Array& values) {
   require_matrix(values, "values");
   const ColumnSpread s = column_spread(values.data(), static_cast<std::size_t>(values.shape(0)),
@@ -196,6 +214,9 @@ void bind_inference(py::module_& mod) {
           py::arg("intercept"));
   mod.def("percentile_summary", &percentile_summary_py, py::arg("samples"), py::arg("alpha"));
   mod.def("sign_pvalues", &sign_pvalues_py, py::arg("samples"), py::arg("smoothing"));
+  mod.def("prediction_intervals", &prediction_intervals_py, py::arg("family"), py::arg("eta"), py::arg("se_eta"),
+          py::arg("crit"), py::arg("scale"), py::arg("link_scale"),
+          "Predicted means, their standard errors and intervals from a linear predictor and its standard error.");
   mod.def("column_spread", &column_spread_py, py::arg("values"),
           "Per column: mean (the average effects of per-sample parameters), std (ddof 0), min, quartiles, max.");
   mod.def("replicate_covariance", &replicate_covariance_py, py::arg("samples"));

@@ -36,33 +36,110 @@ theta_for <- function(object, C) {
   theta
 }
 
-predict.ctx_glm <- function(object, newdata = NULL, type = c("response", "link", "params"), ...) {
+predict.ctx_glm <- function(object, newdata = NULL, type = c("response", "link", "params"), se.fit = FALSE,
+                            interval = c("none", "confidence", "prediction"), level = 0.95, cov_type = NULL, ...) {
   type <- match.arg(type)
-  # Arguments of predict.lm / predict.glm that are not implemented yet are refused rather
-  # than silently ignored (issue 16): a user asking for standard errors must not get none.
+  interval <- match.arg(interval)
+  # Arguments of predict.lm / predict.glm that are not implemented are refused rather than
+  # silently ignored (issue 16): a user asking for them must not get something else.
   extra <- names(list(...))
-  unsupported <- intersect(extra, c("se.fit", "interval", "level", "dispersion", "terms", "pred.var", "weights"))
+  unsupported <- intersect(extra, c("dispersion", "terms", "pred.var", "weights"))
   if (length(unsupported) > 0L)
-    stop("predict() for ctx_glm fits does not support ", paste(sQuote(unsupported), collapse = ", "),
-         " yet; per-sample intervals come from sample_confint() (analytic for the linear encoder, ",
-         "Vp-based for spline fits, bootstrap with n_bootstraps)", call. = FALSE)
+    stop("predict() for ctx_glm fits does not support ", paste(sQuote(unsupported), collapse = ", "), call. = FALSE)
   if (length(extra) > 0L)
     stop("unknown argument(s) to predict(): ", paste(sQuote(extra), collapse = ", "), call. = FALSE)
+  if (!is.logical(se.fit) || length(se.fit) != 1L || is.na(se.fit)) stop("se.fit must be TRUE or FALSE", call. = FALSE)
+  with_se <- se.fit || interval != "none"
+  if (with_se && type == "params")
+    stop("se.fit and interval are for type = \"response\" or \"link\"; per-sample parameter intervals come ",
+         "from sample_confint()", call. = FALSE)
   if (is.null(newdata)) {
     theta <- object$sample_coef
     if (type == "params") return(stats::napredict(object$na.action, theta))
-    eta <- linear_predictor(theta, object$x, object$options$fit_intercept)
-    names(eta) <- rownames(theta)
-    out <- if (type == "link") eta else inverse_link(object$family, eta)
-    return(stats::napredict(object$na.action, out))
+    X <- object$x
+    C <- object$context
+  } else {
+    if (!is.data.frame(newdata) && !is.list(newdata)) stop("newdata must be a data frame", call. = FALSE)
+    C <- new_part_matrix(object, "context", newdata)
+    theta <- theta_for(object, C)
+    if (type == "params") return(theta)
+    X <- new_part_matrix(object, "exog", newdata)
   }
-  if (!is.data.frame(newdata) && !is.list(newdata)) stop("newdata must be a data frame", call. = FALSE)
-  theta <- theta_for(object, new_part_matrix(object, "context", newdata))
-  if (type == "params") return(theta)
-  X <- new_part_matrix(object, "exog", newdata)
   eta <- linear_predictor(theta, X, object$options$fit_intercept)
   names(eta) <- rownames(theta)
-  if (type == "link") eta else inverse_link(object$family, eta)
+  out <- if (type == "link") eta else inverse_link(object$family, eta)
+  if (with_se) out <- prediction_with_se(object, X, C, eta, type, se.fit, interval, level, cov_type)
+  if (is.null(newdata)) out <- pad_prediction(object$na.action, out)
+  out
+}
+
+# predict()'s standard errors and intervals, shaped as predict.lm's: a list of fit (a vector,
+# or with an interval a matrix fit/lwr/upr), se.fit, df and residual.scale; an interval
+# without se.fit gives the matrix alone. Analytic for the linear encoder (se of eta
+# sqrt(z' V z); the mean's by the delta method and its interval the link-scale one mapped, as
+# predict.glm; gaussian prediction intervals with variance z' V z + scale, as predict.lm);
+# bootstrap: the replicates' predicted means, their standard deviation and percentile
+# interval. Computed by the core (csrc/inference/prediction_intervals.hpp) as in Python's
+# get_prediction.
+prediction_with_se <- function(object, X, C, eta, type, se.fit, interval, level, cov_type) {
+  alpha <- level_alpha(level)
+  cov_type <- fit_cov_type(object, cov_type)
+  if (is.null(cov_type))
+    stop("standard errors of predictions need an analytic covariance (the unpenalised linear encoder) or ",
+         "bootstrap replicates (refit with n_bootstraps = B); this fit has neither", call. = FALSE)
+  ok <- which(!is.na(eta))
+  n <- length(eta)
+  res <- list(mean = rep(NA_real_, n), se_mean = rep(NA_real_, n), lower = rep(NA_real_, n), upper = rep(NA_real_, n))
+  if (cov_type == "bootstrap") {
+    if (interval == "prediction")
+      stop("interval = \"prediction\" needs an analytic gaussian fit (the linear encoder); bootstrap fits give ",
+           "interval = \"confidence\"", call. = FALSE)
+    df <- NA_real_
+    scale <- NA_real_
+    if (length(ok)) {
+      mus <- core_call(ctxstats_bootstrap_predictions_R, object$options, object$scaling, object$bootstrap$weights,
+                       X[ok, , drop = FALSE], C[ok, , drop = FALSE])
+      if (type == "link") mus <- link_function(object$family, mus)
+      ps <- percentile_summary(mus, alpha)
+      res$se_mean[ok] <- ps$se
+      res$lower[ok] <- ps$lower
+      res$upper[ok] <- ps$upper
+    }
+    res$mean <- if (type == "link") eta else inverse_link(object$family, eta)
+  } else {
+    lc <- linear_covariance(object, cov_type)
+    df <- lc$df_resid
+    scale <- if (object$family == "gaussian") lc$scale else 1
+    if (interval == "prediction" && object$family != "gaussian")
+      stop("interval = \"prediction\" exists for gaussian fits only", call. = FALSE)
+    if (length(ok)) {
+      se_eta <- core_call(ctxstats_linear_predictor_se_R, lc$cov, X[ok, , drop = FALSE], C[ok, , drop = FALSE],
+                          object$options$fit_intercept)
+      crit <- critical_value(lc$use_t, lc$df_resid, alpha)
+      p <- core_call(ctxstats_prediction_intervals_R, object$family, unname(eta[ok]), se_eta, crit,
+                     if (interval == "prediction") lc$scale else NA_real_, type == "link")
+      res$mean[ok] <- p$mean
+      res$se_mean[ok] <- p$se_mean
+      res$lower[ok] <- if (interval == "prediction") p$obs_lower else p$lower
+      res$upper[ok] <- if (interval == "prediction") p$obs_upper else p$upper
+    }
+  }
+  fit <- stats::setNames(res$mean, names(eta))
+  if (interval != "none") fit <- cbind(fit = fit, lwr = res$lower, upr = res$upper)
+  if (!se.fit) return(fit)
+  list(fit = fit, se.fit = stats::setNames(res$se_mean, names(eta)), df = df, residual.scale = sqrt(scale))
+}
+
+link_function <- function(family, mu) {
+  switch(family, gaussian = mu, binomial = stats::qlogis(mu), poisson = log(mu))
+}
+
+# napredict() for every part of a prediction (a vector, a matrix, or predict.lm's list).
+pad_prediction <- function(na.action, out) {
+  if (!is.list(out)) return(stats::napredict(na.action, out))
+  out$fit <- stats::napredict(na.action, out$fit)
+  out$se.fit <- stats::napredict(na.action, out$se.fit)
+  out
 }
 
 # The fitted means of the fitted rows (without na.exclude padding).

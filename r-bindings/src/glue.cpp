@@ -782,6 +782,39 @@ extern "C" SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q) {
   END_RCPP
 }
 
+// Standard errors of the linear predictor z' b at rows (X, C): sqrt(z' V z), V the
+// covariance of the interaction coefficients (linear encoder).
+extern "C" SEXP ctxstats_linear_predictor_se_R(SEXP cov, SEXP X, SEXP C, SEXP intercept) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Xm(X), Cm(C);
+  require(Xm.nrow() == Cm.nrow(), "exog and context have different numbers of rows");
+  const std::vector<double> Xrow = row_major(Xm), Crow = row_major(Cm);
+  return to_r(linear_predictor_se(square_of(cov), Xrow.data(), Xm.ncol(), Crow.data(), Cm.ncol(),
+                                  static_cast<std::size_t>(Cm.nrow()), Rcpp::as<bool>(intercept)));
+  END_RCPP
+}
+
+// Predicted means, standard errors and intervals from eta and its standard error (see
+// csrc/inference/prediction_intervals.hpp); scale NA: no observation interval.
+extern "C" SEXP ctxstats_prediction_intervals_R(SEXP family, SEXP eta, SEXP se_eta, SEXP crit, SEXP scale,
+                                                SEXP link_scale) {
+  BEGIN_RCPP
+  const std::vector<double> e = to_vector(eta), s = to_vector(se_eta);
+  require(e.size() == s.size(), "eta and se_eta must have one length");
+  const double sc = Rcpp::as<double>(scale);
+  const PredictionIntervals p = prediction_intervals(parse_family(Rcpp::as<std::string>(family)), e.data(), s.data(),
+                                                     e.size(), Rcpp::as<double>(crit), sc,
+                                                     Rcpp::as<bool>(link_scale));
+  Rcpp::List out = Rcpp::List::create(Rcpp::Named("mean") = to_r(p.mean), Rcpp::Named("se_mean") = to_r(p.se_mean),
+                                      Rcpp::Named("lower") = to_r(p.lower), Rcpp::Named("upper") = to_r(p.upper));
+  if (!p.obs_lower.empty()) {
+    out["obs_lower"] = to_r(p.obs_lower);
+    out["obs_upper"] = to_r(p.obs_upper);
+  }
+  return out;
+  END_RCPP
+}
+
 // Per column of `values`: mean (the average effects of per-sample parameters), std (ddof 0),
 // min, quartiles, max (as the Python package's _core.column_spread).
 extern "C" SEXP ctxstats_column_spread_R(SEXP values) {
@@ -848,6 +881,20 @@ extern "C" SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SE
                             Rcpp::Named("sign_flip_share") = to_r(p.sign_flip_share),
                             Rcpp::Named("het_statistic") = to_r(p.het_statistic),
                             Rcpp::Named("het_pvalue") = to_r(p.het_pvalue));
+  END_RCPP
+}
+
+// Every replicate's predicted mean at rows (X, C): B x rows.
+extern "C" SEXP ctxstats_bootstrap_predictions_R(SEXP options, SEXP scaling, SEXP W, SEXP X, SEXP C) {
+  BEGIN_RCPP
+  const RReplicates r = replicates_from_r(options, scaling, W, C);
+  const Rcpp::NumericMatrix Xm(X);
+  require(static_cast<std::size_t>(Xm.nrow()) == r.rows, "exog and context have different numbers of rows");
+  const std::vector<double> Xrow = row_major(Xm);
+  const std::vector<double> mus =
+      bootstrap_predictions(r.options.encoder, r.scaling, parse_family(r.options.family), r.W.data(), r.B, r.n_weights, Xrow.data(),
+                            Xm.ncol(), r.C.data(), r.rows, r.m, r.options.solver_options.threads);
+  return matrix_from_row_major(mus, r.B, r.rows);
   END_RCPP
 }
 

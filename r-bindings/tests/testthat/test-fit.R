@@ -167,11 +167,70 @@ test_that("anova of nested fits equals anova of the lm/glm interaction fits", {
   expect_error(anova(full, small), "restricted")
 })
 
-test_that("predict refuses se.fit and interval rather than ignoring them", {
-  d <- make_vcm(100)
+test_that("predict with se.fit and intervals equals predict.lm on the interaction model", {
+  d <- make_vcm(150)
+  nd <- make_vcm(7, seed = 9)
+  nd$c1[2] <- NA
   fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "linear")
-  expect_error(predict(fit, d, se.fit = TRUE), "does not support .*se.fit")
-  expect_error(predict(fit, d, interval = "confidence"), "does not support .*interval")
+  ref <- lm(y ~ (x1 + x2) * (c1 + c2), d)
+  got <- predict(fit, nd, se.fit = TRUE)
+  want <- predict(ref, nd, se.fit = TRUE)
+  expect_equal(unname(got$fit), unname(want$fit), tolerance = 1e-9)
+  expect_equal(unname(got$se.fit), unname(want$se.fit), tolerance = 1e-9)
+  expect_equal(got$df, want$df)
+  expect_equal(got$residual.scale, want$residual.scale, tolerance = 1e-10)
+  for (iv in c("confidence", "prediction")) {
+    g <- predict(fit, nd, interval = iv, level = 0.9)
+    w <- predict(ref, nd, interval = iv, level = 0.9)
+    expect_equal(colnames(g), c("fit", "lwr", "upr"))
+    expect_equal(unname(g), unname(w), tolerance = 1e-9, info = iv)
+  }
+  expect_true(all(is.na(got$se.fit[2])))
+  # the fitted rows, with na.exclude padding as predict.lm
+  d$x1[5] <- NA
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "linear", na.action = na.exclude)
+  ref <- lm(y ~ (x1 + x2) * (c1 + c2), d, na.action = na.exclude)
+  expect_equal(unname(predict(fit, se.fit = TRUE)$se.fit), unname(predict(ref, se.fit = TRUE)$se.fit),
+               tolerance = 1e-9)
+  # a robust covariance changes the standard errors as sandwich-based intervals should
+  hc <- predict(fit, se.fit = TRUE, cov_type = "HC0")$se.fit
+  expect_false(isTRUE(all.equal(hc, predict(fit, se.fit = TRUE)$se.fit)))
+})
+
+test_that("predict with se.fit equals predict.glm for binomial and poisson fits", {
+  for (family in c("binomial", "poisson")) {
+    d <- make_vcm(400, family, seed = 2)
+    fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = family, encoder = "linear")
+    ref <- glm(y ~ (x1 + x2) * (c1 + c2), family = get(family)(), data = d,
+               control = glm.control(epsilon = 1e-14, maxit = 100))
+    nd <- make_vcm(6, family, seed = 5)
+    for (type in c("link", "response")) {
+      got <- predict(fit, nd, type = type, se.fit = TRUE)
+      want <- predict(ref, nd, type = type, se.fit = TRUE)
+      expect_equal(unname(got$fit), unname(want$fit), tolerance = 1e-7, info = paste(family, type))
+      expect_equal(unname(got$se.fit), unname(want$se.fit), tolerance = 1e-6, info = paste(family, type))
+    }
+    # the response interval is the link interval mapped through the inverse link
+    lk <- predict(fit, nd, type = "link", interval = "confidence")
+    rs <- predict(fit, nd, type = "response", interval = "confidence")
+    expect_equal(unname(rs), unname(family(ref)$linkinv(lk)), tolerance = 1e-12)
+    expect_error(predict(fit, nd, interval = "prediction"), "gaussian fits only")
+  }
+})
+
+test_that("bootstrap fits predict with percentile intervals; other fits refuse clearly", {
+  d <- make_vcm(120)
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "linear", n_bootstraps = 30, seed = 1)
+  p <- predict(fit, d[1:5, ], se.fit = TRUE, interval = "confidence", cov_type = "bootstrap")
+  expect_equal(dim(p$fit), c(5L, 3L))
+  expect_true(all(p$fit[, "lwr"] < p$fit[, "upr"]) && all(p$se.fit > 0))
+  expect_error(predict(fit, d, interval = "prediction", cov_type = "bootstrap"), "analytic gaussian")
+  sp <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "spline")
+  expect_error(predict(sp, d, se.fit = TRUE), "standard errors of predictions need")
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "linear")
+  expect_error(predict(fit, d, type = "params", se.fit = TRUE), "sample_confint")
+  expect_error(predict(fit, d, se.fit = NA), "se.fit must be TRUE or FALSE")
+  expect_error(predict(fit, d, dispersion = 2), "does not support .*dispersion")
   expect_error(predict(fit, d, tpye = "link"), "unknown argument")
-  expect_length(predict(fit, d), 100)
+  expect_length(predict(fit, d), 120)
 })
