@@ -249,3 +249,55 @@ anova.ctx_glm <- function(object, ...) {
                paste0("Model ", format(seq_len(k)), ": ", formulas, collapse = "\n"))
   structure(table, heading = heading, class = c("anova", "data.frame"))
 }
+
+# ---- the model's formula, frame and design, and update() ---------------------------------------
+
+formula.ctx_glm <- function(x, ...) x$formula
+
+# update(fit, . ~ . - x2): a formula without `|` updates the predictors and keeps the context;
+# `. ~ . | . + c3` (or `~ . | c1`) updates both parts, each with update.formula()'s rules
+# (`.` is the part's old terms). Other arguments replace or add to those of the fit's call.
+update.ctx_glm <- function(object, formula., ..., evaluate = TRUE) {
+  call <- stats::getCall(object)
+  if (is.null(call)) stop("the fit has no call to update", call. = FALSE)
+  extras <- match.call(expand.dots = FALSE)$...
+  if (!missing(formula.)) call$formula <- update_ctx_formula(stats::formula(object), formula.)
+  if (length(extras)) {
+    existing <- !is.na(match(names(extras), names(call)))
+    for (a in names(extras)[existing]) call[[a]] <- extras[[a]]
+    if (any(!existing)) call <- as.call(c(as.list(call), extras[!existing]))
+  }
+  if (evaluate) eval(call, parent.frame()) else call
+}
+
+update_ctx_formula <- function(old, new) {
+  if (!inherits(new, "formula")) stop("formula. must be a formula", call. = FALSE)
+  parts <- split_formula(old)
+  env <- environment(old)
+  rhs <- new[[length(new)]]
+  is_bar <- is.call(rhs) && identical(rhs[[1L]], as.name("|"))
+  exog_new <- new
+  exog_new[[length(new)]] <- if (is_bar) rhs[[2L]] else rhs
+  exog <- stats::update.formula(parts$exog, exog_new)
+  context <- if (is_bar) stats::update.formula(parts$context, call("~", rhs[[3L]])) else parts$context
+  out <- exog
+  out[[3L]] <- call("|", exog[[3L]], context[[2L]])
+  environment(out) <- env
+  out
+}
+
+# The model frame of the fit: both parts' variables (and `(weights)`) of the rows used, as
+# model.frame.lm gives it; re-evaluated from the call, in the formula's environment.
+model.frame.ctx_glm <- function(formula, ...) {
+  object <- formula
+  parts <- split_formula(object$formula)
+  model_frame_from_call(stats::getCall(object), parts$frame, environment(object$formula))
+}
+
+# The design of one part: `part = "exog"` the predictors (with an (Intercept) column when the
+# model has one), `"context"` the context matrix the encoder sees.
+model.matrix.ctx_glm <- function(object, part = c("exog", "context"), ...) {
+  part <- match.arg(part)
+  if (part == "context") return(object$context)
+  if (isTRUE(object$options$fit_intercept)) cbind(`(Intercept)` = 1, object$x) else object$x
+}

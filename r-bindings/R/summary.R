@@ -90,8 +90,27 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
                               B, fmt_g(2 / (B + 1), 3L), fmt_g(1 / (B + 1), 3L)))
   }
   structure(list(title = "Contextualized GLM Results (ctx_glm)", header = header, tables = tables,
-                 notes = notes, width = 78L),
+                 notes = notes, width = 78L, coefficients = coefficient_matrix(object, level)),
             class = "summary.ctx_glm")
+}
+
+# summary(fit)$coefficients as summary.lm / summary.glm name it: Estimate, Std. Error, the
+# statistic and its p-value (analytic inference); Estimate, Std. Error, Pr(>|b|) (bootstrap);
+# the estimates alone when the fit has no standard errors.
+coefficient_matrix <- function(object, level) {
+  if (is.null(object$cov_type)) {
+    return(matrix(coef(object), ncol = 1L, dimnames = list(object$param_names, "Estimate")))
+  }
+  tab <- coef_table(object, level)
+  if (object$cov_type == "bootstrap") {
+    out <- as.matrix(tab[, 1:3])
+    colnames(out) <- c("Estimate", "Std. Error", "Pr(>|b|)")
+  } else {
+    out <- as.matrix(tab[, 1:4])
+    stat <- colnames(tab)[3L]
+    colnames(out) <- c("Estimate", "Std. Error", sprintf("%s value", stat), sprintf("Pr(>|%s|)", stat))
+  }
+  out
 }
 
 # C's %.<digits>g, which is what Python's format(x, ".4g") gives for finite numbers.
