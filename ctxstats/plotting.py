@@ -128,17 +128,49 @@ def _figure(n_panels: int, ncols: int | None = None, size=(3.6, 2.9), figsize=No
     return fig, axes[:n_panels]
 
 
+def _binary(col: np.ndarray) -> bool:
+    """A context column with two values at most (an indicator, e.g. a factor's dummy)."""
+    return np.unique(col).size <= 2
+
+
+def _reference(C: np.ndarray) -> np.ndarray:
+    """Where the other context features are held: continuous ones at their mean, indicator
+    columns (two values at most, e.g. a factor's dummies) at their most common value -- so a
+    binary factor is held at a level it takes, not at a share such as 0.92."""
+    ref = C.mean(axis=0)
+    for j in range(C.shape[1]):
+        if _binary(C[:, j]):
+            values, counts = np.unique(C[:, j], return_counts=True)
+            ref[j] = values[np.argmax(counts)]
+    return ref
+
+
 def _grid(fit: _Fit, j: int, n_grid: int) -> np.ndarray:
+    """Contexts along feature j (its values if it is an indicator, else n_grid points over its
+    1st to 99th percentile) with the other features held as :func:`_reference` says."""
     C = fit.context
-    lo, hi = np.quantile(C[:, j], [0.01, 0.99]) if C.shape[0] > 20 else (C[:, j].min(), C[:, j].max())
-    if lo == hi:
-        lo, hi = C[:, j].min(), C[:, j].max()
-    G = np.tile(C.mean(axis=0), (n_grid, 1))
-    G[:, j] = np.linspace(lo, hi, n_grid)
+    if _binary(C[:, j]):
+        x = np.unique(C[:, j])
+    else:
+        lo, hi = np.quantile(C[:, j], [0.01, 0.99]) if C.shape[0] > 20 else (C[:, j].min(), C[:, j].max())
+        if lo == hi:
+            lo, hi = C[:, j].min(), C[:, j].max()
+        x = np.linspace(lo, hi, n_grid)
+    G = np.tile(_reference(C), (x.size, 1))
+    G[:, j] = x
     return G
 
 
-# ---- 1. coefficients against a context feature --------------------------------------------------
+def _held_label(fit: _Fit, j: int) -> str:
+    """The legend of a slice: what the other features are held at."""
+    others = [i for i in range(fit.context.shape[1]) if i != j]
+    if not others:
+        return "fit"
+    kinds = {_binary(fit.context[:, i]) for i in others}
+    return {frozenset([False]): "others at mean", frozenset([True]): "others at most common value"}.get(
+        frozenset(kinds), "others at mean / most common value")
+
+
 def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05, n_grid: int = 100,
                       show_samples: bool = True, output: int = 0, figsize=None):
     """Each sample's coefficients against one context feature.
@@ -169,8 +201,11 @@ def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05
     Notes
     -----
     The curve is the fitted parameter along a grid of the chosen feature (its 1st to 99th
-    percentile) with every other context feature held at its mean: a slice of the fitted
-    surface, not an average over the other features.
+    percentile) with every other context feature held fixed -- continuous ones at their mean,
+    indicator columns (two values at most, such as a factor's dummies) at their most common
+    value: a slice of the fitted surface, not an average over the other features. An
+    indicator on the horizontal axis is drawn at its two values, as points with intervals.
+    No zero line is drawn: the vertical axis follows the estimates.
     """
     fit = _Fit(results, output, alpha)
     (j,) = fit.select_context(context if context is not None else 0)
@@ -180,15 +215,22 @@ def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05
     theta = fit.sample_params() if show_samples else None
     fig, axes = _figure(len(ks), figsize=figsize)
     x = G[:, j]
+    label = _held_label(fit, j)
+    discrete = _binary(fit.context[:, j])
     for ax, k in zip(axes, ks):
         if theta is not None:
             ax.scatter(fit.context[:, j], theta[:, k], s=6, alpha=0.3, color="0.5", linewidths=0,
                        label="samples")
-        if bands is not None:
-            ax.fill_between(x, bands[0][:, k], bands[1][:, k], color="C0", alpha=0.25,
-                            label=f"{100 * (1 - alpha):g}% interval")
-        ax.plot(x, point[:, k], color="C0", lw=2, label="others at mean")
-        ax.axhline(0.0, color="0.7", lw=0.8, zorder=0)
+        if discrete:                      # an indicator: its two values, each with its interval
+            err = None if bands is None else np.abs(np.vstack([point[:, k] - bands[0][:, k],
+                                                               bands[1][:, k] - point[:, k]]))
+            ax.errorbar(x, point[:, k], yerr=err, fmt="o", color="C0", capsize=4, lw=2, label=label)
+            ax.set_xticks(x)
+        else:
+            if bands is not None:
+                ax.fill_between(x, bands[0][:, k], bands[1][:, k], color="C0", alpha=0.25,
+                                label=f"{100 * (1 - alpha):g}% interval")
+            ax.plot(x, point[:, k], color="C0", lw=2, label=label)
         ax.set_xlabel(fit.context_names[j])
         ax.set_ylabel(fit.param_names[k])
         ax.set_title(f"{fit.param_names[k]} vs {fit.context_names[j]}", fontsize="medium")
@@ -202,7 +244,8 @@ def plot_ngam_effects(results, params=None, context=None, *, alpha: float = 0.05
     """Per-feature effect curves of a neural additive (``ngam``) encoder.
 
     Panel (k, j) shows how parameter k changes with context feature j, all other features held
-    at their means, centred to 0 at feature j's mean.
+    as in :func:`plot_coefficients`, centred to 0 at feature j's mean (an indicator: its most
+    common value).
 
     Parameters
     ----------
@@ -233,7 +276,7 @@ def plot_ngam_effects(results, params=None, context=None, *, alpha: float = 0.05
                       UserWarning, stacklevel=2)
     ks = fit.select_params(params)
     js = fit.select_context(context)
-    centre = fit.params_at(fit.context.mean(axis=0)[None, :])[0][0]
+    centre = fit.params_at(_reference(fit.context)[None, :])[0][0]
     fig, axes = _figure(len(ks) * len(js), ncols=len(js), size=(3.2, 2.5), figsize=figsize)
     axes = axes.reshape(len(ks), len(js))
     for col, j in enumerate(js):

@@ -80,6 +80,29 @@ def test_coefficient_curve_is_the_fitted_slice_and_panels_follow_arguments(fits)
     assert np.isclose(ys.min(), lower["dose"].min()) and np.isclose(ys.max(), upper["dose"].max())
 
 
+def test_factor_contexts_are_held_at_a_level_and_plotted_at_their_levels():
+    rng = np.random.default_rng(4)
+    n = 300
+    age = rng.uniform(20, 60, n)
+    female = (rng.uniform(size=n) < 0.9).astype(float)        # mostly 1: its mean would be ~0.9
+    x = rng.normal(size=n)
+    y = x * (0.05 * age + 2.0 * female) + 0.3 * rng.normal(size=n)
+    C = pd.DataFrame({"age": age, "female": female})
+    res = cs.ContextualizedRegression(y, pd.DataFrame({"x": x}), C, encoder="linear").fit()
+    fig = plotting.plot_coefficients(res, context="age", params="x", n_grid=5, show_samples=False)
+    (line,) = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "others at most common value"]
+    xs, ys = line.get_data()
+    grid = pd.DataFrame({"age": xs, "female": np.ones(5)})              # held at the common level 1
+    np.testing.assert_allclose(ys, res.predict_params(grid)["x"].to_numpy(), rtol=1e-12)
+    assert not [ln for ln in fig.axes[0].get_lines() if np.all(ln.get_ydata() == 0)]   # no zero line
+    fig = plotting.plot_coefficients(res, context="female", params="x", show_samples=False)
+    ax = fig.axes[0]
+    assert list(ax.get_xticks()) == [0.0, 1.0] and band_count(fig) == 0   # points with error bars
+    one = cs.ContextualizedRegression(y, pd.DataFrame({"x": x}), C[["age"]], encoder="linear").fit()
+    fig = plotting.plot_coefficients(one, params="x", show_samples=False)
+    assert [ln.get_label() for ln in fig.axes[0].get_lines()] == ["fit"]
+
+
 def test_bands_from_bootstrap_replicates_of_an_easy_estimator(fits):
     est = fits["easy"]
     fig = plotting.plot_coefficients(est, params="dose", n_grid=9, show_samples=False, alpha=0.2)
