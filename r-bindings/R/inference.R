@@ -236,6 +236,12 @@ sample_confint <- function(object, ...) UseMethod("sample_confint")
 # theta_ik +- z se_ik from Vp (Python's ctxstats.spline.sample_conf_int). A list of two
 # matrices, lower and upper, shaped like sample_coef(object).
 sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_type = NULL, ...) {
+  sample_limits(object, level, newdata, cov_type)
+}
+
+# sample_confint's work; `context` (a context matrix in the encoder's columns, as plot()'s
+# grids) replaces newdata.
+sample_limits <- function(object, level = 0.95, newdata = NULL, cov_type = NULL, context = NULL) {
   alpha <- level_alpha(level)
   vp <- is.character(cov_type) && length(cov_type) == 1L && identical(tolower(cov_type), "vp")
   if (vp && !has_spline_vp(object)) {
@@ -246,7 +252,10 @@ sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_typ
     vp <- is.null(cov_type) && has_spline_vp(object)
     if (is.null(cov_type) && !vp) no_inference_error()
   }
-  if (is.null(newdata)) {
+  if (!is.null(context)) {
+    C <- context
+    theta <- theta_for(object, C)
+  } else if (is.null(newdata)) {
     C <- object$context
     theta <- object$sample_coef
   } else {
@@ -275,7 +284,7 @@ sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_typ
     lo[] <- theta - crit * se
     hi[] <- theta + crit * se
   }
-  if (is.null(newdata)) {
+  if (is.null(newdata) && is.null(context)) {
     lo <- stats::napredict(object$na.action, lo)
     hi <- stats::napredict(object$na.action, hi)
   }

@@ -267,3 +267,30 @@ test_that("update, formula, model.frame, model.matrix and summary()$coefficients
   expect_identical(colnames(summary(sp)$coefficients), "Estimate")
   expect_error(update(fit, "y ~ x1"), "formula. must be a formula")
 })
+
+test_that("plot draws each coefficient against each context feature, as Python's plot_coefficients", {
+  set.seed(4)
+  n <- 300
+  d <- data.frame(age = runif(n, 20, 60), female = as.numeric(runif(n) < 0.9), x = rnorm(n))
+  d$y <- d$x * (0.05 * d$age + 2 * d$female) + rnorm(n, sd = 0.3)
+  fit <- ctx_glm(y ~ x | age + female, d, encoder = "linear")
+  pdf(NULL)
+  on.exit(dev.off())
+  panels <- plot(fit, pages = 1, n_grid = 5)
+  expect_length(panels, 4L)                       # 2 coefficients x 2 context features
+  p <- panels[[2]]                                # x against age, female held at its common level 1
+  expect_identical(c(p$param, p$context), c("x", "age"))
+  grid <- data.frame(age = p$x, female = 1)
+  expect_equal(unname(p$fit), unname(predict(fit, grid, type = "params")[, "x"]), tolerance = 1e-12)
+  lim <- sample_confint(fit, newdata = grid)
+  expect_equal(unname(p$lower), unname(lim$lower[, "x"]), tolerance = 1e-12)
+  expect_equal(unname(p$x), unname(quantile(d$age, c(0.01, 0.99))[1] +
+                                      (0:4) / 4 * diff(quantile(d$age, c(0.01, 0.99)))), tolerance = 1e-12)
+  q <- panels[[4]]                                # x against the indicator: its two values
+  expect_true(q$indicator)
+  expect_equal(q$x, c(0, 1))
+  expect_length(plot(fit, context = "age", select = "x", show_samples = FALSE), 1L)
+  expect_error(plot(fit, context = "bmi"), "context must name")
+  sp <- ctx_glm(y ~ x | age, d, encoder = "spline")
+  expect_false(is.null(plot(sp, pages = 1)[[1]]$lower))   # Vp bands
+})
