@@ -197,7 +197,7 @@ class Inference(Cached):
 
 
 class AnalyticInference(Inference):
-    """Analytic covariances of the linear encoder (``cov_type`` nonrobust, HC0-HC3).
+    """Analytic covariances of the linear encoder (``cov_type`` nonrobust, HC0-HC3, cluster).
 
     The linear encoder is a GLM on the interaction design z_i = [1; x_i] (x) [1; c_i] with
     coefficients b = vec(U), theta_i = U [1; c_i]. The core computes the covariance V of b
@@ -234,13 +234,20 @@ class AnalyticInference(Inference):
         def compute():
             m = res.model
             b = res.interaction_params.to_numpy()
+            groups = None
+            if self.cov_type == "cluster":
+                groups = getattr(res, "groups", None)
+                if groups is None:
+                    raise ValueError("cov_type='cluster' needs the fit's groups: fit with cov_type='cluster', "
+                                     "groups=...")
             return linear_covariance(m.exog, m.context, m.endog, m.weights, m.family, m.fit_intercept, b,
-                                     self.cov_type, res.options.get("threads", 0))
+                                     self.cov_type, res.options.get("threads", 0), groups)
         return self._cached("linear_cov", compute)
 
     def caption(self, res) -> str:
         lc = self.covariance(res)
-        return f"analytic, cov_type={lc.cov_type}, {'t' if lc.use_t else 'normal'}"
+        groups = f" ({lc.n_groups} groups)" if lc.cov_type == "cluster" else ""
+        return f"analytic, cov_type={lc.cov_type}{groups}, {'t' if lc.use_t else 'normal'}"
 
     def use_t(self, res) -> bool:
         return bool(self.covariance(res).use_t)

@@ -49,7 +49,7 @@ from scipy import stats
 from ctxstats import _core
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap")
-ANALYTIC_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+ANALYTIC_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 
 # Doubles per chunk of a block-wise computation (about 16 MB).
 _CHUNK_DOUBLES = 1 << 21
@@ -152,6 +152,10 @@ class LinearCovariance:
         Rows and the rank of the interaction design.
     df_resid : float
         nobs - rank.
+    df_denom : float
+        Denominator degrees of freedom of F tests: df_resid, or G - 1 for ``cluster``.
+    n_groups : int
+        G, the number of clusters (``cluster``), else 0.
     use_t : bool
         t intervals and p-values (gaussian with nonrobust covariance) or normal ones (robust
         covariances and GLMs), as statsmodels' defaults.
@@ -168,10 +172,12 @@ class LinearCovariance:
     df_resid: float
     use_t: bool
     use_f: bool
+    df_denom: float = float("nan")
+    n_groups: int = 0
 
 
 def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndarray,
-                      cov_type: str, threads: int = 0) -> LinearCovariance:
+                      cov_type: str, threads: int = 0, groups: np.ndarray | None = None) -> LinearCovariance:
     """Covariance of the interaction coefficients b of a linear-encoder fit, computed by the
     core (``csrc/inference/linear_inference.hpp``).
 
@@ -183,7 +189,11 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
       links of the GLM families w_i e_i z_i is the score of row i);
     - ``HC1``: HC0 * n / (n - rank);
     - ``HC2``, ``HC3``: row i's term divided by (1 - h_i) and (1 - h_i)^2, with the leverage
-      h_i = w_i v_i z_i' H^-1 z_i.
+      h_i = w_i v_i z_i' H^-1 z_i;
+    - ``cluster`` (``groups``: one integer code per row): H^-1 [sum_g s_g s_g'] H^-1 times
+      G / (G - 1) * (n - 1) / (n - rank), s_g the sum of w_i e_i z_i over group g; normal
+      intervals and F tests on G - 1 denominator degrees of freedom -- statsmodels'
+      ``cov_type="cluster"`` with its defaults, for OLS/WLS and GLM alike.
 
     Gaussian fits match statsmodels' ``OLS``/``WLS`` for every type. For the GLM families
     ``nonrobust`` and ``HC0`` match statsmodels' ``GLM(var_weights=w)``; statsmodels returns
@@ -195,10 +205,34 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
     b = np.ascontiguousarray(b, dtype=float)
     out = _core.linear_covariance(np.ascontiguousarray(C, dtype=float), np.ascontiguousarray(X, dtype=float),
                                   np.ascontiguousarray(y, dtype=float), weights, family, bool(intercept), b,
-                                  cov_type, int(threads))
+                                  cov_type, int(threads),
+                                  None if groups is None else np.ascontiguousarray(groups, dtype=np.int64))
     return LinearCovariance(params=b, cov=out["cov"], cov_type=out["cov_type"], scale=float(out["scale"]),
                             nobs=int(out["nobs"]), rank=int(out["rank"]), df_resid=float(out["df_resid"]),
-                            use_t=bool(out["use_t"]), use_f=bool(out["use_f"]))
+                            use_t=bool(out["use_t"]), use_f=bool(out["use_f"]), df_denom=float(out["df_denom"]),
+                            n_groups=int(out["n_groups"]))
+
+
+def cluster_codes(groups, cov_type: str | None, n: int) -> np.ndarray | None:
+    """``groups`` (one cluster label per row) as integer codes for ``cov_type="cluster"``;
+    None for other covariances, which take no groups. Names what is wrong."""
+    if cov_type != "cluster":
+        if groups is not None:
+            raise ValueError(f"groups are used by cov_type='cluster' only, not cov_type={cov_type!r}")
+        return None
+    if groups is None:
+        raise ValueError("cov_type='cluster' needs groups: one cluster label per row")
+    labels = groups if isinstance(groups, pd.Series) else pd.Series(np.asarray(groups).tolist()
+                                                                    if np.ndim(groups) == 1 else [groups])
+    if np.ndim(groups) != 1 or len(labels) != n:
+        raise ValueError(f"groups must hold one label per row of the model's data ({n}), not shape {np.shape(groups)}")
+    missing = labels.isna().to_numpy()
+    if missing.any():
+        raise ValueError(f"groups has missing labels (first at row {int(np.flatnonzero(missing)[0])})")
+    codes, uniques = pd.factorize(labels, sort=False)
+    if len(uniques) < 2:
+        raise ValueError("cov_type='cluster' needs at least 2 distinct groups")
+    return codes.astype(np.int64)
 
 
 def average_effect_covariance(lc: LinearCovariance, C: np.ndarray, q: int) -> np.ndarray:
@@ -214,7 +248,7 @@ def heterogeneity_wald(lc: LinearCovariance, q: int, m: int, by: str) -> np.ndar
     The core returns the statistic (R b)' (R V R')^+ (R b), divided by the number of
     restrictions J for the F form, with its degrees of freedom, as statsmodels' ``wald_test``
     (``f_test`` when ``use_f``); the p-value is scipy's F or chi-squared tail."""
-    tab = _core.heterogeneity_wald(lc.params, lc.cov, int(q), int(m), by, lc.use_f, lc.df_resid)
+    tab = _core.heterogeneity_wald(lc.params, lc.cov, int(q), int(m), by, lc.use_f, lc.df_denom)
     stat, df, df_denom = tab[:, 0], tab[:, 1], tab[:, 2]
     p = stats.f.sf(stat, df, df_denom) if lc.use_f else stats.chi2.sf(stat, df)
     return np.column_stack([stat, df, df_denom, p])

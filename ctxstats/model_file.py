@@ -73,6 +73,8 @@ def save_results(results, path) -> None:
             "exog_state": plan.exog_state, "context_state": plan.context_state})
     if results.cov_type is not None:
         meta["cov_type"] = results.cov_type
+    if results.cov_type == "cluster":           # both languages read the codes back
+        meta["cluster_groups"] = json.dumps([int(g) for g in results.groups])
     labels = _row_labels(model.row_labels)
     if labels is not None:
         meta["python/row_labels"] = labels
@@ -158,4 +160,15 @@ def load_results(path):
     # The core checks the stored cov_type against what the fit allows (as for a new fit).
     cov_type = resolve_cov_type(meta.get("cov_type"), opts, fm.n_bootstraps)
     inference = choose_inference(cov_type, report.get("spline"))
-    return ContextualizedGLMResults(model, report, opts, inference=inference, bootstrap=boot)
+    groups = None
+    if cov_type == "cluster":
+        from ctxstats.inference import cluster_codes
+
+        try:
+            stored = json.loads(meta["cluster_groups"])
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"the model file's cluster groups are missing or unreadable: {exc}") from exc
+        if not isinstance(stored, list) or not all(isinstance(g, int) and not isinstance(g, bool) for g in stored):
+            raise ValueError("the model file's cluster groups must be a list of integer codes")
+        groups = cluster_codes(stored, cov_type, len(y))
+    return ContextualizedGLMResults(model, report, opts, inference=inference, bootstrap=boot, groups=groups)

@@ -26,7 +26,7 @@ from ctxstats._validation import (
 from ctxstats.convergence import warn_bootstrap, warn_if_unconverged
 from ctxstats.covariance import choose_inference
 from ctxstats.identifiability import warn_if_unidentifiable
-from ctxstats.inference import resolve_cov_type
+from ctxstats.inference import cluster_codes, resolve_cov_type
 from ctxstats.results import ContextualizedGLMResults
 
 __all__ = [
@@ -182,7 +182,7 @@ class ContextualizedGLM:
             l1_ratio: float | None = None, mu_ratio: float | None = None, weight_decay: float | None = None,
             batch_size: int | None = None, learning_rate: float | None = None, val_split: float | None = None,
             patience: int | None = None, start_params=None, verbose: bool = False, callback=None,
-            n_bootstraps: int | None = None, cov_type: str | None = None) -> "ContextualizedGLMResults":
+            n_bootstraps: int | None = None, cov_type: str | None = None, groups=None) -> "ContextualizedGLMResults":
         """Fit the context encoder by penalised maximum likelihood.
 
         Parameters
@@ -242,10 +242,16 @@ class ContextualizedGLM:
             encoder weights are kept; bootstrap standard errors, percentile intervals for
             the average effects, per-sample intervals, predictions and the heterogeneity
             test derive from them. Results are identical for any ``threads``.
-        cov_type : {None, "nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap"}
+        cov_type : {None, "nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "bootstrap"}
             The covariance behind ``bse``, ``conf_int`` and the tests. Analytic types need the
             unpenalised linear encoder without archetypes. None: "nonrobust" when analytic
             covariances exist, else "bootstrap" when ``n_bootstraps`` > 0, else none.
+            "cluster": the cluster-robust sandwich over ``groups`` (see
+            ``ctxstats.inference.linear_covariance``), equal to statsmodels'
+            ``cov_type="cluster"``.
+        groups : array_like, optional
+            With ``cov_type="cluster"``: one cluster label per row of the model's data (any
+            hashable labels; at least 2 distinct).
 
         Notes
         -----
@@ -269,6 +275,7 @@ class ContextualizedGLM:
                           UserWarning, stacklevel=2)
         n_bootstraps = opts["n_bootstraps"]
         cov_type = resolve_cov_type(cov_type, opts, n_bootstraps)
+        groups = cluster_codes(groups, cov_type, self.endog.shape[0])
         init = None if start_params is None else as_start_params(
             start_params, _core.n_weights(opts, self.context.shape[1], len(self.param_names)))
         from ctxstats._progress import solver_callback
@@ -296,7 +303,7 @@ class ContextualizedGLM:
         elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
             cov_type = resolve_cov_type(None, opts, 0)
         inference = choose_inference(cov_type, out.get("spline"))  # see ctxstats.covariance
-        res = ContextualizedGLMResults(self, out, opts, inference=inference, bootstrap=boot)
+        res = ContextualizedGLMResults(self, out, opts, inference=inference, bootstrap=boot, groups=groups)
         warn_if_unconverged(res.converged, res.message, res.interrupted)
         if boot is not None:
             warn_bootstrap(boot.get("message", ""))

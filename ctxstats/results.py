@@ -96,11 +96,13 @@ class ContextualizedGLMResults(Cached):
     """
 
     def __init__(self, model, core_out: dict, options: dict, inference: Inference | None = None,
-                 bootstrap: dict | None = None):
+                 bootstrap: dict | None = None, groups: np.ndarray | None = None):
         """``core_out``: the core's fit (with ``spline`` for a spline fit); ``bootstrap``: the
         core's replicates; ``inference``: the inference object (default: the one the fit
-        allows, as ``fit(cov_type=None)`` chooses)."""
+        allows, as ``fit(cov_type=None)`` chooses); ``groups``: the cluster codes of a
+        ``cov_type="cluster"`` fit."""
         self.model = model
+        self.groups = None if groups is None else np.asarray(groups, dtype=np.int64)
         self.options = options
         self._core_model = core_out.get("model")  # the core's FittedModel: predictions and the model file
         self.weights = np.asarray(core_out["weights"])
@@ -136,6 +138,7 @@ class ContextualizedGLMResults(Cached):
         ``spline_fit``: it gets the inference object its ``cov_type`` names."""
         state = dict(state)
         state.setdefault("_core_model", None)  # saved before the core held the fitted model
+        state.setdefault("groups", None)       # saved before cluster covariances existed
         if "_inference" not in state:
             state.setdefault("spline_fit", None)
             state.pop("_analytic", None)
@@ -157,7 +160,7 @@ class ContextualizedGLMResults(Cached):
         if fm is not None:
             report = {**fm.report(), "model": fm}
             rebuilt = ContextualizedGLMResults(m, report, fm.options(), inference=self._inference,
-                                               bootstrap=fm.bootstrap())
+                                               bootstrap=fm.bootstrap(), groups=self.groups)
             # The options as the fit resolved them; the core's copy holds the same values (lists
             # or arrays alike).
             same_state(self, rebuilt, compare={"options": lambda a, b: same(_plain(a), _plain(b)),
@@ -168,6 +171,9 @@ class ContextualizedGLMResults(Cached):
                                  self.spline_fit)
         if (self._inference.name, self._inference.config) != allowed:
             raise ValueError(f"the inference {self._inference!r} is not what the fit allows")
+        if (self.cov_type == "cluster") != (self.groups is not None) or (
+                self.groups is not None and (self.groups.ndim != 1 or self.groups.shape[0] != m.endog.shape[0])):
+            raise ValueError("a cluster covariance needs one group code per row (and other fits none)")
 
     def _check_loaded_fields(self) -> None:
         """_check_loaded of a fit saved without the core's model: each field by type and shape."""

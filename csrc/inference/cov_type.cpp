@@ -10,7 +10,7 @@ namespace ctxstats {
 namespace {
 
 const std::vector<std::string>& cov_types() {
-  static const std::vector<std::string> names = {"nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap"};
+  static const std::vector<std::string> names = {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "bootstrap"};
   return names;
 }
 

@@ -1,5 +1,5 @@
 // Which covariance a contextualized GLM fit reports (its `cov_type`), decided once for both
-// front ends: analytic covariances (nonrobust, HC0-HC3) exist for the unpenalised linear
+// front ends: analytic covariances (nonrobust, HC0-HC3, cluster) exist for the unpenalised linear
 // encoder without archetypes; "bootstrap" needs replicates; None (empty here) picks
 // "nonrobust" when analytic covariances exist, else "bootstrap" when there are replicates,
 // else no standard errors.

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "common/error.hpp"
 #include "glm/objective.hpp"
@@ -146,7 +147,9 @@ CovType parse_cov_type(const std::string& name) {
   if (lower == "hc1") return CovType::kHC1;
   if (lower == "hc2") return CovType::kHC2;
   if (lower == "hc3") return CovType::kHC3;
-  throw InvalidArgument("cov_type must be one of 'nonrobust', 'HC0', 'HC1', 'HC2', 'HC3', not '" + name + "'");
+  if (lower == "cluster") return CovType::kCluster;
+  throw InvalidArgument("cov_type must be one of 'nonrobust', 'HC0', 'HC1', 'HC2', 'HC3', 'cluster', not '" + name +
+                        "'");
 }
 
 std::string cov_type_name(CovType type) {
@@ -156,12 +159,13 @@ std::string cov_type_name(CovType type) {
     case CovType::kHC1: return "HC1";
     case CovType::kHC2: return "HC2";
     case CovType::kHC3: return "HC3";
+    case CovType::kCluster: return "cluster";
   }
   return "nonrobust";
 }
 
 LinearCovariance linear_covariance(const DataView& data, Family family, bool intercept, const std::vector<double>& b,
-                                   CovType cov_type, int threads) {
+                                   CovType cov_type, int threads, const std::vector<long long>* cluster_groups) {
   const int q = data.p + (intercept ? 1 : 0), m1 = data.m + 1, D = q * m1;
   const std::size_t n = data.n;
   require(n > 0, "the data have zero rows");
@@ -171,8 +175,27 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
   check_finite(data.C, n, data.m, "context");
   check_finite(data.y, n, 1, "endog");
   if (data.weights) check_finite(data.weights, n, 1, "weights");
+  const bool cluster = cov_type == CovType::kCluster;
+  // Group codes as the front ends hand them over, mapped to 0..G-1 in order of first appearance.
+  std::vector<std::size_t> group_of;
+  std::size_t n_groups = 0;
+  if (cluster) {
+    require(cluster_groups != nullptr, "cov_type 'cluster' needs groups: one group label per row");
+    require(cluster_groups->size() == n, "groups must have one label per row (" + std::to_string(n) + "), not " +
+                                             std::to_string(cluster_groups->size()));
+    std::unordered_map<long long, std::size_t> index;
+    group_of.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto it = index.emplace((*cluster_groups)[i], index.size()).first;
+      group_of[i] = it->second;
+    }
+    n_groups = index.size();
+    require(n_groups >= 2, "cov_type 'cluster' needs at least 2 groups, not " + std::to_string(n_groups));
+  } else {
+    require(cluster_groups == nullptr, "groups are used by cov_type 'cluster' only");
+  }
   const int nthreads = resolve_threads(threads);
-  const bool plain_meat = cov_type == CovType::kHC0 || cov_type == CovType::kHC1;
+  const bool plain_meat = cov_type == CovType::kHC0 || cov_type == CovType::kHC1;  // (cluster: its own pass)
   const bool leverage = cov_type == CovType::kHC2 || cov_type == CovType::kHC3;
   // Each group holds a D x D bread (and meat): cap their total near 256 MB for wide designs.
   // The count depends on n and D only, so the result is the same for any thread count.
@@ -228,8 +251,31 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
   out.use_t = gaussian && cov_type == CovType::kNonrobust;
   out.use_f = gaussian;
   Eigen::MatrixXd cov;
+  out.df_denom = out.df_resid;
   if (cov_type == CovType::kNonrobust) {
     cov = out.scale * Hinv;
+  } else if (cluster) {
+    // Each group's score sum, rows added in row order (serially: bitwise the same for any
+    // thread count), then the meat summed over the groups in order.
+    Eigen::MatrixXd S = Eigen::MatrixXd::Zero(D, static_cast<Eigen::Index>(n_groups));
+    for (std::size_t start = 0; start < n; start += kDesignBlock) {
+      const int rows = static_cast<int>(std::min<std::size_t>(kDesignBlock, n - start));
+      Eigen::MatrixXd Zt(D, rows);
+      design_block(data, intercept, start, rows, Zt);
+      const Eigen::VectorXd eta = Zt.transpose() * bv;
+      Eigen::VectorXd mu(rows), v(rows);
+      mean_and_variance(family, eta, mu, v);
+      for (int r = 0; r < rows; ++r) {
+        const double u = weight(start + r) * (data.y[start + r] - mu(r));
+        S.col(static_cast<Eigen::Index>(group_of[start + r])) += u * Zt.col(r);
+      }
+    }
+    const Eigen::MatrixXd meat = S * S.transpose();
+    const double G = static_cast<double>(n_groups), nn = static_cast<double>(n);
+    const double correction = out.df_resid > 0 ? G / (G - 1.0) * (nn - 1.0) / out.df_resid : kNaN;
+    cov = correction * (Hinv * meat * Hinv);
+    out.df_denom = G - 1.0;
+    out.n_groups = n_groups;
   } else {
     if (leverage) {
       // Pass 2: the meat with each row's term divided by (1 - h_i)^power.

@@ -24,9 +24,10 @@ namespace ctxstats {
 std::vector<double> interaction_coefficients(const Scaling& scaling, int m, const double* weights,
                                              std::size_t rows = 1, std::size_t n_weights = 0);
 
-enum class CovType { kNonrobust, kHC0, kHC1, kHC2, kHC3 };
+enum class CovType { kNonrobust, kHC0, kHC1, kHC2, kHC3, kCluster };
 
-// "nonrobust", "HC0" .. "HC3" (case-insensitive); InvalidArgument naming cov_type otherwise.
+// "nonrobust", "HC0" .. "HC3", "cluster" (case-insensitive); InvalidArgument naming cov_type
+// otherwise.
 CovType parse_cov_type(const std::string& name);
 std::string cov_type_name(CovType type);
 
@@ -37,7 +38,11 @@ std::string cov_type_name(CovType type);
 //   nonrobust: scale H^+ (gaussian scale = sum w e^2 / (n - rank); GLM scale 1);
 //   HC0: H^+ [sum_i w_i^2 e_i^2 z_i z_i'] H^+ (White's sandwich);
 //   HC1: HC0 * n / (n - rank);
-//   HC2, HC3: row i's meat divided by (1 - h_i) and (1 - h_i)^2, h_i = w_i v_i z_i' H^+ z_i.
+//   HC2, HC3: row i's meat divided by (1 - h_i) and (1 - h_i)^2, h_i = w_i v_i z_i' H^+ z_i;
+//   cluster: H^+ [sum_g s_g s_g'] H^+ * G / (G - 1) * (n - 1) / (n - rank), s_g the sum of
+//     w_i e_i z_i over the rows of group g (groups: one code per row, G distinct codes, G >= 2),
+//     statsmodels' cov_type="cluster" with its default small-sample correction; normal
+//     intervals, and F tests on G - 1 denominator degrees of freedom (df_denom).
 // Rows are read in fixed blocks whose partial sums are added in block order: the result is
 // bitwise identical for any thread count.
 struct LinearCovariance {
@@ -48,12 +53,14 @@ struct LinearCovariance {
   std::size_t nobs = 0;
   int rank = 0;               // of the interaction design
   double df_resid = 0.0;      // nobs - rank
+  double df_denom = 0.0;      // denominator df of F tests: df_resid, or G - 1 for cluster
+  std::size_t n_groups = 0;   // G (cluster), else 0
   bool use_t = false;         // t (gaussian, nonrobust) or normal intervals, as statsmodels
   bool use_f = false;         // F (gaussian) or chi-squared Wald tests
 };
 
 LinearCovariance linear_covariance(const DataView& data, Family family, bool intercept, const std::vector<double>& b,
-                                   CovType cov_type, int threads);
+                                   CovType cov_type, int threads, const std::vector<long long>* groups = nullptr);
 
 // The covariance of the average effects mean_i theta_i = L b, L = I_q (x) [1, cbar] with cbar
 // the column means of C (rows x m): L V L' (q x q, row-major). Exact: L is linear.

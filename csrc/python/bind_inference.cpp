@@ -32,17 +32,23 @@ py::array_t<double> interaction_coefficients_py(const py::dict& scaling, int m, 
 
 py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
                               const std::string& family, bool intercept, const Array& params,
-                              const std::string& cov_type, int threads) {
+                              const std::string& cov_type, int threads, const py::object& groups) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
   if (threads < 0) throw InvalidArgument("threads must be >= 0");
   const Family fam = parse_family(family);
   const CovType type = parse_cov_type(cov_type);
   const std::vector<double> b = to_vector(params);
+  std::vector<long long> codes;
+  if (!groups.is_none()) {
+    const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
+    if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
+    codes.assign(g.data(), g.data() + g.shape(0));
+  }
   LinearCovariance lc;
   {
     py::gil_scoped_release release;
-    lc = linear_covariance(d, fam, intercept, b, type, threads);
+    lc = linear_covariance(d, fam, intercept, b, type, threads, groups.is_none() ? nullptr : &codes);
   }
   py::dict out;
   out["cov"] = to_matrix(lc.cov, lc.D, lc.D);
@@ -51,6 +57,8 @@ py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, co
   out["nobs"] = lc.nobs;
   out["rank"] = lc.rank;
   out["df_resid"] = lc.df_resid;
+  out["df_denom"] = lc.df_denom;
+  out["n_groups"] = lc.n_groups;
   out["use_t"] = lc.use_t;
   out["use_f"] = lc.use_f;
   return out;
@@ -205,7 +213,7 @@ void bind_inference(py::module_& mod) {
   mod.def("interaction_coefficients", &interaction_coefficients_py, py::arg("scaling"), py::arg("m"),
           py::arg("weights"));
   mod.def("linear_covariance", &linear_covariance_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
-          py::arg("family"), py::arg("intercept"), py::arg("params"), py::arg("cov_type"), py::arg("threads") = 0);
+          py::arg("family"), py::arg("intercept"), py::arg("params"), py::arg("cov_type"), py::arg("threads") = 0, py::arg("groups") = py::none());
   mod.def("average_effect_covariance", &average_effect_covariance_py, py::arg("cov"), py::arg("C"), py::arg("q"));
   mod.def("heterogeneity_wald", &heterogeneity_wald_py, py::arg("params"), py::arg("cov"), py::arg("q"),
           py::arg("m"), py::arg("by"), py::arg("use_f"), py::arg("df_resid"));
