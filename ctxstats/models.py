@@ -144,24 +144,36 @@ class ContextualizedGLM:
         self.row_labels = endog.index if isinstance(endog, pd.Series) else None
 
     @classmethod
-    def from_formula(cls, formula: str, data, missing: str = "drop", weights=None, **kwargs):
+    def from_formula(cls, formula: str, data, missing: str = "drop", weights=None, groups=None, **kwargs):
         """A model from a two-part formula ``"y ~ predictors | context"`` evaluated on ``data``
-        with formulaic (see ``ctxstats.formula``). ``weights``: one per row of ``data``.
-        Other keyword arguments go to the constructor (family, encoder, encoder options)."""
+        with formulaic (see ``ctxstats.formula``). ``weights``: a column name of ``data`` or
+        one value per row of ``data``; ``groups``: the same, the clusters that
+        ``fit(cov_type="cluster")`` then uses. Rows the formula drops (missing values) are
+        dropped from both. Other keyword arguments go to the constructor (family, encoder,
+        encoder options)."""
         from ctxstats.formula.parse import build_design
 
         if "fit_intercept" in kwargs:
             raise TypeError("fit_intercept is set by the formula: remove the intercept with '- 1' or '0 +'")
         design = build_design(formula, data, missing)
+
+        def per_row(value, name):
+            if isinstance(value, str):
+                if not hasattr(data, "columns") or value not in data.columns:
+                    raise ValueError(f"{name}={value!r} is not a column of data")
+                value = data[value]
+            v = value.to_numpy() if isinstance(value, (pd.Series, pd.DataFrame)) else np.asarray(value)
+            if v.ndim != 1 or v.shape[0] != len(data):
+                raise ValueError(f"{name} must have one entry per row of data ({len(data)}), not shape {v.shape}")
+            return pd.Series(v[design.rows], index=design.endog.index)
+
         if weights is not None:
-            w = weights.to_numpy() if isinstance(weights, (pd.Series, pd.DataFrame)) else np.asarray(weights)
-            if w.ndim != 1 or w.shape[0] != len(data):
-                raise ValueError(f"weights must have one entry per row of data ({len(data)}), not shape {w.shape}")
-            weights = pd.Series(w[design.rows], index=design.endog.index)
+            weights = per_row(weights, "weights")
         model = cls(design.endog, design.exog, design.context, fit_intercept=design.plan.fit_intercept,
                     weights=weights, **kwargs)
         model.formula = formula
         model.formula_plan = design.plan
+        model.cluster_groups = None if groups is None else per_row(groups, "groups")
         return model
 
     @property
@@ -251,7 +263,8 @@ class ContextualizedGLM:
             ``cov_type="cluster"``.
         groups : array_like, optional
             With ``cov_type="cluster"``: one cluster label per row of the model's data (any
-            hashable labels; at least 2 distinct).
+            hashable labels; at least 2 distinct). Default: the ``groups`` given to
+            ``from_formula``.
 
         Notes
         -----
@@ -275,6 +288,8 @@ class ContextualizedGLM:
                           UserWarning, stacklevel=2)
         n_bootstraps = opts["n_bootstraps"]
         cov_type = resolve_cov_type(cov_type, opts, n_bootstraps)
+        if groups is None and cov_type == "cluster":
+            groups = getattr(self, "cluster_groups", None)       # from_formula(..., groups=)
         groups = cluster_codes(groups, cov_type, self.endog.shape[0])
         init = None if start_params is None else as_start_params(
             start_params, _core.n_weights(opts, self.context.shape[1], len(self.param_names)))

@@ -651,7 +651,7 @@ class ContextualizedGLMResults(Cached):
             return self._inference.heterogeneity_test(self, by)
         if name == "analytic":  # the Wald test uses the fit's own analytic covariance
             self._require_linear("the Wald heterogeneity test")
-            raise ValueError("the Wald heterogeneity test needs an analytic cov_type (nonrobust, HC0-HC3) "
+            raise ValueError("the Wald heterogeneity test needs an analytic cov_type (nonrobust, HC0-HC3, cluster) "
                              "and an unpenalised fit; use method='bootstrap'")
         return self._inference_named(name).heterogeneity_test(self, by)
 

@@ -127,3 +127,22 @@ def test_cluster_errors_name_the_argument():
     plain = model.fit()
     with pytest.raises(ValueError, match="needs the fit's groups"):
         plain.interaction_cov_params("cluster")
+
+
+def test_formula_api_takes_weights_and_groups_as_column_names(tmp_path):
+    d = data("gaussian")
+    df = pd.DataFrame({"y": d["y"], "x1": d["X"][:, 0], "x2": d["X"][:, 1], "c1": d["C"][:, 0], "c2": d["C"][:, 1],
+                       "firm": d["g"], "w": np.random.default_rng(2).uniform(0.5, 2.0, len(d["y"]))})
+    df.loc[4, "x1"] = np.nan                                          # dropped from weights and groups too
+    from ctxstats.formula.api import ctx_glm
+
+    res = ctx_glm("y ~ x1 + x2 | c1 + c2", df, encoder="linear", weights="w", groups="firm").fit(cov_type="cluster")
+    keep = df.dropna()
+    ref = sm.WLS(keep["y"].to_numpy(), design(keep[["x1", "x2"]].to_numpy(), keep[["c1", "c2"]].to_numpy()),
+                 weights=keep["w"].to_numpy()).fit(cov_type="cluster",
+                                                   cov_kwds={"groups": pd.factorize(keep["firm"])[0]})
+    close(res.interaction_cov_params(), ref.cov_params())
+    cs.save(res, tmp_path / "f.zip")
+    np.testing.assert_array_equal(cs.load(tmp_path / "f.zip").bse, res.bse)
+    with pytest.raises(ValueError, match="weights='v' is not a column"):
+        ctx_glm("y ~ x1 | c1", df, encoder="linear", weights="v")

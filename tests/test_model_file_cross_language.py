@@ -117,3 +117,24 @@ def test_r_refuses_a_crafted_file(ro, tmp_path):
     path.write_bytes(mff.serialize(records))
     msg = ro.r(f'tryCatch(ctx_load("{path}"), error = function(e) conditionMessage(e))')[0]
     assert "c_scale" in msg
+
+
+def test_cluster_covariance_travels_between_languages(ro, tmp_path):
+    """A cluster fit keeps its groups through the model file both ways, and R and Python
+    give the same cluster standard errors (the core's)."""
+    df = vcm_frame(n=240, seed=4)
+    df["firm"] = [f"f{k % 17}" for k in range(len(df))]
+    res = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], encoder="linear").fit(
+        cov_type="cluster", groups=df["firm"])
+    path = tmp_path / "py.ctxm"
+    cs.save(res, path)
+    ro.globalenv["d"] = r_frame(df)
+    back = as_array(ro.r(f'sqrt(diag(vcov(ctx_load("{path}"))))'))
+    np.testing.assert_allclose(back, res.bse.to_numpy(), rtol=1e-13)
+    rpath = tmp_path / "r.ctxm"
+    ro.r(f'fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, data = d, encoder = "linear", cov_type = "cluster", '
+         f'groups = firm); ctx_save(fit, "{rpath}")')
+    loaded = cs.load(rpath)
+    assert loaded.cov_type == "cluster"
+    np.testing.assert_allclose(loaded.bse.to_numpy(), as_array(ro.r("sqrt(diag(vcov(fit)))")), rtol=1e-13)
+    np.testing.assert_allclose(loaded.bse.to_numpy(), res.bse.to_numpy(), rtol=1e-12)

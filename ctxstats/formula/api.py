@@ -29,11 +29,14 @@ def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", 
     formula : str
     data : pandas.DataFrame
     family : {"gaussian", "binomial", "poisson"}
-    encoder : {"mlp", "ngam", "linear"}
+    encoder : {"mlp", "ngam", "linear", "spline"}
     missing : {"drop", "raise"}
         Rows with a missing value in any variable of the formula are dropped, or raise.
-    weights : array_like, optional
-        One weight per row of ``data`` (rows dropped for missing values are dropped here too).
+    weights : str or array_like, optional
+        A column of ``data`` (``weights="w"``, as R's ``weights = w``) or one weight per row of
+        ``data`` (rows dropped for missing values are dropped here too).
+    groups : str or array_like, optional
+        The clusters for ``fit(cov_type="cluster")``: a column of ``data`` or one label per row.
     **kwargs
         Encoder options (width, depth, archetypes, activation), as ``ContextualizedGLM``.
     """

@@ -6,7 +6,7 @@
 # shared with the Python package.
 ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
                     n_bootstraps = NULL, seed = NULL, threads = NULL, weights = NULL, subset, na.action,
-                    cov_type = NULL, start_params = NULL, ...) {
+                    cov_type = NULL, groups = NULL, start_params = NULL, ...) {
   cl <- match.call()
   model <- resolve_options("glm", list(family = family, encoder = encoder), solver_known = FALSE)
   family <- model$family
@@ -25,6 +25,13 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
   }
 
   cov_type <- resolve_cov_type(cov_type, opts, n_bootstraps)
+  if (identical(cov_type, "cluster")) {
+    if (is.null(d$groups)) stop("cov_type = \"cluster\" needs groups: a column (groups = firm) or one label per row",
+                                call. = FALSE)
+    if (length(unique(d$groups)) < 2L) stop("cov_type = \"cluster\" needs at least 2 distinct groups", call. = FALSE)
+  } else if (!is.null(d$groups)) {
+    stop("groups are used by cov_type = \"cluster\" only", call. = FALSE)
+  }
   out <- core_call(ctxstats_fit_R, d$context, d$x, d$y, d$weights, opts, init)
   warn_if_unconverged(out)
   if (!is.null(out$spline)) {
@@ -54,6 +61,7 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
          rank_deficient = out$rank_deficient, spline = out$spline,
          bootstrap = boot, cov_type = cov_type, cache = new.env(parent = emptyenv()),
          y = d$y, x = d$x, context = d$context, prior_weights = d$weights,
+         groups = if (identical(cov_type, "cluster")) d$groups,
          terms = d$terms, xlevels = d$xlevels, contrasts = d$contrasts, na.action = d$na.action,
          model = out$model),
     class = "ctx_glm")

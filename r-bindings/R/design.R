@@ -97,7 +97,7 @@ response_vector <- function(y, name, family, rows) {
 # Evaluates model.frame() as lm() does: `data`, `subset`, `weights` and `na.action` are taken
 # from the user's call `cl` and evaluated in `env`, so `weights = w` can name a column.
 model_frame_from_call <- function(cl, frame_formula, env) {
-  mf <- cl[c(1L, match(c("data", "subset", "weights", "na.action"), names(cl), 0L))]
+  mf <- cl[c(1L, match(c("data", "subset", "weights", "na.action", "groups"), names(cl), 0L))]
   mf[[1L]] <- quote(stats::model.frame)
   mf$formula <- frame_formula
   mf$drop.unused.levels <- TRUE
@@ -135,7 +135,12 @@ design_from_frame <- function(parts, mf, family) {
     }
     if (!(sum(w) > 0)) stop("weights sum to zero", call. = FALSE)
   }
-  list(y = y, x = X, context = C, weights = w, fit_intercept = fit_intercept,
+  g <- mf[["(groups)"]]
+  if (!is.null(g)) {
+    if (length(g) != length(rows)) stop("groups must hold one label per row", call. = FALSE)
+    g <- match(g, unique(g))            # integer codes in order of first appearance
+  }
+  list(y = y, x = X, context = C, weights = w, groups = g, fit_intercept = fit_intercept,
        response_name = response_name, row_names = rows,
        terms = list(exog = tx, context = tc),
        xlevels = list(exog = .getXlevels(tx, mf), context = .getXlevels(tc, mf)),

@@ -12,8 +12,8 @@
 #   statistic goes with them), sign-flip shares and the bootstrap heterogeneity test, all by
 #   the core (csrc/inference/bootstrap_summary.hpp).
 
-COV_TYPES <- c("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap")
-ANALYTIC_COV_TYPES <- c("nonrobust", "HC0", "HC1", "HC2", "HC3")
+COV_TYPES <- c("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "bootstrap")
+ANALYTIC_COV_TYPES <- c("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 # Derived quantities (covariances, the bootstrap pass) are kept in the fit's `cache`, an
 # environment, so they are computed once per fit.
 cache_get <- function(object, key) if (is.environment(object$cache)) object$cache[[key]] else NULL
@@ -91,13 +91,20 @@ interaction_vector <- function(object, weights = object$encoder_weights) {
 # The covariance of the interaction coefficients b, by the core (see
 # ctxstats.inference.linear_covariance): H = Z' diag(w v) Z; nonrobust scale * H^-1; HC0 the
 # sandwich with meat sum w^2 e^2 z z'; HC1 HC0 * n / (n - rank); HC2 and HC3 divide row i's
-# meat by (1 - h_i) and (1 - h_i)^2.
+# meat by (1 - h_i) and (1 - h_i)^2; cluster sums each group's scores (statsmodels' factor
+# G/(G-1) (n-1)/(n-rank); F tests on G-1 denominator df).
 linear_covariance <- function(object, cov_type) {
   key <- paste0("linear_cov_", cov_type)
   if (!is.null(hit <- cache_get(object, key))) return(hit)
   b <- interaction_vector(object)
+  groups <- NULL
+  if (identical(cov_type, "cluster")) {
+    groups <- object$groups
+    if (is.null(groups)) stop("cov_type = \"cluster\" needs the fit's groups: fit with cov_type = \"cluster\", ",
+                              "groups = ...", call. = FALSE)
+  }
   out <- core_call(ctxstats_linear_covariance_R, object$context, object$x, object$y, object$prior_weights,
-                   object$family, object$options$fit_intercept, b, cov_type, object$options$threads)
+                   object$family, object$options$fit_intercept, b, cov_type, object$options$threads, groups)
   names_b <- interaction_names(object$param_names, object$context_names)
   dimnames(out$cov) <- list(names_b, names_b)
   out$params <- stats::setNames(b, names_b)
@@ -357,12 +364,12 @@ heterogeneity_test.ctx_glm <- function(object, method = NULL, by = c("coefficien
   if (method == "wald") {
     if (!analytic_cov) {
       require_linear(object, "the Wald heterogeneity test")
-      stop("the Wald heterogeneity test needs an analytic cov_type (nonrobust, HC0-HC3) and an unpenalised fit; ",
+      stop("the Wald heterogeneity test needs an analytic cov_type (nonrobust, HC0-HC3, cluster) and an unpenalised fit; ",
            "use method = \"bootstrap\"", call. = FALSE)
     }
     lc <- linear_covariance(object, object$cov_type)
     # The core's statistics (divided by J for the F form) and degrees of freedom; R's tails.
-    tab <- core_call(ctxstats_heterogeneity_wald_R, unname(lc$params), lc$cov, q, m, by, lc$use_f, lc$df_resid)
+    tab <- core_call(ctxstats_heterogeneity_wald_R, unname(lc$params), lc$cov, q, m, by, lc$use_f, lc$df_denom)
     p <- if (lc$use_f) stats::pf(tab[, 1L], tab[, 2L], tab[, 3L], lower.tail = FALSE) else
       stats::pchisq(tab[, 1L], tab[, 2L], lower.tail = FALSE)
     out <- as.data.frame(cbind(tab, p), row.names = if (by == "coefficient") names else cnames)

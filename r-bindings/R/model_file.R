@@ -77,6 +77,7 @@ ctx_save <- function(fit, path) {
   if (is.null(fit$model)) stop("this fit holds no core model; refit it with this version of ctxstats", call. = FALSE)
   meta <- c(language = "R", formula = paste(deparse(fit$formula, width.cutoff = 500L), collapse = " "))
   if (!is.null(fit$cov_type)) meta["cov_type"] <- fit$cov_type
+  if (identical(fit$cov_type, "cluster")) meta["cluster_groups"] <- sprintf("[%s]", paste(fit$groups - 1L, collapse = ","))
   meta["r/xlevels"] <- encode_levels(fit$xlevels)
   meta["r/contrasts"] <- encode_levels(fit$contrasts)
   names <- list(params = fit$param_names, context = fit$context_names, response = fit$response_name)
@@ -111,6 +112,8 @@ ctx_load <- function(path) {
   # The core checks the stored cov_type against what the fit allows (as for a new fit).
   cov_type <- resolve_cov_type(if (is.na(meta["cov_type"])) NULL else meta[["cov_type"]], opts,
                                if (is.null(f$bootstrap)) 0L else nrow(f$bootstrap$weights))
+  groups <- NULL
+  if (identical(cov_type, "cluster")) groups <- decode_groups(meta["cluster_groups"], length(f$data$y))
   fit <- structure(
     list(call = call("ctx_load", path), formula = formula, family = opts$family, encoder = opts$encoder,
          options = opts, sample_coef = NULL, param_names = param_names, context_names = f$names$context,
@@ -120,7 +123,7 @@ ctx_load <- function(path) {
          history = out$history, val_history = out$val_history, message = out$message,
          rank_deficient = out$rank_deficient, spline = out$spline,
          bootstrap = f$bootstrap, cov_type = cov_type, cache = new.env(parent = emptyenv()),
-         y = f$data$y, x = x, context = context, prior_weights = f$data$weights,
+         y = f$data$y, x = x, context = context, prior_weights = f$data$weights, groups = groups,
          terms = list(exog = terms(parts$exog), context = terms(parts$context)),
          xlevels = lapply(list(exog = levels$exog, context = levels$context),  # as .getXlevels: a named list
                           function(x) if (is.null(x)) stats::setNames(list(), character()) else x),
@@ -129,4 +132,15 @@ ctx_load <- function(path) {
     class = "ctx_glm")
   fit$sample_coef <- theta_for(fit, context)
   fit
+}
+
+# The model file's cluster codes, "[0,3,1,...]" (as the Python package writes them), as
+# integer codes in order of first appearance; an error for anything else.
+decode_groups <- function(text, n) {
+  bad <- function() stop("the model file's cluster groups are missing or unreadable", call. = FALSE)
+  if (is.na(text) || !grepl("^\\[[0-9, -]*\\]$", text)) bad()
+  body <- gsub("^\\[|\\]$", "", text)
+  codes <- suppressWarnings(as.numeric(strsplit(body, ",", fixed = TRUE)[[1L]]))
+  if (length(codes) != n || anyNA(codes) || any(codes != round(codes))) bad()
+  match(codes, unique(codes))
 }

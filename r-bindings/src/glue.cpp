@@ -731,20 +731,30 @@ extern "C" SEXP ctxstats_interaction_coefficients_R(SEXP scaling, SEXP m, SEXP w
 }
 
 extern "C" SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP family, SEXP intercept,
-                                             SEXP params, SEXP cov_type, SEXP threads) {
+                                             SEXP params, SEXP cov_type, SEXP threads, SEXP groups) {
   BEGIN_RCPP
   RData data;
   load_data(C, X, y, weights, data);
   const int nthreads = Rcpp::as<int>(threads);
   require(nthreads >= 0, "threads must be >= 0");
+  std::vector<long long> codes;
+  if (!Rf_isNull(groups)) {
+    const Rcpp::IntegerVector g(groups);
+    for (int v : g) {
+      require(v != NA_INTEGER, "groups has missing labels");
+      codes.push_back(v);
+    }
+  }
   const LinearCovariance lc =
       linear_covariance(data.view, parse_family(Rcpp::as<std::string>(family)), Rcpp::as<bool>(intercept),
-                        to_vector(params), parse_cov_type(Rcpp::as<std::string>(cov_type)), nthreads);
+                        to_vector(params), parse_cov_type(Rcpp::as<std::string>(cov_type)), nthreads,
+                        Rf_isNull(groups) ? nullptr : &codes);
   return Rcpp::List::create(Rcpp::Named("cov") = matrix_from_row_major(lc.cov, lc.D, lc.D),
                             Rcpp::Named("cov_type") = cov_type_name(lc.cov_type), Rcpp::Named("scale") = lc.scale,
                             Rcpp::Named("nobs") = static_cast<double>(lc.nobs), Rcpp::Named("rank") = lc.rank,
                             Rcpp::Named("df_resid") = lc.df_resid, Rcpp::Named("use_t") = lc.use_t,
-                            Rcpp::Named("use_f") = lc.use_f);
+                            Rcpp::Named("use_f") = lc.use_f, Rcpp::Named("df_denom") = lc.df_denom,
+                            Rcpp::Named("n_groups") = static_cast<double>(lc.n_groups));
   END_RCPP
 }
 

@@ -39,7 +39,7 @@ SEXP ctxstats_spline_identifiability_R(SEXP smoothing, SEXP offsets, SEXP sizes,
                                        SEXP weights);
 SEXP ctxstats_interaction_coefficients_R(SEXP scaling, SEXP m, SEXP weights);
 SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP family, SEXP intercept, SEXP params,
-                                  SEXP cov_type, SEXP threads);
+                                  SEXP cov_type, SEXP threads, SEXP groups);
 SEXP ctxstats_average_effect_covariance_R(SEXP cov, SEXP C, SEXP q);
 SEXP ctxstats_heterogeneity_wald_R(SEXP params, SEXP cov, SEXP q, SEXP m, SEXP by, SEXP use_f, SEXP df_resid);
 SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q);

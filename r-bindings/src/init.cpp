@@ -41,7 +41,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_identifiability_report_R", reinterpret_cast<DL_FUNC>(&ctxstats_identifiability_report_R), 8},
     {"ctxstats_spline_identifiability_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_identifiability_R), 6},
     {"ctxstats_interaction_coefficients_R", reinterpret_cast<DL_FUNC>(&ctxstats_interaction_coefficients_R), 3},
-    {"ctxstats_linear_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_linear_covariance_R), 9},
+    {"ctxstats_linear_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_linear_covariance_R), 10},
     {"ctxstats_average_effect_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_average_effect_covariance_R), 3},
     {"ctxstats_heterogeneity_wald_R", reinterpret_cast<DL_FUNC>(&ctxstats_heterogeneity_wald_R), 7},
     {"ctxstats_sample_param_se_R", reinterpret_cast<DL_FUNC>(&ctxstats_sample_param_se_R), 3},

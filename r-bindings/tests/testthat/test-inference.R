@@ -132,3 +132,44 @@ test_that("identifiability names aliased terms and warns", {
   expect_true(ok$identifiable)
   expect_equal(nrow(ok$findings), 0L)
 })
+
+test_that("cov_type = 'cluster' equals the cluster sandwich of lm and glm (statsmodels' factor)", {
+  cluster_reference <- function(Z, score, bread, g) {
+    n <- nrow(Z)
+    k <- ncol(Z)
+    G <- length(unique(g))
+    S <- rowsum(score, g)                     # each group's score sum
+    bread %*% crossprod(S) %*% bread * G / (G - 1) * (n - 1) / (n - k)
+  }
+  for (family in c("gaussian", "binomial", "poisson")) {
+    d <- make_vcm(300, family, seed = 7)
+    set.seed(7)
+    d$firm <- sample(sprintf("f%02d", 1:20), 300, replace = TRUE)
+    fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = family, encoder = "linear", cov_type = "cluster", groups = firm)
+    Xt <- cbind(1, d$x1, d$x2)
+    Ct <- cbind(1, d$c1, d$c2)
+    Z <- do.call(cbind, lapply(1:3, function(k) Xt[, k] * Ct))
+    ref <- glm(d$y ~ Z - 1, family = get(family)(), control = glm.control(epsilon = 1e-14, maxit = 100))
+    mu <- fitted(ref)
+    bread <- solve(crossprod(Z * sqrt(ref$weights)))
+    want <- cluster_reference(Z, Z * (d$y - mu), bread, d$firm)
+    expect_equal(unname(interaction_vcov(fit)), unname(want), tolerance = 1e-7, info = family)
+    if (requireNamespace("sandwich", quietly = TRUE) && family == "gaussian") {
+      lmref <- lm(d$y ~ Z - 1)
+      expect_equal(unname(interaction_vcov(fit)), unname(sandwich::vcovCL(lmref, cluster = d$firm, type = "HC1")),
+                   tolerance = 1e-8)
+    }
+    het <- heterogeneity_test(fit)
+    if (family == "gaussian") expect_true(all(het$df_denom == 19))
+    expect_identical(fit$cov_type, "cluster")
+  }
+  # a saved cluster fit keeps its groups and standard errors
+  path <- tempfile(fileext = ".ctxm")
+  ctx_save(fit, path)
+  back <- ctx_load(path)
+  expect_equal(sqrt(diag(vcov(back))), sqrt(diag(vcov(fit))))
+  expect_error(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "poisson", encoder = "linear", cov_type = "cluster"),
+               "needs groups")
+  expect_error(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "poisson", encoder = "linear", groups = firm),
+               "cluster\" only")
+})
