@@ -108,12 +108,16 @@ class Inference(Cached):
         summary's heterogeneity table).
     reports_params : bool
         Whether the average effects have standard errors (the summary's inference tables).
+    reports_heterogeneity : bool
+        Whether the summary shows this inference's heterogeneity table (a spline fit's Vp
+        inference leaves it to the smooth-term tables).
     """
 
     name = ""
     cov_type: str | None = None
     heterogeneity_method = "bootstrap"
     reports_params = False
+    reports_heterogeneity = False
 
     def __init__(self):
         self._cache: dict = {}
@@ -218,6 +222,7 @@ class AnalyticInference(Inference):
     name = "analytic"
     heterogeneity_method = "wald"
     reports_params = True
+    reports_heterogeneity = True
 
     def __init__(self, cov_type: str = "nonrobust"):
         super().__init__()
@@ -328,6 +333,7 @@ class BootstrapInference(Inference):
     cov_type = "bootstrap"
     heterogeneity_method = "bootstrap"
     reports_params = True
+    reports_heterogeneity = True
 
     @staticmethod
     def require(res, what: str) -> None:
@@ -426,12 +432,54 @@ class SplineVpInference(Inference):
       mgcv's ``summary.gam``; :func:`ctxstats.spline.heterogeneity_tests`): F = T / r on
       (r, n - total edf) degrees of freedom for gaussian fits, chi-squared(r) otherwise.
 
-    The average effects get no standard errors here (``cov_type`` is None): refit with
-    ``n_bootstraps=B`` for those.
+    - average effects (the mean of each coefficient over the samples): standard errors from
+      L Vp L' (:func:`ctxstats.spline.average_effects`), t intervals and p-values on
+      n - total edf degrees of freedom when the scale is estimated (gaussian), normal ones
+      otherwise, as mgcv's ``summary.gam`` treats parametric terms. ``cov_type`` stays None
+      (the covariance is Vp's, not a sandwich or the bootstrap's).
     """
 
     name = "spline_vp"
     heterogeneity_method = "smooth"
+    reports_params = True
+
+    def _effects(self, res):
+        from ctxstats import spline
+
+        return self._cached("average_effects", lambda: spline.average_effects(res))
+
+    def _scale_df(self, res) -> tuple[bool, float]:
+        from ctxstats.spline import _tests
+
+        tests = _tests(res)
+        return bool(tests["estimated_scale"]), float(tests["df_resid"])
+
+    def caption(self, res) -> str:
+        use_t, _ = self._scale_df(res)
+        return f"Bayesian covariance Vp (mgcv), {'t' if use_t else 'normal'}"
+
+    def use_t(self, res) -> bool:
+        return self._scale_df(res)[0]
+
+    def df_resid(self, res) -> float:
+        return self._scale_df(res)[1]
+
+    def cov_params(self, res) -> np.ndarray:
+        return np.asarray(self._effects(res)[1])
+
+    def pvalues(self, res) -> np.ndarray:
+        use_t, df = self._scale_df(res)
+        return coefficient_table(res.params.to_numpy(), res.bse.to_numpy(), use_t, df, 0.05)[:, 3]
+
+    def conf_int(self, res, alpha: float):
+        use_t, df = self._scale_df(res)
+        crit = critical_value(use_t, df, alpha)
+        est, se = res.params.to_numpy(), res.bse.to_numpy()
+        return est - crit * se, est + crit * se
+
+    def test_columns(self, res) -> dict:
+        stat = "t" if self.use_t(res) else "z"
+        return {stat: res.tvalues, f"P>|{stat}|": res.pvalues}
 
     @staticmethod
     def require(res) -> None:

@@ -395,6 +395,11 @@ class ContextualizedGLMResults(Cached):
         return self._fit_statistics()["null_deviance"]
 
     @property
+    def deviance_explained(self) -> float:
+        """1 - deviance / null_deviance, as mgcv's ``summary.gam`` reports it."""
+        return self._fit_statistics()["deviance_explained"]
+
+    @property
     def pearson_chi2(self) -> float:
         """sum of w (y - mu)^2 / V(mu)."""
         return self._fit_statistics()["pearson_chi2"]
@@ -709,7 +714,8 @@ class ContextualizedGLMResults(Cached):
             [("Converged", str(self.converged)), ("Iterations", str(self.n_iter)),
              ("Log-Likelihood", f"{self.llf:.6g}"), ("AIC", f"{self.aic:.6g}"), ("BIC", f"{self.bic:.6g}"),
              ("Encoder weights", str(self.weights.shape[0])),
-             *([("Total edf", f"{self.df_model:.2f}")] if spline_sm is not None else []),
+             *([("Total edf", f"{self.df_model:.2f}"), ("Dev. explained", f"{100 * self.deviance_explained:.1f}%")]
+               if spline_sm is not None else []),
              ("Covariance", "none" if self.cov_type is None else self.cov_type)])
         def part(what, build):
             # A part that cannot be computed (a degenerate fit: n = 3, p > n, a constant
@@ -724,7 +730,7 @@ class ContextualizedGLMResults(Cached):
                                                          self.params_table(alpha)))
         part("The spread of the sample parameters",
              lambda: s.add_table("Sample parameters: spread over samples", self._spread()))
-        if inference.reports_params:
+        if inference.reports_heterogeneity:
             def heterogeneity():
                 het = self.heterogeneity_test()
                 dist = het.attrs.get("distribution")
@@ -745,7 +751,7 @@ class ContextualizedGLMResults(Cached):
 
             def smooth_terms():
                 parts = summary_parts(self, alpha)
-                for title, table in parts["tables"][:1] if inference.reports_params else parts["tables"]:
+                for title, table in parts["tables"][:1] if inference.reports_heterogeneity else parts["tables"]:
                     s.add_table(title + f" [smoothing: {dict(parts['header'])['Smoothing']}]"
                                 if title.startswith("Smooth terms") else title, table)
                 for note in parts["notes"]:

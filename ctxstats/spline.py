@@ -80,6 +80,17 @@ def _pointwise(results, C, term: int = -1) -> tuple[np.ndarray, np.ndarray]:
                                   int(results.options.get("threads", 0) or 0))
 
 
+def average_effects(results) -> tuple[np.ndarray, np.ndarray]:
+    """The average effects (the mean of every coefficient over the fitted samples) and their
+    covariance (q x q) under Vp, from the core: the average effect is linear in the basis
+    weights, a = L w, so its covariance is L Vp L' exactly -- what mgcv gives the same linear
+    combination of its coefficients through ``predict(type = "lpmatrix")`` and ``Vp``."""
+    sm = _fit(results)["smoothing"]
+    return _core.spline_average_effects(results.options, results.scaling, np.asarray(results.weights, dtype=float),
+                                        np.asarray(sm["Vp"], dtype=float),
+                                        np.ascontiguousarray(results.model.context, dtype=float))
+
+
 def cov_params(results, which: str = "Vp") -> np.ndarray:
     """The covariance of the encoder weights on the core's internal scale.
 

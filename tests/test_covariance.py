@@ -185,10 +185,16 @@ def test_spline_vp_inference():
     tab = spline.heterogeneity_tests(res)
     np.testing.assert_array_equal(het["pvalue"], tab["p_value"])
     assert het.attrs == {"method": "smooth", "distribution": "F"}
-    for call in (lambda: res.bse, lambda: res.cov_params(), lambda: res.conf_int(), lambda: res.get_prediction()):
-        with pytest.raises(ValueError, match="n_bootstraps"):
-            call()
-    assert "Vp" in inf.summary_note(res) and "Vp" in str(res.summary())
+    # average effects: L Vp L' (checked against mgcv in test_spline_vs_mgcv), t on n - edf
+    est, cov = spline.average_effects(res)
+    np.testing.assert_allclose(est, res.params.to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(res.bse.to_numpy(), np.sqrt(np.diag(cov)))
+    assert res.use_t and res.cov_type is None
+    crit = stats.t.ppf(0.95, spline._tests(res)["df_resid"])
+    np.testing.assert_allclose(res.conf_int(0.1)[0], res.params - crit * res.bse, rtol=1e-12)
+    with pytest.raises(ValueError, match="n_bootstraps"):
+        res.get_prediction()
+    assert "Vp" in inf.summary_note(res) and "Bayesian covariance Vp (mgcv), t" in str(res.summary())
     with pytest.raises(ValueError, match="encoder='spline' by the exact solver"):
         SplineVpInference().heterogeneity_test(linear(), "coefficient")
 

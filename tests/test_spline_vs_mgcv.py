@@ -50,14 +50,17 @@ def mgcv_fit(ro, c, X, y, formula, knots=None):
     ro.r("""
         nd0 <- data.frame(c = d$c, x1 = 0, x2 = 0)
         X0 <- predict(fit, nd0, type = 'lpmatrix')
-        out <- list(); ses <- list()
+        out <- list(); ses <- list(); avg <- list()
         for (k in 0:2) {
           nd <- nd0; if (k == 1) nd$x1 <- 1; if (k == 2) nd$x2 <- 1
           Xk <- if (k == 0) X0 else predict(fit, nd, type = 'lpmatrix') - X0
           out[[k + 1]] <- drop(Xk %*% coef(fit))
           ses[[k + 1]] <- sqrt(rowSums((Xk %*% fit$Vp) * Xk))
+          avg[[k + 1]] <- colMeans(Xk)
         }
         theta <- do.call(cbind, out); se <- do.call(cbind, ses)
+        A <- do.call(rbind, avg)   # average effects: A beta, covariance A Vp A'
+        avg_est <- drop(A %*% coef(fit)); avg_se <- sqrt(diag(A %*% fit$Vp %*% t(A)))
     """)
     return np.array(ro.r("theta")), np.array(ro.r("se")), np.array(ro.r("fit$edf")), ro
 
@@ -81,6 +84,12 @@ def test_same_model_as_mgcv_pspline_reml(r):
     from ctxstats import spline
     se = spline.sample_params_se(res).to_numpy()
     np.testing.assert_allclose(se, se_r, rtol=1e-3)
+    # The average effects (each coefficient's mean over the samples) with Vp standard errors,
+    # as mgcv gives that linear combination of its coefficients; and mgcv's deviance explained.
+    avg_r, avg_se_r = np.array(ro.r("avg_est")), np.array(ro.r("avg_se"))
+    assert np.max(np.abs(res.params.to_numpy() - avg_r) / avg_se_r) < 5e-3
+    np.testing.assert_allclose(res.bse.to_numpy(), avg_se_r, rtol=1e-3)
+    np.testing.assert_allclose(res.deviance_explained, float(ro.r("summary(fit)$dev.expl")[0]), rtol=1e-6)
     # Model degrees of freedom, AIC and BIC count the total edf, as mgcv's at fixed smoothing
     # parameters (refitting mgcv at its REML estimate; its AIC of the REML fit adds edf2's
     # correction for smoothing-parameter uncertainty instead).

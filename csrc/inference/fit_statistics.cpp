@@ -85,6 +85,8 @@ FitStatistics fit_statistics(Family family, const double* y, const double* mu, c
     const double nobs = static_cast<double>(n);
     s.loglik = -nobs / 2.0 * (std::log(2.0 * kPi * s.deviance / nobs) + 1.0) + 0.5 * sum_log_w;
   }
+  s.deviance_explained = s.null_deviance > 0.0 ? 1.0 - s.deviance / s.null_deviance
+                                               : std::numeric_limits<double>::quiet_NaN();
   return s;
 }
 

@@ -24,6 +24,8 @@ struct FitStatistics {
   double deviance = 0.0;
   double null_deviance = 0.0;
   double pearson_chi2 = 0.0;
+  // 1 - deviance / null_deviance (mgcv's "deviance explained"; NaN when the null deviance is 0).
+  double deviance_explained = 0.0;
 };
 
 // y, mu (fitted means) and weights (null: all 1) of n rows. InvalidArgument for non-finite

@@ -70,4 +70,51 @@ Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, cons
   return out;
 }
 
+SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,
+                                            const std::vector<double>& weights, const std::vector<double>& Vp,
+                                            const double* C, std::size_t rows, int m) {
+  require(spec.type == "spline", "the model's encoder is not 'spline'");
+  require(rows > 0, "context has zero rows");
+  require(m == static_cast<int>(scaling.c_mean.size()), "context has " + std::to_string(m) +
+                                                            " columns; the model was fitted with " +
+                                                            std::to_string(scaling.c_mean.size()));
+  check_finite(C, rows, m, "context");
+  const auto basis = make_spline_basis(spec, m);
+  const int q = scaling.q(), nb = basis->size();
+  const std::size_t D = static_cast<std::size_t>(q) * nb;
+  require(weights.size() == D, "the weights have the wrong length for this spline basis");
+  require(Vp.size() == D * D, "Vp has the wrong size for this spline basis");
+  // The mean basis row, in row blocks (bounded memory), summed in row order.
+  Eigen::VectorXd bbar = Eigen::VectorXd::Zero(nb);
+  constexpr std::size_t kChunk = 4096;
+  std::vector<double> Cs, B;
+  for (std::size_t start = 0; start < rows; start += kChunk) {
+    const std::size_t n = std::min(kChunk, rows - start);
+    Cs.resize(n * static_cast<std::size_t>(m));
+    B.resize(n * static_cast<std::size_t>(nb));
+    scale_context(scaling, C + start * m, n, m, Cs.data());
+    basis->eval(Cs.data(), static_cast<int>(n), B.data());
+    for (std::size_t i = 0; i < n; ++i)
+      for (int j = 0; j < nb; ++j) bbar[j] += B[i * nb + j];
+  }
+  bbar /= static_cast<double>(rows);
+  const Eigen::MatrixXd G = user_theta_map(scaling);
+  Eigen::MatrixXd L = Eigen::MatrixXd::Zero(q, static_cast<Eigen::Index>(D));
+  for (int k = 0; k < q; ++k)
+    for (int a = 0; a < q; ++a)
+      if (G(k, a) != 0.0) L.block(k, static_cast<Eigen::Index>(a) * nb, 1, nb) = G(k, a) * bbar.transpose();
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMat> V(Vp.data(), static_cast<Eigen::Index>(D), static_cast<Eigen::Index>(D));
+  const Eigen::Map<const Eigen::VectorXd> w(weights.data(), static_cast<Eigen::Index>(D));
+  Eigen::VectorXd est = L * w;
+  if (scaling.intercept) est[0] += scaling.y_mean;
+  const Eigen::MatrixXd cov = L * V * L.transpose();
+  SplineAverageEffects out;
+  out.estimate.assign(est.data(), est.data() + q);
+  out.cov.resize(static_cast<std::size_t>(q) * q);
+  for (int k = 0; k < q; ++k)
+    for (int j = 0; j < q; ++j) out.cov[static_cast<std::size_t>(k) * q + j] = 0.5 * (cov(k, j) + cov(j, k));
+  return out;
+}
+
 }  // namespace ctxstats

@@ -27,4 +27,17 @@ Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, cons
                            const std::vector<double>& Vp, const double* C, std::size_t rows, int m, int term,
                            int threads);
 
+// The average effects abar_k = mean_i theta_k(c_i) over contexts C (the fitted samples) and
+// their covariance under Vp: abar = L w + shift with L[k, a nb + j] = G(k, a) bbar_j (bbar the
+// mean basis row, summed in row order), so Cov = L Vp L' (q x q, row-major), exact because
+// abar is linear in the weights. For a gaussian fit this is the variance mgcv gives a
+// linear combination of its coefficients through predict(type = "lpmatrix") and Vp.
+struct SplineAverageEffects {
+  std::vector<double> estimate;  // q
+  std::vector<double> cov;       // q x q, row-major
+};
+SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,
+                                            const std::vector<double>& weights, const std::vector<double>& Vp,
+                                            const double* C, std::size_t rows, int m);
+
 }  // namespace ctxstats

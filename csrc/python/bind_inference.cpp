@@ -179,6 +179,7 @@ py::dict fit_statistics_py(const std::string& family, const Array& y, const Arra
   out["loglik"] = s.loglik;
   out["deviance"] = s.deviance;
   out["null_deviance"] = s.null_deviance;
+  out["deviance_explained"] = s.deviance_explained;
   out["pearson_chi2"] = s.pearson_chi2;
   return out;
 }

@@ -152,6 +152,22 @@ py::tuple spline_pointwise_py(const py::dict& opts, const py::dict& scaling, con
   return py::make_tuple(est, se);
 }
 
+py::tuple spline_average_effects_py(const py::dict& opts, const py::dict& scaling, const Array& weights,
+                                    const Array& Vp, const Array& C) {
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  const FitOptions o = options_from(opts, false);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::vector<double> w = to_vector(weights), V = to_vector(Vp);
+  SplineAverageEffects a;
+  {
+    py::gil_scoped_release release;
+    a = spline_average_effects(o.encoder, s, w, V, C.data(), static_cast<std::size_t>(C.shape(0)),
+                               static_cast<int>(C.shape(1)));
+  }
+  const auto q = static_cast<std::size_t>(s.q());
+  return py::make_tuple(to_array(a.estimate), to_matrix(a.cov, q, q));
+}
+
 }  // namespace
 
 py::dict spline_fit_to_dict(const FitResult& r, int m) {
@@ -194,6 +210,9 @@ void bind_spline(py::module_& mod) {
           py::arg("smoothing"), py::arg("m"),
           "Tests of every smooth term and of every coefficient's smooth terms together (Wood 2013, as mgcv's "
           "summary.gam): statistic, rank, ref_df and edf, with the residual df and whether the scale is estimated.");
+  mod.def("spline_average_effects", &spline_average_effects_py, py::arg("options"), py::arg("scaling"),
+          py::arg("weights"), py::arg("Vp"), py::arg("C"),
+          "Average effects of a spline fit over contexts C and their covariance under Vp.");
   mod.def("spline_pointwise", &spline_pointwise_py, py::arg("options"), py::arg("scaling"), py::arg("weights"),
           py::arg("Vp"), py::arg("C"), py::arg("term") = -1, py::arg("threads") = 1,
           "Estimates and Vp standard errors (rows x q, user units) of the whole coefficients (term < 0) or of one "

@@ -171,6 +171,7 @@ bootstrap_interactions <- function(object) {
 vcov.ctx_glm <- function(object, cov_type = NULL, ...) {
   cov_type <- fit_cov_type(object, cov_type)
   names <- object$param_names
+  if (is.null(cov_type) && has_spline_vp(object)) return(spline_average_effects(object)$cov)
   if (is.null(cov_type)) no_inference_error()
   if (cov_type == "bootstrap") {
     cov <- core_call(ctxstats_replicate_covariance_R, bootstrap_pass(object)$means)
@@ -202,11 +203,20 @@ interaction_vcov <- function(object, cov_type = NULL) {
 coef_table <- function(object, level = 0.95, cov_type = NULL) {
   alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
-  if (is.null(cov_type)) no_inference_error()
+  if (is.null(cov_type) && !has_spline_vp(object)) no_inference_error()
   est <- coef(object)
   lo_name <- sprintf("[%g", alpha / 2)
   hi_name <- sprintf("%g]", 1 - alpha / 2)
-  if (cov_type == "bootstrap") {
+  if (is.null(cov_type)) {
+    # A spline fit without replicates: Vp's covariance of the average effects, t on the
+    # residual df when the scale is estimated (as mgcv treats parametric terms).
+    tests <- spline_tests(object)
+    use_t <- isTRUE(tests$estimated_scale)
+    se <- sqrt(diag(spline_average_effects(object)$cov))
+    out <- as.data.frame(coefficient_table(est, se, use_t, tests$df_resid, alpha))
+    stat <- if (use_t) "t" else "z"
+    names(out) <- c("coef", "std err", stat, sprintf("P>|%s|", stat), lo_name, hi_name)
+  } else if (cov_type == "bootstrap") {
     ps <- boot_summary(object, alpha)
     out <- data.frame(est, ps$se, ps$pvalue, ps$lower, ps$upper)
     names(out) <- c("coef", "std err", "P>|b|", lo_name, hi_name)

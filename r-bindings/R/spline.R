@@ -149,6 +149,16 @@ spline_summary_parts <- function(object) {
 
 has_spline_vp <- function(object) !is.null(object$spline$smoothing)
 
+# A spline fit's average effects (each coefficient's mean over the fitted samples) and their
+# covariance L Vp L' (q x q), by the core (as the Python package's spline.average_effects).
+spline_average_effects <- function(object) {
+  if (!is.null(hit <- cache_get(object, "spline_average_effects"))) return(hit)
+  out <- core_call(ctxstats_spline_average_effects_R, object$options, object$scaling, object$encoder_weights,
+                   spline_smoothing(object)$Vp, object$context)
+  dimnames(out$cov) <- list(object$param_names, object$param_names)
+  cache_set(object, "spline_average_effects", out)
+}
+
 # The core's estimates and Vp standard errors (rows x q, user units) of the whole coefficients
 # (term < 0) or of one basis term (0-based) at contexts C (the glue's
 # ctxstats_spline_pointwise_R, as the Python package's _core.spline_pointwise).

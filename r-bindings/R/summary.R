@@ -30,6 +30,7 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
       c("BIC", fmt_g(-2 * ll + log(n) * k, 6L)),
       c("Encoder weights", as.character(length(object$encoder_weights))),
       if (spline) c("Total edf", sprintf("%.2f", object$spline$smoothing$edf_total)),
+      if (spline) c("Dev. explained", sprintf("%.1f%%", 100 * fit_statistics(object)$deviance_explained)),
       c("Covariance", if (is.null(cov_type)) "none" else cov_type))))
   tables <- list()
   add_table <- function(caption, frame) tables[[length(tables) + 1L]] <<- list(caption = caption, frame = frame)
@@ -40,6 +41,10 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
       lc <- linear_covariance(object, cov_type)
       sprintf("analytic, cov_type=%s, %s", cov_type, if (lc$use_t) "t" else "normal")
     }
+    add_table(sprintf("Average effects (%s)", caption), coef_table(object, 1 - alpha))
+  } else if (spline) {
+    caption <- sprintf("Bayesian covariance Vp (mgcv), %s",
+                       if (isTRUE(spline_tests(object)$estimated_scale)) "t" else "normal")
     add_table(sprintf("Average effects (%s)", caption), coef_table(object, 1 - alpha))
   }
   add_table("Sample parameters: spread over samples", column_spread(object$sample_coef))
@@ -98,11 +103,11 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
 # statistic and its p-value (analytic inference); Estimate, Std. Error, Pr(>|b|) (bootstrap);
 # the estimates alone when the fit has no standard errors.
 coefficient_matrix <- function(object, level) {
-  if (is.null(object$cov_type)) {
+  if (is.null(object$cov_type) && !has_spline_vp(object)) {
     return(matrix(coef(object), ncol = 1L, dimnames = list(object$param_names, "Estimate")))
   }
   tab <- coef_table(object, level)
-  if (object$cov_type == "bootstrap") {
+  if (identical(object$cov_type, "bootstrap")) {
     out <- as.matrix(tab[, 1:3])
     colnames(out) <- c("Estimate", "Std. Error", "Pr(>|b|)")
   } else {

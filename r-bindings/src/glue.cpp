@@ -415,6 +415,22 @@ extern "C" SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP wei
   END_RCPP
 }
 
+// The average effects of a spline fit over contexts C and their covariance under Vp (as the
+// Python package's _core.spline_average_effects).
+extern "C" SEXP ctxstats_spline_average_effects_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options, false);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Cm(C), Vm(Vp);
+  const std::vector<double> Crow = row_major(Cm), V = row_major(Vm);
+  const SplineAverageEffects a =
+      spline_average_effects(o.encoder, s, to_vector(weights), V, Crow.data(), Cm.nrow(), Cm.ncol());
+  const auto q = static_cast<std::size_t>(s.q());
+  return Rcpp::List::create(Rcpp::Named("estimate") = to_r(a.estimate),
+                            Rcpp::Named("cov") = matrix_from_row_major(a.cov, q, q));
+  END_RCPP
+}
+
 extern "C" SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q) {
   BEGIN_RCPP
   const FitOptions o = options_from(options);
@@ -1103,7 +1119,8 @@ extern "C" SEXP ctxstats_fit_statistics_R(SEXP family, SEXP y, SEXP mu, SEXP wei
                                          in.weights(), in.y.size(), Rcpp::as<bool>(intercept));
   return Rcpp::List::create(Rcpp::Named("loglik") = s.loglik, Rcpp::Named("deviance") = s.deviance,
                             Rcpp::Named("null_deviance") = s.null_deviance,
-                            Rcpp::Named("pearson_chi2") = s.pearson_chi2);
+                            Rcpp::Named("pearson_chi2") = s.pearson_chi2,
+                            Rcpp::Named("deviance_explained") = s.deviance_explained);
   END_RCPP
 }
 

@@ -264,7 +264,9 @@ test_that("update, formula, model.frame, model.matrix and summary()$coefficients
   expect_equal(cf[, "Estimate"], coef(fit))
   expect_equal(cf[, "Std. Error"], sqrt(diag(vcov(fit))))
   sp <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "spline")
-  expect_identical(colnames(summary(sp)$coefficients), "Estimate")
+  expect_identical(colnames(summary(sp)$coefficients), c("Estimate", "Std. Error", "t value", "Pr(>|t|)"))
+  nosd <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", width = 4, max_iter = 5))
+  expect_identical(colnames(suppressWarnings(summary(nosd))$coefficients), "Estimate")
   expect_error(update(fit, "y ~ x1"), "formula. must be a formula")
 })
 
