@@ -21,6 +21,7 @@ from ctxstats.models import (  # noqa: E402
 from ctxstats.personalized import BootstrapModesWarning, PersonalizedRegression, PersonalizedRegressionResults
 from ctxstats.io import load, save
 from ctxstats.compare import compare
+from ctxstats.cross_validation import compare_cross_validated, cross_validate
 from ctxstats._options import option_schema
 
 __version__ = "0.1.0"
@@ -40,5 +41,7 @@ __all__ = [
     "save",
     "load",
     "compare",
+    "cross_validate",
+    "compare_cross_validated",
     "option_schema",
 ]

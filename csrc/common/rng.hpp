@@ -22,6 +22,7 @@ enum class Stream : std::uint64_t {
   kValidation = 3,
   kBootstrap = 4,
   kPairs = 5,
+  kCrossValidation = 6,
 };
 
 class CounterRng {

@@ -40,6 +40,34 @@ py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object
   return out;
 }
 
+py::dict cross_validate_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                           const py::dict& opts, int folds, std::uint64_t seed, const py::object& callback) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  FitOptions o = options_from(opts);
+  std::exception_ptr error;
+  const py::object no_callback = py::none();  // progress_callback keeps a reference: it must outlive the fits
+  o.solver_options.callback = progress_callback(no_callback, error);  // Ctrl-C inside a fold's fit
+  const auto progress = progress_callback(callback, error);
+  CrossValidation cv;
+  {
+    py::gil_scoped_release release;
+    cv = cross_validate(d, o, folds, seed, progress);
+  }
+  if (error) std::rethrow_exception(error);
+  py::dict out;
+  out["fold_of_row"] = py::array_t<int>(static_cast<py::ssize_t>(cv.fold_of_row.size()), cv.fold_of_row.data());
+  out["predicted_mean"] = to_array(cv.predicted_mean);
+  out["fold_deviance"] = to_array(cv.fold_deviance);
+  out["fold_weight"] = to_array(cv.fold_weight);
+  out["fold_rows"] = cv.fold_rows;
+  out["fold_converged"] = cv.fold_converged;
+  out["fold_message"] = cv.fold_message;
+  out["deviance"] = cv.deviance;
+  out["interrupted"] = cv.interrupted;
+  return out;
+}
+
 py::tuple objective_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
                        const py::dict& opts, const Array& w) {
   Array w_holder;
@@ -93,6 +121,9 @@ py::dict fit_report_to_dict(const FitResult& r, int m) {
 }
 
 void bind_glm(py::module_& mod) {
+  mod.def("cross_validate", &cross_validate_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("options"), py::arg("folds"), py::arg("seed"), py::arg("callback") = py::none(),
+          "K-fold cross-validation: every row's held-out prediction and each fold's held-out deviance.");
   mod.def("fit", &fit_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("options"),
           py::arg("init") = py::none(), py::arg("callback") = py::none(), py::arg("context_names") = py::none());
   mod.def("objective", &objective_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),

@@ -346,6 +346,34 @@ extern "C" SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP option
   END_RCPP
 }
 
+// K-fold cross-validation (csrc/glm/cross_validation.hpp): every row's fold and held-out
+// prediction, and each fold's held-out deviance.
+extern "C" SEXP ctxstats_cross_validate_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP folds,
+                                          SEXP seed) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  FitOptions o = options_from(options);
+  o.solver_options.callback = [](int, double) { return !user_interrupted(); };
+  const double s = Rcpp::as<double>(seed);
+  require(std::isfinite(s) && s >= 0 && s == std::floor(s) && s < 9.007199254740992e15,
+          "seed must be a whole number >= 0");
+  const CrossValidation cv = cross_validate(data.view, o, Rcpp::as<int>(folds), static_cast<std::uint64_t>(s),
+                                            [](int, double) { return !user_interrupted(); });
+  if (cv.interrupted) throw std::runtime_error("the cross-validation was interrupted by the user");
+  Rcpp::IntegerVector fold(cv.fold_of_row.begin(), cv.fold_of_row.end());
+  for (auto& f : fold) f += 1;  // R's folds count from 1
+  std::vector<double> rows(cv.fold_rows.begin(), cv.fold_rows.end());
+  Rcpp::LogicalVector converged(cv.fold_converged.begin(), cv.fold_converged.end());
+  return Rcpp::List::create(Rcpp::Named("fold") = fold, Rcpp::Named("predicted_mean") = to_r(cv.predicted_mean),
+                            Rcpp::Named("fold_deviance") = to_r(cv.fold_deviance),
+                            Rcpp::Named("fold_weight") = to_r(cv.fold_weight), Rcpp::Named("fold_rows") = to_r(rows),
+                            Rcpp::Named("fold_converged") = converged,
+                            Rcpp::Named("fold_message") = Rcpp::wrap(cv.fold_message),
+                            Rcpp::Named("deviance") = cv.deviance);
+  END_RCPP
+}
+
 extern "C" SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP w) {
   BEGIN_RCPP
   RData data;

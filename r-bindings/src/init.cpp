@@ -11,6 +11,7 @@ namespace {
 
 const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_fit_R), 6},
+    {"ctxstats_cross_validate_R", reinterpret_cast<DL_FUNC>(&ctxstats_cross_validate_R), 7},
     {"ctxstats_objective_R", reinterpret_cast<DL_FUNC>(&ctxstats_objective_R), 6},
     {"ctxstats_predict_theta_R", reinterpret_cast<DL_FUNC>(&ctxstats_predict_theta_R), 4},
     {"ctxstats_n_weights_R", reinterpret_cast<DL_FUNC>(&ctxstats_n_weights_R), 3},

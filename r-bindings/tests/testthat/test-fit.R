@@ -296,3 +296,30 @@ test_that("plot draws each coefficient against each context feature, as Python's
   sp <- ctx_glm(y ~ x | age, d, encoder = "spline")
   expect_false(is.null(plot(sp, pages = 1)[[1]]$lower))   # Vp bands
 })
+
+test_that("ctx_cv's held-out deviance equals fits on the folds by hand, and prefers the right encoder", {
+  d <- make_vcm(200, "poisson", seed = 3)
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "poisson", encoder = "linear")
+  cv <- ctx_cv(fit, folds = 4, seed = 2)
+  expect_equal(sort(as.vector(table(cv$fold))), c(50, 50, 50, 50))
+  total <- 0
+  for (k in 1:4) {
+    train <- d[cv$fold != k, ]
+    test <- d[cv$fold == k, ]
+    mu <- predict(ctx_glm(y ~ x1 + x2 | c1 + c2, train, family = "poisson", encoder = "linear"), test)
+    expect_equal(unname(cv$predicted_mean[cv$fold == k]), unname(mu), tolerance = 1e-10)
+    dev <- sum(poisson()$dev.resids(test$y, mu, rep(1, nrow(test))))
+    expect_equal(cv$folds$deviance[k], dev, tolerance = 1e-10)
+    total <- total + dev
+  }
+  expect_equal(cv$deviance, total, tolerance = 1e-12)
+  set.seed(5)
+  g <- data.frame(x = rnorm(400), c = runif(400))
+  g$y <- g$x * sin(6 * g$c) + rnorm(400, sd = 0.3)
+  lin <- ctx_cv(ctx_glm(y ~ x | c, g, encoder = "linear"))
+  spl <- ctx_cv(ctx_glm(y ~ x | c, g, encoder = "spline"))
+  expect_lt(spl$mean_deviance, lin$mean_deviance)
+  expect_output(print(spl), "5-fold cross-validation")
+  expect_error(ctx_cv(fit, folds = 1), "folds must be")
+  expect_error(ctx_cv(fit, folds = 1000), "cannot exceed")
+})
