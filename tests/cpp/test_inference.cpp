@@ -3,12 +3,14 @@
 // small samples), the same covariance for any thread count, and InvalidArgument for bad
 // input. The numbers are held against numpy and statsmodels in tests/test_inference_core.py.
 // Prints "N passed, M failed" and exits non-zero on failure.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
 #include "harness.hpp"
+#include "glm/cross_validation.hpp"
 #include "inference/inference.hpp"
 #include "common/rng.hpp"
 
@@ -164,10 +166,55 @@ void identifiability_checks() {
 
 }  // namespace
 
+// This session's additions: sign p-values, prediction intervals, the cluster covariance and
+// cross-validation folds, on closed forms and bad input.
+void added_checks() {
+  // sign_pvalues: 10 replicates, 2 of them opposite to the mean's sign -> (1 + 2) / 11.
+  const std::vector<double> S = {1, -1, 2, 3, -2, 4, 5, 6, 7, 8};
+  check(near(sign_pvalues(S.data(), 10, 1, 1.0)[0], 3.0 / 11.0, 1e-15), "sign p-value");
+  const std::vector<double> Z = {0, 0, 0};
+  check(sign_pvalues(Z.data(), 3, 1, 1.0)[0] == 1.0, "sign p-value of a zero mean is 1");
+  check(throws_invalid([&] { sign_pvalues(S.data(), 10, 1, -1.0); }), "negative smoothing refused");
+  // prediction intervals: binomial at eta = 0, se 1: mean 0.5, se 0.25, interval logistic(-+crit).
+  const double eta = 0.0, se = 1.0;
+  const PredictionIntervals p = prediction_intervals(Family::kBinomial, &eta, &se, 1, 2.0, std::nan(""), false);
+  check(near(p.mean[0], 0.5, 1e-15) && near(p.se_mean[0], 0.25, 1e-15), "delta-method mean and se");
+  check(near(p.lower[0], 1.0 / (1.0 + std::exp(2.0)), 1e-15), "interval mapped through the link");
+  const PredictionIntervals g = prediction_intervals(Family::kGaussian, &eta, &se, 1, 2.0, 3.0, true);
+  check(near(g.obs_upper[0], 4.0, 1e-15), "observation interval sqrt(se^2 + scale)");
+  check(throws_invalid([&] { prediction_intervals(Family::kPoisson, &eta, &se, 1, 2.0, 1.0, false); }),
+        "observation interval refused for poisson");
+  // cluster covariance: one group per row equals HC0 * n/(n-1) * (n-1)/(n-k) = HC1 for n rows.
+  const Data d = line_data(200);
+  const DataView v = d.view(false);
+  const std::vector<double> b = {1.0, 0.5};
+  std::vector<long long> own(200);
+  for (int i = 0; i < 200; ++i) own[i] = 1000 - i;
+  const LinearCovariance cl = linear_covariance(v, Family::kGaussian, true, b, CovType::kCluster, 1, &own);
+  const LinearCovariance h1 = linear_covariance(v, Family::kGaussian, true, b, CovType::kHC1, 1);
+  bool same = true;
+  for (std::size_t k = 0; k < cl.cov.size(); ++k) same = same && near(cl.cov[k], h1.cov[k], 1e-12);
+  check(same && cl.df_denom == 199 && cl.n_groups == 200, "cluster with singleton groups is HC1");
+  std::vector<long long> one(200, 7);
+  check(throws_invalid([&] { linear_covariance(v, Family::kGaussian, true, b, CovType::kCluster, 1, &one); }),
+        "cluster with one group refused");
+  check(throws_invalid([&] { linear_covariance(v, Family::kGaussian, true, b, CovType::kCluster, 1); }),
+        "cluster without groups refused");
+  // cross-validation folds: balanced, seeded, every row once.
+  const std::vector<int> f = cross_validation_folds(23, 5, 9), f2 = cross_validation_folds(23, 5, 9);
+  std::vector<int> count(5, 0);
+  for (int k : f) ++count[k];
+  check(f == f2 && *std::min_element(count.begin(), count.end()) == 4 &&
+            *std::max_element(count.begin(), count.end()) == 5,
+        "folds balanced and seeded");
+  check(throws_invalid([] { cross_validation_folds(3, 5, 0); }), "more folds than rows refused");
+}
+
 int main() {
   covariance_checks();
   wald_checks();
   percentile_checks();
   identifiability_checks();
+  added_checks();
   return report();
 }
