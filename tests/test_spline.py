@@ -1,4 +1,6 @@
 """The spline context encoder: gradient, basis, exact penalised fit, REML, inference."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -706,3 +708,28 @@ def test_results_sample_conf_int_falls_back_to_the_vp_intervals():
     lo_ns, hi_ns = spline.sample_conf_int(res, new)
     np.testing.assert_array_equal(lo_n.to_numpy(), lo_ns.to_numpy())
     np.testing.assert_array_equal(hi_n.to_numpy(), hi_ns.to_numpy())
+
+
+def test_k_check_flags_a_basis_that_is_too_small():
+    rng = np.random.default_rng(0)
+    n = 1500
+    c = rng.uniform(-3, 3, n)
+    X = rng.normal(size=(n, 1))
+    y = np.sin(4 * c) + X[:, 0] * np.cos(3 * c) + 0.3 * rng.normal(size=n)
+    small = cs.ContextualizedRegression(y, X, c[:, None], encoder="spline", n_knots=6).fit()
+    with pytest.warns(spline.BasisDimensionWarning, match="larger n_knots"):
+        kc = spline.k_check(small)
+    assert list(kc.columns) == ["coefficient", "context", "k'", "edf", "k-index", "p-value"]
+    assert (kc["k-index"] < 0.8).all() and (kc["p-value"] == 0).all()
+    big = cs.ContextualizedRegression(y, X, c[:, None], encoder="spline", n_knots=30).fit()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", spline.BasisDimensionWarning)
+        kc = spline.k_check(big)
+    assert (kc["k-index"] > 0.95).all() and (kc["p-value"] > 0.05).all()
+    # the k-index by hand: residuals in the order of c
+    r = big.resid_deviance[np.argsort(c, kind="stable")]
+    assert kc["k-index"].iloc[0] == pytest.approx(np.mean(np.diff(r) ** 2) / 2 / np.mean(r ** 2), rel=1e-12)
+    again = spline.k_check(big, warn=False)
+    assert again.equals(kc)
+    with pytest.raises(ValueError, match="n_rep"):
+        spline.k_check(big, n_rep=0)

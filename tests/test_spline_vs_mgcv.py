@@ -90,6 +90,14 @@ def test_same_model_as_mgcv_pspline_reml(r):
     assert np.max(np.abs(res.params.to_numpy() - avg_r) / avg_se_r) < 5e-3
     np.testing.assert_allclose(res.bse.to_numpy(), avg_se_r, rtol=1e-3)
     np.testing.assert_allclose(res.deviance_explained, float(ro.r("summary(fit)$dev.expl")[0]), rtol=1e-6)
+    # The basis check: mgcv's k.check k-index (residuals in the order of c; the p-values come
+    # from random orderings, so they are compared only loosely).
+    kc_r = np.array(ro.r("k.check(fit)"))
+    kc = spline.k_check(res, warn=False)
+    np.testing.assert_allclose(kc["k-index"], kc_r[:, 2], rtol=1e-3)
+    # mgcv's uncentred s(c, by = x_k) also holds x_k's constant coefficient: one column more
+    np.testing.assert_allclose(kc["k'"], kc_r[:, 0] - [0, 1, 1], atol=0)
+    assert np.all(np.abs(kc["p-value"] - kc_r[:, 3]) < 0.15)
     # Model degrees of freedom, AIC and BIC count the total edf, as mgcv's at fixed smoothing
     # parameters (refitting mgcv at its REML estimate; its AIC of the REML fit adds edf2's
     # correction for smoothing-parameter uncertainty instead).

@@ -23,6 +23,7 @@ enum class Stream : std::uint64_t {
   kBootstrap = 4,
   kPairs = 5,
   kCrossValidation = 6,
+  kBasisCheck = 7,
 };
 
 class CounterRng {

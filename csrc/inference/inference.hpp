@@ -6,6 +6,7 @@
 // statistics and degrees of freedom; the front ends turn statistics into p-values with
 // their own distribution functions.
 #pragma once
+#include "inference/basis_check.hpp"
 #include "inference/bootstrap_summary.hpp"
 #include "inference/cov_type.hpp"
 #include "inference/fit_statistics.hpp"

@@ -168,6 +168,18 @@ py::tuple spline_average_effects_py(const py::dict& opts, const py::dict& scalin
   return py::make_tuple(to_array(a.estimate), to_matrix(a.cov, q, q));
 }
 
+py::tuple basis_dimension_check_py(const Array& residuals, const Array& C, int n_rep, std::uint64_t seed) {
+  if (C.ndim() != 2 || residuals.ndim() != 1 || residuals.shape(0) != C.shape(0))
+    throw InvalidArgument("residuals must be one-dimensional with one value per row of the two-dimensional context");
+  BasisCheck b;
+  {
+    py::gil_scoped_release release;
+    b = basis_dimension_check(residuals.data(), C.data(), static_cast<std::size_t>(C.shape(0)),
+                              static_cast<int>(C.shape(1)), n_rep, seed);
+  }
+  return py::make_tuple(to_array(b.k_index), to_array(b.p_value));
+}
+
 }  // namespace
 
 py::dict spline_fit_to_dict(const FitResult& r, int m) {
@@ -210,6 +222,8 @@ void bind_spline(py::module_& mod) {
           py::arg("smoothing"), py::arg("m"),
           "Tests of every smooth term and of every coefficient's smooth terms together (Wood 2013, as mgcv's "
           "summary.gam): statistic, rank, ref_df and edf, with the residual df and whether the scale is estimated.");
+  mod.def("basis_dimension_check", &basis_dimension_check_py, py::arg("residuals"), py::arg("C"), py::arg("n_rep"),
+          py::arg("seed"), "k-index and p-value of each context feature (mgcv's k.check).");
   mod.def("spline_average_effects", &spline_average_effects_py, py::arg("options"), py::arg("scaling"),
           py::arg("weights"), py::arg("Vp"), py::arg("C"),
           "Average effects of a spline fit over contexts C and their covariance under Vp.");

@@ -68,6 +68,43 @@ smooth_terms <- function(object) {
              statistic = f$statistic, p_value = f$p_value, stringsAsFactors = FALSE)
 }
 
+# Is the basis large enough? mgcv's k.check for every smooth term (Python's
+# ctxstats.spline.k_check): the deviance residuals in the order of each context feature give
+# v = mean of squared neighbour differences / 2; k-index = v / mean(r^2), and the p-value is the
+# share of n_rep seeded random orderings with a smaller v (the core's basis_dimension_check).
+# Warns when a term has p < 0.05, k-index < 1 and edf above 80% of k'.
+k_check <- function(fit, n_rep = 400L, seed = 0L, warn = TRUE) {
+  if (!inherits(fit, "ctx_glm") || !has_spline_vp(fit))
+    stop("k_check needs a ctx_glm fit with encoder = \"spline\" by the exact solver", call. = FALSE)
+  if (!is.numeric(n_rep) || length(n_rep) != 1L || is.na(n_rep) || n_rep < 1 || n_rep != round(n_rep))
+    stop("n_rep must be a positive whole number", call. = FALSE)
+  if (!is.numeric(seed) || length(seed) != 1L || is.na(seed) || seed < 0 || seed != round(seed))
+    stop("seed must be a whole number >= 0", call. = FALSE)
+  terms <- spline_terms(fit)
+  tab <- smooth_terms(fit)
+  f <- spline_test_frame(fit, "terms")
+  kc <- core_call(ctxstats_basis_dimension_check_R, as.double(residuals(fit, type = "deviance")[!is.na(residuals(fit))]),
+                  fit$context, as.integer(n_rep), as.numeric(seed))
+  rows <- lapply(seq_len(nrow(f)), function(i) {
+    term <- terms[[f$term[i] + 1L]]
+    single <- !(term$kind %in% c("tensor", "constant"))
+    j <- if (is.null(term$feature1)) 1L else term$feature1 + 1L
+    data.frame(coefficient = tab$coefficient[i], context = tab$context[i], `k'` = as.integer(term$size),
+               edf = tab$edf[i], `k-index` = if (single) kc$k_index[j] else NaN,
+               `p-value` = if (single) kc$p_value[j] else NaN, check.names = FALSE, stringsAsFactors = FALSE)
+  })
+  out <- do.call(rbind, rows)
+  if (warn) {
+    low <- which(out$`p-value` < 0.05 & out$`k-index` < 1 & out$edf > 0.8 * out$`k'`)
+    if (length(low)) {
+      warning(sprintf("the basis may be too small for %s (k-index below 1 with p < 0.05 and edf close to k'): refit with a larger n_knots",
+                      paste(sprintf("%s: s(%s)", out$coefficient[low], out$context[low]), collapse = ", ")),
+              call. = FALSE)
+    }
+  }
+  out
+}
+
 # Does each coefficient vary with context at all? The test that all its smooth terms are zero
 # (Python's ctxstats.spline.heterogeneity_tests).
 spline_heterogeneity <- function(object) {

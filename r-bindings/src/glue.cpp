@@ -445,6 +445,19 @@ extern "C" SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP wei
 
 // The average effects of a spline fit over contexts C and their covariance under Vp (as the
 // Python package's _core.spline_average_effects).
+// mgcv's k.check statistics for every context feature (inference/basis_check.hpp).
+extern "C" SEXP ctxstats_basis_dimension_check_R(SEXP residuals, SEXP C, SEXP n_rep, SEXP seed) {
+  BEGIN_RCPP
+  const std::vector<double> r = to_vector(residuals);
+  const Rcpp::NumericMatrix Cm(C);
+  require(static_cast<std::size_t>(Cm.nrow()) == r.size(), "residuals must have one value per row of context");
+  const std::vector<double> Crow = row_major(Cm);
+  const BasisCheck b = basis_dimension_check(r.data(), Crow.data(), r.size(), Cm.ncol(), Rcpp::as<int>(n_rep),
+                                             static_cast<std::uint64_t>(Rcpp::as<double>(seed)));
+  return Rcpp::List::create(Rcpp::Named("k_index") = to_r(b.k_index), Rcpp::Named("p_value") = to_r(b.p_value));
+  END_RCPP
+}
+
 extern "C" SEXP ctxstats_spline_average_effects_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C) {
   BEGIN_RCPP
   const FitOptions o = options_from(options, false);

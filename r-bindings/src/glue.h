@@ -13,6 +13,7 @@ SEXP ctxstats_fit_statistics_R(SEXP family, SEXP y, SEXP mu, SEXP weights, SEXP 
 SEXP ctxstats_dispersion_R(SEXP family, SEXP pearson_chi2, SEXP df_resid);
 SEXP ctxstats_residuals_R(SEXP family, SEXP type, SEXP y, SEXP mu, SEXP weights);
 SEXP ctxstats_nested_test_R(SEXP family, SEXP dev0, SEXP df0, SEXP dev1, SEXP df1, SEXP dev_big, SEXP df_big);
+SEXP ctxstats_basis_dimension_check_R(SEXP residuals, SEXP C, SEXP n_rep, SEXP seed);
 SEXP ctxstats_spline_average_effects_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C);
 SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C, SEXP term);
 SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights, SEXP smoothing, SEXP m);

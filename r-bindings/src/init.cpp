@@ -19,6 +19,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_dispersion_R", reinterpret_cast<DL_FUNC>(&ctxstats_dispersion_R), 3},
     {"ctxstats_residuals_R", reinterpret_cast<DL_FUNC>(&ctxstats_residuals_R), 5},
     {"ctxstats_nested_test_R", reinterpret_cast<DL_FUNC>(&ctxstats_nested_test_R), 7},
+    {"ctxstats_basis_dimension_check_R", reinterpret_cast<DL_FUNC>(&ctxstats_basis_dimension_check_R), 4},
     {"ctxstats_spline_average_effects_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_average_effects_R), 5},
     {"ctxstats_spline_pointwise_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_pointwise_R), 6},
     {"ctxstats_spline_tests_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_tests_R), 5},

@@ -77,3 +77,19 @@ test_that("Vp intervals need a spline fit by the exact solver", {
   expect_error(sample_confint(lin), "this fit has no standard errors")
   expect_error(sample_confint(lin, cov_type = "Vp"), "cov_type = \"Vp\" needs a fit with encoder = \"spline\"")
 })
+
+test_that("k_check computes mgcv's k-index and warns about a basis that is too small", {
+  set.seed(1)
+  d <- data.frame(c = runif(1200, -3, 3), x = rnorm(1200))
+  d$y <- sin(4 * d$c) + d$x * cos(3 * d$c) + rnorm(1200, sd = 0.3)
+  small <- ctx_glm(y ~ x | c, d, encoder = "spline", n_knots = 6)
+  expect_warning(kc <- k_check(small), "larger n_knots")
+  expect_identical(names(kc), c("coefficient", "context", "k'", "edf", "k-index", "p-value"))
+  expect_true(all(kc$`k-index` < 0.8))
+  big <- ctx_glm(y ~ x | c, d, encoder = "spline", n_knots = 30)
+  kc <- expect_silent(k_check(big))
+  r <- residuals(big, type = "deviance")[order(d$c)]
+  expect_equal(kc$`k-index`[1], mean(diff(r)^2) / 2 / mean(r^2), tolerance = 1e-12)
+  expect_true(all(kc$`p-value` > 0.05))
+  expect_error(k_check(ctx_glm(y ~ x | c, d, encoder = "linear")), "encoder = \"spline\"")
+})
