@@ -10,6 +10,7 @@
 
 #include "common/convergence.hpp"
 #include "common/error.hpp"
+#include "common/linear_solve.hpp"
 #include "common/memory.hpp"
 #include "glm/bootstrap.hpp"
 #include "glm/objective.hpp"
@@ -246,22 +247,6 @@ Eigen::MatrixXd network_gram(const DataView& data, const Scaling& scaling, int t
   return G.selfadjointView<Eigen::Lower>();
 }
 
-// Solves A x = r for symmetric positive semi-definite A: Cholesky, or the minimum-norm
-// solution when A is numerically singular (then *singular is set).
-Eigen::VectorXd solve_spd(const Eigen::MatrixXd& A, const Eigen::VectorXd& r, bool* singular) {
-  Eigen::LLT<Eigen::MatrixXd> llt(A);
-  if (llt.info() == Eigen::Success) {
-    const Eigen::VectorXd d = llt.matrixLLT().diagonal();
-    if (d.minCoeff() > 1e-7 * d.maxCoeff()) return llt.solve(r);
-  }
-  *singular = true;
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(A);
-  const Eigen::VectorXd& ev = eig.eigenvalues();
-  const double cutoff = 1e-12 * std::max(1.0, ev.cwiseAbs().maxCoeff()) * A.rows();
-  const Eigen::VectorXd inv = ev.unaryExpr([cutoff](double v) { return v > cutoff ? 1.0 / v : 0.0; });
-  return eig.eigenvectors() * (inv.asDiagonal() * (eig.eigenvectors().transpose() * r));
-}
-
 // Every regression's penalised normal equations from the one Gram matrix:
 //   (H_r / S + P_r) w_r = g_r / S,   H_r = blocks (a, a') of G over a, a' in {0, 1 + predictors},
 //   g_r = column 0 of blocks (a, 1 + response), P_r = weight_decay I + l2 ratio_k M on output k,
@@ -292,7 +277,7 @@ SolverResult solve_network_exact(const NetworkLayout& L, const DataView& data, c
       if (l2 > 0.0) A.block(a * m1, a * m1, m1, m1) += l2 * (a == 0 ? pen.mu_ratio : 1.0 - pen.mu_ratio) * M;
     }
     bool sing = false;
-    const Eigen::VectorXd x = solve_spd(A, g, &sing);
+    const Eigen::VectorXd x = solve_symmetric(A, g, &sing);
     singular[r] = sing ? 1 : 0;
     std::copy(x.data(), x.data() + D, w + static_cast<std::size_t>(L.offset[r]) * m1);
   }
