@@ -3,8 +3,8 @@
 A network for every sample: the edges among the p columns of ``X`` are functions of the
 sample's context ``C``. Everything statistical happens in the C++ core
 (``csrc/networks/networks.hpp``, where the models are documented in full); this module checks
-arguments, names the peer's keywords and shapes, and reshapes nothing but the mean over
-replicates.
+arguments and names the peer's keywords and shapes; the core also averages over replicates
+(``individual_preds=False``), for both front ends.
 
     from ctxstats.easy import ContextualizedCorrelationNetworks   # was: from contextualized.easy
 
@@ -167,15 +167,10 @@ class _NetworkBase(_EasyBase):
             raise ValueError(f"X has {Xm.shape[0]} rows but C has {Cm.shape[0]}")
         return Cm, Xm
 
-    @staticmethod
-    def _mean(a: np.ndarray, individual_preds: bool) -> np.ndarray:
-        return a if individual_preds else a.mean(axis=0)
-
     def predict_params(self, C, individual_preds: bool = False, model_includes_mus: bool = True, **kwargs):
         """Each context's regressions: ``betas`` and ``mus`` (see :meth:`predict_networks`)."""
         Cm = self._C(C)
-        betas, mus = _core.network_params(self.model_, Cm)
-        betas, mus = self._mean(betas, individual_preds), self._mean(mus, individual_preds)
+        betas, mus = _core.network_params(self.model_, Cm, bool(individual_preds))
         return (betas, mus) if model_includes_mus else betas
 
     def predict_networks(self, C, individual_preds: bool = False, with_offsets: bool = False, **kwargs):
@@ -207,7 +202,7 @@ class _NetworkBase(_EasyBase):
         ``[.., i, j] = mu_ij + beta_ij x_j``; Markov networks (n, x_dim), each feature from all
         the others; a leading n_bootstraps axis with ``individual_preds``."""
         Cm, Xm = self._CX(C, X)
-        return self._mean(_core.network_predict_x(self.model_, Cm, Xm), individual_preds)
+        return _core.network_predict_x(self.model_, Cm, Xm, bool(individual_preds))
 
     def measure_mses(self, C, X, individual_preds: bool = False):
         """Each row's mean squared error of the networks' regressions: shape (n,), or
@@ -215,7 +210,7 @@ class _NetworkBase(_EasyBase):
         x_dim^2 ordered pairs, the diagonal contributing 0; Markov networks: the mean over the
         features, each predicted from all the others)."""
         Cm, Xm = self._CX(C, X)
-        return self._mean(_core.network_mses(self.model_, Cm, Xm), individual_preds)
+        return _core.network_mses(self.model_, Cm, Xm, bool(individual_preds))
 
 
 _PARAMETERS_DOC = """
@@ -289,12 +284,7 @@ class ContextualizedCorrelationNetworks(_NetworkBase):
             (n, x_dim, x_dim): the mean correlation over replicates, squared after averaging
             when ``squared`` (as the peer).
         """
-        Cm = self._C(C)
-        rho = _core.network_correlations(self.model_, Cm, False)
-        if individual_preds:
-            return rho ** 2 if squared else rho
-        mean = rho.mean(axis=0)
-        return mean ** 2 if squared else mean
+        return _core.network_correlations(self.model_, self._C(C), bool(squared), bool(individual_preds))
 
 
 class ContextualizedMarkovNetworks(_NetworkBase):
@@ -318,11 +308,10 @@ class ContextualizedMarkovNetworks(_NetworkBase):
     def predict_precisions(self, C, individual_preds: bool = True):
         """Each context's precision matrix: (n_bootstraps, n, x_dim, x_dim), or the mean over
         replicates (n, x_dim, x_dim)."""
-        Cm = self._C(C)
-        return self._mean(_core.network_precisions(self.model_, Cm), individual_preds)
+        return _core.network_precisions(self.model_, self._C(C), bool(individual_preds))
 
     def predict_partial_correlations(self, C, individual_preds: bool = True, squared: bool = False):
         """Each context's partial correlations, ``sign(beta_ij) sqrt(beta_ij beta_ji)`` where
-        the two slopes agree in sign, else 0 (diagonal 1); shapes as :meth:`predict_precisions`."""
-        Cm = self._C(C)
-        return self._mean(_core.network_correlations(self.model_, Cm, squared), individual_preds)
+        the two slopes agree in sign, else 0 (diagonal 1); shapes as :meth:`predict_precisions`
+        (the mean over replicates is squared after averaging, as :meth:`predict_correlation`)."""
+        return _core.network_correlations(self.model_, self._C(C), bool(squared), bool(individual_preds))

@@ -56,3 +56,9 @@ def test_r_and_python_networks_are_identical(ro, kind, py_opts, r_opts):
     else:
         rho = as_array(ro.r('predict(net, type = "correlation", individual = TRUE)'))
         assert np.array_equal(rho, py.predict_correlation(C, squared=False))
+    # The means over replicates come from the core in both languages: the same bits.
+    assert np.array_equal(as_array(ro.r('predict(net, type = "networks")')), py.predict_networks(C))
+    assert np.array_equal(as_array(ro.r('predict(net, type = "mses")')), py.measure_mses(C, X))
+    assert np.array_equal(as_array(ro.r('predict(net, type = "squared")')),
+                          (py.predict_correlation(C, individual_preds=False) if kind == "correlation"
+                           else py.predict_partial_correlations(C, individual_preds=False, squared=True)))

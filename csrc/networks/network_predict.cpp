@@ -101,7 +101,34 @@ NetworkParams predict_network_params(const NetworkModel& md, const double* C, st
   return out;
 }
 
-std::vector<double> network_correlations(const NetworkModel& md, const NetworkParams& prm, bool squared) {
+std::vector<double> replicate_mean(const std::vector<double>& v, std::size_t replicates) {
+  require(replicates >= 1 && v.size() % replicates == 0, "the values are not replicate-major");
+  const std::size_t per = v.size() / replicates;
+  std::vector<double> out(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(per));
+  for (std::size_t b = 1; b < replicates; ++b)
+    for (std::size_t k = 0; k < per; ++k) out[k] += v[b * per + k];
+  const double count = static_cast<double>(replicates);
+  for (double& x : out) x /= count;
+  return out;
+}
+
+NetworkParams network_params_summary(const NetworkParams& prm, bool individual) {
+  if (individual) return prm;
+  NetworkParams out = prm;
+  out.betas = replicate_mean(prm.betas, prm.replicates);
+  out.mus = replicate_mean(prm.mus, prm.replicates);
+  out.replicates = 1;
+  return out;
+}
+
+std::vector<double> network_correlations(const NetworkModel& md, const NetworkParams& prm, bool squared,
+                                         bool individual) {
+  if (!individual) {
+    std::vector<double> mean = replicate_mean(network_correlations(md, prm, false, true), prm.replicates);
+    if (squared)
+      for (double& x : mean) x *= x;
+    return mean;
+  }
   require(prm.p == md.p, "the parameters do not belong to this network");
   const int p = prm.p;
   const std::size_t pp = static_cast<std::size_t>(p) * p, total = prm.replicates * prm.rows;
@@ -122,7 +149,8 @@ std::vector<double> network_correlations(const NetworkModel& md, const NetworkPa
   return out;
 }
 
-std::vector<double> network_precisions(const NetworkModel& md, const NetworkParams& prm) {
+std::vector<double> network_precisions(const NetworkModel& md, const NetworkParams& prm, bool individual) {
+  if (!individual) return replicate_mean(network_precisions(md, prm, true), prm.replicates);
   require(md.type == NetworkType::kMarkov, "precision matrices come from markov networks, not correlation networks");
   require(prm.p == md.p && prm.replicates == md.n_replicates, "the parameters do not belong to this network");
   const int p = prm.p;
@@ -159,7 +187,8 @@ void check_rows(const NetworkParams& prm, std::size_t rows, int p) {
 }  // namespace
 
 std::vector<double> network_predict_x(const NetworkModel& md, const NetworkParams& prm, const double* X,
-                                      std::size_t rows, int p) {
+                                      std::size_t rows, int p, bool individual) {
+  if (!individual) return replicate_mean(network_predict_x(md, prm, X, rows, p, true), prm.replicates);
   check_rows(prm, rows, p);
   check_finite(X, rows, p, "X");
   const std::size_t pp = static_cast<std::size_t>(p) * p, total = prm.replicates * rows;
@@ -186,7 +215,8 @@ std::vector<double> network_predict_x(const NetworkModel& md, const NetworkParam
 }
 
 std::vector<double> network_mses(const NetworkModel& md, const NetworkParams& prm, const double* X, std::size_t rows,
-                                 int p) {
+                                 int p, bool individual) {
+  if (!individual) return replicate_mean(network_mses(md, prm, X, rows, p, true), prm.replicates);
   const std::vector<double> pred = network_predict_x(md, prm, X, rows, p);
   const bool corr = md.type == NetworkType::kCorrelation;
   const std::size_t per = corr ? static_cast<std::size_t>(p) * p : static_cast<std::size_t>(p);

@@ -40,8 +40,8 @@
 //
 // Bootstrap (n_bootstraps = B >= 2): the full-data fit, then B refits on multinomial case
 // weights (glm/bootstrap.hpp's resamples), warm-started from the full-data weights.
-// Predictions average over the replicates, or return each (individual_preds); with B < 2 the
-// one replicate is the full-data fit.
+// Predictions average over the replicates (in the core, for both front ends), or return each
+// (individual_preds); with B < 2 the one replicate is the full-data fit.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -121,21 +121,32 @@ struct NetworkParams {
 NetworkParams predict_network_params(const NetworkModel& model, const double* C, std::size_t rows, int m,
                                      int threads);
 
+// Every prediction below is replicate-major: with individual = true, one block per replicate
+// (n_replicates x ...); with individual = false, one block (1 x ...) holding the mean over the
+// replicates (summed in replicate order, then divided: the same bits for any thread count and
+// in both front ends), as ContextualizedML's predictions with individual_preds=False.
+//
+// The parameters (betas, mus) of every replicate, or their mean.
+NetworkParams network_params_summary(const NetworkParams& params, bool individual);
 // Signed correlations (correlation networks) or partial correlations (markov networks),
-// n_replicates x rows x p x p, by the sign-agreement rule above; squared: their squares.
-std::vector<double> network_correlations(const NetworkModel& model, const NetworkParams& params, bool squared);
-// Markov networks: the symmetrised precision matrices, n_replicates x rows x p x p.
-std::vector<double> network_precisions(const NetworkModel& model, const NetworkParams& params);
-// Predictions of X from the networks for rows (C, X): correlation n_replicates x rows x p x p
-// ([i, j]: mu_ij + beta_ij x_j), markov n_replicates x rows x p.
+// by the sign-agreement rule above, p x p per row; squared: their squares. Averaged, the mean
+// correlation is squared after the mean (ContextualizedML's predict_correlation).
+std::vector<double> network_correlations(const NetworkModel& model, const NetworkParams& params, bool squared,
+                                         bool individual = true);
+// Markov networks: the symmetrised precision matrices, p x p per row.
+std::vector<double> network_precisions(const NetworkModel& model, const NetworkParams& params, bool individual = true);
+// Predictions of X from the networks for rows (C, X): correlation p x p per row
+// ([i, j]: mu_ij + beta_ij x_j), markov p per row.
 std::vector<double> network_predict_x(const NetworkModel& model, const NetworkParams& params, const double* X,
-                                      std::size_t rows, int p);
-// Mean squared error of each row under each replicate (n_replicates x rows): correlation the
-// mean over all p^2 ordered pairs (the diagonal pairs contribute 0) of (x_i - mu_ij -
-// beta_ij x_j)^2, markov the mean over features of (x_i - mu_i - sum_j beta_ij x_j)^2 -- the
-// quantities ContextualizedML's measure_mses reports.
+                                      std::size_t rows, int p, bool individual = true);
+// Mean squared error of each row under each replicate (one per row; averaged: the mean of the
+// replicates' errors): correlation the mean over all p^2 ordered pairs (the diagonal pairs
+// contribute 0) of (x_i - mu_ij - beta_ij x_j)^2, markov the mean over features of
+// (x_i - mu_i - sum_j beta_ij x_j)^2 -- the quantities ContextualizedML's measure_mses reports.
 std::vector<double> network_mses(const NetworkModel& model, const NetworkParams& params, const double* X,
-                                 std::size_t rows, int p);
+                                 std::size_t rows, int p, bool individual = true);
+// The mean over replicates of a replicate-major array (replicates blocks of equal length).
+std::vector<double> replicate_mean(const std::vector<double>& values, std::size_t replicates);
 
 // The objective L(w) above and its gradient (for gradient checks), on the data's scaling.
 double network_objective(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,

@@ -123,28 +123,37 @@ py::array_t<double> shaped(const std::vector<double>& v, std::vector<py::ssize_t
   return out;
 }
 
-std::vector<py::ssize_t> square_shape(const NetworkParams& prm) {
-  return {static_cast<py::ssize_t>(prm.replicates), static_cast<py::ssize_t>(prm.rows), prm.p, prm.p};
+// The shape of a prediction: (n_replicates, rows, tail...), or (rows, tail...) for the mean
+// over replicates the core computed (individual = false).
+std::vector<py::ssize_t> prediction_shape(const NetworkParams& prm, bool individual, std::vector<py::ssize_t> tail) {
+  std::vector<py::ssize_t> shape;
+  if (individual) shape.push_back(static_cast<py::ssize_t>(prm.replicates));
+  shape.push_back(static_cast<py::ssize_t>(prm.rows));
+  shape.insert(shape.end(), tail.begin(), tail.end());
+  return shape;
 }
 
-py::tuple network_params_py(const py::dict& model, const Array& C) {
+std::vector<py::ssize_t> square(const NetworkParams& prm) { return {prm.p, prm.p}; }
+
+py::tuple network_params_py(const py::dict& model, const Array& C, bool individual) {
   const NetworkModel md = network_model_from_dict(model);
-  const NetworkParams prm = params_of(md, C);
-  std::vector<py::ssize_t> mu_shape = square_shape(prm);
-  if (md.type == NetworkType::kMarkov) mu_shape.pop_back();
-  return py::make_tuple(shaped(prm.betas, square_shape(prm)), shaped(prm.mus, mu_shape));
+  const NetworkParams prm = network_params_summary(params_of(md, C), individual);
+  const std::vector<py::ssize_t> mu_tail =
+      md.type == NetworkType::kMarkov ? std::vector<py::ssize_t>{prm.p} : square(prm);
+  return py::make_tuple(shaped(prm.betas, prediction_shape(prm, individual, square(prm))),
+                        shaped(prm.mus, prediction_shape(prm, individual, mu_tail)));
 }
 
-py::array_t<double> network_correlations_py(const py::dict& model, const Array& C, bool squared) {
+py::array_t<double> network_correlations_py(const py::dict& model, const Array& C, bool squared, bool individual) {
   const NetworkModel md = network_model_from_dict(model);
   const NetworkParams prm = params_of(md, C);
-  return shaped(network_correlations(md, prm, squared), square_shape(prm));
+  return shaped(network_correlations(md, prm, squared, individual), prediction_shape(prm, individual, square(prm)));
 }
 
-py::array_t<double> network_precisions_py(const py::dict& model, const Array& C) {
+py::array_t<double> network_precisions_py(const py::dict& model, const Array& C, bool individual) {
   const NetworkModel md = network_model_from_dict(model);
   const NetworkParams prm = params_of(md, C);
-  return shaped(network_precisions(md, prm), square_shape(prm));
+  return shaped(network_precisions(md, prm, individual), prediction_shape(prm, individual, square(prm)));
 }
 
 const NetworkParams checked_params(const NetworkModel& md, const Array& C, const Array& X) {
@@ -152,20 +161,22 @@ const NetworkParams checked_params(const NetworkModel& md, const Array& C, const
   return params_of(md, C);
 }
 
-py::array_t<double> network_predict_x_py(const py::dict& model, const Array& C, const Array& X) {
+py::array_t<double> network_predict_x_py(const py::dict& model, const Array& C, const Array& X, bool individual) {
   const NetworkModel md = network_model_from_dict(model);
   const NetworkParams prm = checked_params(md, C, X);
-  std::vector<py::ssize_t> shape = square_shape(prm);
-  if (md.type == NetworkType::kMarkov) shape.pop_back();
-  return shaped(network_predict_x(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1))),
-                shape);
+  const std::vector<py::ssize_t> tail =
+      md.type == NetworkType::kMarkov ? std::vector<py::ssize_t>{prm.p} : square(prm);
+  return shaped(network_predict_x(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1)),
+                                  individual),
+                prediction_shape(prm, individual, tail));
 }
 
-py::array_t<double> network_mses_py(const py::dict& model, const Array& C, const Array& X) {
+py::array_t<double> network_mses_py(const py::dict& model, const Array& C, const Array& X, bool individual) {
   const NetworkModel md = network_model_from_dict(model);
   const NetworkParams prm = checked_params(md, C, X);
-  return shaped(network_mses(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1))),
-                {static_cast<py::ssize_t>(prm.replicates), static_cast<py::ssize_t>(prm.rows)});
+  return shaped(network_mses(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1)),
+                             individual),
+                prediction_shape(prm, individual, {}));
 }
 
 std::size_t network_n_weights_py(const std::string& type, const py::dict& opts, int m, int p) {
@@ -179,11 +190,13 @@ void bind_networks(py::module_& mod) {
           py::arg("options"), py::arg("n_bootstraps") = 0, py::arg("train") = true, py::arg("callback") = py::none());
   mod.def("network_objective", &network_objective_py, py::arg("type"), py::arg("C"), py::arg("X"), py::arg("weights"),
           py::arg("options"), py::arg("w"));
-  mod.def("network_params", &network_params_py, py::arg("model"), py::arg("C"));
-  mod.def("network_correlations", &network_correlations_py, py::arg("model"), py::arg("C"), py::arg("squared"));
-  mod.def("network_precisions", &network_precisions_py, py::arg("model"), py::arg("C"));
-  mod.def("network_predict_x", &network_predict_x_py, py::arg("model"), py::arg("C"), py::arg("X"));
-  mod.def("network_mses", &network_mses_py, py::arg("model"), py::arg("C"), py::arg("X"));
+  mod.def("network_params", &network_params_py, py::arg("model"), py::arg("C"), py::arg("individual") = true);
+  mod.def("network_correlations", &network_correlations_py, py::arg("model"), py::arg("C"), py::arg("squared"),
+          py::arg("individual") = true);
+  mod.def("network_precisions", &network_precisions_py, py::arg("model"), py::arg("C"), py::arg("individual") = true);
+  mod.def("network_predict_x", &network_predict_x_py, py::arg("model"), py::arg("C"), py::arg("X"),
+          py::arg("individual") = true);
+  mod.def("network_mses", &network_mses_py, py::arg("model"), py::arg("C"), py::arg("X"), py::arg("individual") = true);
   mod.def("network_n_weights", &network_n_weights_py, py::arg("type"), py::arg("options"), py::arg("m"), py::arg("p"));
 }
 

@@ -1,6 +1,6 @@
 # Contextualized correlation and Markov networks: a network over the columns of x for every
 # row's context, fitted by the C++ core (csrc/networks/networks.hpp documents the models).
-# R only converts, names and averages over bootstrap replicates.
+# R only converts and names; the core also averages over bootstrap replicates.
 
 #' Contextualized correlation and Markov networks
 #'
@@ -85,7 +85,8 @@ network_matrix <- function(v, name) {
 #'   markov: partial correlations), \code{"squared"} (their squares), \code{"precision"} (markov),
 #'   \code{"x"} (predicted features) or \code{"mses"} (each row's mean squared error).
 #' @param individual \code{TRUE}: a leading dimension over bootstrap replicates instead of
-#'   their mean (\code{"squared"}: the square of the mean correlation, as ContextualizedML).
+#'   their mean, which the core computes (\code{"squared"}: the square of the mean correlation,
+#'   as ContextualizedML).
 #' @param ... unused.
 #' @return An array: \code{[n, p, p]} for networks (\code{[replicate, n, p, p]} with
 #'   \code{individual}), a vector of length n for \code{"mses"}.
@@ -98,16 +99,10 @@ predict.ctx_network <- function(object, newcontext = NULL, newx = NULL,
   X <- if (is.null(newx)) (if (is.null(newcontext)) object$x else NULL) else network_matrix(newx, "x")
   if (type %in% c("x", "mses") && is.null(X)) stop("newx is needed with newcontext for type = '", type, "'",
                                                    call. = FALSE)
-  what <- switch(type, networks = "params", offsets = "params", squared = if (individual) "squared" else "correlation",
-                 type)
-  out <- core_call(ctxstats_network_predict_R, object$model, C, X, what)
+  what <- switch(type, networks = "params", offsets = "params", type)
+  out <- core_call(ctxstats_network_predict_R, object$model, C, X, what, isTRUE(individual))
   if (what == "params") out <- if (type == "networks") out$betas else out$mus
-  out <- aperm(out, rev(seq_along(dim(out))))   # the core's row-major dimensions, in order
-  if (!individual) {
-    out <- colMeans(out, dims = 1L)
-    if (length(dim(out)) == 0L) out <- as.vector(out)
-    if (type == "squared") out <- out^2
-  }
+  out <- if (length(dim(out)) == 1L) as.vector(out) else aperm(out, rev(seq_along(dim(out))))  # row-major, in order
   p <- object$model$p
   nd <- length(dim(out))
   if (nd >= 2L && dim(out)[nd] == p) {

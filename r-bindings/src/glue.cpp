@@ -1149,27 +1149,39 @@ extern "C" SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, 
 }
 
 // what: "params" (list of betas and mus), "correlation", "squared", "precision", "x", "mses".
-extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what) {
+// individual: every replicate (a leading replicate dimension), or the core's mean over them.
+extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what, SEXP individual) {
   BEGIN_RCPP
   const NetworkModel md = network_model_from_r(model);
   const Rcpp::NumericMatrix Cm(C);
   const std::vector<double> Cr = row_major(Cm);
   const std::string w = Rcpp::as<std::string>(what);
+  const bool each = Rcpp::as<bool>(individual);
   const NetworkParams prm =
       predict_network_params(md, Cr.data(), Cm.nrow(), Cm.ncol(), md.options.solver_options.threads);
-  const int B = static_cast<int>(prm.replicates), n = static_cast<int>(prm.rows), p = prm.p;
+  const int n = static_cast<int>(prm.rows), p = prm.p;
+  // Row-major dimensions (replicates first when individual) of a prediction with this tail.
+  const auto dims = [&](std::vector<int> tail) {
+    std::vector<int> d;
+    if (each) d.push_back(static_cast<int>(prm.replicates));
+    d.push_back(n);
+    d.insert(d.end(), tail.begin(), tail.end());
+    return d;
+  };
   const bool corr = md.type == NetworkType::kCorrelation;
-  if (w == "params")
-    return Rcpp::List::create(
-        Rcpp::Named("betas") = reversed_array(prm.betas, {B, n, p, p}),
-        Rcpp::Named("mus") = corr ? reversed_array(prm.mus, {B, n, p, p}) : reversed_array(prm.mus, {B, n, p}));
-  if (w == "correlation" || w == "squared") return reversed_array(network_correlations(md, prm, w == "squared"), {B, n, p, p});
-  if (w == "precision") return reversed_array(network_precisions(md, prm), {B, n, p, p});
+  if (w == "params") {
+    const NetworkParams s = network_params_summary(prm, each);
+    return Rcpp::List::create(Rcpp::Named("betas") = reversed_array(s.betas, dims({p, p})),
+                              Rcpp::Named("mus") = reversed_array(s.mus, corr ? dims({p, p}) : dims({p})));
+  }
+  if (w == "correlation" || w == "squared")
+    return reversed_array(network_correlations(md, prm, w == "squared", each), dims({p, p}));
+  if (w == "precision") return reversed_array(network_precisions(md, prm, each), dims({p, p}));
   require(w == "x" || w == "mses", "what must be 'params', 'correlation', 'squared', 'precision', 'x' or 'mses'");
   const Rcpp::NumericMatrix Xm(X);
   const std::vector<double> Xr = row_major(Xm);
-  if (w == "mses") return reversed_array(network_mses(md, prm, Xr.data(), Xm.nrow(), Xm.ncol()), {B, n});
-  const std::vector<double> xs = network_predict_x(md, prm, Xr.data(), Xm.nrow(), Xm.ncol());
-  return corr ? reversed_array(xs, {B, n, p, p}) : reversed_array(xs, {B, n, p});
+  if (w == "mses") return reversed_array(network_mses(md, prm, Xr.data(), Xm.nrow(), Xm.ncol(), each), dims({}));
+  const std::vector<double> xs = network_predict_x(md, prm, Xr.data(), Xm.nrow(), Xm.ncol(), each);
+  return reversed_array(xs, corr ? dims({p, p}) : dims({p}));
   END_RCPP
 }
