@@ -79,6 +79,14 @@ NetworkParams predict_network_params(const NetworkModel& md, const double* C, st
         double* mu = out.mus.data() + row * (corr ? pp : static_cast<std::size_t>(p));
         // Internal scale x'_i = mu' + sum beta' x'_j  ->  x_i = mu + sum beta x_j with
         // beta = beta' s_i / s_j and mu = m_i + s_i mu' - sum beta m_j.
+        if (md.type == NetworkType::kBayesian) {  // W in the user's units: the column of feature k
+          for (int k = 0; k < R; ++k) {
+            const std::vector<int>& parents = L.predictors[k];
+            for (std::size_t e = 0; e < parents.size(); ++e)
+              beta[static_cast<std::size_t>(parents[e]) * p + k] = th[L.offset[k] + e];
+          }
+          continue;
+        }
         for (int k = 0; k < R; ++k) {
           const int i = L.response[k], off = L.offset[k];
           const std::vector<int>& preds = L.predictors[k];
@@ -121,8 +129,23 @@ NetworkParams network_params_summary(const NetworkParams& prm, bool individual) 
   return out;
 }
 
+void project_network_dags(const NetworkModel& md, NetworkParams& prm, bool project, double threshold) {
+  require(std::isfinite(threshold) && threshold >= 0.0, "threshold must be a finite number >= 0");
+  if (md.type != NetworkType::kBayesian || (!project && threshold == 0.0)) return;
+  const std::size_t pp = static_cast<std::size_t>(prm.p) * prm.p, total = prm.replicates * prm.rows;
+  for (std::size_t s = 0; s < total; ++s) {
+    double* W = prm.betas.data() + s * pp;
+    if (project) project_to_dag(W, prm.p, threshold);
+    else
+      for (std::size_t k = 0; k < pp; ++k)
+        if (std::fabs(W[k]) <= threshold) W[k] = 0.0;
+  }
+}
+
 std::vector<double> network_correlations(const NetworkModel& md, const NetworkParams& prm, bool squared,
                                          bool individual) {
+  require(md.type != NetworkType::kBayesian,
+          "correlations come from correlation and markov networks, not Bayesian networks");
   if (!individual) {
     std::vector<double> mean = replicate_mean(network_correlations(md, prm, false, true), prm.replicates);
     if (squared)
@@ -204,6 +227,10 @@ std::vector<double> network_predict_x(const NetworkModel& md, const NetworkParam
           const std::size_t ij = static_cast<std::size_t>(i) * p + j;
           out[s * pp + ij] = mu[ij] + beta[ij] * x[j];
         }
+      } else if (md.type == NetworkType::kBayesian) {
+        double v = 0.0;
+        for (int j = 0; j < p; ++j) v += x[j] * beta[static_cast<std::size_t>(j) * p + i];
+        out[s * p + i] = v;
       } else {
         double v = prm.mus[s * p + i];
         for (int j = 0; j < p; ++j) v += beta[static_cast<std::size_t>(i) * p + j] * x[j];
