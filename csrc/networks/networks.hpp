@@ -211,6 +211,31 @@ std::vector<double> network_mses(const NetworkModel& model, const NetworkParams&
 // The mean over replicates of a replicate-major array (replicates blocks of equal length).
 std::vector<double> replicate_mean(const std::vector<double>& values, std::size_t replicates);
 
+// Bootstrap inference on every edge of every sample's network (a fit with n_bootstraps >= 2),
+// for contexts C (rows x m, user units). The edges are the betas of predict_network_params
+// (Bayesian networks: W, projected and thresholded as project_network_dags does):
+//   estimate           the full-data fit's edges, rows x p x p;
+//   se, lower, upper   over the replicates, per sample and edge: the standard deviation and the
+//                      percentile interval at level 1 - alpha (inference/bootstrap_summary.hpp:
+//                      percentile_summary);
+//   pvalue             the percentile p-value of "this sample's edge is 0" (never below
+//                      pvalue_floor = 2 / (B + 1));
+//   het_statistic, het_pvalue   p x p: the bootstrap heterogeneity test of "edge (i, j) does not
+//                      vary with context" over the rows of C (bootstrap_pass_values: the GLM's
+//                      test of a coefficient, applied to the edge); NaN for an edge without
+//                      bootstrap variation (the diagonal);
+//   sign_flip_share    p x p: the share of samples whose edge changes sign in more than 10% of
+//                      the replicates.
+struct NetworkEdgeInference {
+  std::size_t replicates = 0, rows = 0;
+  int p = 0;
+  std::vector<double> estimate, se, lower, upper, pvalue;
+  std::vector<double> het_statistic, het_pvalue, sign_flip_share;
+  double pvalue_floor = 0.0;
+};
+NetworkEdgeInference network_edge_inference(const NetworkModel& model, const double* C, std::size_t rows, int m,
+                                            double alpha, bool project, double threshold, int threads);
+
 // The objective L(w) above and its gradient (for gradient checks), on the data's scaling.
 double network_objective(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
                          int m, int p, const FitOptions& options, const std::vector<double>& w,
