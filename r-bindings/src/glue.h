@@ -50,6 +50,9 @@ SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP 
 SEXP ctxstats_bootstrap_sample_limits_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP alpha);
 SEXP ctxstats_option_schema_R();
 SEXP ctxstats_resolve_options_R(SEXP model, SEXP options, SEXP solver_known);
-SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, SEXP options, SEXP n_bootstraps, SEXP train);
-SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what, SEXP individual);
+SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, SEXP options, SEXP n_bootstraps, SEXP train,
+                            SEXP dag);
+SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what, SEXP individual, SEXP project,
+                                SEXP threshold);
+SEXP ctxstats_network_edges_R(SEXP model, SEXP C, SEXP alpha, SEXP project, SEXP threshold);
 }

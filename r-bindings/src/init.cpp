@@ -52,8 +52,9 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_bootstrap_sample_limits_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_sample_limits_R), 5},
     {"ctxstats_option_schema_R", reinterpret_cast<DL_FUNC>(&ctxstats_option_schema_R), 0},
     {"ctxstats_resolve_options_R", reinterpret_cast<DL_FUNC>(&ctxstats_resolve_options_R), 3},
-    {"ctxstats_network_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_fit_R), 7},
-    {"ctxstats_network_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_predict_R), 5},
+    {"ctxstats_network_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_fit_R), 8},
+    {"ctxstats_network_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_predict_R), 7},
+    {"ctxstats_network_edges_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_edges_R), 5},
     {nullptr, nullptr, 0}};
 
 }  // namespace
