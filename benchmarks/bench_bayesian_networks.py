@@ -95,15 +95,15 @@ def main():
         print(f"{p:3d} {'(truth)':14s} {'':9s} {1.0:7.3f} {0.0:7.3f} "
               f"{np.mean((X - np.einsum('ni,nij->nj', X, W_true)) ** 2):7.3f}")
         for name in args.configs:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 model = ContextualizedBayesianNetworks(threads=args.threads, **CONFIGS[name]).fit(C, X)
-            secs = time.perf_counter() - t0
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             W = model.predict_networks(C)
             a, rmse = score(W, W_true)
             mse = float(np.mean(model.measure_mses(C, X)))
-            note = "unconverged" if caught else f"{model.model_['n_iter']} it"
+            note = ("unconverged" if caught else f"{model.model_['n_iter']} it") + f", {cpu:.1f} CPU s"
             print(f"{p:3d} {'ctxstats ' + name:14s} {secs:9.2f} {a:7.3f} {rmse:7.3f} {mse:7.3f} {'all':>5s} {note}")
         cached = (os.path.join(args.peer_cache, f"peer_{args.peer_config}_p{p}_n{args.n}_s{args.seed}.npz")
                   if args.peer_cache else None)
