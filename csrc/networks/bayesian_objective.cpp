@@ -22,77 +22,52 @@ class BayesianLoss final : public NetworkLoss {
 
   double value_grad(const double* w, double* grad, std::vector<double>* rss) const override {
     const std::size_t n = data_.n, nw = encoder_.n_weights();
-    const int m = data_.m, p = data_.p, q = encoder_.q();
+    const int p = data_.p;
     const std::size_t pp = static_cast<std::size_t>(p) * p;
-    const std::size_t blocks = (n + kBlockRows - 1) / kBlockRows;
     const int groups = reduction_groups(n, kBlockRows, kMaxGroups);
     std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0), group_h(groups, 0.0);
     std::vector<double> group_grad(grad ? static_cast<std::size_t>(groups) * nw : 0, 0.0);
     std::vector<double> group_rss(rss ? static_cast<std::size_t>(groups) * p : 0, 0.0);
+    std::vector<std::vector<double>> scratch(groups);  // each group's W and dh/dW
     const DagPenalty& ss = dag_.sample;
     const bool ss_dag = ss.alpha > 0.0 || ss.rho > 0.0;
-
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1) if (groups > 1)
-    for (int g = 0; g < groups; ++g) {
-      std::vector<double> Cs(static_cast<std::size_t>(kBlockRows) * m), Xs(static_cast<std::size_t>(kBlockRows) * (p + 1)),
-          ys(kBlockRows), ws(kBlockRows), theta(static_cast<std::size_t>(kBlockRows) * q),
-          dtheta(static_cast<std::size_t>(kBlockRows) * q), work(encoder_.workspace_size(kBlockRows)), W(pp), gW(pp);
-      double* gg = grad ? group_grad.data() + static_cast<std::size_t>(g) * nw : nullptr;
+    const auto row = [&](int g, const double* t, const double* z, double* dt, double s) {
+      const double* x = z + 1;
       double* rr = rss ? group_rss.data() + static_cast<std::size_t>(g) * p : nullptr;
-      double f = 0.0, ssum = 0.0, hsum = 0.0;
-      const std::size_t b0 = blocks * g / groups, b1 = blocks * (g + 1) / groups;
-      for (std::size_t blk = b0; blk < b1; ++blk) {
-        const std::size_t start = blk * kBlockRows;
-        const int rows = static_cast<int>(std::min<std::size_t>(kBlockRows, n - start));
-        load_rows(data_, scaling_, nullptr, start, rows, Cs.data(), Xs.data(), ys.data(), ws.data());
-        encoder_.forward(w, Cs.data(), rows, theta.data(), work.data());
-        for (int r = 0; r < rows; ++r) {
-          const double* t = theta.data() + static_cast<std::size_t>(r) * q;
-          const double* x = Xs.data() + static_cast<std::size_t>(r) * (p + 1) + 1;
-          double* dt = dtheta.data() + static_cast<std::size_t>(r) * q;
-          const double s = ws[r];
-          double fr = 0.0;
-          for (int j = 0; j < p; ++j) {
-            const int off = layout_.offset[j];
-            const std::vector<int>& parents = layout_.predictors[j];
-            double pred = 0.0;
-            for (std::size_t e = 0; e < parents.size(); ++e) pred += x[parents[e]] * t[off + e];
-            const double res = x[j] - pred;
-            fr += 0.5 * res * res;
-            if (rr) rr[j] += s * res * res;
-            for (std::size_t e = 0; e < parents.size(); ++e) {
-              dt[off + e] = -s * res * x[parents[e]];
-              if (ss.l1 > 0.0) fr += elastic_net_term(ss.l1, 1.0, t[off + e], s, &dt[off + e]);
-            }
-          }
-          if (ss_dag) {
-            to_matrix(t, W.data());
-            const double h = acyclicity(ss.loss, ss.s, W.data(), p, gW.data());
-            fr += ss.alpha * h + 0.5 * ss.rho * h * h;
-            hsum += s * h;
-            add_matrix_grad(s * (ss.alpha + ss.rho * h), gW.data(), dt);
-          }
-          f += s * fr;
-          ssum += s;
+      double fr = 0.0;
+      for (int j = 0; j < p; ++j) {
+        const int off = layout_.offset[j];
+        const std::vector<int>& parents = layout_.predictors[j];
+        double pred = 0.0;
+        for (std::size_t e = 0; e < parents.size(); ++e) pred += x[parents[e]] * t[off + e];
+        const double res = x[j] - pred;
+        fr += 0.5 * res * res;
+        if (rr) rr[j] += s * res * res;
+        for (std::size_t e = 0; e < parents.size(); ++e) {
+          dt[off + e] = -s * res * x[parents[e]];
+          if (ss.l1 > 0.0) fr += elastic_net_term(ss.l1, 1.0, t[off + e], s, &dt[off + e]);
         }
-        if (gg) encoder_.backward(w, Cs.data(), rows, dtheta.data(), gg, work.data());
       }
-      group_f[g] = f;
-      group_s[g] = ssum;
-      group_h[g] = hsum;
-    }
+      if (ss_dag) {
+        std::vector<double>& buf = scratch[g];
+        buf.resize(2 * pp);
+        to_matrix(t, buf.data());
+        const double h = acyclicity(ss.loss, ss.s, buf.data(), p, buf.data() + pp);
+        fr += ss.alpha * h + 0.5 * ss.rho * h * h;
+        group_h[g] += s * h;
+        add_matrix_grad(s * (ss.alpha + ss.rho * h), buf.data() + pp, dt);
+      }
+      return fr;
+    };
+    network_row_pass(encoder_, data_, scaling_, w, threads_, groups, group_f, group_s,
+                     grad ? group_grad.data() : nullptr, row);
     double total = 0.0, hs = 0.0;
     for (int g = 0; g < groups; ++g) hs += group_h[g];
     double value = reduce_objective(group_f, group_s, group_grad.data(), nw, w, 1.0, penalty_.weight_decay, grad,
                                     "the rows of this fit", &total);
     sample_h_ = hs / total;
     value += archetype_terms(w, grad);
-    if (rss) {
-      rss->assign(p, 0.0);
-      for (int g = 0; g < groups; ++g)
-        for (int j = 0; j < p; ++j) (*rss)[j] += group_rss[static_cast<std::size_t>(g) * p + j];
-      for (double& v : *rss) v /= total;
-    }
+    if (rss) reduce_rss(group_rss, groups, p, total, rss);
     return value;
   }
 

@@ -147,68 +147,40 @@ class NetworkObjective final : public NetworkLoss {
   // regression's weighted mean squared residual instead (internal scale).
   double value_grad(const double* w, double* grad, std::vector<double>* rss = nullptr) const override {
     const std::size_t n = data_.n, nw = encoder_.n_weights();
-    const int m = data_.m, p = data_.p, q = encoder_.q(), R = layout_.regressions();
-    const std::size_t blocks = (n + kBlockRows - 1) / kBlockRows;
+    const int R = layout_.regressions();
     const int groups = reduction_groups(n, kBlockRows, kMaxGroups);
     std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0);
     std::vector<double> group_grad(grad ? static_cast<std::size_t>(groups) * nw : 0, 0.0);
     std::vector<double> group_rss(rss ? static_cast<std::size_t>(groups) * R : 0, 0.0);
     const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio;
-
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1) if (groups > 1)
-    for (int g = 0; g < groups; ++g) {
-      std::vector<double> Cs(static_cast<std::size_t>(kBlockRows) * m), Xs(static_cast<std::size_t>(kBlockRows) * (p + 1)),
-          ys(kBlockRows), ws(kBlockRows), theta(static_cast<std::size_t>(kBlockRows) * q),
-          dtheta(static_cast<std::size_t>(kBlockRows) * q), work(encoder_.workspace_size(kBlockRows));
-      double* gg = grad ? group_grad.data() + static_cast<std::size_t>(g) * nw : nullptr;
+    const auto row = [&](int g, const double* t, const double* z, double* dt, double s) {
       double* rr = rss ? group_rss.data() + static_cast<std::size_t>(g) * R : nullptr;
-      double f = 0.0, ssum = 0.0;
-      const std::size_t b0 = blocks * g / groups, b1 = blocks * (g + 1) / groups;
-      for (std::size_t blk = b0; blk < b1; ++blk) {
-        const std::size_t start = blk * kBlockRows;
-        const int rows = static_cast<int>(std::min<std::size_t>(kBlockRows, n - start));
-        load_rows(data_, scaling_, nullptr, start, rows, Cs.data(), Xs.data(), ys.data(), ws.data());
-        encoder_.forward(w, Cs.data(), rows, theta.data(), work.data());
-        for (int r = 0; r < rows; ++r) {
-          const double* t = theta.data() + static_cast<std::size_t>(r) * q;
-          const double* z = Xs.data() + static_cast<std::size_t>(r) * (p + 1);  // [1, x']
-          double* dt = dtheta.data() + static_cast<std::size_t>(r) * q;
-          const double s = ws[r];
-          double fr = 0.0;
-          for (int k = 0; k < R; ++k) {
-            const int off = layout_.offset[k];
-            const std::vector<int>& preds = layout_.predictors[k];
-            const int np = static_cast<int>(preds.size());
-            double eta = t[off];
-            for (int e = 0; e < np; ++e) eta += t[off + 1 + e] * z[1 + preds[e]];
-            const double res = z[1 + layout_.response[k]] - eta;
-            fr += 0.5 * res * res;
-            if (rr) rr[k] += s * res * res;
-            dt[off] = -s * res;
-            for (int e = 0; e < np; ++e) dt[off + 1 + e] = -s * res * z[1 + preds[e]];
-            if (alpha > 0.0) {
-              for (int e = 0; e <= np; ++e)
-                fr += elastic_net_term(alpha * (e == 0 ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio), l1, t[off + e],
-                                       s, &dt[off + e]);
-            }
-          }
-          f += s * fr;
-          ssum += s;
+      double fr = 0.0;
+      for (int k = 0; k < R; ++k) {
+        const int off = layout_.offset[k];
+        const std::vector<int>& preds = layout_.predictors[k];
+        const int np = static_cast<int>(preds.size());
+        double eta = t[off];
+        for (int e = 0; e < np; ++e) eta += t[off + 1 + e] * z[1 + preds[e]];
+        const double res = z[1 + layout_.response[k]] - eta;
+        fr += 0.5 * res * res;
+        if (rr) rr[k] += s * res * res;
+        dt[off] = -s * res;
+        for (int e = 0; e < np; ++e) dt[off + 1 + e] = -s * res * z[1 + preds[e]];
+        if (alpha > 0.0) {
+          for (int e = 0; e <= np; ++e)
+            fr += elastic_net_term(alpha * (e == 0 ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio), l1, t[off + e], s,
+                                   &dt[off + e]);
         }
-        if (gg) encoder_.backward(w, Cs.data(), rows, dtheta.data(), gg, work.data());
       }
-      group_f[g] = f;
-      group_s[g] = ssum;
-    }
+      return fr;
+    };
+    network_row_pass(encoder_, data_, scaling_, w, threads_, groups, group_f, group_s,
+                     grad ? group_grad.data() : nullptr, row);
     double total = 0.0;
     const double f = reduce_objective(group_f, group_s, group_grad.data(), nw, w, R, penalty_.weight_decay / R, grad,
                                       "the rows of this fit", &total);
-    if (rss) {
-      rss->assign(R, 0.0);
-      for (int g = 0; g < groups; ++g)
-        for (int k = 0; k < R; ++k) (*rss)[k] += group_rss[static_cast<std::size_t>(g) * R + k];
-      for (double& v : *rss) v /= total;
-    }
+    if (rss) reduce_rss(group_rss, groups, R, total, rss);
     return f;
   }
 
