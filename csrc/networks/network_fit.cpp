@@ -345,8 +345,10 @@ SolverResult solve_augmented_lagrangian(NetworkType type, const NetworkLayout& L
       total.message = "the augmented Lagrangian stopped after " + std::to_string(solve) + " solves with acyclicity h = " +
                       format_number(h) + " above dag_h_tol = " + format_number(dag.h_tol) +
                       " (rho reached its cap or the solves their limit); the graphs are not exactly acyclic "
-                      "(predictions project them to DAGs): raise dag_h_tol, add sample_specific_l1, or use "
-                      "fewer archetypes";
+                      "(predictions project them to DAGs): " +
+                      (r.converged ? std::string("raise dag_h_tol, add sample_specific_l1, or use fewer archetypes")
+                                   : "the last L-BFGS solve did not converge (" + std::to_string(r.n_iter) +
+                                         " iterations): raise max_iter (max_epochs), or dag_h_tol");
       break;
     }
     if (h > 0.25 * h_old) {
