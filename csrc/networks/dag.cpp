@@ -57,6 +57,14 @@ const char* dag_loss_name(DagLoss loss) {
 double acyclicity(DagLoss loss, double s, const double* Wp, int p, double* grad) {
   const Eigen::Map<const RowMat> W(Wp, p, p);
   const RowMat M = W.cwiseProduct(W);
+  // A trial point of a line search can be far out: non-finite weights, or (notears) a matrix
+  // whose exponential overflows, give h = +infinity (and keep the scaling's exponent below a
+  // representable integer).
+  const double norm = M.colwise().sum().maxCoeff();
+  if (!std::isfinite(norm) || (loss == DagLoss::kNotears && norm >= 700.0)) {
+    if (grad) std::fill(grad, grad + static_cast<std::size_t>(p) * p, 0.0);
+    return std::numeric_limits<double>::infinity();
+  }
   double h;
   RowMat D;  // dh/dM'
   if (loss == DagLoss::kNotears) {

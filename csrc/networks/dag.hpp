@@ -14,7 +14,8 @@ namespace ctxstats {
 //   poly    (Yu et al. 2019):     h = tr((I + M / p)^p) - p,        dh/dW = 2 W o ((I + M / p)^(p-1))'
 //   dagma   (Bello et al. 2022):  h = -log det(s I - M) + p log s,  dh/dW = 2 W o (s I - M)^-T
 // dagma is finite only where s I - M is an M-matrix (spectral radius of M below s); outside it
-// returns +infinity (a line search then steps back). exp is computed by scaling and squaring
+// returns +infinity (a line search then steps back), as all three do for non-finite W and
+// notears where exp(W o W) would overflow (a column sum of W o W of 700 or more). exp is computed by scaling and squaring
 // with a degree-12 Taylor polynomial (M >= 0: no cancellation; relative error ~1e-14).
 enum class DagLoss { kNotears, kPoly, kDagma };
 DagLoss parse_dag_loss(const std::string& name);  // "NOTEARS", "poly", "DAGMA" (case-insensitive)
