@@ -5,7 +5,7 @@
 //   glm/           the objective, the solvers (exact/IRLS, L-BFGS, Adam), fit and bootstrap
 //   smoothing/     the spline encoder's penalties and REML/GCV smoothing-parameter selection
 //   personalized/  distance-matching personalized regression
-//   networks/      contextualized correlation and markov networks
+//   networks/      contextualized correlation, markov and bayesian (NOTMAD) networks
 //   inference/     covariances, tests, bootstrap summaries, spline tests, identifiability
 //   options/       the option schema (every option's type, default, bounds and scope)
 //   model/         the fitted model and its file format

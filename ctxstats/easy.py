@@ -661,6 +661,10 @@ class ContextualGAMClassifier(ContextualizedClassifier):
 
 
 # The networks (ctxstats/networks.py) build on _EasyBase above, hence the import at the end.
-from ctxstats.networks import ContextualizedCorrelationNetworks, ContextualizedMarkovNetworks  # noqa: E402
+from ctxstats.networks import (  # noqa: E402
+    ContextualizedBayesianNetworks,
+    ContextualizedCorrelationNetworks,
+    ContextualizedMarkovNetworks,
+)
 
-__all__ += ["ContextualizedCorrelationNetworks", "ContextualizedMarkovNetworks"]
+__all__ += ["ContextualizedCorrelationNetworks", "ContextualizedMarkovNetworks", "ContextualizedBayesianNetworks"]

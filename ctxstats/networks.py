@@ -3,8 +3,8 @@
 A network for every sample: the edges among the p columns of ``X`` are functions of the
 sample's context ``C``. Everything statistical happens in the C++ core
 (``csrc/networks/networks.hpp``, where the models are documented in full); this module checks
-arguments, names the peer's keywords and shapes, and reshapes nothing but the mean over
-replicates.
+arguments and names the peer's keywords and shapes; the core also averages over replicates
+(``individual_preds=False``), for both front ends.
 
     from ctxstats.easy import ContextualizedCorrelationNetworks   # was: from contextualized.easy
 
@@ -24,7 +24,7 @@ from ctxstats._validation import as_matrix, check_choice, check_float, check_int
 from ctxstats.convergence import warn_at_caller
 from ctxstats.easy import _EasyBase, _reject_unsupported
 
-__all__ = ["ContextualizedCorrelationNetworks", "ContextualizedMarkovNetworks"]
+__all__ = ["ContextualizedCorrelationNetworks", "ContextualizedMarkovNetworks", "ContextualizedBayesianNetworks"]
 
 NETWORK_ENCODERS = ("linear", "mlp", "ngam")
 NETWORK_SOLVERS = ("auto", "exact", "lbfgs")
@@ -131,7 +131,7 @@ class _NetworkBase(_EasyBase):
         Xm, self.feature_names_ = as_matrix(X, "X", "x")
         if Xm.shape[0] != Cm.shape[0]:
             raise ValueError(f"X has {Xm.shape[0]} rows but C has {Cm.shape[0]}")
-        model = _core.network_fit(self._type, Cm, Xm, None, opts, B if B >= 2 else 0, train)
+        model = self._fit_core(Cm, Xm, opts, B, train)
         self.context_dim, self.x_dim = Cm.shape[1], Xm.shape[1]
         self.n_bootstraps_ = int(model["replicate_weights"].shape[0])
         self.model_ = model
@@ -145,6 +145,9 @@ class _NetworkBase(_EasyBase):
                           "collinear feature, or too few rows for the context): their minimum-norm solutions are "
                           "used", UserWarning, stacklevel=2)
         return self
+
+    def _fit_core(self, Cm, Xm, opts, B, train):
+        return _core.network_fit(self._type, Cm, Xm, None, opts, B if B >= 2 else 0, train)
 
     # ---- prediction ------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -167,15 +170,10 @@ class _NetworkBase(_EasyBase):
             raise ValueError(f"X has {Xm.shape[0]} rows but C has {Cm.shape[0]}")
         return Cm, Xm
 
-    @staticmethod
-    def _mean(a: np.ndarray, individual_preds: bool) -> np.ndarray:
-        return a if individual_preds else a.mean(axis=0)
-
     def predict_params(self, C, individual_preds: bool = False, model_includes_mus: bool = True, **kwargs):
         """Each context's regressions: ``betas`` and ``mus`` (see :meth:`predict_networks`)."""
         Cm = self._C(C)
-        betas, mus = _core.network_params(self.model_, Cm)
-        betas, mus = self._mean(betas, individual_preds), self._mean(mus, individual_preds)
+        betas, mus = _core.network_params(self.model_, Cm, bool(individual_preds))
         return (betas, mus) if model_includes_mus else betas
 
     def predict_networks(self, C, individual_preds: bool = False, with_offsets: bool = False, **kwargs):
@@ -207,7 +205,7 @@ class _NetworkBase(_EasyBase):
         ``[.., i, j] = mu_ij + beta_ij x_j``; Markov networks (n, x_dim), each feature from all
         the others; a leading n_bootstraps axis with ``individual_preds``."""
         Cm, Xm = self._CX(C, X)
-        return self._mean(_core.network_predict_x(self.model_, Cm, Xm), individual_preds)
+        return _core.network_predict_x(self.model_, Cm, Xm, bool(individual_preds))
 
     def measure_mses(self, C, X, individual_preds: bool = False):
         """Each row's mean squared error of the networks' regressions: shape (n,), or
@@ -215,7 +213,32 @@ class _NetworkBase(_EasyBase):
         x_dim^2 ordered pairs, the diagonal contributing 0; Markov networks: the mean over the
         features, each predicted from all the others)."""
         Cm, Xm = self._CX(C, X)
-        return self._mean(_core.network_mses(self.model_, Cm, Xm), individual_preds)
+        return _core.network_mses(self.model_, Cm, Xm, bool(individual_preds))
+
+
+    def edge_inference(self, C, alpha: float = 0.05, **kwargs) -> dict:
+        """Bootstrap inference on every edge of every sample's network (needs ``n_bootstraps >= 2``).
+
+        The edges are those of :meth:`predict_networks` (``betas``; Bayesian networks: the
+        graphs, projected to DAGs unless ``project_to_dag=False``, with ``threshold``). All of it
+        is computed by the core (``network_edge_inference``), the same in R.
+
+        Returns
+        -------
+        dict
+            ``estimate`` (n, x_dim, x_dim): the full-data fit's edges; ``se``, ``lower``, ``upper``
+            (n, x_dim, x_dim): the standard deviation over replicates and the percentile interval
+            at level 1 - alpha, per sample and edge; ``pvalue`` (n, x_dim, x_dim): the percentile
+            p-value of "this sample's edge is 0" (never below ``pvalue_floor`` = 2 / (B + 1));
+            ``het_statistic``, ``het_pvalue`` (x_dim, x_dim): the bootstrap test of "edge (i, j)
+            does not vary with context" over the rows of C (as the GLM's heterogeneity test;
+            NaN on the diagonal); ``sign_flip_share`` (x_dim, x_dim); ``n_bootstraps``.
+        """
+        project = bool(kwargs.pop("project_to_dag", self._type == "bayesian"))
+        threshold = check_float(kwargs.pop("threshold", 0.0), "threshold", 0.0)
+        _reject_unsupported(kwargs, "edge_inference")
+        return _core.network_edge_inference(self.model_, self._C(C), check_float(alpha, "alpha", 0.0, 1.0),
+                                            project, threshold)
 
 
 _PARAMETERS_DOC = """
@@ -289,12 +312,7 @@ class ContextualizedCorrelationNetworks(_NetworkBase):
             (n, x_dim, x_dim): the mean correlation over replicates, squared after averaging
             when ``squared`` (as the peer).
         """
-        Cm = self._C(C)
-        rho = _core.network_correlations(self.model_, Cm, False)
-        if individual_preds:
-            return rho ** 2 if squared else rho
-        mean = rho.mean(axis=0)
-        return mean ** 2 if squared else mean
+        return _core.network_correlations(self.model_, self._C(C), bool(squared), bool(individual_preds))
 
 
 class ContextualizedMarkovNetworks(_NetworkBase):
@@ -318,11 +336,251 @@ class ContextualizedMarkovNetworks(_NetworkBase):
     def predict_precisions(self, C, individual_preds: bool = True):
         """Each context's precision matrix: (n_bootstraps, n, x_dim, x_dim), or the mean over
         replicates (n, x_dim, x_dim)."""
-        Cm = self._C(C)
-        return self._mean(_core.network_precisions(self.model_, Cm), individual_preds)
+        return _core.network_precisions(self.model_, self._C(C), bool(individual_preds))
 
     def predict_partial_correlations(self, C, individual_preds: bool = True, squared: bool = False):
         """Each context's partial correlations, ``sign(beta_ij) sqrt(beta_ij beta_ji)`` where
-        the two slopes agree in sign, else 0 (diagonal 1); shapes as :meth:`predict_precisions`."""
+        the two slopes agree in sign, else 0 (diagonal 1); shapes as :meth:`predict_precisions`
+        (the mean over replicates is squared after averaging, as :meth:`predict_correlation`)."""
+        return _core.network_correlations(self.model_, self._C(C), bool(squared), bool(individual_preds))
+
+
+# The peer's DAG-loss keywords of one part (archetype_ / sample_specific_), flattened.
+_DAG_FIELDS = ("dag_loss_type", "alpha", "rho", "s", "l1")
+# Keys of the peer's DAG-loss parameter dicts that configure its dynamic augmented-Lagrangian
+# schedule (ignored when it is off, which is the peer's default).
+_DAG_SCHEDULE = ("tol", "h_old", "rho_mult", "use_dynamic_alpha_rho")
+
+
+def _dag_part(s: dict, part: str) -> dict:
+    """One part's DAG penalty keywords for the core, from the flat keywords and the peer's
+    nested dicts (``archetype_dag_params={"loss_type": .., "params": {..}}``,
+    ``archetype_dag_loss_params={..}``, ``sample_specific_loss_params``,
+    ``sample_specific_dag_loss_params``)."""
+    out: dict = {}
+    nested = s.get(f"{part}dag_params") if part == "archetype_" else s.get("sample_specific_loss_params")
+    params = dict(s.get(f"{part}dag_loss_params") or {})
+    if nested is not None:
+        if not isinstance(nested, dict):
+            raise TypeError(f"{'archetype_dag_params' if part == 'archetype_' else 'sample_specific_loss_params'} "
+                            "must be a dict with 'loss_type' and 'params'")
+        if nested.get("loss_type") is not None:
+            out["dag_loss_type"] = nested["loss_type"]
+        params = {**dict(nested.get("params") or {}), **params}
+    for key, value in params.items():
+        if key in _DAG_SCHEDULE:  # the schedule is dag_schedule's
+            continue
+        if key not in _DAG_FIELDS:
+            raise TypeError(f"unknown DAG loss parameter {key!r}; the parameters are alpha, rho, s and l1")
+        out[key] = value
+    for field in _DAG_FIELDS:
+        value = s.get(part + field)
+        if value is not None:
+            out[field] = value
+    for field in ("alpha", "rho", "s", "l1"):
+        if field in out:
+            out[field] = check_float(out[field], part + field, 0.0)
+    if "dag_loss_type" in out and not isinstance(out["dag_loss_type"], str):
+        raise TypeError(f"{part}dag_loss_type must be 'NOTEARS', 'poly' or 'DAGMA'")
+    return {part + k: v for k, v in out.items()}
+
+
+class ContextualizedBayesianNetworks(_NetworkBase):
+    """Contextualized Bayesian networks (NOTMAD) with the interface of ``contextualized.easy``.
+
+    For every sample a linear structural equation model ``x_j = sum_i x_i W_ij(c) + e_j`` whose
+    weighted graph ``W(c)`` (``W[i, j]``: the edge i -> j) is pushed towards a DAG by a
+    differentiable acyclicity penalty: NOTEARS ``h(W) = tr(exp(W o W)) - p`` (or "poly",
+    ``tr((I + W o W / p)^p) - p``, or "DAGMA", ``-log det(s I - W o W) + p log s``), as
+    ``alpha h + rho h^2 / 2``, on every sample's graph and on every archetype graph. With
+    ``num_archetypes = K >= 2`` the graphs are ``W(c) = sum_k softmax(z(c))_k A_k``; with 0 the
+    encoder's outputs are W itself (the linear encoder: every edge weight linear in the
+    context). Fitted by full-batch L-BFGS on the analytic gradient (the core,
+    ``csrc/networks/``); X is used in its own units, without intercepts.
+
+    Parameters
+    ----------
+    n_bootstraps, encoder_type, width, layers, max_epochs, random_state, threads, verbose
+        As :class:`ContextualizedCorrelationNetworks`.
+    num_archetypes : int
+        K >= 2 archetype graphs (the peer's default, 16), or 0: the encoder gives W directly.
+    num_factors : int
+        Not available yet (0 only); ContextualizedML's low-rank factor graphs.
+    archetype_dag_loss_type, sample_specific_dag_loss_type : {"NOTEARS", "poly", "DAGMA"} or None
+        The acyclicity measure; None: the nested dict's, else "NOTEARS".
+    archetype_alpha, archetype_rho, sample_specific_alpha, sample_specific_rho : float or None
+        The acyclicity penalty ``alpha h + rho h^2 / 2``; None: the loss type's default
+        (NOTEARS 0.1 and 0.01; poly and DAGMA 1 and 0), as the peer's.
+    archetype_s, sample_specific_s : float or None
+        DAGMA's scale s (default 1).
+    archetype_l1, sample_specific_l1 : float
+        L1 on the archetype graphs' and on the sample graphs' weights (smoothed; mean over
+        samples for the sample graphs).
+    archetype_dag_params, archetype_dag_loss_params, sample_specific_loss_params, sample_specific_dag_loss_params : dict or None
+        The peer's nested forms of the same options.
+    dag_schedule : {"augmented_lagrangian", "fixed"}
+        "augmented_lagrangian" (default): NOTEARS' schedule -- L-BFGS solves from the previous
+        solution, ``alpha += rho h`` after each and ``rho`` times 10 when h fell less than
+        fourfold, until ``h <= dag_h_tol`` (the graphs are then DAGs up to edges of order
+        sqrt(dag_h_tol), which the projection removes); alpha and rho above are the starting
+        values. "fixed": alpha and rho as given throughout (the peer's default), so the graphs
+        are only pushed towards DAGs and the projection removes whatever cycles remain.
+    dag_h_tol : float
+        The acyclicity the schedule stops at.
+    weight_decay : float
+        ``weight_decay / 2 ||w||^2`` on the encoder's weights.
+    solver : {"auto", "lbfgs"}
+
+    Notes
+    -----
+    Differences from contextualized.easy 0.2.9: full-batch L-BFGS instead of Adam (the peer's
+    Adam keywords are accepted and change nothing); the archetype mixture is a softmax (the
+    peer's is unconstrained); its "poly" and "DAGMA" losses reach its optimiser without a
+    gradient, here they are differentiated; ``n_bootstraps`` resamples rows; the schedule
+    is ``dag_schedule`` (the peer's per-epoch ``use_dynamic_alpha_rho`` and ``tol`` keywords
+    are accepted and change nothing); ``predict_X`` works (the peer's fails).
+    """
+
+    _type = "bayesian"
+
+    def __init__(self, *, n_bootstraps=1, encoder_type="linear", num_archetypes=0, num_factors=0,
+                 archetype_dag_loss_type=None, archetype_alpha=None, archetype_rho=None, archetype_s=None,
+                 archetype_l1=0.0, sample_specific_dag_loss_type=None, sample_specific_alpha=None,
+                 sample_specific_rho=None, sample_specific_s=None, sample_specific_l1=0.0,
+                 archetype_dag_params=None, archetype_dag_loss_params=None, sample_specific_loss_params=None,
+                 sample_specific_dag_loss_params=None, dag_schedule="augmented_lagrangian", dag_h_tol=1e-8,
+                 weight_decay=0.0, width=25, layers=3, max_epochs=1000,
+                 solver="auto", random_state=0, threads=None, verbose=False, **peer_kwargs):
+        self._peer_kwargs = self._split_peer(
+            {k: v for k, v in peer_kwargs.items() if k not in self._ACCEPTED_SCHEDULE}, type(self).__name__)
+        if peer_kwargs.get("init_mat") is not None:
+            raise ValueError("init_mat is not available: archetype graphs start from the seeded initialisation")
+        self.n_bootstraps = n_bootstraps
+        self.encoder_type = encoder_type
+        self.num_archetypes = num_archetypes
+        self.num_factors = num_factors
+        self.archetype_dag_loss_type = archetype_dag_loss_type
+        self.archetype_alpha = archetype_alpha
+        self.archetype_rho = archetype_rho
+        self.archetype_s = archetype_s
+        self.archetype_l1 = archetype_l1
+        self.sample_specific_dag_loss_type = sample_specific_dag_loss_type
+        self.sample_specific_alpha = sample_specific_alpha
+        self.sample_specific_rho = sample_specific_rho
+        self.sample_specific_s = sample_specific_s
+        self.sample_specific_l1 = sample_specific_l1
+        self.archetype_dag_params = archetype_dag_params
+        self.archetype_dag_loss_params = archetype_dag_loss_params
+        self.sample_specific_loss_params = sample_specific_loss_params
+        self.sample_specific_dag_loss_params = sample_specific_dag_loss_params
+        self.dag_schedule = dag_schedule
+        self.dag_h_tol = dag_h_tol
+        self.weight_decay = weight_decay
+        self.width = width
+        self.layers = layers
+        self.max_epochs = max_epochs
+        self.solver = solver
+        self.random_state = random_state
+        self.threads = threads
+        self.verbose = verbose
+
+    # The peer's keywords of its per-epoch schedule and initialisation: accepted, no effect
+    # (the schedule is dag_schedule's; init_mat must be None).
+    _ACCEPTED_SCHEDULE = ("archetype_tol", "sample_specific_tol", "archetype_use_dynamic_alpha_rho",
+                          "sample_specific_use_dynamic_alpha_rho", "init_mat", "factor_mat_l1", "step")
+
+    def _options(self, overrides: dict) -> tuple[dict, int, bool]:
+        overrides = dict(overrides)
+        for key in list(overrides):
+            if key in self._ACCEPTED_SCHEDULE:
+                value = overrides.pop(key)
+                if key == "init_mat" and value is not None:
+                    raise ValueError("init_mat is not available: archetype graphs start from the seeded "
+                                     "initialisation")
+        self._split_peer({k: overrides.pop(k) for k in list(overrides) if k not in self._get_param_names()},
+                         f"{type(self).__name__}.fit")
+        s = {**self.get_params(), **overrides}
+        encoder = check_choice(s["encoder_type"], NETWORK_ENCODERS, "encoder_type")
+        solver = check_choice(s["solver"], ("auto", "lbfgs"), "solver")
+        archetypes = check_int(s["num_archetypes"], "num_archetypes", 0)
+        if archetypes == 1:
+            raise ValueError("num_archetypes=1 gives every sample the same graph; use 0 (none) or K >= 2")
+        if check_int(s["num_factors"], "num_factors", 0) != 0:
+            raise ValueError("num_factors > 0 (low-rank factor graphs) is not available yet; use num_factors=0")
+        B = check_int(s["n_bootstraps"], "n_bootstraps", 1)
+        max_epochs = check_int(s["max_epochs"], "max_epochs", 0)
+        opts = dict(family="gaussian", encoder=encoder, archetypes=archetypes, solver=solver,
+                    weight_decay=check_float(s["weight_decay"], "weight_decay", 0.0),
+                    seed=0 if s["random_state"] is None else check_int(s["random_state"], "random_state", 0),
+                    max_iter=max_epochs)
+        if s["threads"] is not None:
+            opts["threads"] = check_int(s["threads"], "threads", 1)
+        if encoder in _SCHEMA["width"]["encoders"]:
+            opts.update(width=check_int(s["width"], "width", 1), depth=check_int(s["layers"], "layers", 0))
+        self._dag = {**_dag_part(s, "archetype_"), **_dag_part(s, "sample_specific_"),
+                     "dag_schedule": check_choice(s["dag_schedule"], ("augmented_lagrangian", "fixed"), "dag_schedule"),
+                     "dag_h_tol": check_float(s["dag_h_tol"], "dag_h_tol", 0.0)}
+        return opts, B, max_epochs > 0
+
+    def _fit_core(self, Cm, Xm, opts, B, train):
+        return _core.network_fit(self._type, Cm, Xm, None, opts, B if B >= 2 else 0, train, None, self._dag)
+
+    def predict_params(self, C, individual_preds: bool = False, project_to_dag: bool = False, threshold: float = 0.0,
+                       **kwargs):
+        """Each context's graph W: (n, x_dim, x_dim), or (n_bootstraps, n, x_dim, x_dim) with
+        ``individual_preds``; ``W[..., i, j]`` is the weight of the edge i -> j. Bayesian networks
+        have no offsets (as the peer's)."""
+        if kwargs.pop("factors", False):
+            raise ValueError("factors=True needs num_factors > 0, which is not available yet")
+        _reject_unsupported({k: v for k, v in kwargs.items() if k not in ("uses_y", "model_includes_mus")},
+                            "predict_params")
         Cm = self._C(C)
-        return self._mean(_core.network_correlations(self.model_, Cm, squared), individual_preds)
+        betas, _ = _core.network_params(self.model_, Cm, bool(individual_preds), bool(project_to_dag),
+                                        check_float(threshold, "threshold", 0.0))
+        return betas
+
+    def predict_networks(self, C, individual_preds: bool = False, with_offsets: bool = False,
+                         project_to_dag: bool = True, threshold: float = 0.0, **kwargs):
+        """Each context's DAG.
+
+        Parameters
+        ----------
+        C : array_like, shape (n, context_dim)
+        individual_preds : bool
+            Each bootstrap replicate's graphs instead of their mean (the mean of DAGs need not
+            be a DAG).
+        with_offsets : bool
+            Bayesian networks have no offsets; True warns and returns the graphs alone (as the
+            peer).
+        project_to_dag : bool
+            Project every graph to a DAG (the core's ``project_to_dag``: edges in decreasing
+            |weight|, each kept unless it closes a directed cycle; a DAG is unchanged).
+        threshold : float
+            Then set edges with |weight| <= threshold to 0.
+
+        Returns
+        -------
+        ndarray, shape (n, x_dim, x_dim) or (n_bootstraps, n, x_dim, x_dim)
+        """
+        if with_offsets:
+            warnings.warn("Bayesian networks have no offsets: with_offsets=True returns the graphs alone",
+                          UserWarning, stacklevel=2)
+        return self.predict_params(C, individual_preds=individual_preds, project_to_dag=project_to_dag,
+                                   threshold=threshold, **kwargs)
+
+    def predict_X(self, C, X, individual_preds: bool = False, project_to_dag: bool = True, threshold: float = 0.0,
+                  **kwargs):
+        """Each row of X reconstructed from its own graph, ``x W(c)``: (n, x_dim), or
+        (n_bootstraps, n, x_dim) with ``individual_preds``."""
+        Cm, Xm = self._CX(C, X)
+        return _core.network_predict_x(self.model_, Cm, Xm, bool(individual_preds), bool(project_to_dag),
+                                       check_float(threshold, "threshold", 0.0))
+
+    def measure_mses(self, C, X, individual_preds: bool = False, project_to_dag: bool = True, threshold: float = 0.0,
+                     **kwargs):
+        """Each row's mean squared reconstruction error over the features, ``mean_j (x_j -
+        (x W)_j)^2``, with the graphs projected to DAGs (as the peer's, whose measure_mses
+        uses predict_networks): shape (n,), or (n_bootstraps, n) with ``individual_preds``."""
+        Cm, Xm = self._CX(C, X)
+        return _core.network_mses(self.model_, Cm, Xm, bool(individual_preds), bool(project_to_dag),
+                                  check_float(threshold, "threshold", 0.0))

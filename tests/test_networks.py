@@ -249,8 +249,8 @@ def test_bad_inputs_raise_errors_that_name_the_argument():
         model.measure_mses(C, X[:, :2])
     # The core's own checks (what R and any other binding reach).
     opts = dict(family="gaussian", encoder="linear")
-    with pytest.raises(ValueError, match="type must be 'correlation' or 'markov'"):
-        _core.network_fit("bayesian", C, X, None, opts)
+    with pytest.raises(ValueError, match="type must be 'correlation', 'markov' or 'bayesian'"):
+        _core.network_fit("dag", C, X, None, opts)
     with pytest.raises(ValueError, match="family must be 'gaussian'"):
         _core.network_fit("markov", C, X, None, dict(opts, family="poisson"))
     with pytest.raises(ValueError, match="encoder 'spline' is not available"):

@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 
 from conftest import short_bootstraps, short_fits
-from ctxstats.easy import ContextualizedCorrelationNetworks, ContextualizedMarkovNetworks
+from ctxstats.easy import (
+    ContextualizedBayesianNetworks,
+    ContextualizedCorrelationNetworks,
+    ContextualizedMarkovNetworks,
+)
 from rsupport import as_array, r_package
 
 pytestmark = [pytest.mark.against_r, short_fits, short_bootstraps]
@@ -56,3 +60,43 @@ def test_r_and_python_networks_are_identical(ro, kind, py_opts, r_opts):
     else:
         rho = as_array(ro.r('predict(net, type = "correlation", individual = TRUE)'))
         assert np.array_equal(rho, py.predict_correlation(C, squared=False))
+    # The means over replicates come from the core in both languages: the same bits.
+    assert np.array_equal(as_array(ro.r('predict(net, type = "networks")')), py.predict_networks(C))
+    assert np.array_equal(as_array(ro.r('predict(net, type = "mses")')), py.measure_mses(C, X))
+    assert np.array_equal(as_array(ro.r('predict(net, type = "squared")')),
+                          (py.predict_correlation(C, individual_preds=False) if kind == "correlation"
+                           else py.predict_partial_correlations(C, individual_preds=False, squared=True)))
+
+
+BAYES_CASES = [
+    ({}, {}, ""),
+    ({"n_bootstraps": 3, "sample_specific_alpha": 0.5}, {"n_bootstraps": 3}, "list(sample_specific_alpha = 0.5)"),
+    ({"encoder_type": "mlp", "width": 6, "layers": 1, "num_archetypes": 4, "max_epochs": 40,
+      "archetype_dag_loss_type": "poly"},
+     {"encoder": "mlp", "width": 6, "depth": 1, "archetypes": 4, "max_iter": 40},
+     'list(archetype_dag_loss_type = "poly")'),
+]
+
+
+@pytest.mark.parametrize("py_opts,r_opts,dag", BAYES_CASES)
+def test_r_and_python_bayesian_networks_are_identical(ro, py_opts, r_opts, dag):
+    rng = np.random.default_rng(9)
+    C = rng.uniform(-1, 1, size=(250, 2))
+    X = rng.normal(size=(250, 4))
+    X[:, 1] += 1.2 * C[:, 0] * X[:, 0]
+    X[:, 2] += 0.8 * X[:, 1]
+    py = ContextualizedBayesianNetworks(**py_opts).fit(C, X)
+    ro.globalenv["X"] = to_r_matrix(ro, X)
+    ro.globalenv["C"] = to_r_matrix(ro, C)
+    args = "".join(f", {k} = {v!r}" if not isinstance(v, str) else f', {k} = "{v}"' for k, v in r_opts.items())
+    if dag:
+        args += f", dag = {dag}"
+    ro.r(f"net <- suppressWarnings(ctx_bayesian_network(X, C{args}))")
+    W = as_array(ro.r('predict(net, individual = TRUE)'))
+    assert np.array_equal(W, py.predict_networks(C, individual_preds=True))
+    raw = as_array(ro.r('predict(net, individual = TRUE, project_to_dag = FALSE)'))
+    assert np.array_equal(raw, py.predict_networks(C, individual_preds=True, project_to_dag=False))
+    assert np.array_equal(as_array(ro.r('predict(net, threshold = 0.1)')), py.predict_networks(C, threshold=0.1))
+    assert np.array_equal(as_array(ro.r('predict(net, type = "mses")')), py.measure_mses(C, X))
+    assert np.array_equal(as_array(ro.r('predict(net, type = "x", individual = TRUE)')),
+                          py.predict_X(C, X, individual_preds=True))

@@ -194,12 +194,15 @@ std::vector<double> replicate_covariance(const double* samples, std::size_t B, s
   return out;
 }
 
-BootstrapPass bootstrap_pass(const EncoderSpec& spec, const Scaling& scaling, const double* W, std::size_t B,
-                             std::size_t nw, const double* C, std::size_t rows, int m, const double* theta,
-                             int threads) {
+namespace {
+
+// bootstrap_pass over chunks of every replicate's per-sample parameters: for_chunks(f) calls
+// f(start, count, tb) with tb B x count x q, in row order.
+template <typename Chunks>
+BootstrapPass bootstrap_pass_over(Chunks for_chunks, std::size_t B, int q, std::size_t rows, const double* theta,
+                                  int threads) {
   require(B >= 1, "the bootstrap summaries need replicates: refit with n_bootstraps=B (e.g. 200)");
   require(rows > 0, "context has zero rows");
-  const int q = scaling.q();
   const int nthreads = resolve_threads(threads);
   check_finite(theta, rows, q, "theta");
   BootstrapPass out;
@@ -207,8 +210,7 @@ BootstrapPass bootstrap_pass(const EncoderSpec& spec, const Scaling& scaling, co
   out.q = q;
   // Pass 1: the replicates' average effects and the sign flips.
   std::vector<double> sums(B * q, 0.0), flips(q, 0.0);
-  for_theta_chunks(spec, scaling, W, B, nw, C, rows, m, threads,
-                   [&](std::size_t s, std::size_t count, const std::vector<double>& tb) {
+  for_chunks([&](std::size_t s, std::size_t count, const std::vector<double>& tb) {
 #pragma omp parallel for num_threads(nthreads) schedule(static)
                      for (int k = 0; k < q; ++k) {
                        for (std::size_t b = 0; b < B; ++b)
@@ -241,8 +243,7 @@ BootstrapPass bootstrap_pass(const EncoderSpec& spec, const Scaling& scaling, co
     scale[k] += 1e-300;
   }
   std::vector<double> num(q, 0.0), num_b(B * q, 0.0), used(q, 0.0);
-  for_theta_chunks(spec, scaling, W, B, nw, C, rows, m, threads,
-                   [&](std::size_t s, std::size_t count, const std::vector<double>& tb) {
+  for_chunks([&](std::size_t s, std::size_t count, const std::vector<double>& tb) {
 #pragma omp parallel for num_threads(nthreads) schedule(static)
                      for (int k = 0; k < q; ++k) {
                        std::vector<double> db(B);
@@ -279,6 +280,23 @@ BootstrapPass bootstrap_pass(const EncoderSpec& spec, const Scaling& scaling, co
     out.het_pvalue[k] = (1.0 + static_cast<double>(exceed)) / (static_cast<double>(B) + 1.0);
   }
   return out;
+}
+
+}  // namespace
+
+BootstrapPass bootstrap_pass(const EncoderSpec& spec, const Scaling& scaling, const double* W, std::size_t B,
+                             std::size_t nw, const double* C, std::size_t rows, int m, const double* theta,
+                             int threads) {
+  const auto chunks = [&](const auto& f) { for_theta_chunks(spec, scaling, W, B, nw, C, rows, m, threads, f); };
+  return bootstrap_pass_over(chunks, B, scaling.q(), rows, theta, threads);
+}
+
+BootstrapPass bootstrap_pass_values(const double* replicates, std::size_t B, std::size_t rows, int q,
+                                    const double* theta, int threads) {
+  require(q >= 1, "the replicates hold no quantity to summarise");
+  const std::vector<double> all(replicates, replicates + B * rows * static_cast<std::size_t>(q));
+  const auto chunks = [&](const auto& f) { f(std::size_t{0}, rows, all); };
+  return bootstrap_pass_over(chunks, B, q, rows, theta, threads);
 }
 
 SampleLimits bootstrap_sample_limits(const EncoderSpec& spec, const Scaling& scaling, const double* W, std::size_t B,

@@ -80,6 +80,11 @@ BootstrapPass bootstrap_pass(const EncoderSpec& spec, const Scaling& scaling, co
                              std::size_t n_replicates, std::size_t n_weights, const double* C, std::size_t rows,
                              int m, const double* theta, int threads);
 
+// The same pass over per-sample parameters the caller already holds (the networks' edges):
+// replicates B x rows x q (replicate-major), theta the full-data fit's, rows x q.
+BootstrapPass bootstrap_pass_values(const double* replicates, std::size_t B, std::size_t rows, int q,
+                                    const double* theta, int threads);
+
 // Per-sample percentile limits for contexts C (rows x m): lower and upper, rows x q.
 struct SampleLimits {
   std::vector<double> lower, upper;

@@ -6,15 +6,18 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "common/convergence.hpp"
 #include "common/error.hpp"
+#include "common/linear_solve.hpp"
 #include "common/memory.hpp"
 #include "glm/bootstrap.hpp"
 #include "glm/objective.hpp"
 #include "glm/reduction.hpp"
 #include "glm/solver.hpp"
+#include "networks/network_loss.hpp"
 #include "networks/networks.hpp"
 #include "options/schema.hpp"
 
@@ -23,14 +26,17 @@ namespace ctxstats {
 NetworkType parse_network_type(const std::string& name) {
   if (name == "correlation") return NetworkType::kCorrelation;
   if (name == "markov") return NetworkType::kMarkov;
-  throw InvalidArgument("type must be 'correlation' or 'markov', not '" + name + "'");
+  if (name == "bayesian") return NetworkType::kBayesian;
+  throw InvalidArgument("type must be 'correlation', 'markov' or 'bayesian', not '" + name + "'");
 }
 
-const char* network_type_name(NetworkType t) { return t == NetworkType::kCorrelation ? "correlation" : "markov"; }
+const char* network_type_name(NetworkType t) {
+  return t == NetworkType::kCorrelation ? "correlation" : t == NetworkType::kMarkov ? "markov" : "bayesian";
+}
 
 int NetworkLayout::outputs() const {
   int q = 0;
-  for (const auto& preds : predictors) q += 1 + static_cast<int>(preds.size());
+  for (const auto& preds : predictors) q += (intercept ? 1 : 0) + static_cast<int>(preds.size());
   return q;
 }
 
@@ -38,6 +44,7 @@ NetworkLayout network_layout(NetworkType type, int p) {
   require(p >= 2, "X must have at least 2 columns (features): a network has edges between features");
   NetworkLayout L;
   L.p = p;
+  L.intercept = type != NetworkType::kBayesian;
   int offset = 0;
   for (int i = 0; i < p; ++i) {
     if (type == NetworkType::kCorrelation) {
@@ -55,7 +62,7 @@ NetworkLayout network_layout(NetworkType type, int p) {
       L.response.push_back(i);
       L.predictors.push_back(others);
       L.offset.push_back(offset);
-      offset += p;
+      offset += L.intercept ? p : p - 1;
     }
   }
   return L;
@@ -79,7 +86,7 @@ void check_values(const double* a, std::size_t n, int cols, const char* name) {
                               ", beyond what can be fitted (1e150); rescale it");
 }
 
-void check_network_options(const FitOptions& o) {
+void check_network_options(NetworkType type, const FitOptions& o) {
   require(o.family == "gaussian", "networks are gaussian regressions among the features: family must be 'gaussian', "
                                   "not '" + o.family + "'");
   require(o.intercept, "networks have an intercept in every regression: fit_intercept must be true");
@@ -88,6 +95,14 @@ void check_network_options(const FitOptions& o) {
   const std::string solver = resolve_solver(o);
   require(solver == "exact" || solver == "lbfgs",
           "networks are fitted by solver 'exact' (the linear encoder) or 'lbfgs', not '" + solver + "'");
+  require(type != NetworkType::kBayesian || o.solver == "auto" || o.solver == "lbfgs",
+          "Bayesian networks are fitted by solver 'lbfgs' (the acyclicity penalty has no exact solution), not '" +
+              o.solver + "'");
+}
+
+// The solver that runs: Bayesian networks always use L-BFGS.
+std::string network_solver(NetworkType type, const FitOptions& o) {
+  return type == NetworkType::kBayesian ? "lbfgs" : resolve_solver(o);
 }
 
 // The data as the core's DataView (y unused: a zero column) and the shared standardisation.
@@ -97,7 +112,8 @@ struct NetworkData {
   Scaling scaling;
 };
 
-void prepare(NetworkData& d, const double* C, const double* X, const double* weights, std::size_t n, int m, int p) {
+void prepare(NetworkData& d, NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
+             int m, int p) {
   require(n >= 2, "X must have at least 2 rows");
   require(m >= 1, "C must have at least one column");
   require(p >= 2, "X must have at least 2 columns (features): a network has edges between features");
@@ -112,11 +128,15 @@ void prepare(NetworkData& d, const double* C, const double* X, const double* wei
   d.view.y = d.zero.data();
   d.view.weights = weights;
   d.scaling = compute_scaling(d.view, Family::kGaussian, true);  // also checks the weights
+  if (type == NetworkType::kBayesian) {  // the SEM in the user's units of X (networks.hpp)
+    std::fill(d.scaling.x_mean.begin(), d.scaling.x_mean.end(), 0.0);
+    std::fill(d.scaling.x_scale.begin(), d.scaling.x_scale.end(), 1.0);
+  }
 }
 
 // ---- the objective ----------------------------------------------------------------------------
 
-class NetworkObjective {
+class NetworkObjective final : public NetworkLoss {
  public:
   NetworkObjective(const Encoder& encoder, const NetworkLayout& layout, const DataView& data, const Scaling& scaling,
                    const Penalty& penalty, int threads)
@@ -125,70 +145,42 @@ class NetworkObjective {
 
   // L(w) and (grad not null) its gradient; rss (not null, R entries) receives each
   // regression's weighted mean squared residual instead (internal scale).
-  double value_grad(const double* w, double* grad, std::vector<double>* rss = nullptr) const {
+  double value_grad(const double* w, double* grad, std::vector<double>* rss = nullptr) const override {
     const std::size_t n = data_.n, nw = encoder_.n_weights();
-    const int m = data_.m, p = data_.p, q = encoder_.q(), R = layout_.regressions();
-    const std::size_t blocks = (n + kBlockRows - 1) / kBlockRows;
+    const int R = layout_.regressions();
     const int groups = reduction_groups(n, kBlockRows, kMaxGroups);
     std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0);
     std::vector<double> group_grad(grad ? static_cast<std::size_t>(groups) * nw : 0, 0.0);
     std::vector<double> group_rss(rss ? static_cast<std::size_t>(groups) * R : 0, 0.0);
     const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio;
-
-#pragma omp parallel for num_threads(threads_) schedule(dynamic, 1) if (groups > 1)
-    for (int g = 0; g < groups; ++g) {
-      std::vector<double> Cs(static_cast<std::size_t>(kBlockRows) * m), Xs(static_cast<std::size_t>(kBlockRows) * (p + 1)),
-          ys(kBlockRows), ws(kBlockRows), theta(static_cast<std::size_t>(kBlockRows) * q),
-          dtheta(static_cast<std::size_t>(kBlockRows) * q), work(encoder_.workspace_size(kBlockRows));
-      double* gg = grad ? group_grad.data() + static_cast<std::size_t>(g) * nw : nullptr;
+    const auto row = [&](int g, const double* t, const double* z, double* dt, double s) {
       double* rr = rss ? group_rss.data() + static_cast<std::size_t>(g) * R : nullptr;
-      double f = 0.0, ssum = 0.0;
-      const std::size_t b0 = blocks * g / groups, b1 = blocks * (g + 1) / groups;
-      for (std::size_t blk = b0; blk < b1; ++blk) {
-        const std::size_t start = blk * kBlockRows;
-        const int rows = static_cast<int>(std::min<std::size_t>(kBlockRows, n - start));
-        load_rows(data_, scaling_, nullptr, start, rows, Cs.data(), Xs.data(), ys.data(), ws.data());
-        encoder_.forward(w, Cs.data(), rows, theta.data(), work.data());
-        for (int r = 0; r < rows; ++r) {
-          const double* t = theta.data() + static_cast<std::size_t>(r) * q;
-          const double* z = Xs.data() + static_cast<std::size_t>(r) * (p + 1);  // [1, x']
-          double* dt = dtheta.data() + static_cast<std::size_t>(r) * q;
-          const double s = ws[r];
-          double fr = 0.0;
-          for (int k = 0; k < R; ++k) {
-            const int off = layout_.offset[k];
-            const std::vector<int>& preds = layout_.predictors[k];
-            const int np = static_cast<int>(preds.size());
-            double eta = t[off];
-            for (int e = 0; e < np; ++e) eta += t[off + 1 + e] * z[1 + preds[e]];
-            const double res = z[1 + layout_.response[k]] - eta;
-            fr += 0.5 * res * res;
-            if (rr) rr[k] += s * res * res;
-            dt[off] = -s * res;
-            for (int e = 0; e < np; ++e) dt[off + 1 + e] = -s * res * z[1 + preds[e]];
-            if (alpha > 0.0) {
-              for (int e = 0; e <= np; ++e)
-                fr += elastic_net_term(alpha * (e == 0 ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio), l1, t[off + e],
-                                       s, &dt[off + e]);
-            }
-          }
-          f += s * fr;
-          ssum += s;
+      double fr = 0.0;
+      for (int k = 0; k < R; ++k) {
+        const int off = layout_.offset[k];
+        const std::vector<int>& preds = layout_.predictors[k];
+        const int np = static_cast<int>(preds.size());
+        double eta = t[off];
+        for (int e = 0; e < np; ++e) eta += t[off + 1 + e] * z[1 + preds[e]];
+        const double res = z[1 + layout_.response[k]] - eta;
+        fr += 0.5 * res * res;
+        if (rr) rr[k] += s * res * res;
+        dt[off] = -s * res;
+        for (int e = 0; e < np; ++e) dt[off + 1 + e] = -s * res * z[1 + preds[e]];
+        if (alpha > 0.0) {
+          for (int e = 0; e <= np; ++e)
+            fr += elastic_net_term(alpha * (e == 0 ? penalty_.mu_ratio : 1.0 - penalty_.mu_ratio), l1, t[off + e], s,
+                                   &dt[off + e]);
         }
-        if (gg) encoder_.backward(w, Cs.data(), rows, dtheta.data(), gg, work.data());
       }
-      group_f[g] = f;
-      group_s[g] = ssum;
-    }
+      return fr;
+    };
+    network_row_pass(encoder_, data_, scaling_, w, threads_, groups, group_f, group_s,
+                     grad ? group_grad.data() : nullptr, row);
     double total = 0.0;
     const double f = reduce_objective(group_f, group_s, group_grad.data(), nw, w, R, penalty_.weight_decay / R, grad,
                                       "the rows of this fit", &total);
-    if (rss) {
-      rss->assign(R, 0.0);
-      for (int g = 0; g < groups; ++g)
-        for (int k = 0; k < R; ++k) (*rss)[k] += group_rss[static_cast<std::size_t>(g) * R + k];
-      for (double& v : *rss) v /= total;
-    }
+    if (rss) reduce_rss(group_rss, groups, R, total, rss);
     return f;
   }
 
@@ -246,22 +238,6 @@ Eigen::MatrixXd network_gram(const DataView& data, const Scaling& scaling, int t
   return G.selfadjointView<Eigen::Lower>();
 }
 
-// Solves A x = r for symmetric positive semi-definite A: Cholesky, or the minimum-norm
-// solution when A is numerically singular (then *singular is set).
-Eigen::VectorXd solve_spd(const Eigen::MatrixXd& A, const Eigen::VectorXd& r, bool* singular) {
-  Eigen::LLT<Eigen::MatrixXd> llt(A);
-  if (llt.info() == Eigen::Success) {
-    const Eigen::VectorXd d = llt.matrixLLT().diagonal();
-    if (d.minCoeff() > 1e-7 * d.maxCoeff()) return llt.solve(r);
-  }
-  *singular = true;
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(A);
-  const Eigen::VectorXd& ev = eig.eigenvalues();
-  const double cutoff = 1e-12 * std::max(1.0, ev.cwiseAbs().maxCoeff()) * A.rows();
-  const Eigen::VectorXd inv = ev.unaryExpr([cutoff](double v) { return v > cutoff ? 1.0 / v : 0.0; });
-  return eig.eigenvectors() * (inv.asDiagonal() * (eig.eigenvectors().transpose() * r));
-}
-
 // Every regression's penalised normal equations from the one Gram matrix:
 //   (H_r / S + P_r) w_r = g_r / S,   H_r = blocks (a, a') of G over a, a' in {0, 1 + predictors},
 //   g_r = column 0 of blocks (a, 1 + response), P_r = weight_decay I + l2 ratio_k M on output k,
@@ -292,7 +268,7 @@ SolverResult solve_network_exact(const NetworkLayout& L, const DataView& data, c
       if (l2 > 0.0) A.block(a * m1, a * m1, m1, m1) += l2 * (a == 0 ? pen.mu_ratio : 1.0 - pen.mu_ratio) * M;
     }
     bool sing = false;
-    const Eigen::VectorXd x = solve_spd(A, g, &sing);
+    const Eigen::VectorXd x = solve_symmetric(A, g, &sing);
     singular[r] = sing ? 1 : 0;
     std::copy(x.data(), x.data() + D, w + static_cast<std::size_t>(L.offset[r]) * m1);
   }
@@ -308,17 +284,96 @@ SolverResult solve_network_exact(const NetworkLayout& L, const DataView& data, c
 struct OneFit {
   std::vector<double> w;
   SolverResult solve;
+  DagOptions dag;                         // bayesian: the penalties of the last augmented-Lagrangian solve
   std::vector<double> residual_variance;  // user units, one per regression
 };
 
-OneFit fit_one(const NetworkLayout& L, const Encoder& encoder, const std::string& solver, const DataView& data,
-               const Scaling& scaling, const FitOptions& o, const std::vector<double>* start, bool train) {
+std::unique_ptr<NetworkLoss> make_loss(NetworkType type, const Encoder& encoder, const NetworkLayout& L,
+                                       const DataView& data, const Scaling& scaling, const FitOptions& o,
+                                       const DagOptions& dag, int threads) {
+  if (type == NetworkType::kBayesian)
+    return make_bayesian_loss(encoder, L, data, scaling, o.penalty, dag, o.encoder.archetypes, threads);
+  return std::make_unique<NetworkObjective>(encoder, L, data, scaling, o.penalty, threads);
+}
+
+// NOTEARS' augmented Lagrangian for a Bayesian network (networks.hpp: DagOptions): L-BFGS
+// solves from the previous weights, the multipliers updated between them. *final receives the
+// penalties of the last solve (the bootstrap's replicates start from them).
+SolverResult solve_augmented_lagrangian(NetworkType type, const NetworkLayout& L, const Encoder& encoder,
+                                        const DataView& data, const Scaling& scaling, const FitOptions& o,
+                                        const DagOptions& dag, const SolverOptions& so, int threads,
+                                        std::vector<double>& w, DagOptions* final) {
+  DagOptions cur = dag;
+  const bool sample_on = dag.sample.alpha > 0.0 || dag.sample.rho > 0.0;
+  const bool arch_on = o.encoder.archetypes >= 2 && (dag.archetype.alpha > 0.0 || dag.archetype.rho > 0.0);
+  // A part penalised by alpha only (rho 0) starts the schedule at rho = 1e-2.
+  if (sample_on && cur.sample.rho == 0.0) cur.sample.rho = 1e-2;
+  if (arch_on && cur.archetype.rho == 0.0) cur.archetype.rho = 1e-2;
+  SolverResult total;
+  double h_old = std::numeric_limits<double>::infinity();
+  for (int solve = 1;; ++solve) {
+    const std::unique_ptr<NetworkLoss> loss = make_loss(type, encoder, L, data, scaling, o, cur, threads);
+    const ValueGrad f = [&loss](const double* x, double* g) { return loss->value_grad(x, g); };
+    SolverOptions si = so;
+    if (so.callback) {
+      const int before = total.n_iter;
+      si.callback = [&so, before](int it, double v) { return so.callback(before + it, v); };
+    }
+    const SolverResult r = solve_lbfgs(w.size(), f, w.data(), si);
+    total.n_iter += r.n_iter;
+    total.history.insert(total.history.end(), r.history.begin(), r.history.end());
+    total.objective = r.objective;
+    if (r.interrupted) {
+      total.interrupted = true;
+      total.message = r.message;
+      break;
+    }
+    double hs = 0.0, ha = 0.0;
+    loss->value_grad(w.data(), nullptr);
+    loss->last_acyclicity(&hs, &ha);
+    if (!sample_on) hs = 0.0;
+    if (!arch_on) ha = 0.0;
+    const double h = std::max(hs, ha);
+    if (h <= dag.h_tol) {
+      total.converged = r.converged;
+      total.message = r.converged ? "" : r.message;
+      break;
+    }
+    const bool capped = (!sample_on || cur.sample.rho >= kDagRhoMax) && (!arch_on || cur.archetype.rho >= kDagRhoMax);
+    if (capped || solve >= kDagMaxSolves) {
+      total.converged = false;
+      total.message = "the augmented Lagrangian stopped after " + std::to_string(solve) + " solves with acyclicity h = " +
+                      format_number(h) + " above dag_h_tol = " + format_number(dag.h_tol) +
+                      " (rho reached its cap or the solves their limit); the graphs are not exactly acyclic "
+                      "(predictions project them to DAGs): " +
+                      (r.converged ? std::string("raise dag_h_tol, add sample_specific_l1, or use fewer archetypes")
+                                   : "the last L-BFGS solve did not converge (" + std::to_string(r.n_iter) +
+                                         " iterations): raise max_iter (max_epochs), or dag_h_tol");
+      break;
+    }
+    if (h > 0.25 * h_old) {
+      if (sample_on) cur.sample.rho = std::min(kDagRhoMax, cur.sample.rho * 10.0);
+      if (arch_on) cur.archetype.rho = std::min(kDagRhoMax, cur.archetype.rho * 10.0);
+    }
+    if (sample_on) cur.sample.alpha += cur.sample.rho * hs;
+    if (arch_on) cur.archetype.alpha += cur.archetype.rho * ha;
+    h_old = h;
+  }
+  *final = cur;
+  return total;
+}
+
+OneFit fit_one(NetworkType type, const NetworkLayout& L, const Encoder& encoder, const std::string& solver,
+               const DataView& data, const Scaling& scaling, const FitOptions& o, const DagOptions& dag,
+               const std::vector<double>* start, bool train) {
   OneFit out;
+  out.dag = dag;
   out.w.assign(encoder.n_weights(), 0.0);
   if (start) out.w = *start;
   else encoder.init(o.solver_options.seed, out.w.data());
   const int threads = resolve_threads(o.solver_options.threads);
-  NetworkObjective objective(encoder, L, data, scaling, o.penalty, threads);
+  const std::unique_ptr<NetworkLoss> loss = make_loss(type, encoder, L, data, scaling, o, dag, threads);
+  const NetworkLoss& objective = *loss;
   if (!train) {
     out.solve.message = "";
     out.solve.converged = false;
@@ -327,18 +382,26 @@ OneFit fit_one(const NetworkLayout& L, const Encoder& encoder, const std::string
   } else {
     SolverOptions so = o.solver_options;
     so.threads = threads;
-    if (encoder.output_features() > 0) {
+    const bool bayesian = type == NetworkType::kBayesian;
+    if (encoder.output_features() > 0 || bayesian) {
       // Non-convex: also stop when the log-likelihood no longer moves -- the criterion of a
       // neural GLM fit (solver.hpp) applied to the regressions' mean log-likelihood (the
       // objective is their mean), so a network converges as one of its regressions would.
+      // A Bayesian network's objective sums its p equations' squared errors: its
+      // log-likelihood counts every row p times (the acyclicity penalty makes even the
+      // linear encoder's objective non-convex).
       double rows = 0.0;
       for (std::size_t i = 0; i < data.n; ++i) rows += data.weights ? data.weights[i] : 1.0;
       so.loglik_tol = kNeuralLoglikTol;
-      so.loglik_rows = rows;
+      so.loglik_rows = bayesian ? rows * L.p : rows;
       so.loglik_gaussian = true;
     }
-    const ValueGrad f = [&objective](const double* x, double* g) { return objective.value_grad(x, g); };
-    out.solve = solve_lbfgs(out.w.size(), f, out.w.data(), so);
+    if (bayesian && dag.augmented) {
+      out.solve = solve_augmented_lagrangian(type, L, encoder, data, scaling, o, dag, so, threads, out.w, &out.dag);
+    } else {
+      const ValueGrad f = [&objective](const double* x, double* g) { return objective.value_grad(x, g); };
+      out.solve = solve_lbfgs(out.w.size(), f, out.w.data(), so);
+    }
   }
   if (!out.solve.interrupted)
     for (double v : out.w)
@@ -367,35 +430,38 @@ std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m
 
 double network_objective(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
                          int m, int p, const FitOptions& options, const std::vector<double>& w,
-                         std::vector<double>* grad) {
-  check_network_options(options);
+                         std::vector<double>* grad, const DagOptions& dag) {
+  check_network_options(type, options);
+  validate_dag_options(dag);
   NetworkData d;
-  prepare(d, C, X, weights, n, m, p);
+  prepare(d, type, C, X, weights, n, m, p);
   const NetworkLayout L = network_layout(type, p);
   auto encoder = make_encoder(options.encoder, m, L.outputs());
   require(w.size() == encoder->n_weights(), "the weights have the wrong length");
-  NetworkObjective objective(*encoder, L, d.view, d.scaling, options.penalty, options.solver_options.threads);
+  const auto objective = make_loss(type, *encoder, L, d.view, d.scaling, options, dag, options.solver_options.threads);
   if (grad) grad->assign(w.size(), 0.0);
-  return objective.value_grad(w.data(), grad ? grad->data() : nullptr);
+  return objective->value_grad(w.data(), grad ? grad->data() : nullptr);
 }
 
 NetworkModel fit_network(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
                          int m, int p, const FitOptions& options, int n_bootstraps, bool train,
-                         const std::function<bool(int, double)>& progress) {
-  check_network_options(options);
+                         const std::function<bool(int, double)>& progress, const DagOptions& dag) {
+  check_network_options(type, options);
+  validate_dag_options(dag);
   require(n_bootstraps >= 0 && n_bootstraps != 1,
           "n_bootstraps must be 0 (none) or at least 2, not " + std::to_string(n_bootstraps));
   NetworkData d;
-  prepare(d, C, X, weights, n, m, p);
+  prepare(d, type, C, X, weights, n, m, p);
   const NetworkLayout L = network_layout(type, p);
   NetworkModel model;
   model.type = type;
   model.p = p;
   model.m = m;
   model.options = options;
+  model.dag = dag;
   model.encoder = options.encoder;
   model.scaling = d.scaling;
-  model.solver = resolve_solver(options);
+  model.solver = network_solver(type, options);
   model.trained = train;
   auto encoder = make_encoder(model.encoder, m, L.outputs());
   const double nw = static_cast<double>(encoder->n_weights());
@@ -408,7 +474,7 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
 
   FitOptions full = options;
   full.solver_options.callback = progress;
-  OneFit f = fit_one(L, *encoder, model.solver, d.view, d.scaling, full, nullptr, train);
+  OneFit f = fit_one(type, L, *encoder, model.solver, d.view, d.scaling, full, dag, nullptr, train);
   model.weights = f.w;
   model.solve = f.solve;
   if (n_bootstraps < 2 || f.solve.interrupted) {
@@ -437,7 +503,7 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
     o.solver_options.threads = threads;
     o.solver_options.callback = nullptr;
     o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
-    OneFit fr = fit_one(L, *encoder, model.solver, view, d.scaling, o, &model.weights, train);
+    OneFit fr = fit_one(type, L, *encoder, model.solver, view, d.scaling, o, f.dag, &model.weights, train);
     std::copy(fr.w.begin(), fr.w.end(), model.replicate_weights.begin() + static_cast<std::ptrdiff_t>(r * nws));
     std::copy(fr.residual_variance.begin(), fr.residual_variance.end(),
               model.residual_variance.begin() + static_cast<std::ptrdiff_t>(r * R));

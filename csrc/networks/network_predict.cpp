@@ -79,6 +79,14 @@ NetworkParams predict_network_params(const NetworkModel& md, const double* C, st
         double* mu = out.mus.data() + row * (corr ? pp : static_cast<std::size_t>(p));
         // Internal scale x'_i = mu' + sum beta' x'_j  ->  x_i = mu + sum beta x_j with
         // beta = beta' s_i / s_j and mu = m_i + s_i mu' - sum beta m_j.
+        if (md.type == NetworkType::kBayesian) {  // W in the user's units: the column of feature k
+          for (int k = 0; k < R; ++k) {
+            const std::vector<int>& parents = L.predictors[k];
+            for (std::size_t e = 0; e < parents.size(); ++e)
+              beta[static_cast<std::size_t>(parents[e]) * p + k] = th[L.offset[k] + e];
+          }
+          continue;
+        }
         for (int k = 0; k < R; ++k) {
           const int i = L.response[k], off = L.offset[k];
           const std::vector<int>& preds = L.predictors[k];
@@ -101,7 +109,49 @@ NetworkParams predict_network_params(const NetworkModel& md, const double* C, st
   return out;
 }
 
-std::vector<double> network_correlations(const NetworkModel& md, const NetworkParams& prm, bool squared) {
+std::vector<double> replicate_mean(const std::vector<double>& v, std::size_t replicates) {
+  require(replicates >= 1 && v.size() % replicates == 0, "the values are not replicate-major");
+  const std::size_t per = v.size() / replicates;
+  std::vector<double> out(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(per));
+  for (std::size_t b = 1; b < replicates; ++b)
+    for (std::size_t k = 0; k < per; ++k) out[k] += v[b * per + k];
+  const double count = static_cast<double>(replicates);
+  for (double& x : out) x /= count;
+  return out;
+}
+
+NetworkParams network_params_summary(const NetworkParams& prm, bool individual) {
+  if (individual) return prm;
+  NetworkParams out = prm;
+  out.betas = replicate_mean(prm.betas, prm.replicates);
+  out.mus = replicate_mean(prm.mus, prm.replicates);
+  out.replicates = 1;
+  return out;
+}
+
+void project_network_dags(const NetworkModel& md, NetworkParams& prm, bool project, double threshold) {
+  require(std::isfinite(threshold) && threshold >= 0.0, "threshold must be a finite number >= 0");
+  if (md.type != NetworkType::kBayesian || (!project && threshold == 0.0)) return;
+  const std::size_t pp = static_cast<std::size_t>(prm.p) * prm.p, total = prm.replicates * prm.rows;
+  for (std::size_t s = 0; s < total; ++s) {
+    double* W = prm.betas.data() + s * pp;
+    if (project) project_to_dag(W, prm.p, threshold);
+    else
+      for (std::size_t k = 0; k < pp; ++k)
+        if (std::fabs(W[k]) <= threshold) W[k] = 0.0;
+  }
+}
+
+std::vector<double> network_correlations(const NetworkModel& md, const NetworkParams& prm, bool squared,
+                                         bool individual) {
+  require(md.type != NetworkType::kBayesian,
+          "correlations come from correlation and markov networks, not Bayesian networks");
+  if (!individual) {
+    std::vector<double> mean = replicate_mean(network_correlations(md, prm, false, true), prm.replicates);
+    if (squared)
+      for (double& x : mean) x *= x;
+    return mean;
+  }
   require(prm.p == md.p, "the parameters do not belong to this network");
   const int p = prm.p;
   const std::size_t pp = static_cast<std::size_t>(p) * p, total = prm.replicates * prm.rows;
@@ -122,7 +172,8 @@ std::vector<double> network_correlations(const NetworkModel& md, const NetworkPa
   return out;
 }
 
-std::vector<double> network_precisions(const NetworkModel& md, const NetworkParams& prm) {
+std::vector<double> network_precisions(const NetworkModel& md, const NetworkParams& prm, bool individual) {
+  if (!individual) return replicate_mean(network_precisions(md, prm, true), prm.replicates);
   require(md.type == NetworkType::kMarkov, "precision matrices come from markov networks, not correlation networks");
   require(prm.p == md.p && prm.replicates == md.n_replicates, "the parameters do not belong to this network");
   const int p = prm.p;
@@ -159,7 +210,8 @@ void check_rows(const NetworkParams& prm, std::size_t rows, int p) {
 }  // namespace
 
 std::vector<double> network_predict_x(const NetworkModel& md, const NetworkParams& prm, const double* X,
-                                      std::size_t rows, int p) {
+                                      std::size_t rows, int p, bool individual) {
+  if (!individual) return replicate_mean(network_predict_x(md, prm, X, rows, p, true), prm.replicates);
   check_rows(prm, rows, p);
   check_finite(X, rows, p, "X");
   const std::size_t pp = static_cast<std::size_t>(p) * p, total = prm.replicates * rows;
@@ -175,6 +227,10 @@ std::vector<double> network_predict_x(const NetworkModel& md, const NetworkParam
           const std::size_t ij = static_cast<std::size_t>(i) * p + j;
           out[s * pp + ij] = mu[ij] + beta[ij] * x[j];
         }
+      } else if (md.type == NetworkType::kBayesian) {
+        double v = 0.0;
+        for (int j = 0; j < p; ++j) v += x[j] * beta[static_cast<std::size_t>(j) * p + i];
+        out[s * p + i] = v;
       } else {
         double v = prm.mus[s * p + i];
         for (int j = 0; j < p; ++j) v += beta[static_cast<std::size_t>(i) * p + j] * x[j];
@@ -186,7 +242,8 @@ std::vector<double> network_predict_x(const NetworkModel& md, const NetworkParam
 }
 
 std::vector<double> network_mses(const NetworkModel& md, const NetworkParams& prm, const double* X, std::size_t rows,
-                                 int p) {
+                                 int p, bool individual) {
+  if (!individual) return replicate_mean(network_mses(md, prm, X, rows, p, true), prm.replicates);
   const std::vector<double> pred = network_predict_x(md, prm, X, rows, p);
   const bool corr = md.type == NetworkType::kCorrelation;
   const std::size_t per = corr ? static_cast<std::size_t>(p) * p : static_cast<std::size_t>(p);

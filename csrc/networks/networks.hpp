@@ -29,6 +29,26 @@
 // linear encoder the regressions share no weights, and the minimiser is, regression by
 // regression, the contextualized GLM of x_resp on its predictors with the same options.
 //
+//   bayesian:    NOTMAD (Lengerich et al. 2021, arXiv:2111.01104): a linear structural equation
+//                model x_j = sum_{i != j} x_i W_ij(c) + e_j for every sample, whose weighted
+//                graph W(c) (W_ij: the edge i -> j) is pushed towards a DAG by a differentiable
+//                acyclicity penalty (dag.hpp). The encoder's p (p - 1) outputs are W's
+//                off-diagonal entries (column j's, i.e. feature j's parents, in order); with
+//                archetypes K >= 2 they are softmax(z(c)) A, a convex mixture of K archetype
+//                graphs A_k, each penalised as well. X is used in the user's units (no
+//                intercepts, no standardisation: the SEM is scale-dependent), C is standardised.
+//                Per sample (row weight s_i, S = sum s_i):
+//                  L(w) = 1/S sum_i s_i [ ||x_i - x_i W_i||^2 / 2 + l1_ss |W_i|_1
+//                                         + alpha_ss h(W_i) + rho_ss h(W_i)^2 / 2 ]
+//                         + sum_k [ alpha_a h(A_k) + rho_a h(A_k)^2 / 2 ] + l1_a |A|_1
+//                         + weight_decay / 2 ||w||^2
+//                (|.|_1 the elastic net's smoothed L1), as ContextualizedML's NOTMAD loss with
+//                its easy interface's defaults (NOTEARS, alpha 0.1, rho 0.01 for both parts).
+//                Always fitted by L-BFGS, under the augmented Lagrangian schedule by default
+//                (DagOptions). Residual variances are each feature's weighted mean
+//                squared SEM residual. predict: W per sample (betas[.., i, j] = W_ij, mus 0),
+//                projected to a DAG on request (dag.hpp: project_to_dag).
+//
 // Solvers: the linear encoder (without archetypes or L1) is solved exactly from ONE pass over
 // the data: the Gram matrix of z (x) b with z = [1, x'] and b = [1, c'] holds every
 // regression's normal equations (each regression reads its blocks), so the cost is
@@ -40,8 +60,8 @@
 //
 // Bootstrap (n_bootstraps = B >= 2): the full-data fit, then B refits on multinomial case
 // weights (glm/bootstrap.hpp's resamples), warm-started from the full-data weights.
-// Predictions average over the replicates, or return each (individual_preds); with B < 2 the
-// one replicate is the full-data fit.
+// Predictions average over the replicates (in the core, for both front ends), or return each
+// (individual_preds); with B < 2 the one replicate is the full-data fit.
 #pragma once
 #include <cstddef>
 #include <functional>
@@ -50,19 +70,22 @@
 
 #include "common/data.hpp"
 #include "glm/fit.hpp"
+#include "networks/dag.hpp"
+#include "options/schema.hpp"
 
 namespace ctxstats {
 
-enum class NetworkType { kCorrelation, kMarkov };
+enum class NetworkType { kCorrelation, kMarkov, kBayesian };
 
 NetworkType parse_network_type(const std::string& name);
 const char* network_type_name(NetworkType t);
 
 // The regressions of a network over p features: regression r predicts feature response[r]
 // from features predictors[r] (ascending); its encoder outputs start at offset[r]: the
-// intercept, then one coefficient per predictor.
+// intercept (when intercept; bayesian networks have none), then one coefficient per predictor.
 struct NetworkLayout {
   int p = 0;
+  bool intercept = true;
   std::vector<int> response, offset;
   std::vector<std::vector<int>> predictors;
   int regressions() const { return static_cast<int>(response.size()); }
@@ -70,12 +93,44 @@ struct NetworkLayout {
 };
 NetworkLayout network_layout(NetworkType type, int p);
 
+// The Bayesian network's penalties (names as ContextualizedML's easy keywords, without the
+// archetype_ / sample_specific_ prefix): per part, the acyclicity loss, its alpha and rho
+// (s: DAGMA's log-determinant scale) and an L1 weight.
+struct DagPenalty {
+  DagLoss loss = DagLoss::kNotears;
+  double alpha = 0.1, rho = 0.01, s = 1.0, l1 = 0.0;
+};
+// The schedule (dag_schedule): "augmented_lagrangian" (the default) solves NOTEARS' augmented
+// Lagrangian -- L-BFGS from the previous solution, then alpha += rho h for each penalised part
+// (h its acyclicity: the rows' weighted mean h(W_i), the archetypes' sum of h(A_k)), with rho
+// times 10 whenever h fell by less than a factor 4 -- until h <= dag_h_tol for every part
+// (converged), or rho passes 1e16 or 30 solves ran (reported as not converged); "fixed" keeps
+// alpha and rho as given (ContextualizedML's default, use_dynamic_alpha_rho=False), so the
+// graphs are only pushed towards DAGs.
+struct DagOptions {
+  DagPenalty archetype, sample;
+  bool augmented = true;
+  double h_tol = 1e-8;
+};
+constexpr double kDagRhoMax = 1e16;
+constexpr int kDagMaxSolves = 30;
+void validate_dag_options(const DagOptions& o);
+// From the keywords archetype_dag_loss_type, archetype_alpha, archetype_rho, archetype_s,
+// archetype_l1 and the same with sample_specific_, dag_schedule and dag_h_tol (null values
+// count as not given). A part's
+// defaults follow its loss type as ContextualizedML's: NOTEARS alpha 0.1, rho 0.01; poly
+// alpha 1, rho 0; DAGMA alpha 1, rho 0, s 1; l1 0. Unknown names, wrong types and
+// out-of-range values are refused with one message for both languages.
+DagOptions dag_options_from(const OptionMap& given);
+OptionMap dag_options_to_map(const DagOptions& o);
+
 // A fitted network: plain data, so that a binding can hold it as a dict / list and hand it
 // back for predictions (Python and R read the same fields).
 struct NetworkModel {
   NetworkType type = NetworkType::kCorrelation;
   int p = 0, m = 0;
   FitOptions options;            // as resolved (family gaussian, intercept true)
+  DagOptions dag;                // bayesian networks' penalties
   EncoderSpec encoder;           // as fitted
   Scaling scaling;               // c and x (every feature) standardisation
   std::string solver;            // the solver that ran
@@ -106,13 +161,16 @@ void validate_network_model(const NetworkModel& model);
 // (solve.interrupted).
 NetworkModel fit_network(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
                          int m, int p, const FitOptions& options, int n_bootstraps, bool train,
-                         const std::function<bool(int, double)>& progress = nullptr);
+                         const std::function<bool(int, double)>& progress = nullptr,
+                         const DagOptions& dag = DagOptions());
 
 // Per-sample networks of every replicate for contexts C (rows x m, user units):
 //   betas: n_replicates x rows x p x p; betas[.., i, j] is the coefficient of x_j in the
-//          regression of x_i (correlation: diagonal 1; markov: diagonal 0);
+//          regression of x_i (correlation: diagonal 1; markov: diagonal 0), bayesian: W_ij,
+//          the edge i -> j (the coefficient of x_i in x_j's equation; diagonal 0);
 //   mus:   correlation n_replicates x rows x p x p (mus[.., i, j] the intercept of the pair
-//          regression; diagonal 0), markov n_replicates x rows x p (feature i's intercept).
+//          regression; diagonal 0), markov n_replicates x rows x p (feature i's intercept),
+//          bayesian zeros (n_replicates x rows x p).
 struct NetworkParams {
   std::size_t replicates = 0, rows = 0;
   int p = 0;
@@ -121,26 +179,67 @@ struct NetworkParams {
 NetworkParams predict_network_params(const NetworkModel& model, const double* C, std::size_t rows, int m,
                                      int threads);
 
+// Every prediction below is replicate-major: with individual = true, one block per replicate
+// (n_replicates x ...); with individual = false, one block (1 x ...) holding the mean over the
+// replicates (summed in replicate order, then divided: the same bits for any thread count and
+// in both front ends), as ContextualizedML's predictions with individual_preds=False.
+//
+// The parameters (betas, mus) of every replicate, or their mean.
+NetworkParams network_params_summary(const NetworkParams& params, bool individual);
+// Bayesian networks: every row's (and replicate's) W projected to a DAG (dag.hpp) when
+// project, then entries with |w| <= threshold set to 0 -- before any mean over replicates (as
+// ContextualizedML: the mean of DAGs need not be a DAG). Other networks are left alone.
+void project_network_dags(const NetworkModel& model, NetworkParams& params, bool project, double threshold);
 // Signed correlations (correlation networks) or partial correlations (markov networks),
-// n_replicates x rows x p x p, by the sign-agreement rule above; squared: their squares.
-std::vector<double> network_correlations(const NetworkModel& model, const NetworkParams& params, bool squared);
-// Markov networks: the symmetrised precision matrices, n_replicates x rows x p x p.
-std::vector<double> network_precisions(const NetworkModel& model, const NetworkParams& params);
-// Predictions of X from the networks for rows (C, X): correlation n_replicates x rows x p x p
-// ([i, j]: mu_ij + beta_ij x_j), markov n_replicates x rows x p.
+// by the sign-agreement rule above, p x p per row; squared: their squares. Averaged, the mean
+// correlation is squared after the mean (ContextualizedML's predict_correlation).
+std::vector<double> network_correlations(const NetworkModel& model, const NetworkParams& params, bool squared,
+                                         bool individual = true);
+// Markov networks: the symmetrised precision matrices, p x p per row.
+std::vector<double> network_precisions(const NetworkModel& model, const NetworkParams& params, bool individual = true);
+// Predictions of X from the networks for rows (C, X): correlation p x p per row
+// ([i, j]: mu_ij + beta_ij x_j), markov p per row, bayesian p per row (x W).
 std::vector<double> network_predict_x(const NetworkModel& model, const NetworkParams& params, const double* X,
-                                      std::size_t rows, int p);
-// Mean squared error of each row under each replicate (n_replicates x rows): correlation the
-// mean over all p^2 ordered pairs (the diagonal pairs contribute 0) of (x_i - mu_ij -
-// beta_ij x_j)^2, markov the mean over features of (x_i - mu_i - sum_j beta_ij x_j)^2 -- the
-// quantities ContextualizedML's measure_mses reports.
+                                      std::size_t rows, int p, bool individual = true);
+// Mean squared error of each row under each replicate (one per row; averaged: the mean of the
+// replicates' errors): correlation the mean over all p^2 ordered pairs (the diagonal pairs
+// contribute 0) of (x_i - mu_ij - beta_ij x_j)^2, markov the mean over features of
+// (x_i - mu_i - sum_j beta_ij x_j)^2, bayesian the mean over features of (x_j - (x W)_j)^2 --
+// the quantities ContextualizedML's measure_mses reports.
 std::vector<double> network_mses(const NetworkModel& model, const NetworkParams& params, const double* X,
-                                 std::size_t rows, int p);
+                                 std::size_t rows, int p, bool individual = true);
+// The mean over replicates of a replicate-major array (replicates blocks of equal length).
+std::vector<double> replicate_mean(const std::vector<double>& values, std::size_t replicates);
+
+// Bootstrap inference on every edge of every sample's network (a fit with n_bootstraps >= 2),
+// for contexts C (rows x m, user units). The edges are the betas of predict_network_params
+// (Bayesian networks: W, projected and thresholded as project_network_dags does):
+//   estimate           the full-data fit's edges, rows x p x p;
+//   se, lower, upper   over the replicates, per sample and edge: the standard deviation and the
+//                      percentile interval at level 1 - alpha (inference/bootstrap_summary.hpp:
+//                      percentile_summary);
+//   pvalue             the percentile p-value of "this sample's edge is 0" (never below
+//                      pvalue_floor = 2 / (B + 1));
+//   het_statistic, het_pvalue   p x p: the bootstrap heterogeneity test of "edge (i, j) does not
+//                      vary with context" over the rows of C (bootstrap_pass_values: the GLM's
+//                      test of a coefficient, applied to the edge); NaN for an edge without
+//                      bootstrap variation (the diagonal);
+//   sign_flip_share    p x p: the share of samples whose edge changes sign in more than 10% of
+//                      the replicates.
+struct NetworkEdgeInference {
+  std::size_t replicates = 0, rows = 0;
+  int p = 0;
+  std::vector<double> estimate, se, lower, upper, pvalue;
+  std::vector<double> het_statistic, het_pvalue, sign_flip_share;
+  double pvalue_floor = 0.0;
+};
+NetworkEdgeInference network_edge_inference(const NetworkModel& model, const double* C, std::size_t rows, int m,
+                                            double alpha, bool project, double threshold, int threads);
 
 // The objective L(w) above and its gradient (for gradient checks), on the data's scaling.
 double network_objective(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
                          int m, int p, const FitOptions& options, const std::vector<double>& w,
-                         std::vector<double>* grad);
+                         std::vector<double>* grad, const DagOptions& dag = DagOptions());
 
 // The encoder's number of weights for a network over p features with m context columns.
 std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m, int p);

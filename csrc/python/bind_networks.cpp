@@ -31,12 +31,13 @@ NetworkInput network_input(const Array& C, const Array& X, const py::object& wei
   return in;
 }
 
-py::dict network_model_to_dict(const NetworkModel& md, const py::dict& opts) {
+py::dict network_model_to_dict(const NetworkModel& md, const py::dict& opts, const py::dict& dag) {
   py::dict d;
   d["type"] = std::string(network_type_name(md.type));
   d["p"] = md.p;
   d["m"] = md.m;
   d["options"] = opts;
+  d["dag"] = dag;
   d["scaling"] = scaling_to_dict(md.scaling);
   d["solver"] = md.solver;
   d["weights"] = to_array(md.weights);
@@ -68,6 +69,7 @@ NetworkModel network_model_from_dict(const py::dict& d) {
   md.options = options_from(d["options"].cast<py::dict>(), false);
   md.encoder = md.options.encoder;
   md.scaling = scaling_from_dict(d["scaling"].cast<py::dict>());
+  if (d.contains("dag")) md.dag = dag_options_from(option_map(d["dag"].cast<py::dict>()));
   md.weights = to_vector(d["weights"].cast<Array>());
   const Array W = d["replicate_weights"].cast<Array>();
   if (W.ndim() != 2) throw InvalidArgument("the network model's replicate weights must be two-dimensional");
@@ -79,42 +81,49 @@ NetworkModel network_model_from_dict(const py::dict& d) {
 }
 
 py::dict network_fit_py(const std::string& type, const Array& C, const Array& X, const py::object& weights,
-                        const py::dict& opts, int n_bootstraps, bool train, const py::object& callback) {
+                        const py::dict& opts, int n_bootstraps, bool train, const py::object& callback,
+                        const py::dict& dag) {
   const NetworkType t = parse_network_type(type);
   NetworkInput in = network_input(C, X, weights);
   const FitOptions o = options_from(opts);
+  const DagOptions dag_options = dag_options_from(option_map(dag));
   std::exception_ptr error;
   const auto progress = progress_callback(callback, error);
   NetworkModel md;
   {
     py::gil_scoped_release release;
-    md = fit_network(t, C.data(), X.data(), in.weights, in.n, in.m, in.p, o, n_bootstraps, train, progress);
+    md = fit_network(t, C.data(), X.data(), in.weights, in.n, in.m, in.p, o, n_bootstraps, train, progress,
+                     dag_options);
   }
   if (error) std::rethrow_exception(error);
-  return network_model_to_dict(md, opts);
+  return network_model_to_dict(md, opts, dag);
 }
 
 py::tuple network_objective_py(const std::string& type, const Array& C, const Array& X, const py::object& weights,
-                               const py::dict& opts, const Array& w) {
+                               const py::dict& opts, const Array& w, const py::dict& dag) {
   const NetworkType t = parse_network_type(type);
   NetworkInput in = network_input(C, X, weights);
   const FitOptions o = options_from(opts);
+  const DagOptions dag_options = dag_options_from(option_map(dag));
   const std::vector<double> wv = to_vector(w);
   std::vector<double> grad;
   double f;
   {
     py::gil_scoped_release release;
-    f = network_objective(t, C.data(), X.data(), in.weights, in.n, in.m, in.p, o, wv, &grad);
+    f = network_objective(t, C.data(), X.data(), in.weights, in.n, in.m, in.p, o, wv, &grad, dag_options);
   }
   return py::make_tuple(f, to_array(grad));
 }
 
-// Parameters for contexts C under every replicate of the model.
-NetworkParams params_of(const NetworkModel& md, const Array& C) {
+// Parameters for contexts C under every replicate of the model (Bayesian networks: projected to
+// DAGs and thresholded as asked).
+NetworkParams params_of(const NetworkModel& md, const Array& C, bool project = false, double threshold = 0.0) {
   if (C.ndim() != 2) throw InvalidArgument("C must be two-dimensional");
   py::gil_scoped_release release;
-  return predict_network_params(md, C.data(), static_cast<std::size_t>(C.shape(0)), static_cast<int>(C.shape(1)),
-                                md.options.solver_options.threads);
+  NetworkParams prm = predict_network_params(md, C.data(), static_cast<std::size_t>(C.shape(0)),
+                                             static_cast<int>(C.shape(1)), md.options.solver_options.threads);
+  project_network_dags(md, prm, project, threshold);
+  return prm;
 }
 
 py::array_t<double> shaped(const std::vector<double>& v, std::vector<py::ssize_t> shape) {
@@ -123,49 +132,88 @@ py::array_t<double> shaped(const std::vector<double>& v, std::vector<py::ssize_t
   return out;
 }
 
-std::vector<py::ssize_t> square_shape(const NetworkParams& prm) {
-  return {static_cast<py::ssize_t>(prm.replicates), static_cast<py::ssize_t>(prm.rows), prm.p, prm.p};
+// The shape of a prediction: (n_replicates, rows, tail...), or (rows, tail...) for the mean
+// over replicates the core computed (individual = false).
+std::vector<py::ssize_t> prediction_shape(const NetworkParams& prm, bool individual, std::vector<py::ssize_t> tail) {
+  std::vector<py::ssize_t> shape;
+  if (individual) shape.push_back(static_cast<py::ssize_t>(prm.replicates));
+  shape.push_back(static_cast<py::ssize_t>(prm.rows));
+  shape.insert(shape.end(), tail.begin(), tail.end());
+  return shape;
 }
 
-py::tuple network_params_py(const py::dict& model, const Array& C) {
+std::vector<py::ssize_t> square(const NetworkParams& prm) { return {prm.p, prm.p}; }
+
+py::tuple network_params_py(const py::dict& model, const Array& C, bool individual, bool project, double threshold) {
+  const NetworkModel md = network_model_from_dict(model);
+  const NetworkParams prm = network_params_summary(params_of(md, C, project, threshold), individual);
+  const std::vector<py::ssize_t> mu_tail =
+      md.type != NetworkType::kCorrelation ? std::vector<py::ssize_t>{prm.p} : square(prm);
+  return py::make_tuple(shaped(prm.betas, prediction_shape(prm, individual, square(prm))),
+                        shaped(prm.mus, prediction_shape(prm, individual, mu_tail)));
+}
+
+py::array_t<double> network_correlations_py(const py::dict& model, const Array& C, bool squared, bool individual) {
   const NetworkModel md = network_model_from_dict(model);
   const NetworkParams prm = params_of(md, C);
-  std::vector<py::ssize_t> mu_shape = square_shape(prm);
-  if (md.type == NetworkType::kMarkov) mu_shape.pop_back();
-  return py::make_tuple(shaped(prm.betas, square_shape(prm)), shaped(prm.mus, mu_shape));
+  return shaped(network_correlations(md, prm, squared, individual), prediction_shape(prm, individual, square(prm)));
 }
 
-py::array_t<double> network_correlations_py(const py::dict& model, const Array& C, bool squared) {
+py::array_t<double> network_precisions_py(const py::dict& model, const Array& C, bool individual) {
   const NetworkModel md = network_model_from_dict(model);
   const NetworkParams prm = params_of(md, C);
-  return shaped(network_correlations(md, prm, squared), square_shape(prm));
+  return shaped(network_precisions(md, prm, individual), prediction_shape(prm, individual, square(prm)));
 }
 
-py::array_t<double> network_precisions_py(const py::dict& model, const Array& C) {
-  const NetworkModel md = network_model_from_dict(model);
-  const NetworkParams prm = params_of(md, C);
-  return shaped(network_precisions(md, prm), square_shape(prm));
-}
-
-const NetworkParams checked_params(const NetworkModel& md, const Array& C, const Array& X) {
+const NetworkParams checked_params(const NetworkModel& md, const Array& C, const Array& X, bool project,
+                                   double threshold) {
   if (X.ndim() != 2) throw InvalidArgument("X must be two-dimensional");
-  return params_of(md, C);
+  return params_of(md, C, project, threshold);
 }
 
-py::array_t<double> network_predict_x_py(const py::dict& model, const Array& C, const Array& X) {
+py::array_t<double> network_predict_x_py(const py::dict& model, const Array& C, const Array& X, bool individual,
+                                         bool project, double threshold) {
   const NetworkModel md = network_model_from_dict(model);
-  const NetworkParams prm = checked_params(md, C, X);
-  std::vector<py::ssize_t> shape = square_shape(prm);
-  if (md.type == NetworkType::kMarkov) shape.pop_back();
-  return shaped(network_predict_x(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1))),
-                shape);
+  const NetworkParams prm = checked_params(md, C, X, project, threshold);
+  const std::vector<py::ssize_t> tail =
+      md.type != NetworkType::kCorrelation ? std::vector<py::ssize_t>{prm.p} : square(prm);
+  return shaped(network_predict_x(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1)),
+                                  individual),
+                prediction_shape(prm, individual, tail));
 }
 
-py::array_t<double> network_mses_py(const py::dict& model, const Array& C, const Array& X) {
+py::array_t<double> network_mses_py(const py::dict& model, const Array& C, const Array& X, bool individual,
+                                    bool project, double threshold) {
   const NetworkModel md = network_model_from_dict(model);
-  const NetworkParams prm = checked_params(md, C, X);
-  return shaped(network_mses(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1))),
-                {static_cast<py::ssize_t>(prm.replicates), static_cast<py::ssize_t>(prm.rows)});
+  const NetworkParams prm = checked_params(md, C, X, project, threshold);
+  return shaped(network_mses(md, prm, X.data(), static_cast<std::size_t>(X.shape(0)), static_cast<int>(X.shape(1)),
+                             individual),
+                prediction_shape(prm, individual, {}));
+}
+
+py::dict network_edge_inference_py(const py::dict& model, const Array& C, double alpha, bool project,
+                                   double threshold) {
+  if (C.ndim() != 2) throw InvalidArgument("C must be two-dimensional");
+  const NetworkModel md = network_model_from_dict(model);
+  NetworkEdgeInference e;
+  {
+    py::gil_scoped_release release;
+    e = network_edge_inference(md, C.data(), static_cast<std::size_t>(C.shape(0)), static_cast<int>(C.shape(1)),
+                               alpha, project, threshold, md.options.solver_options.threads);
+  }
+  const std::vector<py::ssize_t> each = {static_cast<py::ssize_t>(e.rows), e.p, e.p}, edges = {e.p, e.p};
+  py::dict d;
+  d["estimate"] = shaped(e.estimate, each);
+  d["se"] = shaped(e.se, each);
+  d["lower"] = shaped(e.lower, each);
+  d["upper"] = shaped(e.upper, each);
+  d["pvalue"] = shaped(e.pvalue, each);
+  d["het_statistic"] = shaped(e.het_statistic, edges);
+  d["het_pvalue"] = shaped(e.het_pvalue, edges);
+  d["sign_flip_share"] = shaped(e.sign_flip_share, edges);
+  d["pvalue_floor"] = e.pvalue_floor;
+  d["n_bootstraps"] = e.replicates;
+  return d;
 }
 
 std::size_t network_n_weights_py(const std::string& type, const py::dict& opts, int m, int p) {
@@ -176,14 +224,21 @@ std::size_t network_n_weights_py(const std::string& type, const py::dict& opts, 
 
 void bind_networks(py::module_& mod) {
   mod.def("network_fit", &network_fit_py, py::arg("type"), py::arg("C"), py::arg("X"), py::arg("weights"),
-          py::arg("options"), py::arg("n_bootstraps") = 0, py::arg("train") = true, py::arg("callback") = py::none());
+          py::arg("options"), py::arg("n_bootstraps") = 0, py::arg("train") = true, py::arg("callback") = py::none(),
+          py::arg("dag") = py::dict());
   mod.def("network_objective", &network_objective_py, py::arg("type"), py::arg("C"), py::arg("X"), py::arg("weights"),
-          py::arg("options"), py::arg("w"));
-  mod.def("network_params", &network_params_py, py::arg("model"), py::arg("C"));
-  mod.def("network_correlations", &network_correlations_py, py::arg("model"), py::arg("C"), py::arg("squared"));
-  mod.def("network_precisions", &network_precisions_py, py::arg("model"), py::arg("C"));
-  mod.def("network_predict_x", &network_predict_x_py, py::arg("model"), py::arg("C"), py::arg("X"));
-  mod.def("network_mses", &network_mses_py, py::arg("model"), py::arg("C"), py::arg("X"));
+          py::arg("options"), py::arg("w"), py::arg("dag") = py::dict());
+  mod.def("network_params", &network_params_py, py::arg("model"), py::arg("C"), py::arg("individual") = true,
+          py::arg("project") = false, py::arg("threshold") = 0.0);
+  mod.def("network_correlations", &network_correlations_py, py::arg("model"), py::arg("C"), py::arg("squared"),
+          py::arg("individual") = true);
+  mod.def("network_precisions", &network_precisions_py, py::arg("model"), py::arg("C"), py::arg("individual") = true);
+  mod.def("network_predict_x", &network_predict_x_py, py::arg("model"), py::arg("C"), py::arg("X"),
+          py::arg("individual") = true, py::arg("project") = false, py::arg("threshold") = 0.0);
+  mod.def("network_mses", &network_mses_py, py::arg("model"), py::arg("C"), py::arg("X"), py::arg("individual") = true,
+          py::arg("project") = false, py::arg("threshold") = 0.0);
+  mod.def("network_edge_inference", &network_edge_inference_py, py::arg("model"), py::arg("C"), py::arg("alpha") = 0.05,
+          py::arg("project") = false, py::arg("threshold") = 0.0);
   mod.def("network_n_weights", &network_n_weights_py, py::arg("type"), py::arg("options"), py::arg("m"), py::arg("p"));
 }
 

@@ -1,6 +1,6 @@
 # Contextualized correlation and Markov networks: a network over the columns of x for every
 # row's context, fitted by the C++ core (csrc/networks/networks.hpp documents the models).
-# R only converts, names and averages over bootstrap replicates.
+# R only converts and names; the core also averages over bootstrap replicates.
 
 #' Contextualized correlation and Markov networks
 #'
@@ -34,9 +34,13 @@
 #' net <- ctx_correlation_network(X, C)
 #' dim(predict(net, type = "correlation"))
 #' @export
-ctx_network <- function(x, context, type = c("correlation", "markov"), encoder = "linear", n_bootstraps = 0,
-                        seed = 0, threads = NULL, weights = NULL, trained = TRUE, ...) {
+ctx_network <- function(x, context, type = c("correlation", "markov", "bayesian"), encoder = "linear",
+                        n_bootstraps = 0, seed = 0, threads = NULL, weights = NULL, trained = TRUE, dag = NULL, ...) {
   type <- match.arg(type)
+  if (!is.null(dag) && type != "bayesian") stop("dag applies to type = 'bayesian' only", call. = FALSE)
+  if (!is.null(dag) && (!is.list(dag) || (length(dag) && (is.null(names(dag)) || any(names(dag) == ""))))) {
+    stop("dag must be a named list (e.g. list(sample_specific_alpha = 1))", call. = FALSE)
+  }
   X <- network_matrix(x, "x")
   C <- network_matrix(context, "context")
   if (nrow(X) != nrow(C)) stop(sprintf("X has %d rows but C has %d", nrow(X), nrow(C)), call. = FALSE)
@@ -46,7 +50,9 @@ ctx_network <- function(x, context, type = c("correlation", "markov"), encoder =
   }
   opts <- c(drop_null(list(family = "gaussian", encoder = encoder, seed = seed, threads = threads)), dots)
   if (!is.null(weights)) weights <- as.double(weights)
-  model <- core_call(ctxstats_network_fit_R, type, C, X, weights, opts, as.integer(n_bootstraps), isTRUE(trained))
+  model <- core_call(ctxstats_network_fit_R, type, C, X, weights, opts, as.integer(n_bootstraps), isTRUE(trained),
+                     if (is.null(dag)) list() else dag)
+  if (type == "bayesian") model$dag <- if (is.null(dag)) list() else dag
   if (isTRUE(trained)) {
     if (!isTRUE(model$converged)) warning(model$message, call. = FALSE)
     else if (nzchar(model$bootstrap_message)) warning(model$bootstrap_message, call. = FALSE)
@@ -67,6 +73,12 @@ ctx_correlation_network <- function(x, context, ...) ctx_network(x, context, typ
 #' @export
 ctx_markov_network <- function(x, context, ...) ctx_network(x, context, type = "markov", ...)
 
+#' @rdname ctx_network
+#' @export
+ctx_bayesian_network <- function(x, context, dag = list(), ...) {
+  ctx_network(x, context, type = "bayesian", dag = dag, ...)
+}
+
 network_matrix <- function(v, name) {
   m <- if (is.data.frame(v)) data.matrix(v) else as.matrix(v)
   if (!is.numeric(m)) stop(sprintf("%s must be numeric", name), call. = FALSE)
@@ -85,29 +97,33 @@ network_matrix <- function(v, name) {
 #'   markov: partial correlations), \code{"squared"} (their squares), \code{"precision"} (markov),
 #'   \code{"x"} (predicted features) or \code{"mses"} (each row's mean squared error).
 #' @param individual \code{TRUE}: a leading dimension over bootstrap replicates instead of
-#'   their mean (\code{"squared"}: the square of the mean correlation, as ContextualizedML).
+#'   their mean, which the core computes (\code{"squared"}: the square of the mean correlation,
+#'   as ContextualizedML).
+#' @param project_to_dag,threshold Bayesian networks: project every graph to a DAG (edges in
+#'   decreasing |weight|, each kept unless it closes a directed cycle) before any mean, then set
+#'   edges with |weight| <= \code{threshold} to 0.
 #' @param ... unused.
 #' @return An array: \code{[n, p, p]} for networks (\code{[replicate, n, p, p]} with
 #'   \code{individual}), a vector of length n for \code{"mses"}.
 #' @export
 predict.ctx_network <- function(object, newcontext = NULL, newx = NULL,
                                 type = c("networks", "offsets", "correlation", "squared", "precision", "x", "mses"),
-                                individual = FALSE, ...) {
+                                individual = FALSE, project_to_dag = TRUE, threshold = 0, ...) {
   type <- match.arg(type)
+  bayesian <- identical(object$type, "bayesian")
+  if (bayesian && type %in% c("offsets", "correlation", "squared", "precision")) {
+    stop("type = '", type, "' is not available for Bayesian networks (they are DAGs without offsets); use ",
+         "'networks', 'x' or 'mses'", call. = FALSE)
+  }
   C <- if (is.null(newcontext)) object$context else network_matrix(newcontext, "context")
   X <- if (is.null(newx)) (if (is.null(newcontext)) object$x else NULL) else network_matrix(newx, "x")
   if (type %in% c("x", "mses") && is.null(X)) stop("newx is needed with newcontext for type = '", type, "'",
                                                    call. = FALSE)
-  what <- switch(type, networks = "params", offsets = "params", squared = if (individual) "squared" else "correlation",
-                 type)
-  out <- core_call(ctxstats_network_predict_R, object$model, C, X, what)
+  what <- switch(type, networks = "params", offsets = "params", type)
+  out <- core_call(ctxstats_network_predict_R, object$model, C, X, what, isTRUE(individual),
+                   bayesian && isTRUE(project_to_dag), as.double(threshold))
   if (what == "params") out <- if (type == "networks") out$betas else out$mus
-  out <- aperm(out, rev(seq_along(dim(out))))   # the core's row-major dimensions, in order
-  if (!individual) {
-    out <- colMeans(out, dims = 1L)
-    if (length(dim(out)) == 0L) out <- as.vector(out)
-    if (type == "squared") out <- out^2
-  }
+  out <- if (length(dim(out)) == 1L) as.vector(out) else aperm(out, rev(seq_along(dim(out))))  # row-major, in order
   p <- object$model$p
   nd <- length(dim(out))
   if (nd >= 2L && dim(out)[nd] == p) {
@@ -115,6 +131,38 @@ predict.ctx_network <- function(object, newcontext = NULL, newx = NULL,
     dn[[nd]] <- object$features
     if (nd >= 3L && dim(out)[nd - 1L] == p) dn[[nd - 1L]] <- object$features
     dimnames(out) <- dn
+  }
+  out
+}
+
+#' Bootstrap inference on the edges of contextualized networks
+#'
+#' For a network fitted with \code{n_bootstraps >= 2}: per sample and edge, the bootstrap
+#' standard deviation, percentile interval and percentile p-value of "the edge is 0", and per
+#' edge the bootstrap test of "edge (i, j) does not vary with context" -- all computed by the core
+#' (the same numbers as Python's \code{edge_inference}).
+#'
+#' @param object a \code{ctx_network} fitted with \code{n_bootstraps >= 2}.
+#' @param newcontext contexts (default: the training contexts).
+#' @param alpha one minus the intervals' level.
+#' @param project_to_dag,threshold Bayesian networks: as for \code{\link{predict.ctx_network}}.
+#' @return A list: \code{estimate}, \code{se}, \code{lower}, \code{upper}, \code{pvalue}
+#'   (arrays \code{[n, p, p]}), \code{het_statistic}, \code{het_pvalue}, \code{sign_flip_share}
+#'   (\code{[p, p]}), \code{pvalue_floor} and \code{n_bootstraps}.
+#' @export
+network_edges <- function(object, newcontext = NULL, alpha = 0.05, project_to_dag = TRUE, threshold = 0) {
+  if (!inherits(object, "ctx_network")) stop("object must be a ctx_network", call. = FALSE)
+  C <- if (is.null(newcontext)) object$context else network_matrix(newcontext, "context")
+  out <- core_call(ctxstats_network_edges_R, object$model, C, as.double(alpha),
+                   identical(object$type, "bayesian") && isTRUE(project_to_dag), as.double(threshold))
+  for (k in c("estimate", "se", "lower", "upper", "pvalue", "het_statistic", "het_pvalue", "sign_flip_share")) {
+    a <- aperm(out[[k]], rev(seq_along(dim(out[[k]]))))
+    nd <- length(dim(a))
+    dn <- vector("list", nd)
+    dn[[nd]] <- object$features
+    dn[[nd - 1L]] <- object$features
+    dimnames(a) <- dn
+    out[[k]] <- a
   }
   out
 }

@@ -1242,7 +1242,7 @@ Rcpp::NumericVector reversed_array(const std::vector<double>& v, std::vector<int
 }  // namespace
 
 extern "C" SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, SEXP options, SEXP n_bootstraps,
-                                       SEXP train) {
+                                       SEXP train, SEXP dag) {
   BEGIN_RCPP
   const NetworkType t = parse_network_type(Rcpp::as<std::string>(type));
   const Rcpp::NumericMatrix Cm(C), Xm(X);
@@ -1255,36 +1255,73 @@ extern "C" SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, 
     require(w.size() == static_cast<std::size_t>(Xm.nrow()), "weights must have one entry per row");
   }
   const FitOptions o = options_from(options);
+  const DagOptions dag_options = dag_options_from(option_map(dag));
   const auto progress = [](int, double) { return !user_interrupted(); };
   const NetworkModel md = fit_network(t, Cr.data(), Xr.data(), w.empty() ? nullptr : w.data(), Xm.nrow(), Cm.ncol(),
-                                      Xm.ncol(), o, Rcpp::as<int>(n_bootstraps), Rcpp::as<bool>(train), progress);
+                                      Xm.ncol(), o, Rcpp::as<int>(n_bootstraps), Rcpp::as<bool>(train), progress,
+                                      dag_options);
   if (md.solve.interrupted) throw std::runtime_error("the fit was interrupted by the user");
   return network_model_to_r(md, options);
   END_RCPP
 }
 
 // what: "params" (list of betas and mus), "correlation", "squared", "precision", "x", "mses".
-extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what) {
+// individual: every replicate (a leading replicate dimension), or the core's mean over them.
+// project, threshold: Bayesian networks' graphs projected to DAGs, small edges removed.
+extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what, SEXP individual, SEXP project,
+                                           SEXP threshold) {
   BEGIN_RCPP
   const NetworkModel md = network_model_from_r(model);
   const Rcpp::NumericMatrix Cm(C);
   const std::vector<double> Cr = row_major(Cm);
   const std::string w = Rcpp::as<std::string>(what);
-  const NetworkParams prm =
-      predict_network_params(md, Cr.data(), Cm.nrow(), Cm.ncol(), md.options.solver_options.threads);
-  const int B = static_cast<int>(prm.replicates), n = static_cast<int>(prm.rows), p = prm.p;
+  const bool each = Rcpp::as<bool>(individual);
+  NetworkParams prm = predict_network_params(md, Cr.data(), Cm.nrow(), Cm.ncol(), md.options.solver_options.threads);
+  project_network_dags(md, prm, Rcpp::as<bool>(project), Rcpp::as<double>(threshold));
+  const int n = static_cast<int>(prm.rows), p = prm.p;
+  // Row-major dimensions (replicates first when individual) of a prediction with this tail.
+  const auto dims = [&](std::vector<int> tail) {
+    std::vector<int> d;
+    if (each) d.push_back(static_cast<int>(prm.replicates));
+    d.push_back(n);
+    d.insert(d.end(), tail.begin(), tail.end());
+    return d;
+  };
   const bool corr = md.type == NetworkType::kCorrelation;
-  if (w == "params")
-    return Rcpp::List::create(
-        Rcpp::Named("betas") = reversed_array(prm.betas, {B, n, p, p}),
-        Rcpp::Named("mus") = corr ? reversed_array(prm.mus, {B, n, p, p}) : reversed_array(prm.mus, {B, n, p}));
-  if (w == "correlation" || w == "squared") return reversed_array(network_correlations(md, prm, w == "squared"), {B, n, p, p});
-  if (w == "precision") return reversed_array(network_precisions(md, prm), {B, n, p, p});
+  if (w == "params") {
+    const NetworkParams s = network_params_summary(prm, each);
+    return Rcpp::List::create(Rcpp::Named("betas") = reversed_array(s.betas, dims({p, p})),
+                              Rcpp::Named("mus") = reversed_array(s.mus, corr ? dims({p, p}) : dims({p})));
+  }
+  if (w == "correlation" || w == "squared")
+    return reversed_array(network_correlations(md, prm, w == "squared", each), dims({p, p}));
+  if (w == "precision") return reversed_array(network_precisions(md, prm, each), dims({p, p}));
   require(w == "x" || w == "mses", "what must be 'params', 'correlation', 'squared', 'precision', 'x' or 'mses'");
   const Rcpp::NumericMatrix Xm(X);
   const std::vector<double> Xr = row_major(Xm);
-  if (w == "mses") return reversed_array(network_mses(md, prm, Xr.data(), Xm.nrow(), Xm.ncol()), {B, n});
-  const std::vector<double> xs = network_predict_x(md, prm, Xr.data(), Xm.nrow(), Xm.ncol());
-  return corr ? reversed_array(xs, {B, n, p, p}) : reversed_array(xs, {B, n, p});
+  if (w == "mses") return reversed_array(network_mses(md, prm, Xr.data(), Xm.nrow(), Xm.ncol(), each), dims({}));
+  const std::vector<double> xs = network_predict_x(md, prm, Xr.data(), Xm.nrow(), Xm.ncol(), each);
+  return reversed_array(xs, corr ? dims({p, p}) : dims({p}));
+  END_RCPP
+}
+
+// Bootstrap inference on every edge (networks.hpp: network_edge_inference).
+extern "C" SEXP ctxstats_network_edges_R(SEXP model, SEXP C, SEXP alpha, SEXP project, SEXP threshold) {
+  BEGIN_RCPP
+  const NetworkModel md = network_model_from_r(model);
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Cr = row_major(Cm);
+  const NetworkEdgeInference e =
+      network_edge_inference(md, Cr.data(), Cm.nrow(), Cm.ncol(), Rcpp::as<double>(alpha), Rcpp::as<bool>(project),
+                             Rcpp::as<double>(threshold), md.options.solver_options.threads);
+  const int n = static_cast<int>(e.rows), p = e.p;
+  return Rcpp::List::create(
+      Rcpp::Named("estimate") = reversed_array(e.estimate, {n, p, p}), Rcpp::Named("se") = reversed_array(e.se, {n, p, p}),
+      Rcpp::Named("lower") = reversed_array(e.lower, {n, p, p}), Rcpp::Named("upper") = reversed_array(e.upper, {n, p, p}),
+      Rcpp::Named("pvalue") = reversed_array(e.pvalue, {n, p, p}),
+      Rcpp::Named("het_statistic") = reversed_array(e.het_statistic, {p, p}),
+      Rcpp::Named("het_pvalue") = reversed_array(e.het_pvalue, {p, p}),
+      Rcpp::Named("sign_flip_share") = reversed_array(e.sign_flip_share, {p, p}),
+      Rcpp::Named("pvalue_floor") = e.pvalue_floor, Rcpp::Named("n_bootstraps") = static_cast<int>(e.replicates));
   END_RCPP
 }

@@ -56,6 +56,9 @@ SEXP ctxstats_linear_predictor_se_R(SEXP cov, SEXP X, SEXP C, SEXP intercept);
 SEXP ctxstats_prediction_intervals_R(SEXP family, SEXP eta, SEXP se_eta, SEXP crit, SEXP scale, SEXP link_scale);
 SEXP ctxstats_option_schema_R();
 SEXP ctxstats_resolve_options_R(SEXP model, SEXP options, SEXP solver_known);
-SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, SEXP options, SEXP n_bootstraps, SEXP train);
-SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what);
+SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, SEXP options, SEXP n_bootstraps, SEXP train,
+                            SEXP dag);
+SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what, SEXP individual, SEXP project,
+                                SEXP threshold);
+SEXP ctxstats_network_edges_R(SEXP model, SEXP C, SEXP alpha, SEXP project, SEXP threshold);
 }

@@ -58,8 +58,9 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_prediction_intervals_R", reinterpret_cast<DL_FUNC>(&ctxstats_prediction_intervals_R), 6},
     {"ctxstats_option_schema_R", reinterpret_cast<DL_FUNC>(&ctxstats_option_schema_R), 0},
     {"ctxstats_resolve_options_R", reinterpret_cast<DL_FUNC>(&ctxstats_resolve_options_R), 3},
-    {"ctxstats_network_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_fit_R), 7},
-    {"ctxstats_network_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_predict_R), 4},
+    {"ctxstats_network_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_fit_R), 8},
+    {"ctxstats_network_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_predict_R), 7},
+    {"ctxstats_network_edges_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_edges_R), 5},
     {nullptr, nullptr, 0}};
 
 }  // namespace

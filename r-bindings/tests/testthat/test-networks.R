@@ -58,3 +58,39 @@ test_that("bad inputs give the core's errors", {
   net <- ctx_correlation_network(d$X, d$C)
   expect_error(predict(net, type = "precision"), "markov networks")
 })
+
+test_that("a Bayesian network recovers a chain whose first edge varies with context, as DAGs", {
+  set.seed(4)
+  n <- 1500
+  C <- cbind(c1 = runif(n, -1, 1))
+  X <- matrix(0, n, 3, dimnames = list(NULL, c("a", "b", "d")))
+  X[, "a"] <- rnorm(n)
+  X[, "b"] <- 1.5 * C[, "c1"] * X[, "a"] + rnorm(n)
+  X[, "d"] <- 0.8 * X[, "b"] + rnorm(n)
+  bn <- ctx_bayesian_network(X, C)
+  W <- predict(bn)
+  expect_equal(dim(W), c(n, 3L, 3L))
+  expect_equal(dimnames(W)[[3]], c("a", "b", "d"))
+  expect_lt(max(abs(W[, "a", "b"] - 1.5 * C[, "c1"])), 0.2)
+  expect_lt(max(abs(W[, "b", "d"] - 0.8)), 0.15)
+  # Every projected graph is a DAG: no edge in both directions, and no 3-cycle.
+  nz <- W != 0
+  expect_false(any(nz[, "a", "b"] & nz[, "b", "a"]))
+  expect_false(any(nz[, "a", "b"] & nz[, "b", "d"] & nz[, "d", "a"]))
+  expect_length(predict(bn, type = "mses"), n)
+  expect_equal(dim(predict(bn, type = "x")), c(n, 3L))
+  expect_error(predict(bn, type = "precision"), "not available for Bayesian networks")
+  expect_error(ctx_bayesian_network(X, C, dag = list(archetype_alpha = -1)), "archetype_alpha")
+  expect_error(ctx_markov_network(X, C, dag = list()), "bayesian")
+})
+
+test_that("network_edges gives every edge's interval and the heterogeneity test", {
+  d <- network_data(n = 400)
+  net <- ctx_markov_network(d$X, d$C, n_bootstraps = 20, seed = 2)
+  e <- network_edges(net, alpha = 0.1)
+  each <- predict(net, type = "networks", individual = TRUE)
+  expect_equal(unname(e$lower), unname(apply(each, c(2, 3, 4), quantile, probs = 0.05)), tolerance = 1e-12)
+  expect_equal(dim(e$het_pvalue), c(3L, 3L))
+  expect_lt(e$het_pvalue["b", "a"], 0.05)   # the edge a - b varies with c1
+  expect_error(network_edges(ctx_markov_network(d$X, d$C)), "n_bootstraps")
+})

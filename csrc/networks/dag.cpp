@@ -1,0 +1,163 @@
+// Acyclicity penalties and DAG projection (dag.hpp).
+#include "networks/dag.hpp"
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "common/error.hpp"
+
+namespace ctxstats {
+
+namespace {
+
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// exp(M) for M >= 0 entrywise: scale by 2^-k so that the 1-norm is at most 1/2, a degree-12
+// Taylor polynomial by Horner's rule, then k squarings.
+RowMat expm_nonnegative(const RowMat& M) {
+  const int p = static_cast<int>(M.rows());
+  const double norm = M.colwise().sum().maxCoeff();
+  int k = 0;
+  if (norm > 0.5) k = static_cast<int>(std::ceil(std::log2(norm / 0.5)));
+  const RowMat A = M / std::ldexp(1.0, k);
+  const RowMat I = RowMat::Identity(p, p);
+  RowMat E = I;
+  for (int d = 12; d >= 1; --d) E = I + (A * E) / static_cast<double>(d);
+  for (int j = 0; j < k; ++j) E = E * E;
+  return E;
+}
+
+}  // namespace
+
+DagLoss parse_dag_loss(const std::string& name) {
+  const std::string s = lower(name);
+  if (s == "notears") return DagLoss::kNotears;
+  if (s == "poly") return DagLoss::kPoly;
+  if (s == "dagma") return DagLoss::kDagma;
+  throw InvalidArgument("the DAG loss type must be 'NOTEARS', 'poly' or 'DAGMA', not '" + name + "'");
+}
+
+const char* dag_loss_name(DagLoss loss) {
+  switch (loss) {
+    case DagLoss::kNotears: return "NOTEARS";
+    case DagLoss::kPoly: return "poly";
+    default: return "DAGMA";
+  }
+}
+
+double acyclicity(DagLoss loss, double s, const double* Wp, int p, double* grad) {
+  const Eigen::Map<const RowMat> W(Wp, p, p);
+  const RowMat M = W.cwiseProduct(W);
+  // A trial point of a line search can be far out: non-finite weights, or (notears) a matrix
+  // whose exponential overflows, give h = +infinity (and keep the scaling's exponent below a
+  // representable integer).
+  const double norm = M.colwise().sum().maxCoeff();
+  if (!std::isfinite(norm) || (loss == DagLoss::kNotears && norm >= 700.0)) {
+    if (grad) std::fill(grad, grad + static_cast<std::size_t>(p) * p, 0.0);
+    return std::numeric_limits<double>::infinity();
+  }
+  double h;
+  RowMat D;  // dh/dM'
+  if (loss == DagLoss::kNotears) {
+    D = expm_nonnegative(M);
+    h = D.trace() - p;
+  } else if (loss == DagLoss::kPoly) {
+    const RowMat B = RowMat::Identity(p, p) + M / static_cast<double>(p);
+    RowMat P = RowMat::Identity(p, p);
+    for (int k = 0; k < p - 1; ++k) P = P * B;  // B^(p-1)
+    h = (P * B).trace() - p;
+    D = P;
+  } else {
+    const RowMat A = s * RowMat::Identity(p, p) - M;
+    const Eigen::PartialPivLU<RowMat> lu(A);
+    const double det = lu.determinant();
+    if (!(det > 0.0) || !std::isfinite(det)) {
+      if (grad) std::fill(grad, grad + static_cast<std::size_t>(p) * p, 0.0);
+      return std::numeric_limits<double>::infinity();
+    }
+    D = lu.inverse();
+    // Outside the M-matrix region the inverse has negative entries (and h is no acyclicity
+    // measure there): treat as outside the domain.
+    if (D.minCoeff() < 0.0) {
+      if (grad) std::fill(grad, grad + static_cast<std::size_t>(p) * p, 0.0);
+      return std::numeric_limits<double>::infinity();
+    }
+    h = -std::log(det) + p * std::log(s);
+  }
+  if (grad) Eigen::Map<RowMat>(grad, p, p) = 2.0 * W.cwiseProduct(D.transpose());
+  return h;
+}
+
+namespace {
+
+// Is j reachable from i along the edges of adj (p x p, adj[a * p + b]: a -> b)?
+bool reaches(const std::vector<unsigned char>& adj, int p, int from, int to, std::vector<int>& stack,
+             std::vector<unsigned char>& seen) {
+  std::fill(seen.begin(), seen.end(), 0);
+  stack.assign(1, from);
+  seen[from] = 1;
+  while (!stack.empty()) {
+    const int a = stack.back();
+    stack.pop_back();
+    if (a == to) return true;
+    for (int b = 0; b < p; ++b)
+      if (adj[static_cast<std::size_t>(a) * p + b] && !seen[b]) {
+        seen[b] = 1;
+        stack.push_back(b);
+      }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool is_dag(const double* W, int p) {
+  // Kahn's algorithm on the non-zero entries.
+  std::vector<int> indeg(p, 0), queue;
+  for (int i = 0; i < p; ++i)
+    for (int j = 0; j < p; ++j)
+      if (W[static_cast<std::size_t>(i) * p + j] != 0.0) ++indeg[j];
+  for (int j = 0; j < p; ++j)
+    if (indeg[j] == 0) queue.push_back(j);
+  int done = 0;
+  while (!queue.empty()) {
+    const int a = queue.back();
+    queue.pop_back();
+    ++done;
+    for (int b = 0; b < p; ++b)
+      if (W[static_cast<std::size_t>(a) * p + b] != 0.0 && --indeg[b] == 0) queue.push_back(b);
+  }
+  return done == p;
+}
+
+void project_to_dag(double* W, int p, double threshold) {
+  const std::size_t pp = static_cast<std::size_t>(p) * p;
+  if (!is_dag(W, p)) {
+    std::vector<std::size_t> order(pp);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [W](std::size_t a, std::size_t b) { return std::fabs(W[a]) > std::fabs(W[b]); });
+    std::vector<unsigned char> adj(pp, 0), seen(p, 0);
+    std::vector<int> stack;
+    for (std::size_t e : order) {
+      if (W[e] == 0.0) break;
+      const int i = static_cast<int>(e / p), j = static_cast<int>(e % p);
+      if (i == j || reaches(adj, p, j, i, stack, seen)) W[e] = 0.0;  // i -> j would close a cycle
+      else adj[e] = 1;
+    }
+  }
+  if (threshold > 0.0)
+    for (std::size_t e = 0; e < pp; ++e)
+      if (std::fabs(W[e]) <= threshold) W[e] = 0.0;
+}
+
+}  // namespace ctxstats
