@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "encoders/context_basis.hpp"
 #include "glm/bootstrap.hpp"
+#include "glm/exact_passes.hpp"
 #include "glm/fit.hpp"
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"
