@@ -13,8 +13,16 @@ Bootstrap replicates as tasks
     replicates (``_core.bootstrap_merge``, in replicate order) are bitwise those of a local
     ``fit(n_bootstraps=B)`` with the same seed -- whatever the number of workers, their threads,
     the split into tasks or the order in which tasks finish. A task that fails raises on the
-    client with the core's message (``bootstrap replicate r: ...``); a task lost with its worker
-    is rerun by the scheduler and, being a pure function of its inputs, gives the same result.
+    client with the core's message for the lowest failing replicate (``bootstrap replicate r:
+    ...``), as the local bootstrap does. A task lost with its worker is rerun by the scheduler
+    (distributed's own retry) and, a pure function of its inputs, gives the same result (not
+    yet exercised by a test). ``PersonalizedRegression.fit(n_bootstraps=B, client=client)``
+    does the same with ``_core.personalized_bootstrap_range`` / ``_merge`` (the modes check runs
+    on all the merged replicates).
+
+Data held as dask collections
+    ``ContextualizedGLM`` of dask arrays or DataFrames is a :class:`DaskContextualizedGLM`,
+    fitted by passes of one task per partition; see its docstring.
 
 Which client
     A fit of in-memory data uses a cluster only when given ``client=``: a ``distributed.Client``
@@ -28,7 +36,8 @@ import numpy as np
 
 from ctxstats import _core
 
-__all__ = ["resolve_client", "bootstrap_on_cluster", "replicate_ranges"]
+__all__ = ["resolve_client", "bootstrap_on_cluster", "personalized_bootstrap_on_cluster", "replicate_ranges",
+           "DaskContextualizedGLM", "DaskContextualizedGLMResults"]
 
 
 def resolve_client(client):
@@ -66,14 +75,15 @@ def _fit_range(C, X, y, weights, options, start, first, count):
     return _core.bootstrap_range(C, X, y, weights, options, start, first, count)
 
 
-def bootstrap_on_cluster(client, C, X, y, weights, options: dict, start, n_bootstraps: int,
-                         tasks_per_worker: int = 4, progress=None) -> dict:
-    """The dict ``_core.bootstrap`` returns, computed by tasks on ``client``'s workers.
+def _fit_personalized_range(C, X, y, weights, options, init, first, count):
+    return _core.personalized_bootstrap_range(C, X, y, weights, options, first, count, init)
 
-    ``options`` are the fit's resolved options (the same that key the local bootstrap);
-    ``start`` the full-data fit's weights. ``progress(done, nan)`` is called on the client as
-    ranges finish (its return value is ignored: Ctrl-C cancels the tasks and raises).
-    """
+
+def _replicates_on_cluster(client, task, C, X, y, weights, options: dict, extra, n_bootstraps: int,
+                           tasks_per_worker: int, progress) -> list:
+    """task(C, X, y, weights, options, extra, first, count) for ranges of replicates on the
+    workers (data scattered once to each); the ranges' results, in any order. A failing range
+    raises the error of the lowest failing replicate, as the local bootstrap does."""
     from distributed import as_completed
 
     client = resolve_client(client)
@@ -87,9 +97,8 @@ def bootstrap_on_cluster(client, C, X, y, weights, options: dict, start, n_boots
     Cf, Xf, yf = shared[:3]
     wf = shared[3] if weights is not None else None
     task_options = {**options, "threads": 1}
-    start = np.ascontiguousarray(start, dtype=float)
     ranges = replicate_ranges(n_bootstraps, tasks_per_worker * _n_workers(client))
-    futures = [client.submit(_fit_range, Cf, Xf, yf, wf, task_options, start, first, count, pure=False)
+    futures = [client.submit(task, Cf, Xf, yf, wf, task_options, extra, first, count, pure=False)
                for first, count in ranges]
     first_of = {f.key: first for f, (first, _) in zip(futures, ranges)}
     parts, errors = [], {}
@@ -106,14 +115,37 @@ def bootstrap_on_cluster(client, C, X, y, weights, options: dict, start, n_boots
                 client.cancel([f for f in futures if first_of[f.key] > first and not f.done()])
                 continue
             parts.append(part)
-            done += int(part["n_iter"].shape[0])
+            done += dict(ranges)[first]
             if progress is not None:
                 progress(done, float("nan"))
     finally:
         client.cancel([f for f in futures if not f.done()])
     if errors:  # the first failing replicate, as the local bootstrap raises it
         raise errors[min(errors)]
+    return parts
+
+
+def bootstrap_on_cluster(client, C, X, y, weights, options: dict, start, n_bootstraps: int,
+                         tasks_per_worker: int = 4, progress=None) -> dict:
+    """The dict ``_core.bootstrap`` returns, computed by tasks on ``client``'s workers.
+
+    ``options`` are the fit's resolved options (the same that key the local bootstrap);
+    ``start`` the full-data fit's weights. ``progress(done, nan)`` is called on the client as
+    ranges finish (its return value is ignored: Ctrl-C cancels the tasks and raises).
+    """
+    start = np.ascontiguousarray(start, dtype=float)
+    parts = _replicates_on_cluster(client, _fit_range, C, X, y, weights, options, start, n_bootstraps,
+                                   tasks_per_worker, progress)
     return _core.bootstrap_merge(parts)
+
+
+def personalized_bootstrap_on_cluster(client, C, X, y, weights, options: dict, init, n_bootstraps: int,
+                                      param_names, context_names, tasks_per_worker: int = 4) -> dict:
+    """The dict ``_core.personalized_bootstrap`` returns, computed by tasks on the workers:
+    bitwise the same replicates, the modes checked over all of them on the client."""
+    parts = _replicates_on_cluster(client, _fit_personalized_range, C, X, y, weights, options, init, n_bootstraps,
+                                   tasks_per_worker, None)
+    return _core.personalized_bootstrap_merge(parts, list(param_names), list(context_names))
 
 
 # ---- data held as dask collections ------------------------------------------------------------

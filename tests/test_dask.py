@@ -89,6 +89,23 @@ def test_cluster_bootstrap_errors(dask_client):
     assert "bootstrap replicate" in str(local.value) and str(remote.value) == str(local.value)
 
 
+@pytest.mark.filterwarnings("ignore::ctxstats.ConvergenceWarning")
+def test_cluster_personalized_bootstrap_is_bitwise_the_local_one(dask_client):
+    rng = np.random.default_rng(6)
+    C = rng.normal(size=(200, 2))
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] * (1 + C[:, 0]) + 0.5 * X[:, 1] + 0.3 * rng.normal(size=200)
+    model = cs.PersonalizedRegression(y, X, C, rank=2)
+    kw = dict(n_bootstraps=5, max_iter=30, warmup=10, seed=2, threads=1)
+    local = model.fit(**kw)
+    remote = model.fit(client=dask_client, **kw)
+    assert np.array_equal(remote.flat_params, local.flat_params)
+    for key in ("theta", "phi", "means", "rank"):
+        assert np.array_equal(remote._boot[key], local._boot[key]), key
+    assert remote._boot["modes_message"] == local._boot["modes_message"]
+    assert np.array_equal(remote.conf_int().to_numpy(), local.conf_int().to_numpy())
+
+
 # ---- data held as dask collections --------------------------------------------------------------
 
 def _dask_data(d, partitions=8, weights=None, frame=False):
