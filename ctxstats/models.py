@@ -115,10 +115,14 @@ class ContextualizedGLM:
         from ctxstats.dask import DaskContextualizedGLM, is_dask_collection
 
         if any(is_dask_collection(a) for a in (endog, exog, context, kwargs.get("weights"))):
-            if cls._family_default is not None:
+            if cls._family_default is not None:  # a subclass: (endog, exog, context, encoder, **kwargs)
                 if "family" in kwargs:
                     raise TypeError(f"{cls.__name__} is the {cls._family_default} family; use ContextualizedGLM "
                                     "for others")
+                if len(args) > 1:
+                    raise TypeError(f"{cls.__name__} takes at most 4 positional arguments")
+                if args:
+                    kwargs["encoder"], args = args[0], ()
                 kwargs["family"] = cls._family_default
             return DaskContextualizedGLM(endog, exog, context, *args, **kwargs)
         return super().__new__(cls)

@@ -5,15 +5,14 @@ partition fails with the in-memory fit's message, naming the partition."""
 import faulthandler
 import re
 
+import dask.array as da  # test dependencies (the [test] extra): a missing install fails, never skips
+import dask.dataframe as dd
 import numpy as np
 import pandas as pd
 import pytest
 
 import ctxstats as cs
 from conftest import DASK_TIMEOUT, make_vcm, short_bootstraps, short_fits
-
-da = pytest.importorskip("dask.array")  # a test dependency ([test] extra): skipped only outside it
-dd = pytest.importorskip("dask.dataframe")
 
 
 @pytest.fixture(autouse=True)
@@ -150,7 +149,7 @@ def test_dask_exact_fit_equals_in_memory(dask_client, family, frame, weighted, a
 def test_dask_subclass_fixes_the_family(dask_client):
     d = make_vcm(n=400, p=1, m=1, family="poisson", seed=1)
     y, X, C, _ = _dask_data(d, 4)
-    res = cs.ContextualizedPoisson(y, X, C, encoder="linear").fit(client=dask_client)
+    res = cs.ContextualizedPoisson(y, X, C, "linear").fit(client=dask_client)  # encoder given by position
     local = cs.ContextualizedPoisson(d["y"], d["X"], d["C"], encoder="linear").fit()
     assert res.model.family == "poisson"
     np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
