@@ -34,6 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import PeakMemory  # noqa: E402  (the client's high-water mark: VmHWM on Linux)
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (run on each worker by Client.run)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def simulate(n: int, p: int, m: int, seed: int):
     rng = np.random.default_rng(seed)
     C = rng.normal(size=(n, m))
@@ -113,8 +120,10 @@ def part_exact(args) -> list[tuple]:
                     res = model.fit(client=client)
                     elapsed = time.perf_counter() - t
                 weights[workers] = res.weights
+                worker_peaks = sorted(client.run(peak_rss_mb).values())
                 rows.append(("dask, Parquet", f"{workers} worker(s) x 1 thread", elapsed,
-                             f"client memory +{mem.peak / 2**20:.0f} MB ({mem.method})"))
+                             f"client memory +{mem.peak / 2**20:.0f} MB ({mem.method}); worker peak "
+                             + "/".join(f"{v:.0f}" for v in worker_peaks) + " MB"))
             finally:
                 client.close()
                 lc.close()

@@ -211,3 +211,15 @@ def test_dask_fit_of_parquet_files_equals_in_memory(dask_client, tmp_path):
     sp = res.sample_params.compute()
     assert list(sp.columns) == ["Intercept", "x1", "x2"]
     np.testing.assert_allclose(sp.to_numpy(), local.sample_params.to_numpy(), rtol=0, atol=1e-10)
+
+
+def test_dask_fit_without_intercept_equals_in_memory(dask_client):
+    # no centring: the scaling's root mean squares come from the partitions' sums of squares
+    d = make_vcm(n=900, p=2, m=2, seed=11)
+    y, X, C, _ = _dask_data(d, 8)
+    res = cs.ContextualizedGLM(y, X, C, encoder="linear", fit_intercept=False).fit(client=dask_client)
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], encoder="linear", fit_intercept=False).fit()
+    assert res.param_names == local.param_names == ["x1", "x2"]
+    np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.predict(which="linear").compute(), local.predict(which="linear"),
+                               rtol=1e-10, atol=1e-10)
