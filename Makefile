@@ -106,6 +106,7 @@ BENCH_VENV ?= .venv-bench
 BENCH_PY := $(BENCH_VENV)/bin/python
 BENCH_ARGS ?=
 EXACT_ARGS ?=
+DASK_ARGS ?=
 
 $(BENCH_PY):
 	$(PYTHON) -m venv $(BENCH_VENV)
@@ -116,11 +117,12 @@ bench-install: $(BENCH_PY)
 	$(BENCH_PY) -m pip install -q --no-deps contextualized-ml==0.2.9
 	$(BENCH_PY) -m pip install -q -c benchmarks/constraints.txt \
 	  lightning numpy pandas scikit-learn igraph matplotlib psutil statsmodels
-	$(BENCH_PY) -m pip install -q -c benchmarks/constraints.txt .
+	$(BENCH_PY) -m pip install -q -c benchmarks/constraints.txt ".[dask]"
 
 bench: bench-install
 	@rc=0; $(BENCH_PY) benchmarks/run.py $(BENCH_ARGS) || rc=$$?; \
-	$(BENCH_PY) benchmarks/bench_exact.py $(EXACT_ARGS) || rc=$$?; exit $$rc
+	$(BENCH_PY) benchmarks/bench_exact.py $(EXACT_ARGS) || rc=$$?; \
+	$(BENCH_PY) benchmarks/bench_dask.py $(DASK_ARGS) || rc=$$?; exit $$rc
 
 # The networks' forward + backward pass: achieved FLOP rate against the AVX2 peak (issue 12).
 bench-kernels: cpp-test

@@ -16,6 +16,7 @@
 #include "encoders/context_basis.hpp"
 #include "glm/bootstrap.hpp"
 #include "glm/cross_validation.hpp"
+#include "glm/exact_passes.hpp"
 #include "glm/fit.hpp"
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"

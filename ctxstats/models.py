@@ -109,6 +109,24 @@ class ContextualizedGLM:
 
     _family_default = None  # the option table's default (gaussian); subclasses fix a family
 
+    def __new__(cls, endog=None, exog=None, context=None, *args, **kwargs):
+        # Data held as dask collections are fitted where they are (ctxstats.dask), never
+        # computed into this process.
+        from ctxstats.dask import DaskContextualizedGLM, is_dask_collection
+
+        if any(is_dask_collection(a) for a in (endog, exog, context, kwargs.get("weights"))):
+            if cls._family_default is not None:  # a subclass: (endog, exog, context, encoder, **kwargs)
+                if "family" in kwargs:
+                    raise TypeError(f"{cls.__name__} is the {cls._family_default} family; use ContextualizedGLM "
+                                    "for others")
+                if len(args) > 1:
+                    raise TypeError(f"{cls.__name__} takes at most 4 positional arguments")
+                if args:
+                    kwargs["encoder"], args = args[0], ()
+                kwargs["family"] = cls._family_default
+            return DaskContextualizedGLM(endog, exog, context, *args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, endog, exog, context, family: str | None = None, encoder: str | None = None,
                  fit_intercept: bool | None = None, weights=None, **encoder_options):
         not_here = sorted(k for k in encoder_options if k in _options.names("glm", _options.GROUPS)
@@ -194,7 +212,8 @@ class ContextualizedGLM:
             l1_ratio: float | None = None, mu_ratio: float | None = None, weight_decay: float | None = None,
             batch_size: int | None = None, learning_rate: float | None = None, val_split: float | None = None,
             patience: int | None = None, start_params=None, verbose: bool = False, callback=None,
-            n_bootstraps: int | None = None, cov_type: str | None = None, groups=None) -> "ContextualizedGLMResults":
+            n_bootstraps: int | None = None, cov_type: str | None = None, groups=None,
+            client=None) -> "ContextualizedGLMResults":
         """Fit the context encoder by penalised maximum likelihood.
 
         Parameters
@@ -254,6 +273,10 @@ class ContextualizedGLM:
             encoder weights are kept; bootstrap standard errors, percentile intervals for
             the average effects, per-sample intervals, predictions and the heterogeneity
             test derive from them. Results are identical for any ``threads``.
+        client : distributed.Client or "default", optional
+            Run the bootstrap replicates as tasks on this Dask cluster (``"default"``: the
+            active client); the replicates are bitwise those of a local fit with the same seed.
+            Without it the fit stays local even when a client is active. See :mod:`ctxstats.dask`.
         cov_type : {None, "nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "bootstrap"}
             The covariance behind ``bse``, ``conf_int`` and the tests. Analytic types need the
             unpenalised linear encoder without archetypes. None: "nonrobust" when analytic
@@ -287,6 +310,13 @@ class ContextualizedGLM:
                           "(only alpha and weight_decay apply); the exact solver (the default) applies them",
                           UserWarning, stacklevel=2)
         n_bootstraps = opts["n_bootstraps"]
+        if client is not None:  # checked before the full-data fit, not after it
+            from ctxstats.dask import resolve_client
+
+            client = resolve_client(client)
+            if not n_bootstraps:
+                raise ValueError("client= runs the bootstrap replicates on a Dask cluster; with n_bootstraps=0 "
+                                 "there is nothing to send (the full-data fit of in-memory data runs locally)")
         cov_type = resolve_cov_type(cov_type, opts, n_bootstraps)
         if groups is None and cov_type == "cluster":
             groups = getattr(self, "cluster_groups", None)       # from_formula(..., groups=)
@@ -309,8 +339,14 @@ class ContextualizedGLM:
         if n_bootstraps and not out.get("interrupted", False):
             progress, close = solver_callback(verbose, n_bootstraps, "bootstrap replicates")
             try:
-                boot = _core.bootstrap(self.context, self.exog, self.endog, self.weights, opts, out["weights"],
-                                       n_bootstraps, progress)
+                if client is not None:  # the same replicates, as tasks on a Dask cluster
+                    from ctxstats.dask import bootstrap_on_cluster
+
+                    boot = bootstrap_on_cluster(client, self.context, self.exog, self.endog, self.weights, opts,
+                                                out["weights"], n_bootstraps, progress=progress)
+                else:
+                    boot = _core.bootstrap(self.context, self.exog, self.endog, self.weights, opts, out["weights"],
+                                           n_bootstraps, progress)
             finally:
                 close()
             if out.get("model") is not None:  # the core's model carries its replicates (summaries, file)
@@ -378,6 +414,8 @@ ContextualizedGLM.__doc__ = ContextualizedGLM.__doc__.replace("{options}", _opti
 class ContextualizedRegression(ContextualizedGLM):
     """A contextualized linear regression (gaussian family)."""
 
+    _family_default = "gaussian"  # also what ContextualizedGLM.__new__ passes for dask-held data
+
     def __init__(self, endog, exog, context, encoder: str | None = None, **kwargs):
         if "family" in kwargs:
             raise TypeError("ContextualizedRegression is the gaussian family; use ContextualizedGLM for others")
@@ -387,6 +425,8 @@ class ContextualizedRegression(ContextualizedGLM):
 class ContextualizedLogit(ContextualizedGLM):
     """A contextualized logistic regression (binomial family, logit link)."""
 
+    _family_default = "binomial"  # also what ContextualizedGLM.__new__ passes for dask-held data
+
     def __init__(self, endog, exog, context, encoder: str | None = None, **kwargs):
         if "family" in kwargs:
             raise TypeError("ContextualizedLogit is the binomial family; use ContextualizedGLM for others")
@@ -395,6 +435,8 @@ class ContextualizedLogit(ContextualizedGLM):
 
 class ContextualizedPoisson(ContextualizedGLM):
     """A contextualized Poisson regression (log link)."""
+
+    _family_default = "poisson"  # also what ContextualizedGLM.__new__ passes for dask-held data
 
     def __init__(self, endog, exog, context, encoder: str | None = None, **kwargs):
         if "family" in kwargs:

@@ -393,7 +393,7 @@ class PersonalizedRegression:
             patience: int | None = None, warmup: int | None = None, tol: float | None = None,
             n_neighbors: int | None = None, n_bootstraps: int | None = None,
             sample_models: str | None = None, local_neighbors: int | None = None,
-            refine_metric: bool | None = None, start_params=None) -> "PersonalizedRegressionResults":
+            refine_metric: bool | None = None, start_params=None, client=None) -> "PersonalizedRegressionResults":
         """Fit every sample's model by full-batch Adam with early stopping.
 
         Every option left at None takes the default of the core's option table, shared with R:
@@ -492,6 +492,9 @@ class PersonalizedRegression:
             Costs B fits.
         start_params : array_like, optional
             A flat parameter vector (``results.flat_params``) to start from.
+        client : distributed.Client or "default", optional
+            Fit the bootstrap replicates as tasks on this Dask cluster (``"default"``: the
+            active client): bitwise the replicates of a local fit (see :mod:`ctxstats.dask`).
         """
         opts = self._options(gamma=gamma, n_partners=n_partners, seed=seed, threads=threads, max_iter=max_iter,
                              nu=nu, weight_decay=weight_decay, alpha=alpha, l1_ratio=l1_ratio, mu_ratio=mu_ratio,
@@ -500,6 +503,13 @@ class PersonalizedRegression:
                              sample_models=sample_models, local_neighbors=local_neighbors,
                              refine_metric=refine_metric)
         n_neighbors, n_bootstraps = opts["n_neighbors"], opts["n_bootstraps"]
+        if client is not None:  # checked before the full-data fit
+            from ctxstats.dask import resolve_client
+
+            client = resolve_client(client)
+            if not n_bootstraps:
+                raise ValueError("client= runs the bootstrap replicates on a Dask cluster; with n_bootstraps=0 "
+                                 "there is nothing to send (the full-data fit runs locally)")
         init = None
         if start_params is not None:
             init = as_start_params(start_params, self.n_params())
@@ -508,8 +518,15 @@ class PersonalizedRegression:
         boot = None
         if n_bootstraps:
             # The core refits every replicate and checks their modes (personalized_bootstrap).
-            boot = _core.personalized_bootstrap(self.context, self.exog, self.endog, self.weights, opts, n_bootstraps,
-                                                init, self.param_names, self.context_names)
+            if client is not None:  # the same replicates, as tasks on a Dask cluster
+                from ctxstats.dask import personalized_bootstrap_on_cluster
+
+                boot = personalized_bootstrap_on_cluster(client, self.context, self.exog, self.endog, self.weights,
+                                                         opts, init, n_bootstraps, self.param_names,
+                                                         self.context_names)
+            else:
+                boot = _core.personalized_bootstrap(self.context, self.exog, self.endog, self.weights, opts,
+                                                    n_bootstraps, init, self.param_names, self.context_names)
             boot["converged"] = np.asarray(boot["converged"], dtype=bool)
             boot["message"] = bootstrap_message(list(zip(boot["converged"], boot["messages"])))
             warn_bootstrap(boot["message"], stacklevel=2)

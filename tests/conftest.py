@@ -3,6 +3,11 @@ import os
 import numpy as np
 import pytest
 
+# Before rpy2 starts R in this process (pytest_collection_modifyitems): embedded R prepends its
+# library folders to LD_LIBRARY_PATH, where Debian's libpython3.11 would then shadow the
+# interpreter's own in any Python subprocess (dask's workers fail to import ssl).
+_LD_LIBRARY_PATH_AT_START = os.environ.get("LD_LIBRARY_PATH")
+
 # pyproject.toml turns ctxstats.ConvergenceWarning into an error. Tests that fit with a few
 # iterations on purpose (speed, parity, shapes), or fit a default neural encoder that stops
 # at its cap, say so with these markers; each quotes the start of the core's message.
@@ -70,3 +75,40 @@ def pytest_configure(config):
         import ctxstats
 
         assert ctxstats.__file__.startswith(expect), f"imported {ctxstats.__file__}, not the build in {expect}"
+
+
+# A Dask cluster for the tests of ctxstats.dask (tests/test_dask*.py): 2 worker processes of
+# one thread each, started once per session by the first test that asks for it, on this
+# machine only (no external service), closed at the end. Startup and every connection are
+# bounded by timeouts; the tests using it also arm a watchdog (tests/test_dask.py).
+DASK_TIMEOUT = 120  # seconds
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    import dask
+    from distributed import Client, LocalCluster
+
+    def set_library_path(value):
+        if value is None:
+            os.environ.pop("LD_LIBRARY_PATH", None)
+        else:
+            os.environ["LD_LIBRARY_PATH"] = value
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "30s", "distributed.comm.timeouts.tcp": "60s",
+                          "distributed.scheduler.allowed-failures": 1}):
+        now = os.environ.get("LD_LIBRARY_PATH")
+        set_library_path(_LD_LIBRARY_PATH_AT_START)  # the worker processes start with it
+        try:
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, memory_limit="2GiB", silence_logs=40,
+                                   timeout=DASK_TIMEOUT)
+            client = Client(cluster, timeout=DASK_TIMEOUT)
+            client.wait_for_workers(2, timeout=DASK_TIMEOUT)
+        finally:
+            set_library_path(now)
+        try:
+            yield client
+        finally:
+            client.close(timeout=DASK_TIMEOUT)
+            cluster.close(timeout=DASK_TIMEOUT)

@@ -30,6 +30,12 @@ namespace {
 
 // Mean and scale of column j. A constant column keeps scale 1 so that it maps to zero
 // rather than to NaN; the identifiability report names it.
+double column_scale(double mu, double ss, double n) {
+  double sd = std::sqrt(ss / n);
+  if (!(sd > 1e-12 * (std::fabs(mu) + 1e-300)) || !std::isfinite(sd)) sd = 1.0;
+  return sd;
+}
+
 void column_moments(const double* a, std::size_t n, int cols, int j, bool centre, double* mean, double* scale) {
   double s = 0.0;
   for (std::size_t i = 0; i < n; ++i) s += a[i * cols + j];
@@ -39,10 +45,8 @@ void column_moments(const double* a, std::size_t n, int cols, int j, bool centre
     const double d = a[i * cols + j] - mu;
     ss += d * d;
   }
-  double sd = std::sqrt(ss / static_cast<double>(n));
-  if (!(sd > 1e-12 * (std::fabs(mu) + 1e-300)) || !std::isfinite(sd)) sd = 1.0;
   *mean = mu;
-  *scale = sd;
+  *scale = column_scale(mu, ss, static_cast<double>(n));
 }
 
 }  // namespace
@@ -109,6 +113,80 @@ Scaling compute_scaling(const DataView& data, Family family, bool intercept) {
   for (int j = 0; j < data.p; ++j)
     column_moments(data.X, data.n, data.p, j, intercept, &s.x_mean[j], &s.x_scale[j]);
   if (family == Family::kGaussian) column_moments(data.y, data.n, 1, 0, intercept, &s.y_mean, &s.y_scale);
+  return s;
+}
+
+ColumnSums partition_sums(const DataView& data, Family family, const Scaling* about) {
+  ColumnSums out;
+  out.c.assign(data.m, 0.0);
+  out.x.assign(data.p, 0.0);
+  if (data.n == 0) return out;  // an empty partition adds nothing
+  DataView unweighted = data;
+  unweighted.weights = nullptr;
+  validate_data(unweighted, family);
+  if (about) {
+    require(static_cast<int>(about->c_mean.size()) == data.m && static_cast<int>(about->x_mean.size()) == data.p,
+            "the scaling does not match the partition's columns");
+  }
+  const bool gaussian = family == Family::kGaussian;
+  out.rows = static_cast<double>(data.n);
+  for (std::size_t i = 0; i < data.n; ++i) {
+    for (int j = 0; j < data.m; ++j) {
+      const double v = data.C[i * data.m + j];
+      out.c[j] += about ? (v - about->c_mean[j]) * (v - about->c_mean[j]) : v;
+    }
+    for (int j = 0; j < data.p; ++j) {
+      const double v = data.X[i * data.p + j];
+      out.x[j] += about ? (v - about->x_mean[j]) * (v - about->x_mean[j]) : v;
+    }
+    if (gaussian) out.y += about ? (data.y[i] - about->y_mean) * (data.y[i] - about->y_mean) : data.y[i];
+    const double s = data.weights ? data.weights[i] : 1.0;
+    if (!(std::isfinite(s) && s >= 0.0))
+      throw InvalidArgument("weights must be finite and non-negative; row " + std::to_string(i) + " is not");
+    out.s += s;
+    out.sy += s * data.y[i];
+    out.s_max = std::max(out.s_max, s);
+  }
+  return out;
+}
+
+void add_column_sums(ColumnSums* into, const ColumnSums& part) {
+  require(into->c.size() == part.c.size() && into->x.size() == part.x.size(),
+          "the partitions have different numbers of columns (" + std::to_string(into->c.size()) + " and " +
+              std::to_string(part.c.size()) + " context, " + std::to_string(into->x.size()) + " and " +
+              std::to_string(part.x.size()) + " exog)");
+  into->rows += part.rows;
+  for (std::size_t j = 0; j < part.c.size(); ++j) into->c[j] += part.c[j];
+  for (std::size_t j = 0; j < part.x.size(); ++j) into->x[j] += part.x[j];
+  into->y += part.y;
+  into->s += part.s;
+  into->sy += part.sy;
+  into->s_max = std::max(into->s_max, part.s_max);
+}
+
+Scaling scaling_means(const ColumnSums& sums, Family family, bool intercept) {
+  require(sums.rows > 0.0, "the data have zero rows");
+  require(sums.s > 0.0, "weights sum to zero");
+  require(sums.s_max >= 1e-100 && sums.s_max <= 1e100 && std::isfinite(sums.s),
+          "weights must have their largest value between 1e-100 and 1e100 (it is " + short_number(sums.s_max) +
+              "); weights are relative: divide them by their largest value");
+  Scaling s;
+  s.intercept = intercept;
+  for (double v : sums.c) s.c_mean.push_back(v / sums.rows);  // context columns are always centred
+  for (double v : sums.x) s.x_mean.push_back(intercept ? v / sums.rows : 0.0);
+  s.c_scale.assign(s.c_mean.size(), 1.0);
+  s.x_scale.assign(s.x_mean.size(), 1.0);
+  if (family == Family::kGaussian && intercept) s.y_mean = sums.y / sums.rows;
+  return s;
+}
+
+Scaling scaling_from_sums(const ColumnSums& sums, const ColumnSums& squares, Family family, bool intercept) {
+  Scaling s = scaling_means(sums, family, intercept);
+  require(squares.c.size() == s.c_mean.size() && squares.x.size() == s.x_mean.size() && squares.rows == sums.rows,
+          "the two passes over the partitions saw different data");
+  for (std::size_t j = 0; j < s.c_mean.size(); ++j) s.c_scale[j] = column_scale(s.c_mean[j], squares.c[j], sums.rows);
+  for (std::size_t j = 0; j < s.x_mean.size(); ++j) s.x_scale[j] = column_scale(s.x_mean[j], squares.x[j], sums.rows);
+  if (family == Family::kGaussian) s.y_scale = column_scale(s.y_mean, squares.y, sums.rows);
   return s;
 }
 

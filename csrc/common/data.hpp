@@ -36,6 +36,25 @@ struct Scaling {
   int q() const { return static_cast<int>(x_mean.size()) + (intercept ? 1 : 0); }
 };
 
+// compute_scaling split over partitions of the rows (ctxstats.dask): pass 1 sums each column
+// (about = nullptr), pass 2 sums squared deviations about the means pass 1 gave (about: the
+// scaling scaling_means returns). Also the totals of the weights and of weight * y (a poisson
+// fit's start) and the largest weight. partition_sums validates the partition as
+// validate_data does (messages name the column and the partition's own row), except the
+// checks on the weights' total and range, which scaling_from_sums makes on the whole data.
+struct ColumnSums {
+  double rows = 0.0;
+  std::vector<double> c, x;
+  double y = 0.0;
+  double s = 0.0, sy = 0.0, s_max = 0.0;
+};
+ColumnSums partition_sums(const DataView& data, Family family, const Scaling* about);
+void add_column_sums(ColumnSums* into, const ColumnSums& part);
+// Pass 1's result: the means compute_scaling would centre by (0 where it does not centre), scales 1.
+Scaling scaling_means(const ColumnSums& sums, Family family, bool intercept);
+// The scaling compute_scaling gives on all the rows, from both passes' totals.
+Scaling scaling_from_sums(const ColumnSums& sums, const ColumnSums& squares, Family family, bool intercept);
+
 // Validates shapes and finiteness (messages name exog/context/endog/weights and the
 // column) and computes the scaling.
 Scaling compute_scaling(const DataView& data, Family family, bool intercept);

@@ -27,7 +27,7 @@ std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replica
 
 int run_replicates(int n_replicates, std::size_t n, const double* user_weights, std::uint64_t seed, int threads,
                    const std::function<void(int, const double*, int)>& fit_replicate,
-                   const std::function<bool(int, double)>& progress) {
+                   const std::function<bool(int, double)>& progress, std::uint64_t first) {
   threads = resolve_threads(threads);
   const bool outer = n_replicates >= threads;  // one replicate per thread
   std::vector<std::string> errors(n_replicates);
@@ -42,7 +42,7 @@ int run_replicates(int n_replicates, std::size_t n, const double* user_weights, 
       for (int r = done; r < end; ++r) {
         // No exception may leave the parallel region: record it and rethrow afterwards.
         try {
-          bootstrap_counts(seed, static_cast<std::uint64_t>(r), n, w.data());
+          bootstrap_counts(seed, first + static_cast<std::uint64_t>(r), n, w.data());
           if (user_weights)
             for (std::size_t i = 0; i < n; ++i) w[i] *= user_weights[i];
           fit_replicate(r, w.data(), outer ? 1 : threads);
@@ -56,7 +56,9 @@ int run_replicates(int n_replicates, std::size_t n, const double* user_weights, 
     }
     done = end;
     for (int r = 0; r < done; ++r)
-      if (!errors[r].empty()) throw InvalidArgument("bootstrap replicate " + std::to_string(r) + ": " + errors[r]);
+      if (!errors[r].empty())
+        throw InvalidArgument("bootstrap replicate " + std::to_string(first + static_cast<std::uint64_t>(r)) + ": " +
+                              errors[r]);
     if (done < n_replicates && progress && !progress(done, std::numeric_limits<double>::quiet_NaN())) return done;
   }
   if (progress) progress(done, std::numeric_limits<double>::quiet_NaN());
@@ -65,6 +67,12 @@ int run_replicates(int n_replicates, std::size_t n, const double* user_weights, 
 
 BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
                               int n_replicates, const std::function<bool(int, double)>& progress) {
+  return bootstrap_fit_range(data, options, start, 0, n_replicates, progress);
+}
+
+BootstrapResult bootstrap_fit_range(const DataView& data, const FitOptions& options, const std::vector<double>& start,
+                                    std::size_t first, int n_replicates,
+                                    const std::function<bool(int, double)>& progress) {
   require(n_replicates >= 1, "n_bootstraps must be a positive integer");
   const Family family = parse_family(options.family);
   validate_data(data, family);
@@ -77,6 +85,7 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
   const std::size_t n = data.n;
 
   BootstrapResult res;
+  res.first_replicate = first;
   res.n_replicates = static_cast<std::size_t>(n_replicates);
   res.n_weights = nw;
   res.weights.assign(res.n_replicates * nw, 0.0);
@@ -92,7 +101,7 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
     view.weights = w;
     FitOptions o = replicate_options;
     o.solver_options.threads = inner_threads;
-    o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
+    o.solver_options.seed = bootstrap_replicate_seed(seed, first + static_cast<std::uint64_t>(r));
     FitResult fr = fit(view, o, &start);
     std::copy(fr.weights.begin(), fr.weights.end(),
               res.weights.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * nw));
@@ -102,7 +111,7 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
     res.objective[r] = fr.solve.objective;
   };
   const int done = run_replicates(n_replicates, n, data.weights, seed, options.solver_options.threads, fit_replicate,
-                                  progress);
+                                  progress, first);
   res.interrupted = done < n_replicates;
   if (res.interrupted) {
     res.n_replicates = static_cast<std::size_t>(done);
@@ -112,11 +121,48 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
     res.objective.resize(done);
   }
   std::size_t unconverged = 0;
-  std::string first;
+  std::string first_message;
   for (std::size_t r = 0; r < res.n_replicates; ++r)
-    if (!res.converged[r] && unconverged++ == 0) first = messages[r];
-  res.message = bootstrap_convergence_message(unconverged, res.n_replicates, first);
+    if (!res.converged[r] && unconverged++ == 0) first_message = messages[r];
+  res.first_unconverged = first_message;
+  res.message = bootstrap_convergence_message(unconverged, res.n_replicates, first_message);
   return res;
+}
+
+BootstrapResult bootstrap_merge(std::vector<BootstrapResult> parts) {
+  require(!parts.empty(), "there are no bootstrap replicates to merge");
+  std::stable_sort(parts.begin(), parts.end(), [](const BootstrapResult& a, const BootstrapResult& b) {
+    return a.first_replicate < b.first_replicate;
+  });
+  BootstrapResult out;
+  out.n_weights = parts[0].n_weights;
+  std::size_t unconverged = 0;
+  std::string first_message;
+  for (const BootstrapResult& p : parts) {
+    require(p.first_replicate == out.n_replicates,
+            "the bootstrap ranges do not join: replicate " + std::to_string(out.n_replicates) + " is " +
+                (p.first_replicate < out.n_replicates ? "in two of them" : "in none of them"));
+    require(!p.interrupted, "a bootstrap range starting at replicate " + std::to_string(p.first_replicate) +
+                                " was interrupted; it cannot be merged");
+    require(p.n_weights == out.n_weights, "the bootstrap ranges have different numbers of weights (" +
+                                              std::to_string(p.n_weights) + " and " +
+                                              std::to_string(out.n_weights) + ")");
+    require(p.weights.size() == p.n_replicates * p.n_weights && p.n_iter.size() == p.n_replicates &&
+                p.converged.size() == p.n_replicates && p.objective.size() == p.n_replicates,
+            "a bootstrap range starting at replicate " + std::to_string(p.first_replicate) +
+                " is malformed: its arrays do not have one entry per replicate");
+    out.weights.insert(out.weights.end(), p.weights.begin(), p.weights.end());
+    out.n_iter.insert(out.n_iter.end(), p.n_iter.begin(), p.n_iter.end());
+    out.converged.insert(out.converged.end(), p.converged.begin(), p.converged.end());
+    out.objective.insert(out.objective.end(), p.objective.begin(), p.objective.end());
+    for (unsigned char c : p.converged)
+      if (!c) ++unconverged;
+    if (first_message.empty()) first_message = p.first_unconverged;
+    out.n_replicates += p.n_replicates;
+  }
+  out.first_unconverged = first_message;
+  out.message = bootstrap_convergence_message(unconverged, out.n_replicates, first_message);
+  return out;
 }
 
 std::vector<double> bootstrap_theta(const EncoderSpec& spec, const Scaling& scaling, const double* replicate_weights,

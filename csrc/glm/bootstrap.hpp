@@ -44,6 +44,11 @@ struct BootstrapResult {
   bool interrupted = false;
   // bootstrap_convergence_message (convergence.hpp): empty when every replicate converged.
   std::string message;
+  // A range of replicates (bootstrap_fit_range, e.g. one task on a cluster): the index of its
+  // first replicate, and the solver message of its first unconverged replicate ('' if none),
+  // which bootstrap_merge needs to word the message of the whole bootstrap.
+  std::size_t first_replicate = 0;
+  std::string first_unconverged;
 };
 
 // The multinomial counts of replicate r: n draws with replacement from n rows, written to
@@ -62,14 +67,30 @@ std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replica
 // is called on the calling thread between rounds and after the last, and returning false
 // stops after that round. An exception of a replicate is rethrown as InvalidArgument naming it
 // once no thread runs. Returns the number of replicates finished (all unless stopped).
+// `first` offsets the replicates: slot r (0 <= r < n_replicates) is replicate first + r, whose
+// counts and error message use that index (fit_replicate still receives the slot r).
 int run_replicates(int n_replicates, std::size_t n, const double* user_weights, std::uint64_t seed, int threads,
                    const std::function<void(int, const double*, int)>& fit_replicate,
-                   const std::function<bool(int, double)>& progress);
+                   const std::function<bool(int, double)>& progress, std::uint64_t first = 0);
 
 // Refits `n_replicates` resamples from `start`. options.solver_options.seed keys the
 // resamples; options.solver_options.threads is the total thread budget.
 BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
                               int n_replicates, const std::function<bool(int, double)>& progress = nullptr);
+
+// Replicates first, ..., first + count - 1 of the same bootstrap: each is bitwise the replicate
+// bootstrap_fit computes (its resample and solver seed are keyed by its own index), so ranges
+// fitted anywhere -- other processes, other machines -- and merged in order by bootstrap_merge
+// equal bootstrap_fit(first + count replicates) bit for bit.
+BootstrapResult bootstrap_fit_range(const DataView& data, const FitOptions& options, const std::vector<double>& start,
+                                    std::size_t first, int count,
+                                    const std::function<bool(int, double)>& progress = nullptr);
+
+// Consecutive ranges (in any order: sorted by first_replicate) joined into one bootstrap of
+// replicates 0 .. total - 1: InvalidArgument when they leave a gap, overlap, differ in
+// n_weights or one of them was interrupted. The message counts the unconverged replicates of
+// the whole bootstrap and quotes the first one's, as bootstrap_fit's does.
+BootstrapResult bootstrap_merge(std::vector<BootstrapResult> parts);
 
 // Per-sample parameters of every replicate for contexts C (rows x m, user units):
 // out[(r * rows + i) * q + k] is coefficient k of sample i under replicate r (user units).

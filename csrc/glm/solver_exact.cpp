@@ -41,6 +41,7 @@
 
 #include "encoders/context_basis.hpp"
 #include "common/convergence.hpp"
+#include "glm/exact_passes.hpp"
 #include "common/error.hpp"
 #include "smoothing/smoothing.hpp"
 #include "glm/solver.hpp"
@@ -53,14 +54,7 @@ constexpr int kExactBlock = 512;
 constexpr int kExactGroups = 16;
 using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-struct Accumulated {
-  Eigen::MatrixXd H;   // sum s v z z'
-  Eigen::VectorXd g;   // sum s dloss z
-  Eigen::MatrixXd M;   // sum s b b'
-  double f = 0.0;      // sum s loss
-  double total = 0.0;  // sum s
-  double zz = 0.0;     // sum s v z_work^2, z_work = eta - dloss / v (the working response)
-};
+using Accumulated = ExactSums;  // zz: sum s v z_work^2, z_work = eta - dloss / v (the working response)
 
 // ---- dense bases --------------------------------------------------------------------------------
 
@@ -379,12 +373,14 @@ double poisson_start(const DataView& data) {
   return sy > 0.0 ? std::log(sy / st) : 0.0;
 }
 
-SolverResult solve_linear(const ContextBasis& basis, Family family, const DataView& data, const Scaling& scaling,
-                          const Penalty& penalty, const SolverOptions& options, double* w) {
+}  // namespace
+
+SolverResult solve_linear_passes(const ContextBasis& basis, Family family, const ExactPass& pass,
+                                 const Scaling& scaling, const Penalty& penalty, const SolverOptions& options,
+                                 double poisson_start_value, double* w) {
   require(penalty.alpha == 0.0 || penalty.l1_ratio == 0.0,
           "solver='exact' handles only the L2 part of the elastic net (l1_ratio=0); use solver='lbfgs' for l1_ratio > 0");
   validate_penalty(penalty);
-  const int threads = resolve_threads(options.threads);
   const int q = scaling.q(), D = q * basis.size();
   const int max_iter = options.max_iter > 0 ? options.max_iter : 100;
   const double tol = options.tol > 0.0 ? options.tol : 1e-20;
@@ -393,12 +389,12 @@ SolverResult solve_linear(const ContextBasis& basis, Family family, const DataVi
 
   if (family == Family::kGaussian) {
     Eigen::VectorXd zero = Eigen::VectorXd::Zero(D);
-    Accumulated a = accumulate_dense(family, data, scaling, basis, zero, true, threads);
+    Accumulated a = pass(zero, true);
     const double inv = 1.0 / a.total;
     // At b = 0 the gradient is -Z'Sy, so the normal equations read (H/S + P) b = -g/S.
     Eigen::MatrixXd H = a.H * inv + penalty_matrix(penalty, a.M * inv, q, scaling.intercept);
     b = solve_symmetric(H, -a.g * inv, &res.rank_deficient);
-    Accumulated fin = accumulate_dense(family, data, scaling, basis, b, false, threads);
+    Accumulated fin = pass(b, false);
     const Eigen::MatrixXd P = penalty_matrix(penalty, fin.M / fin.total, q, scaling.intercept);
     res.objective = fin.f / fin.total + 0.5 * b.dot(P * b);
     res.history.push_back(res.objective);
@@ -408,8 +404,8 @@ SolverResult solve_linear(const ContextBasis& basis, Family family, const DataVi
   }
 
   b.setZero();
-  if (family == Family::kPoisson && scaling.intercept) b[0] = poisson_start(data);
-  Accumulated a = accumulate_dense(family, data, scaling, basis, b, true, threads);
+  if (family == Family::kPoisson && scaling.intercept) b[0] = poisson_start_value;
+  Accumulated a = pass(b, true);
   Eigen::MatrixXd P = penalty_matrix(penalty, a.M / a.total, q, scaling.intercept);
   double f = a.f / a.total + 0.5 * b.dot(P * b);
   res.history.push_back(f);
@@ -429,7 +425,7 @@ SolverResult solve_linear(const ContextBasis& basis, Family family, const DataVi
     bool moved = false;
     for (int halving = 0; halving < 40; ++halving, t *= 0.5) {
       b = b_old - t * step;
-      Accumulated trial = accumulate_dense(family, data, scaling, basis, b, true, threads);
+      Accumulated trial = pass(b, true);
       const double f_new = trial.f / trial.total + 0.5 * b.dot(P * b);
       if (std::isfinite(f_new) && f_new <= f + 1e-15 * std::fabs(f)) {
         a = std::move(trial);
@@ -457,6 +453,17 @@ SolverResult solve_linear(const ContextBasis& basis, Family family, const DataVi
                   "separation is a common cause (add a ridge penalty, alpha > 0)";
   res.objective = f;
   return res;
+}
+
+namespace {
+
+SolverResult solve_linear(const ContextBasis& basis, Family family, const DataView& data, const Scaling& scaling,
+                          const Penalty& penalty, const SolverOptions& options, double* w) {
+  const int threads = resolve_threads(options.threads);
+  const ExactPass pass = [&](const Eigen::VectorXd& b, bool hessian) {
+    return accumulate_dense(family, data, scaling, basis, b, hessian, threads);
+  };
+  return solve_linear_passes(basis, family, pass, scaling, penalty, options, poisson_start(data), w);
 }
 
 // ---- penalised (spline) bases -------------------------------------------------------------------
@@ -677,6 +684,34 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
 }
 
 }  // namespace
+
+ExactSums exact_pass(Family family, const DataView& data, const Scaling& scaling, const ContextBasis& basis,
+                     const Eigen::VectorXd& b, bool hessian, int threads) {
+  const int D = scaling.q() * basis.size();
+  require(b.size() == D, "the coefficients have the wrong length for this basis");
+  if (data.n == 0) {
+    ExactSums z;
+    z.g = Eigen::VectorXd::Zero(D);
+    z.M = Eigen::MatrixXd::Zero(basis.size(), basis.size());
+    if (hessian) z.H = Eigen::MatrixXd::Zero(D, D);
+    return z;
+  }
+  return accumulate_dense(family, data, scaling, basis, b, hessian, resolve_threads(threads));
+}
+
+void add_exact_sums(ExactSums* into, const ExactSums& part) {
+  require(into->g.size() == part.g.size() && into->M.rows() == part.M.rows(),
+          "the exact passes to add have different shapes");
+  into->g += part.g;
+  into->M += part.M;
+  if (into->H.size() > 0 && part.H.size() == into->H.size())
+    into->H += part.H;
+  else
+    into->H.resize(0, 0);
+  into->f += part.f;
+  into->total += part.total;
+  into->zz += part.zz;
+}
 
 SolverResult solve_exact(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
                          const Penalty& penalty, const SolverOptions& options, double* w) {

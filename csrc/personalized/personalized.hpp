@@ -320,9 +320,16 @@ struct PersonalizedBootstrap {
   std::vector<std::string> messages;
   ModeSplit effect_modes, metric_modes;
   bool interrupted = false;
+  std::size_t first = 0;  // the index of the first replicate (a range: personalized_bootstrap's `first`)
 };
+// Replicates first, ..., first + B - 1 (each keyed by its own index: a range fitted anywhere is
+// bitwise those replicates of the whole bootstrap); the modes check covers the range only.
 PersonalizedBootstrap personalized_bootstrap(const DataView& data, const PersonalizedOptions& options, std::size_t B,
-                                             const std::vector<double>* init = nullptr);
+                                             const std::vector<double>* init = nullptr, std::size_t first = 0);
+// Consecutive ranges (any order) joined into the bootstrap of replicates 0 .. total - 1, its
+// modes checked over all of them: bitwise personalized_bootstrap(total). InvalidArgument when
+// the ranges leave a gap, overlap, were interrupted or differ in n, q or m.
+PersonalizedBootstrap personalized_bootstrap_merge(std::vector<PersonalizedBootstrap> parts);
 
 // The warning both front ends give when replicates fall into several modes (empty when they
 // do not): what is multimodal, and what to do.

@@ -23,6 +23,40 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
   return bootstrap_to_dict(r);
 }
 
+// A range of replicates (a task of ctxstats.dask): the bootstrap's dict plus the two fields
+// bootstrap_merge needs. The local bootstrap's dict (and the model file's) has neither.
+py::dict bootstrap_range_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                            const py::dict& opts, const Array& start, std::size_t first, int count) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  const FitOptions o = options_from(opts);
+  const std::vector<double> start_w = to_vector(start);
+  BootstrapResult r;
+  {
+    py::gil_scoped_release release;
+    r = bootstrap_fit_range(d, o, start_w, first, count);
+  }
+  py::dict out = bootstrap_to_dict(r);
+  out["first_replicate"] = r.first_replicate;
+  out["first_unconverged"] = r.first_unconverged;
+  return out;
+}
+
+py::dict bootstrap_merge_py(const py::list& ranges) {
+  std::vector<BootstrapResult> parts;
+  for (const py::handle& h : ranges) {
+    if (!py::isinstance<py::dict>(h)) throw InvalidArgument("each bootstrap range must be a dict");
+    const py::dict d = py::reinterpret_borrow<py::dict>(h);
+    if (!d.contains("first_replicate") || !d.contains("first_unconverged"))
+      throw InvalidArgument("a bootstrap range lacks first_replicate or first_unconverged (use bootstrap_range)");
+    BootstrapResult r = bootstrap_from_dict(d);
+    r.first_replicate = d["first_replicate"].cast<std::size_t>();
+    r.first_unconverged = d["first_unconverged"].cast<std::string>();
+    parts.push_back(std::move(r));
+  }
+  return bootstrap_to_dict(bootstrap_merge(std::move(parts)));
+}
+
 py::array_t<double> bootstrap_theta_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C) {
   if (W.ndim() != 2) throw InvalidArgument("the replicate weights must be two-dimensional (replicates x weights)");
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
@@ -162,6 +196,11 @@ BootstrapResult bootstrap_from_dict(const py::dict& d) {
 void bind_bootstrap(py::module_& mod) {
   mod.def("bootstrap", &bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
           py::arg("options"), py::arg("start"), py::arg("n_bootstraps"), py::arg("callback") = py::none());
+  mod.def("bootstrap_range", &bootstrap_range_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("options"), py::arg("start"), py::arg("first"), py::arg("count"),
+          "Replicates first .. first + count - 1 of the bootstrap `bootstrap` fits (bitwise the same).");
+  mod.def("bootstrap_merge", &bootstrap_merge_py, py::arg("ranges"),
+          "Consecutive bootstrap_range results joined into the dict `bootstrap` returns.");
   mod.def("bootstrap_theta", &bootstrap_theta_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
           py::arg("C"));
   mod.def("bootstrap_pass", &bootstrap_pass_py, py::arg("options"), py::arg("scaling"), py::arg("W"), py::arg("C"),

@@ -117,25 +117,8 @@ py::dict modes_to_dict(const ModeSplit& s) {
 // The core's bootstrap (personalized_bootstrap): every replicate's sample models (B x n x q),
 // metric weights, average effects and rank, the convergence of each, the modes check and
 // its message for the given names.
-py::dict personalized_bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
-                                   const py::dict& opts, std::size_t B, const py::object& init,
-                                   const std::vector<std::string>& param_names,
-                                   const std::vector<std::string>& context_names) {
-  Array w_holder;
-  const DataView d = view(C, X, y, weights, w_holder);
-  PersonalizedOptions o = personalized_options_from(option_map(opts));
-  std::exception_ptr error;
-  const py::object no_progress = py::none();
-  o.callback = progress_callback(no_progress, error);
-  std::vector<double> init_w;
-  if (!init.is_none()) init_w = to_vector(init.cast<Array>());
-  PersonalizedBootstrap r;
-  {
-    py::gil_scoped_release release;
-    r = personalized_bootstrap(d, o, B, init.is_none() ? nullptr : &init_w);
-  }
-  if (error) std::rethrow_exception(error);
-  if (r.interrupted) throw std::runtime_error("the bootstrap was interrupted");
+// The replicates' arrays (what a range carries).
+py::dict personalized_replicates_to_dict(const PersonalizedBootstrap& r) {
   const std::size_t nq = r.n * static_cast<std::size_t>(r.q);
   py::dict out;
   out["theta"] = to_matrix(r.theta, r.B, nq).attr("reshape")(r.B, r.n, r.q);
@@ -149,10 +132,87 @@ py::dict personalized_bootstrap_py(const Array& C, const Array& X, const Array& 
   }
   out["converged"] = conv;
   out["messages"] = msgs;
+  return out;
+}
+
+// The replicates with the modes check and its message for the given names.
+py::dict personalized_boot_to_dict(const PersonalizedBootstrap& r, const std::vector<std::string>& param_names,
+                                   const std::vector<std::string>& context_names) {
+  py::dict out = personalized_replicates_to_dict(r);
   out["effect_modes"] = modes_to_dict(r.effect_modes);
   out["metric_modes"] = modes_to_dict(r.metric_modes);
   out["modes_message"] = personalized_modes_message(r, param_names, context_names);
   return out;
+}
+
+PersonalizedBootstrap run_personalized_bootstrap(const Array& C, const Array& X, const Array& y,
+                                                 const py::object& weights, const py::dict& opts, std::size_t B,
+                                                 const py::object& init, std::size_t first) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  PersonalizedOptions o = personalized_options_from(option_map(opts));
+  std::exception_ptr error;
+  const py::object no_progress = py::none();
+  o.callback = progress_callback(no_progress, error);
+  std::vector<double> init_w;
+  if (!init.is_none()) init_w = to_vector(init.cast<Array>());
+  PersonalizedBootstrap r;
+  {
+    py::gil_scoped_release release;
+    r = personalized_bootstrap(d, o, B, init.is_none() ? nullptr : &init_w, first);
+  }
+  if (error) std::rethrow_exception(error);
+  if (r.interrupted) throw std::runtime_error("the bootstrap was interrupted");
+  return r;
+}
+
+// The core's bootstrap (personalized_bootstrap): every replicate's sample models (B x n x q),
+// metric weights, average effects and rank, the convergence of each, the modes check and
+// its message for the given names.
+py::dict personalized_bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                                   const py::dict& opts, std::size_t B, const py::object& init,
+                                   const std::vector<std::string>& param_names,
+                                   const std::vector<std::string>& context_names) {
+  return personalized_boot_to_dict(run_personalized_bootstrap(C, X, y, weights, opts, B, init, 0), param_names,
+                                   context_names);
+}
+
+// Replicates first .. first + B - 1 (a task of ctxstats.dask): the dict above plus `first`.
+py::dict personalized_bootstrap_range_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                                         const py::dict& opts, std::size_t first, std::size_t B,
+                                         const py::object& init) {
+  py::dict out = personalized_replicates_to_dict(run_personalized_bootstrap(C, X, y, weights, opts, B, init, first));
+  out["first"] = first;
+  return out;
+}
+
+PersonalizedBootstrap personalized_boot_from_dict(const py::handle& h) {
+  if (!py::isinstance<py::dict>(h)) throw InvalidArgument("each bootstrap range must be a dict");
+  const py::dict d = py::reinterpret_borrow<py::dict>(h);
+  if (!d.contains("first")) throw InvalidArgument("a bootstrap range lacks `first` (use personalized_bootstrap_range)");
+  PersonalizedBootstrap r;
+  const Array theta = d["theta"].cast<Array>(), phi = d["phi"].cast<Array>(), means = d["means"].cast<Array>();
+  if (theta.ndim() != 3 || phi.ndim() != 2 || means.ndim() != 2)
+    throw InvalidArgument("a bootstrap range is malformed (theta B x n x q, phi B x m, means B x q)");
+  r.first = d["first"].cast<std::size_t>();
+  r.B = static_cast<std::size_t>(theta.shape(0));
+  r.n = static_cast<std::size_t>(theta.shape(1));
+  r.q = static_cast<int>(theta.shape(2));
+  r.m = static_cast<int>(phi.shape(1));
+  r.theta = to_vector(theta);
+  r.phi = to_vector(phi);
+  r.means = to_vector(means);
+  r.rank = to_vector(d["rank"].cast<Array>());
+  for (const py::handle c : d["converged"].cast<py::list>()) r.converged.push_back(c.cast<bool>() ? 1 : 0);
+  for (const py::handle m : d["messages"].cast<py::list>()) r.messages.push_back(m.cast<std::string>());
+  return r;
+}
+
+py::dict personalized_bootstrap_merge_py(const py::list& ranges, const std::vector<std::string>& param_names,
+                                         const std::vector<std::string>& context_names) {
+  std::vector<PersonalizedBootstrap> parts;
+  for (const py::handle h : ranges) parts.push_back(personalized_boot_from_dict(h));
+  return personalized_boot_to_dict(personalized_bootstrap_merge(std::move(parts)), param_names, context_names);
 }
 
 // Percentile intervals centred on the estimate (inference/bootstrap_modes.hpp).
@@ -191,6 +251,12 @@ void bind_personalized(py::module_& mod) {
   mod.def("personalized_bootstrap", &personalized_bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"),
           py::arg("weights"), py::arg("options"), py::arg("n_bootstraps"), py::arg("init"), py::arg("param_names"),
           py::arg("context_names"));
+  mod.def("personalized_bootstrap_range", &personalized_bootstrap_range_py, py::arg("C"), py::arg("X"),
+          py::arg("y"), py::arg("weights"), py::arg("options"), py::arg("first"), py::arg("count"), py::arg("init"),
+          "Replicates first .. first + count - 1 of personalized_bootstrap (bitwise the same).");
+  mod.def("personalized_bootstrap_merge", &personalized_bootstrap_merge_py, py::arg("ranges"),
+          py::arg("param_names"), py::arg("context_names"),
+          "Consecutive personalized_bootstrap_range results joined into the dict personalized_bootstrap returns.");
   mod.def(
       "bootstrap_modes",
       [](const Array& samples, double min_gap) {

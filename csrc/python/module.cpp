@@ -21,4 +21,5 @@ PYBIND11_MODULE(_core, mod) {
   ctxstats_py::bind_options(mod);
   ctxstats_py::bind_model(mod);
   ctxstats_py::bind_networks(mod);
+  ctxstats_py::bind_partitions(mod);
 }

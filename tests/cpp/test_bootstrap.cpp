@@ -84,6 +84,43 @@ void determinism_checks() {
   }
 }
 
+// Ranges of replicates fitted apart (a cluster's tasks) and merged equal the whole bootstrap,
+// bit for bit, whatever the split; bad ranges are refused.
+void range_checks() {
+  const Data d = make_data(300, 2, 2);
+  FitOptions o = default_fit_options();
+  o.encoder.type = "mlp";
+  o.encoder.width = 4;
+  o.solver = "lbfgs";
+  o.solver_options.max_iter = 3;  // unconverged on purpose: the merged message must match
+  o.solver_options.seed = 4;
+  o.solver_options.threads = 2;
+  const FitResult full = fit(d.view(true), o);
+  const BootstrapResult whole = bootstrap_fit(d.view(true), o, full.weights, 5);
+  o.solver_options.threads = 1;
+  std::vector<BootstrapResult> parts;
+  parts.push_back(bootstrap_fit_range(d.view(true), o, full.weights, 3, 2));  // out of order on purpose
+  parts.push_back(bootstrap_fit_range(d.view(true), o, full.weights, 0, 1));
+  parts.push_back(bootstrap_fit_range(d.view(true), o, full.weights, 1, 2));
+  const BootstrapResult merged = bootstrap_merge(parts);
+  check(merged.weights == whole.weights && merged.n_iter == whole.n_iter && merged.converged == whole.converged &&
+            merged.objective == whole.objective,
+        "merged ranges equal the whole bootstrap to the bit");
+  check(!whole.message.empty() && merged.message == whole.message, "merged ranges give the whole bootstrap's message");
+  const auto refused = [&](std::vector<BootstrapResult> ps, const char* what) {
+    bool threw = false;
+    try {
+      bootstrap_merge(std::move(ps));
+    } catch (const InvalidArgument&) {
+      threw = true;
+    }
+    check(threw, what);
+  };
+  refused({parts[0], parts[2]}, "a gap between ranges is refused");
+  refused({parts[1], parts[2], parts[2]}, "overlapping ranges are refused");
+  refused({}, "no ranges are refused");
+}
+
 void boundary_checks() {
   Data d = make_data(40, 1, 1);
   for (auto& v : d.w) v = 0.0;
@@ -112,6 +149,7 @@ void boundary_checks() {
 int main() {
   counts_checks();
   determinism_checks();
+  range_checks();
   boundary_checks();
   return report();
 }

@@ -1,0 +1,584 @@
+"""ctxstats on Dask ``distributed``: the core runs on the workers, only small results travel.
+
+As in xgboost's and LightGBM's Dask integrations, nothing here is a cluster of its own: the
+work is ordinary tasks on a ``distributed.Client``'s workers, each calling the same compiled
+core as a local fit.
+
+Bootstrap replicates as tasks
+    ``model.fit(n_bootstraps=B, client=client)`` fits the full-data model on the client, sends
+    the data to every worker once (``Client.scatter(..., broadcast=True)``) and submits the B
+    replicates as tasks, each a consecutive range of replicates (``_core.bootstrap_range``).
+    Replicate r's resample and solver seed come from the core's counter-based generator keyed
+    (seed, r), and each replicate fit is bitwise identical for any thread count, so the merged
+    replicates (``_core.bootstrap_merge``, in replicate order) are bitwise those of a local
+    ``fit(n_bootstraps=B)`` with the same seed -- whatever the number of workers, their threads,
+    the split into tasks or the order in which tasks finish. A task that fails raises on the
+    client with the core's message for the lowest failing replicate (``bootstrap replicate r:
+    ...``), as the local bootstrap does. A task lost with its worker is rerun by the scheduler
+    (distributed's own retry) and, a pure function of its inputs, gives the same result (not
+    yet exercised by a test). ``PersonalizedRegression.fit(n_bootstraps=B, client=client)``
+    does the same with ``_core.personalized_bootstrap_range`` / ``_merge`` (the modes check runs
+    on all the merged replicates).
+
+Data held as dask collections
+    ``ContextualizedGLM`` of dask arrays or DataFrames is a :class:`DaskContextualizedGLM`,
+    fitted by passes of one task per partition; see its docstring.
+
+Which client
+    A fit of in-memory data uses a cluster only when given ``client=``: a ``distributed.Client``
+    that happens to be active (for other work) does not move a plain ``fit()`` off the local
+    machine, as it does not move xgboost's or LightGBM's scikit-learn estimators. Pass
+    ``client=distributed.get_client()`` (or ``"default"``) to use the active one.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ctxstats import _core
+
+__all__ = ["resolve_client", "bootstrap_on_cluster", "personalized_bootstrap_on_cluster", "replicate_ranges",
+           "DaskContextualizedGLM", "DaskContextualizedGLMResults"]
+
+
+def resolve_client(client):
+    """``client`` itself, or the active ``distributed`` client for ``"default"``; TypeError for
+    anything that is not a ``distributed.Client``."""
+    try:
+        from distributed import Client, default_client
+    except ImportError as e:  # pragma: no cover - distributed is a test dependency
+        raise ImportError("client= needs the 'distributed' package: pip install 'ctxstats[dask]'") from e
+    if isinstance(client, str) and client == "default":
+        try:
+            return default_client()
+        except ValueError as e:
+            raise ValueError("client='default' needs an active distributed.Client; none was found") from e
+    if not isinstance(client, Client):
+        raise TypeError(f"client must be a distributed.Client (or 'default'), not {type(client).__name__}")
+    return client
+
+
+def _n_workers(client) -> int:
+    return max(1, len(client.scheduler_info().get("workers", {})))
+
+
+def replicate_ranges(n_bootstraps: int, n_tasks: int) -> list[tuple[int, int]]:
+    """(first, count) of each task: n_bootstraps replicates in at most n_tasks consecutive
+    ranges of near-equal size. The results do not depend on the split."""
+    n_tasks = max(1, min(int(n_bootstraps), int(n_tasks)))
+    edges = [n_bootstraps * k // n_tasks for k in range(n_tasks + 1)]
+    return [(a, b - a) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def _fit_range(C, X, y, weights, options, start, first, count):
+    """A worker's task: replicates first .. first + count - 1 (single-threaded fits; the
+    worker's threads run other tasks)."""
+    return _core.bootstrap_range(C, X, y, weights, options, start, first, count)
+
+
+def _fit_personalized_range(C, X, y, weights, options, init, first, count):
+    return _core.personalized_bootstrap_range(C, X, y, weights, options, first, count, init)
+
+
+def _replicates_on_cluster(client, task, C, X, y, weights, options: dict, extra, n_bootstraps: int,
+                           tasks_per_worker: int, progress) -> list:
+    """task(C, X, y, weights, options, extra, first, count) for ranges of replicates on the
+    workers (data scattered once to each); the ranges' results, in any order. A failing range
+    raises the error of the lowest failing replicate, as the local bootstrap does."""
+    from distributed import as_completed
+
+    client = resolve_client(client)
+    if not (isinstance(n_bootstraps, (int, np.integer)) and n_bootstraps >= 1):
+        raise ValueError("n_bootstraps must be a positive integer")
+    arrays = [np.ascontiguousarray(a, dtype=float) for a in (C, X, y)]
+    if weights is not None:
+        arrays.append(np.ascontiguousarray(weights, dtype=float))
+    # Once per worker, not once per task; hash=False: keys of this call's own, released with it.
+    shared = client.scatter(arrays, broadcast=True, hash=False)
+    Cf, Xf, yf = shared[:3]
+    wf = shared[3] if weights is not None else None
+    task_options = {**options, "threads": 1}
+    ranges = replicate_ranges(n_bootstraps, tasks_per_worker * _n_workers(client))
+    futures = [client.submit(task, Cf, Xf, yf, wf, task_options, extra, first, count, pure=False)
+               for first, count in ranges]
+    first_of = {f.key: first for f, (first, _) in zip(futures, ranges)}
+    parts, errors = [], {}
+    try:
+        done = 0
+        for future in as_completed(futures):
+            first = first_of[future.key]
+            if errors and first > min(errors):
+                continue  # a replicate before it failed already
+            try:
+                part = future.result()
+            except ValueError as e:  # the core's "bootstrap replicate r: ..."
+                errors[first] = e
+                client.cancel([f for f in futures if first_of[f.key] > first and not f.done()])
+                continue
+            parts.append(part)
+            done += dict(ranges)[first]
+            if progress is not None:
+                progress(done, float("nan"))
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+    if errors:  # the first failing replicate, as the local bootstrap raises it
+        raise errors[min(errors)]
+    return parts
+
+
+def bootstrap_on_cluster(client, C, X, y, weights, options: dict, start, n_bootstraps: int,
+                         tasks_per_worker: int = 4, progress=None) -> dict:
+    """The dict ``_core.bootstrap`` returns, computed by tasks on ``client``'s workers.
+
+    ``options`` are the fit's resolved options (the same that key the local bootstrap);
+    ``start`` the full-data fit's weights. ``progress(done, nan)`` is called on the client as
+    ranges finish (its return value is ignored: Ctrl-C cancels the tasks and raises).
+    """
+    start = np.ascontiguousarray(start, dtype=float)
+    parts = _replicates_on_cluster(client, _fit_range, C, X, y, weights, options, start, n_bootstraps,
+                                   tasks_per_worker, progress)
+    return _core.bootstrap_merge(parts)
+
+
+def personalized_bootstrap_on_cluster(client, C, X, y, weights, options: dict, init, n_bootstraps: int,
+                                      param_names, context_names, tasks_per_worker: int = 4) -> dict:
+    """The dict ``_core.personalized_bootstrap`` returns, computed by tasks on the workers:
+    bitwise the same replicates, the modes checked over all of them on the client."""
+    parts = _replicates_on_cluster(client, _fit_personalized_range, C, X, y, weights, options, init, n_bootstraps,
+                                   tasks_per_worker, None)
+    return _core.personalized_bootstrap_merge(parts, list(param_names), list(context_names))
+
+
+# ---- data held as dask collections ------------------------------------------------------------
+
+def is_dask_collection(x) -> bool:
+    """True for a dask array, DataFrame or Series (without importing dask: an object can be a
+    dask collection only once dask is imported)."""
+    import sys
+
+    if x is None or "dask" not in sys.modules:
+        return False
+    try:
+        from dask.base import is_dask_collection as _is
+    except ImportError:
+        return False
+    return _is(x)
+
+
+def _partitions(x, name: str, default_prefix: str, ndim: int):
+    """(delayed partitions, column names, row chunk sizes or None) of a dask collection along
+    its rows; ``ndim`` 1 for endog and weights, 2 for exog and context."""
+    import dask.array as da
+    import dask.dataframe as dd
+
+    if isinstance(x, _ColumnsFrame):
+        if ndim == 1 and len(x.columns_out) != 1:
+            raise ValueError(f"{name} must be one column, not a DataFrame of {len(x.columns_out)}")
+        if x.is_series:
+            names = [str(x.name) if x.name is not None else (f"{default_prefix}1" if ndim == 2 else default_prefix)]
+        else:
+            names = list(x.columns_out)
+        return x.to_delayed(), names, None
+    if isinstance(x, (dd.DataFrame, dd.Series)):
+        if isinstance(x, dd.Series):
+            if ndim == 2:
+                names = [str(x.name) if x.name is not None else f"{default_prefix}1"]
+            else:
+                names = [str(x.name) if x.name is not None else default_prefix]
+        else:
+            if ndim == 1:
+                if len(x.columns) != 1:
+                    raise ValueError(f"{name} must be one column, not a DataFrame of {len(x.columns)}")
+            names = [str(c) for c in x.columns]
+        return list(x.to_delayed()), names, None
+    if isinstance(x, da.Array):
+        if x.ndim != ndim and not (ndim == 1 and x.ndim == 2 and x.shape[1] == 1):
+            raise ValueError(f"{name} must be {'one' if ndim == 1 else 'two'}-dimensional, not shape {x.shape}")
+        if x.ndim == 2:
+            x = x.rechunk({1: -1})  # every row chunk holds all the columns
+            names = [f"{default_prefix}{j + 1}" for j in range(x.shape[1])] if ndim == 2 else [default_prefix]
+            parts = list(x.to_delayed()[:, 0])
+        else:
+            names = [default_prefix]
+            parts = list(x.to_delayed())
+        return parts, names, tuple(x.chunks[0])
+    raise TypeError(f"{name} must be a dask array, DataFrame or Series here, not {type(x).__name__}")
+
+
+def _as_float(part, name: str, ndim: int, k: int) -> np.ndarray:
+    """A partition as a C-contiguous float array, unchecked (contexts for predictions)."""
+    import pandas as pd
+
+    if isinstance(part, (pd.DataFrame, pd.Series)):
+        frame = part.to_frame() if isinstance(part, pd.Series) else part
+        a = frame.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        a = np.asarray(part, dtype=float)
+    if ndim == 1:
+        a = a.reshape(-1)
+    elif a.ndim == 1:
+        a = a.reshape(-1, 1)
+    return np.ascontiguousarray(a)
+
+
+def _load(k, y, X, C, w, family):
+    """Partition k as the float arrays the core reads (on a worker), checked by the in-memory
+    model's own checks (the same messages; rows counted within the partition). An empty
+    partition gives empty arrays."""
+    from ctxstats._validation import as_matrix, as_vector, check_response
+
+    if len(y) == 0:
+        m = C.shape[1] if C.ndim == 2 else 1
+        p = 0 if X is None else (X.shape[1] if X.ndim == 2 else 1)
+        return np.zeros(0), np.zeros((0, p)), np.zeros((0, m)), None if w is None else np.zeros(0)
+    y, _ = as_vector(y, "endog")
+    n = y.shape[0]
+    X = np.zeros((n, 0)) if X is None else as_matrix(X, "exog", "x", n)[0]
+    C = as_matrix(C, "context", "c", n)[0]
+    check_response(y, family)
+    if w is not None:
+        w, _ = as_vector(w, "weights")
+        if w.shape[0] != n:
+            raise ValueError(f"weights has {w.shape[0]} rows but endog has {n}")
+        if (w < 0).any():
+            raise ValueError("weights must be non-negative")
+    return y, X, C, w
+
+
+def _in_partition(k, fn, *args):
+    """fn(*args) on a worker, with the core's ValueError prefixed by the partition it met."""
+    try:
+        return fn(*args)
+    except (ValueError, TypeError) as e:
+        message = str(e)
+        if not message.startswith("partition "):
+            message = f"partition {k}: {message}"
+        raise type(e)(message) from None
+
+
+def _sums_task(k, y, X, C, w, options, about):
+    def run():
+        y_, X_, C_, w_ = _load(k, y, X, C, w, options["family"])
+        return _core.partition_sums(C_, X_, y_, w_, options, about)
+    return _in_partition(k, run)
+
+
+def _pass_task(k, y, X, C, w, options, scaling, b, hessian):
+    def run():
+        y_, X_, C_, w_ = _load(k, y, X, C, w, options["family"])
+        return _core.exact_pass(C_, X_, y_, w_, options, scaling, b, hessian)
+    return _in_partition(k, run)
+
+
+def _theta_sum_task(k, C, options, scaling, weights):
+    def run():
+        C_ = _as_float(C, "context", 2, k)
+        theta = _core.predict_theta(options, scaling, weights, C_)
+        return theta.sum(axis=0), theta.shape[0]
+    return _in_partition(k, run)
+
+
+def _theta_block(C, options, scaling, weights):
+    return _core.predict_theta(options, scaling, weights, np.ascontiguousarray(np.asarray(C, dtype=float)))
+
+
+def _gather_in_order(client, futures):
+    """The futures' results in order; when some failed, the first failing one's error (the
+    lowest partition, as an in-memory fit meets the first bad row), whichever failed first."""
+    from distributed import wait
+
+    wait(futures)
+    for future in futures:
+        if future.status == "error":
+            raise future.exception()
+    return client.gather(futures)
+
+
+class _Columns:
+    """Partitions of one combined frame restricted to some of its columns under their own
+    names (what _partitions reads from a dask DataFrame)."""
+
+    def __init__(self, frame, columns, names, series_name=None):
+        self.frame, self.columns, self.names, self.series_name = frame, columns, names, series_name
+
+    def to_delayed(self):
+        from dask import delayed
+
+        return [delayed(_select, pure=True)(part, self.columns, self.names, self.series_name)
+                for part in self.frame.to_delayed()]
+
+
+def _select(part, columns, names, series_name):
+    out = part[columns].set_axis(names, axis=1)
+    if series_name is not None:
+        out = out.iloc[:, 0].rename(series_name)
+    return out
+
+
+def _co_partitioned(endog, exog, context, weights):
+    """endog, exog, context and weights (dask DataFrames or Series of one frame) as column
+    selections of one combined frame, so that every partition holds the same rows of each
+    (dask may partition a one-column selection differently from a wider one)."""
+    import dask.dataframe as dd
+
+    pieces, selections = [], {}
+    for key, obj in (("y", endog), ("x", exog), ("c", context), ("w", weights)):
+        if obj is None:
+            selections[key] = None
+            continue
+        is_series = isinstance(obj, dd.Series)
+        frame = obj.to_frame(name=f"__ctxstats_{key}") if is_series else obj
+        internal = [f"__ctxstats_{key}{j}" for j in range(len(frame.columns))]
+        pieces.append(frame.rename(columns=dict(zip(frame.columns, internal))))
+        names = [str(obj.name)] if is_series and obj.name is not None else [str(c) for c in frame.columns]
+        selections[key] = (internal, names, obj.name if is_series else None, is_series)
+    combined = pieces[0]
+    for piece in pieces[1:]:
+        try:
+            combined = combined.assign(**{c: piece[c] for c in piece.columns})
+        except Exception as e:  # noqa: BLE001 - dask's own alignment error, reworded
+            raise ValueError("endog, exog, context and weights must be columns of one dask DataFrame (or frames "
+                             f"with the same partitions and known divisions): {e}") from None
+    out = []
+    for key in ("y", "x", "c", "w"):
+        sel = selections[key]
+        if sel is None:
+            out.append(None)
+            continue
+        internal, names, series_name, is_series = sel
+        out.append(_ColumnsFrame(combined, internal, names, series_name, is_series))
+    return tuple(out)
+
+
+class _ColumnsFrame(_Columns):
+    """A _Columns that _partitions treats as a dask DataFrame or Series."""
+
+    def __init__(self, frame, columns, names, series_name, is_series):
+        super().__init__(frame, columns, names, series_name)
+        self.is_series = is_series
+        self.name = series_name
+        self.columns_out = names
+
+
+class DaskContextualizedGLM:
+    """A :class:`ctxstats.ContextualizedGLM` of data held as dask arrays, DataFrames or Series.
+
+    ``ContextualizedGLM(endog, exog, context, ...)`` returns one of these when any of its data
+    is a dask collection. The data stay on the workers: ``fit(client=None)`` (None: the active
+    ``distributed`` client, as in ``xgboost.dask``) runs every pass over the rows as one task
+    per partition, and only small sums travel -- each partition's column sums (the
+    standardisation, two passes), then, per solver iteration, its sums of the exact solver
+    (Hessian, gradient, loss, context Gram matrix), added on the client in partition order and
+    solved there by the core. The fit equals the in-memory fit of the same rows up to rounding
+    (the sums are added in another order). Reading the partitions again for every pass is what
+    keeps memory bounded (out of core); persist the collections first to keep them in the
+    workers' memory instead.
+
+    Available: the linear encoder with the exact solver (gaussian: one pass; binomial and
+    poisson: one pass per IRLS iteration), with optional ``weights`` (a dask collection with
+    the same partitions). Not yet: other encoders, bootstrap replicates and covariances of
+    dask-held data (fit them in memory, or on a sample).
+
+    All the collections must have the same partitions (the same number, each the same rows);
+    a partition with bad values fails with the in-memory fit's ValueError prefixed by
+    ``partition k:`` (its rows numbered within the partition).
+    """
+
+    def __init__(self, endog, exog, context, family=None, encoder=None, fit_intercept=None, weights=None,
+                 **encoder_options):
+        from ctxstats import _options
+
+        given = _options.given(family=family, encoder=encoder, fit_intercept=fit_intercept, **encoder_options)
+        base = _options.resolve("glm", given, solver_known=False)
+        self.family, self.encoder, self.fit_intercept = base["family"], base["encoder"], base["fit_intercept"]
+        self._given_options = given
+        import dask.dataframe as dd
+
+        self._context_collection, self._exog_collection = context, exog  # as given: per-sample outputs
+        given_data = {"endog": endog, "exog": exog, "context": context, "weights": weights}
+        frames = {k for k, v in given_data.items() if isinstance(v, (dd.DataFrame, dd.Series))}
+        if frames and len(frames) != sum(v is not None for v in given_data.values()):
+            raise TypeError("give endog, exog, context (and weights) all as dask DataFrames/Series, or all as dask "
+                            f"arrays, not a mixture ({', '.join(sorted(frames))} are DataFrames or Series)")
+        if frames:
+            endog, exog, context, weights = _co_partitioned(endog, exog, context, weights)
+        self._y, names, chunks = _partitions(endog, "endog", "y", 1)
+        self.endog_name = names[0]
+        self._C, self.context_names, c_chunks = _partitions(context, "context", "c", 2)
+        if exog is None:
+            self._X, self.exog_names, x_chunks = [None] * len(self._y), [], None
+        else:
+            self._X, self.exog_names, x_chunks = _partitions(exog, "exog", "x", 2)
+        if weights is None:
+            self._w, w_chunks = [None] * len(self._y), None
+        else:
+            self._w, _, w_chunks = _partitions(weights, "weights", "w", 1)
+        counts = {"endog": len(self._y), "exog": len(self._X), "context": len(self._C)}
+        if weights is not None:
+            counts["weights"] = len(self._w)
+        if len(set(counts.values())) != 1:
+            raise ValueError(f"{', '.join(counts)} must have the same number of partitions, not "
+                             + ", ".join(f"{a} {b}" for a, b in counts.items()))
+        known = [c for c in (chunks, c_chunks, x_chunks, w_chunks) if c is not None]
+        if any(c != known[0] for c in known):
+            raise ValueError("the dask arrays must have the same row chunks (rechunk them alike)")
+        if not self.fit_intercept and not self.exog_names:
+            raise ValueError("the model has no parameters: exog is empty and fit_intercept is False")
+
+    @property
+    def npartitions(self) -> int:
+        return len(self._y)
+
+    @property
+    def param_names(self) -> list[str]:
+        return (["Intercept"] if self.fit_intercept else []) + list(self.exog_names)
+
+    def _options(self, **fit_options) -> dict:
+        from ctxstats import _options
+
+        return _options.resolve("glm", {**self._given_options, **_options.given(**fit_options)})
+
+    def _run(self, client, task, *args):
+        """task(k, y_k, X_k, C_k, w_k, *args) for every partition k, results in partition order."""
+        from dask import delayed
+
+        tasks = [delayed(task, pure=True)(k, y, X, C, w, *args)
+                 for k, (y, X, C, w) in enumerate(zip(self._y, self._X, self._C, self._w))]
+        return _gather_in_order(client, client.compute(tasks))
+
+    def fit(self, client=None, n_bootstraps=None, cov_type=None, **fit_options) -> "DaskContextualizedGLMResults":
+        """Fit on the workers of ``client`` (None: the active ``distributed`` client).
+        ``fit_options``: those of :meth:`ctxstats.ContextualizedGLM.fit` that apply to the exact
+        solver (solver, threads, max_iter, tol, alpha, l1_ratio=0, mu_ratio, weight_decay);
+        ``threads`` is each task's thread count (default 1: a worker runs one task per thread)."""
+        client = resolve_client("default" if client is None else client)
+        if n_bootstraps:
+            raise ValueError("bootstrap replicates of data held as dask collections are not available yet; "
+                             "fit the data in memory with fit(n_bootstraps=B, client=client)")
+        if cov_type is not None:
+            raise ValueError("covariances of fits of dask-held data are not available yet (cov_type must be None)")
+        fit_options.setdefault("threads", 1)
+        opts = self._options(**fit_options)
+        from ctxstats import _core as core
+
+        if not (opts["encoder"] == "linear" and opts.get("archetypes", 0) == 0 and opts["solver"] in ("auto", "exact")):
+            raise ValueError("data held as dask collections are fitted by the exact solver of the linear encoder "
+                             "(encoder='linear', solver='exact' or None); encoder="
+                             f"{opts['encoder']!r} with solver={opts['solver']!r} is not available for them yet")
+        sums = self._run(client, _sums_task, opts, None)
+        means = core.scaling_from_sums(sums, None, opts)
+        about = {k: means[k] for k in ("c_mean", "c_scale", "x_mean", "x_scale", "y_mean", "y_scale", "intercept")}
+        squares = self._run(client, _sums_task, opts, about)
+        scaling = core.scaling_from_sums(sums, squares, opts)  # with poisson_start and rows
+        self.nobs = int(scaling["rows"])
+        plain = {k: scaling[k] for k in about}
+
+        def passes(b, hessian):
+            return self._run(client, _pass_task, opts, plain, np.asarray(b), bool(hessian))
+
+        out = core.fit_exact_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
+        res = DaskContextualizedGLMResults(self, out, opts, client)
+        from ctxstats.convergence import warn_if_unconverged
+
+        warn_if_unconverged(res.converged, res.message, res.interrupted)
+        return res
+
+
+class DaskContextualizedGLMResults:
+    """The fit of a :class:`DaskContextualizedGLM`: the encoder weights and solver report (as
+    :class:`ctxstats.ContextualizedGLMResults` has them), the average effects ``params``
+    (computed on the workers), and per-sample outputs as dask collections with the input's
+    partitions (``sample_params``, ``predict``)."""
+
+    def __init__(self, model, core_out: dict, options: dict, client):
+        from dask import delayed
+
+        self.model = model
+        self.options = options
+        self._core_model = core_out.get("model")
+        self.weights = np.asarray(core_out["weights"])
+        self.scaling = core_out["scaling"]
+        self.solver = core_out["solver"]
+        self.n_iter = int(core_out["n_iter"])
+        self.converged = bool(core_out["converged"])
+        self.objective = float(core_out["objective"])
+        self.history = np.asarray(core_out["history"])
+        self.message = core_out["message"]
+        self.rank_deficient = bool(core_out["rank_deficient"])
+        self.interrupted = bool(core_out.get("interrupted", False))
+        self.nobs = model.nobs
+        parts = [delayed(_theta_sum_task, pure=True)(k, C, options, self.scaling, self.weights)
+                 for k, C in enumerate(model._C)]
+        total = np.zeros(len(self.param_names))
+        rows = 0
+        for s, n in _gather_in_order(client, client.compute(parts)):  # partition order
+            total += s
+            rows += n
+        import pandas as pd
+
+        self.params = pd.Series(total / rows, index=self.param_names, name="params")
+
+    @property
+    def param_names(self) -> list[str]:
+        return self.model.param_names
+
+    def predict_params(self, context):
+        """Per-sample parameters for contexts held as a dask array or DataFrame: a dask
+        collection of the same kind and partitions (a DataFrame with the parameters' names)."""
+        import dask.array as da
+        import dask.dataframe as dd
+        import pandas as pd
+
+        names = self.param_names
+        opts, scaling, weights = self.options, self.scaling, self.weights
+        if isinstance(context, (dd.DataFrame, dd.Series)):
+            frame = context.to_frame() if isinstance(context, dd.Series) else context
+            meta = pd.DataFrame({n: pd.Series(dtype=float) for n in names})
+
+            def block(part):
+                theta = _theta_block(part.to_numpy(dtype=float, na_value=np.nan), opts, scaling, weights)
+                return pd.DataFrame(theta, columns=names, index=part.index)
+
+            return frame.map_partitions(block, meta=meta)
+        if isinstance(context, da.Array):
+            if context.ndim != 2:
+                raise ValueError(f"context must be two-dimensional, not shape {context.shape}")
+            context = context.rechunk({1: -1})
+            return context.map_blocks(_theta_block, opts, scaling, weights, dtype=float,
+                                      chunks=(context.chunks[0], (len(names),)))
+        raise TypeError(f"context must be a dask array or DataFrame, not {type(context).__name__}")
+
+    @property
+    def sample_params(self):
+        """Each fitted sample's parameters, a dask collection with the context's partitions."""
+        return self.predict_params(self.model._context_collection)
+
+    def predict(self, exog=None, context=None, which: str = "mean"):
+        """Predicted mean (``which="mean"``) or linear predictor (``"linear"``) as a dask array
+        with the context's row chunks; with neither argument, for the fitted samples."""
+        import dask.array as da
+
+        from ctxstats._families import inverse_link
+        from ctxstats._validation import check_choice
+
+        check_choice(which, ("mean", "linear"), "which")
+        if exog is None and context is None:
+            exog, context = self.model._exog_collection, self.model._context_collection
+        elif context is None:
+            raise ValueError("predict needs both exog and context (or neither)")
+        theta = self.predict_params(context)
+        theta = theta.to_dask_array(lengths=True) if not isinstance(theta, da.Array) else theta
+        if exog is None:
+            X = da.zeros((theta.shape[0], 0), chunks=(theta.chunks[0], (0,)))
+        else:
+            X = exog.to_dask_array(lengths=True) if not isinstance(exog, da.Array) else exog
+            if X.ndim == 1:
+                X = X[:, None]
+            X = X.astype(float).rechunk((theta.chunks[0], -1))
+        off = 1 if self.model.fit_intercept else 0
+        eta = (theta[:, off:] * X).sum(axis=1)
+        if off:
+            eta = eta + theta[:, 0]
+        if which == "linear":
+            return eta
+        family = self.model.family
+        return eta.map_blocks(lambda e: inverse_link(family, e), dtype=float)

@@ -1,0 +1,225 @@
+"""ctxstats on Dask distributed (ctxstats.dask), on a LocalCluster of 2 worker processes started
+by the tests (conftest.dask_client): bootstrap replicates as tasks are bitwise those of a local
+fit; exact fits of data held as dask collections equal the in-memory fits to 1e-10; a bad
+partition fails with the in-memory fit's message, naming the partition."""
+import faulthandler
+import re
+
+import dask.array as da  # test dependencies (the [test] extra): a missing install fails, never skips
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+
+import ctxstats as cs
+from conftest import DASK_TIMEOUT, make_vcm, short_bootstraps, short_fits
+
+
+@pytest.fixture(autouse=True)
+def watchdog():
+    """No test here can hang CI: past the limit, dump every thread's stack and exit."""
+    faulthandler.dump_traceback_later(2 * DASK_TIMEOUT, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+# ---- bootstrap replicates as tasks ----------------------------------------------------------------
+
+@short_fits
+@short_bootstraps
+@pytest.mark.parametrize("encoder,solver,weighted", [("linear", "exact", False), ("mlp", "lbfgs", True)])
+def test_cluster_bootstrap_is_bitwise_the_local_one(dask_client, encoder, solver, weighted):
+    d = make_vcm(n=300, p=2, m=2, nonlinear=True, seed=3)
+    w = np.random.default_rng(1).uniform(0.5, 1.5, size=300) if weighted else None
+    neural = {} if encoder == "linear" else {"width": 4}
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder=encoder, weights=w, **neural)
+    kw = dict(solver=solver, max_iter=15, seed=5, n_bootstraps=11)
+    local = model.fit(threads=2, **kw)
+    remote = model.fit(client=dask_client, **kw)
+    assert np.array_equal(remote.weights, local.weights)
+    assert np.array_equal(remote.bootstrap_weights, local.bootstrap_weights)
+    assert np.array_equal(remote.bootstrap_n_iter, local.bootstrap_n_iter)
+    assert np.array_equal(remote.bootstrap_converged, local.bootstrap_converged)
+    # the results are the same objects: standard errors, intervals and tables agree to the bit
+    assert np.array_equal(remote.bse.to_numpy(), local.bse.to_numpy())
+    assert np.array_equal(remote.conf_int().to_numpy(), local.conf_int().to_numpy())
+    lo_r, hi_r = remote.sample_conf_int()
+    lo_l, hi_l = local.sample_conf_int()
+    assert np.array_equal(lo_r.to_numpy(), lo_l.to_numpy()) and np.array_equal(hi_r.to_numpy(), hi_l.to_numpy())
+    assert str(remote.summary()) == str(local.summary())
+
+
+@short_fits
+def test_cluster_bootstrap_warns_as_the_local_one(dask_client):
+    d = make_vcm(n=200, p=1, m=1, seed=2)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4)
+    messages = []
+    for client in (None, dask_client):
+        with pytest.warns(cs.ConvergenceWarning) as record:
+            model.fit(solver="lbfgs", max_iter=3, seed=1, n_bootstraps=5, client=client)
+        messages.append([str(r.message) for r in record if "bootstrap replicates" in str(r.message)])
+    assert messages[0] and messages[0] == messages[1]
+
+
+def test_cluster_bootstrap_uses_the_active_client_only_when_asked(dask_client):
+    d = make_vcm(n=200, p=1, m=1, seed=4)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear")
+    with dask_client.as_current():
+        default = model.fit(n_bootstraps=4, client="default")
+    local = model.fit(n_bootstraps=4)
+    assert np.array_equal(default.bootstrap_weights, local.bootstrap_weights)
+
+
+def test_cluster_bootstrap_errors(dask_client):
+    d = make_vcm(n=40, p=1, m=1, seed=0)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear")
+    with pytest.raises(ValueError, match="nothing to send"):
+        model.fit(client=dask_client)
+    with pytest.raises(TypeError, match="client must be a distributed.Client"):
+        model.fit(n_bootstraps=2, client="tcp://127.0.0.1:1")
+    # a replicate that fails on a worker raises on the client with the local fit's message
+    w = np.zeros(40)
+    w[0] = 1.0
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear", weights=w)
+    with pytest.raises(ValueError) as local:
+        model.fit(n_bootstraps=8)
+    with pytest.raises(ValueError) as remote:
+        model.fit(n_bootstraps=8, client=dask_client)
+    assert "bootstrap replicate" in str(local.value) and str(remote.value) == str(local.value)
+
+
+@pytest.mark.filterwarnings("ignore::ctxstats.ConvergenceWarning")
+def test_cluster_personalized_bootstrap_is_bitwise_the_local_one(dask_client):
+    rng = np.random.default_rng(6)
+    C = rng.normal(size=(200, 2))
+    X = rng.normal(size=(200, 2))
+    y = X[:, 0] * (1 + C[:, 0]) + 0.5 * X[:, 1] + 0.3 * rng.normal(size=200)
+    model = cs.PersonalizedRegression(y, X, C, rank=2)
+    kw = dict(n_bootstraps=5, max_iter=30, warmup=10, seed=2, threads=1)
+    local = model.fit(**kw)
+    remote = model.fit(client=dask_client, **kw)
+    assert np.array_equal(remote.flat_params, local.flat_params)
+    for key in ("theta", "phi", "means", "rank"):
+        assert np.array_equal(remote._boot[key], local._boot[key]), key
+    assert remote._boot["modes_message"] == local._boot["modes_message"]
+    assert np.array_equal(remote.conf_int().to_numpy(), local.conf_int().to_numpy())
+
+
+# ---- data held as dask collections --------------------------------------------------------------
+
+def _dask_data(d, partitions=8, weights=None, frame=False):
+    n = d["y"].shape[0]
+    chunk = -(-n // partitions)
+    if frame:
+        df = pd.DataFrame({"y": d["y"], **{f"x{j + 1}": d["X"][:, j] for j in range(d["X"].shape[1])},
+                           **{f"c{j + 1}": d["C"][:, j] for j in range(d["C"].shape[1])}})
+        if weights is not None:
+            df["w"] = weights
+        ddf = dd.from_pandas(df, npartitions=partitions, sort=False)
+        return (ddf["y"], ddf[[c for c in df if c.startswith("x")]], ddf[[c for c in df if c.startswith("c")]],
+                None if weights is None else ddf["w"])
+    return (da.from_array(d["y"], chunks=chunk), da.from_array(d["X"], chunks=(chunk, -1)),
+            da.from_array(d["C"], chunks=(chunk, -1)), None if weights is None else da.from_array(weights, chunks=chunk))
+
+
+@pytest.mark.parametrize("family,frame,weighted,alpha", [("gaussian", False, False, 0.0), ("gaussian", True, True, 0.1),
+                                                         ("binomial", False, True, 0.0), ("poisson", True, False, 0.0)])
+def test_dask_exact_fit_equals_in_memory(dask_client, family, frame, weighted, alpha):
+    d = make_vcm(n=2000, p=2, m=3, family=family, seed=7)
+    w = np.random.default_rng(2).uniform(0.2, 2.0, size=2000) if weighted else None
+    y, X, C, wd = _dask_data(d, 8, w, frame)
+    assert y.npartitions == 8 if frame else y.numblocks == (8,)
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="linear", weights=w).fit(alpha=alpha)
+    model = cs.ContextualizedGLM(y, X, C, family=family, encoder="linear", weights=wd)
+    assert type(model).__name__ == "DaskContextualizedGLM" and model.npartitions == 8
+    res = model.fit(client=dask_client, alpha=alpha)
+    assert res.converged and res.n_iter == local.n_iter
+    np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
+    for key in ("c_mean", "c_scale", "x_mean", "x_scale", "y_mean", "y_scale"):
+        np.testing.assert_allclose(res.scaling[key], local.scaling[key], rtol=1e-12, atol=1e-12)
+    assert abs(res.objective - local.objective) < 1e-10
+    np.testing.assert_allclose(res.params.to_numpy(), local.params.to_numpy(), rtol=0, atol=1e-10)
+    assert list(res.params.index) == list(local.params.index)
+    sp = res.sample_params
+    sp = sp.compute().to_numpy() if frame else sp.compute()
+    np.testing.assert_allclose(sp, local.sample_params.to_numpy(), rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.predict().compute(), local.predict(), rtol=1e-10, atol=1e-10)
+
+
+def test_dask_subclass_fixes_the_family(dask_client):
+    d = make_vcm(n=400, p=1, m=1, family="poisson", seed=1)
+    y, X, C, _ = _dask_data(d, 4)
+    res = cs.ContextualizedPoisson(y, X, C, "linear").fit(client=dask_client)  # encoder given by position
+    local = cs.ContextualizedPoisson(d["y"], d["X"], d["C"], encoder="linear").fit()
+    assert res.model.family == "poisson"
+    np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
+    with pytest.raises(TypeError, match="poisson family"):
+        cs.ContextualizedPoisson(y, X, C, family="gaussian")
+
+
+def test_bad_partition_fails_like_the_in_memory_fit_naming_it(dask_client):
+    d = make_vcm(n=800, p=2, m=2, seed=5)
+    X = d["X"].copy()
+    X[5 * 100 + 17, 1] = np.nan  # partition 5 of 8, its row 17
+    with pytest.raises(ValueError) as local:
+        cs.ContextualizedGLM(d["y"], X, d["C"], encoder="linear").fit()
+    y, Xd, C, _ = _dask_data({**d, "X": X}, 8)
+    with pytest.raises(ValueError) as remote:
+        cs.ContextualizedGLM(y, Xd, C, encoder="linear").fit(client=dask_client)
+    message = str(remote.value)
+    assert message.startswith("partition 5: ")
+    # the same words as in memory, the row counted within the partition
+    assert re.sub(r"row \d+", "row N", message[len("partition 5: "):]) == re.sub(r"row \d+", "row N", str(local.value))
+    assert "row 17" in message
+    # a binomial response out of range, and partitions that do not line up
+    yb = make_vcm(n=800, p=2, m=2, family="binomial", seed=5)["y"]
+    yb[3 * 100] = 2.0
+    with pytest.raises(ValueError, match=r"^partition 3: endog must lie in \[0, 1\]"):
+        cs.ContextualizedGLM(da.from_array(yb, chunks=100), da.from_array(d["X"], chunks=(100, -1)), C,
+                             family="binomial", encoder="linear").fit(client=dask_client)
+    with pytest.raises(ValueError, match="endog, exog, context must have the same number of partitions"):
+        cs.ContextualizedGLM(da.from_array(d["y"], chunks=200), Xd, C, encoder="linear")
+    with pytest.raises(ValueError, match="same row chunks"):
+        cs.ContextualizedGLM(da.from_array(d["y"], chunks=((50, 150) + (100,) * 6,)), Xd, C, encoder="linear")
+
+
+def test_dask_fit_refuses_what_it_cannot_do(dask_client):
+    d = make_vcm(n=200, p=1, m=1, seed=1)
+    y, X, C, _ = _dask_data(d, 2)
+    model = cs.ContextualizedGLM(y, X, C, encoder="mlp")
+    with pytest.raises(ValueError, match="linear encoder"):
+        model.fit(client=dask_client)
+    model = cs.ContextualizedGLM(y, X, C, encoder="linear")
+    with pytest.raises(ValueError, match="not available yet"):
+        model.fit(client=dask_client, n_bootstraps=3)
+
+
+def test_dask_fit_of_parquet_files_equals_in_memory(dask_client, tmp_path):
+    # dask may partition a one-column selection (endog) unlike a wider one: the fit lines them up
+    d = make_vcm(n=1600, p=2, m=2, family="binomial", seed=9)
+    df = pd.DataFrame({"y": d["y"], "x1": d["X"][:, 0], "x2": d["X"][:, 1], "age": d["C"][:, 0],
+                       "bmi": d["C"][:, 1]})
+    for k in range(8):
+        df.iloc[200 * k:200 * (k + 1)].to_parquet(tmp_path / f"part-{k}.parquet", index=False)
+    ddf = dd.read_parquet(str(tmp_path / "*.parquet"))
+    res = cs.ContextualizedLogit(ddf["y"], ddf[["x1", "x2"]], ddf[["age", "bmi"]], encoder="linear").fit(
+        client=dask_client)
+    local = cs.ContextualizedLogit(df["y"], df[["x1", "x2"]], df[["age", "bmi"]], encoder="linear").fit()
+    assert res.model.npartitions == 8 and res.model.context_names == ["age", "bmi"]
+    np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
+    pd.testing.assert_series_equal(res.params, local.params, check_exact=False, rtol=0, atol=1e-10)
+    sp = res.sample_params.compute()
+    assert list(sp.columns) == ["Intercept", "x1", "x2"]
+    np.testing.assert_allclose(sp.to_numpy(), local.sample_params.to_numpy(), rtol=0, atol=1e-10)
+
+
+def test_dask_fit_without_intercept_equals_in_memory(dask_client):
+    # no centring: the scaling's root mean squares come from the partitions' sums of squares
+    d = make_vcm(n=900, p=2, m=2, seed=11)
+    y, X, C, _ = _dask_data(d, 8)
+    res = cs.ContextualizedGLM(y, X, C, encoder="linear", fit_intercept=False).fit(client=dask_client)
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], encoder="linear", fit_intercept=False).fit()
+    assert res.param_names == local.param_names == ["x1", "x2"]
+    np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(res.predict(which="linear").compute(), local.predict(which="linear"),
+                               rtol=1e-10, atol=1e-10)
