@@ -51,11 +51,14 @@ import _measure as M  # noqa: E402
 # "default" is the package's own defaults and follows whatever the core sets.
 CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "default": ({}, {}),
-    # the package defaults with a small weight decay (binomial mlp: the default since issue 12)
+    # the package defaults with a small weight decay (binomial mlp's default before early stopping)
     "default-wd": ({}, {"weight_decay": 1e-3}),
+    # the networks fitted to convergence, without early stopping (the default before it)
+    "mlp-no-es": ({"encoder": "mlp"}, {"early_stopping": False}),
+    "ngam-no-es": ({"encoder": "ngam"}, {"early_stopping": False}),
     "linear-exact": ({"encoder": "linear"}, {"solver": "exact"}),
     "spline": ({"encoder": "spline"}, {}),
-    "ngam": ({"encoder": "ngam"}, {}),  # the package's ngam defaults (16 x 1 tanh, lbfgs 1000 it)
+    "ngam": ({"encoder": "ngam"}, {}),  # the package's ngam defaults (16 x 1 tanh, lbfgs, early stopping)
     "ngam-w8-tanh": ({"encoder": "ngam", "width": 8, "depth": 1, "activation": "tanh"},
                      {"solver": "lbfgs", "max_iter": 300}),
     "ngam-w16": ({"encoder": "ngam", "width": 16, "depth": 1}, {"solver": "lbfgs", "max_iter": 300}),
@@ -72,7 +75,7 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "spline-c1c3": ({"encoder": "spline", "interactions": [(0, 2)]}, {}),
 }
 # Configurations also run on the binomial task (with family="binomial").
-CLF_CONFIGS = ["default", "default-wd", "ngam", "ngam-w16", "spline", "mlp-varpro"]
+CLF_CONFIGS = ["default", "default-wd", "mlp-no-es", "ngam", "ngam-no-es", "ngam-w16", "spline", "mlp-varpro"]
 
 # ---- the peer: name -> (constructor keywords, fit keywords) -------------------------------
 PEER_SETTINGS: dict[str, tuple[dict, dict]] = {

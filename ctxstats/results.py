@@ -117,6 +117,9 @@ class ContextualizedGLMResults(Cached):
         self.rank_deficient = bool(core_out["rank_deficient"])
         self.interrupted = bool(core_out.get("interrupted", False))
         self.spline_fit = core_out.get("spline")  # smoothing parameters, edf, Vp: see ctxstats.spline
+        # Networks fitted with early stopping: the iterations chosen on the held-out rows
+        # (best_iter, val_loss per iteration, split_iter); None otherwise.
+        self.early_stopping = core_out.get("early_stopping")
         if bootstrap is None:
             self.bootstrap_weights = None
             self.bootstrap_converged = None
@@ -139,6 +142,7 @@ class ContextualizedGLMResults(Cached):
         state = dict(state)
         state.setdefault("_core_model", None)  # saved before the core held the fitted model
         state.setdefault("groups", None)       # saved before cluster covariances existed
+        state.setdefault("early_stopping", None)  # saved before networks stopped early
         if "_inference" not in state:
             state.setdefault("spline_fit", None)
             state.pop("_analytic", None)
@@ -187,6 +191,7 @@ class ContextualizedGLMResults(Cached):
                       "solver": str, "n_iter": int, "converged": bool, "objective": float,
                       "history": Array(None), "val_history": Array(None), "message": str,
                       "rank_deficient": bool, "interrupted": bool, "spline_fit": Opt(dict),
+                      "early_stopping": Opt(dict),
                       "bootstrap_weights": Opt(Array(None, None)), "bootstrap_converged": Opt(Array(None, kind="b")),
                       "bootstrap_n_iter": Opt(Array(None, kind="iu")), "n_bootstraps": int,
                       "_theta": Array(n, q)})

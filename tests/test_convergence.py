@@ -27,11 +27,20 @@ def test_lbfgs_at_its_cap_warns_with_the_cap_and_what_to_change():
     d = make_vcm(n=300)
     model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4)
     with pytest.warns(ConvergenceWarning, match=r"L-BFGS reached max_iter=5 ") as record:
-        res = model.fit(max_iter=5)
+        res = model.fit(max_iter=5, early_stopping=False)
     assert not res.converged and res.message == str(record[0].message)
     for advice in ("raise max_iter", "loosen tol", "weight_decay", 'encoder="spline"', "tol=1e-08"):
         assert advice in res.message
     assert "The solver did not converge: L-BFGS reached max_iter=5" in str(res.summary())
+
+
+def test_early_stopping_at_its_cap_warns():
+    d = make_vcm(n=300)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4)
+    with pytest.warns(ConvergenceWarning, match=r"L-BFGS reached max_iter=5 on the training rows while the "
+                                                r"held-out loss was still falling \(early stopping\)"):
+        res = model.fit(max_iter=5)
+    assert not res.converged and "raise max_iter" in res.message
 
 
 def test_adam_at_its_cap_warns():

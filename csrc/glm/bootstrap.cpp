@@ -94,6 +94,12 @@ BootstrapResult bootstrap_fit_range(const DataView& data, const FitOptions& opti
   res.objective.assign(n_replicates, 0.0);
   std::vector<std::string> messages(n_replicates);
 
+  // An early-stopped fit's regularisation is its path from the initial weights: a replicate
+  // warm-started from the full-data fit would start past the point early stopping chose, so
+  // each replicate repeats the whole procedure (its own seeded start and held-out split).
+  const bool early = options.encoder.type != "spline" &&
+                     uses_early_stopping(options, *make_encoder(options.encoder, data.m, scaling.q()),
+                                         resolve_solver(options));
   FitOptions replicate_options = options;
   replicate_options.solver_options.callback = nullptr;  // called from worker threads otherwise
   const auto fit_replicate = [&](int r, const double* w, int inner_threads) {
@@ -102,7 +108,7 @@ BootstrapResult bootstrap_fit_range(const DataView& data, const FitOptions& opti
     FitOptions o = replicate_options;
     o.solver_options.threads = inner_threads;
     o.solver_options.seed = bootstrap_replicate_seed(seed, first + static_cast<std::uint64_t>(r));
-    FitResult fr = fit(view, o, &start);
+    FitResult fr = fit(view, o, early ? nullptr : &start);
     std::copy(fr.weights.begin(), fr.weights.end(),
               res.weights.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * nw));
     res.n_iter[r] = fr.solve.n_iter;

@@ -1,13 +1,16 @@
 #include "glm/fit.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
 #include "encoders/context_basis.hpp"
 #include "glm/output_layer.hpp"
+#include "glm/early_stopping.hpp"
 #include "options/schema.hpp"
 #include "common/error.hpp"
 #include "common/memory.hpp"
+#include "common/convergence.hpp"
 
 namespace ctxstats {
 
@@ -20,6 +23,10 @@ std::string resolve_solver(const FitOptions& o) {
   const bool linear = o.encoder.type == "linear" && o.encoder.archetypes == 0;
   const bool smooth = o.penalty.alpha == 0.0 || o.penalty.l1_ratio == 0.0;
   return (linear && smooth) ? "exact" : "lbfgs";
+}
+
+bool uses_early_stopping(const FitOptions& options, const Encoder& encoder, const std::string& solver) {
+  return options.early_stopping && encoder.output_features() > 0 && solver == "lbfgs";
 }
 
 std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q) {
@@ -99,7 +106,6 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
                             out.weights.data());
     return checked(std::move(out));
   }
-  Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
   SolverOptions solver_options = options.solver_options;
   if (encoder->output_features() > 0) {  // non-convex: stop when the likelihood no longer moves
     double rows = 0.0;
@@ -108,6 +114,35 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
     solver_options.loglik_rows = rows;
     solver_options.loglik_gaussian = family == Family::kGaussian;
   }
+  if (uses_early_stopping(options, *encoder, out.solver)) {
+    const EarlyStopping es = choose_iterations(*encoder, family, data, out.scaling, options.penalty, solver_options,
+                                               out.weights.data());
+    out.early_stopped = true;
+    out.early_best_iter = es.best_iter;
+    out.early_val_loss = es.val_loss;
+    out.early_split_iter = es.n_iter;
+    if (es.interrupted) {
+      out.solve.interrupted = true;
+      out.solve.n_iter = es.n_iter;
+      out.solve.message = "interrupted while choosing the number of iterations on the held-out rows";
+      return out;
+    }
+    // All rows from the same initial weights for the chosen number of iterations.
+    SolverOptions all = solver_options;
+    all.max_iter = std::clamp(es.all_rows_iter, 1, solver_options.max_iter > 0 ? solver_options.max_iter : 1000);
+    Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
+    out.solve = solve_lbfgs(objective, out.weights.data(), all);
+    if (!out.solve.interrupted) {
+      out.solve.converged = es.stopped;
+      out.solve.message =
+          es.stopped ? ""
+                     : "L-BFGS reached max_iter=" + std::to_string(es.n_iter) +
+                           " on the training rows while the held-out loss was still falling (early stopping); " +
+                           neural_fit_advice();
+    }
+    return checked(std::move(out));
+  }
+  Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
   if (out.solver == "varpro")
     out.solve = solve_varpro(objective, *encoder, family, data, out.scaling, options.penalty, out.weights.data(),
                              solver_options);

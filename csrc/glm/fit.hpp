@@ -19,8 +19,11 @@ struct FitOptions {
   EncoderSpec encoder;
   bool intercept{};
   Penalty penalty;
-  std::string solver;  // auto | exact | lbfgs | adam
+  std::string solver;  // auto | exact | lbfgs | varpro | adam
   SolverOptions solver_options;
+  // Networks with lbfgs: the number of iterations is chosen on a held-out split
+  // (glm/early_stopping.hpp).
+  bool early_stopping{};
 };
 
 struct FitResult {
@@ -29,7 +32,18 @@ struct FitResult {
   std::string solver;           // the solver that ran
   SolverResult solve;
   EncoderSpec encoder;          // the encoder as fitted (a spline's knots and centres filled in)
+  // Early stopping (glm/early_stopping.hpp), when it ran: the chosen number of iterations,
+  // the held-out loss per iteration and the iterations of the training-rows fit (not in
+  // solve.n_iter).
+  bool early_stopped = false;
+  int early_best_iter = 0;
+  std::vector<double> early_val_loss;
+  int early_split_iter = 0;
 };
+
+// Whether fit() uses early stopping for these options: networks (an output layer) fitted by
+// lbfgs with options.early_stopping.
+bool uses_early_stopping(const FitOptions& options, const Encoder& encoder, const std::string& solver);
 
 // "auto" resolves to exact for the linear encoder without archetypes or L1 penalty and for the
 // spline encoder, and to lbfgs otherwise.

@@ -39,6 +39,9 @@ struct SolverOptions {
   // objective; returning false stops the fit, which then reports `interrupted`. Bindings use
   // it for progress bars and for user interrupts (Ctrl-C in Python, R's interrupt).
   std::function<bool(int, double)> callback;
+  // lbfgs: called after each iteration (after callback) with its number and the iterate;
+  // returning true stops the fit as converged (early stopping, glm/early_stopping.hpp).
+  std::function<bool(int, const double*)> monitor;
 };
 
 constexpr int kLoglikWindow = 10;

@@ -7,7 +7,8 @@
 // loglik_tol over the last 10 iterations; or the
 // objective has stopped moving (relative change below 1e-14 for five successive iterations);
 // or the line search can no longer decrease the objective while the largest gradient
-// component is at most 1e3 * tol (rounding noise near the optimum). Otherwise the fit stops
+// component is at most 1e3 * tol (rounding noise near the optimum); or options.monitor says
+// so (early stopping). Otherwise the fit stops
 // unconverged at max_iter (default 1000), or when the line search fails farther out, with a
 // message naming the criterion, the cap and what to change.
 // Memory: 50 correction pairs (fewer for very large encoders).
@@ -192,6 +193,11 @@ SolverResult solve_lbfgs(std::size_t n, const ValueGrad& obj, double* w, const S
     res.history.push_back(f);
     res.n_iter = it;
     if (stop_requested(options, res, it, f)) break;
+    if (options.monitor && options.monitor(it, x.data())) {
+      res.converged = true;
+      res.message = "";
+      break;
+    }
     if (options.loglik_tol > 0.0 && static_cast<int>(res.history.size()) > kLoglikWindow) {
       const double f_old = res.history[res.history.size() - 1 - kLoglikWindow];
       const double rise = options.loglik_gaussian && f > 0.0 && f_old > 0.0

@@ -13,6 +13,7 @@
 //   scaling/{c_mean,c_scale,x_mean,x_scale,y_mean,y_scale,intercept}
 //   weights                               the encoder weights (internal scale)
 //   fit/{solver,n_iter,converged,objective,history,val_history,message,rank_deficient,interrupted}
+//   fit/{early_best_iter,early_val_loss,early_split_iter}   when the fit stopped early
 //   smoothing/...                         a spline fit's smoothing report (Vp, H, edf, ...)
 //   bootstrap/{weights,n_iter,converged,objective,interrupted,message}   when replicates exist
 //   names/{params,context,response}

@@ -117,6 +117,13 @@ py::dict fit_report_to_dict(const FitResult& r, int m) {
   out["rank_deficient"] = r.solve.rank_deficient;
   out["interrupted"] = r.solve.interrupted;
   if (r.encoder.type == "spline") out["spline"] = spline_fit_to_dict(r, m);
+  if (r.early_stopped) {  // the iterations chosen on the held-out rows
+    py::dict es;
+    es["best_iter"] = r.early_best_iter;
+    es["val_loss"] = to_array(r.early_val_loss);
+    es["split_iter"] = r.early_split_iter;
+    out["early_stopping"] = es;
+  }
   return out;
 }
 

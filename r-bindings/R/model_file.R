@@ -121,7 +121,7 @@ ctx_load <- function(path) {
          encoder_weights = out$weights, scaling = out$scaling, solver = out$solver,
          n_iter = out$n_iter, converged = out$converged, objective = out$objective,
          history = out$history, val_history = out$val_history, message = out$message,
-         rank_deficient = out$rank_deficient, spline = out$spline,
+         rank_deficient = out$rank_deficient, spline = out$spline, early_stopping = out$early_stopping,
          bootstrap = f$bootstrap, cov_type = cov_type, cache = new.env(parent = emptyenv()),
          y = f$data$y, x = x, context = context, prior_weights = f$data$weights, groups = groups,
          terms = list(exog = terms(parts$exog), context = terms(parts$context)),

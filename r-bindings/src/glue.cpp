@@ -273,6 +273,10 @@ Rcpp::List fit_report_to_r(const FitResult& r, int m) {
       Rcpp::Named("history") = to_r(r.solve.history), Rcpp::Named("val_history") = to_r(r.solve.val_history),
       Rcpp::Named("message") = r.solve.message, Rcpp::Named("rank_deficient") = r.solve.rank_deficient);
   if (r.encoder.type == "spline") out["spline"] = spline_fit_to_r(r, m);
+  if (r.early_stopped)  // the iterations chosen on the held-out rows
+    out["early_stopping"] = Rcpp::List::create(Rcpp::Named("best_iter") = r.early_best_iter,
+                                               Rcpp::Named("val_loss") = to_r(r.early_val_loss),
+                                               Rcpp::Named("split_iter") = r.early_split_iter);
   return out;
 }
 

@@ -3,11 +3,17 @@
 
 test_that("an unconverged ctx_glm fit warns with the cap and what to change", {
   d <- make_vcm(300)
-  expect_warning(fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, data = d, encoder = "mlp", width = 4, max_iter = 5),
+  expect_warning(fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, data = d, encoder = "mlp", width = 4, max_iter = 5,
+                                early_stopping = FALSE),
                  "L-BFGS reached max_iter=5 before the largest gradient component fell below tol=1e-08")
   expect_false(fit$converged)
   expect_match(fit$message, "raise max_iter, loosen tol", fixed = TRUE)
   expect_match(fit$message, 'encoder="spline"', fixed = TRUE)
+  # With early stopping (the default) the cap stops the held-out run while its loss still falls.
+  expect_warning(fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, data = d, encoder = "mlp", width = 4, max_iter = 5),
+                 "L-BFGS reached max_iter=5 on the training rows while the held-out loss was still falling",
+                 fixed = TRUE)
+  expect_false(fit$converged)
 })
 
 test_that("an IRLS fit at its cap warns", {

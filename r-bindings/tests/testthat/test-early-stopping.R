@@ -1,0 +1,22 @@
+# Early stopping on a held-out split, the networks' default regularisation (issue 12): chosen in
+# the core, so R reports the same choice as Python and keeps it in the model file.
+
+test_that("networks stop early by default and report the held-out choice", {
+  d <- make_vcm(600)
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "ngam", width = 6, seed = 2, threads = 1)
+  es <- fit$early_stopping
+  expect_true(fit$converged)
+  expect_true(es$best_iter >= 1)
+  expect_equal(es$val_loss[es$best_iter + 1], min(es$val_loss))
+  expect_true(fit$n_iter <= round(es$best_iter * 1.25) + 1)
+  again <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "ngam", width = 6, seed = 2, threads = 2)
+  expect_identical(fit$encoder_weights, again$encoder_weights)
+  off <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "ngam", width = 6, seed = 2, early_stopping = FALSE)
+  expect_null(off$early_stopping)
+  expect_false(identical(off$encoder_weights, fit$encoder_weights))
+  path <- tempfile(fileext = ".ctx")
+  ctx_save(fit, path)
+  expect_identical(ctx_load(path)$early_stopping$best_iter, es$best_iter)
+  expect_error(ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", solver = "adam", early_stopping = TRUE),
+               "early_stopping does not apply to solver 'adam'")
+})
