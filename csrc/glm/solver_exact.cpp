@@ -43,6 +43,7 @@
 #include "common/convergence.hpp"
 #include "glm/exact_passes.hpp"
 #include "common/error.hpp"
+#include "common/linear_solve.hpp"
 #include "smoothing/smoothing.hpp"
 #include "glm/solver.hpp"
 
@@ -345,22 +346,6 @@ Eigen::MatrixXd penalty_matrix(const Penalty& pen, const Eigen::MatrixXd& M, int
       P.block(k * m1, k * m1, m1, m1) += l2 * ratio * M;
     }
   return P;
-}
-
-// Solves H x = g; falls back to the minimum-norm solution when H is singular.
-Eigen::VectorXd solve_symmetric(const Eigen::MatrixXd& H, const Eigen::VectorXd& g, bool* rank_deficient) {
-  Eigen::LLT<Eigen::MatrixXd> llt(H);
-  if (llt.info() == Eigen::Success) {
-    // Reject a factorisation that is numerically singular (pivot ratio near machine epsilon).
-    const Eigen::VectorXd d = llt.matrixLLT().diagonal();
-    if (d.minCoeff() > 1e-7 * d.maxCoeff()) return llt.solve(g);
-  }
-  *rank_deficient = true;
-  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(H);
-  const Eigen::VectorXd& ev = eig.eigenvalues();
-  const double cutoff = 1e-12 * std::max(1.0, ev.cwiseAbs().maxCoeff()) * H.rows();
-  Eigen::VectorXd inv = ev.unaryExpr([cutoff](double v) { return v > cutoff ? 1.0 / v : 0.0; });
-  return eig.eigenvectors() * (inv.asDiagonal() * (eig.eigenvectors().transpose() * g));
 }
 
 double poisson_start(const DataView& data) {
