@@ -12,19 +12,30 @@
 
 namespace ctxstats {
 
-Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& weights,
-                           const std::vector<double>& Vp, const double* C, std::size_t rows, int m, int term,
-                           int threads) {
+namespace {
+
+// The spline basis of a fit, after checking that the weights, Vp and contexts belong to it.
+auto checked_basis(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& weights,
+                   const std::vector<double>& Vp, const double* C, std::size_t rows, int m) {
   require(spec.type == "spline", "the model's encoder is not 'spline'");
   require(m == static_cast<int>(scaling.c_mean.size()), "context has " + std::to_string(m) +
                                                             " columns; the model was fitted with " +
                                                             std::to_string(scaling.c_mean.size()));
   check_finite(C, rows, m, "context");
-  const auto basis = make_spline_basis(spec, m);
-  const int q = scaling.q(), nb = basis->size();
-  const std::size_t D = static_cast<std::size_t>(q) * nb;
+  auto basis = make_spline_basis(spec, m);
+  const std::size_t D = static_cast<std::size_t>(scaling.q()) * basis->size();
   require(weights.size() == D, "the weights have the wrong length for this spline basis");
   require(Vp.size() == D * D, "Vp has the wrong size for this spline basis");
+  return basis;
+}
+
+}  // namespace
+
+Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& weights,
+                           const std::vector<double>& Vp, const double* C, std::size_t rows, int m, int term,
+                           int threads) {
+  const auto basis = checked_basis(spec, scaling, weights, Vp, C, rows, m);
+  const int q = scaling.q(), nb = basis->size();
   const auto& terms = basis->terms();
   require(term < static_cast<int>(terms.size()), "term " + std::to_string(term) + " is not a term of the basis");
   std::vector<int> cols;
@@ -73,17 +84,10 @@ Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, cons
 SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,
                                             const std::vector<double>& weights, const std::vector<double>& Vp,
                                             const double* C, std::size_t rows, int m) {
-  require(spec.type == "spline", "the model's encoder is not 'spline'");
   require(rows > 0, "context has zero rows");
-  require(m == static_cast<int>(scaling.c_mean.size()), "context has " + std::to_string(m) +
-                                                            " columns; the model was fitted with " +
-                                                            std::to_string(scaling.c_mean.size()));
-  check_finite(C, rows, m, "context");
-  const auto basis = make_spline_basis(spec, m);
+  const auto basis = checked_basis(spec, scaling, weights, Vp, C, rows, m);
   const int q = scaling.q(), nb = basis->size();
   const std::size_t D = static_cast<std::size_t>(q) * nb;
-  require(weights.size() == D, "the weights have the wrong length for this spline basis");
-  require(Vp.size() == D * D, "Vp has the wrong size for this spline basis");
   // The mean basis row, in row blocks (bounded memory), summed in row order.
   Eigen::VectorXd bbar = Eigen::VectorXd::Zero(nb);
   constexpr std::size_t kChunk = 4096;
