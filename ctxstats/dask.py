@@ -494,17 +494,9 @@ class DaskContextualizedGLMResults:
 
         self.model = model
         self.options = options
-        self._core_model = core_out.get("model")
-        self.weights = np.asarray(core_out["weights"])
-        self.scaling = core_out["scaling"]
-        self.solver = core_out["solver"]
-        self.n_iter = int(core_out["n_iter"])
-        self.converged = bool(core_out["converged"])
-        self.objective = float(core_out["objective"])
-        self.history = np.asarray(core_out["history"])
-        self.message = core_out["message"]
-        self.rank_deficient = bool(core_out["rank_deficient"])
-        self.interrupted = bool(core_out.get("interrupted", False))
+        from ctxstats.results import set_solver_report
+
+        set_solver_report(self, core_out)
         self.nobs = model.nobs
         parts = [delayed(_theta_sum_task, pure=True)(k, C, options, self.scaling, self.weights)
                  for k, C in enumerate(model._C)]

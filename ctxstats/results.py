@@ -53,6 +53,22 @@ class SampleConfInt(NamedTuple):
     upper: pd.DataFrame
 
 
+def set_solver_report(obj, core_out: dict) -> None:
+    """The core's fit report as attributes of a results object (this module's, and the Dask
+    fit's in :mod:`ctxstats.dask`)."""
+    obj._core_model = core_out.get("model")  # the core's FittedModel: predictions and the model file
+    obj.weights = np.asarray(core_out["weights"])
+    obj.scaling = core_out["scaling"]
+    obj.solver = core_out["solver"]
+    obj.n_iter = int(core_out["n_iter"])
+    obj.converged = bool(core_out["converged"])
+    obj.objective = float(core_out["objective"])
+    obj.history = np.asarray(core_out["history"])
+    obj.message = core_out["message"]
+    obj.rank_deficient = bool(core_out["rank_deficient"])
+    obj.interrupted = bool(core_out.get("interrupted", False))
+
+
 class ContextualizedGLMResults(Cached):
     """The fitted model: per-sample parameters, their average, inference, predictions and fit
     statistics.
@@ -104,18 +120,8 @@ class ContextualizedGLMResults(Cached):
         self.model = model
         self.groups = None if groups is None else np.asarray(groups, dtype=np.int64)
         self.options = options
-        self._core_model = core_out.get("model")  # the core's FittedModel: predictions and the model file
-        self.weights = np.asarray(core_out["weights"])
-        self.scaling = core_out["scaling"]
-        self.solver = core_out["solver"]
-        self.n_iter = int(core_out["n_iter"])
-        self.converged = bool(core_out["converged"])
-        self.objective = float(core_out["objective"])
-        self.history = np.asarray(core_out["history"])
+        set_solver_report(self, core_out)
         self.val_history = np.asarray(core_out["val_history"])
-        self.message = core_out["message"]
-        self.rank_deficient = bool(core_out["rank_deficient"])
-        self.interrupted = bool(core_out.get("interrupted", False))
         self.spline_fit = core_out.get("spline")  # smoothing parameters, edf, Vp: see ctxstats.spline
         # Networks fitted with early stopping: the iterations chosen on the held-out rows
         # (best_iter, val_loss per iteration, split_iter); None otherwise.
