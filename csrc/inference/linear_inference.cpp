@@ -36,47 +36,34 @@ void design_block(const DataView& data, bool intercept, std::size_t start, int r
 }
 
 // The interaction design in a centred and scaled parametrisation, in which the covariance is
-// computed: x~ = (x - xbar) / sx (only scaled without an intercept), c~ = (c - cbar) / sc,
+// computed: with the fit's scaling, x~ = (x - xbar) / sx (only scaled without an intercept),
+// c~ = (c - cbar) / sc,
 // z~ = [1; x~] (x) [1; c~]. With A_x, A_c the triangular maps [1; x] = A_x [1; x~] and
 // [1; c] = A_c [1; c~], z = M z~ for M = A_x (x) A_c, so b~ = M' b and
 // Cov(b) = Minv' Cov(b~) Minv. In user units a context far from 0 (a calendar year) makes the
 // columns x_k and x_k c_l nearly collinear, and the pseudo-inverse of Z'WZ would then drop
 // real directions as numerically null; centred, it does not.
 struct Standardization {
-  std::vector<double> xbar, sx, cbar, sc;
+  Scaling scaling;  // the fit's own centring and scaling of X and C (compute_scaling)
   Eigen::MatrixXd M, Minv;
 };
 
-Standardization standardization(const DataView& data, bool intercept) {
+Standardization standardization(const DataView& data, Family family, bool intercept) {
   const int p = data.p, m = data.m, m1 = m + 1, q = p + (intercept ? 1 : 0);
-  const std::size_t n = data.n;
   Standardization st;
-  const auto moments = [n](const double* A, int cols, int j, bool centre, double& mean, double& sd) {
-    double s = 0.0;
-    for (std::size_t i = 0; i < n; ++i) s += A[i * cols + j];
-    mean = centre ? s / static_cast<double>(n) : 0.0;
-    double ss = 0.0;
-    for (std::size_t i = 0; i < n; ++i) ss += (A[i * cols + j] - mean) * (A[i * cols + j] - mean);
-    sd = std::sqrt(ss / static_cast<double>(n));
-    if (!(sd > 0.0) || !std::isfinite(sd)) sd = 1.0;
-  };
-  st.xbar.assign(p, 0.0);
-  st.sx.assign(p, 1.0);
-  for (int j = 0; j < p; ++j) moments(data.X, p, j, intercept, st.xbar[j], st.sx[j]);
-  st.cbar.assign(m, 0.0);
-  st.sc.assign(m, 1.0);
-  for (int l = 0; l < m; ++l) moments(data.C, m, l, true, st.cbar[l], st.sc[l]);
+  st.scaling = compute_scaling(data, family, intercept);
+  const Scaling& sc = st.scaling;
   Eigen::MatrixXd Ax = Eigen::MatrixXd::Zero(q, q), Ac = Eigen::MatrixXd::Zero(m1, m1);
   const int off = intercept ? 1 : 0;
   if (intercept) Ax(0, 0) = 1.0;
   for (int j = 0; j < p; ++j) {
-    Ax(off + j, off + j) = st.sx[j];
-    if (intercept) Ax(off + j, 0) = st.xbar[j];
+    Ax(off + j, off + j) = sc.x_scale[j];
+    if (intercept) Ax(off + j, 0) = sc.x_mean[j];
   }
   Ac(0, 0) = 1.0;
   for (int l = 0; l < m; ++l) {
-    Ac(l + 1, l + 1) = st.sc[l];
-    Ac(l + 1, 0) = st.cbar[l];
+    Ac(l + 1, l + 1) = sc.c_scale[l];
+    Ac(l + 1, 0) = sc.c_mean[l];
   }
   const Eigen::MatrixXd Axi = Ax.inverse(), Aci = Ac.inverse();  // triangular, well conditioned
   const int D = q * m1;
@@ -94,13 +81,14 @@ Standardization standardization(const DataView& data, bool intercept) {
 void standardized_block(const DataView& data, bool intercept, const Standardization& st, std::size_t start,
                         int rows, Eigen::MatrixXd& Zt) {
   const int p = data.p, m = data.m, m1 = m + 1, off = intercept ? 1 : 0;
+  const Scaling& sc = st.scaling;
   for (int r = 0; r < rows; ++r) {
     const double* x = data.X + (start + r) * p;
     const double* c = data.C + (start + r) * m;
     for (int k = 0; k < p + off; ++k) {
-      const double xk = (off && k == 0) ? 1.0 : (x[k - off] - st.xbar[k - off]) / st.sx[k - off];
+      const double xk = (off && k == 0) ? 1.0 : (x[k - off] - sc.x_mean[k - off]) / sc.x_scale[k - off];
       Zt(k * m1, r) = xk;
-      for (int l = 0; l < m; ++l) Zt(k * m1 + l + 1, r) = xk * (c[l] - st.cbar[l]) / st.sc[l];
+      for (int l = 0; l < m; ++l) Zt(k * m1 + l + 1, r) = xk * (c[l] - sc.c_mean[l]) / sc.c_scale[l];
     }
   }
 }
@@ -272,7 +260,7 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
   const double group_bytes = 16.0 * D * D;
   const int max_groups = static_cast<int>(std::max(1.0, std::min<double>(kMaxGroups, 268435456.0 / group_bytes)));
   const int groups = reduction_groups(n, kDesignBlock, max_groups);
-  const Standardization st = standardization(data, intercept);
+  const Standardization st = standardization(data, family, intercept);
   const Eigen::VectorXd bv = st.M.transpose() * Eigen::Map<const Eigen::VectorXd>(b.data(), D);  // b~
   const auto weight = [&](std::size_t i) { return data.weights ? data.weights[i] : 1.0; };
 
