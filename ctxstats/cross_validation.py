@@ -129,7 +129,10 @@ def compare_cross_validated(models, folds: int = 5, seed: int = 0, **fit_options
         differences from the best, over sqrt(K)), ``deviance`` and ``folds_converged``.
     """
     if not isinstance(models, dict):
-        models = {(_model_of(mo).encoder if not isinstance(mo, tuple) else mo[0]): mo for mo in models}
+        names = [_model_of(mo).encoder for mo in models]
+        if len(set(names)) != len(names):
+            raise ValueError(f"models of the same encoder need names: pass a dict of name -> model, not encoders {names}")
+        models = dict(zip(names, models))
     if len(models) < 1:
         raise ValueError("models is empty")
     results = {name: cross_validate(mo, folds, seed, **fit_options) for name, mo in models.items()}

@@ -8,6 +8,7 @@ import pytest
 
 import ctxstats as cs
 from ctxstats import _core
+from ctxstats._families import fit_statistics
 from conftest import make_vcm, short_fits
 
 
@@ -31,14 +32,9 @@ def test_held_out_deviance_equals_fits_on_the_folds_by_hand(family):
                                    weights=w[~test]).fit()
         mu = fit.predict(d["X"][test], d["C"][test])
         np.testing.assert_allclose(cv.predicted_mean.to_numpy()[test], mu, rtol=1e-10)
-        dev = cs.ContextualizedGLM(d["y"][test], d["X"][test], d["C"][test], family=family,
-                                   encoder="linear", weights=w[test])
-        from ctxstats._families import fit_statistics
-
         fold_dev = fit_statistics(family, d["y"][test], mu, w[test])["deviance"]
         assert cv.folds.loc[k + 1, "deviance"] == pytest.approx(fold_dev, rel=1e-10)
         total += fold_dev
-        del dev
     assert cv.deviance == pytest.approx(total, rel=1e-12)
     assert cv.mean_deviance == pytest.approx(total / w.sum(), rel=1e-12)
     assert cv.folds["converged"].all() and "4 folds" in repr(cv)
@@ -60,6 +56,8 @@ def test_compare_prefers_the_right_encoder():
     table = cs.compare_cross_validated(models, folds=5, seed=0)
     assert list(table.index) == ["spline", "linear"]
     assert table.loc["spline", "diff"] == 0 and table.loc["linear", "diff"] > 3 * table.loc["linear", "diff_se"]
+    with pytest.raises(ValueError, match="need names"):
+        cs.compare_cross_validated([models["linear"], models["linear"]], folds=3)
 
 
 @short_fits

@@ -39,8 +39,7 @@ CrossValidation cross_validate(const DataView& data, const FitOptions& options, 
   out.fold_of_row = cross_validation_folds(n, folds, seed);
   out.predicted_mean.assign(n, std::numeric_limits<double>::quiet_NaN());
   // The folds run one after another, so the binding's callback (Ctrl-C, progress) stays in
-  // place for each fold's fit.
-  const FitOptions& fold_options = options;
+  // place for each fold's fit (options are passed on unchanged).
   for (int k = 0; k < folds; ++k) {
     std::vector<double> Ct, Xt, yt, wt, Ch, Xh, yh, wh;
     std::vector<std::size_t> held;
@@ -62,7 +61,7 @@ CrossValidation cross_validate(const DataView& data, const FitOptions& options, 
     train.weights = data.weights ? wt.data() : nullptr;
     FitResult fr;
     try {
-      fr = fit(train, fold_options);
+      fr = fit(train, options);
     } catch (const InvalidArgument& e) {
       throw InvalidArgument("cross-validation fold " + std::to_string(k + 1) + " of " + std::to_string(folds) +
                             ": " + e.what());

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ctxstats._validation import as_matrix
 from ctxstats.analysis._common import column_names, context_grid, fitted_easy, only_column
 from ctxstats.plotting import _figure
 
@@ -139,8 +140,6 @@ def plot_homogeneous_predictor_effects(model, C, X, **kwargs):
     list of matplotlib.figure.Figure, one per outcome.
     """
     c_vis, effects = get_homogeneous_predictor_effects(model, C, **{**kwargs, "individual_preds": True})
-    from ctxstats._validation import as_matrix
-
     Xm, _ = as_matrix(X, "X", "x")
     if Xm.shape[1] != model.x_dim:
         raise ValueError(f"X has {Xm.shape[1]} columns; the model was fitted with {model.x_dim}")
@@ -173,7 +172,7 @@ def plot_heterogeneous_predictor_effects(model, C, X, **kwargs):
     """
     c_vis, effects = get_heterogeneous_predictor_effects(model, C, **{**kwargs, "individual_preds": True})
     c_names = column_names(C, "C", c_vis.shape[1])
-    x_names = column_names(X, "X", effects.shape[1]) if X is not None else column_names(None, "X", effects.shape[1])
+    x_names = column_names(X, "X", effects.shape[1])
     prefix = kwargs.get("y_prefix", "Influence of")
     figs = []
     for k in range(effects.shape[-1]):

@@ -47,8 +47,8 @@ def _replicates(model, verbose: bool, where: str) -> int:
 
 
 def sign_pvalues(estimates: np.ndarray, laplace_smoothing: float = 1.0) -> np.ndarray:
-    """Bootstrap sign p-values along axis ``-2`` (the replicates) of ``estimates``... shaped
-    (..., B, k); returns shape (..., k)."""
+    """Bootstrap sign p-values of ``estimates`` shaped (..., B, k), the replicates on axis -2;
+    returns shape (..., k)."""
     est = np.asarray(estimates, dtype=float)
     lead, B, k = est.shape[:-2], est.shape[-2], est.shape[-1]
     flat = np.moveaxis(est.reshape(-1, B, k), 1, 0).reshape(B, -1)   # B x (lead * k)

@@ -83,8 +83,9 @@ k_check <- function(fit, n_rep = 400L, seed = 0L, warn = TRUE) {
   terms <- spline_terms(fit)
   tab <- smooth_terms(fit)
   f <- spline_test_frame(fit, "terms")
-  kc <- core_call(ctxstats_basis_dimension_check_R, as.double(residuals(fit, type = "deviance")[!is.na(residuals(fit))]),
-                  fit$context, as.integer(n_rep), as.numeric(seed))
+  r <- residuals(fit, type = "deviance")
+  kc <- core_call(ctxstats_basis_dimension_check_R, as.double(r[!is.na(r)]), fit$context, as.integer(n_rep),
+                  as.numeric(seed))
   rows <- lapply(seq_len(nrow(f)), function(i) {
     term <- terms[[f$term[i] + 1L]]
     single <- !(term$kind %in% c("tensor", "constant"))
