@@ -240,7 +240,7 @@ class _EasyBase:
             alpha=check_float(s["alpha"], "alpha", 0.0),
             l1_ratio=check_float(s["l1_ratio"], "l1_ratio", 0.0, 1.0),
             mu_ratio=check_float(s["mu_ratio"], "mu_ratio", 0.0, 1.0),
-            max_epochs=check_int(s["max_epochs"], "max_epochs", 1),
+            max_epochs=check_int(s["max_epochs"], "max_epochs", 0),
             learning_rate=check_float(s["learning_rate"], "learning_rate", 0.0, low_open=True),
             val_split=check_float(s["val_split"], "val_split", 0.0, 1.0, high_open=True),
             es_patience=check_int(patience, "es_patience", 1),
@@ -348,10 +348,11 @@ class _EasyBase:
                         # Said once below, at the caller's line: each fit's own warning would
                         # point inside this module, and replicates get one summary.
                         warnings.simplefilter("ignore", ConvergenceWarning)
-                        res = model.fit(seed=seed, max_iter=s["max_epochs"], **fit_kw,
-                                        verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()))
+                        res = model.fit(seed=seed, max_iter=s["max_epochs"] or None, **fit_kw,
+                                        verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()),
+                                        _train=s["max_epochs"] > 0)
                     column.append(res)
-                    replicate_convergence.append((res.converged or res.interrupted, res.message))
+                    replicate_convergence.append((res.converged or res.interrupted or not res.trained, res.message))
                     if bar is not None:
                         bar.update(1)
                 results.append(column)
@@ -488,7 +489,9 @@ _PARAMETERS_DOC = """
         Hidden units per layer and number of hidden layers of the encoder (25 and 3, as
         contextualized.easy).
     max_epochs : int
-        Adam: the most epochs; lbfgs: the most iterations.
+        Adam: the most epochs; lbfgs: the most iterations. 0 returns the untrained initial
+        model (the encoder's seeded initialisation, ``results_[k][b].trained`` False), the
+        reference error contextualized.easy's tests compare a fit against.
     learning_rate, val_split, es_patience, train_batch_size
         Adam's step size, held-out share of rows for early stopping, epochs without
         improvement before stopping (``float("inf")`` never stops early) and mini-batch
@@ -529,8 +532,7 @@ _NOTES_DOC = """
     * The penalty is averaged over samples on the standardised scale; contextualized.easy
       applies norms over each mini-batch on the user's scale, so equal ``alpha`` values are
       not equal penalties.
-    * ``fit`` returns the estimator (contextualized.easy returns None), ``max_epochs=0`` is
-      refused, and keywords ctxstats cannot honour raise ``TypeError`` rather than being
+    * ``fit`` returns the estimator (contextualized.easy returns None), and keywords ctxstats cannot honour raise ``TypeError`` rather than being
       ignored with a printed message.
 """
 

@@ -214,7 +214,7 @@ class ContextualizedGLM:
             patience: int | None = None, early_stopping: bool | None = None, start_params=None,
             verbose: bool = False, callback=None,
             n_bootstraps: int | None = None, cov_type: str | None = None, groups=None,
-            client=None) -> "ContextualizedGLMResults":
+            client=None, _train: bool = True) -> "ContextualizedGLMResults":
         """Fit the context encoder by penalised maximum likelihood.
 
         Parameters
@@ -285,6 +285,9 @@ class ContextualizedGLM:
             Run the bootstrap replicates as tasks on this Dask cluster (``"default"``: the
             active client); the replicates are bitwise those of a local fit with the same seed.
             Without it the fit stays local even when a client is active. See :mod:`ctxstats.dask`.
+        _train : bool
+            Private (``ctxstats.easy``'s ``max_epochs=0``): False returns the initial weights
+            unfitted (``results.trained`` False), with no covariance and no bootstrap.
         cov_type : {None, "nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "bootstrap"}
             The covariance behind ``bse``, ``conf_int`` and the tests. Analytic types need the
             unpenalised linear encoder without archetypes. None: "nonrobust" when analytic
@@ -325,7 +328,10 @@ class ContextualizedGLM:
             if not n_bootstraps:
                 raise ValueError("client= runs the bootstrap replicates on a Dask cluster; with n_bootstraps=0 "
                                  "there is nothing to send (the full-data fit of in-memory data runs locally)")
-        cov_type = resolve_cov_type(cov_type, opts, n_bootstraps)
+        if not _train:
+            if n_bootstraps or cov_type is not None or client is not None:
+                raise ValueError("an untrained model (max_epochs=0) has no bootstrap and no covariance")
+        cov_type = resolve_cov_type(cov_type, opts, n_bootstraps) if _train else None
         if groups is None and cov_type == "cluster":
             groups = getattr(self, "cluster_groups", None)       # from_formula(..., groups=)
         groups = cluster_codes(groups, cov_type, self.endog.shape[0])
@@ -338,7 +344,7 @@ class ContextualizedGLM:
         progress, close = solver_callback(verbose, total, f"{self.encoder} fit", callback)
         try:
             out = _core.fit(self.context, self.exog, self.endog, self.weights, opts, init, progress,
-                            context_names=[str(c) for c in self.context_names])
+                            context_names=[str(c) for c in self.context_names], train=_train)
         finally:
             close()
         if "spline" in out:  # the basis placed from the data travels with the options (and refits)
@@ -361,8 +367,10 @@ class ContextualizedGLM:
                 out["model"] = out["model"].with_bootstrap(boot)
         elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
             cov_type = resolve_cov_type(None, opts, 0)
-        inference = choose_inference(cov_type, out.get("spline"))  # see ctxstats.covariance
+        inference = choose_inference(cov_type, out.get("spline") if _train else None)  # ctxstats.covariance
         res = ContextualizedGLMResults(self, out, opts, inference=inference, bootstrap=boot, groups=groups)
+        if not _train:
+            return res
         warn_if_unconverged(res.converged, res.message, res.interrupted)
         if boot is not None:
             warn_bootstrap(boot.get("message", ""))

@@ -67,6 +67,7 @@ def set_solver_report(obj, core_out: dict) -> None:
     obj.message = core_out["message"]
     obj.rank_deficient = bool(core_out["rank_deficient"])
     obj.interrupted = bool(core_out.get("interrupted", False))
+    obj.trained = bool(core_out.get("trained", True))  # False: the untrained initial model (max_epochs=0)
 
 
 class ContextualizedGLMResults(Cached):
@@ -196,7 +197,7 @@ class ContextualizedGLMResults(Cached):
                       "_inference": Inference, "_cache": dict, "weights": Array(None), "scaling": dict,
                       "solver": str, "n_iter": int, "converged": bool, "objective": float,
                       "history": Array(None), "val_history": Array(None), "message": str,
-                      "rank_deficient": bool, "interrupted": bool, "spline_fit": Opt(dict),
+                      "rank_deficient": bool, "interrupted": bool, "trained": bool, "spline_fit": Opt(dict),
                       "early_stopping": Opt(dict),
                       "bootstrap_weights": Opt(Array(None, None)), "bootstrap_converged": Opt(Array(None, kind="b")),
                       "bootstrap_n_iter": Opt(Array(None, kind="iu")), "n_bootstraps": int,
@@ -781,7 +782,9 @@ class ContextualizedGLMResults(Cached):
         note = inference.summary_note(self)
         if note is not None:
             s.add_note(note)
-        if not self.converged:
+        if not self.trained:
+            s.add_note(f"The model is {self.message}; its parameters are not estimates.")
+        elif not self.converged:
             s.add_note(f"The solver did not converge: {self.message}")
         if self.rank_deficient:
             s.add_note("The interaction design is rank deficient; the minimum-norm solution is reported.")

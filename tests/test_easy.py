@@ -140,6 +140,44 @@ def test_training_improves_fit_and_lbfgs_and_exact_solvers():
     np.testing.assert_allclose(exact.predict(C, X)[:, 1], ref.fittedvalues, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_max_epochs_zero_is_the_untrained_initial_model(cls, recwarn):
+    """contextualized.easy's tests use max_epochs=0 as the reference error: the encoder's seeded
+    initialisation, unfitted, with no warning; a fit from the same seed then does better."""
+    binary = "Classifier" in cls.__name__
+    C, X, Y = data(n=300, y_dim=1, binary=binary)
+    untrained = cls(width=8, layers=1, threads=1).fit(C, X, Y, max_epochs=0)
+    res = untrained.results_[0][0]
+    assert not res.trained and res.n_iter == 0 and not res.converged
+    assert "not trained" in res.message and "not estimates" in str(res.summary())
+    assert not any(issubclass(w.category, cs.ConvergenceWarning) for w in recwarn)
+    # The weights are the seeded initialisation the trained fit starts from, unmoved.
+    model = cs.ContextualizedGLM(Y[:, 0], X, C, family="binomial" if binary else "gaussian",
+                                 encoder=untrained.results_[0][0].model.encoder, width=8, depth=1)
+    assert np.array_equal(res.weights, model.fit(solver="lbfgs", max_iter=1, seed=0, threads=1,
+                                                 _train=False).weights)
+    objective, _ = model.objective(res.weights)
+    assert res.objective == pytest.approx(objective, rel=1e-12)
+    trained = cls(width=8, layers=1, threads=1, solver="lbfgs", max_epochs=200).fit(C, X, Y)
+    assert trained.score(C, X, Y) > untrained.score(C, X, Y)
+    boot = cls(width=8, layers=1, threads=1, n_bootstraps=2).fit(C, X, Y, max_epochs=0)
+    assert boot.predict_params(C, individual_preds=True)[0].shape[0] == 2
+    with pytest.raises(ValueError, match="untrained"):
+        model.fit(n_bootstraps=2, _train=False)
+
+
+def test_untrained_model_round_trips_through_the_model_file(tmp_path):
+    C, X, Y = data(n=100, y_dim=1)
+    res = cs.ContextualizedGLM(Y[:, 0], X, C, encoder="mlp", width=4, depth=1).fit(threads=1, _train=False)
+    res.save(tmp_path / "untrained.ctx")
+    back = cs.load(tmp_path / "untrained.ctx")
+    assert not back.trained and back.message == res.message
+    assert np.array_equal(back.predict_params(C).to_numpy(), res.predict_params(C).to_numpy())
+    fitted = cs.ContextualizedGLM(Y[:, 0], X, C, encoder="mlp", width=4, depth=1).fit(threads=1, max_iter=5)
+    fitted.save(tmp_path / "fitted.ctx")
+    assert cs.load(tmp_path / "fitted.ctx").trained
+
+
 def test_fit_keywords_override_for_that_fit_only():
     C, X, Y = data(y_dim=1)
     model = ContextualizedRegressor(**FAST)
@@ -228,7 +266,7 @@ def test_unsupported_and_unknown_keywords_are_refused_clearly():
     (dict(encoder_type="transformer"), "encoder_type", ValueError),
     (dict(num_archetypes=1), "num_archetypes=1", ValueError),
     (dict(num_archetypes=-2), "num_archetypes", ValueError),
-    (dict(max_epochs=0), "max_epochs", ValueError),
+    (dict(max_epochs=-1), "max_epochs", ValueError),
     (dict(n_bootstraps=0), "n_bootstraps", ValueError),
     (dict(alpha=-1.0), "alpha", ValueError),
     (dict(l1_ratio=2.0), "l1_ratio", ValueError),

@@ -77,7 +77,7 @@ void check_fit_memory(const Encoder& encoder, const std::string& solver, const F
 
 }  // namespace
 
-FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init) {
+FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init, bool train) {
   const Family family = parse_family(options.family);
   validate_fit_options(options);
   FitResult out;
@@ -100,6 +100,13 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
     for (std::size_t i = 1; i < data.n && constant; ++i) constant = data.y[i] == data.y[0];
     require(!constant, "endog is constant; a gaussian spline fit estimates its smoothing parameters and scale "
                        "from the residual variation, of which there is none (use encoder='linear')");
+  }
+  if (!train) {
+    Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
+    out.trained = false;
+    out.solve.objective = objective.value_grad(out.weights.data(), nullptr);
+    out.solve.message = "not trained: the initial weights were returned unfitted (max_epochs=0)";
+    return checked(std::move(out));
   }
   if (out.solver == "exact") {
     out.solve = solve_exact(*encoder, family, data, out.scaling, options.penalty, options.solver_options,

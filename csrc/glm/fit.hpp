@@ -39,6 +39,9 @@ struct FitResult {
   int early_best_iter = 0;
   std::vector<double> early_val_loss;
   int early_split_iter = 0;
+  // False when fit() was asked not to train: the weights are the initial ones (seeded, or
+  // `init`), the objective is evaluated there, n_iter is 0 and converged is false.
+  bool trained = true;
 };
 
 // Whether fit() uses early stopping for these options: networks (an output layer) fitted by
@@ -50,7 +53,10 @@ bool uses_early_stopping(const FitOptions& options, const Encoder& encoder, cons
 std::string resolve_solver(const FitOptions& options);
 
 // Fits from `init` weights when given (warm start), otherwise from the seeded initialisation.
-FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init = nullptr);
+// train = false returns that starting point unfitted, with its objective (ContextualizedML's
+// max_epochs=0: the untrained model, the reference its tests compare a fit against).
+FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init = nullptr,
+              bool train = true);
 
 // Objective value and gradient at w, on the scaling the data imply (what fit minimises).
 double objective_value_grad(const DataView& data, const FitOptions& options, const std::vector<double>& w,

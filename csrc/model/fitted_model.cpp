@@ -337,6 +337,7 @@ ModelFile to_model_file(const FittedModel& md) {
   f.add_string("fit/message", r.message);
   f.add_int("fit/rank_deficient", r.rank_deficient ? 1 : 0);
   f.add_int("fit/interrupted", r.interrupted ? 1 : 0);
+  if (!md.fit.trained) f.add_int("fit/untrained", 1);  // max_epochs=0; absent for every fitted model
   if (md.fit.early_stopped) {  // early stopping's choice (glm/early_stopping.hpp); absent otherwise
     f.add_int("fit/early_best_iter", md.fit.early_best_iter);
     f.add_doubles("fit/early_val_loss", md.fit.early_val_loss, vec(md.fit.early_val_loss.size()));
@@ -441,6 +442,7 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
   r.message = f.string("fit/message");
   r.rank_deficient = flag(f, "fit/rank_deficient");
   r.interrupted = flag(f, "fit/interrupted");
+  md.fit.trained = !(f.has("fit/untrained") && flag(f, "fit/untrained"));
   if (f.has("fit/early_best_iter")) {
     md.fit.early_stopped = true;
     md.fit.early_split_iter = small_int(f, "fit/early_split_iter", 0, std::numeric_limits<int>::max());

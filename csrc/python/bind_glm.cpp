@@ -6,7 +6,7 @@ namespace ctxstats_py {
 namespace {
 
 py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const py::dict& opts,
-                const py::object& init, const py::object& callback, const py::object& context_names) {
+                const py::object& init, const py::object& callback, const py::object& context_names, bool train) {
   Array w_holder;
   DataView d = view(C, X, y, weights, w_holder);
   // The context's column names, for messages that name a column (the spline's knots).
@@ -25,7 +25,7 @@ py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object
   FitResult r;
   {
     py::gil_scoped_release release;
-    r = fit(d, o, init.is_none() ? nullptr : &init_w);
+    r = fit(d, o, init.is_none() ? nullptr : &init_w, train);
   }
   if (error) std::rethrow_exception(error);
   py::dict out = fit_report_to_dict(r, d.m);
@@ -116,6 +116,7 @@ py::dict fit_report_to_dict(const FitResult& r, int m) {
   out["message"] = r.solve.message;
   out["rank_deficient"] = r.solve.rank_deficient;
   out["interrupted"] = r.solve.interrupted;
+  out["trained"] = r.trained;
   if (r.encoder.type == "spline") out["spline"] = spline_fit_to_dict(r, m);
   if (r.early_stopped) {  // the iterations chosen on the held-out rows
     py::dict es;
@@ -132,7 +133,8 @@ void bind_glm(py::module_& mod) {
           py::arg("options"), py::arg("folds"), py::arg("seed"), py::arg("callback") = py::none(),
           "K-fold cross-validation: every row's held-out prediction and each fold's held-out deviance.");
   mod.def("fit", &fit_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("options"),
-          py::arg("init") = py::none(), py::arg("callback") = py::none(), py::arg("context_names") = py::none());
+          py::arg("init") = py::none(), py::arg("callback") = py::none(), py::arg("context_names") = py::none(),
+          py::arg("train") = true);
   mod.def("objective", &objective_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
           py::arg("options"), py::arg("w"));
   mod.def("predict_theta", &predict_theta_py, py::arg("options"), py::arg("scaling"), py::arg("w"), py::arg("C"));
