@@ -49,7 +49,6 @@ _UNSUPPORTED = {
     "subtype_probabilities": "archetype weights are always softmax probabilities in ctxstats",
     "encoder_width": "use width",
     "encoder_layers": "use layers",
-    "univariate": "univariate contextualized regression is not implemented",
     "base_param_predictor": "fixed base predictors are not implemented",
     "base_y_predictor": "fixed base predictors are not implemented",
     "callbacks": "ctxstats does not use Lightning; early stopping is set by es_patience",
@@ -178,17 +177,19 @@ class _EasyBase:
         d, p, k, B = self.context_dim, self.x_dim, self.y_dim, self.n_bootstraps_
         if min(d, k, B) < 1 or p < 0:
             raise ValueError(f"{type(self).__name__} has context_dim={d}, x_dim={p}, y_dim={k}, n_bootstraps_={B}")
-        fields(self, {**params, **fitted, "results_": ListOf(ListOf(ContextualizedGLMResults, B), k),
+        uni = self._univariate()
+        fields(self, {**params, **fitted, "results_": ListOf(ListOf(ContextualizedGLMResults, B), k * p if uni else k),
                       "train_context_": Array(None, d)},
-               optional={"classes_": Array(2)} if self._family == "binomial" else {})
+               optional={"univariate_": bool, **({"classes_": Array(2)} if self._family == "binomial" else {})})
         if self._family == "binomial" and not np.array_equal(getattr(self, "classes_", None), [0.0, 1.0]):
             raise ValueError(f"{type(self).__name__}.classes_ must be [0.0, 1.0]")
         for column in self.results_:
             for res in column:
                 m = res.model
-                if (m.family, m.fit_intercept, m.context.shape[1], m.exog.shape[1]) != (self._family, True, d, p):
+                cols = 1 if uni else p
+                if (m.family, m.fit_intercept, m.context.shape[1], m.exog.shape[1]) != (self._family, True, d, cols):
                     raise ValueError(f"{type(self).__name__}.results_ holds a fit that is not a {self._family} "
-                                     f"model with an intercept, {d} context and {p} predictor columns")
+                                     f"model with an intercept, {d} context and {cols} predictor columns")
 
     def save(self, path) -> None:
         """Save the estimator (fitted or not) in ctxstats' versioned file format; read it back
@@ -226,6 +227,8 @@ class _EasyBase:
             raise TypeError("normalize must be True or False")
         if not isinstance(s["verbose"], (bool, np.bool_, int)):
             raise TypeError("verbose must be True or False")
+        if not isinstance(s["univariate"], (bool, np.bool_)):
+            raise TypeError("univariate must be True or False")
         random_state = 0 if s["random_state"] is None else check_int(s["random_state"], "random_state", 0)
         patience = s["es_patience"]
         if isinstance(patience, float) and np.isinf(patience):
@@ -248,6 +251,7 @@ class _EasyBase:
             random_state=random_state,
             threads=None if s["threads"] is None else check_int(s["threads"], "threads", 1),
             verbose=bool(s["verbose"]),
+            univariate=bool(s["univariate"]),
         )
         if solver == "exact" and (encoder != "linear" or archetypes):
             raise ValueError("solver='exact' needs encoder_type='linear' and num_archetypes=0")
@@ -320,6 +324,11 @@ class _EasyBase:
         n = Cm.shape[0]
         self.context_dim, self.x_dim, self.y_dim = Cm.shape[1], Xm.shape[1], Ym.shape[1]
         B = s["n_bootstraps"]
+        self.univariate_ = s["univariate"]
+        # One fit per outcome column, or with univariate=True per (outcome, predictor) pair,
+        # outcome-major: y_k ~ mu_kj(c) + beta_kj(c) x_j.
+        tasks = [(k, [j]) for k in range(self.y_dim) for j in range(self.x_dim)] if self.univariate_ \
+            else [(k, list(range(self.x_dim))) for k in range(self.y_dim)]
         fit_kw = dict(solver=s["solver"], threads=s["threads"], alpha=s["alpha"], l1_ratio=s["l1_ratio"],
                       mu_ratio=s["mu_ratio"])
         if s["solver"] == "adam":
@@ -328,11 +337,11 @@ class _EasyBase:
         enc = dict(archetypes=s["archetypes"])
         if s["encoder"] in _SCHEMA["width"]["encoders"]:  # width and depth shape the neural encoders only
             enc.update(width=s["width"], depth=s["depth"])
-        bar = _progress(self.y_dim * B, s["verbose"], type(self).__name__)
+        bar = _progress(len(tasks) * B, s["verbose"], type(self).__name__)
         results = []
         replicate_convergence = []
         try:
-            for k in range(self.y_dim):
+            for k, cols in tasks:
                 column = []
                 for b in range(B):
                     if B == 1:
@@ -341,7 +350,8 @@ class _EasyBase:
                         rows = _bootstrap_rows(s["random_state"], b, n)
                         seed = _bootstrap_seed(s["random_state"], b)
                     model = ContextualizedGLM(
-                        pd.Series(Ym[rows, k], name=y_names[k]), pd.DataFrame(Xm[rows], columns=x_names),
+                        pd.Series(Ym[rows, k], name=y_names[k]),
+                        pd.DataFrame(Xm[rows][:, cols], columns=[x_names[j] for j in cols]),
                         pd.DataFrame(Cm[rows], columns=c_names), family=self._family, encoder=s["encoder"], **enc)
                     # One fit: the core's own bar of iterations; several: one bar over the fits.
                     with warnings.catch_warnings():
@@ -349,7 +359,7 @@ class _EasyBase:
                         # point inside this module, and replicates get one summary.
                         warnings.simplefilter("ignore", ConvergenceWarning)
                         res = model.fit(seed=seed, max_iter=s["max_epochs"] or None, **fit_kw,
-                                        verbose=bool(s["verbose"] and self.y_dim * B == 1 and _interactive()),
+                                        verbose=bool(s["verbose"] and len(tasks) * B == 1 and _interactive()),
                                         _train=s["max_epochs"] > 0)
                     column.append(res)
                     replicate_convergence.append((res.converged or res.interrupted or not res.trained, res.message))
@@ -391,26 +401,36 @@ class _EasyBase:
         self.n_bootstraps_ = len(keep)
 
     # ---- prediction ------------------------------------------------------------------------
+    def _univariate(self) -> bool:
+        return bool(getattr(self, "univariate_", False))
+
     def _theta(self, C) -> np.ndarray:
-        """Sample parameters, shape (B, n, y_dim, 1 + x_dim), intercept first."""
+        """Sample parameters, intercept first: shape (B, n, y_dim, 1 + x_dim), or with
+        univariate=True (B, n, y_dim, x_dim, 2), one (intercept, slope) per pair."""
         self._check_fitted()
         Cm, _ = as_matrix(C, "C", "c")
         if Cm.shape[1] != self.context_dim:
             raise ValueError(f"C has {Cm.shape[1]} columns; the model was fitted with {self.context_dim}")
-        out = np.empty((self.n_bootstraps_, Cm.shape[0], self.y_dim, self.x_dim + 1))
-        for k, column in enumerate(self.results_):
+        shape = (self.x_dim, 2) if self._univariate() else (self.x_dim + 1,)
+        out = np.empty((self.n_bootstraps_, Cm.shape[0], self.y_dim) + shape)
+        flat = out.reshape(self.n_bootstraps_, Cm.shape[0], len(self.results_), shape[-1])
+        for t, column in enumerate(self.results_):
             for b, res in enumerate(column):
-                out[b, :, k, :] = res.predict_params(Cm).to_numpy()
+                flat[b, :, t, :] = res.predict_params(Cm).to_numpy()
         return out
 
     def _predict_mean(self, C, X) -> np.ndarray:
-        """Per-replicate predicted means, shape (B, n, y_dim)."""
+        """Per-replicate predicted means, shape (B, n, y_dim), or (B, n, y_dim, x_dim) with
+        univariate=True (each pair's regression on its one predictor)."""
         self._check_fitted()
         Cm, Xm, _, _ = self._check_CX(C, X, fitted=True)
-        out = np.empty((self.n_bootstraps_, Cm.shape[0], self.y_dim))
-        for k, column in enumerate(self.results_):
+        shape = (self.x_dim,) if self._univariate() else ()
+        out = np.empty((self.n_bootstraps_, Cm.shape[0], self.y_dim) + shape)
+        flat = out.reshape(self.n_bootstraps_, Cm.shape[0], len(self.results_))
+        for t, column in enumerate(self.results_):
+            cols = [t % self.x_dim] if self._univariate() else slice(None)
             for b, res in enumerate(column):
-                out[b, :, k] = res.predict(Xm, Cm)
+                flat[b, :, t] = res.predict(Xm[:, cols], Cm)
         return out
 
     def predict(self, C, X, individual_preds: bool = False):
@@ -426,7 +446,8 @@ class _EasyBase:
         Returns
         -------
         ndarray
-            Shape (n, y_dim), or (n_bootstraps, n, y_dim) with ``individual_preds``.
+            Shape (n, y_dim), or (n_bootstraps, n, y_dim) with ``individual_preds``; with
+            ``univariate=True`` a trailing x_dim axis: each pair's prediction of y_k from x_j.
         """
         preds = self._predict_mean(C, X)
         return preds if individual_preds else preds.mean(axis=0)
@@ -447,12 +468,17 @@ class _EasyBase:
         betas : ndarray
             Shape (n, y_dim, x_dim), or (n_bootstraps, n, y_dim, x_dim) with ``individual_preds``.
         mus : ndarray
-            Shape (n, y_dim), or (n_bootstraps, n, y_dim) with ``individual_preds``.
+            Shape (n, y_dim), or (n_bootstraps, n, y_dim) with ``individual_preds``; with
+            ``univariate=True`` the shape of ``betas`` (each pair's own intercept), as
+            contextualized's univariate regression.
         """
         theta = self._theta(C)
         if not individual_preds:
             theta = theta.mean(axis=0)
-        betas, mus = theta[..., 1:], theta[..., 0]
+        if self._univariate():
+            betas, mus = theta[..., 1], theta[..., 0]
+        else:
+            betas, mus = theta[..., 1:], theta[..., 0]
         return (betas, mus) if model_includes_mus else betas
 
 
@@ -461,6 +487,8 @@ class _EasyBase:
         Cm, Xm, _, _ = self._check_CX(C, X, fitted=True)
         Ym, _ = self._check_Y(Y, Cm.shape[0])
         pred = self.predict(Cm, Xm)
+        if self._univariate():  # every pair's prediction scored against its outcome
+            Ym = Ym[:, :, None]
         if self._family == "binomial":
             return float(np.mean(pred == Ym))
         ss_res = ((Ym - pred) ** 2).sum(axis=0)
@@ -513,6 +541,12 @@ _PARAMETERS_DOC = """
     verbose : bool
         Show a progress bar over the fits (outcome columns x bootstrap replicates) when
         the session is interactive.
+    univariate : bool
+        False (default): each outcome column is regressed on all predictors. True: every
+        (outcome k, predictor j) pair gets its own contextualized univariate regression
+        ``y_k ~ mu_kj(c) + beta_kj(c) x_j`` (contextualized's univariate regression, the
+        building block of correlation networks); ``predict_params`` then returns betas and
+        mus of shape (n, y_dim, x_dim) and ``predict`` a trailing x_dim axis.
 """
 
 _NOTES_DOC = """
@@ -545,7 +579,8 @@ class ContextualizedRegressor(_EasyBase):
     Attributes
     ----------
     results_ : list of list of ContextualizedGLMResults
-        ``results_[k][b]`` is the fit for outcome column k and bootstrap replicate b.
+        ``results_[k][b]`` is the fit for outcome column k and bootstrap replicate b (with
+        ``univariate=True``, ``results_[k * x_dim + j][b]`` is the pair (k, j)'s).
     context_dim, x_dim, y_dim : int
         Shapes seen by ``fit`` (the names contextualized.easy uses).
     n_bootstraps_ : int
@@ -560,7 +595,7 @@ class ContextualizedRegressor(_EasyBase):
     def __init__(self, *, n_bootstraps=1, encoder_type="mlp", num_archetypes=0, alpha=0.0, l1_ratio=1.0,
                  mu_ratio=0.5, width=25, layers=3, max_epochs=1000, learning_rate=1e-3, val_split=0.2,
                  es_patience=1, train_batch_size=1, normalize=False, solver="adam", random_state=0,
-                 threads=None, verbose=True, **unsupported):
+                 threads=None, verbose=True, univariate=False, **unsupported):
         _reject_unsupported(unsupported, type(self).__name__)
         self.n_bootstraps = n_bootstraps
         self.encoder_type = encoder_type
@@ -580,6 +615,7 @@ class ContextualizedRegressor(_EasyBase):
         self.random_state = random_state
         self.threads = threads
         self.verbose = verbose
+        self.univariate = univariate
 
 
 class ContextualizedClassifier(ContextualizedRegressor):
@@ -591,7 +627,8 @@ class ContextualizedClassifier(ContextualizedRegressor):
     Attributes
     ----------
     results_ : list of list of ContextualizedGLMResults
-        ``results_[k][b]`` is the fit for outcome column k and bootstrap replicate b.
+        ``results_[k][b]`` is the fit for outcome column k and bootstrap replicate b (with
+        ``univariate=True``, ``results_[k * x_dim + j][b]`` is the pair (k, j)'s).
     classes_ : ndarray
         ``[0.0, 1.0]``.
     context_dim, x_dim, y_dim, n_bootstraps_
@@ -643,13 +680,14 @@ class ContextualGAMRegressor(ContextualizedRegressor):
     def __init__(self, *, n_bootstraps=1, encoder_type="ngam", num_archetypes=0, alpha=0.0, l1_ratio=1.0,
                  mu_ratio=0.5, width=25, layers=3, max_epochs=1000, learning_rate=1e-3, val_split=0.2,
                  es_patience=1, train_batch_size=1, normalize=False, solver="adam", random_state=0,
-                 threads=None, verbose=True, **unsupported):
+                 threads=None, verbose=True, univariate=False, **unsupported):
         ContextualizedRegressor.__init__(
             self, n_bootstraps=n_bootstraps, encoder_type=encoder_type, num_archetypes=num_archetypes,
             alpha=alpha, l1_ratio=l1_ratio, mu_ratio=mu_ratio, width=width, layers=layers,
             max_epochs=max_epochs, learning_rate=learning_rate, val_split=val_split,
             es_patience=es_patience, train_batch_size=train_batch_size, normalize=normalize,
-            solver=solver, random_state=random_state, threads=threads, verbose=verbose, **unsupported)
+            solver=solver, random_state=random_state, threads=threads, verbose=verbose, univariate=univariate,
+            **unsupported)
 
 
 class ContextualGAMClassifier(ContextualizedClassifier):

@@ -178,6 +178,46 @@ def test_untrained_model_round_trips_through_the_model_file(tmp_path):
     assert cs.load(tmp_path / "fitted.ctx").trained
 
 
+@pytest.mark.parametrize("cls", [ContextualizedRegressor, ContextualGAMClassifier])
+def test_univariate_fits_every_outcome_predictor_pair_on_its_own(cls, tmp_path):
+    """univariate=True: y_k ~ mu_kj(c) + beta_kj(c) x_j for every pair, each pair's fit the model
+    API's fit of that one predictor, bitwise; shapes as contextualized's univariate regression."""
+    binary = "Classifier" in cls.__name__
+    C, X, Y = data(n=150, y_dim=2, binary=binary)
+    n, p = X.shape
+    model = cls(univariate=True, n_bootstraps=2, **FAST).fit(C, X, Y)
+    betas, mus = model.predict_params(C)
+    assert betas.shape == mus.shape == (n, 2, p)
+    assert model.predict_params(C, individual_preds=True)[0].shape == (2, n, 2, p)
+    pred = model.predict(C, X)
+    assert pred.shape == (n, 2, p)
+    k, j = 1, 2
+    res = model.results_[k * p + j][1]
+    assert res.model.exog_names == ["x3"]
+    theta = res.predict_params(C).to_numpy()
+    individual = model.predict_params(C, individual_preds=True)
+    assert np.array_equal(individual[0][1, :, k, j], theta[:, 1])
+    assert np.array_equal(individual[1][1, :, k, j], theta[:, 0])
+    raw = model.predict(C, X, individual_preds=True)[1, :, k, j]
+    mean = res.predict(X[:, [j]], C)
+    assert np.array_equal(raw, np.round(mean) if binary else mean)
+    if not binary:  # the slope of a pair is the univariate regression's, not the joint model's
+        one = ContextualizedRegressor(univariate=True, **FAST).fit(C, X[:, [j]], Y[:, [k]])
+        alone = cs.ContextualizedGLM(Y[:, k], X[:, [j]], C, encoder="mlp", width=4, depth=1).fit(
+            solver="adam", max_iter=3, batch_size=16, seed=0, threads=1, learning_rate=1e-3, val_split=0.2,
+            patience=1, alpha=0.0, l1_ratio=1.0, mu_ratio=0.5)
+        np.testing.assert_array_equal(one.predict_params(C)[0][:, 0, 0], alone.predict_params(C).to_numpy()[:, 1])
+    assert np.isfinite(model.score(C, X, Y)) and model.score(C, X, Y) <= 1.0
+    model.save(tmp_path / "uni.ctx")
+    back = cs.load(tmp_path / "uni.ctx")
+    assert np.array_equal(back.predict(C, X), pred)
+    with pytest.raises(ValueError, match="univariate=False"):
+        from ctxstats.analysis import calc_homogeneous_context_effects_pvals
+        calc_homogeneous_context_effects_pvals(model, C)
+    with pytest.raises(TypeError, match="univariate"):
+        cls(univariate="yes", **FAST).fit(C, X, Y)
+
+
 def test_fit_keywords_override_for_that_fit_only():
     C, X, Y = data(y_dim=1)
     model = ContextualizedRegressor(**FAST)
@@ -236,7 +276,7 @@ def test_fit_does_not_change_params_and_sets_trailing_underscore_attributes():
     est.fit(C, X, Y, max_epochs=2)
     assert est.get_params() == before
     new = set(vars(est)) - attrs
-    assert new == {"results_", "n_bootstraps_", "train_context_", "context_dim", "x_dim", "y_dim"}
+    assert new == {"results_", "n_bootstraps_", "train_context_", "context_dim", "x_dim", "y_dim", "univariate_"}
 
 
 def test_fitted_estimator_pickles_and_predicts_identically():

@@ -14,6 +14,9 @@ def fitted_easy(model, where: str):
         raise TypeError(f"{where} needs a fitted ctxstats.easy ContextualizedRegressor or ContextualizedClassifier, "
                         f"not {type(model).__name__}")
     model._check_fitted()
+    if model._univariate():
+        raise ValueError(f"{where} needs a model fitted with univariate=False: with univariate=True every "
+                         "(outcome, predictor) pair has its own regression, not one model per outcome")
     return model
 
 
