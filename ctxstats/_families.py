@@ -21,10 +21,10 @@ def _arrays(y, mu, weights):
 
 
 def fit_statistics(family: str, y: np.ndarray, mu: np.ndarray, weights: np.ndarray | None = None,
-                   intercept: bool = True) -> dict:
-    """The core's log-likelihood, deviance, null deviance and Pearson chi-square of fitted means
-    (csrc/inference/fit_statistics.hpp has the definitions)."""
-    return _core.fit_statistics(family, *_arrays(y, mu, weights), intercept)
+                   intercept: bool = True, quasi: bool = False) -> dict:
+    """The core's log-likelihood (NaN for a quasi-likelihood fit), deviance, null deviance and
+    Pearson chi-square of fitted means (csrc/inference/fit_statistics.hpp has the definitions)."""
+    return _core.fit_statistics(family, *_arrays(y, mu, weights), intercept, quasi)
 
 
 def residuals(family: str, kind: str, y: np.ndarray, mu: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:

@@ -2,8 +2,9 @@
 several models) and the results' ``compare_f_test`` / ``compare_lr_test`` (statsmodels' names).
 
 The statistics come from the core (``inference/fit_statistics``: F for gaussian with the
-largest fit's dispersion, as R's ``anova.lm``; the deviance difference, chi-square, otherwise,
-as ``anova.glm(test="Chisq")``); here they get their p-values and a table. Fits must be of the
+largest fit's dispersion, as R's ``anova.lm``, and for quasi-likelihood fits, as
+``anova.glm(test="F")``; the deviance difference, chi-square, otherwise, as
+``anova.glm(test="Chisq")``); here they get their p-values and a table. Fits must be of the
 same response and be ordered from the smallest model (most residual degrees of freedom) to
 the largest; nesting of the models themselves cannot be checked and is the user's to ensure
 (a linear encoder inside a larger linear one, any encoder inside a more flexible one of the
@@ -27,13 +28,14 @@ def _check_same_rows(fits) -> None:
         y = np.asarray(r.model.endog)
         if y.shape != y0.shape or not np.array_equal(y, y0):
             raise ValueError("the fits to compare must be of the same response on the same rows")
-        if r.model.family != fits[0].model.family:
-            raise ValueError("the fits to compare must be of one family")
+        if r.model.family != fits[0].model.family or r.model.quasi != fits[0].model.quasi:
+            raise ValueError("the fits to compare must be of one family (and all or none quasi-likelihood)")
 
 
 def _test(family, r0, r1, big):
     t = _core.nested_test(family, float(r0.deviance), float(r0.df_resid), float(r1.deviance), float(r1.df_resid),
-                          float(big.deviance), float(big.df_resid))
+                          float(big.deviance), float(big.df_resid),
+                          float(big.scale) if big.model.quasi else None)
     if t["not_nested"]:
         warnings.warn("the larger fit has the larger deviance: the fits are not nested, or one did not converge",
                       RuntimeWarning, stacklevel=3)
@@ -68,17 +70,17 @@ def compare(*fits) -> pd.DataFrame:
                        p_value=p)
         rows.append(row)
     out = pd.DataFrame(rows, index=[f"model {k}" for k in range(len(fits))])
-    out.attrs["test"] = "F" if family == "gaussian" else "Chisq"
+    out.attrs["test"] = "F" if family == "gaussian" or fits[0].model.quasi else "Chisq"
     return out
 
 
 def compare_f_test(full, restricted) -> tuple[float, float, float]:
     """(F, p-value, df difference) of ``restricted`` against ``full`` (gaussian only), as
     statsmodels' ``OLSResults.compare_f_test``."""
-    if full.model.family != "gaussian":
-        raise ValueError("compare_f_test is for gaussian fits; use compare_lr_test")
+    if full.model.family != "gaussian" and not full.model.quasi:
+        raise ValueError("compare_f_test is for gaussian and quasi-likelihood fits; use compare_lr_test")
     _check_same_rows([restricted, full])
-    t, p = _test("gaussian", restricted, full, full)
+    t, p = _test(full.model.family, restricted, full, full)
     return t["statistic"], p, t["df"]
 
 
@@ -87,6 +89,8 @@ def compare_lr_test(full, restricted) -> tuple[float, float, float]:
     as statsmodels' ``compare_lr_test``: -2 (llf_restricted - llf_full) on the difference in
     residual degrees of freedom, chi-square (gaussian log-likelihoods with the ML variance)."""
     _check_same_rows([restricted, full])
+    if full.model.quasi:
+        raise ValueError("a quasi-likelihood fit has no likelihood to compare; use compare_f_test")
     df = float(restricted.df_resid - full.df_resid)
     if not df > 0:
         raise ValueError("the restricted fit must have more residual degrees of freedom than the full one")

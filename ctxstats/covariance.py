@@ -246,7 +246,7 @@ class AnalyticInference(Inference):
                     raise ValueError("cov_type='cluster' needs the fit's groups: fit with cov_type='cluster', "
                                      "groups=...")
             return linear_covariance(m.exog, m.context, m.endog, m.weights, m.family, m.fit_intercept, b,
-                                     self.cov_type, res.options.get("threads", 0), groups)
+                                     self.cov_type, res.options.get("threads", 0), groups, m.quasi)
         return self._cached("linear_cov", compute)
 
     def caption(self, res) -> str:

@@ -177,14 +177,18 @@ class LinearCovariance:
 
 
 def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndarray,
-                      cov_type: str, threads: int = 0, groups: np.ndarray | None = None) -> LinearCovariance:
+                      cov_type: str, threads: int = 0, groups: np.ndarray | None = None,
+                      quasi: bool = False) -> LinearCovariance:
     """Covariance of the interaction coefficients b of a linear-encoder fit, computed by the
     core (``csrc/inference/linear_inference.hpp``).
 
     With Z the interaction design, w the case weights, v_i the variance function at the fit
     (1 for gaussian), e_i = y_i - mu_i and H = Z' diag(w v) Z:
 
-    - ``nonrobust``: scale * H^-1 (gaussian scale = sum w e^2 / (n - rank); GLM scale 1);
+    - ``nonrobust``: scale * H^-1 (gaussian scale = sum w e^2 / (n - rank); GLM scale 1;
+      ``quasi`` -- binomial or poisson fits with ``dispersion="pearson"`` -- the Pearson
+      estimate sum w e^2 / v / (n - rank), t intervals and F tests, as R's ``summary.glm`` of a
+      quasibinomial or quasipoisson fit);
     - ``HC0``: H^-1 [sum_i w_i^2 e_i^2 z_i z_i'] H^-1 (White's sandwich; for the canonical
       links of the GLM families w_i e_i z_i is the score of row i);
     - ``HC1``: HC0 * n / (n - rank);
@@ -206,7 +210,8 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
     out = _core.linear_covariance(np.ascontiguousarray(C, dtype=float), np.ascontiguousarray(X, dtype=float),
                                   np.ascontiguousarray(y, dtype=float), weights, family, bool(intercept), b,
                                   cov_type, int(threads),
-                                  None if groups is None else np.ascontiguousarray(groups, dtype=np.int64))
+                                  None if groups is None else np.ascontiguousarray(groups, dtype=np.int64),
+                                  bool(quasi))
     return LinearCovariance(params=b, cov=out["cov"], cov_type=out["cov_type"], scale=float(out["scale"]),
                             nobs=int(out["nobs"]), rank=int(out["rank"]), df_resid=float(out["df_resid"]),
                             use_t=bool(out["use_t"]), use_f=bool(out["use_f"]), df_denom=float(out["df_denom"]),

@@ -144,6 +144,8 @@ def load_results(path):
     if fixed.get(name) != opts["family"]:
         name = "ContextualizedGLM"
     classes = {"ContextualizedGLM": {"family": opts["family"]}}
+    if opts.get("dispersion") == "pearson":  # a quasi-likelihood fit (the default is not repeated)
+        encoder_options["dispersion"] = "pearson"
     model = getattr(models, name)(pd.Series(y, index=index, name=fm.response_name or "y"),
                                   pd.DataFrame(X, columns=exog_names, index=index),
                                   pd.DataFrame(C, columns=fm.context_names, index=index),

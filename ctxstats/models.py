@@ -55,7 +55,10 @@ class ContextualizedGLM:
     context : array_like or pandas.DataFrame, shape (n, m)
         The context each sample's model is a function of.
     family : {"gaussian", "binomial", "poisson"}
-        With the canonical links identity, logit and log.
+        With the canonical links identity, logit and log. For overdispersed binomial or
+        poisson data give ``dispersion="pearson"`` (the quasibinomial / quasipoisson fit of R:
+        the same estimates, standard errors scaled by the estimated dispersion; see the
+        option table below).
     encoder : {"mlp", "ngam", "linear"}
         How parameters depend on context. ``linear``: theta_i = W [1; c_i], the classical
         linear varying-coefficient model (Hastie & Tibshirani 1993), solved exactly.
@@ -201,6 +204,12 @@ class ContextualizedGLM:
     @property
     def nobs(self) -> int:
         return int(self.endog.shape[0])
+
+    @property
+    def quasi(self) -> bool:
+        """Whether this is a quasi-likelihood fit: binomial or poisson with ``dispersion="pearson"``
+        (R's quasibinomial / quasipoisson): the same estimates, the dispersion estimated."""
+        return self._given_options.get("dispersion") == "pearson" and self.family != "gaussian"
 
     def _options(self, **fit_options) -> dict:
         """Every option of a fit with these fit options (None: the default), checked and

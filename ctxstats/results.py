@@ -389,10 +389,12 @@ class ContextualizedGLMResults(Cached):
     def _fit_statistics(self) -> dict:
         return self._cached("fit_statistics", lambda: fit_statistics(
             self.model.family, self.model.endog, self.fittedvalues, self.model.weights,
-            self.model.fit_intercept))
+            self.model.fit_intercept, self.model.quasi))
 
     @property
     def llf(self) -> float:
+        """The log-likelihood; NaN for a quasi-likelihood fit (``dispersion="pearson"``), which
+        has none (R's ``logLik`` of a quasi family is NA; so are AIC and BIC)."""
         return self._fit_statistics()["loglik"]
 
     @property
@@ -419,8 +421,9 @@ class ContextualizedGLMResults(Cached):
     @property
     def scale(self) -> float:
         """The dispersion: ``pearson_chi2 / df_resid`` for gaussian (statsmodels' GLM scale,
-        R's ``summary.glm`` dispersion), 1 for binomial and poisson."""
-        return _core.dispersion(self.model.family, self.pearson_chi2, float(self.df_resid))
+        R's ``summary.glm`` dispersion) and quasi-likelihood fits (``dispersion="pearson"``: R's
+        quasibinomial and quasipoisson), 1 for binomial and poisson."""
+        return _core.dispersion(self.model.family, self.pearson_chi2, float(self.df_resid), self.model.quasi)
 
     def _residuals(self, kind: str) -> np.ndarray:
         return residuals(self.model.family, kind, self.model.endog, self.fittedvalues, self.model.weights)
@@ -718,7 +721,7 @@ class ContextualizedGLMResults(Cached):
         ctx = ", ".join(m.context_names)
         s.add_header(
             [("Dep. Variable", m.endog_name), ("Model", type(m).__name__.replace("Contextualized", "") or "GLM"),
-             ("Family", m.family),
+             ("Family", f"quasi{m.family}" if m.quasi else m.family),
              ("Encoder", m.encoder + (f" + {m.encoder_options['archetypes']} archetypes"
                                       if m.encoder_options.get("archetypes", 0) else "")),
              ("Solver", self.solver), ("No. Observations", str(self.nobs)),
@@ -782,6 +785,10 @@ class ContextualizedGLMResults(Cached):
         note = inference.summary_note(self)
         if note is not None:
             s.add_note(note)
+        if m.quasi:
+            s.add_note(f"Quasi-likelihood fit: dispersion estimated as Pearson chi2 / df_resid = {self.scale:.6g}; "
+                       "standard errors are scaled by its square root; there is no likelihood (log-likelihood, "
+                       "AIC and BIC are nan).")
         if not self.trained:
             s.add_note(f"The model is {self.message}; its parameters are not estimates.")
         elif not self.converged:

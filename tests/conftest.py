@@ -1,3 +1,4 @@
+import contextlib
 import os
 
 import numpy as np
@@ -84,8 +85,10 @@ def pytest_configure(config):
 DASK_TIMEOUT = 120  # seconds
 
 
-@pytest.fixture(scope="session")
-def dask_client():
+@contextlib.contextmanager
+def local_dask_client(n_workers: int = 2):
+    """A client of a new LocalCluster of ``n_workers`` worker processes (each under a nanny that
+    restarts it if it dies), closed on exit."""
     import dask
     from distributed import Client, LocalCluster
 
@@ -100,11 +103,11 @@ def dask_client():
         now = os.environ.get("LD_LIBRARY_PATH")
         set_library_path(_LD_LIBRARY_PATH_AT_START)  # the worker processes start with it
         try:
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                    dashboard_address=None, memory_limit="2GiB", silence_logs=40,
                                    timeout=DASK_TIMEOUT)
             client = Client(cluster, timeout=DASK_TIMEOUT)
-            client.wait_for_workers(2, timeout=DASK_TIMEOUT)
+            client.wait_for_workers(n_workers, timeout=DASK_TIMEOUT)
         finally:
             set_library_path(now)
         try:
@@ -112,3 +115,9 @@ def dask_client():
         finally:
             client.close(timeout=DASK_TIMEOUT)
             cluster.close(timeout=DASK_TIMEOUT)
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    with local_dask_client(2) as client:
+        yield client

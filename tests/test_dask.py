@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import ctxstats as cs
-from conftest import DASK_TIMEOUT, make_vcm, short_bootstraps, short_fits
+from conftest import DASK_TIMEOUT, local_dask_client, make_vcm, short_bootstraps, short_fits
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +47,41 @@ def test_cluster_bootstrap_is_bitwise_the_local_one(dask_client, encoder, solver
     lo_l, hi_l = local.sample_conf_int()
     assert np.array_equal(lo_r.to_numpy(), lo_l.to_numpy()) and np.array_equal(hi_r.to_numpy(), hi_l.to_numpy())
     assert str(remote.summary()) == str(local.summary())
+
+
+@pytest.mark.filterwarnings("ignore::ctxstats.ConvergenceWarning")  # this test is about faults
+def test_a_worker_lost_mid_bootstrap_changes_nothing():
+    """Issue 17, faults: a worker process killed (SIGKILL) while the replicate tasks run; the
+    scheduler reruns its tasks on the other worker (the nanny restarts the dead one), and the
+    replicates are bitwise those of a local fit. Its own cluster: the session's is not harmed."""
+    import os
+    import signal
+
+    from ctxstats.dask import bootstrap_on_cluster
+
+    d = make_vcm(n=1500, p=2, m=2, nonlinear=True, seed=4)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=8, depth=1)
+    kw = dict(solver="lbfgs", max_iter=100, seed=2, early_stopping=False)
+    local = model.fit(threads=1, n_bootstraps=16, **kw)
+    opts = model._options(n_bootstraps=16, **kw)
+    with local_dask_client(2) as client:
+        pids = client.run(os.getpid)  # worker address -> process id
+        killed = []
+
+        def kill_one_worker_after_the_first_range(done, _):
+            # Both single-threaded workers still hold ranges in flight (8 ranges of 2 replicates).
+            if not killed:
+                address, pid = sorted(pids.items())[0]
+                os.kill(pid, signal.SIGKILL)
+                killed.append(address)
+
+        boot = bootstrap_on_cluster(client, model.context, model.exog, model.endog, model.weights, opts,
+                                    local.weights, 16, progress=kill_one_worker_after_the_first_range)
+        survivors = client.run(os.getpid)
+    assert killed and pids[killed[0]] not in survivors.values()
+    assert np.array_equal(boot["weights"], local.bootstrap_weights)
+    assert np.array_equal(boot["n_iter"], local.bootstrap_n_iter)
+    assert np.array_equal(boot["converged"], local.bootstrap_converged)
 
 
 @short_fits

@@ -18,6 +18,10 @@ struct FitOptions {
   std::string family;
   EncoderSpec encoder;
   bool intercept{};
+  // binomial/poisson with dispersion "pearson": a quasi-likelihood fit (the same estimates; the
+  // dispersion estimated for standard errors and tests, inference/fit_statistics.hpp). Always
+  // false for gaussian, whose dispersion is estimated anyway.
+  bool quasi{};
   Penalty penalty;
   std::string solver;  // auto | exact | lbfgs | varpro | adam
   SolverOptions solver_options;

@@ -50,7 +50,7 @@ double variance_of_mean(Family family, double mu) {
 }  // namespace
 
 FitStatistics fit_statistics(Family family, const double* y, const double* mu, const double* weights, std::size_t n,
-                             bool intercept) {
+                             bool intercept, bool quasi) {
   check_inputs(family, y, mu, weights, n);
   FitStatistics s;
   double sw = 0.0, swy = 0.0, sum_log_w = 0.0;
@@ -85,13 +85,14 @@ FitStatistics fit_statistics(Family family, const double* y, const double* mu, c
     const double nobs = static_cast<double>(n);
     s.loglik = -nobs / 2.0 * (std::log(2.0 * kPi * s.deviance / nobs) + 1.0) + 0.5 * sum_log_w;
   }
+  if (quasi) s.loglik = std::numeric_limits<double>::quiet_NaN();  // a quasi-likelihood has no likelihood
   s.deviance_explained = s.null_deviance > 0.0 ? 1.0 - s.deviance / s.null_deviance
                                                : std::numeric_limits<double>::quiet_NaN();
   return s;
 }
 
-double dispersion(Family family, double pearson_chi2, double df_resid) {
-  if (family != Family::kGaussian) return 1.0;
+double dispersion(Family family, double pearson_chi2, double df_resid, bool quasi) {
+  if (family != Family::kGaussian && !quasi) return 1.0;
   return df_resid > 0.0 ? pearson_chi2 / df_resid : std::numeric_limits<double>::quiet_NaN();
 }
 
@@ -118,7 +119,7 @@ std::vector<double> residuals(Family family, const std::string& type, const doub
 }
 
 NestedTest nested_test(Family family, double dev0, double df0, double dev1, double df1, double dev_big,
-                       double df_big) {
+                       double df_big, double dispersion_big) {
   require(std::isfinite(dev0) && std::isfinite(dev1) && std::isfinite(dev_big) && dev0 >= 0.0 && dev1 >= 0.0 &&
               dev_big >= 0.0,
           "the deviances must be finite and non-negative");
@@ -128,7 +129,13 @@ NestedTest nested_test(Family family, double dev0, double df0, double dev1, doub
   NestedTest t;
   t.df = df0 - df1;
   t.not_nested = dev1 > dev0 * (1.0 + 1e-12);
-  if (family == Family::kGaussian) {
+  if (!std::isnan(dispersion_big)) {
+    require(family != Family::kGaussian && std::isfinite(dispersion_big) && dispersion_big > 0.0,
+            "dispersion_big is for quasi fits (binomial or poisson) and must be finite and positive");
+    t.use_f = true;
+    t.df_denom = df_big;
+    t.statistic = ((dev0 - dev1) / t.df) / dispersion_big;
+  } else if (family == Family::kGaussian) {
     t.use_f = true;
     t.df_denom = df_big;
     t.statistic = ((dev0 - dev1) / t.df) / (dev_big / df_big);

@@ -7,11 +7,15 @@
 //   null_deviance = the deviance at mu_i = the weighted mean of y (with an intercept), else at
 //                   the inverse link of 0
 //   pearson_chi2  = sum_i w_i (y_i - mu_i)^2 / V(mu_i)
-//   scale         = pearson_chi2 / df_resid for gaussian (R's summary.glm dispersion), 1 otherwise
+//   scale         = pearson_chi2 / df_resid for gaussian (R's summary.glm dispersion), 1 otherwise;
+//                   quasi-likelihood fits (binomial or poisson with the option dispersion =
+//                   "pearson": R's quasibinomial / quasipoisson) also pearson_chi2 / df_resid
 //   loglik        = gaussian with the ML variance RSS / n (statsmodels' OLS/WLS, R's logLik.lm);
-//                   binomial and poisson their full likelihoods, weighted
+//                   binomial and poisson their full likelihoods, weighted; quasi fits have none
+//                   (NaN, R's logLik of a quasi family: NA)
 #pragma once
 #include <cstddef>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -31,11 +35,11 @@ struct FitStatistics {
 // y, mu (fitted means) and weights (null: all 1) of n rows. InvalidArgument for non-finite
 // values, negative weights, or means outside the family's range.
 FitStatistics fit_statistics(Family family, const double* y, const double* mu, const double* weights, std::size_t n,
-                             bool intercept);
+                             bool intercept, bool quasi = false);
 
-// The dispersion: gaussian pearson_chi2 / df_resid (NaN when df_resid <= 0: there is no
-// residual variation left to estimate it from), 1 for binomial and poisson.
-double dispersion(Family family, double pearson_chi2, double df_resid);
+// The dispersion: gaussian and quasi fits pearson_chi2 / df_resid (NaN when df_resid <= 0:
+// there is no residual variation left to estimate it from), 1 for binomial and poisson.
+double dispersion(Family family, double pearson_chi2, double df_resid, bool quasi = false);
 
 // "response" y - mu; "pearson" (y - mu) sqrt(w / V(mu)); "deviance" sign(y - mu) sqrt(w d);
 // "working" (y - mu) d eta / d mu. InvalidArgument naming the type otherwise.
@@ -48,6 +52,8 @@ std::vector<double> residuals(Family family, const std::string& type, const doub
 // degrees of freedom, where (dev_big, df_big) is the largest fit of the comparison (R's anova
 // of several models; the larger of the two when there are two); otherwise the likelihood-ratio
 // (deviance) statistic dev0 - dev1 on df0 - df1, chi-square (R's anova.glm test = "Chisq").
+// Quasi fits (dispersion_big finite: the largest fit's estimated dispersion) get R's anova.glm
+// test = "F": F = ((dev0 - dev1) / (df0 - df1)) / dispersion_big on (df0 - df1, df_big).
 // The front ends compute the p-value. InvalidArgument unless df0 > df1 (the restricted fit has
 // fewer parameters) and df_big > 0.
 struct NestedTest {
@@ -58,6 +64,6 @@ struct NestedTest {
   bool not_nested = false;  // the larger fit has the larger deviance: not nested, or not converged
 };
 NestedTest nested_test(Family family, double dev0, double df0, double dev1, double df1, double dev_big,
-                       double df_big);
+                       double df_big, double dispersion_big = std::numeric_limits<double>::quiet_NaN());
 
 }  // namespace ctxstats

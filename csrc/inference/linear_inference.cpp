@@ -223,7 +223,9 @@ std::string cov_type_name(CovType type) {
 }
 
 LinearCovariance linear_covariance(const DataView& data, Family family, bool intercept, const std::vector<double>& b,
-                                   CovType cov_type, int threads, const std::vector<long long>* cluster_groups) {
+                                   CovType cov_type, int threads, const std::vector<long long>* cluster_groups,
+                                   bool quasi) {
+  require(!quasi || family != Family::kGaussian, "a quasi-likelihood covariance is for binomial or poisson fits");
   const int q = data.p + (intercept ? 1 : 0), m1 = data.m + 1, D = q * m1;
   const std::size_t n = data.n;
   require(n > 0, "the data have zero rows");
@@ -266,7 +268,7 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
 
   struct Part {
     Eigen::MatrixXd H, meat;
-    double ssr = 0.0;
+    double ssr = 0.0, pearson = 0.0;
   };
   std::vector<Part> parts(groups);
   for (Part& a : parts) {
@@ -286,6 +288,7 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
       wv(r) = w * v(r);
       u(r) = w * e;
       a.ssr += w * e * e;
+      a.pearson += w * e * e / std::max(v(r), std::numeric_limits<double>::min());
     }
     a.H.noalias() += Zt * wv.asDiagonal() * Zt.transpose();
     if (plain_meat) {
@@ -294,10 +297,11 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
     }
   });
   Eigen::MatrixXd H = parts[0].H;
-  double ssr = parts[0].ssr;
+  double ssr = parts[0].ssr, pearson = parts[0].pearson;
   for (int gi = 1; gi < groups; ++gi) {
     H += parts[gi].H;
     ssr += parts[gi].ssr;
+    pearson += parts[gi].pearson;
   }
   LinearCovariance out;
   out.cov_type = cov_type;
@@ -305,10 +309,10 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
   out.nobs = n;
   const Eigen::MatrixXd Hinv = pinv_psd(H, out.rank);
   out.df_resid = static_cast<double>(n) - out.rank;
-  const bool gaussian = family == Family::kGaussian;
-  out.scale = gaussian ? (out.df_resid > 0 ? ssr / out.df_resid : kNaN) : 1.0;
-  out.use_t = gaussian && cov_type == CovType::kNonrobust;
-  out.use_f = gaussian;
+  const bool estimated = family == Family::kGaussian || quasi;
+  out.scale = estimated ? (out.df_resid > 0 ? (quasi ? pearson : ssr) / out.df_resid : kNaN) : 1.0;
+  out.use_t = estimated && cov_type == CovType::kNonrobust;
+  out.use_f = estimated;
   Eigen::MatrixXd cov;
   out.df_denom = out.df_resid;
   if (cov_type == CovType::kNonrobust) {

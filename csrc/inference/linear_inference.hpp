@@ -35,7 +35,9 @@ std::string cov_type_name(CovType type);
 // case weights, v_i the variance function at the fit (1 for gaussian), e_i = y_i - mu_i and
 // H = Z' diag(w v) Z (its pseudo-inverse from an eigen-decomposition, eigenvalues above
 // max * D * eps * 10 kept; their count is the rank):
-//   nonrobust: scale H^+ (gaussian scale = sum w e^2 / (n - rank); GLM scale 1);
+//   nonrobust: scale H^+ (gaussian scale = sum w e^2 / (n - rank); GLM scale 1; a quasi fit
+//     (quasi = true: binomial or poisson with dispersion "pearson") the Pearson estimate
+//     sum w e^2 / v / (n - rank), with t intervals and F tests as R's summary.glm);
 //   HC0: H^+ [sum_i w_i^2 e_i^2 z_i z_i'] H^+ (White's sandwich);
 //   HC1: HC0 * n / (n - rank);
 //   HC2, HC3: row i's meat divided by (1 - h_i) and (1 - h_i)^2, h_i = w_i v_i z_i' H^+ z_i;
@@ -60,7 +62,8 @@ struct LinearCovariance {
 };
 
 LinearCovariance linear_covariance(const DataView& data, Family family, bool intercept, const std::vector<double>& b,
-                                   CovType cov_type, int threads, const std::vector<long long>* groups = nullptr);
+                                   CovType cov_type, int threads, const std::vector<long long>* groups = nullptr,
+                                   bool quasi = false);
 
 // The covariance of the average effects mean_i theta_i = L b, L = I_q (x) [1, cbar] with cbar
 // the column means of C (rows x m): L V L' (q x q, row-major). Exact: L is linear.

@@ -275,6 +275,10 @@ struct Builder {
     s.solvers = std::move(v);
     return *this;
   }
+  Builder& families(Strings f) {
+    s.families = std::move(f);
+    return *this;
+  }
   Builder& default_for(const std::string& key, OptionValue v) {
     s.default_for.emplace_back(key, std::move(v));
     return *this;
@@ -300,6 +304,14 @@ std::vector<OptionSpec> build_schema() {
           .models(glm),
       Builder("fit_intercept", OptionType::kBool, "model", V::boolean(true),
               "Whether each sample has its own intercept."),
+      Builder("dispersion", OptionType::kChoice, "model", V::string("model"),
+              "model: the family's own (estimated for gaussian, 1 for binomial and poisson); pearson: estimated "
+              "as Pearson chi2 / residual df for every family -- for binomial and poisson a quasi-likelihood fit "
+              "(R's quasibinomial and quasipoisson): the same estimates, standard errors scaled by its square "
+              "root, t intervals and F tests, and no likelihood; for gaussian the same as model.")
+          .choices({"model", "pearson"})
+          .models(glm)
+          .encoders({"linear", "mlp", "ngam"}),
       // the encoder
       Builder("width", OptionType::kInt, "encoder", V::integer(32), "Hidden units per layer (ngam: per feature network); at most 4096.")
           .low(1)
@@ -692,6 +704,8 @@ FitOptions fit_options_from(const OptionMap& given, bool strict) {
   e.knots = r.numbers("knots");
   e.centres = r.numbers("centres");
   o.intercept = r.get("fit_intercept").flag;
+  const OptionValue* dispersion = lookup(r.values, "dispersion");
+  o.quasi = dispersion && dispersion->text == "pearson" && o.family != "gaussian";
   read_penalty(r, o.penalty.alpha, o.penalty.l1_ratio, o.penalty.mu_ratio, o.penalty.weight_decay);
   o.solver = r.text("solver");
   const OptionValue* early = lookup(r.values, "early_stopping");
@@ -812,6 +826,7 @@ void validate_solver_options(const SolverOptions& o) {
 void validate_fit_options(const FitOptions& o) {
   OptionMap m;
   m.emplace_back("family", OptionValue::string(o.family));
+  if (o.quasi) m.emplace_back("dispersion", OptionValue::string("pearson"));
   add_encoder(m, o.encoder);
   add_penalty(m, o.penalty.alpha, o.penalty.l1_ratio, o.penalty.mu_ratio, o.penalty.weight_decay);
   m.emplace_back("solver", OptionValue::string(o.solver));

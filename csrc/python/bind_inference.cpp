@@ -32,7 +32,7 @@ py::array_t<double> interaction_coefficients_py(const py::dict& scaling, int m, 
 
 py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
                               const std::string& family, bool intercept, const Array& params,
-                              const std::string& cov_type, int threads, const py::object& groups) {
+                              const std::string& cov_type, int threads, const py::object& groups, bool quasi) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
   if (threads < 0) throw InvalidArgument("threads must be >= 0");
@@ -48,7 +48,7 @@ py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, co
   LinearCovariance lc;
   {
     py::gil_scoped_release release;
-    lc = linear_covariance(d, fam, intercept, b, type, threads, groups.is_none() ? nullptr : &codes);
+    lc = linear_covariance(d, fam, intercept, b, type, threads, groups.is_none() ? nullptr : &codes, quasi);
   }
   py::dict out;
   out["cov"] = to_matrix(lc.cov, lc.D, lc.D);
@@ -169,12 +169,12 @@ void require_pair(const Array& y, const Array& mu) {
 }
 
 py::dict fit_statistics_py(const std::string& family, const Array& y, const Array& mu, const py::object& weights,
-                           bool intercept) {
+                           bool intercept, bool quasi) {
   require_pair(y, mu);
   Array holder;
   const std::size_t n = static_cast<std::size_t>(y.shape(0));
   const FitStatistics s = fit_statistics(parse_family(family), y.data(), mu.data(), weights_of(weights, n, holder),
-                                         n, intercept);
+                                         n, intercept, quasi);
   py::dict out;
   out["loglik"] = s.loglik;
   out["deviance"] = s.deviance;
@@ -214,7 +214,8 @@ void bind_inference(py::module_& mod) {
   mod.def("interaction_coefficients", &interaction_coefficients_py, py::arg("scaling"), py::arg("m"),
           py::arg("weights"));
   mod.def("linear_covariance", &linear_covariance_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
-          py::arg("family"), py::arg("intercept"), py::arg("params"), py::arg("cov_type"), py::arg("threads") = 0, py::arg("groups") = py::none());
+          py::arg("family"), py::arg("intercept"), py::arg("params"), py::arg("cov_type"), py::arg("threads") = 0, py::arg("groups") = py::none(),
+          py::arg("quasi") = false);
   mod.def("average_effect_covariance", &average_effect_covariance_py, py::arg("cov"), py::arg("C"), py::arg("q"));
   mod.def("heterogeneity_wald", &heterogeneity_wald_py, py::arg("params"), py::arg("cov"), py::arg("q"),
           py::arg("m"), py::arg("by"), py::arg("use_f"), py::arg("df_resid"));
@@ -230,17 +231,20 @@ void bind_inference(py::module_& mod) {
           "Per column: mean (the average effects of per-sample parameters), std (ddof 0), min, quartiles, max.");
   mod.def("replicate_covariance", &replicate_covariance_py, py::arg("samples"));
   mod.def("fit_statistics", &fit_statistics_py, py::arg("family"), py::arg("y"), py::arg("mu"), py::arg("weights"),
-          py::arg("intercept"), "Log-likelihood, deviance, null deviance and Pearson chi-square of fitted means.");
-  mod.def("dispersion", [](const std::string& family, double chi2, double df) {
-            return dispersion(parse_family(family), chi2, df);
-          }, py::arg("family"), py::arg("pearson_chi2"), py::arg("df_resid"));
+          py::arg("intercept"), py::arg("quasi") = false,
+          "Log-likelihood, deviance, null deviance and Pearson chi-square of fitted means.");
+  mod.def("dispersion", [](const std::string& family, double chi2, double df, bool quasi) {
+            return dispersion(parse_family(family), chi2, df, quasi);
+          }, py::arg("family"), py::arg("pearson_chi2"), py::arg("df_resid"), py::arg("quasi") = false);
   mod.def(
       "nested_test",
       [](const std::string& family, double dev0, double df0, double dev1, double df1, const py::object& dev_big,
-         const py::object& df_big) {
+         const py::object& df_big, const py::object& dispersion_big) {
         const NestedTest t = nested_test(parse_family(family), dev0, df0, dev1, df1,
                                          dev_big.is_none() ? dev1 : dev_big.cast<double>(),
-                                         df_big.is_none() ? df1 : df_big.cast<double>());
+                                         df_big.is_none() ? df1 : df_big.cast<double>(),
+                                         dispersion_big.is_none() ? std::numeric_limits<double>::quiet_NaN()
+                                                                  : dispersion_big.cast<double>());
         py::dict out;
         out["statistic"] = t.statistic;
         out["df"] = t.df;
@@ -250,7 +254,7 @@ void bind_inference(py::module_& mod) {
         return out;
       },
       py::arg("family"), py::arg("dev0"), py::arg("df0"), py::arg("dev1"), py::arg("df1"),
-      py::arg("dev_big") = py::none(), py::arg("df_big") = py::none());
+      py::arg("dev_big") = py::none(), py::arg("df_big") = py::none(), py::arg("dispersion_big") = py::none());
   mod.def("residuals", &residuals_py, py::arg("family"), py::arg("type"), py::arg("y"), py::arg("mu"),
           py::arg("weights"));
 }

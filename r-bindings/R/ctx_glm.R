@@ -4,10 +4,41 @@
 
 # Every option left NULL takes the default of the core's option table (ctx_option_schema()),
 # shared with the Python package.
+
+# The family as a name ("poisson") or an R family object (poisson(), quasipoisson()): the core's
+# family name, and whether it is a quasi-likelihood family (quasipoisson and quasibinomial are
+# the poisson and binomial fits with dispersion = "pearson"). Only the canonical links exist.
+family_option <- function(family) {
+  if (is.null(family)) return(list(family = NULL, quasi = FALSE, name = NULL))
+  if (is.function(family)) family <- family()
+  if (inherits(family, "family")) {
+    canonical <- c(gaussian = "identity", binomial = "logit", poisson = "log", quasibinomial = "logit",
+                   quasipoisson = "log")
+    if (!family$family %in% names(canonical))
+      stop(sprintf("family %s is not available; use gaussian, binomial, poisson, quasibinomial or quasipoisson",
+                   family$family), call. = FALSE)
+    if (family$link != canonical[[family$family]])
+      stop(sprintf("family %s with link '%s': only the canonical link '%s' is available", family$family,
+                   family$link, canonical[[family$family]]), call. = FALSE)
+    family <- family$family
+  }
+  if (is.character(family) && length(family) == 1L && family %in% c("quasipoisson", "quasibinomial"))
+    return(list(family = sub("^quasi", "", family), quasi = TRUE, name = family))
+  list(family = family, quasi = FALSE, name = family)
+}
 ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
                     n_bootstraps = NULL, seed = NULL, threads = NULL, weights = NULL, subset, na.action,
                     cov_type = NULL, groups = NULL, start_params = NULL, ...) {
   cl <- match.call()
+  dots <- list(...)
+  fam <- family_option(family)
+  if (fam$quasi) {
+    if (!is.null(dots$dispersion) && !identical(dots$dispersion, "pearson"))
+      stop(sprintf("family %s estimates the dispersion; dispersion = \"%s\" contradicts it", fam$name,
+                   format(dots$dispersion)), call. = FALSE)
+    dots$dispersion <- "pearson"
+  }
+  family <- fam$family
   model <- resolve_options("glm", list(family = family, encoder = encoder), solver_known = FALSE)
   family <- model$family
   encoder <- model$encoder
@@ -16,7 +47,7 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
   d <- design_from_frame(parts, mf, family)
   opts <- core_options(list(family = family, encoder = encoder, fit_intercept = d$fit_intercept, solver = solver,
                             seed = seed, threads = threads, n_bootstraps = n_bootstraps),
-                       list(...), d$context, ncol(d$x) + d$fit_intercept)
+                       dots, d$context, ncol(d$x) + d$fit_intercept)
   n_bootstraps <- opts$n_bootstraps
   init <- start_params
   if (!is.null(init)) {

@@ -152,7 +152,7 @@ design_from_frame <- function(parts, mf, family) {
 # Python package (ctxstats.r fits from an R data frame with R's own model.matrix expansion).
 ctx_design <- function(formula, data, family = NULL, weights = NULL, subset, na.action) {
   cl <- match.call()
-  family <- resolve_options("glm", list(family = family), solver_known = FALSE)$family
+  family <- resolve_options("glm", list(family = family_option(family)$family), solver_known = FALSE)$family
   parts <- split_formula(formula)
   mf <- model_frame_from_call(cl, parts$frame, parent.frame())
   design_from_frame(parts, mf, family)

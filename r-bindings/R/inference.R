@@ -104,7 +104,8 @@ linear_covariance <- function(object, cov_type) {
                               "groups = ...", call. = FALSE)
   }
   out <- core_call(ctxstats_linear_covariance_R, object$context, object$x, object$y, object$prior_weights,
-                   object$family, object$options$fit_intercept, b, cov_type, object$options$threads, groups)
+                   object$family, object$options$fit_intercept, b, cov_type, object$options$threads, groups,
+                   is_quasi(object))
   names_b <- interaction_names(object$param_names, object$context_names)
   dimnames(out$cov) <- list(names_b, names_b)
   out$params <- stats::setNames(b, names_b)

@@ -158,7 +158,8 @@ prior_weights <- function(object) {
 fit_statistics <- function(object) {
   if (!is.null(hit <- cache_get(object, "fit_statistics"))) return(hit)
   out <- core_call(ctxstats_fit_statistics_R, object$family, as.double(object$y), as.double(fitted_mean(object)),
-                   prior_weights(object), isTRUE(object$options$fit_intercept))
+                   prior_weights(object), isTRUE(object$options$fit_intercept), is_quasi(object))
+  if (is.nan(out$loglik)) out$loglik <- NA_real_  # a quasi-likelihood fit has none (as glm's logLik: NA)
   cache_set(object, "fit_statistics", out)
 }
 
@@ -181,6 +182,20 @@ model_df <- function(object) {
 
 deviance.ctx_glm <- function(object, ...) fit_statistics(object)$deviance
 
+# A quasi-likelihood fit: binomial or poisson with dispersion = "pearson" (family = quasibinomial
+# or quasipoisson): the family's estimates, the dispersion estimated by the core.
+is_quasi <- function(object) identical(object$options$dispersion, "pearson") && object$family != "gaussian"
+
+# The dispersion as R's summary.glm reports it: Pearson chi-square / residual df for gaussian and
+# quasi fits, 1 for binomial and poisson (the core's rule).
+dispersion <- function(object) {
+  core_call(ctxstats_dispersion_R, object$family, fit_statistics(object)$pearson_chi2, df.residual(object),
+            is_quasi(object))
+}
+
+# The family as R names it: quasipoisson / quasibinomial for quasi-likelihood fits.
+family_label <- function(object) if (is_quasi(object)) paste0("quasi", object$family) else object$family
+
 # nobs minus the rank of the interaction design when the fit has analytic inference (the
 # linear encoder), else nobs minus model_df; as the Python package's df_resid.
 df.residual.ctx_glm <- function(object, ...) {
@@ -199,7 +214,7 @@ logLik.ctx_glm <- function(object, ...) {
 }
 
 print.ctx_glm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
-  cat("Contextualized GLM: ", x$family, " family, ", x$encoder, " encoder, solver ", x$solver, "\n", sep = "")
+  cat("Contextualized GLM: ", family_label(x), " family, ", x$encoder, " encoder, solver ", x$solver, "\n", sep = "")
   cat("Call: ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   cat("Context: ", paste(x$context_names, collapse = ", "), "\n", sep = "")
   cat(sprintf("%d observations; %s after %d iteration%s\n", nobs(x),
@@ -220,15 +235,19 @@ anova.ctx_glm <- function(object, ...) {
   for (f in fits[-1]) {
     if (!identical(unname(as.double(f$y)), unname(as.double(object$y))))
       stop("the fits to compare must be of the same response on the same rows", call. = FALSE)
-    if (f$family != object$family) stop("the fits to compare must be of one family", call. = FALSE)
+    if (f$family != object$family || is_quasi(f) != is_quasi(object))
+      stop("the fits to compare must be of one family (and all or none quasi-likelihood)", call. = FALSE)
   }
   df <- vapply(fits, df.residual, numeric(1))
   dev <- vapply(fits, deviance, numeric(1))
   big <- which.min(df)
+  # Quasi-likelihood fits: F with the largest fit's estimated dispersion (anova.glm, test = "F").
+  dispersion_big <- if (is_quasi(object)) dispersion(fits[[big]])
   k <- length(fits)
   stat <- pval <- ddf <- ddev <- rep(NA_real_, k)
   for (i in seq_len(k)[-1]) {
-    t <- core_call(ctxstats_nested_test_R, object$family, dev[i - 1], df[i - 1], dev[i], df[i], dev[big], df[big])
+    t <- core_call(ctxstats_nested_test_R, object$family, dev[i - 1], df[i - 1], dev[i], df[i], dev[big], df[big],
+                   dispersion_big)
     if (t$not_nested) warning("the larger fit has the larger deviance: the fits are not nested, or one did not converge",
                               call. = FALSE)
     ddf[i] <- t$df
@@ -238,7 +257,10 @@ anova.ctx_glm <- function(object, ...) {
                else stats::pchisq(t$statistic, t$df, lower.tail = FALSE)
   }
   gaussian <- object$family == "gaussian"
-  table <- if (gaussian) {
+  table <- if (is_quasi(object)) {
+    data.frame("Resid. Df" = df, "Resid. Dev" = dev, Df = ddf, Deviance = ddev, F = stat, "Pr(>F)" = pval,
+               check.names = FALSE)
+  } else if (gaussian) {
     data.frame(Res.Df = df, RSS = dev, Df = ddf, "Sum of Sq" = ddev, F = stat, "Pr(>F)" = pval, check.names = FALSE)
   } else {
     data.frame("Resid. Df" = df, "Resid. Dev" = dev, Df = ddf, Deviance = ddev, "Pr(>Chi)" = pval,

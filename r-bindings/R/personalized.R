@@ -222,7 +222,7 @@ residuals.personalized_regression <- function(object, ...) {
 # as ctx_glm's logLik and the Python package's llf.
 family_loglik <- function(family, y, mu, w) {
   core_call(ctxstats_fit_statistics_R, family, as.double(y), as.double(mu),
-            if (is.null(w)) NULL else as.double(w), TRUE)$loglik
+            if (is.null(w)) NULL else as.double(w), TRUE, FALSE)$loglik
 }
 
 # The log-likelihood of the sample models over all rows. No degrees of freedom are given:

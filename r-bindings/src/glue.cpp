@@ -792,7 +792,7 @@ extern "C" SEXP ctxstats_interaction_coefficients_R(SEXP scaling, SEXP m, SEXP w
 }
 
 extern "C" SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP family, SEXP intercept,
-                                             SEXP params, SEXP cov_type, SEXP threads, SEXP groups) {
+                                             SEXP params, SEXP cov_type, SEXP threads, SEXP groups, SEXP quasi) {
   BEGIN_RCPP
   RData data;
   load_data(C, X, y, weights, data);
@@ -809,7 +809,7 @@ extern "C" SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weight
   const LinearCovariance lc =
       linear_covariance(data.view, parse_family(Rcpp::as<std::string>(family)), Rcpp::as<bool>(intercept),
                         to_vector(params), parse_cov_type(Rcpp::as<std::string>(cov_type)), nthreads,
-                        Rf_isNull(groups) ? nullptr : &codes);
+                        Rf_isNull(groups) ? nullptr : &codes, Rcpp::as<bool>(quasi));
   return Rcpp::List::create(Rcpp::Named("cov") = matrix_from_row_major(lc.cov, lc.D, lc.D),
                             Rcpp::Named("cov_type") = cov_type_name(lc.cov_type), Rcpp::Named("scale") = lc.scale,
                             Rcpp::Named("nobs") = static_cast<double>(lc.nobs), Rcpp::Named("rank") = lc.rank,
@@ -1157,11 +1157,11 @@ struct MeansInput {
 };
 }  // namespace
 
-extern "C" SEXP ctxstats_fit_statistics_R(SEXP family, SEXP y, SEXP mu, SEXP weights, SEXP intercept) {
+extern "C" SEXP ctxstats_fit_statistics_R(SEXP family, SEXP y, SEXP mu, SEXP weights, SEXP intercept, SEXP quasi) {
   BEGIN_RCPP
   const MeansInput in(y, mu, weights);
   const FitStatistics s = fit_statistics(parse_family(Rcpp::as<std::string>(family)), in.y.data(), in.mu.data(),
-                                         in.weights(), in.y.size(), Rcpp::as<bool>(intercept));
+                                         in.weights(), in.y.size(), Rcpp::as<bool>(intercept), Rcpp::as<bool>(quasi));
   return Rcpp::List::create(Rcpp::Named("loglik") = s.loglik, Rcpp::Named("deviance") = s.deviance,
                             Rcpp::Named("null_deviance") = s.null_deviance,
                             Rcpp::Named("pearson_chi2") = s.pearson_chi2,
@@ -1169,10 +1169,10 @@ extern "C" SEXP ctxstats_fit_statistics_R(SEXP family, SEXP y, SEXP mu, SEXP wei
   END_RCPP
 }
 
-extern "C" SEXP ctxstats_dispersion_R(SEXP family, SEXP pearson_chi2, SEXP df_resid) {
+extern "C" SEXP ctxstats_dispersion_R(SEXP family, SEXP pearson_chi2, SEXP df_resid, SEXP quasi) {
   BEGIN_RCPP
   return Rcpp::wrap(dispersion(parse_family(Rcpp::as<std::string>(family)), Rcpp::as<double>(pearson_chi2),
-                               Rcpp::as<double>(df_resid)));
+                               Rcpp::as<double>(df_resid), Rcpp::as<bool>(quasi)));
   END_RCPP
 }
 
@@ -1185,11 +1185,13 @@ extern "C" SEXP ctxstats_residuals_R(SEXP family, SEXP type, SEXP y, SEXP mu, SE
 }
 
 extern "C" SEXP ctxstats_nested_test_R(SEXP family, SEXP dev0, SEXP df0, SEXP dev1, SEXP df1, SEXP dev_big,
-                                       SEXP df_big) {
+                                       SEXP df_big, SEXP dispersion_big) {
   BEGIN_RCPP
   const NestedTest t = nested_test(parse_family(Rcpp::as<std::string>(family)), Rcpp::as<double>(dev0),
                                    Rcpp::as<double>(df0), Rcpp::as<double>(dev1), Rcpp::as<double>(df1),
-                                   Rcpp::as<double>(dev_big), Rcpp::as<double>(df_big));
+                                   Rcpp::as<double>(dev_big), Rcpp::as<double>(df_big),
+                                   Rf_isNull(dispersion_big) ? std::numeric_limits<double>::quiet_NaN()
+                                                             : Rcpp::as<double>(dispersion_big));
   return Rcpp::List::create(Rcpp::Named("statistic") = t.statistic, Rcpp::Named("df") = t.df,
                             Rcpp::Named("df_denom") = t.df_denom, Rcpp::Named("use_f") = t.use_f,
                             Rcpp::Named("not_nested") = t.not_nested);

@@ -9,10 +9,11 @@ SEXP ctxstats_cross_validate_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP option
 SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP w);
 SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEXP C);
 SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q);
-SEXP ctxstats_fit_statistics_R(SEXP family, SEXP y, SEXP mu, SEXP weights, SEXP intercept);
-SEXP ctxstats_dispersion_R(SEXP family, SEXP pearson_chi2, SEXP df_resid);
+SEXP ctxstats_fit_statistics_R(SEXP family, SEXP y, SEXP mu, SEXP weights, SEXP intercept, SEXP quasi);
+SEXP ctxstats_dispersion_R(SEXP family, SEXP pearson_chi2, SEXP df_resid, SEXP quasi);
 SEXP ctxstats_residuals_R(SEXP family, SEXP type, SEXP y, SEXP mu, SEXP weights);
-SEXP ctxstats_nested_test_R(SEXP family, SEXP dev0, SEXP df0, SEXP dev1, SEXP df1, SEXP dev_big, SEXP df_big);
+SEXP ctxstats_nested_test_R(SEXP family, SEXP dev0, SEXP df0, SEXP dev1, SEXP df1, SEXP dev_big, SEXP df_big,
+                            SEXP dispersion_big);
 SEXP ctxstats_basis_dimension_check_R(SEXP residuals, SEXP C, SEXP n_rep, SEXP seed);
 SEXP ctxstats_spline_average_effects_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C);
 SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C, SEXP term);
@@ -42,7 +43,7 @@ SEXP ctxstats_spline_identifiability_R(SEXP smoothing, SEXP offsets, SEXP sizes,
                                        SEXP weights);
 SEXP ctxstats_interaction_coefficients_R(SEXP scaling, SEXP m, SEXP weights);
 SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP family, SEXP intercept, SEXP params,
-                                  SEXP cov_type, SEXP threads, SEXP groups);
+                                  SEXP cov_type, SEXP threads, SEXP groups, SEXP quasi);
 SEXP ctxstats_average_effect_covariance_R(SEXP cov, SEXP C, SEXP q);
 SEXP ctxstats_heterogeneity_wald_R(SEXP params, SEXP cov, SEXP q, SEXP m, SEXP by, SEXP use_f, SEXP df_resid);
 SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q);

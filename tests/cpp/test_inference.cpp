@@ -210,8 +210,51 @@ void added_checks() {
   check(throws_invalid([] { cross_validation_folds(3, 5, 0); }), "more folds than rows refused");
 }
 
+// Quasi-likelihood (binomial/poisson with dispersion "pearson"): the Pearson dispersion scales
+// the family's covariance, no likelihood, and anova's F test (R's quasi families).
+void quasi_checks() {
+  Data d{300, 0, 1, {}, {}, {}, {}};
+  CounterRng rng(5, Stream::kInit, 1);
+  for (std::size_t i = 0; i < d.n; ++i) {
+    const double c = rng.normal();
+    d.C.push_back(c);
+    d.y.push_back(std::floor(std::exp(1.0 + 0.3 * c) * 3.0 * rng.uniform()));  // overdispersed counts
+    d.w.push_back(1.0);
+  }
+  const DataView v = d.view(false);
+  const std::vector<double> b = {1.0, 0.3};
+  const LinearCovariance plain = linear_covariance(v, Family::kPoisson, true, b, CovType::kNonrobust, 1);
+  const LinearCovariance quasi = linear_covariance(v, Family::kPoisson, true, b, CovType::kNonrobust, 1, nullptr, true);
+  double pearson = 0.0;
+  std::vector<double> mu(d.n);
+  for (std::size_t i = 0; i < d.n; ++i) {
+    mu[i] = std::exp(b[0] + b[1] * d.C[i]);
+    pearson += (d.y[i] - mu[i]) * (d.y[i] - mu[i]) / mu[i];
+  }
+  const double phi = pearson / (d.n - 2.0);
+  check(plain.scale == 1.0 && !plain.use_t && near(quasi.scale, phi, 1e-12) && quasi.use_t && quasi.use_f,
+        "quasi scale = Pearson chi2 / df_resid, t and F");
+  bool scaled = true;
+  for (std::size_t k = 0; k < plain.cov.size(); ++k) scaled = scaled && near(quasi.cov[k], phi * plain.cov[k], 1e-12);
+  check(scaled, "quasi covariance = dispersion x the family's");
+  const auto hc = linear_covariance(v, Family::kPoisson, true, b, CovType::kHC0, 1, nullptr, true).cov;
+  check(hc == linear_covariance(v, Family::kPoisson, true, b, CovType::kHC0, 1).cov, "sandwich free of dispersion");
+  check(throws_invalid([&] { linear_covariance(v, Family::kGaussian, true, b, CovType::kNonrobust, 1, nullptr, true); }),
+        "quasi gaussian refused");
+  const FitStatistics fs = fit_statistics(Family::kPoisson, d.y.data(), mu.data(), nullptr, d.n, true, true);
+  check(std::isnan(fs.loglik) && near(fs.pearson_chi2, pearson, 1e-12), "quasi: no likelihood, Pearson chi2");
+  check(near(dispersion(Family::kPoisson, pearson, d.n - 2.0, true), phi, 1e-15) &&
+            dispersion(Family::kPoisson, pearson, d.n - 2.0) == 1.0,
+        "dispersion of quasi and plain poisson");
+  const NestedTest t = nested_test(Family::kPoisson, 130.0, 98.0, 100.0, 96.0, 100.0, 96.0, 2.5);
+  check(t.use_f && near(t.statistic, (30.0 / 2.0) / 2.5, 1e-15) && t.df_denom == 96.0, "quasi F test");
+  check(throws_invalid([] { nested_test(Family::kPoisson, 130.0, 98.0, 100.0, 96.0, 100.0, 96.0, -1.0); }),
+        "non-positive dispersion refused");
+}
+
 int main() {
   covariance_checks();
+  quasi_checks();
   wald_checks();
   percentile_checks();
   identifiability_checks();
