@@ -491,6 +491,14 @@ class SplineVpInference(Inference):
 
         return spline.sample_conf_int(res, context, alpha)
 
+    def prediction(self, res, X, C, eta, index) -> "AnalyticPrediction":
+        from ctxstats import spline
+
+        use_t, df = self._scale_df(res)
+        family = res.model.family
+        return AnalyticPrediction(eta, index, family, spline.linear_predictor_se(res, X, C), use_t, df,
+                                  res.scale if family == "gaussian" else None)
+
     def heterogeneity_test(self, res, by: str) -> pd.DataFrame:
         from ctxstats.spline import _tests, heterogeneity_tests
 
@@ -568,8 +576,9 @@ def _no_obs_interval() -> ValueError:
 
 
 class AnalyticPrediction(PredictionResults):
-    """Analytic prediction intervals (linear encoder): the linear predictor eta = z' b has
-    standard error se_eta = sqrt(z' V z); the mean's interval is link^-1(eta +- crit se_eta)
+    """Analytic prediction intervals (linear encoder, V the covariance of b; spline encoder,
+    V its Bayesian covariance Vp, as mgcv's ``predict.gam``): the linear predictor eta = z' b
+    has standard error se_eta = sqrt(z' V z); the mean's interval is link^-1(eta +- crit se_eta)
     and its standard error the delta method's se_eta * d mu / d eta (1, mu (1 - mu), mu for
     gaussian, binomial, poisson), as statsmodels' GLM. Gaussian fits also give the interval
     for a new observation, eta +- crit sqrt(se_eta^2 + scale), as OLS. crit: t(df_resid)

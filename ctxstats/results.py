@@ -611,7 +611,9 @@ class ContextualizedGLMResults(Cached):
 
         Analytic (linear encoder): the linear predictor's variance z' V z, intervals on the
         link scale mapped through the inverse link (as statsmodels' GLM; for gaussian fits
-        also the observation interval with variance z' V z + scale, as OLS). Bootstrap: the
+        also the observation interval with variance z' V z + scale, as OLS). Spline encoder:
+        the same with V mgcv's Bayesian covariance Vp (mgcv's ``predict.gam(se.fit = TRUE)``;
+        t intervals on n - total edf degrees of freedom for gaussian fits). Bootstrap: the
         replicates' predicted means, their standard deviation and percentile interval.
         """
         if exog is None and context is None:

@@ -87,6 +87,17 @@ def _pointwise(results, C, term: int = -1) -> tuple[np.ndarray, np.ndarray]:
                                   int(results.options.get("threads", 0) or 0))
 
 
+def linear_predictor_se(results, X, C) -> np.ndarray:
+    """Standard errors of the linear predictor at rows (X, C) under Vp, from the core: eta is
+    linear in the basis weights, eta = z' w, so se = sqrt(z' Vp z) -- mgcv's
+    ``predict.gam(se.fit = TRUE)`` on the link scale."""
+    sm = _fit(results)["smoothing"]
+    return _core.spline_linear_predictor_se(results.options, results.scaling, np.asarray(results.weights, dtype=float),
+                                            np.asarray(sm["Vp"], dtype=float), np.ascontiguousarray(X, dtype=float),
+                                            np.ascontiguousarray(C, dtype=float),
+                                            int(results.options.get("threads", 0) or 0))
+
+
 def average_effects(results) -> tuple[np.ndarray, np.ndarray]:
     """The average effects (the mean of every coefficient over the fitted samples) and their
     covariance (q x q) under Vp, from the core: the average effect is linear in the basis

@@ -733,3 +733,24 @@ def test_k_check_flags_a_basis_that_is_too_small():
     assert again.equals(kc)
     with pytest.raises(ValueError, match="n_rep"):
         spline.k_check(big, n_rep=0)
+
+
+@pytest.mark.parametrize("family", ["gaussian", "binomial"])
+def test_prediction_standard_errors_are_those_of_the_coefficient_functions(family):
+    """get_prediction of a spline fit: se of eta = sqrt(z' Vp z) (the core). At x = 0 eta is the
+    intercept function, whose Vp band sample_params_se gives; eta's se is one number for any
+    thread count; intervals are link^-1(eta +- crit se), t on n - edf for gaussian."""
+    d = make_vcm(n=600, p=2, m=2, family=family, nonlinear=True, seed=8)
+    res = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="spline", n_knots=8).fit()
+    C = d["C"][:40]
+    at_zero = res.get_prediction(np.zeros((40, 2)), C)
+    np.testing.assert_allclose(at_zero.se_linpred, spline.sample_params_se(res, C).to_numpy()[:, 0], rtol=1e-10)
+    pred = res.get_prediction(d["X"][:40], C)
+    again = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="spline", n_knots=8).fit(
+        threads=1).get_prediction(d["X"][:40], C)
+    assert np.array_equal(pred.se_linpred, again.se_linpred)
+    frame = pred.summary_frame(alpha=0.1)
+    crit = stats.t.ppf(0.95, res.df_resid) if family == "gaussian" else stats.norm.ppf(0.95)
+    link = (lambda v: v) if family == "gaussian" else (lambda v: 1.0 / (1.0 + np.exp(-v)))
+    np.testing.assert_allclose(frame["mean_ci_lower"], link(pred.linpred - crit * pred.se_linpred), rtol=1e-12)
+    assert ("obs_ci_lower" in frame) == (family == "gaussian")

@@ -90,6 +90,16 @@ def test_same_model_as_mgcv_pspline_reml(r):
     assert np.max(np.abs(res.params.to_numpy() - avg_r) / avg_se_r) < 5e-3
     np.testing.assert_allclose(res.bse.to_numpy(), avg_se_r, rtol=1e-3)
     np.testing.assert_allclose(res.deviance_explained, float(ro.r("summary(fit)$dev.expl")[0]), rtol=1e-6)
+    # Predictions at new rows with mgcv's predict.gam(se.fit = TRUE) standard errors.
+    rng = np.random.default_rng(5)
+    c_new, X_new = rng.uniform(c.min(), c.max(), 50), rng.normal(size=(50, 2))
+    ro.globalenv["nd"] = ro.DataFrame({"c": ro.FloatVector(c_new), "x1": ro.FloatVector(X_new[:, 0]),
+                                       "x2": ro.FloatVector(X_new[:, 1])})
+    ro.r("pr <- predict(fit, nd, se.fit = TRUE)")
+    pred = res.get_prediction(X_new, c_new[:, None])
+    fit_r, se_r = np.array(ro.r("pr$fit")), np.array(ro.r("pr$se.fit"))
+    assert np.max(np.abs(pred.predicted_mean - fit_r) / se_r) < 5e-3
+    np.testing.assert_allclose(pred.se_mean, se_r, rtol=1e-3)
     # The basis check: mgcv's k.check k-index (residuals in the order of c; the p-values come
     # from random orderings, so they are compared only loosely).
     kc_r = np.array(ro.r("k.check(fit)"))

@@ -81,6 +81,45 @@ Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, cons
   return out;
 }
 
+std::vector<double> spline_linear_predictor_se(const EncoderSpec& spec, const Scaling& scaling,
+                                               const std::vector<double>& weights, const std::vector<double>& Vp,
+                                               const double* X, const double* C, std::size_t rows, int p, int m,
+                                               int threads) {
+  const auto basis = checked_basis(spec, scaling, weights, Vp, C, rows, m);
+  const int q = scaling.q(), nb = basis->size(), off = scaling.intercept ? 1 : 0;
+  require(p + off == q, "exog has " + std::to_string(p) + " columns; the model was fitted with " +
+                            std::to_string(q - off));
+  check_finite(X, rows, p, "exog");
+  const Eigen::Index D = static_cast<Eigen::Index>(q) * nb;
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMat> V(Vp.data(), D, D);
+  const Eigen::MatrixXd Gt = user_theta_map(scaling).transpose();
+  std::vector<double> out(rows);
+  const int nthreads = resolve_threads(threads);
+  // Row blocks: each block's basis at once, then one z' Vp z per row (independent rows: the
+  // result does not depend on the thread count).
+  constexpr std::size_t kChunk = 1024;
+  for (std::size_t start = 0; start < rows; start += kChunk) {
+    const std::size_t n = std::min(kChunk, rows - start);
+    std::vector<double> Cs(n * static_cast<std::size_t>(m)), B(n * static_cast<std::size_t>(nb));
+    scale_context(scaling, C + start * m, n, m, Cs.data());
+    basis->eval(Cs.data(), static_cast<int>(n), B.data());
+    const auto nn = static_cast<std::ptrdiff_t>(n);
+#pragma omp parallel for num_threads(nthreads) schedule(static)
+    for (std::ptrdiff_t i = 0; i < nn; ++i) {
+      Eigen::VectorXd xt(q);
+      if (off) xt[0] = 1.0;
+      for (int j = 0; j < p; ++j) xt[off + j] = X[(start + static_cast<std::size_t>(i)) * p + j];
+      const Eigen::VectorXd u = Gt * xt;
+      Eigen::VectorXd z(D);
+      for (int a = 0; a < q; ++a)
+        for (int j = 0; j < nb; ++j) z[static_cast<Eigen::Index>(a) * nb + j] = u[a] * B[static_cast<std::size_t>(i) * nb + j];
+      out[start + static_cast<std::size_t>(i)] = std::sqrt(std::max(z.dot(V * z), 0.0));
+    }
+  }
+  return out;
+}
+
 SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,
                                             const std::vector<double>& weights, const std::vector<double>& Vp,
                                             const double* C, std::size_t rows, int m) {

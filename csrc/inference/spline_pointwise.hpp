@@ -27,6 +27,15 @@ Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, cons
                            const std::vector<double>& Vp, const double* C, std::size_t rows, int m, int term,
                            int threads);
 
+// The standard error of the linear predictor eta_i = sum_k x~_ik theta_k(c_i) at rows (X, C)
+// (rows x p and rows x m, user units; x~ = [1, x] with an intercept): eta is linear in the
+// weights with gradient z_i[a nb + j] = (G' x~_i)_a b_j(c_i), so se_i = sqrt(z_i' Vp z_i) --
+// mgcv's predict.gam(se.fit = TRUE) on the link scale.
+std::vector<double> spline_linear_predictor_se(const EncoderSpec& spec, const Scaling& scaling,
+                                               const std::vector<double>& weights, const std::vector<double>& Vp,
+                                               const double* X, const double* C, std::size_t rows, int p, int m,
+                                               int threads);
+
 // The average effects abar_k = mean_i theta_k(c_i) over contexts C (the fitted samples) and
 // their covariance under Vp: abar = L w + shift with L[k, a nb + j] = G(k, a) bbar_j (bbar the
 // mean basis row, summed in row order), so Cov = L Vp L' (q x q, row-major), exact because

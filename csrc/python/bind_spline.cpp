@@ -152,6 +152,22 @@ py::tuple spline_pointwise_py(const py::dict& opts, const py::dict& scaling, con
   return py::make_tuple(est, se);
 }
 
+py::array_t<double> spline_linear_predictor_se_py(const py::dict& opts, const py::dict& scaling, const Array& weights,
+                                                  const Array& Vp, const Array& X, const Array& C, int threads) {
+  if (C.ndim() != 2 || X.ndim() != 2 || X.shape(0) != C.shape(0))
+    throw InvalidArgument("exog and context must be two-dimensional with the same number of rows");
+  const FitOptions o = options_from(opts, false);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::vector<double> w = to_vector(weights), V = to_vector(Vp);
+  std::vector<double> se;
+  {
+    py::gil_scoped_release release;
+    se = spline_linear_predictor_se(o.encoder, s, w, V, X.data(), C.data(), static_cast<std::size_t>(C.shape(0)),
+                                    static_cast<int>(X.shape(1)), static_cast<int>(C.shape(1)), threads);
+  }
+  return to_array(se);
+}
+
 py::tuple spline_average_effects_py(const py::dict& opts, const py::dict& scaling, const Array& weights,
                                     const Array& Vp, const Array& C) {
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
@@ -227,6 +243,9 @@ void bind_spline(py::module_& mod) {
   mod.def("spline_average_effects", &spline_average_effects_py, py::arg("options"), py::arg("scaling"),
           py::arg("weights"), py::arg("Vp"), py::arg("C"),
           "Average effects of a spline fit over contexts C and their covariance under Vp.");
+  mod.def("spline_linear_predictor_se", &spline_linear_predictor_se_py, py::arg("options"), py::arg("scaling"),
+          py::arg("weights"), py::arg("Vp"), py::arg("X"), py::arg("C"), py::arg("threads") = 1,
+          "Standard errors of a spline fit's linear predictor at rows (X, C) under Vp (mgcv's predict se.fit).");
   mod.def("spline_pointwise", &spline_pointwise_py, py::arg("options"), py::arg("scaling"), py::arg("weights"),
           py::arg("Vp"), py::arg("C"), py::arg("term") = -1, py::arg("threads") = 1,
           "Estimates and Vp standard errors (rows x q, user units) of the whole coefficients (term < 0) or of one "

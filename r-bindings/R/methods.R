@@ -75,7 +75,7 @@ predict.ctx_glm <- function(object, newdata = NULL, type = c("response", "link",
 
 # predict()'s standard errors and intervals, shaped as predict.lm's: a list of fit (a vector,
 # or with an interval a matrix fit/lwr/upr), se.fit, df and residual.scale; an interval
-# without se.fit gives the matrix alone. Analytic for the linear encoder (se of eta
+# without se.fit gives the matrix alone. Analytic for the linear encoder and, with Vp, the spline encoder (se of eta
 # sqrt(z' V z); the mean's by the delta method and its interval the link-scale one mapped, as
 # predict.glm; gaussian prediction intervals with variance z' V z + scale, as predict.lm);
 # bootstrap: the replicates' predicted means, their standard deviation and percentile
@@ -84,13 +84,35 @@ predict.ctx_glm <- function(object, newdata = NULL, type = c("response", "link",
 prediction_with_se <- function(object, X, C, eta, type, se.fit, interval, level, cov_type) {
   alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
-  if (is.null(cov_type))
-    stop("standard errors of predictions need an analytic covariance (the unpenalised linear encoder) or ",
-         "bootstrap replicates (refit with n_bootstraps = B); this fit has neither", call. = FALSE)
+  if (is.null(cov_type) && !has_spline_vp(object))
+    stop("standard errors of predictions need an analytic covariance (the unpenalised linear encoder), a ",
+         "spline fit's Vp, or bootstrap replicates (refit with n_bootstraps = B); this fit has none",
+         call. = FALSE)
   ok <- which(!is.na(eta))
   n <- length(eta)
   res <- list(mean = rep(NA_real_, n), se_mean = rep(NA_real_, n), lower = rep(NA_real_, n), upper = rep(NA_real_, n))
-  if (cov_type == "bootstrap") {
+  if (is.null(cov_type)) {
+    # A spline fit: se of eta sqrt(z' Vp z) (mgcv's predict.gam(se.fit = TRUE)), t on the residual
+    # df when the scale is estimated, as the average effects.
+    tests <- spline_tests(object)
+    use_t <- isTRUE(tests$estimated_scale)
+    df <- tests$df_resid
+    scale <- if (object$family == "gaussian") dispersion(object) else 1
+    if (interval == "prediction" && object$family != "gaussian")
+      stop("interval = \"prediction\" exists for gaussian fits only", call. = FALSE)
+    if (length(ok)) {
+      se_eta <- core_call(ctxstats_spline_linear_predictor_se_R, object$options, object$scaling,
+                          object$encoder_weights, spline_smoothing(object)$Vp, X[ok, , drop = FALSE],
+                          C[ok, , drop = FALSE])
+      p <- core_call(ctxstats_prediction_intervals_R, object$family, unname(eta[ok]), se_eta,
+                     critical_value(use_t, df, alpha), if (interval == "prediction") scale else NA_real_,
+                     type == "link")
+      res$mean[ok] <- p$mean
+      res$se_mean[ok] <- p$se_mean
+      res$lower[ok] <- if (interval == "prediction") p$obs_lower else p$lower
+      res$upper[ok] <- if (interval == "prediction") p$obs_upper else p$upper
+    }
+  } else if (cov_type == "bootstrap") {
     if (interval == "prediction")
       stop("interval = \"prediction\" needs an analytic gaussian fit (the linear encoder); bootstrap fits give ",
            "interval = \"confidence\"", call. = FALSE)
@@ -109,7 +131,7 @@ prediction_with_se <- function(object, X, C, eta, type, se.fit, interval, level,
   } else {
     lc <- linear_covariance(object, cov_type)
     df <- lc$df_resid
-    scale <- if (object$family == "gaussian") lc$scale else 1
+    scale <- if (object$family == "gaussian" || is_quasi(object)) lc$scale else 1  # predict.glm's residual.scale
     if (interval == "prediction" && object$family != "gaussian")
       stop("interval = \"prediction\" exists for gaussian fits only", call. = FALSE)
     if (length(ok)) {

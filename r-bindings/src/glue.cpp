@@ -476,6 +476,19 @@ extern "C" SEXP ctxstats_spline_average_effects_R(SEXP options, SEXP scaling, SE
   END_RCPP
 }
 
+extern "C" SEXP ctxstats_spline_linear_predictor_se_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP X,
+                                                     SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options, false);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Xm(X), Cm(C), Vm(Vp);
+  require(Xm.nrow() == Cm.nrow(), "exog and context must have the same number of rows");
+  const std::vector<double> Xrow = row_major(Xm), Crow = row_major(Cm), V = row_major(Vm);
+  return to_r(spline_linear_predictor_se(o.encoder, s, to_vector(weights), V, Xrow.data(), Crow.data(), Cm.nrow(),
+                                         Xm.ncol(), Cm.ncol(), o.solver_options.threads));
+  END_RCPP
+}
+
 extern "C" SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q) {
   BEGIN_RCPP
   const FitOptions o = options_from(options);

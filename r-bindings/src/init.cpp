@@ -22,6 +22,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_basis_dimension_check_R", reinterpret_cast<DL_FUNC>(&ctxstats_basis_dimension_check_R), 4},
     {"ctxstats_spline_average_effects_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_average_effects_R), 5},
     {"ctxstats_spline_pointwise_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_pointwise_R), 6},
+    {"ctxstats_spline_linear_predictor_se_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_linear_predictor_se_R), 6},
     {"ctxstats_spline_tests_R", reinterpret_cast<DL_FUNC>(&ctxstats_spline_tests_R), 5},
     {"ctxstats_build_info_R", reinterpret_cast<DL_FUNC>(&ctxstats_build_info_R), 0},
     {"ctxstats_model_pointer_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_pointer_R), 1},

@@ -225,8 +225,10 @@ test_that("bootstrap fits predict with percentile intervals; other fits refuse c
   expect_equal(dim(p$fit), c(5L, 3L))
   expect_true(all(p$fit[, "lwr"] < p$fit[, "upr"]) && all(p$se.fit > 0))
   expect_error(predict(fit, d, interval = "prediction", cov_type = "bootstrap"), "analytic gaussian")
-  sp <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "spline")
-  expect_error(predict(sp, d, se.fit = TRUE), "standard errors of predictions need")
+  nn <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", width = 4, max_iter = 5))
+  expect_error(predict(nn, d, se.fit = TRUE), "standard errors of predictions need")
+  sp <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "spline")  # Vp standard errors
+  expect_true(all(predict(sp, d, se.fit = TRUE)$se.fit > 0))
   fit <- ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "linear")
   expect_error(predict(fit, d, type = "params", se.fit = TRUE), "sample_confint")
   expect_error(predict(fit, d, se.fit = NA), "se.fit must be TRUE or FALSE")

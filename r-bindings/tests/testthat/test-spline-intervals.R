@@ -45,6 +45,16 @@ test_that("sample_se is mgcv's pointwise standard error from Vp", {
   expect_equal(ci_new$upper - theta_new, theta_new - ci_new$lower, tolerance = 1e-12)
   expect_equal((ci_new$upper - theta_new)[1:3, ], qnorm(0.975) * se_new[1:3, ], tolerance = 1e-12)
   expect_identical(sample_confint(fit, cov_type = "Vp"), sample_confint(fit))
+
+  # predict(se.fit = TRUE): mgcv's predict.gam standard errors from Vp, at new rows
+  nd <- data.frame(c = seq(-1.5, 1.5, length.out = 25), x1 = rnorm(25), x2 = rnorm(25))
+  pr <- predict(fit, nd, se.fit = TRUE)
+  pr_ref <- predict(ref, nd, se.fit = TRUE)
+  expect_lt(max(abs(unname(pr$se.fit) / pr_ref$se.fit - 1)), 1e-3)
+  expect_lt(max(abs(unname(pr$fit) - pr_ref$fit) / pr_ref$se.fit), 5e-3)
+  ci <- predict(fit, nd, interval = "confidence", level = 0.9)
+  expect_equal(unname(ci[, "upr"] - ci[, "fit"]), unname(qt(0.95, pr$df) * pr$se.fit), tolerance = 1e-12)
+  expect_true(all(predict(fit, nd, interval = "prediction")[, "upr"] > ci[, "upr"]))
 })
 
 test_that("coefficient_functions are the centred smooths with Vp bands", {
