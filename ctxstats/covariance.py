@@ -195,6 +195,10 @@ class Inference(Cached):
         """The columns of ``context_effects`` for the interaction coefficients ``sel``."""
         raise no_inference_error()
 
+    def projection(self, res, alpha: float) -> dict:
+        """The columns of ``best_linear_projection`` (every coefficient's projection on [1, c])."""
+        raise no_inference_error()
+
     def summary_note(self, res) -> str | None:
         """A note for the summary on what inference the fit has (None: nothing to add)."""
         return None
@@ -309,6 +313,10 @@ class AnalyticInference(Inference):
         stat = "t" if lc.use_t else "z"
         return dict(zip(["coef", "std err", stat, f"P>|{stat}|", *interval_names(alpha)], tab.T))
 
+    def projection(self, res, alpha) -> dict:
+        # The linear encoder's coefficients are linear in c: their projection is the fit itself.
+        return self.context_effects(res, np.arange(res.interaction_params.shape[0]), alpha)
+
 
 class BootstrapInference(Inference):
     """Bootstrap inference from the fit's replicates (``cov_type="bootstrap"``).
@@ -414,6 +422,17 @@ class BootstrapInference(Inference):
     def interaction_cov(self, res) -> np.ndarray:
         return replicate_covariance(self.interactions(res))
 
+    def projection(self, res, alpha) -> dict:
+        m = res.model
+        point = _core.linear_projection(np.ascontiguousarray(res.sample_params.to_numpy()),
+                                        np.ascontiguousarray(m.context, dtype=float)).ravel()
+        reps = self._cached("projections", lambda: _core.bootstrap_projections(
+            res.options, res.scaling, np.ascontiguousarray(res.bootstrap_weights), np.ascontiguousarray(m.context,
+                                                                                                      dtype=float)))
+        ps = percentile_summary(reps, alpha)
+        lo, hi = interval_names(alpha)
+        return {"coef": point, "std err": ps["se"], "P>|b|": ps["pvalue"], lo: ps["lower"], hi: ps["upper"]}
+
     def context_effects(self, res, sel, alpha) -> dict:
         ps = percentile_summary(self.interactions(res)[:, sel], alpha)
         lo, hi = interval_names(alpha)
@@ -490,6 +509,15 @@ class SplineVpInference(Inference):
         from ctxstats import spline
 
         return spline.sample_conf_int(res, context, alpha)
+
+    def projection(self, res, alpha) -> dict:
+        from ctxstats import spline
+
+        est, cov = spline.linear_projection(res)
+        use_t, df = self._scale_df(res)
+        tab = coefficient_table(est, np.sqrt(np.diag(cov)), use_t, df, alpha)
+        stat = "t" if use_t else "z"
+        return dict(zip(["coef", "std err", stat, f"P>|{stat}|", *interval_names(alpha)], tab.T))
 
     def prediction(self, res, X, C, eta, index) -> "AnalyticPrediction":
         from ctxstats import spline

@@ -569,6 +569,25 @@ class ContextualizedGLMResults(Cached):
         index = pd.MultiIndex.from_tuples([(k, c) for k in names for c in cnames], names=["coefficient", "context"])
         return pd.DataFrame(self._inference.context_effects(self, sel, alpha), index=index)
 
+    def best_linear_projection(self, alpha: float = 0.05) -> pd.DataFrame:
+        """How each coefficient varies with the context, summarised linearly, for any encoder.
+
+        For each coefficient k the least-squares projection of the per-sample coefficients
+        theta_k(c_i) on [1, c_i] over the fitted samples (grf's ``best_linear_projection``
+        summary of heterogeneous effects): the row ``k`` is the projection's value at c = 0 and
+        ``k:c`` its slope in context feature c, in user units (names as
+        ``interaction_params``). A non-linear coefficient function gets its linear trend.
+
+        Inference (computed by the core): the linear encoder's functions are linear, so the
+        projection is its interaction coefficients with their analytic covariance; a spline fit
+        by the exact solver gets the projection's covariance P Vp P' (t on n - edf degrees of
+        freedom for gaussian fits); ``cov_type="bootstrap"`` refits project every replicate's
+        per-sample coefficients on the same samples and report the bootstrap SE, percentile
+        p-value ``P>|b|`` and percentile interval.
+        """
+        alpha = check_alpha(alpha)
+        return pd.DataFrame(self._inference.projection(self, alpha), index=self.interaction_names)
+
     # ---- bootstrap replicates ------------------------------------------------------------------
     @property
     def bootstrap_params(self) -> pd.DataFrame:

@@ -98,6 +98,16 @@ def linear_predictor_se(results, X, C) -> np.ndarray:
                                             int(results.options.get("threads", 0) or 0))
 
 
+def linear_projection(results) -> tuple[np.ndarray, np.ndarray]:
+    """Every coefficient function's best linear projection on [1, c] over the fitted samples
+    (q (m+1), coefficient major) and its covariance under Vp, from the core: the projection is
+    linear in the basis weights, so its covariance is P Vp P' exactly."""
+    sm = _fit(results)["smoothing"]
+    return _core.spline_projection(results.options, results.scaling, np.asarray(results.weights, dtype=float),
+                                   np.asarray(sm["Vp"], dtype=float),
+                                   np.ascontiguousarray(results.model.context, dtype=float))
+
+
 def average_effects(results) -> tuple[np.ndarray, np.ndarray]:
     """The average effects (the mean of every coefficient over the fitted samples) and their
     covariance (q x q) under Vp, from the core: the average effect is linear in the basis

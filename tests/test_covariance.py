@@ -192,8 +192,9 @@ def test_spline_vp_inference():
     assert res.use_t and res.cov_type is None
     crit = stats.t.ppf(0.95, spline._tests(res)["df_resid"])
     np.testing.assert_allclose(res.conf_int(0.1)[0], res.params - crit * res.bse, rtol=1e-12)
-    with pytest.raises(ValueError, match="n_bootstraps"):
-        res.get_prediction()
+    # predictions: se of eta sqrt(z' Vp z) (checked against mgcv in test_spline_vs_mgcv), t on n - edf
+    pred = res.get_prediction()
+    assert pred.use_t and pred.df_resid == spline._tests(res)["df_resid"] and np.all(pred.se_linpred > 0)
     assert "Vp" in inf.summary_note(res) and "Bayesian covariance Vp (mgcv), t" in str(res.summary())
     with pytest.raises(ValueError, match="encoder='spline' by the exact solver"):
         SplineVpInference().heterogeneity_test(linear(), "coefficient")

@@ -360,3 +360,31 @@ def test_spline_vp_intervals_agree(ro, family, options):
     assert list(ro.r("cf$context")) == list(cf["context"])
     for col in ("value", "estimate", "se", "lower", "upper"):
         close(f"cf${col}", ro, cf[col].to_numpy(), 1e-10)
+
+
+@pytest.mark.parametrize("family,options", [("gaussian", {"n_knots": 8}), ("poisson", {"n_knots": 6})])
+def test_spline_predictions_and_projection_agree(ro, family, options):
+    """R's predict(se.fit = TRUE, interval = "confidence") and best_linear_projection of a spline
+    fit equal Python's get_prediction and best_linear_projection (the same core functions)."""
+    py = fit_spline_both(ro, family, options)
+    new = vcm_frame(n=20, seed=13)
+    ro.globalenv["nd"] = r_frame(new)
+    pred = py.get_prediction(new[["x1", "x2"]], new[["c1", "c2"]])
+    frame = pred.summary_frame(alpha=0.1)
+    ro.r('pr <- predict(f, nd, se.fit = TRUE, interval = "confidence", level = 0.9)')
+    close("pr$se.fit", ro, pred.se_mean, 1e-10)
+    close("pr$fit[, 'lwr']", ro, frame["mean_ci_lower"], 1e-10)
+    close("pr$fit[, 'upr']", ro, frame["mean_ci_upper"], 1e-10)
+    blp = py.best_linear_projection()
+    ro.r("blp <- best_linear_projection(f)")
+    assert list(ro.r("rownames(blp)")) == list(blp.index)
+    close("blp$coef", ro, blp["coef"], 1e-10)
+    close("blp[['std err']]", ro, blp["std err"], 1e-10)
+
+
+def test_bootstrap_projection_agrees(ro):
+    py, _ = fit_both(ro, "mlp", "gaussian", {"width": 8, "max_iter": 60}, n_bootstraps=8)
+    blp = py.best_linear_projection()
+    ro.r("blp <- best_linear_projection(f)")
+    for col in ("coef", "std err", "P>|b|", "[0.025", "0.975]"):
+        close(f"blp[['{col}']]", ro, blp[col], 1e-12)

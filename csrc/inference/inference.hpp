@@ -12,6 +12,7 @@
 #include "inference/fit_statistics.hpp"
 #include "inference/identifiability_report.hpp"
 #include "inference/linear_inference.hpp"
+#include "inference/linear_projection.hpp"
 #include "inference/prediction_intervals.hpp"
 #include "inference/smooth_tests.hpp"
 #include "inference/spline_pointwise.hpp"

@@ -7,6 +7,7 @@
 
 #include "encoders/context_basis.hpp"
 #include "common/error.hpp"
+#include "inference/linear_projection.hpp"
 #include "inference/user_units.hpp"
 #include "glm/objective.hpp"
 
@@ -157,6 +158,52 @@ SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scali
   out.cov.resize(static_cast<std::size_t>(q) * q);
   for (int k = 0; k < q; ++k)
     for (int j = 0; j < q; ++j) out.cov[static_cast<std::size_t>(k) * q + j] = 0.5 * (cov(k, j) + cov(j, k));
+  return out;
+}
+
+SplineProjection spline_projection(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& weights,
+                                   const std::vector<double>& Vp, const double* C, std::size_t rows, int m) {
+  const auto basis = checked_basis(spec, scaling, weights, Vp, C, rows, m);
+  const ContextProjection P(C, rows, m);
+  const int q = scaling.q(), nb = basis->size(), d = P.dim();
+  // A = sum_i design(c_i) b(c_i)' (d x nb), rows in blocks summed in row order.
+  std::vector<double> A(static_cast<std::size_t>(d) * nb, 0.0), z(d);
+  constexpr std::size_t kChunk = 4096;
+  std::vector<double> Cs, B;
+  for (std::size_t start = 0; start < rows; start += kChunk) {
+    const std::size_t n = std::min(kChunk, rows - start);
+    Cs.resize(n * static_cast<std::size_t>(m));
+    B.resize(n * static_cast<std::size_t>(nb));
+    scale_context(scaling, C + start * m, n, m, Cs.data());
+    basis->eval(Cs.data(), static_cast<int>(n), B.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      P.design_row(C + (start + i) * m, z.data());
+      for (int a = 0; a < d; ++a)
+        for (int j = 0; j < nb; ++j) A[static_cast<std::size_t>(a) * nb + j] += z[a] * B[i * nb + j];
+    }
+  }
+  const std::vector<double> M = P.coefficients(A, nb);  // nb x d: basis column j's projection
+  const Eigen::MatrixXd G = user_theta_map(scaling);
+  const Eigen::Index K = static_cast<Eigen::Index>(q) * d, D = static_cast<Eigen::Index>(q) * nb;
+  Eigen::MatrixXd L = Eigen::MatrixXd::Zero(K, D);
+  for (int k = 0; k < q; ++k)
+    for (int l = 0; l < d; ++l)
+      for (int a = 0; a < q; ++a)
+        if (G(k, a) != 0.0)
+          for (int j = 0; j < nb; ++j)
+            L(static_cast<Eigen::Index>(k) * d + l, static_cast<Eigen::Index>(a) * nb + j) =
+                G(k, a) * M[static_cast<std::size_t>(j) * d + l];
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const RowMat> V(Vp.data(), D, D);
+  const Eigen::Map<const Eigen::VectorXd> w(weights.data(), D);
+  Eigen::VectorXd est = L * w;
+  if (scaling.intercept) est[0] += scaling.y_mean;  // the constant y_mean projects on the intercept
+  const Eigen::MatrixXd cov = L * V * L.transpose();
+  SplineProjection out;
+  out.estimate.assign(est.data(), est.data() + K);
+  out.cov.resize(static_cast<std::size_t>(K * K));
+  for (Eigen::Index a = 0; a < K; ++a)
+    for (Eigen::Index b = 0; b < K; ++b) out.cov[static_cast<std::size_t>(a * K + b)] = 0.5 * (cov(a, b) + cov(b, a));
   return out;
 }
 

@@ -49,4 +49,15 @@ SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scali
                                             const std::vector<double>& weights, const std::vector<double>& Vp,
                                             const double* C, std::size_t rows, int m);
 
+// The spline fit's best linear projection of every coefficient function on [1, c] over the
+// contexts C (inference/linear_projection.hpp) and its covariance under Vp: the projection is
+// linear in the weights, beta = P w (+ y_mean on the intercept's intercept), so Cov = P Vp P'
+// exactly. estimate: q (m+1); cov: q (m+1) square, row-major.
+struct SplineProjection {
+  std::vector<double> estimate;
+  std::vector<double> cov;
+};
+SplineProjection spline_projection(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& weights,
+                                   const std::vector<double>& Vp, const double* C, std::size_t rows, int m);
+
 }  // namespace ctxstats

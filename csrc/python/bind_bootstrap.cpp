@@ -57,6 +57,22 @@ py::dict bootstrap_merge_py(const py::list& ranges) {
   return bootstrap_to_dict(bootstrap_merge(std::move(parts)));
 }
 
+py::array_t<double> bootstrap_projections_py(const py::dict& opts, const py::dict& scaling, const Array& W,
+                                             const Array& C) {
+  if (W.ndim() != 2) throw InvalidArgument("the replicate weights must be two-dimensional (replicates x weights)");
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  const FitOptions o = options_from(opts, false);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::size_t B = static_cast<std::size_t>(W.shape(0)), nw = static_cast<std::size_t>(W.shape(1));
+  std::vector<double> out;
+  {
+    py::gil_scoped_release release;
+    out = bootstrap_projections(o.encoder, s, W.data(), B, nw, C.data(), static_cast<std::size_t>(C.shape(0)),
+                                static_cast<int>(C.shape(1)), o.solver_options.threads);
+  }
+  return to_matrix(out, B, out.size() / std::max<std::size_t>(B, 1));
+}
+
 py::array_t<double> bootstrap_theta_py(const py::dict& opts, const py::dict& scaling, const Array& W, const Array& C) {
   if (W.ndim() != 2) throw InvalidArgument("the replicate weights must be two-dimensional (replicates x weights)");
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
@@ -203,6 +219,8 @@ void bind_bootstrap(py::module_& mod) {
           "Consecutive bootstrap_range results joined into the dict `bootstrap` returns.");
   mod.def("bootstrap_theta", &bootstrap_theta_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
           py::arg("C"));
+  mod.def("bootstrap_projections", &bootstrap_projections_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
+          py::arg("C"), "Every replicate's best linear projection of its per-sample parameters on [1, C]: B x q (m+1).");
   mod.def("bootstrap_pass", &bootstrap_pass_py, py::arg("options"), py::arg("scaling"), py::arg("W"), py::arg("C"),
           py::arg("theta"));
   mod.def("bootstrap_sample_limits", &bootstrap_sample_limits_py, py::arg("options"), py::arg("scaling"),

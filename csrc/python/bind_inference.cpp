@@ -230,6 +230,18 @@ void bind_inference(py::module_& mod) {
   mod.def("column_spread", &column_spread_py, py::arg("values"),
           "Per column: mean (the average effects of per-sample parameters), std (ddof 0), min, quartiles, max.");
   mod.def("replicate_covariance", &replicate_covariance_py, py::arg("samples"));
+  mod.def(
+      "linear_projection",
+      [](const Array& theta, const Array& C) {
+        require_matrix(theta, "theta");
+        require_matrix(C, "C");
+        if (theta.shape(0) != C.shape(0)) throw InvalidArgument("theta and C must have the same number of rows");
+        const int q = static_cast<int>(theta.shape(1)), m = static_cast<int>(C.shape(1));
+        return to_matrix(linear_projection(theta.data(), static_cast<std::size_t>(theta.shape(0)), q, C.data(), m),
+                         static_cast<std::size_t>(q), static_cast<std::size_t>(m + 1));
+      },
+      py::arg("theta"), py::arg("C"),
+      "Best linear projection of per-sample parameters (rows x q) on [1, C]: q x (m + 1), user units.");
   mod.def("fit_statistics", &fit_statistics_py, py::arg("family"), py::arg("y"), py::arg("mu"), py::arg("weights"),
           py::arg("intercept"), py::arg("quasi") = false,
           "Log-likelihood, deviance, null deviance and Pearson chi-square of fitted means.");

@@ -168,6 +168,22 @@ py::array_t<double> spline_linear_predictor_se_py(const py::dict& opts, const py
   return to_array(se);
 }
 
+py::tuple spline_projection_py(const py::dict& opts, const py::dict& scaling, const Array& weights, const Array& Vp,
+                               const Array& C) {
+  if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
+  const FitOptions o = options_from(opts, false);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::vector<double> w = to_vector(weights), V = to_vector(Vp);
+  SplineProjection p;
+  {
+    py::gil_scoped_release release;
+    p = spline_projection(o.encoder, s, w, V, C.data(), static_cast<std::size_t>(C.shape(0)),
+                          static_cast<int>(C.shape(1)));
+  }
+  const std::size_t K = p.estimate.size();
+  return py::make_tuple(to_array(p.estimate), to_matrix(p.cov, K, K));
+}
+
 py::tuple spline_average_effects_py(const py::dict& opts, const py::dict& scaling, const Array& weights,
                                     const Array& Vp, const Array& C) {
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
@@ -246,6 +262,9 @@ void bind_spline(py::module_& mod) {
   mod.def("spline_linear_predictor_se", &spline_linear_predictor_se_py, py::arg("options"), py::arg("scaling"),
           py::arg("weights"), py::arg("Vp"), py::arg("X"), py::arg("C"), py::arg("threads") = 1,
           "Standard errors of a spline fit's linear predictor at rows (X, C) under Vp (mgcv's predict se.fit).");
+  mod.def("spline_projection", &spline_projection_py, py::arg("options"), py::arg("scaling"), py::arg("weights"),
+          py::arg("Vp"), py::arg("C"),
+          "A spline fit's best linear projection of its coefficients on [1, C] (q (m+1)) and its covariance under Vp.");
   mod.def("spline_pointwise", &spline_pointwise_py, py::arg("options"), py::arg("scaling"), py::arg("weights"),
           py::arg("Vp"), py::arg("C"), py::arg("term") = -1, py::arg("threads") = 1,
           "Estimates and Vp standard errors (rows x q, user units) of the whole coefficients (term < 0) or of one "

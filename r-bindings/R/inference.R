@@ -350,6 +350,47 @@ context_effects <- function(object, level = 0.95, cov_type = NULL) {
   out
 }
 
+# How each coefficient varies with the context, summarised linearly, for any encoder: each
+# coefficient's least-squares projection on [1, c] over the fitted samples (grf's
+# best_linear_projection), rows named as interaction_names (the value at c = 0, then the slope
+# in each context feature). Computed by the core, as the Python package's
+# results.best_linear_projection(): the linear encoder's interaction coefficients with their
+# analytic covariance; a spline fit's projection with covariance P Vp P'; bootstrap fits each
+# replicate's projection (SE, percentile p-value and interval).
+best_linear_projection <- function(object, level = 0.95, cov_type = NULL) {
+  alpha <- level_alpha(level)
+  cov_type <- fit_cov_type(object, cov_type)
+  rn <- interaction_names(object$param_names, object$context_names)
+  lo_name <- sprintf("[%g", alpha / 2)
+  hi_name <- sprintf("%g]", 1 - alpha / 2)
+  table <- function(est, se, use_t, df) {
+    out <- as.data.frame(coefficient_table(est, se, use_t, df, alpha))
+    stat <- if (use_t) "t" else "z"
+    names(out) <- c("coef", "std err", stat, sprintf("P>|%s|", stat), lo_name, hi_name)
+    out
+  }
+  if (is.null(cov_type)) {
+    if (!has_spline_vp(object)) no_inference_error()
+    p <- core_call(ctxstats_spline_projection_R, object$options, object$scaling, object$encoder_weights,
+                   spline_smoothing(object)$Vp, object$context)
+    tests <- spline_tests(object)
+    out <- table(p$estimate, sqrt(diag(p$cov)), isTRUE(tests$estimated_scale), tests$df_resid)
+  } else if (cov_type == "bootstrap") {
+    point <- core_call(ctxstats_linear_projection_R, object$sample_coef, object$context)
+    reps <- core_call(ctxstats_bootstrap_projections_R, object$options, object$scaling, object$bootstrap$weights,
+                      object$context)
+    ps <- percentile_summary(reps, alpha)
+    out <- data.frame(point, ps$se, ps$pvalue, ps$lower, ps$upper)
+    names(out) <- c("coef", "std err", "P>|b|", lo_name, hi_name)
+  } else {
+    # The linear encoder's coefficients are linear in c: the projection is the fit itself.
+    lc <- linear_covariance(object, cov_type)
+    out <- table(interaction_vector(object), sqrt(diag(lc$cov)), lc$use_t, lc$df_resid)
+  }
+  rownames(out) <- rn
+  out
+}
+
 heterogeneity_test <- function(object, ...) UseMethod("heterogeneity_test")
 
 # Tests of H0 "this coefficient does not vary with context" (by = "coefficient") or, for the

@@ -550,9 +550,41 @@ extern "C" SEXP ctxstats_bootstrap_theta_R(SEXP options, SEXP scaling, SEXP W, S
   END_RCPP
 }
 
-namespace {
+// The best linear projection of per-sample parameters on [1, C] (inference/linear_projection.hpp):
+// of a given matrix (rows x q), of every bootstrap replicate (B x q (m+1)), and a spline fit's
+// with its covariance under Vp. Coefficient major: (k, [1, c]).
+extern "C" SEXP ctxstats_linear_projection_R(SEXP theta, SEXP C) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix Tm(theta), Cm(C);
+  require(Tm.nrow() == Cm.nrow(), "theta and the context must have the same number of rows");
+  const std::vector<double> Trow = row_major(Tm), Crow = row_major(Cm);
+  return to_r(linear_projection(Trow.data(), Tm.nrow(), Tm.ncol(), Crow.data(), Cm.ncol()));
+  END_RCPP
+}
 
-}  // namespace
+extern "C" SEXP ctxstats_bootstrap_projections_R(SEXP options, SEXP scaling, SEXP W, SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options, false);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Wm(W), Cm(C);
+  const std::vector<double> Wrow = row_major(Wm), Crow = row_major(Cm);
+  const std::vector<double> p = bootstrap_projections(o.encoder, s, Wrow.data(), Wm.nrow(), Wm.ncol(), Crow.data(),
+                                                      Cm.nrow(), Cm.ncol(), o.solver_options.threads);
+  return matrix_from_row_major(p, static_cast<std::size_t>(Wm.nrow()), p.size() / std::max<std::size_t>(Wm.nrow(), 1));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_spline_projection_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options, false);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Cm(C), Vm(Vp);
+  const std::vector<double> Crow = row_major(Cm), V = row_major(Vm);
+  const SplineProjection p = spline_projection(o.encoder, s, to_vector(weights), V, Crow.data(), Cm.nrow(), Cm.ncol());
+  return Rcpp::List::create(Rcpp::Named("estimate") = to_r(p.estimate),
+                            Rcpp::Named("cov") = matrix_from_row_major(p.cov, p.estimate.size(), p.estimate.size()));
+  END_RCPP
+}
 
 // Personalized regression with distance matching (csrc/personalized/personalized.hpp).
 extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options) {

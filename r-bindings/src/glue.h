@@ -18,6 +18,9 @@ SEXP ctxstats_basis_dimension_check_R(SEXP residuals, SEXP C, SEXP n_rep, SEXP s
 SEXP ctxstats_spline_average_effects_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C);
 SEXP ctxstats_spline_pointwise_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C, SEXP term);
 SEXP ctxstats_spline_linear_predictor_se_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP X, SEXP C);
+SEXP ctxstats_linear_projection_R(SEXP theta, SEXP C);
+SEXP ctxstats_bootstrap_projections_R(SEXP options, SEXP scaling, SEXP W, SEXP C);
+SEXP ctxstats_spline_projection_R(SEXP options, SEXP scaling, SEXP weights, SEXP Vp, SEXP C);
 SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights, SEXP smoothing, SEXP m);
 SEXP ctxstats_build_info_R();
 SEXP ctxstats_model_pointer_R(SEXP raw);

@@ -103,3 +103,17 @@ test_that("k_check computes mgcv's k-index and warns about a basis that is too s
   expect_true(all(kc$`p-value` > 0.05))
   expect_error(k_check(ctx_glm(y ~ x | c, d, encoder = "linear")), "encoder = \"spline\"")
 })
+
+test_that("best_linear_projection is the least-squares projection, with the Python package's numbers", {
+  d <- spline_data()
+  lin <- ctx_glm(y ~ x1 + x2 | c, d, encoder = "linear")
+  blp <- best_linear_projection(lin)
+  expect_equal(blp$coef, unname(interaction_vector(lin)), tolerance = 1e-12)
+  expect_equal(blp[["std err"]], unname(sqrt(diag(interaction_vcov(lin)))), tolerance = 1e-12)
+  fit <- ctx_glm(y ~ x1 + x2 | c, d, encoder = "spline", n_knots = 8)
+  sp <- best_linear_projection(fit, level = 0.9)
+  ls <- t(coef(lm(sample_coef(fit) ~ d$c)))
+  expect_equal(sp$coef, as.vector(t(ls)), tolerance = 1e-8, ignore_attr = TRUE)
+  expect_identical(rownames(sp), c("Intercept", "c", "x1", "x1:c", "x2", "x2:c"))
+  expect_true(all(sp[["std err"]] > 0) && all(sp[["[0.05"]] < sp[["0.95]"]]))
+})
