@@ -30,6 +30,40 @@ auto checked_basis(const EncoderSpec& spec, const Scaling& scaling, const std::v
   return basis;
 }
 
+// Evaluates the basis at the contexts C (user units) in row blocks of bounded memory, calling
+// f(first_row, n, B) with the block's basis rows (n x nb, row-major) in row order.
+template <typename Basis, typename F>
+void for_basis_blocks(const Basis& basis, const Scaling& scaling, const double* C, std::size_t rows, int m, F f) {
+  constexpr std::size_t kChunk = 4096;
+  const int nb = basis.size();
+  std::vector<double> Cs, B;
+  for (std::size_t start = 0; start < rows; start += kChunk) {
+    const std::size_t n = std::min(kChunk, rows - start);
+    Cs.resize(n * static_cast<std::size_t>(m));
+    B.resize(n * static_cast<std::size_t>(nb));
+    scale_context(scaling, C + start * m, n, m, Cs.data());
+    basis.eval(Cs.data(), static_cast<int>(n), B.data());
+    f(start, n, B);
+  }
+}
+
+// A linear map L of the weights: its value L w (+ y_mean on the first entry, the intercept's,
+// when the fit has an intercept) and its covariance L Vp L' (symmetrised, row-major).
+void map_of_weights(const Eigen::MatrixXd& L, const std::vector<double>& weights, const std::vector<double>& Vp,
+                    const Scaling& scaling, std::vector<double>& estimate, std::vector<double>& cov) {
+  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Index D = L.cols(), K = L.rows();
+  const Eigen::Map<const RowMat> V(Vp.data(), D, D);
+  const Eigen::Map<const Eigen::VectorXd> w(weights.data(), D);
+  Eigen::VectorXd est = L * w;
+  if (scaling.intercept) est[0] += scaling.y_mean;
+  const Eigen::MatrixXd c = L * V * L.transpose();
+  estimate.assign(est.data(), est.data() + K);
+  cov.resize(static_cast<std::size_t>(K * K));
+  for (Eigen::Index a = 0; a < K; ++a)
+    for (Eigen::Index b = 0; b < K; ++b) cov[static_cast<std::size_t>(a * K + b)] = 0.5 * (c(a, b) + c(b, a));
+}
+
 }  // namespace
 
 Pointwise spline_pointwise(const EncoderSpec& spec, const Scaling& scaling, const std::vector<double>& weights,
@@ -97,14 +131,9 @@ std::vector<double> spline_linear_predictor_se(const EncoderSpec& spec, const Sc
   const Eigen::MatrixXd Gt = user_theta_map(scaling).transpose();
   std::vector<double> out(rows);
   const int nthreads = resolve_threads(threads);
-  // Row blocks: each block's basis at once, then one z' Vp z per row (independent rows: the
-  // result does not depend on the thread count).
-  constexpr std::size_t kChunk = 1024;
-  for (std::size_t start = 0; start < rows; start += kChunk) {
-    const std::size_t n = std::min(kChunk, rows - start);
-    std::vector<double> Cs(n * static_cast<std::size_t>(m)), B(n * static_cast<std::size_t>(nb));
-    scale_context(scaling, C + start * m, n, m, Cs.data());
-    basis->eval(Cs.data(), static_cast<int>(n), B.data());
+  // Each block's basis at once, then one z' Vp z per row (independent rows: the result does not
+  // depend on the thread count).
+  for_basis_blocks(*basis, scaling, C, rows, m, [&](std::size_t start, std::size_t n, const std::vector<double>& B) {
     const auto nn = static_cast<std::ptrdiff_t>(n);
 #pragma omp parallel for num_threads(nthreads) schedule(static)
     for (std::ptrdiff_t i = 0; i < nn; ++i) {
@@ -114,10 +143,11 @@ std::vector<double> spline_linear_predictor_se(const EncoderSpec& spec, const Sc
       const Eigen::VectorXd u = Gt * xt;
       Eigen::VectorXd z(D);
       for (int a = 0; a < q; ++a)
-        for (int j = 0; j < nb; ++j) z[static_cast<Eigen::Index>(a) * nb + j] = u[a] * B[static_cast<std::size_t>(i) * nb + j];
+        for (int j = 0; j < nb; ++j)
+          z[static_cast<Eigen::Index>(a) * nb + j] = u[a] * B[static_cast<std::size_t>(i) * nb + j];
       out[start + static_cast<std::size_t>(i)] = std::sqrt(std::max(z.dot(V * z), 0.0));
     }
-  }
+  });
   return out;
 }
 
@@ -128,36 +158,20 @@ SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scali
   const auto basis = checked_basis(spec, scaling, weights, Vp, C, rows, m);
   const int q = scaling.q(), nb = basis->size();
   const std::size_t D = static_cast<std::size_t>(q) * nb;
-  // The mean basis row, in row blocks (bounded memory), summed in row order.
+  // The mean basis row, summed in row order.
   Eigen::VectorXd bbar = Eigen::VectorXd::Zero(nb);
-  constexpr std::size_t kChunk = 4096;
-  std::vector<double> Cs, B;
-  for (std::size_t start = 0; start < rows; start += kChunk) {
-    const std::size_t n = std::min(kChunk, rows - start);
-    Cs.resize(n * static_cast<std::size_t>(m));
-    B.resize(n * static_cast<std::size_t>(nb));
-    scale_context(scaling, C + start * m, n, m, Cs.data());
-    basis->eval(Cs.data(), static_cast<int>(n), B.data());
+  for_basis_blocks(*basis, scaling, C, rows, m, [&](std::size_t, std::size_t n, const std::vector<double>& B) {
     for (std::size_t i = 0; i < n; ++i)
       for (int j = 0; j < nb; ++j) bbar[j] += B[i * nb + j];
-  }
+  });
   bbar /= static_cast<double>(rows);
   const Eigen::MatrixXd G = user_theta_map(scaling);
   Eigen::MatrixXd L = Eigen::MatrixXd::Zero(q, static_cast<Eigen::Index>(D));
   for (int k = 0; k < q; ++k)
     for (int a = 0; a < q; ++a)
       if (G(k, a) != 0.0) L.block(k, static_cast<Eigen::Index>(a) * nb, 1, nb) = G(k, a) * bbar.transpose();
-  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const RowMat> V(Vp.data(), static_cast<Eigen::Index>(D), static_cast<Eigen::Index>(D));
-  const Eigen::Map<const Eigen::VectorXd> w(weights.data(), static_cast<Eigen::Index>(D));
-  Eigen::VectorXd est = L * w;
-  if (scaling.intercept) est[0] += scaling.y_mean;
-  const Eigen::MatrixXd cov = L * V * L.transpose();
   SplineAverageEffects out;
-  out.estimate.assign(est.data(), est.data() + q);
-  out.cov.resize(static_cast<std::size_t>(q) * q);
-  for (int k = 0; k < q; ++k)
-    for (int j = 0; j < q; ++j) out.cov[static_cast<std::size_t>(k) * q + j] = 0.5 * (cov(k, j) + cov(j, k));
+  map_of_weights(L, weights, Vp, scaling, out.estimate, out.cov);
   return out;
 }
 
@@ -166,26 +180,18 @@ SplineProjection spline_projection(const EncoderSpec& spec, const Scaling& scali
   const auto basis = checked_basis(spec, scaling, weights, Vp, C, rows, m);
   const ContextProjection P(C, rows, m);
   const int q = scaling.q(), nb = basis->size(), d = P.dim();
-  // A = sum_i design(c_i) b(c_i)' (d x nb), rows in blocks summed in row order.
+  // A = sum_i design(c_i) b(c_i)' (d x nb), summed in row order.
   std::vector<double> A(static_cast<std::size_t>(d) * nb, 0.0), z(d);
-  constexpr std::size_t kChunk = 4096;
-  std::vector<double> Cs, B;
-  for (std::size_t start = 0; start < rows; start += kChunk) {
-    const std::size_t n = std::min(kChunk, rows - start);
-    Cs.resize(n * static_cast<std::size_t>(m));
-    B.resize(n * static_cast<std::size_t>(nb));
-    scale_context(scaling, C + start * m, n, m, Cs.data());
-    basis->eval(Cs.data(), static_cast<int>(n), B.data());
+  for_basis_blocks(*basis, scaling, C, rows, m, [&](std::size_t start, std::size_t n, const std::vector<double>& B) {
     for (std::size_t i = 0; i < n; ++i) {
       P.design_row(C + (start + i) * m, z.data());
       for (int a = 0; a < d; ++a)
         for (int j = 0; j < nb; ++j) A[static_cast<std::size_t>(a) * nb + j] += z[a] * B[i * nb + j];
     }
-  }
+  });
   const std::vector<double> M = P.coefficients(A, nb);  // nb x d: basis column j's projection
   const Eigen::MatrixXd G = user_theta_map(scaling);
-  const Eigen::Index K = static_cast<Eigen::Index>(q) * d, D = static_cast<Eigen::Index>(q) * nb;
-  Eigen::MatrixXd L = Eigen::MatrixXd::Zero(K, D);
+  Eigen::MatrixXd L = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(q) * d, static_cast<Eigen::Index>(q) * nb);
   for (int k = 0; k < q; ++k)
     for (int l = 0; l < d; ++l)
       for (int a = 0; a < q; ++a)
@@ -193,17 +199,8 @@ SplineProjection spline_projection(const EncoderSpec& spec, const Scaling& scali
           for (int j = 0; j < nb; ++j)
             L(static_cast<Eigen::Index>(k) * d + l, static_cast<Eigen::Index>(a) * nb + j) =
                 G(k, a) * M[static_cast<std::size_t>(j) * d + l];
-  using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const RowMat> V(Vp.data(), D, D);
-  const Eigen::Map<const Eigen::VectorXd> w(weights.data(), D);
-  Eigen::VectorXd est = L * w;
-  if (scaling.intercept) est[0] += scaling.y_mean;  // the constant y_mean projects on the intercept
-  const Eigen::MatrixXd cov = L * V * L.transpose();
-  SplineProjection out;
-  out.estimate.assign(est.data(), est.data() + K);
-  out.cov.resize(static_cast<std::size_t>(K * K));
-  for (Eigen::Index a = 0; a < K; ++a)
-    for (Eigen::Index b = 0; b < K; ++b) out.cov[static_cast<std::size_t>(a * K + b)] = 0.5 * (cov(a, b) + cov(b, a));
+  SplineProjection out;  // the constant y_mean projects on the intercept's value at c = 0
+  map_of_weights(L, weights, Vp, scaling, out.estimate, out.cov);
   return out;
 }
 
