@@ -13,7 +13,7 @@ computed by ctxstats' core and checked here against scikit-learn's when it is in
 ``--bootstraps B`` also fits B replicates and reports the subtypes' bootstrap stability
 (mean ARI between the fit's clustering and each replicate's).
 
-    python benchmarks/subtypes_recovery.py                          # mlp and spline, seeds 0-2
+    python benchmarks/subtypes_recovery.py            # mlp, spline (15 knots), spline-k30 (30 knots); seeds 0-2
     python benchmarks/subtypes_recovery.py --encoders linear mlp ngam spline personalized --seeds 0
     python benchmarks/subtypes_recovery.py --encoders spline --bootstraps 50 --seeds 0
 """
@@ -41,12 +41,17 @@ def fit(encoder, y, X, C, seed, threads, B):
         warnings.simplefilter("ignore")
         if encoder == "personalized":
             return cs.PersonalizedRegression(y, X, C).fit(seed=seed, threads=threads, n_bootstraps=B)
-        return cs.ContextualizedRegression(y, X, C, encoder=encoder).fit(seed=seed, threads=threads, n_bootstraps=B)
+        options = {}
+        if encoder.startswith("spline-k"):          # "spline-k30": the spline encoder with 30 knots
+            encoder, options = "spline", {"n_knots": int(encoder[len("spline-k"):])}
+        return cs.ContextualizedRegression(y, X, C, encoder=encoder, **options).fit(seed=seed, threads=threads,
+                                                                                   n_bootstraps=B)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--encoders", nargs="+", default=["mlp", "spline"])
+    ap.add_argument("--encoders", nargs="+", default=["mlp", "spline", "spline-k30"],
+                    help="linear, mlp, ngam, spline, spline-kK (K knots per context feature), personalized")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=2)
