@@ -30,7 +30,8 @@ Everything is computed by the C++ core (``csrc/inference/subtypes.hpp``, the sam
   ``stability``), the replicates' clusters matched to the fit's by maximal overlap (Hungarian
   algorithm), per sample the share of replicates that keep it in its subtype
   (``coassignment``), and each subtype's average parameters with percentile intervals over
-  the replicates (membership re-estimated in each replicate);
+  the replicates (membership re-estimated in each replicate). Every replicate's per-sample
+  parameters are evaluated at once (B x n x parameters doubles in memory);
 - without replicates, the linear encoder with analytic covariances: each subtype's average
   parameters are U [1; cbar_s] (cbar_s its members' mean context), so their covariance is
   exact given the membership, and intervals use the fit's t or normal quantile; they do not
