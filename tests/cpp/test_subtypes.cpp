@@ -17,16 +17,6 @@ using namespace ctxstats_test;
 
 namespace {
 
-template <typename F>
-bool throws_invalid(F f) {
-  try {
-    f();
-  } catch (const InvalidArgument&) {
-    return true;
-  }
-  return false;
-}
-
 // n samples in 3 dimensions around `k` centres 10 apart (SD 1 around each), truth in `truth`.
 std::vector<double> blobs(std::size_t n, int k, std::vector<int>& truth, std::uint64_t seed = 1) {
   CounterRng rng(seed, Stream::kInit, 7);
