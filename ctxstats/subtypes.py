@@ -32,10 +32,12 @@ Everything is computed by the C++ core (``csrc/inference/subtypes.hpp``, the sam
   (``coassignment``), and each subtype's average parameters with percentile intervals over
   the replicates (membership re-estimated in each replicate). Every replicate's per-sample
   parameters are evaluated at once (B x n x parameters doubles in memory);
-- without replicates, the linear encoder with analytic covariances: each subtype's average
-  parameters are U [1; cbar_s] (cbar_s its members' mean context), so their covariance is
-  exact given the membership, and intervals use the fit's t or normal quantile; they do not
-  include the uncertainty of the assignment. Other fits without replicates: no intervals.
+- without replicates, from the fit's own covariance: the linear encoder with analytic
+  covariances (each subtype's average parameters are U [1; cbar_s], cbar_s its members' mean
+  context, so their covariance is exact given the membership) and the spline encoder's
+  Bayesian covariance Vp (the average is linear in the basis weights, covariance L_s Vp L_s');
+  intervals use the fit's t or normal quantile, and do not include the uncertainty of the
+  assignment. Other fits without replicates: no intervals.
 
 Random draws come from the core's counter-based generator (stream ``kSubtypes``) keyed by
 ``seed``: the result is bitwise the same for any thread count and in R.
@@ -46,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core
+from ctxstats.inference import average_effect_covariance, critical_value
 
 __all__ = ["Subtypes", "adjusted_rand_index"]
 
@@ -171,7 +174,7 @@ class Subtypes:
 def find(theta, param_names, replicates=None, *, k=None, k_max: int = 8, n_starts: int = 10, seed=0,
          alpha: float = 0.05, threads: int = 0, row_labels=None, analytic=None) -> Subtypes:
     """Subtypes of per-sample parameters ``theta`` (n x d); ``replicates`` (B x n x d) gives
-    the bootstrap stability; ``analytic(labels)`` returns analytic intervals for a labelling."""
+    the bootstrap stability; ``analytic(labels, means, alpha)`` returns intervals given a labelling."""
     k = 0 if k is None else _check_int(k, "k", 1)
     k_max = _check_int(k_max, "k_max", 2)
     n_starts = _check_int(n_starts, "n_starts", 1)
@@ -182,7 +185,9 @@ def find(theta, param_names, replicates=None, *, k=None, k_max: int = 8, n_start
     if replicates is not None:
         replicates = np.ascontiguousarray(replicates, dtype=float)
     out = _core.subtypes(theta, replicates, k, k_max, n_starts, seed, float(alpha), int(threads or 0))
-    extra = analytic(np.asarray(out["labels"]), float(alpha)) if analytic is not None and replicates is None else None
+    extra = None
+    if analytic is not None and replicates is None:
+        extra = analytic(np.asarray(out["labels"]), np.asarray(out["means"]), float(alpha))
     return Subtypes(out, param_names, row_labels, extra)
 
 
@@ -204,10 +209,43 @@ def _fit_seed(options: dict, seed):
     return 0 if s is None else int(s)
 
 
+def _intervals_given_assignment(res, C, sel):
+    """Intervals for the subtypes' average parameters from the fit's own covariance, given
+    the assignment, or None: the linear encoder's analytic covariance V of its interaction
+    coefficients (a subtype's average is U [1; cbar_s], covariance L_s V L_s'), or the spline
+    encoder's Bayesian Vp (a subtype's average is L_s w, covariance L_s Vp L_s', as mgcv)."""
+    inf = res._inference
+    q = len(res.param_names)
+    if inf.name == "analytic":
+        lc = inf.covariance(res)
+
+        def cov_of(Cs):
+            return average_effect_covariance(lc, Cs, q)
+        caption = f"analytic, cov_type={lc.cov_type}, given the assignment (linear encoder)"
+    elif inf.name == "spline_vp":
+        from ctxstats.spline import _fit
+
+        Vp = np.asarray(_fit(res)["smoothing"]["Vp"], dtype=float)
+        W = np.asarray(res.weights, dtype=float)
+
+        def cov_of(Cs):
+            return _core.spline_average_effects(res.options, res.scaling, W, Vp, Cs)[1]
+        caption = "Bayesian covariance Vp (mgcv), given the assignment (spline encoder)"
+    else:
+        return None
+    use_t, df = inf.use_t(res), inf.df_resid(res)
+    cols = list(range(q)) if sel is None else sel
+
+    def intervals(labels, means, alpha):
+        crit = critical_value(use_t, df, alpha)
+        se = np.vstack([np.sqrt(np.diag(cov_of(np.ascontiguousarray(C[labels == s]))))[cols]
+                        for s in range(means.shape[0])])
+        return {"se": se, "lower": means - crit * se, "upper": means + crit * se, "caption": caption}
+    return intervals
+
+
 def glm_subtypes(res, k=None, *, params=None, k_max=8, n_starts=10, seed=None, alpha=0.05) -> Subtypes:
     """``ContextualizedGLMResults.subtypes``: see the module docstring."""
-    from ctxstats.inference import average_effect_covariance, critical_value
-
     names = list(res.param_names)
     theta = res.sample_params.to_numpy()
     C = np.ascontiguousarray(res.model.context, dtype=float)
@@ -220,25 +258,7 @@ def glm_subtypes(res, k=None, *, params=None, k_max=8, n_starts=10, seed=None, a
     theta, chosen = _select(theta, names, params)
     if reps is not None and sel is not None:
         reps = reps[..., sel]
-    analytic = None
-    if reps is None and res._inference.name == "analytic":
-        lc = res._inference.covariance(res)
-        q = len(names)
-
-        def analytic(labels, a):
-            crit = critical_value(lc.use_t, lc.df_resid, a)
-            k = int(labels.max()) + 1
-            se = np.empty((k, q))
-            mean = np.empty((k, q))
-            for s in range(k):
-                Cs = C[labels == s]
-                se[s] = np.sqrt(np.diag(average_effect_covariance(lc, Cs, q)))
-                mean[s] = res.sample_params.to_numpy()[labels == s].mean(axis=0)
-            cols = list(range(q)) if sel is None else sel
-            se, mean = se[:, cols], mean[:, cols]
-            return {"se": se, "lower": mean - crit * se, "upper": mean + crit * se,
-                    "caption": f"analytic, cov_type={lc.cov_type}, given the assignment (linear encoder)"}
-
+    analytic = _intervals_given_assignment(res, C, sel) if reps is None else None
     return find(theta, chosen, reps, k=k, k_max=k_max, n_starts=n_starts, seed=_fit_seed(res.options, seed),
                 alpha=alpha, threads=res.options.get("threads", 0), row_labels=res.model.row_labels,
                 analytic=analytic)

@@ -114,6 +114,17 @@ def test_analytic_intervals_linear_encoder():
     np.testing.assert_allclose(s1.table["upper"].to_numpy(), res.conf_int()[1].to_numpy(), rtol=1e-10)
 
 
+def test_vp_intervals_spline_encoder():
+    y, X, C, _ = subgroup_data(n=400, seed=4)
+    res = cs.ContextualizedRegression(y, X, C, encoder="spline").fit()
+    s1 = res.subtypes(k=1)
+    assert s1.intervals.startswith("Bayesian covariance Vp")
+    np.testing.assert_allclose(s1.table["std err"].to_numpy(), res.bse.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(s1.table["lower"].to_numpy(), res.conf_int()[0].to_numpy(), rtol=1e-10)
+    s = res.subtypes(k=4, params=["x2"])
+    assert s.table.shape == (4, 4) and (s.table["lower"] < s.table["mean"]).all()
+
+
 def test_params_subset_and_bad_input():
     y, X, C, _ = subgroup_data(n=200)
     res = cs.ContextualizedRegression(y, X, C, encoder="linear").fit()
@@ -212,3 +223,11 @@ def test_r_and_python_give_the_same_subtypes():
     np.testing.assert_array_equal(np.asarray(ro.r("sg$labels")) - 1, s.labels)
     np.testing.assert_allclose(as_array(ro.r("sg$table$lower")), s.table["lower"].to_numpy(), rtol=0, atol=1e-12)
     assert "analytic" in ro.r("sg$intervals")[0]
+    # spline without replicates (Vp), a subset of the parameters
+    py = cs.ContextualizedRegression(y, X, C, encoder="spline").fit()
+    ro.r('h <- ctx_glm(y ~ x1 + x2 | c1 + c2 + c3, d, encoder = "spline")')
+    s = py.subtypes(k=2, params=["x1", "x2"], seed=1)
+    ro.r('sh <- ctx_subtypes(h, k = 2, params = c("x1", "x2"), seed = 1)')
+    np.testing.assert_array_equal(np.asarray(ro.r("sh$labels")) - 1, s.labels)
+    np.testing.assert_allclose(as_array(ro.r("sh$table$se")), s.table["std err"].to_numpy(), rtol=1e-12, atol=0)
+    assert "Vp" in ro.r("sh$intervals")[0]

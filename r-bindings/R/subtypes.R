@@ -16,8 +16,8 @@
 #' is re-clustered with the same k: the adjusted Rand index against the fit's clustering, the
 #' per-sample share of replicates keeping the sample in its subtype (replicate clusters matched
 #' by maximal overlap), and percentile intervals for each subtype's average parameters. Without
-#' replicates, a linear-encoder fit with an analytic covariance gets intervals for the subtype
-#' averages given the assignment; other fits get none.
+#' replicates, a linear-encoder fit with an analytic covariance, or a spline fit (Bayesian Vp),
+#' gets intervals for the subtype averages given the assignment; other fits get none.
 #'
 #' @param object a \code{ctx_glm}, \code{personalized_regression} or \code{ctx_network} fit.
 #' @param k the number of subtypes (\code{NULL}: chosen by the silhouette).
@@ -64,7 +64,7 @@ subtypes_core <- function(theta, reps, k, k_max, n_starts, seed, alpha, threads,
     table$upper <- as.vector(t(out$upper))
     intervals <- paste0("bootstrap, B=", out$n_bootstraps, ", percentile, membership re-estimated per replicate")
   } else if (!is.null(analytic)) {
-    a <- analytic(out$labels, alpha)
+    a <- analytic(out$labels, out$means, alpha)
     table$se <- as.vector(t(a$se))
     table$lower <- as.vector(t(a$lower))
     table$upper <- as.vector(t(a$upper))
@@ -94,12 +94,49 @@ subtype_params <- function(theta, reps, params) {
   if (length(bad) || !length(params)) {
     stop("params must name parameters among ", paste(colnames(theta), collapse = ", "), call. = FALSE)
   }
-  list(theta = theta[, params, drop = FALSE], reps = if (!is.null(reps)) reps[, params, , drop = FALSE])
+  idx <- match(params, colnames(theta))
+  list(theta = theta[, idx, drop = FALSE], reps = if (!is.null(reps)) reps[, idx, , drop = FALSE])
 }
 
 fit_seed <- function(object, seed) {
   if (!is.null(seed)) return(seed)
   if (is.null(object$options$seed)) 0 else object$options$seed
+}
+
+# Intervals for the subtypes' average parameters from the fit's own covariance, given the
+# assignment (as Python's _intervals_given_assignment): the linear encoder's analytic
+# covariance, or the spline encoder's Bayesian Vp; NULL for other fits.
+intervals_given_assignment <- function(object, params) {
+  q <- length(object$param_names)
+  cov_type <- object$cov_type
+  if (!is.null(cov_type) && cov_type != "bootstrap") {
+    lc <- linear_covariance(object, cov_type)
+    cov_of <- function(Cs) core_call(ctxstats_average_effect_covariance_R, lc$cov, Cs, q)
+    use_t <- lc$use_t
+    df <- lc$df_resid
+    caption <- paste0("analytic, cov_type=", lc$cov_type, ", given the assignment (linear encoder)")
+  } else if (is.null(cov_type) && has_spline_vp(object)) {
+    tests <- spline_tests(object)
+    Vp <- spline_smoothing(object)$Vp
+    cov_of <- function(Cs) {
+      core_call(ctxstats_spline_average_effects_R, object$options, object$scaling, object$encoder_weights, Vp,
+                Cs)$cov
+    }
+    use_t <- isTRUE(tests$estimated_scale)
+    df <- tests$df_resid
+    caption <- "Bayesian covariance Vp (mgcv), given the assignment (spline encoder)"
+  } else {
+    return(NULL)
+  }
+  cols <- if (is.null(params)) seq_len(q) else match(params, object$param_names)
+  function(labels, means, alpha) {
+    crit <- critical_value(use_t, df, alpha)
+    se <- t(vapply(seq_len(nrow(means)), function(s) {
+      sqrt(diag(cov_of(object$context[labels == s, , drop = FALSE])))[cols]
+    }, numeric(length(cols))))
+    if (length(cols) == 1L) se <- matrix(se, ncol = 1L)
+    list(se = se, lower = means - crit * se, upper = means + crit * se, caption = caption)
+  }
 }
 
 #' @rdname ctx_subtypes
@@ -113,27 +150,7 @@ ctx_subtypes.ctx_glm <- function(object, k = NULL, params = NULL, k_max = 8, n_s
                       object$context)
   }
   sel <- subtype_params(theta, reps, params)
-  analytic <- NULL
-  cov_type <- object$cov_type
-  if (is.null(reps) && !is.null(cov_type) && cov_type != "bootstrap") {
-    lc <- linear_covariance(object, cov_type)
-    q <- length(object$param_names)
-    cols <- if (is.null(params)) seq_len(q) else match(params, object$param_names)
-    analytic <- function(labels, alpha) {
-      crit <- critical_value(lc$use_t, lc$df_resid, alpha)
-      kk <- max(labels)
-      se <- mean <- matrix(0, kk, q)
-      for (s in seq_len(kk)) {
-        Cs <- object$context[labels == s, , drop = FALSE]
-        se[s, ] <- sqrt(diag(core_call(ctxstats_average_effect_covariance_R, lc$cov, Cs, q)))
-        mean[s, ] <- colMeans(theta[labels == s, , drop = FALSE])
-      }
-      se <- se[, cols, drop = FALSE]
-      mean <- mean[, cols, drop = FALSE]
-      list(se = se, lower = mean - crit * se, upper = mean + crit * se,
-           caption = paste0("analytic, cov_type=", lc$cov_type, ", given the assignment (linear encoder)"))
-    }
-  }
+  analytic <- if (is.null(reps)) intervals_given_assignment(object, params) else NULL
   subtypes_core(sel$theta, sel$reps, k, k_max, n_starts, fit_seed(object, seed), alpha, object$options$threads,
                 analytic)
 }

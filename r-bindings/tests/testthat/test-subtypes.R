@@ -70,6 +70,18 @@ test_that("analytic intervals of the linear encoder are the average effects over
   expect_equal(unique(sub$table$parameter), c("x1", "x2"))
 })
 
+test_that("a spline fit without replicates has Vp intervals given the assignment", {
+  d <- subgroup_frame(n = 300, seed = 5)
+  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2 + c3, d, encoder = "spline")
+  one <- ctx_subtypes(fit, k = 1)
+  expect_match(one$intervals, "Vp")
+  ci <- confint(fit)
+  expect_equal(one$table$lower, unname(ci[, 1]), tolerance = 1e-10)
+  s <- ctx_subtypes(fit, k = 3, params = "x2")
+  expect_equal(nrow(s$table), 3L)
+  expect_true(all(s$table$lower < s$table$mean))
+})
+
 test_that("personalized regression and networks have subtypes", {
   d <- subgroup_frame(n = 300, seed = 3)
   pr <- suppressWarnings(personalized_regression(y ~ x1 + x2 | c1 + c2 + c3, d, seed = 0, n_bootstraps = 3))
