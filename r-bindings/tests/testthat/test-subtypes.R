@@ -58,28 +58,20 @@ test_that("the silhouette picks k and an mlp fit recovers the groups", {
   expect_match(s$intervals, "^none")
 })
 
-test_that("analytic intervals of the linear encoder are the average effects over each subtype's rows", {
+test_that("without replicates, intervals given the assignment are the fit's average-effect intervals at k = 1", {
+  # linear encoder: analytic covariance; spline encoder: Bayesian Vp
   d <- subgroup_frame(n = 300, seed = 2)
-  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2 + c3, d, encoder = "linear")
-  one <- ctx_subtypes(fit, k = 1)
-  expect_match(one$intervals, "analytic")
-  ci <- confint(fit)
-  expect_equal(one$table$lower, unname(ci[, 1]), tolerance = 1e-10)
-  expect_equal(one$table$upper, unname(ci[, 2]), tolerance = 1e-10)
-  sub <- ctx_subtypes(fit, k = 2, params = c("x1", "x2"))
-  expect_equal(unique(sub$table$parameter), c("x1", "x2"))
-})
-
-test_that("a spline fit without replicates has Vp intervals given the assignment", {
-  d <- subgroup_frame(n = 300, seed = 5)
-  fit <- ctx_glm(y ~ x1 + x2 | c1 + c2 + c3, d, encoder = "spline")
-  one <- ctx_subtypes(fit, k = 1)
-  expect_match(one$intervals, "Vp")
-  ci <- confint(fit)
-  expect_equal(one$table$lower, unname(ci[, 1]), tolerance = 1e-10)
-  s <- ctx_subtypes(fit, k = 3, params = "x2")
-  expect_equal(nrow(s$table), 3L)
-  expect_true(all(s$table$lower < s$table$mean))
+  for (case in list(c("linear", "analytic"), c("spline", "Vp"))) {
+    fit <- ctx_glm(y ~ x1 + x2 | c1 + c2 + c3, d, encoder = case[1])
+    one <- ctx_subtypes(fit, k = 1)
+    expect_match(one$intervals, case[2])
+    ci <- confint(fit)
+    expect_equal(one$table$lower, unname(ci[, 1]), tolerance = 1e-10)
+    expect_equal(one$table$upper, unname(ci[, 2]), tolerance = 1e-10)
+    sub <- ctx_subtypes(fit, k = 3, params = c("x1", "x2"))
+    expect_equal(unique(sub$table$parameter), c("x1", "x2"))
+    expect_true(all(sub$table$lower < sub$table$mean))
+  }
 })
 
 test_that("personalized regression and networks have subtypes", {
