@@ -74,8 +74,7 @@ void recovery_checks() {
   o.k = 2;
   const SubtypeResult r3 = find_subtypes(t.data(), n, 3, nullptr, 0, o);
   check(r3.k == 2 && r3.candidates.size() == 1, "k given is used");
-  // no structure: one Gaussian cloud in 2 dimensions of equal spread splits with a low
-  // silhouette? A constant matrix has none at all: k = 1.
+  // parameters that do not vary at all: nothing to cluster, k = 1 without any silhouette
   std::vector<double> flat(60, 2.5);
   SubtypeOptions of;
   const SubtypeResult rf = find_subtypes(flat.data(), 20, 3, nullptr, 0, of);
