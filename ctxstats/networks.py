@@ -215,6 +215,15 @@ class _NetworkBase(_EasyBase):
         Cm, Xm = self._CX(C, X)
         return _core.network_mses(self.model_, Cm, Xm, bool(individual_preds))
 
+    def subtypes(self, C, k: int | None = None, *, k_max: int = 8, n_starts: int = 10, seed: int = 0,
+                 alpha: float = 0.05):
+        """Samples clustered by their networks' edges (:mod:`ctxstats.subtypes`): the networks of
+        contexts ``C`` (usually the training contexts); bootstrap stability and edge intervals
+        per subtype when fitted with ``n_bootstraps >= 2``."""
+        from ctxstats.subtypes import network_subtypes
+
+        return network_subtypes(self, C, k, k_max=k_max, n_starts=n_starts, seed=seed, alpha=alpha)
+
 
     def edge_inference(self, C, alpha: float = 0.05, **kwargs) -> dict:
         """Bootstrap inference on every edge of every sample's network (needs ``n_bootstraps >= 2``).

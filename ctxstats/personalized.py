@@ -931,3 +931,12 @@ class PersonalizedRegressionResults:
     def __repr__(self) -> str:
         return (f"<{type(self).__name__}: {self.model.family} family, rank {self.rank}, nobs={self.nobs}, "
                 f"epochs={self.n_iter}, converged={self.converged}>")
+
+    def subtypes(self, k: int | None = None, *, params=None, k_max: int = 8, n_starts: int = 10,
+                 seed: int | None = None, alpha: float = 0.05):
+        """Subtypes of the samples found from their personalized models (:mod:`ctxstats.subtypes`;
+        bootstrap stability when fitted with ``n_bootstraps``)."""
+        from ctxstats.subtypes import personalized_subtypes
+
+        return personalized_subtypes(self, k, params=params, k_max=k_max, n_starts=n_starts, seed=seed,
+                                     alpha=alpha)

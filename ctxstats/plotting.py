@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["plot_coefficients", "plot_ngam_effects", "plot_sample_heatmap", "plot_embedding",
-           "plot_coefficient_surface"]
+           "plot_coefficient_surface", "plot_subtypes"]
 
 
 # ---- access to fitted objects -------------------------------------------------------------------
@@ -470,4 +470,48 @@ def plot_coefficient_surface(results, interaction=None, params=None, *, kind: st
             ax.set_xlabel(a)
             ax.set_ylabel(b)
             ax.set_title(title, fontsize="medium")
+    return fig
+
+
+# ---- subtypes -----------------------------------------------------------------------------------
+def plot_subtypes(subtypes, params=None, *, max_params: int = 12, figsize=None):
+    """Subtypes found from sample models (:meth:`ContextualizedGLMResults.subtypes`).
+
+    Left: every sample's standardised parameters on their first two principal components,
+    coloured by subtype. Right: each subtype's average parameters (``params``, at most
+    ``max_params`` of them by default) with their intervals when the subtypes carry any
+    (bootstrap percentile or analytic; see ``subtypes.intervals``).
+    """
+    from ctxstats.subtypes import Subtypes
+
+    if not isinstance(subtypes, Subtypes):
+        raise TypeError(f"expected ctxstats.subtypes.Subtypes, not {type(subtypes).__name__}")
+    names = subtypes.param_names[:max_params] if params is None else params
+    idx = _select(names, subtypes.param_names, "params")
+    names = [subtypes.param_names[j] for j in idx]
+    fig, (ax0, ax1) = _figure(2, 2, size=(4.6, 3.6), figsize=figsize)
+    colors = [f"C{s % 10}" for s in range(subtypes.k)]
+    sc = subtypes.scores.to_numpy()
+    for s in range(subtypes.k):
+        sel = subtypes.labels == s
+        ax0.scatter(sc[sel, 0], sc[sel, 1], s=6, alpha=0.6, color=colors[s], label=f"subtype {s} (n={sel.sum()})")
+    ax0.set_xlabel(f"PC1 ({100 * subtypes.explained[0]:.0f}%)")
+    ax0.set_ylabel(f"PC2 ({100 * subtypes.explained[1]:.0f}%)")
+    ax0.set_title("sample models, standardised")
+    ax0.legend(fontsize="small", markerscale=2)
+    table = subtypes.table
+    width = 0.8 / subtypes.k
+    x = np.arange(len(names))
+    for s in range(subtypes.k):
+        rows = table.loc[s].loc[names]
+        pos = x - 0.4 + width * (s + 0.5)
+        if "lower" in rows:
+            err = np.vstack([rows["mean"] - rows["lower"], rows["upper"] - rows["mean"]])
+            ax1.errorbar(pos, rows["mean"], yerr=np.clip(err, 0, None), fmt="o", ms=4, color=colors[s], capsize=2)
+        else:
+            ax1.plot(pos, rows["mean"], "o", ms=4, color=colors[s])
+    ax1.axhline(0.0, color="0.6", lw=0.8)
+    ax1.set_xticks(x)
+    ax1.set_xticklabels(names, rotation=45 if len(names) > 4 else 0, ha="right" if len(names) > 4 else "center")
+    ax1.set_title("average model per subtype" + ("" if "lower" in table else " (no intervals)"))
     return fig

@@ -836,3 +836,13 @@ class ContextualizedGLMResults(Cached):
         from ctxstats.io import save
 
         save(self, path)
+
+    def subtypes(self, k: int | None = None, *, params=None, k_max: int = 8, n_starts: int = 10,
+                 seed: int | None = None, alpha: float = 0.05):
+        """Subtypes of the samples found from their models (:mod:`ctxstats.subtypes`): k-means
+        on the standardised ``sample_params`` (``params`` picks columns), k by the silhouette
+        when not given, bootstrap stability and each subtype's average model with intervals.
+        ``seed`` defaults to the fit's. Returns a :class:`ctxstats.subtypes.Subtypes`."""
+        from ctxstats.subtypes import glm_subtypes
+
+        return glm_subtypes(self, k, params=params, k_max=k_max, n_starts=n_starts, seed=seed, alpha=alpha)

@@ -24,6 +24,7 @@ enum class Stream : std::uint64_t {
   kPairs = 5,
   kCrossValidation = 6,
   kBasisCheck = 7,
+  kSubtypes = 8,
 };
 
 class CounterRng {

@@ -16,3 +16,4 @@
 #include "inference/prediction_intervals.hpp"
 #include "inference/smooth_tests.hpp"
 #include "inference/spline_pointwise.hpp"
+#include "inference/subtypes.hpp"

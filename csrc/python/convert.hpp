@@ -49,6 +49,7 @@ void bind_options(py::module_& mod);
 void bind_model(py::module_& mod);
 void bind_networks(py::module_& mod);
 void bind_partitions(py::module_& mod);
+void bind_subtypes(py::module_& mod);
 
 // What a fit reports, as _core.fit returns it (bind_glm.cpp).
 py::dict fit_report_to_dict(const FitResult& r, int m);

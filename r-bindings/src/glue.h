@@ -52,6 +52,8 @@ SEXP ctxstats_average_effect_covariance_R(SEXP cov, SEXP C, SEXP q);
 SEXP ctxstats_heterogeneity_wald_R(SEXP params, SEXP cov, SEXP q, SEXP m, SEXP by, SEXP use_f, SEXP df_resid);
 SEXP ctxstats_sample_param_se_R(SEXP cov, SEXP C, SEXP q);
 SEXP ctxstats_column_spread_R(SEXP values);
+SEXP ctxstats_subtypes_R(SEXP theta, SEXP replicates, SEXP k, SEXP k_max, SEXP n_starts, SEXP seed, SEXP alpha,
+                         SEXP threads);
 SEXP ctxstats_percentile_summary_R(SEXP samples, SEXP alpha);
 SEXP ctxstats_replicate_covariance_R(SEXP samples);
 SEXP ctxstats_bootstrap_pass_R(SEXP options, SEXP scaling, SEXP W, SEXP C, SEXP theta);

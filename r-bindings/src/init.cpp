@@ -53,6 +53,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_heterogeneity_wald_R", reinterpret_cast<DL_FUNC>(&ctxstats_heterogeneity_wald_R), 7},
     {"ctxstats_sample_param_se_R", reinterpret_cast<DL_FUNC>(&ctxstats_sample_param_se_R), 3},
     {"ctxstats_column_spread_R", reinterpret_cast<DL_FUNC>(&ctxstats_column_spread_R), 1},
+    {"ctxstats_subtypes_R", reinterpret_cast<DL_FUNC>(&ctxstats_subtypes_R), 8},
     {"ctxstats_percentile_summary_R", reinterpret_cast<DL_FUNC>(&ctxstats_percentile_summary_R), 2},
     {"ctxstats_replicate_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_replicate_covariance_R), 1},
     {"ctxstats_bootstrap_pass_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_pass_R), 5},

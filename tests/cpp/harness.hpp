@@ -8,10 +8,22 @@
 #include <vector>
 
 #include "common/data.hpp"
+#include "common/error.hpp"
 
 namespace ctxstats_test {
 
 inline int passed = 0, failed = 0;
+
+// True when f() throws the core's InvalidArgument (bad input refused at the boundary).
+template <typename F>
+bool throws_invalid(F f) {
+  try {
+    f();
+  } catch (const ctxstats::InvalidArgument&) {
+    return true;
+  }
+  return false;
+}
 
 inline void check(bool ok, const std::string& what) {
   if (ok) {

@@ -21,16 +21,6 @@ namespace {
 
 bool near(double a, double b, double tol) { return std::fabs(a - b) <= tol * std::max(1.0, std::fabs(b)); }
 
-template <typename F>
-bool throws_invalid(F f) {
-  try {
-    f();
-  } catch (const InvalidArgument&) {
-    return true;
-  }
-  return false;
-}
-
 // An intercept-only gaussian model with one constant-free context column: y = b0 + b1 c + e.
 Data line_data(std::size_t n) {
   Data d{n, 0, 1, {}, {}, {}, {}};
