@@ -275,6 +275,10 @@ struct Builder {
     s.solvers = std::move(v);
     return *this;
   }
+  Builder& families(Strings f) {
+    s.families = std::move(f);
+    return *this;
+  }
   Builder& default_for(const std::string& key, OptionValue v) {
     s.default_for.emplace_back(key, std::move(v));
     return *this;
@@ -458,6 +462,17 @@ std::vector<OptionSpec> build_schema() {
               "fit all rows from the same initial weights for k (all rows / training rows) iterations. false: fit to convergence (networks "
               "overfit then: benchmark binomial task, n = 10,000, mlp coefficient RMSE 4.2).")
           .models(glm)
+          .encoders(neural)
+          .solvers({"lbfgs"}),
+      Builder("output_start", OptionType::kBool, "solver", V::boolean(false),
+              "Gaussian networks fitted by lbfgs (no L1 penalty), from the seeded start: begin at the seeded hidden "
+              "weights with the output layer solved by least squares on the rows being fitted (with early stopping: "
+              "on the training rows, and on all rows for the all-rows fit), so L-BFGS starts at the best fit of the "
+              "random hidden features; L-BFGS usually stops a few iterations later. Public benchmark, ngam: n = 10,000 "
+              "coefficient RMSE 0.036 at a tenth of the cost (0.024 without), but n = 2,000 0.134 (0.077 without); "
+              "mlp: 0.21 (0.043 without), its random hidden features being nearly collinear. Off by default.")
+          .models(glm)
+          .families({"gaussian"})
           .encoders(neural)
           .solvers({"lbfgs"}),
       Builder("patience", OptionType::kInt, "solver", V::integer(10),
@@ -696,6 +711,8 @@ FitOptions fit_options_from(const OptionMap& given, bool strict) {
   o.solver = r.text("solver");
   const OptionValue* early = lookup(r.values, "early_stopping");
   o.early_stopping = early && early->kind == Kind::kBool && early->flag;
+  const OptionValue* output_start = lookup(r.values, "output_start");
+  o.output_start = output_start && output_start->kind == Kind::kBool && output_start->flag;
   SolverOptions& s = o.solver_options;
   read_schedule(r, s.max_iter, s.tol, s.learning_rate, s.val_split, s.patience, s.seed, s.threads);
   s.batch_size = r.integer("batch_size");
