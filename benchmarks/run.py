@@ -71,6 +71,10 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     # variable projection: L-BFGS on the hidden weights, the output layer solved exactly (issue 12)
     "mlp-varpro": ({"encoder": "mlp"}, {"solver": "varpro", "weight_decay": 1e-4}),
     "ngam-varpro": ({"encoder": "ngam"}, {"solver": "varpro", "weight_decay": 1e-4}),
+    # gaussian networks starting at the least-squares output layer of the seeded hidden weights (issue 12)
+    "ngam-os": ({"encoder": "ngam"}, {"output_start": True}),
+    "ngam-os-no-es": ({"encoder": "ngam"}, {"output_start": True, "early_stopping": False}),
+    "mlp-os": ({"encoder": "mlp"}, {"output_start": True}),
     # the spline with the tensor-product term of the --data interaction design
     "spline-c1c3": ({"encoder": "spline", "interactions": [(0, 2)]}, {}),
 }

@@ -160,3 +160,46 @@ def test_early_stopping_report_survives_both_file_formats(tmp_path):
     off = small_model("binomial").fit(seed=4, threads=1, early_stopping=False)
     save_results(off, tmp_path / "off")
     assert load_results(tmp_path / "off").early_stopping is None
+
+
+# The gaussian networks' least-squares output start (option output_start, off by default): each
+# run starts at the output layer that least squares gives for the seeded hidden weights on its
+# own rows, from one pass over the data.
+def test_output_start_converges_and_changes_the_fit():
+    # That the start is the least-squares output layer is checked in the C++ tests
+    # (output_start_checks in tests/cpp/test_core.cpp).
+    model = small_model(encoder="ngam")
+    res = model.fit(seed=4, threads=1, output_start=True)
+    assert res.converged and res.message == "" and res.early_stopping is not None
+    assert not np.array_equal(res.weights, model.fit(seed=4, threads=1).weights)
+
+
+@pytest.mark.parametrize("encoder", ["mlp", "ngam"])
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_output_start_is_bitwise_identical_for_any_thread_count(encoder, early_stopping):
+    model = small_model(encoder=encoder)
+    fits = [model.fit(seed=6, threads=t, output_start=True, early_stopping=early_stopping) for t in (1, 2)]
+    assert np.array_equal(fits[0].weights, fits[1].weights)
+    assert fits[0].n_iter == fits[1].n_iter
+
+
+def test_output_start_warns_when_the_cap_stops_it():
+    model = small_model(encoder="ngam")
+    with pytest.warns(ConvergenceWarning, match="max_iter=3"):
+        res = model.fit(seed=4, threads=1, early_stopping=False, max_iter=3, output_start=True)
+    assert not res.converged
+
+
+def test_output_start_applies_to_gaussian_lbfgs_networks_only():
+    def resolved(**given):
+        return _options.resolve("glm", given)
+
+    assert resolved(encoder="ngam")["output_start"] is False
+    assert resolved(encoder="mlp")["output_start"] is False
+    assert "output_start" not in resolved(encoder="ngam", family="binomial")
+    with pytest.raises(ValueError, match="output_start does not apply to family 'binomial'"):
+        small_model("binomial", encoder="ngam").fit(output_start=True)
+    with pytest.raises(ValueError, match="output_start does not apply to solver 'adam'"):
+        small_model(encoder="ngam").fit(output_start=True, solver="adam")
+    with pytest.raises(ValueError, match="output_start does not apply to encoder 'linear'"):
+        small_model(encoder="linear").fit(output_start=True)

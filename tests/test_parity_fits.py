@@ -49,6 +49,10 @@ def glm_cases():
         cases.append((encoder, family, solver, extra))
     for method, family in itertools.product(SCHEMA["method"]["choices"], SCHEMA["family"]["choices"]):
         cases.append(("spline", family, "exact", {"n_knots": 6, "method": method}))
+    # the gaussian networks' least-squares output start, with and without early stopping
+    for encoder, early in itertools.product(("mlp", "ngam"), (True, False)):
+        cases.append((encoder, "gaussian", "lbfgs", {"max_iter": ITERATIVE["lbfgs"], "width": 4, "output_start": True,
+                                                     "early_stopping": early}))
     return cases
 
 
@@ -78,6 +82,7 @@ def split(options: dict) -> tuple[dict, dict]:
 @pytest.mark.filterwarnings("ignore:solver=.* fits the spline encoder without its smoothing penalties")
 @pytest.mark.parametrize("encoder,family,solver,extra", GLM_CASES,
                          ids=[f"{e}-{f}-{s}" + "".join(f"-{v}" for k, v in x.items() if k == "method")
+                              + "".join(f"-{k}-{v}" for k, v in x.items() if k in ("output_start", "early_stopping"))
                               for e, f, s, x in GLM_CASES])
 def test_glm_fits_are_bitwise_identical(ro, encoder, family, solver, extra):
     df = vcm_frame(n=150, family=family, seed=5)

@@ -6,11 +6,12 @@
 
 #include "common/error.hpp"
 #include "common/rng.hpp"
+#include "glm/output_layer.hpp"
 
 namespace ctxstats {
 
 EarlyStopping choose_iterations(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
-                                const Penalty& penalty, const SolverOptions& options, const double* w) {
+                                const Penalty& penalty, const SolverOptions& options, double* w, bool output_start) {
   EarlyStopping out;
   // The split: a seeded share of the rows of positive weight, each part in row order.
   std::vector<std::size_t> order;
@@ -37,6 +38,11 @@ EarlyStopping choose_iterations(const Encoder& encoder, Family family, const Dat
   Objective objective(encoder, family, data, scaling, penalty, options.threads);
   const std::size_t nw = encoder.n_weights();
   std::vector<double> x(w, w + nw);
+  if (output_start) {  // x: the output layer of the training rows; w: that of all rows
+    std::vector<char> held(data.n, 0);
+    for (std::size_t i : val) held[i] = 1;
+    gaussian_output_start(encoder, data, scaling, penalty, options.threads, &held, x.data(), w);
+  }
   double best = held_out.value_grad(x.data(), nullptr, val.data(), val.size());
   out.val_loss.push_back(best);
 
@@ -55,7 +61,6 @@ EarlyStopping choose_iterations(const Encoder& encoder, Family family, const Dat
     if (std::isfinite(v) && v < best) {
       best = v;
       out.best_iter = it;
-
     }
     if (it - out.best_iter >= std::max(kEarlyStoppingPatience, out.best_iter / 2)) {
       out.stopped = true;

@@ -44,9 +44,13 @@ struct EarlyStopping {
   bool interrupted = false;       // the callback asked to stop
 };
 
-// Runs the training-rows fit from the weights w (left unchanged). `options` are the fit's
-// solver options (seed, threads, max_iter, tol, the log-likelihood criterion).
+// Runs the training-rows fit from the weights w. `options` are the fit's solver options (seed,
+// threads, max_iter, tol, the log-likelihood criterion). With output_start (gaussian only, the
+// option of that name) each run starts from w's hidden weights with the least-squares output
+// layer of its own rows (glm/output_layer.hpp: gaussian_output_start, one pass for both row
+// sets), and w returns the all-rows run's start; otherwise w is left unchanged.
 EarlyStopping choose_iterations(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
-                                const Penalty& penalty, const SolverOptions& options, const double* w);
+                                const Penalty& penalty, const SolverOptions& options, double* w,
+                                bool output_start = false);
 
 }  // namespace ctxstats

@@ -29,6 +29,11 @@ bool uses_early_stopping(const FitOptions& options, const Encoder& encoder, cons
   return options.early_stopping && encoder.output_features() > 0 && solver == "lbfgs";
 }
 
+bool uses_output_start(const FitOptions& options, const Encoder& encoder, const std::string& solver) {
+  return options.output_start && options.family == "gaussian" && encoder.output_features() > 0 && solver == "lbfgs" &&
+         !(options.penalty.alpha > 0.0 && options.penalty.l1_ratio > 0.0);
+}
+
 std::size_t encoder_n_weights(const EncoderSpec& spec, int m, int q) {
   if (spec.type == "spline" && spec.knots.empty()) {
     validate_encoder_spec(spec);
@@ -123,7 +128,7 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
   }
   if (uses_early_stopping(options, *encoder, out.solver)) {
     const EarlyStopping es = choose_iterations(*encoder, family, data, out.scaling, options.penalty, solver_options,
-                                               out.weights.data());
+                                               out.weights.data(), !init && uses_output_start(options, *encoder, out.solver));
     out.early_stopped = true;
     out.early_best_iter = es.best_iter;
     out.early_val_loss = es.val_loss;
@@ -149,6 +154,9 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
     }
     return checked(std::move(out));
   }
+  if (!init && uses_output_start(options, *encoder, out.solver))
+    gaussian_output_start(*encoder, data, out.scaling, options.penalty, options.solver_options.threads, nullptr,
+                          out.weights.data(), nullptr);
   Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
   if (out.solver == "varpro")
     out.solve = solve_varpro(objective, *encoder, family, data, out.scaling, options.penalty, out.weights.data(),

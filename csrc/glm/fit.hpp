@@ -28,7 +28,13 @@ struct FitOptions {
   // Networks with lbfgs: the number of iterations is chosen on a held-out split
   // (glm/early_stopping.hpp).
   bool early_stopping{};
+  // Gaussian networks with lbfgs, from the seeded start: the output layer starts at its least
+  // squares solution for the seeded hidden weights (glm/output_layer.hpp: gaussian_output_start).
+  bool output_start{};
 };
+
+// Whether fit() starts a network at its least-squares output layer (FitOptions::output_start).
+bool uses_output_start(const FitOptions& options, const Encoder& encoder, const std::string& solver);
 
 struct FitResult {
   std::vector<double> weights;  // encoder weights on the internal scale

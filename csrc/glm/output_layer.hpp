@@ -11,6 +11,8 @@
 // the row count only and summed in group order, so the result is bitwise identical for any
 // thread count.
 #pragma once
+#include <vector>
+
 #include "common/data.hpp"
 #include "common/family.hpp"
 #include "encoders/encoder.hpp"
@@ -29,6 +31,16 @@ struct OutputLayerResult {
 OutputLayerResult solve_output_layer(const Encoder& encoder, Family family, const DataView& data,
                                      const Scaling& scaling, const Penalty& penalty, int threads, double* w,
                                      int max_iter = 50);
+
+// The gaussian output start (option output_start): w_first's output layer replaced by the
+// least-squares one at its hidden weights (one Newton step of the above, with the same penalty
+// and jitter) on the rows whose held_out flag is 0 and, when held_out is given, w_all (n_weights
+// doubles) set to w_first's hidden weights with the output layer of all rows -- both from one pass
+// over the data, the two row sets summed apart and then added. Weights whose step is not finite
+// stay as they were. Deterministic for any thread count, like solve_output_layer.
+void gaussian_output_start(const Encoder& encoder, const DataView& data, const Scaling& scaling,
+                           const Penalty& penalty, int threads, const std::vector<char>* held_out, double* w_first,
+                           double* w_all);
 
 // Variable projection (Golub & Pereyra 1973; Kaufman 1975): L-BFGS over the hidden weights u
 // of the profiled objective F(u) = min_V L(u, V), the output layer V solved exactly by

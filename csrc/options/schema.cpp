@@ -472,6 +472,17 @@ std::vector<OptionSpec> build_schema() {
           .models(glm)
           .encoders(neural)
           .solvers({"lbfgs"}),
+      Builder("output_start", OptionType::kBool, "solver", V::boolean(false),
+              "Gaussian networks fitted by lbfgs (no L1 penalty), from the seeded start: begin at the seeded hidden "
+              "weights with the output layer solved by least squares on the rows being fitted (with early stopping: "
+              "on the training rows, and on all rows for the all-rows fit), so L-BFGS starts at the best fit of the "
+              "random hidden features; L-BFGS usually stops a few iterations later. Public benchmark, ngam: n = 10,000 "
+              "coefficient RMSE 0.036 at a tenth of the cost (0.024 without), but n = 2,000 0.134 (0.077 without); "
+              "mlp: 0.21 (0.043 without), its random hidden features being nearly collinear. Off by default.")
+          .models(glm)
+          .families({"gaussian"})
+          .encoders(neural)
+          .solvers({"lbfgs"}),
       Builder("patience", OptionType::kInt, "solver", V::integer(10),
               "Epochs without improvement before early stopping.")
           .low(1)
@@ -710,6 +721,8 @@ FitOptions fit_options_from(const OptionMap& given, bool strict) {
   o.solver = r.text("solver");
   const OptionValue* early = lookup(r.values, "early_stopping");
   o.early_stopping = early && early->kind == Kind::kBool && early->flag;
+  const OptionValue* output_start = lookup(r.values, "output_start");
+  o.output_start = output_start && output_start->kind == Kind::kBool && output_start->flag;
   SolverOptions& s = o.solver_options;
   read_schedule(r, s.max_iter, s.tol, s.learning_rate, s.val_split, s.patience, s.seed, s.threads);
   s.batch_size = r.integer("batch_size");

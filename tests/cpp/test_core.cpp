@@ -146,6 +146,67 @@ void boundary_checks() {
 // gradient in the output-layer weights vanishes; and the profiled objective F(u) = min_V L(u, V)
 // that variable projection minimises has the partial gradient of L in u as its gradient
 // (checked against central differences of F).
+// The gaussian output start (gaussian_output_start): from one pass, w_first gets the output layer
+// that minimises the objective on the rows not held out and w_all the one on all rows, both at
+// the seeded hidden weights, which stay as they were.
+void output_start_checks() {
+  struct Enc { const char* type; int width, depth, archetypes; };
+  const Enc encoders[] = {{"mlp", 4, 2, 0}, {"ngam", 3, 1, 0}, {"mlp", 3, 1, 3}};
+  const Penalty penalties[] = {{0.0, 0.0, 0.5, 0.0}, {0.3, 0.0, 0.2, 0.05}};
+  const Data data = make_data(90, 2, 3, "gaussian", 12);
+  const Scaling scaling = compute_scaling(data.view(), Family::kGaussian, true);
+  std::vector<char> held(data.n, 0);
+  std::vector<std::size_t> train;
+  for (std::size_t i = 0; i < data.n; ++i) {
+    held[i] = i % 3 == 1;
+    if (!held[i]) train.push_back(i);
+  }
+  for (const Enc& e : encoders) {
+    for (const Penalty& pen : penalties) {
+      FitOptions o = default_fit_options();
+      o.encoder.type = e.type;
+      o.encoder.width = e.width;
+      o.encoder.depth = e.depth;
+      o.encoder.archetypes = e.archetypes;
+      o.penalty = pen;
+      const std::string label = std::string(e.type) + " archetypes=" + std::to_string(e.archetypes) +
+                                " alpha=" + std::to_string(pen.alpha);
+      auto enc = make_encoder(o.encoder, data.m, scaling.q());
+      const std::size_t nw = enc->n_weights();
+      std::vector<bool> in_v(nw, false);
+      for (int k = 0; k < enc->q(); ++k)
+        for (int l = 0; l < enc->output_features(); ++l) in_v[enc->output_weight(k, l)] = true;
+      std::vector<double> seeded(nw);
+      enc->init(7, seeded.data());
+      std::vector<double> first = seeded, all(nw);
+      gaussian_output_start(*enc, data.view(), scaling, pen, 2, &held, first.data(), all.data());
+      Objective on_train(*enc, Family::kGaussian, data.view(), scaling, pen, 1);
+      std::vector<double> g_train(nw), g_all;
+      on_train.value_grad(first.data(), g_train.data(), train.data(), train.size());
+      objective_value_grad(data.view(), o, all, &g_all);
+      for (const auto* g : {&g_train, &g_all}) {
+        double gv = 0.0, gu = 0.0;
+        for (std::size_t j = 0; j < nw; ++j) (in_v[j] ? gv : gu) = std::max(in_v[j] ? gv : gu, std::fabs((*g)[j]));
+        check(gv <= 1e-7 * std::max(1.0, gu), "output start: output-layer gradient vanishes (" + std::to_string(gv) +
+                                                  "): " + label);
+      }
+      bool hidden_kept = true;
+      for (std::size_t j = 0; j < nw; ++j)
+        if (!in_v[j]) hidden_kept = hidden_kept && first[j] == seeded[j] && all[j] == seeded[j];
+      check(hidden_kept, "output start keeps the hidden weights: " + label);
+      // Without a split the start is the all-rows one up to the rounding of adding two sums.
+      std::vector<double> single = seeded;
+      gaussian_output_start(*enc, data.view(), scaling, pen, 1, nullptr, single.data(), nullptr);
+      double diff = 0.0, size = 0.0;
+      for (std::size_t j = 0; j < nw; ++j) {
+        diff = std::max(diff, std::fabs(single[j] - all[j]));
+        size = std::max(size, std::fabs(all[j]));
+      }
+      check(diff <= 1e-8 * std::max(1.0, size), "output start without a split equals the all-rows one: " + label);
+    }
+  }
+}
+
 void output_layer_checks() {
   struct Enc { const char* type; int width, depth, archetypes; };
   const Enc encoders[] = {{"mlp", 4, 2, 0}, {"mlp", 3, 1, 0}, {"ngam", 3, 1, 0}, {"ngam", 2, 2, 0}, {"mlp", 3, 1, 3}};
@@ -270,6 +331,7 @@ int main() {
   gradient_checks();
   determinism_checks();
   output_layer_checks();
+  output_start_checks();
   neural_criterion_checks();
   convergence_checks();
   boundary_checks();

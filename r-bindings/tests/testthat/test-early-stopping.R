@@ -20,3 +20,19 @@ test_that("networks stop early by default and report the held-out choice", {
   expect_error(ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "mlp", solver = "adam", early_stopping = TRUE),
                "early_stopping does not apply to solver 'adam'")
 })
+
+# The gaussian networks' least-squares output start (option output_start, off by default), decided
+# in the core: the same fit for any thread count, refused where it does not apply.
+test_that("gaussian networks can start at the least-squares output layer", {
+  d <- make_vcm(600)
+  f <- y ~ x1 + x2 | c1 + c2
+  fit <- ctx_glm(f, d, encoder = "ngam", width = 6, seed = 2, threads = 1, output_start = TRUE)
+  expect_true(fit$converged)
+  again <- ctx_glm(f, d, encoder = "ngam", width = 6, seed = 2, threads = 2, output_start = TRUE)
+  expect_identical(fit$encoder_weights, again$encoder_weights)
+  plain <- ctx_glm(f, d, encoder = "ngam", width = 6, seed = 2, threads = 1)
+  expect_false(identical(plain$encoder_weights, fit$encoder_weights))
+  expect_error(ctx_glm(f, make_vcm(600, family = "binomial"), family = "binomial", encoder = "ngam",
+                       output_start = TRUE),
+               "output_start does not apply to family 'binomial'")
+})
