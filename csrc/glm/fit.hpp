@@ -9,6 +9,7 @@
 #include "common/family.hpp"
 #include "glm/objective.hpp"
 #include "glm/solver.hpp"
+#include "glm/location_scale_report.hpp"
 
 namespace ctxstats {
 
@@ -24,6 +25,9 @@ struct FitOptions {
   // Networks with lbfgs: the number of iterations is chosen on a held-out split
   // (glm/early_stopping.hpp).
   bool early_stopping{};
+  // constant: one residual variance (the GLM); context: gaussian log sigma(c) is a second output
+  // of the encoder (glm/location_scale.hpp).
+  std::string scale;
 };
 
 struct FitResult {
@@ -39,6 +43,8 @@ struct FitResult {
   int early_best_iter = 0;
   std::vector<double> early_val_loss;
   int early_split_iter = 0;
+  // scale = "context": the scale weights, covariance and tests (glm/location_scale.hpp).
+  LocationScaleReport location_scale;
 };
 
 // Whether fit() uses early stopping for these options: networks (an output layer) fitted by

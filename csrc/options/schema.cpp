@@ -271,6 +271,10 @@ struct Builder {
     s.encoders = std::move(e);
     return *this;
   }
+  Builder& families(Strings f) {
+    s.families = std::move(f);
+    return *this;
+  }
   Builder& solvers(Strings v) {
     s.solvers = std::move(v);
     return *this;
@@ -300,6 +304,12 @@ std::vector<OptionSpec> build_schema() {
           .models(glm),
       Builder("fit_intercept", OptionType::kBool, "model", V::boolean(true),
               "Whether each sample has its own intercept."),
+      Builder("scale", OptionType::kChoice, "model", V::string("constant"),
+              "gaussian: constant (one residual variance) or context (log sigma(c) another output of the "
+              "encoder, linear or spline, fitted jointly by Newton's method).")
+          .choices({"constant", "context"})
+          .models(glm)
+          .families({"gaussian"}),
       // the encoder
       Builder("width", OptionType::kInt, "encoder", V::integer(32), "Hidden units per layer (ngam: per feature network); at most 4096.")
           .low(1)
@@ -692,6 +702,8 @@ FitOptions fit_options_from(const OptionMap& given, bool strict) {
   e.knots = r.numbers("knots");
   e.centres = r.numbers("centres");
   o.intercept = r.get("fit_intercept").flag;
+  const OptionValue* scale = lookup(r.values, "scale");
+  o.scale = scale && scale->kind == Kind::kString ? scale->text : "constant";
   read_penalty(r, o.penalty.alpha, o.penalty.l1_ratio, o.penalty.mu_ratio, o.penalty.weight_decay);
   o.solver = r.text("solver");
   const OptionValue* early = lookup(r.values, "early_stopping");
@@ -812,6 +824,7 @@ void validate_solver_options(const SolverOptions& o) {
 void validate_fit_options(const FitOptions& o) {
   OptionMap m;
   m.emplace_back("family", OptionValue::string(o.family));
+  if (!o.scale.empty() && o.scale != "constant") m.emplace_back("scale", OptionValue::string(o.scale));
   add_encoder(m, o.encoder);
   add_penalty(m, o.penalty.alpha, o.penalty.l1_ratio, o.penalty.mu_ratio, o.penalty.weight_decay);
   m.emplace_back("solver", OptionValue::string(o.solver));
