@@ -259,7 +259,7 @@ Prepared prepare(const DataView& data, const FitOptions& options) {
   return P;
 }
 
-// Wald statistic of theta's entries [from, from + k) with covariance V's block, on a pseudo-inverse of rank r.
+// Wald statistic g' V^{r-} g, V^{r-} the pseudo-inverse of V truncated to its r largest eigenvalues.
 double wald(const Eigen::VectorXd& g, const Eigen::MatrixXd& V, int r) {
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(V);
   const Eigen::VectorXd ev = es.eigenvalues();
@@ -427,10 +427,17 @@ FitResult fit_location_scale(const DataView& data, const FitOptions& options, co
   }
   rep.cov = to_row_major_vec(V);
   rep.loglik = loglik_user(R, theta, nb, P.scaling.y_scale);
-  // Effective degrees of freedom: tr(V F) over each part (the counts when unpenalised).
-  const Eigen::MatrixXd F = V * fin.fisher;
-  rep.edf_mean = F.topLeftCorner(dm, dm).trace();
-  rep.edf_scale = F.bottomRightCorner(nb, nb).trace();
+  // Effective degrees of freedom: tr((I + S)^-1 I) over each part, I the expected information
+  // (block diagonal); the counts when unpenalised.
+  if (penalised) {
+    const Eigen::MatrixXd If = fin.fisher + S;
+    const Eigen::MatrixXd F = If.ldlt().solve(fin.fisher);
+    rep.edf_mean = F.topLeftCorner(dm, dm).trace();
+    rep.edf_scale = F.bottomRightCorner(nb, nb).trace();
+  } else {
+    rep.edf_mean = dm;
+    rep.edf_scale = nb;
+  }
   const Eigen::VectorXd gs = theta.tail(nb - 1);
   const Eigen::MatrixXd Vs = V.bottomRightCorner(nb - 1, nb - 1);
   if (!penalised) {
@@ -449,7 +456,15 @@ FitResult fit_location_scale(const DataView& data, const FitOptions& options, co
     const double fl = std::floor(edf);
     const int r = std::max(1, static_cast<int>(edf - fl <= 0.05 ? fl : fl + 1.0));
     rep.test_df = std::min(r, nb - 1);
-    rep.wald_statistic = nb > 1 ? wald(gs, Vs, static_cast<int>(rep.test_df)) : 0.0;
+    // On the smooth's fitted values (Wood 2013): f = R g_s with R'R the scale's information over
+    // its non-constant columns, covariance R V_s R'.
+    if (nb > 1) {
+      const Eigen::MatrixXd G = fin.fisher.bottomRightCorner(nb - 1, nb - 1);
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(G);
+      const Eigen::MatrixXd Rm =
+          es.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal() * es.eigenvectors().transpose();
+      rep.wald_statistic = wald(Rm * gs, Rm * Vs * Rm.transpose(), static_cast<int>(rep.test_df));
+    }
   }
   return out;
 }

@@ -29,9 +29,10 @@
 // (mgcv's Vp for a penalised fit). Whether sigma varies with context: linear encoder, the
 // likelihood-ratio statistic 2 (l - l_0) against the same mean model with constant sigma
 // (df = size - 1) and the Wald statistic of g's non-constant entries; spline, the Wald
-// statistic of the scale smooth's non-constant coefficients on a pseudo-inverse of their
-// covariance truncated to rank r, r = the smooth's edf beyond the constant rounded as mgcv's
-// testStat does (Wood 2013's rank rule, here on the coefficients, not on fitted values).
+// statistic of the scale smooth on its fitted values (Wood 2013): f = R g_s, R'R the scale's
+// expected information over the non-constant basis columns, T = f' (R V_s R')^{r-} f with the
+// pseudo-inverse truncated to rank r, r = the smooth's edf beyond the constant rounded as mgcv's
+// testStat does.
 #pragma once
 #include <string>
 #include <vector>

@@ -666,6 +666,10 @@ OptionMap resolve_options(const std::string& model, const OptionMap& given, bool
   }
   for (const auto& kv : raw)
     if (!values.count(kv.first)) values[kv.first] = canonical(*find_option(kv.first), kv.second);
+  if (values.count("n_bootstraps") && int_of(values["n_bootstraps"]) > 0 && values.count("scale") &&
+      values["scale"].text == "context")
+    throw InvalidArgument("n_bootstraps is not available with scale='context' yet: its standard errors come from the "
+                          "inverse observed information; use n_bootstraps=0");
   if (values.count("n_bootstraps") && int_of(values["n_bootstraps"]) == 1)
     throw InvalidArgument("n_bootstraps=1 gives one replicate, which has no spread to estimate standard errors or "
                           "intervals from; use 0 (none) or B >= 2");

@@ -11,6 +11,7 @@
 #include "common/rng.hpp"
 #include "glm/fit.hpp"
 #include "glm/location_scale.hpp"
+#include "model/fitted_model.hpp"
 #include "options/schema.hpp"
 #include "harness.hpp"
 
@@ -173,11 +174,58 @@ void error_checks() {
   expect_error([&] { validate_location_scale_report(bad, 6, 2); }, "scale weights", "a malformed report");
 }
 
+// The model file keeps the scale fit; crafted scale records are refused, never read past.
+void model_file_checks() {
+  const Data data = make_data(300, 4);
+  const OptionMap given = {{"encoder", OptionValue::string("linear")}, {"scale", OptionValue::string("context")}};
+  const FittedModel md = make_fitted_model(resolve_options("glm", given), fit(data.view(), fit_options_from(given)),
+                                           data.m, data.p);
+  const ModelFile file = to_model_file(md);
+  const FittedModel back = fitted_model_from_file(ModelFile::parse(file.serialize()));
+  check(back.fit.location_scale.present && back.fit.location_scale.weights == md.fit.location_scale.weights &&
+            back.fit.location_scale.cov == md.fit.location_scale.cov &&
+            back.fit.location_scale.lr_statistic == md.fit.location_scale.lr_statistic,
+        "the scale fit survives the model file");
+  // Copies of the file with one record replaced (or dropped, when `values` is empty and drop).
+  const auto crafted = [&](const std::string& name, std::vector<double> values, bool drop) {
+    ModelFile out;
+    for (const FileRecord& r : file.records()) {
+      if (r.name == name) {
+        if (!drop) out.add_doubles(name, values, {values.size()});
+        continue;
+      }
+      if (r.type == FileRecord::Type::kDoubles) out.add_doubles(r.name, r.doubles, r.shape);
+      else if (r.type == FileRecord::Type::kInts) out.add_ints(r.name, r.ints, r.shape);
+      else out.add_strings(r.name, r.strings);
+    }
+    return ModelFile::parse(out.serialize());
+  };
+  const std::size_t nb = md.fit.location_scale.weights.size();
+  expect_error([&] { fitted_model_from_file(crafted("scale/cov", {1.0, 2.0}, false)); }, "scale/cov", "short cov");
+  expect_error([&] { fitted_model_from_file(crafted("scale/weights", std::vector<double>(nb + 1, 0.1), false)); },
+               "scale", "long scale weights");
+  std::vector<double> nan_w(nb, 0.1);
+  nan_w[0] = std::nan("");
+  expect_error([&] { fitted_model_from_file(crafted("scale/weights", nan_w, false)); }, "finite", "NaN scale weights");
+  expect_error([&] { fitted_model_from_file(crafted("scale/stats", {1.0}, false)); }, "scale/stats", "short stats");
+  // The option says context but the scale records are gone.
+  ModelFile no_scale;
+  for (const FileRecord& r : file.records()) {
+    if (r.name.rfind("scale/", 0) == 0) continue;
+    if (r.type == FileRecord::Type::kDoubles) no_scale.add_doubles(r.name, r.doubles, r.shape);
+    else if (r.type == FileRecord::Type::kInts) no_scale.add_ints(r.name, r.ints, r.shape);
+    else no_scale.add_strings(r.name, r.strings);
+  }
+  expect_error([&] { fitted_model_from_file(ModelFile::parse(no_scale.serialize())); }, "scale",
+               "scale option without its report");
+}
+
 }  // namespace
 
 int main() {
   derivative_checks();
   fit_checks();
   error_checks();
+  model_file_checks();
   return report();
 }
