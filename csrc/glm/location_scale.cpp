@@ -274,6 +274,22 @@ double wald(const Eigen::VectorXd& g, const Eigen::MatrixXd& V, int r) {
   return stat;
 }
 
+// The basis of a fitted model's encoder, checked against its scale report and the context's columns.
+struct FittedBasis {
+  std::unique_ptr<Encoder> encoder;
+  std::unique_ptr<ContextBasis> linear;
+  const ContextBasis* basis = nullptr;
+  FittedBasis(const EncoderSpec& spec, const Scaling& scaling, const LocationScaleReport& report, int m) {
+    require(report.present, "this fit has no context-dependent scale (fit with scale='context')");
+    require(m == static_cast<int>(scaling.c_mean.size()),
+            "context has " + std::to_string(m) + " columns; the model was fitted with " +
+                std::to_string(scaling.c_mean.size()));
+    encoder = make_encoder(spec, m, scaling.q());
+    basis = basis_of(*encoder, m, &linear);
+    validate_location_scale_report(report, encoder->n_weights(), scaling.q());
+  }
+};
+
 }  // namespace
 
 void check_location_scale_options(const FitOptions& o) {
@@ -496,18 +512,12 @@ double location_scale_objective(const DataView& data, const FitOptions& options,
 LocationScalePrediction predict_location_scale(const EncoderSpec& spec, const Scaling& scaling,
                                                const std::vector<double>& weights, const LocationScaleReport& report,
                                                const double* X, const double* C, std::size_t rows, int p, int m) {
-  require(report.present, "this fit has no context-dependent scale (fit with scale='context')");
-  require(m == static_cast<int>(scaling.c_mean.size()),
-          "context has " + std::to_string(m) + " columns; the model was fitted with " +
-              std::to_string(scaling.c_mean.size()));
   require(p == static_cast<int>(scaling.x_mean.size()),
           "exog has " + std::to_string(p) + " columns; the model was fitted with " +
               std::to_string(scaling.x_mean.size()));
-  auto encoder = make_encoder(spec, m, scaling.q());
-  std::unique_ptr<ContextBasis> linear;
-  const ContextBasis* basis = basis_of(*encoder, m, &linear);
+  const FittedBasis fb(spec, scaling, report, m);
+  const ContextBasis* basis = fb.basis;
   const int q = scaling.q(), nb = basis->size(), dm = q * nb, D = dm + nb;
-  validate_location_scale_report(report, encoder->n_weights(), q);
   require(weights.size() == static_cast<std::size_t>(dm), "the weights have the wrong length");
   check_finite(X, rows, p, "exog");
   check_finite(C, rows, m, "context");
@@ -545,16 +555,10 @@ LocationScalePrediction predict_location_scale(const EncoderSpec& spec, const Sc
 std::vector<double> location_scale_average_cov(const EncoderSpec& spec, const Scaling& scaling,
                                                const LocationScaleReport& report, const double* C, std::size_t rows,
                                                int m) {
-  require(report.present, "this fit has no context-dependent scale (fit with scale='context')");
   require(rows > 0, "context has no rows");
-  require(m == static_cast<int>(scaling.c_mean.size()),
-          "context has " + std::to_string(m) + " columns; the model was fitted with " +
-              std::to_string(scaling.c_mean.size()));
-  auto encoder = make_encoder(spec, m, scaling.q());
-  std::unique_ptr<ContextBasis> linear;
-  const ContextBasis* basis = basis_of(*encoder, m, &linear);
+  const FittedBasis fb(spec, scaling, report, m);
+  const ContextBasis* basis = fb.basis;
   const int q = scaling.q(), nb = basis->size(), dm = q * nb, D = dm + nb;
-  validate_location_scale_report(report, encoder->n_weights(), q);
   check_finite(C, rows, m, "context");
   // The average basis row; the average parameters are J (I_q (x) bbar') w, J the linear part of
   // theta_to_original.
