@@ -174,6 +174,13 @@ void error_checks() {
   expect_error([&] { validate_location_scale_report(bad, 6, 2); }, "scale weights", "a malformed report");
 }
 
+void copy_record(const FileRecord& r, ModelFile* out) {
+  if (r.type == FileRecord::Type::kDoubles) out->add_doubles(r.name, r.doubles, r.shape);
+  else if (r.type == FileRecord::Type::kInts) out->add_ints(r.name, r.ints, r.shape);
+  else if (r.shape.empty()) out->add_string(r.name, r.strings.at(0));
+  else out->add_strings(r.name, r.strings);
+}
+
 // The model file keeps the scale fit; crafted scale records are refused, never read past.
 void model_file_checks() {
   const Data data = make_data(300, 4);
@@ -194,9 +201,7 @@ void model_file_checks() {
         if (!drop) out.add_doubles(name, values, {values.size()});
         continue;
       }
-      if (r.type == FileRecord::Type::kDoubles) out.add_doubles(r.name, r.doubles, r.shape);
-      else if (r.type == FileRecord::Type::kInts) out.add_ints(r.name, r.ints, r.shape);
-      else out.add_strings(r.name, r.strings);
+      copy_record(r, &out);
     }
     return ModelFile::parse(out.serialize());
   };
@@ -212,9 +217,7 @@ void model_file_checks() {
   ModelFile no_scale;
   for (const FileRecord& r : file.records()) {
     if (r.name.rfind("scale/", 0) == 0) continue;
-    if (r.type == FileRecord::Type::kDoubles) no_scale.add_doubles(r.name, r.doubles, r.shape);
-    else if (r.type == FileRecord::Type::kInts) no_scale.add_ints(r.name, r.ints, r.shape);
-    else no_scale.add_strings(r.name, r.strings);
+    copy_record(r, &no_scale);
   }
   expect_error([&] { fitted_model_from_file(ModelFile::parse(no_scale.serialize())); }, "scale",
                "scale option without its report");
