@@ -215,3 +215,17 @@ def test_save_and_load(tmp_path, encoder):
     name = b"scale/cov"
     at = raw.index(name)
     assert at > 0
+
+
+@pytest.mark.against_r
+def test_r_and_python_give_the_same_fit():
+    from rsupport import r_package
+
+    ro = r_package()
+    data, _ = gaulss_reference()
+    res = cs.ContextualizedGLM(data["y"], data[["x"]], data[["c1", "c2"]], encoder="linear", scale="context").fit()
+    ro.globalenv["d"] = ro.DataFrame({k: ro.FloatVector(data[k].to_numpy()) for k in ("c1", "c2", "x", "y")})
+    ro.r("f <- ctx_glm(y ~ x | c1 + c2, data = d, encoder = 'linear', scale = 'context')")
+    np.testing.assert_array_equal(np.array(ro.r("unname(sample_scale(f))")), res.sample_scale.to_numpy())
+    np.testing.assert_array_equal(np.array(ro.r("unname(sqrt(diag(vcov(f))))")), res.bse.to_numpy())
+    np.testing.assert_array_equal(np.array(ro.r("scale_test(f)$statistic")), res.scale_test()["statistic"].to_numpy())
