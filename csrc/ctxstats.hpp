@@ -18,6 +18,7 @@
 #include "glm/cross_validation.hpp"
 #include "glm/exact_passes.hpp"
 #include "glm/fit.hpp"
+#include "glm/location_scale.hpp"
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"
 #include "inference/inference.hpp"

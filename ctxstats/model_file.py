@@ -136,6 +136,8 @@ def load_results(path):
                        if v is not None and k in _options.SCHEMA and not _options.SCHEMA[k]["internal"]
                        and _options.SCHEMA[k]["group"] in ("encoder", "spline")
                        and k != "encoder"}
+    if opts.get("scale") == "context":  # a heteroskedastic fit (ctxstats.location_scale)
+        encoder_options["scale"] = "context"
     from ctxstats import models
 
     fixed = {"ContextualizedRegression": "gaussian", "ContextualizedLogit": "binomial",
@@ -160,8 +162,16 @@ def load_results(path):
     report["model"] = fm
     boot = fm.bootstrap()
     # The core checks the stored cov_type against what the fit allows (as for a new fit).
-    cov_type = resolve_cov_type(meta.get("cov_type"), opts, fm.n_bootstraps)
-    inference = choose_inference(cov_type, report.get("spline"))
+    if "location_scale" in report:  # its covariance is the information's, whatever the file says
+        cov_type = None
+    else:
+        cov_type = resolve_cov_type(meta.get("cov_type"), opts, fm.n_bootstraps)
+    if "location_scale" in report:  # scale='context': inference from the information (ctxstats.location_scale)
+        from ctxstats.covariance import make_inference
+
+        inference = make_inference("location_scale")
+    else:
+        inference = choose_inference(cov_type, report.get("spline"))
     groups = None
     if cov_type == "cluster":
         from ctxstats.inference import cluster_codes

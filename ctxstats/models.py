@@ -24,7 +24,7 @@ from ctxstats._validation import (
     check_weights,
 )
 from ctxstats.convergence import warn_bootstrap, warn_if_unconverged
-from ctxstats.covariance import choose_inference
+from ctxstats.covariance import choose_inference, make_inference
 from ctxstats.identifiability import warn_if_unidentifiable
 from ctxstats.inference import cluster_codes, resolve_cov_type
 from ctxstats.results import ContextualizedGLMResults
@@ -347,9 +347,15 @@ class ContextualizedGLM:
             if not n_bootstraps:
                 raise ValueError("client= runs the bootstrap replicates on a Dask cluster; with n_bootstraps=0 "
                                  "there is nothing to send (the full-data fit of in-memory data runs locally)")
+        scale_context = opts.get("scale") == "context"
         if not _train:
-            if n_bootstraps or cov_type is not None or client is not None:
-                raise ValueError("an untrained model (max_epochs=0) has no bootstrap and no covariance")
+            if n_bootstraps or cov_type is not None or client is not None or scale_context:
+                raise ValueError("an untrained model (max_epochs=0) has no bootstrap, no covariance and no "
+                                 "scale='context' fit")
+        if scale_context:  # ctxstats.location_scale: analytic inference from the information
+            from ctxstats.location_scale import check_fit_options
+
+            check_fit_options(opts, n_bootstraps, cov_type)
         cov_type = resolve_cov_type(cov_type, opts, n_bootstraps) if _train else None
         if groups is None and cov_type == "cluster":
             groups = getattr(self, "cluster_groups", None)       # from_formula(..., groups=)
@@ -366,8 +372,9 @@ class ContextualizedGLM:
                             context_names=[str(c) for c in self.context_names], train=_train)
         finally:
             close()
-        if "spline" in out:  # the basis placed from the data travels with the options (and refits)
-            opts = {**opts, "knots": out["spline"]["knots"], "centres": out["spline"]["centres"]}
+        basis = out.get("spline") or out.get("location_scale")
+        if basis is not None and self.encoder == "spline":  # the basis placed from the data travels with the options
+            opts = {**opts, "knots": basis["knots"], "centres": basis["centres"]}
         boot = None
         if n_bootstraps and not out.get("interrupted", False):
             progress, close = solver_callback(verbose, n_bootstraps, "bootstrap replicates")
@@ -386,7 +393,8 @@ class ContextualizedGLM:
                 out["model"] = out["model"].with_bootstrap(boot)
         elif n_bootstraps and cov_type == "bootstrap":  # stopped by the user: no replicates
             cov_type = resolve_cov_type(None, opts, 0)
-        inference = choose_inference(cov_type, out.get("spline") if _train else None)  # ctxstats.covariance
+        inference = (make_inference("location_scale") if scale_context
+                     else choose_inference(cov_type, out.get("spline") if _train else None))  # ctxstats.covariance
         res = ContextualizedGLMResults(self, out, opts, inference=inference, bootstrap=boot, groups=groups)
         if not _train:
             return res

@@ -28,6 +28,7 @@ from ctxstats.covariance import (
     make_inference,
 )
 from ctxstats.identifiability import IdentifiabilityReport, identifiability_report
+from ctxstats import location_scale as _location_scale  # noqa: F401  (registers its inference)
 from ctxstats.inference import (
     analytic_available,
     blas_threads,
@@ -127,6 +128,8 @@ class ContextualizedGLMResults(Cached):
         # Networks fitted with early stopping: the iterations chosen on the held-out rows
         # (best_iter, val_loss per iteration, split_iter); None otherwise.
         self.early_stopping = core_out.get("early_stopping")
+        # scale='context': the scale weights, covariance and scale tests (ctxstats.location_scale).
+        self.location_scale = core_out.get("location_scale")
         if bootstrap is None:
             self.bootstrap_weights = None
             self.bootstrap_converged = None
@@ -136,6 +139,8 @@ class ContextualizedGLMResults(Cached):
             self.bootstrap_converged = np.asarray(bootstrap["converged"], dtype=bool)
             self.bootstrap_n_iter = np.asarray(bootstrap["n_iter"])
         self.n_bootstraps = 0 if bootstrap is None else int(self.bootstrap_weights.shape[0])
+        if inference is None and self.location_scale is not None:
+            inference = make_inference("location_scale")
         if inference is None:
             inference = choose_inference(resolve_cov_type(None, self.options, self.n_bootstraps), self.spline_fit)
         self._inference = inference
@@ -150,6 +155,7 @@ class ContextualizedGLMResults(Cached):
         state.setdefault("_core_model", None)  # saved before the core held the fitted model
         state.setdefault("groups", None)       # saved before cluster covariances existed
         state.setdefault("early_stopping", None)  # saved before networks stopped early
+        state.setdefault("location_scale", None)  # saved before scale='context' existed
         if "_inference" not in state:
             state.setdefault("spline_fit", None)
             state.pop("_analytic", None)
@@ -178,8 +184,9 @@ class ContextualizedGLMResults(Cached):
                                                "_inference": lambda a, b: a is b})
         else:
             self._check_loaded_fields()
-        allowed = inference_spec(resolve_cov_type(self._inference.cov_type, self.options, self.n_bootstraps),
-                                 self.spline_fit)
+        allowed = (("location_scale", {}) if self.location_scale is not None else
+                   inference_spec(resolve_cov_type(self._inference.cov_type, self.options, self.n_bootstraps),
+                                  self.spline_fit))
         if (self._inference.name, self._inference.config) != allowed:
             raise ValueError(f"the inference {self._inference!r} is not what the fit allows")
         if (self.cov_type == "cluster") != (self.groups is not None) or (
@@ -377,6 +384,9 @@ class ContextualizedGLMResults(Cached):
         sm = self._spline_smoothing()
         if sm is not None:
             return float(sm["edf_total"])
+        if self.location_scale is not None:  # mean and scale weights (a spline's: their edf)
+            ls = self.location_scale
+            return float(ls["edf_mean"] + ls["edf_scale"])
         return int(self.weights.shape[0])
 
     @property
@@ -395,6 +405,8 @@ class ContextualizedGLMResults(Cached):
     def llf(self) -> float:
         """The log-likelihood; NaN for a quasi-likelihood fit (``dispersion="pearson"``), which
         has none (R's ``logLik`` of a quasi family is NA; so are AIC and BIC)."""
+        if self.location_scale is not None:  # each sample's own sigma(c)
+            return float(self.location_scale["loglik"])
         return self._fit_statistics()["loglik"]
 
     @property
@@ -464,12 +476,12 @@ class ContextualizedGLMResults(Cached):
 
     @property
     def aic(self) -> float:
-        k = self.df_model + (1 if self.model.family == "gaussian" else 0)
+        k = self.df_model + (1 if self.model.family == "gaussian" and self.location_scale is None else 0)
         return -2 * self.llf + 2 * k
 
     @property
     def bic(self) -> float:
-        k = self.df_model + (1 if self.model.family == "gaussian" else 0)
+        k = self.df_model + (1 if self.model.family == "gaussian" and self.location_scale is None else 0)
         return -2 * self.llf + np.log(self.nobs) * k
 
     # ---- inference for the average effects -------------------------------------------------
@@ -782,6 +794,9 @@ class ContextualizedGLMResults(Cached):
                     s.add_table("Context effects: change in each coefficient per unit of each context feature", ce)
 
                 part("The context effects", context_effects)
+        if self.location_scale is not None:
+            part("The scale test", lambda: s.add_table("Scale: H0 sigma does not vary with context (chi2)",
+                                                       self.scale_test()))
         if spline_sm is not None:  # smooth terms with their edf; Vp-based tests unless the inference's are shown
             from ctxstats.spline import summary_parts
 
@@ -826,6 +841,27 @@ class ContextualizedGLMResults(Cached):
                        f"{2 / (self.n_bootstraps + 1):.3g} (heterogeneity tests: 1/(B+1) = "
                        f"{1 / (self.n_bootstraps + 1):.3g}).")
         return s
+
+    @property
+    def sample_scale(self) -> pd.Series:
+        """scale='context': each sample's residual standard deviation sigma(c_i), in the
+        response's units (see :mod:`ctxstats.location_scale`)."""
+        from ctxstats.location_scale import sample_scale
+
+        return self._cached("sample_scale", lambda: sample_scale(self))
+
+    def predict_scale(self, context) -> pd.Series:
+        """scale='context': sigma(c) at new contexts."""
+        from ctxstats.location_scale import sample_scale
+
+        return sample_scale(self, context)
+
+    def scale_test(self) -> pd.DataFrame:
+        """scale='context': whether sigma varies with context (likelihood ratio against constant
+        sigma for the linear encoder, Wald), chi-squared p-values."""
+        from ctxstats.location_scale import scale_test
+
+        return scale_test(self)
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__}: {self.model.family} family, {self.model.encoder} encoder, "

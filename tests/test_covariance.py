@@ -42,8 +42,11 @@ def spline_fit(**fit_options):
 
 # ---- the registry ---------------------------------------------------------------------------------
 def test_registry_names_one_class_each():
+    from ctxstats.location_scale import LocationScaleInference
+
     assert INFERENCE == {"analytic": AnalyticInference, "bootstrap": BootstrapInference,
-                         "spline_vp": SplineVpInference, "none": NoInference}
+                         "spline_vp": SplineVpInference, "none": NoInference,
+                         "location_scale": LocationScaleInference}
     for name, cls in INFERENCE.items():
         assert cls.name == name and cls.__doc__  # each with its formulas in its docstring
     assert set(HETEROGENEITY_TESTS.values()) <= set(INFERENCE)

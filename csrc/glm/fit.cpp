@@ -7,6 +7,7 @@
 #include "encoders/context_basis.hpp"
 #include "glm/output_layer.hpp"
 #include "glm/early_stopping.hpp"
+#include "glm/location_scale.hpp"
 #include "options/schema.hpp"
 #include "common/error.hpp"
 #include "common/memory.hpp"
@@ -84,6 +85,10 @@ void check_fit_memory(const Encoder& encoder, const std::string& solver, const F
 
 FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init, bool train) {
   const Family family = parse_family(options.family);
+  if (options.scale == "context") {
+    require(train, "an untrained model (max_epochs=0) is not available with scale='context'");
+    return checked(fit_location_scale(data, options, init));
+  }
   validate_fit_options(options);
   FitResult out;
   out.solver = resolve_solver(options);

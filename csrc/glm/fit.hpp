@@ -9,6 +9,7 @@
 #include "common/family.hpp"
 #include "glm/objective.hpp"
 #include "glm/solver.hpp"
+#include "glm/location_scale_report.hpp"
 
 namespace ctxstats {
 
@@ -31,6 +32,9 @@ struct FitOptions {
   // Gaussian networks with lbfgs, from the seeded start: the output layer starts at its least
   // squares solution for the seeded hidden weights (glm/output_layer.hpp: gaussian_output_start).
   bool output_start{};
+  // constant: one residual variance (the GLM); context: gaussian log sigma(c) is a second output
+  // of the encoder (glm/location_scale.hpp).
+  std::string scale;
 };
 
 // Whether fit() starts a network at its least-squares output layer (FitOptions::output_start).
@@ -52,6 +56,8 @@ struct FitResult {
   // False when fit() was asked not to train: the weights are the initial ones (seeded, or
   // `init`), the objective is evaluated there, n_iter is 0 and converged is false.
   bool trained = true;
+  // scale = "context": the scale weights, covariance and tests (glm/location_scale.hpp).
+  LocationScaleReport location_scale;
 };
 
 // Whether fit() uses early stopping for these options: networks (an output layer) fitted by

@@ -46,6 +46,7 @@
 #include "common/linear_solve.hpp"
 #include "smoothing/smoothing.hpp"
 #include "glm/solver.hpp"
+#include "glm/penalty_blocks.hpp"
 
 namespace ctxstats {
 
@@ -453,7 +454,9 @@ SolverResult solve_linear(const ContextBasis& basis, Family family, const DataVi
 
 // ---- penalised (spline) bases -------------------------------------------------------------------
 
-// The basis' penalties repeated for every output k, and their blocks.
+}  // namespace
+
+// Declared in glm/penalty_blocks.hpp (the location-scale fit uses them too).
 void expand_penalties(const ContextBasis& basis, int q, std::vector<SmoothPenalty>* pens,
                       std::vector<PenaltyBlock>* blocks, std::vector<int>* pen_output, std::vector<int>* pen_term) {
   const int nb = basis.size();
@@ -490,6 +493,8 @@ double penalty_value(const std::vector<SmoothPenalty>& pens, const Eigen::Vector
   }
   return v;
 }
+
+namespace {
 
 std::vector<double> to_row_major(const Eigen::MatrixXd& A) {
   std::vector<double> v(static_cast<std::size_t>(A.rows()) * A.cols());

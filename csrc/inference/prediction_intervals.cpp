@@ -49,4 +49,21 @@ PredictionIntervals prediction_intervals(Family family, const double* eta, const
   return out;
 }
 
+PredictionIntervals prediction_intervals(Family family, const double* eta, const double* se_eta, std::size_t n,
+                                         double crit, const double* row_scale, bool link_scale) {
+  require(family == Family::kGaussian, "observation intervals exist for gaussian fits only");
+  PredictionIntervals out = prediction_intervals(family, eta, se_eta, n, crit, std::nan(""), link_scale);
+  out.obs_lower.resize(n);
+  out.obs_upper.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double v = row_scale[i];
+    if (!(std::isfinite(v) && v >= 0.0))
+      throw InvalidArgument("row " + std::to_string(i) + ": the residual variance must be finite and >= 0");
+    const double so = std::sqrt(se_eta[i] * se_eta[i] + v);
+    out.obs_lower[i] = eta[i] - crit * so;
+    out.obs_upper[i] = eta[i] + crit * so;
+  }
+  return out;
+}
+
 }  // namespace ctxstats

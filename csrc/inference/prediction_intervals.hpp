@@ -26,4 +26,9 @@ struct PredictionIntervals {
 PredictionIntervals prediction_intervals(Family family, const double* eta, const double* se_eta, std::size_t n,
                                          double crit, double scale, bool link_scale);
 
+// The same with a residual variance per row (scale = "context": sigma(c_i)^2), gaussian only:
+// the observation interval eta_i -+ crit sqrt(se_eta_i^2 + row_scale_i).
+PredictionIntervals prediction_intervals(Family family, const double* eta, const double* se_eta, std::size_t n,
+                                         double crit, const double* row_scale, bool link_scale);
+
 }  // namespace ctxstats

@@ -1,5 +1,7 @@
 #include "model/fitted_model.hpp"
 
+#include "glm/location_scale.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -196,6 +198,11 @@ void validate_fitted_model(const FittedModel& md) {
   require_length(md.fit.weights.size(), nw, "encoder weights");
   require_finite(md.fit.weights, "encoder weights");
 
+  // scale = "context" (glm/location_scale.hpp): the scale weights and covariance fit the encoder.
+  require(md.fit.location_scale.present == (md.fit_options.scale == "context"),
+          "the model's scale report and its option scale disagree");
+  validate_location_scale_report(md.fit.location_scale, nw, q);
+
   const SmoothingReport& sm = md.fit.solve.smoothing;
   if (sm.present) {
     require(spec.type == "spline", "the model has a smoothing report but is not a spline fit");
@@ -344,6 +351,19 @@ ModelFile to_model_file(const FittedModel& md) {
     f.add_int("fit/early_split_iter", md.fit.early_split_iter);
   }
 
+  const LocationScaleReport& ls = md.fit.location_scale;
+  if (ls.present) {  // scale = "context"; absent otherwise
+    const std::size_t D = md.fit.weights.size() + ls.weights.size();
+    f.add_doubles("scale/weights", ls.weights, vec(ls.weights.size()));
+    f.add_doubles("scale/cov", ls.cov, mat(D, D));
+    f.add_doubles("scale/stats", {ls.loglik, ls.loglik_constant, ls.lr_statistic, ls.wald_statistic, ls.test_df,
+                                  ls.edf_mean, ls.edf_scale},
+                  vec(7));
+    f.add_doubles("scale/lambda", ls.lambda, vec(ls.lambda.size()));
+    f.add_int("scale/outer_iter", ls.outer_iter);
+    f.add_int("scale/constant_converged", ls.constant_converged ? 1 : 0);
+  }
+
   const SmoothingReport& sm = r.smoothing;
   if (sm.present) {
     const std::size_t D = md.fit.weights.size();
@@ -448,6 +468,26 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
     md.fit.early_split_iter = small_int(f, "fit/early_split_iter", 0, std::numeric_limits<int>::max());
     md.fit.early_best_iter = small_int(f, "fit/early_best_iter", 0, md.fit.early_split_iter);
     md.fit.early_val_loss = f.doubles("fit/early_val_loss");
+  }
+
+  if (f.has("scale/weights")) {
+    LocationScaleReport& ls = md.fit.location_scale;
+    ls.present = true;
+    ls.weights = f.doubles("scale/weights");
+    const long long D = static_cast<long long>(nw + ls.weights.size());
+    require(D > 0 && D < 3037000499LL, "the model file's scale weights are too many");
+    ls.cov = f.matrix("scale/cov", D, D);
+    const std::vector<double>& st = f.doubles("scale/stats", 7);
+    ls.loglik = st[0];
+    ls.loglik_constant = st[1];
+    ls.lr_statistic = st[2];
+    ls.wald_statistic = st[3];
+    ls.test_df = st[4];
+    ls.edf_mean = st[5];
+    ls.edf_scale = st[6];
+    ls.lambda = f.doubles("scale/lambda");
+    ls.outer_iter = small_int(f, "scale/outer_iter", 0, std::numeric_limits<int>::max());
+    ls.constant_converged = flag(f, "scale/constant_converged");
   }
 
   if (f.has("smoothing/method")) {

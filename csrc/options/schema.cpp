@@ -271,6 +271,10 @@ struct Builder {
     s.encoders = std::move(e);
     return *this;
   }
+  Builder& families(Strings f) {
+    s.families = std::move(f);
+    return *this;
+  }
   Builder& solvers(Strings v) {
     s.solvers = std::move(v);
     return *this;
@@ -312,6 +316,12 @@ std::vector<OptionSpec> build_schema() {
           .choices({"model", "pearson"})
           .models(glm)
           .encoders({"linear", "mlp", "ngam"}),
+      Builder("scale", OptionType::kChoice, "model", V::string("constant"),
+              "gaussian: constant (one residual variance) or context (log sigma(c) another output of the "
+              "encoder, linear or spline, fitted jointly by Newton's method).")
+          .choices({"constant", "context"})
+          .models(glm)
+          .families({"gaussian"}),
       // the encoder
       Builder("width", OptionType::kInt, "encoder", V::integer(32), "Hidden units per layer (ngam: per feature network); at most 4096.")
           .low(1)
@@ -679,6 +689,10 @@ OptionMap resolve_options(const std::string& model, const OptionMap& given, bool
   }
   for (const auto& kv : raw)
     if (!values.count(kv.first)) values[kv.first] = canonical(*find_option(kv.first), kv.second);
+  if (values.count("n_bootstraps") && int_of(values["n_bootstraps"]) > 0 && values.count("scale") &&
+      values["scale"].text == "context")
+    throw InvalidArgument("n_bootstraps is not available with scale='context' yet: its standard errors come from the "
+                          "inverse observed information; use n_bootstraps=0");
   if (values.count("n_bootstraps") && int_of(values["n_bootstraps"]) == 1)
     throw InvalidArgument("n_bootstraps=1 gives one replicate, which has no spread to estimate standard errors or "
                           "intervals from; use 0 (none) or B >= 2");
@@ -717,6 +731,8 @@ FitOptions fit_options_from(const OptionMap& given, bool strict) {
   o.intercept = r.get("fit_intercept").flag;
   const OptionValue* dispersion = lookup(r.values, "dispersion");
   o.quasi = dispersion && dispersion->text == "pearson" && o.family != "gaussian";
+  const OptionValue* scale = lookup(r.values, "scale");
+  o.scale = scale && scale->kind == Kind::kString ? scale->text : "constant";
   read_penalty(r, o.penalty.alpha, o.penalty.l1_ratio, o.penalty.mu_ratio, o.penalty.weight_decay);
   o.solver = r.text("solver");
   const OptionValue* early = lookup(r.values, "early_stopping");
@@ -840,6 +856,7 @@ void validate_fit_options(const FitOptions& o) {
   OptionMap m;
   m.emplace_back("family", OptionValue::string(o.family));
   if (o.quasi) m.emplace_back("dispersion", OptionValue::string("pearson"));
+  if (!o.scale.empty() && o.scale != "constant") m.emplace_back("scale", OptionValue::string(o.scale));
   add_encoder(m, o.encoder);
   add_penalty(m, o.penalty.alpha, o.penalty.l1_ratio, o.penalty.mu_ratio, o.penalty.weight_decay);
   m.emplace_back("solver", OptionValue::string(o.solver));

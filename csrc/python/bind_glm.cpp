@@ -117,7 +117,14 @@ py::dict fit_report_to_dict(const FitResult& r, int m) {
   out["rank_deficient"] = r.solve.rank_deficient;
   out["interrupted"] = r.solve.interrupted;
   out["trained"] = r.trained;
-  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_dict(r, m);
+  if (r.location_scale.present) {  // scale = "context": its own report (a spline's basis included)
+    py::dict ls = location_scale_to_dict(r.location_scale);
+    ls["knots"] = to_array(r.encoder.knots);
+    ls["centres"] = to_array(r.encoder.centres);
+    out["location_scale"] = ls;
+  } else if (r.encoder.type == "spline") {
+    out["spline"] = spline_fit_to_dict(r, m);
+  }
   if (r.early_stopped) {  // the iterations chosen on the held-out rows
     py::dict es;
     es["best_iter"] = r.early_best_iter;

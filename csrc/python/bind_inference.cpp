@@ -103,11 +103,18 @@ py::array_t<double> linear_predictor_se_py(const Array& cov, const Array& X, con
 }
 
 py::dict prediction_intervals_py(const std::string& family, const Array& eta, const Array& se_eta, double crit,
-                                 double scale, bool link_scale) {
+                                 const Array& scale, bool link_scale) {
   if (eta.ndim() != 1 || se_eta.ndim() != 1 || eta.shape(0) != se_eta.shape(0))
     throw InvalidArgument("eta and se_eta must be one-dimensional and of one length");
-  const PredictionIntervals p = prediction_intervals(parse_family(family), eta.data(), se_eta.data(),
-                                                     static_cast<std::size_t>(eta.shape(0)), crit, scale, link_scale);
+  // scale: one residual variance (NaN: no observation interval), or one per row (scale='context').
+  if (scale.ndim() > 1 || (scale.ndim() == 1 && scale.shape(0) != eta.shape(0)))
+    throw InvalidArgument("scale must be a number or one variance per row of eta");
+  const auto n = static_cast<std::size_t>(eta.shape(0));
+  const PredictionIntervals p =
+      scale.ndim() == 1 ? prediction_intervals(parse_family(family), eta.data(), se_eta.data(), n, crit, scale.data(),
+                                               link_scale)
+                        : prediction_intervals(parse_family(family), eta.data(), se_eta.data(), n, crit,
+                                               *scale.data(), link_scale);
   py::dict out;
   out["mean"] = to_array(p.mean);
   out["se_mean"] = to_array(p.se_mean);

@@ -50,6 +50,7 @@ void bind_model(py::module_& mod);
 void bind_networks(py::module_& mod);
 void bind_partitions(py::module_& mod);
 void bind_subtypes(py::module_& mod);
+void bind_location_scale(py::module_& mod);
 
 // What a fit reports, as _core.fit returns it (bind_glm.cpp).
 py::dict fit_report_to_dict(const FitResult& r, int m);
@@ -61,5 +62,9 @@ py::dict bootstrap_pass_to_dict(const BootstrapPass& p);
 
 // What a spline fit reports (bind_spline.cpp).
 py::dict spline_fit_to_dict(const FitResult& r, int m);
+
+// A scale = "context" fit's report, and back (bind_location_scale.cpp).
+py::dict location_scale_to_dict(const LocationScaleReport& r);
+LocationScaleReport location_scale_from_dict(const py::dict& d);
 
 }  // namespace ctxstats_py

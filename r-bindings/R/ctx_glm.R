@@ -55,7 +55,9 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
     init <- as.double(init)
   }
 
-  cov_type <- resolve_cov_type(cov_type, opts, n_bootstraps)
+  scale_context <- identical(opts$scale, "context")  # location_scale.R
+  if (scale_context) check_location_scale_cov_type(cov_type)
+  cov_type <- if (scale_context) NULL else resolve_cov_type(cov_type, opts, n_bootstraps)
   if (identical(cov_type, "cluster")) {
     if (is.null(d$groups)) stop("cov_type = \"cluster\" needs groups: a column (groups = firm) or one label per row",
                                 call. = FALSE)
@@ -65,10 +67,11 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
   }
   out <- core_call(ctxstats_fit_R, d$context, d$x, d$y, d$weights, opts, init)
   warn_if_unconverged(out)
-  if (!is.null(out$spline)) {
+  basis <- if (!is.null(out$spline)) out$spline else out$location_scale
+  if (!is.null(basis) && encoder == "spline") {
     # The basis placed from the data travels with the options (predictions and refits).
-    opts$knots <- out$spline$knots
-    opts$centres <- out$spline$centres
+    opts$knots <- basis$knots
+    opts$centres <- basis$centres
   }
   boot <- NULL
   if (n_bootstraps > 0) {
@@ -94,7 +97,7 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
          y = d$y, x = d$x, context = d$context, prior_weights = d$weights,
          groups = if (identical(cov_type, "cluster")) d$groups,
          terms = d$terms, xlevels = d$xlevels, contrasts = d$contrasts, na.action = d$na.action,
-         model = out$model),
+         model = out$model, location_scale = out$location_scale),
     class = "ctx_glm")
   warn_if_unidentifiable(identifiability(fit))
   fit

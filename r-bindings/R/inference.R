@@ -170,6 +170,10 @@ bootstrap_interactions <- function(object) {
 # Covariance of the average effects coef(object): analytic (linear encoder) or the
 # covariance of the bootstrap replicates' average effects.
 vcov.ctx_glm <- function(object, cov_type = NULL, ...) {
+  if (has_location_scale(object)) {
+    check_location_scale_cov_type(cov_type)
+    return(location_scale_vcov(object))
+  }
   cov_type <- fit_cov_type(object, cov_type)
   names <- object$param_names
   if (is.null(cov_type) && has_spline_vp(object)) return(spline_average_effects(object)$cov)
@@ -203,6 +207,10 @@ interaction_vcov <- function(object, cov_type = NULL) {
 # its p-value P>|b| is the percentile p-value, not a function of coef / std err.
 coef_table <- function(object, level = 0.95, cov_type = NULL) {
   alpha <- level_alpha(level)
+  if (has_location_scale(object)) {
+    check_location_scale_cov_type(cov_type)
+    return(location_scale_coef_table(object, alpha))
+  }
   cov_type <- fit_cov_type(object, cov_type)
   if (is.null(cov_type) && !has_spline_vp(object)) no_inference_error()
   est <- coef(object)

@@ -82,6 +82,10 @@ predict.ctx_glm <- function(object, newdata = NULL, type = c("response", "link",
 # interval. Computed by the core (csrc/inference/prediction_intervals.hpp) as in Python's
 # get_prediction.
 prediction_with_se <- function(object, X, C, eta, type, se.fit, interval, level, cov_type) {
+  if (has_location_scale(object)) {
+    check_location_scale_cov_type(cov_type)
+    return(location_scale_prediction(object, X, C, eta, se.fit, interval, level))
+  }
   alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
   if (is.null(cov_type) && !has_spline_vp(object))
@@ -140,16 +144,28 @@ prediction_with_se <- function(object, X, C, eta, type, se.fit, interval, level,
       crit <- critical_value(lc$use_t, lc$df_resid, alpha)
       p <- core_call(ctxstats_prediction_intervals_R, object$family, unname(eta[ok]), se_eta, crit,
                      if (interval == "prediction") lc$scale else NA_real_, type == "link")
-      res$mean[ok] <- p$mean
-      res$se_mean[ok] <- p$se_mean
-      res$lower[ok] <- if (interval == "prediction") p$obs_lower else p$lower
-      res$upper[ok] <- if (interval == "prediction") p$obs_upper else p$upper
+      res <- fill_limits(res, ok, p, interval)
     }
   }
+  prediction_result(res, eta, interval, se.fit, df, sqrt(scale))
+}
+
+# The core's intervals p (csrc/inference/prediction_intervals.hpp) for rows ok into res; the
+# observation interval for interval = "prediction".
+fill_limits <- function(res, ok, p, interval) {
+  res$mean[ok] <- p$mean
+  res$se_mean[ok] <- p$se_mean
+  res$lower[ok] <- if (interval == "prediction") p$obs_lower else p$lower
+  res$upper[ok] <- if (interval == "prediction") p$obs_upper else p$upper
+  res
+}
+
+# predict()'s value, shaped as predict.lm's.
+prediction_result <- function(res, eta, interval, se.fit, df, residual_scale) {
   fit <- stats::setNames(res$mean, names(eta))
   if (interval != "none") fit <- cbind(fit = fit, lwr = res$lower, upr = res$upper)
   if (!se.fit) return(fit)
-  list(fit = fit, se.fit = stats::setNames(res$se_mean, names(eta)), df = df, residual.scale = sqrt(scale))
+  list(fit = fit, se.fit = stats::setNames(res$se_mean, names(eta)), df = df, residual.scale = residual_scale)
 }
 
 link_function <- function(family, mu) {
@@ -199,6 +215,8 @@ residuals.ctx_glm <- function(object, type = c("response", "pearson", "deviance"
 # The parameter count of logLik, AIC and BIC: the encoder weights, or for a spline fit by the
 # exact solver its total edf (mgcv's sum(edf)).
 model_df <- function(object) {
+  ls <- object$location_scale
+  if (!is.null(ls)) return(ls$edf_mean + ls$edf_scale)  # mean and scale weights (a spline's: their edf)
   if (!is.null(object$spline$smoothing)) object$spline$smoothing$edf_total else length(object$encoder_weights)
 }
 
@@ -231,6 +249,8 @@ df.residual.ctx_glm <- function(object, ...) {
 # spline fit by the exact solver it is the total edf (plus the variance), as mgcv's logLik.gam
 # at fixed smoothing parameters and Python's df_model.
 logLik.ctx_glm <- function(object, ...) {
+  if (has_location_scale(object))  # each sample's own sigma(c); df: mean and scale weights
+    return(structure(object$location_scale$loglik, df = model_df(object), nobs = length(object$y), class = "logLik"))
   structure(fit_statistics(object)$loglik, df = model_df(object) + (object$family == "gaussian"),
             nobs = length(object$y), class = "logLik")
 }

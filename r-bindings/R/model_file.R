@@ -110,8 +110,9 @@ ctx_load <- function(path) {
   levels <- if (from_r && !is.na(meta["r/xlevels"])) decode_levels(meta[["r/xlevels"]]) else list()
   contrasts <- if (from_r && !is.na(meta["r/contrasts"])) decode_levels(meta[["r/contrasts"]]) else list()
   # The core checks the stored cov_type against what the fit allows (as for a new fit).
-  cov_type <- resolve_cov_type(if (is.na(meta["cov_type"])) NULL else meta[["cov_type"]], opts,
-                               if (is.null(f$bootstrap)) 0L else nrow(f$bootstrap$weights))
+  cov_type <- if (!is.null(out$location_scale)) NULL else  # scale = "context": location_scale.R
+    resolve_cov_type(if (is.na(meta["cov_type"])) NULL else meta[["cov_type"]], opts,
+                     if (is.null(f$bootstrap)) 0L else nrow(f$bootstrap$weights))
   groups <- NULL
   if (identical(cov_type, "cluster")) groups <- decode_groups(meta["cluster_groups"], length(f$data$y))
   fit <- structure(
@@ -128,7 +129,7 @@ ctx_load <- function(path) {
          xlevels = lapply(list(exog = levels$exog, context = levels$context),  # as .getXlevels: a named list
                           function(x) if (is.null(x)) stats::setNames(list(), character()) else x),
          contrasts = list(exog = contrasts$exog, context = contrasts$context), na.action = NULL,
-         model = out$model),
+         model = out$model, location_scale = out$location_scale),
     class = "ctx_glm")
   fit$sample_coef <- theta_for(fit, context)
   fit

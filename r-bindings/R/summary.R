@@ -31,7 +31,7 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
       c("Encoder weights", as.character(length(object$encoder_weights))),
       if (spline) c("Total edf", sprintf("%.2f", object$spline$smoothing$edf_total)),
       if (spline) c("Dev. explained", sprintf("%.1f%%", 100 * fit_statistics(object)$deviance_explained)),
-      c("Covariance", if (is.null(cov_type)) "none" else cov_type))))
+      c("Covariance", if (has_location_scale(object)) "nonrobust" else if (is.null(cov_type)) "none" else cov_type))))
   tables <- list()
   add_table <- function(caption, frame) tables[[length(tables) + 1L]] <<- list(caption = caption, frame = frame)
   if (!is.null(cov_type)) {
@@ -47,7 +47,12 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
                        if (isTRUE(spline_tests(object)$estimated_scale)) "t" else "normal")
     add_table(sprintf("Average effects (%s)", caption), coef_table(object, 1 - alpha))
   }
+  if (has_location_scale(object)) {
+    add_table("Average effects (inverse observed information (scale='context'), normal)",
+              coef_table(object, 1 - alpha))
+  }
   add_table("Sample parameters: spread over samples", column_spread(object$sample_coef))
+  if (has_location_scale(object)) add_table("Scale: H0 sigma does not vary with context (chi2)", scale_test(object))
   if (!is.null(cov_type)) {
     het <- heterogeneity_test(object)
     dist <- attr(het, "distribution")
@@ -77,6 +82,8 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   if (is.null(cov_type) && spline) {
     notes <- c(notes, paste0("Spline intervals and tests use the Bayesian covariance Vp (mgcv's): see ",
                              "sample_confint(fit) and coefficient_functions(fit); AIC and BIC count the total edf."))
+  } else if (has_location_scale(object)) {
+    notes <- c(notes, location_scale_note(object))
   } else if (is.null(cov_type)) {
     notes <- c(notes, paste0("No standard errors: analytic ones exist for the unpenalised linear encoder only; ",
                              "refit with n_bootstraps = B for bootstrap intervals, p-values and heterogeneity tests."))

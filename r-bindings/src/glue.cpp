@@ -265,6 +265,32 @@ Rcpp::List spline_fit_to_r(const FitResult& r, int m) {
   return out;
 }
 
+// A scale = "context" fit's report (glm/location_scale.hpp), as bind_location_scale.cpp's dict.
+Rcpp::List location_scale_to_r(const LocationScaleReport& r) {
+  const auto D = static_cast<std::size_t>(std::llround(std::sqrt(static_cast<double>(r.cov.size()))));
+  return Rcpp::List::create(
+      Rcpp::Named("weights") = to_r(r.weights), Rcpp::Named("cov") = matrix_from_row_major(r.cov, D, D),
+      Rcpp::Named("loglik") = r.loglik, Rcpp::Named("loglik_constant") = r.loglik_constant,
+      Rcpp::Named("lr_statistic") = r.lr_statistic, Rcpp::Named("wald_statistic") = r.wald_statistic,
+      Rcpp::Named("test_df") = r.test_df, Rcpp::Named("edf_mean") = r.edf_mean,
+      Rcpp::Named("edf_scale") = r.edf_scale, Rcpp::Named("lambda") = to_r(r.lambda),
+      Rcpp::Named("outer_iter") = r.outer_iter, Rcpp::Named("constant_converged") = r.constant_converged);
+}
+
+LocationScaleReport location_scale_from_r(SEXP sexp) {
+  const Rcpp::List l(sexp);
+  LocationScaleReport r;
+  r.present = true;
+  r.weights = to_vector(l["weights"]);
+  r.cov = row_major(Rcpp::NumericMatrix(Rcpp::as<Rcpp::NumericMatrix>(l["cov"])));
+  r.loglik = Rcpp::as<double>(l["loglik"]);
+  r.loglik_constant = Rcpp::as<double>(l["loglik_constant"]);
+  r.lr_statistic = Rcpp::as<double>(l["lr_statistic"]);
+  r.wald_statistic = Rcpp::as<double>(l["wald_statistic"]);
+  r.test_df = Rcpp::as<double>(l["test_df"]);
+  return r;
+}
+
 Rcpp::List fit_report_to_r(const FitResult& r, int m) {
   Rcpp::List out = Rcpp::List::create(
       Rcpp::Named("weights") = to_r(r.weights), Rcpp::Named("scaling") = scaling_to_r(r.scaling),
@@ -272,7 +298,15 @@ Rcpp::List fit_report_to_r(const FitResult& r, int m) {
       Rcpp::Named("converged") = r.solve.converged, Rcpp::Named("objective") = r.solve.objective,
       Rcpp::Named("history") = to_r(r.solve.history), Rcpp::Named("val_history") = to_r(r.solve.val_history),
       Rcpp::Named("message") = r.solve.message, Rcpp::Named("rank_deficient") = r.solve.rank_deficient);
-  if (r.encoder.type == "spline") out["spline"] = spline_fit_to_r(r, m);
+  if (r.location_scale.present) {  // scale = "context": its own report (a spline's basis included)
+    out["location_scale"] = location_scale_to_r(r.location_scale);
+    Rcpp::List ls = out["location_scale"];
+    ls["knots"] = to_r(r.encoder.knots);
+    ls["centres"] = to_r(r.encoder.centres);
+    out["location_scale"] = ls;
+  } else if (r.encoder.type == "spline") {
+    out["spline"] = spline_fit_to_r(r, m);
+  }
   if (r.early_stopped)  // the iterations chosen on the held-out rows
     out["early_stopping"] = Rcpp::List::create(Rcpp::Named("best_iter") = r.early_best_iter,
                                                Rcpp::Named("val_loss") = to_r(r.early_val_loss),
@@ -1374,5 +1408,47 @@ extern "C" SEXP ctxstats_network_edges_R(SEXP model, SEXP C, SEXP alpha, SEXP pr
       Rcpp::Named("het_pvalue") = reversed_array(e.het_pvalue, {p, p}),
       Rcpp::Named("sign_flip_share") = reversed_array(e.sign_flip_share, {p, p}),
       Rcpp::Named("pvalue_floor") = e.pvalue_floor, Rcpp::Named("n_bootstraps") = static_cast<int>(e.replicates));
+  END_RCPP
+}
+
+// scale = "context" (glm/location_scale.hpp), as the Python package's _core.location_scale_predict
+// and _core.location_scale_average_cov.
+extern "C" SEXP ctxstats_location_scale_predict_R(SEXP options, SEXP scaling, SEXP w, SEXP report, SEXP X, SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options, false);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Xm(X), Cm(C);
+  require(Xm.nrow() == Cm.nrow(), "exog and context must have the same rows");
+  const std::vector<double> Xr = row_major(Xm), Cr = row_major(Cm);
+  const LocationScalePrediction p =
+      predict_location_scale(o.encoder, s, to_vector(w), location_scale_from_r(report), Xr.data(), Cr.data(),
+                             static_cast<std::size_t>(Cm.nrow()), Xm.ncol(), Cm.ncol());
+  return Rcpp::List::create(Rcpp::Named("eta") = to_r(p.eta), Rcpp::Named("se_eta") = to_r(p.se_eta),
+                            Rcpp::Named("sigma") = to_r(p.sigma));
+  END_RCPP
+}
+
+extern "C" SEXP ctxstats_location_scale_average_cov_R(SEXP options, SEXP scaling, SEXP report, SEXP C) {
+  BEGIN_RCPP
+  const FitOptions o = options_from(options, false);
+  const Scaling s = scaling_from_r(scaling);
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Cr = row_major(Cm);
+  const std::vector<double> v = location_scale_average_cov(o.encoder, s, location_scale_from_r(report), Cr.data(),
+                                                           static_cast<std::size_t>(Cm.nrow()), Cm.ncol());
+  return matrix_from_row_major(v, static_cast<std::size_t>(s.q()), static_cast<std::size_t>(s.q()));
+  END_RCPP
+}
+
+// The observation interval with one residual variance per row (scale = "context").
+extern "C" SEXP ctxstats_prediction_intervals_rows_R(SEXP eta, SEXP se_eta, SEXP crit, SEXP row_scale) {
+  BEGIN_RCPP
+  const std::vector<double> e = to_vector(eta), s = to_vector(se_eta), v = to_vector(row_scale);
+  require(e.size() == s.size() && e.size() == v.size(), "eta, se_eta and row_scale must have one length");
+  const PredictionIntervals p =
+      prediction_intervals(Family::kGaussian, e.data(), s.data(), e.size(), Rcpp::as<double>(crit), v.data(), false);
+  return Rcpp::List::create(Rcpp::Named("mean") = to_r(p.mean), Rcpp::Named("se_mean") = to_r(p.se_mean),
+                            Rcpp::Named("lower") = to_r(p.lower), Rcpp::Named("upper") = to_r(p.upper),
+                            Rcpp::Named("obs_lower") = to_r(p.obs_lower), Rcpp::Named("obs_upper") = to_r(p.obs_upper));
   END_RCPP
 }

@@ -11,6 +11,9 @@ namespace {
 
 const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_fit_R), 6},
+    {"ctxstats_location_scale_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_location_scale_predict_R), 6},
+    {"ctxstats_location_scale_average_cov_R", reinterpret_cast<DL_FUNC>(&ctxstats_location_scale_average_cov_R), 4},
+    {"ctxstats_prediction_intervals_rows_R", reinterpret_cast<DL_FUNC>(&ctxstats_prediction_intervals_rows_R), 4},
     {"ctxstats_cross_validate_R", reinterpret_cast<DL_FUNC>(&ctxstats_cross_validate_R), 7},
     {"ctxstats_objective_R", reinterpret_cast<DL_FUNC>(&ctxstats_objective_R), 6},
     {"ctxstats_predict_theta_R", reinterpret_cast<DL_FUNC>(&ctxstats_predict_theta_R), 4},
