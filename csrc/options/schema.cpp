@@ -279,10 +279,6 @@ struct Builder {
     s.solvers = std::move(v);
     return *this;
   }
-  Builder& families(Strings f) {
-    s.families = std::move(f);
-    return *this;
-  }
   Builder& default_for(const std::string& key, OptionValue v) {
     s.default_for.emplace_back(key, std::move(v));
     return *this;
