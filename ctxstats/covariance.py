@@ -103,9 +103,10 @@ class Inference(Cached):
         The key in :data:`INFERENCE`.
     cov_type : str or None
         What ``results.cov_type`` reports.
-    heterogeneity_method : str
+    heterogeneity_method : str or None
         The ``method`` of ``results.heterogeneity_test()`` without arguments (and of the
-        summary's heterogeneity table).
+        summary's heterogeneity table); None: no test of its own, and heterogeneity_test() raises
+        the inference's reason.
     reports_params : bool
         Whether the average effects have standard errors (the summary's inference tables).
     reports_heterogeneity : bool

@@ -109,7 +109,7 @@ class LocationScaleInference(Inference):
 
     name = "location_scale"
     cov_type = "nonrobust"
-    heterogeneity_method = "wald"
+    heterogeneity_method = None  # none yet: heterogeneity_test() says so (see _not_yet)
     reports_params = True
     reports_heterogeneity = False
 
@@ -134,6 +134,24 @@ class LocationScaleInference(Inference):
     def prediction(self, res, X, C, eta, index) -> LocationScalePrediction:
         p = predict_scale(res, X, C)
         return LocationScalePrediction(np.asarray(p["eta"]), index, p["se_eta"], p["sigma"])
+
+    @staticmethod
+    def _not_yet(what: str) -> ValueError:
+        return ValueError(f"{what} is not available for a scale='context' fit yet (its inference is the inverse "
+                          "observed information of the average effects and predictions); scale_test() tests "
+                          "whether sigma varies with context")
+
+    def heterogeneity_test(self, res, by: str):
+        raise self._not_yet("heterogeneity_test()")
+
+    def context_effects(self, res, sel, alpha):
+        raise self._not_yet("context_effects()")
+
+    def sample_limits(self, res, C, theta, alpha):
+        raise self._not_yet("sample_conf_int()")
+
+    def projection(self, res, alpha):
+        raise self._not_yet("best_linear_projection()")
 
     def summary_note(self, res) -> str:
         t = scale_test(res)

@@ -698,6 +698,8 @@ class ContextualizedGLMResults(Cached):
         check_choice(by, ("coefficient", "context"), "by")
         if method is None:
             method = self._inference.heterogeneity_method
+            if method is None:  # an inference without a test of its own says why
+                return self._inference.heterogeneity_test(self, by)
         check_choice(method, ("wald", "smooth", "bootstrap"), "method")
         name = HETEROGENEITY_TESTS[method]
         if name == self._inference.name:

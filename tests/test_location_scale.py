@@ -198,6 +198,10 @@ def test_bad_input_names_the_argument():
         model.fit(alpha=0.1)
     with pytest.raises(ValueError, match="constant scale"):
         cs.ContextualizedGLM(y, X, C, encoder="linear").fit().sample_scale
+    res = model.fit()
+    for call in (res.heterogeneity_test, res.context_effects, res.sample_conf_int, res.best_linear_projection):
+        with pytest.raises(ValueError, match="not available for a scale='context' fit yet"):
+            call()
 
 
 @pytest.mark.parametrize("encoder", ["linear", "spline"])

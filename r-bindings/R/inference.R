@@ -253,6 +253,16 @@ confint.ctx_glm <- function(object, parm, level = 0.95, cov_type = NULL, ...) {
   out
 }
 
+# What a scale = "context" fit has no inference for yet (as the Python package's
+# LocationScaleInference): an error that says so rather than one suggesting a remedy that does
+# not apply.
+refuse_scale_context <- function(object, what) {
+  if (identical(object$options$scale, "context"))
+    stop(what, " is not available for a scale = \"context\" fit yet (its inference is the inverse observed ",
+         "information of the average effects and predictions); scale_test() tests whether sigma varies with ",
+         "context", call. = FALSE)
+}
+
 sample_confint <- function(object, ...) UseMethod("sample_confint")
 
 # Confidence limits for every sample's parameters (or for the contexts of `newdata`):
@@ -262,6 +272,7 @@ sample_confint <- function(object, ...) UseMethod("sample_confint")
 # theta_ik +- z se_ik from Vp (Python's ctxstats.spline.sample_conf_int). A list of two
 # matrices, lower and upper, shaped like sample_coef(object).
 sample_confint.ctx_glm <- function(object, level = 0.95, newdata = NULL, cov_type = NULL, ...) {
+  refuse_scale_context(object, "sample_confint()")
   sample_limits(object, level, newdata, cov_type)
 }
 
@@ -333,6 +344,7 @@ sign_flip_share <- function(object) {
 # How each context feature modifies each coefficient (linear encoder): the interaction
 # coefficient, its SE, statistic, p-value and interval; rows "coefficient:context".
 context_effects <- function(object, level = 0.95, cov_type = NULL) {
+  refuse_scale_context(object, "context_effects()")
   require_linear(object, "context_effects")
   alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
@@ -366,6 +378,7 @@ context_effects <- function(object, level = 0.95, cov_type = NULL) {
 # analytic covariance; a spline fit's projection with covariance P Vp P'; bootstrap fits each
 # replicate's projection (SE, percentile p-value and interval).
 best_linear_projection <- function(object, level = 0.95, cov_type = NULL) {
+  refuse_scale_context(object, "best_linear_projection()")
   alpha <- level_alpha(level)
   cov_type <- fit_cov_type(object, cov_type)
   rn <- interaction_names(object$param_names, object$context_names)
@@ -409,6 +422,7 @@ heterogeneity_test <- function(object, ...) UseMethod("heterogeneity_test")
 # fitted values (Wood 2013, as summary.gam) and is the default for a spline fit without
 # bootstrap replicates. A data frame with columns statistic, df, df_denom, pvalue.
 heterogeneity_test.ctx_glm <- function(object, method = NULL, by = c("coefficient", "context"), ...) {
+  refuse_scale_context(object, "heterogeneity_test()")
   by <- if (identical(by, c("coefficient", "context"))) "coefficient" else check_choice(by, c("coefficient", "context"), "by")
   analytic_cov <- !is.null(object$cov_type) && object$cov_type %in% ANALYTIC_COV_TYPES
   if (is.null(method)) {

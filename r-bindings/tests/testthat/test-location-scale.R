@@ -64,6 +64,9 @@ test_that("bad input names the argument", {
   expect_error(ctx_glm(y ~ x | c1 + c2, data = d, encoder = "linear", scale = "context", cov_type = "HC1"),
                "cov_type")
   expect_error(sample_scale(ctx_glm(y ~ x | c1 + c2, data = d, encoder = "linear")), "constant scale")
+  f <- ctx_glm(y ~ x | c1 + c2, data = d, encoder = "linear", scale = "context")
+  for (g in list(heterogeneity_test, context_effects, sample_confint, best_linear_projection))
+    expect_error(g(f), "not available for a scale = \"context\" fit yet")
 })
 
 test_that("a heteroskedastic fit survives the model file", {
