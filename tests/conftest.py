@@ -104,7 +104,7 @@ def local_dask_client(n_workers: int = 2):
         set_library_path(_LD_LIBRARY_PATH_AT_START)  # the worker processes start with it
         try:
             cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, memory_limit="2GiB", silence_logs=40,
+                                   dashboard_address=":0", memory_limit="2GiB", silence_logs=40,
                                    timeout=DASK_TIMEOUT)
             client = Client(cluster, timeout=DASK_TIMEOUT)
             client.wait_for_workers(n_workers, timeout=DASK_TIMEOUT)
