@@ -13,6 +13,7 @@
 #include "options/schema.hpp"
 #include "glm/penalty_blocks.hpp"
 #include "glm/objective.hpp"
+#include "inference/spline_pointwise.hpp"
 #include "smoothing/smoothing.hpp"
 
 namespace ctxstats {
@@ -560,27 +561,8 @@ std::vector<double> location_scale_average_cov(const EncoderSpec& spec, const Sc
   const ContextBasis* basis = fb.basis;
   const int q = scaling.q(), nb = basis->size(), dm = q * nb, D = dm + nb;
   check_finite(C, rows, m, "context");
-  // The average basis row; the average parameters are J (I_q (x) bbar') w, J the linear part of
-  // theta_to_original.
-  Eigen::VectorXd bbar = Eigen::VectorXd::Zero(nb);
-  std::vector<double> Cs(m), bs(nb);
-  for (std::size_t i = 0; i < rows; ++i) {
-    scale_context(scaling, C + i * m, 1, m, Cs.data());
-    basis->eval(Cs.data(), 1, bs.data());
-    bbar += Eigen::Map<const Eigen::VectorXd>(bs.data(), nb);
-  }
-  bbar /= static_cast<double>(rows);
-  Eigen::MatrixXd J(q, q);
-  Scaling lin = scaling;
-  lin.y_mean = 0.0;
-  for (int k = 0; k < q; ++k) {
-    std::vector<double> e(q, 0.0);
-    e[k] = 1.0;
-    theta_to_original(lin, e.data(), 1);
-    for (int j = 0; j < q; ++j) J(j, k) = e[j];
-  }
-  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(q, dm);
-  for (int k = 0; k < q; ++k) A.block(0, k * nb, q, nb) = J.col(k) * bbar.transpose();
+  // The average parameters are A w (inference/spline_pointwise.hpp: average_effects_map).
+  const Eigen::MatrixXd A = average_effects_map(*basis, scaling, C, rows, m);
   const Eigen::Map<const RowMat> V(report.cov.data(), D, D);
   return to_row_major_vec(A * V.topLeftCorner(dm, dm) * A.transpose());
 }

@@ -151,27 +151,32 @@ std::vector<double> spline_linear_predictor_se(const EncoderSpec& spec, const Sc
   return out;
 }
 
-SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,
-                                            const std::vector<double>& weights, const std::vector<double>& Vp,
-                                            const double* C, std::size_t rows, int m) {
+Eigen::MatrixXd average_effects_map(const ContextBasis& basis, const Scaling& scaling, const double* C,
+                                    std::size_t rows, int m) {
   require(rows > 0, "context has zero rows");
-  const auto basis = checked_basis(spec, scaling, weights, Vp, C, rows, m);
-  const int q = scaling.q(), nb = basis->size();
-  const std::size_t D = static_cast<std::size_t>(q) * nb;
+  const int q = scaling.q(), nb = basis.size();
   // The mean basis row, summed in row order.
   Eigen::VectorXd bbar = Eigen::VectorXd::Zero(nb);
-  for_basis_blocks(*basis, scaling, C, rows, m, [&](std::size_t, std::size_t n, const std::vector<double>& B) {
+  for_basis_blocks(basis, scaling, C, rows, m, [&](std::size_t, std::size_t n, const std::vector<double>& B) {
     for (std::size_t i = 0; i < n; ++i)
       for (int j = 0; j < nb; ++j) bbar[j] += B[i * nb + j];
   });
   bbar /= static_cast<double>(rows);
   const Eigen::MatrixXd G = user_theta_map(scaling);
-  Eigen::MatrixXd L = Eigen::MatrixXd::Zero(q, static_cast<Eigen::Index>(D));
+  Eigen::MatrixXd L = Eigen::MatrixXd::Zero(q, static_cast<Eigen::Index>(q) * nb);
   for (int k = 0; k < q; ++k)
     for (int a = 0; a < q; ++a)
       if (G(k, a) != 0.0) L.block(k, static_cast<Eigen::Index>(a) * nb, 1, nb) = G(k, a) * bbar.transpose();
+  return L;
+}
+
+SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,
+                                            const std::vector<double>& weights, const std::vector<double>& Vp,
+                                            const double* C, std::size_t rows, int m) {
+  require(rows > 0, "context has zero rows");
+  const auto basis = checked_basis(spec, scaling, weights, Vp, C, rows, m);
   SplineAverageEffects out;
-  map_of_weights(L, weights, Vp, scaling, out.estimate, out.cov);
+  map_of_weights(average_effects_map(*basis, scaling, C, rows, m), weights, Vp, scaling, out.estimate, out.cov);
   return out;
 }
 

@@ -7,10 +7,12 @@
 // k's function over the basis columns J is f_k(c) = sum_a G(k, a) w_a[J] . b_J(c), with
 // variance b_J(c)' M_k b_J(c), M_k = sum_{a, a'} G(k, a) G(k, a') Vp[a J, a' J].
 #pragma once
+#include <Eigen/Dense>
 #include <cstddef>
 #include <vector>
 
 #include "common/data.hpp"
+#include "encoders/context_basis.hpp"
 #include "encoders/encoder.hpp"
 
 namespace ctxstats {
@@ -45,6 +47,11 @@ struct SplineAverageEffects {
   std::vector<double> estimate;  // q
   std::vector<double> cov;       // q x q, row-major
 };
+// L (q x q nb): the map from the weights of a fitted context basis (the spline's, or a
+// scale='context' fit's mean part, glm/location_scale.hpp) to the average over the contexts C
+// of the per-sample parameters in user units, without y_mean: L[k, a nb + j] = G(k, a) bbar_j.
+Eigen::MatrixXd average_effects_map(const ContextBasis& basis, const Scaling& scaling, const double* C,
+                                    std::size_t rows, int m);
 SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,
                                             const std::vector<double>& weights, const std::vector<double>& Vp,
                                             const double* C, std::size_t rows, int m);
