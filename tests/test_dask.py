@@ -258,3 +258,58 @@ def test_dask_fit_without_intercept_equals_in_memory(dask_client):
     np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
     np.testing.assert_allclose(res.predict(which="linear").compute(), local.predict(which="linear"),
                                rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("family,cov_type,weighted,frame", [
+    ("gaussian", "nonrobust", False, False), ("gaussian", "HC1", True, True), ("gaussian", "HC3", False, True),
+    ("binomial", "HC2", True, False), ("poisson", "cluster", False, True), ("gaussian", "cluster", True, False),
+    ("poisson", "nonrobust", True, True)])
+def test_dask_covariances_equal_in_memory(dask_client, family, cov_type, weighted, frame):
+    # each partition's sums of the bread, meat and cluster scores, added on the client: the
+    # in-memory fit's covariance up to the rounding of another summation order
+    n = 1600
+    d = make_vcm(n=n, p=2, m=2, family=family, seed=21)
+    w = np.random.default_rng(4).uniform(0.3, 2.0, size=n) if weighted else None
+    # 37 clusters, their rows spread over every partition (labels recur across partitions)
+    labels = np.array([f"g{v}" for v in np.random.default_rng(5).integers(0, 37, size=n)]) if frame else \
+        np.random.default_rng(5).integers(100, 137, size=n)
+    groups = labels if cov_type == "cluster" else None
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="linear", weights=w).fit(
+        cov_type=cov_type, groups=groups)
+    y, X, C, wd = _dask_data(d, 8, w, frame)
+    dgroups = None
+    if groups is not None:
+        dgroups = (dd.from_pandas(pd.Series(labels), npartitions=8, sort=False) if frame
+                   else da.from_array(labels, chunks=n // 8))
+    res = cs.ContextualizedGLM(y, X, C, family=family, encoder="linear", weights=wd).fit(
+        client=dask_client, cov_type=cov_type, groups=dgroups)
+    assert res.cov_type == local.cov_type == cov_type
+    scale = np.abs(local.cov_params().to_numpy()).max()
+    np.testing.assert_allclose(res.cov_params().to_numpy(), local.cov_params().to_numpy(), rtol=0,
+                               atol=1e-9 * scale)
+    np.testing.assert_allclose(res.bse.to_numpy(), local.bse.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(res.pvalues.to_numpy(), local.pvalues.to_numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(res.conf_int(0.1).to_numpy(), local.conf_int(0.1).to_numpy(), rtol=1e-8, atol=1e-10)
+    assert res.use_t == (family == "gaussian" and cov_type == "nonrobust")
+
+
+def test_dask_covariance_errors(dask_client):
+    d = make_vcm(n=400, p=1, m=1, seed=3)
+    y, X, C, _ = _dask_data(d, 4)
+    model = cs.ContextualizedGLM(y, X, C, encoder="linear")
+    with pytest.raises(ValueError, match="needs groups"):
+        model.fit(client=dask_client, cov_type="cluster")
+    with pytest.raises(ValueError, match="cluster' only"):
+        model.fit(client=dask_client, groups=da.zeros(400, chunks=100))
+    with pytest.raises(ValueError, match="cov_type must be one of"):
+        model.fit(client=dask_client, cov_type="bootstrap")
+    with pytest.raises(ValueError, match="4 partitions, not 2"):
+        model.fit(client=dask_client, cov_type="cluster", groups=da.arange(400, chunks=200) % 5)
+    with pytest.raises(ValueError, match="at least 2 distinct groups"):
+        model.fit(client=dask_client, cov_type="cluster", groups=da.zeros(400, chunks=100))
+    with pytest.raises(TypeError, match="dask Series or array"):
+        model.fit(client=dask_client, cov_type="cluster", groups=np.arange(400) % 5)
+    bad = pd.Series(np.arange(400) % 5, dtype=float)
+    bad[250] = np.nan
+    with pytest.raises(ValueError, match=r"^partition 2: groups has missing labels \(first at row 50\)"):
+        model.fit(client=dask_client, cov_type="cluster", groups=dd.from_pandas(bad, npartitions=4, sort=False))

@@ -146,6 +146,80 @@ py::dict fit_exact_passes_py(const py::dict& opts, const py::dict& scaling, int 
   return out;
 }
 
+std::vector<long long> group_labels(const py::object& groups) {
+  const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
+  if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
+  return std::vector<long long>(g.data(), g.data() + g.shape(0));
+}
+
+py::dict covariance_sums_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                            const std::string& family, const py::dict& scaling, const Array& params,
+                            const std::string& cov_type, int threads, const py::object& groups,
+                            const py::object& bread_inverse) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  if (threads < 0) throw InvalidArgument("threads must be >= 0");
+  const Scaling s = scaling_from_dict(scaling);
+  const std::vector<double> b = to_vector(params);
+  const CovType type = parse_cov_type(cov_type);
+  std::vector<long long> codes;
+  if (!groups.is_none()) codes = group_labels(groups);
+  const Eigen::Index D = static_cast<Eigen::Index>(b.size());
+  Eigen::MatrixXd Hinv;
+  if (!bread_inverse.is_none()) Hinv = matrix_from(bread_inverse, D, D, "inverse bread");
+  CovarianceSums c;
+  {
+    py::gil_scoped_release release;
+    c = covariance_sums(d, parse_family(family), s, b, type, threads, groups.is_none() ? nullptr : &codes,
+                        bread_inverse.is_none() ? nullptr : &Hinv);
+  }
+  py::dict out;
+  out["H"] = matrix(c.H);
+  out["meat"] = matrix(c.meat);
+  out["ssr"] = c.ssr;
+  out["pearson"] = c.pearson;
+  out["nobs"] = c.nobs;
+  py::array_t<long long> g(static_cast<py::ssize_t>(c.group_codes.size()));
+  std::copy(c.group_codes.begin(), c.group_codes.end(), g.mutable_data());
+  out["group_codes"] = g;
+  out["S"] = matrix(c.S);
+  return out;
+}
+
+CovarianceSums covariance_sums_from(const py::handle& h, Eigen::Index D) {
+  if (!py::isinstance<py::dict>(h)) throw InvalidArgument("each partition's covariance sums must be a dict");
+  const py::dict d = py::reinterpret_borrow<py::dict>(h);
+  CovarianceSums c;
+  const Array H = py::cast<Array>(d["H"]), meat = py::cast<Array>(d["meat"]), S = py::cast<Array>(d["S"]);
+  if (H.size()) c.H = matrix_from(H, D, D, "bread");
+  if (meat.size()) c.meat = matrix_from(meat, D, D, "meat");
+  c.ssr = d["ssr"].cast<double>();
+  c.pearson = d["pearson"].cast<double>();
+  c.nobs = d["nobs"].cast<std::size_t>();
+  c.group_codes = group_labels(d["group_codes"]);
+  if (S.ndim() == 2 && S.shape(0) > 0) c.S = matrix_from(S, D, static_cast<Eigen::Index>(S.shape(1)), "score sums");
+  if (static_cast<std::size_t>(c.S.cols()) != c.group_codes.size())
+    throw InvalidArgument("a partition's score sums do not match its groups");
+  return c;
+}
+
+// The linear encoder's covariance over reads of partitions: passes(bread_inverse or None)
+// returns every partition's covariance_sums dict, in partition order, added in that order.
+py::dict linear_covariance_passes_py(const std::string& family, const py::dict& scaling, const std::string& cov_type,
+                                     bool quasi, const py::function& passes) {
+  const Scaling s = scaling_from_dict(scaling);
+  const Eigen::Index D = static_cast<Eigen::Index>(s.q()) * static_cast<Eigen::Index>(s.c_mean.size() + 1);
+  const CovariancePass pass = [&](const Eigen::MatrixXd* bread_inverse) {
+    const py::list parts = bread_inverse ? passes(matrix(*bread_inverse)) : passes(py::none());
+    if (parts.empty()) throw InvalidArgument("there are no partitions");
+    CovarianceSums total = covariance_sums_from(parts[0], D);
+    for (std::size_t k = 1; k < parts.size(); ++k) add_covariance_sums(&total, covariance_sums_from(parts[k], D));
+    return total;
+  };
+  return linear_covariance_to_dict(
+      linear_covariance_passes(parse_family(family), s, parse_cov_type(cov_type), quasi, pass));
+}
+
 }  // namespace
 
 void bind_partitions(py::module_& mod) {
@@ -160,6 +234,13 @@ void bind_partitions(py::module_& mod) {
   mod.def("fit_exact_passes", &fit_exact_passes_py, py::arg("options"), py::arg("scaling"), py::arg("m"),
           py::arg("p"), py::arg("passes"),
           "The linear encoder's exact fit over passes(b, hessian) -> list of partition passes.");
+  mod.def("covariance_sums", &covariance_sums_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("family"), py::arg("scaling"), py::arg("params"), py::arg("cov_type"), py::arg("threads"),
+          py::arg("groups") = py::none(), py::arg("bread_inverse") = py::none(),
+          "One partition's sums for the linear encoder's covariance (bread_inverse: HC2/HC3's second read).");
+  mod.def("linear_covariance_passes", &linear_covariance_passes_py, py::arg("family"), py::arg("scaling"),
+          py::arg("cov_type"), py::arg("quasi"), py::arg("passes"),
+          "The linear encoder's covariance over passes(bread_inverse) -> list of partition covariance sums.");
 }
 
 }  // namespace ctxstats_py

@@ -64,6 +64,8 @@ py::dict bootstrap_pass_to_dict(const BootstrapPass& p);
 py::dict spline_fit_to_dict(const FitResult& r, int m);
 
 // A scale = "context" fit's report, and back (bind_location_scale.cpp).
+// The core's covariance of the linear encoder's interaction coefficients, as the front end's dict.
+py::dict linear_covariance_to_dict(const LinearCovariance& lc);
 py::dict location_scale_to_dict(const LocationScaleReport& r);
 LocationScaleReport location_scale_from_dict(const py::dict& d);
 
