@@ -482,7 +482,7 @@ class DaskContextualizedGLM:
             raise ValueError("groups must be one column (a dask Series or one-dimensional array), not a DataFrame")
         if isinstance(groups, dd.Series):
             parts = list(groups.to_delayed())
-            labels = groups.dropna().unique().compute()
+            labels = groups.dropna().unique(split_out=1).compute()
         elif isinstance(groups, da.Array):
             if groups.ndim != 1:
                 raise ValueError(f"groups must be one-dimensional, not shape {groups.shape}")
@@ -521,6 +521,8 @@ class DaskContextualizedGLM:
         if cov_type not in ANALYTIC_COV_TYPES:
             raise ValueError(f"cov_type must be one of {ANALYTIC_COV_TYPES} for data held as dask collections, "
                              f"not {cov_type!r}")
+        if groups is None and cov_type == "cluster":
+            groups = getattr(self, "cluster_groups", None)  # from_formula(..., groups="column")
         if (groups is not None) != (cov_type == "cluster"):
             raise ValueError("cov_type='cluster' needs groups: one cluster label per row" if groups is None else
                              f"groups are used by cov_type='cluster' only, not cov_type={cov_type!r}")
@@ -710,13 +712,21 @@ class DaskContextualizedGLMResults:
 
     def predict(self, exog=None, context=None, which: str = "mean"):
         """Predicted mean (``which="mean"``) or linear predictor (``"linear"``) as a dask array
-        with the context's row chunks; with neither argument, for the fitted samples."""
+        with the context's row chunks; with neither argument, for the fitted samples. A formula
+        fit also predicts for a dask DataFrame of the formula's variables (``predict(new)``),
+        coded by the fitted formula partition by partition."""
         import dask.array as da
+        import dask.dataframe as dd
 
         from ctxstats._families import inverse_link
         from ctxstats._validation import check_choice
 
         check_choice(which, ("mean", "linear"), "which")
+        plan = getattr(self.model, "formula_plan", None)
+        if plan is not None and context is None and isinstance(exog, dd.DataFrame):
+            from ctxstats.formula.dask_design import new_data_design
+
+            exog, context = new_data_design(plan, exog)  # the fitted formula's coding, on the workers
         if exog is None and context is None:
             exog, context = self.model._exog_collection, self.model._context_collection
         elif context is None:

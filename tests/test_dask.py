@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import ctxstats as cs
+from ctxstats.formula.api import ctx_glm
 from conftest import DASK_TIMEOUT, local_dask_client, make_vcm, short_bootstraps, short_fits
 
 
@@ -313,3 +314,55 @@ def test_dask_covariance_errors(dask_client):
     bad[250] = np.nan
     with pytest.raises(ValueError, match=r"^partition 2: groups has missing labels \(first at row 50\)"):
         model.fit(client=dask_client, cov_type="cluster", groups=dd.from_pandas(bad, npartitions=4, sort=False))
+
+
+def _formula_frame(n=1200, seed=8):
+    rng = np.random.default_rng(seed)
+    age = rng.uniform(20, 70, n)
+    region = np.array(["north", "south", "east", "west"])[rng.integers(0, 4, n)]
+    region[: n // 8] = "north"  # the first partition meets one level only
+    dose = rng.normal(size=n)
+    eta = 0.3 + (0.5 + 0.02 * (age - 45)) * dose + 0.4 * (region == "west")
+    df = pd.DataFrame({"y": eta + rng.normal(scale=0.5, size=n), "dose": dose, "age": age, "region": region,
+                       "w": rng.uniform(0.5, 2.0, n), "site": rng.integers(0, 30, n)})
+    df.loc[[5, 400, 777], "dose"] = np.nan  # dropped rows, in several partitions
+    df.loc[901, "region"] = None
+    return df
+
+
+def test_dask_formula_fit_equals_in_memory(dask_client):
+    # the formula is coded partition by partition with every level of the whole column, rows
+    # with missing values dropped where they are; weights and cluster groups by column name
+    df = _formula_frame()
+    ddf = dd.from_pandas(df, npartitions=8, sort=False)
+    formula = "y ~ dose + np.log(age) | age + region"
+    local = ctx_glm(formula, df, encoder="linear", weights="w", groups="site").fit(cov_type="cluster")
+    model = ctx_glm(formula, ddf, encoder="linear", weights="w", groups="site")
+    assert type(model).__name__ == "DaskContextualizedGLM" and model.npartitions == 8
+    assert model.context_names == list(local.model.context_names) == ["age", "region[T.north]", "region[T.south]",
+                                                                       "region[T.west]"]
+    assert model.exog_names == list(local.model.exog_names) and model.endog_name == "y"
+    res = model.fit(client=dask_client, cov_type="cluster")
+    assert res.nobs == local.nobs == len(df) - 4
+    np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
+    pd.testing.assert_series_equal(res.params, local.params, check_exact=False, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(res.bse.to_numpy(), local.bse.to_numpy(), rtol=1e-8)
+    sp = res.sample_params.compute()
+    assert list(sp.columns) == list(local.sample_params.columns)
+    np.testing.assert_allclose(sp.to_numpy(), local.sample_params.to_numpy(), rtol=1e-9, atol=1e-12)
+    # predictions on new rows through the fitted formula (every level, new partitions)
+    new = dd.from_pandas(_formula_frame(seed=9).iloc[300:600].dropna(), npartitions=3, sort=False)
+    np.testing.assert_allclose(res.predict(new).compute(), local.predict(new.compute()), rtol=1e-9, atol=1e-12)
+
+
+def test_dask_formula_refuses_what_it_cannot_code(dask_client):
+    df = _formula_frame().iloc[:400]
+    ddf = dd.from_pandas(df, npartitions=4, sort=False)
+    with pytest.raises(ValueError, match=r"learn from the data \(center\(dose\)\)"):
+        ctx_glm("y ~ center(dose) | age", ddf, encoder="linear")
+    with pytest.raises(ValueError, match="uses 'nope', which is not a column of data"):
+        ctx_glm("y ~ nope | age", ddf, encoder="linear")
+    with pytest.raises(ValueError, match="weights of a formula fit of a dask DataFrame must name a column"):
+        ctx_glm("y ~ dose | age", ddf, encoder="linear", weights=np.ones(400))
+    with pytest.raises(ValueError, match=r"^partition 0: missing values with missing='raise' \(first at row 5"):
+        ctx_glm("y ~ dose | age", ddf, encoder="linear", missing="raise").fit(client=dask_client)
