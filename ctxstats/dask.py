@@ -293,11 +293,27 @@ def _group_codes(g, labels, n: int) -> np.ndarray:
 
 
 def _theta_sum_task(k, C, options, scaling, weights):
-    """A partition's sums of the sample parameters and of the context columns, and its rows."""
+    """A partition's sums of the sample parameters and of the context columns (a spline fit:
+    of its basis rows), and its rows."""
     def run():
         C_ = _as_float(C, "context", 2, k)
         theta = _core.predict_theta(options, scaling, weights, C_)
-        return theta.sum(axis=0), C_.sum(axis=0), theta.shape[0]
+        c_sum = _core.spline_basis_sum(C_, options, scaling) if options["encoder"] == "spline" else C_.sum(axis=0)
+        return theta.sum(axis=0), c_sum, theta.shape[0]
+    return _in_partition(k, run)
+
+
+def _spline_summary_task(k, y, X, C, w, options, scaling):
+    def run():
+        _, _, C_, _ = _load(k, y, X, C, w, options["family"])
+        return _core.spline_column_summary(C_, options, scaling)
+    return _in_partition(k, run)
+
+
+def _spline_centre_task(k, y, X, C, w, options, scaling):
+    def run():
+        _, _, C_, w_ = _load(k, y, X, C, w, options["family"])
+        return _core.spline_centre_sums(C_, w_, options, scaling)
     return _in_partition(k, run)
 
 
@@ -401,8 +417,12 @@ class DaskContextualizedGLM:
     poisson: one pass per IRLS iteration), with optional ``weights`` (a dask collection with
     the same partitions), and the in-memory linear fit's analytic covariances (``cov_type``
     "nonrobust", "HC0" .. "HC3", "cluster"; one more read of the partitions, two for
-    HC2/HC3) behind ``bse``, ``pvalues`` and ``conf_int``. Not yet: other encoders and
-    bootstrap replicates of dask-held data (fit them in memory, or on a sample).
+    HC2/HC3) behind ``bse``, ``pvalues`` and ``conf_int``. The spline encoder (even knot
+    spacing): its knots from the partitions' ranges of each context feature, its centres
+    from their basis sums, then the penalised passes with REML/GCV smoothing (PQL for binomial
+    and poisson: passes per iteration), and the average effects' covariance from Vp at the
+    partitions' mean basis row. Not yet: the neural encoders and bootstrap replicates of
+    dask-held data (fit them in memory, or on a sample).
 
     All the collections must have the same partitions (the same number, each the same rows);
     a partition with bad values fails with the in-memory fit's ValueError prefixed by
@@ -517,6 +537,19 @@ class DaskContextualizedGLM:
         if n_bootstraps:
             raise ValueError("bootstrap replicates of data held as dask collections are not available yet; "
                              "fit the data in memory with fit(n_bootstraps=B, client=client)")
+        fit_options.setdefault("threads", 1)
+        opts = self._options(**fit_options)
+        spline = opts["encoder"] == "spline"
+        if not ((opts["encoder"] == "linear" and opts.get("archetypes", 0) == 0) or spline) or \
+                opts["solver"] not in ("auto", "exact"):
+            raise ValueError("data held as dask collections are fitted by the exact solver of the linear or spline "
+                             "encoder (encoder='linear' or 'spline', solver='exact' or None); encoder="
+                             f"{opts['encoder']!r} with solver={opts['solver']!r} is not available for them yet")
+        if spline:
+            if cov_type is not None or groups is not None:
+                raise ValueError("a spline fit's standard errors come from its Bayesian covariance Vp (as mgcv's); "
+                                 "cov_type and groups apply to the linear encoder")
+            return self._fit_spline(client, opts)
         cov_type = "nonrobust" if cov_type is None else cov_type
         if cov_type not in ANALYTIC_COV_TYPES:
             raise ValueError(f"cov_type must be one of {ANALYTIC_COV_TYPES} for data held as dask collections, "
@@ -527,29 +560,46 @@ class DaskContextualizedGLM:
             raise ValueError("cov_type='cluster' needs groups: one cluster label per row" if groups is None else
                              f"groups are used by cov_type='cluster' only, not cov_type={cov_type!r}")
         cluster = self._cluster_labels(groups) if groups is not None else None
-        fit_options.setdefault("threads", 1)
-        opts = self._options(**fit_options)
-        from ctxstats import _core as core
-
-        if not (opts["encoder"] == "linear" and opts.get("archetypes", 0) == 0 and opts["solver"] in ("auto", "exact")):
-            raise ValueError("data held as dask collections are fitted by the exact solver of the linear encoder "
-                             "(encoder='linear', solver='exact' or None); encoder="
-                             f"{opts['encoder']!r} with solver={opts['solver']!r} is not available for them yet")
-        sums = self._run(client, _sums_task, opts, None)
-        means = core.scaling_from_sums(sums, None, opts)
-        about = {k: means[k] for k in ("c_mean", "c_scale", "x_mean", "x_scale", "y_mean", "y_scale", "intercept")}
-        squares = self._run(client, _sums_task, opts, about)
-        scaling = core.scaling_from_sums(sums, squares, opts)  # with poisson_start and rows
-        self.nobs = int(scaling["rows"])
-        plain = {k: scaling[k] for k in about}
-
-        def passes(b, hessian):
-            return self._run(client, _pass_task, opts, plain, np.asarray(b), bool(hessian))
-
-        out = core.fit_exact_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
+        scaling, plain = self._scaling(client, opts)
+        out = self._fit_passes(client, opts, scaling, plain)
         res = DaskContextualizedGLMResults(self, out, opts, client)
         if not res.interrupted:
             res._set_covariance(self._covariance(client, res, opts, cov_type, cluster))
+        from ctxstats.convergence import warn_if_unconverged
+
+        warn_if_unconverged(res.converged, res.message, res.interrupted)
+        return res
+
+    def _scaling(self, client, opts):
+        """The scaling of all the rows from two passes of column sums: (with poisson_start and
+        rows, without)."""
+        sums = self._run(client, _sums_task, opts, None)
+        means = _core.scaling_from_sums(sums, None, opts)
+        about = {k: means[k] for k in ("c_mean", "c_scale", "x_mean", "x_scale", "y_mean", "y_scale", "intercept")}
+        squares = self._run(client, _sums_task, opts, about)
+        scaling = _core.scaling_from_sums(sums, squares, opts)
+        self.nobs = int(scaling["rows"])
+        return scaling, {k: scaling[k] for k in about}
+
+    def _fit_passes(self, client, opts, scaling, plain):
+        def passes(b, hessian):
+            return self._run(client, _pass_task, opts, plain, np.asarray(b), bool(hessian))
+
+        return _core.fit_exact_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
+
+    def _fit_spline(self, client, opts) -> "DaskContextualizedGLMResults":
+        """The spline encoder's fit: its knots from every partition's range of each context
+        feature (even spacing) and its centres from their basis sums, both combined by the
+        core in partition order, then the penalised passes (REML/GCV; PQL for binomial and
+        poisson) and Vp's average effects from the partitions' mean basis row."""
+        scaling, plain = self._scaling(client, opts)
+        m = len(self.context_names)
+        summaries = self._run(client, _spline_summary_task, opts, plain)
+        opts = {**opts, "knots": list(_core.spline_knots(summaries, opts, m, [str(c) for c in self.context_names]))}
+        centre_sums = self._run(client, _spline_centre_task, opts, plain)
+        opts = {**opts, "centres": list(_core.spline_centres(centre_sums, opts, m))}
+        out = self._fit_passes(client, opts, scaling, plain)
+        res = DaskContextualizedGLMResults(self, out, opts, client)
         from ctxstats.convergence import warn_if_unconverged
 
         warn_if_unconverged(res.converged, res.message, res.interrupted)
@@ -590,17 +640,18 @@ class DaskContextualizedGLMResults:
         self.nobs = model.nobs
         parts = [delayed(_theta_sum_task, pure=True)(k, C, options, self.scaling, self.weights)
                  for k, C in enumerate(model._C)]
-        total = np.zeros(len(self.param_names))
-        c_total = np.zeros(len(model.context_names))
-        rows = 0
+        total, c_total, rows = np.zeros(len(self.param_names)), 0.0, 0
         for s, c, n in _gather_in_order(client, client.compute(parts)):  # partition order
             total += s
-            c_total += c
+            c_total = c_total + c
             rows += n
         import pandas as pd
 
         self.params = pd.Series(total / rows, index=self.param_names, name="params")
-        self.context_mean = c_total / rows
+        self.spline_fit = core_out.get("spline")
+        # the mean context (linear) or mean basis row (spline): the average effects' map
+        self.context_mean = None if self.spline_fit else c_total / rows
+        self._basis_mean = c_total / rows if self.spline_fit else None
         self.cov_type = None
         self._lc = None
 
@@ -609,9 +660,28 @@ class DaskContextualizedGLMResults:
         self.cov_type = lc.cov_type
 
     def _require_covariance(self):
+        if self.spline_fit is not None:
+            raise ValueError("a spline fit has no covariance of interaction coefficients; its average effects' "
+                             "covariance is cov_params() (from Vp)")
         if self._lc is None:
             raise ValueError("this fit has no covariance (it was interrupted)")
         return self._lc
+
+    def _spline_tests(self) -> dict:
+        sm = self.spline_fit.get("smoothing") if self.spline_fit else None
+        if sm is None:
+            raise ValueError("this fit has no covariance (it was interrupted)")
+        if not hasattr(self, "_tests"):
+            self._tests = _core.spline_tests(self.options, self.scaling, np.asarray(self.weights, dtype=float), sm,
+                                             len(self.model.context_names))
+        return self._tests
+
+    @property
+    def smoothing(self) -> dict:
+        """A spline fit's smoothing report: method, smoothing parameters, edf, scale, Vp."""
+        if self.spline_fit is None:
+            raise ValueError("smoothing is a spline fit's report")
+        return self.spline_fit["smoothing"]
 
     @property
     def interaction_cov(self):
@@ -622,23 +692,37 @@ class DaskContextualizedGLMResults:
     @property
     def scale(self) -> float:
         """Residual variance (gaussian), the Pearson dispersion (quasi families) or 1."""
+        if self.spline_fit is not None:
+            return float(self.smoothing["scale"])
         return self._require_covariance().scale
 
     @property
     def df_resid(self) -> float:
+        """n - rank (linear) or n - total edf (spline)."""
+        if self.spline_fit is not None:
+            return float(self._spline_tests()["df_resid"])
         return self._require_covariance().df_resid
 
     @property
     def use_t(self) -> bool:
+        if self.spline_fit is not None:
+            return bool(self._spline_tests()["estimated_scale"])
         return self._require_covariance().use_t
 
     def cov_params(self):
-        """Covariance of the average effects ``params`` (L V L', L = I (x) [1, mean context])."""
+        """Covariance of the average effects ``params``: L V L' with L = I (x) [1, mean context]
+        (linear), or L Vp L' with L the mean basis row's map (spline, as the in-memory fit's)."""
         import pandas as pd
 
-        lc = self._require_covariance()
-        cov = _core.average_effect_covariance(lc.cov, np.ascontiguousarray(self.context_mean[None, :]),
-                                              len(self.param_names))
+        if self.spline_fit is not None:
+            self._spline_tests()  # a fit without a smoothing report (interrupted) has none
+            cov = _core.spline_average_effects_at(self.options, self.scaling, np.asarray(self.weights, dtype=float),
+                                                  np.asarray(self.smoothing["Vp"], dtype=float),
+                                                  np.asarray(self._basis_mean, dtype=float))[1]
+        else:
+            lc = self._require_covariance()
+            cov = _core.average_effect_covariance(lc.cov, np.ascontiguousarray(self.context_mean[None, :]),
+                                                  len(self.param_names))
         return pd.DataFrame(cov, index=self.param_names, columns=self.param_names)
 
     @property
@@ -650,8 +734,7 @@ class DaskContextualizedGLMResults:
     def _table(self, alpha: float = 0.05) -> np.ndarray:
         from ctxstats.inference import check_alpha, coefficient_table
 
-        lc = self._require_covariance()
-        return coefficient_table(self.params.to_numpy(), self.bse.to_numpy(), lc.use_t, lc.df_resid,
+        return coefficient_table(self.params.to_numpy(), self.bse.to_numpy(), self.use_t, self.df_resid,
                                  check_alpha(alpha))
 
     @property

@@ -366,3 +366,45 @@ def test_dask_formula_refuses_what_it_cannot_code(dask_client):
         ctx_glm("y ~ dose | age", ddf, encoder="linear", weights=np.ones(400))
     with pytest.raises(ValueError, match=r"^partition 0: missing values with missing='raise' \(first at row 5"):
         ctx_glm("y ~ dose | age", ddf, encoder="linear", missing="raise").fit(client=dask_client)
+
+
+@pytest.mark.parametrize("family,weighted,frame,extra", [
+    ("gaussian", False, False, {}), ("gaussian", True, True, {"interactions": [(0, 1)]}),
+    ("binomial", True, False, {"n_knots": 8}), ("poisson", False, True, {})])
+def test_dask_spline_fit_equals_in_memory(dask_client, family, weighted, frame, extra):
+    # knots from the partitions' ranges, centres from their basis sums, REML (PQL) over the
+    # partitions' penalised passes: the in-memory spline fit up to summation order
+    n = 2400
+    d = make_vcm(n=n, p=2, m=2, family=family, seed=13)
+    w = np.random.default_rng(6).uniform(0.3, 2.0, size=n) if weighted else None
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="spline", weights=w, **extra).fit()
+    y, X, C, wd = _dask_data(d, 8, w, frame)
+    res = cs.ContextualizedGLM(y, X, C, family=family, encoder="spline", weights=wd, **extra).fit(client=dask_client)
+    assert res.converged and res.spline_fit is not None
+    np.testing.assert_allclose(res.options["knots"], local.options["knots"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.options["centres"], local.options["centres"], rtol=0, atol=1e-12)
+    lam, lam_local = res.smoothing["smoothing"], local.spline_fit["smoothing"]["smoothing"]
+    # log smoothing parameters near 15 (terms smoothed to their null space, where REML is flat)
+    # move with the summation order by up to 1e-4, as between ctxstats and mgcv
+    np.testing.assert_allclose(np.log(lam), np.log(lam_local), rtol=0, atol=1e-3)
+    np.testing.assert_allclose(res.smoothing["edf_total"], local.spline_fit["smoothing"]["edf_total"], rtol=1e-6)
+    np.testing.assert_allclose(res.params.to_numpy(), local.params.to_numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(res.bse.to_numpy(), local.bse.to_numpy(), rtol=1e-5)
+    np.testing.assert_allclose(res.conf_int().to_numpy(), local.conf_int().to_numpy(), rtol=1e-5, atol=1e-8)
+    assert res.use_t == local.use_t
+    sp = res.sample_params.compute()
+    np.testing.assert_allclose(np.asarray(sp), local.sample_params.to_numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_dask_spline_refuses_what_needs_every_value(dask_client):
+    d = make_vcm(n=400, p=1, m=2, seed=2)
+    y, X, C, _ = _dask_data(d, 4)
+    with pytest.raises(ValueError, match="knot_spacing='quantile' needs every value"):
+        cs.ContextualizedGLM(y, X, C, encoder="spline", knot_spacing="quantile").fit(client=dask_client)
+    with pytest.raises(ValueError, match="Vp"):
+        cs.ContextualizedGLM(y, X, C, encoder="spline").fit(client=dask_client, cov_type="HC1")
+    Cb = d["C"].copy()
+    Cb[:, 1] = np.round(Cb[:, 1]) % 3  # three distinct values
+    with pytest.raises(ValueError, match="n_knots=20 is more than the 3 distinct values of context column 'c2'"):
+        cs.ContextualizedGLM(y, X, da.from_array(Cb, chunks=(100, -1)), encoder="spline", n_knots=20).fit(
+            client=dask_client)
