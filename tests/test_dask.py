@@ -223,7 +223,7 @@ def test_dask_fit_refuses_what_it_cannot_do(dask_client):
     d = make_vcm(n=200, p=1, m=1, seed=1)
     y, X, C, _ = _dask_data(d, 2)
     model = cs.ContextualizedGLM(y, X, C, encoder="mlp")
-    with pytest.raises(ValueError, match="linear encoder"):
+    with pytest.raises(ValueError, match="exact solver of the linear or spline encoder"):
         model.fit(client=dask_client)
     model = cs.ContextualizedGLM(y, X, C, encoder="linear")
     with pytest.raises(ValueError, match="not available yet"):
