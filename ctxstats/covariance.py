@@ -378,8 +378,9 @@ class BootstrapInference(Inference):
             res.bootstrap_weights, res.scaling, res.model.context.shape[1], len(res.param_names)))
 
     def caption(self, res) -> str:
-        B = res.n_bootstraps
-        return f"bootstrap, B={B}, percentile intervals and p-values, p >= {2 / (B + 1):.3g}"
+        B, G = res.n_bootstraps, getattr(res, "bootstrap_clusters", 0)
+        units = f", resampling {G} clusters" if G else ""
+        return f"bootstrap, B={B}{units}, percentile intervals and p-values, p >= {2 / (B + 1):.3g}"
 
     def cov_params(self, res) -> np.ndarray:
         return replicate_covariance(self.replicate_pass(res)["means"])

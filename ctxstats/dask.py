@@ -69,10 +69,11 @@ def replicate_ranges(n_bootstraps: int, n_tasks: int) -> list[tuple[int, int]]:
     return [(a, b - a) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def _fit_range(C, X, y, weights, options, start, first, count):
+def _fit_range(C, X, y, weights, options, extra, first, count):
     """A worker's task: replicates first .. first + count - 1 (single-threaded fits; the
-    worker's threads run other tasks)."""
-    return _core.bootstrap_range(C, X, y, weights, options, start, first, count)
+    worker's threads run other tasks); extra: (start, cluster codes or None)."""
+    start, groups = extra
+    return _core.bootstrap_range(C, X, y, weights, options, start, first, count, groups)
 
 
 def _fit_personalized_range(C, X, y, weights, options, init, first, count):
@@ -126,15 +127,17 @@ def _replicates_on_cluster(client, task, C, X, y, weights, options: dict, extra,
 
 
 def bootstrap_on_cluster(client, C, X, y, weights, options: dict, start, n_bootstraps: int,
-                         tasks_per_worker: int = 4, progress=None) -> dict:
+                         tasks_per_worker: int = 4, progress=None, groups=None) -> dict:
     """The dict ``_core.bootstrap`` returns, computed by tasks on ``client``'s workers.
 
     ``options`` are the fit's resolved options (the same that key the local bootstrap);
-    ``start`` the full-data fit's weights. ``progress(done, nan)`` is called on the client as
-    ranges finish (its return value is ignored: Ctrl-C cancels the tasks and raises).
+    ``start`` the full-data fit's weights; ``groups`` the cluster codes of a cluster bootstrap
+    (None: rows are resampled). ``progress(done, nan)`` is called on the client as ranges
+    finish (its return value is ignored: Ctrl-C cancels the tasks and raises).
     """
     start = np.ascontiguousarray(start, dtype=float)
-    parts = _replicates_on_cluster(client, _fit_range, C, X, y, weights, options, start, n_bootstraps,
+    codes = None if groups is None else np.ascontiguousarray(groups, dtype=np.int64)
+    parts = _replicates_on_cluster(client, _fit_range, C, X, y, weights, options, (start, codes), n_bootstraps,
                                    tasks_per_worker, progress)
     return _core.bootstrap_merge(parts)
 

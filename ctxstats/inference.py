@@ -229,7 +229,8 @@ def cluster_codes(groups, cov_type: str | None, n: int) -> np.ndarray | None:
     None for other covariances, which take no groups. Names what is wrong."""
     if cov_type != "cluster":
         if groups is not None:
-            raise ValueError(f"groups are used by cov_type='cluster' only, not cov_type={cov_type!r}")
+            raise ValueError(f"groups are used by cov_type='cluster' (or 'bootstrap' with replicates: the cluster "
+                             f"bootstrap) only, not cov_type={cov_type!r}")
         return None
     if groups is None:
         raise ValueError("cov_type='cluster' needs groups: one cluster label per row")

@@ -319,13 +319,18 @@ class ContextualizedGLM:
             The covariance behind ``bse``, ``conf_int`` and the tests. Analytic types need the
             unpenalised linear encoder without archetypes. None: "nonrobust" when analytic
             covariances exist, else "bootstrap" when ``n_bootstraps`` > 0, else none.
-            "cluster": the cluster-robust sandwich over ``groups`` (see
+            "cluster": for the linear encoder the cluster-robust sandwich over ``groups`` (see
             ``ctxstats.inference.linear_covariance``), equal to statsmodels'
-            ``cov_type="cluster"``.
+            ``cov_type="cluster"``; for the other encoders the cluster bootstrap (needs
+            ``n_bootstraps``): each replicate draws as many clusters as there are, with
+            replacement, and keeps all the rows of each drawn cluster, so the replicates carry
+            the within-cluster dependence (as R's ``sandwich::vcovBS(cluster = )``); its
+            inference is the bootstrap's. With replicates, a linear fit's replicates resample
+            clusters too.
         groups : array_like, optional
-            With ``cov_type="cluster"``: one cluster label per row of the model's data (any
-            hashable labels; at least 2 distinct). Default: the ``groups`` given to
-            ``from_formula``.
+            With ``cov_type="cluster"`` (or ``"bootstrap"``: the cluster bootstrap): one cluster
+            label per row of the model's data (any hashable labels; at least 2 distinct).
+            Default: the ``groups`` given to ``from_formula``.
 
         Notes
         -----
@@ -365,10 +370,18 @@ class ContextualizedGLM:
             from ctxstats.location_scale import check_fit_options
 
             check_fit_options(opts, n_bootstraps, cov_type)
+        requested = cov_type
         cov_type = resolve_cov_type(cov_type, opts, n_bootstraps) if _train else None
-        if groups is None and cov_type == "cluster":
+        if groups is None and requested == "cluster":
             groups = getattr(self, "cluster_groups", None)       # from_formula(..., groups=)
-        groups = cluster_codes(groups, cov_type, self.endog.shape[0])
+        # Clusters: the analytic sandwich (linear encoder) and/or the cluster bootstrap, whose
+        # replicates resample whole clusters (cov_type "cluster" on other encoders, or
+        # "bootstrap" with groups).
+        clustered = requested == "cluster" or (cov_type == "bootstrap" and groups is not None)
+        groups = cluster_codes(groups, "cluster" if clustered else cov_type, self.endog.shape[0])
+        boot_groups = groups if n_bootstraps else None
+        if cov_type != "cluster":
+            groups = None  # kept by the results for the analytic sandwich only
         init = None if start_params is None else as_start_params(
             start_params, _core.n_weights(opts, self.context.shape[1], len(self.param_names)))
         from ctxstats._progress import solver_callback
@@ -392,10 +405,10 @@ class ContextualizedGLM:
                     from ctxstats.dask import bootstrap_on_cluster
 
                     boot = bootstrap_on_cluster(client, self.context, self.exog, self.endog, self.weights, opts,
-                                                out["weights"], n_bootstraps, progress=progress)
+                                                out["weights"], n_bootstraps, progress=progress, groups=boot_groups)
                 else:
                     boot = _core.bootstrap(self.context, self.exog, self.endog, self.weights, opts, out["weights"],
-                                           n_bootstraps, progress)
+                                           n_bootstraps, progress, boot_groups)
             finally:
                 close()
             if out.get("model") is not None:  # the core's model carries its replicates (summaries, file)

@@ -139,6 +139,8 @@ class ContextualizedGLMResults(Cached):
             self.bootstrap_converged = np.asarray(bootstrap["converged"], dtype=bool)
             self.bootstrap_n_iter = np.asarray(bootstrap["n_iter"])
         self.n_bootstraps = 0 if bootstrap is None else int(self.bootstrap_weights.shape[0])
+        # the cluster bootstrap: the number of clusters the replicates resampled (0: rows)
+        self.bootstrap_clusters = 0 if bootstrap is None else int(bootstrap.get("clusters", 0))
         if inference is None and self.location_scale is not None:
             inference = make_inference("location_scale")
         if inference is None:
@@ -156,6 +158,7 @@ class ContextualizedGLMResults(Cached):
         state.setdefault("groups", None)       # saved before cluster covariances existed
         state.setdefault("early_stopping", None)  # saved before networks stopped early
         state.setdefault("location_scale", None)  # saved before scale='context' existed
+        state.setdefault("bootstrap_clusters", 0)  # saved before the cluster bootstrap existed
         if "_inference" not in state:
             state.setdefault("spline_fit", None)
             state.pop("_analytic", None)
@@ -207,7 +210,7 @@ class ContextualizedGLMResults(Cached):
                       "rank_deficient": bool, "interrupted": bool, "trained": bool, "spline_fit": Opt(dict),
                       "early_stopping": Opt(dict),
                       "bootstrap_weights": Opt(Array(None, None)), "bootstrap_converged": Opt(Array(None, kind="b")),
-                      "bootstrap_n_iter": Opt(Array(None, kind="iu")), "n_bootstraps": int,
+                      "bootstrap_n_iter": Opt(Array(None, kind="iu")), "n_bootstraps": int, "bootstrap_clusters": int,
                       "_theta": Array(n, q)})
         boot = self.bootstrap_weights
         if self.n_bootstraps != (0 if boot is None else boot.shape[0]):

@@ -111,7 +111,7 @@ def test_cluster_errors_name_the_argument():
     model = cs.ContextualizedGLM(d["y"], d["X"], d["C"], encoder="linear")
     with pytest.raises(ValueError, match="needs groups"):
         model.fit(cov_type="cluster")
-    with pytest.raises(ValueError, match="groups are used by cov_type='cluster' only"):
+    with pytest.raises(ValueError, match="groups are used by cov_type='cluster'"):
         model.fit(groups=d["g"])
     with pytest.raises(ValueError, match="one label per row"):
         model.fit(cov_type="cluster", groups=d["g"][:10])

@@ -86,6 +86,18 @@ def test_a_worker_lost_mid_bootstrap_changes_nothing():
 
 
 @short_fits
+@short_fits
+def test_cluster_bootstrap_of_clusters_is_bitwise_the_local_one(dask_client):
+    # the cluster bootstrap (replicates resampling groups) as tasks: the same replicates
+    d = make_vcm(n=300, p=1, m=2, seed=6)
+    groups = np.random.default_rng(1).integers(0, 15, 300)
+    model = cs.ContextualizedGLM(d["y"], d["X"], d["C"], encoder="ngam", width=4)
+    local = model.fit(n_bootstraps=6, seed=4, cov_type="cluster", groups=groups)
+    remote = model.fit(n_bootstraps=6, seed=4, cov_type="cluster", groups=groups, client=dask_client)
+    assert remote.bootstrap_clusters == local.bootstrap_clusters == 15
+    assert np.array_equal(remote.bootstrap_weights, local.bootstrap_weights)
+
+
 def test_cluster_bootstrap_warns_as_the_local_one(dask_client):
     d = make_vcm(n=200, p=1, m=1, seed=2)
     model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="mlp", width=4)

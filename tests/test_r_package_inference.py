@@ -388,3 +388,26 @@ def test_bootstrap_projection_agrees(ro):
     ro.r("blp <- best_linear_projection(f)")
     for col in ("coef", "std err", "P>|b|", "[0.025", "0.975]"):
         close(f"blp[['{col}']]", ro, blp[col], 1e-12)
+
+
+@short_fits
+@short_bootstraps
+def test_cluster_bootstrap_is_bitwise_the_same(ro):
+    # cov_type = "cluster" on an encoder without an analytic covariance: the cluster bootstrap,
+    # its replicates keyed (seed, replicate) by the core over the same first-appearance clusters
+    df = vcm_frame(n=200, family="gaussian", seed=3)
+    df["site"] = [f"s{k % 13}" for k in range(len(df))]
+    with _no_check():
+        py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], encoder="ngam", width=4).fit(
+            seed=5, n_bootstraps=6, cov_type="cluster", groups=df["site"])
+    ro.globalenv["d"] = r_frame(df)
+    ro.r('f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, encoder = "ngam", width = 4, seed = 5, '
+         'n_bootstraps = 6, cov_type = "cluster", groups = site))')
+    assert str(ro.r("f$cov_type")[0]) == py.cov_type == "bootstrap"
+    assert int(ro.r("f$bootstrap$clusters")[0]) == py.bootstrap_clusters == 13
+    close("f$bootstrap$weights", ro, py.bootstrap_weights, 0)
+    close("confint(f)", ro, py.conf_int().to_numpy(), 0)
+    assert "resampling 13 clusters" in "\n".join(ro.r("capture.output(print(summary(f)))"))
+    # the model file keeps the clusters
+    ro.r("tf <- tempfile(fileext = '.ctx'); ctx_save(f, tf); g <- ctx_load(tf)")
+    assert int(ro.r("g$bootstrap$clusters")[0]) == 13

@@ -6,6 +6,7 @@
 #include <exception>
 #include <limits>
 #include <string>
+#include <unordered_map>
 
 #include "common/convergence.hpp"
 #include "common/error.hpp"
@@ -14,10 +15,31 @@
 
 namespace ctxstats {
 
-void bootstrap_counts(std::uint64_t seed, std::uint64_t replicate, std::size_t n, double* counts) {
+Resampling cluster_resampling(const std::vector<long long>& labels, std::size_t n) {
+  require(labels.size() == n, "groups must have one label per row (" + std::to_string(n) + "), not " +
+                                  std::to_string(labels.size()));
+  Resampling out;
+  out.cluster_of.resize(n);
+  std::unordered_map<long long, std::size_t> index;
+  for (std::size_t i = 0; i < n; ++i) out.cluster_of[i] = index.emplace(labels[i], index.size()).first->second;
+  out.n_clusters = index.size();
+  require(out.n_clusters >= 2, "the cluster bootstrap needs at least 2 groups, not " + std::to_string(out.n_clusters));
+  return out;
+}
+
+void bootstrap_counts(std::uint64_t seed, std::uint64_t replicate, std::size_t n, double* counts,
+                      const Resampling* units) {
   std::fill(counts, counts + n, 0.0);
   CounterRng rng(seed, Stream::kBootstrap, replicate);
-  for (std::size_t draw = 0; draw < n; ++draw) counts[rng.below(n)] += 1.0;
+  if (units == nullptr || units->n_clusters == 0) {
+    for (std::size_t draw = 0; draw < n; ++draw) counts[rng.below(n)] += 1.0;
+    return;
+  }
+  require(units->cluster_of.size() == n, "the clusters do not match the rows");
+  const std::size_t G = units->n_clusters;
+  std::vector<double> drawn(G, 0.0);
+  for (std::size_t draw = 0; draw < G; ++draw) drawn[rng.below(G)] += 1.0;
+  for (std::size_t i = 0; i < n; ++i) counts[i] = drawn[units->cluster_of[i]];
 }
 
 std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replicate) {
@@ -27,7 +49,8 @@ std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replica
 
 int run_replicates(int n_replicates, std::size_t n, const double* user_weights, std::uint64_t seed, int threads,
                    const std::function<void(int, const double*, int)>& fit_replicate,
-                   const std::function<bool(int, double)>& progress, std::uint64_t first) {
+                   const std::function<bool(int, double)>& progress, std::uint64_t first,
+                   const Resampling* units) {
   threads = resolve_threads(threads);
   const bool outer = n_replicates >= threads;  // one replicate per thread
   std::vector<std::string> errors(n_replicates);
@@ -42,7 +65,7 @@ int run_replicates(int n_replicates, std::size_t n, const double* user_weights, 
       for (int r = done; r < end; ++r) {
         // No exception may leave the parallel region: record it and rethrow afterwards.
         try {
-          bootstrap_counts(seed, first + static_cast<std::uint64_t>(r), n, w.data());
+          bootstrap_counts(seed, first + static_cast<std::uint64_t>(r), n, w.data(), units);
           if (user_weights)
             for (std::size_t i = 0; i < n; ++i) w[i] *= user_weights[i];
           fit_replicate(r, w.data(), outer ? 1 : threads);
@@ -66,13 +89,14 @@ int run_replicates(int n_replicates, std::size_t n, const double* user_weights, 
 }
 
 BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
-                              int n_replicates, const std::function<bool(int, double)>& progress) {
-  return bootstrap_fit_range(data, options, start, 0, n_replicates, progress);
+                              int n_replicates, const std::function<bool(int, double)>& progress,
+                              const Resampling* units) {
+  return bootstrap_fit_range(data, options, start, 0, n_replicates, progress, units);
 }
 
 BootstrapResult bootstrap_fit_range(const DataView& data, const FitOptions& options, const std::vector<double>& start,
                                     std::size_t first, int n_replicates,
-                                    const std::function<bool(int, double)>& progress) {
+                                    const std::function<bool(int, double)>& progress, const Resampling* units) {
   require(n_replicates >= 1, "n_bootstraps must be a positive integer");
   const Family family = parse_family(options.family);
   validate_data(data, family);
@@ -116,8 +140,10 @@ BootstrapResult bootstrap_fit_range(const DataView& data, const FitOptions& opti
     if (!fr.solve.converged) messages[r] = fr.solve.message;
     res.objective[r] = fr.solve.objective;
   };
+  require(units == nullptr || units->cluster_of.size() == n, "groups must have one label per row of the data");
+  res.clusters = units == nullptr ? 0 : units->n_clusters;
   const int done = run_replicates(n_replicates, n, data.weights, seed, options.solver_options.threads, fit_replicate,
-                                  progress, first);
+                                  progress, first, units);
   res.interrupted = done < n_replicates;
   if (res.interrupted) {
     res.n_replicates = static_cast<std::size_t>(done);
@@ -142,6 +168,7 @@ BootstrapResult bootstrap_merge(std::vector<BootstrapResult> parts) {
   });
   BootstrapResult out;
   out.n_weights = parts[0].n_weights;
+  out.clusters = parts[0].clusters;
   std::size_t unconverged = 0;
   std::string first_message;
   for (const BootstrapResult& p : parts) {
@@ -150,6 +177,7 @@ BootstrapResult bootstrap_merge(std::vector<BootstrapResult> parts) {
                 (p.first_replicate < out.n_replicates ? "in two of them" : "in none of them"));
     require(!p.interrupted, "a bootstrap range starting at replicate " + std::to_string(p.first_replicate) +
                                 " was interrupted; it cannot be merged");
+    require(p.clusters == out.clusters, "the bootstrap ranges resampled different units (rows or clusters)");
     require(p.n_weights == out.n_weights, "the bootstrap ranges have different numbers of weights (" +
                                               std::to_string(p.n_weights) + " and " +
                                               std::to_string(out.n_weights) + ")");

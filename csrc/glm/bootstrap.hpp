@@ -49,11 +49,29 @@ struct BootstrapResult {
   // which bootstrap_merge needs to word the message of the whole bootstrap.
   std::size_t first_replicate = 0;
   std::string first_unconverged;
+  // The number of clusters the replicates resampled (the cluster bootstrap), 0 when they
+  // resampled rows.
+  std::size_t clusters = 0;
 };
 
-// The multinomial counts of replicate r: n draws with replacement from n rows, written to
-// counts (length n, entries sum to n).
-void bootstrap_counts(std::uint64_t seed, std::uint64_t replicate, std::size_t n, double* counts);
+// What the replicates resample: the rows (the default), or whole clusters of rows -- the
+// cluster bootstrap, as R's sandwich::vcovBS(cluster = ) and the "pairs cluster bootstrap"
+// of Cameron, Gelbach & Miller (2008): replicate r draws G clusters with replacement from the
+// G clusters, and every row gets the count of its cluster, so within-cluster dependence is
+// carried into the replicates.
+struct Resampling {
+  std::vector<std::size_t> cluster_of;  // row -> its cluster 0..G-1 (empty: rows are resampled)
+  std::size_t n_clusters = 0;           // G (0: rows)
+};
+// Cluster labels (one per row, as the bindings hand them over) as the clusters of a
+// Resampling, numbered in order of first appearance; at least 2 distinct labels.
+Resampling cluster_resampling(const std::vector<long long>& labels, std::size_t n);
+
+// The counts of replicate r, written to counts (length n): n draws with replacement from n
+// rows (multinomial; entries sum to n), or, with a cluster Resampling, G draws from the G
+// clusters with each row given its cluster's count.
+void bootstrap_counts(std::uint64_t seed, std::uint64_t replicate, std::size_t n, double* counts,
+                      const Resampling* units = nullptr);
 
 // The solver seed replicate r's fit uses (adam's shuffles and validation split differ
 // between replicates; the initialisation is the warm start, not a seeded draw).
@@ -69,14 +87,18 @@ std::uint64_t bootstrap_replicate_seed(std::uint64_t seed, std::uint64_t replica
 // once no thread runs. Returns the number of replicates finished (all unless stopped).
 // `first` offsets the replicates: slot r (0 <= r < n_replicates) is replicate first + r, whose
 // counts and error message use that index (fit_replicate still receives the slot r).
+// `units`: a cluster Resampling (nullptr: rows).
 int run_replicates(int n_replicates, std::size_t n, const double* user_weights, std::uint64_t seed, int threads,
                    const std::function<void(int, const double*, int)>& fit_replicate,
-                   const std::function<bool(int, double)>& progress, std::uint64_t first = 0);
+                   const std::function<bool(int, double)>& progress, std::uint64_t first = 0,
+                   const Resampling* units = nullptr);
 
 // Refits `n_replicates` resamples from `start`. options.solver_options.seed keys the
 // resamples; options.solver_options.threads is the total thread budget.
+// `units`: the clusters of a cluster bootstrap (nullptr: rows), one per row of data.
 BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, const std::vector<double>& start,
-                              int n_replicates, const std::function<bool(int, double)>& progress = nullptr);
+                              int n_replicates, const std::function<bool(int, double)>& progress = nullptr,
+                              const Resampling* units = nullptr);
 
 // Replicates first, ..., first + count - 1 of the same bootstrap: each is bitwise the replicate
 // bootstrap_fit computes (its resample and solver seed are keyed by its own index), so ranges
@@ -84,7 +106,8 @@ BootstrapResult bootstrap_fit(const DataView& data, const FitOptions& options, c
 // equal bootstrap_fit(first + count replicates) bit for bit.
 BootstrapResult bootstrap_fit_range(const DataView& data, const FitOptions& options, const std::vector<double>& start,
                                     std::size_t first, int count,
-                                    const std::function<bool(int, double)>& progress = nullptr);
+                                    const std::function<bool(int, double)>& progress = nullptr,
+                                    const Resampling* units = nullptr);
 
 // Consecutive ranges (in any order: sorted by first_replicate) joined into one bootstrap of
 // replicates 0 .. total - 1: InvalidArgument when they leave a gap, overlap, differ in

@@ -45,6 +45,13 @@ std::string resolve_cov_type(const OptionValue& cov_type, const FitOptions& o, l
   require(!match.empty(), "cov_type must be one of " + choices() + ", not '" + cov_type.text + "'");
   require(match != "bootstrap" || n_bootstraps > 0,
           "cov_type 'bootstrap' needs replicates: pass n_bootstraps = B (e.g. 200)");
+  // Other models' cluster covariance is the cluster bootstrap: its inference is the bootstrap's
+  // (the bindings pass the groups to the replicates).
+  if (match == "cluster" && !analytic) {
+    require(n_bootstraps > 0, "cov_type 'cluster' for this model is the cluster bootstrap (the linear encoder's "
+                              "is analytic): pass n_bootstraps = B (e.g. 200) with groups");
+    return "bootstrap";
+  }
   require(match == "bootstrap" || analytic,
           "cov_type '" + match + "' (analytic standard errors) needs the unpenalised linear encoder without "
           "archetypes; for other models pass n_bootstraps = B and use cov_type 'bootstrap'");

@@ -15,7 +15,9 @@ bool analytic_covariance_available(const FitOptions& options);
 
 // `cov_type` as a binding hands it over (null, or a string matched without regard to case);
 // InvalidType for another kind of value, InvalidArgument naming what the fit lacks.
-// Returns the covariance's canonical name, or "" when the fit has no standard errors.
+// Returns the covariance's canonical name, or "" when the fit has no standard errors;
+// "cluster" for a model without analytic covariances (given replicates) is "bootstrap": the
+// cluster bootstrap, whose replicates resample the groups.
 std::string resolve_cov_type(const OptionValue& cov_type, const FitOptions& options, long long n_bootstraps);
 
 }  // namespace ctxstats

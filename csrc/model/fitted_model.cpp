@@ -396,6 +396,7 @@ ModelFile to_model_file(const FittedModel& md) {
     f.add_doubles("bootstrap/objective", b.objective, vec(b.objective.size()));
     f.add_int("bootstrap/interrupted", b.interrupted ? 1 : 0);
     f.add_string("bootstrap/message", b.message);
+    if (b.clusters > 0) f.add_int("bootstrap/clusters", static_cast<std::int64_t>(b.clusters));
   }
 
   f.add_strings("names/params", md.param_names);
@@ -533,6 +534,12 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
     b.objective = f.doubles("bootstrap/objective", B);
     b.interrupted = flag(f, "bootstrap/interrupted");
     b.message = f.string("bootstrap/message");
+    if (f.has("bootstrap/clusters")) {  // a cluster bootstrap (files before it resampled rows)
+      const std::int64_t G = f.integer("bootstrap/clusters");
+      require(G >= 2, "the model file's bootstrap/clusters must be a number of clusters (at least 2), not " +
+                  std::to_string(G));
+      b.clusters = static_cast<std::size_t>(G);
+    }
   }
 
   md.param_names = f.strings("names/params");

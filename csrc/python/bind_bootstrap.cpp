@@ -6,18 +6,27 @@ namespace ctxstats_py {
 
 namespace {
 
+// groups: one cluster label per row for the cluster bootstrap, or None (rows are resampled).
+std::unique_ptr<Resampling> resampling_from(const py::object& groups, std::size_t n) {
+  if (groups.is_none()) return nullptr;
+  const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
+  if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
+  return std::make_unique<Resampling>(cluster_resampling(std::vector<long long>(g.data(), g.data() + g.shape(0)), n));
+}
+
 py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const py::dict& opts,
-                      const Array& start, int n_bootstraps, const py::object& callback) {
+                      const Array& start, int n_bootstraps, const py::object& callback, const py::object& groups) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
   const FitOptions o = options_from(opts);
   const std::vector<double> start_w = to_vector(start);
+  const auto units = resampling_from(groups, d.n);
   std::exception_ptr error;
   const auto progress = progress_callback(callback, error);  // also turns Ctrl-C into KeyboardInterrupt
   BootstrapResult r;
   {
     py::gil_scoped_release release;
-    r = bootstrap_fit(d, o, start_w, n_bootstraps, progress);
+    r = bootstrap_fit(d, o, start_w, n_bootstraps, progress, units.get());
   }
   if (error) std::rethrow_exception(error);
   return bootstrap_to_dict(r);
@@ -26,15 +35,17 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
 // A range of replicates (a task of ctxstats.dask): the bootstrap's dict plus the two fields
 // bootstrap_merge needs. The local bootstrap's dict (and the model file's) has neither.
 py::dict bootstrap_range_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
-                            const py::dict& opts, const Array& start, std::size_t first, int count) {
+                            const py::dict& opts, const Array& start, std::size_t first, int count,
+                            const py::object& groups) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
   const FitOptions o = options_from(opts);
   const std::vector<double> start_w = to_vector(start);
+  const auto units = resampling_from(groups, d.n);
   BootstrapResult r;
   {
     py::gil_scoped_release release;
-    r = bootstrap_fit_range(d, o, start_w, first, count);
+    r = bootstrap_fit_range(d, o, start_w, first, count, nullptr, units.get());
   }
   py::dict out = bootstrap_to_dict(r);
   out["first_replicate"] = r.first_replicate;
@@ -157,9 +168,11 @@ py::array_t<double> bootstrap_predictions_py(const py::dict& opts, const py::dic
   return frame(mu, r.B, r.rows);
 }
 
-py::array_t<double> bootstrap_counts_py(std::uint64_t seed, std::uint64_t replicate, std::size_t n) {
+py::array_t<double> bootstrap_counts_py(std::uint64_t seed, std::uint64_t replicate, std::size_t n,
+                                        const py::object& groups) {
+  const auto units = resampling_from(groups, n);
   py::array_t<double> out(static_cast<py::ssize_t>(n));
-  bootstrap_counts(seed, replicate, n, out.mutable_data());
+  bootstrap_counts(seed, replicate, n, out.mutable_data(), units.get());
   return out;
 }
 
@@ -187,6 +200,7 @@ py::dict bootstrap_to_dict(const BootstrapResult& r) {
   out["objective"] = to_array(r.objective);
   out["interrupted"] = r.interrupted;
   out["message"] = r.message;
+  out["clusters"] = r.clusters;
   return out;
 }
 
@@ -206,14 +220,16 @@ BootstrapResult bootstrap_from_dict(const py::dict& d) {
   r.objective.assign(ob.data(), ob.data() + ob.size());
   r.interrupted = d.contains("interrupted") && d["interrupted"].cast<bool>();
   r.message = d.contains("message") ? d["message"].cast<std::string>() : std::string();
+  r.clusters = d.contains("clusters") ? d["clusters"].cast<std::size_t>() : 0;
   return r;
 }
 
 void bind_bootstrap(py::module_& mod) {
   mod.def("bootstrap", &bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
-          py::arg("options"), py::arg("start"), py::arg("n_bootstraps"), py::arg("callback") = py::none());
+          py::arg("options"), py::arg("start"), py::arg("n_bootstraps"), py::arg("callback") = py::none(),
+          py::arg("groups") = py::none());
   mod.def("bootstrap_range", &bootstrap_range_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
-          py::arg("options"), py::arg("start"), py::arg("first"), py::arg("count"),
+          py::arg("options"), py::arg("start"), py::arg("first"), py::arg("count"), py::arg("groups") = py::none(),
           "Replicates first .. first + count - 1 of the bootstrap `bootstrap` fits (bitwise the same).");
   mod.def("bootstrap_merge", &bootstrap_merge_py, py::arg("ranges"),
           "Consecutive bootstrap_range results joined into the dict `bootstrap` returns.");
@@ -230,7 +246,8 @@ void bind_bootstrap(py::module_& mod) {
   mod.def("bootstrap_convergence_message", &bootstrap_convergence_message, py::arg("unconverged"),
           py::arg("total"), py::arg("first_message"),
           "The warning for bootstrap replicates that did not converge ('' when none).");
-  mod.def("bootstrap_counts", &bootstrap_counts_py, py::arg("seed"), py::arg("replicate"), py::arg("n"));
+  mod.def("bootstrap_counts", &bootstrap_counts_py, py::arg("seed"), py::arg("replicate"), py::arg("n"),
+          py::arg("groups") = py::none());
 }
 
 }  // namespace ctxstats_py

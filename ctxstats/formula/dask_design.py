@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ctxstats.formula.parse import MISSING, FormulaPlan, _check_variables, _is_namespace_name, plain_strings
+from ctxstats.formula.parse import (FormulaPlan, _check_variables, _is_namespace_name, parse_two_part,
+                                    plain_strings)
 from ctxstats.formula.spec_state import spec_from_state, spec_state
 
 
@@ -124,27 +125,14 @@ def build_dask_design(formula: str, data, missing: str = "drop", weights=None, g
     """Evaluate ``"y ~ predictors | context"`` on the dask DataFrame ``data`` partition by
     partition (see the module docstring). ``weights``, ``groups``: column names of ``data``."""
     import dask.dataframe as dd
-    from formulaic import Formula, model_matrix
+    from formulaic import model_matrix
 
-    if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string, not {type(formula).__name__}")
     if not isinstance(data, dd.DataFrame):
         raise TypeError(f"data must be a dask DataFrame here, not {type(data).__name__}")
-    if missing not in MISSING:
-        raise ValueError(f"missing must be 'drop' or 'raise', not {missing!r}")
+    parsed = parse_two_part(formula, missing)
     for name, value in (("weights", weights), ("groups", groups)):
         if value is not None and (not isinstance(value, str) or value not in data.columns):
             raise ValueError(f"{name} of a formula fit of a dask DataFrame must name a column of data, not {value!r}")
-    try:
-        parsed = Formula(formula)
-    except Exception as exc:  # formulaic's syntax errors
-        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from None
-    rhs = getattr(parsed, "rhs", None)
-    if getattr(parsed, "lhs", None) is None or rhs is None:
-        raise ValueError(f"formula {formula!r} needs a response: 'y ~ predictors | context'")
-    if not isinstance(rhs, tuple) or len(rhs) != 2:
-        raise ValueError(f"formula {formula!r} needs exactly one '|' separating the predictors from the context "
-                         "('y ~ x1 + x2 | c1 + c2')")
     _check_variables(formula, parsed, data)
     sample = _first_rows(data)
     try:

@@ -191,6 +191,30 @@ _FORMULA_FUNCTIONS = {"C", "center", "scale", "poly", "bs", "cr", "cc", "hashed"
                       "standardize", "log", "exp"}
 
 
+def parse_two_part(formula: str, missing: str):
+    """formulaic's parse of ``"y ~ predictors | context"``; a TypeError or ValueError naming
+    what is wrong with it (or with ``missing``) otherwise."""
+    from formulaic import Formula
+
+    if not isinstance(formula, str):
+        raise TypeError(f"formula must be a string, not {type(formula).__name__}")
+    if missing not in MISSING:
+        raise ValueError(f"missing must be 'drop' or 'raise', not {missing!r}")
+    try:
+        parsed = Formula(formula)
+    except Exception as exc:  # formulaic's syntax errors
+        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from None
+    lhs = getattr(parsed, "lhs", None)
+    rhs = getattr(parsed, "rhs", None)
+    if lhs is None or rhs is None:
+        raise ValueError(f"formula {formula!r} needs a response: 'y ~ predictors | context'")
+    if not isinstance(rhs, tuple) or len(rhs) != 2:
+        parts = len(rhs) if isinstance(rhs, tuple) else 1
+        raise ValueError(f"formula {formula!r} needs exactly one '|' separating the predictors from the context "
+                         f"('y ~ x1 + x2 | c1 + c2'); it has {parts} part(s) after '~'")
+    return parsed
+
+
 @dataclass
 class FormulaDesign:
     """What ``build_design`` returns: the arrays (as pandas objects carrying names) and the
@@ -214,26 +238,11 @@ def build_design(formula: str, data: pd.DataFrame, missing: str = "drop") -> For
     missing : {"drop", "raise"}
         Rows with a missing value in any variable of the formula are dropped, or raise.
     """
-    from formulaic import Formula, model_matrix
+    from formulaic import model_matrix
 
-    if not isinstance(formula, str):
-        raise TypeError(f"formula must be a string, not {type(formula).__name__}")
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
-    if missing not in MISSING:
-        raise ValueError(f"missing must be 'drop' or 'raise', not {missing!r}")
-    try:
-        parsed = Formula(formula)
-    except Exception as exc:  # formulaic's syntax errors
-        raise ValueError(f"cannot parse formula {formula!r}: {exc}") from None
-    lhs = getattr(parsed, "lhs", None)
-    rhs = getattr(parsed, "rhs", None)
-    if lhs is None or rhs is None:
-        raise ValueError(f"formula {formula!r} needs a response: 'y ~ predictors | context'")
-    if not isinstance(rhs, tuple) or len(rhs) != 2:
-        parts = len(rhs) if isinstance(rhs, tuple) else 1
-        raise ValueError(f"formula {formula!r} needs exactly one '|' separating the predictors from the context "
-                         f"('y ~ x1 + x2 | c1 + c2'); it has {parts} part(s) after '~'")
+    parsed = parse_two_part(formula, missing)
     _check_variables(formula, parsed, data)
     # Positions of the kept rows are recovered from a positional index.
     frame = data if isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1 \

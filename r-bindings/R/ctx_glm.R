@@ -57,14 +57,21 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
 
   scale_context <- identical(opts$scale, "context")  # location_scale.R
   if (scale_context) check_location_scale_cov_type(cov_type)
+  requested <- cov_type
   cov_type <- if (scale_context) NULL else resolve_cov_type(cov_type, opts, n_bootstraps)
-  if (identical(cov_type, "cluster")) {
+  # Clusters: the analytic sandwich (linear encoder) and/or the cluster bootstrap, whose
+  # replicates resample whole clusters (cov_type "cluster" on other encoders, or "bootstrap"
+  # with groups), as the Python package's fit.
+  clustered <- identical(requested, "cluster") || (identical(cov_type, "bootstrap") && !is.null(d$groups))
+  if (clustered) {
     if (is.null(d$groups)) stop("cov_type = \"cluster\" needs groups: a column (groups = firm) or one label per row",
                                 call. = FALSE)
     if (length(unique(d$groups)) < 2L) stop("cov_type = \"cluster\" needs at least 2 distinct groups", call. = FALSE)
   } else if (!is.null(d$groups)) {
-    stop("groups are used by cov_type = \"cluster\" only", call. = FALSE)
+    stop("groups are used by cov_type = \"cluster\" (or \"bootstrap\" with replicates: the cluster bootstrap) only",
+         call. = FALSE)
   }
+  boot_groups <- if (clustered) d$groups
   out <- core_call(ctxstats_fit_R, d$context, d$x, d$y, d$weights, opts, init)
   warn_if_unconverged(out)
   basis <- if (!is.null(out$spline)) out$spline else out$location_scale
@@ -77,7 +84,8 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
   if (n_bootstraps > 0) {
     # Replicate fits on multinomial resamples of the rows, each from the fit's weights (the
     # core's bootstrap_fit, as the Python package's fit(n_bootstraps = B)).
-    boot <- core_call(ctxstats_bootstrap_R, d$context, d$x, d$y, d$weights, opts, out$weights, n_bootstraps)
+    boot <- core_call(ctxstats_bootstrap_R, d$context, d$x, d$y, d$weights, opts, out$weights, n_bootstraps,
+                      boot_groups)
     warn_bootstrap(boot$message)
     out$model <- core_call(ctxstats_model_with_bootstrap_R, out$model, boot)  # the core model carries them
   }

@@ -36,7 +36,9 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   add_table <- function(caption, frame) tables[[length(tables) + 1L]] <<- list(caption = caption, frame = frame)
   if (!is.null(cov_type)) {
     caption <- if (cov_type == "bootstrap") {
-      sprintf("bootstrap, B=%d, percentile intervals and p-values, p >= %s", B, fmt_g(2 / (B + 1), 3L))
+      G <- if (is.null(object$bootstrap$clusters)) 0 else object$bootstrap$clusters
+      sprintf("bootstrap, B=%d%s, percentile intervals and p-values, p >= %s", B,
+              if (G > 0) sprintf(", resampling %d clusters", as.integer(G)) else "", fmt_g(2 / (B + 1), 3L))
     } else {
       lc <- linear_covariance(object, cov_type)
       sprintf("analytic, cov_type=%s, %s", cov_type, if (lc$use_t) "t" else "normal")

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -320,7 +321,8 @@ Rcpp::List bootstrap_to_r(const BootstrapResult& r) {
   return Rcpp::List::create(Rcpp::Named("weights") = matrix_from_row_major(r.weights, r.n_replicates, r.n_weights),
                             Rcpp::Named("n_iter") = Rcpp::IntegerVector(r.n_iter.begin(), r.n_iter.end()),
                             Rcpp::Named("converged") = converged, Rcpp::Named("objective") = to_r(r.objective),
-                            Rcpp::Named("message") = r.message);
+                            Rcpp::Named("message") = r.message,
+                            Rcpp::Named("clusters") = static_cast<double>(r.clusters));
 }
 
 // Only copies: the fitted model that receives it checks every length against its own.
@@ -337,6 +339,11 @@ BootstrapResult bootstrap_from_r(SEXP sexp) {
   for (int k = 0; k < cv.size(); ++k) r.converged.push_back(cv[k] == TRUE ? 1 : 0);
   r.objective = to_vector(b["objective"]);
   if (b.containsElementNamed("message")) r.message = Rcpp::as<std::string>(b["message"]);
+  if (b.containsElementNamed("clusters")) {
+    const double G = Rcpp::as<double>(b["clusters"]);
+    require(G == 0.0 || (G >= 2.0 && G == std::floor(G)), "the bootstrap's clusters must be 0 or a count >= 2");
+    r.clusters = static_cast<std::size_t>(G);
+  }
   return r;
 }
 
@@ -547,8 +554,9 @@ extern "C" SEXP ctxstats_build_info_R() {
 
 // Bootstrap replicate fits from the full-data fit's weights `start` (csrc/glm/bootstrap.hpp); the
 // same function, options and seed as the Python package's _core.bootstrap.
+// groups: NULL, or one integer cluster code per row (the cluster bootstrap).
 extern "C" SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP start,
-                                     SEXP n_bootstraps) {
+                                     SEXP n_bootstraps, SEXP groups) {
   BEGIN_RCPP
   RData data;
   load_data(C, X, y, weights, data);
@@ -556,9 +564,18 @@ extern "C" SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP 
   const std::vector<double> start_w = to_vector(start);
   const int B = Rcpp::as<int>(n_bootstraps);
   require(B >= 1, "n_bootstraps must be at least 1");
+  std::unique_ptr<Resampling> units;
+  if (!Rf_isNull(groups)) {
+    std::vector<long long> codes;
+    for (int v : Rcpp::IntegerVector(groups)) {
+      require(v != NA_INTEGER, "groups has missing labels");
+      codes.push_back(v);
+    }
+    units = std::make_unique<Resampling>(cluster_resampling(codes, data.view.n));
+  }
   // Called on this (R's main) thread between rounds of replicates.
-  const BootstrapResult r =
-      bootstrap_fit(data.view, o, start_w, B, [](int, double) { return !user_interrupted(); });
+  const BootstrapResult r = bootstrap_fit(data.view, o, start_w, B,
+                                          [](int, double) { return !user_interrupted(); }, units.get());
   if (r.interrupted) throw std::runtime_error("the bootstrap was interrupted by the user");
   return bootstrap_to_r(r);
   END_RCPP

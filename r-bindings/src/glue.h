@@ -30,7 +30,8 @@ SEXP ctxstats_model_load_R(SEXP path);
 SEXP ctxstats_model_with_bootstrap_R(SEXP raw, SEXP bootstrap);
 SEXP ctxstats_resolve_cov_type_R(SEXP cov_type, SEXP options, SEXP n_bootstraps);
 SEXP ctxstats_analytic_available_R(SEXP options);
-SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP start, SEXP n_bootstraps);
+SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP start, SEXP n_bootstraps,
+                          SEXP groups);
 SEXP ctxstats_bootstrap_theta_R(SEXP options, SEXP scaling, SEXP W, SEXP C);
 SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options);
 SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP theta_train, SEXP phi, SEXP dist_scale,

@@ -38,7 +38,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_model_with_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_model_with_bootstrap_R), 2},
     {"ctxstats_resolve_cov_type_R", reinterpret_cast<DL_FUNC>(&ctxstats_resolve_cov_type_R), 3},
     {"ctxstats_analytic_available_R", reinterpret_cast<DL_FUNC>(&ctxstats_analytic_available_R), 1},
-    {"ctxstats_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_R), 7},
+    {"ctxstats_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_R), 8},
     {"ctxstats_bootstrap_theta_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_theta_R), 4},
     {"ctxstats_personalized_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_fit_R), 5},
     {"ctxstats_personalized_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_predict_R), 8},

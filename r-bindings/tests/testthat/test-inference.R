@@ -171,5 +171,5 @@ test_that("cov_type = 'cluster' equals the cluster sandwich of lm and glm (stats
   expect_error(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "poisson", encoder = "linear", cov_type = "cluster"),
                "needs groups")
   expect_error(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "poisson", encoder = "linear", groups = firm),
-               "cluster\" only")
+               "groups are used by cov_type = \"cluster\"")
 })
