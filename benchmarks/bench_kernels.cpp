@@ -5,14 +5,14 @@
 //
 // Times Objective::value_grad -- one forward and one backward pass over every row, what one
 // L-BFGS function evaluation costs -- on 8,000 rows like the public benchmark's training rows
-// (m = 3 context columns, p = 5 predictors), for the default ngam (16 x 1) and mlp (32 x 2)
-// encoders and wider ones, on one thread and on every core. Operations are counted from the
-// layer sizes (a multiply-add is two, tanh one though it costs ~20), so the rate is a lower
-// bound on what the kernels sustain. Peak: threads x clock x 16 double-precision FLOP per cycle
-// (two 256-bit FMA units, AVX2); a virtual machine without counters does not tell the clock,
-// so it is an argument (lscpu, /proc/cpuinfo's "cpu MHz"). The rate is per CPU-second (the
-// process's CPU time over all threads), so that a loaded machine's waiting does not count;
-// wall-clock milliseconds are printed beside it. A measurement: no assertion.
+// (m = 3 context columns, p = 5 predictors), for the default ngam (16 x 1) and the mlp 32 x 2
+// (its default until 2026-11-30; now 16 x 2) encoders and wider ones, on one thread and on every
+// core. Operations are counted from the layer sizes (a multiply-add is two, tanh one though it
+// costs ~20), so the rate is a lower bound on what the kernels sustain. Peak: threads x clock x
+// 16 double-precision FLOP per cycle (two 256-bit FMA units, AVX2); a virtual machine without
+// counters does not tell the clock, so it is an argument (lscpu, /proc/cpuinfo's "cpu MHz"). The
+// rate is per CPU-second (the process's CPU time over all threads), so that a loaded machine's
+// waiting does not count; wall-clock milliseconds are printed beside it. A measurement: no assertion.
 #include <omp.h>
 
 #include <time.h>

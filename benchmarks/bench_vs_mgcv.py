@@ -9,7 +9,7 @@ rpy2: `make test` installs them).
     python benchmarks/bench_vs_mgcv.py [--n 10000] [--threads 2] [--seed 0]
 
 The ngam settings "test" are those of tests/test_vs_r.py (width 16, at most 300 L-BFGS
-iterations); "default" are the package defaults (width 32, at most 1000 iterations).
+iterations); "default" are the package defaults (width 16, at most 1000 iterations).
 """
 from __future__ import annotations
 

@@ -66,6 +66,9 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
                       {"solver": "adam", "batch_size": 256, "learning_rate": 1e-2}),
     "mlp-w16-d1": ({"encoder": "mlp", "width": 16, "depth": 1}, {"solver": "lbfgs", "max_iter": 300}),
     "mlp-w32-d2": ({"encoder": "mlp", "width": 32, "depth": 2}, {"solver": "lbfgs", "max_iter": 1000}),
+    # the mlp default before 2026-11-30 (width 32; now 16), and the current default spelled out
+    "mlp-w32": ({"encoder": "mlp", "width": 32}, {}),
+    "mlp-w16": ({"encoder": "mlp", "width": 16}, {}),
     "mlp-w32-adam": ({"encoder": "mlp", "width": 32, "depth": 2},
                      {"solver": "adam", "batch_size": 256, "learning_rate": 1e-2}),
     # variable projection: L-BFGS on the hidden weights, the output layer solved exactly (issue 12)
@@ -79,7 +82,8 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "spline-c1c3": ({"encoder": "spline", "interactions": [(0, 2)]}, {}),
 }
 # Configurations also run on the binomial task (with family="binomial").
-CLF_CONFIGS = ["default", "default-wd", "mlp-no-es", "ngam", "ngam-no-es", "ngam-w16", "spline", "mlp-varpro"]
+CLF_CONFIGS = ["default", "default-wd", "mlp-no-es", "ngam", "ngam-no-es", "ngam-w16", "spline", "mlp-varpro",
+               "mlp-w32", "mlp-w16"]
 
 # ---- the peer: name -> (constructor keywords, fit keywords) -------------------------------
 PEER_SETTINGS: dict[str, tuple[dict, dict]] = {

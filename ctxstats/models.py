@@ -72,7 +72,7 @@ class ContextualizedGLM:
     weights : array_like, shape (n,), optional
         Non-negative case weights (frequency weights).
     width, depth : int
-        Hidden units per layer and number of hidden layers: mlp 32 and 2, ngam 16 and 1.
+        Hidden units per layer and number of hidden layers: mlp 16 and 2 (width 32 before 2026-11-30), ngam 16 and 1.
     archetypes : int
         K >= 2 puts an archetype head on the encoder: theta_i = softmax(z(c_i)) A, each
         sample model a convex mixture of K archetype models. 0 (default): no archetypes.

@@ -158,7 +158,7 @@ def representation_dim(encoder: str, encoder_options: dict, m: int) -> int:
     if encoder == "spline":  # its basis b(c): the constant, m centred splines, tensor terms (penalised)
         kt = encoder_options.get("interaction_knots", 5) - 1
         return 1 + m * (encoder_options.get("n_knots", 15) - 1) + len(encoder_options.get("interactions") or ()) * kt * kt
-    width, depth = encoder_options.get("width", 32), encoder_options.get("depth", 2)
+    width, depth = encoder_options.get("width", 16), encoder_options.get("depth", 2)
     if encoder == "linear" or depth == 0:
         return m + 1
     if encoder == "mlp":
