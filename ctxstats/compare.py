@@ -74,8 +74,9 @@ def compare(*fits) -> pd.DataFrame:
         if k > 0:
             prev = fits[k - 1]
             t, p = _test(family, prev, r, big)
-            row.update(df_diff=t["df"], dev_diff=float(prev.deviance - r.deviance), statistic=t["statistic"],
-                       p_value=p)
+            # (negative binomial fits each have their own theta: their deviances do not compare)
+            dev_diff = np.nan if family == "negativebinomial" else float(prev.deviance - r.deviance)
+            row.update(df_diff=t["df"], dev_diff=dev_diff, statistic=t["statistic"], p_value=p)
         rows.append(row)
     out = pd.DataFrame(rows, index=[f"model {k}" for k in range(len(fits))])
     out.attrs["test"] = ("F" if family == "gaussian" or fits[0].model.quasi
