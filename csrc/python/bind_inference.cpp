@@ -5,6 +5,31 @@
 
 namespace ctxstats_py {
 
+std::vector<long long> group_codes(const py::object& groups) {
+  std::vector<long long> codes;
+  if (!groups.is_none()) {
+    const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
+    if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
+    codes.assign(g.data(), g.data() + g.shape(0));
+  }
+  return codes;
+}
+
+py::dict linear_covariance_to_dict(const LinearCovariance& lc) {
+  py::dict out;
+  out["cov"] = to_matrix(lc.cov, lc.D, lc.D);
+  out["cov_type"] = cov_type_name(lc.cov_type);
+  out["scale"] = lc.scale;
+  out["nobs"] = lc.nobs;
+  out["rank"] = lc.rank;
+  out["df_resid"] = lc.df_resid;
+  out["df_denom"] = lc.df_denom;
+  out["n_groups"] = lc.n_groups;
+  out["use_t"] = lc.use_t;
+  out["use_f"] = lc.use_f;
+  return out;
+}
+
 namespace {
 
 void require_matrix(const Array& a, const char* name) {
@@ -39,29 +64,13 @@ py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, co
   const Family fam = parse_family(family);
   const CovType type = parse_cov_type(cov_type);
   const std::vector<double> b = to_vector(params);
-  std::vector<long long> codes;
-  if (!groups.is_none()) {
-    const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
-    if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
-    codes.assign(g.data(), g.data() + g.shape(0));
-  }
+  const std::vector<long long> codes = group_codes(groups);
   LinearCovariance lc;
   {
     py::gil_scoped_release release;
     lc = linear_covariance(d, fam, intercept, b, type, threads, groups.is_none() ? nullptr : &codes, quasi);
   }
-  py::dict out;
-  out["cov"] = to_matrix(lc.cov, lc.D, lc.D);
-  out["cov_type"] = cov_type_name(lc.cov_type);
-  out["scale"] = lc.scale;
-  out["nobs"] = lc.nobs;
-  out["rank"] = lc.rank;
-  out["df_resid"] = lc.df_resid;
-  out["df_denom"] = lc.df_denom;
-  out["n_groups"] = lc.n_groups;
-  out["use_t"] = lc.use_t;
-  out["use_f"] = lc.use_f;
-  return out;
+  return linear_covariance_to_dict(lc);
 }
 
 py::array_t<double> average_effect_covariance_py(const Array& cov, const Array& C, int q) {

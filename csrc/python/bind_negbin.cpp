@@ -85,29 +85,14 @@ void bind_negbin(py::module_& mod) {
         const DataView d = view(C, X, y, weights, w_holder);
         if (threads < 0) throw InvalidArgument("threads must be >= 0");
         const std::vector<double> b = to_vector(params);
-        std::vector<long long> codes;
-        if (!groups.is_none()) {
-          const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
-          if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
-          codes.assign(g.data(), g.data() + g.shape(0));
-        }
+        const std::vector<long long> codes = group_codes(groups);
         NegBinCovariance nc;
         {
           py::gil_scoped_release release;
           nc = negbin_covariance(d, intercept, b, theta, cov_type, threads, groups.is_none() ? nullptr : &codes);
         }
-        const LinearCovariance& lc = nc.beta;
-        py::dict out;
-        out["cov"] = to_matrix(lc.cov, lc.D, lc.D);
-        out["cov_type"] = cov_type == "observed" ? std::string("observed") : cov_type_name(lc.cov_type);
-        out["scale"] = lc.scale;
-        out["nobs"] = lc.nobs;
-        out["rank"] = lc.rank;
-        out["df_resid"] = lc.df_resid;
-        out["df_denom"] = lc.df_denom;
-        out["n_groups"] = lc.n_groups;
-        out["use_t"] = lc.use_t;
-        out["use_f"] = lc.use_f;
+        py::dict out = linear_covariance_to_dict(nc.beta);
+        if (cov_type == "observed") out["cov_type"] = cov_type;
         out["theta_se"] = nc.theta_se;
         out["alpha_se"] = nc.alpha_se;
         out["theta_se_joint"] = nc.theta_se_joint;

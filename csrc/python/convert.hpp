@@ -61,6 +61,11 @@ BootstrapResult bootstrap_from_dict(const py::dict& d);
 // A bootstrap pass (means, sign-flip shares, heterogeneity test) as a dict.
 py::dict bootstrap_pass_to_dict(const BootstrapPass& p);
 
+// cov_type = "cluster"'s group codes (None: none), and an analytic covariance as the dict
+// _core.linear_covariance returns (bind_inference.cpp).
+std::vector<long long> group_codes(const py::object& groups);
+py::dict linear_covariance_to_dict(const LinearCovariance& lc);
+
 // What a spline fit reports (bind_spline.cpp).
 py::dict spline_fit_to_dict(const FitResult& r, int m);
 
