@@ -1,37 +1,17 @@
 // Bindings for the negative binomial family's statistics (csrc/inference/negbin.hpp): theta by
 // maximum likelihood, fit statistics, residuals and covariances. Converts arrays; the
 // statistics are the core's.
-#include <limits>
-
 #include "convert.hpp"
 
 namespace ctxstats_py {
-
-namespace {
-
-std::size_t pair_length(const Array& y, const Array& mu) {
-  if (y.ndim() != 1 || mu.ndim() != 1 || y.shape(0) != mu.shape(0))
-    throw InvalidArgument("y and mu must be one-dimensional and of one length");
-  return static_cast<std::size_t>(y.shape(0));
-}
-
-const double* optional_weights(const py::object& weights, std::size_t n, Array& holder) {
-  if (weights.is_none()) return nullptr;
-  holder = weights.cast<Array>();
-  if (holder.ndim() != 1 || static_cast<std::size_t>(holder.shape(0)) != n)
-    throw InvalidArgument("weights must be one-dimensional with one value per observation");
-  return holder.data();
-}
-
-}  // namespace
 
 void bind_negbin(py::module_& mod) {
   mod.def(
       "negbin_theta_ml",
       [](const Array& y, const Array& mu, const py::object& weights, double start) {
-        const std::size_t n = pair_length(y, mu);
         Array holder;
-        const ThetaFit t = negbin_theta_ml(y.data(), mu.data(), optional_weights(weights, n, holder), n, start);
+        const double* w = pair_weights(y, mu, weights, holder);
+        const ThetaFit t = negbin_theta_ml(y.data(), mu.data(), w, static_cast<std::size_t>(y.shape(0)), start);
         py::dict out;
         out["theta"] = t.theta;
         out["se"] = t.se;
@@ -45,10 +25,10 @@ void bind_negbin(py::module_& mod) {
   mod.def(
       "negbin_theta_loglik",
       [](double theta, const Array& y, const Array& mu, const py::object& weights) {
-        const std::size_t n = pair_length(y, mu);
         Array holder;
+        const double* w = pair_weights(y, mu, weights, holder);
         if (!(theta > 0.0)) throw InvalidArgument("theta must be positive");
-        const ThetaLoglik t = negbin_theta_loglik(theta, y.data(), mu.data(), optional_weights(weights, n, holder), n);
+        const ThetaLoglik t = negbin_theta_loglik(theta, y.data(), mu.data(), w, static_cast<std::size_t>(y.shape(0)));
         return py::make_tuple(t.loglik, t.score, t.hessian);
       },
       py::arg("theta"), py::arg("y"), py::arg("mu"), py::arg("weights") = py::none(),
@@ -56,25 +36,18 @@ void bind_negbin(py::module_& mod) {
   mod.def(
       "negbin_fit_statistics",
       [](double theta, const Array& y, const Array& mu, const py::object& weights, bool intercept) {
-        const std::size_t n = pair_length(y, mu);
         Array holder;
-        const FitStatistics s =
-            negbin_fit_statistics(theta, y.data(), mu.data(), optional_weights(weights, n, holder), n, intercept);
-        py::dict out;
-        out["loglik"] = s.loglik;
-        out["deviance"] = s.deviance;
-        out["null_deviance"] = s.null_deviance;
-        out["deviance_explained"] = s.deviance_explained;
-        out["pearson_chi2"] = s.pearson_chi2;
-        return out;
+        const double* w = pair_weights(y, mu, weights, holder);
+        return fit_statistics_to_dict(
+            negbin_fit_statistics(theta, y.data(), mu.data(), w, static_cast<std::size_t>(y.shape(0)), intercept));
       },
       py::arg("theta"), py::arg("y"), py::arg("mu"), py::arg("weights"), py::arg("intercept"));
   mod.def(
       "negbin_residuals",
       [](double theta, const std::string& type, const Array& y, const Array& mu, const py::object& weights) {
-        const std::size_t n = pair_length(y, mu);
         Array holder;
-        return to_array(negbin_residuals(theta, type, y.data(), mu.data(), optional_weights(weights, n, holder), n));
+        const double* w = pair_weights(y, mu, weights, holder);
+        return to_array(negbin_residuals(theta, type, y.data(), mu.data(), w, static_cast<std::size_t>(y.shape(0))));
       },
       py::arg("theta"), py::arg("type"), py::arg("y"), py::arg("mu"), py::arg("weights"));
   mod.def(

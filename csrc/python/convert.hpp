@@ -65,6 +65,10 @@ py::dict bootstrap_pass_to_dict(const BootstrapPass& p);
 // _core.linear_covariance returns (bind_inference.cpp).
 std::vector<long long> group_codes(const py::object& groups);
 py::dict linear_covariance_to_dict(const LinearCovariance& lc);
+// Fitted means' y and mu (one-dimensional, one length) and their optional weights (None: null;
+// `holder` keeps a converted array alive); fit statistics as _core.fit_statistics returns them.
+const double* pair_weights(const Array& y, const Array& mu, const py::object& weights, Array& holder);
+py::dict fit_statistics_to_dict(const FitStatistics& s);
 
 // What a spline fit reports (bind_spline.cpp).
 py::dict spline_fit_to_dict(const FitResult& r, int m);
