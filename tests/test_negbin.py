@@ -170,6 +170,8 @@ def test_negbin_refuses_what_it_cannot_do(nmes):
         cs.ContextualizedGLM.from_formula(FULL, bad, family="negativebinomial", encoder="linear")
     with pytest.raises(ValueError, match="theta"):
         fit(small).save("never-written.ctx")
+    with pytest.raises(ValueError, match="not for personalized regression"):
+        cs.PersonalizedRegression.from_formula(FULL, small, family="negativebinomial").fit()
 
 
 def test_negbin_without_overdispersion_warns(nmes):
