@@ -7,7 +7,8 @@ memory: ``fit(n_bootstraps=B, threads=...)`` in this process, then
 ``fit(n_bootstraps=B, client=client)`` on LocalClusters of 1 and 2 worker processes (one thread
 each). The replicates are checked to be bitwise those of the local fit.
 
-Part 2 -- an exact linear fit of N rows (default 4,000,000; 5 predictors, 3 context features)
+Part 2 -- an exact linear (or, with --encoder spline, spline) fit of N rows (default 4,000,000;
+5 predictors, 3 context features)
 written to 16 Parquet files and read with ``dask.dataframe.read_parquet``: the fit streams the
 partitions through the workers (two passes for the scaling, two for the normal equations). The
 client process's peak resident memory during the fit (VmHWM, benchmarks/_measure.py; the
@@ -18,6 +19,7 @@ cluster fits'.
 
     python benchmarks/bench_dask.py                       # both parts, the defaults above
     python benchmarks/bench_dask.py --rows 1000000 --bootstraps 50
+    python benchmarks/bench_dask.py --part exact --encoder spline
 """
 from __future__ import annotations
 
@@ -116,7 +118,7 @@ def part_exact(args) -> list[tuple]:
                 ddf = dd.read_parquet(str(folder / "*.parquet"))
                 with PeakMemory() as mem:
                     t = time.perf_counter()
-                    model = cs.ContextualizedGLM(ddf["y"], ddf[xs], ddf[cs_], encoder="linear")
+                    model = cs.ContextualizedGLM(ddf["y"], ddf[xs], ddf[cs_], encoder=args.encoder)
                     res = model.fit(client=client)
                     elapsed = time.perf_counter() - t
                 weights[workers] = res.weights
@@ -131,7 +133,7 @@ def part_exact(args) -> list[tuple]:
         y, X, C = df["y"].to_numpy(), df[xs].to_numpy(), df[cs_].to_numpy()
         del df
         t = time.perf_counter()
-        local = cs.ContextualizedGLM(y, X, C, encoder="linear").fit(threads=args.threads)
+        local = cs.ContextualizedGLM(y, X, C, encoder=args.encoder).fit(threads=args.threads)
         rows.insert(0, ("single process, numpy", f"{args.threads} thread(s)", time.perf_counter() - t,
                         "data in memory (not read from Parquet)"))
         for workers, w in weights.items():
@@ -155,13 +157,15 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=4_000_000, help="rows of the out-of-core part")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of the single-process fits")
     ap.add_argument("--part", choices=("all", "bootstrap", "exact"), default="all")
+    ap.add_argument("--encoder", choices=("linear", "spline"), default="linear",
+                    help="the encoder of the out-of-core part (spline: REML over the partitions' passes)")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before")
     if args.part in ("all", "bootstrap"):
         table(f"Part 1: B = {args.bootstraps} bootstrap, linear exact gaussian, n = {args.n:,}, p = 5, m = 3",
               part_bootstrap(args))
     if args.part in ("all", "exact"):
-        table(f"Part 2: exact linear fit of {args.rows:,} rows in 16 Parquet files, p = 5, m = 3",
+        table(f"Part 2: exact {args.encoder} fit of {args.rows:,} rows in 16 Parquet files, p = 5, m = 3",
               part_exact(args))
     print(f"\nload average {os.getloadavg()[0]:.2f} after")
 

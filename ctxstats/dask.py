@@ -269,11 +269,51 @@ def _pass_task(k, y, X, C, w, options, scaling, b, hessian):
     return _in_partition(k, run)
 
 
+def _covariance_task(k, y, X, C, w, g, options, scaling, b, cov_type, labels, bread_inverse):
+    def run():
+        y_, X_, C_, w_ = _load(k, y, X, C, w, options["family"])
+        codes = None if g is None else _group_codes(g, labels, y_.shape[0])
+        return _core.covariance_sums(C_, X_, y_, w_, options["family"], scaling, b, cov_type,
+                                     options.get("threads", 1), codes, bread_inverse)
+    return _in_partition(k, run)
+
+
+def _group_codes(g, labels, n: int) -> np.ndarray:
+    """A partition's cluster labels as their positions in ``labels`` (every partition's labels,
+    gathered once on the client): the same code for the same label in every partition."""
+    import pandas as pd
+
+    values = pd.Series(g.to_numpy() if isinstance(g, pd.Series) else np.asarray(g).reshape(-1))
+    if len(values) != n:
+        raise ValueError(f"groups has {len(values)} rows but endog has {n}")
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise ValueError(f"groups has missing labels (first at row {int(np.flatnonzero(missing)[0])})")
+    return pd.Index(labels).get_indexer(values).astype(np.int64)
+
+
 def _theta_sum_task(k, C, options, scaling, weights):
+    """A partition's sums of the sample parameters and of the context columns (a spline fit:
+    of its basis rows), and its rows."""
     def run():
         C_ = _as_float(C, "context", 2, k)
         theta = _core.predict_theta(options, scaling, weights, C_)
-        return theta.sum(axis=0), theta.shape[0]
+        c_sum = _core.spline_basis_sum(C_, options, scaling) if options["encoder"] == "spline" else C_.sum(axis=0)
+        return theta.sum(axis=0), c_sum, theta.shape[0]
+    return _in_partition(k, run)
+
+
+def _spline_summary_task(k, y, X, C, w, options, scaling):
+    def run():
+        _, _, C_, _ = _load(k, y, X, C, w, options["family"])
+        return _core.spline_column_summary(C_, options, scaling)
+    return _in_partition(k, run)
+
+
+def _spline_centre_task(k, y, X, C, w, options, scaling):
+    def run():
+        _, _, C_, w_ = _load(k, y, X, C, w, options["family"])
+        return _core.spline_centre_sums(C_, w_, options, scaling)
     return _in_partition(k, run)
 
 
@@ -375,7 +415,13 @@ class DaskContextualizedGLM:
 
     Available: the linear encoder with the exact solver (gaussian: one pass; binomial and
     poisson: one pass per IRLS iteration), with optional ``weights`` (a dask collection with
-    the same partitions). Not yet: other encoders, bootstrap replicates and covariances of
+    the same partitions), and the in-memory linear fit's analytic covariances (``cov_type``
+    "nonrobust", "HC0" .. "HC3", "cluster"; one more read of the partitions, two for
+    HC2/HC3) behind ``bse``, ``pvalues`` and ``conf_int``. The spline encoder (even knot
+    spacing): its knots from the partitions' ranges of each context feature, its centres
+    from their basis sums, then the penalised passes with REML/GCV smoothing (PQL for binomial
+    and poisson: passes per iteration), and the average effects' covariance from Vp at the
+    partitions' mean basis row. Not yet: the neural encoders and bootstrap replicates of
     dask-held data (fit them in memory, or on a sample).
 
     All the collections must have the same partitions (the same number, each the same rows);
@@ -437,50 +483,144 @@ class DaskContextualizedGLM:
 
         return _options.resolve("glm", {**self._given_options, **_options.given(**fit_options)})
 
-    def _run(self, client, task, *args):
-        """task(k, y_k, X_k, C_k, w_k, *args) for every partition k, results in partition order."""
+    def _run(self, client, task, *args, extra=None):
+        """task(k, y_k, X_k, C_k, w_k, [extra_k,] *args) for every partition k, results in
+        partition order (extra: one more per-partition collection, e.g. the cluster labels)."""
         from dask import delayed
 
-        tasks = [delayed(task, pure=True)(k, y, X, C, w, *args)
+        tasks = [delayed(task, pure=True)(k, y, X, C, w, *([] if extra is None else [extra[k]]), *args)
                  for k, (y, X, C, w) in enumerate(zip(self._y, self._X, self._C, self._w))]
         return _gather_in_order(client, client.compute(tasks))
 
-    def fit(self, client=None, n_bootstraps=None, cov_type=None, **fit_options) -> "DaskContextualizedGLMResults":
+    def _cluster_labels(self, groups):
+        """(per-partition delayed labels, every distinct label) of ``groups``, a dask Series
+        or one-dimensional array with the data's partitions."""
+        import dask.array as da
+        import dask.dataframe as dd
+
+        if isinstance(groups, dd.DataFrame):
+            raise ValueError("groups must be one column (a dask Series or one-dimensional array), not a DataFrame")
+        if isinstance(groups, dd.Series):
+            parts = list(groups.to_delayed())
+            labels = groups.dropna().unique(split_out=1).compute()
+        elif isinstance(groups, da.Array):
+            if groups.ndim != 1:
+                raise ValueError(f"groups must be one-dimensional, not shape {groups.shape}")
+            parts = list(groups.to_delayed().ravel())
+            labels = da.unique(groups).compute()
+        else:
+            raise TypeError("groups of data held as dask collections must be a dask Series or array with the "
+                            f"data's partitions, not {type(groups).__name__}")
+        if len(parts) != self.npartitions:
+            raise ValueError(f"groups must have the data's {self.npartitions} partitions, not {len(parts)}")
+        labels = np.asarray(labels)
+        if labels.dtype.kind == "f":
+            labels = labels[~np.isnan(labels)]
+        if len(labels) < 2:
+            raise ValueError("cov_type='cluster' needs at least 2 distinct groups")
+        return parts, labels
+
+    def fit(self, client=None, n_bootstraps=None, cov_type=None, groups=None,
+            **fit_options) -> "DaskContextualizedGLMResults":
         """Fit on the workers of ``client`` (None: the active ``distributed`` client).
         ``fit_options``: those of :meth:`ctxstats.ContextualizedGLM.fit` that apply to the exact
         solver (solver, threads, max_iter, tol, alpha, l1_ratio=0, mu_ratio, weight_decay);
-        ``threads`` is each task's thread count (default 1: a worker runs one task per thread)."""
+        ``threads`` is each task's thread count (default 1: a worker runs one task per thread).
+
+        ``cov_type``: the analytic covariance of the in-memory linear fit -- "nonrobust" (the
+        default), "HC0" .. "HC3" or "cluster" with ``groups`` (a dask Series or array with the
+        data's partitions; labels may repeat across partitions) -- summed over the partitions
+        in one more read (HC2/HC3: two); None is "nonrobust"."""
+        from ctxstats.inference import ANALYTIC_COV_TYPES
+
         client = resolve_client("default" if client is None else client)
         if n_bootstraps:
             raise ValueError("bootstrap replicates of data held as dask collections are not available yet; "
                              "fit the data in memory with fit(n_bootstraps=B, client=client)")
-        if cov_type is not None:
-            raise ValueError("covariances of fits of dask-held data are not available yet (cov_type must be None)")
         fit_options.setdefault("threads", 1)
         opts = self._options(**fit_options)
-        from ctxstats import _core as core
-
-        if not (opts["encoder"] == "linear" and opts.get("archetypes", 0) == 0 and opts["solver"] in ("auto", "exact")):
-            raise ValueError("data held as dask collections are fitted by the exact solver of the linear encoder "
-                             "(encoder='linear', solver='exact' or None); encoder="
+        spline = opts["encoder"] == "spline"
+        if not ((opts["encoder"] == "linear" and opts.get("archetypes", 0) == 0) or spline) or \
+                opts["solver"] not in ("auto", "exact"):
+            raise ValueError("data held as dask collections are fitted by the exact solver of the linear or spline "
+                             "encoder (encoder='linear' or 'spline', solver='exact' or None); encoder="
                              f"{opts['encoder']!r} with solver={opts['solver']!r} is not available for them yet")
+        if spline:
+            if cov_type is not None or groups is not None:
+                raise ValueError("a spline fit's standard errors come from its Bayesian covariance Vp (as mgcv's); "
+                                 "cov_type and groups apply to the linear encoder")
+            return self._fit_spline(client, opts)
+        cov_type = "nonrobust" if cov_type is None else cov_type
+        if cov_type not in ANALYTIC_COV_TYPES:
+            raise ValueError(f"cov_type must be one of {ANALYTIC_COV_TYPES} for data held as dask collections, "
+                             f"not {cov_type!r}")
+        if groups is None and cov_type == "cluster":
+            groups = getattr(self, "cluster_groups", None)  # from_formula(..., groups="column")
+        if (groups is not None) != (cov_type == "cluster"):
+            raise ValueError("cov_type='cluster' needs groups: one cluster label per row" if groups is None else
+                             f"groups are used by cov_type='cluster' only, not cov_type={cov_type!r}")
+        cluster = self._cluster_labels(groups) if groups is not None else None
+        scaling, plain = self._scaling(client, opts)
+        out = self._fit_passes(client, opts, scaling, plain)
+        res = DaskContextualizedGLMResults(self, out, opts, client)
+        if not res.interrupted:
+            res._set_covariance(self._covariance(client, res, opts, cov_type, cluster))
+        from ctxstats.convergence import warn_if_unconverged
+
+        warn_if_unconverged(res.converged, res.message, res.interrupted)
+        return res
+
+    def _scaling(self, client, opts):
+        """The scaling of all the rows from two passes of column sums: (with poisson_start and
+        rows, without)."""
         sums = self._run(client, _sums_task, opts, None)
-        means = core.scaling_from_sums(sums, None, opts)
+        means = _core.scaling_from_sums(sums, None, opts)
         about = {k: means[k] for k in ("c_mean", "c_scale", "x_mean", "x_scale", "y_mean", "y_scale", "intercept")}
         squares = self._run(client, _sums_task, opts, about)
-        scaling = core.scaling_from_sums(sums, squares, opts)  # with poisson_start and rows
+        scaling = _core.scaling_from_sums(sums, squares, opts)
         self.nobs = int(scaling["rows"])
-        plain = {k: scaling[k] for k in about}
+        return scaling, {k: scaling[k] for k in about}
 
+    def _fit_passes(self, client, opts, scaling, plain):
         def passes(b, hessian):
             return self._run(client, _pass_task, opts, plain, np.asarray(b), bool(hessian))
 
-        out = core.fit_exact_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
+        return _core.fit_exact_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
+
+    def _fit_spline(self, client, opts) -> "DaskContextualizedGLMResults":
+        """The spline encoder's fit: its knots from every partition's range of each context
+        feature (even spacing) and its centres from their basis sums, both combined by the
+        core in partition order, then the penalised passes (REML/GCV; PQL for binomial and
+        poisson) and Vp's average effects from the partitions' mean basis row."""
+        scaling, plain = self._scaling(client, opts)
+        m = len(self.context_names)
+        summaries = self._run(client, _spline_summary_task, opts, plain)
+        opts = {**opts, "knots": list(_core.spline_knots(summaries, opts, m, [str(c) for c in self.context_names]))}
+        centre_sums = self._run(client, _spline_centre_task, opts, plain)
+        opts = {**opts, "centres": list(_core.spline_centres(centre_sums, opts, m))}
+        out = self._fit_passes(client, opts, scaling, plain)
         res = DaskContextualizedGLMResults(self, out, opts, client)
         from ctxstats.convergence import warn_if_unconverged
 
         warn_if_unconverged(res.converged, res.message, res.interrupted)
         return res
+
+
+    def _covariance(self, client, res, opts, cov_type, cluster):
+        """The core's covariance of the interaction coefficients from each partition's sums."""
+        from ctxstats.inference import linear_covariance_from
+
+        m = len(self.context_names)
+        b = np.ascontiguousarray(_core.interaction_coefficients(res.scaling, m, res.weights).reshape(-1))
+        parts, labels = ([None] * self.npartitions, None) if cluster is None else cluster
+        scaling = {**res.scaling, "intercept": self.fit_intercept}
+
+        def passes(bread_inverse):
+            return self._run(client, _covariance_task, opts, scaling, b, cov_type, labels, bread_inverse, extra=parts)
+
+        quasi = opts.get("dispersion") == "pearson"
+        return linear_covariance_from(_core.linear_covariance_passes(opts["family"], scaling, cov_type, quasi, passes),
+                                      b)
 
 
 class DaskContextualizedGLMResults:
@@ -500,14 +640,123 @@ class DaskContextualizedGLMResults:
         self.nobs = model.nobs
         parts = [delayed(_theta_sum_task, pure=True)(k, C, options, self.scaling, self.weights)
                  for k, C in enumerate(model._C)]
-        total = np.zeros(len(self.param_names))
-        rows = 0
-        for s, n in _gather_in_order(client, client.compute(parts)):  # partition order
+        total, c_total, rows = np.zeros(len(self.param_names)), 0.0, 0
+        for s, c, n in _gather_in_order(client, client.compute(parts)):  # partition order
             total += s
+            c_total = c_total + c
             rows += n
         import pandas as pd
 
         self.params = pd.Series(total / rows, index=self.param_names, name="params")
+        self.spline_fit = core_out.get("spline")
+        # the mean context (linear) or mean basis row (spline): the average effects' map
+        self.context_mean = None if self.spline_fit else c_total / rows
+        self._basis_mean = c_total / rows if self.spline_fit else None
+        self.cov_type = None
+        self._lc = None
+
+    def _set_covariance(self, lc) -> None:
+        self._lc = lc
+        self.cov_type = lc.cov_type
+
+    def _require_covariance(self):
+        if self.spline_fit is not None:
+            raise ValueError("a spline fit has no covariance of interaction coefficients; its average effects' "
+                             "covariance is cov_params() (from Vp)")
+        if self._lc is None:
+            raise ValueError("this fit has no covariance (it was interrupted)")
+        return self._lc
+
+    def _spline_tests(self) -> dict:
+        sm = self.spline_fit.get("smoothing") if self.spline_fit else None
+        if sm is None:
+            raise ValueError("this fit has no covariance (it was interrupted)")
+        if not hasattr(self, "_tests"):
+            self._tests = _core.spline_tests(self.options, self.scaling, np.asarray(self.weights, dtype=float), sm,
+                                             len(self.model.context_names))
+        return self._tests
+
+    @property
+    def smoothing(self) -> dict:
+        """A spline fit's smoothing report: method, smoothing parameters, edf, scale, Vp."""
+        if self.spline_fit is None:
+            raise ValueError("smoothing is a spline fit's report")
+        return self.spline_fit["smoothing"]
+
+    @property
+    def interaction_cov(self):
+        """Covariance of the interaction coefficients b (theta_i = U [1; c_i], b = vec(U)
+        row by row), in the user's units, as the in-memory linear fit's."""
+        return self._require_covariance().cov
+
+    @property
+    def scale(self) -> float:
+        """Residual variance (gaussian), the Pearson dispersion (quasi families) or 1."""
+        if self.spline_fit is not None:
+            return float(self.smoothing["scale"])
+        return self._require_covariance().scale
+
+    @property
+    def df_resid(self) -> float:
+        """n - rank (linear) or n - total edf (spline)."""
+        if self.spline_fit is not None:
+            return float(self._spline_tests()["df_resid"])
+        return self._require_covariance().df_resid
+
+    @property
+    def use_t(self) -> bool:
+        if self.spline_fit is not None:
+            return bool(self._spline_tests()["estimated_scale"])
+        return self._require_covariance().use_t
+
+    def cov_params(self):
+        """Covariance of the average effects ``params``: L V L' with L = I (x) [1, mean context]
+        (linear), or L Vp L' with L the mean basis row's map (spline, as the in-memory fit's)."""
+        import pandas as pd
+
+        if self.spline_fit is not None:
+            self._spline_tests()  # a fit without a smoothing report (interrupted) has none
+            cov = _core.spline_average_effects_at(self.options, self.scaling, np.asarray(self.weights, dtype=float),
+                                                  np.asarray(self.smoothing["Vp"], dtype=float),
+                                                  np.asarray(self._basis_mean, dtype=float))[1]
+        else:
+            lc = self._require_covariance()
+            cov = _core.average_effect_covariance(lc.cov, np.ascontiguousarray(self.context_mean[None, :]),
+                                                  len(self.param_names))
+        return pd.DataFrame(cov, index=self.param_names, columns=self.param_names)
+
+    @property
+    def bse(self):
+        import pandas as pd
+
+        return pd.Series(np.sqrt(np.diag(self.cov_params().to_numpy())), index=self.param_names, name="bse")
+
+    def _table(self, alpha: float = 0.05) -> np.ndarray:
+        from ctxstats.inference import check_alpha, coefficient_table
+
+        return coefficient_table(self.params.to_numpy(), self.bse.to_numpy(), self.use_t, self.df_resid,
+                                 check_alpha(alpha))
+
+    @property
+    def tvalues(self):
+        import pandas as pd
+
+        return pd.Series(self._table()[:, 2], index=self.param_names, name="tvalues")
+
+    @property
+    def pvalues(self):
+        """Two-sided p-values for params = 0 (t for gaussian nonrobust fits, normal otherwise,
+        as the in-memory linear fit's)."""
+        import pandas as pd
+
+        return pd.Series(self._table()[:, 3], index=self.param_names, name="pvalues")
+
+    def conf_int(self, alpha: float = 0.05):
+        """Confidence intervals for ``params`` (columns 0 and 1, as statsmodels)."""
+        import pandas as pd
+
+        t = self._table(alpha)
+        return pd.DataFrame({0: t[:, 4], 1: t[:, 5]}, index=self.param_names)
 
     @property
     def param_names(self) -> list[str]:
@@ -546,13 +795,21 @@ class DaskContextualizedGLMResults:
 
     def predict(self, exog=None, context=None, which: str = "mean"):
         """Predicted mean (``which="mean"``) or linear predictor (``"linear"``) as a dask array
-        with the context's row chunks; with neither argument, for the fitted samples."""
+        with the context's row chunks; with neither argument, for the fitted samples. A formula
+        fit also predicts for a dask DataFrame of the formula's variables (``predict(new)``),
+        coded by the fitted formula partition by partition."""
         import dask.array as da
+        import dask.dataframe as dd
 
         from ctxstats._families import inverse_link
         from ctxstats._validation import check_choice
 
         check_choice(which, ("mean", "linear"), "which")
+        plan = getattr(self.model, "formula_plan", None)
+        if plan is not None and context is None and isinstance(exog, dd.DataFrame):
+            from ctxstats.formula.dask_design import new_data_design
+
+            exog, context = new_data_design(plan, exog)  # the fitted formula's coding, on the workers
         if exog is None and context is None:
             exog, context = self.model._exog_collection, self.model._context_collection
         elif context is None:

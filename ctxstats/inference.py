@@ -212,6 +212,12 @@ def linear_covariance(X, C, y, weights, family: str, intercept: bool, b: np.ndar
                                   cov_type, int(threads),
                                   None if groups is None else np.ascontiguousarray(groups, dtype=np.int64),
                                   bool(quasi))
+    return linear_covariance_from(out, b)
+
+
+def linear_covariance_from(out: dict, b: np.ndarray) -> LinearCovariance:
+    """The core's covariance dict (``_core.linear_covariance`` or, for rows held in dask
+    partitions, ``_core.linear_covariance_passes``) of interaction coefficients b."""
     return LinearCovariance(params=b, cov=out["cov"], cov_type=out["cov_type"], scale=float(out["scale"]),
                             nobs=int(out["nobs"]), rank=int(out["rank"]), df_resid=float(out["df_resid"]),
                             use_t=bool(out["use_t"]), use_f=bool(out["use_f"]), df_denom=float(out["df_denom"]),

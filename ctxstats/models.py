@@ -184,6 +184,15 @@ class ContextualizedGLM:
 
         if "fit_intercept" in kwargs:
             raise TypeError("fit_intercept is set by the formula: remove the intercept with '- 1' or '0 +'")
+        from ctxstats.dask import is_dask_collection
+
+        if is_dask_collection(data):  # evaluated partition by partition on the workers
+            from ctxstats.formula.dask_design import build_dask_design
+
+            d = build_dask_design(formula, data, missing, weights, groups)
+            model = cls(d.endog, d.exog, d.context, fit_intercept=d.plan.fit_intercept, weights=d.weights, **kwargs)
+            model.formula, model.formula_plan, model.cluster_groups = formula, d.plan, d.groups
+            return model
         design = build_design(formula, data, missing)
 
         def per_row(value, name):

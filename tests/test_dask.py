@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import ctxstats as cs
+from ctxstats.formula.api import ctx_glm
 from conftest import DASK_TIMEOUT, local_dask_client, make_vcm, short_bootstraps, short_fits
 
 
@@ -222,7 +223,7 @@ def test_dask_fit_refuses_what_it_cannot_do(dask_client):
     d = make_vcm(n=200, p=1, m=1, seed=1)
     y, X, C, _ = _dask_data(d, 2)
     model = cs.ContextualizedGLM(y, X, C, encoder="mlp")
-    with pytest.raises(ValueError, match="linear encoder"):
+    with pytest.raises(ValueError, match="exact solver of the linear or spline encoder"):
         model.fit(client=dask_client)
     model = cs.ContextualizedGLM(y, X, C, encoder="linear")
     with pytest.raises(ValueError, match="not available yet"):
@@ -258,3 +259,152 @@ def test_dask_fit_without_intercept_equals_in_memory(dask_client):
     np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
     np.testing.assert_allclose(res.predict(which="linear").compute(), local.predict(which="linear"),
                                rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("family,cov_type,weighted,frame", [
+    ("gaussian", "nonrobust", False, False), ("gaussian", "HC1", True, True), ("gaussian", "HC3", False, True),
+    ("binomial", "HC2", True, False), ("poisson", "cluster", False, True), ("gaussian", "cluster", True, False),
+    ("poisson", "nonrobust", True, True)])
+def test_dask_covariances_equal_in_memory(dask_client, family, cov_type, weighted, frame):
+    # each partition's sums of the bread, meat and cluster scores, added on the client: the
+    # in-memory fit's covariance up to the rounding of another summation order
+    n = 1600
+    d = make_vcm(n=n, p=2, m=2, family=family, seed=21)
+    w = np.random.default_rng(4).uniform(0.3, 2.0, size=n) if weighted else None
+    # 37 clusters, their rows spread over every partition (labels recur across partitions)
+    labels = np.array([f"g{v}" for v in np.random.default_rng(5).integers(0, 37, size=n)]) if frame else \
+        np.random.default_rng(5).integers(100, 137, size=n)
+    groups = labels if cov_type == "cluster" else None
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="linear", weights=w).fit(
+        cov_type=cov_type, groups=groups)
+    y, X, C, wd = _dask_data(d, 8, w, frame)
+    dgroups = None
+    if groups is not None:
+        dgroups = (dd.from_pandas(pd.Series(labels), npartitions=8, sort=False) if frame
+                   else da.from_array(labels, chunks=n // 8))
+    res = cs.ContextualizedGLM(y, X, C, family=family, encoder="linear", weights=wd).fit(
+        client=dask_client, cov_type=cov_type, groups=dgroups)
+    assert res.cov_type == local.cov_type == cov_type
+    scale = np.abs(local.cov_params().to_numpy()).max()
+    np.testing.assert_allclose(res.cov_params().to_numpy(), local.cov_params().to_numpy(), rtol=0,
+                               atol=1e-9 * scale)
+    np.testing.assert_allclose(res.bse.to_numpy(), local.bse.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(res.pvalues.to_numpy(), local.pvalues.to_numpy(), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(res.conf_int(0.1).to_numpy(), local.conf_int(0.1).to_numpy(), rtol=1e-8, atol=1e-10)
+    assert res.use_t == (family == "gaussian" and cov_type == "nonrobust")
+
+
+def test_dask_covariance_errors(dask_client):
+    d = make_vcm(n=400, p=1, m=1, seed=3)
+    y, X, C, _ = _dask_data(d, 4)
+    model = cs.ContextualizedGLM(y, X, C, encoder="linear")
+    with pytest.raises(ValueError, match="needs groups"):
+        model.fit(client=dask_client, cov_type="cluster")
+    with pytest.raises(ValueError, match="cluster' only"):
+        model.fit(client=dask_client, groups=da.zeros(400, chunks=100))
+    with pytest.raises(ValueError, match="cov_type must be one of"):
+        model.fit(client=dask_client, cov_type="bootstrap")
+    with pytest.raises(ValueError, match="4 partitions, not 2"):
+        model.fit(client=dask_client, cov_type="cluster", groups=da.arange(400, chunks=200) % 5)
+    with pytest.raises(ValueError, match="at least 2 distinct groups"):
+        model.fit(client=dask_client, cov_type="cluster", groups=da.zeros(400, chunks=100))
+    with pytest.raises(TypeError, match="dask Series or array"):
+        model.fit(client=dask_client, cov_type="cluster", groups=np.arange(400) % 5)
+    bad = pd.Series(np.arange(400) % 5, dtype=float)
+    bad[250] = np.nan
+    with pytest.raises(ValueError, match=r"^partition 2: groups has missing labels \(first at row 50\)"):
+        model.fit(client=dask_client, cov_type="cluster", groups=dd.from_pandas(bad, npartitions=4, sort=False))
+
+
+def _formula_frame(n=1200, seed=8):
+    rng = np.random.default_rng(seed)
+    age = rng.uniform(20, 70, n)
+    region = np.array(["north", "south", "east", "west"])[rng.integers(0, 4, n)]
+    region[: n // 8] = "north"  # the first partition meets one level only
+    dose = rng.normal(size=n)
+    eta = 0.3 + (0.5 + 0.02 * (age - 45)) * dose + 0.4 * (region == "west")
+    df = pd.DataFrame({"y": eta + rng.normal(scale=0.5, size=n), "dose": dose, "age": age, "region": region,
+                       "w": rng.uniform(0.5, 2.0, n), "site": rng.integers(0, 30, n)})
+    df.loc[[5, 400, 777], "dose"] = np.nan  # dropped rows, in several partitions
+    df.loc[901, "region"] = None
+    return df
+
+
+def test_dask_formula_fit_equals_in_memory(dask_client):
+    # the formula is coded partition by partition with every level of the whole column, rows
+    # with missing values dropped where they are; weights and cluster groups by column name
+    df = _formula_frame()
+    ddf = dd.from_pandas(df, npartitions=8, sort=False)
+    formula = "y ~ dose + np.log(age) | age + region"
+    local = ctx_glm(formula, df, encoder="linear", weights="w", groups="site").fit(cov_type="cluster")
+    model = ctx_glm(formula, ddf, encoder="linear", weights="w", groups="site")
+    assert type(model).__name__ == "DaskContextualizedGLM" and model.npartitions == 8
+    assert model.context_names == list(local.model.context_names) == ["age", "region[T.north]", "region[T.south]",
+                                                                       "region[T.west]"]
+    assert model.exog_names == list(local.model.exog_names) and model.endog_name == "y"
+    res = model.fit(client=dask_client, cov_type="cluster")
+    assert res.nobs == local.nobs == len(df) - 4
+    np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-10)
+    pd.testing.assert_series_equal(res.params, local.params, check_exact=False, rtol=1e-9, atol=0)
+    np.testing.assert_allclose(res.bse.to_numpy(), local.bse.to_numpy(), rtol=1e-8)
+    sp = res.sample_params.compute()
+    assert list(sp.columns) == list(local.sample_params.columns)
+    np.testing.assert_allclose(sp.to_numpy(), local.sample_params.to_numpy(), rtol=1e-9, atol=1e-12)
+    # predictions on new rows through the fitted formula (every level, new partitions)
+    new = dd.from_pandas(_formula_frame(seed=9).iloc[300:600].dropna(), npartitions=3, sort=False)
+    np.testing.assert_allclose(res.predict(new).compute(), local.predict(new.compute()), rtol=1e-9, atol=1e-12)
+
+
+def test_dask_formula_refuses_what_it_cannot_code(dask_client):
+    df = _formula_frame().iloc[:400]
+    ddf = dd.from_pandas(df, npartitions=4, sort=False)
+    with pytest.raises(ValueError, match=r"learn from the data \(center\(dose\)\)"):
+        ctx_glm("y ~ center(dose) | age", ddf, encoder="linear")
+    with pytest.raises(ValueError, match="uses 'nope', which is not a column of data"):
+        ctx_glm("y ~ nope | age", ddf, encoder="linear")
+    with pytest.raises(ValueError, match="weights of a formula fit of a dask DataFrame must name a column"):
+        ctx_glm("y ~ dose | age", ddf, encoder="linear", weights=np.ones(400))
+    with pytest.raises(ValueError, match=r"^partition 0: missing values with missing='raise' \(first at row 5"):
+        ctx_glm("y ~ dose | age", ddf, encoder="linear", missing="raise").fit(client=dask_client)
+
+
+@pytest.mark.parametrize("family,weighted,frame,extra", [
+    ("gaussian", False, False, {}), ("gaussian", True, True, {"interactions": [(0, 1)]}),
+    ("binomial", True, False, {"n_knots": 8}), ("poisson", False, True, {})])
+def test_dask_spline_fit_equals_in_memory(dask_client, family, weighted, frame, extra):
+    # knots from the partitions' ranges, centres from their basis sums, REML (PQL) over the
+    # partitions' penalised passes: the in-memory spline fit up to summation order
+    n = 2400
+    d = make_vcm(n=n, p=2, m=2, family=family, seed=13)
+    w = np.random.default_rng(6).uniform(0.3, 2.0, size=n) if weighted else None
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="spline", weights=w, **extra).fit()
+    y, X, C, wd = _dask_data(d, 8, w, frame)
+    res = cs.ContextualizedGLM(y, X, C, family=family, encoder="spline", weights=wd, **extra).fit(client=dask_client)
+    assert res.converged and res.spline_fit is not None
+    np.testing.assert_allclose(res.options["knots"], local.options["knots"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.options["centres"], local.options["centres"], rtol=0, atol=1e-12)
+    lam, lam_local = res.smoothing["smoothing"], local.spline_fit["smoothing"]["smoothing"]
+    # log smoothing parameters near 15 (terms smoothed to their null space, where REML is flat)
+    # move with the summation order by up to 1e-4, as between ctxstats and mgcv
+    np.testing.assert_allclose(np.log(lam), np.log(lam_local), rtol=0, atol=1e-3)
+    np.testing.assert_allclose(res.smoothing["edf_total"], local.spline_fit["smoothing"]["edf_total"], rtol=1e-6)
+    np.testing.assert_allclose(res.params.to_numpy(), local.params.to_numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(res.bse.to_numpy(), local.bse.to_numpy(), rtol=1e-5)
+    np.testing.assert_allclose(res.conf_int().to_numpy(), local.conf_int().to_numpy(), rtol=1e-5, atol=1e-8)
+    assert res.use_t == local.use_t
+    sp = res.sample_params.compute()
+    np.testing.assert_allclose(np.asarray(sp), local.sample_params.to_numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_dask_spline_refuses_what_needs_every_value(dask_client):
+    d = make_vcm(n=400, p=1, m=2, seed=2)
+    y, X, C, _ = _dask_data(d, 4)
+    with pytest.raises(ValueError, match="knot_spacing='quantile' needs every value"):
+        cs.ContextualizedGLM(y, X, C, encoder="spline", knot_spacing="quantile").fit(client=dask_client)
+    with pytest.raises(ValueError, match="Vp"):
+        cs.ContextualizedGLM(y, X, C, encoder="spline").fit(client=dask_client, cov_type="HC1")
+    Cb = d["C"].copy()
+    Cb[:, 1] = np.round(Cb[:, 1]) % 3  # three distinct values
+    with pytest.raises(ValueError, match="n_knots=20 is more than the 3 distinct values of context column 'c2'"):
+        cs.ContextualizedGLM(y, X, da.from_array(Cb, chunks=(100, -1)), encoder="spline", n_knots=20).fit(
+            client=dask_client)

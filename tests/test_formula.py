@@ -58,6 +58,17 @@ def test_categorical_context_uses_reduced_coding(df):
     assert res.identifiability().identifiable
 
 
+def test_nullable_string_columns_are_categorical(df):
+    # dtype "string" (what pyarrow and dask give; NA-valued) is coded as pandas' default string
+    # dtype is -- by level -- and not read as numbers; the same for new data in predict
+    nullable = df.astype({"g": "string", "site": "string"})
+    a = smf_ctx.ctx_ols("y ~ x1 + g | age + site", df, encoder="linear").fit()
+    b = smf_ctx.ctx_ols("y ~ x1 + g | age + site", nullable, encoder="linear").fit()
+    assert b.model.exog_names == a.model.exog_names == ["x1", "g[T.b]", "g[T.c]"]
+    np.testing.assert_array_equal(b.sample_params.to_numpy(), a.sample_params.to_numpy())
+    np.testing.assert_array_equal(b.predict(nullable.iloc[:5]), a.predict(df.iloc[:5]))
+
+
 def test_removing_the_intercept(df):
     res = smf_ctx.ctx_ols("y ~ x1 + C(g) - 1 | age", df, encoder="linear").fit()
     assert not res.model.fit_intercept

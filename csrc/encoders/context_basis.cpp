@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -372,19 +374,13 @@ class SplineBasis final : public ContextBasis {
   std::vector<int> feature_, raw_margin_offset_, raw_product_offset_;
 };
 
-// Knots of one margin from the (standardised) values of its feature.
-// `column` names the feature in messages (context_column_label).
-std::vector<double> place_knots(std::vector<double>& v, int K, const std::string& spacing, const std::string& column,
-                                const char* option) {
-  const int J = K - 3;  // intervals between the boundary knots
-  std::sort(v.begin(), v.end());
-  // As mgcv refuses a smooth with more basis functions than unique covariate values: a
-  // basis larger than the data's distinct values is not identifiable, only slower.
-  std::size_t distinct = v.empty() ? 0 : 1;
-  for (std::size_t i = 1; i < v.size(); ++i) distinct += v[i] != v[i - 1];
-  // The default basis stays available on a discrete context (binary, a factor): its extra
-  // functions are tied down by the penalty and the rank deficiency is reported. A larger one
-  // is refused, which also bounds the basis by the data (n_knots=1000 at n=200 ran for minutes).
+// As mgcv refuses a smooth with more basis functions than unique covariate values: a basis
+// larger than the data's distinct values is not identifiable, only slower. The default basis
+// stays available on a discrete context (binary, a factor): its extra functions are tied down
+// by the penalty and the rank deficiency is reported. A larger one is refused, which also
+// bounds the basis by the data (n_knots=1000 at n=200 ran for minutes). `distinct` may be
+// capped at K: the test only asks whether it is below K.
+void check_distinct_values(std::size_t distinct, int K, const std::string& column, const char* option) {
   const OptionValue def = option_default(*find_option(option), "glm", "spline");
   const long long default_k = std::strtoll(def.text.c_str(), nullptr, 10);
   if (distinct >= 2 && static_cast<std::size_t>(K) > distinct && K > default_k)
@@ -393,12 +389,41 @@ std::vector<double> place_knots(std::vector<double>& v, int K, const std::string
                           "; a spline basis cannot have more functions than the feature has distinct values "
                           "(as mgcv refuses); use " + option + " <= " +
                           std::to_string(std::max<long long>(default_k, static_cast<long long>(distinct))));
+}
 
-  const auto mm = std::minmax_element(v.begin(), v.end());
-  const double lo = *mm.first, hi = *mm.second;
+// J + 1 evenly spaced inner knots over [lo, hi].
+std::vector<double> even_inner_knots(double lo, double hi, int J, const std::string& column) {
   require(hi > lo, column + " is constant; a spline in it needs at least two distinct values");
   std::vector<double> inner(J + 1);
   for (int j = 0; j <= J; ++j) inner[j] = lo + (hi - lo) * j / J;
+  return inner;
+}
+
+// The inner knots and three more beyond each end, spaced as the end intervals.
+std::vector<double> with_boundary_knots(const std::vector<double>& inner) {
+  const int J = static_cast<int>(inner.size()) - 1;
+  const double lo = inner.front(), hi = inner.back();
+  const double h0 = inner[1] - inner[0], h1 = inner[J] - inner[J - 1];
+  std::vector<double> t;
+  t.reserve(J + 7);
+  for (int j = 3; j >= 1; --j) t.push_back(lo - j * h0);
+  for (double x : inner) t.push_back(x);
+  for (int j = 1; j <= 3; ++j) t.push_back(hi + j * h1);
+  return t;
+}
+
+// Knots of one margin from the (standardised) values of its feature.
+// `column` names the feature in messages (context_column_label).
+std::vector<double> place_knots(std::vector<double>& v, int K, const std::string& spacing, const std::string& column,
+                                const char* option) {
+  const int J = K - 3;  // intervals between the boundary knots
+  std::sort(v.begin(), v.end());
+  std::size_t distinct = v.empty() ? 0 : 1;
+  for (std::size_t i = 1; i < v.size(); ++i) distinct += v[i] != v[i - 1];
+  check_distinct_values(distinct, K, column, option);
+  const auto mm = std::minmax_element(v.begin(), v.end());
+  const double lo = *mm.first, hi = *mm.second;
+  std::vector<double> inner = even_inner_knots(lo, hi, J, column);
   if (spacing == "quantile") {
     std::vector<double> q(J + 1);
     const double last = static_cast<double>(v.size() - 1);
@@ -410,17 +435,16 @@ std::vector<double> place_knots(std::vector<double>& v, int K, const std::string
     }
     q.front() = lo;
     q.back() = hi;
-    bool distinct = true;
-    for (int j = 1; j <= J; ++j) distinct = distinct && (q[j] - q[j - 1] > 1e-6 * (hi - lo));
-    if (distinct) inner = q;  // ties (few distinct values): keep the even spacing
+    bool distinct_q = true;
+    for (int j = 1; j <= J; ++j) distinct_q = distinct_q && (q[j] - q[j - 1] > 1e-6 * (hi - lo));
+    if (distinct_q) inner = q;  // ties (few distinct values): keep the even spacing
   }
-  const double h0 = inner[1] - inner[0], h1 = inner[J] - inner[J - 1];
-  std::vector<double> t;
-  t.reserve(K + 4);
-  for (int j = 3; j >= 1; --j) t.push_back(lo - j * h0);
-  for (double x : inner) t.push_back(x);
-  for (int j = 1; j <= 3; ++j) t.push_back(hi + j * h1);
-  return t;
+  return with_boundary_knots(inner);
+}
+
+// Each margin's feature on the internal scale at row i.
+double margin_value(const DataView& data, const Scaling& scaling, int l, std::size_t i) {
+  return (data.C[i * data.m + l] - scaling.c_mean[l]) / scaling.c_scale[l];
 }
 
 }  // namespace
@@ -452,8 +476,7 @@ EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, co
   out.knots.clear();
   for (int g = 0; g < nm; ++g) {
     const int l = L.feature[g];
-    for (std::size_t i = 0; i < data.n; ++i)
-      v[i] = (data.C[i * m + l] - scaling.c_mean[l]) / scaling.c_scale[l];
+    for (std::size_t i = 0; i < data.n; ++i) v[i] = margin_value(data, scaling, l, i);
     const std::vector<double> t =
         place_knots(v, L.K[g], spec.knot_spacing, context_column_label(data, l),
                     g < m ? "n_knots" : "interaction_knots");
@@ -481,8 +504,17 @@ EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, co
                                   default_ik, static_cast<long long>(std::sqrt(static_cast<double>(distinct))))));
     }
   }
-  // Centres: weighted means of each margin's functions 2..K over the data, accumulated in
-  // fixed row blocks and summed in block order (deterministic for any thread count).
+  return spline_spec_with_centres(out, m, spline_centre_sums(data, scaling, out, threads));
+}
+
+std::vector<double> spline_centre_sums(const DataView& data, const Scaling& scaling, const EncoderSpec& out,
+                                       int threads) {
+  const MarginLayout L = margin_layout(out, data.m);
+  const int nm = static_cast<int>(L.K.size());
+  require(static_cast<int>(out.knots.size()) == L.knots_total, "the spline's knots are not placed");
+  // Weighted sums of each margin's functions over the data (and the total weight last),
+  // accumulated in fixed row blocks and summed in block order (deterministic for any thread
+  // count).
   std::vector<BSplineMargin> margins;
   for (int g = 0; g < nm; ++g) margins.emplace_back(out.knots.data() + L.knot_offset[g], L.K[g]);
   const int width = L.knots_total;  // room for every margin's K sums (K + 4 > K)
@@ -499,9 +531,7 @@ EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, co
       const double s = data.weights ? data.weights[i] : 1.0;
       acc[width] += s;
       for (int g = 0; g < nm; ++g) {
-        const int l = L.feature[g];
-        const double c = (data.C[i * m + l] - scaling.c_mean[l]) / scaling.c_scale[l];
-        const int f = margins[g].eval(c, val);
+        const int f = margins[g].eval(margin_value(data, scaling, L.feature[g], i), val);
         for (int r = 0; r < 4; ++r) acc[L.knot_offset[g] + f + r] += s * val[r];
       }
     }
@@ -509,9 +539,89 @@ EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, co
   std::vector<double> total(width + 1, 0.0);
   for (int gi = 0; gi < groups; ++gi)
     for (int j = 0; j <= width; ++j) total[j] += sums[static_cast<std::size_t>(gi) * (width + 1) + j];
+  return total;
+}
+
+EncoderSpec spline_spec_with_centres(const EncoderSpec& spec, int m, const std::vector<double>& total) {
+  const MarginLayout L = margin_layout(spec, m);
+  const int nm = static_cast<int>(L.K.size()), width = L.knots_total;
+  require(total.size() == static_cast<std::size_t>(width) + 1,
+          "the spline's centre sums must hold " + std::to_string(width + 1) + " values");
+  require(total[width] > 0.0, "the spline's centres need a positive total weight");
+  EncoderSpec out = spec;
   out.centres.clear();
   for (int g = 0; g < nm; ++g)
     for (int a = 1; a < L.K[g]; ++a) out.centres.push_back(total[L.knot_offset[g] + a] / total[width]);
+  return out;
+}
+
+SplineColumnSummary spline_column_summary(const DataView& data, const Scaling& scaling, const EncoderSpec& spec) {
+  validate_spline_spec(spec, data.m);
+  require(static_cast<int>(scaling.c_mean.size()) == data.m, "the scaling does not match the context's columns");
+  const MarginLayout L = margin_layout(spec, data.m);
+  const int nm = static_cast<int>(L.K.size());
+  SplineColumnSummary out;
+  out.lo.assign(nm, std::numeric_limits<double>::infinity());
+  out.hi.assign(nm, -std::numeric_limits<double>::infinity());
+  out.values.resize(nm);
+  for (int g = 0; g < nm; ++g) {
+    std::vector<double> v(data.n);
+    for (std::size_t i = 0; i < data.n; ++i) v[i] = margin_value(data, scaling, L.feature[g], i);
+    if (!v.empty()) {
+      const auto mm = std::minmax_element(v.begin(), v.end());
+      out.lo[g] = *mm.first;
+      out.hi[g] = *mm.second;
+    }
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    if (v.size() > static_cast<std::size_t>(L.K[g])) v.resize(L.K[g]);  // enough to tell "at least K"
+    out.values[g] = std::move(v);
+  }
+  return out;
+}
+
+void add_spline_column_summary(SplineColumnSummary* into, const SplineColumnSummary& part, const EncoderSpec& spec,
+                               int m) {
+  const MarginLayout L = margin_layout(spec, m);
+  const std::size_t nm = L.K.size();
+  require(into->lo.size() == nm && part.lo.size() == nm && into->values.size() == nm && part.values.size() == nm,
+          "the partitions' spline summaries do not match the spline's margins");
+  for (std::size_t g = 0; g < nm; ++g) {
+    into->lo[g] = std::min(into->lo[g], part.lo[g]);
+    into->hi[g] = std::max(into->hi[g], part.hi[g]);
+    std::vector<double> merged;
+    std::set_union(into->values[g].begin(), into->values[g].end(), part.values[g].begin(), part.values[g].end(),
+                   std::back_inserter(merged));
+    if (merged.size() > static_cast<std::size_t>(L.K[g])) merged.resize(L.K[g]);
+    into->values[g] = std::move(merged);
+  }
+}
+
+EncoderSpec spline_spec_from_summary(const EncoderSpec& spec, int m, const SplineColumnSummary& total,
+                                     const std::vector<std::string>& context_names) {
+  validate_spline_spec(spec, m);
+  require(spec.knot_spacing == "even",
+          "knot_spacing='quantile' needs every value of each context column at once; for data held in "
+          "partitions use knot_spacing='even' (the default)");
+  const OptionValue idef = option_default(*find_option("interaction_knots"), "glm", "spline");
+  require(spec.interactions.empty() || spec.interaction_knots <= std::strtoll(idef.text.c_str(), nullptr, 10),
+          "interaction_knots above the default needs every pair of context values at once; for data held in "
+          "partitions keep interaction_knots at its default or below");
+  const MarginLayout L = margin_layout(spec, m);
+  const int nm = static_cast<int>(L.K.size());
+  require(static_cast<int>(total.lo.size()) == nm && static_cast<int>(total.values.size()) == nm,
+          "the spline summary does not match the spline's margins");
+  DataView names;
+  names.context_names = &context_names;
+  EncoderSpec out = spec;
+  out.knots.clear();
+  for (int g = 0; g < nm; ++g) {
+    const std::string column = context_column_label(names, L.feature[g]);
+    const char* option = g < m ? "n_knots" : "interaction_knots";
+    check_distinct_values(total.values[g].size(), L.K[g], column, option);
+    const std::vector<double> t = with_boundary_knots(even_inner_knots(total.lo[g], total.hi[g], L.K[g] - 3, column));
+    out.knots.insert(out.knots.end(), t.begin(), t.end());
+  }
   return out;
 }
 

@@ -104,6 +104,29 @@ int spline_basis_size(const EncoderSpec& spec, int m);
 // checked and returned unchanged (refits on resampled weights keep the original basis).
 EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, const EncoderSpec& spec, int threads);
 
+// prepare_spline_spec split over partitions of the rows (ctxstats.dask), for even knot
+// spacing: each partition's summary of every margin's feature on the internal scale (its range
+// and up to K of its distinct values, enough for the check that a basis is not larger than the
+// data's distinct values), the summaries added in partition order, the knots from the total;
+// then each partition's weighted sums of every margin's functions (and the total weight,
+// last), added in order, give the centres. On all the rows at once these are
+// prepare_spline_spec's own steps, so a spec placed this way equals it up to the rounding of
+// the scaling.
+struct SplineColumnSummary {
+  std::vector<double> lo, hi;               // per margin
+  std::vector<std::vector<double>> values;  // per margin: sorted distinct values, at most K
+};
+SplineColumnSummary spline_column_summary(const DataView& data, const Scaling& scaling, const EncoderSpec& spec);
+void add_spline_column_summary(SplineColumnSummary* into, const SplineColumnSummary& part, const EncoderSpec& spec,
+                               int m);
+// The knots from all the rows' summary (quantile spacing and interaction_knots above the
+// default are refused: they need every value at once). context_names: for messages.
+EncoderSpec spline_spec_from_summary(const EncoderSpec& spec, int m, const SplineColumnSummary& total,
+                                     const std::vector<std::string>& context_names);
+std::vector<double> spline_centre_sums(const DataView& data, const Scaling& scaling, const EncoderSpec& spec,
+                                       int threads);
+EncoderSpec spline_spec_with_centres(const EncoderSpec& spec, int m, const std::vector<double>& total);
+
 // One cubic B-spline margin: K functions on knots t (K + 4 of them).
 class BSplineMargin {
  public:

@@ -46,10 +46,19 @@ SolverResult solve_linear_passes(const ContextBasis& basis, Family family, const
                                  const Scaling& scaling, const Penalty& penalty, const SolverOptions& options,
                                  double poisson_start, double* w);
 
+// The spline encoder's penalised fit (REML/GCV smoothing; PQL for binomial and poisson) over
+// passes: the same code the in-memory spline fit runs. A pass over a spline basis (one with
+// penalties) is the sparse accumulation, with the working response's sum of squares zz.
+SolverResult solve_penalised_passes(const ContextBasis& basis, Family family, const ExactPass& pass,
+                                    const Scaling& scaling, const Penalty& penalty, const SolverOptions& options,
+                                    double poisson_start, double* w);
+
 // A fit of the linear encoder (solver exact) whose rows are reached only through `pass`, on
 // the scaling of all the rows (scaling_from_sums): the FitResult fit() returns on the same
-// rows, up to the rounding of summing them in another order. m: context columns. Other
-// encoders and solvers are refused (InvalidArgument naming what works).
+// rows, up to the rounding of summing them in another order. m: context columns. The spline
+// encoder too, when options.encoder carries its knots and centres (spline_spec_from_summaries
+// and spline_spec_with_centres place them from partition summaries). Other encoders and
+// solvers are refused (InvalidArgument naming what works).
 FitResult fit_exact_passes(const FitOptions& options, const Scaling& scaling, int m, const ExactPass& pass,
                            double poisson_start);
 

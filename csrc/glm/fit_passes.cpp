@@ -16,16 +16,21 @@ FitResult fit_exact_passes(const FitOptions& options, const Scaling& scaling, in
   require(scaling.intercept == options.intercept, "the scaling was computed for another fit_intercept");
   FitResult out;
   out.solver = resolve_solver(options);
-  require(options.encoder.type == "linear" && options.encoder.archetypes == 0 && out.solver == "exact",
-          "data held in partitions are fitted by the exact solver of the linear encoder (encoder='linear', "
-          "solver='exact' or None, no archetypes); '" +
+  const bool spline = options.encoder.type == "spline";
+  require(((options.encoder.type == "linear" && options.encoder.archetypes == 0) || spline) && out.solver == "exact",
+          "data held in partitions are fitted by the exact solver of the linear or spline encoder (encoder='linear' "
+          "or 'spline', solver='exact' or None, no archetypes); '" +
               options.encoder.type + "' with solver '" + out.solver + "' is not available for them yet");
+  require(!spline || (!options.encoder.knots.empty() && !options.encoder.centres.empty()),
+          "a spline fit over partitions needs its knots and centres placed first (from the partitions' summaries)");
   out.scaling = scaling;
   out.encoder = options.encoder;
-  const auto basis = make_linear_basis(m);
+  const auto basis = spline ? make_spline_basis(options.encoder, m) : make_linear_basis(m);
   out.weights.assign(static_cast<std::size_t>(scaling.q()) * basis->size(), 0.0);
-  out.solve = solve_linear_passes(*basis, family, pass, scaling, options.penalty, options.solver_options,
-                                  poisson_start, out.weights.data());
+  out.solve = spline ? solve_penalised_passes(*basis, family, pass, scaling, options.penalty, options.solver_options,
+                                              poisson_start, out.weights.data())
+                     : solve_linear_passes(*basis, family, pass, scaling, options.penalty, options.solver_options,
+                                           poisson_start, out.weights.data());
   for (double w : out.weights)
     require(std::isfinite(w), "the fit produced non-finite parameters (exact solver): rescale exog and context");
   return out;

@@ -502,14 +502,16 @@ std::vector<double> to_row_major(const Eigen::MatrixXd& A) {
   return v;
 }
 
-SolverResult solve_penalised(const ContextBasis& basis, Family family, const DataView& data, const Scaling& scaling,
-                             const Penalty& penalty, const SolverOptions& options, double* w) {
+}  // namespace
+
+SolverResult solve_penalised_passes(const ContextBasis& basis, Family family, const ExactPass& pass,
+                                    const Scaling& scaling, const Penalty& penalty, const SolverOptions& options,
+                                    double poisson_start_value, double* w) {
   require(penalty.alpha == 0.0 && penalty.weight_decay == 0.0,
           "encoder='spline' is penalised by its smoothing parameters; alpha and weight_decay apply to the other "
           "encoders (fix the smoothing by hand with smoothing=...)");
   const int threads = resolve_threads(options.threads);
   const int q = scaling.q(), nb = basis.size(), D = q * nb;
-  const Eigen::SparseMatrix<double> T = basis.transform().sparseView();
   std::vector<SmoothPenalty> pens;
   std::vector<PenaltyBlock> blocks;
   std::vector<int> pen_output, pen_term;
@@ -537,7 +539,7 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
   WorkingModel wm;
 
   if (family == Family::kGaussian) {
-    acc = accumulate_sparse(family, data, scaling, basis, T, Eigen::VectorXd::Zero(D), true, threads);
+    acc = pass(Eigen::VectorXd::Zero(D), true);
     wm.H = acc.H;
     wm.r = -acc.g;
     wm.yy = acc.zz;
@@ -560,8 +562,8 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
     const int max_iter = options.max_iter > 0 ? options.max_iter : 100;
     const double tol = options.tol > 0.0 ? options.tol : 1e-8;
     b.setZero();
-    if (family == Family::kPoisson && scaling.intercept) b[0] = poisson_start(data);
-    acc = accumulate_sparse(family, data, scaling, basis, T, b, true, threads);
+    if (family == Family::kPoisson && scaling.intercept) b[0] = poisson_start_value;
+    acc = pass(b, true);
     bool started = fixed;
     for (int it = 1; it <= max_iter; ++it) {
       wm.H = acc.H;
@@ -601,7 +603,7 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
       Accumulated trial;
       for (int h = 0; h < 30; ++h, t *= 0.5) {
         b = b_old + t * direction;
-        trial = accumulate_sparse(family, data, scaling, basis, T, b, true, threads);
+        trial = pass(b, true);
         obj_new = trial.f + 0.5 * penalty_value(pens, rho, b);
         if (std::isfinite(obj_new) && obj_new <= obj_old + 1e-12 * std::fabs(obj_old)) {
           moved = true;
@@ -673,6 +675,18 @@ SolverResult solve_penalised(const ContextBasis& basis, Family family, const Dat
   return res;
 }
 
+namespace {
+
+SolverResult solve_penalised(const ContextBasis& basis, Family family, const DataView& data, const Scaling& scaling,
+                             const Penalty& penalty, const SolverOptions& options, double* w) {
+  const int threads = resolve_threads(options.threads);
+  const Eigen::SparseMatrix<double> T = basis.transform().sparseView();
+  const ExactPass pass = [&](const Eigen::VectorXd& b, bool hessian) {
+    return accumulate_sparse(family, data, scaling, basis, T, b, hessian, threads);
+  };
+  return solve_penalised_passes(basis, family, pass, scaling, penalty, options, poisson_start(data), w);
+}
+
 }  // namespace
 
 ExactSums exact_pass(Family family, const DataView& data, const Scaling& scaling, const ContextBasis& basis,
@@ -685,6 +699,10 @@ ExactSums exact_pass(Family family, const DataView& data, const Scaling& scaling
     z.M = Eigen::MatrixXd::Zero(basis.size(), basis.size());
     if (hessian) z.H = Eigen::MatrixXd::Zero(D, D);
     return z;
+  }
+  if (!basis.penalties().empty()) {  // a spline basis: the sparse accumulation, as solve_penalised
+    const Eigen::SparseMatrix<double> T = basis.transform().sparseView();
+    return accumulate_sparse(family, data, scaling, basis, T, b, hessian, resolve_threads(threads));
   }
   return accumulate_dense(family, data, scaling, basis, b, hessian, resolve_threads(threads));
 }

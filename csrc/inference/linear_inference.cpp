@@ -48,10 +48,12 @@ struct Standardization {
   Eigen::MatrixXd M, Minv;
 };
 
-Standardization standardization(const DataView& data, Family family, bool intercept) {
-  const int p = data.p, m = data.m, m1 = m + 1, q = p + (intercept ? 1 : 0);
+Standardization standardization(const Scaling& scaling) {
+  const int p = static_cast<int>(scaling.x_mean.size()), m = static_cast<int>(scaling.c_mean.size()), m1 = m + 1;
+  const bool intercept = scaling.intercept;
+  const int q = p + (intercept ? 1 : 0);
   Standardization st;
-  st.scaling = compute_scaling(data, family, intercept);
+  st.scaling = scaling;
   const Scaling& sc = st.scaling;
   Eigen::MatrixXd Ax = Eigen::MatrixXd::Zero(q, q), Ac = Eigen::MatrixXd::Zero(m1, m1);
   const int off = intercept ? 1 : 0;
@@ -222,13 +224,30 @@ std::string cov_type_name(CovType type) {
   return "nonrobust";
 }
 
-LinearCovariance linear_covariance(const DataView& data, Family family, bool intercept, const std::vector<double>& b,
-                                   CovType cov_type, int threads, const std::vector<long long>* cluster_groups,
-                                   bool quasi) {
-  require(!quasi || family != Family::kGaussian, "a quasi-likelihood covariance is for binomial or poisson fits");
+namespace {
+
+// Group labels as the front ends hand them over, mapped to 0..G-1 in order of first appearance.
+std::vector<std::size_t> group_index(const std::vector<long long>& labels, std::vector<long long>* codes) {
+  std::unordered_map<long long, std::size_t> index;
+  std::vector<std::size_t> group_of(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    const auto it = index.emplace(labels[i], index.size());
+    if (it.second) codes->push_back(labels[i]);
+    group_of[i] = it.first->second;
+  }
+  return group_of;
+}
+
+}  // namespace
+
+CovarianceSums covariance_sums(const DataView& data, Family family, const Scaling& scaling,
+                               const std::vector<double>& b, CovType cov_type, int threads,
+                               const std::vector<long long>* cluster_groups, const Eigen::MatrixXd* bread_inverse) {
+  const bool intercept = scaling.intercept;
+  require(data.p == static_cast<int>(scaling.x_mean.size()) && data.m == static_cast<int>(scaling.c_mean.size()),
+          "the data's columns do not match the fit's scaling");
   const int q = data.p + (intercept ? 1 : 0), m1 = data.m + 1, D = q * m1;
   const std::size_t n = data.n;
-  require(n > 0, "the data have zero rows");
   require(b.size() == static_cast<std::size_t>(D),
           "params must hold the " + std::to_string(D) + " interaction coefficients, not " + std::to_string(b.size()));
   check_finite(data.X, n, data.p, "exog");
@@ -236,33 +255,34 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
   check_finite(data.y, n, 1, "endog");
   if (data.weights) check_finite(data.weights, n, 1, "weights");
   const bool cluster = cov_type == CovType::kCluster;
-  // Group codes as the front ends hand them over, mapped to 0..G-1 in order of first appearance.
+  const bool leverage = cov_type == CovType::kHC2 || cov_type == CovType::kHC3;
+  require(bread_inverse == nullptr || leverage, "the second read (the leverages) is for HC2 and HC3 only");
+  require(bread_inverse == nullptr || (bread_inverse->rows() == D && bread_inverse->cols() == D),
+          "the inverse bread must be D x D");
+  CovarianceSums out;
+  out.nobs = n;
   std::vector<std::size_t> group_of;
-  std::size_t n_groups = 0;
   if (cluster) {
     require(cluster_groups != nullptr, "cov_type 'cluster' needs groups: one group label per row");
     require(cluster_groups->size() == n, "groups must have one label per row (" + std::to_string(n) + "), not " +
                                              std::to_string(cluster_groups->size()));
-    std::unordered_map<long long, std::size_t> index;
-    group_of.resize(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto it = index.emplace((*cluster_groups)[i], index.size()).first;
-      group_of[i] = it->second;
-    }
-    n_groups = index.size();
-    require(n_groups >= 2, "cov_type 'cluster' needs at least 2 groups, not " + std::to_string(n_groups));
+    group_of = group_index(*cluster_groups, &out.group_codes);
   } else {
     require(cluster_groups == nullptr, "groups are used by cov_type 'cluster' only");
   }
   const int nthreads = resolve_threads(threads);
-  const bool plain_meat = cov_type == CovType::kHC0 || cov_type == CovType::kHC1;  // (cluster: its own pass)
-  const bool leverage = cov_type == CovType::kHC2 || cov_type == CovType::kHC3;
+  // The first read sums the bread, the residual sums of squares and (HC0, HC1) the meat; the
+  // second (HC2, HC3, given the bread's inverse) only the meat with each row's term divided
+  // by (1 - h_i)^power.
+  const bool second = bread_inverse != nullptr;
+  const bool meat = second || cov_type == CovType::kHC0 || cov_type == CovType::kHC1;
+  const double power = cov_type == CovType::kHC2 ? 1.0 : 2.0;
   // Each group holds a D x D bread (and meat): cap their total near 256 MB for wide designs.
   // The count depends on n and D only, so the result is the same for any thread count.
   const double group_bytes = 16.0 * D * D;
   const int max_groups = static_cast<int>(std::max(1.0, std::min<double>(kMaxGroups, 268435456.0 / group_bytes)));
   const int groups = reduction_groups(n, kDesignBlock, max_groups);
-  const Standardization st = standardization(data, family, intercept);
+  const Standardization st = standardization(scaling);
   const Eigen::VectorXd bv = st.M.transpose() * Eigen::Map<const Eigen::VectorXd>(b.data(), D);  // b~
   const auto weight = [&](std::size_t i) { return data.weights ? data.weights[i] : 1.0; };
 
@@ -272,10 +292,9 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
   };
   std::vector<Part> parts(groups);
   for (Part& a : parts) {
-    a.H = Eigen::MatrixXd::Zero(D, D);
-    if (plain_meat || leverage) a.meat = Eigen::MatrixXd::Zero(D, D);
+    if (!second) a.H = Eigen::MatrixXd::Zero(D, D);
+    if (meat) a.meat = Eigen::MatrixXd::Zero(D, D);
   }
-  // Pass 1: the bread H, the residual sum of squares and (HC0, HC1) the meat.
   for_block_groups(n, groups, nthreads, [&](std::size_t start, int rows, int gi) {
     Part& a = parts[gi];
     Eigen::MatrixXd Zt(D, rows);
@@ -283,44 +302,47 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
     const Eigen::VectorXd eta = Zt.transpose() * bv;
     Eigen::VectorXd mu(rows), v(rows), wv(rows), u(rows);
     mean_and_variance(family, eta, mu, v);
-    for (int r = 0; r < rows; ++r) {
-      const double w = weight(start + r), e = data.y[start + r] - mu(r);
-      wv(r) = w * v(r);
-      u(r) = w * e;
-      a.ssr += w * e * e;
-      a.pearson += w * e * e / std::max(v(r), std::numeric_limits<double>::min());
+    if (second) {
+      const Eigen::MatrixXd HZ = *bread_inverse * Zt;
+      for (int r = 0; r < rows; ++r) {
+        const double w = weight(start + r), e = data.y[start + r] - mu(r);
+        const double h = w * v(r) * Zt.col(r).dot(HZ.col(r));
+        const double adj = h < 1.0 ? 1.0 / std::pow(1.0 - h, power) : std::numeric_limits<double>::infinity();
+        u(r) = w * e * std::sqrt(adj);
+      }
+    } else {
+      for (int r = 0; r < rows; ++r) {
+        const double w = weight(start + r), e = data.y[start + r] - mu(r);
+        wv(r) = w * v(r);
+        u(r) = w * e;
+        a.ssr += w * e * e;
+        a.pearson += w * e * e / std::max(v(r), std::numeric_limits<double>::min());
+      }
+      a.H.noalias() += Zt * wv.asDiagonal() * Zt.transpose();
     }
-    a.H.noalias() += Zt * wv.asDiagonal() * Zt.transpose();
-    if (plain_meat) {
+    if (meat) {
       const Eigen::MatrixXd U = Zt * u.asDiagonal();
       a.meat.noalias() += U * U.transpose();
     }
   });
-  Eigen::MatrixXd H = parts[0].H;
-  double ssr = parts[0].ssr, pearson = parts[0].pearson;
-  for (int gi = 1; gi < groups; ++gi) {
-    H += parts[gi].H;
-    ssr += parts[gi].ssr;
-    pearson += parts[gi].pearson;
+  if (!second) {
+    out.H = parts[0].H;
+    out.ssr = parts[0].ssr;
+    out.pearson = parts[0].pearson;
+    for (int gi = 1; gi < groups; ++gi) {
+      out.H += parts[gi].H;
+      out.ssr += parts[gi].ssr;
+      out.pearson += parts[gi].pearson;
+    }
   }
-  LinearCovariance out;
-  out.cov_type = cov_type;
-  out.D = D;
-  out.nobs = n;
-  const Eigen::MatrixXd Hinv = pinv_psd(H, out.rank);
-  out.df_resid = static_cast<double>(n) - out.rank;
-  const bool estimated = family == Family::kGaussian || quasi;
-  out.scale = estimated ? (out.df_resid > 0 ? (quasi ? pearson : ssr) / out.df_resid : kNaN) : 1.0;
-  out.use_t = estimated && cov_type == CovType::kNonrobust;
-  out.use_f = estimated;
-  Eigen::MatrixXd cov;
-  out.df_denom = out.df_resid;
-  if (cov_type == CovType::kNonrobust) {
-    cov = out.scale * Hinv;
-  } else if (cluster) {
+  if (meat) {
+    out.meat = parts[0].meat;
+    for (int gi = 1; gi < groups; ++gi) out.meat += parts[gi].meat;
+  }
+  if (cluster && !second) {
     // Each group's score sum, rows added in row order (serially: bitwise the same for any
-    // thread count), then the meat summed over the groups in order.
-    Eigen::MatrixXd S = Eigen::MatrixXd::Zero(D, static_cast<Eigen::Index>(n_groups));
+    // thread count).
+    out.S = Eigen::MatrixXd::Zero(D, static_cast<Eigen::Index>(out.group_codes.size()));
     for (std::size_t start = 0; start < n; start += kDesignBlock) {
       const int rows = static_cast<int>(std::min<std::size_t>(kDesignBlock, n - start));
       Eigen::MatrixXd Zt(D, rows);
@@ -330,46 +352,92 @@ LinearCovariance linear_covariance(const DataView& data, Family family, bool int
       mean_and_variance(family, eta, mu, v);
       for (int r = 0; r < rows; ++r) {
         const double u = weight(start + r) * (data.y[start + r] - mu(r));
-        S.col(static_cast<Eigen::Index>(group_of[start + r])) += u * Zt.col(r);
+        out.S.col(static_cast<Eigen::Index>(group_of[start + r])) += u * Zt.col(r);
       }
     }
-    const Eigen::MatrixXd meat = S * S.transpose();
+  }
+  return out;
+}
+
+void add_covariance_sums(CovarianceSums* into, const CovarianceSums& part) {
+  require(into->H.rows() == part.H.rows() && into->meat.rows() == part.meat.rows() &&
+              into->S.rows() == part.S.rows(),
+          "the partitions' covariance sums differ in shape");
+  if (part.H.size()) into->H += part.H;
+  if (part.meat.size()) into->meat += part.meat;
+  into->ssr += part.ssr;
+  into->pearson += part.pearson;
+  into->nobs += part.nobs;
+  if (part.S.rows() == 0) return;
+  // A group met again adds to its column; a new one is appended (first appearance order).
+  std::unordered_map<long long, Eigen::Index> column;
+  for (std::size_t g = 0; g < into->group_codes.size(); ++g) column.emplace(into->group_codes[g], g);
+  for (std::size_t g = 0; g < part.group_codes.size(); ++g) {
+    const auto it = column.emplace(part.group_codes[g], static_cast<Eigen::Index>(into->group_codes.size()));
+    if (it.second) {
+      into->group_codes.push_back(part.group_codes[g]);
+      into->S.conservativeResize(Eigen::NoChange, into->S.cols() + 1);
+      into->S.col(into->S.cols() - 1) = part.S.col(static_cast<Eigen::Index>(g));
+    } else {
+      into->S.col(it.first->second) += part.S.col(static_cast<Eigen::Index>(g));
+    }
+  }
+}
+
+LinearCovariance linear_covariance_passes(Family family, const Scaling& scaling, CovType cov_type, bool quasi,
+                                          const CovariancePass& pass) {
+  require(!quasi || family != Family::kGaussian, "a quasi-likelihood covariance is for binomial or poisson fits");
+  const int q = scaling.q(), m1 = static_cast<int>(scaling.c_mean.size()) + 1, D = q * m1;
+  const CovarianceSums first = pass(nullptr);
+  const std::size_t n = first.nobs;
+  require(n > 0, "the data have zero rows");
+  require(first.H.rows() == D && first.H.cols() == D, "the covariance sums do not match the fit's scaling");
+  const bool cluster = cov_type == CovType::kCluster;
+  const std::size_t n_groups = first.group_codes.size();
+  if (cluster) require(n_groups >= 2, "cov_type 'cluster' needs at least 2 groups, not " + std::to_string(n_groups));
+  LinearCovariance out;
+  out.cov_type = cov_type;
+  out.D = D;
+  out.nobs = n;
+  const Eigen::MatrixXd Hinv = pinv_psd(first.H, out.rank);
+  out.df_resid = static_cast<double>(n) - out.rank;
+  const bool estimated = family == Family::kGaussian || quasi;
+  out.scale = estimated ? (out.df_resid > 0 ? (quasi ? first.pearson : first.ssr) / out.df_resid : kNaN) : 1.0;
+  out.use_t = estimated && cov_type == CovType::kNonrobust;
+  out.use_f = estimated;
+  Eigen::MatrixXd cov;
+  out.df_denom = out.df_resid;
+  if (cov_type == CovType::kNonrobust) {
+    cov = out.scale * Hinv;
+  } else if (cluster) {
+    const Eigen::MatrixXd meat = first.S * first.S.transpose();
     const double G = static_cast<double>(n_groups), nn = static_cast<double>(n);
     const double correction = out.df_resid > 0 ? G / (G - 1.0) * (nn - 1.0) / out.df_resid : kNaN;
     cov = correction * (Hinv * meat * Hinv);
     out.df_denom = G - 1.0;
     out.n_groups = n_groups;
   } else {
-    if (leverage) {
-      // Pass 2: the meat with each row's term divided by (1 - h_i)^power.
-      const double power = cov_type == CovType::kHC2 ? 1.0 : 2.0;
-      for_block_groups(n, groups, nthreads, [&](std::size_t start, int rows, int gi) {
-        Part& a = parts[gi];
-        Eigen::MatrixXd Zt(D, rows);
-        standardized_block(data, intercept, st, start, rows, Zt);
-        const Eigen::VectorXd eta = Zt.transpose() * bv;
-        Eigen::VectorXd mu(rows), v(rows), u(rows);
-        mean_and_variance(family, eta, mu, v);
-        const Eigen::MatrixXd HZ = Hinv * Zt;
-        for (int r = 0; r < rows; ++r) {
-          const double w = weight(start + r), e = data.y[start + r] - mu(r);
-          const double h = w * v(r) * Zt.col(r).dot(HZ.col(r));
-          const double adj = h < 1.0 ? 1.0 / std::pow(1.0 - h, power) : std::numeric_limits<double>::infinity();
-          u(r) = w * e * std::sqrt(adj);
-        }
-        const Eigen::MatrixXd U = Zt * u.asDiagonal();
-        a.meat.noalias() += U * U.transpose();
-      });
-    }
-    Eigen::MatrixXd meat = parts[0].meat;
-    for (int gi = 1; gi < groups; ++gi) meat += parts[gi].meat;
+    const bool leverage = cov_type == CovType::kHC2 || cov_type == CovType::kHC3;
+    const Eigen::MatrixXd meat = leverage ? pass(&Hinv).meat : first.meat;
+    require(meat.rows() == D && meat.cols() == D, "the covariance sums hold no meat of the right shape");
     cov = Hinv * meat * Hinv;
     if (cov_type == CovType::kHC1) cov *= out.df_resid > 0 ? static_cast<double>(n) / out.df_resid : kNaN;
   }
-  cov = st.Minv.transpose() * cov * st.Minv;  // back to the user's parametrisation
+  const Eigen::MatrixXd& Minv = standardization(scaling).Minv;
+  cov = Minv.transpose() * cov * Minv;  // back to the user's parametrisation
   const Eigen::MatrixXd sym = 0.5 * (cov + cov.transpose());
   out.cov = to_row_major(sym);
   return out;
+}
+
+LinearCovariance linear_covariance(const DataView& data, Family family, bool intercept, const std::vector<double>& b,
+                                   CovType cov_type, int threads, const std::vector<long long>* cluster_groups,
+                                   bool quasi) {
+  require(data.n > 0, "the data have zero rows");
+  const Scaling scaling = compute_scaling(data, family, intercept);
+  return linear_covariance_passes(family, scaling, cov_type, quasi, [&](const Eigen::MatrixXd* bread_inverse) {
+    return covariance_sums(data, family, scaling, b, cov_type, threads, cluster_groups, bread_inverse);
+  });
 }
 
 std::vector<double> average_effect_covariance(const std::vector<double>& cov, int q, const double* C,

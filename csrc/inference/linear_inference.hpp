@@ -8,7 +8,9 @@
 // The front ends add names and turn the statistics into p-values and intervals with their
 // own t, F, chi-squared and normal distribution functions.
 #pragma once
+#include <Eigen/Dense>
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -64,6 +66,32 @@ struct LinearCovariance {
 LinearCovariance linear_covariance(const DataView& data, Family family, bool intercept, const std::vector<double>& b,
                                    CovType cov_type, int threads, const std::vector<long long>* groups = nullptr,
                                    bool quasi = false);
+
+// linear_covariance split over reads of the rows, so that the rows can live in partitions
+// elsewhere (ctxstats.dask). Everything is in the centred and scaled parametrisation of the
+// fit's scaling (the z~ of the implementation), in which the bread is well conditioned.
+// A first read (bread_inverse = nullptr) sums the bread H = sum w v z~ z~', the residual sum
+// of squares, the Pearson sum, the meat for HC0/HC1, and for cluster each group's score sum
+// (groups in order of first appearance); HC2/HC3 need a second read given the bread's
+// pseudo-inverse, which sums only their meat (the leverages need the whole bread).
+struct CovarianceSums {
+  Eigen::MatrixXd H, meat;           // D x D (H empty on a second read; meat empty when unused)
+  double ssr = 0.0, pearson = 0.0;   // sum w e^2, sum w e^2 / v
+  std::size_t nobs = 0;
+  std::vector<long long> group_codes;  // cluster: the labels met, in order of first appearance
+  Eigen::MatrixXd S;                   // cluster: D x G, column g the score sum of group_codes[g]
+};
+CovarianceSums covariance_sums(const DataView& data, Family family, const Scaling& scaling,
+                               const std::vector<double>& b, CovType cov_type, int threads,
+                               const std::vector<long long>* groups, const Eigen::MatrixXd* bread_inverse);
+// into += part: sums added, groups merged by label (a new label appended in order).
+void add_covariance_sums(CovarianceSums* into, const CovarianceSums& part);
+// A read of all the rows (bread_inverse: nullptr for the first read), whatever holds them.
+using CovariancePass = std::function<CovarianceSums(const Eigen::MatrixXd* bread_inverse)>;
+// The covariance from the reads; linear_covariance is this over one DataView with the
+// scaling compute_scaling gives.
+LinearCovariance linear_covariance_passes(Family family, const Scaling& scaling, CovType cov_type, bool quasi,
+                                          const CovariancePass& pass);
 
 // The covariance of the average effects mean_i theta_i = L b, L = I_q (x) [1, cbar] with cbar
 // the column means of C (rows x m): L V L' (q x q, row-major). Exact: L is linear.

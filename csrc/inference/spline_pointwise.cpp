@@ -151,23 +151,61 @@ std::vector<double> spline_linear_predictor_se(const EncoderSpec& spec, const Sc
   return out;
 }
 
-Eigen::MatrixXd average_effects_map(const ContextBasis& basis, const Scaling& scaling, const double* C,
-                                    std::size_t rows, int m) {
-  require(rows > 0, "context has zero rows");
-  const int q = scaling.q(), nb = basis.size();
-  // The mean basis row, summed in row order.
-  Eigen::VectorXd bbar = Eigen::VectorXd::Zero(nb);
+namespace {
+
+// The sum of the basis rows at the contexts C, in row order.
+Eigen::VectorXd basis_row_sum(const ContextBasis& basis, const Scaling& scaling, const double* C, std::size_t rows,
+                              int m) {
+  const int nb = basis.size();
+  Eigen::VectorXd sum = Eigen::VectorXd::Zero(nb);
   for_basis_blocks(basis, scaling, C, rows, m, [&](std::size_t, std::size_t n, const std::vector<double>& B) {
     for (std::size_t i = 0; i < n; ++i)
-      for (int j = 0; j < nb; ++j) bbar[j] += B[i * nb + j];
+      for (int j = 0; j < nb; ++j) sum[j] += B[i * nb + j];
   });
-  bbar /= static_cast<double>(rows);
+  return sum;
+}
+
+// L of average_effects_map at the mean basis row bbar.
+Eigen::MatrixXd average_effects_map_at(int nb, const Scaling& scaling, const Eigen::VectorXd& bbar) {
+  const int q = scaling.q();
   const Eigen::MatrixXd G = user_theta_map(scaling);
   Eigen::MatrixXd L = Eigen::MatrixXd::Zero(q, static_cast<Eigen::Index>(q) * nb);
   for (int k = 0; k < q; ++k)
     for (int a = 0; a < q; ++a)
       if (G(k, a) != 0.0) L.block(k, static_cast<Eigen::Index>(a) * nb, 1, nb) = G(k, a) * bbar.transpose();
   return L;
+}
+
+}  // namespace
+
+Eigen::MatrixXd average_effects_map(const ContextBasis& basis, const Scaling& scaling, const double* C,
+                                    std::size_t rows, int m) {
+  require(rows > 0, "context has zero rows");
+  const Eigen::VectorXd bbar = basis_row_sum(basis, scaling, C, rows, m) / static_cast<double>(rows);
+  return average_effects_map_at(basis.size(), scaling, bbar);
+}
+
+std::vector<double> spline_basis_sum(const EncoderSpec& spec, const Scaling& scaling, const double* C,
+                                     std::size_t rows, int m) {
+  require(spec.type == "spline", "the model's encoder is not 'spline'");
+  require(m == static_cast<int>(scaling.c_mean.size()), "context has the wrong number of columns for this fit");
+  check_finite(C, rows, m, "context");
+  const Eigen::VectorXd sum = basis_row_sum(*make_spline_basis(spec, m), scaling, C, rows, m);
+  return std::vector<double>(sum.data(), sum.data() + sum.size());
+}
+
+SplineAverageEffects spline_average_effects_at(const EncoderSpec& spec, const Scaling& scaling,
+                                               const std::vector<double>& weights, const std::vector<double>& Vp,
+                                               const std::vector<double>& bbar) {
+  const int m = static_cast<int>(scaling.c_mean.size());
+  const double none = 0.0;  // no contexts: the mean basis row stands for them
+  const auto basis = checked_basis(spec, scaling, weights, Vp, &none, 0, m);
+  require(bbar.size() == static_cast<std::size_t>(basis->size()), "the mean basis row has the wrong length");
+  SplineAverageEffects out;
+  map_of_weights(average_effects_map_at(basis->size(), scaling, Eigen::Map<const Eigen::VectorXd>(bbar.data(),
+                                                                                                  basis->size())),
+                 weights, Vp, scaling, out.estimate, out.cov);
+  return out;
 }
 
 SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,

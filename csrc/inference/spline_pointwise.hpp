@@ -52,6 +52,14 @@ struct SplineAverageEffects {
 // of the per-sample parameters in user units, without y_mean: L[k, a nb + j] = G(k, a) bbar_j.
 Eigen::MatrixXd average_effects_map(const ContextBasis& basis, const Scaling& scaling, const double* C,
                                     std::size_t rows, int m);
+// For contexts held in partitions (ctxstats.dask): each partition's sum of the basis rows,
+// and the average effects at the mean basis row (the sums added in partition order, divided
+// by the number of rows).
+std::vector<double> spline_basis_sum(const EncoderSpec& spec, const Scaling& scaling, const double* C,
+                                     std::size_t rows, int m);
+SplineAverageEffects spline_average_effects_at(const EncoderSpec& spec, const Scaling& scaling,
+                                               const std::vector<double>& weights, const std::vector<double>& Vp,
+                                               const std::vector<double>& bbar);
 SplineAverageEffects spline_average_effects(const EncoderSpec& spec, const Scaling& scaling,
                                             const std::vector<double>& weights, const std::vector<double>& Vp,
                                             const double* C, std::size_t rows, int m);

@@ -213,6 +213,21 @@ py::array_t<double> replicate_covariance_py(const Array& samples) {
 
 }  // namespace
 
+py::dict linear_covariance_to_dict(const LinearCovariance& lc) {
+  py::dict out;
+  out["cov"] = to_matrix(lc.cov, lc.D, lc.D);
+  out["cov_type"] = cov_type_name(lc.cov_type);
+  out["scale"] = lc.scale;
+  out["nobs"] = lc.nobs;
+  out["rank"] = lc.rank;
+  out["df_resid"] = lc.df_resid;
+  out["df_denom"] = lc.df_denom;
+  out["n_groups"] = lc.n_groups;
+  out["use_t"] = lc.use_t;
+  out["use_f"] = lc.use_f;
+  return out;
+}
+
 void bind_inference(py::module_& mod) {
   mod.def("analytic_available", [](const py::dict& opts) { return analytic_covariance_available(options_from(opts, false)); },
           py::arg("options"));

@@ -74,6 +74,8 @@ py::dict fit_statistics_to_dict(const FitStatistics& s);
 py::dict spline_fit_to_dict(const FitResult& r, int m);
 
 // A scale = "context" fit's report, and back (bind_location_scale.cpp).
+// The core's covariance of the linear encoder's interaction coefficients, as the front end's dict.
+py::dict linear_covariance_to_dict(const LinearCovariance& lc);
 py::dict location_scale_to_dict(const LocationScaleReport& r);
 LocationScaleReport location_scale_from_dict(const py::dict& d);
 

@@ -112,7 +112,7 @@ class FormulaPlan:
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
             try:
-                mm = spec.get_model_matrix(frame, na_action="ignore")
+                mm = spec.get_model_matrix(plain_strings(frame), na_action="ignore")
             except DataMismatchWarning as exc:
                 raise ValueError(f"the new data do not fit the formula's coding: {exc}") from None
         mm = pd.DataFrame(mm)
@@ -147,6 +147,17 @@ class FormulaPlan:
 def _is_namespace_name(v: str) -> bool:
     # formulaic lists module names used in calls (np in np.log) among required variables
     return v in {"np", "numpy", "pd", "pandas", "math"}
+
+
+def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its NA-valued string columns (dtype ``"string"``, what dask and pyarrow
+    give) as pandas' default string dtype, which formulaic codes as categorical (it would
+    take the former for numbers)."""
+    nullable = [c for c in frame.columns
+                if isinstance(frame[c].dtype, pd.StringDtype) and frame[c].dtype.na_value is pd.NA]
+    if not nullable:
+        return frame
+    return frame.astype({c: pd.StringDtype(na_value=np.nan) for c in nullable})
 
 
 def _check_frame(frame, name: str):
@@ -227,6 +238,7 @@ def build_design(formula: str, data: pd.DataFrame, missing: str = "drop") -> For
     # Positions of the kept rows are recovered from a positional index.
     frame = data if isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1 \
         else data.reset_index(drop=True)
+    frame = plain_strings(frame)
     try:
         mm = model_matrix(parsed, frame, na_action=missing)
     except ValueError as exc:

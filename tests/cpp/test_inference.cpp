@@ -10,7 +10,9 @@
 
 #include "common/error.hpp"
 #include "harness.hpp"
+#include "encoders/context_basis.hpp"
 #include "glm/cross_validation.hpp"
+#include "glm/fit.hpp"
 #include "inference/inference.hpp"
 #include "common/rng.hpp"
 
@@ -242,8 +244,80 @@ void quasi_checks() {
         "non-positive dispersion refused");
 }
 
+// Rows split into partitions (ctxstats.dask): the covariance from the partitions' sums and
+// the spline basis placed from their summaries equal the all-rows computations up to rounding.
+void partition_checks() {
+  Data d{900, 1, 2, {}, {}, {}, {}};
+  CounterRng rng(11, Stream::kInit, 1);
+  std::vector<long long> groups(d.n);
+  for (std::size_t i = 0; i < d.n; ++i) {
+    const double c0 = rng.normal(), c1 = rng.uniform(), x = rng.normal();
+    d.C.insert(d.C.end(), {c0, c1});
+    d.X.push_back(x);
+    d.y.push_back(1.0 + x * (0.5 + c0) + 0.3 * c1 + (0.5 + c1) * rng.normal());
+    d.w.push_back(0.5 + rng.uniform());
+    groups[i] = static_cast<long long>(i % 37) * 3 + 5;  // every group in every partition
+  }
+  const DataView all = d.view(true);
+  const Scaling s = compute_scaling(all, Family::kGaussian, true);
+  const std::vector<double> b = {0.9, 0.1, 0.2, 0.6, 1.1, 0.0};
+  const std::size_t cuts[] = {0, 250, 251, 640, 900};  // uneven, one of a single row
+  auto part = [&](int k) {
+    DataView v = all;
+    v.n = cuts[k + 1] - cuts[k];
+    v.C += cuts[k] * 2;
+    v.X += cuts[k];
+    v.y += cuts[k];
+    v.weights += cuts[k];
+    return v;
+  };
+  for (CovType t : {CovType::kNonrobust, CovType::kHC1, CovType::kHC3, CovType::kCluster}) {
+    const bool cl = t == CovType::kCluster;
+    const LinearCovariance whole = linear_covariance(all, Family::kGaussian, true, b, t, 2, cl ? &groups : nullptr);
+    const LinearCovariance split = linear_covariance_passes(Family::kGaussian, s, t, false,
+                                                            [&](const Eigen::MatrixXd* bread_inverse) {
+      CovarianceSums total;
+      for (int k = 0; k < 4; ++k) {
+        const std::vector<long long> g(groups.begin() + cuts[k], groups.begin() + cuts[k + 1]);
+        const CovarianceSums c = covariance_sums(part(k), Family::kGaussian, s, b, t, 1, cl ? &g : nullptr,
+                                                 bread_inverse);
+        if (k == 0) total = c; else add_covariance_sums(&total, c);
+      }
+      return total;
+    });
+    bool same = whole.rank == split.rank && whole.n_groups == split.n_groups && near(whole.scale, split.scale, 1e-12);
+    for (std::size_t k = 0; k < whole.cov.size(); ++k) same = same && near(split.cov[k], whole.cov[k], 1e-11);
+    check(same, "covariance from partition sums = all rows (" + cov_type_name(t) + ")");
+  }
+  EncoderSpec spec = default_fit_options().encoder;
+  spec.type = "spline";
+  spec.n_knots = 7;
+  spec.interactions = {{0, 1}};
+  const EncoderSpec direct = prepare_spline_spec(all, s, spec, 2);
+  SplineColumnSummary summary;
+  for (int k = 0; k < 4; ++k) {
+    const SplineColumnSummary p = spline_column_summary(part(k), s, spec);
+    if (k == 0) summary = p; else add_spline_column_summary(&summary, p, spec, 2);
+  }
+  EncoderSpec placed = spline_spec_from_summary(spec, 2, summary, {"u", "v"});
+  std::vector<double> sums;
+  for (int k = 0; k < 4; ++k) {
+    const std::vector<double> p = spline_centre_sums(part(k), s, placed, 1);
+    if (k == 0) sums = p; else for (std::size_t j = 0; j < p.size(); ++j) sums[j] += p[j];
+  }
+  placed = spline_spec_with_centres(placed, 2, sums);
+  bool same = placed.knots.size() == direct.knots.size() && placed.centres.size() == direct.centres.size();
+  for (std::size_t j = 0; same && j < placed.knots.size(); ++j) same = placed.knots[j] == direct.knots[j];
+  for (std::size_t j = 0; same && j < placed.centres.size(); ++j) same = near(placed.centres[j], direct.centres[j], 1e-14);
+  check(same, "spline knots (bitwise) and centres from partition summaries = all rows");
+  spec.knot_spacing = "quantile";
+  check(throws_invalid([&] { spline_spec_from_summary(spec, 2, summary, {"u", "v"}); }),
+        "quantile knots refused for partitions");
+}
+
 int main() {
   covariance_checks();
+  partition_checks();
   quasi_checks();
   wald_checks();
   percentile_checks();
