@@ -35,21 +35,6 @@ py::dict fit_statistics_to_dict(const FitStatistics& s) {
   return out;
 }
 
-py::dict linear_covariance_to_dict(const LinearCovariance& lc) {
-  py::dict out;
-  out["cov"] = to_matrix(lc.cov, lc.D, lc.D);
-  out["cov_type"] = cov_type_name(lc.cov_type);
-  out["scale"] = lc.scale;
-  out["nobs"] = lc.nobs;
-  out["rank"] = lc.rank;
-  out["df_resid"] = lc.df_resid;
-  out["df_denom"] = lc.df_denom;
-  out["n_groups"] = lc.n_groups;
-  out["use_t"] = lc.use_t;
-  out["use_f"] = lc.use_f;
-  return out;
-}
-
 namespace {
 
 void require_matrix(const Array& a, const char* name) {

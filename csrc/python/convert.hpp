@@ -61,10 +61,8 @@ BootstrapResult bootstrap_from_dict(const py::dict& d);
 // A bootstrap pass (means, sign-flip shares, heterogeneity test) as a dict.
 py::dict bootstrap_pass_to_dict(const BootstrapPass& p);
 
-// cov_type = "cluster"'s group codes (None: none), and an analytic covariance as the dict
-// _core.linear_covariance returns (bind_inference.cpp).
+// cov_type = "cluster"'s group codes (None: none) (bind_inference.cpp).
 std::vector<long long> group_codes(const py::object& groups);
-py::dict linear_covariance_to_dict(const LinearCovariance& lc);
 // Fitted means' y and mu (one-dimensional, one length) and their optional weights (None: null;
 // `holder` keeps a converted array alive); fit statistics as _core.fit_statistics returns them.
 const double* pair_weights(const Array& y, const Array& mu, const py::object& weights, Array& holder);
