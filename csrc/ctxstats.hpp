@@ -22,6 +22,7 @@
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"
 #include "inference/inference.hpp"
+#include "inference/negbin.hpp"
 #include "model/fitted_model.hpp"
 #include "model/model_file.hpp"
 #include "networks/networks.hpp"

@@ -176,9 +176,9 @@ def check_response(y: np.ndarray, family: str, name: str = "endog") -> None:
     if family == "binomial" and ((y < 0).any() or (y > 1).any()):
         i = int(np.argmax((y < 0) | (y > 1)))
         raise ValueError(f"{name} must lie in [0, 1] for the binomial family; row {i} is {y[i]}")
-    if family == "poisson" and (y < 0).any():
+    if family in ("poisson", "negativebinomial") and (y < 0).any():
         i = int(np.argmax(y < 0))
-        raise ValueError(f"{name} must be non-negative for the poisson family; row {i} is {y[i]}")
+        raise ValueError(f"{name} must be non-negative for the {family} family; row {i} is {y[i]}")
 
 
 def check_weights(weights, n: int) -> np.ndarray | None:

@@ -4,7 +4,9 @@ several models) and the results' ``compare_f_test`` / ``compare_lr_test`` (stats
 The statistics come from the core (``inference/fit_statistics``: F for gaussian with the
 largest fit's dispersion, as R's ``anova.lm``, and for quasi-likelihood fits, as
 ``anova.glm(test="F")``; the deviance difference, chi-square, otherwise, as
-``anova.glm(test="Chisq")``); here they get their p-values and a table. Fits must be of the
+``anova.glm(test="Chisq")``; for the negative binomial, whose fits each have their own theta,
+the likelihood ratio 2 (llf1 - llf0), as ``anova.negbin``); here they get their p-values and a
+table. Fits must be of the
 same response and be ordered from the smallest model (most residual degrees of freedom) to
 the largest; nesting of the models themselves cannot be checked and is the user's to ensure
 (a linear encoder inside a larger linear one, any encoder inside a more flexible one of the
@@ -33,6 +35,12 @@ def _check_same_rows(fits) -> None:
 
 
 def _test(family, r0, r1, big):
+    if family == "negativebinomial":  # anova.negbin: the thetas differ, so compare likelihoods
+        df = float(r0.df_resid - r1.df_resid)
+        if not df > 0:
+            raise ValueError("the fits must be ordered from the smallest model (most residual df) to the largest")
+        lr = -2.0 * (r0.llf - r1.llf)
+        return {"statistic": lr, "df": df, "use_f": False}, float(stats.chi2.sf(lr, df))
     t = _core.nested_test(family, float(r0.deviance), float(r0.df_resid), float(r1.deviance), float(r1.df_resid),
                           float(big.deviance), float(big.df_resid),
                           float(big.scale) if big.model.quasi else None)
@@ -66,11 +74,13 @@ def compare(*fits) -> pd.DataFrame:
         if k > 0:
             prev = fits[k - 1]
             t, p = _test(family, prev, r, big)
-            row.update(df_diff=t["df"], dev_diff=float(prev.deviance - r.deviance), statistic=t["statistic"],
-                       p_value=p)
+            # (negative binomial fits each have their own theta: their deviances do not compare)
+            dev_diff = np.nan if family == "negativebinomial" else float(prev.deviance - r.deviance)
+            row.update(df_diff=t["df"], dev_diff=dev_diff, statistic=t["statistic"], p_value=p)
         rows.append(row)
     out = pd.DataFrame(rows, index=[f"model {k}" for k in range(len(fits))])
-    out.attrs["test"] = "F" if family == "gaussian" or fits[0].model.quasi else "Chisq"
+    out.attrs["test"] = ("F" if family == "gaussian" or fits[0].model.quasi
+                         else "LR" if family == "negativebinomial" else "Chisq")
     return out
 
 

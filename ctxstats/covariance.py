@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core
-from ctxstats._families import inverse_link
+from ctxstats._families import inverse_link, link_family
 from ctxstats.inference import (
     ANALYTIC_COV_TYPES,
     LinearCovariance,
@@ -250,6 +250,11 @@ class AnalyticInference(Inference):
                 if groups is None:
                     raise ValueError("cov_type='cluster' needs the fit's groups: fit with cov_type='cluster', "
                                      "groups=...")
+            if m.family == "negativebinomial":  # at the fit's theta (ctxstats.negbin)
+                from ctxstats.negbin import negbin_covariance
+
+                return negbin_covariance(m.exog, m.context, m.endog, m.weights, m.fit_intercept, b, res.theta,
+                                         self.cov_type, res.options.get("threads", 0), groups)
             return linear_covariance(m.exog, m.context, m.endog, m.weights, m.family, m.fit_intercept, b,
                                      self.cov_type, res.options.get("threads", 0), groups, m.quasi)
         return self._cached("linear_cov", compute)
@@ -292,7 +297,7 @@ class AnalyticInference(Inference):
         lc = self.covariance(res)
         se = _core.linear_predictor_se(lc.cov, np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(C),
                                        res.model.fit_intercept)
-        family = res.model.family
+        family = link_family(res.model.family)
         return AnalyticPrediction(eta, index, family, se, lc.use_t, lc.df_resid,
                                   lc.scale if family == "gaussian" else None)
 

@@ -49,7 +49,7 @@ from scipy import stats
 from ctxstats import _core
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "bootstrap")
-ANALYTIC_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
+ANALYTIC_COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "observed")
 
 # Doubles per chunk of a block-wise computation (about 16 MB).
 _CHUNK_DOUBLES = 1 << 21

@@ -40,6 +40,9 @@ __all__ = [
 # Every option's default, bounds and doc live in the core's option table (ctxstats._options,
 # csrc/options/schema.cpp), shared with the R package: None below means "the table's default".
 _MODEL_GROUPS = ("model", "encoder", "spline")
+# Other spellings of the negative binomial (R's glm.nb family name; statsmodels' class name).
+_FAMILY_ALIASES = {"negbin": "negativebinomial", "NegativeBinomial": "negativebinomial",
+                   "negative_binomial": "negativebinomial", "nb2": "negativebinomial"}
 
 
 class ContextualizedGLM:
@@ -54,11 +57,15 @@ class ContextualizedGLM:
         the sample intercept is part of the model when ``fit_intercept`` is true.
     context : array_like or pandas.DataFrame, shape (n, m)
         The context each sample's model is a function of.
-    family : {"gaussian", "binomial", "poisson"}
+    family : {"gaussian", "binomial", "poisson", "negativebinomial"}
         With the canonical links identity, logit and log. For overdispersed binomial or
         poisson data give ``dispersion="pearson"`` (the quasibinomial / quasipoisson fit of R:
         the same estimates, standard errors scaled by the estimated dispersion; see the
-        option table below).
+        option table below). ``"negativebinomial"`` (also ``"negbin"``): NB2 counts with a log
+        link, Var = mu + mu^2 / theta, theta estimated by maximum likelihood -- R's
+        ``MASS::glm.nb``, statsmodels' ``NegativeBinomial`` (alpha = 1 / theta); linear
+        encoder only (``results.theta``, ``theta_se``, ``alpha``, ``alpha_se``; see
+        :mod:`ctxstats.negbin`).
     encoder : {"mlp", "ngam", "linear"}
         How parameters depend on context. ``linear``: theta_i = W [1; c_i], the classical
         linear varying-coefficient model (Hastie & Tibshirani 1993), solved exactly.
@@ -137,6 +144,7 @@ class ContextualizedGLM:
         if not_here:
             raise TypeError(f"{', '.join(not_here)}: option(s) of fit(), not of the model")
         family = self._family_default if family is None else family
+        family = _FAMILY_ALIASES.get(family, family) if isinstance(family, str) else family
         given = _options.given(family=family, encoder=encoder, fit_intercept=fit_intercept, **encoder_options)
         model_level = {k: given[k] for k in ("family", "encoder", "fit_intercept") if k in given}
         base = _options.resolve("glm", model_level, solver_known=False)
@@ -315,7 +323,7 @@ class ContextualizedGLM:
         _train : bool
             Private (``ctxstats.easy``'s ``max_epochs=0``): False returns the initial weights
             unfitted (``results.trained`` False), with no covariance and no bootstrap.
-        cov_type : {None, "nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "bootstrap"}
+        cov_type : {None, "nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "observed", "bootstrap"}
             The covariance behind ``bse``, ``conf_int`` and the tests. Analytic types need the
             unpenalised linear encoder without archetypes. None: "nonrobust" when analytic
             covariances exist, else "bootstrap" when ``n_bootstraps`` > 0, else none.
@@ -326,7 +334,9 @@ class ContextualizedGLM:
             replacement, and keeps all the rows of each drawn cluster, so the replicates carry
             the within-cluster dependence (as R's ``sandwich::vcovBS(cluster = )``); its
             inference is the bootstrap's. With replicates, a linear fit's replicates resample
-            clusters too.
+            clusters too. "observed" (family "negativebinomial"): the inverse
+            observed information of the coefficients and alpha jointly, statsmodels'
+            ``NegativeBinomial`` standard errors (see :mod:`ctxstats.negbin`).
         groups : array_like, optional
             With ``cov_type="cluster"`` (or ``"bootstrap"``: the cluster bootstrap): one cluster
             label per row of the model's data (any hashable labels; at least 2 distinct).

@@ -147,6 +147,8 @@ class ContextualizedGLMResults(Cached):
             inference = choose_inference(resolve_cov_type(None, self.options, self.n_bootstraps), self.spline_fit)
         self._inference = inference
         self._cache: dict = {}
+        # family negativebinomial: the dispersion theta estimated with the coefficients (None otherwise).
+        self.theta = None if core_out.get("theta") is None else float(core_out["theta"])
         self._theta = self._predict_theta(model.context)
 
     def __setstate__(self, state: dict) -> None:
@@ -159,6 +161,7 @@ class ContextualizedGLMResults(Cached):
         state.setdefault("early_stopping", None)  # saved before networks stopped early
         state.setdefault("location_scale", None)  # saved before scale='context' existed
         state.setdefault("bootstrap_clusters", 0)  # saved before the cluster bootstrap existed
+        state.setdefault("theta", None)  # saved before the negative binomial existed (it is never saved)
         if "_inference" not in state:
             state.setdefault("spline_fit", None)
             state.pop("_analytic", None)
@@ -208,7 +211,7 @@ class ContextualizedGLMResults(Cached):
                       "solver": str, "n_iter": int, "converged": bool, "objective": float,
                       "history": Array(None), "val_history": Array(None), "message": str,
                       "rank_deficient": bool, "interrupted": bool, "trained": bool, "spline_fit": Opt(dict),
-                      "early_stopping": Opt(dict),
+                      "early_stopping": Opt(dict), "theta": type(None),
                       "bootstrap_weights": Opt(Array(None, None)), "bootstrap_converged": Opt(Array(None, kind="b")),
                       "bootstrap_n_iter": Opt(Array(None, kind="iu")), "n_bootstraps": int, "bootstrap_clusters": int,
                       "_theta": Array(n, q)})
@@ -402,7 +405,7 @@ class ContextualizedGLMResults(Cached):
     def _fit_statistics(self) -> dict:
         return self._cached("fit_statistics", lambda: fit_statistics(
             self.model.family, self.model.endog, self.fittedvalues, self.model.weights,
-            self.model.fit_intercept, self.model.quasi))
+            self.model.fit_intercept, self.model.quasi, self.theta))
 
     @property
     def llf(self) -> float:
@@ -438,10 +441,39 @@ class ContextualizedGLMResults(Cached):
         """The dispersion: ``pearson_chi2 / df_resid`` for gaussian (statsmodels' GLM scale,
         R's ``summary.glm`` dispersion) and quasi-likelihood fits (``dispersion="pearson"``: R's
         quasibinomial and quasipoisson), 1 for binomial and poisson."""
+        if self.model.family == "negativebinomial":  # the dispersion is theta, estimated by ML
+            return 1.0
         return _core.dispersion(self.model.family, self.pearson_chi2, float(self.df_resid), self.model.quasi)
 
     def _residuals(self, kind: str) -> np.ndarray:
-        return residuals(self.model.family, kind, self.model.endog, self.fittedvalues, self.model.weights)
+        return residuals(self.model.family, kind, self.model.endog, self.fittedvalues, self.model.weights,
+                         self.theta)
+
+    # ---- the negative binomial's dispersion (family="negativebinomial") --------------------------
+    def _negbin(self) -> dict:
+        from ctxstats.negbin import theta_standard_errors
+
+        if self.model.family != "negativebinomial":
+            raise ValueError(f"theta and alpha belong to family 'negativebinomial', not {self.model.family!r}")
+        return self._cached("negbin", lambda: theta_standard_errors(self))
+
+    @property
+    def alpha(self) -> float:
+        """1 / theta: the negative binomial's dispersion as statsmodels' ``NegativeBinomial``
+        reports it (Var = mu + alpha mu^2)."""
+        self._negbin()
+        return 1.0 / self.theta
+
+    @property
+    def theta_se(self) -> float:
+        """glm.nb's ``SE.theta``: 1 / sqrt(-d2 loglik / d theta2) at the fitted means."""
+        return self._negbin()["theta_se"]
+
+    @property
+    def alpha_se(self) -> float:
+        """statsmodels' standard error of alpha: from the inverse observed information of the
+        interaction coefficients and alpha jointly (whatever ``cov_type``)."""
+        return self._negbin()["alpha_se"]
 
     def compare_f_test(self, restricted) -> tuple[float, float, float]:
         """(F, p-value, df difference) of a nested ``restricted`` fit against this one
@@ -480,11 +512,13 @@ class ContextualizedGLMResults(Cached):
     @property
     def aic(self) -> float:
         k = self.df_model + (1 if self.model.family == "gaussian" and self.location_scale is None else 0)
+        k += 1 if self.model.family == "negativebinomial" else 0  # theta (glm.nb's AIC, statsmodels')
         return -2 * self.llf + 2 * k
 
     @property
     def bic(self) -> float:
         k = self.df_model + (1 if self.model.family == "gaussian" and self.location_scale is None else 0)
+        k += 1 if self.model.family == "negativebinomial" else 0
         return -2 * self.llf + np.log(self.nobs) * k
 
     # ---- inference for the average effects -------------------------------------------------
@@ -769,7 +803,8 @@ class ContextualizedGLMResults(Cached):
              ("Encoder weights", str(self.weights.shape[0])),
              *([("Total edf", f"{self.df_model:.2f}"), ("Dev. explained", f"{100 * self.deviance_explained:.1f}%")]
                if spline_sm is not None else []),
-             ("Covariance", "none" if self.cov_type is None else self.cov_type)])
+             ("Covariance", "none" if self.cov_type is None else self.cov_type),
+             *([("Theta", f"{self.theta:.6g} (SE {self.theta_se:.3g})")] if self.theta is not None else [])])
         def part(what, build):
             # A part that cannot be computed (a degenerate fit: n = 3, p > n, a constant
             # response) is a numbered note saying why; the summary itself always renders.
@@ -875,6 +910,10 @@ class ContextualizedGLMResults(Cached):
     def save(self, path) -> None:
         """Save to ``path`` in ctxstats' versioned file format; read back with ``ctxstats.load``."""
         from ctxstats.io import save
+
+        if self.model.family == "negativebinomial":
+            raise ValueError("saving a negative binomial fit is not available yet: the model file does not carry "
+                             "theta; refit it, or pickle the results")
 
         save(self, path)
 

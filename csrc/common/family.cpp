@@ -10,6 +10,10 @@ Family parse_family(const std::string& name) {
   if (name == "gaussian") return Family::kGaussian;
   if (name == "binomial") return Family::kBinomial;
   if (name == "poisson") return Family::kPoisson;
+  if (name == "negativebinomial")  // its theta is estimated with the coefficients: glm/negbin.hpp
+    throw InvalidArgument("family 'negativebinomial' is available for in-memory fits of the linear encoder and "
+                          "their statistics only, not here (Dask-held data, cross-validation, the objective of "
+                          "other encoders); its theta is estimated with the coefficients");
   throw InvalidArgument("family must be one of 'gaussian', 'binomial', 'poisson', not '" + name + "'");
 }
 

@@ -8,6 +8,7 @@
 #include "glm/output_layer.hpp"
 #include "glm/early_stopping.hpp"
 #include "glm/location_scale.hpp"
+#include "glm/negbin.hpp"
 #include "options/schema.hpp"
 #include "common/error.hpp"
 #include "common/memory.hpp"
@@ -84,6 +85,10 @@ void check_fit_memory(const Encoder& encoder, const std::string& solver, const F
 }  // namespace
 
 FitResult fit(const DataView& data, const FitOptions& options, const std::vector<double>* init, bool train) {
+  if (options.family == "negativebinomial") {
+    require(train, "an untrained model (max_epochs=0) is not available with family 'negativebinomial'");
+    return checked(fit_negbin(data, options, init));
+  }
   const Family family = parse_family(options.family);
   if (options.scale == "context") {
     require(train, "an untrained model (max_epochs=0) is not available with scale='context'");

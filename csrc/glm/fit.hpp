@@ -1,6 +1,7 @@
 // The entry points the bindings call: fit a contextualized GLM, evaluate the objective (for
 // gradient checks), and map new contexts to per-sample parameters.
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ struct FitResult {
   bool trained = true;
   // scale = "context": the scale weights, covariance and tests (glm/location_scale.hpp).
   LocationScaleReport location_scale;
+  // family negativebinomial: the estimated dispersion theta (NB2, Var = mu + mu^2 / theta;
+  // glm/negbin.hpp); NaN for the other families.
+  double nb_theta = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Whether fit() uses early stopping for these options: networks (an output layer) fitted by

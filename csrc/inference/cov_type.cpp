@@ -10,7 +10,7 @@ namespace ctxstats {
 namespace {
 
 const std::vector<std::string>& cov_types() {
-  static const std::vector<std::string> names = {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "bootstrap"};
+  static const std::vector<std::string> names = {"nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "bootstrap", "observed"};
   return names;
 }
 
@@ -55,6 +55,9 @@ std::string resolve_cov_type(const OptionValue& cov_type, const FitOptions& o, l
   require(match == "bootstrap" || analytic,
           "cov_type '" + match + "' (analytic standard errors) needs the unpenalised linear encoder without "
           "archetypes; for other models pass n_bootstraps = B and use cov_type 'bootstrap'");
+  require(match != "observed" || o.family == "negativebinomial",
+          "cov_type 'observed' (the inverse observed information of the coefficients and alpha jointly, as "
+          "statsmodels' NegativeBinomial) is for family 'negativebinomial'");
   return match;
 }
 

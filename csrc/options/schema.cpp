@@ -295,8 +295,9 @@ std::vector<OptionSpec> build_schema() {
   std::vector<Builder> rows = {
       // the model
       Builder("family", OptionType::kChoice, "model", V::string("gaussian"),
-              "The outcome's distribution, with its canonical link (identity, logit, log).")
-          .choices({"gaussian", "binomial", "poisson"}),
+              "The outcome's distribution, with its canonical link (identity, logit, log); negativebinomial: NB2 "
+              "with a log link and its dispersion theta estimated (MASS::glm.nb; linear encoder only).")
+          .choices({"gaussian", "binomial", "poisson", "negativebinomial"}),
       Builder("encoder", OptionType::kChoice, "model", V::string("mlp"),
               "How the parameters depend on context: linear (varying coefficients), mlp, ngam (neural additive), "
               "spline (penalised cubic splines).")
@@ -613,6 +614,35 @@ OptionValue option_default(const OptionSpec& spec, const std::string& model, con
   return spec.default_value;
 }
 
+// The negative binomial family (theta estimated with the coefficients, glm/negbin.hpp) exists
+// for the linear encoder fitted by the exact solver; everything else says so instead of fitting.
+void check_negbin(const std::string& model, const std::string& encoder, const std::string& solver,
+                  const std::map<std::string, OptionValue>& values) {
+  const auto given = [&](const char* name) { return values.count(name) ? &values.at(name) : nullptr; };
+  if (model != "glm")
+    throw InvalidArgument("family 'negativebinomial' is available for contextualized GLMs (encoder 'linear'), not for " +
+                          model_words(model) + "; use family 'poisson'");
+  if (encoder != "linear")
+    throw InvalidArgument("family 'negativebinomial' (theta estimated by maximum likelihood, as MASS::glm.nb) is "
+                          "available with encoder 'linear' only, not '" + encoder +
+                          "'; for overdispersed counts with this encoder use family 'poisson' with "
+                          "dispersion='pearson' (quasi-Poisson)");
+  const OptionValue* k = given("archetypes");
+  if (k && int_of(*k) > 0)
+    throw InvalidArgument("family 'negativebinomial' is not available with archetypes; use archetypes=0");
+  if (!solver.empty() && solver != "exact")
+    throw InvalidArgument("family 'negativebinomial' is fitted by the exact solver (IRLS alternating with theta), "
+                          "not '" + solver + "'; use solver='exact' (l1_ratio=0)");
+  const OptionValue* d = given("dispersion");
+  if (d && d->text == "pearson")
+    throw InvalidArgument("family 'negativebinomial' estimates its dispersion theta by maximum likelihood; "
+                          "dispersion='pearson' does not apply to it");
+  const OptionValue* b = given("n_bootstraps");
+  if (b && int_of(*b) > 0)
+    throw InvalidArgument("n_bootstraps is not available with family 'negativebinomial' yet; its standard errors "
+                          "are analytic (cov_type 'nonrobust', 'HC0'-'HC3', 'cluster' or 'observed')");
+}
+
 OptionMap resolve_options(const std::string& model, const OptionMap& given, bool solver_known, bool strict) {
   if (model != "glm" && model != "personalized")
     throw InvalidArgument("model must be 'glm' or 'personalized', not '" + model + "'");
@@ -692,6 +722,7 @@ OptionMap resolve_options(const std::string& model, const OptionMap& given, bool
       values["scale"].text == "context")
     throw InvalidArgument("n_bootstraps is not available with scale='context' yet: its standard errors come from the "
                           "inverse observed information; use n_bootstraps=0");
+  if (family == "negativebinomial") check_negbin(model, encoder, solver, values);
   if (values.count("n_bootstraps") && int_of(values["n_bootstraps"]) == 1)
     throw InvalidArgument("n_bootstraps=1 gives one replicate, which has no spread to estimate standard errors or "
                           "intervals from; use 0 (none) or B >= 2");

@@ -1,4 +1,6 @@
 // Bindings for contextualized GLM fits: fit, objective (for gradient checks), prediction.
+#include <cmath>
+
 #include "convert.hpp"
 
 namespace ctxstats_py {
@@ -117,6 +119,7 @@ py::dict fit_report_to_dict(const FitResult& r, int m) {
   out["rank_deficient"] = r.solve.rank_deficient;
   out["interrupted"] = r.solve.interrupted;
   out["trained"] = r.trained;
+  if (std::isfinite(r.nb_theta)) out["theta"] = r.nb_theta;  // family negativebinomial
   if (r.location_scale.present) {  // scale = "context": its own report (a spline's basis included)
     py::dict ls = location_scale_to_dict(r.location_scale);
     ls["knots"] = to_array(r.encoder.knots);

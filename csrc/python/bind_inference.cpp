@@ -5,6 +5,36 @@
 
 namespace ctxstats_py {
 
+std::vector<long long> group_codes(const py::object& groups) {
+  std::vector<long long> codes;
+  if (!groups.is_none()) {
+    const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
+    if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
+    codes.assign(g.data(), g.data() + g.shape(0));
+  }
+  return codes;
+}
+
+const double* pair_weights(const Array& y, const Array& mu, const py::object& weights, Array& holder) {
+  if (y.ndim() != 1 || mu.ndim() != 1 || y.shape(0) != mu.shape(0))
+    throw InvalidArgument("y and mu must be one-dimensional and of one length");
+  if (weights.is_none()) return nullptr;
+  holder = weights.cast<Array>();
+  if (holder.ndim() != 1 || holder.shape(0) != y.shape(0))
+    throw InvalidArgument("weights must be one-dimensional with one value per observation");
+  return holder.data();
+}
+
+py::dict fit_statistics_to_dict(const FitStatistics& s) {
+  py::dict out;
+  out["loglik"] = s.loglik;
+  out["deviance"] = s.deviance;
+  out["null_deviance"] = s.null_deviance;
+  out["deviance_explained"] = s.deviance_explained;
+  out["pearson_chi2"] = s.pearson_chi2;
+  return out;
+}
+
 namespace {
 
 void require_matrix(const Array& a, const char* name) {
@@ -39,12 +69,7 @@ py::dict linear_covariance_py(const Array& C, const Array& X, const Array& y, co
   const Family fam = parse_family(family);
   const CovType type = parse_cov_type(cov_type);
   const std::vector<double> b = to_vector(params);
-  std::vector<long long> codes;
-  if (!groups.is_none()) {
-    const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
-    if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
-    codes.assign(g.data(), g.data() + g.shape(0));
-  }
+  const std::vector<long long> codes = group_codes(groups);
   LinearCovariance lc;
   {
     py::gil_scoped_release release;
@@ -150,42 +175,19 @@ py::array_t<double> sign_pvalues_py(const Array& samples, double smoothing) {
                                static_cast<std::size_t>(samples.shape(1)), smoothing));
 }
 
-// y, mu and optional weights as one-dimensional arrays of one length.
-const double* weights_of(const py::object& weights, std::size_t n, Array& holder) {
-  if (weights.is_none()) return nullptr;
-  holder = weights.cast<Array>();
-  if (holder.ndim() != 1 || static_cast<std::size_t>(holder.shape(0)) != n)
-    throw InvalidArgument("weights must be one-dimensional with one value per observation");
-  return holder.data();
-}
-
-void require_pair(const Array& y, const Array& mu) {
-  if (y.ndim() != 1 || mu.ndim() != 1 || y.shape(0) != mu.shape(0))
-    throw InvalidArgument("y and mu must be one-dimensional and of one length");
-}
-
 py::dict fit_statistics_py(const std::string& family, const Array& y, const Array& mu, const py::object& weights,
                            bool intercept, bool quasi) {
-  require_pair(y, mu);
   Array holder;
-  const std::size_t n = static_cast<std::size_t>(y.shape(0));
-  const FitStatistics s = fit_statistics(parse_family(family), y.data(), mu.data(), weights_of(weights, n, holder),
-                                         n, intercept, quasi);
-  py::dict out;
-  out["loglik"] = s.loglik;
-  out["deviance"] = s.deviance;
-  out["null_deviance"] = s.null_deviance;
-  out["deviance_explained"] = s.deviance_explained;
-  out["pearson_chi2"] = s.pearson_chi2;
-  return out;
+  const double* w = pair_weights(y, mu, weights, holder);
+  return fit_statistics_to_dict(fit_statistics(parse_family(family), y.data(), mu.data(), w,
+                                               static_cast<std::size_t>(y.shape(0)), intercept, quasi));
 }
 
 py::array_t<double> residuals_py(const std::string& family, const std::string& type, const Array& y, const Array& mu,
                                  const py::object& weights) {
-  require_pair(y, mu);
   Array holder;
-  const std::size_t n = static_cast<std::size_t>(y.shape(0));
-  return to_array(residuals(parse_family(family), type, y.data(), mu.data(), weights_of(weights, n, holder), n));
+  const double* w = pair_weights(y, mu, weights, holder);
+  return to_array(residuals(parse_family(family), type, y.data(), mu.data(), w, static_cast<std::size_t>(y.shape(0))));
 }
 
 py::array_t<double> replicate_covariance_py(const Array& samples) {

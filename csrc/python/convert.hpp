@@ -51,6 +51,7 @@ void bind_networks(py::module_& mod);
 void bind_partitions(py::module_& mod);
 void bind_subtypes(py::module_& mod);
 void bind_location_scale(py::module_& mod);
+void bind_negbin(py::module_& mod);
 
 // What a fit reports, as _core.fit returns it (bind_glm.cpp).
 py::dict fit_report_to_dict(const FitResult& r, int m);
@@ -59,6 +60,13 @@ py::dict bootstrap_to_dict(const BootstrapResult& r);
 BootstrapResult bootstrap_from_dict(const py::dict& d);
 // A bootstrap pass (means, sign-flip shares, heterogeneity test) as a dict.
 py::dict bootstrap_pass_to_dict(const BootstrapPass& p);
+
+// cov_type = "cluster"'s group codes (None: none) (bind_inference.cpp).
+std::vector<long long> group_codes(const py::object& groups);
+// Fitted means' y and mu (one-dimensional, one length) and their optional weights (None: null;
+// `holder` keeps a converted array alive); fit statistics as _core.fit_statistics returns them.
+const double* pair_weights(const Array& y, const Array& mu, const py::object& weights, Array& holder);
+py::dict fit_statistics_to_dict(const FitStatistics& s);
 
 // What a spline fit reports (bind_spline.cpp).
 py::dict spline_fit_to_dict(const FitResult& r, int m);

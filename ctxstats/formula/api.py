@@ -28,7 +28,8 @@ def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", 
     ----------
     formula : str
     data : pandas.DataFrame
-    family : {"gaussian", "binomial", "poisson"}
+    family : {"gaussian", "binomial", "poisson", "negativebinomial"}
+        ``"negativebinomial"`` (or ``"negbin"``): theta estimated, linear encoder only.
     encoder : {"mlp", "ngam", "linear", "spline"}
     missing : {"drop", "raise"}
         Rows with a missing value in any variable of the formula are dropped, or raise.

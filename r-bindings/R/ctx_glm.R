@@ -11,6 +11,11 @@
 family_option <- function(family) {
   if (is.null(family)) return(list(family = NULL, quasi = FALSE, name = NULL))
   if (is.function(family)) family <- family()
+  if (inherits(family, "family") && grepl("^Negative Binomial", family$family))
+    stop("family = negative.binomial(theta) fixes theta, which is not available yet; use family = \"negbin\" ",
+         "(theta estimated by maximum likelihood, as MASS::glm.nb)", call. = FALSE)
+  if (is.character(family) && length(family) == 1L && family %in% c("negbin", "negative.binomial", "nb2"))
+    family <- "negativebinomial"
   if (inherits(family, "family")) {
     canonical <- c(gaussian = "identity", binomial = "logit", poisson = "log", quasibinomial = "logit",
                    quasipoisson = "log")
@@ -105,8 +110,12 @@ ctx_glm <- function(formula, data, family = NULL, encoder = NULL, solver = NULL,
          y = d$y, x = d$x, context = d$context, prior_weights = d$weights,
          groups = if (identical(cov_type, "cluster")) d$groups,
          terms = d$terms, xlevels = d$xlevels, contrasts = d$contrasts, na.action = d$na.action,
-         model = out$model, location_scale = out$location_scale),
+         model = out$model, location_scale = out$location_scale, theta = out$theta),
     class = "ctx_glm")
+  if (is_negbin(fit)) {  # glm.nb's fields
+    fit$SE.theta <- theta_se(fit)
+    fit$twologlik <- 2 * as.numeric(logLik(fit))
+  }
   warn_if_unidentifiable(identifiability(fit))
   fit
 }

@@ -86,9 +86,9 @@ response_vector <- function(y, name, family, rows) {
     stop(sprintf("%s must lie in [0, 1] for the binomial family; row %s is %s", name, rows[i], format(y[i])),
          call. = FALSE)
   }
-  if (family == "poisson" && any(y < 0)) {
+  if (family %in% c("poisson", "negativebinomial") && any(y < 0)) {
     i <- which(y < 0)[1L]
-    stop(sprintf("%s must be non-negative for the poisson family; row %s is %s", name, rows[i], format(y[i])),
+    stop(sprintf("%s must be non-negative for the %s family; row %s is %s", name, family, rows[i], format(y[i])),
          call. = FALSE)
   }
   y

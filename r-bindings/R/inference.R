@@ -103,9 +103,14 @@ linear_covariance <- function(object, cov_type) {
     if (is.null(groups)) stop("cov_type = \"cluster\" needs the fit's groups: fit with cov_type = \"cluster\", ",
                               "groups = ...", call. = FALSE)
   }
-  out <- core_call(ctxstats_linear_covariance_R, object$context, object$x, object$y, object$prior_weights,
-                   object$family, object$options$fit_intercept, b, cov_type, object$options$threads, groups,
-                   is_quasi(object))
+  out <- if (is_negbin(object)) {  # at the fit's theta (negbin.R)
+    core_call(ctxstats_negbin_covariance_R, object$context, object$x, object$y, object$prior_weights,
+              object$options$fit_intercept, b, object$theta, cov_type, object$options$threads, groups)
+  } else {
+    core_call(ctxstats_linear_covariance_R, object$context, object$x, object$y, object$prior_weights,
+              object$family, object$options$fit_intercept, b, cov_type, object$options$threads, groups,
+              is_quasi(object))
+  }
   names_b <- interaction_names(object$param_names, object$context_names)
   dimnames(out$cov) <- list(names_b, names_b)
   out$params <- stats::setNames(b, names_b)

@@ -13,7 +13,7 @@ coef.ctx_glm <- function(object, ...) stats::setNames(column_spread(object$sampl
 nobs.ctx_glm <- function(object, ...) length(object$y)
 
 inverse_link <- function(family, eta) {
-  switch(family, gaussian = eta, binomial = stats::plogis(eta), poisson = exp(eta))
+  switch(family, gaussian = eta, binomial = stats::plogis(eta), poisson = exp(eta), negativebinomial = exp(eta))
 }
 
 linear_predictor <- function(theta, X, intercept) {
@@ -108,7 +108,7 @@ prediction_with_se <- function(object, X, C, eta, type, se.fit, interval, level,
       se_eta <- core_call(ctxstats_spline_linear_predictor_se_R, object$options, object$scaling,
                           object$encoder_weights, spline_smoothing(object)$Vp, X[ok, , drop = FALSE],
                           C[ok, , drop = FALSE])
-      p <- core_call(ctxstats_prediction_intervals_R, object$family, unname(eta[ok]), se_eta,
+      p <- core_call(ctxstats_prediction_intervals_R, link_family(object$family), unname(eta[ok]), se_eta,
                      critical_value(use_t, df, alpha), if (interval == "prediction") scale else NA_real_,
                      type == "link")
       res$mean[ok] <- p$mean
@@ -142,7 +142,7 @@ prediction_with_se <- function(object, X, C, eta, type, se.fit, interval, level,
       se_eta <- core_call(ctxstats_linear_predictor_se_R, lc$cov, X[ok, , drop = FALSE], C[ok, , drop = FALSE],
                           object$options$fit_intercept)
       crit <- critical_value(lc$use_t, lc$df_resid, alpha)
-      p <- core_call(ctxstats_prediction_intervals_R, object$family, unname(eta[ok]), se_eta, crit,
+      p <- core_call(ctxstats_prediction_intervals_R, link_family(object$family), unname(eta[ok]), se_eta, crit,
                      if (interval == "prediction") lc$scale else NA_real_, type == "link")
       res <- fill_limits(res, ok, p, interval)
     }
@@ -169,7 +169,7 @@ prediction_result <- function(res, eta, interval, se.fit, df, residual_scale) {
 }
 
 link_function <- function(family, mu) {
-  switch(family, gaussian = mu, binomial = stats::qlogis(mu), poisson = log(mu))
+  switch(family, gaussian = mu, binomial = stats::qlogis(mu), poisson = log(mu), negativebinomial = log(mu))
 }
 
 # napredict() for every part of a prediction (a vector, a matrix, or predict.lm's list).
@@ -195,8 +195,13 @@ prior_weights <- function(object) {
 # deviance, null deviance, Pearson chi-square, as R's glm defines them.
 fit_statistics <- function(object) {
   if (!is.null(hit <- cache_get(object, "fit_statistics"))) return(hit)
-  out <- core_call(ctxstats_fit_statistics_R, object$family, as.double(object$y), as.double(fitted_mean(object)),
-                   prior_weights(object), isTRUE(object$options$fit_intercept), is_quasi(object))
+  out <- if (is_negbin(object)) {  # at the fit's theta (negbin.R)
+    core_call(ctxstats_negbin_fit_statistics_R, object$theta, as.double(object$y), as.double(fitted_mean(object)),
+              prior_weights(object), isTRUE(object$options$fit_intercept))
+  } else {
+    core_call(ctxstats_fit_statistics_R, object$family, as.double(object$y), as.double(fitted_mean(object)),
+              prior_weights(object), isTRUE(object$options$fit_intercept), is_quasi(object))
+  }
   if (is.nan(out$loglik)) out$loglik <- NA_real_  # a quasi-likelihood fit has none (as glm's logLik: NA)
   cache_set(object, "fit_statistics", out)
 }
@@ -206,8 +211,13 @@ fit_statistics <- function(object) {
 # of the deviance terms; "working": (y - mu) d eta / d mu. Computed by the core.
 residuals.ctx_glm <- function(object, type = c("response", "pearson", "deviance", "working"), ...) {
   type <- match.arg(type)
-  r <- core_call(ctxstats_residuals_R, object$family, type, as.double(object$y), as.double(fitted_mean(object)),
-                 prior_weights(object))
+  r <- if (is_negbin(object)) {
+    core_call(ctxstats_negbin_residuals_R, object$theta, type, as.double(object$y), as.double(fitted_mean(object)),
+              prior_weights(object))
+  } else {
+    core_call(ctxstats_residuals_R, object$family, type, as.double(object$y), as.double(fitted_mean(object)),
+              prior_weights(object))
+  }
   names(r) <- rownames(object$sample_coef)
   stats::naresid(object$na.action, r)
 }
@@ -229,6 +239,7 @@ is_quasi <- function(object) identical(object$options$dispersion, "pearson") && 
 # The dispersion as R's summary.glm reports it: Pearson chi-square / residual df for gaussian and
 # quasi fits, 1 for binomial and poisson (the core's rule).
 dispersion <- function(object) {
+  if (is_negbin(object)) return(1)  # its dispersion is theta, estimated by maximum likelihood
   core_call(ctxstats_dispersion_R, object$family, fit_statistics(object)$pearson_chi2, df.residual(object),
             is_quasi(object))
 }
@@ -251,7 +262,7 @@ df.residual.ctx_glm <- function(object, ...) {
 logLik.ctx_glm <- function(object, ...) {
   if (has_location_scale(object))  # each sample's own sigma(c); df: mean and scale weights
     return(structure(object$location_scale$loglik, df = model_df(object), nobs = length(object$y), class = "logLik"))
-  structure(fit_statistics(object)$loglik, df = model_df(object) + (object$family == "gaussian"),
+  structure(fit_statistics(object)$loglik, df = model_df(object) + (object$family == "gaussian") + is_negbin(object),
             nobs = length(object$y), class = "logLik")
 }
 
@@ -261,6 +272,8 @@ print.ctx_glm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   cat("Context: ", paste(x$context_names, collapse = ", "), "\n", sep = "")
   cat(sprintf("%d observations; %s after %d iteration%s\n", nobs(x),
               if (x$converged) "converged" else "NOT converged", x$n_iter, if (x$n_iter == 1) "" else "s"))
+  if (is_negbin(x)) cat(sprintf("Theta: %s (SE %s), 2 x log-likelihood: %s\n", format(x$theta, digits = digits),
+                                format(theta_se(x), digits = digits), format(2 * as.numeric(logLik(x)), digits = 8)))
   cat("\nAverage effects (mean of the sample coefficients):\n")
   print.default(format(coef(x), digits = digits), print.gap = 2L, quote = FALSE)
   invisible(x)
@@ -287,6 +300,7 @@ anova.ctx_glm <- function(object, ...) {
   dispersion_big <- if (is_quasi(object)) dispersion(fits[[big]])
   k <- length(fits)
   stat <- pval <- ddf <- ddev <- rep(NA_real_, k)
+  if (is_negbin(object)) return(anova_negbin(fits))
   for (i in seq_len(k)[-1]) {
     t <- core_call(ctxstats_nested_test_R, object$family, dev[i - 1], df[i - 1], dev[i], df[i], dev[big], df[big],
                    dispersion_big)

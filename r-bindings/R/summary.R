@@ -31,7 +31,8 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
       c("Encoder weights", as.character(length(object$encoder_weights))),
       if (spline) c("Total edf", sprintf("%.2f", object$spline$smoothing$edf_total)),
       if (spline) c("Dev. explained", sprintf("%.1f%%", 100 * fit_statistics(object)$deviance_explained)),
-      c("Covariance", if (has_location_scale(object)) "nonrobust" else if (is.null(cov_type)) "none" else cov_type))))
+      c("Covariance", if (has_location_scale(object)) "nonrobust" else if (is.null(cov_type)) "none" else cov_type),
+      if (is_negbin(object)) c("Theta", sprintf("%s (SE %s)", fmt_g(object$theta, 6L), fmt_g(theta_se(object), 3L))))))
   tables <- list()
   add_table <- function(caption, frame) tables[[length(tables) + 1L]] <<- list(caption = caption, frame = frame)
   if (!is.null(cov_type)) {

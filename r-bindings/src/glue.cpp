@@ -299,6 +299,7 @@ Rcpp::List fit_report_to_r(const FitResult& r, int m) {
       Rcpp::Named("converged") = r.solve.converged, Rcpp::Named("objective") = r.solve.objective,
       Rcpp::Named("history") = to_r(r.solve.history), Rcpp::Named("val_history") = to_r(r.solve.val_history),
       Rcpp::Named("message") = r.solve.message, Rcpp::Named("rank_deficient") = r.solve.rank_deficient);
+  if (std::isfinite(r.nb_theta)) out["theta"] = r.nb_theta;  // family negativebinomial
   if (r.location_scale.present) {  // scale = "context": its own report (a spline's basis included)
     out["location_scale"] = location_scale_to_r(r.location_scale);
     Rcpp::List ls = out["location_scale"];

@@ -72,4 +72,8 @@ SEXP ctxstats_network_edges_R(SEXP model, SEXP C, SEXP alpha, SEXP project, SEXP
 SEXP ctxstats_location_scale_predict_R(SEXP options, SEXP scaling, SEXP w, SEXP report, SEXP X, SEXP C);
 SEXP ctxstats_location_scale_average_cov_R(SEXP options, SEXP scaling, SEXP report, SEXP C);
 SEXP ctxstats_prediction_intervals_rows_R(SEXP eta, SEXP se_eta, SEXP crit, SEXP row_scale);
+SEXP ctxstats_negbin_fit_statistics_R(SEXP theta, SEXP y, SEXP mu, SEXP weights, SEXP intercept);
+SEXP ctxstats_negbin_residuals_R(SEXP theta, SEXP type, SEXP y, SEXP mu, SEXP weights);
+SEXP ctxstats_negbin_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP intercept, SEXP params, SEXP theta,
+                                  SEXP cov_type, SEXP threads, SEXP groups);
 }

@@ -69,6 +69,9 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_network_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_fit_R), 8},
     {"ctxstats_network_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_predict_R), 7},
     {"ctxstats_network_edges_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_edges_R), 5},
+    {"ctxstats_negbin_fit_statistics_R", reinterpret_cast<DL_FUNC>(&ctxstats_negbin_fit_statistics_R), 5},
+    {"ctxstats_negbin_residuals_R", reinterpret_cast<DL_FUNC>(&ctxstats_negbin_residuals_R), 5},
+    {"ctxstats_negbin_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_negbin_covariance_R), 10},
     {nullptr, nullptr, 0}};
 
 }  // namespace

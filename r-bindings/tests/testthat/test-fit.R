@@ -86,7 +86,7 @@ test_that("the objective entry point reproduces the solver's final objective and
 test_that("options are checked with the Python package's names and messages", {
   d <- make_vcm(40)
   f <- y ~ x1 | c1
-  expect_error(ctx_glm(f, d, family = "gamma"), "family must be one of 'gaussian', 'binomial', 'poisson', not 'gamma'")
+  expect_error(ctx_glm(f, d, family = "gamma"), "family must be one of 'gaussian', 'binomial', 'poisson', 'negativebinomial', not 'gamma'")
   expect_error(ctx_glm(f, d, encoder = "tree"), "encoder must be one of 'linear', 'mlp', 'ngam', 'spline', not 'tree'")
   expect_error(ctx_glm(f, d, solver = "newton"), "solver must be one of 'auto', 'exact', 'lbfgs', 'varpro', 'adam', not 'newton'")
   expect_error(ctx_glm(f, d, solver = "exact"), "solver 'exact' needs encoder 'linear'")
