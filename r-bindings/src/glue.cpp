@@ -1307,6 +1307,7 @@ NetworkModel network_model_from_r(SEXP sexp) {
   md.options = options_from(d["options"], false);
   md.encoder = md.options.encoder;
   md.scaling = scaling_from_r(d["scaling"]);
+  if (d.containsElementNamed("dag")) md.dag = dag_options_from(option_map(d["dag"]));
   md.weights = to_vector(d["weights"]);
   const Rcpp::NumericMatrix W(Rcpp::as<Rcpp::NumericMatrix>(d["replicate_weights"]));
   md.n_replicates = W.nrow();

@@ -24,6 +24,16 @@ bool throws_invalid(F f) {
   }
   return false;
 }
+// ... and its message contains `fragment` (names what was wrong).
+template <typename F>
+bool throws_invalid(F f, const std::string& fragment) {
+  try {
+    f();
+  } catch (const ctxstats::InvalidArgument& e) {
+    return std::string(e.what()).find(fragment) != std::string::npos;
+  }
+  return false;
+}
 
 inline void check(bool ok, const std::string& what) {
   if (ok) {
