@@ -125,7 +125,9 @@ def test_bitwise_identical_for_any_thread_count_and_the_core_mean(sem, opts):
 def test_bad_inputs_name_the_argument():
     C, X, _ = mixture_sem(60, 4, seed=2)
     with pytest.raises(ValueError, match="num_factors"):
-        ContextualizedBayesianNetworks(num_factors=2).fit(C, X)
+        ContextualizedBayesianNetworks(num_factors=4).fit(C, X)  # not fewer than the 4 features
+    with pytest.raises(ValueError, match="num_factors"):
+        ContextualizedBayesianNetworks(num_factors=1).fit(C, X)
     with pytest.raises(ValueError, match="NOTEARS"):
         ContextualizedBayesianNetworks(archetype_dag_loss_type="cubic", num_archetypes=2).fit(C, X)
     with pytest.raises(ValueError, match="sample_specific_alpha"):
