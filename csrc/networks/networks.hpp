@@ -253,6 +253,8 @@ struct NetworkEdgeInference {
   std::vector<double> het_statistic, het_pvalue, sign_flip_share;
   double pvalue_floor = 0.0;
 };
+// The full-data fit of a model as a one-replicate model (its weights and first residual variances).
+NetworkModel network_full_fit(const NetworkModel& model);
 NetworkEdgeInference network_edge_inference(const NetworkModel& model, const double* C, std::size_t rows, int m,
                                             double alpha, bool project, double threshold, int threads);
 
@@ -265,5 +267,31 @@ double network_objective(NetworkType type, const double* C, const double* X, con
 // then (factors k) the k x p factor logits.
 std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m, int p,
                               const DagOptions& dag = DagOptions());
+
+}  // namespace ctxstats
+
+namespace ctxstats {
+
+// The data of the picture of how one edge changes with one context feature (both front ends
+// draw it: network_curves.cpp). The curve runs along context column `feature` of C (rows x m,
+// user units, usually the training contexts) with the other columns held fixed, by the rules
+// of the GLM's coefficient plots: continuous columns at their mean, indicator columns (two
+// values at most) at their most common value (ties: the smaller); the feature itself over its
+// 1st to 99th percentile (type 7; more than 20 rows, else its range) at n_grid evenly spaced
+// points, or, an indicator, at its values. The edge is betas[from, to] of
+// predict_network_params (Bayesian networks: projected and thresholded as
+// project_network_dags). With bootstrap replicates (n_replicates >= 2), estimate is the
+// full-data fit's edge and lower/upper the percentile interval at level 1 - alpha over the
+// replicates (network_edge_inference); without, estimate is the fit's edge and lower/upper are
+// empty. sample_x / sample_edge: every row of C's feature value and (full-data fit's) edge.
+struct NetworkEdgeCurve {
+  bool indicator = false;
+  std::vector<double> held;  // m: where the other columns are held
+  std::vector<double> x, estimate, lower, upper;
+  std::vector<double> sample_x, sample_edge;
+};
+NetworkEdgeCurve network_edge_curve(const NetworkModel& model, const double* C, std::size_t rows, int m, int feature,
+                                    int from, int to, int n_grid, double alpha, bool project, double threshold,
+                                    int threads);
 
 }  // namespace ctxstats

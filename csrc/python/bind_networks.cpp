@@ -218,6 +218,28 @@ py::dict network_edge_inference_py(const py::dict& model, const Array& C, double
   return d;
 }
 
+py::dict network_edge_curve_py(const py::dict& model, const Array& C, int feature, int from, int to, int n_grid,
+                               double alpha, bool project, double threshold) {
+  if (C.ndim() != 2) throw InvalidArgument("C must be two-dimensional");
+  const NetworkModel md = network_model_from_dict(model);
+  NetworkEdgeCurve e;
+  {
+    py::gil_scoped_release release;
+    e = network_edge_curve(md, C.data(), static_cast<std::size_t>(C.shape(0)), static_cast<int>(C.shape(1)), feature,
+                           from, to, n_grid, alpha, project, threshold, md.options.solver_options.threads);
+  }
+  py::dict d;
+  d["indicator"] = e.indicator;
+  d["held"] = to_array(e.held);
+  d["x"] = to_array(e.x);
+  d["estimate"] = to_array(e.estimate);
+  d["lower"] = e.lower.empty() ? py::object(py::none()) : py::object(to_array(e.lower));
+  d["upper"] = e.upper.empty() ? py::object(py::none()) : py::object(to_array(e.upper));
+  d["sample_x"] = to_array(e.sample_x);
+  d["sample_edge"] = to_array(e.sample_edge);
+  return d;
+}
+
 std::size_t network_n_weights_py(const std::string& type, const py::dict& opts, int m, int p, const py::dict& dag) {
   return network_n_weights(parse_network_type(type), options_from(opts), m, p, dag_options_from(option_map(dag)));
 }
@@ -241,6 +263,9 @@ void bind_networks(py::module_& mod) {
           py::arg("project") = false, py::arg("threshold") = 0.0);
   mod.def("network_edge_inference", &network_edge_inference_py, py::arg("model"), py::arg("C"), py::arg("alpha") = 0.05,
           py::arg("project") = false, py::arg("threshold") = 0.0);
+  mod.def("network_edge_curve", &network_edge_curve_py, py::arg("model"), py::arg("C"), py::arg("feature"),
+          py::arg("from"), py::arg("to"), py::arg("n_grid") = 100, py::arg("alpha") = 0.05, py::arg("project") = false,
+          py::arg("threshold") = 0.0);
   mod.def("network_n_weights", &network_n_weights_py, py::arg("type"), py::arg("options"), py::arg("m"), py::arg("p"),
           py::arg("dag") = py::dict());
 }
