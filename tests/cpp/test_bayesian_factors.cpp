@@ -43,15 +43,9 @@ Sem make_factor_sem(std::size_t n, unsigned seed) {
   return d;
 }
 
+// The Bayesian networks' options (harness: network_options) with hidden layers of width 3.
 FitOptions options(const std::string& encoder, int archetypes, int threads = 1, int max_iter = 0) {
-  OptionMap o = {{"family", OptionValue::string("gaussian")}, {"encoder", OptionValue::string(encoder)},
-                 {"threads", OptionValue::integer(threads)}, {"archetypes", OptionValue::integer(archetypes)}};
-  if (encoder != "linear") {
-    o.emplace_back("width", OptionValue::integer(3));
-    o.emplace_back("depth", OptionValue::integer(1));
-  }
-  if (max_iter > 0) o.emplace_back("max_iter", OptionValue::integer(max_iter));
-  return fit_options_from(o);
+  return ctxstats_test::network_options(encoder, archetypes, threads, max_iter, 3);
 }
 
 DagOptions factors(int k, OptionMap more = {}) {
