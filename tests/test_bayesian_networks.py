@@ -90,11 +90,14 @@ def test_recovers_a_dag_whose_edges_change_with_context(sem):
      {"archetype_alpha": 0.4, "archetype_rho": 0.3, "archetype_l1": 0.02}),
     ({"encoder": "linear", "archetypes": 2}, {"archetype_dag_loss_type": "poly", "sample_specific_dag_loss_type": "DAGMA",
                                               "sample_specific_s": 2.0}),
+    # Factor graphs: through the softmax assignment too (its logits close the weights).
+    ({"encoder": "linear", "archetypes": 2}, {"num_factors": 3, "factor_mat_l1": 0.05, "sample_specific_l1": 0.02,
+                                              "archetype_rho": 0.2}),
 ])
 def test_objective_gradient_matches_finite_differences(options, dag):
     C, X, _ = mixture_sem(40, 4, seed=3)
     opts = dict(family="gaussian", **options)
-    nw = _core.network_n_weights("bayesian", opts, C.shape[1], X.shape[1])
+    nw = _core.network_n_weights("bayesian", opts, C.shape[1], X.shape[1], dag)
     w = np.random.default_rng(1).normal(scale=0.3, size=nw)
     _, g = _core.network_objective("bayesian", C, X, None, opts, w, dag)
     fd = np.empty(nw)
