@@ -18,11 +18,7 @@ using ctxstats_test::check;
 
 namespace {
 
-struct Sem {
-  std::size_t n;
-  int m, p;
-  std::vector<double> C, X;
-};
+using Sem = ctxstats_test::Data;  // C, X (y and w unused)
 
 // Two groups of three features: factor A = {0, 1, 2} (independent), factor B = {3, 4, 5}, each
 // x_j = (1 + c) mean(x_0, x_1, x_2) + e_j. Factor graph A -> B with weight 1 + c, so the
@@ -31,7 +27,7 @@ Sem make_factor_sem(std::size_t n, unsigned seed) {
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> z;
   std::uniform_real_distribution<double> u(-1.0, 1.0);
-  Sem d{n, 1, 6, std::vector<double>(n), std::vector<double>(n * 6)};
+  Sem d{n, 6, 1, std::vector<double>(n), std::vector<double>(n * 6), {}, {}};
   for (std::size_t i = 0; i < n; ++i) {
     const double c = u(rng);
     d.C[i] = c;
