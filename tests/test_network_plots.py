@@ -138,10 +138,10 @@ def test_r_draws_the_same_numbers(markov_boot):
     ro.r('net <- suppressWarnings(ctx_markov_network(X, C, n_bootstraps = 5))')
     ro.r('pdf(NULL)')
     try:
-        r = ro.r('plot(net, type = "edge", edge = c(2, 1), context = 1, n_grid = 25)')
+        ro.r('cur <- plot(net, type = "edge", edge = c(2, 1), context = 1, n_grid = 25)')
         d = network_edge_curve(model, C, edge=(1, 0), context=0, n_grid=25)
         for key in ("x", "estimate", "lower", "upper", "held", "sample_edge"):
-            assert np.array_equal(as_array(r.rx2(key)), d[key]), key
+            assert np.array_equal(as_array(ro.r(f"cur${key}")), d[key]), key
         values = as_array(ro.r('plot(net, sample = 4)$values'))
         assert np.array_equal(values, sample_network(model, C, 3))
     finally:

@@ -69,6 +69,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_network_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_fit_R), 8},
     {"ctxstats_network_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_predict_R), 7},
     {"ctxstats_network_edges_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_edges_R), 5},
+    {"ctxstats_network_edge_curve_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_edge_curve_R), 9},
     {nullptr, nullptr, 0}};
 
 }  // namespace
