@@ -414,7 +414,16 @@ class ContextualizedBayesianNetworks(_NetworkBase):
     num_archetypes : int
         K >= 2 archetype graphs (the peer's default, 16), or 0: the encoder gives W directly.
     num_factors : int
-        Not available yet (0 only); ContextualizedML's low-rank factor graphs.
+        0 (none), or k >= 2 (fewer than the features): low-rank factor graphs (NOTMAD's). The
+        encoder then gives a k x k graph ``W_f(c)`` among k latent factors, every feature is
+        assigned to the factors by a learned softmax ``P`` (k x x_dim, each column summing to 1,
+        shared by all samples), and the feature graph is ``W(c) = offdiag(P' W_f(c) Pn)`` with
+        ``Pn`` each factor's row of P normalised to sum 1 (a feature in factor a and one in
+        factor b get the edge ``W_f[a, b] / |b|`` when P is one-hot). The acyclicity and L1
+        penalties act on the factor graphs. ``predict_networks(C, factors=True)`` returns the
+        factor graphs, (n, k, k).
+    factor_mat_l1 : float
+        L1 (smoothed) on the assignment's logits, pulling the assignment towards uniform.
     archetype_dag_loss_type, sample_specific_dag_loss_type : {"NOTEARS", "poly", "DAGMA"} or None
         The acyclicity measure; None: the nested dict's, else "NOTEARS".
     archetype_alpha, archetype_rho, sample_specific_alpha, sample_specific_rho : float or None
@@ -447,12 +456,17 @@ class ContextualizedBayesianNetworks(_NetworkBase):
     peer's is unconstrained); its "poly" and "DAGMA" losses reach its optimiser without a
     gradient, here they are differentiated; ``n_bootstraps`` resamples rows; the schedule
     is ``dag_schedule`` (the peer's per-epoch ``use_dynamic_alpha_rho`` and ``tol`` keywords
-    are accepted and change nothing); ``predict_X`` works (the peer's fails).
+    are accepted and change nothing); ``predict_X`` works (the peer's fails). With factors,
+    the feature graph has no self-loops (the peer's keeps the diagonal of ``P' W_f Pn``, so a
+    feature partly predicts itself) and each sample's SEM loss uses its own factor graph (the
+    peer's loss broadcasts every sample's x against every sample's graph in a batch);
+    ``num_factors`` of 1 or at least x_dim is refused (the peer prints a note and fits without
+    factors).
     """
 
     _type = "bayesian"
 
-    def __init__(self, *, n_bootstraps=1, encoder_type="linear", num_archetypes=0, num_factors=0,
+    def __init__(self, *, n_bootstraps=1, encoder_type="linear", num_archetypes=0, num_factors=0, factor_mat_l1=0.0,
                  archetype_dag_loss_type=None, archetype_alpha=None, archetype_rho=None, archetype_s=None,
                  archetype_l1=0.0, sample_specific_dag_loss_type=None, sample_specific_alpha=None,
                  sample_specific_rho=None, sample_specific_s=None, sample_specific_l1=0.0,
@@ -468,6 +482,7 @@ class ContextualizedBayesianNetworks(_NetworkBase):
         self.encoder_type = encoder_type
         self.num_archetypes = num_archetypes
         self.num_factors = num_factors
+        self.factor_mat_l1 = factor_mat_l1
         self.archetype_dag_loss_type = archetype_dag_loss_type
         self.archetype_alpha = archetype_alpha
         self.archetype_rho = archetype_rho
@@ -496,7 +511,7 @@ class ContextualizedBayesianNetworks(_NetworkBase):
     # The peer's keywords of its per-epoch schedule and initialisation: accepted, no effect
     # (the schedule is dag_schedule's; init_mat must be None).
     _ACCEPTED_SCHEDULE = ("archetype_tol", "sample_specific_tol", "archetype_use_dynamic_alpha_rho",
-                          "sample_specific_use_dynamic_alpha_rho", "init_mat", "factor_mat_l1", "step")
+                          "sample_specific_use_dynamic_alpha_rho", "init_mat", "step")
 
     def _options(self, overrides: dict) -> tuple[dict, int, bool]:
         overrides = dict(overrides)
@@ -514,8 +529,6 @@ class ContextualizedBayesianNetworks(_NetworkBase):
         archetypes = check_int(s["num_archetypes"], "num_archetypes", 0)
         if archetypes == 1:
             raise ValueError("num_archetypes=1 gives every sample the same graph; use 0 (none) or K >= 2")
-        if check_int(s["num_factors"], "num_factors", 0) != 0:
-            raise ValueError("num_factors > 0 (low-rank factor graphs) is not available yet; use num_factors=0")
         B = check_int(s["n_bootstraps"], "n_bootstraps", 1)
         max_epochs = check_int(s["max_epochs"], "max_epochs", 0)
         opts = dict(family="gaussian", encoder=encoder, archetypes=archetypes, solver=solver,
@@ -528,7 +541,9 @@ class ContextualizedBayesianNetworks(_NetworkBase):
             opts.update(width=check_int(s["width"], "width", 1), depth=check_int(s["layers"], "layers", 0))
         self._dag = {**_dag_part(s, "archetype_"), **_dag_part(s, "sample_specific_"),
                      "dag_schedule": check_choice(s["dag_schedule"], ("augmented_lagrangian", "fixed"), "dag_schedule"),
-                     "dag_h_tol": check_float(s["dag_h_tol"], "dag_h_tol", 0.0)}
+                     "dag_h_tol": check_float(s["dag_h_tol"], "dag_h_tol", 0.0),
+                     "num_factors": check_int(s["num_factors"], "num_factors", 0),
+                     "factor_mat_l1": check_float(s["factor_mat_l1"], "factor_mat_l1", 0.0)}
         return opts, B, max_epochs > 0
 
     def _fit_core(self, Cm, Xm, opts, B, train):
@@ -538,14 +553,18 @@ class ContextualizedBayesianNetworks(_NetworkBase):
                        **kwargs):
         """Each context's graph W: (n, x_dim, x_dim), or (n_bootstraps, n, x_dim, x_dim) with
         ``individual_preds``; ``W[..., i, j]`` is the weight of the edge i -> j. Bayesian networks
-        have no offsets (as the peer's)."""
-        if kwargs.pop("factors", False):
-            raise ValueError("factors=True needs num_factors > 0, which is not available yet")
+        have no offsets (as the peer's). ``factors=True`` (a fit with ``num_factors`` = k): the
+        factor graphs ``W_f``, (n, k, k)."""
+        factors = kwargs.pop("factors", False)
+        if not isinstance(factors, (bool, np.bool_)):
+            raise TypeError("factors must be True or False")
         _reject_unsupported({k: v for k, v in kwargs.items() if k not in ("uses_y", "model_includes_mus")},
                             "predict_params")
         Cm = self._C(C)
+        if factors and not self.model_["dag"].get("num_factors"):
+            raise ValueError("factors=True needs a fit with num_factors >= 2")
         betas, _ = _core.network_params(self.model_, Cm, bool(individual_preds), bool(project_to_dag),
-                                        check_float(threshold, "threshold", 0.0))
+                                        check_float(threshold, "threshold", 0.0), bool(factors))
         return betas
 
     def predict_networks(self, C, individual_preds: bool = False, with_offsets: bool = False,

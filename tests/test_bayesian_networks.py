@@ -90,11 +90,14 @@ def test_recovers_a_dag_whose_edges_change_with_context(sem):
      {"archetype_alpha": 0.4, "archetype_rho": 0.3, "archetype_l1": 0.02}),
     ({"encoder": "linear", "archetypes": 2}, {"archetype_dag_loss_type": "poly", "sample_specific_dag_loss_type": "DAGMA",
                                               "sample_specific_s": 2.0}),
+    # Factor graphs: through the softmax assignment too (its logits close the weights).
+    ({"encoder": "linear", "archetypes": 2}, {"num_factors": 3, "factor_mat_l1": 0.05, "sample_specific_l1": 0.02,
+                                              "archetype_rho": 0.2}),
 ])
 def test_objective_gradient_matches_finite_differences(options, dag):
     C, X, _ = mixture_sem(40, 4, seed=3)
     opts = dict(family="gaussian", **options)
-    nw = _core.network_n_weights("bayesian", opts, C.shape[1], X.shape[1])
+    nw = _core.network_n_weights("bayesian", opts, C.shape[1], X.shape[1], dag)
     w = np.random.default_rng(1).normal(scale=0.3, size=nw)
     _, g = _core.network_objective("bayesian", C, X, None, opts, w, dag)
     fd = np.empty(nw)
@@ -125,7 +128,9 @@ def test_bitwise_identical_for_any_thread_count_and_the_core_mean(sem, opts):
 def test_bad_inputs_name_the_argument():
     C, X, _ = mixture_sem(60, 4, seed=2)
     with pytest.raises(ValueError, match="num_factors"):
-        ContextualizedBayesianNetworks(num_factors=2).fit(C, X)
+        ContextualizedBayesianNetworks(num_factors=4).fit(C, X)  # not fewer than the 4 features
+    with pytest.raises(ValueError, match="num_factors"):
+        ContextualizedBayesianNetworks(num_factors=1).fit(C, X)
     with pytest.raises(ValueError, match="NOTEARS"):
         ContextualizedBayesianNetworks(archetype_dag_loss_type="cubic", num_archetypes=2).fit(C, X)
     with pytest.raises(ValueError, match="sample_specific_alpha"):

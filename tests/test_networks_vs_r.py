@@ -75,6 +75,8 @@ BAYES_CASES = [
       "archetype_dag_loss_type": "poly"},
      {"encoder": "mlp", "width": 6, "depth": 1, "archetypes": 4, "max_iter": 40},
      'list(archetype_dag_loss_type = "poly")'),
+    ({"num_factors": 2, "factor_mat_l1": 0.01, "n_bootstraps": 2}, {"n_bootstraps": 2},
+     "list(num_factors = 2, factor_mat_l1 = 0.01)"),
 ]
 
 

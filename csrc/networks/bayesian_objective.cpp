@@ -1,12 +1,14 @@
 // The Bayesian (NOTMAD) network's objective (networks.hpp, "bayesian"): the linear SEM's
 // squared reconstruction error of every sample, the samples' and the archetypes' acyclicity
-// and L1 penalties, in fixed row blocks reduced in block order.
+// and L1 penalties, in fixed row blocks reduced in block order. With factors (factors.hpp) the
+// encoder's outputs are factor graphs and the weights end with the factor logits.
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "glm/reduction.hpp"
 #include "networks/dag.hpp"
+#include "networks/factors.hpp"
 #include "networks/network_loss.hpp"
 
 namespace ctxstats {
@@ -17,25 +19,31 @@ class BayesianLoss final : public NetworkLoss {
  public:
   BayesianLoss(const Encoder& encoder, const NetworkLayout& layout, const DataView& data, const Scaling& scaling,
                const Penalty& penalty, const DagOptions& dag, int archetypes, int threads)
-      : encoder_(encoder), layout_(layout), data_(data), scaling_(scaling), penalty_(penalty), dag_(dag),
-        archetypes_(archetypes), threads_(resolve_threads(threads)) {}
+      : encoder_(encoder), layout_(network_output_layout(NetworkType::kBayesian, layout.p, dag)), data_(data),
+        scaling_(scaling), penalty_(penalty), dag_(dag), archetypes_(archetypes), threads_(resolve_threads(threads)) {}
 
   double value_grad(const double* w, double* grad, std::vector<double>* rss) const override {
     const std::size_t n = data_.n, nw = encoder_.n_weights();
-    const int p = data_.p;
-    const std::size_t pp = static_cast<std::size_t>(p) * p;
+    const int p = data_.p, k = layout_.p;
+    const std::size_t pp = static_cast<std::size_t>(k) * k, kp = static_cast<std::size_t>(k) * p;
+    const bool factors = dag_.factors > 0;
     const int groups = reduction_groups(n, kBlockRows, kMaxGroups);
     std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0), group_h(groups, 0.0);
     std::vector<double> group_grad(grad ? static_cast<std::size_t>(groups) * nw : 0, 0.0);
     std::vector<double> group_rss(rss ? static_cast<std::size_t>(groups) * p : 0, 0.0);
+    // Factors: the assignment, and each group's d loss / d P and d loss / d Pn (k x p each).
+    const FactorMap F = factors ? factor_map(w + nw, k, p) : FactorMap();
+    std::vector<double> group_dP(factors ? 2 * groups * kp : 0, 0.0);
     std::vector<std::vector<double>> scratch(groups);  // each group's W and dh/dW
+    std::vector<std::vector<double>> fscratch(groups);  // factors: W_f, dW_f, prediction, e, work
     const DagPenalty& ss = dag_.sample;
     const bool ss_dag = ss.alpha > 0.0 || ss.rho > 0.0;
     const auto row = [&](int g, const double* t, const double* z, double* dt, double s) {
       const double* x = z + 1;
       double* rr = rss ? group_rss.data() + static_cast<std::size_t>(g) * p : nullptr;
       double fr = 0.0;
-      for (int j = 0; j < p; ++j) {
+      if (factors) fr = factor_row(F, t, x, dt, s, rr, fscratch[g], group_dP.data() + 2 * g * kp);
+      for (int j = 0; j < p && !factors; ++j) {
         const int off = layout_.offset[j];
         const std::vector<int>& parents = layout_.predictors[j];
         double pred = 0.0;
@@ -52,7 +60,7 @@ class BayesianLoss final : public NetworkLoss {
         std::vector<double>& buf = scratch[g];
         buf.resize(2 * pp);
         to_matrix(t, buf.data());
-        const double h = acyclicity(ss.loss, ss.s, buf.data(), p, buf.data() + pp);
+        const double h = acyclicity(ss.loss, ss.s, buf.data(), k, buf.data() + pp);
         fr += ss.alpha * h + 0.5 * ss.rho * h * h;
         group_h[g] += s * h;
         add_matrix_grad(s * (ss.alpha + ss.rho * h), buf.data() + pp, dt);
@@ -67,6 +75,7 @@ class BayesianLoss final : public NetworkLoss {
                                     "the rows of this fit", &total);
     sample_h_ = hs / total;
     value += archetype_terms(w, grad);
+    if (factors) value += factor_terms(F, w + nw, group_dP, groups, total, grad ? grad + nw : nullptr);
     if (rss) reduce_rss(group_rss, groups, p, total, rss);
     return value;
   }
@@ -77,6 +86,52 @@ class BayesianLoss final : public NetworkLoss {
   }
 
  private:
+  // One row's SEM loss through the factor graph W_f (the encoder's outputs t): sets dt (times
+  // the row weight s), adds s * d loss / d P and d loss / d Pn to dP (k x p, then k x p), and
+  // s * the squared residuals to rr (when not null); the L1 on W_f as without factors.
+  double factor_row(const FactorMap& F, const double* t, const double* x, double* dt, double s, double* rr,
+                    std::vector<double>& buf, double* dP) const {
+    const int k = layout_.p, p = F.p, q = encoder_.q();
+    const std::size_t kk = static_cast<std::size_t>(k) * k, kp = static_cast<std::size_t>(k) * p;
+    buf.resize(2 * kk + 2 * static_cast<std::size_t>(p) + k + kp);
+    double *Wf = buf.data(), *dWf = Wf + kk, *pred = dWf + kk, *e = pred + p, *work = e + p;
+    to_matrix(t, Wf);
+    factor_predict(F, Wf, x, pred, work);
+    double fr = 0.0;
+    for (int j = 0; j < p; ++j) {
+      const double res = x[j] - pred[j];
+      fr += 0.5 * res * res;
+      if (rr) rr[j] += s * res * res;
+      e[j] = -s * res;
+    }
+    std::fill(dWf, dWf + kk, 0.0);
+    factor_predict_backward(F, Wf, x, e, work, dWf, dP, dP + kp);
+    std::fill(dt, dt + q, 0.0);
+    add_matrix_grad(1.0, dWf, dt);
+    if (dag_.sample.l1 > 0.0)
+      for (int o = 0; o < q; ++o) fr += elastic_net_term(dag_.sample.l1, 1.0, t[o], s, &dt[o]);
+    return fr;
+  }
+  // The factor logits' terms: the groups' d loss / d P, d loss / d Pn summed in group order and
+  // divided by the total row weight, through the softmax to d / d R (written to grad when not
+  // null), and factor_l1's smoothed L1 on R (its value returned).
+  double factor_terms(const FactorMap& F, const double* R, const std::vector<double>& group_dP, int groups,
+                      double total, double* grad) const {
+    const std::size_t kp = static_cast<std::size_t>(F.k) * F.p;
+    double f = 0.0;
+    std::vector<double> dR(kp, 0.0);
+    if (grad) {
+      std::vector<double> dP(2 * kp, 0.0);
+      for (int g = 0; g < groups; ++g)
+        for (std::size_t o = 0; o < 2 * kp; ++o) dP[o] += group_dP[2 * g * kp + o];
+      for (double& v : dP) v /= total;
+      factor_logits_backward(F, dP.data(), dP.data() + kp, dR.data());
+    }
+    if (dag_.factor_l1 > 0.0)
+      for (std::size_t o = 0; o < kp; ++o) f += elastic_net_term(dag_.factor_l1, 1.0, R[o], 1.0, &dR[o]);
+    if (grad) std::copy(dR.begin(), dR.end(), grad);
+    return f;
+  }
   // The encoder's outputs (W's off-diagonal entries, feature by feature) as a p x p matrix.
   void to_matrix(const double* t, double* W) const {
     const int p = layout_.p;
@@ -124,7 +179,7 @@ class BayesianLoss final : public NetworkLoss {
     return f;
   }
   const Encoder& encoder_;
-  const NetworkLayout& layout_;
+  const NetworkLayout layout_;  // the encoder's graph: the features', or the factors' (factors.hpp)
   DataView data_;
   const Scaling& scaling_;
   Penalty penalty_;

@@ -52,6 +52,22 @@ void validate_dag_options(const DagOptions& o) {
   check_penalty(o.sample, "sample_specific_");
   if (!(std::isfinite(o.h_tol) && o.h_tol > 0.0))
     throw InvalidArgument("dag_h_tol must be a finite number > 0, not " + format_number(o.h_tol));
+  if (o.factors < 0 || o.factors == 1)
+    throw InvalidArgument("num_factors must be 0 (no factors) or at least 2, not " + std::to_string(o.factors));
+  if (!(std::isfinite(o.factor_l1) && o.factor_l1 >= 0.0))
+    throw InvalidArgument("factor_mat_l1 must be a finite number >= 0, not " + format_number(o.factor_l1));
+}
+
+void check_factors(NetworkType type, const DagOptions& dag, int p) {
+  if (dag.factors == 0) return;
+  require(type == NetworkType::kBayesian, "num_factors applies to Bayesian networks only");
+  require(dag.factors < p, "num_factors must be smaller than the number of features (" + std::to_string(p) +
+                               "), not " + std::to_string(dag.factors) + "; use 0 for no factors");
+}
+
+NetworkLayout network_output_layout(NetworkType type, int p, const DagOptions& dag) {
+  check_factors(type, dag, p);
+  return network_layout(type, dag.factors > 0 ? dag.factors : p);
 }
 
 DagOptions dag_options_from(const OptionMap& given) {
@@ -59,13 +75,14 @@ DagOptions dag_options_from(const OptionMap& given) {
   const char* parts[] = {"archetype_", "sample_specific_"};
   const char* fields[] = {"dag_loss_type", "alpha", "rho", "s", "l1"};
   for (const auto& kv : given) {
-    bool known = kv.first == "dag_schedule" || kv.first == "dag_h_tol";
+    bool known = kv.first == "dag_schedule" || kv.first == "dag_h_tol" || kv.first == "num_factors" ||
+                 kv.first == "factor_mat_l1";
     for (const char* part : parts)
       for (const char* field : fields) known = known || kv.first == std::string(part) + field;
     if (!known)
       throw InvalidType("unknown Bayesian network option " + kv.first + "; the options are archetype_ and "
-                        "sample_specific_ followed by dag_loss_type, alpha, rho, s or l1, and dag_schedule and "
-                        "dag_h_tol");
+                        "sample_specific_ followed by dag_loss_type, alpha, rho, s or l1, and dag_schedule, "
+                        "dag_h_tol, num_factors and factor_mat_l1");
     if (raw.count(kv.first)) throw InvalidArgument("the option " + kv.first + " is given twice");
     if (kv.second.kind != Kind::kNull) raw[kv.first] = kv.second;
   }
@@ -99,6 +116,15 @@ DagOptions dag_options_from(const OptionMap& given) {
   }
   const auto tol = raw.find("dag_h_tol");
   if (tol != raw.end()) out.h_tol = number_of("dag_h_tol", tol->second);
+  const auto factors = raw.find("num_factors");
+  if (factors != raw.end()) {
+    const double k = number_of("num_factors", factors->second);
+    if (!(k == std::floor(k) && std::fabs(k) < 1e6))
+      throw InvalidArgument("num_factors must be a whole number, not " + format_number(k));
+    out.factors = static_cast<int>(k);
+  }
+  const auto factor_l1 = raw.find("factor_mat_l1");
+  if (factor_l1 != raw.end()) out.factor_l1 = number_of("factor_mat_l1", factor_l1->second);
   validate_dag_options(out);
   return out;
 }
@@ -116,6 +142,8 @@ OptionMap dag_options_to_map(const DagOptions& o) {
   }
   m.emplace_back("dag_schedule", OptionValue::string(o.augmented ? "augmented_lagrangian" : "fixed"));
   m.emplace_back("dag_h_tol", OptionValue::real(o.h_tol));
+  m.emplace_back("num_factors", OptionValue::integer(o.factors));
+  m.emplace_back("factor_mat_l1", OptionValue::real(o.factor_l1));
   return m;
 }
 

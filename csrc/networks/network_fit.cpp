@@ -17,6 +17,7 @@
 #include "glm/objective.hpp"
 #include "glm/reduction.hpp"
 #include "glm/solver.hpp"
+#include "common/rng.hpp"
 #include "networks/network_loss.hpp"
 #include "networks/networks.hpp"
 #include "options/schema.hpp"
@@ -363,14 +364,26 @@ SolverResult solve_augmented_lagrangian(NetworkType type, const NetworkLayout& L
   return total;
 }
 
+// The factor logits' seeded start (factors.hpp): uniform on (-1/2, 1/2), so that the
+// features' assignments start near the uniform one but apart.
+void init_factor_logits(std::uint64_t seed, std::size_t count, double* R) {
+  CounterRng rng(seed, Stream::kInit, 0xfac7025ULL);
+  for (std::size_t k = 0; k < count; ++k) R[k] = rng.uniform() - 0.5;
+}
+
 OneFit fit_one(NetworkType type, const NetworkLayout& L, const Encoder& encoder, const std::string& solver,
                const DataView& data, const Scaling& scaling, const FitOptions& o, const DagOptions& dag,
                const std::vector<double>* start, bool train) {
   OneFit out;
   out.dag = dag;
-  out.w.assign(encoder.n_weights(), 0.0);
-  if (start) out.w = *start;
-  else encoder.init(o.solver_options.seed, out.w.data());
+  const std::size_t logits = static_cast<std::size_t>(dag.factors) * L.p;
+  out.w.assign(encoder.n_weights() + logits, 0.0);
+  if (start) {
+    out.w = *start;
+  } else {
+    encoder.init(o.solver_options.seed, out.w.data());
+    init_factor_logits(o.solver_options.seed, logits, out.w.data() + encoder.n_weights());
+  }
   const int threads = resolve_threads(o.solver_options.threads);
   const std::unique_ptr<NetworkLoss> loss = make_loss(type, encoder, L, data, scaling, o, dag, threads);
   const NetworkLoss& objective = *loss;
@@ -415,7 +428,7 @@ OneFit fit_one(NetworkType type, const NetworkLayout& L, const Encoder& encoder,
     out.solve.history.assign(1, value);
   }
   out.residual_variance.resize(rss.size());
-  for (std::size_t r = 0; r < rss.size(); ++r) {
+  for (std::size_t r = 0; r < rss.size(); ++r) {  // one per regression; Bayesian: per feature
     const double s = scaling.x_scale[L.response[r]];
     out.residual_variance[r] = rss[r] * s * s;
   }
@@ -424,8 +437,9 @@ OneFit fit_one(NetworkType type, const NetworkLayout& L, const Encoder& encoder,
 
 }  // namespace
 
-std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m, int p) {
-  return make_encoder(options.encoder, m, network_layout(type, p).outputs())->n_weights();
+std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m, int p, const DagOptions& dag) {
+  return make_encoder(options.encoder, m, network_output_layout(type, p, dag).outputs())->n_weights() +
+         static_cast<std::size_t>(dag.factors) * p;
 }
 
 double network_objective(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
@@ -436,8 +450,8 @@ double network_objective(NetworkType type, const double* C, const double* X, con
   NetworkData d;
   prepare(d, type, C, X, weights, n, m, p);
   const NetworkLayout L = network_layout(type, p);
-  auto encoder = make_encoder(options.encoder, m, L.outputs());
-  require(w.size() == encoder->n_weights(), "the weights have the wrong length");
+  auto encoder = make_encoder(options.encoder, m, network_output_layout(type, p, dag).outputs());
+  require(w.size() == network_n_weights(type, options, m, p, dag), "the weights have the wrong length");
   const auto objective = make_loss(type, *encoder, L, d.view, d.scaling, options, dag, options.solver_options.threads);
   if (grad) grad->assign(w.size(), 0.0);
   return objective->value_grad(w.data(), grad ? grad->data() : nullptr);
@@ -463,13 +477,14 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
   model.scaling = d.scaling;
   model.solver = network_solver(type, options);
   model.trained = train;
-  auto encoder = make_encoder(model.encoder, m, L.outputs());
-  const double nw = static_cast<double>(encoder->n_weights());
+  auto encoder = make_encoder(model.encoder, m, network_output_layout(type, p, dag).outputs());
+  const std::size_t nws = network_n_weights(type, options, m, p, dag);
+  const double nw = static_cast<double>(nws);
   require_memory(8.0 * (40.0 * nw + static_cast<double>(encoder->workspace_size(kBlockRows)) * 4.0 +
                         static_cast<double>(n_bootstraps) * nw),
                  "a " + std::string(network_type_name(type)) + " network over " + std::to_string(p) +
-                     " features (" + std::to_string(L.outputs()) + " encoder outputs, " +
-                     std::to_string(encoder->n_weights()) + " weights)",
+                     " features (" + std::to_string(encoder->q()) + " encoder outputs, " + std::to_string(nws) +
+                     " weights)",
                  "use fewer features, or a smaller width, depth or number of archetypes");
 
   FitOptions full = options;
@@ -490,7 +505,7 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
   // resamples and scheduling), from the full-data weights.
   const int B = n_bootstraps;
   const std::uint64_t seed = options.solver_options.seed;
-  const std::size_t R = static_cast<std::size_t>(L.regressions()), nws = encoder->n_weights();
+  const std::size_t R = static_cast<std::size_t>(L.regressions());
   model.replicate_weights.assign(static_cast<std::size_t>(B) * nws, 0.0);
   model.residual_variance.assign(static_cast<std::size_t>(B) * R, 0.0);
   model.replicate_n_iter.assign(B, 0);

@@ -6,19 +6,22 @@
 
 namespace ctxstats {
 
+NetworkModel network_full_fit(const NetworkModel& md) {
+  NetworkModel full = md;
+  const std::size_t R = md.residual_variance.size() / md.n_replicates;
+  full.n_replicates = 1;
+  full.replicate_weights = md.weights;
+  full.residual_variance.assign(md.residual_variance.begin(), md.residual_variance.begin() + static_cast<std::ptrdiff_t>(R));
+  return full;
+}
+
 NetworkEdgeInference network_edge_inference(const NetworkModel& md, const double* C, std::size_t rows, int m,
                                             double alpha, bool project, double threshold, int threads) {
   validate_network_model(md);
   require(md.n_replicates >= 2,
           "edge intervals and tests need bootstrap replicates: refit with n_bootstraps=B (e.g. 100)");
   require(alpha > 0.0 && alpha < 1.0, "alpha must lie in (0, 1)");
-  // The full-data fit as a one-replicate model.
-  NetworkModel full = md;
-  const std::size_t R = md.residual_variance.size() / md.n_replicates;
-  full.n_replicates = 1;
-  full.replicate_weights = md.weights;
-  full.residual_variance.assign(md.residual_variance.begin(), md.residual_variance.begin() + static_cast<std::ptrdiff_t>(R));
-  NetworkParams est = predict_network_params(full, C, rows, m, threads);
+  NetworkParams est = predict_network_params(network_full_fit(md), C, rows, m, threads);
   NetworkParams rep = predict_network_params(md, C, rows, m, threads);
   project_network_dags(md, est, project, threshold);
   project_network_dags(md, rep, project, threshold);

@@ -8,6 +8,7 @@
 
 #include "common/error.hpp"
 #include "glm/objective.hpp"
+#include "networks/factors.hpp"
 #include "networks/networks.hpp"
 
 namespace ctxstats {
@@ -29,11 +30,15 @@ void validate_network_model(const NetworkModel& md) {
               md.scaling.intercept,
           "the network model's scaling does not match its " + std::to_string(md.p) + " features and " +
               std::to_string(md.m) + " context columns");
+  validate_dag_options(md.dag);
   const NetworkLayout L = network_layout(md.type, md.p);
-  const std::size_t nw = make_encoder(md.encoder, md.m, L.outputs())->n_weights();
+  const std::size_t nw = make_encoder(md.encoder, md.m, network_output_layout(md.type, md.p, md.dag).outputs())
+                             ->n_weights() +
+                         static_cast<std::size_t>(md.dag.factors) * md.p;
   require(md.weights.size() == nw, "the network model's weights have the wrong length (" +
-                                       std::to_string(md.weights.size()) + ", the encoder has " + std::to_string(nw) +
-                                       ")");
+                                       std::to_string(md.weights.size()) + ", the encoder" +
+                                       (md.dag.factors > 0 ? " and the factor logits have " : " has ") +
+                                       std::to_string(nw) + ")");
   require(md.n_replicates >= 1 && md.replicate_weights.size() == md.n_replicates * nw,
           "the network model's replicate weights must be n_replicates x n_weights");
   require(md.residual_variance.size() == md.n_replicates * static_cast<std::size_t>(L.regressions()),
@@ -43,14 +48,23 @@ void validate_network_model(const NetworkModel& md) {
   check_all_finite(md.residual_variance, "residual variances");
 }
 
-NetworkParams predict_network_params(const NetworkModel& md, const double* C, std::size_t rows, int m, int threads) {
+NetworkParams predict_network_params(const NetworkModel& md, const double* C, std::size_t rows, int m, int threads,
+                                     bool factor_graphs) {
   validate_network_model(md);
-  const NetworkLayout L = network_layout(md.type, md.p);
-  const int p = md.p, q = L.outputs(), R = L.regressions();
+  require(!factor_graphs || md.dag.factors > 0, "factor graphs need a Bayesian network fitted with num_factors >= 2");
+  const bool factors = md.dag.factors > 0;
+  // L: the encoder's graph (the factors' with factors, else the network's); p: the result's nodes.
+  const NetworkLayout L = network_output_layout(md.type, md.p, md.dag);
+  const int p = factor_graphs ? md.dag.factors : md.p, q = L.outputs(), R = L.regressions();
   auto encoder = make_encoder(md.encoder, md.m, q);
-  const std::size_t nw = encoder->n_weights();
+  const std::size_t nw = encoder->n_weights() + static_cast<std::size_t>(md.dag.factors) * md.p,
+                    nwe = encoder->n_weights();
   std::vector<double> Cs(rows * static_cast<std::size_t>(md.m));
   scale_context(md.scaling, C, rows, m, Cs.data());  // checks the columns and finiteness
+  std::vector<FactorMap> maps;  // each replicate's assignment of the features to the factors
+  if (factors && !factor_graphs)
+    for (std::size_t b = 0; b < md.n_replicates; ++b)
+      maps.push_back(factor_map(md.replicate_weights.data() + b * nw + nwe, md.dag.factors, md.p));
 
   NetworkParams out;
   out.replicates = md.n_replicates;
@@ -65,7 +79,8 @@ NetworkParams predict_network_params(const NetworkModel& md, const double* C, st
   const std::ptrdiff_t tasks = static_cast<std::ptrdiff_t>(md.n_replicates * blocks);
 #pragma omp parallel num_threads(resolve_threads(threads))
   {
-    std::vector<double> theta(static_cast<std::size_t>(kBlockRows) * q), work(encoder->workspace_size(kBlockRows));
+    std::vector<double> theta(static_cast<std::size_t>(kBlockRows) * q), work(encoder->workspace_size(kBlockRows)),
+        Wf(factors ? static_cast<std::size_t>(L.p) * L.p : 0, 0.0);
 #pragma omp for schedule(dynamic, 1)
     for (std::ptrdiff_t t = 0; t < tasks; ++t) {
       const std::size_t b = static_cast<std::size_t>(t) / blocks, start = (static_cast<std::size_t>(t) % blocks) * kBlockRows;
@@ -80,11 +95,14 @@ NetworkParams predict_network_params(const NetworkModel& md, const double* C, st
         // Internal scale x'_i = mu' + sum beta' x'_j  ->  x_i = mu + sum beta x_j with
         // beta = beta' s_i / s_j and mu = m_i + s_i mu' - sum beta m_j.
         if (md.type == NetworkType::kBayesian) {  // W in the user's units: the column of feature k
+          const int nodes = L.p;
+          double* G = factors && !factor_graphs ? Wf.data() : beta;  // the encoder's graph
           for (int k = 0; k < R; ++k) {
             const std::vector<int>& parents = L.predictors[k];
             for (std::size_t e = 0; e < parents.size(); ++e)
-              beta[static_cast<std::size_t>(parents[e]) * p + k] = th[L.offset[k] + e];
+              G[static_cast<std::size_t>(parents[e]) * nodes + k] = th[L.offset[k] + e];
           }
+          if (factors && !factor_graphs) factor_graph_to_features(maps[b], Wf.data(), beta);
           continue;
         }
         for (int k = 0; k < R; ++k) {

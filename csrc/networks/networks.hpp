@@ -44,6 +44,10 @@
 //                         + weight_decay / 2 ||w||^2
 //                (|.|_1 the elastic net's smoothed L1), as ContextualizedML's NOTMAD loss with
 //                its easy interface's defaults (NOTEARS, alpha 0.1, rho 0.01 for both parts).
+//                With num_factors = k (DagOptions: factors), the encoder's k (k - 1) outputs are
+//                a factor graph W_f(c) over k latent factors and W(c) = offdiag(P' W_f(c) Pn),
+//                with P a learned softmax assignment of the features to the factors
+//                (factors.hpp); the acyclicity and L1 penalties act on the factor graphs.
 //                Always fitted by L-BFGS, under the augmented Lagrangian schedule by default
 //                (DagOptions). Residual variances are each feature's weighted mean
 //                squared SEM residual. predict: W per sample (betas[.., i, j] = W_ij, mus 0),
@@ -107,22 +111,36 @@ struct DagPenalty {
 // (converged), or rho passes 1e16 or 30 solves ran (reported as not converged); "fixed" keeps
 // alpha and rho as given (ContextualizedML's default, use_dynamic_alpha_rho=False), so the
 // graphs are only pushed towards DAGs.
+// Low-rank factor graphs (factors.hpp): factors = k >= 2 (fewer than the p features) makes the
+// encoder's outputs a k x k factor graph, mapped to the features by learned softmax
+// assignments whose logits (k x p) follow the encoder's weights; the acyclicity and L1
+// penalties then act on the factor graphs (samples' and archetypes'), and factor_l1 is a
+// (smoothed) L1 penalty on the logits -- ContextualizedML's num_factors and factor_mat_l1.
+// 0: no factors.
 struct DagOptions {
   DagPenalty archetype, sample;
   bool augmented = true;
   double h_tol = 1e-8;
+  int factors = 0;
+  double factor_l1 = 0.0;
 };
 constexpr double kDagRhoMax = 1e16;
 constexpr int kDagMaxSolves = 30;
 void validate_dag_options(const DagOptions& o);
 // From the keywords archetype_dag_loss_type, archetype_alpha, archetype_rho, archetype_s,
-// archetype_l1 and the same with sample_specific_, dag_schedule and dag_h_tol (null values
-// count as not given). A part's
+// archetype_l1 and the same with sample_specific_, dag_schedule, dag_h_tol, num_factors and
+// factor_mat_l1 (null values count as not given). A part's
 // defaults follow its loss type as ContextualizedML's: NOTEARS alpha 0.1, rho 0.01; poly
 // alpha 1, rho 0; DAGMA alpha 1, rho 0, s 1; l1 0. Unknown names, wrong types and
 // out-of-range values are refused with one message for both languages.
 DagOptions dag_options_from(const OptionMap& given);
 OptionMap dag_options_to_map(const DagOptions& o);
+// Refuses factors for a network over p features unless 0 (none) or 2 <= factors < p, and
+// factors for other than Bayesian networks.
+void check_factors(NetworkType type, const DagOptions& dag, int p);
+// The graph the encoder's outputs hold: the network's own layout, or (Bayesian networks with
+// factors k) the k x k factor graph's.
+NetworkLayout network_output_layout(NetworkType type, int p, const DagOptions& dag);
 
 // A fitted network: plain data, so that a binding can hold it as a dict / list and hand it
 // back for predictions (Python and R read the same fields).
@@ -171,13 +189,15 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
 //   mus:   correlation n_replicates x rows x p x p (mus[.., i, j] the intercept of the pair
 //          regression; diagonal 0), markov n_replicates x rows x p (feature i's intercept),
 //          bayesian zeros (n_replicates x rows x p).
+// Bayesian networks with factors (DagOptions): W = offdiag(P' W_f Pn) (factors.hpp); with
+// factor_graphs = true, the k x k factor graphs W_f instead (p of the result is then k).
 struct NetworkParams {
   std::size_t replicates = 0, rows = 0;
   int p = 0;
   std::vector<double> betas, mus;
 };
 NetworkParams predict_network_params(const NetworkModel& model, const double* C, std::size_t rows, int m,
-                                     int threads);
+                                     int threads, bool factor_graphs = false);
 
 // Every prediction below is replicate-major: with individual = true, one block per replicate
 // (n_replicates x ...); with individual = false, one block (1 x ...) holding the mean over the
@@ -233,6 +253,8 @@ struct NetworkEdgeInference {
   std::vector<double> het_statistic, het_pvalue, sign_flip_share;
   double pvalue_floor = 0.0;
 };
+// The full-data fit of a model as a one-replicate model (its weights and first residual variances).
+NetworkModel network_full_fit(const NetworkModel& model);
 NetworkEdgeInference network_edge_inference(const NetworkModel& model, const double* C, std::size_t rows, int m,
                                             double alpha, bool project, double threshold, int threads);
 
@@ -241,7 +263,35 @@ double network_objective(NetworkType type, const double* C, const double* X, con
                          int m, int p, const FitOptions& options, const std::vector<double>& w,
                          std::vector<double>* grad, const DagOptions& dag = DagOptions());
 
-// The encoder's number of weights for a network over p features with m context columns.
-std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m, int p);
+// The number of weights of a network over p features with m context columns: the encoder's,
+// then (factors k) the k x p factor logits.
+std::size_t network_n_weights(NetworkType type, const FitOptions& options, int m, int p,
+                              const DagOptions& dag = DagOptions());
+
+}  // namespace ctxstats
+
+namespace ctxstats {
+
+// The data of the picture of how one edge changes with one context feature (both front ends
+// draw it: network_curves.cpp). The curve runs along context column `feature` of C (rows x m,
+// user units, usually the training contexts) with the other columns held fixed, by the rules
+// of the GLM's coefficient plots: continuous columns at their mean, indicator columns (two
+// values at most) at their most common value (ties: the smaller); the feature itself over its
+// 1st to 99th percentile (type 7; more than 20 rows, else its range) at n_grid evenly spaced
+// points, or, an indicator, at its values. The edge is betas[from, to] of
+// predict_network_params (Bayesian networks: projected and thresholded as
+// project_network_dags). With bootstrap replicates (n_replicates >= 2), estimate is the
+// full-data fit's edge and lower/upper the percentile interval at level 1 - alpha over the
+// replicates (network_edge_inference); without, estimate is the fit's edge and lower/upper are
+// empty. sample_x / sample_edge: every row of C's feature value and (full-data fit's) edge.
+struct NetworkEdgeCurve {
+  bool indicator = false;
+  std::vector<double> held;  // m: where the other columns are held
+  std::vector<double> x, estimate, lower, upper;
+  std::vector<double> sample_x, sample_edge;
+};
+NetworkEdgeCurve network_edge_curve(const NetworkModel& model, const double* C, std::size_t rows, int m, int feature,
+                                    int from, int to, int n_grid, double alpha, bool project, double threshold,
+                                    int threads);
 
 }  // namespace ctxstats

@@ -117,11 +117,12 @@ py::tuple network_objective_py(const std::string& type, const Array& C, const Ar
 
 // Parameters for contexts C under every replicate of the model (Bayesian networks: projected to
 // DAGs and thresholded as asked).
-NetworkParams params_of(const NetworkModel& md, const Array& C, bool project = false, double threshold = 0.0) {
+NetworkParams params_of(const NetworkModel& md, const Array& C, bool project = false, double threshold = 0.0,
+                        bool factors = false) {
   if (C.ndim() != 2) throw InvalidArgument("C must be two-dimensional");
   py::gil_scoped_release release;
   NetworkParams prm = predict_network_params(md, C.data(), static_cast<std::size_t>(C.shape(0)),
-                                             static_cast<int>(C.shape(1)), md.options.solver_options.threads);
+                                             static_cast<int>(C.shape(1)), md.options.solver_options.threads, factors);
   project_network_dags(md, prm, project, threshold);
   return prm;
 }
@@ -144,9 +145,10 @@ std::vector<py::ssize_t> prediction_shape(const NetworkParams& prm, bool individ
 
 std::vector<py::ssize_t> square(const NetworkParams& prm) { return {prm.p, prm.p}; }
 
-py::tuple network_params_py(const py::dict& model, const Array& C, bool individual, bool project, double threshold) {
+py::tuple network_params_py(const py::dict& model, const Array& C, bool individual, bool project, double threshold,
+                            bool factors) {
   const NetworkModel md = network_model_from_dict(model);
-  const NetworkParams prm = network_params_summary(params_of(md, C, project, threshold), individual);
+  const NetworkParams prm = network_params_summary(params_of(md, C, project, threshold, factors), individual);
   const std::vector<py::ssize_t> mu_tail =
       md.type != NetworkType::kCorrelation ? std::vector<py::ssize_t>{prm.p} : square(prm);
   return py::make_tuple(shaped(prm.betas, prediction_shape(prm, individual, square(prm))),
@@ -216,8 +218,30 @@ py::dict network_edge_inference_py(const py::dict& model, const Array& C, double
   return d;
 }
 
-std::size_t network_n_weights_py(const std::string& type, const py::dict& opts, int m, int p) {
-  return network_n_weights(parse_network_type(type), options_from(opts), m, p);
+py::dict network_edge_curve_py(const py::dict& model, const Array& C, int feature, int from, int to, int n_grid,
+                               double alpha, bool project, double threshold) {
+  if (C.ndim() != 2) throw InvalidArgument("C must be two-dimensional");
+  const NetworkModel md = network_model_from_dict(model);
+  NetworkEdgeCurve e;
+  {
+    py::gil_scoped_release release;
+    e = network_edge_curve(md, C.data(), static_cast<std::size_t>(C.shape(0)), static_cast<int>(C.shape(1)), feature,
+                           from, to, n_grid, alpha, project, threshold, md.options.solver_options.threads);
+  }
+  py::dict d;
+  d["indicator"] = e.indicator;
+  d["held"] = to_array(e.held);
+  d["x"] = to_array(e.x);
+  d["estimate"] = to_array(e.estimate);
+  d["lower"] = e.lower.empty() ? py::object(py::none()) : py::object(to_array(e.lower));
+  d["upper"] = e.upper.empty() ? py::object(py::none()) : py::object(to_array(e.upper));
+  d["sample_x"] = to_array(e.sample_x);
+  d["sample_edge"] = to_array(e.sample_edge);
+  return d;
+}
+
+std::size_t network_n_weights_py(const std::string& type, const py::dict& opts, int m, int p, const py::dict& dag) {
+  return network_n_weights(parse_network_type(type), options_from(opts), m, p, dag_options_from(option_map(dag)));
 }
 
 }  // namespace
@@ -229,7 +253,7 @@ void bind_networks(py::module_& mod) {
   mod.def("network_objective", &network_objective_py, py::arg("type"), py::arg("C"), py::arg("X"), py::arg("weights"),
           py::arg("options"), py::arg("w"), py::arg("dag") = py::dict());
   mod.def("network_params", &network_params_py, py::arg("model"), py::arg("C"), py::arg("individual") = true,
-          py::arg("project") = false, py::arg("threshold") = 0.0);
+          py::arg("project") = false, py::arg("threshold") = 0.0, py::arg("factors") = false);
   mod.def("network_correlations", &network_correlations_py, py::arg("model"), py::arg("C"), py::arg("squared"),
           py::arg("individual") = true);
   mod.def("network_precisions", &network_precisions_py, py::arg("model"), py::arg("C"), py::arg("individual") = true);
@@ -239,7 +263,11 @@ void bind_networks(py::module_& mod) {
           py::arg("project") = false, py::arg("threshold") = 0.0);
   mod.def("network_edge_inference", &network_edge_inference_py, py::arg("model"), py::arg("C"), py::arg("alpha") = 0.05,
           py::arg("project") = false, py::arg("threshold") = 0.0);
-  mod.def("network_n_weights", &network_n_weights_py, py::arg("type"), py::arg("options"), py::arg("m"), py::arg("p"));
+  mod.def("network_edge_curve", &network_edge_curve_py, py::arg("model"), py::arg("C"), py::arg("feature"),
+          py::arg("from"), py::arg("to"), py::arg("n_grid") = 100, py::arg("alpha") = 0.05, py::arg("project") = false,
+          py::arg("threshold") = 0.0);
+  mod.def("network_n_weights", &network_n_weights_py, py::arg("type"), py::arg("options"), py::arg("m"), py::arg("p"),
+          py::arg("dag") = py::dict());
 }
 
 }  // namespace ctxstats_py

@@ -95,7 +95,9 @@ network_matrix <- function(v, name) {
 #' @param type \code{"networks"} (coefficients \code{beta[i, j]} of feature j in the regression of
 #'   feature i), \code{"offsets"} (the intercepts), \code{"correlation"} (signed correlations, or
 #'   markov: partial correlations), \code{"squared"} (their squares), \code{"precision"} (markov),
-#'   \code{"x"} (predicted features) or \code{"mses"} (each row's mean squared error).
+#'   \code{"x"} (predicted features), \code{"mses"} (each row's mean squared error) or
+#'   \code{"factors"} (Bayesian networks fitted with \code{dag = list(num_factors = k)}: the
+#'   k x k factor graphs).
 #' @param individual \code{TRUE}: a leading dimension over bootstrap replicates instead of
 #'   their mean, which the core computes (\code{"squared"}: the square of the mean correlation,
 #'   as ContextualizedML).
@@ -107,7 +109,8 @@ network_matrix <- function(v, name) {
 #'   \code{individual}), a vector of length n for \code{"mses"}.
 #' @export
 predict.ctx_network <- function(object, newcontext = NULL, newx = NULL,
-                                type = c("networks", "offsets", "correlation", "squared", "precision", "x", "mses"),
+                                type = c("networks", "offsets", "correlation", "squared", "precision", "x", "mses",
+                                         "factors"),
                                 individual = FALSE, project_to_dag = TRUE, threshold = 0, ...) {
   type <- match.arg(type)
   bayesian <- identical(object$type, "bayesian")
@@ -119,10 +122,14 @@ predict.ctx_network <- function(object, newcontext = NULL, newx = NULL,
   X <- if (is.null(newx)) (if (is.null(newcontext)) object$x else NULL) else network_matrix(newx, "x")
   if (type %in% c("x", "mses") && is.null(X)) stop("newx is needed with newcontext for type = '", type, "'",
                                                    call. = FALSE)
+  if (type == "factors" && !(bayesian && isTRUE(object$model$dag$num_factors >= 2))) {
+    stop("type = 'factors' needs a Bayesian network fitted with dag = list(num_factors = k), k >= 2", call. = FALSE)
+  }
   what <- switch(type, networks = "params", offsets = "params", type)
   out <- core_call(ctxstats_network_predict_R, object$model, C, X, what, isTRUE(individual),
                    bayesian && isTRUE(project_to_dag), as.double(threshold))
-  if (what == "params") out <- if (type == "networks") out$betas else out$mus
+  if (what %in% c("params", "factors")) out <- if (type %in% c("networks", "factors")) out$betas else out$mus
+  if (type == "factors") return(aperm(out, rev(seq_along(dim(out)))))
   out <- if (length(dim(out)) == 1L) as.vector(out) else aperm(out, rev(seq_along(dim(out))))  # row-major, in order
   p <- object$model$p
   nd <- length(dim(out))

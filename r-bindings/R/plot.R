@@ -75,23 +75,28 @@ plot.ctx_glm <- function(x, context = NULL, select = NULL, pages = 0, level = 0.
     old_ask <- grDevices::devAskNewPage(TRUE)
     on.exit(grDevices::devAskNewPage(old_ask), add = TRUE)
   }
-  for (p in panels) {
-    ys <- c(p$fit, p$lower, p$upper, if (show_samples) p$sample_y)
-    xs <- c(p$x, if (show_samples) p$sample_x)
-    graphics::plot(range(xs), range(ys, finite = TRUE), type = "n", xlab = p$context, ylab = p$param,
-                   main = sprintf("%s vs %s", p$param, p$context), xaxt = if (p$indicator) "n" else "s", ...)
-    if (p$indicator) graphics::axis(1, at = p$x)
-    if (show_samples) graphics::points(p$sample_x, p$sample_y, pch = 16, cex = 0.3, col = grDevices::gray(0.5, 0.4))
-    if (p$indicator) {
-      if (!is.null(p$lower)) graphics::arrows(p$x, p$lower, p$x, p$upper, angle = 90, code = 3, length = 0.05, lwd = 2)
-      graphics::points(p$x, p$fit, pch = 19)
-    } else {
-      if (!is.null(p$lower)) {
-        graphics::polygon(c(p$x, rev(p$x)), c(p$lower, rev(p$upper)), col = grDevices::adjustcolor("steelblue", 0.25),
-                          border = NA)
-      }
-      graphics::lines(p$x, p$fit, lwd = 2, col = "steelblue")
-    }
-  }
+  for (p in panels) draw_curve_panel(p, show_samples, sprintf("%s vs %s", p$param, p$context), ...)
   invisible(panels)
+}
+
+# One panel: a curve p$fit over p$x with its band (p$lower, p$upper; NULL: none), an indicator
+# as points with intervals, each sample as a grey dot (p$sample_x, p$sample_y). Also used by
+# plot.ctx_network's edge curves.
+draw_curve_panel <- function(p, show_samples, main, ...) {
+  ys <- c(p$fit, p$lower, p$upper, if (show_samples) p$sample_y)
+  xs <- c(p$x, if (show_samples) p$sample_x)
+  graphics::plot(range(xs), range(ys, finite = TRUE), type = "n", xlab = p$context, ylab = p$param,
+                 main = main, xaxt = if (p$indicator) "n" else "s", ...)
+  if (p$indicator) graphics::axis(1, at = p$x)
+  if (show_samples) graphics::points(p$sample_x, p$sample_y, pch = 16, cex = 0.3, col = grDevices::gray(0.5, 0.4))
+  if (p$indicator) {
+    if (!is.null(p$lower)) graphics::arrows(p$x, p$lower, p$x, p$upper, angle = 90, code = 3, length = 0.05, lwd = 2)
+    graphics::points(p$x, p$fit, pch = 19)
+  } else {
+    if (!is.null(p$lower)) {
+      graphics::polygon(c(p$x, rev(p$x)), c(p$lower, rev(p$upper)), col = grDevices::adjustcolor("steelblue", 0.25),
+                        border = NA)
+    }
+    graphics::lines(p$x, p$fit, lwd = 2, col = "steelblue")
+  }
 }

@@ -1325,6 +1325,7 @@ NetworkModel network_model_from_r(SEXP sexp) {
   md.options = options_from(d["options"], false);
   md.encoder = md.options.encoder;
   md.scaling = scaling_from_r(d["scaling"]);
+  if (d.containsElementNamed("dag")) md.dag = dag_options_from(option_map(d["dag"]));
   md.weights = to_vector(d["weights"]);
   const Rcpp::NumericMatrix W(Rcpp::as<Rcpp::NumericMatrix>(d["replicate_weights"]));
   md.n_replicates = W.nrow();
@@ -1379,7 +1380,8 @@ extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what
   const std::vector<double> Cr = row_major(Cm);
   const std::string w = Rcpp::as<std::string>(what);
   const bool each = Rcpp::as<bool>(individual);
-  NetworkParams prm = predict_network_params(md, Cr.data(), Cm.nrow(), Cm.ncol(), md.options.solver_options.threads);
+  NetworkParams prm = predict_network_params(md, Cr.data(), Cm.nrow(), Cm.ncol(), md.options.solver_options.threads,
+                                             w == "factors");
   project_network_dags(md, prm, Rcpp::as<bool>(project), Rcpp::as<double>(threshold));
   const int n = static_cast<int>(prm.rows), p = prm.p;
   // Row-major dimensions (replicates first when individual) of a prediction with this tail.
@@ -1391,7 +1393,7 @@ extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what
     return d;
   };
   const bool corr = md.type == NetworkType::kCorrelation;
-  if (w == "params") {
+  if (w == "params" || w == "factors") {
     const NetworkParams s = network_params_summary(prm, each);
     return Rcpp::List::create(Rcpp::Named("betas") = reversed_array(s.betas, dims({p, p})),
                               Rcpp::Named("mus") = reversed_array(s.mus, corr ? dims({p, p}) : dims({p})));
@@ -1405,6 +1407,27 @@ extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what
   if (w == "mses") return reversed_array(network_mses(md, prm, Xr.data(), Xm.nrow(), Xm.ncol(), each), dims({}));
   const std::vector<double> xs = network_predict_x(md, prm, Xr.data(), Xm.nrow(), Xm.ncol(), each);
   return reversed_array(xs, corr ? dims({p, p}) : dims({p}));
+  END_RCPP
+}
+
+// How one edge changes with one context feature (networks.hpp: network_edge_curve); feature,
+// from and to are 0-based.
+extern "C" SEXP ctxstats_network_edge_curve_R(SEXP model, SEXP C, SEXP feature, SEXP from, SEXP to, SEXP n_grid,
+                                              SEXP alpha, SEXP project, SEXP threshold) {
+  BEGIN_RCPP
+  const NetworkModel md = network_model_from_r(model);
+  const Rcpp::NumericMatrix Cm(C);
+  const std::vector<double> Cr = row_major(Cm);
+  const NetworkEdgeCurve e = network_edge_curve(
+      md, Cr.data(), Cm.nrow(), Cm.ncol(), Rcpp::as<int>(feature), Rcpp::as<int>(from), Rcpp::as<int>(to),
+      Rcpp::as<int>(n_grid), Rcpp::as<double>(alpha), Rcpp::as<bool>(project), Rcpp::as<double>(threshold),
+      md.options.solver_options.threads);
+  return Rcpp::List::create(
+      Rcpp::Named("indicator") = e.indicator, Rcpp::Named("held") = to_r(e.held), Rcpp::Named("x") = to_r(e.x),
+      Rcpp::Named("estimate") = to_r(e.estimate),
+      Rcpp::Named("lower") = e.lower.empty() ? R_NilValue : static_cast<SEXP>(to_r(e.lower)),
+      Rcpp::Named("upper") = e.upper.empty() ? R_NilValue : static_cast<SEXP>(to_r(e.upper)),
+      Rcpp::Named("sample_x") = to_r(e.sample_x), Rcpp::Named("sample_edge") = to_r(e.sample_edge));
   END_RCPP
 }
 

@@ -69,6 +69,8 @@ SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, SEXP option
 SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what, SEXP individual, SEXP project,
                                 SEXP threshold);
 SEXP ctxstats_network_edges_R(SEXP model, SEXP C, SEXP alpha, SEXP project, SEXP threshold);
+SEXP ctxstats_network_edge_curve_R(SEXP model, SEXP C, SEXP feature, SEXP from, SEXP to, SEXP n_grid, SEXP alpha,
+                                   SEXP project, SEXP threshold);
 SEXP ctxstats_location_scale_predict_R(SEXP options, SEXP scaling, SEXP w, SEXP report, SEXP X, SEXP C);
 SEXP ctxstats_location_scale_average_cov_R(SEXP options, SEXP scaling, SEXP report, SEXP C);
 SEXP ctxstats_prediction_intervals_rows_R(SEXP eta, SEXP se_eta, SEXP crit, SEXP row_scale);

@@ -9,6 +9,7 @@
 
 #include "common/data.hpp"
 #include "common/error.hpp"
+#include "options/schema.hpp"
 
 namespace ctxstats_test {
 
@@ -23,6 +24,32 @@ bool throws_invalid(F f) {
     return true;
   }
   return false;
+}
+// ... and its message contains `fragment` (names what was wrong).
+template <typename F>
+bool throws_invalid(F f, const std::string& fragment) {
+  try {
+    f();
+  } catch (const ctxstats::InvalidArgument& e) {
+    return std::string(e.what()).find(fragment) != std::string::npos;
+  }
+  return false;
+}
+
+// Gaussian options of a network fit: the encoder with `archetypes`, `threads` and (when > 0)
+// `max_iter`; a neural encoder has one hidden layer of `width` units.
+inline ctxstats::FitOptions network_options(const std::string& encoder, int archetypes, int threads, int max_iter,
+                                            int width) {
+  using ctxstats::OptionValue;
+  ctxstats::OptionMap o = {{"family", OptionValue::string("gaussian")}, {"encoder", OptionValue::string(encoder)},
+                           {"threads", OptionValue::integer(threads)},
+                           {"archetypes", OptionValue::integer(archetypes)}};
+  if (encoder != "linear") {
+    o.emplace_back("width", OptionValue::integer(width));
+    o.emplace_back("depth", OptionValue::integer(1));
+  }
+  if (max_iter > 0) o.emplace_back("max_iter", OptionValue::integer(max_iter));
+  return ctxstats::fit_options_from(o);
 }
 
 inline void check(bool ok, const std::string& what) {

@@ -38,24 +38,7 @@ Sem make_sem(std::size_t n, int p, unsigned seed) {
 }
 
 FitOptions options(const std::string& encoder, int archetypes, int threads = 1, int max_iter = 0) {
-  OptionMap o = {{"family", OptionValue::string("gaussian")}, {"encoder", OptionValue::string(encoder)},
-                 {"threads", OptionValue::integer(threads)}, {"archetypes", OptionValue::integer(archetypes)}};
-  if (encoder != "linear") {
-    o.emplace_back("width", OptionValue::integer(4));
-    o.emplace_back("depth", OptionValue::integer(1));
-  }
-  if (max_iter > 0) o.emplace_back("max_iter", OptionValue::integer(max_iter));
-  return fit_options_from(o);
-}
-
-template <typename F>
-bool throws(F f, const std::string& fragment) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return std::string(e.what()).find(fragment) != std::string::npos;
-  }
-  return false;
+  return ctxstats_test::network_options(encoder, archetypes, threads, max_iter, 4);
 }
 
 }  // namespace
@@ -225,25 +208,25 @@ int main() {
   // Boundary errors: refused with a message, never an abort.
   {
     const Sem s = make_sem(50, 3, 1);
-    check(throws([] { dag_options_from({{"archetype_alpha", OptionValue::real(-1.0)}}); }, "archetype_alpha"),
+    check(ctxstats_test::throws_invalid([] { dag_options_from({{"archetype_alpha", OptionValue::real(-1.0)}}); }, "archetype_alpha"),
           "a negative alpha is refused");
-    check(throws([] { dag_options_from({{"archetype_dag_loss_type", OptionValue::string("cubic")}}); }, "NOTEARS"),
+    check(ctxstats_test::throws_invalid([] { dag_options_from({{"archetype_dag_loss_type", OptionValue::string("cubic")}}); }, "NOTEARS"),
           "an unknown DAG loss is refused");
-    check(throws([] { dag_options_from({{"sample_specific_beta", OptionValue::real(1.0)}}); }, "unknown"),
+    check(ctxstats_test::throws_invalid([] { dag_options_from({{"sample_specific_beta", OptionValue::real(1.0)}}); }, "unknown"),
           "an unknown option is refused");
     const DagOptions poly = dag_options_from({{"sample_specific_dag_loss_type", OptionValue::string("poly")}});
     check(poly.sample.alpha == 1.0 && poly.sample.rho == 0.0 && poly.archetype.alpha == 0.1,
           "a part's defaults follow its loss type");
     FitOptions exact = options("linear", 0);
     exact.solver = "exact";
-    check(throws([&] { fit_network(NetworkType::kBayesian, s.C.data(), s.X.data(), nullptr, s.n, s.m, s.p, exact, 0,
+    check(ctxstats_test::throws_invalid([&] { fit_network(NetworkType::kBayesian, s.C.data(), s.X.data(), nullptr, s.n, s.m, s.p, exact, 0,
                                    true); },
                  "lbfgs"),
           "solver exact is refused for Bayesian networks");
     const NetworkModel md = fit_network(NetworkType::kBayesian, s.C.data(), s.X.data(), nullptr, s.n, s.m, s.p,
                                         options("linear", 0), 0, false);
     const NetworkParams prm = predict_network_params(md, s.C.data(), s.n, s.m, 1);
-    check(throws([&] { network_correlations(md, prm, false); }, "not Bayesian"), "correlations are refused");
+    check(ctxstats_test::throws_invalid([&] { network_correlations(md, prm, false); }, "not Bayesian"), "correlations are refused");
   }
   std::printf("%d passed, %d failed\n", ctxstats_test::passed, ctxstats_test::failed);
   return ctxstats_test::failed == 0 ? 0 : 1;

@@ -8,6 +8,7 @@
 
 #include "ctxstats.hpp"
 #include "harness.hpp"
+#include "inference/bootstrap_summary.hpp"
 
 using namespace ctxstats;
 using ctxstats_test::check;
@@ -163,6 +164,44 @@ int main() {
     md.replicate_weights.pop_back();
     check(throws([&] { predict_network_params(md, d.C.data(), d.n, d.m, 1); }, "replicate weights"),
           "a malformed model is refused");
+  }
+  // The edge curve (network_edge_curve): the grid by its documented rules, the edge on it as
+  // predicted, the bootstrap band as edge inference's, and bad arguments refused.
+  {
+    Net d = make_net(400, 2, 3, 11);
+    for (std::size_t i = 0; i < d.n; ++i) d.C[i * 2 + 1] = (i % 3 == 0) ? 1.0 : 0.0;  // an indicator, mostly 0
+    const NetworkModel md = fit_network(NetworkType::kMarkov, d.C.data(), d.X.data(), nullptr, d.n, d.m, d.p,
+                                        options("linear"), 4, true);
+    const NetworkEdgeCurve e = network_edge_curve(md, d.C.data(), d.n, d.m, 0, 1, 0, 11, 0.1, false, 0.0, 1);
+    std::vector<double> c0(d.n);
+    double mean = 0.0;
+    for (std::size_t i = 0; i < d.n; ++i) mean += (c0[i] = d.C[i * 2]);
+    mean /= static_cast<double>(d.n);
+    const double lo = column_quantiles(c0.data(), d.n, 1, 0.01)[0], hi = column_quantiles(c0.data(), d.n, 1, 0.99)[0];
+    check(!e.indicator && e.x.size() == 11 && e.x.front() == lo && e.x.back() == hi &&
+              std::fabs(e.x[5] - (lo + hi) / 2) < 1e-14,
+          "the curve runs over the 1st to 99th percentile");
+    check(e.held[1] == 0.0 && std::fabs(e.held[0] - mean) < 1e-14, "others held at the mean / most common value");
+    std::vector<double> grid;
+    for (double x : e.x) grid.insert(grid.end(), {x, 0.0});
+    const NetworkEdgeInference inf = network_edge_inference(md, grid.data(), 11, 2, 0.1, false, 0.0, 1);
+    bool same = e.lower.size() == 11;
+    for (int g = 0; g < 11 && same; ++g)
+      same = e.estimate[g] == inf.estimate[g * 9 + 3] && e.lower[g] == inf.lower[g * 9 + 3] &&
+             e.upper[g] == inf.upper[g * 9 + 3];
+    check(same, "the curve and its band are edge inference's on the grid");
+    check(e.estimate.back() - e.estimate.front() > 1.5, "the edge grows with the context as simulated");
+    const NetworkEdgeCurve ind = network_edge_curve(md, d.C.data(), d.n, d.m, 1, 1, 0, 11, 0.1, false, 0.0, 1);
+    check(ind.indicator && ind.x == std::vector<double>({0.0, 1.0}), "an indicator runs over its values");
+    check(ctxstats_test::throws_invalid([&] { network_edge_curve(md, d.C.data(), d.n, d.m, 2, 1, 0, 11, 0.1, false, 0.0, 1); },
+                                        "context"),
+          "an unknown context column is refused");
+    check(ctxstats_test::throws_invalid([&] { network_edge_curve(md, d.C.data(), d.n, d.m, 0, 1, 1, 11, 0.1, false, 0.0, 1); },
+                                        "edge"),
+          "a self-edge is refused");
+    check(ctxstats_test::throws_invalid([&] { network_edge_curve(md, d.C.data(), d.n, d.m, 0, 1, 0, 1, 0.1, false, 0.0, 1); },
+                                        "n_grid"),
+          "n_grid < 2 is refused");
   }
   std::printf("%d passed, %d failed\n", ctxstats_test::passed, ctxstats_test::failed);
   return ctxstats_test::failed == 0 ? 0 : 1;
