@@ -761,6 +761,39 @@ class DaskContextualizedGLMResults:
         t = self._table(alpha)
         return pd.DataFrame({0: t[:, 4], 1: t[:, 5]}, index=self.param_names)
 
+    def params_table(self, alpha: float = 0.05):
+        """The average effects with standard errors, t or z statistics, p-values and intervals
+        (the in-memory fit's ``params_table`` columns)."""
+        import pandas as pd
+
+        from ctxstats.covariance import interval_names
+
+        t = self._table(alpha)
+        lo, hi = interval_names(alpha)
+        stat = "t" if self.use_t else "z"
+        return pd.DataFrame({"coef": t[:, 0], "std err": t[:, 1], stat: t[:, 2], f"P>|{stat}|": t[:, 3],
+                             lo: t[:, 4], hi: t[:, 5]}, index=self.param_names)
+
+    def summary(self, alpha: float = 0.05):
+        """Header (the data's partitions, the solver's report) and the average effects."""
+        from ctxstats.summary import Summary
+
+        m = self.model
+        spline = self.spline_fit is not None
+        s = Summary("Contextualized GLM Results (data held as dask collections)")
+        covariance = ("Bayesian covariance Vp (mgcv)" if spline else f"analytic, cov_type={self.cov_type}")
+        s.add_header(
+            [("Dep. Variable", m.endog_name), ("Family", m.family), ("Encoder", m.encoder),
+             ("Context", ", ".join(m.context_names)), ("No. Observations", str(self.nobs)),
+             ("Partitions", str(m.npartitions))],
+            [("Solver", f"{self.solver}, {self.n_iter} iter."), ("Converged", str(self.converged)),
+             ("Objective", f"{self.objective:.6g}"), ("Df Residuals", f"{self.df_resid:.2f}"),
+             ("Scale", f"{self.scale:.6g}"), ("Covariance", covariance)])
+        s.add_table(f"Average effects ({covariance}, {'t' if self.use_t else 'normal'})", self.params_table(alpha))
+        if not self.converged:
+            s.add_note(f"the fit did not converge: {self.message}")
+        return s
+
     @property
     def param_names(self) -> list[str]:
         return self.model.param_names

@@ -304,6 +304,11 @@ def test_dask_covariances_equal_in_memory(dask_client, family, cov_type, weighte
     np.testing.assert_allclose(res.pvalues.to_numpy(), local.pvalues.to_numpy(), rtol=1e-6, atol=1e-12)
     np.testing.assert_allclose(res.conf_int(0.1).to_numpy(), local.conf_int(0.1).to_numpy(), rtol=1e-8, atol=1e-10)
     assert res.use_t == (family == "gaussian" and cov_type == "nonrobust")
+    table, local_table = res.params_table(0.1), local.params_table(0.1)
+    assert list(table.columns) == list(local_table.columns) and list(table.index) == list(local_table.index)
+    np.testing.assert_allclose(table.to_numpy(), local_table.to_numpy(), rtol=1e-6, atol=1e-12)
+    text = str(res.summary())
+    assert "Partitions" in text and f"cov_type={cov_type}" in text
 
 
 def test_dask_covariance_errors(dask_client):
@@ -404,6 +409,7 @@ def test_dask_spline_fit_equals_in_memory(dask_client, family, weighted, frame, 
     np.testing.assert_allclose(res.bse.to_numpy(), local.bse.to_numpy(), rtol=1e-5)
     np.testing.assert_allclose(res.conf_int().to_numpy(), local.conf_int().to_numpy(), rtol=1e-5, atol=1e-8)
     assert res.use_t == local.use_t
+    assert "Bayesian covariance Vp" in str(res.summary())
     sp = res.sample_params.compute()
     np.testing.assert_allclose(np.asarray(sp), local.sample_params.to_numpy(), rtol=1e-5, atol=1e-7)
 
