@@ -15,14 +15,18 @@ Bootstrap replicates as tasks
     the split into tasks or the order in which tasks finish. A task that fails raises on the
     client with the core's message for the lowest failing replicate (``bootstrap replicate r:
     ...``), as the local bootstrap does. A task lost with its worker is rerun by the scheduler
-    (distributed's own retry) and, a pure function of its inputs, gives the same result (not
-    yet exercised by a test). ``PersonalizedRegression.fit(n_bootstraps=B, client=client)``
-    does the same with ``_core.personalized_bootstrap_range`` / ``_merge`` (the modes check runs
-    on all the merged replicates).
+    (distributed's own retry) and, a pure function of its inputs, gives the same result
+    (``tests/test_dask.py::test_a_worker_lost_mid_bootstrap_changes_nothing``). The cluster
+    bootstrap (``cov_type="cluster"`` with ``groups``) sends the cluster codes with the data.
+    ``PersonalizedRegression.fit(n_bootstraps=B, client=client)`` does the same with
+    ``_core.personalized_bootstrap_range`` / ``_merge`` (the modes check runs on all the merged
+    replicates).
 
 Data held as dask collections
     ``ContextualizedGLM`` of dask arrays or DataFrames is a :class:`DaskContextualizedGLM`,
-    fitted by passes of one task per partition; see its docstring.
+    fitted by passes of one task per partition (the linear and spline encoders, with their
+    covariances); see its docstring. ``ctxstats.formula.api.ctx_glm(formula, ddf)`` codes a
+    formula on a dask DataFrame partition by partition (``ctxstats.formula.dask_design``).
 
 Which client
     A fit of in-memory data uses a cluster only when given ``client=``: a ``distributed.Client``
