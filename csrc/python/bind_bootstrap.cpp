@@ -9,9 +9,7 @@ namespace {
 // groups: one cluster label per row for the cluster bootstrap, or None (rows are resampled).
 std::unique_ptr<Resampling> resampling_from(const py::object& groups, std::size_t n) {
   if (groups.is_none()) return nullptr;
-  const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
-  if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
-  return std::make_unique<Resampling>(cluster_resampling(std::vector<long long>(g.data(), g.data() + g.shape(0)), n));
+  return std::make_unique<Resampling>(cluster_resampling(group_codes(groups), n));
 }
 
 py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const py::dict& opts,

@@ -239,12 +239,6 @@ py::tuple spline_average_effects_at_py(const py::dict& opts, const py::dict& sca
   return py::make_tuple(to_array(a.estimate), to_matrix(a.cov, q, q));
 }
 
-std::vector<long long> group_labels(const py::object& groups) {
-  const auto g = groups.cast<py::array_t<long long, py::array::c_style | py::array::forcecast>>();
-  if (g.ndim() != 1) throw InvalidArgument("groups must be one-dimensional");
-  return std::vector<long long>(g.data(), g.data() + g.shape(0));
-}
-
 py::dict covariance_sums_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
                             const std::string& family, const py::dict& scaling, const Array& params,
                             const std::string& cov_type, int threads, const py::object& groups,
@@ -255,8 +249,7 @@ py::dict covariance_sums_py(const Array& C, const Array& X, const Array& y, cons
   const Scaling s = scaling_from_dict(scaling);
   const std::vector<double> b = to_vector(params);
   const CovType type = parse_cov_type(cov_type);
-  std::vector<long long> codes;
-  if (!groups.is_none()) codes = group_labels(groups);
+  const std::vector<long long> codes = group_codes(groups);
   const Eigen::Index D = static_cast<Eigen::Index>(b.size());
   Eigen::MatrixXd Hinv;
   if (!bread_inverse.is_none()) Hinv = matrix_from(bread_inverse, D, D, "inverse bread");
@@ -289,7 +282,7 @@ CovarianceSums covariance_sums_from(const py::handle& h, Eigen::Index D) {
   c.ssr = d["ssr"].cast<double>();
   c.pearson = d["pearson"].cast<double>();
   c.nobs = d["nobs"].cast<std::size_t>();
-  c.group_codes = group_labels(d["group_codes"]);
+  c.group_codes = group_codes(d["group_codes"]);
   if (S.ndim() == 2 && S.shape(0) > 0) c.S = matrix_from(S, D, static_cast<Eigen::Index>(S.shape(1)), "score sums");
   if (static_cast<std::size_t>(c.S.cols()) != c.group_codes.size())
     throw InvalidArgument("a partition's score sums do not match its groups");

@@ -316,6 +316,17 @@ Rcpp::List fit_report_to_r(const FitResult& r, int m) {
   return out;
 }
 
+// Cluster codes as the R functions hand them over (NULL: none, an empty vector).
+std::vector<long long> group_codes(SEXP groups) {
+  std::vector<long long> codes;
+  if (Rf_isNull(groups)) return codes;
+  for (int v : Rcpp::IntegerVector(groups)) {
+    require(v != NA_INTEGER, "groups has missing labels");
+    codes.push_back(v);
+  }
+  return codes;
+}
+
 Rcpp::List bootstrap_to_r(const BootstrapResult& r) {
   Rcpp::LogicalVector converged(r.n_replicates);
   for (std::size_t k = 0; k < r.n_replicates; ++k) converged[k] = r.converged[k] != 0;
@@ -566,14 +577,7 @@ extern "C" SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP 
   const int B = Rcpp::as<int>(n_bootstraps);
   require(B >= 1, "n_bootstraps must be at least 1");
   std::unique_ptr<Resampling> units;
-  if (!Rf_isNull(groups)) {
-    std::vector<long long> codes;
-    for (int v : Rcpp::IntegerVector(groups)) {
-      require(v != NA_INTEGER, "groups has missing labels");
-      codes.push_back(v);
-    }
-    units = std::make_unique<Resampling>(cluster_resampling(codes, data.view.n));
-  }
+  if (!Rf_isNull(groups)) units = std::make_unique<Resampling>(cluster_resampling(group_codes(groups), data.view.n));
   // Called on this (R's main) thread between rounds of replicates.
   const BootstrapResult r = bootstrap_fit(data.view, o, start_w, B,
                                           [](int, double) { return !user_interrupted(); }, units.get());
@@ -895,14 +899,7 @@ extern "C" SEXP ctxstats_linear_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weight
   load_data(C, X, y, weights, data);
   const int nthreads = Rcpp::as<int>(threads);
   require(nthreads >= 0, "threads must be >= 0");
-  std::vector<long long> codes;
-  if (!Rf_isNull(groups)) {
-    const Rcpp::IntegerVector g(groups);
-    for (int v : g) {
-      require(v != NA_INTEGER, "groups has missing labels");
-      codes.push_back(v);
-    }
-  }
+  const std::vector<long long> codes = group_codes(groups);
   const LinearCovariance lc =
       linear_covariance(data.view, parse_family(Rcpp::as<std::string>(family)), Rcpp::as<bool>(intercept),
                         to_vector(params), parse_cov_type(Rcpp::as<std::string>(cov_type)), nthreads,
