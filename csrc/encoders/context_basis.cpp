@@ -380,9 +380,14 @@ class SplineBasis final : public ContextBasis {
 // by the penalty and the rank deficiency is reported. A larger one is refused, which also
 // bounds the basis by the data (n_knots=1000 at n=200 ran for minutes). `distinct` may be
 // capped at K: the test only asks whether it is below K.
-void check_distinct_values(std::size_t distinct, int K, const std::string& column, const char* option) {
+// The option table's default of a spline basis size (n_knots, interaction_knots).
+long long spline_default(const char* option) {
   const OptionValue def = option_default(*find_option(option), "glm", "spline");
-  const long long default_k = std::strtoll(def.text.c_str(), nullptr, 10);
+  return std::strtoll(def.text.c_str(), nullptr, 10);
+}
+
+void check_distinct_values(std::size_t distinct, int K, const std::string& column, const char* option) {
+  const long long default_k = spline_default(option);
   if (distinct >= 2 && static_cast<std::size_t>(K) > distinct && K > default_k)
     throw InvalidArgument(std::string(option) + "=" + std::to_string(K) + " is more than the " +
                           std::to_string(distinct) + " distinct values of " + column +
@@ -485,8 +490,7 @@ EncoderSpec prepare_spline_spec(const DataView& data, const Scaling& scaling, co
   // A tensor-product term has interaction_knots^2 functions: above the default, at most the
   // distinct value pairs of its two columns (mgcv: "fewer unique covariate combinations than
   // specified maximum degrees of freedom"; interaction_knots=60 at n=200 ran for minutes).
-  const OptionValue idef = option_default(*find_option("interaction_knots"), "glm", "spline");
-  const long long default_ik = std::strtoll(idef.text.c_str(), nullptr, 10);
+  const long long default_ik = spline_default("interaction_knots");
   if (spec.interaction_knots > default_ik) {
     std::vector<std::pair<double, double>> pairs(data.n);
     for (const auto& pr : spec.interactions) {
@@ -603,8 +607,7 @@ EncoderSpec spline_spec_from_summary(const EncoderSpec& spec, int m, const Splin
   require(spec.knot_spacing == "even",
           "knot_spacing='quantile' needs every value of each context column at once; for data held in "
           "partitions use knot_spacing='even' (the default)");
-  const OptionValue idef = option_default(*find_option("interaction_knots"), "glm", "spline");
-  require(spec.interactions.empty() || spec.interaction_knots <= std::strtoll(idef.text.c_str(), nullptr, 10),
+  require(spec.interactions.empty() || spec.interaction_knots <= spline_default("interaction_knots"),
           "interaction_knots above the default needs every pair of context values at once; for data held in "
           "partitions keep interaction_knots at its default or below");
   const MarginLayout L = margin_layout(spec, m);
