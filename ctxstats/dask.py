@@ -556,21 +556,23 @@ class DaskContextualizedGLM:
             if cov_type is not None or groups is not None:
                 raise ValueError("a spline fit's standard errors come from its Bayesian covariance Vp (as mgcv's); "
                                  "cov_type and groups apply to the linear encoder")
-            return self._fit_spline(client, opts)
-        cov_type = "nonrobust" if cov_type is None else cov_type
-        if cov_type not in ANALYTIC_COV_TYPES:
-            raise ValueError(f"cov_type must be one of {ANALYTIC_COV_TYPES} for data held as dask collections, "
-                             f"not {cov_type!r}")
-        if groups is None and cov_type == "cluster":
-            groups = getattr(self, "cluster_groups", None)  # from_formula(..., groups="column")
-        if (groups is not None) != (cov_type == "cluster"):
-            raise ValueError("cov_type='cluster' needs groups: one cluster label per row" if groups is None else
-                             f"groups are used by cov_type='cluster' only, not cov_type={cov_type!r}")
+        else:
+            cov_type = "nonrobust" if cov_type is None else cov_type
+            if cov_type not in ANALYTIC_COV_TYPES:
+                raise ValueError(f"cov_type must be one of {ANALYTIC_COV_TYPES} for data held as dask collections, "
+                                 f"not {cov_type!r}")
+            if groups is None and cov_type == "cluster":
+                groups = getattr(self, "cluster_groups", None)  # from_formula(..., groups="column")
+            if (groups is not None) != (cov_type == "cluster"):
+                raise ValueError("cov_type='cluster' needs groups: one cluster label per row" if groups is None else
+                                 f"groups are used by cov_type='cluster' only, not cov_type={cov_type!r}")
         cluster = self._cluster_labels(groups) if groups is not None else None
         scaling, plain = self._scaling(client, opts)
+        if spline:
+            opts = self._place_spline(client, opts, plain)
         out = self._fit_passes(client, opts, scaling, plain)
         res = DaskContextualizedGLMResults(self, out, opts, client)
-        if not res.interrupted:
+        if not spline and not res.interrupted:
             res._set_covariance(self._covariance(client, res, opts, cov_type, cluster))
         from ctxstats.convergence import warn_if_unconverged
 
@@ -594,24 +596,17 @@ class DaskContextualizedGLM:
 
         return _core.fit_exact_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
 
-    def _fit_spline(self, client, opts) -> "DaskContextualizedGLMResults":
-        """The spline encoder's fit: its knots from every partition's range of each context
-        feature (even spacing) and its centres from their basis sums, both combined by the
-        core in partition order, then the penalised passes (REML/GCV; PQL for binomial and
-        poisson) and Vp's average effects from the partitions' mean basis row."""
-        scaling, plain = self._scaling(client, opts)
+    def _place_spline(self, client, opts, plain) -> dict:
+        """The spline encoder's basis from the partitions: its knots from every partition's range
+        of each context feature (even spacing), its centres from their basis sums, both combined
+        by the core in partition order; the fit then runs the penalised passes (REML/GCV; PQL
+        for binomial and poisson) and its average effects use Vp at the partitions' mean basis
+        row."""
         m = len(self.context_names)
         summaries = self._run(client, _spline_summary_task, opts, plain)
         opts = {**opts, "knots": list(_core.spline_knots(summaries, opts, m, [str(c) for c in self.context_names]))}
         centre_sums = self._run(client, _spline_centre_task, opts, plain)
-        opts = {**opts, "centres": list(_core.spline_centres(centre_sums, opts, m))}
-        out = self._fit_passes(client, opts, scaling, plain)
-        res = DaskContextualizedGLMResults(self, out, opts, client)
-        from ctxstats.convergence import warn_if_unconverged
-
-        warn_if_unconverged(res.converged, res.message, res.interrupted)
-        return res
-
+        return {**opts, "centres": list(_core.spline_centres(centre_sums, opts, m))}
 
     def _covariance(self, client, res, opts, cov_type, cluster):
         """The core's covariance of the interaction coefficients from each partition's sums."""
@@ -620,14 +615,14 @@ class DaskContextualizedGLM:
         m = len(self.context_names)
         b = np.ascontiguousarray(_core.interaction_coefficients(res.scaling, m, res.weights).reshape(-1))
         parts, labels = ([None] * self.npartitions, None) if cluster is None else cluster
-        scaling = {**res.scaling, "intercept": self.fit_intercept}
 
         def passes(bread_inverse):
-            return self._run(client, _covariance_task, opts, scaling, b, cov_type, labels, bread_inverse, extra=parts)
+            return self._run(client, _covariance_task, opts, res.scaling, b, cov_type, labels, bread_inverse,
+                             extra=parts)
 
         quasi = opts.get("dispersion") == "pearson"
-        return linear_covariance_from(_core.linear_covariance_passes(opts["family"], scaling, cov_type, quasi, passes),
-                                      b)
+        return linear_covariance_from(_core.linear_covariance_passes(opts["family"], res.scaling, cov_type, quasi,
+                                                                     passes), b)
 
 
 class DaskContextualizedGLMResults:
