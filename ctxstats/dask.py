@@ -285,6 +285,20 @@ def _covariance_task(k, y, X, C, w, g, options, scaling, b, cov_type, labels, br
     return _in_partition(k, run)
 
 
+def _load_task(k, y, X, C, w, family):
+    return _in_partition(k, _load, k, y, X, C, w, family)
+
+
+def _positive_task(k, part, family):
+    y_, _, _, w_ = part
+    return _in_partition(k, _core.positive_rows, y_.shape[0], w_)
+
+
+def _network_task(k, part, held, options, scaling, weights, grad, rows):
+    y_, X_, C_, w_ = part
+    return _in_partition(k, _core.network_pass, C_, X_, y_, w_, options, scaling, weights, grad, rows, held)
+
+
 def _group_codes(g, labels, n: int) -> np.ndarray:
     """A partition's cluster labels as their positions in ``labels`` (every partition's labels,
     gathered once on the client): the same code for the same label in every partition."""
@@ -428,8 +442,13 @@ class DaskContextualizedGLM:
     spacing): its knots from the partitions' ranges of each context feature, its centres
     from their basis sums, then the penalised passes with REML/GCV smoothing (PQL for binomial
     and poisson: passes per iteration), and the average effects' covariance from Vp at the
-    partitions' mean basis row. Not yet: the neural encoders and bootstrap replicates of
-    dask-held data (fit them in memory, or on a sample).
+    partitions' mean basis row. The neural encoders (``mlp``, ``ngam``, archetypes) by
+    L-BFGS: each objective evaluation is one task per partition returning its sums of the loss
+    and gradient, so a fit reads the partitions some hundreds of times (persist them first);
+    the early-stopping split is the in-memory fit's, and the weights equal the in-memory
+    fit's up to rounding, for any number of workers. Not yet: bootstrap replicates of
+    dask-held data (fit them in memory, or on a sample), and so a neural fit's standard
+    errors.
 
     All the collections must have the same partitions (the same number, each the same rows);
     a partition with bad values fails with the in-memory fit's ValueError prefixed by
@@ -547,12 +566,18 @@ class DaskContextualizedGLM:
         fit_options.setdefault("threads", 1)
         opts = self._options(**fit_options)
         spline = opts["encoder"] == "spline"
-        if not ((opts["encoder"] == "linear" and opts.get("archetypes", 0) == 0) or spline) or \
-                opts["solver"] not in ("auto", "exact"):
-            raise ValueError("data held as dask collections are fitted by the exact solver of the linear or spline "
-                             "encoder (encoder='linear' or 'spline', solver='exact' or None); encoder="
-                             f"{opts['encoder']!r} with solver={opts['solver']!r} is not available for them yet")
-        if spline:
+        exact = (opts["encoder"] == "linear" and opts.get("archetypes", 0) == 0) or spline
+        if exact and opts["solver"] not in ("auto", "exact") or not exact and opts["solver"] not in ("auto", "lbfgs"):
+            raise ValueError("data held as dask collections are fitted by the exact solver (encoder='linear' or "
+                             "'spline', solver='exact' or None) or, for the neural encoders, by L-BFGS (solver="
+                             f"'lbfgs' or None); encoder={opts['encoder']!r} with solver={opts['solver']!r} is not "
+                             "available for them")
+        if not exact:
+            if cov_type is not None or groups is not None:
+                raise ValueError("a neural fit's standard errors come from bootstrap replicates, which are not "
+                                 "available for data held as dask collections yet; cov_type and groups apply to the "
+                                 "linear encoder")
+        elif spline:
             if cov_type is not None or groups is not None:
                 raise ValueError("a spline fit's standard errors come from its Bayesian covariance Vp (as mgcv's); "
                                  "cov_type and groups apply to the linear encoder")
@@ -570,9 +595,10 @@ class DaskContextualizedGLM:
         scaling, plain = self._scaling(client, opts)
         if spline:
             opts = self._place_spline(client, opts, plain)
-        out = self._fit_passes(client, opts, scaling, plain)
+        out = self._fit_passes(client, opts, scaling, plain) if exact else \
+            self._fit_network(client, opts, scaling, plain)
         res = DaskContextualizedGLMResults(self, out, opts, client)
-        if not spline and not res.interrupted:
+        if exact and not spline and not res.interrupted:
             res._set_covariance(self._covariance(client, res, opts, cov_type, cluster))
         from ctxstats.convergence import warn_if_unconverged
 
@@ -595,6 +621,40 @@ class DaskContextualizedGLM:
             return self._run(client, _pass_task, opts, plain, np.asarray(b), bool(hessian))
 
         return _core.fit_exact_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
+
+    def _fit_network(self, client, opts, scaling, plain):
+        """A neural encoder's L-BFGS fit (the core's glm/network_passes.hpp). The partitions are
+        read once into the workers' memory (a few hundred passes follow); every objective
+        evaluation is then one task per partition returning its sums, added in partition order
+        by the core. The early-stopping split is the in-memory fit's, over the rows of positive
+        weight in partition order: each partition gets the ordinals of its held-out rows."""
+        from dask import delayed
+
+        loaded = client.compute([delayed(_load_task, pure=True)(k, y, X, C, w, opts["family"])
+                                 for k, (y, X, C, w) in enumerate(zip(self._y, self._X, self._C, self._w))])
+        split = []
+
+        def each(task, *args, per_partition=None):
+            extra = [()] * len(loaded) if per_partition is None else [(h,) for h in per_partition]
+            return _gather_in_order(client, [client.submit(task, k, part, *extra[k], *args, pure=False)
+                                             for k, part in enumerate(loaded)])
+
+        def held_out():
+            if not split:
+                counts = each(_positive_task, opts["family"])
+                ordinals = _core.held_out_ordinals(int(opts["seed"]), int(sum(counts)))
+                edges = np.cumsum([0] + list(counts))
+                split.extend(ordinals[(ordinals >= a) & (ordinals < b)] - a for a, b in zip(edges[:-1], edges[1:]))
+            return split
+
+        def passes(w, grad, rows):
+            held = [None] * len(loaded) if rows == 0 else held_out()
+            return each(_network_task, opts, plain, np.asarray(w), bool(grad), int(rows), per_partition=held)
+
+        try:
+            return _core.fit_network_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
+        finally:
+            client.cancel(loaded)
 
     def _place_spline(self, client, opts, plain) -> dict:
         """The spline encoder's basis from the partitions: its knots from every partition's range
@@ -656,12 +716,17 @@ class DaskContextualizedGLMResults:
         self._basis_mean = c_total / rows if self.spline_fit else None
         self.cov_type = None
         self._lc = None
+        self.neural = self.solver == "lbfgs"  # a neural encoder's fit: no analytic covariance
 
     def _set_covariance(self, lc) -> None:
         self._lc = lc
         self.cov_type = lc.cov_type
 
     def _require_covariance(self):
+        if self.neural:
+            raise ValueError("a neural fit has no analytic covariance: its standard errors come from bootstrap "
+                             "replicates, which are not available for data held as dask collections yet (fit the "
+                             "data, or a sample of them, in memory with fit(n_bootstraps=B, client=client))")
         if self.spline_fit is not None:
             raise ValueError("a spline fit has no covariance of interaction coefficients; its average effects' "
                              "covariance is cov_params() (from Vp)")
@@ -780,6 +845,18 @@ class DaskContextualizedGLMResults:
         m = self.model
         spline = self.spline_fit is not None
         s = Summary("Contextualized GLM Results (data held as dask collections)")
+        if self.neural:
+            s.add_header(
+                [("Dep. Variable", m.endog_name), ("Family", m.family), ("Encoder", m.encoder),
+                 ("Context", ", ".join(m.context_names)), ("No. Observations", str(self.nobs)),
+                 ("Partitions", str(m.npartitions))],
+                [("Solver", f"{self.solver}, {self.n_iter} iter."), ("Converged", str(self.converged)),
+                 ("Objective", f"{self.objective:.6g}")])
+            s.add_table("Average effects (no standard errors: a neural fit's come from bootstrap replicates, not "
+                        "available for dask-held data)", self.params.to_frame("coef"))
+            if not self.converged:
+                s.add_note(f"the fit did not converge: {self.message}")
+            return s
         covariance = ("Bayesian covariance Vp (mgcv)" if spline else f"analytic, cov_type={self.cov_type}")
         s.add_header(
             [("Dep. Variable", m.endog_name), ("Family", m.family), ("Encoder", m.encoder),

@@ -5,6 +5,7 @@ partition fails with the in-memory fit's message, naming the partition."""
 import faulthandler
 import re
 
+import dask
 import dask.array as da  # test dependencies (the [test] extra): a missing install fails, never skips
 import dask.dataframe as dd
 import numpy as np
@@ -235,8 +236,12 @@ def test_dask_fit_refuses_what_it_cannot_do(dask_client):
     d = make_vcm(n=200, p=1, m=1, seed=1)
     y, X, C, _ = _dask_data(d, 2)
     model = cs.ContextualizedGLM(y, X, C, encoder="mlp")
-    with pytest.raises(ValueError, match="exact solver of the linear or spline encoder"):
-        model.fit(client=dask_client)
+    with pytest.raises(ValueError, match="neural encoders, by L-BFGS"):
+        model.fit(client=dask_client, solver="adam")
+    with pytest.raises(ValueError, match="neural fit's standard errors come from bootstrap"):
+        model.fit(client=dask_client, cov_type="HC0")
+    with pytest.raises(ValueError, match="output_start is not available for data held in partitions"):
+        model.fit(client=dask_client, output_start=True)
     model = cs.ContextualizedGLM(y, X, C, encoder="linear")
     with pytest.raises(ValueError, match="not available yet"):
         model.fit(client=dask_client, n_bootstraps=3)
@@ -426,3 +431,68 @@ def test_dask_spline_refuses_what_needs_every_value(dask_client):
     with pytest.raises(ValueError, match="n_knots=20 is more than the 3 distinct values of context column 'c2'"):
         cs.ContextualizedGLM(y, X, da.from_array(Cb, chunks=(100, -1)), encoder="spline", n_knots=20).fit(
             client=dask_client)
+
+
+# ---- neural encoders: L-BFGS over the partitions' sums ----------------------------------------
+
+def _uneven(d, w, frame):
+    """d's rows in 5 uneven partitions (one of a single row), as dask arrays or DataFrame columns."""
+    sizes = (130, 400, 1, 269, 400)
+    if frame:
+        df = pd.DataFrame({"y": d["y"], **{f"x{j + 1}": d["X"][:, j] for j in range(d["X"].shape[1])},
+                           **{f"c{j + 1}": d["C"][:, j] for j in range(d["C"].shape[1])}})
+        if w is not None:
+            df["w"] = w
+        df.index = np.repeat(np.arange(len(sizes)), sizes)  # divisions at the partitions' first rows
+        ddf = dd.from_pandas(df, npartitions=len(sizes), sort=True)
+        ddf = dd.from_delayed([dask.delayed(df.iloc[a:b].copy()) for a, b in
+                               zip(np.cumsum((0,) + sizes[:-1]), np.cumsum(sizes))], meta=df.iloc[:0])
+        return (ddf["y"], ddf[[c for c in df if c.startswith("x")]], ddf[[c for c in df if c.startswith("c")]],
+                None if w is None else ddf["w"])
+    chunks = (sizes,)
+    return (da.from_array(d["y"], chunks=chunks), da.from_array(d["X"], chunks=(sizes, -1)),
+            da.from_array(d["C"], chunks=(sizes, -1)), None if w is None else da.from_array(w, chunks=chunks))
+
+
+@short_fits
+@pytest.mark.parametrize("encoder,family,weighted,frame,options,fit_options", [
+    ("mlp", "gaussian", True, False, {"width": 4, "depth": 1}, {}),
+    ("ngam", "binomial", False, True, {"width": 4}, {}),
+    ("mlp", "poisson", True, True, {"width": 3, "depth": 1}, {"early_stopping": False, "max_iter": 60}),
+    ("linear", "gaussian", False, False, {"archetypes": 3}, {"weight_decay": 1e-3})])
+def test_dask_network_fit_equals_in_memory(dask_client, encoder, family, weighted, frame, options, fit_options):
+    # L-BFGS on the client over the partitions' sums of loss and gradient, the early-stopping
+    # split drawn over the rows of positive weight in partition order: the in-memory fit, its
+    # iterations and early-stopping choice, up to the rounding of summing in another order
+    d = make_vcm(n=1200, p=2, m=2, family=family, seed=3)
+    w = None
+    if weighted:
+        w = np.random.default_rng(1).uniform(0.0, 2.0, 1200)
+        w[::17] = 0.0  # rows of zero weight are outside the split, as in memory
+    y, X, C, wd = _uneven(d, w, frame)
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder=encoder, weights=w,
+                                 **options).fit(seed=1, **fit_options)
+    res = cs.ContextualizedGLM(y, X, C, family=family, encoder=encoder, weights=wd, **options).fit(
+        client=dask_client, seed=1, **fit_options)
+    assert res.solver == "lbfgs" and res.neural
+    assert (res.n_iter, res.converged) == (local.n_iter, local.converged)
+    assert abs(res.objective - local.objective) <= 1e-10 * abs(local.objective)
+    np.testing.assert_allclose(res.weights, local.weights, rtol=0, atol=1e-6)
+    sp = res.sample_params.compute()
+    np.testing.assert_allclose(np.asarray(sp), local.sample_params.to_numpy(), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(res.params.to_numpy(), local.params.to_numpy(), rtol=0, atol=1e-8)
+    np.testing.assert_allclose(np.asarray(res.predict().compute()), local.predict(), rtol=0, atol=1e-8)
+    text = str(res.summary())
+    assert "no standard errors" in text and encoder in text
+    with pytest.raises(ValueError, match="bootstrap replicates"):
+        res.bse
+
+
+def test_dask_network_fit_is_the_same_for_any_number_of_workers(dask_client):
+    d = make_vcm(n=900, p=1, m=2, seed=4)
+    y, X, C, _ = _dask_data(d, 6)
+    fits = [cs.ContextualizedGLM(y, X, C, encoder="ngam", width=4).fit(client=dask_client, seed=2)]
+    with local_dask_client(1) as one:
+        fits.append(cs.ContextualizedGLM(y, X, C, encoder="ngam", width=4).fit(client=one, seed=2))
+    assert np.array_equal(fits[0].weights, fits[1].weights)
+    assert fits[0].n_iter == fits[1].n_iter and fits[0].objective == fits[1].objective

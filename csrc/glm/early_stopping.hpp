@@ -19,11 +19,14 @@
 // objective sums its rows in the fixed order of objective.hpp, so the choice and the weights
 // are bitwise identical for any thread count.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "common/data.hpp"
 #include "common/family.hpp"
 #include "encoders/encoder.hpp"
+#include "glm/fit.hpp"
 #include "glm/objective.hpp"
 #include "glm/solver.hpp"
 
@@ -52,5 +55,23 @@ struct EarlyStopping {
 EarlyStopping choose_iterations(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
                                 const Penalty& penalty, const SolverOptions& options, double* w,
                                 bool output_start = false);
+
+// The split: the sorted ordinals, among the `used` rows of positive weight taken in row
+// order, of the seeded kEarlyStoppingShare held out (at least one row, and one left).
+std::vector<std::size_t> held_out_ordinals(std::uint64_t seed, std::size_t used);
+
+// The rule over objectives summed elsewhere (the partitions of glm/network_passes.hpp; the
+// overload above calls it): train(x, g) is the training rows' objective, held_out(x) their
+// unpenalised held-out mean loss, s_train and s_all the training and all rows' total weights,
+// x0 the start (n_weights values).
+EarlyStopping choose_iterations(std::size_t n_weights, const ValueGrad& train,
+                                const std::function<double(const double*)>& held_out, double s_train, double s_all,
+                                const SolverOptions& options, const double* x0);
+
+// What fit() does once the number of iterations is chosen: L-BFGS on all rows (all_rows) from
+// w for es.all_rows_iter iterations (at most max_iter), converged by the early-stopping rule;
+// fills out's solve and early-stopping fields, and leaves the fitted weights in w.
+void fit_after_early_stopping(const EarlyStopping& es, std::size_t n_weights, const ValueGrad& all_rows,
+                              const SolverOptions& options, double* w, FitResult* out);
 
 }  // namespace ctxstats

@@ -139,29 +139,10 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
   if (uses_early_stopping(options, *encoder, out.solver)) {
     const EarlyStopping es = choose_iterations(*encoder, family, data, out.scaling, options.penalty, solver_options,
                                                out.weights.data(), !init && uses_output_start(options, *encoder, out.solver));
-    out.early_stopped = true;
-    out.early_best_iter = es.best_iter;
-    out.early_val_loss = es.val_loss;
-    out.early_split_iter = es.n_iter;
-    if (es.interrupted) {
-      out.solve.interrupted = true;
-      out.solve.n_iter = es.n_iter;
-      out.solve.message = "interrupted while choosing the number of iterations on the held-out rows";
-      return out;
-    }
-    // All rows from the same initial weights for the chosen number of iterations.
-    SolverOptions all = solver_options;
-    all.max_iter = std::clamp(es.all_rows_iter, 1, solver_options.max_iter > 0 ? solver_options.max_iter : 1000);
     Objective objective(*encoder, family, data, out.scaling, options.penalty, options.solver_options.threads);
-    out.solve = solve_lbfgs(objective, out.weights.data(), all);
-    if (!out.solve.interrupted) {
-      out.solve.converged = es.stopped;
-      out.solve.message =
-          es.stopped ? ""
-                     : "L-BFGS reached max_iter=" + std::to_string(es.n_iter) +
-                           " on the training rows while the held-out loss was still falling (early stopping); " +
-                           neural_fit_advice();
-    }
+    fit_after_early_stopping(
+        es, encoder->n_weights(), [&objective](const double* x, double* g) { return objective.value_grad(x, g); },
+        solver_options, out.weights.data(), &out);
     return checked(std::move(out));
   }
   if (!init && uses_output_start(options, *encoder, out.solver))

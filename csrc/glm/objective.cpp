@@ -61,12 +61,39 @@ Objective::Objective(const Encoder& encoder, Family family, const DataView& data
 }
 
 double Objective::value_grad(const double* w, double* grad, const std::size_t* idx, std::size_t count) {
+  std::vector<double> group_f, group_s;
+  accumulate(w, grad != nullptr, idx, count, group_f, group_s);
+  return reduce_objective(group_f, group_s, group_grad_.data(), encoder_.n_weights(), w, 1.0, penalty_.weight_decay,
+                          grad, "the rows used for this objective");
+}
+
+double Objective::partial_sums(const double* w, double* grad, const std::size_t* idx, std::size_t count,
+                               double* total) {
+  std::vector<double> group_f, group_s;
+  accumulate(w, grad != nullptr, idx, count, group_f, group_s);
+  const std::size_t nw = encoder_.n_weights();
+  double f = 0.0, s = 0.0;
+  if (grad) std::fill(grad, grad + nw, 0.0);
+  for (std::size_t g = 0; g < group_f.size(); ++g) {
+    f += group_f[g];
+    s += group_s[g];
+    if (grad) {
+      const double* gg = group_grad_.data() + g * nw;
+      for (std::size_t k = 0; k < nw; ++k) grad[k] += gg[k];
+    }
+  }
+  *total = s;
+  return f;
+}
+
+void Objective::accumulate(const double* w, bool with_grad, const std::size_t* idx, std::size_t count,
+                           std::vector<double>& group_f, std::vector<double>& group_s) {
   const int q = encoder_.q();
   const std::size_t nw = encoder_.n_weights();
   const std::size_t blocks = (count + kBlockRows - 1) / kBlockRows;
   const int groups = reduction_groups(count, kBlockRows, kMaxGroups);
-  std::vector<double> group_f(groups, 0.0), group_s(groups, 0.0);
-  const bool with_grad = grad != nullptr;
+  group_f.assign(groups, 0.0);
+  group_s.assign(groups, 0.0);
   const double alpha = penalty_.alpha, l1 = penalty_.l1_ratio;
   const int off = scaling_.intercept ? 1 : 0;
 
@@ -107,9 +134,6 @@ double Objective::value_grad(const double* w, double* grad, const std::size_t* i
     group_f[g] = f;
     group_s[g] = ssum;
   }
-
-  return reduce_objective(group_f, group_s, group_grad_.data(), nw, w, 1.0, penalty_.weight_decay,
-                          with_grad ? grad : nullptr, "the rows used for this objective");
 }
 
 double reduce_objective(const std::vector<double>& group_f, const std::vector<double>& group_s,

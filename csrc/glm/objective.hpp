@@ -56,6 +56,10 @@ class Objective {
   // when idx is null.
   double value_grad(const double* w, double* grad, const std::size_t* idx, std::size_t count);
   double value_grad(const double* w, double* grad) { return value_grad(w, grad, nullptr, data_.n); }
+  // What value_grad divides and decays, for rows summed elsewhere too (glm/network_passes.hpp):
+  // returns sum_i s_i [loss + pen] over the rows (idx as above; none gives 0), writes the
+  // gradient of that sum (no weight decay) to grad when not null and sum_i s_i to *total.
+  double partial_sums(const double* w, double* grad, const std::size_t* idx, std::size_t count, double* total);
 
   std::size_t n_weights() const { return encoder_.n_weights(); }
   // The case weight of row i (1 without weights).
@@ -72,6 +76,9 @@ class Objective {
   int threads_;
   std::vector<std::vector<double>> work_;  // one per thread: contents never affect results
   std::vector<double> group_grad_;
+  // The row groups' sums (objective.cpp), into group_f, group_s and group_grad_.
+  void accumulate(const double* w, bool with_grad, const std::size_t* idx, std::size_t count,
+                  std::vector<double>& group_f, std::vector<double>& group_s);
 };
 
 // theta for each row of C (rows x m, user units) in user units; blocks in parallel.

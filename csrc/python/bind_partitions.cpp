@@ -306,6 +306,90 @@ py::dict linear_covariance_passes_py(const std::string& family, const py::dict& 
       linear_covariance_passes(parse_family(family), s, parse_cov_type(cov_type), quasi, pass));
 }
 
+// The rows a network pass reads: 0 all, 1 the early-stopping split's training rows, 2 its held-out rows.
+RowSet row_set(int rows) {
+  if (rows < 0 || rows > 2) throw InvalidArgument("rows must be 0 (all), 1 (training) or 2 (held out)");
+  return static_cast<RowSet>(rows);
+}
+
+py::dict network_pass_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                         const py::dict& opts, const py::dict& scaling, const Array& w, bool grad, int rows,
+                         const py::object& held_out) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  const FitOptions o = options_from(opts);
+  const Scaling s = scaling_from_dict(scaling);
+  const std::vector<double> wv = to_vector(w);
+  std::vector<std::size_t> held;
+  if (!held_out.is_none())
+    for (long long h : held_out.cast<std::vector<long long>>()) {
+      if (h < 0) throw InvalidArgument("the held-out rows must be non-negative ordinals");
+      held.push_back(static_cast<std::size_t>(h));
+    }
+  const RowSet set = row_set(rows);
+  NetworkSums e;
+  {
+    py::gil_scoped_release release;
+    e = network_pass(d, o, s, wv, grad, set, held);
+  }
+  py::dict out;
+  out["f"] = e.f;
+  out["total"] = e.total;
+  out["grad"] = to_array(e.grad);
+  return out;
+}
+
+// The neural encoders' fit; `passes(w, grad, rows)` returns the list of every partition's
+// network_pass dict, in partition order, which are added in that order (GIL held: the work is
+// the callback's, on the workers).
+py::dict fit_network_passes_py(const py::dict& opts, const py::dict& scaling, int m, int p, const py::function& passes) {
+  const FitOptions o = options_from(opts);
+  const Scaling s = scaling_from_dict(scaling);
+  if (static_cast<int>(s.x_mean.size()) != p) throw InvalidArgument("the scaling does not match exog's columns");
+  const NetworkPass pass = [&](const std::vector<double>& w, bool grad, RowSet rows) {
+    const py::list parts = passes(to_array(w), grad, static_cast<int>(rows));
+    if (parts.empty()) throw InvalidArgument("there are no partitions");
+    NetworkSums total;
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      if (!py::isinstance<py::dict>(parts[k])) throw InvalidArgument("each partition's pass must be a dict");
+      const py::dict d = py::reinterpret_borrow<py::dict>(parts[k]);
+      NetworkSums e;
+      e.f = d["f"].cast<double>();
+      e.total = d["total"].cast<double>();
+      e.grad = to_vector(d["grad"].cast<Array>());
+      if (k == 0)
+        total = std::move(e);
+      else
+        add_network_sums(&total, e);
+    }
+    return total;
+  };
+  FitResult r = fit_network_passes(o, s, m, pass);
+  py::dict out = fit_report_to_dict(r, m);
+  out["model"] = std::make_shared<FittedModel>(make_fitted_model(option_map(opts), r, m, p));
+  return out;
+}
+
+std::size_t positive_rows_py(std::size_t n, const py::object& weights) {
+  DataView d;
+  d.n = n;
+  Array w_holder;
+  if (!weights.is_none()) {
+    w_holder = weights.cast<Array>();
+    if (w_holder.ndim() != 1 || static_cast<std::size_t>(w_holder.shape(0)) != n)
+      throw InvalidArgument("weights must hold one value per row");
+    d.weights = w_holder.data();
+  }
+  return positive_rows(d);
+}
+
+py::array_t<long long> held_out_ordinals_py(std::uint64_t seed, std::size_t used) {
+  const std::vector<std::size_t> h = held_out_ordinals(seed, used);
+  py::array_t<long long> out(static_cast<py::ssize_t>(h.size()));
+  std::copy(h.begin(), h.end(), out.mutable_data());
+  return out;
+}
+
 }  // namespace
 
 void bind_partitions(py::module_& mod) {
@@ -340,6 +424,17 @@ void bind_partitions(py::module_& mod) {
   mod.def("linear_covariance_passes", &linear_covariance_passes_py, py::arg("family"), py::arg("scaling"),
           py::arg("cov_type"), py::arg("quasi"), py::arg("passes"),
           "The linear encoder's covariance over passes(bread_inverse) -> list of partition covariance sums.");
+  mod.def("network_pass", &network_pass_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("options"), py::arg("scaling"), py::arg("w"), py::arg("grad"), py::arg("rows"),
+          py::arg("held_out") = py::none(),
+          "One partition's sums of a neural encoder's objective at weights w (rows: 0 all, 1 training, 2 held out).");
+  mod.def("fit_network_passes", &fit_network_passes_py, py::arg("options"), py::arg("scaling"), py::arg("m"),
+          py::arg("p"), py::arg("passes"),
+          "A neural encoder's L-BFGS fit over passes(w, grad, rows) -> list of partition network passes.");
+  mod.def("positive_rows", &positive_rows_py, py::arg("n"), py::arg("weights"),
+          "The rows of positive weight (the early-stopping split draws from them).");
+  mod.def("held_out_ordinals", &held_out_ordinals_py, py::arg("seed"), py::arg("used"),
+          "The early-stopping split's held-out ordinals among `used` rows of positive weight, sorted.");
 }
 
 }  // namespace ctxstats_py

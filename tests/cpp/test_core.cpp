@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "common/family.hpp"
 #include "glm/fit.hpp"
+#include "glm/network_passes.hpp"
 #include "glm/output_layer.hpp"
 #include "options/schema.hpp"
 #include "harness.hpp"
@@ -149,6 +150,73 @@ void boundary_checks() {
 // The gaussian output start (gaussian_output_start): from one pass, w_first gets the output layer
 // that minimises the objective on the rows not held out and w_all the one on all rows, both at
 // the seeded hidden weights, which stay as they were.
+// A network fitted over partitions (ctxstats.dask: glm/network_passes.hpp) is the in-memory
+// fit up to summation order: the same early-stopping split (rows of zero weight outside it),
+// the same iterations, and weights within rounding.
+void network_passes_checks() {
+  Data data = make_data(700, 2, 2, "gaussian", 21);
+  for (std::size_t i = 0; i < data.n; i += 13) data.w[i] = 0.0;
+  const DataView all = data.view();
+  const std::size_t cuts[] = {0, 180, 181, 433, 700};  // uneven, one of a single row
+  auto part = [&](int k) {
+    DataView v = all;
+    v.n = cuts[k + 1] - cuts[k];
+    v.C += cuts[k] * 2;
+    v.X += cuts[k] * 2;
+    v.y += cuts[k];
+    v.weights += cuts[k];
+    return v;
+  };
+  for (const bool early : {true, false}) {
+    FitOptions o = default_fit_options();
+    o.encoder.type = "mlp";
+    o.encoder.width = 4;
+    o.encoder.depth = 1;
+    o.early_stopping = early;
+    o.solver_options.seed = 3;
+    o.solver_options.threads = 1;
+    o.penalty.weight_decay = early ? 0.0 : 1e-3;
+    const FitResult direct = fit(all, o);
+    std::size_t used = 0;
+    std::vector<std::size_t> positive(4);
+    for (int k = 0; k < 4; ++k) used += positive[k] = positive_rows(part(k));
+    const std::vector<std::size_t> held = held_out_ordinals(o.solver_options.seed, used);
+    std::vector<std::vector<std::size_t>> held_in(4);
+    for (int k = 0, offset = 0; k < 4; offset += static_cast<int>(positive[k]), ++k)
+      for (std::size_t h : held)
+        if (h >= static_cast<std::size_t>(offset) && h < offset + positive[k]) held_in[k].push_back(h - offset);
+    const FitResult split = fit_network_passes(o, direct.scaling, 2, [&](const std::vector<double>& w, bool grad,
+                                                                         RowSet rows) {
+      NetworkSums total;
+      for (int k = 0; k < 4; ++k) {
+        const NetworkSums s = network_pass(part(k), o, direct.scaling, w, grad, rows, held_in[k]);
+        if (k == 0) total = s; else add_network_sums(&total, s);
+      }
+      return total;
+    });
+    double diff = 0.0;
+    for (std::size_t k = 0; k < direct.weights.size(); ++k)
+      diff = std::max(diff, std::abs(direct.weights[k] - split.weights[k]));
+    const std::string label = early ? " (early stopping)" : " (weight decay)";
+    check(split.solve.n_iter == direct.solve.n_iter && split.solve.converged == direct.solve.converged &&
+              split.early_best_iter == direct.early_best_iter && split.early_stopped == early,
+          "network over partitions: the in-memory iterations and early-stopping choice" + label);
+    check(diff < 1e-7 && std::abs(split.solve.objective - direct.solve.objective) < 1e-12,
+          "network over partitions: the in-memory weights up to rounding" + label);
+  }
+  FitOptions o = default_fit_options();
+  o.solver = "adam";
+  o.encoder.type = "mlp";
+  bool refused = false;
+  try {
+    fit_network_passes(o, compute_scaling(all, Family::kGaussian, true), 2,
+                       [](const std::vector<double>&, bool, RowSet) { return NetworkSums{}; });
+  } catch (const InvalidArgument& e) {
+    refused = std::string(e.what()).find("by L-BFGS") != std::string::npos;
+  }
+  check(refused, "network over partitions: adam refused, naming L-BFGS");
+}
+
 void output_start_checks() {
   struct Enc { const char* type; int width, depth, archetypes; };
   const Enc encoders[] = {{"mlp", 4, 2, 0}, {"ngam", 3, 1, 0}, {"mlp", 3, 1, 3}};
@@ -332,6 +400,7 @@ int main() {
   determinism_checks();
   output_layer_checks();
   output_start_checks();
+  network_passes_checks();
   neural_criterion_checks();
   convergence_checks();
   boundary_checks();
