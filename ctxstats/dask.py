@@ -40,7 +40,8 @@ import numpy as np
 
 from ctxstats import _core
 
-__all__ = ["resolve_client", "bootstrap_on_cluster", "personalized_bootstrap_on_cluster", "replicate_ranges",
+__all__ = ["resolve_client", "bootstrap_on_cluster", "personalized_bootstrap_on_cluster",
+           "network_bootstrap_on_cluster", "replicate_ranges",
            "DaskContextualizedGLM", "DaskContextualizedGLMResults"]
 
 
@@ -84,27 +85,28 @@ def _fit_personalized_range(C, X, y, weights, options, init, first, count):
     return _core.personalized_bootstrap_range(C, X, y, weights, options, first, count, init)
 
 
-def _replicates_on_cluster(client, task, C, X, y, weights, options: dict, extra, n_bootstraps: int,
+def _fit_network_range(C, X, weights, options, model, first, count):
+    return _core.network_bootstrap_range(model, C, X, weights, first, count, options["threads"])
+
+
+def _replicates_on_cluster(client, task, data: tuple, options: dict, extra, n_bootstraps: int,
                            tasks_per_worker: int, progress) -> list:
-    """task(C, X, y, weights, options, extra, first, count) for ranges of replicates on the
-    workers (data scattered once to each); the ranges' results, in any order. A failing range
-    raises the error of the lowest failing replicate, as the local bootstrap does."""
+    """task(*data, options, extra, first, count) for ranges of replicates on the workers (the
+    data arrays, None where absent, scattered once to each); the ranges' results, in any order.
+    A failing range raises the error of the lowest failing replicate, as the local bootstrap
+    does."""
     from distributed import as_completed
 
     client = resolve_client(client)
     if not (isinstance(n_bootstraps, (int, np.integer)) and n_bootstraps >= 1):
         raise ValueError("n_bootstraps must be a positive integer")
-    arrays = [np.ascontiguousarray(a, dtype=float) for a in (C, X, y)]
-    if weights is not None:
-        arrays.append(np.ascontiguousarray(weights, dtype=float))
+    arrays = [np.ascontiguousarray(a, dtype=float) for a in data if a is not None]
     # Once per worker, not once per task; hash=False: keys of this call's own, released with it.
-    shared = client.scatter(arrays, broadcast=True, hash=False)
-    Cf, Xf, yf = shared[:3]
-    wf = shared[3] if weights is not None else None
+    shared = iter(client.scatter(arrays, broadcast=True, hash=False))
+    data = [None if a is None else next(shared) for a in data]
     task_options = {**options, "threads": 1}
     ranges = replicate_ranges(n_bootstraps, tasks_per_worker * _n_workers(client))
-    futures = [client.submit(task, Cf, Xf, yf, wf, task_options, extra, first, count, pure=False)
-               for first, count in ranges]
+    futures = [client.submit(task, *data, task_options, extra, first, count, pure=False) for first, count in ranges]
     first_of = {f.key: first for f, (first, _) in zip(futures, ranges)}
     parts, errors = [], {}
     try:
@@ -141,7 +143,7 @@ def bootstrap_on_cluster(client, C, X, y, weights, options: dict, start, n_boots
     """
     start = np.ascontiguousarray(start, dtype=float)
     codes = None if groups is None else np.ascontiguousarray(groups, dtype=np.int64)
-    parts = _replicates_on_cluster(client, _fit_range, C, X, y, weights, options, (start, codes), n_bootstraps,
+    parts = _replicates_on_cluster(client, _fit_range, (C, X, y, weights), options, (start, codes), n_bootstraps,
                                    tasks_per_worker, progress)
     return _core.bootstrap_merge(parts)
 
@@ -150,9 +152,18 @@ def personalized_bootstrap_on_cluster(client, C, X, y, weights, options: dict, i
                                       param_names, context_names, tasks_per_worker: int = 4) -> dict:
     """The dict ``_core.personalized_bootstrap`` returns, computed by tasks on the workers:
     bitwise the same replicates, the modes checked over all of them on the client."""
-    parts = _replicates_on_cluster(client, _fit_personalized_range, C, X, y, weights, options, init, n_bootstraps,
+    parts = _replicates_on_cluster(client, _fit_personalized_range, (C, X, y, weights), options, init, n_bootstraps,
                                    tasks_per_worker, None)
     return _core.personalized_bootstrap_merge(parts, list(param_names), list(context_names))
+
+
+def network_bootstrap_on_cluster(client, model: dict, C, X, n_bootstraps: int, tasks_per_worker: int = 4) -> dict:
+    """A network model (``_core.network_fit``'s dict) fitted without a bootstrap, with
+    ``n_bootstraps`` replicates computed by tasks on the workers: bitwise the model a local
+    fit with the same seed and ``n_bootstraps`` returns."""
+    parts = _replicates_on_cluster(client, _fit_network_range, (C, X, None), model["options"], model, n_bootstraps,
+                                   tasks_per_worker, None)
+    return _core.network_bootstrap_merge(model, sorted(parts, key=lambda part: part["first"]))
 
 
 # ---- data held as dask collections ------------------------------------------------------------

@@ -108,7 +108,10 @@ class _NetworkBase(_EasyBase):
         X : array_like, shape (n, x_dim)
             The features whose network is estimated (at least two columns).
         **kwargs
-            Any constructor parameter, for this fit only (as ``contextualized.easy`` allows).
+            ``client``: a ``distributed.Client`` (or ``"default"``, the active one) on whose
+            workers the ``n_bootstraps`` replicates run as tasks, bitwise those of a local fit
+            with the same ``random_state``. Any constructor parameter, for this fit only (as
+            ``contextualized.easy`` allows).
             ``max_epochs=0`` returns the untrained initial model (the encoder's seeded
             initialisation; the linear encoder starts at zero, so every regression predicts
             its feature's mean), ContextualizedML's reference error. The peer's Adam keywords
@@ -126,12 +129,21 @@ class _NetworkBase(_EasyBase):
             An L-BFGS fit that stopped at ``max_epochs`` iterations without meeting its
             stopping criterion, or bootstrap replicates that did not.
         """
+        client = kwargs.pop("client", None)
         opts, B, train = self._options(kwargs)
         Cm, _ = as_matrix(C, "C", "c")
         Xm, self.feature_names_ = as_matrix(X, "X", "x")
         if Xm.shape[0] != Cm.shape[0]:
             raise ValueError(f"X has {Xm.shape[0]} rows but C has {Cm.shape[0]}")
-        model = self._fit_core(Cm, Xm, opts, B, train)
+        if client is not None and B >= 2 and train:
+            from ctxstats.dask import network_bootstrap_on_cluster, resolve_client
+
+            client = resolve_client(client)
+            model = self._fit_core(Cm, Xm, opts, 0, train)  # the full-data fit, then its replicates as tasks
+            if not model["interrupted"]:
+                model = network_bootstrap_on_cluster(client, model, Cm, Xm, B)
+        else:
+            model = self._fit_core(Cm, Xm, opts, B, train)
         self.context_dim, self.x_dim = Cm.shape[1], Xm.shape[1]
         self.n_bootstraps_ = int(model["replicate_weights"].shape[0])
         self.model_ = model

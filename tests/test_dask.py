@@ -154,6 +154,29 @@ def test_cluster_personalized_bootstrap_is_bitwise_the_local_one(dask_client):
     assert np.array_equal(remote.conf_int().to_numpy(), local.conf_int().to_numpy())
 
 
+@short_fits
+@short_bootstraps
+@pytest.mark.parametrize("kind,options", [("Correlation", {}),
+                                          ("Markov", {"encoder_type": "mlp", "width": 3, "layers": 1, "max_epochs": 40}),
+                                          ("Bayesian", {"num_archetypes": 2, "max_epochs": 20})])
+def test_cluster_network_bootstrap_is_bitwise_the_local_one(dask_client, kind, options):
+    from ctxstats import easy
+
+    rng = np.random.default_rng(9)
+    C = rng.normal(size=(240, 2))
+    X = rng.normal(size=(240, 4))
+    X[:, 1] += C[:, 0] * X[:, 0]
+    cls = getattr(easy, f"Contextualized{kind}Networks")
+    local = cls(n_bootstraps=7, random_state=4, **options).fit(C, X)
+    remote = cls(n_bootstraps=7, random_state=4, **options).fit(C, X, client=dask_client)
+    for key in ("weights", "replicate_weights", "residual_variance", "replicate_n_iter", "replicate_converged"):
+        assert np.array_equal(remote.model_[key], local.model_[key]), key
+    assert remote.model_["bootstrap_message"] == local.model_["bootstrap_message"]
+    assert remote.n_bootstraps_ == 7
+    assert np.array_equal(remote.predict_networks(C, individual_preds=True),
+                          local.predict_networks(C, individual_preds=True))
+
+
 # ---- data held as dask collections --------------------------------------------------------------
 
 def _dask_data(d, partitions=8, weights=None, frame=False):

@@ -457,6 +457,50 @@ double network_objective(NetworkType type, const double* C, const double* X, con
   return objective->value_grad(w.data(), grad ? grad->data() : nullptr);
 }
 
+namespace {
+
+// Replicates first .. first + count - 1 of model's bootstrap over data (the full-data fit's
+// weights and fitted_dag are their start); fewer when progress stopped them.
+NetworkReplicates replicates(const NetworkModel& model, const NetworkLayout& L, const Encoder& encoder,
+                             const DataView& data, const double* user_weights, std::uint64_t first, int count,
+                             int threads, const std::function<bool(int, double)>& progress) {
+  const std::uint64_t seed = model.options.solver_options.seed;
+  const std::size_t nws = model.weights.size(), R = static_cast<std::size_t>(L.regressions());
+  NetworkReplicates out;
+  out.first = first;
+  out.weights.assign(static_cast<std::size_t>(count) * nws, 0.0);
+  out.residual_variance.assign(static_cast<std::size_t>(count) * R, 0.0);
+  out.n_iter.assign(count, 0);
+  out.converged.assign(count, 0);
+  out.messages.assign(count, "");
+  const auto fit_replicate = [&](int r, const double* s, int replicate_threads) {
+    DataView view = data;
+    view.weights = s;
+    FitOptions o = model.options;
+    o.solver_options.threads = replicate_threads;
+    o.solver_options.callback = nullptr;
+    o.solver_options.seed = bootstrap_replicate_seed(seed, first + static_cast<std::uint64_t>(r));
+    OneFit fr = fit_one(model.type, L, encoder, model.solver, view, model.scaling, o, model.fitted_dag,
+                        &model.weights, model.trained);
+    std::copy(fr.w.begin(), fr.w.end(), out.weights.begin() + static_cast<std::ptrdiff_t>(r * nws));
+    std::copy(fr.residual_variance.begin(), fr.residual_variance.end(),
+              out.residual_variance.begin() + static_cast<std::ptrdiff_t>(r * R));
+    out.n_iter[r] = fr.solve.n_iter;
+    out.converged[r] = fr.solve.converged ? 1 : 0;
+    if (!fr.solve.converged) out.messages[r] = fr.solve.message;
+  };
+  const int done = run_replicates(count, data.n, user_weights, seed, threads, fit_replicate, progress, first);
+  out.count = static_cast<std::size_t>(done);
+  out.weights.resize(out.count * nws);
+  out.residual_variance.resize(out.count * R);
+  out.n_iter.resize(done);
+  out.converged.resize(done);
+  out.messages.resize(done);
+  return out;
+}
+
+}  // namespace
+
 NetworkModel fit_network(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
                          int m, int p, const FitOptions& options, int n_bootstraps, bool train,
                          const std::function<bool(int, double)>& progress, const DagOptions& dag) {
@@ -492,6 +536,7 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
   OneFit f = fit_one(type, L, *encoder, model.solver, d.view, d.scaling, full, dag, nullptr, train);
   model.weights = f.w;
   model.solve = f.solve;
+  model.fitted_dag = f.dag;
   if (n_bootstraps < 2 || f.solve.interrupted) {
     model.n_replicates = 1;
     model.replicate_weights = f.w;
@@ -503,46 +548,61 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
 
   // The bootstrap: replicate r refits on multinomial case weights (glm/bootstrap.hpp's
   // resamples and scheduling), from the full-data weights.
-  const int B = n_bootstraps;
-  const std::uint64_t seed = options.solver_options.seed;
-  const std::size_t R = static_cast<std::size_t>(L.regressions());
-  model.replicate_weights.assign(static_cast<std::size_t>(B) * nws, 0.0);
-  model.residual_variance.assign(static_cast<std::size_t>(B) * R, 0.0);
-  model.replicate_n_iter.assign(B, 0);
-  model.replicate_converged.assign(B, 0);
-  std::vector<std::string> messages(B);
-  const auto fit_replicate = [&](int r, const double* s, int threads) {
-    DataView view = d.view;
-    view.weights = s;
-    FitOptions o = options;
-    o.solver_options.threads = threads;
-    o.solver_options.callback = nullptr;
-    o.solver_options.seed = bootstrap_replicate_seed(seed, static_cast<std::uint64_t>(r));
-    OneFit fr = fit_one(type, L, *encoder, model.solver, view, d.scaling, o, f.dag, &model.weights, train);
-    std::copy(fr.w.begin(), fr.w.end(), model.replicate_weights.begin() + static_cast<std::ptrdiff_t>(r * nws));
-    std::copy(fr.residual_variance.begin(), fr.residual_variance.end(),
-              model.residual_variance.begin() + static_cast<std::ptrdiff_t>(r * R));
-    model.replicate_n_iter[r] = fr.solve.n_iter;
-    model.replicate_converged[r] = fr.solve.converged ? 1 : 0;
-    if (!fr.solve.converged) messages[r] = fr.solve.message;
-  };
-  const int done = run_replicates(B, n, weights, seed, options.solver_options.threads, fit_replicate, progress);
-  const bool interrupted = done < B;
-  model.n_replicates = static_cast<std::size_t>(done);
-  model.replicate_weights.resize(model.n_replicates * nws);
-  model.residual_variance.resize(model.n_replicates * R);
-  model.replicate_n_iter.resize(done);
-  model.replicate_converged.resize(done);
-  if (interrupted) {
-    model.solve.interrupted = true;
-    model.solve.message = "interrupted after " + std::to_string(done) + " of " + std::to_string(B) +
-                          " bootstrap replicates";
+  model.replicate_weights = f.w;
+  model.residual_variance = f.residual_variance;
+  model.n_replicates = 1;
+  model.replicate_n_iter.assign(1, f.solve.n_iter);
+  model.replicate_converged.assign(1, f.solve.converged ? 1 : 0);
+  const NetworkReplicates reps =
+      replicates(model, L, *encoder, d.view, weights, 0, n_bootstraps, options.solver_options.threads, progress);
+  NetworkModel out = reps.count > 0 ? network_with_replicates(model, {reps}) : model;
+  if (static_cast<int>(reps.count) < n_bootstraps) {
+    out.solve.interrupted = true;
+    out.solve.message = "interrupted after " + std::to_string(reps.count) + " of " + std::to_string(n_bootstraps) +
+                        " bootstrap replicates";
   }
+  return out;
+}
+
+NetworkReplicates network_bootstrap_range(const NetworkModel& full, const double* C, const double* X,
+                                          const double* weights, std::size_t n, std::uint64_t first, int count,
+                                          int threads) {
+  validate_network_model(full);
+  require(count >= 1, "a bootstrap range needs at least one replicate");
+  check_network_options(full.type, full.options);
+  NetworkData d;
+  prepare(d, full.type, C, X, weights, n, full.m, full.p);
+  const NetworkLayout L = network_layout(full.type, full.p);
+  auto encoder = make_encoder(full.encoder, full.m, network_output_layout(full.type, full.p, full.dag).outputs());
+  return replicates(full, L, *encoder, d.view, weights, first, count, threads, nullptr);
+}
+
+NetworkModel network_with_replicates(const NetworkModel& full, const std::vector<NetworkReplicates>& ranges) {
+  NetworkModel model = full;
+  const std::size_t nw = full.weights.size();
+  const std::size_t R = static_cast<std::size_t>(network_layout(full.type, full.p).regressions());
+  model.replicate_weights.clear();
+  model.residual_variance.clear();
+  model.replicate_n_iter.clear();
+  model.replicate_converged.clear();
   std::size_t unconverged = 0;
   std::string first;
-  if (train)
-    for (int r = 0; r < done; ++r)
-      if (!model.replicate_converged[r] && unconverged++ == 0) first = messages[r];
+  for (const NetworkReplicates& r : ranges) {
+    require(r.first == model.replicate_n_iter.size(), "the bootstrap ranges must follow each other from replicate 0");
+    require(r.weights.size() == r.count * nw && r.residual_variance.size() == r.count * R &&
+                r.n_iter.size() == r.count && r.converged.size() == r.count && r.messages.size() == r.count,
+            "a bootstrap range does not match the network");
+    model.replicate_weights.insert(model.replicate_weights.end(), r.weights.begin(), r.weights.end());
+    model.residual_variance.insert(model.residual_variance.end(), r.residual_variance.begin(),
+                                   r.residual_variance.end());
+    model.replicate_n_iter.insert(model.replicate_n_iter.end(), r.n_iter.begin(), r.n_iter.end());
+    model.replicate_converged.insert(model.replicate_converged.end(), r.converged.begin(), r.converged.end());
+    if (model.trained)
+      for (std::size_t k = 0; k < r.count; ++k)
+        if (!r.converged[k] && unconverged++ == 0) first = r.messages[k];
+  }
+  model.n_replicates = model.replicate_n_iter.size();
+  require(model.n_replicates >= 1, "a network bootstrap needs at least one replicate");
   model.bootstrap_message = bootstrap_convergence_message(unconverged, model.n_replicates, first);
   return model;
 }

@@ -164,6 +164,9 @@ struct NetworkModel {
   std::vector<int> replicate_n_iter;
   std::vector<unsigned char> replicate_converged;
   std::string bootstrap_message;  // bootstrap_convergence_message (empty when all converged)
+  // Bayesian networks: the penalties of the full-data fit's last augmented-Lagrangian solve,
+  // where its bootstrap replicates start (the other networks: dag).
+  DagOptions fitted_dag;
   std::size_t n_weights() const { return weights.size(); }
 };
 
@@ -181,6 +184,25 @@ NetworkModel fit_network(NetworkType type, const double* C, const double* X, con
                          int m, int p, const FitOptions& options, int n_bootstraps, bool train,
                          const std::function<bool(int, double)>& progress = nullptr,
                          const DagOptions& dag = DagOptions());
+
+// A range of fit_network's bootstrap, computed apart from the full-data fit (ctxstats.dask
+// runs ranges as tasks on a cluster): replicates first .. first + count - 1 of the fit `full`
+// (fit_network with n_bootstraps 0) of the same data -- bitwise the replicates fit_network's
+// own bootstrap computes, for any split into ranges and any thread count.
+struct NetworkReplicates {
+  std::uint64_t first = 0;
+  std::size_t count = 0;
+  std::vector<double> weights, residual_variance;  // count x n_weights, count x regressions
+  std::vector<int> n_iter;
+  std::vector<unsigned char> converged;
+  std::vector<std::string> messages;  // each unconverged replicate's solver message ("" otherwise)
+};
+NetworkReplicates network_bootstrap_range(const NetworkModel& full, const double* C, const double* X,
+                                          const double* weights, std::size_t n, std::uint64_t first, int count,
+                                          int threads);
+// full (one replicate: the full-data fit) with consecutive ranges from replicate 0, in order,
+// as its bootstrap, and the bootstrap's convergence message: what fit_network returns.
+NetworkModel network_with_replicates(const NetworkModel& full, const std::vector<NetworkReplicates>& ranges);
 
 // Per-sample networks of every replicate for contexts C (rows x m, user units):
 //   betas: n_replicates x rows x p x p; betas[.., i, j] is the coefficient of x_j in the

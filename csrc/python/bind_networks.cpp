@@ -58,6 +58,9 @@ py::dict network_model_to_dict(const NetworkModel& md, const py::dict& opts, con
   for (std::size_t k = 0; k < md.replicate_converged.size(); ++k) conv.mutable_data()[k] = md.replicate_converged[k];
   d["replicate_converged"] = conv;
   d["bootstrap_message"] = md.bootstrap_message;
+  // where bootstrap replicates start (network_bootstrap_range): the last solve's penalties
+  d["fitted_dag"] = to_array(std::vector<double>{md.fitted_dag.archetype.alpha, md.fitted_dag.archetype.rho,
+                                                 md.fitted_dag.sample.alpha, md.fitted_dag.sample.rho});
   return d;
 }
 
@@ -76,8 +79,75 @@ NetworkModel network_model_from_dict(const py::dict& d) {
   md.n_replicates = static_cast<std::size_t>(W.shape(0));
   md.replicate_weights = to_vector(W);
   md.residual_variance = to_vector(d["residual_variance"].cast<Array>());
+  if (d.contains("solver")) md.solver = d["solver"].cast<std::string>();
+  if (d.contains("trained")) md.trained = d["trained"].cast<bool>();
+  md.fitted_dag = md.dag;
+  if (d.contains("fitted_dag")) {
+    const std::vector<double> a = to_vector(d["fitted_dag"].cast<Array>());
+    if (a.size() != 4) throw InvalidArgument("the network model's fitted_dag must hold 4 values");
+    md.fitted_dag.archetype.alpha = a[0];
+    md.fitted_dag.archetype.rho = a[1];
+    md.fitted_dag.sample.alpha = a[2];
+    md.fitted_dag.sample.rho = a[3];
+    validate_dag_options(md.fitted_dag);
+  }
   validate_network_model(md);
   return md;
+}
+
+py::dict replicates_to_dict(const NetworkReplicates& r, std::size_t n_weights, std::size_t regressions) {
+  py::dict d;
+  d["first"] = r.first;
+  d["weights"] = to_matrix(r.weights, r.count, n_weights);
+  d["residual_variance"] = to_matrix(r.residual_variance, r.count, regressions);
+  d["n_iter"] = std::vector<int>(r.n_iter.begin(), r.n_iter.end());
+  d["converged"] = std::vector<int>(r.converged.begin(), r.converged.end());
+  d["messages"] = r.messages;
+  return d;
+}
+
+NetworkReplicates replicates_from_dict(const py::handle& h) {
+  if (!py::isinstance<py::dict>(h)) throw InvalidArgument("each bootstrap range must be a dict");
+  const py::dict d = py::reinterpret_borrow<py::dict>(h);
+  NetworkReplicates r;
+  r.first = d["first"].cast<std::uint64_t>();
+  r.weights = to_vector(d["weights"].cast<Array>());
+  r.residual_variance = to_vector(d["residual_variance"].cast<Array>());
+  r.n_iter = d["n_iter"].cast<std::vector<int>>();
+  for (int c : d["converged"].cast<std::vector<int>>()) r.converged.push_back(c ? 1 : 0);
+  r.messages = d["messages"].cast<std::vector<std::string>>();
+  r.count = r.n_iter.size();
+  return r;
+}
+
+// Replicates first .. first + count - 1 of the bootstrap of `model` (a fit without one) on C, X.
+py::dict network_bootstrap_range_py(const py::dict& model, const Array& C, const Array& X, const py::object& weights,
+                                    std::uint64_t first, int count, int threads) {
+  const NetworkModel md = network_model_from_dict(model);
+  NetworkInput in = network_input(C, X, weights);
+  if (in.m != md.m || in.p != md.p) throw InvalidArgument("C and X do not match the network model's columns");
+  NetworkReplicates r;
+  {
+    py::gil_scoped_release release;
+    r = network_bootstrap_range(md, C.data(), X.data(), in.weights, in.n, first, count, threads);
+  }
+  return replicates_to_dict(r, md.weights.size(), static_cast<std::size_t>(network_layout(md.type, md.p).regressions()));
+}
+
+// `model` (a fit without a bootstrap) with the ranges, in order from replicate 0, as its bootstrap.
+py::dict network_bootstrap_merge_py(const py::dict& model, const py::list& ranges) {
+  NetworkModel md = network_model_from_dict(model);
+  md.solve.n_iter = model["n_iter"].cast<int>();
+  md.solve.converged = model["converged"].cast<bool>();
+  md.solve.objective = model["objective"].cast<double>();
+  md.solve.history = to_vector(model["history"].cast<Array>());
+  md.solve.message = model["message"].cast<std::string>();
+  md.solve.rank_deficient = model["rank_deficient"].cast<bool>();
+  md.solve.interrupted = model["interrupted"].cast<bool>();
+  std::vector<NetworkReplicates> parts;
+  for (const auto& h : ranges) parts.push_back(replicates_from_dict(h));
+  return network_model_to_dict(network_with_replicates(md, parts), model["options"].cast<py::dict>(),
+                               model["dag"].cast<py::dict>());
 }
 
 py::dict network_fit_py(const std::string& type, const Array& C, const Array& X, const py::object& weights,
@@ -247,6 +317,11 @@ std::size_t network_n_weights_py(const std::string& type, const py::dict& opts, 
 }  // namespace
 
 void bind_networks(py::module_& mod) {
+  mod.def("network_bootstrap_range", &network_bootstrap_range_py, py::arg("model"), py::arg("C"), py::arg("X"),
+          py::arg("weights"), py::arg("first"), py::arg("count"), py::arg("threads") = 1,
+          "Replicates first .. first + count - 1 of the bootstrap of a network fitted without one.");
+  mod.def("network_bootstrap_merge", &network_bootstrap_merge_py, py::arg("model"), py::arg("ranges"),
+          "The network model with consecutive network_bootstrap_range results as its bootstrap.");
   mod.def("network_fit", &network_fit_py, py::arg("type"), py::arg("C"), py::arg("X"), py::arg("weights"),
           py::arg("options"), py::arg("n_bootstraps") = 0, py::arg("train") = true, py::arg("callback") = py::none(),
           py::arg("dag") = py::dict());

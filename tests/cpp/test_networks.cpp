@@ -128,6 +128,29 @@ int main() {
                             std::to_string(worst) + ")");
   }
 
+  // The bootstrap in ranges (ctxstats.dask runs them as tasks) is bitwise fit_network's own:
+  // replicates 0-1 and 2-4 of the full-data fit, merged, against n_bootstraps = 5.
+  for (const char* enc : {"linear", "mlp"}) {
+    const Net s = make_net(300, 2, 3, 4);
+    const FitOptions fo = options(enc, 2);
+    const NetworkModel whole = fit_network(NetworkType::kMarkov, s.C.data(), s.X.data(), nullptr, s.n, s.m, s.p,
+                                           fo, 5, true);
+    const NetworkModel full = fit_network(NetworkType::kMarkov, s.C.data(), s.X.data(), nullptr, s.n, s.m, s.p,
+                                          fo, 0, true);
+    const NetworkModel merged = network_with_replicates(
+        full, {network_bootstrap_range(full, s.C.data(), s.X.data(), nullptr, s.n, 0, 2, 1),
+               network_bootstrap_range(full, s.C.data(), s.X.data(), nullptr, s.n, 2, 3, 2)});
+    check(merged.n_replicates == 5 && merged.replicate_weights == whole.replicate_weights &&
+              merged.residual_variance == whole.residual_variance &&
+              merged.replicate_n_iter == whole.replicate_n_iter &&
+              merged.bootstrap_message == whole.bootstrap_message,
+          std::string("a network bootstrap in ranges is bitwise the whole one (") + enc + ")");
+    check(throws([&] { network_with_replicates(full, {network_bootstrap_range(full, s.C.data(), s.X.data(), nullptr,
+                                                                               s.n, 1, 2, 1)}); },
+                 "from replicate 0"),
+          "network bootstrap ranges must start at replicate 0");
+  }
+
   // Bitwise identical for any thread count: exact, L-BFGS, and bootstrap replicates.
   for (const char* enc : {"linear", "mlp"}) {
     const Net big = make_net(1800, 2, 3, 2);
