@@ -17,9 +17,16 @@ entry (target: < 200 MB). The single-process fit of the same rows held as numpy 
 for comparison (its data must fit in one process), and its weights are compared with the
 cluster fits'.
 
-    python benchmarks/bench_dask.py                       # both parts, the defaults above
+Part 3 (--part neural) -- a default ``ngam`` fit (L-BFGS, early stopping) of n rows (default
+--neural-rows 100,000) held as a dask array in 8 partitions, persisted on the workers, on
+LocalClusters of 1, 2 and 4 worker processes: each objective evaluation is one task per
+partition. Wall time next to the in-memory fit, the largest difference of the sample
+parameters from it, and whether the 1-, 2- and 4-worker fits are bitwise equal.
+
+    python benchmarks/bench_dask.py                       # parts 1 and 2, the defaults above
     python benchmarks/bench_dask.py --rows 1000000 --bootstraps 50
     python benchmarks/bench_dask.py --part exact --encoder spline
+    python benchmarks/bench_dask.py --part neural
 """
 from __future__ import annotations
 
@@ -142,6 +149,38 @@ def part_exact(args) -> list[tuple]:
     return rows
 
 
+def part_neural(args) -> list[tuple]:
+    import dask.array as da
+
+    import ctxstats as cs
+
+    y, X, C = simulate(args.neural_rows, 5, 3, seed=2)
+    t = time.perf_counter()
+    local = cs.ContextualizedGLM(y, X, C, encoder="ngam").fit(seed=1, threads=args.threads)
+    rows = [("single process, numpy", f"{args.threads} thread(s)", time.perf_counter() - t,
+             f"{local.n_iter} iterations, converged {local.converged}")]
+    chunk = -(-args.neural_rows // 8)
+    fits = {}
+    for workers in (1, 2, 4):
+        lc, client = cluster(workers)
+        try:
+            yd, Xd, Cd = client.persist([da.from_array(y, chunks=chunk), da.from_array(X, chunks=(chunk, -1)),
+                                         da.from_array(C, chunks=(chunk, -1))])
+            t = time.perf_counter()
+            res = cs.ContextualizedGLM(yd, Xd, Cd, encoder="ngam").fit(client=client, seed=1)
+            elapsed = time.perf_counter() - t
+            fits[workers] = res.weights
+            diff = float(np.max(np.abs(res.sample_params.compute() - local.sample_params.to_numpy())))
+            same = "" if workers == 1 else (", bitwise the 1-worker fit" if np.array_equal(res.weights, fits[1])
+                                             else ", DIFFERS from the 1-worker fit")
+            rows.append(("dask, 8 partitions", f"{workers} worker(s) x 1 thread", elapsed,
+                         f"{res.n_iter} iterations; max |sample params - local| {diff:.1e}{same}"))
+        finally:
+            client.close()
+            lc.close()
+    return rows
+
+
 def table(title: str, rows: list[tuple]) -> None:
     base = rows[0][2]
     print(f"\n{title}")
@@ -156,7 +195,8 @@ def main() -> None:
     ap.add_argument("--bootstraps", type=int, default=200)
     ap.add_argument("--rows", type=int, default=4_000_000, help="rows of the out-of-core part")
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads of the single-process fits")
-    ap.add_argument("--part", choices=("all", "bootstrap", "exact"), default="all")
+    ap.add_argument("--part", choices=("all", "bootstrap", "exact", "neural"), default="all")
+    ap.add_argument("--neural-rows", type=int, default=100_000, help="rows of the neural part")
     ap.add_argument("--encoder", choices=("linear", "spline"), default="linear",
                     help="the encoder of the out-of-core part (spline: REML over the partitions' passes)")
     args = ap.parse_args()
@@ -167,6 +207,9 @@ def main() -> None:
     if args.part in ("all", "exact"):
         table(f"Part 2: exact {args.encoder} fit of {args.rows:,} rows in 16 Parquet files, p = 5, m = 3",
               part_exact(args))
+    if args.part == "neural":
+        table(f"Part 3: default ngam fit of {args.neural_rows:,} rows held as a dask array in 8 partitions, p = 5, m = 3",
+              part_neural(args))
     print(f"\nload average {os.getloadavg()[0]:.2f} after")
 
 
