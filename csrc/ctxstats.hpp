@@ -20,6 +20,7 @@
 #include "glm/fit.hpp"
 #include "glm/location_scale.hpp"
 #include "glm/network_passes.hpp"
+#include "glm/poisson_bootstrap.hpp"
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"
 #include "inference/inference.hpp"

@@ -310,6 +310,23 @@ def _network_task(k, part, held, options, scaling, weights, grad, rows):
     return _in_partition(k, _core.network_pass, C_, X_, y_, w_, options, scaling, weights, grad, rows, held)
 
 
+def _rows_task(k, part):
+    return part[0].shape[0]
+
+
+def _poisson_pass_task(k, part, first_row, options, scaling, b, hessian, seed, replicate):
+    """An exact pass over partition k with its rows weighted by replicate `replicate`'s
+    Poisson bootstrap counts (times the user's weights); first_row: its first row's index in
+    the whole data."""
+    y_, X_, C_, w_ = part
+
+    def run():
+        counts = _core.poisson_counts(seed, replicate, first_row, y_.shape[0])
+        w = counts if w_ is None else counts * w_
+        return _core.exact_pass(C_, X_, y_, w, options, scaling, b, hessian)
+    return _in_partition(k, run)
+
+
 def _group_codes(g, labels, n: int) -> np.ndarray:
     """A partition's cluster labels as their positions in ``labels`` (every partition's labels,
     gathered once on the client): the same code for the same label in every partition."""
@@ -460,9 +477,13 @@ class DaskContextualizedGLM:
     against the in-memory fit, whose sums group the rows differently, the first iterations
     agree to rounding, and a long non-convex path (some hundred iterations) drifts apart as
     it does under any perturbation of one ulp (the tests' short fits agree to 1e-8; a default
-    ngam fit of 20,000 rows, 185 iterations, to 3e-2 in the sample parameters). Not yet:
-    bootstrap replicates of dask-held data (fit them in memory, or on a sample), and so a
-    neural fit's standard errors.
+    ngam fit of 20,000 rows, 185 iterations, to 3e-2 in the sample parameters). Bootstrap
+    replicates of the linear encoder (``fit(n_bootstraps=B)``, ``cov_type="bootstrap"``) by
+    the Poisson bootstrap: each row's count in a replicate is a Poisson(1) draw keyed (seed,
+    replicate, row), so every partition draws its own, whatever the partitioning -- not the
+    in-memory fit's multinomial replicates, but the same distribution up to O(1/n). Not
+    yet: bootstraps of the spline and neural encoders and cluster bootstraps of dask-held
+    data (fit them in memory, or on a sample), and so a neural fit's standard errors.
 
     All the collections must have the same partitions (the same number, each the same rows);
     a partition with bad values fails with the in-memory fit's ValueError prefixed by
@@ -570,13 +591,17 @@ class DaskContextualizedGLM:
         ``cov_type``: the analytic covariance of the in-memory linear fit -- "nonrobust" (the
         default), "HC0" .. "HC3" or "cluster" with ``groups`` (a dask Series or array with the
         data's partitions; labels may repeat across partitions) -- summed over the partitions
-        in one more read (HC2/HC3: two); None is "nonrobust"."""
+        in one more read (HC2/HC3: two); None is "nonrobust", or "bootstrap" with
+        ``n_bootstraps``.
+
+        ``n_bootstraps`` (linear encoder): B Poisson-bootstrap replicates, each the exact fit
+        of the rows weighted by Poisson(1) counts keyed (seed, replicate, row index), with the
+        partitions read into the workers' memory once; ``bootstrap_weights`` holds them and
+        ``cov_type="bootstrap"`` gives the replicates' covariance, percentile intervals and
+        p-values of the average effects."""
         from ctxstats.inference import ANALYTIC_COV_TYPES
 
         client = resolve_client("default" if client is None else client)
-        if n_bootstraps:
-            raise ValueError("bootstrap replicates of data held as dask collections are not available yet; "
-                             "fit the data in memory with fit(n_bootstraps=B, client=client)")
         fit_options.setdefault("threads", 1)
         opts = self._options(**fit_options)
         spline = opts["encoder"] == "spline"
@@ -586,6 +611,21 @@ class DaskContextualizedGLM:
                              "'spline', solver='exact' or None) or, for the neural encoders, by L-BFGS (solver="
                              f"'lbfgs' or None); encoder={opts['encoder']!r} with solver={opts['solver']!r} is not "
                              "available for them")
+        if n_bootstraps is not None:
+            if not (isinstance(n_bootstraps, (int, np.integer)) and not isinstance(n_bootstraps, bool)
+                    and n_bootstraps >= 0):
+                raise ValueError(f"n_bootstraps must be a non-negative integer, not {n_bootstraps!r}")
+            if n_bootstraps == 1:
+                raise ValueError("n_bootstraps must be 0 (none) or at least 2")
+        if n_bootstraps and (spline or not exact or groups is not None):
+            raise ValueError("bootstrap replicates of data held as dask collections are available for the linear "
+                             "encoder (rows resampled, the Poisson bootstrap); for the "
+                             f"{'cluster bootstrap' if groups is not None else opts['encoder'] + ' encoder'}, fit the "
+                             "data (or a sample of them) in memory with fit(n_bootstraps=B, client=client)")
+        if n_bootstraps and cov_type is None:
+            cov_type = "bootstrap"
+        if cov_type == "bootstrap" and not n_bootstraps:
+            raise ValueError("cov_type='bootstrap' needs n_bootstraps=B (e.g. 200)")
         if not exact:
             if cov_type is not None or groups is not None:
                 raise ValueError("a neural fit's standard errors come from bootstrap replicates, which are not "
@@ -597,7 +637,7 @@ class DaskContextualizedGLM:
                                  "cov_type and groups apply to the linear encoder")
         else:
             cov_type = "nonrobust" if cov_type is None else cov_type
-            if cov_type not in ANALYTIC_COV_TYPES:
+            if cov_type not in ANALYTIC_COV_TYPES + ("bootstrap",):
                 raise ValueError(f"cov_type must be one of {ANALYTIC_COV_TYPES} for data held as dask collections, "
                                  f"not {cov_type!r}")
             if groups is None and cov_type == "cluster":
@@ -613,7 +653,12 @@ class DaskContextualizedGLM:
             self._fit_network(client, opts, scaling, plain)
         res = DaskContextualizedGLMResults(self, out, opts, client)
         if exact and not spline and not res.interrupted:
-            res._set_covariance(self._covariance(client, res, opts, cov_type, cluster))
+            if n_bootstraps:
+                res._set_bootstrap(self._bootstrap(client, opts, scaling, plain, int(n_bootstraps)))
+            res._set_covariance(self._covariance(client, res, opts, "nonrobust" if cov_type == "bootstrap"
+                                                 else cov_type, cluster))
+            if cov_type == "bootstrap":
+                res.cov_type = "bootstrap"
         from ctxstats.convergence import warn_if_unconverged
 
         warn_if_unconverged(res.converged, res.message, res.interrupted)
@@ -636,22 +681,58 @@ class DaskContextualizedGLM:
 
         return _core.fit_exact_passes(opts, scaling, len(self.context_names), len(self.exog_names), passes)
 
+    def _loaded(self, client, opts):
+        """The partitions read into the workers' memory (futures, for fits that pass over them
+        many times), and each(task, *args, per_partition=None): task(k, partition k,
+        [per_partition[k],] *args) for every partition, results in partition order."""
+        from dask import delayed
+
+        loaded = client.compute([delayed(_load_task, pure=True)(k, y, X, C, w, opts["family"])
+                                 for k, (y, X, C, w) in enumerate(zip(self._y, self._X, self._C, self._w))])
+
+        def each(task, *args, per_partition=None):
+            extra = [()] * len(loaded) if per_partition is None else [(h,) for h in per_partition]
+            return _gather_in_order(client, [client.submit(task, k, part, *extra[k], *args, pure=False)
+                                             for k, part in enumerate(loaded)])
+        return loaded, each
+
+    def _bootstrap(self, client, opts, scaling, plain, n_bootstraps: int) -> dict:
+        """Poisson bootstrap replicates of the linear encoder's exact fit (the core's
+        glm/poisson_bootstrap.hpp): replicate r refits the rows weighted by their Poisson(1)
+        counts, keyed (seed, r, row index in the whole data), so every partition draws its own
+        counts and the replicates do not depend on the partitions' number or the workers'.
+        The partitions are read into the workers' memory once; every replicate is the exact
+        fit over passes, on the full-data fit's scaling."""
+        loaded, each = self._loaded(client, opts)
+        try:
+            rows = each(_rows_task)
+            starts = [int(v) for v in np.cumsum([0] + list(rows))[:-1]]
+            seed = int(opts["seed"])
+            m, p = len(self.context_names), len(self.exog_names)
+            weights, converged, messages = [], [], []
+            for r in range(n_bootstraps):
+                def passes(b, hessian, r=r):
+                    return each(_poisson_pass_task, opts, plain, np.asarray(b), bool(hessian), seed, r,
+                                per_partition=starts)
+                out = _core.fit_exact_passes(opts, scaling, m, p, passes)
+                weights.append(np.asarray(out["weights"]))
+                converged.append(bool(out["converged"]))
+                messages.append(out["message"])
+        finally:
+            client.cancel(loaded)
+        unconverged = [msg for ok, msg in zip(converged, messages) if not ok]
+        return {"weights": np.vstack(weights), "converged": np.asarray(converged),
+                "message": _core.bootstrap_convergence_message(len(unconverged), n_bootstraps,
+                                                               unconverged[0] if unconverged else "")}
+
     def _fit_network(self, client, opts, scaling, plain):
         """A neural encoder's L-BFGS fit (the core's glm/network_passes.hpp). The partitions are
         read once into the workers' memory (a few hundred passes follow); every objective
         evaluation is then one task per partition returning its sums, added in partition order
         by the core. The early-stopping split is the in-memory fit's, over the rows of positive
         weight in partition order: each partition gets the ordinals of its held-out rows."""
-        from dask import delayed
-
-        loaded = client.compute([delayed(_load_task, pure=True)(k, y, X, C, w, opts["family"])
-                                 for k, (y, X, C, w) in enumerate(zip(self._y, self._X, self._C, self._w))])
+        loaded, each = self._loaded(client, opts)
         split = []
-
-        def each(task, *args, per_partition=None):
-            extra = [()] * len(loaded) if per_partition is None else [(h,) for h in per_partition]
-            return _gather_in_order(client, [client.submit(task, k, part, *extra[k], *args, pure=False)
-                                             for k, part in enumerate(loaded)])
 
         def held_out():
             if not split:
@@ -736,6 +817,23 @@ class DaskContextualizedGLMResults:
         self._lc = lc
         self.cov_type = lc.cov_type
 
+    def _set_bootstrap(self, boot: dict) -> None:
+        """The Poisson bootstrap's replicates (DaskContextualizedGLM._bootstrap): their weights,
+        and their average effects theta_r(mean context) (the linear encoder's average over the
+        rows), from which cov_type="bootstrap" takes its covariance, percentile intervals and
+        p-values."""
+        from ctxstats.convergence import warn_if_unconverged
+
+        self.bootstrap_weights = boot["weights"]
+        self.n_bootstraps = self.bootstrap_weights.shape[0]
+        self.bootstrap_converged = boot["converged"]
+        self.bootstrap_message = boot["message"]
+        c = np.ascontiguousarray(np.asarray(self.context_mean, dtype=float)[None, :])
+        self._boot_means = np.vstack([_core.predict_theta(self.options, self.scaling, w, c)[0]
+                                      for w in self.bootstrap_weights])
+        if self.bootstrap_message:
+            warn_if_unconverged(False, self.bootstrap_message, False)
+
     def _require_covariance(self):
         if self.neural:
             raise ValueError("a neural fit has no analytic covariance: its standard errors come from bootstrap "
@@ -786,6 +884,8 @@ class DaskContextualizedGLMResults:
 
     @property
     def use_t(self) -> bool:
+        if self.cov_type == "bootstrap":
+            return False
         if self.spline_fit is not None:
             return bool(self._spline_tests()["estimated_scale"])
         return self._require_covariance().use_t
@@ -800,6 +900,10 @@ class DaskContextualizedGLMResults:
             cov = _core.spline_average_effects_at(self.options, self.scaling, np.asarray(self.weights, dtype=float),
                                                   np.asarray(self.smoothing["Vp"], dtype=float),
                                                   np.asarray(self._basis_mean, dtype=float))[1]
+        elif self.cov_type == "bootstrap":
+            from ctxstats.inference import replicate_covariance
+
+            cov = replicate_covariance(self._boot_means)
         else:
             lc = self._require_covariance()
             cov = _core.average_effect_covariance(lc.cov, np.ascontiguousarray(self.context_mean[None, :]),
@@ -813,8 +917,12 @@ class DaskContextualizedGLMResults:
         return pd.Series(np.sqrt(np.diag(self.cov_params().to_numpy())), index=self.param_names, name="bse")
 
     def _table(self, alpha: float = 0.05) -> np.ndarray:
-        from ctxstats.inference import check_alpha, coefficient_table
+        from ctxstats.inference import check_alpha, coefficient_table, percentile_summary
 
+        if self.cov_type == "bootstrap":  # the in-memory bootstrap's: percentile intervals and p-values
+            ps = percentile_summary(self._boot_means, check_alpha(alpha))
+            coef = self.params.to_numpy()
+            return np.column_stack([coef, ps["se"], coef / ps["se"], ps["pvalue"], ps["lower"], ps["upper"]])
         return coefficient_table(self.params.to_numpy(), self.bse.to_numpy(), self.use_t, self.df_resid,
                                  check_alpha(alpha))
 
@@ -871,7 +979,9 @@ class DaskContextualizedGLMResults:
             if not self.converged:
                 s.add_note(f"the fit did not converge: {self.message}")
             return s
-        covariance = ("Bayesian covariance Vp (mgcv)" if spline else f"analytic, cov_type={self.cov_type}")
+        covariance = ("Bayesian covariance Vp (mgcv)" if spline else
+                      f"Poisson bootstrap, B={self.n_bootstraps}, percentile intervals" if self.cov_type == "bootstrap"
+                      else f"analytic, cov_type={self.cov_type}")
         s.add_header(
             [("Dep. Variable", m.endog_name), ("Family", m.family), ("Encoder", m.encoder),
              ("Context", ", ".join(m.context_names)), ("No. Observations", str(self.nobs)),

@@ -265,9 +265,12 @@ def test_dask_fit_refuses_what_it_cannot_do(dask_client):
         model.fit(client=dask_client, cov_type="HC0")
     with pytest.raises(ValueError, match="output_start is not available for data held in partitions"):
         model.fit(client=dask_client, output_start=True)
-    model = cs.ContextualizedGLM(y, X, C, encoder="linear")
-    with pytest.raises(ValueError, match="not available yet"):
-        model.fit(client=dask_client, n_bootstraps=3)
+    with pytest.raises(ValueError, match="fit the data .* in memory with fit\\(n_bootstraps=B"):
+        cs.ContextualizedGLM(y, X, C, encoder="spline").fit(client=dask_client, n_bootstraps=3)
+    with pytest.raises(ValueError, match="0 \\(none\\) or at least 2"):
+        cs.ContextualizedGLM(y, X, C, encoder="linear").fit(client=dask_client, n_bootstraps=1)
+    with pytest.raises(ValueError, match="needs n_bootstraps"):
+        cs.ContextualizedGLM(y, X, C, encoder="linear").fit(client=dask_client, cov_type="bootstrap")
 
 
 def test_dask_fit_of_parquet_files_equals_in_memory(dask_client, tmp_path):
@@ -519,3 +522,38 @@ def test_dask_network_fit_is_the_same_for_any_number_of_workers(dask_client):
         fits.append(cs.ContextualizedGLM(y, X, C, encoder="ngam", width=4).fit(client=one, seed=2))
     assert np.array_equal(fits[0].weights, fits[1].weights)
     assert fits[0].n_iter == fits[1].n_iter and fits[0].objective == fits[1].objective
+
+
+# ---- the Poisson bootstrap of dask-held data ------------------------------------------------------
+
+@pytest.mark.parametrize("family,weighted", [("gaussian", True), ("binomial", False)])
+def test_dask_poisson_bootstrap_replicates_are_weighted_refits(dask_client, family, weighted):
+    # replicate r refits the rows weighted by Poisson(1) counts keyed (seed, r, row): the
+    # in-memory fit with those weights, and the same for any partitioning
+    from ctxstats import _core
+
+    n = 1000
+    d = make_vcm(n=n, p=2, m=2, family=family, seed=11)
+    w = np.random.default_rng(3).uniform(0.5, 2.0, n) if weighted else None
+    y, X, C, wd = _dask_data(d, 5, w)
+    res = cs.ContextualizedGLM(y, X, C, family=family, encoder="linear", weights=wd).fit(
+        client=dask_client, n_bootstraps=5, seed=3)
+    assert res.cov_type == "bootstrap" and res.n_bootstraps == 5
+    assert res.bootstrap_weights.shape == (5, len(res.weights)) and res.bootstrap_converged.all()
+    counts = [_core.poisson_counts(3, r, 0, n) for r in range(5)]
+    assert np.array_equal(counts[2][300:700], _core.poisson_counts(3, 2, 300, 400))  # any split draws the same
+    assert 0.9 < np.mean(counts) < 1.1 and counts[0].min() == 0
+    for r in (0, 4):
+        local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], family=family, encoder="linear",
+                                     weights=counts[r] * (1.0 if w is None else w)).fit()
+        theta = _core.predict_theta(res.options, res.scaling, res.bootstrap_weights[r], d["C"])
+        np.testing.assert_allclose(theta, local.sample_params.to_numpy(), rtol=0, atol=1e-8)
+    y3, X3, C3, wd3 = _dask_data(d, 3, w)
+    other = cs.ContextualizedGLM(y3, X3, C3, family=family, encoder="linear", weights=wd3).fit(
+        client=dask_client, n_bootstraps=5, seed=3)
+    np.testing.assert_allclose(other.bootstrap_weights, res.bootstrap_weights, rtol=0, atol=1e-10)
+    table = res.params_table()
+    se = np.std(res._boot_means, axis=0, ddof=1)
+    np.testing.assert_allclose(table["std err"].to_numpy(), se, rtol=1e-12)
+    assert (table["[0.025"] <= table["0.975]"]).all()
+    assert "Poisson bootstrap, B=5" in str(res.summary())

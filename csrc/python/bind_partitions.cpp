@@ -390,6 +390,13 @@ py::array_t<long long> held_out_ordinals_py(std::uint64_t seed, std::size_t used
   return out;
 }
 
+py::array_t<double> poisson_counts_py(std::uint64_t seed, std::uint64_t replicate, std::uint64_t first_row,
+                                      std::size_t rows) {
+  std::vector<double> counts(rows);
+  poisson_counts(seed, replicate, first_row, rows, counts.data());
+  return to_array(counts);
+}
+
 }  // namespace
 
 void bind_partitions(py::module_& mod) {
@@ -435,6 +442,8 @@ void bind_partitions(py::module_& mod) {
           "The rows of positive weight (the early-stopping split draws from them).");
   mod.def("held_out_ordinals", &held_out_ordinals_py, py::arg("seed"), py::arg("used"),
           "The early-stopping split's held-out ordinals among `used` rows of positive weight, sorted.");
+  mod.def("poisson_counts", &poisson_counts_py, py::arg("seed"), py::arg("replicate"), py::arg("first_row"),
+          py::arg("rows"), "The Poisson bootstrap's counts of rows first_row .. first_row + rows - 1 in a replicate.");
 }
 
 }  // namespace ctxstats_py
