@@ -22,6 +22,8 @@ from ctxstats.personalized import BootstrapModesWarning, PersonalizedRegression,
 from ctxstats.io import load, save
 from ctxstats.compare import compare
 from ctxstats.cross_validation import compare_cross_validated, cross_validate
+from ctxstats.calibration import calibration_test
+from ctxstats.model_choice import choose_encoder
 from ctxstats._options import option_schema
 
 __version__ = "0.1.0"
@@ -43,5 +45,7 @@ __all__ = [
     "compare",
     "cross_validate",
     "compare_cross_validated",
+    "calibration_test",
+    "choose_encoder",
     "option_schema",
 ]

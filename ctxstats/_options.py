@@ -57,5 +57,7 @@ def doc_lines(model: str) -> str:
     for name in names(model):
         row = SCHEMA[name]
         extra = "".join(f", {k}: {v!r}" for k, v in row["default_for"].items())
-        lines.append(f"    {name} (default {default(name, model)!r}{extra}): {row['doc']}")
+        scope = "; ".join(f"{key} {', '.join(row[key])}" for key in ("encoders", "solvers", "families") if row.get(key))
+        lines.append(f"    {name} (default {default(name, model)!r}{extra}): {row['doc']}"
+                     + (f" Applies to: {scope}." if scope else ""))
     return "\n".join(lines)

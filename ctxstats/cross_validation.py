@@ -126,7 +126,8 @@ def compare_cross_validated(models, folds: int = 5, seed: int = 0, **fit_options
     pandas.DataFrame
         One row per model, best first: ``mean_deviance`` (held out, per unit weight), ``se``,
         ``diff`` (from the best) and ``diff_se`` (the standard error of the per-fold
-        differences from the best, over sqrt(K)), ``deviance`` and ``folds_converged``.
+        differences from the best, over sqrt(K)), ``deviance`` and ``folds_converged``; computed
+        by the core (``csrc/inference/cv_comparison.hpp``), as R's ``ctx_choose_encoder``.
     """
     if not isinstance(models, dict):
         names = [_model_of(mo).encoder for mo in models]
@@ -139,12 +140,11 @@ def compare_cross_validated(models, folds: int = 5, seed: int = 0, **fit_options
     n = {len(r.fold_of_row) for r in results.values()}
     if len(n) != 1:
         raise ValueError("the models must be fitted to the same rows to be compared")
-    best = min(results, key=lambda k: results[k].mean_deviance)
-    rows = []
-    for name, r in results.items():
-        d = r.folds["mean_deviance"].to_numpy() - results[best].folds["mean_deviance"].to_numpy()
-        rows.append((name, r.mean_deviance, r.se, r.mean_deviance - results[best].mean_deviance,
-                     float(np.std(d, ddof=1) / np.sqrt(len(d))), r.deviance, int(r.folds["converged"].sum())))
-    table = pd.DataFrame(rows, columns=["model", "mean_deviance", "se", "diff", "diff_se", "deviance",
-                                        "folds_converged"]).set_index("model")
+    names = list(results)
+    cmp = _core.compare_cross_validation(np.array([results[k].folds["deviance"].to_numpy() for k in names]),
+                                         results[names[0]].folds["weight"].to_numpy())
+    table = pd.DataFrame({"mean_deviance": cmp["mean_deviance"], "se": cmp["se"], "diff": cmp["diff"],
+                          "diff_se": cmp["diff_se"], "deviance": [results[k].deviance for k in names],
+                          "folds_converged": [int(results[k].folds["converged"].sum()) for k in names]},
+                         index=pd.Index(names, name="model"))
     return table.sort_values("mean_deviance")

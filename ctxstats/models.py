@@ -66,7 +66,7 @@ class ContextualizedGLM:
         ``MASS::glm.nb``, statsmodels' ``NegativeBinomial`` (alpha = 1 / theta); linear
         encoder only (``results.theta``, ``theta_se``, ``alpha``, ``alpha_se``; see
         :mod:`ctxstats.negbin`).
-    encoder : {"mlp", "ngam", "linear"}
+    encoder : {"mlp", "ngam", "linear", "spline"}
         How parameters depend on context. ``linear``: theta_i = W [1; c_i], the classical
         linear varying-coefficient model (Hastie & Tibshirani 1993), solved exactly.
         ``mlp``: a dense ReLU (or tanh) network. ``ngam``: a neural additive model, one
@@ -517,3 +517,17 @@ class ContextualizedPoisson(ContextualizedGLM):
         if "family" in kwargs:
             raise TypeError("ContextualizedPoisson is the poisson family; use ContextualizedGLM for others")
         super().__init__(endog, exog, context, family="poisson", encoder=encoder, **kwargs)
+
+
+def _document_subclasses() -> None:
+    # Every option of the core's table, by group, with what it applies to (ctxstats/_docs.py).
+    from ctxstats._docs import with_options
+
+    for cls in (ContextualizedRegression, ContextualizedLogit, ContextualizedPoisson):
+        cls.__doc__ = with_options(cls.__doc__ + """
+
+    The same model as :class:`ContextualizedGLM` with the family fixed; its parameters are
+    ``ContextualizedGLM``'s but ``family``.""", skip=("family",))
+
+
+_document_subclasses()

@@ -14,12 +14,13 @@ percentile bands over its replicates; otherwise the point estimates alone are dr
 """
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_coefficients", "plot_ngam_effects", "plot_sample_heatmap", "plot_embedding",
+__all__ = ["plot_coefficients", "factor_levels_frame", "plot_ngam_effects", "plot_sample_heatmap", "plot_embedding",
            "plot_coefficient_surface", "plot_subtypes"]
 
 
@@ -171,6 +172,73 @@ def _held_label(fit: _Fit, j: int) -> str:
         frozenset(kinds), "others at mean / most common value")
 
 
+_DUMMY = re.compile(r"^(?P<factor>.+)\[(?:T\.)?(?P<level>.+)\]$")
+
+
+def _factors(fit: _Fit) -> dict[str, dict]:
+    """The context's factors with more than one indicator column, from their names (formulaic's
+    ``region[T.b]`` / ``C(region)[T.b]``): factor -> {"columns": indices, "levels": the levels
+    of those columns, "baseline": the level without a column (None when every level has one)}."""
+    groups: dict[str, dict] = {}
+    for j, name in enumerate(fit.context_names):
+        m = _DUMMY.match(name)
+        if m and _binary(fit.context[:, j]):
+            g = groups.setdefault(m["factor"], {"columns": [], "levels": [], "baseline": None})
+            g["columns"].append(j)
+            g["levels"].append(m["level"])
+    groups = {f: g for f, g in groups.items() if len(g["columns"]) > 1}
+    plan = getattr(fit.model, "formula_plan", None)
+    for f, g in groups.items():
+        dummies = fit.context[:, g["columns"]]
+        if np.all(dummies.sum(axis=1) == 1):      # every row has its level's column: no baseline
+            continue
+        g["baseline"] = "reference"
+        try:
+            cats = plan.context_spec.encoder_state[f][1]["categories"] if plan is not None else None
+        except (KeyError, IndexError, TypeError, AttributeError):
+            cats = None
+        if cats:
+            rest = [str(c) for c in cats if str(c) not in g["levels"]]
+            if len(rest) == 1:
+                g["baseline"] = rest[0]
+    return groups
+
+
+def _factor_grid(fit: _Fit, group: dict):
+    """One context row per level of a factor (the others held as :func:`_reference` says), the
+    level labels, and each sample's level position."""
+    cols = group["columns"]
+    ref = _reference(fit.context)
+    ref[cols] = 0.0
+    labels = ([group["baseline"]] if group["baseline"] is not None else []) + list(group["levels"])
+    G = np.tile(ref, (len(labels), 1))
+    offset = 1 if group["baseline"] is not None else 0
+    for i, j in enumerate(cols):
+        G[offset + i, j] = 1.0
+    dummies = fit.context[:, cols]
+    position = np.where(dummies.max(axis=1) > 0, np.argmax(dummies, axis=1) + offset, 0).astype(float)
+    return G, labels, position
+
+
+def factor_levels_frame(results, factor, params=None, *, alpha: float = 0.05, output: int = 0) -> pd.DataFrame:
+    """The numbers :func:`plot_coefficients` draws for a factor in the context: for each level
+    (the baseline first) and parameter, the fitted value with the other context features held
+    fixed and its pointwise (1 - alpha) interval (``lower``/``upper``; NaN when the fit has no
+    intervals). R's ``plot(fit, context = factor)`` draws the same numbers."""
+    fit = _Fit(results, output, alpha)
+    groups = _factors(fit)
+    if factor not in groups:
+        raise ValueError(f"factor {factor!r} is not one of the context's factors {list(groups)}")
+    G, labels, _ = _factor_grid(fit, groups[factor])
+    point, bands = fit.params_at(G)
+    rows = []
+    for k in fit.select_params(params):
+        for i, lab in enumerate(labels):
+            lo, hi = (np.nan, np.nan) if bands is None else (bands[0][i, k], bands[1][i, k])
+            rows.append((fit.param_names[k], lab, point[i, k], lo, hi))
+    return pd.DataFrame(rows, columns=["param", "level", "estimate", "lower", "upper"])
+
+
 def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05, n_grid: int = 100,
                       show_samples: bool = True, output: int = 0, figsize=None):
     """Each sample's coefficients against one context feature.
@@ -205,9 +273,20 @@ def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05
     indicator columns (two values at most, such as a factor's dummies) at their most common
     value: a slice of the fitted surface, not an average over the other features. An
     indicator on the horizontal axis is drawn at its two values, as points with intervals.
+    A factor with several levels (its indicator columns named ``factor[T.level]``, as formulas
+    make them) is drawn by level when ``context`` names the factor (or its first column comes
+    first): one point with its interval per level, the baseline first, every other context
+    feature held as above; :func:`factor_levels_frame` returns those numbers.
     No zero line is drawn: the vertical axis follows the estimates.
     """
     fit = _Fit(results, output, alpha)
+    groups = _factors(fit)
+    if isinstance(context, str) and context in groups:
+        return _plot_factor(fit, context, groups[context], params, alpha, show_samples, figsize)
+    if context is None:
+        first = [f for f, g in groups.items() if 0 in g["columns"]]
+        if first:
+            return _plot_factor(fit, first[0], groups[first[0]], params, alpha, show_samples, figsize)
     (j,) = fit.select_context(context if context is not None else 0)
     ks = fit.select_params(params)
     G = _grid(fit, j, n_grid)
@@ -234,6 +313,30 @@ def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05
         ax.set_xlabel(fit.context_names[j])
         ax.set_ylabel(fit.param_names[k])
         ax.set_title(f"{fit.param_names[k]} vs {fit.context_names[j]}", fontsize="medium")
+    axes[0].legend(fontsize="small", loc="best")
+    return fig
+
+
+def _plot_factor(fit: _Fit, factor: str, group: dict, params, alpha: float, show_samples: bool, figsize):
+    """plot_coefficients for a factor: a point with its interval per level."""
+    ks = fit.select_params(params)
+    G, labels, position = _factor_grid(fit, group)
+    point, bands = fit.params_at(G)
+    theta = fit.sample_params() if show_samples else None
+    fig, axes = _figure(len(ks), figsize=figsize)
+    x = np.arange(len(labels), dtype=float)
+    label = _held_label(fit, group["columns"][0]) if fit.context.shape[1] > len(group["columns"]) else "fit"
+    for ax, k in zip(axes, ks):
+        if theta is not None:
+            ax.scatter(position, theta[:, k], s=6, alpha=0.3, color="0.5", linewidths=0, label="samples")
+        err = None if bands is None else np.abs(np.vstack([point[:, k] - bands[0][:, k],
+                                                           bands[1][:, k] - point[:, k]]))
+        ax.errorbar(x, point[:, k], yerr=err, fmt="o", color="C0", capsize=4, lw=2, label=label)
+        ax.set_xticks(x)
+        ax.set_xticklabels(labels)
+        ax.set_xlabel(factor)
+        ax.set_ylabel(fit.param_names[k])
+        ax.set_title(f"{fit.param_names[k]} by {factor}", fontsize="medium")
     axes[0].legend(fontsize="small", loc="best")
     return fig
 

@@ -637,6 +637,14 @@ class ContextualizedGLMResults(Cached):
         alpha = check_alpha(alpha)
         return pd.DataFrame(self._inference.projection(self, alpha), index=self.interaction_names)
 
+    def calibration_test(self, folds: int = 5, seed: int = 0, cov_type: str = "HC3", **fit_options):
+        """The calibration test of the heterogeneity of every per-sample parameter (grf's
+        ``test_calibration``) on parameters cross-fitted from this fit's model: see
+        :func:`ctxstats.calibration_test`."""
+        from ctxstats.calibration import calibration_test
+
+        return calibration_test(self, folds=folds, seed=seed, cov_type=cov_type, **fit_options)
+
     # ---- bootstrap replicates ------------------------------------------------------------------
     @property
     def bootstrap_params(self) -> pd.DataFrame:

@@ -95,3 +95,62 @@ def test_r_ctx_cv_equals_python_bitwise(encoder):
     cv = cs.cross_validate(model, folds=4, seed=5)
     assert cv.deviance == r_dev
     assert np.array_equal(cv.fold_of_row + 1, r_fold)
+
+
+def test_choose_encoder_scores_candidates_on_the_same_folds():
+    d = make_vcm(n=300, p=2, m=2, seed=3, nonlinear=True)
+    w = np.random.default_rng(2).uniform(0.5, 2.0, 300)
+    model = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="linear", weights=w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = cs.choose_encoder(model, candidates={"linear": "linear", "spline k=6": {"encoder": "spline",
+                                                                                       "n_knots": 6}},
+                                  folds=4, seed=2)
+    assert list(table.columns) == ["mean_deviance", "se", "diff", "diff_se", "deviance", "folds_converged"]
+    # each row is cross_validate of that encoder's model on the same folds
+    spline = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="spline", n_knots=6, weights=w)
+    cv_s, cv_l = cs.cross_validate(spline, folds=4, seed=2), cs.cross_validate(model, folds=4, seed=2)
+    assert table.loc["spline k=6", "deviance"] == cv_s.deviance and table.loc["linear", "deviance"] == cv_l.deviance
+    # the nonlinear truth: the spline wins, by more than two paired standard errors
+    assert table.index[0] == "spline k=6"
+    assert table.loc["linear", "diff"] > 2 * table.loc["linear", "diff_se"]
+    # the comparison's numbers, by hand
+    dl = cv_l.folds["mean_deviance"].to_numpy() - cv_s.folds["mean_deviance"].to_numpy()
+    np.testing.assert_allclose(table.loc["linear", "diff_se"], np.std(dl, ddof=1) / 2, rtol=1e-12)
+    np.testing.assert_allclose(table.loc["linear", "se"], cv_l.se, rtol=1e-12)
+    np.testing.assert_allclose(table.loc["linear", "mean_deviance"], cv_l.mean_deviance, rtol=1e-12)
+    assert table.loc["spline k=6", "diff"] == 0.0
+
+
+def test_choose_encoder_defaults_and_refusals():
+    d = make_vcm(n=150, p=1, m=1, family="poisson", seed=4)
+    model = cs.ContextualizedPoisson(d["y"], d["X"], d["C"], encoder="spline", n_knots=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = cs.choose_encoder(model.fit(), folds=3, max_iter=30)
+    assert set(table.index) == {"linear", "spline", "ngam"} and (table["diff"] >= 0).all()
+    with pytest.raises(TypeError, match="candidate"):
+        cs.choose_encoder(model, candidates={"a": {"n_knots": 5}})
+    with pytest.raises(TypeError, match="candidates"):
+        cs.choose_encoder(model, candidates=[3])
+    with pytest.raises(ValueError, match="encoder"):
+        cs.choose_encoder(model, candidates=["forest"])
+    with pytest.raises(ValueError, match="fold"):
+        _core.compare_cross_validation(np.ones((2, 1)), np.ones(1))
+
+
+@pytest.mark.against_r
+def test_r_choose_encoder_equals_python():
+    from rsupport import as_array, r_frame, r_package, vcm_frame
+
+    ro = r_package()
+    df = vcm_frame(n=200, seed=9)
+    ro.globalenv["d"] = r_frame(df)
+    ro.r('ce <- ctx_choose_encoder(ctx_glm(y ~ x1 + x2 | c1 + c2, data = d), '
+         'candidates = list(lin = "linear", sp = list(encoder = "spline", n_knots = 6)), folds = 4, seed = 3)')
+    model = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]])
+    py = cs.choose_encoder(model, candidates={"lin": "linear", "sp": {"encoder": "spline", "n_knots": 6}},
+                           folds=4, seed=3)
+    assert list(ro.r("rownames(ce)")) == list(py.index)
+    for col in ("mean_deviance", "se", "diff", "diff_se", "deviance"):
+        assert np.array_equal(as_array(ro.r(f"ce${col}")), py[col].to_numpy()), col

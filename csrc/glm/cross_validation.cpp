@@ -1,5 +1,6 @@
 #include "glm/cross_validation.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -38,6 +39,8 @@ CrossValidation cross_validate(const DataView& data, const FitOptions& options, 
   out.folds = folds;
   out.fold_of_row = cross_validation_folds(n, folds, seed);
   out.predicted_mean.assign(n, std::numeric_limits<double>::quiet_NaN());
+  out.q = p + (options.intercept ? 1 : 0);
+  out.held_out_theta.assign(n * static_cast<std::size_t>(out.q), std::numeric_limits<double>::quiet_NaN());
   // The folds run one after another, so the binding's callback (Ctrl-C, progress) stays in
   // place for each fold's fit (options are passed on unchanged).
   for (int k = 0; k < folds; ++k) {
@@ -78,6 +81,7 @@ CrossValidation cross_validate(const DataView& data, const FitOptions& options, 
       for (int j = 0; j < p; ++j) eta += Xh[r * p + j] * t[off + j];
       mu[r] = inverse_link(family, eta);
       out.predicted_mean[held[r]] = mu[r];
+      std::copy(t, t + q, out.held_out_theta.begin() + static_cast<std::ptrdiff_t>(held[r] * q));
     }
     const FitStatistics s = fit_statistics(family, yh.data(), mu.data(), data.weights ? wh.data() : nullptr,
                                            yh.size(), options.intercept);

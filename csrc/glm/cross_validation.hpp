@@ -22,6 +22,8 @@ struct CrossValidation {
   int folds = 0;
   std::vector<int> fold_of_row;             // n
   std::vector<double> predicted_mean;       // n: each row's held-out prediction
+  int q = 0;                                // parameters per sample (intercept first)
+  std::vector<double> held_out_theta;       // n x q: each row's parameters from its fold's fit
   std::vector<double> fold_deviance;        // K: held-out deviance
   std::vector<double> fold_weight;          // K: the held-out rows' total weight
   std::vector<std::size_t> fold_rows;       // K

@@ -39,7 +39,9 @@ def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", 
     groups : str or array_like, optional
         The clusters for ``fit(cov_type="cluster")``: a column of ``data`` or one label per row.
     **kwargs
-        Encoder options (width, depth, archetypes, activation), as ``ContextualizedGLM``.
+        Model options (below): encoder options (width, depth, archetypes, activation; n_knots,
+        interactions, smoothing, method for the spline encoder), dispersion, scale; fit options
+        go to ``.fit()``.
     """
     return ContextualizedGLM.from_formula(formula, data, family=family, encoder=encoder, missing=missing,
                                           weights=weights, **kwargs)
@@ -74,3 +76,43 @@ def personalized(formula: str, data, **kwargs):
     from ctxstats.personalized import PersonalizedRegression
 
     return PersonalizedRegression.from_formula(formula, data, **kwargs)
+
+
+_FIXED_FAMILY_PARAMETERS = """
+    Parameters
+    ----------
+    formula : str
+        ``"y ~ predictors | context"``: the predictors whose coefficients vary, then the context
+        they vary with (formulaic syntax: ``C(g)``, ``np.log(x)``, ``- 1`` for no intercept).
+    data : pandas.DataFrame (or a dask DataFrame: see :mod:`ctxstats.dask`)
+    encoder : {{"mlp", "ngam", "linear", "spline"}}
+        How the coefficients depend on the context (see :class:`ctxstats.ContextualizedGLM`).
+    missing : {{"drop", "raise"}}
+        Rows with a missing value in any variable of the formula are dropped, or raise.
+    weights : str or array_like, optional
+        A column of ``data`` or one case weight per row of ``data``.
+    groups : str or array_like, optional
+        The clusters for ``fit(cov_type="cluster")``: a column of ``data`` or one label per row.
+    **kwargs
+        Model options (below); fit options go to ``.fit()``.
+
+    Returns
+    -------
+    {cls}
+        Unfitted; ``.fit()`` returns its results.
+"""
+
+
+def _document() -> None:
+    # The parameters, and every option of the core's table by group with what it applies to
+    # (ctxstats/_docs.py).
+    from ctxstats._docs import with_options
+
+    ctx_glm.__doc__ = with_options(ctx_glm.__doc__)
+    for fn, cls in ((ctx_ols, ContextualizedRegression), (ctx_logit, ContextualizedLogit),
+                    (ctx_poisson, ContextualizedPoisson)):
+        doc = fn.__doc__ + "\n" + _FIXED_FAMILY_PARAMETERS.format(cls=cls.__name__)
+        fn.__doc__ = with_options(doc, skip=("family",))
+
+
+_document()

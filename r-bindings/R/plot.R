@@ -5,6 +5,8 @@
 #   features held fixed: continuous ones at their mean, indicator columns (two values at
 #   most, such as a factor's dummies) at their most common value;
 # - an indicator on the horizontal axis is drawn at its two values, as points with intervals;
+# - a factor with three levels or more is one feature, drawn by level (baseline first) as
+#   points with intervals, the other features held as above;
 # - bands are the fit's pointwise intervals (analytic, Vp or bootstrap), when it has them;
 # - no zero line.
 
@@ -35,6 +37,31 @@ context_grid <- function(C, j, n_grid) {
   G
 }
 
+# The context's factors with three levels or more (a binary factor is one indicator column):
+# factor -> its columns (treatment dummies named factor + level, the first level the
+# baseline) and levels, from the fit's xlevels.
+context_factors <- function(object) {
+  lv <- object$xlevels$context
+  out <- list()
+  for (f in names(lv)) {
+    cols <- match(paste0(f, lv[[f]][-1L]), colnames(object$context))
+    if (length(lv[[f]]) > 2L && !anyNA(cols)) out[[f]] <- list(columns = cols, levels = lv[[f]])
+  }
+  out
+}
+
+# One context row per level of a factor (the baseline first; the other features held as
+# held_context says) and each sample's level position -- the Python package's _factor_grid.
+factor_grid <- function(C, g) {
+  ref <- held_context(C)
+  ref[g$columns] <- 0
+  G <- matrix(ref, length(g$levels), ncol(C), byrow = TRUE, dimnames = list(g$levels, colnames(C)))
+  for (i in seq_along(g$columns)) G[i + 1L, g$columns[i]] <- 1
+  dummies <- C[, g$columns, drop = FALSE]
+  position <- ifelse(apply(dummies, 1L, max) > 0, max.col(dummies, ties.method = "first") + 1L, 1L)
+  list(G = G, position = position)
+}
+
 plot.ctx_glm <- function(x, context = NULL, select = NULL, pages = 0, level = 0.95, n_grid = 100,
                          show_samples = TRUE, ...) {
   object <- x
@@ -47,7 +74,19 @@ plot.ctx_glm <- function(x, context = NULL, select = NULL, pages = 0, level = 0.
     }
     idx
   }
-  js <- pick(context, colnames(C), "context")
+  # The features drawn: each column, except that a factor's dummies are one feature (by level).
+  factors <- context_factors(object)
+  owner <- rep(NA_character_, ncol(C))
+  for (f in names(factors)) owner[factors[[f]]$columns] <- f
+  features <- unique(ifelse(is.na(owner), colnames(C), owner))
+  if (is.character(context)) context <- ifelse(context %in% colnames(C) & !is.na(owner[match(context, colnames(C))]),
+                                               owner[match(context, colnames(C))], context)
+  if (is.numeric(context)) {
+    if (any(context < 1 | context > ncol(C)))
+      stop(sprintf("context must name or number some of: %s", paste(colnames(C), collapse = ", ")), call. = FALSE)
+    context <- unique(ifelse(is.na(owner[context]), colnames(C)[context], owner[context]))
+  }
+  js <- features[pick(context, features, "context")]
   ks <- pick(select, object$param_names, "select")
   if (!is.numeric(n_grid) || length(n_grid) != 1L || n_grid < 2) stop("n_grid must be a number >= 2", call. = FALSE)
   if (!is.numeric(pages) || length(pages) != 1L || pages < 0) stop("pages must be 0 or a positive number", call. = FALSE)
@@ -55,6 +94,20 @@ plot.ctx_glm <- function(x, context = NULL, select = NULL, pages = 0, level = 0.
   theta <- object$sample_coef
   panels <- list()
   for (j in js) {
+    if (j %in% names(factors)) {
+      fg <- factor_grid(C, factors[[j]])
+      fit <- theta_for(object, fg$G)
+      lim <- if (has_bands) sample_limits(object, level, context = fg$G) else NULL
+      for (k in ks) {
+        panels[[length(panels) + 1L]] <- list(context = j, param = object$param_names[k],
+                                              x = seq_along(factors[[j]]$levels), labels = factors[[j]]$levels,
+                                              fit = fit[, k], indicator = TRUE,
+                                              lower = if (has_bands) lim$lower[, k], upper = if (has_bands) lim$upper[, k],
+                                              sample_x = fg$position, sample_y = theta[, k])
+      }
+      next
+    }
+    j <- match(j, colnames(C))
     G <- context_grid(C, j, n_grid)
     fit <- theta_for(object, G)
     lim <- if (has_bands) sample_limits(object, level, context = G) else NULL
@@ -87,7 +140,7 @@ draw_curve_panel <- function(p, show_samples, main, ...) {
   xs <- c(p$x, if (show_samples) p$sample_x)
   graphics::plot(range(xs), range(ys, finite = TRUE), type = "n", xlab = p$context, ylab = p$param,
                  main = main, xaxt = if (p$indicator) "n" else "s", ...)
-  if (p$indicator) graphics::axis(1, at = p$x)
+  if (p$indicator) graphics::axis(1, at = p$x, labels = if (is.null(p$labels)) p$x else p$labels)
   if (show_samples) graphics::points(p$sample_x, p$sample_y, pch = 16, cex = 0.3, col = grDevices::gray(0.5, 0.4))
   if (p$indicator) {
     if (!is.null(p$lower)) graphics::arrows(p$x, p$lower, p$x, p$upper, angle = 90, code = 3, length = 0.05, lwd = 2)

@@ -22,6 +22,8 @@
 
 #include "ctxstats.hpp"
 #include "glue.h"
+#include "inference/calibration.hpp"
+#include "inference/cv_comparison.hpp"
 
 using namespace ctxstats;
 
@@ -412,10 +414,7 @@ extern "C" SEXP ctxstats_cross_validate_R(SEXP C, SEXP X, SEXP y, SEXP weights, 
   load_data(C, X, y, weights, data);
   FitOptions o = options_from(options);
   o.solver_options.callback = [](int, double) { return !user_interrupted(); };
-  const double s = Rcpp::as<double>(seed);
-  require(std::isfinite(s) && s >= 0 && s == std::floor(s) && s < 9.007199254740992e15,
-          "seed must be a whole number >= 0");
-  const CrossValidation cv = cross_validate(data.view, o, Rcpp::as<int>(folds), static_cast<std::uint64_t>(s),
+  const CrossValidation cv = cross_validate(data.view, o, Rcpp::as<int>(folds), seed_from(option_value(seed)),
                                             [](int, double) { return !user_interrupted(); });
   if (cv.interrupted) throw std::runtime_error("the cross-validation was interrupted by the user");
   Rcpp::IntegerVector fold(cv.fold_of_row.begin(), cv.fold_of_row.end());
@@ -428,6 +427,54 @@ extern "C" SEXP ctxstats_cross_validate_R(SEXP C, SEXP X, SEXP y, SEXP weights, 
                             Rcpp::Named("fold_converged") = converged,
                             Rcpp::Named("fold_message") = Rcpp::wrap(cv.fold_message),
                             Rcpp::Named("deviance") = cv.deviance);
+  END_RCPP
+}
+
+// The calibration test of the heterogeneity (inference/calibration.hpp) on the model's
+// cross-fitted parameters: each parameter's (mean, differential) coefficients and covariance.
+extern "C" SEXP ctxstats_calibration_test_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP folds,
+                                           SEXP seed, SEXP cov_type) {
+  BEGIN_RCPP
+  RData data;
+  load_data(C, X, y, weights, data);
+  FitOptions o = options_from(options);
+  o.solver_options.callback = [](int, double) { return !user_interrupted(); };
+  CrossValidation cv;
+  const CalibrationTest t =
+      calibration_test(data.view, o, Rcpp::as<int>(folds), seed_from(option_value(seed)),
+                       parse_cov_type(Rcpp::as<std::string>(cov_type)), &cv,
+                       [](int, double) { return !user_interrupted(); });
+  if (cv.interrupted) throw std::runtime_error("the calibration test's cross-fitting was interrupted by the user");
+  Rcpp::NumericMatrix coef(t.q, 2), cov(t.q, 4), theta(static_cast<int>(data.view.n), cv.q);
+  for (int k = 0; k < t.q; ++k) {
+    for (int j = 0; j < 2; ++j) coef(k, j) = t.coef[2 * k + j];
+    for (int j = 0; j < 4; ++j) cov(k, j) = t.cov[4 * k + j];
+  }
+  for (std::size_t i = 0; i < data.view.n; ++i)
+    for (int k = 0; k < cv.q; ++k) theta(static_cast<int>(i), k) = cv.held_out_theta[i * cv.q + k];
+  Rcpp::IntegerVector fold(cv.fold_of_row.begin(), cv.fold_of_row.end());
+  for (auto& f : fold) f += 1;
+  return Rcpp::List::create(
+      Rcpp::Named("mean_effect") = to_r(t.mean_effect), Rcpp::Named("coef") = coef, Rcpp::Named("cov") = cov,
+      Rcpp::Named("identified") = Rcpp::LogicalVector(t.identified.begin(), t.identified.end()),
+      Rcpp::Named("converged") = Rcpp::LogicalVector(t.converged.begin(), t.converged.end()),
+      Rcpp::Named("df_resid") = t.df_resid, Rcpp::Named("use_t") = t.use_t,
+      Rcpp::Named("cov_type") = cov_type_name(t.cov_type), Rcpp::Named("held_out_theta") = theta,
+      Rcpp::Named("fold") = fold,
+      Rcpp::Named("fold_converged") = Rcpp::LogicalVector(cv.fold_converged.begin(), cv.fold_converged.end()),
+      Rcpp::Named("fold_message") = Rcpp::wrap(cv.fold_message));
+  END_RCPP
+}
+
+// Models compared on the same folds (inference/cv_comparison.hpp); fold_deviance is models x folds.
+extern "C" SEXP ctxstats_compare_cross_validation_R(SEXP fold_deviance, SEXP fold_weight) {
+  BEGIN_RCPP
+  const Rcpp::NumericMatrix D(fold_deviance);
+  const CrossValidationComparison c =
+      compare_cross_validation(row_major(D), Rcpp::as<std::vector<double>>(fold_weight), D.nrow());
+  return Rcpp::List::create(Rcpp::Named("best") = c.best + 1, Rcpp::Named("mean_deviance") = to_r(c.mean_deviance),
+                            Rcpp::Named("se") = to_r(c.se), Rcpp::Named("diff") = to_r(c.diff),
+                            Rcpp::Named("diff_se") = to_r(c.diff_se));
   END_RCPP
 }
 

@@ -6,6 +6,9 @@
 extern "C" {
 SEXP ctxstats_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP init);
 SEXP ctxstats_cross_validate_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP folds, SEXP seed);
+SEXP ctxstats_calibration_test_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP folds, SEXP seed,
+                                 SEXP cov_type);
+SEXP ctxstats_compare_cross_validation_R(SEXP fold_deviance, SEXP fold_weight);
 SEXP ctxstats_objective_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP w);
 SEXP ctxstats_predict_theta_R(SEXP options, SEXP scaling, SEXP w, SEXP C);
 SEXP ctxstats_n_weights_R(SEXP options, SEXP m, SEXP q);

@@ -72,6 +72,8 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_negbin_fit_statistics_R", reinterpret_cast<DL_FUNC>(&ctxstats_negbin_fit_statistics_R), 5},
     {"ctxstats_negbin_residuals_R", reinterpret_cast<DL_FUNC>(&ctxstats_negbin_residuals_R), 5},
     {"ctxstats_negbin_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_negbin_covariance_R), 10},
+    {"ctxstats_calibration_test_R", reinterpret_cast<DL_FUNC>(&ctxstats_calibration_test_R), 8},
+    {"ctxstats_compare_cross_validation_R", reinterpret_cast<DL_FUNC>(&ctxstats_compare_cross_validation_R), 2},
     {"ctxstats_network_edge_curve_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_edge_curve_R), 9},
     {nullptr, nullptr, 0}};
 
