@@ -21,6 +21,11 @@ std::unique_ptr<Encoder> make_encoder(const EncoderSpec& spec, int m, int q) {
   else if (spec.type == "spline") enc = make_spline_encoder(spec, m, out);
   else if (spec.type == "mlp") enc = make_mlp_encoder(m, out, spec.width, spec.depth, spec.activation);
   else enc = make_ngam_encoder(m, out, spec.width, spec.depth, spec.activation);
+  if (spec.linear_skip) {
+    require((spec.type == "mlp" || spec.type == "ngam") && spec.archetypes == 0,
+            "linear_skip applies to encoder 'mlp' or 'ngam' without archetypes");
+    enc = make_skip_encoder(std::move(enc), m, q);
+  }
   if (spec.archetypes > 0) enc = make_archetype_encoder(std::move(enc), q);
   return enc;
 }
