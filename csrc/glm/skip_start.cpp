@@ -7,7 +7,7 @@
 
 namespace ctxstats {
 
-bool linear_skip_start(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
+void linear_skip_start(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
                        const Penalty& penalty, const SolverOptions& options, double* w) {
   const int m = data.m, q = scaling.q();
   const int nf = encoder.output_features();
@@ -20,14 +20,13 @@ bool linear_skip_start(const Encoder& encoder, Family family, const DataView& da
   o.threads = options.threads;
   Penalty pen = penalty;
   pen.weight_decay = 0.0;  // the linear model's weights are not the network's
-  try {
-    const SolverResult r = solve_exact(*linear, family, data, scaling, pen, o, lw.data());
-    if (r.interrupted) return false;
-  } catch (const InvalidArgument&) {
-    return false;
-  }
+  // The exact solver takes the L2 part of the elastic net; the L1 part is left to the network's fit.
+  pen.alpha *= 1.0 - pen.l1_ratio;
+  pen.l1_ratio = 0.0;
+  solve_exact(*linear, family, data, scaling, pen, o, lw.data());
   for (double v : lw)
-    if (!std::isfinite(v)) return false;
+    require(std::isfinite(v), "linear_skip: the exact linear varying-coefficient fit that starts the network is not "
+                              "finite (separated or collinear data?); use linear_skip=False");
   // The network's output layer to zero: what remains of theta is its offset (e.g. the other
   // ngam feature networks' output biases), a constant, which the constant feature cancels.
   for (int k = 0; k < q; ++k)
@@ -40,7 +39,6 @@ bool linear_skip_start(const Encoder& encoder, Family family, const DataView& da
     w[encoder.output_weight(k, nb - 1)] = row[0] - theta[k];
     for (int j = 0; j < m; ++j) w[encoder.output_weight(k, nb + j)] = row[1 + j];
   }
-  return true;
 }
 
 }  // namespace ctxstats

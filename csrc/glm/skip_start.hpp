@@ -13,9 +13,10 @@ namespace ctxstats {
 
 // w: the seeded weights of a linear_skip encoder (n_weights of them). Sets the skip B and the
 // network's output bias from the linear fit of `data` (its weights: the rows' case weights)
-// and the network's other output weights to zero; the hidden weights stay as seeded. When the
-// linear fit fails or is not finite, w is left as it is. Returns whether the start was set.
-bool linear_skip_start(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
+// and the network's other output weights to zero; the hidden weights stay as seeded. A linear
+// fit that is not finite is an InvalidArgument naming the option. With an L1 penalty the linear
+// fit takes only its L2 part (alpha (1 - l1_ratio)).
+void linear_skip_start(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,
                        const Penalty& penalty, const SolverOptions& options, double* w);
 
 }  // namespace ctxstats
