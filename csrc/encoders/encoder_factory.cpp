@@ -24,6 +24,8 @@ std::unique_ptr<Encoder> make_encoder(const EncoderSpec& spec, int m, int q) {
   if (spec.linear_skip) {
     require((spec.type == "mlp" || spec.type == "ngam") && spec.archetypes == 0,
             "linear_skip applies to encoder 'mlp' or 'ngam' without archetypes");
+    require(spec.depth >= 1, "linear_skip needs hidden layers (depth >= 1): without them the network is already "
+                             "linear in the context");
     enc = make_skip_encoder(std::move(enc), m, q);
   }
   if (spec.archetypes > 0) enc = make_archetype_encoder(std::move(enc), q);

@@ -239,6 +239,9 @@ void linear_skip_checks() {
   o.encoder.linear_skip = true;
   o.encoder.archetypes = 3;
   expect_invalid([&] { fit(data.view(), o); }, "linear_skip");
+  o.encoder.archetypes = 0;
+  o.encoder.depth = 0;
+  expect_invalid([&] { fit(data.view(), o); }, "linear_skip needs hidden layers");
   OptionMap given = {{"encoder", OptionValue::string("mlp")}, {"archetypes", OptionValue::integer(2)},
                      {"linear_skip", OptionValue::boolean(true)}};
   expect_invalid([&] { fit_options_from(given); }, "linear_skip is not available with archetypes");
