@@ -78,12 +78,19 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "ngam-os": ({"encoder": "ngam"}, {"output_start": True}),
     "ngam-os-no-es": ({"encoder": "ngam"}, {"output_start": True, "early_stopping": False}),
     "mlp-os": ({"encoder": "mlp"}, {"output_start": True}),
+    # networks with a linear skip path started at the exact linear varying-coefficient fit (issue 12)
+    "mlp-skip": ({"encoder": "mlp", "linear_skip": True}, {}),
+    "ngam-skip": ({"encoder": "ngam", "linear_skip": True}, {}),
+    "mlp-skip-varpro": ({"encoder": "mlp", "linear_skip": True}, {"solver": "varpro", "weight_decay": 1e-4}),
+    "mlp-skip-w32": ({"encoder": "mlp", "width": 32, "linear_skip": True}, {}),
+    "ngam-skip-os": ({"encoder": "ngam", "linear_skip": True}, {"output_start": True}),
+    "mlp-skip-os": ({"encoder": "mlp", "linear_skip": True}, {"output_start": True}),
     # the spline with the tensor-product term of the --data interaction design
     "spline-c1c3": ({"encoder": "spline", "interactions": [(0, 2)]}, {}),
 }
 # Configurations also run on the binomial task (with family="binomial").
 CLF_CONFIGS = ["default", "default-wd", "mlp-no-es", "ngam", "ngam-no-es", "ngam-w16", "spline", "mlp-varpro",
-               "mlp-w32", "mlp-w16"]
+               "mlp-w32", "mlp-w16", "mlp-skip", "ngam-skip"]
 
 # ---- the peer: name -> (constructor keywords, fit keywords) -------------------------------
 PEER_SETTINGS: dict[str, tuple[dict, dict]] = {

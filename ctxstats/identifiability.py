@@ -9,6 +9,7 @@ per sample. The report checks what can be checked from the data and the fit:
   Fewer observations than that cannot determine it. d_g is m + 1 for the linear encoder
   ([1, c]), width + 1 for an mlp with hidden layers (last hidden layer and bias),
   m * width + 1 for an ngam (the m per-feature last layers, their biases summing to one),
+  m more with ``linear_skip`` (the skip path's features c),
   m + 1 for networks without hidden layers, and K for an archetype head (the mixture
   weights).
 - **predictors and context**: the rank of [1, X] and of [1, C] (the encoder always has a

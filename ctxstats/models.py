@@ -85,6 +85,10 @@ class ContextualizedGLM:
         sample model a convex mixture of K archetype models. 0 (default): no archetypes.
     activation : {"tanh", "relu"}
         Hidden-layer activation (default tanh).
+    linear_skip : bool
+        mlp, ngam: theta(c) = network(c) + B c, a linear path beside the network that starts at
+        the exact linear varying-coefficient fit (the network's output layer at zero), so the
+        network learns what the linear model misses. Default False (benchmarks/results_neural.md).
     n_knots : int
         spline: cubic B-spline basis functions per context feature (mgcv's ``k``), default 15;
         the knots are spread over each feature's range (``knot_spacing="even"``) or at its

@@ -265,6 +265,8 @@ def test_dask_fit_refuses_what_it_cannot_do(dask_client):
         model.fit(client=dask_client, cov_type="HC0")
     with pytest.raises(ValueError, match="output_start is not available for data held in partitions"):
         model.fit(client=dask_client, output_start=True)
+    with pytest.raises(ValueError, match="linear_skip is not available for data held in partitions"):
+        cs.ContextualizedGLM(y, X, C, encoder="mlp", linear_skip=True).fit(client=dask_client)
     with pytest.raises(ValueError, match="fit the data .* in memory with fit\\(n_bootstraps=B"):
         cs.ContextualizedGLM(y, X, C, encoder="spline").fit(client=dask_client, n_bootstraps=3)
     with pytest.raises(ValueError, match="0 \\(none\\) or at least 2"):

@@ -224,3 +224,36 @@ def test_output_start_applies_to_gaussian_lbfgs_networks_only():
         small_model(encoder="ngam").fit(output_start=True, solver="adam")
     with pytest.raises(ValueError, match="output_start does not apply to encoder 'linear'"):
         small_model(encoder="linear").fit(output_start=True)
+
+
+# The linear skip path (option linear_skip, off by default): theta(c) = network(c) + B c, started
+# at the exact linear varying-coefficient fit. Its gradient, output layer and start are checked in
+# the C++ tests (linear_skip_checks in tests/cpp/test_core.cpp); R == Python in test_parity_fits.
+@pytest.mark.parametrize("encoder", ["mlp", "ngam"])
+@pytest.mark.parametrize("family", ["gaussian", "binomial"])
+def test_linear_skip_fits_converge_and_are_bitwise_identical_for_any_thread_count(encoder, family):
+    model = small_model(family, encoder=encoder, linear_skip=True)
+    fits = [model.fit(seed=6, threads=t) for t in (1, 2)]
+    assert fits[0].converged and fits[0].message == ""
+    assert np.array_equal(fits[0].weights, fits[1].weights)
+    plain = small_model(family, encoder=encoder).fit(seed=6, threads=1)
+    q, m = 3, 2  # intercept + 2 predictors, 2 context columns
+    assert fits[0].weights.shape[0] == plain.weights.shape[0] + q * m
+    assert np.all(np.isfinite(fits[0].sample_params.to_numpy()))
+
+
+def test_linear_skip_model_file_round_trip(tmp_path):
+    from ctxstats.model_file import load_results, save_results
+
+    res = small_model("binomial", encoder="mlp", linear_skip=True).fit(seed=2, threads=1)
+    save_results(res, tmp_path / "skip")
+    back = load_results(tmp_path / "skip")
+    C = np.array([[0.1, -2.5], [3.0, 0.4]])
+    assert np.array_equal(back.predict_params(C).to_numpy(), res.predict_params(C).to_numpy())
+
+
+def test_linear_skip_is_refused_where_it_does_not_apply():
+    with pytest.raises(ValueError, match="linear_skip does not apply to encoder 'linear'"):
+        small_model(encoder="linear", linear_skip=True).fit()
+    with pytest.raises(ValueError, match="linear_skip is not available with archetypes"):
+        small_model(encoder="mlp", archetypes=2, linear_skip=True).fit()

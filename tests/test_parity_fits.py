@@ -60,6 +60,9 @@ def glm_cases():
     for encoder, early in itertools.product(("mlp", "ngam"), (True, False)):
         cases.append((encoder, "gaussian", "lbfgs", {"max_iter": ITERATIVE["lbfgs"], "width": 4, "output_start": True,
                                                      "early_stopping": early}))
+    # networks with a linear skip path started at the exact linear fit
+    for encoder, family in itertools.product(("mlp", "ngam"), ("gaussian", "binomial")):
+        cases.append((encoder, family, "lbfgs", {"max_iter": ITERATIVE["lbfgs"], "width": 4, "linear_skip": True}))
     return cases
 
 
@@ -89,7 +92,7 @@ def split(options: dict) -> tuple[dict, dict]:
 @pytest.mark.filterwarnings("ignore:solver=.* fits the spline encoder without its smoothing penalties")
 @pytest.mark.parametrize("encoder,family,solver,extra", GLM_CASES,
                          ids=[f"{e}-{f}-{s}" + "".join(f"-{v}" for k, v in x.items() if k == "method")
-                              + "".join(f"-{k}-{v}" for k, v in x.items() if k in ("output_start", "early_stopping"))
+                              + "".join(f"-{k}-{v}" for k, v in x.items() if k in ("output_start", "early_stopping", "linear_skip"))
                               for e, f, s, x in GLM_CASES])
 def test_glm_fits_are_bitwise_identical(ro, encoder, family, solver, extra):
     df = vcm_frame(n=150, family=family, seed=5)

@@ -25,6 +25,9 @@ struct EncoderSpec {
   int depth{};                // hidden layers (mlp, ngam)
   int archetypes{};           // K > 0: theta = softmax(encoder(C)) A with A K x q
   Activation activation{Activation::kTanh};
+  // mlp, ngam (no archetypes): theta = network(c) + B c, a linear skip path whose start is the
+  // exact linear varying-coefficient fit (encoder_skip.cpp; fit.cpp: linear_skip_start).
+  bool linear_skip{};
   // spline: theta = W b(c), b a penalised cubic B-spline basis per context feature (see
   // context_basis.hpp); fitted by the exact solver with smoothing parameters chosen by REML.
   int n_knots{};                        // B-spline basis functions per context feature (mgcv's k)
@@ -90,6 +93,7 @@ std::unique_ptr<Encoder> make_encoder(const EncoderSpec& spec, int m, int q);
 std::unique_ptr<Encoder> make_linear_encoder(int m, int q);
 std::unique_ptr<Encoder> make_mlp_encoder(int m, int q, int width, int depth, Activation act);
 std::unique_ptr<Encoder> make_ngam_encoder(int m, int q, int width, int depth, Activation act);
+std::unique_ptr<Encoder> make_skip_encoder(std::unique_ptr<Encoder> base, int m, int q);
 std::unique_ptr<Encoder> make_archetype_encoder(std::unique_ptr<Encoder> base, int q);
 std::unique_ptr<Encoder> make_spline_encoder(const EncoderSpec& spec, int m, int q);
 

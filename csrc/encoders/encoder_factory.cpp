@@ -21,6 +21,13 @@ std::unique_ptr<Encoder> make_encoder(const EncoderSpec& spec, int m, int q) {
   else if (spec.type == "spline") enc = make_spline_encoder(spec, m, out);
   else if (spec.type == "mlp") enc = make_mlp_encoder(m, out, spec.width, spec.depth, spec.activation);
   else enc = make_ngam_encoder(m, out, spec.width, spec.depth, spec.activation);
+  if (spec.linear_skip) {
+    require((spec.type == "mlp" || spec.type == "ngam") && spec.archetypes == 0,
+            "linear_skip applies to encoder 'mlp' or 'ngam' without archetypes");
+    require(spec.depth >= 1, "linear_skip needs hidden layers (depth >= 1): without them the network is already "
+                             "linear in the context");
+    enc = make_skip_encoder(std::move(enc), m, q);
+  }
   if (spec.archetypes > 0) enc = make_archetype_encoder(std::move(enc), q);
   return enc;
 }

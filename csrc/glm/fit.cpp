@@ -6,6 +6,7 @@
 
 #include "encoders/context_basis.hpp"
 #include "glm/output_layer.hpp"
+#include "glm/skip_start.hpp"
 #include "glm/early_stopping.hpp"
 #include "glm/location_scale.hpp"
 #include "glm/negbin.hpp"
@@ -107,6 +108,9 @@ FitResult fit(const DataView& data, const FitOptions& options, const std::vector
     out.weights = *init;
   } else {
     encoder->init(options.solver_options.seed, out.weights.data());
+    if (out.encoder.linear_skip && train)
+      linear_skip_start(*encoder, family, data, out.scaling, options.penalty, options.solver_options,
+                        out.weights.data());
   }
   if (out.encoder.type == "spline" && family == Family::kGaussian) {
     // A constant response leaves no residual variance: the smoothing parameters and the scale

@@ -81,6 +81,9 @@ FitResult fit_network_passes(const FitOptions& options, const Scaling& scaling, 
   const auto encoder = make_encoder(out.encoder, m, scaling.q());
   require(!uses_output_start(options, *encoder, out.solver),
           "output_start is not available for data held in partitions (it needs every row at once)");
+  require(!options.encoder.linear_skip,
+          "linear_skip is not available for data held in partitions yet (its start is an exact linear fit of "
+          "every row)");
   const std::size_t nw = encoder->n_weights();
   out.weights.assign(nw, 0.0);
   encoder->init(options.solver_options.seed, out.weights.data());

@@ -222,8 +222,9 @@ int representation_dim(const EncoderSpec& e, int m) {
     return 1 + m * (e.n_knots - 1) + static_cast<int>(e.interactions.size()) * kt * kt;
   }
   if (e.type == "linear" || e.depth == 0) return m + 1;
-  if (e.type == "mlp") return e.width + 1;
-  return m * e.width + 1;  // ngam
+  const int skip = e.linear_skip ? m : 0;  // the linear skip path's features c
+  if (e.type == "mlp") return e.width + 1 + skip;
+  return m * e.width + 1 + skip;  // ngam
 }
 
 IdentifiabilityReport identifiability_report(const DataView& data, const Scaling& scaling, const EncoderSpec& encoder,

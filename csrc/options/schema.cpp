@@ -340,6 +340,12 @@ std::vector<OptionSpec> build_schema() {
           .choices({"relu", "tanh"})
           .models(glm)
           .encoders(neural),
+      Builder("linear_skip", OptionType::kBool, "encoder", V::boolean(false),
+              "theta(c) = network(c) + B c: a linear path beside the network, which starts at the exact linear "
+              "varying-coefficient fit (the network's output layer at zero), so the network learns what the linear "
+              "model misses. Not with archetypes.")
+          .models(glm)
+          .encoders(neural),
       Builder("archetypes", OptionType::kInt, "encoder", V::integer(0),
               "K >= 2: each sample's model is a convex mixture of K archetype models; 0: none (spline: 0 only); "
               "at most 1024.")
@@ -683,6 +689,8 @@ OptionMap resolve_options(const std::string& model, const OptionMap& given, bool
     const long long K = int_of(value("archetypes", encoder));
     if (K == 1) throw InvalidArgument("archetypes=1 gives every sample the same model; use 0 (none) or K >= 2");
     if (encoder == "spline" && K > 0) throw InvalidArgument("archetypes are not available with encoder 'spline'");
+    if (K > 0 && raw.count("linear_skip") && canonical(*find_option("linear_skip"), raw["linear_skip"]).flag)
+      throw InvalidArgument("linear_skip is not available with archetypes; use archetypes=0 or linear_skip=False");
     if (solver_known) {
       solver = value("solver", encoder).text;
       const bool linear = encoder == "linear" && K == 0;
@@ -748,6 +756,8 @@ FitOptions fit_options_from(const OptionMap& given, bool strict) {
   e.depth = r.integer("depth");
   e.archetypes = r.integer("archetypes");
   e.activation = parse_activation(r.text("activation"));
+  const OptionValue* skip = lookup(r.values, "linear_skip");
+  e.linear_skip = skip && skip->kind == Kind::kBool && skip->flag;
   e.n_knots = r.integer("n_knots");
   e.knot_spacing = r.text("knot_spacing");
   e.interactions.clear();
@@ -826,6 +836,7 @@ void add_encoder(OptionMap& m, const EncoderSpec& e) {
   if (e.type == "mlp" || e.type == "ngam") {
     m.emplace_back("width", OptionValue::integer(e.width));
     m.emplace_back("depth", OptionValue::integer(e.depth));
+    m.emplace_back("linear_skip", OptionValue::boolean(e.linear_skip));
   }
   if (e.type != "spline") return;
   m.emplace_back("n_knots", OptionValue::integer(e.n_knots));

@@ -11,6 +11,7 @@
 #include "glm/fit.hpp"
 #include "glm/network_passes.hpp"
 #include "glm/output_layer.hpp"
+#include "glm/skip_start.hpp"
 #include "options/schema.hpp"
 #include "harness.hpp"
 #include "common/rng.hpp"
@@ -55,32 +56,42 @@ double relative_gradient_error(const Data& data, const FitOptions& options, cons
   return std::sqrt(num / std::max(den, 1e-300));
 }
 
+// Default options with this family and encoder.
+FitOptions encoder_options(const char* family, const char* type, int width, int depth, int archetypes,
+                           Activation act, bool skip = false) {
+  FitOptions o = default_fit_options();
+  o.family = family;
+  o.encoder.type = type;
+  o.encoder.width = width;
+  o.encoder.depth = depth;
+  o.encoder.archetypes = archetypes;
+  o.encoder.activation = act;
+  o.encoder.linear_skip = skip;
+  return o;
+}
+
 void gradient_checks() {
-  struct Enc { const char* type; int width, depth, archetypes; Activation act; };
+  struct Enc { const char* type; int width, depth, archetypes; Activation act; bool skip; };
   const Enc encoders[] = {{"linear", 1, 0, 0, Activation::kRelu}, {"mlp", 4, 2, 0, Activation::kRelu},
                           {"mlp", 3, 1, 0, Activation::kTanh},   {"ngam", 3, 1, 0, Activation::kRelu},
                           {"ngam", 3, 2, 0, Activation::kTanh},  {"linear", 1, 0, 3, Activation::kRelu},
-                          {"mlp", 3, 1, 4, Activation::kTanh}};
+                          {"mlp", 3, 1, 4, Activation::kTanh},   {"mlp", 3, 2, 0, Activation::kTanh, true},
+                          {"mlp", 4, 1, 0, Activation::kRelu, true}, {"ngam", 3, 1, 0, Activation::kTanh, true},
+                          {"ngam", 2, 2, 0, Activation::kRelu, true}};
   const Penalty penalties[] = {{0.0, 0.0, 0.5, 0.0}, {0.3, 0.0, 0.2, 0.0}, {0.2, 0.7, 0.6, 0.05}};
   for (const char* family : {"gaussian", "binomial", "poisson"}) {
     const Data data = make_data(40, 2, 3, family, 1);
     for (const Enc& e : encoders) {
       for (const Penalty& pen : penalties) {
-        FitOptions o = default_fit_options();
-        o.family = family;
-        o.encoder.type = e.type;
-        o.encoder.width = e.width;
-        o.encoder.depth = e.depth;
-        o.encoder.archetypes = e.archetypes;
-        o.encoder.activation = e.act;
+        FitOptions o = encoder_options(family, e.type, e.width, e.depth, e.archetypes, e.act, e.skip);
         o.penalty = pen;
         const std::size_t nw = encoder_n_weights(o.encoder, data.m, data.p + 1);
         std::vector<double> w(nw);
         CounterRng rng(3, Stream::kInit, nw);
         for (double& v : w) v = 0.4 * rng.normal();
         const double err = relative_gradient_error(data, o, w);
-        check(err <= 1e-6, std::string("gradient ") + family + " " + e.type + " archetypes=" +
-                               std::to_string(e.archetypes) + " alpha=" + std::to_string(pen.alpha) +
+        check(err <= 1e-6, std::string("gradient ") + family + " " + e.type + (e.skip ? " linear_skip" : "") +
+                               " archetypes=" + std::to_string(e.archetypes) + " alpha=" + std::to_string(pen.alpha) +
                                " relative error " + std::to_string(err));
       }
     }
@@ -140,6 +151,103 @@ void boundary_checks() {
   empty.n = 0;
   o.penalty.l1_ratio = 0.0;
   expect_invalid([&] { fit(empty, o); }, "zero rows");
+}
+
+
+// The linear skip path (option linear_skip, encoders/encoder_skip.cpp; its gradient is in
+// gradient_checks): its output layer (the network's plus B) solved exactly; the start at the exact
+// linear varying-coefficient fit (glm/skip_start.hpp); bitwise determinism; archetypes refused.
+void linear_skip_checks() {
+  struct Enc { const char* type; int width, depth; Activation act; };
+  const Enc encoders[] = {{"mlp", 3, 2, Activation::kTanh}, {"mlp", 4, 1, Activation::kRelu},
+                          {"ngam", 3, 1, Activation::kTanh}, {"ngam", 2, 2, Activation::kRelu}};
+  for (const char* family : {"gaussian", "binomial", "poisson"}) {
+    const Data data = make_data(50, 2, 3, family, 21);
+    const Family fam = parse_family(family);
+    const Scaling scaling = compute_scaling(data.view(), fam, true);
+    for (const Enc& e : encoders) {
+      FitOptions o = encoder_options(family, e.type, e.width, e.depth, 0, e.act, true);
+      const std::string label = std::string(family) + " " + e.type + " depth " + std::to_string(e.depth);
+      auto enc = make_encoder(o.encoder, data.m, scaling.q());
+      FitOptions plain = o;
+      plain.encoder.linear_skip = false;
+      check(enc->n_weights() == encoder_n_weights(plain.encoder, data.m, scaling.q()) +
+                                    static_cast<std::size_t>(scaling.q()) * data.m,
+            "linear skip adds q x m weights: " + label);
+      const std::size_t nw = enc->n_weights();
+      // The output layer with the skip: its gradient vanishes after the exact solve.
+      std::vector<bool> in_v(nw, false);
+      for (int k = 0; k < enc->q(); ++k)
+        for (int l = 0; l < enc->output_features(); ++l) in_v[enc->output_weight(k, l)] = true;
+      std::size_t count = 0;
+      for (bool b : in_v) count += b;
+      check(count == static_cast<std::size_t>(enc->q()) * enc->output_features(),
+            "output-layer positions are distinct: " + label);
+      std::vector<double> w(nw);
+      enc->init(3, w.data());
+      Penalty ridge = o.penalty;
+      ridge.weight_decay = 0.01;
+      const OutputLayerResult r = solve_output_layer(*enc, fam, data.view(), scaling, ridge, 1, w.data());
+      FitOptions od = o;
+      od.penalty = ridge;
+      std::vector<double> grad;
+      objective_value_grad(data.view(), od, w, &grad);
+      double gv = 0.0, gu = 0.0;
+      for (std::size_t j = 0; j < nw; ++j) (in_v[j] ? gv : gu) = std::max(in_v[j] ? gv : gu, std::fabs(grad[j]));
+      check(r.solved && gv <= 1e-7 * std::max(1.0, gu), "linear skip output layer solved: " + label);
+      // The start: theta of every row equals the exact linear fit's.
+      FitOptions lin = default_fit_options();
+      lin.family = family;
+      lin.encoder.type = "linear";
+      const FitResult linear = fit(data.view(), lin);
+      std::vector<double> seeded(nw);
+      enc->init(o.solver_options.seed, seeded.data());
+      std::vector<double> w0 = seeded;
+      linear_skip_start(*enc, fam, data.view(), scaling, o.penalty, o.solver_options, w0.data());
+      bool hidden_kept = true;
+      for (std::size_t j = 0; j < nw; ++j)
+        if (!in_v[j]) hidden_kept = hidden_kept && w0[j] == seeded[j];
+      check(hidden_kept, "linear skip start keeps the seeded hidden weights: " + label);
+      const auto t_lin = predict_theta(linear.encoder, linear.scaling, linear.weights, data.C.data(), data.n, data.m, 1);
+      const auto t_net = predict_theta(o.encoder, scaling, w0, data.C.data(), data.n, data.m, 1);
+      double diff = 0.0, size = 0.0;
+      for (std::size_t k = 0; k < t_lin.size(); ++k) {
+        diff = std::max(diff, std::fabs(t_lin[k] - t_net[k]));
+        size = std::max(size, std::fabs(t_lin[k]));
+      }
+      check(diff <= 1e-9 * std::max(1.0, size), "linear skip start is the exact linear fit (" + std::to_string(diff) +
+                                                    "): " + label);
+    }
+  }
+  const Data data = make_data(2000, 3, 3, "binomial", 5);
+  for (const char* type : {"mlp", "ngam"}) {
+    std::vector<double> first;
+    for (int threads : {1, 2, 3}) {
+      FitOptions o = default_fit_options();
+      o.family = "binomial";
+      o.encoder.type = type;
+      o.encoder.width = 6;
+      o.encoder.linear_skip = true;
+      o.solver_options.max_iter = 40;
+      o.solver_options.threads = threads;
+      const FitResult r = fit(data.view(), o);
+      if (first.empty()) first = r.weights;
+      else check(first == r.weights, std::string("linear skip: bitwise identical weights with ") +
+                                         std::to_string(threads) + " threads, " + type);
+    }
+  }
+  FitOptions o = default_fit_options();
+  o.encoder.linear_skip = true;
+  o.encoder.archetypes = 3;
+  expect_invalid([&] { fit(data.view(), o); }, "linear_skip");
+  o.encoder.archetypes = 0;
+  o.encoder.depth = 0;
+  expect_invalid([&] { fit(data.view(), o); }, "linear_skip needs hidden layers");
+  OptionMap given = {{"encoder", OptionValue::string("mlp")}, {"archetypes", OptionValue::integer(2)},
+                     {"linear_skip", OptionValue::boolean(true)}};
+  expect_invalid([&] { fit_options_from(given); }, "linear_skip is not available with archetypes");
+  OptionMap on_linear = {{"encoder", OptionValue::string("linear")}, {"linear_skip", OptionValue::boolean(true)}};
+  expect_invalid([&] { fit_options_from(on_linear); }, "linear_skip does not apply to encoder 'linear'");
 }
 
 
@@ -401,6 +509,7 @@ int main() {
   output_layer_checks();
   output_start_checks();
   network_passes_checks();
+  linear_skip_checks();
   neural_criterion_checks();
   convergence_checks();
   boundary_checks();
