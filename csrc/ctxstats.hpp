@@ -19,6 +19,7 @@
 #include "glm/exact_passes.hpp"
 #include "glm/fit.hpp"
 #include "glm/location_scale.hpp"
+#include "glm/mixture.hpp"
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"
 #include "inference/inference.hpp"
