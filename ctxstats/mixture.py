@@ -14,7 +14,9 @@ is the exact solver's weighted least squares with the posterior probabilities as
 sigma_k its weighted residual SD (floored at 1e-4 times the response's SD, with a warning),
 and the mixing weights a few Newton steps of the multinomial logit. A start converges when
 the relative change in log-likelihood is at most ``tol``; a fit whose best start stopped at
-``max_iter`` warns (:class:`~ctxstats.ConvergenceWarning`).
+``max_iter`` warns (:class:`~ctxstats.ConvergenceWarning`). Starts in which a component keeps
+less than ``min_share`` of the rows are abandoned (spurious maxima: a component that
+interpolates a few rows with a tiny sigma; flexmix's ``minprior``).
 
 Components are put in a canonical order -- ascending mean fitted response over the samples --
 so that fits from other seeds or resampled data label their components alike.
@@ -133,18 +135,23 @@ class ContextualizedMixture:
         return names
 
     def fit(self, n_starts: int = 10, seed: int = 0, max_iter: int = 1000, tol: float = 1e-10,
-            threads: int | None = None, start_posterior=None, k_range=(1, 4)) -> "ContextualizedMixtureResults":
+            min_share: float = 0.05, threads: int | None = None, start_posterior=None,
+            k_range=(1, 4)) -> "ContextualizedMixtureResults":
         """Fit by EM from ``n_starts`` random starts (random assignments of the rows, drawn from
         ``seed``), plus ``start_posterior`` (n x K probabilities) when given, and keep the
         largest log-likelihood. ``tol``: the relative change in log-likelihood at which a start
-        has converged; ``max_iter``: EM iterations per start. ``threads`` (None: all) does not
+        has converged; ``max_iter``: EM iterations per start. ``min_share``: a start in which a
+        component's share of the rows falls below it (or below its number of parameters) is
+        abandoned -- such a component interpolates a few rows with a tiny sigma, a spurious
+        maximum of the unbounded likelihood (flexmix's ``minprior``, also 0.05). ``threads`` (None: all) does not
         change the numbers. With ``n_components="bic"``, ``k_range=(k_min, k_max)``."""
         n_starts = _check_int(n_starts, "n_starts", 0)
         seed = _check_int(seed, "seed", 0)
         max_iter = _check_int(max_iter, "max_iter", 1)
         threads = 0 if threads is None else _check_int(threads, "threads", 0)
-        if isinstance(tol, bool) or not isinstance(tol, (int, float, np.floating)):
-            raise TypeError(f"tol must be a number, not {type(tol).__name__}")
+        for name, value in (("tol", tol), ("min_share", min_share)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+                raise TypeError(f"{name} must be a number, not {type(value).__name__}")
         args = (np.ascontiguousarray(self.context, dtype=float), np.ascontiguousarray(self.exog, dtype=float),
                 np.ascontiguousarray(self.endog, dtype=float), self.weights, self.family, self.encoder)
         table = None
@@ -154,7 +161,8 @@ class ContextualizedMixture:
             if (not isinstance(k_range, (tuple, list)) or len(k_range) != 2):
                 raise ValueError("k_range must be (k_min, k_max)")
             k_min, k_max = (_check_int(k, "k_range", 1) for k in k_range)
-            fits, chosen = _core.mixture_select(*args, k_min, k_max, n_starts, max_iter, float(tol), seed, threads)
+            fits, chosen = _core.mixture_select(*args, k_min, k_max, n_starts, max_iter, float(tol),
+                                                 float(min_share), seed, threads)
             table = pd.DataFrame({"k": [f["k"] for f in fits], "llf": [f["loglik"] for f in fits],
                                   "df": [f["df"] for f in fits], "aic": [f["aic"] for f in fits],
                                   "bic": [f["bic"] for f in fits],
@@ -164,11 +172,12 @@ class ContextualizedMixture:
             post = None
             if start_posterior is not None:
                 post = np.ascontiguousarray(np.asarray(start_posterior, dtype=float))
-            out = _core.mixture_fit(*args, self.n_components, n_starts, max_iter, float(tol), seed, threads, post)
+            out = _core.mixture_fit(*args, self.n_components, n_starts, max_iter, float(tol),
+                                   float(min_share), seed, threads, post)
         if out["message"]:
             warnings.warn(ConvergenceWarning(out["message"]), stacklevel=2)
         return ContextualizedMixtureResults(self, out, table, dict(n_starts=n_starts, seed=seed, max_iter=max_iter,
-                                                                   tol=float(tol)))
+                                                                   tol=float(tol), min_share=float(min_share)))
 
 
 class ContextualizedMixtureResults:

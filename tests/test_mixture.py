@@ -127,7 +127,7 @@ def test_flexmix_started_at_our_posterior_stays_with_us(flexmix_case):
          "concomitant = FLXPmultinom(~ c1 + c2), control = list(iter.max = 5000, tolerance = 1e-10))")
     ll = float(ro.r("as.numeric(logLik(fm))")[0])
     assert 0 <= res.llf - ll < 0.1
-    fm_post = np.asarray(ro.r("posterior(fm)"))
+    fm_post = np.asarray(ro.r("as.vector(posterior(fm))"), dtype=float).reshape((len(data), 2), order="F")
     np.testing.assert_allclose(fm_post, res.posterior.to_numpy(), atol=0.02)
 
 

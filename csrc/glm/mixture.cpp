@@ -207,6 +207,7 @@ StartFit run_em(const DataView& data, const Scaling& scaling, const Rows& R, con
   SolverOptions so;
   so.threads = o.threads;
   const Penalty none{};
+  const double min_size = std::max(o.min_share * R.total, D + 1.0);
   double previous = 0.0;
   for (int it = 1; it <= o.max_iter; ++it) {
     f.iter = it;
@@ -217,7 +218,7 @@ StartFit run_em(const DataView& data, const Scaling& scaling, const Rows& R, con
         wk[i] = R.s[i] * f.r[i * K + k];
         size += wk[i];
       }
-      if (!(size > kMixtureMinShare * R.total)) {
+      if (!(size >= min_size)) {
         f.status = 3;
         f.loglik = std::numeric_limits<double>::quiet_NaN();
         return f;
@@ -277,6 +278,7 @@ void validate_mixture_options(const MixtureOptions& o, bool have_start) {
   require(o.max_iter >= 1, "max_iter must be a positive integer, not " + std::to_string(o.max_iter));
   require(std::isfinite(o.tol) && o.tol > 0.0 && o.tol < 1.0, "tol must be in (0, 1), not " + format_number(o.tol));
   require(o.threads >= 0, "threads must be a non-negative integer (0: all available)");
+  require(o.min_share >= 0.0 && o.min_share < 0.5, "min_share must be in [0, 0.5), not " + format_number(o.min_share));
 }
 
 MixtureResult fit_mixture(const DataView& data, const MixtureOptions& o, const double* start_posterior) {
@@ -335,7 +337,9 @@ MixtureResult fit_mixture(const DataView& data, const MixtureOptions& o, const d
   }
   if (best < 0)
     throw InvalidArgument("every start of the mixture with n_components=" + std::to_string(K) +
-                          " lost a component (no rows left to it); use fewer components or more starts (n_starts)");
+                          " lost a component (its share of the rows fell below min_share=" + format_number(o.min_share) +
+                          " or below its " + std::to_string(D + 1) +
+                          " parameters); use fewer components, more starts (n_starts) or a smaller min_share");
 
   // Canonical order: ascending mean fitted response.
   std::vector<double> centre(K, 0.0);
@@ -437,7 +441,15 @@ std::vector<MixtureResult> select_mixture_components(const DataView& data, const
   for (int k = k_min; k <= k_max; ++k) {
     MixtureOptions ok = o;
     ok.k = k;
-    fits.push_back(fit_mixture(data, ok));
+    if (k == k_min) {
+      fits.push_back(fit_mixture(data, ok));
+    } else {
+      try {
+        fits.push_back(fit_mixture(data, ok));
+      } catch (const InvalidArgument&) {
+        continue;  // not fittable with k components: left out of the choice
+      }
+    }
     const MixtureResult& f = fits.back();
     if (!f.sigma_floored && (best < 0 || f.bic < fits[best].bic)) best = static_cast<int>(fits.size()) - 1;
   }

@@ -19,10 +19,13 @@
 // is at most tol; it stops unconverged at max_iter.
 //
 // Starts: `n_starts` random hard assignments of the rows to components (draw r from the
-// counter-based generator keyed by (seed, Stream::kMixture, start)), plus the caller's
-// posterior when one is given (tried first). A start is degenerate when a component's
-// weight sum s r_ik falls below kMixtureMinShare of the total (it lost its rows; the start is
-// abandoned) or its sigma reached the floor (it fits a few rows exactly). The best start is
+// counter-based generator keyed by (seed, Stream::kMixture, K, start)), plus the caller's
+// posterior when one is given (tried first). A start is degenerate when, at any iteration, a
+// component's weight sum sum_i s_i r_ik falls below max(min_share * sum s, q (m + 1) + 1) (it
+// lost its rows, or kept too few to estimate its parameters: such a component interpolates a
+// few rows with a tiny sigma, a spurious maximum of the unbounded likelihood; flexmix's
+// minprior, default 0.05, is the same guard) -- the start is abandoned -- or its sigma reached the
+// floor. The best start is
 // the non-degenerate one of largest l; only if all are degenerate is a floored one taken, with
 // a warning (message) naming the cause and what to change; if every start lost a component the
 // fit is refused (InvalidArgument).
@@ -44,7 +47,6 @@
 namespace ctxstats {
 
 constexpr double kMixtureSigmaFloor = 1e-4;
-constexpr double kMixtureMinShare = 1e-6;
 constexpr int kGateNewton = 5;
 
 struct MixtureOptions {
@@ -54,6 +56,7 @@ struct MixtureOptions {
   int n_starts = 10;                // random starts (0 allowed when a start posterior is given)
   int max_iter = 1000;              // EM iterations per start
   double tol = 1e-10;               // relative log-likelihood change
+  double min_share = 0.05;          // smallest share of the total weight a component may keep, [0, 0.5)
   std::uint64_t seed = 0;
   int threads = 1;
 };
@@ -90,7 +93,9 @@ void validate_mixture_options(const MixtureOptions& options, bool have_start);
 MixtureResult fit_mixture(const DataView& data, const MixtureOptions& options,
                           const double* start_posterior = nullptr);
 
-// Fits k = k_min..k_max and returns them all; *chosen: the index of the smallest BIC.
+// Fits k = k_min..k_max and returns them all; *chosen: the index of the smallest BIC. A k above
+// k_min that cannot be fitted (every start lost a component, or more parameters than rows) is
+// left out.
 std::vector<MixtureResult> select_mixture_components(const DataView& data, const MixtureOptions& options, int k_min,
                                                      int k_max, int* chosen);
 

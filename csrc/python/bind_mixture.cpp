@@ -8,7 +8,7 @@ namespace ctxstats_py {
 namespace {
 
 MixtureOptions mixture_options(const std::string& family, const std::string& encoder, int k, int n_starts,
-                               int max_iter, double tol, long long seed, int threads) {
+                               int max_iter, double tol, double min_share, long long seed, int threads) {
   if (seed < 0) throw InvalidArgument("seed must be a non-negative integer");
   MixtureOptions o;
   o.family = family;
@@ -17,6 +17,7 @@ MixtureOptions mixture_options(const std::string& family, const std::string& enc
   o.n_starts = n_starts;
   o.max_iter = max_iter;
   o.tol = tol;
+  o.min_share = min_share;
   o.seed = static_cast<std::uint64_t>(seed);
   o.threads = threads;
   return o;
@@ -58,11 +59,11 @@ py::dict mixture_to_dict(const MixtureResult& r) {
 }
 
 py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object& weights, const std::string& family,
-                const std::string& encoder, int k, int n_starts, int max_iter, double tol, long long seed, int threads,
-                const py::object& start_posterior) {
+                const std::string& encoder, int k, int n_starts, int max_iter, double tol, double min_share,
+                long long seed, int threads, const py::object& start_posterior) {
   Array w_holder, post;
   const DataView d = view(C, X, y, weights, w_holder);
-  const MixtureOptions o = mixture_options(family, encoder, k, n_starts, max_iter, tol, seed, threads);
+  const MixtureOptions o = mixture_options(family, encoder, k, n_starts, max_iter, tol, min_share, seed, threads);
   if (!start_posterior.is_none()) {
     post = start_posterior.cast<Array>();
     if (post.ndim() != 2 || static_cast<std::size_t>(post.shape(0)) != d.n || post.shape(1) != k)
@@ -78,10 +79,10 @@ py::dict fit_py(const Array& C, const Array& X, const Array& y, const py::object
 
 py::tuple select_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
                     const std::string& family, const std::string& encoder, int k_min, int k_max, int n_starts,
-                    int max_iter, double tol, long long seed, int threads) {
+                    int max_iter, double tol, double min_share, long long seed, int threads) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
-  const MixtureOptions o = mixture_options(family, encoder, k_min, n_starts, max_iter, tol, seed, threads);
+  const MixtureOptions o = mixture_options(family, encoder, k_min, n_starts, max_iter, tol, min_share, seed, threads);
   std::vector<MixtureResult> fits;
   int chosen = 0;
   {
@@ -132,11 +133,11 @@ py::tuple loglik_py(const Array& C, const Array& X, const Array& y, const py::ob
 void bind_mixture(py::module_& mod) {
   mod.def("mixture_fit", &fit_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("family"),
           py::arg("encoder"), py::arg("k"), py::arg("n_starts"), py::arg("max_iter"), py::arg("tol"),
-          py::arg("seed"), py::arg("threads"), py::arg("start_posterior"),
+          py::arg("min_share"), py::arg("seed"), py::arg("threads"), py::arg("start_posterior"),
           "A mixture of contextualized regressions fitted by EM from several starts (csrc/glm/mixture.hpp).");
   mod.def("mixture_select", &select_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
           py::arg("family"), py::arg("encoder"), py::arg("k_min"), py::arg("k_max"), py::arg("n_starts"),
-          py::arg("max_iter"), py::arg("tol"), py::arg("seed"), py::arg("threads"),
+          py::arg("max_iter"), py::arg("tol"), py::arg("min_share"), py::arg("seed"), py::arg("threads"),
           "Mixtures with k_min..k_max components and the index of the smallest BIC.");
   mod.def("mixture_predict", &predict_py, py::arg("scaling"), py::arg("weights"), py::arg("gate"), py::arg("sigma"),
           py::arg("X"), py::arg("C"), py::arg("y"),
