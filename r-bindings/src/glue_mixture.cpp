@@ -8,6 +8,7 @@
 
 #include "ctxstats.hpp"
 #include "glue.h"
+#include "glue_convert.h"
 
 using namespace ctxstats;
 
@@ -42,31 +43,11 @@ Rcpp::NumericVector array3(const std::vector<double>& v, std::size_t d1, std::si
 
 Rcpp::NumericVector vec(const std::vector<double>& v) { return Rcpp::NumericVector(v.begin(), v.end()); }
 
-Rcpp::List mixture_scaling_r(const Scaling& s) {
-  return Rcpp::List::create(Rcpp::Named("c_mean") = vec(s.c_mean), Rcpp::Named("c_scale") = vec(s.c_scale),
-                            Rcpp::Named("x_mean") = vec(s.x_mean), Rcpp::Named("x_scale") = vec(s.x_scale),
-                            Rcpp::Named("y_mean") = s.y_mean, Rcpp::Named("y_scale") = s.y_scale,
-                            Rcpp::Named("intercept") = s.intercept);
-}
-
-Scaling mixture_scaling_from_r(SEXP sexp) {
-  const Rcpp::List d(sexp);
-  Scaling s;
-  s.c_mean = Rcpp::as<std::vector<double>>(d["c_mean"]);
-  s.c_scale = Rcpp::as<std::vector<double>>(d["c_scale"]);
-  s.x_mean = Rcpp::as<std::vector<double>>(d["x_mean"]);
-  s.x_scale = Rcpp::as<std::vector<double>>(d["x_scale"]);
-  s.y_mean = Rcpp::as<double>(d["y_mean"]);
-  s.y_scale = Rcpp::as<double>(d["y_scale"]);
-  s.intercept = Rcpp::as<bool>(d["intercept"]);
-  return s;
-}
-
 Rcpp::List mixture_to_r(const MixtureResult& r) {
   const auto K = static_cast<std::size_t>(r.k), q = static_cast<std::size_t>(r.q),
              m1 = static_cast<std::size_t>(r.m + 1), n = r.n;
   Rcpp::List out = Rcpp::List::create(
-      Rcpp::Named("k") = r.k, Rcpp::Named("scaling") = mixture_scaling_r(r.scaling),
+      Rcpp::Named("k") = r.k, Rcpp::Named("scaling") = scaling_to_r(r.scaling),
       Rcpp::Named("weights") = matrix_from_rows(r.weights, K, q * m1),
       Rcpp::Named("gate") = matrix_from_rows(r.gate, K, m1), Rcpp::Named("sigma") = vec(r.sigma),
       Rcpp::Named("coef") = array3(r.coef, K, q, m1), Rcpp::Named("gate_coef") = matrix_from_rows(r.gate_coef, K, m1),
@@ -160,7 +141,7 @@ extern "C" SEXP ctxstats_mixture_select_R(SEXP C, SEXP X, SEXP y, SEXP weights, 
 
 extern "C" SEXP ctxstats_mixture_predict_R(SEXP scaling, SEXP weights, SEXP gate, SEXP sigma, SEXP X, SEXP C, SEXP y) {
   BEGIN_RCPP
-  const Scaling s = mixture_scaling_from_r(scaling);
+  const Scaling s = scaling_from_r(scaling);
   std::size_t kw = 0, dw = 0, kg = 0, mg = 0, rows = 0, m = 0, rx = 0, p = 0;
   const std::vector<double> W = rows_of(weights, &kw, &dw), V = rows_of(gate, &kg, &mg);
   const std::vector<double> Cv = rows_of(C, &rows, &m), Xv = rows_of(X, &rx, &p);
