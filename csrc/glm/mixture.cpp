@@ -337,7 +337,8 @@ MixtureResult fit_mixture(const DataView& data, const MixtureOptions& o, const d
   }
   if (best < 0)
     throw InvalidArgument("every start of the mixture with n_components=" + std::to_string(K) +
-                          " lost a component (its share of the rows fell below min_share=" + format_number(o.min_share) +
+                          " lost a component (its share of the rows fell below min_share=" +
+                          format_number(o.min_share) +
                           " or below its " + std::to_string(D + 1) +
                           " parameters); use fewer components, more starts (n_starts) or a smaller min_share");
 
@@ -509,7 +510,8 @@ MixturePrediction predict_mixture(const Scaling& scaling, int K, const std::vect
           "exog has " + std::to_string(p) + " columns; the mixture was fitted with " +
               std::to_string(scaling.x_mean.size()));
   const int q = scaling.q(), m1 = m + 1, D = q * m1;
-  require(K >= 1 && weights.size() == static_cast<std::size_t>(K) * D && gate.size() == static_cast<std::size_t>(K) * m1 &&
+  const auto Ks = static_cast<std::size_t>(K);
+  require(K >= 1 && weights.size() == Ks * D && gate.size() == Ks * m1 &&
               sigma.size() == static_cast<std::size_t>(K),
           "the mixture's weights, gate and sigma do not match n_components and the data's columns");
   for (double v : sigma) require(std::isfinite(v) && v > 0.0, "the mixture's sigma must be positive");

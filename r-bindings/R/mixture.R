@@ -25,11 +25,11 @@ ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter 
                         k_range = c(1, 4), family = "gaussian", encoder = "linear") {
   cl <- match.call()
   if (!identical(family, "gaussian"))
-    stop(sprintf("family = \"%s\" is not available for mixtures of contextualized regressions; use family = \"gaussian\"",
-                 format(family)), call. = FALSE)
+    stop(sprintf(paste("family = \"%s\" is not available for mixtures of contextualized regressions;",
+                       "use family = \"gaussian\""), format(family)), call. = FALSE)
   if (!identical(encoder, "linear"))
-    stop(sprintf("encoder = \"%s\" is not available for mixtures of contextualized regressions; use encoder = \"linear\"",
-                 format(encoder)), call. = FALSE)
+    stop(sprintf(paste("encoder = \"%s\" is not available for mixtures of contextualized regressions;",
+                       "use encoder = \"linear\""), format(encoder)), call. = FALSE)
   parts <- split_formula(formula)
   mf <- model_frame_from_call(cl, parts$frame, parent.frame())
   d <- design_from_frame(parts, mf, "gaussian")
