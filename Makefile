@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEBIAN_PACKAGES := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-mgcv libeigen3-dev
+DEBIAN_PACKAGES := r-base-dev r-cran-rcpp r-cran-rcppeigen r-cran-testthat r-cran-mgcv r-cran-flexmix libeigen3-dev
 # The R package (r-bindings/) is installed into this library by `make test`; the rpy2 tests
 # find it through CTXSTATS_R_LIB.
 R_LIB := $(abspath $(VENV))/R-lib

@@ -21,6 +21,7 @@
 #include "glm/location_scale.hpp"
 #include "glm/network_passes.hpp"
 #include "glm/poisson_bootstrap.hpp"
+#include "glm/mixture.hpp"
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"
 #include "inference/inference.hpp"

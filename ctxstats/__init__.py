@@ -18,6 +18,7 @@ from ctxstats.models import (  # noqa: E402
     ContextualizedPoisson,
     ContextualizedRegression,
 )
+from ctxstats.mixture import ContextualizedMixture, ContextualizedMixtureResults  # noqa: E402
 from ctxstats.personalized import BootstrapModesWarning, PersonalizedRegression, PersonalizedRegressionResults
 from ctxstats.io import load, save
 from ctxstats.compare import compare
@@ -34,6 +35,8 @@ __all__ = [
     "ContextualizedRegression",
     "ContextualizedLogit",
     "ContextualizedPoisson",
+    "ContextualizedMixture",
+    "ContextualizedMixtureResults",
     "PersonalizedRegression",
     "PersonalizedRegressionResults",
     "BootstrapModesWarning",

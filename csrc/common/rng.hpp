@@ -25,6 +25,7 @@ enum class Stream : std::uint64_t {
   kCrossValidation = 6,
   kBasisCheck = 7,
   kSubtypes = 8,
+  kMixture = 9,
   kPoissonBootstrap = 10,
 };
 

@@ -53,6 +53,7 @@ void bind_subtypes(py::module_& mod);
 void bind_location_scale(py::module_& mod);
 void bind_negbin(py::module_& mod);
 void bind_toolkit(py::module_& mod);
+void bind_mixture(py::module_& mod);
 
 // What a fit reports, as _core.fit returns it (bind_glm.cpp).
 py::dict fit_report_to_dict(const FitResult& r, int m);

@@ -26,4 +26,5 @@ PYBIND11_MODULE(_core, mod) {
   ctxstats_py::bind_location_scale(mod);
   ctxstats_py::bind_negbin(mod);
   ctxstats_py::bind_toolkit(mod);
+  ctxstats_py::bind_mixture(mod);
 }

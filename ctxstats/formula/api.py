@@ -17,7 +17,7 @@ from ctxstats.models import (
     ContextualizedRegression,
 )
 
-__all__ = ["ctx_glm", "ctx_ols", "ctx_logit", "ctx_poisson", "personalized"]
+__all__ = ["ctx_glm", "ctx_ols", "ctx_logit", "ctx_poisson", "personalized", "ctx_mixture"]
 
 
 def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", missing: str = "drop",
@@ -76,6 +76,16 @@ def personalized(formula: str, data, **kwargs):
     from ctxstats.personalized import PersonalizedRegression
 
     return PersonalizedRegression.from_formula(formula, data, **kwargs)
+
+
+def ctx_mixture(formula: str, data, n_components=2, missing: str = "drop", weights=None, **kwargs):
+    """A mixture of contextualized regressions from ``"y ~ predictors | context"``
+    (:class:`ctxstats.ContextualizedMixture`; flexmix's ``y ~ x * c`` with
+    ``concomitant = FLXPmultinom(~ c)``)."""
+    from ctxstats.mixture import ContextualizedMixture
+
+    return ContextualizedMixture.from_formula(formula, data, missing=missing, weights=weights,
+                                              n_components=n_components, **kwargs)
 
 
 _FIXED_FAMILY_PARAMETERS = """

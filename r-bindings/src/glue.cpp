@@ -24,6 +24,7 @@
 #include "glue.h"
 #include "inference/calibration.hpp"
 #include "inference/cv_comparison.hpp"
+#include "glue_convert.h"
 
 using namespace ctxstats;
 
@@ -146,6 +147,9 @@ Rcpp::NumericMatrix matrix_from_row_major(const std::vector<double>& a, std::siz
   return out;
 }
 
+}  // namespace
+
+// Shared with the other glue files (glue_convert.h).
 Rcpp::List scaling_to_r(const Scaling& s) {
   return Rcpp::List::create(Rcpp::Named("c_mean") = to_r(s.c_mean), Rcpp::Named("c_scale") = to_r(s.c_scale),
                             Rcpp::Named("x_mean") = to_r(s.x_mean), Rcpp::Named("x_scale") = to_r(s.x_scale),
@@ -166,6 +170,8 @@ Scaling scaling_from_r(SEXP sexp) {
   validate_scaling(s);
   return s;
 }
+
+namespace {
 
 // The data a fit reads: row-major copies of C and X, y and the weights borrowed from R.
 struct RData {

@@ -81,4 +81,7 @@ SEXP ctxstats_negbin_fit_statistics_R(SEXP theta, SEXP y, SEXP mu, SEXP weights,
 SEXP ctxstats_negbin_residuals_R(SEXP theta, SEXP type, SEXP y, SEXP mu, SEXP weights);
 SEXP ctxstats_negbin_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP intercept, SEXP params, SEXP theta,
                                   SEXP cov_type, SEXP threads, SEXP groups);
+SEXP ctxstats_mixture_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP control, SEXP start);
+SEXP ctxstats_mixture_select_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP control, SEXP k_range);
+SEXP ctxstats_mixture_predict_R(SEXP scaling, SEXP weights, SEXP gate, SEXP sigma, SEXP X, SEXP C, SEXP y);
 }

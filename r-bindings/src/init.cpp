@@ -74,6 +74,9 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_negbin_covariance_R", reinterpret_cast<DL_FUNC>(&ctxstats_negbin_covariance_R), 10},
     {"ctxstats_calibration_test_R", reinterpret_cast<DL_FUNC>(&ctxstats_calibration_test_R), 8},
     {"ctxstats_compare_cross_validation_R", reinterpret_cast<DL_FUNC>(&ctxstats_compare_cross_validation_R), 2},
+    {"ctxstats_mixture_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_mixture_fit_R), 6},
+    {"ctxstats_mixture_select_R", reinterpret_cast<DL_FUNC>(&ctxstats_mixture_select_R), 6},
+    {"ctxstats_mixture_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_mixture_predict_R), 7},
     {"ctxstats_network_edge_curve_R", reinterpret_cast<DL_FUNC>(&ctxstats_network_edge_curve_R), 9},
     {nullptr, nullptr, 0}};
 

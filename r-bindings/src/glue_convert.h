@@ -1,0 +1,9 @@
+// Conversions between R objects and core types shared by the glue files (defined in glue.cpp).
+#pragma once
+#include <Rcpp.h>
+
+#include "ctxstats.hpp"
+
+// A scaling as the list the R functions carry, and back (validated).
+Rcpp::List scaling_to_r(const ctxstats::Scaling& s);
+ctxstats::Scaling scaling_from_r(SEXP sexp);
