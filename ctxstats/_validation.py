@@ -172,6 +172,17 @@ def as_vector(obj, name: str) -> tuple[np.ndarray, str]:
     return np.ascontiguousarray(arr), label
 
 
+def model_arrays(endog, exog, context, weights=None):
+    """A model's data as the core reads them, checked and aligned: (endog, its name, exog,
+    exog's names, context, context's names); exog None is no predictors (n x 0)."""
+    check_aligned(endog, exog=exog, context=context, weights=weights)
+    y, y_name = as_vector(endog, "endog")
+    n = y.shape[0]
+    X, x_names = (np.zeros((n, 0)), []) if exog is None else as_matrix(exog, "exog", "x", n)
+    C, c_names = as_matrix(context, "context", "c", n)
+    return y, y_name, X, x_names, C, c_names
+
+
 def check_response(y: np.ndarray, family: str, name: str = "endog") -> None:
     if family == "binomial" and ((y < 0).any() or (y > 1).any()):
         i = int(np.argmax((y < 0) | (y > 1)))

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core
-from ctxstats._validation import as_matrix, as_vector, check_aligned, check_weights
+from ctxstats._validation import check_weights, model_arrays
 from ctxstats.convergence import ConvergenceWarning
 
 __all__ = ["ContextualizedMixture", "ContextualizedMixtureResults"]
@@ -81,14 +81,9 @@ class ContextualizedMixture:
             raise ValueError(f"encoder={encoder!r} is not available for mixtures of contextualized regressions; "
                              "use encoder='linear'")
         self.n_components, self.family, self.encoder = n_components, family, encoder
-        check_aligned(endog, exog=exog, context=context, weights=weights)
-        self.endog, self.endog_name = as_vector(endog, "endog")
+        (self.endog, self.endog_name, self.exog, self.exog_names, self.context,
+         self.context_names) = model_arrays(endog, exog, context, weights)
         n = self.endog.shape[0]
-        if exog is None:
-            self.exog, self.exog_names = np.zeros((n, 0)), []
-        else:
-            self.exog, self.exog_names = as_matrix(exog, "exog", "x", n)
-        self.context, self.context_names = as_matrix(context, "context", "c", n)
         self.weights = check_weights(weights, n)
         self.row_labels = endog.index if isinstance(endog, pd.Series) else None
         self.formula = None

@@ -15,13 +15,11 @@ import pandas as pd
 from ctxstats import _core, _options
 from ctxstats._families import inverse_link
 from ctxstats._validation import (
-    as_matrix,
     as_start_params,
-    as_vector,
-    check_aligned,
     check_response,
     check_spline_options,
     check_weights,
+    model_arrays,
 )
 from ctxstats.convergence import warn_bootstrap, warn_if_unconverged
 from ctxstats.covariance import choose_inference, make_inference
@@ -154,14 +152,9 @@ class ContextualizedGLM:
         base = _options.resolve("glm", model_level, solver_known=False)
         self.family, self.encoder, self.fit_intercept = base["family"], base["encoder"], base["fit_intercept"]
 
-        check_aligned(endog, exog=exog, context=context, weights=weights)
-        self.endog, self.endog_name = as_vector(endog, "endog")
+        (self.endog, self.endog_name, self.exog, self.exog_names, self.context,
+         self.context_names) = model_arrays(endog, exog, context, weights)
         n = self.endog.shape[0]
-        if exog is None:
-            self.exog, self.exog_names = np.zeros((n, 0)), []
-        else:
-            self.exog, self.exog_names = as_matrix(exog, "exog", "x", n)
-        self.context, self.context_names = as_matrix(context, "context", "c", n)
         check_response(self.endog, self.family)
         if self.encoder == "spline":
             given = check_spline_options(given, self.context, self.context_names, len(self.param_names))
