@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core
-from ctxstats._validation import check_weights, model_arrays
+from ctxstats._validation import as_matrix, as_vector, check_weights, model_arrays
 from ctxstats.convergence import ConvergenceWarning
 
 __all__ = ["ContextualizedMixture", "ContextualizedMixtureResults"]
