@@ -310,6 +310,14 @@ def _network_task(k, part, held, options, scaling, weights, grad, rows):
     return _in_partition(k, _core.network_pass, C_, X_, y_, w_, options, scaling, weights, grad, rows, held)
 
 
+def _replicate_sums_task(k, C, options, scaling, W):
+    """Partition k's sums of every replicate's sample parameters (B x q), and its rows."""
+    def run():
+        C_ = _as_float(C, "context", 2, k)
+        return np.vstack([_core.predict_theta(options, scaling, w, C_).sum(axis=0) for w in W]), C_.shape[0]
+    return _in_partition(k, run)
+
+
 def _rows_task(k, part):
     return part[0].shape[0]
 
@@ -478,7 +486,8 @@ class DaskContextualizedGLM:
     agree to rounding, and a long non-convex path (some hundred iterations) drifts apart as
     it does under any perturbation of one ulp (the tests' short fits agree to 1e-8; a default
     ngam fit of 20,000 rows, 185 iterations, to 3e-2 in the sample parameters). Bootstrap
-    replicates of the linear encoder (``fit(n_bootstraps=B)``, ``cov_type="bootstrap"``) by
+    replicates of the linear and spline encoders (``fit(n_bootstraps=B)``, cov_type
+    "bootstrap") by
     the Poisson bootstrap: each row's count in a replicate is a Poisson(1) draw keyed (seed,
     replicate, row), so every partition draws its own, whatever the partitioning -- not the
     in-memory fit's multinomial replicates, but the same distribution up to O(1/n). Not
@@ -594,11 +603,12 @@ class DaskContextualizedGLM:
         in one more read (HC2/HC3: two); None is "nonrobust", or "bootstrap" with
         ``n_bootstraps``.
 
-        ``n_bootstraps`` (linear encoder): B Poisson-bootstrap replicates, each the exact fit
-        of the rows weighted by Poisson(1) counts keyed (seed, replicate, row index), with the
-        partitions read into the workers' memory once; ``bootstrap_weights`` holds them and
-        ``cov_type="bootstrap"`` gives the replicates' covariance, percentile intervals and
-        p-values of the average effects."""
+        ``n_bootstraps`` (linear and spline encoders): B Poisson-bootstrap replicates, each the
+        exact fit of the rows weighted by Poisson(1) counts keyed (seed, replicate, row index)
+        (a spline replicate keeps the full-data fit's knots and centres and re-estimates its
+        smoothing), with the partitions read into the workers' memory once;
+        ``bootstrap_weights`` holds them and ``cov_type="bootstrap"`` gives the replicates'
+        covariance, percentile intervals and p-values of the average effects."""
         from ctxstats.inference import ANALYTIC_COV_TYPES
 
         client = resolve_client("default" if client is None else client)
@@ -617,9 +627,9 @@ class DaskContextualizedGLM:
                 raise ValueError(f"n_bootstraps must be a non-negative integer, not {n_bootstraps!r}")
             if n_bootstraps == 1:
                 raise ValueError("n_bootstraps must be 0 (none) or at least 2")
-        if n_bootstraps and (spline or not exact or groups is not None):
+        if n_bootstraps and (not exact or groups is not None):
             raise ValueError("bootstrap replicates of data held as dask collections are available for the linear "
-                             "encoder (rows resampled, the Poisson bootstrap); for the "
+                             "and spline encoders (rows resampled, the Poisson bootstrap); for the "
                              f"{'cluster bootstrap' if groups is not None else opts['encoder'] + ' encoder'}, fit the "
                              "data (or a sample of them) in memory with fit(n_bootstraps=B, client=client)")
         if n_bootstraps and cov_type is None:
@@ -632,7 +642,7 @@ class DaskContextualizedGLM:
                                  "available for data held as dask collections yet; cov_type and groups apply to the "
                                  "linear encoder")
         elif spline:
-            if cov_type is not None or groups is not None:
+            if cov_type not in (None, "bootstrap") or groups is not None:
                 raise ValueError("a spline fit's standard errors come from its Bayesian covariance Vp (as mgcv's); "
                                  "cov_type and groups apply to the linear encoder")
         else:
@@ -652,6 +662,10 @@ class DaskContextualizedGLM:
         out = self._fit_passes(client, opts, scaling, plain) if exact else \
             self._fit_network(client, opts, scaling, plain)
         res = DaskContextualizedGLMResults(self, out, opts, client)
+        if spline and n_bootstraps and not res.interrupted:
+            boot = self._bootstrap(client, opts, scaling, plain, int(n_bootstraps))
+            res._set_bootstrap(boot, self._replicate_means(client, opts, res.scaling, boot["weights"]))
+            res.cov_type = "bootstrap"
         if exact and not spline and not res.interrupted:
             if n_bootstraps:
                 res._set_bootstrap(self._bootstrap(client, opts, scaling, plain, int(n_bootstraps)))
@@ -724,6 +738,20 @@ class DaskContextualizedGLM:
         return {"weights": np.vstack(weights), "converged": np.asarray(converged),
                 "message": _core.bootstrap_convergence_message(len(unconverged), n_bootstraps,
                                                                unconverged[0] if unconverged else "")}
+
+    def _replicate_means(self, client, opts, scaling, W) -> np.ndarray:
+        """B x q: each replicate's average effects, the mean over all the rows of its sample
+        parameters (the spline encoder's are not those at the mean context), summed per
+        partition on the workers and added in partition order."""
+        from dask import delayed
+
+        W = np.ascontiguousarray(W, dtype=float)
+        parts = [delayed(_replicate_sums_task, pure=True)(k, C, opts, scaling, W) for k, C in enumerate(self._C)]
+        total, rows = 0.0, 0
+        for s, n in _gather_in_order(client, client.compute(parts)):
+            total = total + s
+            rows += n
+        return total / rows
 
     def _fit_network(self, client, opts, scaling, plain):
         """A neural encoder's L-BFGS fit (the core's glm/network_passes.hpp). The partitions are
@@ -817,20 +845,21 @@ class DaskContextualizedGLMResults:
         self._lc = lc
         self.cov_type = lc.cov_type
 
-    def _set_bootstrap(self, boot: dict) -> None:
+    def _set_bootstrap(self, boot: dict, means=None) -> None:
         """The Poisson bootstrap's replicates (DaskContextualizedGLM._bootstrap): their weights,
-        and their average effects theta_r(mean context) (the linear encoder's average over the
-        rows), from which cov_type="bootstrap" takes its covariance, percentile intervals and
-        p-values."""
+        and their average effects (``means``; None: theta_r(mean context), the linear
+        encoder's average over the rows), from which cov_type="bootstrap" takes its covariance,
+        percentile intervals and p-values."""
         from ctxstats.convergence import warn_if_unconverged
 
         self.bootstrap_weights = boot["weights"]
         self.n_bootstraps = self.bootstrap_weights.shape[0]
         self.bootstrap_converged = boot["converged"]
         self.bootstrap_message = boot["message"]
-        c = np.ascontiguousarray(np.asarray(self.context_mean, dtype=float)[None, :])
-        self._boot_means = np.vstack([_core.predict_theta(self.options, self.scaling, w, c)[0]
-                                      for w in self.bootstrap_weights])
+        if means is None:
+            c = np.ascontiguousarray(np.asarray(self.context_mean, dtype=float)[None, :])
+            means = np.vstack([_core.predict_theta(self.options, self.scaling, w, c)[0] for w in self.bootstrap_weights])
+        self._boot_means = np.asarray(means, dtype=float)
         if self.bootstrap_message:
             warn_if_unconverged(False, self.bootstrap_message, False)
 
@@ -895,15 +924,15 @@ class DaskContextualizedGLMResults:
         (linear), or L Vp L' with L the mean basis row's map (spline, as the in-memory fit's)."""
         import pandas as pd
 
-        if self.spline_fit is not None:
+        if self.cov_type == "bootstrap":
+            from ctxstats.inference import replicate_covariance
+
+            cov = replicate_covariance(self._boot_means)
+        elif self.spline_fit is not None:
             self._spline_tests()  # a fit without a smoothing report (interrupted) has none
             cov = _core.spline_average_effects_at(self.options, self.scaling, np.asarray(self.weights, dtype=float),
                                                   np.asarray(self.smoothing["Vp"], dtype=float),
                                                   np.asarray(self._basis_mean, dtype=float))[1]
-        elif self.cov_type == "bootstrap":
-            from ctxstats.inference import replicate_covariance
-
-            cov = replicate_covariance(self._boot_means)
         else:
             lc = self._require_covariance()
             cov = _core.average_effect_covariance(lc.cov, np.ascontiguousarray(self.context_mean[None, :]),
@@ -979,9 +1008,8 @@ class DaskContextualizedGLMResults:
             if not self.converged:
                 s.add_note(f"the fit did not converge: {self.message}")
             return s
-        covariance = ("Bayesian covariance Vp (mgcv)" if spline else
-                      f"Poisson bootstrap, B={self.n_bootstraps}, percentile intervals" if self.cov_type == "bootstrap"
-                      else f"analytic, cov_type={self.cov_type}")
+        covariance = (f"Poisson bootstrap, B={self.n_bootstraps}, percentile intervals" if self.cov_type == "bootstrap"
+                      else "Bayesian covariance Vp (mgcv)" if spline else f"analytic, cov_type={self.cov_type}")
         s.add_header(
             [("Dep. Variable", m.endog_name), ("Family", m.family), ("Encoder", m.encoder),
              ("Context", ", ".join(m.context_names)), ("No. Observations", str(self.nobs)),

@@ -268,7 +268,7 @@ def test_dask_fit_refuses_what_it_cannot_do(dask_client):
     with pytest.raises(ValueError, match="linear_skip is not available for data held in partitions"):
         cs.ContextualizedGLM(y, X, C, encoder="mlp", linear_skip=True).fit(client=dask_client)
     with pytest.raises(ValueError, match="fit the data .* in memory with fit\\(n_bootstraps=B"):
-        cs.ContextualizedGLM(y, X, C, encoder="spline").fit(client=dask_client, n_bootstraps=3)
+        cs.ContextualizedGLM(y, X, C, encoder="ngam").fit(client=dask_client, n_bootstraps=3)
     with pytest.raises(ValueError, match="0 \\(none\\) or at least 2"):
         cs.ContextualizedGLM(y, X, C, encoder="linear").fit(client=dask_client, n_bootstraps=1)
     with pytest.raises(ValueError, match="needs n_bootstraps"):
@@ -559,3 +559,29 @@ def test_dask_poisson_bootstrap_replicates_are_weighted_refits(dask_client, fami
     np.testing.assert_allclose(table["std err"].to_numpy(), se, rtol=1e-12)
     assert (table["[0.025"] <= table["0.975]"]).all()
     assert "Poisson bootstrap, B=5" in str(res.summary())
+
+
+def test_dask_spline_poisson_bootstrap(dask_client):
+    # a spline replicate: the full-data fit's knots and centres, the rows weighted by their
+    # Poisson counts, REML again; its average effects are the mean over all rows (not the
+    # parameters at the mean context); the same for any partitioning
+    from ctxstats import _core
+
+    n = 1200
+    d = make_vcm(n=n, p=1, m=2, seed=17)
+    y, X, C, _ = _dask_data(d, 4)
+    res = cs.ContextualizedGLM(y, X, C, encoder="spline", n_knots=6).fit(client=dask_client, n_bootstraps=4, seed=2)
+    assert res.cov_type == "bootstrap" and res.bootstrap_weights.shape == (4, len(res.weights))
+    theta = [_core.predict_theta(res.options, res.scaling, w, d["C"]) for w in res.bootstrap_weights]
+    np.testing.assert_allclose(res._boot_means, np.vstack([t.mean(axis=0) for t in theta]), rtol=0, atol=1e-12)
+    counts = _core.poisson_counts(2, 1, 0, n)
+    opts = {k: res.options[k] for k in ("knots", "centres")}
+    local = cs.ContextualizedGLM(d["y"], d["X"], d["C"], encoder="spline", n_knots=6, weights=counts, **opts).fit()
+    np.testing.assert_allclose(theta[1], local.sample_params.to_numpy(), rtol=0, atol=1e-6)
+    y3, X3, C3, _ = _dask_data(d, 3)
+    other = cs.ContextualizedGLM(y3, X3, C3, encoder="spline", n_knots=6).fit(client=dask_client, n_bootstraps=4,
+                                                                              seed=2)
+    np.testing.assert_allclose(other._boot_means, res._boot_means, rtol=0, atol=1e-8)
+    se = np.std(res._boot_means, axis=0, ddof=1)
+    np.testing.assert_allclose(res.bse.to_numpy(), se, rtol=1e-10)
+    assert "Poisson bootstrap, B=4" in str(res.summary())
