@@ -318,6 +318,18 @@ def _replicate_sums_task(k, C, options, scaling, W):
     return _in_partition(k, run)
 
 
+def _each_held(task, items, args):
+    """task(k, partition k, *extra, *args) for the (k, partition, extra) items a worker holds:
+    (True, result) or (False, the ValueError/TypeError it raised), in the items' order."""
+    out = []
+    for k, part, extra in items:
+        try:
+            out.append((True, task(k, part, *extra, *args)))
+        except (ValueError, TypeError) as e:
+            out.append((False, e))
+    return out
+
+
 def _rows_task(k, part):
     return part[0].shape[0]
 
@@ -701,13 +713,37 @@ class DaskContextualizedGLM:
         [per_partition[k],] *args) for every partition, results in partition order."""
         from dask import delayed
 
+        from distributed import wait
+
         loaded = client.compute([delayed(_load_task, pure=True)(k, y, X, C, w, opts["family"])
                                  for k, (y, X, C, w) in enumerate(zip(self._y, self._X, self._C, self._w))])
+        wait(loaded)
+        first_error = next((f for f in loaded if f.status == "error"), None)
+        if first_error is not None:  # the lowest bad partition, as an in-memory fit meets the first bad row
+            raise first_error.exception()
+        # One task per worker for all the partitions it holds: a pass is then one round trip
+        # per worker rather than per partition (a fit makes hundreds of passes).
+        holders: dict = {}
+        for k, workers in enumerate(client.who_has(loaded)[f.key] for f in loaded):
+            holders.setdefault(sorted(workers)[0] if workers else None, []).append(k)
 
         def each(task, *args, per_partition=None):
             extra = [()] * len(loaded) if per_partition is None else [(h,) for h in per_partition]
-            return _gather_in_order(client, [client.submit(task, k, part, *extra[k], *args, pure=False)
-                                             for k, part in enumerate(loaded)])
+            futures = [client.submit(_each_held, task, [(k, loaded[k], extra[k]) for k in ks], args,
+                                     workers=None if worker is None else [worker], allow_other_workers=True,
+                                     pure=False)
+                       for worker, ks in holders.items()]
+            results = [None] * len(loaded)
+            errors = {}
+            for ks, out in zip(holders.values(), _gather_in_order(client, futures)):
+                for k, (ok, value) in zip(ks, out):
+                    if ok:
+                        results[k] = value
+                    else:
+                        errors[k] = value
+            if errors:  # the lowest failing partition's error, as in memory
+                raise errors[min(errors)]
+            return results
         return loaded, each
 
     def _bootstrap(self, client, opts, scaling, plain, n_bootstraps: int) -> dict:
