@@ -24,8 +24,10 @@ Bootstrap replicates as tasks
 
 Data held as dask collections
     ``ContextualizedGLM`` of dask arrays or DataFrames is a :class:`DaskContextualizedGLM`,
-    fitted by passes of one task per partition (the linear and spline encoders, with their
-    covariances); see its docstring. ``ctxstats.formula.api.ctx_glm(formula, ddf)`` codes a
+    fitted by passes over the partitions on the workers (the linear and spline encoders, with
+    their covariances and Poisson bootstraps; the neural encoders by L-BFGS); see its
+    docstring. Network bootstraps: ``ContextualizedCorrelationNetworks(n_bootstraps=B)``
+    (and the Markov and Bayesian networks) ``.fit(C, X, client=client)``. ``ctxstats.formula.api.ctx_glm(formula, ddf)`` codes a
     formula on a dask DataFrame partition by partition (``ctxstats.formula.dask_design``).
 
 Which client
@@ -300,7 +302,7 @@ def _load_task(k, y, X, C, w, family):
     return _in_partition(k, _load, k, y, X, C, w, family)
 
 
-def _positive_task(k, part, family):
+def _positive_task(k, part):
     y_, _, _, w_ = part
     return _in_partition(k, _core.positive_rows, y_.shape[0], w_)
 
@@ -491,8 +493,9 @@ class DaskContextualizedGLM:
     from their basis sums, then the penalised passes with REML/GCV smoothing (PQL for binomial
     and poisson: passes per iteration), and the average effects' covariance from Vp at the
     partitions' mean basis row. The neural encoders (``mlp``, ``ngam``, archetypes) by
-    L-BFGS: each objective evaluation is one task per partition returning its sums of the loss
-    and gradient (the partitions are read once into the workers' memory). The early-stopping
+    L-BFGS: each objective evaluation returns every partition's sums of the loss and gradient
+    (the partitions are read once into the workers' memory; one task per worker for the
+    partitions it holds). The early-stopping
     split is the in-memory fit's and the fit is bitwise the same for any number of workers;
     against the in-memory fit, whose sums group the rows differently, the first iterations
     agree to rounding, and a long non-convex path (some hundred iterations) drifts apart as
@@ -503,8 +506,8 @@ class DaskContextualizedGLM:
     the Poisson bootstrap: each row's count in a replicate is a Poisson(1) draw keyed (seed,
     replicate, row), so every partition draws its own, whatever the partitioning -- not the
     in-memory fit's multinomial replicates, but the same distribution up to O(1/n). Not
-    yet: bootstraps of the spline and neural encoders and cluster bootstraps of dask-held
-    data (fit them in memory, or on a sample), and so a neural fit's standard errors.
+    yet: bootstraps of the neural encoders and cluster bootstraps of dask-held data (fit
+    them in memory, or on a sample), and so a neural fit's standard errors.
 
     All the collections must have the same partitions (the same number, each the same rows);
     a partition with bad values fails with the in-memory fit's ValueError prefixed by
@@ -792,15 +795,15 @@ class DaskContextualizedGLM:
     def _fit_network(self, client, opts, scaling, plain):
         """A neural encoder's L-BFGS fit (the core's glm/network_passes.hpp). The partitions are
         read once into the workers' memory (a few hundred passes follow); every objective
-        evaluation is then one task per partition returning its sums, added in partition order
-        by the core. The early-stopping split is the in-memory fit's, over the rows of positive
+        evaluation then returns every partition's sums (one task per worker), added in
+        partition order by the core. The early-stopping split is the in-memory fit's, over the rows of positive
         weight in partition order: each partition gets the ordinals of its held-out rows."""
         loaded, each = self._loaded(client, opts)
         split = []
 
         def held_out():
             if not split:
-                counts = each(_positive_task, opts["family"])
+                counts = each(_positive_task)
                 ordinals = _core.held_out_ordinals(int(opts["seed"]), int(sum(counts)))
                 edges = np.cumsum([0] + list(counts))
                 split.extend(ordinals[(ordinals >= a) & (ordinals < b)] - a for a, b in zip(edges[:-1], edges[1:]))
