@@ -420,7 +420,8 @@ def test_dask_formula_refuses_what_it_cannot_code(dask_client):
 
 @pytest.mark.parametrize("family,weighted,frame,extra", [
     ("gaussian", False, False, {}), ("gaussian", True, True, {"interactions": [(0, 1)]}),
-    ("binomial", True, False, {"n_knots": 8}), ("poisson", False, True, {})])
+    ("binomial", True, False, {"n_knots": 8}), ("poisson", False, True, {}),
+    ("poisson", True, False, {"dispersion": "pearson"})])
 def test_dask_spline_fit_equals_in_memory(dask_client, family, weighted, frame, extra):
     # knots from the partitions' ranges, centres from their basis sums, REML (PQL) over the
     # partitions' penalised passes: the in-memory spline fit up to summation order

@@ -27,6 +27,7 @@ struct ExactSums {
   double f = 0.0;      // sum s loss
   double total = 0.0;  // sum s
   double zz = 0.0;     // sum s v z_work^2 (sparse bases only)
+  double rows = 0.0;   // rows of positive weight (sparse bases only): a quasi-likelihood fit's n
 };
 
 // The dense-basis pass (the linear encoder's) over every row of data, deterministic for any

@@ -32,6 +32,8 @@ bool uses_early_stopping(const FitOptions& options, const Encoder& encoder, cons
   return options.early_stopping && encoder.output_features() > 0 && solver == "lbfgs";
 }
 
+bool estimates_dispersion(const FitOptions& options) { return options.family == "gaussian" || options.quasi; }
+
 bool uses_output_start(const FitOptions& options, const Encoder& encoder, const std::string& solver) {
   return options.output_start && options.family == "gaussian" && encoder.output_features() > 0 && solver == "lbfgs" &&
          !(options.penalty.alpha > 0.0 && options.penalty.l1_ratio > 0.0);

@@ -38,6 +38,10 @@ struct FitOptions {
   std::string scale;
 };
 
+// Whether the fit estimates its dispersion: gaussian, or binomial/poisson quasi-likelihood
+// (FitOptions::quasi). Its smooth-term tests are then F tests on the residual df.
+bool estimates_dispersion(const FitOptions& options);
+
 // Whether fit() starts a network at its least-squares output layer (FitOptions::output_start).
 bool uses_output_start(const FitOptions& options, const Encoder& encoder, const std::string& solver);
 

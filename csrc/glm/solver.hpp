@@ -35,6 +35,10 @@ struct SolverOptions {
   double loglik_tol{};
   double loglik_rows{};
   bool loglik_gaussian{};
+  // exact solver, spline encoder, binomial/poisson: the dispersion is estimated (a quasi-
+  // likelihood fit, FitOptions::quasi), so each PQL working model's smoothing is chosen with an
+  // unknown scale, as mgcv's performance iteration does for quasibinomial and quasipoisson.
+  bool quasi{};
   // Called on the calling thread after each iteration (adam: epoch) with its number and the
   // objective; returning false stops the fit, which then reports `interrupted`. Bindings use
   // it for progress bars and for user interrupts (Ctrl-C in Python, R's interrupt).

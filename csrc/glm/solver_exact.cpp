@@ -131,7 +131,7 @@ struct SparseParts {
   std::vector<double> H;  // packed pairs (a <= a'), each a packed q x q lower triangle (padded)
   std::vector<double> g;  // raw_size x q
   std::vector<double> M;  // packed pairs
-  double f = 0.0, total = 0.0, zz = 0.0;
+  double f = 0.0, total = 0.0, zz = 0.0, rows = 0.0;
 };
 
 inline std::size_t packed(int lo, int hi) { return static_cast<std::size_t>(hi) * (hi + 1) / 2 + lo; }
@@ -252,6 +252,7 @@ Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling
         const double sr = s[r], dl = dloss(family, y[r], eta), v = variance(family, eta);
         a.f += sr * loss(family, y[r], eta);
         a.total += sr;
+        if (sr > 0.0) a.rows += 1.0;
         if (v > 0.0) a.zz += sr * (v * eta - dl) * (v * eta - dl) / v;
         for (int k = 0; k < q; ++k) G[k] = sr * dl * x[k];
         const double sv = sr * v;
@@ -279,6 +280,7 @@ Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling
     sum.f += parts[gi].f;
     sum.total += parts[gi].total;
     sum.zz += parts[gi].zz;
+    sum.rows += parts[gi].rows;
   }
   if (skip) {
     // r_0 = 1 = sum of the unity margin's functions: pair (0, a') = sum_a pair(a, a') over that
@@ -309,6 +311,7 @@ Accumulated accumulate_sparse(Family family, const DataView& data, const Scaling
   out.f = sum.f;
   out.total = sum.total;
   out.zz = sum.zz;
+  out.rows = sum.rows;
   const int D = q * nb;
   out.g.resize(D);
   {
@@ -527,7 +530,10 @@ SolverResult solve_penalised_passes(const ContextBasis& basis, Family family, co
   for (int j = 0; j < J && fixed; ++j) rho[j] = std::log(fixed_sp[j]);
 
   SmoothingOptions sopt;
-  sopt.known_scale = family != Family::kGaussian;
+  // Binomial and poisson know their scale (1) unless the fit is quasi-likelihood: then each
+  // working model's REML (or GCV) criterion treats the scale as unknown, with z'Wz the
+  // weighted sum of squared working responses, as for gaussian data.
+  sopt.known_scale = family != Family::kGaussian && !options.quasi;
   sopt.gcv = basis.smoothing_method() == "GCV";
   sopt.threads = threads;
   sopt.callback = options.callback;
@@ -568,8 +574,9 @@ SolverResult solve_penalised_passes(const ContextBasis& basis, Family family, co
     for (int it = 1; it <= max_iter; ++it) {
       wm.H = acc.H;
       wm.r = acc.H * b - acc.g;
-      wm.yy = 0.0;  // the known-scale criterion needs z'Wz only up to a constant
-      wm.n = acc.total;
+      wm.yy = sopt.known_scale ? 0.0 : acc.zz;  // the known-scale criterion needs z'Wz only up to a constant
+      // A quasi-likelihood fit's weights are prior weights (R's): its scale is estimated on n rows.
+      wm.n = sopt.known_scale ? acc.total : acc.rows;
       if (!started) {
         rho = initial_rho(wm, pens);
         started = true;
@@ -636,8 +643,8 @@ SolverResult solve_penalised_passes(const ContextBasis& basis, Family family, co
     // Covariance and edf at the final coefficients (rho held at its estimate).
     wm.H = acc.H;
     wm.r = acc.H * b - acc.g;
-    wm.yy = 0.0;
-    wm.n = acc.total;
+    wm.yy = sopt.known_scale ? 0.0 : acc.zz;
+    wm.n = sopt.known_scale ? acc.total : acc.rows;
     const Eigen::VectorXd b_fin = b;
     SmoothingOptions final_opts = sopt;
     final_opts.callback = nullptr;  // one evaluation at the estimate, not a search
@@ -668,7 +675,7 @@ SolverResult solve_penalised_passes(const ContextBasis& basis, Family family, co
   rep.scale = sf.scale;
   rep.criterion = sf.criterion;
   rep.null_dim = sf.null_dim;
-  rep.n = acc.total;
+  rep.n = wm.n;  // sum of weights, or a quasi-likelihood fit's rows
   rep.Vp = to_row_major(sf.Ainv * sf.scale);
   rep.H = to_row_major(acc.H);
   rep.gram = to_row_major(acc.M / acc.total);
@@ -719,6 +726,7 @@ void add_exact_sums(ExactSums* into, const ExactSums& part) {
   into->f += part.f;
   into->total += part.total;
   into->zz += part.zz;
+  into->rows += part.rows;
 }
 
 SolverResult solve_exact(const Encoder& encoder, Family family, const DataView& data, const Scaling& scaling,

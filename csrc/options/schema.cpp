@@ -309,10 +309,11 @@ std::vector<OptionSpec> build_schema() {
               "model: the family's own (estimated for gaussian, 1 for binomial and poisson); pearson: estimated "
               "as Pearson chi2 / residual df for every family -- for binomial and poisson a quasi-likelihood fit "
               "(R's quasibinomial and quasipoisson): the same estimates, standard errors scaled by its square "
-              "root, t intervals and F tests, and no likelihood; for gaussian the same as model.")
+              "root, t intervals and F tests, and no likelihood; for gaussian the same as model. With encoder spline "
+              "the smoothing is chosen with the scale unknown, as mgcv's bam(family = quasipoisson) does, and the "
+              "weights are prior weights (the scale is estimated on the number of rows).")
           .choices({"model", "pearson"})
-          .models(glm)
-          .encoders({"linear", "mlp", "ngam"}),
+          .models(glm),
       Builder("scale", OptionType::kChoice, "model", V::string("constant"),
               "gaussian: constant (one residual variance) or context (log sigma(c) another output of the "
               "encoder, linear or spline, fitted jointly by Newton's method).")
@@ -772,6 +773,7 @@ FitOptions fit_options_from(const OptionMap& given, bool strict) {
   o.intercept = r.get("fit_intercept").flag;
   const OptionValue* dispersion = lookup(r.values, "dispersion");
   o.quasi = dispersion && dispersion->text == "pearson" && o.family != "gaussian";
+  o.solver_options.quasi = o.quasi;
   const OptionValue* scale = lookup(r.values, "scale");
   o.scale = scale && scale->kind == Kind::kString ? scale->text : "constant";
   read_penalty(r, o.penalty.alpha, o.penalty.l1_ratio, o.penalty.mu_ratio, o.penalty.weight_decay);

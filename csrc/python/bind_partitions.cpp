@@ -107,6 +107,7 @@ py::dict exact_pass_py(const Array& C, const Array& X, const Array& y, const py:
   out["f"] = e.f;
   out["total"] = e.total;
   out["zz"] = e.zz;
+  out["rows"] = e.rows;
   return out;
 }
 
@@ -138,6 +139,7 @@ py::dict fit_exact_passes_py(const py::dict& opts, const py::dict& scaling, int 
       e.f = d["f"].cast<double>();
       e.total = d["total"].cast<double>();
       e.zz = d.contains("zz") ? d["zz"].cast<double>() : 0.0;
+      e.rows = d.contains("rows") ? d["rows"].cast<double>() : 0.0;
       if (k == 0)
         total = std::move(e);
       else

@@ -119,7 +119,7 @@ py::dict spline_tests_py(const py::dict& opts, const py::dict& scaling, const Ar
   const SmoothingReport rep = smoothing_from_dict(smoothing);
   const Scaling s = scaling_from_dict(scaling);
   const std::vector<double> w = to_vector(weights);
-  const bool estimated_scale = parse_family(o.family) == Family::kGaussian;
+  const bool estimated_scale = estimates_dispersion(o);
   SmoothTests t;
   {
     py::gil_scoped_release release;

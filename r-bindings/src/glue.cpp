@@ -527,7 +527,7 @@ extern "C" SEXP ctxstats_spline_tests_R(SEXP options, SEXP scaling, SEXP weights
   rep.edf_total = Rcpp::as<double>(sm["edf_total"]);
   rep.n = Rcpp::as<double>(sm["n"]);
   rep.scale = Rcpp::as<double>(sm["scale"]);
-  const SmoothTests t = smooth_tests(rep, *basis, s, to_vector(weights), parse_family(o.family) == Family::kGaussian);
+  const SmoothTests t = smooth_tests(rep, *basis, s, to_vector(weights), estimates_dispersion(o));
   return Rcpp::List::create(Rcpp::Named("terms") = smooth_tests_to_r(t.terms),
                             Rcpp::Named("coefficients") = smooth_tests_to_r(t.coefficients),
                             Rcpp::Named("df_resid") = t.df_resid, Rcpp::Named("estimated_scale") = t.estimated_scale);

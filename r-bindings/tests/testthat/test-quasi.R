@@ -74,6 +74,27 @@ test_that("quasi families give the family's estimates; bad combinations are refu
                "contradicts")
   expect_error(ctx_glm(y ~ x1 | c1, d, family = poisson(link = "identity"), encoder = "linear"), "canonical link")
   expect_error(ctx_glm(y ~ x1 | c1, d, family = Gamma(), encoder = "linear"), "not available")
-  expect_error(ctx_glm(y ~ x1 | c1, d, family = quasipoisson(), encoder = "spline"),
-               "dispersion does not apply to encoder 'spline'")
+})
+
+test_that("a quasipoisson spline fit is mgcv's bam(family = quasipoisson) on the same P-splines", {
+  skip_if_not_installed("mgcv")
+  set.seed(7)
+  n <- 1000
+  d <- data.frame(c = runif(n, -2, 2), x = rnorm(n))
+  d$x <- d$x - mean(d$x)
+  mu <- exp(0.3 + 0.5 * sin(1.5 * d$c) + d$x * (0.2 + 0.2 * d$c))
+  d$y <- rnbinom(n, size = 1.5, mu = mu)
+  fit <- ctx_glm(y ~ x | c, d, family = quasipoisson(), encoder = "spline", n_knots = 8)
+  kn <- fit$spline$knots * fit$scaling$c_scale + fit$scaling$c_mean
+  kn[4] <- min(kn[4], min(d$c))
+  kn[length(kn) - 3] <- max(kn[length(kn) - 3], max(d$c))
+  ref <- mgcv::bam(y ~ s(c, bs = "ps", k = 8) + s(c, by = x, bs = "ps", k = 8), data = d,
+                   family = quasipoisson(), method = "fREML", knots = list(c = kn))
+  pr <- predict(ref, se.fit = TRUE)
+  eta <- log(fitted(fit))
+  expect_lt(max(abs(eta - pr$fit) / pr$se.fit), 1e-3)
+  expect_equal(sum(fit$spline$smoothing$edf) , sum(ref$edf), tolerance = 1e-3)
+  expect_true(dispersion(fit) > 1.5)
+  plain <- ctx_glm(y ~ x | c, d, family = poisson(), encoder = "spline", n_knots = 8)
+  expect_gt(sum(plain$spline$smoothing$edf), sum(fit$spline$smoothing$edf))
 })
