@@ -22,6 +22,7 @@
 #include "glm/network_passes.hpp"
 #include "glm/poisson_bootstrap.hpp"
 #include "glm/mixture.hpp"
+#include "glm/mixture_bootstrap.hpp"
 #include "glm/objective.hpp"
 #include "inference/design_grams.hpp"
 #include "inference/inference.hpp"

@@ -21,6 +21,9 @@ interpolates a few rows with a tiny sigma; flexmix's ``minprior``).
 Components are put in a canonical order -- ascending mean fitted response over the samples --
 so that fits from other seeds or resampled data label their components alike.
 
+``fit(n_bootstraps=B)`` adds bootstrap standard errors and percentile intervals, with the
+replicates' components matched to the fit's (label switching; ``csrc/glm/mixture_bootstrap.hpp``).
+
 Only ``family="gaussian"`` and ``encoder="linear"`` are available. A mixture fit cannot be
 saved to a model file yet (``save`` raises ValueError). This module only converts data and
 names things; everything else is computed by the core.
@@ -131,7 +134,7 @@ class ContextualizedMixture:
 
     def fit(self, n_starts: int = 10, seed: int = 0, max_iter: int = 1000, tol: float = 1e-10,
             min_share: float = 0.05, threads: int | None = None, start_posterior=None,
-            k_range=(1, 4)) -> "ContextualizedMixtureResults":
+            k_range=(1, 4), n_bootstraps: int = 0) -> "ContextualizedMixtureResults":
         """Fit by EM from ``n_starts`` random starts (random assignments of the rows, drawn from
         ``seed``), plus ``start_posterior`` (n x K probabilities) when given, and keep the
         largest log-likelihood. ``tol``: the relative change in log-likelihood at which a start
@@ -139,8 +142,16 @@ class ContextualizedMixture:
         component's share of the rows falls below it (or below its number of parameters) is
         abandoned -- such a component interpolates a few rows with a tiny sigma, a spurious
         maximum of the unbounded likelihood (flexmix's ``minprior``, also 0.05). ``threads`` (None: all) does not
-        change the numbers. With ``n_components="bic"``, ``k_range=(k_min, k_max)``."""
+        change the numbers. With ``n_components="bic"``, ``k_range=(k_min, k_max)``.
+
+        ``n_bootstraps=B`` (B >= 2) adds the nonparametric bootstrap of the fitted K: B refits on
+        resampled rows (drawn from ``seed``), each started at this fit's posterior, their components
+        matched to this fit's by the agreement of the posterior probabilities (the core's
+        ``bootstrap_mixture``), giving ``bse``, ``sigma_se``, ``gate_bse`` and ``conf_int()``."""
         n_starts = _check_int(n_starts, "n_starts", 0)
+        n_bootstraps = _check_int(n_bootstraps, "n_bootstraps", 0)
+        if n_bootstraps == 1:
+            raise ValueError("n_bootstraps must be 0 (none) or at least 2")
         seed = _check_int(seed, "seed", 0)
         max_iter = _check_int(max_iter, "max_iter", 1)
         threads = 0 if threads is None else _check_int(threads, "threads", 0)
@@ -171,8 +182,15 @@ class ContextualizedMixture:
                                    float(min_share), seed, threads, post)
         if out["message"]:
             warnings.warn(ConvergenceWarning(out["message"]), stacklevel=2)
+        boot = None
+        if n_bootstraps:
+            boot = _core.mixture_bootstrap(*args, int(out["k"]), max_iter, float(tol), float(min_share), seed,
+                                           threads, np.ascontiguousarray(out["posterior"]), n_bootstraps, 0.05)
+            if boot["message"]:
+                warnings.warn(ConvergenceWarning(boot["message"]), stacklevel=2)
         return ContextualizedMixtureResults(self, out, table, dict(n_starts=n_starts, seed=seed, max_iter=max_iter,
-                                                                   tol=float(tol), min_share=float(min_share)))
+                                                                   tol=float(tol), min_share=float(min_share),
+                                                                   n_bootstraps=n_bootstraps), boot)
 
 
 class ContextualizedMixtureResults:
@@ -197,10 +215,16 @@ class ContextualizedMixtureResults:
     sample_params : DataFrame
         Per-component per-sample coefficients theta_k(c_i) (columns: (component, parameter)).
     llf, df_model, nobs, aic, bic, converged, n_iter, start_llf, bic_table
+    bse, sigma_se, gate_bse : bootstrap standard errors (``fit(n_bootstraps=B)``; else None)
+    bootstrap : dict or None
+        The replicates (``coef`` B x K q (m + 1), ``sigma``, ``gate_coef``; rows of replicates in
+        which a component lost its rows are NaN), ``failed``, ``unconverged`` and ``relabelled``
+        counts (replicates whose own canonical order differed from the matched one).
     """
 
-    def __init__(self, model: ContextualizedMixture, out: dict, bic_table, fit_args: dict):
+    def __init__(self, model: ContextualizedMixture, out: dict, bic_table, fit_args: dict, boot=None):
         self.model, self._out, self.bic_table, self.fit_args = model, out, bic_table, fit_args
+        self.bootstrap = boot
         self.k = int(out["k"])
         self.component_names = [f"Comp.{k + 1}" for k in range(self.k)]
         index = model.row_labels if model.row_labels is not None else pd.RangeIndex(model.nobs)
@@ -229,6 +253,27 @@ class ContextualizedMixtureResults:
         self.sizes = pd.Series(out["size"], index=self.component_names, name="size")
         self.start_llf = np.asarray(out["start_loglik"])
         self.start_status = np.asarray(out["start_status"])
+        self.bse = self.sigma_se = self.gate_bse = None
+        if boot is not None:
+            self.bse = pd.DataFrame(np.asarray(boot["coef_summary"]["se"]).reshape(K, q * m1).T,
+                                    index=self.params.index, columns=self.component_names)
+            self.sigma_se = pd.Series(boot["sigma_summary"]["se"], index=self.component_names, name="sigma_se")
+            self.gate_bse = pd.DataFrame(np.asarray(boot["gate_summary"]["se"]).reshape(K, m1).T,
+                                         index=self.gate_params.index, columns=self.component_names)
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Bootstrap percentile intervals of ``params`` (rows: the parameters; columns: (component,
+        lower/upper)), from the core's summary of the replicates that were fitted."""
+        if self.bootstrap is None:
+            raise ValueError("intervals need the bootstrap: fit(n_bootstraps=B), B >= 200 for 95% intervals")
+        reps = np.asarray(self.bootstrap["coef"])
+        reps = np.ascontiguousarray(reps[~np.isnan(reps).any(axis=1)])
+        s = _core.percentile_summary(reps, float(alpha))
+        K, P = self.k, len(self.params.index)
+        lower, upper = np.asarray(s["lower"]).reshape(K, P).T, np.asarray(s["upper"]).reshape(K, P).T
+        cols = pd.MultiIndex.from_tuples([(c, b) for c in self.component_names for b in ("lower", "upper")])
+        return pd.DataFrame(np.stack([lower, upper], axis=2).reshape(P, 2 * K), index=self.params.index,
+                            columns=cols)
 
     def _rows(self, exog, context):
         m = self.model
@@ -275,7 +320,13 @@ class ContextualizedMixtureResults:
                  f"{len(self.start_llf)} starts)", "",
                  "Component sizes (sum of posterior probabilities) and residual SDs:",
                  pd.DataFrame({"size": self.sizes, "sigma": self.sigma}).T.to_string(), "",
-                 "Coefficients theta_k(c) = B_k [1, c]:", self.params.to_string(), "",
+                 "Coefficients theta_k(c) = B_k [1, c]:", self.params.to_string(), ""]
+        if self.bse is not None:
+            b = self.bootstrap
+            lines += [f"Bootstrap standard errors ({self.fit_args['n_bootstraps']} replicates; {b['failed']} lost "
+                      f"a component, {b['unconverged']} unconverged, {b['relabelled']} relabelled):",
+                      self.bse.to_string(), ""]
+        lines += [
                  "Mixing weights: multinomial logit on the context (Comp.1 the reference):",
                  self.gate_params.to_string()]
         if self.bic_table is not None:

@@ -47,3 +47,15 @@ def test_core_errors_carry_the_same_message(ro):
         smf_ctx.ctx_mixture(FORMULA, data, n_components=8).fit()
     r_msg = ro.r("tryCatch(ctx_mixture(y ~ x1 + x2 | c1 + c2, d, k = 8), error = conditionMessage)")[0]
     assert r_msg == str(py_err.value)
+
+
+def test_bootstrap_agrees(ro):
+    data, _ = simulate(300, 23)
+    py = smf_ctx.ctx_mixture(FORMULA, data, n_components=2).fit(seed=3, n_starts=3, n_bootstraps=20)
+    ro.globalenv["d"] = r_frame(data)
+    ro.r("f <- ctx_mixture(y ~ x1 + x2 | c1 + c2, d, k = 2, seed = 3, n_starts = 3, n_bootstraps = 20)")
+    assert np.array_equal(as_array(ro.r("f$se")), py.bse.to_numpy())
+    assert np.array_equal(as_array(ro.r("f$bootstrap$coef")), np.asarray(py.bootstrap["coef"]))
+    ci = py.conf_int()
+    r_ci = as_array(ro.r("confint(f)"))
+    np.testing.assert_array_equal(r_ci[:, 0], np.concatenate([ci[(c, "lower")].to_numpy() for c in py.component_names]))

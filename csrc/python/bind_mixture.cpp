@@ -119,6 +119,45 @@ py::dict predict_py(const py::dict& scaling, const Array& weights, const Array& 
   return out;
 }
 
+py::dict summary_dict(const PercentileSummary& s) {
+  py::dict out;
+  out["se"] = to_array(s.se);
+  out["lower"] = to_array(s.lower);
+  out["upper"] = to_array(s.upper);
+  return out;
+}
+
+py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
+                      const std::string& family, const std::string& encoder, int k, int max_iter, double tol,
+                      double min_share, long long seed, int threads, const Array& posterior, int n_bootstraps,
+                      double alpha) {
+  Array w_holder;
+  const DataView d = view(C, X, y, weights, w_holder);
+  const MixtureOptions o = mixture_options(family, encoder, k, 0, max_iter, tol, min_share, seed, threads);
+  if (posterior.ndim() != 2 || static_cast<std::size_t>(posterior.shape(0)) != d.n || posterior.shape(1) != k)
+    throw InvalidArgument("the full fit's posterior must be an array of shape (nobs, n_components)");
+  const std::vector<double> post = to_vector(posterior);
+  MixtureBootstrap b;
+  {
+    py::gil_scoped_release release;
+    b = bootstrap_mixture(d, o, post, n_bootstraps, alpha);
+  }
+  const auto B = b.n_replicates;
+  py::dict out;
+  out["coef"] = to_matrix(b.coef, B, b.coef.size() / B);
+  out["sigma"] = to_matrix(b.sigma, B, b.sigma.size() / B);
+  out["gate_coef"] = to_matrix(b.gate_coef, B, b.gate_coef.size() / B);
+  out["loglik"] = to_array(b.loglik);
+  out["coef_summary"] = summary_dict(b.coef_summary);
+  out["sigma_summary"] = summary_dict(b.sigma_summary);
+  out["gate_summary"] = summary_dict(b.gate_summary);
+  out["failed"] = b.failed;
+  out["unconverged"] = b.unconverged;
+  out["relabelled"] = b.relabelled;
+  out["message"] = b.message;
+  return out;
+}
+
 py::tuple loglik_py(const Array& C, const Array& X, const Array& y, const py::object& weights, int k,
                     const Array& params) {
   Array w_holder;
@@ -142,6 +181,12 @@ void bind_mixture(py::module_& mod) {
   mod.def("mixture_predict", &predict_py, py::arg("scaling"), py::arg("weights"), py::arg("gate"), py::arg("sigma"),
           py::arg("X"), py::arg("C"), py::arg("y"),
           "A mixture's mixing weights, component means, mean and (given y) posterior at new rows.");
+  mod.def("mixture_bootstrap", &bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
+          py::arg("family"), py::arg("encoder"), py::arg("k"), py::arg("max_iter"), py::arg("tol"),
+          py::arg("min_share"), py::arg("seed"), py::arg("threads"), py::arg("posterior"), py::arg("n_bootstraps"),
+          py::arg("alpha"),
+          "The mixture's bootstrap: replicates started at the full fit's posterior, their components matched "
+          "to its (csrc/glm/mixture_bootstrap.hpp).");
   mod.def("mixture_loglik", &loglik_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("k"),
           py::arg("params"), "The mixture's observed log-likelihood (internal scale) and its gradient.");
 }

@@ -22,7 +22,7 @@ mixture_int <- function(value, name, low) {
 
 ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter = 1000, tol = 1e-10,
                         min_share = 0.05, threads = 0, weights = NULL, subset, na.action, start_posterior = NULL,
-                        k_range = c(1, 4), family = "gaussian", encoder = "linear") {
+                        k_range = c(1, 4), family = "gaussian", encoder = "linear", n_bootstraps = 0) {
   cl <- match.call()
   if (!identical(family, "gaussian"))
     stop(sprintf(paste("family = \"%s\" is not available for mixtures of contextualized regressions;",
@@ -63,6 +63,8 @@ ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter 
     out <- core_call(ctxstats_mixture_fit_R, C, X, as.double(d$y), d$weights, control, start_posterior)
   }
   if (nzchar(out$message)) warning(out$message, call. = FALSE)
+  n_bootstraps <- mixture_int(n_bootstraps, "n_bootstraps", 0L)
+  if (n_bootstraps == 1L) stop("n_bootstraps must be 0 (none) or at least 2", call. = FALSE)
   K <- out$k
   comps <- paste0("Comp.", seq_len(K))
   x_names <- colnames(X)
@@ -84,9 +86,20 @@ ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter 
   })
   names(sample_coef) <- comps
   sigma <- setNames(out$sigma, comps)
+  boot <- NULL
+  se <- NULL
+  if (n_bootstraps > 0L) {
+    control$k <- K
+    boot <- core_call(ctxstats_mixture_bootstrap_R, C, X, as.double(d$y), d$weights, control, out$posterior,
+                      n_bootstraps, 0.05)
+    if (nzchar(boot$message)) warning(boot$message, call. = FALSE)
+    se <- matrix(boot$coef_summary$se, q * m1, K, dimnames = dimnames(coef))
+    boot$n_bootstraps <- n_bootstraps
+  }
   structure(list(call = cl, formula = formula, k = K, coefficients = coef, sigma = sigma, gate = gate,
                  posterior = posterior, prior = prior, cluster = max.col(posterior, ties.method = "first"),
                  sample_coef = sample_coef, size = setNames(out$size, comps), loglik = out$loglik, df = out$df,
+                 se = se, bootstrap = boot,
                  nobs = out$nobs, aic = out$aic, bic = out$bic, converged = out$converged, n_iter = out$n_iter,
                  start_loglik = out$start_loglik, bic_table = bic_table, core = out, terms = d$terms,
                  xlevels = d$xlevels, contrasts = d$contrasts, x = X, context = C, y = d$y),
@@ -94,6 +107,23 @@ ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter 
 }
 
 coef.ctx_mixture <- function(object, ...) object$coefficients
+
+# Bootstrap percentile intervals of the coefficients (ctx_mixture(..., n_bootstraps = B)): one
+# row per coefficient and component, as confint of a glm names them ("Comp.1:x1").
+confint.ctx_mixture <- function(object, parm, level = 0.95, ...) {
+  b <- object$bootstrap
+  if (is.null(b)) stop("intervals need the bootstrap: refit with n_bootstraps = B (B >= 200 for 95% intervals)",
+                       call. = FALSE)
+  reps <- b$coef[stats::complete.cases(b$coef), , drop = FALSE]
+  # rounded so that level = 0.95 gives the alpha 0.05 Python passes, to the bit
+  s <- percentile_summary(reps, round(1 - level, 12))
+  names <- as.vector(outer(rownames(object$coefficients), colnames(object$coefficients),
+                           function(a, k) paste0(k, ":", a)))
+  pct <- paste(format(100 * c((1 - level) / 2, 1 - (1 - level) / 2), trim = TRUE, scientific = FALSE), "%")
+  out <- matrix(c(s$lower, s$upper), ncol = 2, dimnames = list(names, pct))
+  if (!missing(parm)) out <- out[parm, , drop = FALSE]
+  out
+}
 
 logLik.ctx_mixture <- function(object, ...) {
   structure(object$loglik, df = object$df, nobs = object$nobs, class = "logLik")
@@ -144,6 +174,12 @@ summary.ctx_mixture <- function(object, ...) {
   print(object)
   cat("\nCoefficients theta_k(c) = B_k [1, c]:\n")
   print(object$coefficients)
+  if (!is.null(object$se)) {
+    b <- object$bootstrap
+    cat(sprintf("\nBootstrap standard errors (%d replicates; %g lost a component, %g unconverged, %g relabelled):\n",
+                b$n_bootstraps, b$failed, b$unconverged, b$relabelled))
+    print(object$se)
+  }
   cat("\nMixing weights: multinomial logit on the context (Comp.1 the reference):\n")
   print(object$gate)
   if (!is.null(object$bic_table)) {

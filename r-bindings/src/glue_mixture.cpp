@@ -162,3 +162,31 @@ extern "C" SEXP ctxstats_mixture_predict_R(SEXP scaling, SEXP weights, SEXP gate
   return out;
   END_RCPP
 }
+
+// control as for ctxstats_mixture_fit_R (k the full fit's); posterior: the full fit's n x k.
+extern "C" SEXP ctxstats_mixture_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP control, SEXP posterior,
+                                             SEXP n_bootstraps, SEXP alpha) {
+  BEGIN_RCPP
+  MixtureInput in;
+  read_input(C, X, y, weights, control, &in);
+  std::size_t rows = 0, cols = 0;
+  const std::vector<double> post = rows_of(posterior, &rows, &cols);
+  require(rows == in.view.n && static_cast<int>(cols) == in.options.k,
+          "the full fit's posterior must be a matrix of nobs rows and k columns");
+  const MixtureBootstrap b =
+      bootstrap_mixture(in.view, in.options, post, Rcpp::as<int>(n_bootstraps), Rcpp::as<double>(alpha));
+  const std::size_t B = b.n_replicates;
+  auto summary = [](const PercentileSummary& s) {
+    return Rcpp::List::create(Rcpp::Named("se") = vec(s.se), Rcpp::Named("lower") = vec(s.lower),
+                              Rcpp::Named("upper") = vec(s.upper));
+  };
+  return Rcpp::List::create(
+      Rcpp::Named("coef") = matrix_from_rows(b.coef, B, b.coef.size() / B),
+      Rcpp::Named("sigma") = matrix_from_rows(b.sigma, B, b.sigma.size() / B),
+      Rcpp::Named("gate_coef") = matrix_from_rows(b.gate_coef, B, b.gate_coef.size() / B),
+      Rcpp::Named("coef_summary") = summary(b.coef_summary), Rcpp::Named("sigma_summary") = summary(b.sigma_summary),
+      Rcpp::Named("gate_summary") = summary(b.gate_summary), Rcpp::Named("failed") = static_cast<double>(b.failed),
+      Rcpp::Named("unconverged") = static_cast<double>(b.unconverged),
+      Rcpp::Named("relabelled") = static_cast<double>(b.relabelled), Rcpp::Named("message") = b.message);
+  END_RCPP
+}

@@ -10,6 +10,7 @@
 #include "common/error.hpp"
 #include "common/rng.hpp"
 #include "glm/mixture.hpp"
+#include "glm/mixture_bootstrap.hpp"
 #include "harness.hpp"
 
 using namespace ctxstats;
@@ -204,12 +205,72 @@ void floor_and_errors() {
   check(!capped.converged && capped.message.find("max_iter=2") != std::string::npos, "the cap warns, naming max_iter");
 }
 
+void bootstrap_checks() {
+  // best_matching: the permutation of largest total agreement, exhaustive and greedy.
+  const std::vector<double> a3 = {0.1, 0.2, 5.0,  //
+                                  4.0, 0.3, 0.1,  //
+                                  0.2, 3.0, 0.4};
+  check(best_matching(a3, 3) == std::vector<int>({2, 0, 1}), "best_matching finds the permutation (2, 0, 1)");
+  std::vector<double> a10(100, 0.0);
+  for (int k = 0; k < 10; ++k) a10[k * 10 + (k + 3) % 10] = 1.0 + k;
+  std::vector<int> want10(10);
+  for (int k = 0; k < 10; ++k) want10[k] = (k + 3) % 10;
+  check(best_matching(a10, 10) == want10, "best_matching's greedy rule above K = 8");
+
+  const Data data = make_data(800, 2, nullptr);
+  MixtureOptions o;
+  o.k = 2;
+  o.n_starts = 5;
+  o.seed = 4;
+  o.threads = 1;
+  const MixtureResult full = fit_mixture(data.view(), o);
+  const MixtureBootstrap b = bootstrap_mixture(data.view(), o, full.posterior, 40, 0.05);
+  check(b.failed == 0 && b.unconverged == 0 && b.message.empty(), "every replicate fits and converges");
+  const std::size_t P = full.coef.size();
+  bool ok = true;
+  for (std::size_t j = 0; j < P; ++j) {
+    double mean = 0.0;
+    for (std::size_t r = 0; r < 40; ++r) mean += b.coef[r * P + j] / 40.0;
+    const double se = b.coef_summary.se[j];
+    // the replicates centre on the full fit (within 1.5 of their SDs: not relabelled halves)
+    ok = ok && std::isfinite(se) && se > 0.0 && std::fabs(mean - full.coef[j]) < 1.5 * se &&
+         b.coef_summary.lower[j] < full.coef[j] && full.coef[j] < b.coef_summary.upper[j];
+  }
+  check(ok, "replicate coefficients centre on the full fit, with positive SEs and intervals around it");
+  check(b.sigma_summary.se[0] > 0.0 && b.sigma_summary.se[0] < 0.05, "sigma's bootstrap SE is small and positive");
+  check(b.gate_summary.se[0] == 0.0 && b.gate_summary.se[3] > 0.0,
+        "the reference gate row stays zero: " + std::to_string(b.gate_summary.se[0]) + " " +
+            std::to_string(b.gate_summary.se[3]));
+
+  // The matching follows the reference's labels: with the full fit's posterior columns swapped,
+  // replicate component 0 is the full fit's component 1.
+  std::vector<double> swapped(full.posterior.size());
+  for (std::size_t i = 0; i < data.n; ++i) {
+    swapped[i * 2] = full.posterior[i * 2 + 1];
+    swapped[i * 2 + 1] = full.posterior[i * 2];
+  }
+  const MixtureBootstrap bs = bootstrap_mixture(data.view(), o, swapped, 10, 0.05);
+  const std::size_t per = P / 2;
+  double worst = 0.0;
+  for (std::size_t r = 0; r < 10; ++r)
+    for (std::size_t j = 0; j < per; ++j) worst = std::max(worst, std::fabs(bs.coef[r * P + j] - full.coef[per + j]));
+  check(worst < 0.5 && bs.relabelled == 10, "a swapped reference swaps the replicates' labels");
+
+  MixtureOptions o2 = o;
+  o2.threads = 2;
+  const MixtureBootstrap b2 = bootstrap_mixture(data.view(), o2, full.posterior, 40, 0.05);
+  check(b2.coef == b.coef && b2.sigma == b.sigma && b2.gate_coef == b.gate_coef, "bitwise the same on 2 threads");
+  check(throws_invalid([&] { bootstrap_mixture(data.view(), o, full.posterior, 1, 0.05); }, "n_bootstraps"),
+        "n_bootstraps = 1 refused");
+}
+
 }  // namespace
 
 int main() {
   gradient_checks();
   fit_checks();
   floor_and_errors();
+  bootstrap_checks();
   std::printf("%d passed, %d failed\n", passed, failed);
   return failed == 0 ? 0 : 1;
 }

@@ -44,3 +44,10 @@ write.csv(format(out, digits = 17), file.path(here, "flexmix_mixture_results.csv
 post <- posterior(fit)[, ord]
 write.csv(data.frame(p1 = signif(post[, 1], 15), p2 = signif(post[, 2], 15)),
           file.path(here, "flexmix_mixture_posterior.csv"), row.names = FALSE)
+# Wald standard errors of the components' coefficients from flexmix's refit() (the observed
+# information at the optimum), the reference for the mixture bootstrap's standard errors.
+invisible(utils::capture.output(wald <- summary(refit(fit))@components[[1]]))
+terms <- sub("^coef\\.", "", rownames(comp)[rownames(comp) != "sigma"])
+se <- sapply(ord, function(k) wald[[k]][terms, "Std. Error"])
+write.csv(data.frame(term = c(paste0("comp1:", terms), paste0("comp2:", terms)), se = signif(c(se[, 1], se[, 2]), 8)),
+          file.path(here, "flexmix_mixture_se.csv"), row.names = FALSE)

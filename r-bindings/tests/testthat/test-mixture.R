@@ -68,3 +68,19 @@ test_that("the iteration cap warns and bad input is refused by name", {
   expect_error(ctx_mixture(y ~ x1 + x2 - 1 | c1 + c2, d), "intercept")
   expect_error(ctx_mixture(y ~ x1 + x2 | c1 + c2, d, k = 15), "parameters")
 })
+
+test_that("the bootstrap matches labels to the fit and gives intervals around it", {
+  d <- mixture_frame()
+  f <- ctx_mixture(y ~ x1 + x2 | c1 + c2, d, k = 2, seed = 0, n_bootstraps = 40)
+  expect_equal(dim(f$se), dim(coef(f)))
+  expect_true(all(f$se > 0))
+  expect_equal(f$bootstrap$failed, 0)
+  ci <- confint(f)
+  expect_equal(nrow(ci), length(coef(f)))
+  est <- as.vector(coef(f))
+  expect_true(all(ci[, 1] < est & est < ci[, 2]))
+  # replicate means near the fit: no replicate kept the other component's labels
+  expect_lt(max(abs(colMeans(f$bootstrap$coef) - est) / f$bootstrap$coef_summary$se), 1)
+  expect_output(summary(f), "Bootstrap standard errors")
+  expect_error(ctx_mixture(y ~ x1 + x2 | c1 + c2, d, k = 2, n_bootstraps = 1), "at least 2")
+})
