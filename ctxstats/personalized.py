@@ -489,8 +489,10 @@ class PersonalizedRegression:
             pattern search sets each column's weight to 0, or divides or multiplies it by 3
             (then by 1.5), renormalised, keeping a change when it lowers the held-out mean loss
             of the local GLMs (validation rows, or leave-one-out; at most 500 of them); the
-            better end is kept. ``metric_weights`` and ``predict_params`` use the refined
-            weights. The matching's own split of the metric between columns is unstable (it
+            uniform start's end is kept unless the matching start's end is better by more than
+            one standard error of the rows' paired loss differences (the uniform start does not
+            depend on the rank, so the metric does not move between neighbouring ranks on
+            noise). ``metric_weights`` and ``predict_params`` use the refined weights. The matching's own split of the metric between columns is unstable (it
             changes with the rank and the seed); the held-out loss is what a user cares for.
         n_bootstraps : int
             B > 0 refits the model on B multinomial resamples of the rows (as frequency

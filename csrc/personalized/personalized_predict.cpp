@@ -325,10 +325,14 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   };
   if (refine && m > 1) {
     // Pattern search on the metric weights, from two starts -- the matching's weights and the
-    // uniform ones -- keeping the better end: each column's weight set to 0, or divided or
-    // multiplied by 3 (then 1.5 in a second stage), all renormalised to sum one; a change is
-    // kept when it lowers the judged loss at the start's best k by more than 1e-6 relative;
-    // at most 3 sweeps over the columns per stage. Judged on at most 500 of the rows (seeded).
+    // uniform ones: each column's weight set to 0, or divided or multiplied by 3 (then 1.5 in
+    // a second stage), all renormalised to sum one; a change is kept when it lowers the judged
+    // loss at the start's best k by more than 1e-6 relative; at most 3 sweeps over the columns
+    // per stage. Judged on at most 500 of the rows (seeded). The uniform start's end is kept
+    // unless the matching start's end is better by more than one standard error of the rows'
+    // paired loss differences: the uniform start does not depend on the rank, the matching's
+    // does, and two ends within noise of each other are not told apart -- so the metric does
+    // not move between neighbouring ranks on noise alone (issue 14's stability target).
     std::vector<std::size_t> sub = judge;
     if (sub.size() > 500) {
       CounterRng rng(seed, Stream::kValidation, 2);
@@ -336,8 +340,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
       sub.resize(500);
       std::sort(sub.begin(), sub.end());
     }
-    std::vector<double> best_phi;
-    double best_all = std::numeric_limits<double>::infinity();
+    std::vector<double> end_phi[2], end_rows[2];
     for (int start_no = 0; start_no < 2; ++start_no) {
       std::vector<double> cur = start_no == 0 ? out.phi : std::vector<double>(m, 1.0 / m);
       const std::vector<double> first = judged_loss(cur, sub, grid).loss;
@@ -368,12 +371,25 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
           if (!improved) break;
         }
       }
-      if (best < best_all) {
-        best_all = best;
-        best_phi = cur;
-      }
+      end_rows[start_no] = judged_loss(cur, sub, kgrid).rows;
+      end_phi[start_no] = std::move(cur);
     }
-    out.phi = best_phi;
+    // Paired difference matching - uniform over the judged rows (weighted), and its SE.
+    double total = 0.0, total2 = 0.0, mean = 0.0, var = 0.0;
+    for (std::size_t a = 0; a < sub.size(); ++a) {
+      const double w = s[sub[a]];
+      total += w;
+      total2 += w * w;
+      mean += w * (end_rows[0][a] - end_rows[1][a]);
+    }
+    mean /= total;
+    for (std::size_t a = 0; a < sub.size(); ++a) {
+      const double dd = end_rows[0][a] - end_rows[1][a] - mean;
+      var += s[sub[a]] * dd * dd;
+    }
+    var /= total;
+    const double se = std::sqrt(var * total2 / (total * total));
+    out.phi = mean < -se ? end_phi[0] : end_phi[1];
   }
   {
     const Judged j = judged_loss(out.phi, judge, grid);
