@@ -492,8 +492,9 @@ class PersonalizedRegression:
             uniform start's end is kept unless the matching start's end is better by more than
             one standard error of the rows' paired loss differences (the uniform start does not
             depend on the rank, so the metric does not move between neighbouring ranks on
-            noise). ``metric_weights`` and ``predict_params`` use the refined weights. The matching's own split of the metric between columns is unstable (it
-            changes with the rank and the seed); the held-out loss is what a user cares for.
+            noise). ``metric_weights`` and ``predict_params`` use the refined weights. The
+            matching's own split of the metric between columns is unstable (it changes with
+            the rank and the seed); the held-out loss is what a user cares for.
         n_bootstraps : int
             B > 0 refits the model on B multinomial resamples of the rows (as frequency
             weights; rank, k and the refined metric are chosen afresh in each) and gives

@@ -89,7 +89,8 @@ def test_predictions_add_the_linear_target_at_the_new_context():
 def test_latent_models_have_no_shrinkage():
     y, X, C = linear_context(300, 5)
     lat = cs.PersonalizedRegression(y, X, C, rank=1).fit(seed=0, threads=1, sample_models="latent", max_iter=30)
-    assert lat.shrink_target == "" and lat.shrinkage == 0.0 and lat.shrink_grid.empty and lat._target_map.shape == (0, 4)
+    assert lat.shrink_target == "" and lat.shrinkage == 0.0
+    assert lat.shrink_grid.empty and lat._target_map.shape == (0, 4)
 
 
 def test_the_model_file_keeps_the_shrinkage(tmp_path):
