@@ -461,6 +461,19 @@ class PersonalizedRegression:
             in classical multidimensional scaling). The distance matching learns the metric;
             the local GLMs let the models follow steps and curves along it.
             ``latent_params`` always holds the latent models.
+
+            After k, the shrinkage is chosen by the same held-out loss: the ridge becomes
+            ``lambda/2 ||theta - t_i||^2`` with the target ``t_i`` the population GLM or the
+            linear varying-coefficient GLM at the sample's context (fitted on the training
+            rows only; numeric columns linear, categorical columns by level), among (population,
+            1) -- the local GLMs above --, the population GLM itself, (linear, lambda) for lambda
+            in 1, 4, ..., 1024 observations' worth, and the linear fit itself -- the simplest
+            candidate whose loss exceeds the least by at most one standard error of the rows'
+            paired differences (simplest first: the population GLM, the linear fit, the linear
+            target from the strongest shrinkage down, the local GLMs). Where the context
+            carries little information beyond a linear trend, the fit thus falls back towards
+            the better simpler model instead of losing to it; the choice is ``shrink_target``,
+            ``shrinkage`` and ``shrink_grid`` of the results, and ``summary()`` states it.
         local_neighbors : int
             k of the local GLMs; 0 (default) chooses it among 8, 16, ..., 4096 by the mean loss
             of the validation rows' local models (their outcomes are held out), or without a
@@ -476,9 +489,12 @@ class PersonalizedRegression:
             pattern search sets each column's weight to 0, or divides or multiplies it by 3
             (then by 1.5), renormalised, keeping a change when it lowers the held-out mean loss
             of the local GLMs (validation rows, or leave-one-out; at most 500 of them); the
-            better end is kept. ``metric_weights`` and ``predict_params`` use the refined
-            weights. The matching's own split of the metric between columns is unstable (it
-            changes with the rank and the seed); the held-out loss is what a user cares for.
+            uniform start's end is kept unless the matching start's end is better by more than
+            one standard error of the rows' paired loss differences (the uniform start does not
+            depend on the rank, so the metric does not move between neighbouring ranks on
+            noise). ``metric_weights`` and ``predict_params`` use the refined weights. The
+            matching's own split of the metric between columns is unstable (it changes with
+            the rank and the seed); the held-out loss is what a user cares for.
         n_bootstraps : int
             B > 0 refits the model on B multinomial resamples of the rows (as frequency
             weights; rank, k and the refined metric are chosen afresh in each) and gives
@@ -539,6 +555,14 @@ PersonalizedRegression.fit.__doc__ = PersonalizedRegression.fit.__doc__.replace(
     "{options}", _options.doc_lines("personalized").strip())
 
 
+def _shrinkage_note(target: str, strength: float, n_candidates: int) -> str:
+    what = ("the population GLM" if target == "population"
+            else "the linear varying-coefficient GLM (fitted on the training rows)")
+    how = (f"{what} itself" if np.isinf(strength)
+           else f"local GLMs shrunk towards {what} with strength {strength:g} (observations' worth)")
+    return (f"Shrinkage chosen by held-out deviance among {n_candidates} candidates (shrink_grid): {how}.")
+
+
 class PersonalizedRegressionResults:
     """A fitted personalized regression.
 
@@ -563,6 +587,12 @@ class PersonalizedRegressionResults:
     local_neighbors, local_grid
         k of the local GLMs (``sample_models="local"``) and the held-out mean loss of each
         k tried (empty when k was given).
+    shrink_target, shrinkage, shrink_grid
+        What the local GLMs are shrunk towards, chosen by held-out loss: ``"population"``
+        (the population GLM) or ``"linear"`` (the linear varying-coefficient GLM, fitted on the
+        training rows), the strength lambda of the ridge ``lambda/2 ||theta - target||^2``
+        (in observations; ``inf``: the target itself), and every candidate with its held-out
+        mean loss. Latent models: ``""`` and 0.
     flat_params : ndarray
         The core's parameter vector (for warm starts and :meth:`PersonalizedRegression.objective`).
     n_iter, best_epoch, converged, message, history, val_history
@@ -584,6 +614,12 @@ class PersonalizedRegressionResults:
                                        "se": np.asarray(out["rank_se"])},
                                       index=pd.Index(np.asarray(out["rank_grid"]).astype(int), name="rank"))
         self.held_out_loss = float(out["held_out_loss"])
+        self.shrink_target = str(out["shrink_target"])
+        self.shrinkage = float(out["shrinkage"])
+        self._shrink_linear = np.asarray(out["shrink_linear"]) > 0.5
+        self._shrink_grid = np.asarray(out["shrink_grid"], dtype=float)
+        self._shrink_loss = np.asarray(out["shrink_loss"], dtype=float)
+        self._target_map = np.asarray(out["target_map"], dtype=float)
         bias = np.asarray(out["smoothing_bias"])
         self._bias = bias if bias.size else None
         self.local_grid = pd.Series(np.asarray(out["local_loss"]), index=np.asarray(out["local_grid"]).astype(int),
@@ -620,6 +656,8 @@ class PersonalizedRegressionResults:
             raise ValueError(f"PersonalizedRegressionResults.rank is {K}; the model's rank is {m.rank}")
         fields(self, {"model": PersonalizedRegression, "options": dict, "n_neighbors": int, "rank": int,
                       "rank_grid": pd.DataFrame, "held_out_loss": float, "_bias": Opt(Array(n, q)),
+                      "shrink_target": str, "shrinkage": float, "_shrink_linear": Array(None, kind="b"),
+                      "_shrink_grid": Array(None), "_shrink_loss": Array(None), "_target_map": Array(None, q + 2),
                       "flat_params": Array(m.n_params(K)), "_theta": Array(n, q), "_theta_latent": Array(n, q),
                       "local_neighbors": int, "local_grid": pd.Series, "_theta_bar": Array(q), "_theta_pop": Array(q),
                       "_Q": Array(K, q), "_phi": Array(mc), "_phi_matching": Array(mc), "dist_scale": Array(mc),
@@ -630,6 +668,13 @@ class PersonalizedRegressionResults:
         if not same(options, self.options) or not same(options, m._options(**{
                 k: v for k, v in options.items() if k not in ("family", "rank", "fit_intercept", "categorical")})):
             raise ValueError("PersonalizedRegressionResults.options are not resolved options of its model")
+        local = options["sample_models"] == "local"
+        if self.shrink_target not in (("population", "linear") if local else ("",)) \
+                or (self._target_map.shape[0] > 0) != (self.shrink_target == "linear") \
+                or not (self.shrinkage >= 1.0 if local else self.shrinkage == 0.0) \
+                or not self._shrink_linear.shape == self._shrink_grid.shape == self._shrink_loss.shape:
+            raise ValueError("PersonalizedRegressionResults' shrinkage (shrink_target, shrinkage, shrink_grid, "
+                             "_target_map) is not that of a fit")
         if self.n_neighbors != options["n_neighbors"]:
             raise ValueError("PersonalizedRegressionResults.n_neighbors is not its options'")
         want = {"c_mean": Array(mc), "c_scale": Array(mc), "x_mean": Array(p), "x_scale": Array(p),
@@ -656,6 +701,13 @@ class PersonalizedRegressionResults:
     @property
     def sample_params(self) -> pd.DataFrame:
         return self._frame(self._theta, self.model.row_labels)
+
+    @property
+    def shrink_grid(self) -> pd.DataFrame:
+        """The shrinkage candidates of the local GLMs with their held-out mean loss: target
+        (population or linear), strength (observations' worth; inf: the target itself)."""
+        return pd.DataFrame({"target": np.where(self._shrink_linear, "linear", "population"),
+                             "strength": self._shrink_grid, "held-out mean loss": self._shrink_loss})
 
     @property
     def smoothing_bias(self) -> pd.DataFrame | None:
@@ -709,7 +761,9 @@ class PersonalizedRegressionResults:
 
         The ``n_neighbors`` training samples nearest under the learned metric D_phi are
         averaged with weights 1 / (D + 1e-8) (the metric averages one over pairs, so an
-        exact match dominates). An exact kd-tree search under the metric: about
+        exact match dominates). When the local GLMs were shrunk towards the linear
+        varying-coefficient fit (``shrink_target == "linear"``), their deviations from it are
+        averaged and added to the linear fit at the new context. An exact kd-tree search under the metric: about
         O(n log n) to build, O(log n + k) per row.
         """
         k = self.n_neighbors if n_neighbors is None else n_neighbors  # checked by the core's option table
@@ -720,7 +774,7 @@ class PersonalizedRegressionResults:
     def _neighbour_theta(self, C: np.ndarray, theta_train: np.ndarray, k: int) -> np.ndarray:
         return _core.personalized_predict(C, self.model.context, np.ascontiguousarray(theta_train), self._phi,
                                           self.dist_scale, [int(v) for v in self.model.categorical], k,
-                                          self.options.get("threads", 0))
+                                          self.options.get("threads", 0), self._target_map)
 
     def _linear_predictor(self, theta: np.ndarray, X: np.ndarray) -> np.ndarray:
         if self.model.fit_intercept:
@@ -902,6 +956,7 @@ class PersonalizedRegressionResults:
                    + ", ".join(str(k) for k in self.local_grid.index))
             s.add_note(f"Sample models: local GLMs of the {self.local_neighbors} training samples nearest under the "
                        f"learned metric ({how}); latent_params holds theta_bar + Q' z_i.")
+            s.add_note(_shrinkage_note(self.shrink_target, self.shrinkage, len(self.shrink_grid)))
         if self.held_out.any():
             if local:
                 s.add_note(f"{int(self.held_out.sum())} rows (val_split={self.options['val_split']:g}) were held out: "

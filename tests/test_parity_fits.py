@@ -135,4 +135,8 @@ def test_personalized_fits_are_bitwise_identical(ro, family):
     np.testing.assert_array_equal(as_array(ro.r("unname(p$matching_weights)")), py.matching_weights.to_numpy())
     np.testing.assert_array_equal(as_array(ro.r("unname(p$local_grid)")), py.local_grid.to_numpy())
     assert int(ro.r("p$local_neighbors")[0]) == py.local_neighbors
+    # The shrinkage chosen for the local GLMs, its candidates and target map (used by predict).
+    assert str(ro.r("p$shrink_target")[0]) == py.shrink_target and float(ro.r("p$shrinkage")[0]) == py.shrinkage
+    np.testing.assert_array_equal(as_array(ro.r("p$shrink_grid$loss")), py.shrink_grid["held-out mean loss"].to_numpy())
+    np.testing.assert_array_equal(as_array(ro.r("p$target_map")).reshape(py._target_map.shape), py._target_map)
     np.testing.assert_array_equal(as_array(ro.r("unname(coef(p))")), py.params.to_numpy())

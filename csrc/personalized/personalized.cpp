@@ -473,6 +473,12 @@ void add_local_models(PersonalizedFit& out, const DataView& data, const Personal
   out.local_loss = std::move(local.loss);
   out.held_out_loss = local.held_out_loss;
   out.held_out_se = local.held_out_se;
+  out.shrink_target = local.shrink_target;
+  out.shrinkage = local.shrinkage;
+  out.shrink_grid = std::move(local.shrink_grid);
+  out.shrink_loss = std::move(local.shrink_loss);
+  out.shrink_linear = std::move(local.shrink_linear);
+  out.target_map = std::move(local.target_map);
   theta_to_original(out.scaling, local.theta_half.data(), data.n);
   out.smoothing_bias.resize(out.theta.size());
   for (std::size_t a = 0; a < out.theta.size(); ++a)

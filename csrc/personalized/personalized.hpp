@@ -197,6 +197,14 @@ struct PersonalizedFit {
   // variance of theta_k - theta_(k/2)), so the intervals err on the wide side.
   std::vector<double> smoothing_bias;
   std::vector<double> local_grid, local_loss;  // the k tried and their held-out mean loss
+  // Local GLMs: the shrinkage chosen by held-out loss (LocalModels): target ("population",
+  // "linear"; empty for latent models), strength (+inf: the target itself), the candidates,
+  // and the target's map (user units; empty for the population), which predict_params uses.
+  std::string shrink_target;
+  double shrinkage = 0.0;
+  std::vector<double> shrink_grid, shrink_loss;
+  std::vector<char> shrink_linear;
+  std::vector<double> target_map;
   std::vector<double> theta_bar;   // q, user units
   std::vector<double> theta_pop;   // q, user units: the population GLM
   std::vector<double> Q;           // K x q, user units (the linear part of theta_to_original)
@@ -250,11 +258,15 @@ double personalized_objective(const DataView& data, const PersonalizedOptions& o
 // k nearest training samples under D_phi, with weights 1 / (D + delta) (delta = 1e-8 times
 // the mean distance, so exact matches dominate). Neighbours from the exact kd-tree of
 // metric_tree.hpp (built once, O(n_train log n_train)); ties in distance are broken by
-// training row order.
+// training row order. With a (non-empty) target_map T (the local GLMs' shrinkage target, see
+// LocalModels), the neighbours' deviations from the target are averaged instead:
+// T(c) + sum_j w_j (theta_j - T(c_j)) / sum_j w_j, so that the target's own variation with the
+// context is kept at the new context exactly.
 std::vector<double> personalized_predict(const double* C_new, std::size_t rows, const double* C_train,
                                          std::size_t n_train, int m, const double* theta_train, int q,
                                          const std::vector<double>& phi, const std::vector<double>& dist_scale,
-                                         const std::vector<int>& categorical, int n_neighbors, int threads);
+                                         const std::vector<int>& categorical, int n_neighbors, int threads,
+                                         const std::vector<double>* target_map = nullptr);
 
 // Local GLMs in the learned metric (sample_models = "local"). Why: with squared coordinate
 // differences on both sides, an exact distance match makes z_i an affine map of the
@@ -278,6 +290,23 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
 // evaluations on at most 500 judged rows, once after the epochs, then one local GLM per
 // row: about O(n log n + n k q^2) in all. Every row independent, so the result does not
 // depend on the number of threads.
+//
+// The shrinkage, chosen from the data after k: where the context carries little information
+// beyond a linear trend (or none), local GLMs of k rows are noisier than the simpler model
+// and lose to it on held-out rows. So the ridge becomes lambda/2 ||theta - t_i||^2 with the
+// target t_i either the population GLM or the linear varying-coefficient GLM at c_i
+// (personalized_linear_target, fitted on the training rows only), and (target, lambda) is
+// chosen at k among (population, 1) -- the local GLMs above --, (population, +inf) -- the
+// population GLM itself --, (linear, lambda) for lambda in kShrinkGrid and (linear, +inf) --
+// the linear fit itself -- by the one-standard-error rule on the same judged rows: the
+// simplest candidate whose weighted mean loss exceeds the least by at most the standard error
+// of the rows' paired differences from the least (simplest first: the population GLM, the
+// linear fit, the linear target from the strongest shrinkage down, the local GLMs; on NMES1988
+// the plain least chose lambda = 256 on 661 validation rows and lost to the linear fit on new
+// rows). lambda counts observations: lambda = 64 pulls a local GLM of k rows as much as 64
+// rows at the target would. Each finite candidate costs one pass of local GLMs over the
+// judged rows. Without validation rows (leave-one-out) the linear fit has seen the judged
+// rows' outcomes, which favours the linear candidates slightly.
 struct LocalModels {
   std::vector<double> theta;  // n x q, internal scale
   std::vector<double> phi;    // the metric weights used (refined when asked)
@@ -290,12 +319,50 @@ struct LocalModels {
   // bias_factor (theta - theta_half); see PersonalizedFit::smoothing_bias.
   std::vector<double> theta_half;
   double bias_factor = 0.0;
+  // The shrinkage the held-out loss chose (see personalized_local_models): the target
+  // ("population" or "linear"), its strength (+inf: the target itself), the target's map in
+  // user units (empty for the population), and every candidate with its held-out loss.
+  std::string shrink_target = "population";
+  double shrinkage = 1.0;
+  std::vector<double> target_map;
+  std::vector<double> shrink_grid, shrink_loss;  // strength per candidate (+inf: the target)
+  std::vector<char> shrink_linear;               // 1: the candidate's target is the linear fit
+  bool linear_converged = false;
 };
 LocalModels personalized_local_models(const DataView& data, const Scaling& scaling, Family family,
                                       const std::vector<char>& role, const std::vector<double>& theta_pop,
                                       const std::vector<double>& phi, const std::vector<double>& dist_scale,
                                       const std::vector<int>& categorical, int k_fixed, bool refine,
                                       std::uint64_t seed, int threads);
+
+// The linear varying-coefficient GLM theta(c) = B d(c), the target the local GLMs may be shrunk
+// towards (personalized_local_models): d(c) = [1, numeric context columns standardised over the
+// training rows, indicators of each categorical column's levels but its most frequent one
+// (columns with more than kMaxTargetLevels levels left out)], fitted by Newton's method with
+// step halving on the training rows (role 0, positive weight) from the population GLM, with
+// the ridge 1/2 ||B_context||^2 on the internal scale (about one observation's worth). O(n P^2)
+// per iteration with P = q (1 + columns of d); serial, so thread-independent.
+constexpr int kMaxTargetLevels = 64;
+struct LinearTarget {
+  std::vector<double> theta;  // n x q, internal scale: the fit at every row
+  // The fit as a map from a context (user units) to parameters (user units), one term per row
+  // of [column, code, coefficient (q)]: column -1 the constant; a numeric column k, c_k times
+  // the coefficient; a categorical column k, 1{c_k == code} times it (target_map_eval).
+  std::vector<double> map;
+  bool converged = false, finite = false;  // finite false: no usable fit (theta and map empty)
+};
+LinearTarget personalized_linear_target(const DataView& data, const Scaling& scaling, Family family,
+                                        const std::vector<char>& role, const std::vector<int>& categorical,
+                                        const std::vector<double>& theta_pop);
+// A target map's parameters (rows x q, user units) at rows x m contexts (user units).
+std::vector<double> target_map_eval(const std::vector<double>& map, int q, const double* C, std::size_t rows, int m,
+                                    const std::vector<int>& categorical);
+
+// The finite shrinkage strengths tried towards the linear target (personalized_local_models).
+inline const std::vector<double>& kShrinkGrid() {
+  static const std::vector<double> grid = {1.0, 4.0, 16.0, 64.0, 256.0, 1024.0};
+  return grid;
+}
 
 // Multinomial bootstrap counts: n draws with replacement from n rows, as frequency weights,
 // from CounterRng(seed, Stream::kBootstrap, replicate).

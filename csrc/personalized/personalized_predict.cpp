@@ -19,7 +19,8 @@ namespace ctxstats {
 std::vector<double> personalized_predict(const double* C_new, std::size_t rows, const double* C_train,
                                          std::size_t n_train, int m, const double* theta_train, int q,
                                          const std::vector<double>& phi, const std::vector<double>& dist_scale,
-                                         const std::vector<int>& categorical, int n_neighbors, int threads) {
+                                         const std::vector<int>& categorical, int n_neighbors, int threads,
+                                         const std::vector<double>* target_map) {
   require(n_train >= 1, "there are no training samples");
   require(n_train < (std::size_t(1) << 32) - 1, "personalized regression supports fewer than 2^32 - 1 training samples");
   require(static_cast<int>(phi.size()) == m && static_cast<int>(dist_scale.size()) == m,
@@ -35,6 +36,15 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
                                                    std::to_string(r));
   std::vector<double> inv(m);
   for (int k = 0; k < m; ++k) inv[k] = 1.0 / dist_scale[k];
+  // With a target map: the neighbours' deviations from it, added to it at the new context.
+  const bool offset = target_map != nullptr && !target_map->empty();
+  std::vector<double> base_train, dev;
+  if (offset) {
+    base_train = target_map_eval(*target_map, q, C_train, n_train, m, cat);
+    dev.assign(theta_train, theta_train + n_train * static_cast<std::size_t>(q));
+    for (std::size_t a = 0; a < dev.size(); ++a) dev[a] -= base_train[a];
+    theta_train = dev.data();
+  }
   const std::size_t k_nn = std::min<std::size_t>(static_cast<std::size_t>(n_neighbors), n_train);
   const double delta = 1e-8;  // D averages one over pairs (see distance_scales)
   std::vector<double> out(rows * static_cast<std::size_t>(q), 0.0);
@@ -62,6 +72,10 @@ std::vector<std::uint32_t> all(n_train);
       for (int c2 = 0; c2 < q; ++c2) t[c2] /= wsum;
     }
   }
+  if (offset) {
+    const std::vector<double> base_new = target_map_eval(*target_map, q, C_new, rows, m, cat);
+    for (std::size_t a = 0; a < out.size(); ++a) out[a] += base_new[a];
+  }
   return out;
 }
 
@@ -82,9 +96,9 @@ constexpr std::size_t kMaxJudgedRows = 4000, kMaxLooRows = 2000;
 constexpr int kAlwaysTried = 512, kGridPatience = 2;
 
 // One local GLM: rows idx[0..k) of the internal-scale X (n x q), y, s with distances d
-// (ascending); ridge 1/2 ||theta - t0||^2. Newton with step halving from t0.
+// (ascending); ridge lambda/2 ||theta - t0||^2 (lambda >= 1). Newton with step halving from t0.
 void local_glm(Family family, const double* X, const double* y, const double* s, int q,
-               const std::pair<double, std::uint32_t>* nb, int k, const double* t0, double* theta,
+               const std::pair<double, std::uint32_t>* nb, int k, const double* t0, double lambda, double* theta,
                std::vector<double>& H, std::vector<double>& g, std::vector<double>& w, std::vector<double>& trial) {
   if (static_cast<int>(w.size()) < k) w.resize(k);
   const double dk = nb[k - 1].first;
@@ -97,7 +111,7 @@ void local_glm(Family family, const double* X, const double* y, const double* s,
       for (int c = 0; c < q; ++c) eta += x[c] * t[c];
       f += w[a] * loss(family, y[nb[a].second], eta);
     }
-    for (int c = 0; c < q; ++c) f += 0.5 * (t[c] - t0[c]) * (t[c] - t0[c]);
+    for (int c = 0; c < q; ++c) f += 0.5 * lambda * (t[c] - t0[c]) * (t[c] - t0[c]);
     return f;
   };
   std::copy(t0, t0 + q, theta);
@@ -105,8 +119,8 @@ void local_glm(Family family, const double* X, const double* y, const double* s,
   for (int it = 0; it < 50; ++it) {
     std::fill(H.begin(), H.end(), 0.0);
     for (int c = 0; c < q; ++c) {
-      g[c] = theta[c] - t0[c];
-      H[static_cast<std::size_t>(c) * q + c] = 1.0;
+      g[c] = lambda * (theta[c] - t0[c]);
+      H[static_cast<std::size_t>(c) * q + c] = lambda;
     }
     for (int a = 0; a < k; ++a) {
       const double* x = X + static_cast<std::size_t>(nb[a].second) * q;
@@ -241,9 +255,13 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   // per k evaluated.
   struct Judged {
     std::vector<double> loss, se;  // per k evaluated
+    std::vector<double> rows;      // the rows' losses at the last k evaluated
   };
+  // targets: n x q shrinkage targets (internal scale; nullptr: the population GLM); lambda the
+  // ridge's strength (+inf: the target itself).
   auto judged_loss = [&](const std::vector<double>& phi, const std::vector<std::size_t>& rows,
-                         const std::vector<int>& grid) {
+                         const std::vector<int>& grid, const std::vector<double>* targets = nullptr,
+                         double lambda = 1.0) {
     const MetricTree tree(data.C, m, pool, phi.data(), inv.data(), cat.data());
     double total = 0.0, total2 = 0.0;
     for (std::size_t i : rows) {
@@ -261,9 +279,14 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
 #pragma omp for schedule(dynamic, 8)
         for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(rows.size()); ++aa) {
           const std::size_t i = rows[static_cast<std::size_t>(aa)];
-          const int kk = neighbours(tree, i, loo ? i : n, k, d);
-          local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), theta.data(), H, g, w,
-                    trial);
+          const double* t0 = targets ? targets->data() + i * q : theta_pop.data();
+          if (std::isinf(lambda)) {
+            std::copy(t0, t0 + q, theta.begin());
+          } else {
+            const int kk = neighbours(tree, i, loo ? i : n, k, d);
+            local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, t0, lambda, theta.data(), H, g, w,
+                      trial);
+          }
           double eta = 0.0;
           for (int c = 0; c < q; ++c) eta += X[i * q + c] * theta[c];
           per_row[static_cast<std::size_t>(aa)] = loss(family, y[i], eta);
@@ -283,6 +306,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
       worse = better ? 0 : worse + 1;
       if (k >= kAlwaysTried && worse >= kGridPatience) break;
     }
+    out.rows = std::move(per_row);
     return out;
   };
 
@@ -301,10 +325,14 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   };
   if (refine && m > 1) {
     // Pattern search on the metric weights, from two starts -- the matching's weights and the
-    // uniform ones -- keeping the better end: each column's weight set to 0, or divided or
-    // multiplied by 3 (then 1.5 in a second stage), all renormalised to sum one; a change is
-    // kept when it lowers the judged loss at the start's best k by more than 1e-6 relative;
-    // at most 3 sweeps over the columns per stage. Judged on at most 500 of the rows (seeded).
+    // uniform ones: each column's weight set to 0, or divided or multiplied by 3 (then 1.5 in
+    // a second stage), all renormalised to sum one; a change is kept when it lowers the judged
+    // loss at the start's best k by more than 1e-6 relative; at most 3 sweeps over the columns
+    // per stage. Judged on at most 500 of the rows (seeded). The uniform start's end is kept
+    // unless the matching start's end is better by more than one standard error of the rows'
+    // paired loss differences: the uniform start does not depend on the rank, the matching's
+    // does, and two ends within noise of each other are not told apart -- so the metric does
+    // not move between neighbouring ranks on noise alone (issue 14's stability target).
     std::vector<std::size_t> sub = judge;
     if (sub.size() > 500) {
       CounterRng rng(seed, Stream::kValidation, 2);
@@ -312,8 +340,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
       sub.resize(500);
       std::sort(sub.begin(), sub.end());
     }
-    std::vector<double> best_phi;
-    double best_all = std::numeric_limits<double>::infinity();
+    std::vector<double> end_phi[2], end_rows[2];
     for (int start_no = 0; start_no < 2; ++start_no) {
       std::vector<double> cur = start_no == 0 ? out.phi : std::vector<double>(m, 1.0 / m);
       const std::vector<double> first = judged_loss(cur, sub, grid).loss;
@@ -344,12 +371,25 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
           if (!improved) break;
         }
       }
-      if (best < best_all) {
-        best_all = best;
-        best_phi = cur;
-      }
+      end_rows[start_no] = judged_loss(cur, sub, kgrid).rows;
+      end_phi[start_no] = std::move(cur);
     }
-    out.phi = best_phi;
+    // Paired difference matching - uniform over the judged rows (weighted), and its SE.
+    double total = 0.0, total2 = 0.0, mean = 0.0, var = 0.0;
+    for (std::size_t a = 0; a < sub.size(); ++a) {
+      const double w = s[sub[a]];
+      total += w;
+      total2 += w * w;
+      mean += w * (end_rows[0][a] - end_rows[1][a]);
+    }
+    mean /= total;
+    for (std::size_t a = 0; a < sub.size(); ++a) {
+      const double dd = end_rows[0][a] - end_rows[1][a] - mean;
+      var += s[sub[a]] * dd * dd;
+    }
+    var /= total;
+    const double se = std::sqrt(var * total2 / (total * total));
+    out.phi = mean < -se ? end_phi[0] : end_phi[1];
   }
   {
     const Judged j = judged_loss(out.phi, judge, grid);
@@ -363,6 +403,73 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     }
   }
 
+  // The shrinkage (see personalized.hpp): candidates at k, judged on the same rows; the first
+  // is the local GLMs above.
+  const double inf = std::numeric_limits<double>::infinity();
+  const LinearTarget linear = personalized_linear_target(data, scaling, family, role, cat, theta_pop);
+  out.linear_converged = linear.converged;
+  std::vector<double> shrink_se;
+  std::vector<std::vector<double>> shrink_rows;
+  auto judge_candidate = [&](bool lin, double lambda) {
+    Judged j = judged_loss(out.phi, judge, {out.k}, lin ? &linear.theta : nullptr, lambda);
+    out.shrink_grid.push_back(lambda);
+    out.shrink_loss.push_back(j.loss[0]);
+    out.shrink_linear.push_back(lin ? 1 : 0);
+    shrink_se.push_back(j.se[0]);
+    shrink_rows.push_back(std::move(j.rows));
+  };
+  judge_candidate(false, 1.0);  // the local GLMs above (their rows' losses at k)
+  judge_candidate(false, inf);
+  if (linear.finite) {
+    for (double lambda : kShrinkGrid()) judge_candidate(true, lambda);
+    judge_candidate(true, inf);
+  }
+  // The one-standard-error rule on paired differences: the simplest candidate whose loss
+  // exceeds the least by at most the standard error of the rows' paired differences from
+  // the least. Simplest first: the population GLM, the linear fit, the linear target from the
+  // strongest shrinkage to the weakest, the local GLMs.
+  const std::size_t n_cand = out.shrink_loss.size();
+  const std::size_t least =
+      static_cast<std::size_t>(std::min_element(out.shrink_loss.begin(), out.shrink_loss.end()) -
+                               out.shrink_loss.begin());
+  std::vector<std::size_t> simplest = {1};
+  if (n_cand > 2) {
+    simplest.push_back(n_cand - 1);
+    for (std::size_t a = n_cand - 2; a >= 2; --a) simplest.push_back(a);
+  }
+  simplest.push_back(0);
+  std::size_t chosen = least;
+  {
+    double total = 0.0, total2 = 0.0;
+    for (std::size_t i : judge) {
+      total += s[i];
+      total2 += s[i] * s[i];
+    }
+    const std::vector<double>& best_rows = shrink_rows[least];
+    for (std::size_t c : simplest) {
+      double mean = 0.0, var = 0.0;
+      for (std::size_t a = 0; a < judge.size(); ++a) mean += s[judge[a]] * (shrink_rows[c][a] - best_rows[a]);
+      mean /= total;
+      for (std::size_t a = 0; a < judge.size(); ++a) {
+        const double dd = shrink_rows[c][a] - best_rows[a] - mean;
+        var += s[judge[a]] * dd * dd;
+      }
+      var /= total;
+      if (mean <= std::sqrt(var * total2 / (total * total))) {
+        chosen = c;
+        break;
+      }
+    }
+  }
+  out.shrinkage = out.shrink_grid[chosen];
+  out.held_out_loss = out.shrink_loss[chosen];
+  out.held_out_se = shrink_se[chosen];
+  const bool use_linear = out.shrink_linear[chosen] != 0;
+  out.shrink_target = use_linear ? "linear" : "population";
+  if (use_linear) out.target_map = linear.map;
+  const std::vector<double>* targets = use_linear ? &linear.theta : nullptr;
+  const double lambda = out.shrinkage;
+
   // The sample models at k, and at k / 2 for the smoothing-bias estimate (see personalized.hpp).
   out.theta.assign(n * q, 0.0);
   out.theta_half.assign(n * q, 0.0);
@@ -375,12 +482,18 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
 #pragma omp for schedule(dynamic, 8)
     for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
       const std::size_t i = static_cast<std::size_t>(ii);
+      const double* t0 = targets ? targets->data() + i * q : theta_pop.data();
+      if (std::isinf(lambda)) {  // the target itself (no smoothing bias)
+        std::copy(t0, t0 + q, out.theta.data() + i * q);
+        std::copy(t0, t0 + q, out.theta_half.data() + i * q);
+        continue;
+      }
       const int kk = neighbours(tree, i, n, out.k, d);
-      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), out.theta.data() + i * q, H,
-                g, w, trial);
+      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, t0, lambda, out.theta.data() + i * q, H, g, w,
+                trial);
       const int kh = neighbours(tree, i, n, k_half, d);
-      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kh, theta_pop.data(),
-                out.theta_half.data() + i * q, H, g, w, trial);
+      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kh, t0, lambda, out.theta_half.data() + i * q, H,
+                g, w, trial);
     }
   }
   int active = 0;

@@ -44,6 +44,12 @@ py::dict personalized_fit_py(const Array& C, const Array& X, const Array& y, con
   out["held_out_loss"] = r.held_out_loss;
   out["held_out_se"] = r.held_out_se;
   out["smoothing_bias"] = to_matrix(r.smoothing_bias, r.smoothing_bias.empty() ? 0 : d.n, q);
+  out["shrink_target"] = r.shrink_target;
+  out["shrinkage"] = r.shrinkage;
+  out["shrink_grid"] = to_array(r.shrink_grid);
+  out["shrink_loss"] = to_array(r.shrink_loss);
+  out["shrink_linear"] = to_array(std::vector<double>(r.shrink_linear.begin(), r.shrink_linear.end()));
+  out["target_map"] = to_matrix(r.target_map, r.target_map.size() / (q + 2), q + 2);
   out["phi"] = to_array(r.phi);
   out["dist_scale"] = to_array(r.dist_scale);
   std::vector<double> role(r.role.begin(), r.role.end());
@@ -78,7 +84,7 @@ py::tuple personalized_objective_py(const Array& C, const Array& X, const Array&
 py::array_t<double> personalized_predict_py(const Array& C_new, const Array& C_train, const Array& theta_train,
                                             const Array& phi, const Array& dist_scale,
                                             const std::vector<int>& categorical, const py::object& k,
-                                            const py::object& threads_arg) {
+                                            const py::object& threads_arg, const py::object& target_map) {
   const int n_neighbors = int_option("n_neighbors", option_value(k));
   const int threads = int_option("threads", option_value(threads_arg));
   if (C_new.ndim() != 2 || C_train.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
@@ -90,11 +96,18 @@ py::array_t<double> personalized_predict_py(const Array& C_new, const Array& C_t
   const std::size_t rows = static_cast<std::size_t>(C_new.shape(0)), n = static_cast<std::size_t>(C_train.shape(0));
   const int m = static_cast<int>(C_new.shape(1)), q = static_cast<int>(theta_train.shape(1));
   const std::vector<double> phv = to_vector(phi), dsv = to_vector(dist_scale);
+  std::vector<double> tmap;
+  if (!target_map.is_none()) {
+    const Array tm = target_map.cast<Array>();
+    if (tm.ndim() != 2 || (tm.shape(0) > 0 && tm.shape(1) != q + 2))
+      throw InvalidArgument("target_map must be a matrix of 2 + q = " + std::to_string(q + 2) + " columns");
+    tmap = to_vector(tm);
+  }
   std::vector<double> out;
   {
     py::gil_scoped_release release;
     out = personalized_predict(C_new.data(), rows, C_train.data(), n, m, theta_train.data(), q, phv, dsv, categorical,
-                               n_neighbors, threads);
+                               n_neighbors, threads, &tmap);
   }
   return to_matrix(out, rows, static_cast<std::size_t>(q));
 }
@@ -245,7 +258,7 @@ void bind_personalized(py::module_& mod) {
           py::arg("weights"), py::arg("options"), py::arg("params"), py::arg("epoch") = 0);
   mod.def("personalized_predict", &personalized_predict_py, py::arg("C_new"), py::arg("C_train"),
           py::arg("theta_train"), py::arg("phi"), py::arg("dist_scale"), py::arg("categorical"),
-          py::arg("n_neighbors"), py::arg("threads") = py::int_(0));
+          py::arg("n_neighbors"), py::arg("threads") = py::int_(0), py::arg("target_map") = py::none());
   mod.def("personalized_bootstrap_counts", &personalized_bootstrap_counts_py, py::arg("n"), py::arg("seed"),
           py::arg("replicate"));
   mod.def("personalized_bootstrap", &personalized_bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"),

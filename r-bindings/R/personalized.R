@@ -128,6 +128,10 @@ personalized_regression <- function(formula, data, family = NULL, rank = NULL, c
     list(call = cl, formula = formula, family = family, rank = out$rank, options = opts, n_neighbors = n_neighbors,
          rank_grid = data.frame(rank = as.integer(out$rank_grid), loss = out$rank_loss, se = out$rank_se),
          held_out_loss = out$held_out_loss, smoothing_bias = out$smoothing_bias,
+         shrink_target = out$shrink_target, shrinkage = out$shrinkage,
+         shrink_grid = data.frame(target = ifelse(out$shrink_linear, "linear", "population"),
+                                  strength = out$shrink_grid, loss = out$shrink_loss, stringsAsFactors = FALSE),
+         target_map = out$target_map,
          sample_coef = theta, param_names = param_names, context_names = colnames(ctx$C),
          response_name = response_name,
          theta_bar = stats::setNames(out$theta_bar, param_names),
@@ -182,7 +186,7 @@ personalized_new_context <- function(object, newdata) {
 
 neighbour_theta <- function(object, C, k) {
   core_call(ctxstats_personalized_predict_R, C, object$context, object$sample_coef, unname(object$metric_weights),
-            object$dist_scale, as.integer(object$categorical), k, object$options$threads)
+            object$dist_scale, as.integer(object$categorical), k, object$options$threads, object$target_map)
 }
 
 # Predictions: for the fitted samples their own models; for new data, the weighted average
@@ -366,6 +370,13 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
     notes <- c(notes, sprintf(paste0("Sample models: local GLMs of the %d training samples nearest under the ",
                                      "learned metric (%s); latent_params holds theta_bar + Q' z_i."),
                               as.integer(object$local_neighbors), how))
+    what <- if (identical(object$shrink_target, "population")) "the population GLM" else
+      "the linear varying-coefficient GLM (fitted on the training rows)"
+    how <- if (is.infinite(object$shrinkage)) paste(what, "itself") else
+      sprintf("local GLMs shrunk towards %s with strength %s (observations' worth)", what,
+              sprintf("%g", object$shrinkage))
+    notes <- c(notes, sprintf("Shrinkage chosen by held-out deviance among %d candidates (shrink_grid): %s.",
+                              nrow(object$shrink_grid), how))
   }
   if (any(object$held_out)) {
     notes <- c(notes, if (local) {

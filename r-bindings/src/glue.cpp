@@ -729,6 +729,12 @@ extern "C" SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights
   out["held_out_loss"] = r.held_out_loss;
   out["held_out_se"] = r.held_out_se;
   out["smoothing_bias"] = matrix_from_row_major(r.smoothing_bias, r.smoothing_bias.empty() ? 0 : data.view.n, q);
+  out["shrink_target"] = r.shrink_target;
+  out["shrinkage"] = r.shrinkage;
+  out["shrink_grid"] = to_r(r.shrink_grid);
+  out["shrink_loss"] = to_r(r.shrink_loss);
+  out["shrink_linear"] = Rcpp::LogicalVector(r.shrink_linear.begin(), r.shrink_linear.end());
+  out["target_map"] = matrix_from_row_major(r.target_map, r.target_map.size() / (q + 2), q + 2);
   return out;
   END_RCPP
 }
@@ -788,17 +794,25 @@ extern "C" SEXP ctxstats_centred_intervals_R(SEXP estimate, SEXP samples, SEXP a
 }
 
 extern "C" SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP theta_train, SEXP phi,
-                                                SEXP dist_scale, SEXP categorical, SEXP n_neighbors, SEXP threads) {
+                                                SEXP dist_scale, SEXP categorical, SEXP n_neighbors, SEXP threads,
+                                                SEXP target_map) {
   BEGIN_RCPP
   const Rcpp::NumericMatrix Cn(C_new), Ct(C_train), Tt(theta_train);
   require(Tt.nrow() == Ct.nrow(), "theta_train must have one row per training context");
   require(Cn.ncol() == Ct.ncol(), "context has " + std::to_string(Cn.ncol()) + " columns; the model was fitted with " +
                                       std::to_string(Ct.ncol()));
   const std::vector<double> cn = row_major(Cn), ct = row_major(Ct), tt = row_major(Tt);
+  std::vector<double> tmap;
+  if (!Rf_isNull(target_map)) {
+    const Rcpp::NumericMatrix Tm(target_map);
+    require(Tm.nrow() == 0 || Tm.ncol() == Tt.ncol() + 2,
+            "target_map must be a matrix of 2 + q = " + std::to_string(Tt.ncol() + 2) + " columns");
+    tmap = row_major(Tm);
+  }
   const std::vector<double> out = personalized_predict(
       cn.data(), Cn.nrow(), ct.data(), Ct.nrow(), Ct.ncol(), tt.data(), Tt.ncol(), to_vector(phi),
       to_vector(dist_scale), Rcpp::as<std::vector<int>>(categorical),
-      int_option("n_neighbors", option_value(n_neighbors)), int_option("threads", option_value(threads)));
+      int_option("n_neighbors", option_value(n_neighbors)), int_option("threads", option_value(threads)), &tmap);
   return matrix_from_row_major(out, Cn.nrow(), Tt.ncol());
   END_RCPP
 }

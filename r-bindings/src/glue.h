@@ -38,7 +38,7 @@ SEXP ctxstats_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SE
 SEXP ctxstats_bootstrap_theta_R(SEXP options, SEXP scaling, SEXP W, SEXP C);
 SEXP ctxstats_personalized_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options);
 SEXP ctxstats_personalized_predict_R(SEXP C_new, SEXP C_train, SEXP theta_train, SEXP phi, SEXP dist_scale,
-                                     SEXP categorical, SEXP n_neighbors, SEXP threads);
+                                     SEXP categorical, SEXP n_neighbors, SEXP threads, SEXP target_map);
 SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP replicate);
 SEXP ctxstats_personalized_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP options, SEXP B, SEXP param_names,
                                        SEXP context_names);

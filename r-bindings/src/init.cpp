@@ -41,7 +41,7 @@ const R_CallMethodDef kCallMethods[] = {
     {"ctxstats_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_R), 8},
     {"ctxstats_bootstrap_theta_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_theta_R), 4},
     {"ctxstats_personalized_fit_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_fit_R), 5},
-    {"ctxstats_personalized_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_predict_R), 8},
+    {"ctxstats_personalized_predict_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_predict_R), 9},
     {"ctxstats_personalized_bootstrap_counts_R",
      reinterpret_cast<DL_FUNC>(&ctxstats_personalized_bootstrap_counts_R), 3},
     {"ctxstats_personalized_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_bootstrap_R), 8},

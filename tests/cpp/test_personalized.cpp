@@ -9,6 +9,7 @@
 
 #include <cmath>
 
+#include "common/error.hpp"
 #include "common/rng.hpp"
 #include "inference/bootstrap_modes.hpp"
 #include "inference/bootstrap_summary.hpp"
@@ -114,10 +115,85 @@ void bootstrap_statistic_checks() {
   check(text.find("metric weight of Temp: 25 of 40 replicates near 0.0") == 0 && text.find(", 15 near 0.9") != std::string::npos, "modes text: " + text);
 }
 
+// The linear varying-coefficient target of the local GLMs' shrinkage: it recovers a linear
+// truth, its user-unit map reproduces its internal fit at every row, held-out rows do not
+// enter it, an unseen level maps to the reference level, and predictions with the map keep
+// the target's variation exactly.
+void linear_target_checks() {
+  const std::size_t n = 600;
+  const int m = 2;
+  std::vector<double> C(n * m), X(n), y(n), y2;
+  CounterRng rng(11, Stream::kBootstrap, 3);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double c1 = 2.0 + 3.0 * rng.normal(), x = rng.normal() + 1.0;
+    const double g = (i % 5 == 0) ? 2.0 : (i % 3 == 0 ? 1.0 : 0.0);  // level 0 the most frequent
+    C[i * m] = c1;
+    C[i * m + 1] = g;
+    X[i] = x;
+    const double b0 = 1.0 + 0.5 * c1 + (g == 1.0 ? 2.0 : 0.0) - (g == 2.0 ? 1.0 : 0.0), b1 = 0.5 - 0.25 * c1;
+    y[i] = b0 + b1 * x + 0.01 * rng.normal();
+  }
+  std::vector<char> role(n, 0);
+  for (std::size_t i = 0; i < n; i += 7) role[i] = 1;
+  const std::vector<int> cat = {0, 1};
+  DataView d;
+  d.n = n;
+  d.p = 1;
+  d.m = m;
+  d.C = C.data();
+  d.X = X.data();
+  d.y = y.data();
+  const Scaling sc = compute_scaling(d, Family::kGaussian, true);
+  const std::vector<double> pop = {0.0, 0.0};
+  const LinearTarget t = personalized_linear_target(d, sc, Family::kGaussian, role, cat, pop);
+  check(t.finite && t.converged, "linear target: converged");
+  // map rows: constant, c1, g == 1, g == 2 (level 0 the reference)
+  check(t.map.size() == 4 * 4, "linear target: one term per design column");
+  const double want[4][4] = {{-1, 0, 1.0, 0.5}, {0, 0, 0.5, -0.25}, {1, 1, 2.0, 0.0}, {1, 2, -1.0, 0.0}};
+  bool close = true;
+  for (int e = 0; e < 4; ++e)
+    for (int c = 0; c < 4; ++c) close = close && std::abs(t.map[e * 4 + c] - want[e][c]) < 0.02;
+  check(close, "linear target: recovers the linear varying coefficients");
+  std::vector<double> internal = t.theta;
+  theta_to_original(sc, internal.data(), n);
+  const std::vector<double> mapped = target_map_eval(t.map, 2, C.data(), n, m, cat);
+  double err = 0.0;
+  for (std::size_t a = 0; a < mapped.size(); ++a) err = std::max(err, std::abs(mapped[a] - internal[a]));
+  check(err < 1e-9, "linear target: the user-unit map reproduces the internal fit (" + std::to_string(err) + ")");
+  y2 = y;
+  for (std::size_t i = 0; i < n; ++i)
+    if (role[i]) y2[i] = 1e3;
+  DataView d2 = d;
+  d2.y = y2.data();
+  const LinearTarget t2 = personalized_linear_target(d2, sc, Family::kGaussian, role, cat, pop);
+  check(t2.map == t.map, "linear target: held-out outcomes do not enter it");
+  const double unseen[2] = {2.0, -1.0}, ref[2] = {2.0, 0.0};
+  check(target_map_eval(t.map, 2, unseen, 1, m, cat) == target_map_eval(t.map, 2, ref, 1, m, cat),
+        "linear target: an unseen level maps to the reference level");
+  // Training models equal to the target: predictions are the target at the new context.
+  const std::vector<double> phi = {0.5, 0.5}, scale = distance_scales(d, cat);
+  const double C_new[4] = {-3.0, 1.0, 7.5, 2.0};
+  const std::vector<double> pred =
+      personalized_predict(C_new, 2, C.data(), n, m, mapped.data(), 2, phi, scale, cat, 10, 1, &t.map);
+  const std::vector<double> at = target_map_eval(t.map, 2, C_new, 2, m, cat);
+  double perr = 0.0;
+  for (int a = 0; a < 4; ++a) perr = std::max(perr, std::abs(pred[a] - at[a]));
+  check(perr < 1e-9, "predictions with a target map keep the target's variation");
+  bool threw = false;
+  try {
+    const std::vector<double> bad = {5.0, 0.0, 1.0, 1.0};
+    target_map_eval(bad, 2, C_new, 1, m, cat);
+  } catch (const InvalidArgument&) {
+    threw = true;
+  }
+  check(threw, "a target map naming no context column is refused");
+}
+
 }  // namespace
 
 int main() {
   tree_checks();
   bootstrap_statistic_checks();
+  linear_target_checks();
   return ctxstats_test::report();
 }
