@@ -172,6 +172,61 @@ OptionMap in_table_order(const OptionMap& options) {
 
 }  // namespace
 
+void write_option_records(ModelFile& f, const OptionMap& options) {
+  std::vector<std::string> nulls;
+  for (const auto& kv : options)
+    require(find_option(kv.first) != nullptr, "cannot save the option '" + kv.first + "': the option table does not know it");
+  for (const auto& kv : in_table_order(options)) write_option(f, kv.first, kv.second, nulls);
+  f.add_strings("options/null", nulls);
+}
+
+OptionMap read_option_records(const ModelFile& f) {
+  OptionMap options;
+  for (const auto& name : f.strings("options/null")) {
+    require(find_option(name) != nullptr, "the model file names an option '" + name + "' that this ctxstats does not know");
+    for (const auto& kv : options)
+      require(kv.first != name, "the model file gives the option '" + name + "' twice");
+    options.emplace_back(name, OptionValue::null());
+  }
+  for (const FileRecord& r : f.records()) {
+    if (r.name.rfind("option/", 0) != 0) continue;
+    const std::string name = r.name.substr(7);
+    const OptionSpec* spec = find_option(name);
+    require(spec != nullptr, "the model file has an option '" + name + "' that this ctxstats does not know");
+    for (const auto& kv : options)
+      require(kv.first != name, "the model file gives the option '" + name + "' twice");
+    options.emplace_back(name, read_option(r, *spec));
+  }
+  return in_table_order(options);
+}
+
+void write_scaling_records(ModelFile& f, const Scaling& s) {
+  f.add_doubles("scaling/c_mean", s.c_mean, vec(s.c_mean.size()));
+  f.add_doubles("scaling/c_scale", s.c_scale, vec(s.c_scale.size()));
+  f.add_doubles("scaling/x_mean", s.x_mean, vec(s.x_mean.size()));
+  f.add_doubles("scaling/x_scale", s.x_scale, vec(s.x_scale.size()));
+  f.add_double("scaling/y_mean", s.y_mean);
+  f.add_double("scaling/y_scale", s.y_scale);
+  f.add_int("scaling/intercept", s.intercept ? 1 : 0);
+}
+
+Scaling read_scaling_records(const ModelFile& f, int m, int p) {
+  Scaling s;
+  s.c_mean = f.doubles("scaling/c_mean", m);
+  s.c_scale = f.doubles("scaling/c_scale", m);
+  s.x_mean = f.doubles("scaling/x_mean", p);
+  s.x_scale = f.doubles("scaling/x_scale", p);
+  s.y_mean = f.scalar("scaling/y_mean");
+  s.y_scale = f.scalar("scaling/y_scale");
+  s.intercept = flag(f, "scaling/intercept");
+  return s;
+}
+
+std::string model_file_kind(const ModelFile& f) {
+  require(f.has("model/kind"), "the file is not a ctxstats model (no model/kind record)");
+  return f.string("model/kind");
+}
+
 const std::string* FittedModel::find_meta(const std::string& key) const {
   for (const auto& kv : meta)
     if (kv.first == key) return &kv.second;
@@ -320,18 +375,8 @@ ModelFile to_model_file(const FittedModel& md) {
   f.add_string("model/kind", kKind);
   f.add_int("model/m", md.m);
   f.add_int("model/p", md.p);
-  std::vector<std::string> nulls;
-  for (const auto& kv : md.options) write_option(f, kv.first, kv.second, nulls);
-  f.add_strings("options/null", nulls);
-
-  const Scaling& s = md.fit.scaling;
-  f.add_doubles("scaling/c_mean", s.c_mean, vec(s.c_mean.size()));
-  f.add_doubles("scaling/c_scale", s.c_scale, vec(s.c_scale.size()));
-  f.add_doubles("scaling/x_mean", s.x_mean, vec(s.x_mean.size()));
-  f.add_doubles("scaling/x_scale", s.x_scale, vec(s.x_scale.size()));
-  f.add_double("scaling/y_mean", s.y_mean);
-  f.add_double("scaling/y_scale", s.y_scale);
-  f.add_int("scaling/intercept", s.intercept ? 1 : 0);
+  write_option_records(f, md.options);
+  write_scaling_records(f, md.fit.scaling);
   f.add_doubles("weights", md.fit.weights, vec(md.fit.weights.size()));
 
   const SolverResult& r = md.fit.solve;
@@ -415,39 +460,17 @@ ModelFile to_model_file(const FittedModel& md) {
 }
 
 FittedModel fitted_model_from_file(const ModelFile& f) {
-  require(f.has("model/kind"), "the file is not a ctxstats model (no model/kind record)");
-  const std::string& kind = f.string("model/kind");
+  const std::string kind = model_file_kind(f);
   require(kind == kKind, "the file holds a model of kind '" + kind + "', which this ctxstats does not read");
   FittedModel md;
   md.m = small_int(f, "model/m", 1, 1000000);
   md.p = small_int(f, "model/p", 0, 1000000);
 
-  std::vector<std::string> nulls;
-  for (const auto& name : f.strings("options/null")) {
-    require(find_option(name) != nullptr, "the model file names an option '" + name + "' that this ctxstats does not know");
-    md.options.emplace_back(name, OptionValue::null());
-  }
-  for (const FileRecord& r : f.records()) {
-    if (r.name.rfind("option/", 0) != 0) continue;
-    const std::string name = r.name.substr(7);
-    const OptionSpec* spec = find_option(name);
-    require(spec != nullptr, "the model file has an option '" + name + "' that this ctxstats does not know");
-    for (const auto& kv : md.options)
-      require(kv.first != name, "the model file gives the option '" + name + "' twice");
-    md.options.emplace_back(name, read_option(r, *spec));
-  }
-  md.options = in_table_order(md.options);
+  md.options = read_option_records(f);
   md.fit_options = fit_options_from(md.options, false);
   md.fit.encoder = md.fit_options.encoder;
 
-  Scaling& s = md.fit.scaling;
-  s.c_mean = f.doubles("scaling/c_mean", md.m);
-  s.c_scale = f.doubles("scaling/c_scale", md.m);
-  s.x_mean = f.doubles("scaling/x_mean", md.p);
-  s.x_scale = f.doubles("scaling/x_scale", md.p);
-  s.y_mean = f.scalar("scaling/y_mean");
-  s.y_scale = f.scalar("scaling/y_scale");
-  s.intercept = flag(f, "scaling/intercept");
+  md.fit.scaling = read_scaling_records(f, md.m, md.p);
   const int q = md.q();
   require(q >= 1, "the model file's model has no parameters");
   const std::size_t nw = encoder_n_weights(md.fit.encoder, md.m, q);

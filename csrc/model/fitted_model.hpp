@@ -82,6 +82,17 @@ BootstrapPass bootstrap_pass(const FittedModel& model, const double* C, std::siz
 SampleLimits bootstrap_sample_limits(const FittedModel& model, const double* C, std::size_t rows, int m,
                                      double alpha, int threads);
 
+// Records every model kind's file shares (the network file too, network_file.hpp): options as
+// typed records option/<name> (typed by the option table) plus options/null, and back (in the
+// table's order; unknown names, duplicates and wrong types refused); scaling/<field> for
+// m context columns and p predictors, and back.
+void write_option_records(ModelFile& f, const OptionMap& options);
+OptionMap read_option_records(const ModelFile& f);
+void write_scaling_records(ModelFile& f, const Scaling& scaling);
+Scaling read_scaling_records(const ModelFile& f, int m, int p);
+// The file's model/kind ("glm", "network"); InvalidArgument when it has none.
+std::string model_file_kind(const ModelFile& f);
+
 ModelFile to_model_file(const FittedModel& model);
 FittedModel fitted_model_from_file(const ModelFile& file);
 
