@@ -381,6 +381,13 @@ def save(obj, path) -> None:
 
         save_results(obj, path)
         return
+    from ctxstats.networks import _NetworkBase
+
+    if isinstance(obj, _NetworkBase) and getattr(obj, "model_", None) is not None:  # the model file too
+        from ctxstats.network_file import save_network
+
+        save_network(obj, path)
+        return
     _save_plain(obj, path)
 
 
