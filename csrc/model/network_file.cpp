@@ -23,24 +23,6 @@ std::size_t regressions(const NetworkModel& md) {
   return static_cast<std::size_t>(network_layout(md.type, md.p).regressions());
 }
 
-int bounded(const ModelFile& f, const std::string& name, std::int64_t low, std::int64_t high) {
-  const std::int64_t v = f.integer(name);
-  require(v >= low && v <= high, "the model file's " + name + " must lie in [" + std::to_string(low) + ", " +
-                                     std::to_string(high) + "], not " + std::to_string(v));
-  return static_cast<int>(v);
-}
-
-bool flag(const ModelFile& f, const std::string& name) { return bounded(f, name, 0, 1) == 1; }
-
-// The number of rows of a matrix record whose columns the model fixes.
-std::size_t rows_of(const ModelFile& f, const std::string& name, std::size_t cols) {
-  const FileRecord* r = f.find(name);
-  require(r != nullptr, "the model file has no record '" + name + "'");
-  require(r->type == FileRecord::Type::kDoubles && r->shape.size() == 2 && r->shape[1] == cols,
-          "the model file's " + name + " must be a matrix of " + std::to_string(cols) + " columns");
-  return static_cast<std::size_t>(r->shape[0]);
-}
-
 // The DAG options as dag/<name> records, typed as dag_options_to_map gives them.
 void write_dag(ModelFile& f, const DagOptions& dag) {
   for (const auto& kv : dag_options_to_map(dag)) {
@@ -160,8 +142,8 @@ SavedNetwork network_from_model_file(const ModelFile& f) {
   SavedNetwork s;
   NetworkModel& md = s.model;
   md.type = parse_network_type(f.string("network/type"));
-  md.m = bounded(f, "model/m", 1, kMaxDim);
-  md.p = bounded(f, "model/p", 2, kMaxDim);
+  md.m = record_int(f, "model/m", 1, kMaxDim);
+  md.p = record_int(f, "model/p", 2, kMaxDim);
   md.solver = f.string("network/solver");
   require(md.solver == "exact" || md.solver == "lbfgs",
           "the model file's network/solver must be 'exact' or 'lbfgs', not '" + md.solver + "'");
@@ -201,7 +183,7 @@ SavedNetwork network_from_model_file(const ModelFile& f) {
                                                               : kd * (kd - 1.0);
   require(static_cast<double>(nw) >= outputs, "the model file's weights (" + std::to_string(nw) +
                                                   ") are fewer than the network's encoder outputs");
-  md.n_replicates = rows_of(f, "replicates/weights", nw);
+  md.n_replicates = record_rows(f, "replicates/weights", nw);
   const auto B = static_cast<long long>(md.n_replicates);
   md.replicate_weights = f.matrix("replicates/weights", B, static_cast<long long>(nw));
   md.residual_variance = f.matrix("replicates/residual_variance", B, static_cast<long long>(regressions(md)));
@@ -222,19 +204,19 @@ SavedNetwork network_from_model_file(const ModelFile& f) {
   md.bootstrap_message = f.string("replicates/message");
 
   SolverResult& r = md.solve;
-  r.n_iter = bounded(f, "fit/n_iter", 0, std::numeric_limits<int>::max());
-  r.converged = flag(f, "fit/converged");
+  r.n_iter = record_int(f, "fit/n_iter", 0, std::numeric_limits<int>::max());
+  r.converged = record_flag(f, "fit/converged");
   r.objective = f.scalar("fit/objective");
   r.history = f.doubles("fit/history");
   r.message = f.string("fit/message");
-  r.rank_deficient = flag(f, "fit/rank_deficient");
-  r.interrupted = flag(f, "fit/interrupted");
-  md.trained = !flag(f, "fit/untrained");
+  r.rank_deficient = record_flag(f, "fit/rank_deficient");
+  r.interrupted = record_flag(f, "fit/interrupted");
+  md.trained = !record_flag(f, "fit/untrained");
 
   s.feature_names = f.strings("names/features");
   s.context_names = f.strings("names/context");
   if (f.has("data/C") || f.has("data/X")) {
-    s.n = rows_of(f, "data/C", static_cast<std::size_t>(md.m));
+    s.n = record_rows(f, "data/C", static_cast<std::size_t>(md.m));
     require(s.n > 0, "the model file's training data have no rows");
     s.C = f.matrix("data/C", static_cast<long long>(s.n), md.m);
     s.X = f.matrix("data/X", static_cast<long long>(s.n), md.p);

@@ -67,33 +67,14 @@ FileRecord record_like(const FileRecord& r, std::vector<std::uint64_t> shape) {
 
 ModelFile replaced(const ModelFile& f, const FileRecord& r) {
   ModelFile g;
-  for (const FileRecord& x : f.records()) {
-    const FileRecord& use = x.name == r.name ? r : x;
-    switch (use.type) {
-      case FileRecord::Type::kDoubles: g.add_doubles(use.name, use.doubles, use.shape); break;
-      case FileRecord::Type::kInts: g.add_ints(use.name, use.ints, use.shape); break;
-      case FileRecord::Type::kStrings:
-        if (use.shape.empty()) g.add_string(use.name, use.strings.at(0));
-        else g.add_strings(use.name, use.strings);
-        break;
-    }
-  }
+  for (const FileRecord& x : f.records()) add_record(g, x.name == r.name ? r : x);
   return g;
 }
 
 ModelFile without(const ModelFile& f, const std::string& name) {
   ModelFile g;
-  for (const FileRecord& x : f.records()) {
-    if (x.name == name) continue;
-    switch (x.type) {
-      case FileRecord::Type::kDoubles: g.add_doubles(x.name, x.doubles, x.shape); break;
-      case FileRecord::Type::kInts: g.add_ints(x.name, x.ints, x.shape); break;
-      case FileRecord::Type::kStrings:
-        if (x.shape.empty()) g.add_string(x.name, x.strings.at(0));
-        else g.add_strings(x.name, x.strings);
-        break;
-    }
-  }
+  for (const FileRecord& x : f.records())
+    if (x.name != name) add_record(g, x);
   return g;
 }
 
