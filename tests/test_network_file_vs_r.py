@@ -8,18 +8,14 @@ import pytest
 
 import ctxstats
 from conftest import short_bootstraps, short_fits
-from ctxstats.easy import (
-    ContextualizedBayesianNetworks,
-    ContextualizedCorrelationNetworks,
-    ContextualizedMarkovNetworks,
-)
+from ctxstats import easy
 from rsupport import as_array, r_matrix, r_package
 
 pytestmark = [pytest.mark.against_r, short_fits, short_bootstraps]
 
 
 @pytest.fixture(scope="module")
-def ro():
+def ro():  # the R package, loaded once for the module
     return r_package()
 
 
@@ -33,10 +29,10 @@ def data():
 
 
 PY_CASES = [
-    (ContextualizedCorrelationNetworks, {"n_bootstraps": 3}),
-    (ContextualizedMarkovNetworks, {"encoder_type": "mlp", "width": 4, "layers": 1, "max_epochs": 20}),
-    (ContextualizedBayesianNetworks, {"num_archetypes": 3, "max_epochs": 30, "n_bootstraps": 2}),
-    (ContextualizedBayesianNetworks, {"num_factors": 2, "max_epochs": 30, "dag_schedule": "fixed"}),
+    (easy.ContextualizedCorrelationNetworks, {"n_bootstraps": 3}),
+    (easy.ContextualizedMarkovNetworks, {"encoder_type": "mlp", "width": 4, "layers": 1, "max_epochs": 20}),
+    (easy.ContextualizedBayesianNetworks, {"num_archetypes": 3, "max_epochs": 30, "n_bootstraps": 2}),
+    (easy.ContextualizedBayesianNetworks, {"num_factors": 2, "max_epochs": 30, "dag_schedule": "fixed"}),
 ]
 
 
@@ -52,7 +48,7 @@ def test_python_network_loads_in_r_and_predicts_identically(ro, tmp_path, cls, o
     ro.globalenv["X"] = r_matrix(ro, X)
     ro.r(f'back <- ctx_load("{path}")')
     assert list(ro.r("class(back)")) == ["ctx_network"]
-    bayes = cls is ContextualizedBayesianNetworks
+    bayes = cls is easy.ContextualizedBayesianNetworks
     assert np.array_equal(as_array(ro.r("predict(back, C, individual = TRUE)")),
                           net.predict_networks(C, individual_preds=True))
     assert np.array_equal(as_array(ro.r('predict(back, C, X, type = "mses")')), net.measure_mses(C, X))
@@ -67,12 +63,13 @@ def test_python_network_loads_in_r_and_predicts_identically(ro, tmp_path, cls, o
 
 
 R_CASES = [
-    ('ctx_correlation_network(X, C, n_bootstraps = 3)', ContextualizedCorrelationNetworks),
-    ('ctx_markov_network(X, C, encoder = "ngam", width = 4, depth = 1, max_iter = 20)', ContextualizedMarkovNetworks),
+    ('ctx_correlation_network(X, C, n_bootstraps = 3)', easy.ContextualizedCorrelationNetworks),
+    ('ctx_markov_network(X, C, encoder = "ngam", width = 4, depth = 1, max_iter = 20)',
+     easy.ContextualizedMarkovNetworks),
     ('ctx_bayesian_network(X, C, archetypes = 3, max_iter = 30, dag = list(sample_specific_alpha = 0.5))',
-     ContextualizedBayesianNetworks),
+     easy.ContextualizedBayesianNetworks),
     ('ctx_bayesian_network(X, C, max_iter = 30, n_bootstraps = 2, dag = list(num_factors = 2))',
-     ContextualizedBayesianNetworks),
+     easy.ContextualizedBayesianNetworks),
 ]
 
 
