@@ -1,8 +1,8 @@
 """Contextualized Bayesian networks (NOTMAD, issue 15) side by side with ContextualizedML.
 
     python -I benchmarks/bench_bayesian_networks.py [--peer .venv-bench/bin/python] [--n 2000]
-        [--ps 6 10] [--threads 2] [--configs linear mlp-arch]
-        [--peer-config defaults|fast] [--peer-cache DIR]
+        [--ps 6 10] [--threads 2] [--configs linear mlp-arch] [--factors K]
+        [--peer-config defaults|fast] [--peer-cache DIR] [--peer-timeout SECONDS]
 
 Data (network_sim.mixture_sem): a linear SEM whose DAG is a context-dependent mixture of two
 random DAGs over one order, W(c) = (1 + c) / 2 A + (1 - c) / 2 B with c ~ U(-1, 1) and a noise
@@ -16,7 +16,11 @@ most 50 epochs). --peer-cache keeps the peer's results, whose defaults take tens
          entries of all samples pooled;
   RMSE   root mean squared error of the off-diagonal weights;
   MSE    measure_mses (mean over rows of each row's mean squared reconstruction error);
-and wall seconds of the fit. Not run by `make test`; no assertion: a measurement.
+and wall and CPU seconds of the fit (CPU: the fitting process's own, time.process_time).
+--factors K: low-rank factor graphs, ctxstats' num_factors=K (configs "*-factors") and the
+peer's (its constructor's num_factors=K), the peer's cache file named for K. --peer-timeout:
+the peer's process is stopped after that many wall seconds and reported as timed out.
+Not run by `make test`; no assertion: a measurement.
 """
 import argparse
 import os
@@ -36,6 +40,9 @@ CONFIGS = {
     "linear": {},
     "linear-arch": {"num_archetypes": 16},
     "mlp-arch": {"encoder_type": "mlp", "num_archetypes": 16, "width": 16, "layers": 1, "max_epochs": 500},
+    # Factor graphs (--factors K sets num_factors): the linear encoder, and with 16 archetypes.
+    "linear-factors": {},
+    "linear-arch-factors": {"num_archetypes": 16},
 }
 
 
@@ -44,7 +51,7 @@ CONFIGS = {
 PEER_CONFIGS = {"defaults": {}, "fast": {"train_batch_size": 64, "learning_rate": 1e-2, "max_epochs": 50}}
 
 
-def peer_worker(path_in, path_out, threads, config):
+def peer_worker(path_in, path_out, threads, config, factors):
     """Runs in the peer's interpreter: fit, return the projected graphs."""
     import torch
 
@@ -53,13 +60,13 @@ def peer_worker(path_in, path_out, threads, config):
 
     d = np.load(path_in)
     C, X = d["C"].astype(np.float32), d["X"].astype(np.float32)
-    t0 = time.perf_counter()
-    model = ContextualizedBayesianNetworks()
+    t0, c0 = time.perf_counter(), time.process_time()
+    model = ContextualizedBayesianNetworks(**({"num_factors": factors} if factors else {}))
     model.fit(C, X, **PEER_CONFIGS[config])
-    secs = time.perf_counter() - t0
+    secs, cpu = time.perf_counter() - t0, time.process_time() - c0
     W = model.predict_networks(C)
     mse = float(np.mean(model.measure_mses(C, X)))
-    np.savez(path_out, W=np.asarray(W, dtype=float), secs=secs, mse=mse)
+    np.savez(path_out, W=np.asarray(W, dtype=float), secs=secs, cpu=cpu, mse=mse)
 
 
 def score(W, W_true):
@@ -81,42 +88,52 @@ def main():
     ap.add_argument("--peer-config", default="defaults", choices=sorted(PEER_CONFIGS))
     ap.add_argument("--peer-cache", help="a folder keeping the peer's results (peer_p{p}_n{n}_s{seed}.npz): "
                     "reused when present, written after a peer run")
+    ap.add_argument("--factors", type=int, default=0, help="num_factors of the *-factors configs and of the peer")
+    ap.add_argument("--peer-timeout", type=float, default=None, help="stop the peer after this many wall seconds")
     ap.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        peer_worker(*args.worker, args.threads, args.peer_config)
+        peer_worker(*args.worker, args.threads, args.peer_config, args.factors)
         return
     from ctxstats.easy import ContextualizedBayesianNetworks
 
     print(f"n={args.n}, threads={args.threads}, cores={os.cpu_count()}, load={os.getloadavg()[0]:.1f}")
-    print(f"{'p':>3s} {'fit':14s} {'seconds':>9s} {'AUROC':>7s} {'W RMSE':>7s} {'MSE':>7s} {'DAGs':>5s} note")
+    print(f"{'p':>3s} {'fit':24s} {'seconds':>9s} {'CPU s':>8s} {'AUROC':>7s} {'W RMSE':>7s} {'MSE':>7s} {'DAGs':>5s} note")
     for p in args.ps:
         C, X, W_true = mixture_sem(args.n, p, seed=args.seed)
-        print(f"{p:3d} {'(truth)':14s} {'':9s} {1.0:7.3f} {0.0:7.3f} "
+        print(f"{p:3d} {'(truth)':24s} {'':9s} {'':8s} {1.0:7.3f} {0.0:7.3f} "
               f"{np.mean((X - np.einsum('ni,nij->nj', X, W_true)) ** 2):7.3f}")
         for name in args.configs:
             t0, c0 = time.perf_counter(), time.process_time()
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                model = ContextualizedBayesianNetworks(threads=args.threads, **CONFIGS[name]).fit(C, X)
+                factors = {"num_factors": args.factors} if name.endswith("-factors") else {}
+                model = ContextualizedBayesianNetworks(threads=args.threads, **CONFIGS[name], **factors).fit(C, X)
             secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             W = model.predict_networks(C)
             a, rmse = score(W, W_true)
             mse = float(np.mean(model.measure_mses(C, X)))
-            note = ("unconverged" if caught else f"{model.model_['n_iter']} it") + f", {cpu:.1f} CPU s"
-            print(f"{p:3d} {'ctxstats ' + name:14s} {secs:9.2f} {a:7.3f} {rmse:7.3f} {mse:7.3f} {'all':>5s} {note}")
-        cached = (os.path.join(args.peer_cache, f"peer_{args.peer_config}_p{p}_n{args.n}_s{args.seed}.npz")
+            note = "unconverged" if caught else f"{model.model_['n_iter']} it"
+            print(f"{p:3d} {'ctxstats ' + name:24s} {secs:9.2f} {cpu:8.1f} {a:7.3f} {rmse:7.3f} {mse:7.3f} {'all':>5s} "
+                  f"{note}")
+        tag = f"_k{args.factors}" if args.factors else ""
+        cached = (os.path.join(args.peer_cache, f"peer_{args.peer_config}{tag}_p{p}_n{args.n}_s{args.seed}.npz")
                   if args.peer_cache else None)
-        d = None
-        if cached and os.path.exists(cached):
+        d, from_cache = None, bool(cached and os.path.exists(cached))
+        if from_cache:
             d = dict(np.load(cached))
         elif args.peer:
             with tempfile.TemporaryDirectory() as tmp:
                 fin, fout = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
                 np.savez(fin, C=C, X=X)
-                r = subprocess.run([args.peer, "-I", os.path.abspath(__file__), "--threads", str(args.threads),
-                                    "--peer-config", args.peer_config, "--worker", fin, fout],
-                                   capture_output=True, text=True, cwd=tmp)
+                try:
+                    r = subprocess.run([args.peer, "-I", os.path.abspath(__file__), "--threads", str(args.threads),
+                                        "--peer-config", args.peer_config, "--factors", str(args.factors),
+                                        "--worker", fin, fout],
+                                       capture_output=True, text=True, cwd=tmp, timeout=args.peer_timeout)
+                except subprocess.TimeoutExpired:
+                    print(f"{p:3d} {'peer ' + args.peer_config + tag:24s} timed out after {args.peer_timeout:.0f} s")
+                    continue
                 if r.returncode != 0:
                     print(f"{p:3d} peer failed:\n{r.stderr[-2000:]}")
                     continue
@@ -127,9 +144,9 @@ def main():
             W = d["W"]
             a, rmse = score(W, W_true)
             dags = sum(is_dag(w) for w in W)
-            print(f"{p:3d} {'peer ' + args.peer_config:14s} {float(d['secs']):9.2f} {a:7.3f} {rmse:7.3f} "
-                  f"{float(d['mse']):7.3f} {dags * 100 // len(W):4d}%" + (" (cached)" if cached and d is not None
-                                                                          and os.path.exists(cached) else ""))
+            cpu = f"{float(d['cpu']):8.1f}" if "cpu" in d else f"{'':8s}"
+            print(f"{p:3d} {'peer ' + args.peer_config + tag:24s} {float(d['secs']):9.2f} {cpu} {a:7.3f} {rmse:7.3f} "
+                  f"{float(d['mse']):7.3f} {dags * 100 // len(W):4d}%" + (" (cached)" if from_cache else ""))
 
 
 if __name__ == "__main__":

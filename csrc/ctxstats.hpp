@@ -29,6 +29,7 @@
 #include "inference/negbin.hpp"
 #include "model/fitted_model.hpp"
 #include "model/model_file.hpp"
+#include "model/network_file.hpp"
 #include "networks/networks.hpp"
 #include "options/schema.hpp"
 #include "personalized/personalized.hpp"

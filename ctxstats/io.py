@@ -5,9 +5,10 @@
 
 A contextualized GLM fit (``ContextualizedGLMResults``) is written to the C++ core's model
 file, which the R package reads and writes as well (``ctx_load``/``ctx_save``; see
-:mod:`ctxstats.model_file`); :func:`load` recognises it by its first bytes. Every other object
-(unfitted models, personalized regressions, ``ctxstats.easy`` estimators) uses the format
-below.
+:mod:`ctxstats.model_file`); so is a fitted ``ctxstats.easy`` network
+(:mod:`ctxstats.network_file`); :func:`load` recognises the file by its first bytes and its
+kind. Every other object (unfitted models and networks, personalized regressions, the other
+``ctxstats.easy`` estimators) uses the format below.
 
 Everything a fitted ctxstats object holds is plain data: numpy arrays, numbers, strings,
 lists and dicts, pandas labels, and other ctxstats objects built from the same. The C++
@@ -380,6 +381,13 @@ def save(obj, path) -> None:
         from ctxstats.model_file import save_results
 
         save_results(obj, path)
+        return
+    from ctxstats.networks import _NetworkBase
+
+    if isinstance(obj, _NetworkBase) and getattr(obj, "model_", None) is not None:  # the model file too
+        from ctxstats.network_file import save_network
+
+        save_network(obj, path)
         return
     _save_plain(obj, path)
 

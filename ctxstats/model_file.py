@@ -102,7 +102,8 @@ def _formula_plan(text: str):
 
 
 def load_results(path):
-    """Read a ContextualizedGLMResults from the core's model file at ``path``."""
+    """Read a ContextualizedGLMResults from the core's model file at ``path`` (or, when the file
+    holds a network, the fitted ``ctxstats.easy`` network estimator)."""
     from ctxstats.covariance import choose_inference
     from ctxstats.inference import resolve_cov_type
     from ctxstats.results import ContextualizedGLMResults
@@ -112,6 +113,10 @@ def load_results(path):
     else:
         with open(path, "rb") as fh:
             raw = fh.read()
+    if _core.model_file_kind(raw) == "network":  # a fitted network (ctxstats.network_file)
+        from ctxstats.network_file import load_network
+
+        return load_network(raw)
     fm = _core.FittedModel.from_bytes(raw)
     data = fm.data()
     if data is None:

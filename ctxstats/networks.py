@@ -68,10 +68,22 @@ class _NetworkBase(_EasyBase):
         return Tags(estimator_type=None, target_tags=TargetTags(required=False))
 
     def save(self, path) -> None:
-        """Not available yet for networks: ctxstats' model file holds contextualized GLMs. A fitted
-        network's state (``model_``) is plain arrays, so the estimator pickles."""
-        raise NotImplementedError(f"{type(self).__name__} cannot be saved in ctxstats' model file yet; "
-                                  "use pickle (the fitted state model_ is plain arrays)")
+        """Save the network in the core's model file (:mod:`ctxstats.network_file`), which
+        ``ctxstats.load`` and R's ``ctx_load`` read; a loaded network predicts bitwise
+        identically. An unfitted estimator is saved in ctxstats' file format (:mod:`ctxstats.io`)."""
+        from ctxstats.io import save
+
+        save(self, path)
+
+    def _check_loaded(self) -> None:
+        """Called by ``ctxstats.load`` for an unfitted network (a fitted one is in the model
+        file): every constructor parameter present, and no fitted state."""
+        from ctxstats._state import fields
+
+        fields(self, {name: object for name in self._get_param_names()}, optional={"model_": type(None)},
+               others=True)
+        if getattr(self, "model_", None) is not None:
+            raise ValueError(f"{type(self).__name__}: a fitted network is read from the model file, not this format")
 
     # ---- fitting ---------------------------------------------------------------------------
     def _options(self, overrides: dict) -> tuple[dict, int, bool]:

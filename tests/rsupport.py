@@ -57,3 +57,12 @@ def r_options(**options) -> str:
 
 def as_array(r_obj) -> np.ndarray:
     return np.asarray(r_obj, dtype=float)
+
+
+def r_matrix(ro, a):
+    """A numeric numpy matrix as an R matrix (rpy2's numpy converter)."""
+    from rpy2.robjects import numpy2ri
+    from rpy2.robjects.conversion import localconverter
+
+    with localconverter(ro.default_converter + numpy2ri.converter) as cv:
+        return cv.py2rpy(np.asarray(a, dtype=float))

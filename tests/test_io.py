@@ -252,9 +252,9 @@ def test_model_file_refuses_foreign_and_damaged_bytes(tmp_path):
         with pytest.raises(ValueError, match=match):
             cs.load(tmp_path / "bad")
     records = mff.parse(raw)
-    records["model/kind"] = (3, (), ["network"])
+    records["model/kind"] = (3, (), ["forest"])  # "network" files are read (tests/test_network_file.py)
     (tmp_path / "bad").write_bytes(mff.serialize(records))
-    with pytest.raises(ValueError, match="kind 'network'"):
+    with pytest.raises(ValueError, match="kind 'forest'"):
         cs.load(tmp_path / "bad")
 
 

@@ -127,14 +127,13 @@ def test_bad_arguments_name_the_argument(markov_boot):
 @pytest.mark.against_r
 @short_bootstraps
 def test_r_draws_the_same_numbers(markov_boot):
-    from rsupport import as_array, r_package
-    from test_networks_vs_r import to_r_matrix
+    from rsupport import as_array, r_matrix, r_package
 
     ro = r_package()
     C, X = data()
     model = markov_boot[0]
-    ro.globalenv["X"] = to_r_matrix(ro, X)
-    ro.globalenv["C"] = to_r_matrix(ro, C)
+    ro.globalenv["X"] = r_matrix(ro, X)
+    ro.globalenv["C"] = r_matrix(ro, C)
     ro.r('net <- suppressWarnings(ctx_markov_network(X, C, n_bootstraps = 5))')
     ro.r('pdf(NULL)')
     try:

@@ -9,7 +9,7 @@ from ctxstats.easy import (
     ContextualizedCorrelationNetworks,
     ContextualizedMarkovNetworks,
 )
-from rsupport import as_array, r_package
+from rsupport import as_array, r_matrix, r_package
 
 pytestmark = [pytest.mark.against_r, short_fits, short_bootstraps]
 
@@ -17,14 +17,6 @@ pytestmark = [pytest.mark.against_r, short_fits, short_bootstraps]
 @pytest.fixture(scope="module")
 def ro():
     return r_package()
-
-
-def to_r_matrix(ro, a):
-    from rpy2.robjects import numpy2ri
-    from rpy2.robjects.conversion import localconverter
-
-    with localconverter(ro.default_converter + numpy2ri.converter) as cv:
-        return cv.py2rpy(np.asarray(a, dtype=float))
 
 
 CASES = [
@@ -44,8 +36,8 @@ def test_r_and_python_networks_are_identical(ro, kind, py_opts, r_opts):
     X[:, 1] += (0.5 + C[:, 0]) * X[:, 0]
     cls = ContextualizedCorrelationNetworks if kind == "correlation" else ContextualizedMarkovNetworks
     py = cls(**py_opts).fit(C, X)
-    ro.globalenv["X"] = to_r_matrix(ro, X)
-    ro.globalenv["C"] = to_r_matrix(ro, C)
+    ro.globalenv["X"] = r_matrix(ro, X)
+    ro.globalenv["C"] = r_matrix(ro, C)
     args = "".join(f", {k} = {v!r}" if not isinstance(v, str) else f', {k} = "{v}"' for k, v in r_opts.items())
     ro.r(f'net <- suppressWarnings(ctx_network(X, C, type = "{kind}"{args}))')
     betas = as_array(ro.r('predict(net, type = "networks", individual = TRUE)'))
@@ -88,8 +80,8 @@ def test_r_and_python_bayesian_networks_are_identical(ro, py_opts, r_opts, dag):
     X[:, 1] += 1.2 * C[:, 0] * X[:, 0]
     X[:, 2] += 0.8 * X[:, 1]
     py = ContextualizedBayesianNetworks(**py_opts).fit(C, X)
-    ro.globalenv["X"] = to_r_matrix(ro, X)
-    ro.globalenv["C"] = to_r_matrix(ro, C)
+    ro.globalenv["X"] = r_matrix(ro, X)
+    ro.globalenv["C"] = r_matrix(ro, C)
     args = "".join(f", {k} = {v!r}" if not isinstance(v, str) else f', {k} = "{v}"' for k, v in r_opts.items())
     if dag:
         args += f", dag = {dag}"

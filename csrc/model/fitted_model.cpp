@@ -143,24 +143,6 @@ std::vector<int> to_int(const std::vector<std::int64_t>& v, const std::string& n
   return out;
 }
 
-int small_int(const ModelFile& f, const std::string& name, std::int64_t low, std::int64_t high) {
-  const std::int64_t v = f.integer(name);
-  require(v >= low && v <= high, "the model file's " + name + " must lie in [" + std::to_string(low) + ", " +
-                                     std::to_string(high) + "], not " + std::to_string(v));
-  return static_cast<int>(v);
-}
-
-bool flag(const ModelFile& f, const std::string& name) { return small_int(f, name, 0, 1) == 1; }
-
-// Rows of a matrix record whose column count the model fixes (any number of rows).
-std::size_t rows_of(const ModelFile& f, const std::string& name, std::size_t cols) {
-  const FileRecord* r = f.find(name);
-  require(r != nullptr, "the model file has no record '" + name + "'");
-  require(r->type == FileRecord::Type::kDoubles && r->shape.size() == 2 && r->shape[1] == cols,
-          "the model file's " + name + " must be a matrix of " + count(cols) + " columns");
-  return static_cast<std::size_t>(r->shape[0]);
-}
-
 // Options in the table's order, whatever order they came in (a file's, a binding's).
 OptionMap in_table_order(const OptionMap& options) {
   OptionMap ordered;
@@ -171,6 +153,79 @@ OptionMap in_table_order(const OptionMap& options) {
 }
 
 }  // namespace
+
+int record_int(const ModelFile& f, const std::string& name, std::int64_t low, std::int64_t high) {
+  const std::int64_t v = f.integer(name);
+  require(v >= low && v <= high, "the model file's " + name + " must lie in [" + std::to_string(low) + ", " +
+                                     std::to_string(high) + "], not " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
+bool record_flag(const ModelFile& f, const std::string& name) { return record_int(f, name, 0, 1) == 1; }
+
+// Rows of a matrix record whose column count the model fixes (any number of rows).
+std::size_t record_rows(const ModelFile& f, const std::string& name, std::size_t cols) {
+  const FileRecord* r = f.find(name);
+  require(r != nullptr, "the model file has no record '" + name + "'");
+  require(r->type == FileRecord::Type::kDoubles && r->shape.size() == 2 && r->shape[1] == cols,
+          "the model file's " + name + " must be a matrix of " + count(cols) + " columns");
+  return static_cast<std::size_t>(r->shape[0]);
+}
+
+void write_option_records(ModelFile& f, const OptionMap& options) {
+  std::vector<std::string> nulls;
+  for (const auto& kv : options)
+    require(find_option(kv.first) != nullptr, "cannot save the option '" + kv.first + "': the option table does not know it");
+  for (const auto& kv : in_table_order(options)) write_option(f, kv.first, kv.second, nulls);
+  f.add_strings("options/null", nulls);
+}
+
+OptionMap read_option_records(const ModelFile& f) {
+  OptionMap options;
+  for (const auto& name : f.strings("options/null")) {
+    require(find_option(name) != nullptr, "the model file names an option '" + name + "' that this ctxstats does not know");
+    for (const auto& kv : options)
+      require(kv.first != name, "the model file gives the option '" + name + "' twice");
+    options.emplace_back(name, OptionValue::null());
+  }
+  for (const FileRecord& r : f.records()) {
+    if (r.name.rfind("option/", 0) != 0) continue;
+    const std::string name = r.name.substr(7);
+    const OptionSpec* spec = find_option(name);
+    require(spec != nullptr, "the model file has an option '" + name + "' that this ctxstats does not know");
+    for (const auto& kv : options)
+      require(kv.first != name, "the model file gives the option '" + name + "' twice");
+    options.emplace_back(name, read_option(r, *spec));
+  }
+  return in_table_order(options);
+}
+
+void write_scaling_records(ModelFile& f, const Scaling& s) {
+  f.add_doubles("scaling/c_mean", s.c_mean, vec(s.c_mean.size()));
+  f.add_doubles("scaling/c_scale", s.c_scale, vec(s.c_scale.size()));
+  f.add_doubles("scaling/x_mean", s.x_mean, vec(s.x_mean.size()));
+  f.add_doubles("scaling/x_scale", s.x_scale, vec(s.x_scale.size()));
+  f.add_double("scaling/y_mean", s.y_mean);
+  f.add_double("scaling/y_scale", s.y_scale);
+  f.add_int("scaling/intercept", s.intercept ? 1 : 0);
+}
+
+Scaling read_scaling_records(const ModelFile& f, int m, int p) {
+  Scaling s;
+  s.c_mean = f.doubles("scaling/c_mean", m);
+  s.c_scale = f.doubles("scaling/c_scale", m);
+  s.x_mean = f.doubles("scaling/x_mean", p);
+  s.x_scale = f.doubles("scaling/x_scale", p);
+  s.y_mean = f.scalar("scaling/y_mean");
+  s.y_scale = f.scalar("scaling/y_scale");
+  s.intercept = record_flag(f, "scaling/intercept");
+  return s;
+}
+
+std::string model_file_kind(const ModelFile& f) {
+  require(f.has("model/kind"), "the file is not a ctxstats model (no model/kind record)");
+  return f.string("model/kind");
+}
 
 const std::string* FittedModel::find_meta(const std::string& key) const {
   for (const auto& kv : meta)
@@ -320,18 +375,8 @@ ModelFile to_model_file(const FittedModel& md) {
   f.add_string("model/kind", kKind);
   f.add_int("model/m", md.m);
   f.add_int("model/p", md.p);
-  std::vector<std::string> nulls;
-  for (const auto& kv : md.options) write_option(f, kv.first, kv.second, nulls);
-  f.add_strings("options/null", nulls);
-
-  const Scaling& s = md.fit.scaling;
-  f.add_doubles("scaling/c_mean", s.c_mean, vec(s.c_mean.size()));
-  f.add_doubles("scaling/c_scale", s.c_scale, vec(s.c_scale.size()));
-  f.add_doubles("scaling/x_mean", s.x_mean, vec(s.x_mean.size()));
-  f.add_doubles("scaling/x_scale", s.x_scale, vec(s.x_scale.size()));
-  f.add_double("scaling/y_mean", s.y_mean);
-  f.add_double("scaling/y_scale", s.y_scale);
-  f.add_int("scaling/intercept", s.intercept ? 1 : 0);
+  write_option_records(f, md.options);
+  write_scaling_records(f, md.fit.scaling);
   f.add_doubles("weights", md.fit.weights, vec(md.fit.weights.size()));
 
   const SolverResult& r = md.fit.solve;
@@ -415,39 +460,17 @@ ModelFile to_model_file(const FittedModel& md) {
 }
 
 FittedModel fitted_model_from_file(const ModelFile& f) {
-  require(f.has("model/kind"), "the file is not a ctxstats model (no model/kind record)");
-  const std::string& kind = f.string("model/kind");
+  const std::string kind = model_file_kind(f);
   require(kind == kKind, "the file holds a model of kind '" + kind + "', which this ctxstats does not read");
   FittedModel md;
-  md.m = small_int(f, "model/m", 1, 1000000);
-  md.p = small_int(f, "model/p", 0, 1000000);
+  md.m = record_int(f, "model/m", 1, 1000000);
+  md.p = record_int(f, "model/p", 0, 1000000);
 
-  std::vector<std::string> nulls;
-  for (const auto& name : f.strings("options/null")) {
-    require(find_option(name) != nullptr, "the model file names an option '" + name + "' that this ctxstats does not know");
-    md.options.emplace_back(name, OptionValue::null());
-  }
-  for (const FileRecord& r : f.records()) {
-    if (r.name.rfind("option/", 0) != 0) continue;
-    const std::string name = r.name.substr(7);
-    const OptionSpec* spec = find_option(name);
-    require(spec != nullptr, "the model file has an option '" + name + "' that this ctxstats does not know");
-    for (const auto& kv : md.options)
-      require(kv.first != name, "the model file gives the option '" + name + "' twice");
-    md.options.emplace_back(name, read_option(r, *spec));
-  }
-  md.options = in_table_order(md.options);
+  md.options = read_option_records(f);
   md.fit_options = fit_options_from(md.options, false);
   md.fit.encoder = md.fit_options.encoder;
 
-  Scaling& s = md.fit.scaling;
-  s.c_mean = f.doubles("scaling/c_mean", md.m);
-  s.c_scale = f.doubles("scaling/c_scale", md.m);
-  s.x_mean = f.doubles("scaling/x_mean", md.p);
-  s.x_scale = f.doubles("scaling/x_scale", md.p);
-  s.y_mean = f.scalar("scaling/y_mean");
-  s.y_scale = f.scalar("scaling/y_scale");
-  s.intercept = flag(f, "scaling/intercept");
+  md.fit.scaling = read_scaling_records(f, md.m, md.p);
   const int q = md.q();
   require(q >= 1, "the model file's model has no parameters");
   const std::size_t nw = encoder_n_weights(md.fit.encoder, md.m, q);
@@ -455,19 +478,19 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
 
   SolverResult& r = md.fit.solve;
   md.fit.solver = f.string("fit/solver");
-  r.n_iter = small_int(f, "fit/n_iter", 0, std::numeric_limits<int>::max());
-  r.converged = flag(f, "fit/converged");
+  r.n_iter = record_int(f, "fit/n_iter", 0, std::numeric_limits<int>::max());
+  r.converged = record_flag(f, "fit/converged");
   r.objective = f.scalar("fit/objective");
   r.history = f.doubles("fit/history");
   r.val_history = f.doubles("fit/val_history");
   r.message = f.string("fit/message");
-  r.rank_deficient = flag(f, "fit/rank_deficient");
-  r.interrupted = flag(f, "fit/interrupted");
-  md.fit.trained = !(f.has("fit/untrained") && flag(f, "fit/untrained"));
+  r.rank_deficient = record_flag(f, "fit/rank_deficient");
+  r.interrupted = record_flag(f, "fit/interrupted");
+  md.fit.trained = !(f.has("fit/untrained") && record_flag(f, "fit/untrained"));
   if (f.has("fit/early_best_iter")) {
     md.fit.early_stopped = true;
-    md.fit.early_split_iter = small_int(f, "fit/early_split_iter", 0, std::numeric_limits<int>::max());
-    md.fit.early_best_iter = small_int(f, "fit/early_best_iter", 0, md.fit.early_split_iter);
+    md.fit.early_split_iter = record_int(f, "fit/early_split_iter", 0, std::numeric_limits<int>::max());
+    md.fit.early_best_iter = record_int(f, "fit/early_best_iter", 0, md.fit.early_split_iter);
     md.fit.early_val_loss = f.doubles("fit/early_val_loss");
   }
 
@@ -487,8 +510,8 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
     ls.edf_mean = st[5];
     ls.edf_scale = st[6];
     ls.lambda = f.doubles("scale/lambda");
-    ls.outer_iter = small_int(f, "scale/outer_iter", 0, std::numeric_limits<int>::max());
-    ls.constant_converged = flag(f, "scale/constant_converged");
+    ls.outer_iter = record_int(f, "scale/outer_iter", 0, std::numeric_limits<int>::max());
+    ls.constant_converged = record_flag(f, "scale/constant_converged");
   }
 
   if (f.has("smoothing/method")) {
@@ -507,10 +530,10 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
     sm.edf_total = f.scalar("smoothing/edf_total");
     sm.scale = f.scalar("smoothing/scale");
     sm.criterion = f.scalar("smoothing/criterion");
-    sm.null_dim = small_int(f, "smoothing/null_dim", 0, std::numeric_limits<int>::max());
-    sm.n_iter = small_int(f, "smoothing/n_iter", 0, std::numeric_limits<int>::max());
-    sm.outer_iter = small_int(f, "smoothing/outer_iter", 0, std::numeric_limits<int>::max());
-    sm.converged = flag(f, "smoothing/converged");
+    sm.null_dim = record_int(f, "smoothing/null_dim", 0, std::numeric_limits<int>::max());
+    sm.n_iter = record_int(f, "smoothing/n_iter", 0, std::numeric_limits<int>::max());
+    sm.outer_iter = record_int(f, "smoothing/outer_iter", 0, std::numeric_limits<int>::max());
+    sm.converged = record_flag(f, "smoothing/converged");
     sm.message = f.string("smoothing/message");
     sm.n = f.scalar("smoothing/n");
     sm.Vp = f.matrix("smoothing/Vp", D, D);
@@ -523,7 +546,7 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
   if (f.has("bootstrap/weights")) {
     BootstrapResult& b = md.bootstrap;
     b.n_weights = nw;
-    b.n_replicates = rows_of(f, "bootstrap/weights", nw);
+    b.n_replicates = record_rows(f, "bootstrap/weights", nw);
     const auto B = static_cast<long long>(b.n_replicates);
     b.weights = f.matrix("bootstrap/weights", B, static_cast<long long>(nw));
     b.n_iter = to_int(f.ints("bootstrap/n_iter", B), "bootstrap/n_iter");
@@ -532,7 +555,7 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
       b.converged.push_back(static_cast<unsigned char>(x));
     }
     b.objective = f.doubles("bootstrap/objective", B);
-    b.interrupted = flag(f, "bootstrap/interrupted");
+    b.interrupted = record_flag(f, "bootstrap/interrupted");
     b.message = f.string("bootstrap/message");
     if (f.has("bootstrap/clusters")) {  // a cluster bootstrap (files before it resampled rows)
       const std::int64_t G = f.integer("bootstrap/clusters");

@@ -25,6 +25,7 @@
 // that a damaged or crafted file is refused with InvalidArgument before anything reads it.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -81,6 +82,23 @@ BootstrapPass bootstrap_pass(const FittedModel& model, const double* C, std::siz
                              const double* theta, int threads);
 SampleLimits bootstrap_sample_limits(const FittedModel& model, const double* C, std::size_t rows, int m,
                                      double alpha, int threads);
+
+// Records every model kind's file shares (the network file too, network_file.hpp): options as
+// typed records option/<name> (typed by the option table) plus options/null, and back (in the
+// table's order; unknown names, duplicates and wrong types refused); scaling/<field> for
+// m context columns and p predictors, and back.
+void write_option_records(ModelFile& f, const OptionMap& options);
+OptionMap read_option_records(const ModelFile& f);
+void write_scaling_records(ModelFile& f, const Scaling& scaling);
+Scaling read_scaling_records(const ModelFile& f, int m, int p);
+// Typed reads every model kind's reader makes: an integer record in [low, high], a 0/1 flag,
+// and the number of rows of a matrix record whose column count the model fixes; each an
+// InvalidArgument naming the record otherwise.
+int record_int(const ModelFile& f, const std::string& name, std::int64_t low, std::int64_t high);
+bool record_flag(const ModelFile& f, const std::string& name);
+std::size_t record_rows(const ModelFile& f, const std::string& name, std::size_t cols);
+// The file's model/kind ("glm", "network"); InvalidArgument when it has none.
+std::string model_file_kind(const ModelFile& f);
 
 ModelFile to_model_file(const FittedModel& model);
 FittedModel fitted_model_from_file(const ModelFile& file);

@@ -87,19 +87,6 @@ void check_values(const double* a, std::size_t n, int cols, const char* name) {
                               ", beyond what can be fitted (1e150); rescale it");
 }
 
-void check_network_options(NetworkType type, const FitOptions& o) {
-  require(o.family == "gaussian", "networks are gaussian regressions among the features: family must be 'gaussian', "
-                                  "not '" + o.family + "'");
-  require(o.intercept, "networks have an intercept in every regression: fit_intercept must be true");
-  require(o.encoder.type != "spline", "encoder 'spline' is not available for networks; use 'linear', 'mlp' or 'ngam'");
-  validate_fit_options(o);
-  const std::string solver = resolve_solver(o);
-  require(solver == "exact" || solver == "lbfgs",
-          "networks are fitted by solver 'exact' (the linear encoder) or 'lbfgs', not '" + solver + "'");
-  require(type != NetworkType::kBayesian || o.solver == "auto" || o.solver == "lbfgs",
-          "Bayesian networks are fitted by solver 'lbfgs' (the acyclicity penalty has no exact solution), not '" +
-              o.solver + "'");
-}
 
 // The solver that runs: Bayesian networks always use L-BFGS.
 std::string network_solver(NetworkType type, const FitOptions& o) {
@@ -500,6 +487,20 @@ NetworkReplicates replicates(const NetworkModel& model, const NetworkLayout& L, 
 }
 
 }  // namespace
+
+void check_network_options(NetworkType type, const FitOptions& o) {
+  require(o.family == "gaussian", "networks are gaussian regressions among the features: family must be 'gaussian', "
+                                  "not '" + o.family + "'");
+  require(o.intercept, "networks have an intercept in every regression: fit_intercept must be true");
+  require(o.encoder.type != "spline", "encoder 'spline' is not available for networks; use 'linear', 'mlp' or 'ngam'");
+  validate_fit_options(o);
+  const std::string solver = resolve_solver(o);
+  require(solver == "exact" || solver == "lbfgs",
+          "networks are fitted by solver 'exact' (the linear encoder) or 'lbfgs', not '" + solver + "'");
+  require(type != NetworkType::kBayesian || o.solver == "auto" || o.solver == "lbfgs",
+          "Bayesian networks are fitted by solver 'lbfgs' (the acyclicity penalty has no exact solution), not '" +
+              o.solver + "'");
+}
 
 NetworkModel fit_network(NetworkType type, const double* C, const double* X, const double* weights, std::size_t n,
                          int m, int p, const FitOptions& options, int n_bootstraps, bool train,

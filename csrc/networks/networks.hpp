@@ -172,6 +172,9 @@ struct NetworkModel {
 
 // Checks a model that comes from outside (a binding): lengths and finiteness.
 void validate_network_model(const NetworkModel& model);
+// The fit options a network accepts (family gaussian, the intercept, no spline encoder, the
+// exact or L-BFGS solver; Bayesian networks L-BFGS only); InvalidArgument otherwise.
+void check_network_options(NetworkType type, const FitOptions& options);
 
 // Fits a network on X (n x p) and C (n x m), row-major, optional row weights (n). `options`
 // are the contextualized GLM's (family must be gaussian, the intercept on; encoder spline and

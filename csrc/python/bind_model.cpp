@@ -137,6 +137,9 @@ void bind_model(py::module_& mod) {
       .def_static("load", [](const std::string& path) { return std::make_shared<FittedModel>(load_fitted_model(path)); })
       .def(py::pickle([](const FittedModel& md) { return py::bytes(to_model_file(md).serialize()); },
                       [](const py::bytes& b) { return from_bytes(b); }));
+  mod.def(
+      "model_file_kind", [](const py::bytes& b) { return model_file_kind(ModelFile::parse(std::string(b))); },
+      py::arg("raw"), "The kind of model a model file holds ('glm', 'network'), its bytes checked.");
 }
 
 }  // namespace ctxstats_py

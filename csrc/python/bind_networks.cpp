@@ -1,6 +1,7 @@
 // Bindings for contextualized networks (csrc/networks/networks.hpp). A fitted network crosses
 // as a dict of plain arrays (network_model_to_dict) and comes back for predictions.
 #include "convert.hpp"
+#include "model/network_file.hpp"
 
 namespace ctxstats_py {
 
@@ -134,9 +135,8 @@ py::dict network_bootstrap_range_py(const py::dict& model, const Array& C, const
   return replicates_to_dict(r, md.weights.size(), static_cast<std::size_t>(network_layout(md.type, md.p).regressions()));
 }
 
-// `model` (a fit without a bootstrap) with the ranges, in order from replicate 0, as its bootstrap.
-py::dict network_bootstrap_merge_py(const py::dict& model, const py::list& ranges) {
-  NetworkModel md = network_model_from_dict(model);
+// The full-data fit's solver report of a model dict.
+void read_solve(const py::dict& model, NetworkModel& md) {
   md.solve.n_iter = model["n_iter"].cast<int>();
   md.solve.converged = model["converged"].cast<bool>();
   md.solve.objective = model["objective"].cast<double>();
@@ -144,10 +144,55 @@ py::dict network_bootstrap_merge_py(const py::dict& model, const py::list& range
   md.solve.message = model["message"].cast<std::string>();
   md.solve.rank_deficient = model["rank_deficient"].cast<bool>();
   md.solve.interrupted = model["interrupted"].cast<bool>();
+}
+
+// `model` (a fit without a bootstrap) with the ranges, in order from replicate 0, as its bootstrap.
+py::dict network_bootstrap_merge_py(const py::dict& model, const py::list& ranges) {
+  NetworkModel md = network_model_from_dict(model);
+  read_solve(model, md);
   std::vector<NetworkReplicates> parts;
   for (const auto& h : ranges) parts.push_back(replicates_from_dict(h));
   return network_model_to_dict(network_with_replicates(md, parts), model["options"].cast<py::dict>(),
                                model["dag"].cast<py::dict>());
+}
+
+// A fitted network's model file (model/network_file.hpp): the model dict with its names and
+// annotations, checked and written by the core.
+py::bytes network_to_bytes_py(const py::dict& model, const std::vector<std::string>& feature_names,
+                              const std::vector<std::string>& context_names,
+                              const std::map<std::string, std::string>& meta) {
+  SavedNetwork s;
+  s.model = network_model_from_dict(model);
+  read_solve(model, s.model);
+  s.model.replicate_n_iter = model["replicate_n_iter"].cast<std::vector<int>>();
+  for (bool c : model["replicate_converged"].cast<std::vector<bool>>()) s.model.replicate_converged.push_back(c ? 1 : 0);
+  s.model.bootstrap_message = model["bootstrap_message"].cast<std::string>();
+  s.options = option_map(model["options"].cast<py::dict>());
+  s.feature_names = feature_names;
+  s.context_names = context_names;
+  s.meta.assign(meta.begin(), meta.end());
+  return py::bytes(network_to_model_file(s).serialize());
+}
+
+// Back: {"model": the model dict, "feature_names", "context_names", "meta", "data": (C, X) or None}.
+py::dict network_from_bytes_py(const py::bytes& raw) {
+  const SavedNetwork s = network_from_model_file(ModelFile::parse(std::string(raw)));
+  const NetworkModel& md = s.model;
+  py::dict opts, dag;
+  for (const auto& kv : s.options) opts[py::str(kv.first)] = to_python(kv.second);
+  if (md.type == NetworkType::kBayesian)
+    for (const auto& kv : dag_options_to_map(md.dag)) dag[py::str(kv.first)] = to_python(kv.second);
+  py::dict out;
+  out["model"] = network_model_to_dict(md, opts, dag);
+  out["feature_names"] = s.feature_names;
+  out["context_names"] = s.context_names;
+  out["meta"] = std::map<std::string, std::string>(s.meta.begin(), s.meta.end());
+  if (s.n > 0)
+    out["data"] = py::make_tuple(to_matrix(s.C, s.n, static_cast<std::size_t>(md.m)),
+                                 to_matrix(s.X, s.n, static_cast<std::size_t>(md.p)));
+  else
+    out["data"] = py::none();
+  return out;
 }
 
 py::dict network_fit_py(const std::string& type, const Array& C, const Array& X, const py::object& weights,
@@ -322,6 +367,10 @@ void bind_networks(py::module_& mod) {
           "Replicates first .. first + count - 1 of the bootstrap of a network fitted without one.");
   mod.def("network_bootstrap_merge", &network_bootstrap_merge_py, py::arg("model"), py::arg("ranges"),
           "The network model with consecutive network_bootstrap_range results as its bootstrap.");
+  mod.def("network_to_bytes", &network_to_bytes_py, py::arg("model"), py::arg("feature_names"),
+          py::arg("context_names"), py::arg("meta"), "A fitted network's model file (checked by the core).");
+  mod.def("network_from_bytes", &network_from_bytes_py, py::arg("raw"),
+          "A fitted network read from its model file: the model dict, names, annotations and data.");
   mod.def("network_fit", &network_fit_py, py::arg("type"), py::arg("C"), py::arg("X"), py::arg("weights"),
           py::arg("options"), py::arg("n_bootstraps") = 0, py::arg("train") = true, py::arg("callback") = py::none(),
           py::arg("dag") = py::dict());

@@ -72,8 +72,9 @@ formula_from_names <- function(response, exog, context, intercept) {
 }
 
 ctx_save <- function(fit, path) {
-  if (!inherits(fit, "ctx_glm")) stop("fit must be a ctx_glm fit", call. = FALSE)
+  if (!inherits(fit, c("ctx_glm", "ctx_network"))) stop("fit must be a ctx_glm or ctx_network fit", call. = FALSE)
   if (!is.character(path) || length(path) != 1L || is.na(path)) stop("path must be one file name", call. = FALSE)
+  if (inherits(fit, "ctx_network")) return(network_save(fit, path))  # network_file.R
   if (is.null(fit$model)) stop("this fit holds no core model; refit it with this version of ctxstats", call. = FALSE)
   meta <- c(language = "R", formula = paste(deparse(fit$formula, width.cutoff = 500L), collapse = " "))
   if (!is.null(fit$cov_type)) meta["cov_type"] <- fit$cov_type
@@ -89,6 +90,7 @@ ctx_save <- function(fit, path) {
 ctx_load <- function(path) {
   if (!is.character(path) || length(path) != 1L || is.na(path)) stop("path must be one file name", call. = FALSE)
   if (!file.exists(path)) stop(sprintf("no such file: '%s'", path), call. = FALSE)
+  if (identical(core_call(ctxstats_model_kind_R, path.expand(path)), "network")) return(network_load(path))
   f <- core_call(ctxstats_model_load_R, path.expand(path))
   if (is.null(f$data)) stop("the model file holds no training data, which a ctx_glm fit needs", call. = FALSE)
   meta <- f$meta

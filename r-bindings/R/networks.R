@@ -119,6 +119,8 @@ predict.ctx_network <- function(object, newcontext = NULL, newx = NULL,
          "'networks', 'x' or 'mses'", call. = FALSE)
   }
   C <- if (is.null(newcontext)) object$context else network_matrix(newcontext, "context")
+  if (is.null(C)) stop("this network was loaded from a file without its training data (saved in Python): pass ",
+                       "newcontext", call. = FALSE)
   X <- if (is.null(newx)) (if (is.null(newcontext)) object$x else NULL) else network_matrix(newx, "x")
   if (type %in% c("x", "mses") && is.null(X)) stop("newx is needed with newcontext for type = '", type, "'",
                                                    call. = FALSE)

@@ -1210,6 +1210,31 @@ extern "C" SEXP ctxstats_model_predict_R(SEXP ptr, SEXP raw, SEXP C) {
 
 // Writes the fit's model (with its replicates, attached by ctx_glm) with what R knows: names,
 // the training data (list(C, X, y, weights or NULL)) and annotations (a named character vector).
+namespace {
+
+// A model file's annotations (meta/<key>) from a named character vector (NULL: none), and back.
+std::vector<std::pair<std::string, std::string>> meta_from_r(SEXP meta) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (Rf_isNull(meta)) return out;
+  const Rcpp::CharacterVector mv(meta);
+  const Rcpp::CharacterVector keys = mv.names();
+  for (R_xlen_t k = 0; k < mv.size(); ++k) out.emplace_back(Rcpp::as<std::string>(keys[k]), Rcpp::as<std::string>(mv[k]));
+  return out;
+}
+
+Rcpp::CharacterVector meta_to_r(const std::vector<std::pair<std::string, std::string>>& meta) {
+  Rcpp::CharacterVector out;
+  std::vector<std::string> keys;
+  for (const auto& kv : meta) {
+    out.push_back(kv.second);
+    keys.push_back(kv.first);
+  }
+  out.attr("names") = keys;
+  return out;
+}
+
+}  // namespace
+
 extern "C" SEXP ctxstats_model_save_R(SEXP raw, SEXP path, SEXP names, SEXP data, SEXP meta) {
   BEGIN_RCPP
   FittedModel md = model_of_raw(raw);
@@ -1228,12 +1253,7 @@ extern "C" SEXP ctxstats_model_save_R(SEXP raw, SEXP path, SEXP names, SEXP data
     md.data.y.assign(rd.y.begin(), rd.y.end());
     if (!Rf_isNull(d["weights"])) md.data.weights.assign(rd.weights.begin(), rd.weights.end());
   }
-  if (!Rf_isNull(meta)) {
-    const Rcpp::CharacterVector mv(meta);
-    const Rcpp::CharacterVector keys = mv.names();
-    for (R_xlen_t k = 0; k < mv.size(); ++k)
-      md.meta.emplace_back(Rcpp::as<std::string>(keys[k]), Rcpp::as<std::string>(mv[k]));
-  }
+  md.meta = meta_from_r(meta);
   validate_fitted_model(md);
   save_fitted_model(md, Rcpp::as<std::string>(path));
   return R_NilValue;
@@ -1265,14 +1285,7 @@ extern "C" SEXP ctxstats_model_load_R(SEXP path) {
   } else {
     out["data"] = R_NilValue;
   }
-  Rcpp::CharacterVector meta;
-  std::vector<std::string> keys;
-  for (const auto& kv : md.meta) {
-    meta.push_back(kv.second);
-    keys.push_back(kv.first);
-  }
-  meta.attr("names") = keys;
-  out["meta"] = meta;
+  out["meta"] = meta_to_r(md.meta);
   return out;
   END_RCPP
 }
@@ -1436,6 +1449,87 @@ extern "C" SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, 
 // what: "params" (list of betas and mus), "correlation", "squared", "precision", "x", "mses".
 // individual: every replicate (a leading replicate dimension), or the core's mean over them.
 // project, threshold: Bayesian networks' graphs projected to DAGs, small edges removed.
+// A ctx_network's model file (csrc/model/network_file.hpp), written and checked by the core:
+// the model list, the feature and context names, the training data (context, x; NULL: none)
+// and annotations (a named character vector).
+extern "C" SEXP ctxstats_network_save_R(SEXP model, SEXP path, SEXP names, SEXP data, SEXP meta) {
+  BEGIN_RCPP
+  const Rcpp::List d(model);
+  SavedNetwork s;
+  s.model = network_model_from_r(model);
+  s.options = option_map(d["options"]);
+  NetworkModel& md = s.model;
+  md.solver = Rcpp::as<std::string>(d["solver"]);
+  md.solve.n_iter = Rcpp::as<int>(d["n_iter"]);
+  md.solve.converged = Rcpp::as<bool>(d["converged"]);
+  md.solve.objective = Rcpp::as<double>(d["objective"]);
+  md.solve.message = Rcpp::as<std::string>(d["message"]);
+  md.solve.rank_deficient = Rcpp::as<bool>(d["rank_deficient"]);
+  md.trained = Rcpp::as<bool>(d["trained"]);
+  md.bootstrap_message = Rcpp::as<std::string>(d["bootstrap_message"]);
+  md.fitted_dag = md.dag;
+  if (d.containsElementNamed("fitted_dag")) {  // a network loaded from a file keeps its last solve's penalties
+    const std::vector<double> a = to_vector(d["fitted_dag"]);
+    require(a.size() == 4, "the network model's fitted_dag must hold 4 values");
+    md.fitted_dag.archetype.alpha = a[0];
+    md.fitted_dag.archetype.rho = a[1];
+    md.fitted_dag.sample.alpha = a[2];
+    md.fitted_dag.sample.rho = a[3];
+  }
+  if (d.containsElementNamed("history")) md.solve.history = to_vector(d["history"]);
+  const Rcpp::List nm(names);
+  s.feature_names = Rcpp::as<std::vector<std::string>>(nm["features"]);
+  s.context_names = Rcpp::as<std::vector<std::string>>(nm["context"]);
+  if (!Rf_isNull(data)) {
+    const Rcpp::List dd(data);
+    const Rcpp::NumericMatrix Cm(Rcpp::as<Rcpp::NumericMatrix>(dd["context"])), Xm(Rcpp::as<Rcpp::NumericMatrix>(dd["x"]));
+    require(Cm.nrow() == Xm.nrow() && Cm.ncol() == md.m && Xm.ncol() == md.p,
+            "the network's training data do not match its columns");
+    s.n = static_cast<std::size_t>(Cm.nrow());
+    s.C = row_major(Cm);
+    s.X = row_major(Xm);
+  }
+  s.meta = meta_from_r(meta);
+  network_to_model_file(s).write(Rcpp::as<std::string>(path));
+  return R_NilValue;
+  END_RCPP
+}
+
+// Back: list(model (as ctxstats_network_fit_R returns it, with dag and fitted_dag), names,
+// data (list(context, x) or NULL), meta).
+extern "C" SEXP ctxstats_network_load_R(SEXP path) {
+  BEGIN_RCPP
+  const SavedNetwork s = network_from_model_file(ModelFile::read(Rcpp::as<std::string>(path)));
+  const NetworkModel& md = s.model;
+  Rcpp::List model = network_model_to_r(md, to_r(s.options));
+  if (md.type == NetworkType::kBayesian) {
+    model["dag"] = to_r(dag_options_to_map(md.dag));
+    model["fitted_dag"] = to_r(std::vector<double>{md.fitted_dag.archetype.alpha, md.fitted_dag.archetype.rho,
+                                                   md.fitted_dag.sample.alpha, md.fitted_dag.sample.rho});
+  }
+  model["history"] = to_r(md.solve.history);
+  Rcpp::List out;
+  out["model"] = model;
+  out["names"] = Rcpp::List::create(Rcpp::Named("features") = s.feature_names,
+                                    Rcpp::Named("context") = s.context_names);
+  if (s.n > 0)
+    out["data"] = Rcpp::List::create(
+        Rcpp::Named("context") = matrix_from_row_major(s.C, s.n, static_cast<std::size_t>(md.m)),
+        Rcpp::Named("x") = matrix_from_row_major(s.X, s.n, static_cast<std::size_t>(md.p)));
+  else
+    out["data"] = R_NilValue;
+  out["meta"] = meta_to_r(s.meta);
+  return out;
+  END_RCPP
+}
+
+// The kind of model a model file holds ("glm", "network"), the file checked.
+extern "C" SEXP ctxstats_model_kind_R(SEXP path) {
+  BEGIN_RCPP
+  return Rcpp::wrap(model_file_kind(ModelFile::read(Rcpp::as<std::string>(path))));
+  END_RCPP
+}
+
 extern "C" SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what, SEXP individual, SEXP project,
                                            SEXP threshold) {
   BEGIN_RCPP

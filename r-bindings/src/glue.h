@@ -72,6 +72,9 @@ SEXP ctxstats_network_fit_R(SEXP type, SEXP C, SEXP X, SEXP weights, SEXP option
 SEXP ctxstats_network_predict_R(SEXP model, SEXP C, SEXP X, SEXP what, SEXP individual, SEXP project,
                                 SEXP threshold);
 SEXP ctxstats_network_edges_R(SEXP model, SEXP C, SEXP alpha, SEXP project, SEXP threshold);
+SEXP ctxstats_network_save_R(SEXP model, SEXP path, SEXP names, SEXP data, SEXP meta);
+SEXP ctxstats_network_load_R(SEXP path);
+SEXP ctxstats_model_kind_R(SEXP path);
 SEXP ctxstats_network_edge_curve_R(SEXP model, SEXP C, SEXP feature, SEXP from, SEXP to, SEXP n_grid, SEXP alpha,
                                    SEXP project, SEXP threshold);
 SEXP ctxstats_location_scale_predict_R(SEXP options, SEXP scaling, SEXP w, SEXP report, SEXP X, SEXP C);

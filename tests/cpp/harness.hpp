@@ -9,6 +9,7 @@
 
 #include "common/data.hpp"
 #include "common/error.hpp"
+#include "model/model_file.hpp"
 #include "options/schema.hpp"
 
 namespace ctxstats_test {
@@ -78,6 +79,18 @@ struct Data {
     return d;
   }
 };
+
+// Appends a copy of record r to a model file, by its type's own add_* (crafting files in tests).
+inline void add_record(ctxstats::ModelFile& g, const ctxstats::FileRecord& r) {
+  switch (r.type) {
+    case ctxstats::FileRecord::Type::kDoubles: g.add_doubles(r.name, r.doubles, r.shape); break;
+    case ctxstats::FileRecord::Type::kInts: g.add_ints(r.name, r.ints, r.shape); break;
+    case ctxstats::FileRecord::Type::kStrings:
+      if (r.shape.empty()) g.add_string(r.name, r.strings.at(0));
+      else g.add_strings(r.name, r.strings);
+      break;
+  }
+}
 
 // A model file's bytes with the checksum (model/model_file.hpp: FNV-1a of every byte before
 // its last eight) recomputed for their (mutated) body: a crafted file rather than a damaged one.

@@ -54,17 +54,7 @@ bool refused(F fn) {
 // The file with one record replaced (same name, other contents).
 ModelFile replaced(const ModelFile& f, const FileRecord& r) {
   ModelFile g;
-  for (const FileRecord& x : f.records()) {
-    const FileRecord& use = x.name == r.name ? r : x;
-    switch (use.type) {
-      case FileRecord::Type::kDoubles: g.add_doubles(use.name, use.doubles, use.shape); break;
-      case FileRecord::Type::kInts: g.add_ints(use.name, use.ints, use.shape); break;
-      case FileRecord::Type::kStrings:
-        if (use.shape.empty()) g.add_string(use.name, use.strings.at(0));
-        else g.add_strings(use.name, use.strings);
-        break;
-    }
-  }
+  for (const FileRecord& x : f.records()) add_record(g, x.name == r.name ? r : x);
   return g;
 }
 
