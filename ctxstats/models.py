@@ -308,8 +308,8 @@ class ContextualizedGLM:
         n_bootstraps : int
             B > 0 refits the model on B bootstrap resamples of the rows (multinomial case
             weights multiplying ``weights``; the data are not copied), in parallel, each
-            replicate starting from this fit's weights (a warm start). With early stopping, a
-            fit on the likelihood's plateau (10 more L-BFGS iterations from it raise the
+            replicate starting from this fit's weights (a warm start). With early stopping, an
+            ngam fit on the likelihood's plateau (10 more L-BFGS iterations from it raise the
             log-likelihood by at most 0.5, as gaussian networks usually are) warm-starts its
             replicates without early stopping, each converged by the networks' log-likelihood
             criterion; otherwise (early stopping ended the fit short of the plateau, as on

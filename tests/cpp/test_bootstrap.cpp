@@ -33,6 +33,15 @@ Data make_data(std::size_t n, int p, int m) {
   return d;
 }
 
+// Default options for a network encoder fitted by L-BFGS.
+FitOptions network_options(const char* type, int width) {
+  FitOptions o = default_fit_options();
+  o.encoder.type = type;
+  o.encoder.width = width;
+  o.solver = "lbfgs";
+  return o;
+}
+
 void counts_checks() {
   std::vector<double> c(37), again(37);
   double total_var = 0.0;
@@ -90,10 +99,7 @@ void determinism_checks() {
 // bit for bit, whatever the split; bad ranges are refused.
 void range_checks() {
   const Data d = make_data(300, 2, 2);
-  FitOptions o = default_fit_options();
-  o.encoder.type = "mlp";
-  o.encoder.width = 4;
-  o.solver = "lbfgs";
+  FitOptions o = network_options("mlp", 4);
   o.solver_options.max_iter = 3;  // unconverged on purpose: the merged message must match
   o.solver_options.seed = 4;
   o.solver_options.threads = 2;
@@ -151,10 +157,7 @@ void boundary_checks() {
 // start, far from the plateau, is not on it; and the replicates move away from the start.
 void plateau_checks() {
   const Data d = make_data(800, 2, 2);
-  FitOptions o = default_fit_options();
-  o.encoder.type = "ngam";
-  o.encoder.width = 6;
-  o.solver = "lbfgs";
+  FitOptions o = network_options("ngam", 6);
   o.solver_options.seed = 4;
   FitOptions no_es = o;
   no_es.early_stopping = false;
