@@ -308,8 +308,13 @@ class ContextualizedGLM:
         n_bootstraps : int
             B > 0 refits the model on B bootstrap resamples of the rows (multinomial case
             weights multiplying ``weights``; the data are not copied), in parallel, each
-            replicate starting from this fit's weights (a warm start; with early stopping each
-            replicate repeats the whole procedure from its own seeded start). The replicates'
+            replicate starting from this fit's weights (a warm start). With early stopping, an
+            ngam fit on the likelihood's plateau (10 more L-BFGS iterations from it raise the
+            log-likelihood by at most 0.5, as gaussian networks usually are) warm-starts its
+            replicates without early stopping, each converged by the networks' log-likelihood
+            criterion; otherwise (early stopping ended the fit short of the plateau, as on
+            binomial data) each replicate repeats the whole procedure from its own seeded
+            start. The replicates'
             encoder weights are kept; bootstrap standard errors, percentile intervals for
             the average effects, per-sample intervals, predictions and the heterogeneity
             test derive from them. Results are identical for any ``threads``.

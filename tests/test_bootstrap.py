@@ -203,3 +203,46 @@ def test_bootstrap_progress_runs_in_rounds_and_can_stop():
     # verbose fits draw a bar (silently on a pipe) and give the same replicates
     again = model.fit(threads=1, n_bootstraps=10, verbose=True)
     np.testing.assert_array_equal(again.bootstrap_weights, full["weights"])
+
+
+def _warm_case():
+    d = make_vcm(n=1500, p=2, m=2, nonlinear=True, seed=3)
+    return d, cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="ngam", width=8)
+
+
+@pytest.mark.filterwarnings("ignore::ctxstats.IdentifiabilityWarning")
+def test_plateau_fit_warm_starts_early_stopped_replicates():
+    # A gaussian ngam fit ends on the likelihood's plateau (early stopping did not bind): replicate
+    # r is the weighted fit of its resample from the full-data weights without early stopping,
+    # converged by the networks' log-likelihood criterion -- not a rerun of the whole procedure.
+    d, model = _warm_case()
+    res = model.fit(seed=2, n_bootstraps=3, threads=2)
+    assert res.bootstrap_converged.all()
+    r = 1
+    counts = _core.bootstrap_counts(2, r, 1500)
+    ref = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="ngam", width=8, weights=counts).fit(
+        seed=2, start_params=res.weights, early_stopping=False, threads=1)
+    np.testing.assert_array_equal(res.bootstrap_weights[r], ref.weights)
+    assert res.bootstrap_n_iter[r] == ref.n_iter and ref.converged
+    again = model.fit(seed=2, n_bootstraps=3, threads=1)
+    assert np.array_equal(res.bootstrap_weights, again.bootstrap_weights)
+
+
+@pytest.mark.filterwarnings("ignore::ctxstats.IdentifiabilityWarning")
+def test_warm_started_replicates_move_as_far_as_repeated_procedures():
+    # Replicates that barely left the warm start would give falsely narrow intervals: the
+    # bootstrap SE of the average coefficients must be within a factor 1.6 of that of replicates
+    # which repeat the whole early-stopped procedure (own seed and split) on the same resamples.
+    d, model = _warm_case()
+    B = 16
+    res = model.fit(seed=2, n_bootstraps=B, threads=2)
+    old = []
+    for r in range(B):
+        counts = _core.bootstrap_counts(2, r, 1500)
+        m = cs.ContextualizedRegression(d["y"], d["X"], d["C"], encoder="ngam", width=8, weights=counts)
+        old.append(m.fit(seed=100 + r, threads=2).predict_params(d["C"]).to_numpy().mean(axis=0))
+    se_new = res.bootstrap_params.to_numpy().std(axis=0, ddof=1)
+    se_old = np.std(old, axis=0, ddof=1)
+    ratio = se_new / se_old
+    assert np.all(ratio > 1 / 1.6) and np.all(ratio < 1.6), ratio
+    assert np.all(np.abs(res.bootstrap_weights - res.weights).max(axis=1) > 1e-3)

@@ -13,6 +13,15 @@
 // for the iterative solvers it keeps each replicate in the basin of the full-data optimum,
 // so the replicates measure the sampling variability of that solution rather than the
 // spread between the local optima that different random initialisations reach.
+// Early-stopped ngam networks: when `start` is on the plateau of the
+// likelihood (at_likelihood_plateau), the replicates warm-start from it without early
+// stopping and are converged by the networks' log-likelihood criterion (solver.hpp), as a fit
+// is -- early stopping did not bind, and repeating it costs ~80x one fit (public benchmark,
+// gaussian ngam, n = 10,000) where the warm start costs ~15x; otherwise (early stopping ended
+// the fit short of the plateau, as on binomial data) each replicate repeats the whole
+// procedure from its own seeded start and held-out split, since a warm start would run on
+// past the point early stopping chose. Early-stopped mlp replicates always repeat the procedure
+// (warm-started, they creep on towards the iteration cap).
 //
 // Parallelism: with at least as many replicates as threads, replicates run in parallel,
 // one per thread, each with a single-threaded fit; otherwise replicates run one after the
@@ -72,6 +81,12 @@ Resampling cluster_resampling(const std::vector<long long>& labels, std::size_t 
 // clusters with each row given its cluster's count.
 void bootstrap_counts(std::uint64_t seed, std::uint64_t replicate, std::size_t n, double* counts,
                       const Resampling* units = nullptr);
+
+// Whether the weights w (the full-data fit's) sit on the plateau of the likelihood: L-BFGS on
+// all rows from w meets the networks' criterion -- the log-likelihood rises by at most
+// kNeuralLoglikTol over its first kLoglikWindow iterations -- (or the gradient criterion)
+// within kLoglikWindow iterations. Deterministic, bitwise for any thread count.
+bool at_likelihood_plateau(const DataView& data, const FitOptions& options, const std::vector<double>& w);
 
 // The solver seed replicate r's fit uses (adam's shuffles and validation split differ
 // between replicates; the initialisation is the warm start, not a seeded draw).

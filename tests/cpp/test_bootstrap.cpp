@@ -1,12 +1,14 @@
 // Tests of the core's bootstrap on its own: multinomial counts, identical replicates for any
 // thread count, per-replicate sample parameters equal to predict_theta, and errors from a
 // replicate reaching the caller. Prints "N passed, M failed" and exits non-zero on failure.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "glm/bootstrap.hpp"
+#include "encoders/encoder.hpp"
 #include "options/schema.hpp"
 #include "common/error.hpp"
 #include "harness.hpp"
@@ -29,6 +31,15 @@ Data make_data(std::size_t n, int p, int m) {
     d.w.push_back(0.5 + rng.uniform());
   }
   return d;
+}
+
+// Default options for a network encoder fitted by L-BFGS.
+FitOptions network_options(const char* type, int width) {
+  FitOptions o = default_fit_options();
+  o.encoder.type = type;
+  o.encoder.width = width;
+  o.solver = "lbfgs";
+  return o;
 }
 
 void counts_checks() {
@@ -88,10 +99,7 @@ void determinism_checks() {
 // bit for bit, whatever the split; bad ranges are refused.
 void range_checks() {
   const Data d = make_data(300, 2, 2);
-  FitOptions o = default_fit_options();
-  o.encoder.type = "mlp";
-  o.encoder.width = 4;
-  o.solver = "lbfgs";
+  FitOptions o = network_options("mlp", 4);
   o.solver_options.max_iter = 3;  // unconverged on purpose: the merged message must match
   o.solver_options.seed = 4;
   o.solver_options.threads = 2;
@@ -144,6 +152,50 @@ void boundary_checks() {
   check(threw, "start weights of the wrong length raise");
 }
 
+// Early-stopped networks: a fit on the likelihood's plateau warm-starts its replicates (each is the
+// weighted fit of its resample from the full-data weights, without early stopping); the seeded
+// start, far from the plateau, is not on it; and the replicates move away from the start.
+void plateau_checks() {
+  const Data d = make_data(800, 2, 2);
+  FitOptions o = network_options("ngam", 6);
+  o.solver_options.seed = 4;
+  FitOptions no_es = o;
+  no_es.early_stopping = false;
+  const FitResult converged = fit(d.view(false), no_es);
+  check(converged.solve.converged, "plateau: the unstopped gaussian ngam fit converges");
+  bool same = true, on = true;
+  for (int threads : {1, 2, 3}) {
+    FitOptions t = o;
+    t.solver_options.threads = threads;
+    const bool p = at_likelihood_plateau(d.view(false), t, converged.weights);
+    on = on && p;
+    same = same && p == at_likelihood_plateau(d.view(false), o, converged.weights);
+  }
+  check(on && same, "plateau: a converged fit's weights are on the plateau, for any thread count");
+  const Scaling scaling = compute_scaling(d.view(false), Family::kGaussian, o.intercept);
+  std::vector<double> seeded(converged.weights.size());
+  make_encoder(o.encoder, d.m, scaling.q())->init(o.solver_options.seed, seeded.data());
+  check(!at_likelihood_plateau(d.view(false), o, seeded), "plateau: the seeded start is not on it");
+
+  // An early-stopped model (o: early stopping on) bootstrapped from weights on the plateau.
+  const FitResult& full = converged;
+  const BootstrapResult boot = bootstrap_fit(d.view(false), o, full.weights, 2);
+  std::vector<double> counts(d.n);
+  bootstrap_counts(o.solver_options.seed, 1, d.n, counts.data());
+  DataView view = d.view(false);
+  view.weights = counts.data();
+  FitOptions one = no_es;
+  one.solver_options.threads = 1;
+  const FitResult ref = fit(view, one, &full.weights);
+  const std::size_t nw = full.weights.size();
+  const std::vector<double> w1(boot.weights.begin() + nw, boot.weights.end());
+  check(w1 == ref.weights && boot.n_iter[1] == ref.solve.n_iter,
+        "plateau: replicate 1 is its resample's fit from the full-data weights without early stopping");
+  double moved = 0.0;
+  for (std::size_t j = 0; j < nw; ++j) moved = std::max(moved, std::fabs(w1[j] - full.weights[j]));
+  check(moved > 1e-4 && boot.converged[0] && boot.converged[1], "plateau: warm-started replicates move and converge");
+}
+
 }  // namespace
 
 int main() {
@@ -151,5 +203,6 @@ int main() {
   determinism_checks();
   range_checks();
   boundary_checks();
+  plateau_checks();
   return report();
 }
