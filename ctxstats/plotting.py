@@ -342,6 +342,29 @@ def _plot_factor(fit: _Fit, factor: str, group: dict, params, alpha: float, show
 
 
 # ---- 2. ngam effect curves ----------------------------------------------------------------------
+def _centred_bands(fit: _Fit, G: np.ndarray, reference: np.ndarray):
+    """Percentile bands of the centred curves theta(G) - theta(reference), replicate by
+    replicate (each replicate's curve centred at its own value at the reference), or None when
+    the fit has no replicates: a band of theta(G) shifted by the point estimate's centre would
+    carry the uncertainty of the level as well as of the effect."""
+    res = fit.results
+    if len(fit.replicates) > 1:
+        frames = [pd.DataFrame(A, columns=fit.context_names) for A in (G, reference)]
+        curves = np.stack([r.predict_params(frames[0]).to_numpy() - r.predict_params(frames[1]).to_numpy()
+                           for r in fit.replicates])
+    elif getattr(res, "bootstrap_weights", None) is not None:
+        from ctxstats import _core
+
+        Gc, Rc = (np.ascontiguousarray(A, dtype=float) for A in (G, reference))
+        curves = np.stack([_core.predict_theta(res.options, res.scaling, np.ascontiguousarray(w), Gc)
+                           - _core.predict_theta(res.options, res.scaling, np.ascontiguousarray(w), Rc)
+                           for w in np.asarray(res.bootstrap_weights)])
+    else:
+        return None
+    lo, hi = np.quantile(curves, [fit.alpha / 2, 1 - fit.alpha / 2], axis=0)
+    return lo, hi
+
+
 def plot_ngam_effects(results, params=None, context=None, *, alpha: float = 0.05, n_grid: int = 100,
                       output: int = 0, figsize=None):
     """Per-feature effect curves of a neural additive (``ngam``) encoder.
@@ -370,7 +393,10 @@ def plot_ngam_effects(results, params=None, context=None, *, alpha: float = 0.05
     c_j with the others fixed traces g_jk exactly, up to an additive constant (the other
     features' terms): each curve is g_jk, shifted so that it is 0 at the mean of c_j. For other
     encoders (or with archetypes, whose softmax mixes the features) the curves are only slices
-    of the fitted surface; a warning says so.
+    of the fitted surface; a warning says so. Bands (fits with bootstrap replicates, or a
+    bootstrapped easy estimator): the percentile band of each replicate's curve centred at its
+    own value at the reference, so that the band is that of the effect, not of the level; fits
+    without replicates are drawn without a band.
     """
     fit = _Fit(results, output, alpha)
     if fit.encoder != "ngam" or fit.model.encoder_options.get("archetypes", 0):
@@ -379,18 +405,20 @@ def plot_ngam_effects(results, params=None, context=None, *, alpha: float = 0.05
                       UserWarning, stacklevel=2)
     ks = fit.select_params(params)
     js = fit.select_context(context)
-    centre = fit.params_at(_reference(fit.context)[None, :])[0][0]
+    reference = _reference(fit.context)[None, :]
+    centre = fit.params_at(reference)[0][0]
     fig, axes = _figure(len(ks) * len(js), ncols=len(js), size=(3.2, 2.5), figsize=figsize)
     axes = axes.reshape(len(ks), len(js))
     for col, j in enumerate(js):
         G = _grid(fit, j, n_grid)
-        point, bands = fit.params_at(G)
+        point, _ = fit.params_at(G)
+        bands = _centred_bands(fit, G, reference)
         x = G[:, j]
         rug = fit.context[:, j]
         for row, k in enumerate(ks):
             ax = axes[row, col]
             if bands is not None:
-                ax.fill_between(x, bands[0][:, k] - centre[k], bands[1][:, k] - centre[k], color="C1", alpha=0.25)
+                ax.fill_between(x, bands[0][:, k], bands[1][:, k], color="C1", alpha=0.25)
             ax.plot(x, point[:, k] - centre[k], color="C1", lw=2)
             ax.axhline(0.0, color="0.7", lw=0.8, zorder=0)
             ax.plot(rug, np.full_like(rug, 0.0), "|", color="0.4", ms=4, alpha=0.3,

@@ -133,6 +133,28 @@ def test_bands_from_results_that_carry_intervals(fits, tmp_path):
     render(plotting.plot_ngam_effects(boot), tmp_path, "ngam_bands")
 
 
+def test_ngam_bands_are_those_of_the_centred_effect(fits):
+    # Each replicate's curve is centred at its own value at the reference (the feature's mean),
+    # so the band is that of the effect g_jk, not of the level: it closes to zero width there
+    # and equals the percentile band of the replicates' centred curves.
+    boot = fits["ngam"].model.fit(n_bootstraps=6, max_iter=30, seed=1)
+    fig = plotting.plot_ngam_effects(boot, params=["dose"], context=["age"], n_grid=5)
+    ys = fig.axes[0].collections[0].get_paths()[0].vertices[:, 1]
+    x, _ = fig.axes[0].get_lines()[0].get_data()
+    C = fits["C"]
+    grid = np.column_stack([x, np.full(5, C["bmi"].mean())])
+    ref = C.mean().to_numpy()[None, :]
+    from ctxstats import _core
+    k = boot.param_names.index("dose")
+    curves = np.stack([_core.predict_theta(boot.options, boot.scaling, np.ascontiguousarray(w), grid)[:, k]
+                       - _core.predict_theta(boot.options, boot.scaling, np.ascontiguousarray(w), ref)[0, k]
+                       for w in np.asarray(boot.bootstrap_weights)])
+    lo, hi = np.quantile(curves, [0.025, 0.975], axis=0)
+    assert np.isclose(ys.min(), lo.min()) and np.isclose(ys.max(), hi.max())
+    lo_ref, hi_ref = plotting._centred_bands(plotting._Fit(boot), np.vstack([ref, grid]), ref)
+    assert np.all(lo_ref[0] == 0.0) and np.all(hi_ref[0] == 0.0)  # zero width at the reference
+
+
 def test_ngam_curves_are_centred_additive_components(fits):
     res = fits["ngam"]
     fig = plotting.plot_ngam_effects(res, params=["dose"], context=["age", "bmi"], n_grid=7)
