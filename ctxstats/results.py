@@ -882,8 +882,11 @@ class ContextualizedGLMResults(Cached):
         if self.n_bootstraps:
             s.add_note(bootstrap_share_note(self.bootstrap_converged))
         if self.n_bootstraps:
-            s.add_note(f"Bootstrap: {self.n_bootstraps} refits on multinomial resamples of the rows, each starting "
-                       "from the full-data fit (warm start). P>|b| is the percentile p-value, "
+            start = ("each starting from the full-data fit (warm start)" if self.early_stopping is None else
+                     "each warm-started from the full-data fit if that fit is on the likelihood's plateau (ngam), "
+                     "else repeating the early-stopping procedure from its own seeded start")
+            s.add_note(f"Bootstrap: {self.n_bootstraps} refits on multinomial resamples of the rows, {start}. "
+                       "P>|b| is the percentile p-value, "
                        "2 (1 + replicates on the far side of zero) / (B + 1): it inverts the percentile interval, "
                        "so no z statistic goes with it, and it cannot fall below 2/(B+1) = "
                        f"{2 / (self.n_bootstraps + 1):.3g} (heterogeneity tests: 1/(B+1) = "

@@ -97,12 +97,15 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   }
   if (B > 0) notes <- c(notes, bootstrap_share_note(object$bootstrap$converged))
   if (B > 0) {
-    notes <- c(notes, sprintf(paste0("Bootstrap: %d refits on multinomial resamples of the rows, each starting ",
-                                     "from the full-data fit (warm start). P>|b| is the percentile p-value, ",
+    start <- if (is.null(object$early_stopping)) "each starting from the full-data fit (warm start)" else
+      paste0("each warm-started from the full-data fit if that fit is on the likelihood's plateau (ngam), ",
+             "else repeating the early-stopping procedure from its own seeded start")
+    notes <- c(notes, sprintf(paste0("Bootstrap: %d refits on multinomial resamples of the rows, %s. ",
+                                     "P>|b| is the percentile p-value, ",
                                      "2 (1 + replicates on the far side of zero) / (B + 1): it inverts the percentile ",
                                      "interval, so no z statistic goes with it, and it cannot fall below 2/(B+1) = %s ",
                                      "(heterogeneity tests: 1/(B+1) = %s)."),
-                              B, fmt_g(2 / (B + 1), 3L), fmt_g(1 / (B + 1), 3L)))
+                              B, start, fmt_g(2 / (B + 1), 3L), fmt_g(1 / (B + 1), 3L)))
   }
   structure(list(title = "Contextualized GLM Results (ctx_glm)", header = header, tables = tables,
                  notes = notes, width = 78L, coefficients = coefficient_matrix(object, level)),
