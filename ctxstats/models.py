@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 from ctxstats import _core, _options
-from ctxstats._families import inverse_link
 from ctxstats._validation import (
     as_start_params,
     check_response,

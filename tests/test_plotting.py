@@ -133,6 +133,7 @@ def test_bands_from_results_that_carry_intervals(fits, tmp_path):
     render(plotting.plot_ngam_effects(boot), tmp_path, "ngam_bands")
 
 
+@pytest.mark.filterwarnings("ignore::ctxstats.IdentifiabilityWarning")  # a tiny bootstrap (B = 6)
 def test_ngam_bands_are_those_of_the_centred_effect(fits):
     # Each replicate's curve is centred at its own value at the reference (the feature's mean),
     # so the band is that of the effect g_jk, not of the level: it closes to zero width there
