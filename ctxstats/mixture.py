@@ -38,6 +38,7 @@ import pandas as pd
 from ctxstats import _core
 from ctxstats._validation import as_matrix, as_vector, check_weights, model_arrays
 from ctxstats.convergence import ConvergenceWarning
+from ctxstats.inference import percentile_summary
 
 __all__ = ["ContextualizedMixture", "ContextualizedMixtureResults"]
 
@@ -268,7 +269,7 @@ class ContextualizedMixtureResults:
             raise ValueError("intervals need the bootstrap: fit(n_bootstraps=B), B >= 200 for 95% intervals")
         reps = np.asarray(self.bootstrap["coef"])
         reps = np.ascontiguousarray(reps[~np.isnan(reps).any(axis=1)])
-        s = _core.percentile_summary(reps, float(alpha))
+        s = percentile_summary(reps, float(alpha))
         K, P = self.k, len(self.params.index)
         lower, upper = np.asarray(s["lower"]).reshape(K, P).T, np.asarray(s["upper"]).reshape(K, P).T
         cols = pd.MultiIndex.from_tuples([(c, b) for c in self.component_names for b in ("lower", "upper")])

@@ -567,16 +567,23 @@ SolverResult solve_penalised_passes(const ContextBasis& basis, Family family, co
   } else {
     const int max_iter = options.max_iter > 0 ? options.max_iter : 100;
     const double tol = options.tol > 0.0 ? options.tol : 1e-8;
+    // The PQL working model at coefficients b from the pass's sums. The known-scale criterion
+    // needs z'Wz only up to a constant; a quasi-likelihood fit's weights are prior weights
+    // (R's), so its scale is estimated on the rows, not on the sum of the weights.
+    const auto working_model = [&](const Accumulated& sums, const Eigen::VectorXd& at) {
+      require(sopt.known_scale || sums.rows > 0.0,
+              "a quasi-likelihood spline fit needs the passes' count of rows of positive weight");
+      wm.H = sums.H;
+      wm.r = sums.H * at - sums.g;
+      wm.yy = sopt.known_scale ? 0.0 : sums.zz;
+      wm.n = sopt.known_scale ? sums.total : sums.rows;
+    };
     b.setZero();
     if (family == Family::kPoisson && scaling.intercept) b[0] = poisson_start_value;
     acc = pass(b, true);
     bool started = fixed;
     for (int it = 1; it <= max_iter; ++it) {
-      wm.H = acc.H;
-      wm.r = acc.H * b - acc.g;
-      wm.yy = sopt.known_scale ? 0.0 : acc.zz;  // the known-scale criterion needs z'Wz only up to a constant
-      // A quasi-likelihood fit's weights are prior weights (R's): its scale is estimated on n rows.
-      wm.n = sopt.known_scale ? acc.total : acc.rows;
+      working_model(acc, b);
       if (!started) {
         rho = initial_rho(wm, pens);
         started = true;
@@ -641,10 +648,7 @@ SolverResult solve_penalised_passes(const ContextBasis& basis, Family family, co
                     "binomial fit complete separation is a common cause (fix the smoothing by hand with " +
                     "smoothing=..., or lower n_knots)";
     // Covariance and edf at the final coefficients (rho held at its estimate).
-    wm.H = acc.H;
-    wm.r = acc.H * b - acc.g;
-    wm.yy = sopt.known_scale ? 0.0 : acc.zz;
-    wm.n = sopt.known_scale ? acc.total : acc.rows;
+    working_model(acc, b);
     const Eigen::VectorXd b_fin = b;
     SmoothingOptions final_opts = sopt;
     final_opts.callback = nullptr;  // one evaluation at the estimate, not a search

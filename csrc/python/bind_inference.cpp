@@ -5,6 +5,16 @@
 
 namespace ctxstats_py {
 
+py::dict percentile_summary_to_dict(const PercentileSummary& s) {
+  py::dict out;
+  out["se"] = to_array(s.se);
+  out["lower"] = to_array(s.lower);
+  out["upper"] = to_array(s.upper);
+  out["pvalue"] = to_array(s.pvalue);
+  out["pvalue_floor"] = s.pvalue_floor;
+  return out;
+}
+
 std::vector<long long> group_codes(const py::object& groups) {
   std::vector<long long> codes;
   if (!groups.is_none()) {
@@ -158,15 +168,8 @@ py::dict column_spread_py(const Array& values) {
 
 py::dict percentile_summary_py(const Array& samples, double alpha) {
   require_matrix(samples, "samples");
-  const PercentileSummary s = percentile_summary(samples.data(), static_cast<std::size_t>(samples.shape(0)),
-                                                 static_cast<std::size_t>(samples.shape(1)), alpha);
-  py::dict out;
-  out["se"] = to_array(s.se);
-  out["lower"] = to_array(s.lower);
-  out["upper"] = to_array(s.upper);
-  out["pvalue"] = to_array(s.pvalue);
-  out["pvalue_floor"] = s.pvalue_floor;
-  return out;
+  return percentile_summary_to_dict(percentile_summary(samples.data(), static_cast<std::size_t>(samples.shape(0)),
+                                                      static_cast<std::size_t>(samples.shape(1)), alpha));
 }
 
 py::array_t<double> sign_pvalues_py(const Array& samples, double smoothing) {

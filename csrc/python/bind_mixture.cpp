@@ -119,14 +119,6 @@ py::dict predict_py(const py::dict& scaling, const Array& weights, const Array& 
   return out;
 }
 
-py::dict summary_dict(const PercentileSummary& s) {
-  py::dict out;
-  out["se"] = to_array(s.se);
-  out["lower"] = to_array(s.lower);
-  out["upper"] = to_array(s.upper);
-  return out;
-}
-
 py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::object& weights,
                       const std::string& family, const std::string& encoder, int k, int max_iter, double tol,
                       double min_share, long long seed, int threads, const Array& posterior, int n_bootstraps,
@@ -148,9 +140,9 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
   out["sigma"] = to_matrix(b.sigma, B, b.sigma.size() / B);
   out["gate_coef"] = to_matrix(b.gate_coef, B, b.gate_coef.size() / B);
   out["loglik"] = to_array(b.loglik);
-  out["coef_summary"] = summary_dict(b.coef_summary);
-  out["sigma_summary"] = summary_dict(b.sigma_summary);
-  out["gate_summary"] = summary_dict(b.gate_summary);
+  out["coef_summary"] = percentile_summary_to_dict(b.coef_summary);
+  out["sigma_summary"] = percentile_summary_to_dict(b.sigma_summary);
+  out["gate_summary"] = percentile_summary_to_dict(b.gate_summary);
   out["failed"] = b.failed;
   out["unconverged"] = b.unconverged;
   out["relabelled"] = b.relabelled;

@@ -62,6 +62,9 @@ py::dict bootstrap_to_dict(const BootstrapResult& r);
 BootstrapResult bootstrap_from_dict(const py::dict& d);
 // A bootstrap pass (means, sign-flip shares, heterogeneity test) as a dict.
 py::dict bootstrap_pass_to_dict(const BootstrapPass& p);
+// A bootstrap percentile summary (inference/bootstrap_summary.hpp): se, lower, upper, pvalue,
+// pvalue_floor (bind_inference.cpp).
+py::dict percentile_summary_to_dict(const PercentileSummary& s);
 
 // cov_type = "cluster"'s group codes (None: none) (bind_inference.cpp).
 std::vector<long long> group_codes(const py::object& groups);

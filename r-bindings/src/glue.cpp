@@ -934,13 +934,14 @@ std::vector<double> square_of(SEXP cov) {
   return row_major(V);
 }
 
+}  // namespace
+
+// Shared with the other glue files (glue_convert.h).
 Rcpp::List percentile_summary_to_r(const PercentileSummary& s) {
   return Rcpp::List::create(Rcpp::Named("se") = to_r(s.se), Rcpp::Named("lower") = to_r(s.lower),
                             Rcpp::Named("upper") = to_r(s.upper), Rcpp::Named("pvalue") = to_r(s.pvalue),
                             Rcpp::Named("pvalue_floor") = s.pvalue_floor);
 }
-
-}  // namespace
 
 // The linear encoder's weights in the user's units: U (q x (m+1)) for a weight vector, or
 // one row vec(U) per replicate for a matrix of replicate weights.

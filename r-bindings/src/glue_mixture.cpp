@@ -176,16 +176,13 @@ extern "C" SEXP ctxstats_mixture_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weight
   const MixtureBootstrap b =
       bootstrap_mixture(in.view, in.options, post, Rcpp::as<int>(n_bootstraps), Rcpp::as<double>(alpha));
   const std::size_t B = b.n_replicates;
-  auto summary = [](const PercentileSummary& s) {
-    return Rcpp::List::create(Rcpp::Named("se") = vec(s.se), Rcpp::Named("lower") = vec(s.lower),
-                              Rcpp::Named("upper") = vec(s.upper));
-  };
   return Rcpp::List::create(
       Rcpp::Named("coef") = matrix_from_rows(b.coef, B, b.coef.size() / B),
       Rcpp::Named("sigma") = matrix_from_rows(b.sigma, B, b.sigma.size() / B),
       Rcpp::Named("gate_coef") = matrix_from_rows(b.gate_coef, B, b.gate_coef.size() / B),
-      Rcpp::Named("coef_summary") = summary(b.coef_summary), Rcpp::Named("sigma_summary") = summary(b.sigma_summary),
-      Rcpp::Named("gate_summary") = summary(b.gate_summary), Rcpp::Named("failed") = static_cast<double>(b.failed),
+      Rcpp::Named("coef_summary") = percentile_summary_to_r(b.coef_summary),
+      Rcpp::Named("sigma_summary") = percentile_summary_to_r(b.sigma_summary),
+      Rcpp::Named("gate_summary") = percentile_summary_to_r(b.gate_summary), Rcpp::Named("failed") = static_cast<double>(b.failed),
       Rcpp::Named("unconverged") = static_cast<double>(b.unconverged),
       Rcpp::Named("relabelled") = static_cast<double>(b.relabelled), Rcpp::Named("message") = b.message);
   END_RCPP
