@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["plot_coefficients", "factor_levels_frame", "plot_ngam_effects", "plot_sample_heatmap", "plot_embedding",
+__all__ = ["plot_coefficients", "coefficient_curves_frame", "factor_levels_frame", "plot_ngam_effects", "plot_sample_heatmap", "plot_embedding",
            "plot_coefficient_surface", "plot_subtypes"]
 
 
@@ -239,6 +239,29 @@ def factor_levels_frame(results, factor, params=None, *, alpha: float = 0.05, ou
     return pd.DataFrame(rows, columns=["param", "level", "estimate", "lower", "upper"])
 
 
+def coefficient_curves_frame(results, context=None, params=None, *, alpha: float = 0.05, n_grid: int = 100,
+                             output: int = 0) -> pd.DataFrame:
+    """The numbers :func:`plot_coefficients` draws for a context feature that is not a factor
+    with several levels: for each parameter and grid point, the feature's value (``x``), the
+    fitted parameter with the other context features held fixed (``estimate``) and its pointwise
+    (1 - alpha) interval (``lower``/``upper``; NaN when the fit has no intervals). The grid is
+    the feature's two values for an indicator, else ``n_grid`` points over its 1st to 99th
+    percentile. R's ``plot(fit, context = feature)`` returns the same numbers (invisibly)."""
+    if not isinstance(n_grid, (int, np.integer)) or isinstance(n_grid, bool) or n_grid < 2:
+        raise ValueError(f"n_grid must be an integer >= 2, not {n_grid!r}")
+    fit = _Fit(results, output, alpha)
+    (j,) = fit.select_context(context if context is not None else 0)
+    G = _grid(fit, j, int(n_grid))
+    point, bands = fit.params_at(G)
+    rows = []
+    for k in fit.select_params(params):
+        lo = np.full(G.shape[0], np.nan) if bands is None else bands[0][:, k]
+        hi = np.full(G.shape[0], np.nan) if bands is None else bands[1][:, k]
+        rows.append(pd.DataFrame({"param": fit.param_names[k], "context": fit.context_names[j], "x": G[:, j],
+                                  "estimate": point[:, k], "lower": lo, "upper": hi}))
+    return pd.concat(rows, ignore_index=True)
+
+
 def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05, n_grid: int = 100,
                       show_samples: bool = True, output: int = 0, figsize=None):
     """Each sample's coefficients against one context feature.
@@ -289,27 +312,27 @@ def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05
             return _plot_factor(fit, first[0], groups[first[0]], params, alpha, show_samples, figsize)
     (j,) = fit.select_context(context if context is not None else 0)
     ks = fit.select_params(params)
-    G = _grid(fit, j, n_grid)
-    point, bands = fit.params_at(G)
+    curves = coefficient_curves_frame(results, j, ks, alpha=alpha, n_grid=n_grid, output=output)
     theta = fit.sample_params() if show_samples else None
     fig, axes = _figure(len(ks), figsize=figsize)
-    x = G[:, j]
     label = _held_label(fit, j)
     discrete = _binary(fit.context[:, j])
     for ax, k in zip(axes, ks):
+        curve = curves[curves["param"] == fit.param_names[k]]
+        x, est = curve["x"].to_numpy(), curve["estimate"].to_numpy()
+        lo, hi = curve["lower"].to_numpy(), curve["upper"].to_numpy()
+        has_band = not np.isnan(lo).all()
         if theta is not None:
             ax.scatter(fit.context[:, j], theta[:, k], s=6, alpha=0.3, color="0.5", linewidths=0,
                        label="samples")
         if discrete:                      # an indicator: its two values, each with its interval
-            err = None if bands is None else np.abs(np.vstack([point[:, k] - bands[0][:, k],
-                                                               bands[1][:, k] - point[:, k]]))
-            ax.errorbar(x, point[:, k], yerr=err, fmt="o", color="C0", capsize=4, lw=2, label=label)
+            err = np.abs(np.vstack([est - lo, hi - est])) if has_band else None
+            ax.errorbar(x, est, yerr=err, fmt="o", color="C0", capsize=4, lw=2, label=label)
             ax.set_xticks(x)
         else:
-            if bands is not None:
-                ax.fill_between(x, bands[0][:, k], bands[1][:, k], color="C0", alpha=0.25,
-                                label=f"{100 * (1 - alpha):g}% interval")
-            ax.plot(x, point[:, k], color="C0", lw=2, label=label)
+            if has_band:
+                ax.fill_between(x, lo, hi, color="C0", alpha=0.25, label=f"{100 * (1 - alpha):g}% interval")
+            ax.plot(x, est, color="C0", lw=2, label=label)
         ax.set_xlabel(fit.context_names[j])
         ax.set_ylabel(fit.param_names[k])
         ax.set_title(f"{fit.param_names[k]} vs {fit.context_names[j]}", fontsize="medium")
