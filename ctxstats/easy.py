@@ -482,6 +482,17 @@ class _EasyBase:
         return (betas, mus) if model_includes_mus else betas
 
 
+    def subtypes(self, C, k: int | None = None, *, k_max: int = 8, n_starts: int = 10, seed: int = 0,
+                 alpha: float = 0.05):
+        """Subtypes of the samples found from their models at contexts ``C`` (usually the training
+        contexts; :mod:`ctxstats.subtypes`): k-means on the standardised intercepts and coefficients
+        of every outcome, k by the mean silhouette when not given; with ``n_bootstraps >= 2`` the
+        replicates give the assignment's stability and each subtype's intervals. Returns a
+        :class:`ctxstats.subtypes.Subtypes` (``.labels``, ``.table``, ``.plot()``)."""
+        from ctxstats.subtypes import easy_subtypes
+
+        return easy_subtypes(self, C, k, k_max=k_max, n_starts=n_starts, seed=seed, alpha=alpha)
+
     def score(self, C, X, Y) -> float:
         """R^2 of the predictions (regressors) or accuracy (classifiers), averaged over outcomes."""
         Cm, Xm, _, _ = self._check_CX(C, X, fitted=True)

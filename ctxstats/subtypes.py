@@ -4,7 +4,8 @@ Contextualized models give every sample its own model; the seed paper's "analysi
 (Lengerich et al. 2023, §2.3) group the samples by those models rather than by their
 contexts, and summarise each group by its average model. ``results.subtypes(k=None)`` does
 this for every encoder's results, for :class:`ctxstats.PersonalizedRegression` results and
-(``estimator.subtypes(C)``) for the networks of ``ctxstats.networks``.
+(``estimator.subtypes(C)``) for the estimators of ``ctxstats.easy`` and the networks of
+``ctxstats.networks``.
 
 Everything is computed by the C++ core (``csrc/inference/subtypes.hpp``, the same code R's
 ``ctx_subtypes`` calls):
@@ -273,6 +274,25 @@ def personalized_subtypes(res, k=None, *, params=None, k_max=8, n_starts=10, see
         reps, _ = _select(np.asarray(res._boot["theta"]), names, params)
     return find(theta, chosen, reps, k=k, k_max=k_max, n_starts=n_starts, seed=_fit_seed(res.options, seed),
                 alpha=alpha, threads=res.options.get("threads", 0), row_labels=res.model.row_labels)
+
+
+def easy_subtypes(est, C, k=None, *, k_max=8, n_starts=10, seed=0, alpha=0.05, threads=0) -> Subtypes:
+    """``estimator.subtypes(C)`` of a ``ctxstats.easy`` estimator: samples clustered by their
+    models at contexts ``C`` -- every outcome's intercept and coefficients, named ``"y1:intercept"``,
+    ``"y1:x2"`` (with ``univariate=True`` one pair per outcome and predictor, ``"y1~x2:slope"``).
+    The point estimate is the mean over the estimator's replicates, as ``predict_params``; with
+    ``n_bootstraps >= 2`` the replicates give the stability and the intervals."""
+    theta = np.asarray(est._theta(C))                  # (B, n, y_dim, 1 + x_dim) or (B, n, y_dim, x_dim, 2)
+    B, n = theta.shape[:2]
+    if est._univariate():
+        names = [f"y{t + 1}~x{j + 1}:{part}" for t in range(est.y_dim) for j in range(est.x_dim)
+                 for part in ("intercept", "slope")]
+    else:
+        names = [f"y{t + 1}:{'intercept' if j == 0 else f'x{j}'}" for t in range(est.y_dim)
+                 for j in range(est.x_dim + 1)]
+    flat = theta.reshape(B, n, len(names))
+    return find(flat.mean(axis=0), names, flat if B >= 2 else None, k=k, k_max=k_max, n_starts=n_starts,
+                seed=seed, alpha=alpha, threads=threads)
 
 
 def network_subtypes(est, C, k=None, *, k_max=8, n_starts=10, seed=0, alpha=0.05, threads=0) -> Subtypes:

@@ -168,6 +168,31 @@ def test_personalized_results():
     assert adjusted_rand_index(truth, s.labels) > 0.5
 
 
+def test_easy_estimators():
+    """ctxstats.easy estimators: every outcome's intercept and coefficients, the replicates' mean
+    as the point estimate (predict_params'), the replicates giving stability and intervals."""
+    from ctxstats.easy import ContextualizedRegressor
+
+    y, X, C, truth = subgroup_data(n=600)
+    Y = np.column_stack([y, 0.5 * y])
+    est = ContextualizedRegressor(n_bootstraps=3, encoder_type="ngam", max_epochs=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(C.to_numpy(), X.to_numpy(), Y)
+    s = est.subtypes(C.to_numpy(), k=4)
+    assert s.param_names == ["y1:intercept", "y1:x1", "y1:x2", "y2:intercept", "y2:x1", "y2:x2"]
+    betas, mus = est.predict_params(C.to_numpy())
+    point = np.column_stack([mus[:, 0], betas[:, 0], mus[:, 1], betas[:, 1]])
+    for g in range(4):
+        np.testing.assert_allclose(s.means.loc[g], point[s.labels == g].mean(axis=0), rtol=1e-10, atol=1e-12)
+    assert s.replicate_ari.shape == (3,) and "bootstrap" in s.intervals
+    assert adjusted_rand_index(truth, s.labels) >= 0.9
+    uni = ContextualizedRegressor(univariate=True, encoder_type="linear").fit(C.to_numpy(), X.to_numpy(), y.to_numpy())
+    u = uni.subtypes(C.to_numpy(), k=2)
+    assert u.param_names == ["y1~x1:intercept", "y1~x1:slope", "y1~x2:intercept", "y1~x2:slope"]
+    assert u.replicate_ari is None
+
+
 def test_networks_cluster_by_edges():
     rng = np.random.default_rng(0)
     n = 400
