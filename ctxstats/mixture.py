@@ -8,7 +8,9 @@ mixture) is
     pi(c) = softmax(V [1, c])       (multinomial-logit mixing weights, first component the reference),
 
 the model R's flexmix fits as ``flexmix(y ~ (x1 + x2) * (c1 + c2), k = K,
-concomitant = FLXPmultinom(~ c1 + c2))``. The C++ core fits it by EM from several seeded
+concomitant = FLXPmultinom(~ c1 + c2))``. With ``family="poisson"`` each component is a Poisson
+regression with log link, log E(y | component k) = x_i . theta_k(c_i) (flexmix's
+``model = FLXMRglm(family = "poisson")``), its M-step the exact solver's weighted IRLS. The C++ core fits it by EM from several seeded
 starts and keeps the best log-likelihood (``csrc/glm/mixture.hpp``): each component's M-step
 is the exact solver's weighted least squares with the posterior probabilities as weights,
 sigma_k its weighted residual SD (floored at 1e-4 times the response's SD, with a warning),
@@ -24,7 +26,8 @@ so that fits from other seeds or resampled data label their components alike.
 ``fit(n_bootstraps=B)`` adds bootstrap standard errors and percentile intervals, with the
 replicates' components matched to the fit's (label switching; ``csrc/glm/mixture_bootstrap.hpp``).
 
-Only ``family="gaussian"`` and ``encoder="linear"`` are available. A mixture fit cannot be
+Only ``family="gaussian"`` or ``"poisson"`` and ``encoder="linear"`` are available (a mixture of
+logistic regressions of 0/1 responses is not identifiable from one response per row). A mixture fit cannot be
 saved to a model file yet (``save`` raises ValueError). This module only converts data and
 names things; everything else is computed by the core.
 """
@@ -66,8 +69,8 @@ class ContextualizedMixture:
     n_components : int or "bic"
         The number of components K, or ``"bic"``: fit K in ``k_range`` (``fit``'s argument,
         default 1..4) and keep the smallest BIC.
-    family : "gaussian"
-        The only family available.
+    family : "gaussian" or "poisson"
+        Gaussian components with their own residual SD, or Poisson components with log link.
     encoder : "linear"
         The only encoder available (theta_k(c) = B_k [1, c]).
     weights : array_like (n,), optional
@@ -78,9 +81,10 @@ class ContextualizedMixture:
                  weights=None):
         if not (isinstance(n_components, str) and n_components == "bic"):
             n_components = _check_int(n_components, "n_components", 1)
-        if family not in ("gaussian",):
+        if family not in ("gaussian", "poisson"):
             raise ValueError(f"family={family!r} is not available for mixtures of contextualized regressions; "
-                             "use family='gaussian'")
+                             "use family='gaussian' or 'poisson' (a mixture of logistic regressions of 0/1 "
+                             "responses is not identifiable from one response per row)")
         if encoder not in ("linear",):
             raise ValueError(f"encoder={encoder!r} is not available for mixtures of contextualized regressions; "
                              "use encoder='linear'")
@@ -202,7 +206,7 @@ class ContextualizedMixtureResults:
     params : DataFrame
         Each component's coefficients (rows: the interaction design's terms, ``param_names``;
         columns ``Comp.1`` .. ``Comp.K``, the layout of flexmix's ``parameters()``).
-    sigma : Series
+    sigma : Series or None
         Each component's residual standard deviation.
     gate_params : DataFrame
         The multinomial logit of the mixing weights (rows ``(Intercept)`` and the context
@@ -233,7 +237,9 @@ class ContextualizedMixtureResults:
         K, q, m1 = self.k, len(model.exog_names) + 1, len(model.context_names) + 1
         self.params = pd.DataFrame(np.asarray(out["coef"]).reshape(K, q * m1).T, index=model.param_names,
                                    columns=self.component_names)
-        self.sigma = pd.Series(out["sigma"], index=self.component_names, name="sigma")
+        # residual SDs of gaussian components (None for poisson ones)
+        self.sigma = (pd.Series(out["sigma"], index=self.component_names, name="sigma")
+                      if len(out["sigma"]) else None)
         self.gate_params = pd.DataFrame(np.asarray(out["gate_coef"]).T,
                                         index=["(Intercept)"] + list(model.context_names),
                                         columns=self.component_names)
@@ -258,7 +264,8 @@ class ContextualizedMixtureResults:
         if boot is not None:
             self.bse = pd.DataFrame(np.asarray(boot["coef_summary"]["se"]).reshape(K, q * m1).T,
                                     index=self.params.index, columns=self.component_names)
-            self.sigma_se = pd.Series(boot["sigma_summary"]["se"], index=self.component_names, name="sigma_se")
+            self.sigma_se = (pd.Series(boot["sigma_summary"]["se"], index=self.component_names, name="sigma_se")
+                             if self.sigma is not None else None)
             self.gate_bse = pd.DataFrame(np.asarray(boot["gate_summary"]["se"]).reshape(K, m1).T,
                                          index=self.gate_params.index, columns=self.component_names)
 
@@ -290,12 +297,13 @@ class ContextualizedMixtureResults:
         X, C = self._rows(exog, context)
         y = None if endog is None else np.ascontiguousarray(as_vector(endog, "endog")[0], dtype=float)
         o = self._out
-        return _core.mixture_predict(o["scaling"], np.ascontiguousarray(o["weights"]), np.ascontiguousarray(o["gate"]),
+        return _core.mixture_predict(self.model.family, o["scaling"], np.ascontiguousarray(o["weights"]), np.ascontiguousarray(o["gate"]),
                                      np.ascontiguousarray(o["sigma"]), np.ascontiguousarray(X, dtype=float),
                                      np.ascontiguousarray(C, dtype=float), y)
 
     def predict(self, exog=None, context=None, which: str = "mean"):
-        """``which="mean"``: the mixture mean sum_k pi_k(c) x . theta_k(c); ``"components"``:
+        """``which="mean"``: the mixture mean sum_k pi_k(c) mu_k(c) (mu_k = x . theta_k(c), or its
+        exponential for poisson components); ``"components"``:
         each component's mean (rows x K); ``"prior"``: the mixing weights pi_k(c)."""
         if which not in ("mean", "components", "prior"):
             raise ValueError(f"which must be 'mean', 'components' or 'prior', not {which!r}")
@@ -314,13 +322,15 @@ class ContextualizedMixtureResults:
 
     def summary(self) -> str:
         """The fit's components, mixing model and information criteria as text."""
-        lines = [f"Mixture of {self.k} contextualized regressions (gaussian, linear encoder), fitted by EM",
+        lines = [f"Mixture of {self.k} contextualized regressions ({self.model.family}, linear encoder), fitted by EM",
                  f"Observations: {self.nobs:g}   Log-likelihood: {self.llf:.4f}   df: {self.df_model:g}   "
                  f"AIC: {self.aic:.4f}   BIC: {self.bic:.4f}",
                  f"Converged: {self.converged} after {self.n_iter} EM iterations (best of "
                  f"{len(self.start_llf)} starts)", "",
-                 "Component sizes (sum of posterior probabilities) and residual SDs:",
-                 pd.DataFrame({"size": self.sizes, "sigma": self.sigma}).T.to_string(), "",
+                 "Component sizes (sum of posterior probabilities)"
+                 + (" and residual SDs:" if self.sigma is not None else ":"),
+                 pd.DataFrame({"size": self.sizes} if self.sigma is None else
+                              {"size": self.sizes, "sigma": self.sigma}).T.to_string(), "",
                  "Coefficients theta_k(c) = B_k [1, c]:", self.params.to_string(), ""]
         if self.bse is not None:
             b = self.bootstrap

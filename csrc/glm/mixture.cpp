@@ -24,6 +24,18 @@ namespace {
 constexpr double kHalfLog2Pi = 0.91893853320467274178;
 constexpr int kLoadBlock = 4096;
 
+// log f(y | eta) of one component on the internal scale: gaussian with its sigma, or poisson
+// (with its -log y! so that log-likelihoods compare across fits, as glm's do).
+double log_density(Family family, double y, double eta, double sigma) {
+  if (family == Family::kGaussian) {
+    const double z = (y - eta) / sigma;
+    return -kHalfLog2Pi - std::log(sigma) - 0.5 * z * z;
+  }
+  return -loss(family, y, eta) - std::lgamma(y + 1.0);
+}
+
+bool has_sigma(Family family) { return family == Family::kGaussian; }
+
 // The rows on the internal scale: predictors with the leading 1 (n x q), the context basis
 // [1, c'] (n x m1), responses and user weights.
 struct Rows {
@@ -57,7 +69,8 @@ Rows load_all(const DataView& data, const Scaling& scaling) {
   return r;
 }
 
-// mu_i = x~_i . W b_i for one component's weights W (q x m1, output-major).
+// eta_i = x~_i . W b_i for one component's weights W (q x m1, output-major): the mean on the
+// internal scale for gaussian components, the log mean for poisson ones.
 void component_means(const Rows& R, const double* W, double* mu, int threads) {
   const long long n = static_cast<long long>(R.n);
 #pragma omp parallel for num_threads(threads) schedule(static)
@@ -96,7 +109,8 @@ void log_prior(const Rows& R, int K, const double* V, double* lp, int threads) {
 }
 
 // E-step: responsibilities r (n x K) and the observed log-likelihood (internal scale, weighted).
-double e_step(const Rows& R, int K, const std::vector<double>& mu, const std::vector<double>& sigma,
+// mu: the components' linear predictors (K x n); sigma: K (gaussian) or empty.
+double e_step(const Rows& R, Family family, int K, const std::vector<double>& mu, const std::vector<double>& sigma,
               const std::vector<double>& lp, std::vector<double>* r, int threads) {
   const long long n = static_cast<long long>(R.n);
   std::vector<double> li(R.n);
@@ -105,8 +119,7 @@ double e_step(const Rows& R, int K, const std::vector<double>& mu, const std::ve
     double* ri = r->data() + i * K;
     double mx = -std::numeric_limits<double>::infinity();
     for (int k = 0; k < K; ++k) {
-      const double z = (R.y[i] - mu[k * R.n + i]) / sigma[k];
-      ri[k] = lp[i * K + k] - kHalfLog2Pi - std::log(sigma[k]) - 0.5 * z * z;
+      ri[k] = lp[i * K + k] + log_density(family, R.y[i], mu[k * R.n + i], has_sigma(family) ? sigma[k] : 1.0);
       mx = std::max(mx, ri[k]);
     }
     double t = 0.0;
@@ -194,9 +207,10 @@ StartFit run_em(const DataView& data, const Scaling& scaling, const Rows& R, con
                 const MixtureOptions& o, std::vector<double> r0) {
   const int D = R.q * R.m1;
   const int threads = resolve_threads(o.threads);
+  const Family family = parse_family(o.family);
   StartFit f;
   f.W.assign(static_cast<std::size_t>(K) * D, 0.0);
-  f.sigma.assign(K, 1.0);
+  f.sigma.assign(has_sigma(family) ? K : 0, 1.0);
   f.V.assign(static_cast<std::size_t>(K) * R.m1, 0.0);
   f.r = std::move(r0);
   f.mu.assign(static_cast<std::size_t>(K) * R.n, 0.0);
@@ -206,6 +220,7 @@ StartFit run_em(const DataView& data, const Scaling& scaling, const Rows& R, con
   dk.weights = wk.data();
   SolverOptions so;
   so.threads = o.threads;
+  if (!has_sigma(family)) so.tol = 1e-16;  // each M-step's IRLS: well below EM's own tol
   const Penalty none{};
   const double min_size = std::max(o.min_share * R.total, D + 1.0);
   double previous = 0.0;
@@ -213,22 +228,30 @@ StartFit run_em(const DataView& data, const Scaling& scaling, const Rows& R, con
     f.iter = it;
     f.floored = false;
     for (int k = 0; k < K; ++k) {
-      double size = 0.0;
+      double size = 0.0, sy = 0.0;
       for (std::size_t i = 0; i < R.n; ++i) {
         wk[i] = R.s[i] * f.r[i * K + k];
         size += wk[i];
+        sy += wk[i] * R.y[i];
       }
       if (!(size >= min_size)) {
         f.status = 3;
         f.loglik = std::numeric_limits<double>::quiet_NaN();
         return f;
       }
+      if (!has_sigma(family) && !(sy > 0.0)) {  // a poisson component with no counts: its log mean runs to -inf
+        f.status = 3;
+        f.loglik = std::numeric_limits<double>::quiet_NaN();
+        return f;
+      }
       const ExactPass pass = [&](const Eigen::VectorXd& b, bool hessian) {
-        return exact_pass(Family::kGaussian, dk, scaling, basis, b, hessian, threads);
+        return exact_pass(family, dk, scaling, basis, b, hessian, threads);
       };
-      solve_linear_passes(basis, Family::kGaussian, pass, scaling, none, so, 0.0, f.W.data() + k * D);
+      solve_linear_passes(basis, family, pass, scaling, none, so, has_sigma(family) ? 0.0 : std::log(sy / size),
+                          f.W.data() + k * D);
       double* mu = f.mu.data() + k * R.n;
       component_means(R, f.W.data() + k * D, mu, threads);
+      if (!has_sigma(family)) continue;
       double rss = 0.0;
       for (std::size_t i = 0; i < R.n; ++i) rss += wk[i] * (R.y[i] - mu[i]) * (R.y[i] - mu[i]);
       double sd = std::sqrt(rss / size);
@@ -240,7 +263,7 @@ StartFit run_em(const DataView& data, const Scaling& scaling, const Rows& R, con
     }
     gate_step(R, K, f.r, &f.V, threads);
     log_prior(R, K, f.V.data(), f.lp.data(), threads);
-    const double l = e_step(R, K, f.mu, f.sigma, f.lp, &f.r, threads);
+    const double l = e_step(R, family, K, f.mu, f.sigma, f.lp, &f.r, threads);
     f.loglik = l;
     if (it > 1 && std::fabs(l - previous) <= o.tol * std::max(1.0, std::fabs(l))) {
       f.status = f.floored ? 2 : 0;
@@ -261,14 +284,16 @@ void theta_internal(const double* W, const double* b, int q, int m1, double* out
   }
 }
 
-Scaling mixture_scaling(const DataView& data) { return compute_scaling(data, Family::kGaussian, true); }
+Scaling mixture_scaling(const DataView& data, Family family) { return compute_scaling(data, family, true); }
 
 }  // namespace
 
 void validate_mixture_options(const MixtureOptions& o, bool have_start) {
-  if (o.family != "gaussian")
+  if (o.family != "gaussian" && o.family != "poisson")
     throw InvalidArgument("family='" + o.family +
-                          "' is not available for mixtures of contextualized regressions; use family='gaussian'");
+                          "' is not available for mixtures of contextualized regressions; use family='gaussian' or "
+                          "'poisson' (a mixture of binomial regressions of 0/1 responses is not identifiable from "
+                          "one response per row)");
   if (o.encoder != "linear")
     throw InvalidArgument("encoder='" + o.encoder +
                           "' is not available for mixtures of contextualized regressions; use encoder='linear'");
@@ -283,10 +308,11 @@ void validate_mixture_options(const MixtureOptions& o, bool have_start) {
 
 MixtureResult fit_mixture(const DataView& data, const MixtureOptions& o, const double* start_posterior) {
   validate_mixture_options(o, start_posterior != nullptr);
-  const Scaling scaling = mixture_scaling(data);
+  const Family family = parse_family(o.family);
+  const Scaling scaling = mixture_scaling(data, family);
   const Rows R = load_all(data, scaling);
   const int K = o.k, q = R.q, m1 = R.m1, D = q * m1;
-  const double df = K * (D + 1.0) + (K - 1.0) * m1;
+  const double df = K * (D + (has_sigma(family) ? 1.0 : 0.0)) + (K - 1.0) * m1;
   require(R.total > df,
           "the mixture with n_components=" + std::to_string(K) + " has " + format_number(df) +
               " parameters, more than the (weighted) number of rows " + format_number(R.total) +
@@ -346,7 +372,7 @@ MixtureResult fit_mixture(const DataView& data, const MixtureOptions& o, const d
   std::vector<double> centre(K, 0.0);
   for (int k = 0; k < K; ++k) {
     double t = 0.0;
-    for (std::size_t i = 0; i < R.n; ++i) t += R.s[i] * bf.mu[k * R.n + i];
+    for (std::size_t i = 0; i < R.n; ++i) t += R.s[i] * inverse_link(family, bf.mu[k * R.n + i]);
     centre[k] = t / R.total;
   }
   std::vector<int> order(K);
@@ -360,7 +386,7 @@ MixtureResult fit_mixture(const DataView& data, const MixtureOptions& o, const d
   res.scaling = scaling;
   res.weights.resize(static_cast<std::size_t>(K) * D);
   res.gate.resize(static_cast<std::size_t>(K) * m1);
-  res.sigma.resize(K);
+  res.sigma.resize(has_sigma(family) ? K : 0);
   res.posterior.resize(R.n * K);
   res.prior.resize(R.n * K);
   res.size.assign(K, 0.0);
@@ -369,7 +395,7 @@ MixtureResult fit_mixture(const DataView& data, const MixtureOptions& o, const d
     const int k = order[kn];
     std::copy(bf.W.begin() + k * D, bf.W.begin() + (k + 1) * D, res.weights.begin() + kn * D);
     for (int l = 0; l < m1; ++l) res.gate[kn * m1 + l] = bf.V[k * m1 + l] - bf.V[ref * m1 + l];
-    res.sigma[kn] = bf.sigma[k] * scaling.y_scale;
+    if (has_sigma(family)) res.sigma[kn] = bf.sigma[k] * scaling.y_scale;
     for (std::size_t i = 0; i < R.n; ++i) {
       res.posterior[i * K + kn] = bf.r[i * K + k];
       res.prior[i * K + kn] = std::exp(bf.lp[i * K + k]);
@@ -459,23 +485,27 @@ std::vector<MixtureResult> select_mixture_components(const DataView& data, const
   return fits;
 }
 
-double mixture_loglik(const DataView& data, int K, const std::vector<double>& params, std::vector<double>* grad) {
+double mixture_loglik(const DataView& data, int K, const std::vector<double>& params, std::vector<double>* grad,
+                      const std::string& family_name) {
   require(K >= 1, "n_components must be at least 1");
-  const Scaling scaling = mixture_scaling(data);
+  const Family family = parse_family(family_name);
+  const Scaling scaling = mixture_scaling(data, family);
   const Rows R = load_all(data, scaling);
   const int q = R.q, m1 = R.m1, D = q * m1;
-  const std::size_t P = static_cast<std::size_t>(K) * (D + 1) + static_cast<std::size_t>(K - 1) * m1;
+  const int S = has_sigma(family) ? K : 0;  // the log sigmas' block
+  const std::size_t G = static_cast<std::size_t>(K) * D + S;  // where the gating block starts
+  const std::size_t P = G + static_cast<std::size_t>(K - 1) * m1;
   require(params.size() == P, "the mixture's parameters must have length " + std::to_string(P));
-  std::vector<double> sigma(K), V(static_cast<std::size_t>(K) * m1, 0.0), mu(static_cast<std::size_t>(K) * R.n),
+  std::vector<double> sigma(S), V(static_cast<std::size_t>(K) * m1, 0.0), mu(static_cast<std::size_t>(K) * R.n),
       lp(R.n * K), r(R.n * K);
   for (int k = 0; k < K; ++k) {
-    sigma[k] = std::exp(params[static_cast<std::size_t>(K) * D + k]);
+    if (S > 0) sigma[k] = std::exp(params[static_cast<std::size_t>(K) * D + k]);
     component_means(R, params.data() + k * D, mu.data() + k * R.n, 1);
   }
   for (int k = 1; k < K; ++k)
-    for (int l = 0; l < m1; ++l) V[k * m1 + l] = params[static_cast<std::size_t>(K) * (D + 1) + (k - 1) * m1 + l];
+    for (int l = 0; l < m1; ++l) V[k * m1 + l] = params[G + (k - 1) * m1 + l];
   log_prior(R, K, V.data(), lp.data(), 1);
-  const double l = e_step(R, K, mu, sigma, lp, &r, 1);
+  const double l = e_step(R, family, K, mu, sigma, lp, &r, 1);
   if (grad != nullptr) {
     grad->assign(P, 0.0);
     for (std::size_t i = 0; i < R.n; ++i) {
@@ -483,14 +513,15 @@ double mixture_loglik(const DataView& data, int K, const std::vector<double>& pa
       const double* b = R.B.data() + i * m1;
       for (int k = 0; k < K; ++k) {
         const double w = R.s[i] * r[i * K + k];
-        const double res = R.y[i] - mu[k * R.n + i];
-        const double d = w * res / (sigma[k] * sigma[k]);
+        // d log f / d eta: (y - eta) / sigma^2 (gaussian), y - e^eta (poisson)
+        const double res = R.y[i] - inverse_link(family, mu[k * R.n + i]);
+        const double d = S > 0 ? w * res / (sigma[k] * sigma[k]) : w * res;
         for (int a = 0; a < q; ++a)
           for (int j = 0; j < m1; ++j) (*grad)[k * D + a * m1 + j] += d * x[a] * b[j];
-        (*grad)[static_cast<std::size_t>(K) * D + k] += w * (res * res / (sigma[k] * sigma[k]) - 1.0);
+        if (S > 0) (*grad)[static_cast<std::size_t>(K) * D + k] += w * (res * res / (sigma[k] * sigma[k]) - 1.0);
         if (k > 0) {
           const double e = R.s[i] * (r[i * K + k] - std::exp(lp[i * K + k]));
-          for (int j = 0; j < m1; ++j) (*grad)[static_cast<std::size_t>(K) * (D + 1) + (k - 1) * m1 + j] += e * b[j];
+          for (int j = 0; j < m1; ++j) (*grad)[G + (k - 1) * m1 + j] += e * b[j];
         }
       }
     }
@@ -498,9 +529,13 @@ double mixture_loglik(const DataView& data, int K, const std::vector<double>& pa
   return l;
 }
 
-MixturePrediction predict_mixture(const Scaling& scaling, int K, const std::vector<double>& weights,
-                                  const std::vector<double>& gate, const std::vector<double>& sigma, const double* X,
-                                  const double* C, const double* y, std::size_t rows, int p, int m) {
+MixturePrediction predict_mixture(const std::string& family_name, const Scaling& scaling, int K,
+                                  const std::vector<double>& weights, const std::vector<double>& gate,
+                                  const std::vector<double>& sigma, const double* X, const double* C, const double* y,
+                                  std::size_t rows, int p, int m) {
+  const Family family = parse_family(family_name);
+  require(family == Family::kGaussian || family == Family::kPoisson,
+          "a mixture's family is 'gaussian' or 'poisson', not '" + family_name + "'");
   validate_scaling(scaling);
   require(scaling.intercept, "a mixture's scaling has an intercept");
   require(m == static_cast<int>(scaling.c_mean.size()),
@@ -512,8 +547,10 @@ MixturePrediction predict_mixture(const Scaling& scaling, int K, const std::vect
   const int q = scaling.q(), m1 = m + 1, D = q * m1;
   const auto Ks = static_cast<std::size_t>(K);
   require(K >= 1 && weights.size() == Ks * D && gate.size() == Ks * m1 &&
-              sigma.size() == static_cast<std::size_t>(K),
+              sigma.size() == (has_sigma(family) ? Ks : 0),
           "the mixture's weights, gate and sigma do not match n_components and the data's columns");
+  require(has_sigma(family) || (scaling.y_mean == 0.0 && scaling.y_scale == 1.0),
+          "a poisson mixture's scaling leaves the response as it is");
   for (double v : sigma) require(std::isfinite(v) && v > 0.0, "the mixture's sigma must be positive");
   check_finite(X, rows, p, "exog");
   check_finite(C, rows, m, "context");
@@ -538,16 +575,17 @@ MixturePrediction predict_mixture(const Scaling& scaling, int K, const std::vect
   for (std::size_t i = 0; i < rows; ++i)
     for (int k = 0; k < K; ++k) {
       const double pk = std::exp(lp[i * K + k]);
-      const double mk = mu[k * rows + i] * scaling.y_scale + scaling.y_mean;
+      const double mk = inverse_link(family, mu[k * rows + i]) * scaling.y_scale + scaling.y_mean;
       out.prior[i * K + k] = pk;
       out.means[i * K + k] = mk;
       out.mean[i] += pk * mk;
     }
   if (y != nullptr) {
-    std::vector<double> s(K);
-    for (int k = 0; k < K; ++k) s[k] = sigma[k] / scaling.y_scale;
+    if (!has_sigma(family)) validate_response(family, y, rows);
+    std::vector<double> s(sigma.size());
+    for (std::size_t k = 0; k < s.size(); ++k) s[k] = sigma[k] / scaling.y_scale;
     out.posterior.resize(rows * K);
-    e_step(R, K, mu, s, lp, &out.posterior, 1);
+    e_step(R, family, K, mu, s, lp, &out.posterior, 1);
   }
   return out;
 }

@@ -50,7 +50,7 @@ constexpr double kMixtureSigmaFloor = 1e-4;
 constexpr int kGateNewton = 5;
 
 struct MixtureOptions {
-  std::string family = "gaussian";  // only gaussian
+  std::string family = "gaussian";  // gaussian or poisson
   std::string encoder = "linear";   // only linear
   int k = 2;                        // components, 1..20
   int n_starts = 10;                // random starts (0 allowed when a start posterior is given)
@@ -102,7 +102,9 @@ std::vector<MixtureResult> select_mixture_components(const DataView& data, const
 // The observed log-likelihood (internal scale: y standardised by the data's scaling) at
 // params = [W_1 .. W_K (each q (m + 1)), log sigma_1 .. log sigma_K, V_2 .. V_K (each m + 1)],
 // with its analytic gradient when grad is given; for the finite-difference checks.
-double mixture_loglik(const DataView& data, int k, const std::vector<double>& params, std::vector<double>* grad);
+// A poisson mixture (family "poisson") has no log sigmas: params = [W_1 .. W_K, V_2 .. V_K].
+double mixture_loglik(const DataView& data, int k, const std::vector<double>& params, std::vector<double>* grad,
+                      const std::string& family = "gaussian");
 
 // At new rows (X: rows x p, C: rows x m, user units): pi_k(c) (rows x K), each component's mean
 // (rows x K, user units), the mixture mean sum_k pi_k mean_k, and -- when y is given -- the
@@ -110,8 +112,10 @@ double mixture_loglik(const DataView& data, int k, const std::vector<double>& pa
 struct MixturePrediction {
   std::vector<double> prior, means, mean, posterior;
 };
-MixturePrediction predict_mixture(const Scaling& scaling, int k, const std::vector<double>& weights,
-                                  const std::vector<double>& gate, const std::vector<double>& sigma, const double* X,
-                                  const double* C, const double* y, std::size_t rows, int p, int m);
+// family "gaussian" (sigma: K) or "poisson" (sigma empty; the means are e^eta).
+MixturePrediction predict_mixture(const std::string& family, const Scaling& scaling, int k,
+                                  const std::vector<double>& weights, const std::vector<double>& gate,
+                                  const std::vector<double>& sigma, const double* X, const double* C, const double* y,
+                                  std::size_t rows, int p, int m);
 
 }  // namespace ctxstats

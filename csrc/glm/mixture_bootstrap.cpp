@@ -57,12 +57,13 @@ MixtureBootstrap bootstrap_mixture(const DataView& data, const MixtureOptions& o
   const int m1 = data.m + 1, q = data.p + 1;
   const std::size_t P = static_cast<std::size_t>(K) * q * m1, G = static_cast<std::size_t>(K) * m1;
   const auto B = static_cast<std::size_t>(n_bootstraps);
+  const std::size_t S = options.family == "gaussian" ? static_cast<std::size_t>(K) : 0;  // sigmas per replicate
   const double nan = std::numeric_limits<double>::quiet_NaN();
 
   MixtureBootstrap out;
   out.n_replicates = B;
   out.coef.assign(B * P, nan);
-  out.sigma.assign(B * K, nan);
+  out.sigma.assign(B * S, nan);
   out.gate_coef.assign(B * G, nan);
   out.loglik.assign(B, nan);
 
@@ -102,7 +103,7 @@ MixtureBootstrap bootstrap_mixture(const DataView& data, const MixtureOptions& o
     for (int k = 0; k < K; ++k) {
       std::copy(fit.coef.begin() + perm[k] * per, fit.coef.begin() + (perm[k] + 1) * per,
                 out.coef.begin() + r * P + k * per);
-      out.sigma[r * K + k] = fit.sigma[perm[k]];
+      if (S > 0) out.sigma[r * S + k] = fit.sigma[perm[k]];
       for (int l = 0; l < m1; ++l)
         out.gate_coef[r * G + static_cast<std::size_t>(k) * m1 + l] =
             fit.gate_coef[static_cast<std::size_t>(perm[k]) * m1 + l] - fit.gate_coef[static_cast<std::size_t>(perm[0]) * m1 + l];
@@ -120,7 +121,7 @@ MixtureBootstrap bootstrap_mixture(const DataView& data, const MixtureOptions& o
     return percentile_summary(kept.data(), usable.size(), width, alpha);
   };
   out.coef_summary = summary(out.coef, P);
-  out.sigma_summary = summary(out.sigma, K);
+  if (S > 0) out.sigma_summary = summary(out.sigma, S);
   out.gate_summary = summary(out.gate_coef, G);
   if (out.failed > 0 || out.unconverged > 0) {
     out.message = "mixture bootstrap: ";

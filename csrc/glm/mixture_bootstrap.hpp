@@ -35,7 +35,7 @@ struct MixtureBootstrap {
   std::size_t unconverged = 0;
   std::size_t relabelled = 0;
   std::vector<double> coef;       // B x (K q (m + 1)), user units, the full fit's component order
-  std::vector<double> sigma;      // B x K
+  std::vector<double> sigma;      // B x K (gaussian; empty for poisson)
   std::vector<double> gate_coef;  // B x (K (m + 1)), the matched first component the reference
   std::vector<double> loglik;     // B
   // Over the replicates that did not fail: standard errors and percentile intervals at alpha.

@@ -94,20 +94,21 @@ py::tuple select_py(const Array& C, const Array& X, const Array& y, const py::ob
   return py::make_tuple(out, chosen);
 }
 
-py::dict predict_py(const py::dict& scaling, const Array& weights, const Array& gate, const Array& sigma,
-                    const Array& X, const Array& C, const py::object& y) {
+py::dict predict_py(const std::string& family, const py::dict& scaling, const Array& weights, const Array& gate,
+                    const Array& sigma, const Array& X, const Array& C, const py::object& y) {
   if (C.ndim() != 2) throw InvalidArgument("context must be two-dimensional");
   if (X.ndim() != 2 || X.shape(0) != C.shape(0))
     throw InvalidArgument("exog must be two-dimensional, one row per context row");
+  if (gate.ndim() != 2) throw InvalidArgument("gate must be two-dimensional, one row per component");
   const Scaling s = scaling_from_dict(scaling);
-  const int K = static_cast<int>(sigma.size());
+  const int K = static_cast<int>(gate.shape(0));
   Array yv;
   if (!y.is_none()) {
     yv = y.cast<Array>();
     if (yv.ndim() != 1 || yv.shape(0) != C.shape(0)) throw InvalidArgument("endog must have one value per row");
   }
   const auto rows = static_cast<std::size_t>(C.shape(0));
-  MixturePrediction p = predict_mixture(s, K, to_vector(weights), to_vector(gate), to_vector(sigma), X.data(), C.data(),
+  MixturePrediction p = predict_mixture(family, s, K, to_vector(weights), to_vector(gate), to_vector(sigma), X.data(), C.data(),
                                         y.is_none() ? nullptr : yv.data(), rows, static_cast<int>(X.shape(1)),
                                         static_cast<int>(C.shape(1)));
   py::dict out;
@@ -151,11 +152,11 @@ py::dict bootstrap_py(const Array& C, const Array& X, const Array& y, const py::
 }
 
 py::tuple loglik_py(const Array& C, const Array& X, const Array& y, const py::object& weights, int k,
-                    const Array& params) {
+                    const Array& params, const std::string& family) {
   Array w_holder;
   const DataView d = view(C, X, y, weights, w_holder);
   std::vector<double> grad;
-  const double l = mixture_loglik(d, k, to_vector(params), &grad);
+  const double l = mixture_loglik(d, k, to_vector(params), &grad, family);
   return py::make_tuple(l, to_array(grad));
 }
 
@@ -170,7 +171,7 @@ void bind_mixture(py::module_& mod) {
           py::arg("family"), py::arg("encoder"), py::arg("k_min"), py::arg("k_max"), py::arg("n_starts"),
           py::arg("max_iter"), py::arg("tol"), py::arg("min_share"), py::arg("seed"), py::arg("threads"),
           "Mixtures with k_min..k_max components and the index of the smallest BIC.");
-  mod.def("mixture_predict", &predict_py, py::arg("scaling"), py::arg("weights"), py::arg("gate"), py::arg("sigma"),
+  mod.def("mixture_predict", &predict_py, py::arg("family"), py::arg("scaling"), py::arg("weights"), py::arg("gate"), py::arg("sigma"),
           py::arg("X"), py::arg("C"), py::arg("y"),
           "A mixture's mixing weights, component means, mean and (given y) posterior at new rows.");
   mod.def("mixture_bootstrap", &bootstrap_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"),
@@ -180,7 +181,8 @@ void bind_mixture(py::module_& mod) {
           "The mixture's bootstrap: replicates started at the full fit's posterior, their components matched "
           "to its (csrc/glm/mixture_bootstrap.hpp).");
   mod.def("mixture_loglik", &loglik_py, py::arg("C"), py::arg("X"), py::arg("y"), py::arg("weights"), py::arg("k"),
-          py::arg("params"), "The mixture's observed log-likelihood (internal scale) and its gradient.");
+          py::arg("params"), py::arg("family") = "gaussian",
+          "The mixture's observed log-likelihood (internal scale) and its gradient.");
 }
 
 }  // namespace ctxstats_py

@@ -1,6 +1,8 @@
 # ctx_mixture(): a mixture of contextualized regressions,
 #   y ~ sum_k pi_k(c) N(x . theta_k(c), sigma_k^2),  theta_k(c) = B_k [1, c],  pi(c) = softmax(V [1, c]),
-# flexmix's flexmix(y ~ x * c, k = K, concomitant = FLXPmultinom(~ c)). The EM fit, its starts,
+# flexmix's flexmix(y ~ x * c, k = K, concomitant = FLXPmultinom(~ c)); with family = "poisson"
+# each component is a Poisson regression with log link, log E y = x . theta_k(c)
+# (flexmix's model = FLXMRglm(family = "poisson")). The EM fit, its starts,
 # the canonical order of the components (ascending mean fitted response) and the predictions run
 # in the C++ core (csrc/glm/mixture.hpp) shared with the Python package's ContextualizedMixture:
 # the same data and seed give the same numbers in both languages.
@@ -24,15 +26,24 @@ ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter 
                         min_share = 0.05, threads = 0, weights = NULL, subset, na.action, start_posterior = NULL,
                         k_range = c(1, 4), family = "gaussian", encoder = "linear", n_bootstraps = 0) {
   cl <- match.call()
-  if (!identical(family, "gaussian"))
+  if (is.function(family)) family <- family()
+  if (inherits(family, "family")) {
+    canonical <- c(gaussian = "identity", poisson = "log")[family$family]
+    if (!is.na(canonical) && family$link != canonical)
+      stop(sprintf("family = %s(link = \"%s\") is not available for mixtures; use the canonical link",
+                   family$family, family$link), call. = FALSE)
+    family <- family$family
+  }
+  if (!(is.character(family) && length(family) == 1L && family %in% c("gaussian", "poisson")))
     stop(sprintf(paste("family = \"%s\" is not available for mixtures of contextualized regressions;",
-                       "use family = \"gaussian\""), format(family)), call. = FALSE)
+                       "use family = \"gaussian\" or \"poisson\" (a mixture of logistic regressions of 0/1",
+                       "responses is not identifiable from one response per row)"), format(family)), call. = FALSE)
   if (!identical(encoder, "linear"))
     stop(sprintf(paste("encoder = \"%s\" is not available for mixtures of contextualized regressions;",
                        "use encoder = \"linear\""), format(encoder)), call. = FALSE)
   parts <- split_formula(formula)
   mf <- model_frame_from_call(cl, parts$frame, parent.frame())
-  d <- design_from_frame(parts, mf, "gaussian")
+  d <- design_from_frame(parts, mf, family)
   if (!d$fit_intercept)
     stop("a mixture of contextualized regressions needs the intercept; remove '- 1' / '+ 0'", call. = FALSE)
   control <- list(family = family, encoder = encoder, k = 1L, n_starts = mixture_int(n_starts, "n_starts", 0L),
@@ -85,7 +96,7 @@ ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter 
     th
   })
   names(sample_coef) <- comps
-  sigma <- setNames(out$sigma, comps)
+  sigma <- if (length(out$sigma)) setNames(out$sigma, comps) else NULL
   boot <- NULL
   se <- NULL
   if (n_bootstraps > 0L) {
@@ -96,7 +107,7 @@ ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter 
     se <- matrix(boot$coef_summary$se, q * m1, K, dimnames = dimnames(coef))
     boot$n_bootstraps <- n_bootstraps
   }
-  structure(list(call = cl, formula = formula, k = K, coefficients = coef, sigma = sigma, gate = gate,
+  structure(list(call = cl, formula = formula, family = family, k = K, coefficients = coef, sigma = sigma, gate = gate,
                  posterior = posterior, prior = prior, cluster = max.col(posterior, ties.method = "first"),
                  sample_coef = sample_coef, size = setNames(out$size, comps), loglik = out$loglik, df = out$df,
                  se = se, bootstrap = boot,
@@ -107,6 +118,8 @@ ctx_mixture <- function(formula, data, k = 2, n_starts = 10, seed = 0, max_iter 
 }
 
 coef.ctx_mixture <- function(object, ...) object$coefficients
+
+mixture_family <- function(object) if (is.null(object$family)) "gaussian" else object$family
 
 # Bootstrap percentile intervals of the coefficients (ctx_mixture(..., n_bootstraps = B)): one
 # row per coefficient and component, as confint of a glm names them ("Comp.1:x1").
@@ -153,7 +166,8 @@ predict.ctx_mixture <- function(object, newdata = NULL, type = c("response", "co
   }
   storage.mode(X) <- "double"
   storage.mode(C) <- "double"
-  p <- core_call(ctxstats_mixture_predict_R, object$core$scaling, object$core$weights, object$core$gate,
+  p <- core_call(ctxstats_mixture_predict_R, mixture_family(object), object$core$scaling, object$core$weights,
+                 object$core$gate,
                  object$core$sigma, X, C, y)
   comps <- colnames(object$posterior)
   switch(type, response = p$mean,
@@ -163,10 +177,11 @@ predict.ctx_mixture <- function(object, newdata = NULL, type = c("response", "co
 }
 
 print.ctx_mixture <- function(x, ...) {
-  cat(sprintf("Mixture of %d contextualized regressions (gaussian, linear encoder), fitted by EM\n", x$k))
+  cat(sprintf("Mixture of %d contextualized regressions (%s, linear encoder), fitted by EM\n", x$k,
+              mixture_family(x)))
   cat(sprintf("log Lik. %.4f (df = %g)   AIC: %.4f   BIC: %.4f   converged: %s after %d iterations\n\n", x$loglik,
               x$df, x$aic, x$bic, x$converged, x$n_iter))
-  print(rbind(size = x$size, sigma = x$sigma))
+  print(if (is.null(x$sigma)) rbind(size = x$size) else rbind(size = x$size, sigma = x$sigma))
   invisible(x)
 }
 

@@ -86,7 +86,8 @@ SEXP ctxstats_negbin_covariance_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP int
                                   SEXP cov_type, SEXP threads, SEXP groups);
 SEXP ctxstats_mixture_fit_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP control, SEXP start);
 SEXP ctxstats_mixture_select_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP control, SEXP k_range);
-SEXP ctxstats_mixture_predict_R(SEXP scaling, SEXP weights, SEXP gate, SEXP sigma, SEXP X, SEXP C, SEXP y);
+SEXP ctxstats_mixture_predict_R(SEXP family, SEXP scaling, SEXP weights, SEXP gate, SEXP sigma, SEXP X, SEXP C,
+                                SEXP y);
 SEXP ctxstats_mixture_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEXP control, SEXP posterior,
                                   SEXP n_bootstraps, SEXP alpha);
 }

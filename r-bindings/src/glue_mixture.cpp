@@ -139,7 +139,8 @@ extern "C" SEXP ctxstats_mixture_select_R(SEXP C, SEXP X, SEXP y, SEXP weights, 
   END_RCPP
 }
 
-extern "C" SEXP ctxstats_mixture_predict_R(SEXP scaling, SEXP weights, SEXP gate, SEXP sigma, SEXP X, SEXP C, SEXP y) {
+extern "C" SEXP ctxstats_mixture_predict_R(SEXP family, SEXP scaling, SEXP weights, SEXP gate, SEXP sigma, SEXP X,
+                                           SEXP C, SEXP y) {
   BEGIN_RCPP
   const Scaling s = scaling_from_r(scaling);
   std::size_t kw = 0, dw = 0, kg = 0, mg = 0, rows = 0, m = 0, rx = 0, p = 0;
@@ -152,8 +153,8 @@ extern "C" SEXP ctxstats_mixture_predict_R(SEXP scaling, SEXP weights, SEXP gate
     yv = Rcpp::as<std::vector<double>>(y);
     require(yv.size() == rows, "endog must have one value per row");
   }
-  const int K = static_cast<int>(sg.size());
-  const MixturePrediction pr = predict_mixture(s, K, W, V, sg, Xv.data(), Cv.data(), yv.empty() ? nullptr : yv.data(),
+  const int K = static_cast<int>(kg);
+  const MixturePrediction pr = predict_mixture(Rcpp::as<std::string>(family), s, K, W, V, sg, Xv.data(), Cv.data(), yv.empty() ? nullptr : yv.data(),
                                                rows, static_cast<int>(p), static_cast<int>(m));
   Rcpp::List out = Rcpp::List::create(Rcpp::Named("prior") = matrix_from_rows(pr.prior, rows, K),
                                       Rcpp::Named("means") = matrix_from_rows(pr.means, rows, K),

@@ -37,6 +37,24 @@ Data make_data(std::size_t n, std::uint64_t seed, std::vector<int>* truth) {
   return d;
 }
 
+// The largest relative difference between the analytic gradient of the log-likelihood at w and
+// central differences with step h (relative to each weight's size).
+double worst_gradient_error(const DataView& data, int K, const std::vector<double>& w, const std::string& family,
+                            double h0) {
+  std::vector<double> grad;
+  mixture_loglik(data, K, w, &grad, family);
+  double worst = 0.0;
+  for (std::size_t j = 0; j < w.size(); ++j) {
+    const double h = h0 * std::max(1.0, std::fabs(w[j]));
+    std::vector<double> a = w, b = w;
+    a[j] += h;
+    b[j] -= h;
+    const double fd = (mixture_loglik(data, K, a, nullptr, family) - mixture_loglik(data, K, b, nullptr, family)) / (2 * h);
+    worst = std::max(worst, std::fabs(fd - grad[j]) / std::max(1.0, std::fabs(fd)));
+  }
+  return worst;
+}
+
 void gradient_checks() {
   const Data data = make_data(80, 1, nullptr);
   for (int K : {1, 2, 3}) {
@@ -46,22 +64,91 @@ void gradient_checks() {
       std::vector<double> w(P);
       CounterRng rng(3, Stream::kInit, P);
       for (double& v : w) v = 0.4 * rng.normal();
-      std::vector<double> grad;
-      mixture_loglik(data.view(weighted), K, w, &grad);
-      double worst = 0.0;
-      for (std::size_t j = 0; j < P; ++j) {
-        const double h = 1e-5 * std::max(1.0, std::fabs(w[j]));
-        std::vector<double> a = w, b = w;
-        a[j] += h;
-        b[j] -= h;
-        const double fd = (mixture_loglik(data.view(weighted), K, a, nullptr) -
-                           mixture_loglik(data.view(weighted), K, b, nullptr)) / (2 * h);
-        worst = std::max(worst, std::fabs(fd - grad[j]) / std::max(1.0, std::fabs(fd)));
-      }
+      const double worst = worst_gradient_error(data.view(weighted), K, w, "gaussian", 1e-5);
       check(worst < 1e-6, "mixture gradient vs central differences, K=" + std::to_string(K) +
                               (weighted ? " weighted" : "") + ": worst relative error " + std::to_string(worst));
     }
   }
+}
+
+// Two Poisson regimes: P(regime 1 | c) = logistic(1.2 c1); log means 0.3 + 0.8 x + 0.2 c2 and
+// 2 + x (-0.4 + 0.3 c1).
+Data make_poisson_data(std::size_t n, std::uint64_t seed) {
+  Data d{n, 1, 2, {}, {}, {}, {}};
+  CounterRng rng(seed, Stream::kInit, 12);
+  for (std::size_t i = 0; i < n; ++i) {
+    const double c1 = rng.normal(), c2 = rng.normal(), x = rng.normal();
+    const bool z = rng.uniform() < 1.0 / (1.0 + std::exp(-1.2 * c1));
+    d.C.push_back(c1);
+    d.C.push_back(c2);
+    d.X.push_back(x);
+    const double mean = std::exp(z ? 0.3 + 0.8 * x + 0.2 * c2 : 2.0 + x * (-0.4 + 0.3 * c1));
+    // a Poisson draw by inversion (means are at most ~e^5 here)
+    double u = rng.uniform(), p = std::exp(-mean), cum = p;
+    int y = 0;
+    while (u > cum && y < 10000) {
+      ++y;
+      p *= mean / y;
+      cum += p;
+    }
+    d.y.push_back(y);
+    d.w.push_back(0.5 + rng.uniform());
+  }
+  return d;
+}
+
+// The Poisson mixture: gradient against central differences (no log sigmas), stationarity at
+// the EM optimum, and bitwise the same fit on 1 and 2 threads.
+void poisson_checks() {
+  const Data small = make_poisson_data(80, 5);
+  for (int K : {1, 2}) {
+    for (bool weighted : {false, true}) {
+      const std::size_t P = static_cast<std::size_t>(K) * 6 + static_cast<std::size_t>(K - 1) * 3;
+      std::vector<double> w(P);
+      CounterRng rng(6, Stream::kInit, P);
+      for (double& v : w) v = 0.3 * rng.normal();
+      const double worst = worst_gradient_error(small.view(weighted), K, w, "poisson", 1e-6);
+      check(worst < 1e-6, "poisson mixture gradient vs central differences, K=" + std::to_string(K) +
+                              (weighted ? " weighted" : "") + ": worst relative error " + std::to_string(worst));
+    }
+  }
+  const Data data = make_poisson_data(600, 7);
+  MixtureOptions o;
+  o.family = "poisson";
+  o.k = 2;
+  o.n_starts = 5;
+  o.seed = 1;
+  o.tol = 1e-13;  // tight, so that the optimum's gradient can be checked
+  o.max_iter = 20000;
+  o.threads = 1;
+  const MixtureResult r = fit_mixture(data.view(true), o);
+  check(r.converged && r.message.empty() && r.sigma.empty(), "the poisson mixture converges, with no sigmas");
+  check(r.df == 2 * 6 + 3, "a poisson mixture's df has no sigmas");
+  std::vector<double> params(r.weights);
+  for (int l = 0; l < 3; ++l) params.push_back(r.gate[3 + l]);
+  std::vector<double> grad;
+  const double l = mixture_loglik(data.view(true), 2, params, &grad, "poisson");
+  double gmax = 0.0;
+  for (double g : grad) gmax = std::max(gmax, std::fabs(g));
+  check(gmax < 1e-3, "the poisson EM optimum is stationary: max |gradient| " + std::to_string(gmax));
+  check(std::fabs(l - r.loglik) < 1e-9 * std::fabs(r.loglik), "the reported log-likelihood is the observed one");
+  check(std::fabs(r.coef[0] - 0.3) < 0.2 && std::fabs(r.coef[(0 * 2 + 1) * 3] - 0.8) < 0.2 &&
+            std::fabs(r.coef[(1 * 2 + 0) * 3] - 2.0) < 0.2,
+        "the poisson regimes are recovered (component 1 the smaller mean)");
+  o.threads = 2;
+  const MixtureResult r2 = fit_mixture(data.view(true), o);
+  check(r2.loglik == r.loglik && r2.weights == r.weights && r2.posterior == r.posterior,
+        "the poisson mixture is bitwise the same with 1 and 2 threads");
+  const MixturePrediction pr = predict_mixture("poisson", r.scaling, 2, r.weights, r.gate, r.sigma, data.X.data(),
+                                               data.C.data(), data.y.data(), 600, 1, 2);
+  double dmax = 0.0;
+  for (std::size_t i = 0; i < pr.posterior.size(); ++i) dmax = std::max(dmax, std::fabs(pr.posterior[i] - r.posterior[i]));
+  check(dmax < 1e-10, "predict_mixture's poisson posterior at the training rows is the fit's");
+  check(throws_invalid([&] { predict_mixture("poisson", r.scaling, 2, r.weights, r.gate, {1.0, 1.0}, data.X.data(),
+                                             data.C.data(), nullptr, 600, 1, 2); }, "sigma"),
+        "a poisson prediction refuses sigmas");
+  o.family = "binomial";
+  check(throws_invalid([&] { fit_mixture(data.view(true), o); }, "not identifiable"), "binomial mixtures are refused");
 }
 
 double ari(const std::vector<int>& a, const std::vector<int>& b, int ka, int kb) {
@@ -126,7 +213,7 @@ void fit_checks() {
   const double th = r.coef[(1 * 2 + 1) * m1] + r.coef[(1 * 2 + 1) * m1 + 1] * c1 + r.coef[(1 * 2 + 1) * m1 + 2] * c2;
   check(std::fabs(th - r.theta[(1 * 800 + 0) * 2 + 1]) < 1e-10, "theta_k(c_i) = coef_k [1, c_i]");
   // The prediction's posterior at the training rows is the fit's.
-  const MixturePrediction pr = predict_mixture(r.scaling, 2, r.weights, r.gate, r.sigma, data.X.data(), data.C.data(),
+  const MixturePrediction pr = predict_mixture("gaussian", r.scaling, 2, r.weights, r.gate, r.sigma, data.X.data(), data.C.data(),
                                                data.y.data(), 800, 1, 2);
   double dmax = 0.0;
   for (std::size_t i = 0; i < pr.posterior.size(); ++i) dmax = std::max(dmax, std::fabs(pr.posterior[i] - r.posterior[i]));
@@ -269,6 +356,7 @@ void bootstrap_checks() {
 int main() {
   gradient_checks();
   fit_checks();
+  poisson_checks();
   floor_and_errors();
   bootstrap_checks();
   std::printf("%d passed, %d failed\n", passed, failed);

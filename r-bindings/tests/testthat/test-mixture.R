@@ -37,6 +37,34 @@ test_that("the reported log-likelihood is the mixture's, and AIC/BIC follow from
   expect_output(summary(f), "Mixing weights")
 })
 
+test_that("a poisson mixture is the poisson mixture likelihood and reaches flexmix's optimum", {
+  path <- file.path("..", "..", "..", "tests", "results")
+  skip_if_not(file.exists(file.path(path, "flexmix_poisson_patent_data.csv")), "needs the repository's tests/results")
+  d <- read.csv(file.path(path, "flexmix_poisson_patent_data.csv"))
+  ref <- read.csv(file.path(path, "flexmix_poisson_results.csv"), strip.white = TRUE)
+  ref <- ref[ref$case == "patent", ]
+  f <- ctx_mixture(y ~ x | c, d, k = 2, family = poisson(), seed = 0, n_starts = 20)
+  expect_null(f$sigma)
+  B <- cbind(1, d$c)
+  X <- cbind(1, d$x)
+  eta <- B %*% f$gate
+  logpi <- eta - log(rowSums(exp(eta)))
+  dens <- sapply(1:2, function(k) {
+    theta <- B %*% t(matrix(coef(f)[, k], 2, 2, byrow = TRUE))
+    dpois(d$y, exp(rowSums(X * theta)), log = TRUE)
+  })
+  expect_equal(as.numeric(logLik(f)), sum(log(rowSums(exp(logpi + dens)))), tolerance = 1e-10)
+  expect_equal(attr(logLik(f), "df"), 10)
+  expect_equal(f$loglik, ref$estimate[ref$term == "loglik"], tolerance = 1e-8)
+  flex <- ref$estimate[match(paste0("comp2:coef.", c("(Intercept)", "c", "x", "x:c")), ref$term)]
+  expect_equal(unname(coef(f)[, 2]), flex, tolerance = 1e-4)
+  expect_equal(unname(predict(f)), unname(rowSums(f$prior * exp(sapply(1:2, function(k) rowSums(X * sample_coef(f)[[k]]))))),
+               tolerance = 1e-10)
+  expect_output(print(f), "poisson, linear encoder")
+  expect_error(ctx_mixture(y ~ x | c, d, family = binomial()), "not identifiable")
+  expect_error(ctx_mixture(y ~ x | c, d, family = poisson(link = "identity")), "canonical link")
+})
+
 test_that("the fit reaches flexmix's optimum on the frozen data", {
   path <- file.path("..", "..", "..", "tests", "results")
   skip_if_not(file.exists(file.path(path, "flexmix_mixture_data.csv")), "needs the repository's tests/results")
