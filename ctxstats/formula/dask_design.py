@@ -26,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ctxstats.formula.parse import (FormulaPlan, _check_variables, _is_namespace_name, parse_two_part,
-                                    plain_strings)
+from ctxstats.formula.parse import (FormulaPlan, _check_variables, _is_namespace_name, coding_mismatch,
+                                    parse_two_part, plain_strings)
 from ctxstats.formula.spec_state import spec_from_state, spec_state
 
 
@@ -112,7 +112,7 @@ def _design_partition(k, part, specs, required, missing, names, extra):
                 for j, name in enumerate(internal):
                     columns[name] = mm.iloc[:, j].to_numpy(dtype=float)
     except DataMismatchWarning as exc:
-        raise ValueError(f"partition {k}: the data do not fit the formula's coding: {exc}") from None
+        raise ValueError(f"partition {k}: {coding_mismatch(spec, rows, exc)}") from None
     except ValueError as exc:
         raise ValueError(f"partition {k}: {exc}") from None
     out = pd.DataFrame(columns, index=rows.index)

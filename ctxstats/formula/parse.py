@@ -17,6 +17,7 @@ at ``|`` into the predictor part and the context part and evaluates both on the 
 """
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -114,7 +115,7 @@ class FormulaPlan:
             try:
                 mm = spec.get_model_matrix(plain_strings(frame), na_action="ignore")
             except DataMismatchWarning as exc:
-                raise ValueError(f"the new data do not fit the formula's coding: {exc}") from None
+                raise ValueError(coding_mismatch(spec, frame, exc)) from None
         mm = pd.DataFrame(mm)
         if drop_intercept and "Intercept" in mm.columns:
             mm = mm.drop(columns="Intercept")
@@ -147,6 +148,30 @@ class FormulaPlan:
 def _is_namespace_name(v: str) -> bool:
     # formulaic lists module names used in calls (np in np.log) among required variables
     return v in {"np", "numpy", "pd", "pandas", "math"}
+
+
+def coding_mismatch(spec, frame: pd.DataFrame, exc) -> str:
+    """What a DataMismatchWarning means, by column: the levels of each categorical variable that
+    the fit did not see (formulaic's own text says they "are being cast to nan", but ctxstats
+    refuses such data instead)."""
+    parts = []
+    for var, state in (getattr(spec, "encoder_state", None) or {}).items():
+        try:
+            seen = [str(c) for c in state[1]["categories"]]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if var not in frame.columns:  # C(g), C(g, Treatment("b")): the variable inside
+            inner = re.match(r"^C\(\s*([A-Za-z_][A-Za-z0-9_.]*)", var)
+            if inner is None or inner.group(1) not in frame.columns:
+                continue
+            var = inner.group(1)
+        new = sorted({str(v) for v in pd.unique(frame[var].dropna())} - set(seen))
+        if new:
+            parts.append(f"column {var!r} has level(s) {new} that the fitted data do not have (its levels: {seen})")
+    if parts:
+        return "; ".join(parts) + "; give the new data levels the model was fitted with"
+    text = str(exc).split(" They are being")[0]
+    return f"the data do not fit the formula's coding: {text}"
 
 
 def plain_strings(frame: pd.DataFrame) -> pd.DataFrame:
