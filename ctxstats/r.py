@@ -333,6 +333,40 @@ def _is_r_object(obj) -> bool:
     return isinstance(obj, Sexp)
 
 
+class RDesign:
+    """An R formula's coding kept for new data by :func:`ctx_glm`: new rows (a pandas DataFrame
+    with the formula's variables) go through R's ``model.frame``/``model.matrix`` with the fitted
+    terms, factor levels and contrasts (the R package's ``new_part_matrix``), so the fit predicts
+    on a data frame as the R package's fit does. Not saved with the fit (``ctxstats.save``)."""
+
+    def __init__(self, design, exog_names, context_names):
+        self._design = design
+        self.exog_names, self.context_names = list(exog_names), list(context_names)
+
+    def _part(self, part: str, frame) -> np.ndarray:
+        from rpy2.rinterface_lib.embedded import RRuntimeError
+
+        rdata = frame if _is_r_object(frame) else to_r(frame)
+        try:
+            M = _r("function(d, part, nd) ctxstats:::new_part_matrix(d, part, nd)")(self._design, part, rdata)
+        except RRuntimeError as exc:  # R's own message, e.g. "factor g has new levels z"
+            raise ValueError(f"the new data do not fit the R formula's coding: {str(exc).split(':', 1)[-1].strip()}") \
+                from None
+        out = np.asarray(from_r(M), dtype=float)
+        names = self.exog_names if part == "exog" else self.context_names
+        return out.reshape(len(frame), len(names))
+
+    def exog_context_matrices(self, frame):
+        """(X, C, valid) for new data; rows with a missing variable are invalid (NaN predictions)."""
+        X, C = self._part("exog", frame), self._part("context", frame)
+        return X, C, ~(np.isnan(X).any(axis=1) | np.isnan(C).any(axis=1))
+
+    def context_matrix(self, frame):
+        """(C, valid) for new contexts given as a DataFrame of the context part's variables."""
+        C = self._part("context", frame)
+        return C, ~np.isnan(C).any(axis=1)
+
+
 def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", weights=None,
             lib_loc: str | os.PathLike | None = None, **options) -> ContextualizedGLMResults:
     """Fit a contextualized GLM straight from an R data frame with an R formula.
@@ -361,7 +395,9 @@ def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", 
     Returns
     -------
     ContextualizedGLMResults
-        Labelled by the R data frame's row names and model.matrix's column names.
+        Labelled by the R data frame's row names and model.matrix's column names. Its
+        ``predict``, ``predict_params`` and ``get_prediction`` take a pandas DataFrame with the
+        formula's variables, coded by R as the fit was (:class:`RDesign`).
     """
     ro, _ = _rpy2()
     load_r_package(lib_loc)
@@ -384,4 +420,5 @@ def ctx_glm(formula: str, data, family: str = "gaussian", encoder: str = "mlp", 
     enc_opts = {k: options.pop(k) for k in list(options) if k in _ENCODER_OPTIONS}
     model = ContextualizedGLM(y, X if X.shape[1] else None, C, family=family, encoder=encoder,
                               fit_intercept=bool(d["fit_intercept"][0]), weights=w, **enc_opts)
+    model.formula_plan = RDesign(design, X.columns, C.columns)
     return model.fit(**options)

@@ -140,3 +140,25 @@ def test_fitting_from_an_r_data_frame_equals_the_r_package(ro):
     assert py.nobs == 249 and "9" not in py.sample_params.index
     assert list(py.sample_params.index) == list(ro.r("rownames(sample_coef(f))"))
     np.testing.assert_allclose(as_array(r_theta), py.sample_params.to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_a_fit_from_an_r_data_frame_predicts_on_a_data_frame(ro):
+    """ctxstats.r.ctx_glm's fit codes new rows with R's terms, levels and contrasts: the same
+    predictions as the R package's predict(fit, newdata), NaN for a row with a missing value,
+    and R's error for an unseen level; spline options (n_knots) pass through."""
+    from ctxstats.r import ctx_glm, from_r
+
+    ro.r('set.seed(6); n <- 300; d <- data.frame(x1 = rnorm(n), c1 = rnorm(n), '
+         'g = factor(sample(c("a", "b", "c"), n, TRUE))); d$y <- d$x1 * (1 + sin(d$c1)) + (d$g == "b") + rnorm(n); '
+         'nd <- data.frame(x1 = c(0.5, -1, 2), c1 = c(0, 1, NA), g = factor(c("c", "a", "b"), levels = c("a", "b", "c")))')
+    py = ctx_glm("y ~ x1 | c1 + g", ro.r("d"), encoder="spline", n_knots=10)
+    new = from_r(ro.r("nd"))
+    r_pred = as_array(ro.r('f <- ctx_glm(y ~ x1 | c1 + g, d, encoder = "spline", n_knots = 10); '
+                           'predict(f, nd)'))
+    pred = py.predict(new)
+    assert np.isnan(pred[2]) and np.isnan(r_pred[2])
+    np.testing.assert_allclose(pred[:2], r_pred[:2], rtol=1e-10)
+    np.testing.assert_allclose(py.predict_params(new.iloc[:2][["c1", "g"]]).to_numpy(),
+                               as_array(ro.r('predict(f, nd[1:2, ], type = "params")')), rtol=1e-10)
+    with pytest.raises(ValueError, match="factor g has new level"):
+        py.predict(new.assign(g=["z", "a", "b"]))
