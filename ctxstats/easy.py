@@ -711,11 +711,15 @@ class ContextualGAMClassifier(ContextualizedClassifier):
     __init__ = ContextualGAMRegressor.__init__
 
 
-# The networks (ctxstats/networks.py) build on _EasyBase above, hence the import at the end.
-from ctxstats.networks import (  # noqa: E402
-    ContextualizedBayesianNetworks,
-    ContextualizedCorrelationNetworks,
-    ContextualizedMarkovNetworks,
-)
+# The networks live in ctxstats/networks.py and build on _EasyBase above; they are looked up on
+# first use (PEP 562), so that either module can be imported first.
+_NETWORKS = ("ContextualizedCorrelationNetworks", "ContextualizedMarkovNetworks", "ContextualizedBayesianNetworks")
+__all__ += list(_NETWORKS)
 
-__all__ += ["ContextualizedCorrelationNetworks", "ContextualizedMarkovNetworks", "ContextualizedBayesianNetworks"]
+
+def __getattr__(name):
+    if name in _NETWORKS:
+        from ctxstats import networks
+
+        return getattr(networks, name)
+    raise AttributeError(f"module 'ctxstats.easy' has no attribute {name!r}")

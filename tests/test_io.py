@@ -302,3 +302,23 @@ def test_extreme_scales_are_refused_not_fitted_to_nan(case, match):
         y = y * 1e160
     with pytest.raises(ValueError, match=match):
         cs.ContextualizedRegression(y, X, C, encoder="linear", weights=w).fit()
+
+
+@pytest.mark.parametrize("first", ["ctxstats.networks", "ctxstats.easy", "ctxstats.analysis", "ctxstats.io"])
+def test_every_module_imports_first_and_saving_works_in_a_fresh_process(first, tmp_path):
+    """ctxstats.networks builds on ctxstats.easy, which offers the networks by name: either may be
+    imported first. A fresh process that imported nothing else saves a personalized fit (save()
+    looks at the network classes) -- this failed with a circular ImportError before."""
+    import subprocess
+    import sys
+
+    code = (f"import {first}\n"
+            "import numpy as np, ctxstats as cs\n"
+            "from ctxstats.easy import ContextualizedMarkovNetworks\n"
+            "rng = np.random.default_rng(0); C = rng.normal(size=(60, 2)); X = rng.normal(size=(60, 1))\n"
+            "y = X[:, 0] * (1 + C[:, 0]) + 0.1 * rng.normal(size=60)\n"
+            "res = cs.PersonalizedRegression(y, X, C).fit(seed=0, max_iter=5, threads=1)\n"
+            f"cs.save(res, {str(tmp_path / 'p.ctx')!r}); print(type(cs.load({str(tmp_path / 'p.ctx')!r})).__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith("PersonalizedRegressionResults")
