@@ -487,7 +487,8 @@ std::vector<OptionSpec> build_schema() {
           .solvers({"adam"}),
       Builder("early_stopping", OptionType::kBool, "solver", V::boolean(true),
               "Networks fitted by lbfgs: choose the number of L-BFGS iterations on a seeded 20% of the rows held "
-              "out (the iteration k of least held-out loss; that run stops max(100, k/2) iterations after it), then "
+              "out (the iteration k of least held-out loss; that run stops max(100, k/2) iterations after it, or once the "
+              "held-out log-likelihood gained at most 0.5 over the last 100 iterations), then "
               "fit all rows from the same initial weights for k (all rows / training rows) iterations. false: fit to convergence (networks "
               "overfit then: benchmark binomial task, n = 10,000, mlp coefficient RMSE 4.2).")
           .models(glm)
