@@ -9,6 +9,7 @@ is an error naming it, again with the same message.
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,15 @@ def frame(n=40, seed=0) -> pd.DataFrame:
 DF = frame()
 
 
+def response(family: str | None) -> pd.Series:
+    """DF's response, made valid for the family (defaults may depend on it)."""
+    if family == "binomial":
+        return (DF["y"] > 0).astype(float)
+    if family in ("poisson", "negativebinomial"):
+        return DF["y"].abs().round()
+    return DF["y"]
+
+
 def py_call(model: str, encoder: str | None, solver: str | None, options: dict, resolve_only: bool):
     """What the Python front end does with these options: the constructor and fit() (or, with
     resolve_only, the options fit() sends to the core)."""
@@ -54,7 +64,7 @@ def py_call(model: str, encoder: str | None, solver: str | None, options: dict, 
         fit_args = inspect.signature(cs.ContextualizedGLM.fit).parameters
         rest = {k: v for k, v in options.items() if k in fit_args}
         ctor = {"encoder": encoder, **{k: v for k, v in options.items() if k not in rest}}
-        m = cs.ContextualizedGLM(DF["y"], DF[["x1"]], DF[["c1", "c2"]], **ctor)
+        m = cs.ContextualizedGLM(response(ctor.get("family")), DF[["x1"]], DF[["c1", "c2"]], **ctor)
         if resolve_only:
             return m._options(**rest)
         return m.fit(**{"max_iter": 1, **rest})
@@ -188,6 +198,28 @@ def test_a_default_per_encoder_and_family_wins_and_a_given_value_wins_over_it():
     assert _options.default("linear_skip", "glm", "ngam", "gaussian") is True
     assert _options.default("linear_skip", "glm", "ngam") is False  # family not known: the key does not hold
     assert _options.default("width", "glm", "ngam", "gaussian") == 16
+
+
+def test_the_poisson_mlp_has_a_weight_decay_by_default():
+    """weight_decay 1e-4 for the poisson mlp only (the table's "mlp & poisson" key); a given
+    value wins, and the fit uses it."""
+    def decay(encoder, family, **options):
+        return _options.resolve("glm", {"encoder": encoder, "family": family, **options})["weight_decay"]
+
+    assert SCHEMA["weight_decay"]["default_for"] == {"personalized": 0.01, "mlp & poisson": 1e-4}
+    assert decay("mlp", "poisson") == 1e-4
+    assert decay("mlp", "binomial") == 0.0 and decay("mlp", "gaussian") == 0.0 and decay("ngam", "poisson") == 0.0
+    assert decay("linear", "poisson") == 0.0
+    assert decay("mlp", "poisson", weight_decay=0.0) == 0.0
+    m = cs.ContextualizedGLM(response("poisson"), DF[["x1"]], DF[["c1", "c2"]], family="poisson", encoder="mlp",
+                             width=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cs.ConvergenceWarning)  # 20 iterations: the cap's warning
+        res = m.fit(seed=0, max_iter=20)
+        again = m.fit(seed=0, max_iter=20, weight_decay=1e-4)
+        plain = m.fit(seed=0, max_iter=20, weight_decay=0.0)
+    assert res.options["weight_decay"] == 1e-4
+    assert np.array_equal(res.weights, again.weights) and not np.array_equal(res.weights, plain.weights)
 
 
 def test_no_front_end_signature_holds_a_default_of_its_own():

@@ -139,6 +139,19 @@ def test_the_per_family_default_skip_is_chosen_and_reported_alike(ro, family):
     assert ("ngam + linear skip" in r_summary) is skip
 
 
+def test_the_poisson_mlps_default_weight_decay_is_chosen_alike(ro):
+    """weight_decay is not given: the table's default for the poisson mlp (1e-4) is what both
+    languages fit and store."""
+    df = vcm_frame(n=150, family="poisson", seed=5)
+    py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], family="poisson", encoder="mlp",
+                              width=4).fit(seed=3, max_iter=30)
+    ro.globalenv["d"] = r_frame(df)
+    ro.r('f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "poisson", encoder = "mlp", width = 4, '
+         'seed = 3, max_iter = 30))')
+    assert py.options["weight_decay"] == 1e-4 and float(ro.r("f$options$weight_decay")[0]) == 1e-4
+    np.testing.assert_array_equal(as_array(ro.r("f$encoder_weights")), py.weights)
+
+
 @pytest.mark.parametrize("family", [f for f in SCHEMA["family"]["choices"] if f != NEGBIN])
 def test_personalized_fits_are_bitwise_identical(ro, family):
     df = vcm_frame(n=150, family=family, seed=5)

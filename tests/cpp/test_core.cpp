@@ -269,6 +269,12 @@ void linear_skip_checks() {
   check(option_default(*find_option("width"), "glm", "ngam", "gaussian").text == "16" &&
             option_default(*find_option("depth"), "glm", "ngam", "gaussian").text == "1",
         "a default keyed by the encoder alone still holds with a family");
+  const auto decay_of = [](const std::string& encoder, const std::string& family) {
+    return fit_options_from({{"encoder", OptionValue::string(encoder)}, {"family", OptionValue::string(family)}})
+        .penalty.weight_decay;
+  };
+  check(decay_of("mlp", "poisson") == 1e-4 && decay_of("mlp", "binomial") == 0.0 && decay_of("ngam", "poisson") == 0.0,
+        "weight_decay: 1e-4 for the poisson mlp only");
 }
 
 
