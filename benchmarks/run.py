@@ -58,7 +58,8 @@ CTX_CONFIGS: dict[str, tuple[dict, dict]] = {
     "ngam-no-es": ({"encoder": "ngam"}, {"early_stopping": False}),
     "linear-exact": ({"encoder": "linear"}, {"solver": "exact"}),
     "spline": ({"encoder": "spline"}, {}),
-    "ngam": ({"encoder": "ngam"}, {}),  # the package's ngam defaults (16 x 1 tanh, lbfgs, early stopping)
+    "ngam": ({"encoder": "ngam"}, {}),  # the package's ngam defaults (16 x 1 tanh, lbfgs, early stopping; gaussian: linear_skip)
+    "ngam-noskip": ({"encoder": "ngam", "linear_skip": False}, {}),  # the gaussian ngam's default before 2026-12-01
     "ngam-w8-tanh": ({"encoder": "ngam", "width": 8, "depth": 1, "activation": "tanh"},
                      {"solver": "lbfgs", "max_iter": 300}),
     "ngam-w16": ({"encoder": "ngam", "width": 16, "depth": 1}, {"solver": "lbfgs", "max_iter": 300}),

@@ -32,13 +32,13 @@ def resolve(model: str, options: dict, solver_known: bool = True) -> dict:
     return _core.resolve_options(model, options, solver_known)
 
 
-def default(name: str, model: str = "glm", encoder: str | None = None):
-    """The table's default of one option for ``model`` and ``encoder``."""
-    row = SCHEMA[name]
-    for key in (model, encoder):
-        if key in row["default_for"]:
-            return row["default_for"][key]
-    return row["default"]
+def default(name: str, model: str = "glm", encoder: str | None = None, family: str | None = None):
+    """The table's default of one option for ``model``, ``encoder`` and ``family`` (the core
+    decides: a default given for an encoder and a family together, as ``"ngam & gaussian"``,
+    wins over one given for the encoder alone)."""
+    if name not in SCHEMA:
+        raise KeyError(name)
+    return _core.option_default(name, model, encoder or "", family or "")
 
 
 GROUPS = ("model", "encoder", "spline", "personalized", "penalty", "solver", "inference")

@@ -566,7 +566,14 @@ class DaskContextualizedGLM:
     def _options(self, **fit_options) -> dict:
         from ctxstats import _options
 
-        return _options.resolve("glm", {**self._given_options, **_options.given(**fit_options)})
+        given = {**self._given_options, **_options.given(**fit_options)}
+        opts = _options.resolve("glm", given)
+        if opts.get("linear_skip") and "linear_skip" not in given:
+            # The table's default skip (the gaussian ngam's) starts from an exact linear fit of every
+            # row, which a fit over partitions does not have yet (the core refuses a given
+            # linear_skip=True there): a partitioned fit keeps the network without the skip.
+            opts = _options.resolve("glm", {**given, "linear_skip": False})
+        return opts
 
     def _run(self, client, task, *args, extra=None):
         """task(k, y_k, X_k, C_k, w_k, [extra_k,] *args) for every partition k, results in

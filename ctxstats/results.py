@@ -803,7 +803,8 @@ class ContextualizedGLMResults(Cached):
             [("Dep. Variable", m.endog_name), ("Model", type(m).__name__.replace("Contextualized", "") or "GLM"),
              ("Family", f"quasi{m.family}" if m.quasi else m.family),
              ("Encoder", m.encoder + (f" + {m.encoder_options['archetypes']} archetypes"
-                                      if m.encoder_options.get("archetypes", 0) else "")),
+                                      if m.encoder_options.get("archetypes", 0) else "")
+              + (" + linear skip" if self.options.get("linear_skip") else "")),
              ("Solver", self.solver), ("No. Observations", str(self.nobs)),
              ("Context", ctx if len(ctx) <= 18 else f"{len(m.context_names)} columns")],
             [("Converged", str(self.converged)), ("Iterations", str(self.n_iter)),

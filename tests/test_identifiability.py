@@ -99,7 +99,8 @@ def test_counting_heuristic_depends_on_the_encoder():
     assert representation_dim("linear", {}, 4) == 5
     assert representation_dim("mlp", {"width": 16, "depth": 2}, 4) == 17
     assert representation_dim("mlp", {"width": 16, "depth": 0}, 4) == 5
-    assert representation_dim("ngam", {"width": 8, "depth": 1}, 3) == 25
+    assert representation_dim("ngam", {"width": 8, "depth": 1, "linear_skip": False}, 3) == 25
+    assert representation_dim("ngam", {"width": 8, "depth": 1}, 3) == 28  # the gaussian ngam's default skip: + m
     assert representation_dim("mlp", {"width": 16, "depth": 2, "archetypes": 3}, 4) == 3
     y, X, C = frames(n=60)
     with pytest.warns(cs.IdentifiabilityWarning, match="counting"):

@@ -9,6 +9,7 @@ is an error naming it, again with the same message.
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,15 @@ def frame(n=40, seed=0) -> pd.DataFrame:
 DF = frame()
 
 
+def response(family: str | None) -> pd.Series:
+    """DF's response, made valid for the family (defaults may depend on it)."""
+    if family == "binomial":
+        return (DF["y"] > 0).astype(float)
+    if family in ("poisson", "negativebinomial"):
+        return DF["y"].abs().round()
+    return DF["y"]
+
+
 def py_call(model: str, encoder: str | None, solver: str | None, options: dict, resolve_only: bool):
     """What the Python front end does with these options: the constructor and fit() (or, with
     resolve_only, the options fit() sends to the core)."""
@@ -54,7 +64,7 @@ def py_call(model: str, encoder: str | None, solver: str | None, options: dict, 
         fit_args = inspect.signature(cs.ContextualizedGLM.fit).parameters
         rest = {k: v for k, v in options.items() if k in fit_args}
         ctor = {"encoder": encoder, **{k: v for k, v in options.items() if k not in rest}}
-        m = cs.ContextualizedGLM(DF["y"], DF[["x1"]], DF[["c1", "c2"]], **ctor)
+        m = cs.ContextualizedGLM(response(ctor.get("family")), DF[["x1"]], DF[["c1", "c2"]], **ctor)
         if resolve_only:
             return m._options(**rest)
         return m.fit(**{"max_iter": 1, **rest})
@@ -90,11 +100,12 @@ def ro():
     return ro
 
 
-def r_resolved(ro, model, encoder, solver) -> dict:
-    """The options the R front end sends to the core when none are given."""
+def r_resolved(ro, model, encoder, solver, family=None) -> dict:
+    """The options the R front end sends to the core when none are given (but the family)."""
     if model == "glm":
-        expr = ("ctxstats:::core_options(list(encoder = {e}, fit_intercept = TRUE, solver = {s}), list(), "
-                "as.matrix(d[, c('c1', 'c2')]), 2)").format(e=r_literal(encoder), s=r_literal(solver))
+        expr = ("ctxstats:::core_options(list(encoder = {e}, fit_intercept = TRUE, solver = {s}{f}), list(), "
+                "as.matrix(d[, c('c1', 'c2')]), 2)").format(e=r_literal(encoder), s=r_literal(solver),
+                                                           f="" if family is None else f", family = {r_literal(family)}")
     else:
         expr = "ctxstats:::resolve_options('personalized', list(fit_intercept = TRUE, categorical = c(0L, 0L)))"
     out = ro.r(expr)
@@ -128,27 +139,87 @@ def same_value(py, r) -> bool:
 
 # ---- (a) defaults ---------------------------------------------------------------------------
 
+FAMILIES = ("gaussian", "binomial", "poisson", "negativebinomial")
+
+
+def default_case(name: str, key: str):
+    """(name, model, encoder, solver, family) where the default keyed ``key`` applies: a key
+    names a model, an encoder or a family, or several joined by " & "."""
+    parts = key.split(" & ")
+    if "personalized" in parts:
+        return name, "personalized", None, None, None
+    _model, enc, solver = where_it_applies(name)
+    encoder = next((p for p in parts if p not in FAMILIES and p != "glm"), enc)
+    family = next((p for p in parts if p in FAMILIES), None)
+    return name, "glm", encoder, solver, family
+
+
 DEFAULT_CASES = []
 for _name in USER:
     _model, _enc, _solver = where_it_applies(_name)
-    DEFAULT_CASES.append((_name, _model, _enc, _solver))
-    for _key in SCHEMA[_name]["default_for"]:  # a default that differs by model or encoder
-        DEFAULT_CASES.append((_name, "personalized", None, None) if _key == "personalized"
-                             else (_name, "glm", _key, _solver))
+    DEFAULT_CASES.append((_name, _model, _enc, _solver, None))
+    for _key in SCHEMA[_name]["default_for"]:  # a default that differs by model, encoder or family
+        DEFAULT_CASES.append(default_case(_name, _key))
 
 
-@pytest.mark.parametrize("name,model,encoder,solver", DEFAULT_CASES)
-def test_python_fills_the_tables_default(name, model, encoder, solver):
-    resolved = py_call(model, encoder, solver, {}, resolve_only=True)
-    assert resolved[name] == _options.default(name, model, encoder)
+def with_family(family):
+    return {} if family is None else {"family": family}
+
+
+@pytest.mark.parametrize("name,model,encoder,solver,family", DEFAULT_CASES)
+def test_python_fills_the_tables_default(name, model, encoder, solver, family):
+    resolved = py_call(model, encoder, solver, with_family(family), resolve_only=True)
+    assert resolved[name] == _options.default(name, model, encoder, resolved.get("family"))
 
 
 @pytest.mark.against_r
-@pytest.mark.parametrize("name,model,encoder,solver", DEFAULT_CASES)
-def test_r_fills_the_same_default_as_python(ro, name, model, encoder, solver):
-    py = py_call(model, encoder, solver, {}, resolve_only=True)[name]
-    r = r_resolved(ro, model, encoder, solver)[name]
+@pytest.mark.parametrize("name,model,encoder,solver,family", DEFAULT_CASES)
+def test_r_fills_the_same_default_as_python(ro, name, model, encoder, solver, family):
+    py = py_call(model, encoder, solver, with_family(family), resolve_only=True)[name]
+    r = r_resolved(ro, model, encoder, solver, family)[name]
     assert same_value(py, r), (name, py, list(r))
+
+
+def test_a_default_per_encoder_and_family_wins_and_a_given_value_wins_over_it():
+    """linear_skip: true for the gaussian ngam only (the table's "ngam & gaussian" key), false for
+    the binomial ngam and the gaussian mlp, false where the encoder has no skip (depth 0,
+    archetypes), and a given value always wins."""
+    def skip(encoder, family, **options):  # what fit() sends to the core (the data do not matter)
+        return _options.resolve("glm", {"encoder": encoder, "family": family, **options})["linear_skip"]
+
+    assert SCHEMA["linear_skip"]["default_for"] == {"ngam & gaussian": True}
+    assert skip("ngam", "gaussian") is True
+    assert skip("ngam", "binomial") is False and skip("ngam", "poisson") is False
+    assert skip("mlp", "gaussian") is False
+    assert skip("ngam", "gaussian", depth=0) is False
+    assert skip("ngam", "gaussian", archetypes=2) is False
+    assert skip("ngam", "gaussian", linear_skip=False) is False
+    assert skip("mlp", "binomial", linear_skip=True) is True
+    assert _options.default("linear_skip", "glm", "ngam", "gaussian") is True
+    assert _options.default("linear_skip", "glm", "ngam") is False  # family not known: the key does not hold
+    assert _options.default("width", "glm", "ngam", "gaussian") == 16
+
+
+def test_the_poisson_mlp_has_a_weight_decay_by_default():
+    """weight_decay 1e-4 for the poisson mlp only (the table's "mlp & poisson" key); a given
+    value wins, and the fit uses it."""
+    def decay(encoder, family, **options):
+        return _options.resolve("glm", {"encoder": encoder, "family": family, **options})["weight_decay"]
+
+    assert SCHEMA["weight_decay"]["default_for"] == {"personalized": 0.01, "mlp & poisson": 1e-4}
+    assert decay("mlp", "poisson") == 1e-4
+    assert decay("mlp", "binomial") == 0.0 and decay("mlp", "gaussian") == 0.0 and decay("ngam", "poisson") == 0.0
+    assert decay("linear", "poisson") == 0.0
+    assert decay("mlp", "poisson", weight_decay=0.0) == 0.0
+    m = cs.ContextualizedGLM(response("poisson"), DF[["x1"]], DF[["c1", "c2"]], family="poisson", encoder="mlp",
+                             width=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", cs.ConvergenceWarning)  # 20 iterations: the cap's warning
+        res = m.fit(seed=0, max_iter=20)
+        again = m.fit(seed=0, max_iter=20, weight_decay=1e-4)
+        plain = m.fit(seed=0, max_iter=20, weight_decay=0.0)
+    assert res.options["weight_decay"] == 1e-4
+    assert np.array_equal(res.weights, again.weights) and not np.array_equal(res.weights, plain.weights)
 
 
 def test_no_front_end_signature_holds_a_default_of_its_own():

@@ -120,6 +120,38 @@ def test_glm_fits_are_bitwise_identical(ro, encoder, family, solver, extra):
         np.testing.assert_allclose(as_array(ro.r("ctxstats:::smooth_terms(f)$p_value")), terms["p_value"], rtol=1e-12)
 
 
+@pytest.mark.parametrize("family", ["gaussian", "binomial"])
+def test_the_per_family_default_skip_is_chosen_and_reported_alike(ro, family):
+    """linear_skip is not given: the table's default (true for the gaussian ngam only) is what
+    both languages fit, store in the fit's options and name in the summary's Encoder line."""
+    df = vcm_frame(n=150, family=family, seed=5)
+    py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], family=family, encoder="ngam",
+                              width=4).fit(seed=3, max_iter=30)
+    ro.globalenv["d"] = r_frame(df)
+    ro.r(f'f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "{family}", encoder = "ngam", '
+         'width = 4, seed = 3, max_iter = 30))')
+    skip = family == "gaussian"
+    assert py.options["linear_skip"] is skip and bool(ro.r("f$options$linear_skip")[0]) is skip
+    np.testing.assert_array_equal(as_array(ro.r("f$encoder_weights")), py.weights)
+    np.testing.assert_array_equal(as_array(ro.r("unname(sample_coef(f))")), py.sample_params.to_numpy())
+    r_summary = "\n".join(ro.r("capture.output(print(summary(f)))"))
+    assert ("ngam + linear skip" in str(py.summary())) is skip
+    assert ("ngam + linear skip" in r_summary) is skip
+
+
+def test_the_poisson_mlps_default_weight_decay_is_chosen_alike(ro):
+    """weight_decay is not given: the table's default for the poisson mlp (1e-4) is what both
+    languages fit and store."""
+    df = vcm_frame(n=150, family="poisson", seed=5)
+    py = cs.ContextualizedGLM(df["y"], df[["x1", "x2"]], df[["c1", "c2"]], family="poisson", encoder="mlp",
+                              width=4).fit(seed=3, max_iter=30)
+    ro.globalenv["d"] = r_frame(df)
+    ro.r('f <- suppressWarnings(ctx_glm(y ~ x1 + x2 | c1 + c2, d, family = "poisson", encoder = "mlp", width = 4, '
+         'seed = 3, max_iter = 30))')
+    assert py.options["weight_decay"] == 1e-4 and float(ro.r("f$options$weight_decay")[0]) == 1e-4
+    np.testing.assert_array_equal(as_array(ro.r("f$encoder_weights")), py.weights)
+
+
 @pytest.mark.parametrize("family", [f for f in SCHEMA["family"]["choices"] if f != NEGBIN])
 def test_personalized_fits_are_bitwise_identical(ro, family):
     df = vcm_frame(n=150, family=family, seed=5)

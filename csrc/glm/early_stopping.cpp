@@ -71,6 +71,14 @@ EarlyStopping choose_iterations(std::size_t nw, const ValueGrad& train,
   std::vector<double> x(x0, x0 + nw);
   double best = held_out(x.data());
   out.val_loss.push_back(best);
+  // best_after[t]: the least held-out loss of iterations 0..t; the held-out rows' log-likelihood
+  // gained from best_after[t - W] to best_after[t] (the objective's yardstick, solver.hpp).
+  std::vector<double> best_after{best};
+  const double s_held = s_all - s_train;
+  const auto held_out_gain = [&](double before, double after) {
+    return options.loglik_gaussian && before > 0.0 && after > 0.0 ? 0.5 * s_held * std::log(before / after)
+                                                                   : s_held * (before - after);
+  };
 
   SolverOptions o = options;
   o.loglik_rows = s_train;
@@ -88,7 +96,15 @@ EarlyStopping choose_iterations(std::size_t nw, const ValueGrad& train,
       best = v;
       out.best_iter = it;
     }
+    best_after.push_back(best);
     if (it - out.best_iter >= std::max(kEarlyStoppingPatience, out.best_iter / 2)) {
+      out.stopped = true;
+      return true;
+    }
+    // The held-out curve has flattened: over the last kEarlyStoppingPatience iterations its best
+    // rose by at most the networks' log-likelihood tolerance (on the held-out rows).
+    if (options.loglik_tol > 0.0 && it >= kEarlyStoppingPatience &&
+        held_out_gain(best_after[static_cast<std::size_t>(it - kEarlyStoppingPatience)], best) <= options.loglik_tol) {
       out.stopped = true;
       return true;
     }

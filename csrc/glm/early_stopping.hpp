@@ -7,8 +7,13 @@
 // The rule: a seeded 20% of the rows of positive weight is held out. L-BFGS runs from the
 // initial weights on the other rows; after every iteration the held-out mean loss (the
 // objective of objective.hpp on those rows without any penalty) is computed, and the run stops
-// once it has not improved for max(100, k / 2) iterations (or when the training fit meets its
-// own criterion, or at max_iter), k being the iteration of least held-out loss so far. The fit
+// once it has not improved for max(100, k / 2) iterations, k being the iteration of least
+// held-out loss so far; or once the held-out curve is flat: its least value over the last 100
+// iterations improved the held-out rows' log-likelihood by at most the networks' tolerance
+// (SolverOptions::loglik_tol, 0.5; the log-likelihood measured as the training criterion
+// measures it); or when the training fit meets its own criterion, or at max_iter. (Without the
+// flat-curve rule a held-out loss that creeps down by a few parts in a million per iteration
+// reset the patience forever: the default mlp at n = 50,000 ran to the 1,000-iteration cap.) The fit
 // then runs L-BFGS on all rows from the same initial weights for round(k S_all / S_train)
 // iterations (S: total row weight; the all-rows fit has that much more data to support the
 // longer path; at most max_iter), stopping sooner if it meets its criterion, and is converged

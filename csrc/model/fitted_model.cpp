@@ -467,6 +467,18 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
   md.p = record_int(f, "model/p", 0, 1000000);
 
   md.options = read_option_records(f);
+  // A model's options are stored resolved, so a network's file without linear_skip was written
+  // before the option existed, by a network without the skip: not the table's default now (true
+  // for the gaussian ngam), which would not fit its weights.
+  bool neural = false, skip_stored = false;
+  for (const auto& kv : md.options) {
+    neural = neural || (kv.first == "encoder" && (kv.second.text == "mlp" || kv.second.text == "ngam"));
+    skip_stored = skip_stored || kv.first == "linear_skip";
+  }
+  if (neural && !skip_stored) {
+    md.options.emplace_back("linear_skip", OptionValue::boolean(false));
+    md.options = in_table_order(md.options);
+  }
   md.fit_options = fit_options_from(md.options, false);
   md.fit.encoder = md.fit_options.encoder;
 

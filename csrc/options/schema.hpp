@@ -50,7 +50,10 @@ struct OptionSpec {
   OptionType type;
   std::string group;  // model | encoder | spline | penalty | solver | personalized | inference
   OptionValue default_value;
-  std::vector<std::pair<std::string, OptionValue>> default_for;  // a model or encoder name -> its default
+  // Defaults that differ from default_value: a key names a model, an encoder or a family, or several
+  // joined by " & " that must all hold ("ngam & gaussian"), and the option's default there. Of the
+  // keys that hold, the one with the most names wins (a tie: the first). A given value always wins.
+  std::vector<std::pair<std::string, OptionValue>> default_for;
   bool has_low = false, has_high = false, low_open = false, high_open = false;
   double low = 0.0, high = 0.0;
   std::vector<std::string> choices;
@@ -64,8 +67,10 @@ const char* option_type_name(OptionType t);
 const std::vector<OptionSpec>& option_schema();
 const OptionSpec* find_option(const std::string& name);
 
-// The default of an option for a model ("glm" | "personalized") and encoder.
-OptionValue option_default(const OptionSpec& spec, const std::string& model, const std::string& encoder);
+// The default of an option for a model ("glm" | "personalized"), encoder and family ("" where
+// not known or not applicable: a key naming it does not hold).
+OptionValue option_default(const OptionSpec& spec, const std::string& model, const std::string& encoder,
+                           const std::string& family = "");
 
 // Checks `given` (null values count as not given) for `model` and returns every option that
 // applies to the model as configured, defaults filled, in the table's order. With

@@ -49,16 +49,27 @@ py::dict resolve_options_py(const std::string& model, const py::dict& options, b
   return out;
 }
 
+py::object option_default_py(const std::string& name, const std::string& model, const std::string& encoder,
+                             const std::string& family) {
+  const OptionSpec* spec = find_option(name);
+  if (!spec) throw InvalidArgument("unknown option '" + name + "'");
+  return to_python(option_default(*spec, model, encoder, family));
+}
+
 }  // namespace
 
 void bind_options(py::module_& mod) {
   mod.def("option_schema", &option_schema_py,
-          "Every option of every model: name, type, default (and per-model or per-encoder defaults), bounds or "
+          "Every option of every model: name, type, default (and per-model, per-encoder or per-family defaults), bounds or "
           "choices, the models, encoders, solvers and families it applies to, and a one-line doc.");
   mod.def("resolve_options", &resolve_options_py, py::arg("model"), py::arg("options"),
           py::arg("solver_known") = true,
           "Checks the options of model ('glm' or 'personalized') and returns every option that applies, with "
           "the defaults filled.");
+  mod.def("option_default", &option_default_py, py::arg("name"), py::arg("model"), py::arg("encoder") = "",
+          py::arg("family") = "",
+          "The table's default of one option for a model, encoder and family ('' where not known): a default "
+          "given for several of them together (e.g. 'ngam & gaussian') wins over one given for fewer.");
 }
 
 }  // namespace ctxstats_py

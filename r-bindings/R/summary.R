@@ -21,7 +21,8 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   spline <- !is.null(object$spline$smoothing)
   header <- list(
     left = list(c("Dep. Variable", object$response_name), c("Model", "GLM"), c("Family", family_label(object)),
-                c("Encoder", paste0(object$encoder, if (K > 0) sprintf(" + %d archetypes", as.integer(K)) else "")),
+                c("Encoder", paste0(object$encoder, if (K > 0) sprintf(" + %d archetypes", as.integer(K)) else "",
+                                    if (isTRUE(object$options$linear_skip)) " + linear skip" else "")),
                 c("Solver", object$solver),
                 c("No. Observations", as.character(n)), c("Context", ctx)),
     right = Filter(Negate(is.null), list(

@@ -248,6 +248,33 @@ void linear_skip_checks() {
   expect_invalid([&] { fit_options_from(given); }, "linear_skip is not available with archetypes");
   OptionMap on_linear = {{"encoder", OptionValue::string("linear")}, {"linear_skip", OptionValue::boolean(true)}};
   expect_invalid([&] { fit_options_from(on_linear); }, "linear_skip does not apply to encoder 'linear'");
+
+  // The default per encoder and family (the table's "ngam & gaussian" key): true for the gaussian
+  // ngam only, false where the encoder has no skip (depth 0, archetypes), and a given value wins.
+  const auto skip_of = [](const std::string& encoder, const std::string& family, OptionMap more) {
+    OptionMap g = {{"encoder", OptionValue::string(encoder)}, {"family", OptionValue::string(family)}};
+    g.insert(g.end(), more.begin(), more.end());
+    return fit_options_from(g).encoder.linear_skip;
+  };
+  check(skip_of("ngam", "gaussian", {}), "the gaussian ngam's default skip");
+  check(!skip_of("ngam", "binomial", {}) && !skip_of("ngam", "poisson", {}), "no default skip for other families");
+  check(!skip_of("mlp", "gaussian", {}), "no default skip for the mlp");
+  check(!skip_of("ngam", "gaussian", {{"depth", OptionValue::integer(0)}}), "no default skip without hidden layers");
+  check(!skip_of("ngam", "gaussian", {{"archetypes", OptionValue::integer(2)}}), "no default skip with archetypes");
+  check(!skip_of("ngam", "gaussian", {{"linear_skip", OptionValue::boolean(false)}}), "a given false wins");
+  check(skip_of("mlp", "binomial", {{"linear_skip", OptionValue::boolean(true)}}), "a given true wins");
+  const OptionSpec& skip_spec = *find_option("linear_skip");
+  check(option_default(skip_spec, "glm", "ngam", "gaussian").flag, "option_default: ngam & gaussian");
+  check(!option_default(skip_spec, "glm", "ngam").flag, "option_default: the family unknown");
+  check(option_default(*find_option("width"), "glm", "ngam", "gaussian").text == "16" &&
+            option_default(*find_option("depth"), "glm", "ngam", "gaussian").text == "1",
+        "a default keyed by the encoder alone still holds with a family");
+  const auto decay_of = [](const std::string& encoder, const std::string& family) {
+    return fit_options_from({{"encoder", OptionValue::string(encoder)}, {"family", OptionValue::string(family)}})
+        .penalty.weight_decay;
+  };
+  check(decay_of("mlp", "poisson") == 1e-4 && decay_of("mlp", "binomial") == 0.0 && decay_of("ngam", "poisson") == 0.0,
+        "weight_decay: 1e-4 for the poisson mlp only");
 }
 
 
