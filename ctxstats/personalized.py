@@ -711,9 +711,12 @@ class PersonalizedRegressionResults:
 
     @property
     def smoothing_bias(self) -> pd.DataFrame | None:
-        """The core's estimate of each local GLM's smoothing bias, (theta_k - theta_(k/2)) /
-        (1 - 2^(-1/d)) with d the context columns the metric uses (None for latent models);
-        it widens ``sample_conf_int``."""
+        """The core's estimate of each local GLM's bias, which the bootstrap does not see
+        (None for latent models); it widens ``sample_conf_int``. The smoothing bias
+        (theta_k - theta_(k/2)) / (1 - 2^(-1/d)), with d the context columns the metric uses,
+        of the local GLMs shrunk with strength 1; with a stronger shrinkage chosen
+        (``shrinkage``), plus its pull towards the target: the sample model minus that
+        weakly shrunk one."""
         return None if self._bias is None else self._frame(self._bias, self.model.row_labels)
 
     @property
@@ -904,8 +907,9 @@ class PersonalizedRegressionResults:
         """Bootstrap intervals for every sample's parameters: {"lower", "upper"}.
 
         Centred percentile intervals whose half-widths are combined with the estimated
-        smoothing bias of the local GLMs (``smoothing_bias``: the bootstrap sees their
-        variance, not their bias): each side sqrt(h^2 + bias^2). Latent models: centred
+        bias of the local GLMs (``smoothing_bias``: their smoothing bias and the chosen
+        shrinkage's pull; the bootstrap sees their variance, not their bias): each side
+        sqrt(h^2 + bias^2). Latent models: centred
         percentile intervals.
         """
         self._require_bootstrap()
@@ -970,7 +974,7 @@ class PersonalizedRegressionResults:
             s.add_note(bootstrap_share_note(self._boot["converged"]))
         if self._boot is not None:
             s.add_note("Intervals: bootstrap percentile intervals re-centred on the estimate (per-sample intervals "
-                       "also allow for the local GLMs' estimated smoothing bias).")
+                       "also allow for the local GLMs' estimated smoothing and shrinkage bias).")
             if self._boot["modes_message"]:
                 s.add_note("Warning: " + self._boot["modes_message"][0].upper() + self._boot["modes_message"][1:])
         if not self.population_converged:

@@ -154,9 +154,12 @@ def test_four_groups_recovered_and_metric_finds_the_defining_columns(four_group_
 def test_new_samples_through_the_learned_metric(four_group_fit):
     res, theta = four_group_fit
     C = res.model.context
-    # A training context is its own nearest neighbour at distance 0 and dominates the average.
+    # A training context is its own nearest neighbour at distance 0 and dominates the average --
+    # unless the metric rests on sex and smoker alone: then its whole group is at distance 0 and
+    # the prediction averages the group's models, which differ by their local fits only.
     again = res.predict_params(pd.DataFrame(C[:20], columns=CONTEXT_NAMES))
-    np.testing.assert_allclose(again.to_numpy(), res.sample_params.to_numpy()[:20], atol=1e-3)
+    ties = res.metric_weights.drop(["sex", "smoker"]).max() == 0.0
+    np.testing.assert_allclose(again.to_numpy(), res.sample_params.to_numpy()[:20], atol=0.1 if ties else 1e-3)
     # New samples in each group get that group's model (the noise columns barely matter).
     rng = np.random.default_rng(11)
     new = pd.DataFrame(rng.normal(size=(8, 5)), columns=CONTEXT_NAMES)

@@ -106,3 +106,28 @@ def test_the_model_file_keeps_the_shrinkage(tmp_path):
     back.shrink_target = "linear" if fit.shrink_target == "population" else "population"  # contradicts the map
     with pytest.raises(ValueError, match="shrinkage"):
         back._check_loaded()
+
+
+@pytest.mark.filterwarnings("ignore::ctxstats.ConvergenceWarning")
+@pytest.mark.parametrize("refine", [True, False])
+def test_the_chosen_rank_is_fitted_as_if_it_were_given(refine):
+    # Choosing the rank judges every rank without fitting its sample models; the chosen rank's
+    # are fitted afterwards, bitwise as a fit at that rank would.
+    y, X, C = steps(400, 6)
+    kw = dict(seed=0, threads=1, max_iter=80, warmup=20, refine_metric=refine)
+    chosen = cs.PersonalizedRegression(y, X, C).fit(**kw)
+    given = cs.PersonalizedRegression(y, X, C, rank=chosen.rank).fit(**kw)
+    np.testing.assert_array_equal(chosen.sample_params.to_numpy(), given.sample_params.to_numpy())
+    np.testing.assert_array_equal(chosen.smoothing_bias.to_numpy(), given.smoothing_bias.to_numpy())
+    assert chosen.held_out_loss == given.held_out_loss and chosen.local_neighbors == given.local_neighbors
+
+
+def test_the_bias_allowance_sees_the_shrinkage():
+    # A noisy linear trend: a strong shrinkage towards the linear fit (or the fit itself) is
+    # chosen. Its pull, which the bootstrap does not see, enters the bias allowance: without it
+    # (the allowance of the local GLMs' smoothing alone) the linear fit itself had none at all.
+    y, X, C = linear_context(600, 0)
+    res = cs.PersonalizedRegression(y, X, C, rank=1).fit(seed=0, threads=1)
+    assert res.shrink_target == "linear" and res.shrinkage >= 64
+    bias = res.smoothing_bias.to_numpy()
+    assert np.isfinite(bias).all() and np.abs(bias).mean() > 0.01

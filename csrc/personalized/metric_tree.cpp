@@ -125,9 +125,18 @@ int MetricTree::nearest(const double* c, int k, std::uint32_t skip,
           out.push_back(cand);
           std::push_heap(out.begin(), out.end());
         } else if (cand < out.front()) {
-          std::pop_heap(out.begin(), out.end());
-          out.back() = cand;
-          std::push_heap(out.begin(), out.end());
+          // Replace the worst: one sift-down from the top (half the work of pop + push; the
+          // heap then holds the same k best, so the result is unchanged).
+          std::size_t at = 0;
+          for (;;) {
+            const std::size_t l = 2 * at + 1;
+            if (l >= kk) break;
+            const std::size_t big = (l + 1 < kk && out[l] < out[l + 1]) ? l + 1 : l;
+            if (!(cand < out[big])) break;
+            out[at] = out[big];
+            at = big;
+          }
+          out[at] = cand;
         }
       }
       continue;

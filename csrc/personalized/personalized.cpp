@@ -459,12 +459,20 @@ PersonalizedFit fit_matching(const DataView& data, const PersonalizedOptions& op
 }
 
 // Replaces fit's sample models by the local GLMs in its learned metric (sample_models =
-// "local"), with the metric refined when `refine`.
+// "local"), with the metric refined when `refine`. Without `final_fits` only the held-out
+// loss and SE are set (all that choosing the rank needs; the sample models of every row are
+// the costliest part and are fitted for the chosen rank only).
 void add_local_models(PersonalizedFit& out, const DataView& data, const PersonalizedOptions& options,
-                      const std::vector<double>& pop, bool refine) {
+                      const std::vector<double>& pop, bool refine, bool final_fits = true) {
   LocalModels local = personalized_local_models(data, out.scaling, parse_family(options.family), out.role, pop,
                                                 out.phi_matching, out.dist_scale, options.categorical,
-                                                options.local_neighbors, refine, options.seed, options.threads);
+                                                options.local_neighbors, refine, options.seed, options.threads,
+                                                final_fits);
+  if (!final_fits) {
+    out.held_out_loss = local.held_out_loss;
+    out.held_out_se = local.held_out_se;
+    return;
+  }
   out.theta = std::move(local.theta);
   theta_to_original(out.scaling, out.theta.data(), data.n);
   out.local_neighbors = local.k;
@@ -479,10 +487,12 @@ void add_local_models(PersonalizedFit& out, const DataView& data, const Personal
   out.shrink_loss = std::move(local.shrink_loss);
   out.shrink_linear = std::move(local.shrink_linear);
   out.target_map = std::move(local.target_map);
+  theta_to_original(out.scaling, local.theta_weak.data(), data.n);
   theta_to_original(out.scaling, local.theta_half.data(), data.n);
   out.smoothing_bias.resize(out.theta.size());
   for (std::size_t a = 0; a < out.theta.size(); ++a)
-    out.smoothing_bias[a] = local.bias_factor * (out.theta[a] - local.theta_half[a]);
+    out.smoothing_bias[a] =
+        (out.theta[a] - local.theta_weak[a]) + local.bias_factor * (local.theta_weak[a] - local.theta_half[a]);
 }
 
 }  // namespace
@@ -522,7 +532,7 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
     pops.emplace_back();
     fits.push_back(fit_matching(data, o, nullptr, pops.back()));
     if (fits.back().interrupted) return std::move(fits.back());
-    if (local) add_local_models(fits.back(), data, o, pops.back(), false);
+    if (local) add_local_models(fits.back(), data, o, pops.back(), false, false);
     loss.push_back(fits.back().held_out_loss);
     se.push_back(fits.back().held_out_se);
   }
@@ -536,10 +546,10 @@ PersonalizedFit fit_personalized(const DataView& data, const PersonalizedOptions
       break;
     }
   PersonalizedFit out = std::move(fits[chosen]);
-  if (local && options.refine_metric && !out.interrupted) {
+  if (local && !out.interrupted) {
     PersonalizedOptions o = options;
     o.rank = grid[chosen];
-    add_local_models(out, data, o, pops[chosen], true);
+    add_local_models(out, data, o, pops[chosen], options.refine_metric);
   }
   out.rank_grid.assign(grid.begin(), grid.end());
   out.rank_loss = std::move(loss);

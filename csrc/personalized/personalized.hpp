@@ -195,6 +195,14 @@ struct PersonalizedFit {
   // The bootstrap sees the variance of the local GLMs, not this bias; sample_conf_int
   // combines the two (centred_intervals' bias). The estimate is noisy (it carries the
   // variance of theta_k - theta_(k/2)), so the intervals err on the wide side.
+  // With a stronger shrinkage chosen (LocalModels), the models also carry the shrinkage's bias
+  // towards their target -- the linear fit's misspecification, say --, which the bootstrap
+  // does not see either: the estimate is then split at the weakly shrunk local GLMs theta_w
+  // (strength 1, the same target and k),
+  //   bias = (theta - theta_w) + (theta_w - theta_w(k/2)) / (1 - 2^(-1/d)),
+  // the shrinkage's pull plus theta_w's smoothing bias (for the target itself, theta is the
+  // target). The first term carries theta_w's variance, so such intervals are at most about
+  // as wide as the unshrunk local GLMs' would be.
   std::vector<double> smoothing_bias;
   std::vector<double> local_grid, local_loss;  // the k tried and their held-out mean loss
   // Local GLMs: the shrinkage chosen by held-out loss (LocalModels): target ("population",
@@ -295,7 +303,9 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
 // beyond a linear trend (or none), local GLMs of k rows are noisier than the simpler model
 // and lose to it on held-out rows. So the ridge becomes lambda/2 ||theta - t_i||^2 with the
 // target t_i either the population GLM or the linear varying-coefficient GLM at c_i
-// (personalized_linear_target, fitted on the training rows only), and (target, lambda) is
+// (personalized_linear_target, fitted on the training rows only while choosing; once chosen,
+// refitted on every row, validation rows included, for the sample models and the map that
+// predictions use), and (target, lambda) is
 // chosen at k among (population, 1) -- the local GLMs above --, (population, +inf) -- the
 // population GLM itself --, (linear, lambda) for lambda in kShrinkGrid and (linear, +inf) --
 // the linear fit itself -- by the one-standard-error rule on the same judged rows: the
@@ -304,8 +314,11 @@ std::vector<double> personalized_predict(const double* C_new, std::size_t rows, 
 // linear fit, the linear target from the strongest shrinkage down, the local GLMs; on NMES1988
 // the plain least chose lambda = 256 on 661 validation rows and lost to the linear fit on new
 // rows). lambda counts observations: lambda = 64 pulls a local GLM of k rows as much as 64
-// rows at the target would. Each finite candidate costs one pass of local GLMs over the
-// judged rows. Without validation rows (leave-one-out) the linear fit has seen the judged
+// rows at the target would. The candidates cost one pass over the judged rows: one neighbour
+// search per row, and the finite strengths fitted from the strongest down, each from the
+// previous one's fit (the k of the grid up to 512 likewise share one search per row, the
+// smaller neighbourhoods being the starts of the larger). Choosing the rank judges every rank
+// this way; only the chosen rank's sample models are fitted for every row. Without validation rows (leave-one-out) the linear fit has seen the judged
 // rows' outcomes, which favours the linear candidates slightly.
 struct LocalModels {
   std::vector<double> theta;  // n x q, internal scale
@@ -315,9 +328,11 @@ struct LocalModels {
   // The held-out mean loss at k (the judged rows: validation rows, or leave-one-out) and its
   // standard error (weighted: the rows' loss variance over the effective number of rows).
   double held_out_loss = 0.0, held_out_se = 0.0;
-  // The local GLMs at k / 2 (internal scale) and the factor of the smoothing-bias estimate
-  // bias_factor (theta - theta_half); see PersonalizedFit::smoothing_bias.
-  std::vector<double> theta_half;
+  // For the bias estimate (PersonalizedFit::smoothing_bias), internal scale: the local GLMs
+  // shrunk towards the chosen target with strength 1 at k (theta_weak; theta itself when that
+  // strength was chosen) and at k / 2 (theta_half), and the smoothing-bias factor:
+  //   bias = (theta - theta_weak) + bias_factor (theta_weak - theta_half).
+  std::vector<double> theta_weak, theta_half;
   double bias_factor = 0.0;
   // The shrinkage the held-out loss chose (see personalized_local_models): the target
   // ("population" or "linear"), its strength (+inf: the target itself), the target's map in
@@ -333,7 +348,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
                                       const std::vector<char>& role, const std::vector<double>& theta_pop,
                                       const std::vector<double>& phi, const std::vector<double>& dist_scale,
                                       const std::vector<int>& categorical, int k_fixed, bool refine,
-                                      std::uint64_t seed, int threads);
+                                      std::uint64_t seed, int threads, bool final_fits = true);
 
 // The linear varying-coefficient GLM theta(c) = B d(c), the target the local GLMs may be shrunk
 // towards (personalized_local_models): d(c) = [1, numeric context columns standardised over the

@@ -96,10 +96,13 @@ constexpr std::size_t kMaxJudgedRows = 4000, kMaxLooRows = 2000;
 constexpr int kAlwaysTried = 512, kGridPatience = 2;
 
 // One local GLM: rows idx[0..k) of the internal-scale X (n x q), y, s with distances d
-// (ascending); ridge lambda/2 ||theta - t0||^2 (lambda >= 1). Newton with step halving from t0.
+// (ascending); ridge lambda/2 ||theta - t0||^2 (lambda >= 1). Newton with step halving from
+// `start` (nullptr: t0) -- the shrinkage candidates start from the previous strength's fit,
+// which is close to theirs (a warm start costs fewer Newton steps; the optimum is the same).
 void local_glm(Family family, const double* X, const double* y, const double* s, int q,
                const std::pair<double, std::uint32_t>* nb, int k, const double* t0, double lambda, double* theta,
-               std::vector<double>& H, std::vector<double>& g, std::vector<double>& w, std::vector<double>& trial) {
+               std::vector<double>& H, std::vector<double>& g, std::vector<double>& w, std::vector<double>& trial,
+               const double* start = nullptr) {
   if (static_cast<int>(w.size()) < k) w.resize(k);
   const double dk = nb[k - 1].first;
   for (int a = 0; a < k; ++a) w[a] = s[nb[a].second] * (dk > 0.0 ? 1.0 - nb[a].first / (2.0 * dk) : 1.0);
@@ -114,7 +117,7 @@ void local_glm(Family family, const double* X, const double* y, const double* s,
     for (int c = 0; c < q; ++c) f += 0.5 * lambda * (t[c] - t0[c]) * (t[c] - t0[c]);
     return f;
   };
-  std::copy(t0, t0 + q, theta);
+  if (start != theta) std::copy(start ? start : t0, (start ? start : t0) + q, theta);
   double f = objective(theta);
   for (int it = 0; it < 50; ++it) {
     std::fill(H.begin(), H.end(), 0.0);
@@ -177,7 +180,7 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
                                       const std::vector<char>& role, const std::vector<double>& theta_pop,
                                       const std::vector<double>& phi_in, const std::vector<double>& dist_scale,
                                       const std::vector<int>& categorical, int k_fixed, bool refine,
-                                      std::uint64_t seed, int threads) {
+                                      std::uint64_t seed, int threads, bool final_fits) {
   const std::size_t n = data.n;
   const int m = data.m, q = scaling.q();
   std::vector<double> X(n * q), y(n), s(n), Cs(static_cast<std::size_t>(kBlockRows) * m);
@@ -256,22 +259,78 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   struct Judged {
     std::vector<double> loss, se;  // per k evaluated
     std::vector<double> rows;      // the rows' losses at the last k evaluated
+    std::vector<std::vector<double>> rows_by_k;  // the rows' losses at every k evaluated
   };
-  // targets: n x q shrinkage targets (internal scale; nullptr: the population GLM); lambda the
-  // ridge's strength (+inf: the target itself).
-  auto judged_loss = [&](const std::vector<double>& phi, const std::vector<std::size_t>& rows,
-                         const std::vector<int>& grid, const std::vector<double>* targets = nullptr,
-                         double lambda = 1.0) {
-    const MetricTree tree(data.C, m, pool, phi.data(), inv.data(), cat.data());
-    double total = 0.0, total2 = 0.0;
-    for (std::size_t i : rows) {
-      total += s[i];
-      total2 += s[i] * s[i];
+  // The weighted mean of the rows' losses and its standard error: the weighted variance of
+  // the rows' losses over the effective number of rows (sum s)^2 / sum s^2.
+  auto mean_se = [&](const std::vector<std::size_t>& rows, const std::vector<double>& per_row) {
+    double total = 0.0, total2 = 0.0, f = 0.0, v = 0.0;
+    for (std::size_t a = 0; a < rows.size(); ++a) {
+      total += s[rows[a]];
+      total2 += s[rows[a]] * s[rows[a]];
+      f += s[rows[a]] * per_row[a];
     }
-    std::vector<double> per_row(rows.size());
+    f /= total;
+    for (std::size_t a = 0; a < rows.size(); ++a) v += s[rows[a]] * (per_row[a] - f) * (per_row[a] - f);
+    v /= total;
+    return std::make_pair(f, std::sqrt(v * total2 / (total * total)));
+  };
+  // The rows of neighbourhood d (kk rows, from neighbours() at a larger k) that make up k rows'
+  // worth: the start up to the first row whose cumulative weight reaches it, or all kk rows --
+  // bitwise what neighbours() returns at k, the lists being sorted by distance, then row.
+  auto prefix = [&](const std::vector<std::pair<double, std::uint32_t>>& d, int kk, int k) {
+    int a = 0;
+    for (double cum = 0.0; a < kk;) {
+      cum += s[d[a++].second];
+      if (cum >= k * mean_weight) break;
+    }
+    return a;
+  };
+  auto judged_loss = [&](const std::vector<double>& phi, const std::vector<std::size_t>& rows,
+                         const std::vector<int>& grid) {
+    const MetricTree tree(data.C, m, pool, phi.data(), inv.data(), cat.data());
     Judged out;
     int worse = 0;
-    for (int k : grid) {
+    // Records k's losses; false when the grid stops there.
+    auto record = [&](int k, std::vector<double> per_row) {
+      const auto [f, se] = mean_se(rows, per_row);
+      const bool better = out.loss.empty() || f < *std::min_element(out.loss.begin(), out.loss.end());
+      out.loss.push_back(f);
+      out.se.push_back(se);
+      out.rows_by_k.push_back(std::move(per_row));
+      worse = better ? 0 : worse + 1;
+      return !(k >= kAlwaysTried && worse >= kGridPatience);
+    };
+    // The k up to kAlwaysTried (always tried): one neighbour search per row at the largest, the
+    // smaller neighbourhoods its starts; each local GLM starts from the previous k's fit.
+    bool go = true;
+    std::size_t small = 0;
+    while (small < grid.size() && grid[small] <= kAlwaysTried) ++small;
+    if (small > 0) {
+      std::vector<std::vector<double>> per_k(small, std::vector<double>(rows.size()));
+#pragma omp parallel num_threads(nthreads)
+      {
+        std::vector<std::pair<double, std::uint32_t>> d;
+        std::vector<double> H(static_cast<std::size_t>(q) * q), g(q), w(grid[small - 1]), trial(2 * q), theta(q);
+#pragma omp for schedule(dynamic, 8)
+        for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(rows.size()); ++aa) {
+          const std::size_t i = rows[static_cast<std::size_t>(aa)];
+          const int kk_max = neighbours(tree, i, loo ? i : n, grid[small - 1], d);
+          for (std::size_t t = 0; t < small; ++t) {
+            const int kk = t + 1 == small ? kk_max : prefix(d, kk_max, grid[t]);
+            local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), 1.0, theta.data(), H,
+                      g, w, trial, t == 0 ? nullptr : theta.data());
+            double eta = 0.0;
+            for (int c = 0; c < q; ++c) eta += X[i * q + c] * theta[c];
+            per_k[t][static_cast<std::size_t>(aa)] = loss(family, y[i], eta);
+          }
+        }
+      }
+      for (std::size_t t = 0; t < small && go; ++t) go = record(grid[t], std::move(per_k[t]));
+    }
+    std::vector<double> per_row(rows.size());
+    for (std::size_t t = small; t < grid.size() && go; ++t) {
+      const int k = grid[t];
 #pragma omp parallel num_threads(nthreads)
       {
         std::vector<std::pair<double, std::uint32_t>> d;
@@ -279,34 +338,17 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
 #pragma omp for schedule(dynamic, 8)
         for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(rows.size()); ++aa) {
           const std::size_t i = rows[static_cast<std::size_t>(aa)];
-          const double* t0 = targets ? targets->data() + i * q : theta_pop.data();
-          if (std::isinf(lambda)) {
-            std::copy(t0, t0 + q, theta.begin());
-          } else {
-            const int kk = neighbours(tree, i, loo ? i : n, k, d);
-            local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, t0, lambda, theta.data(), H, g, w,
-                      trial);
-          }
+          const int kk = neighbours(tree, i, loo ? i : n, k, d);
+          local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, theta_pop.data(), 1.0, theta.data(), H, g,
+                    w, trial);
           double eta = 0.0;
           for (int c = 0; c < q; ++c) eta += X[i * q + c] * theta[c];
           per_row[static_cast<std::size_t>(aa)] = loss(family, y[i], eta);
         }
       }
-      double f = 0.0;
-      for (std::size_t a = 0; a < rows.size(); ++a) f += s[rows[a]] * per_row[a];
-      f /= total;
-      // The standard error of the weighted mean: the weighted variance of the rows' losses
-      // over the effective number of rows (sum s)^2 / sum s^2.
-      double v = 0.0;
-      for (std::size_t a = 0; a < rows.size(); ++a) v += s[rows[a]] * (per_row[a] - f) * (per_row[a] - f);
-      v /= total;
-      const bool better = out.loss.empty() || f < *std::min_element(out.loss.begin(), out.loss.end());
-      out.loss.push_back(f);
-      out.se.push_back(std::sqrt(v * total2 / (total * total)));
-      worse = better ? 0 : worse + 1;
-      if (k >= kAlwaysTried && worse >= kGridPatience) break;
+      go = record(k, per_row);
     }
-    out.rows = std::move(per_row);
+    out.rows = out.rows_by_k.back();
     return out;
   };
 
@@ -391,9 +433,11 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     const double se = std::sqrt(var * total2 / (total * total));
     out.phi = mean < -se ? end_phi[0] : end_phi[1];
   }
+  std::vector<double> local_rows;  // the judged rows' losses of the local GLMs at k
   {
-    const Judged j = judged_loss(out.phi, judge, grid);
+    Judged j = judged_loss(out.phi, judge, grid);
     const int best = best_of(j.loss);
+    local_rows = std::move(j.rows_by_k[static_cast<std::size_t>(best)]);
     out.k = grid[best];
     out.held_out_loss = j.loss[best];
     out.held_out_se = j.se[best];
@@ -408,21 +452,49 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   const double inf = std::numeric_limits<double>::infinity();
   const LinearTarget linear = personalized_linear_target(data, scaling, family, role, cat, theta_pop);
   out.linear_converged = linear.converged;
+  // Candidates in this order: the local GLMs above (population, 1; their rows' losses at k are
+  // reused), the population GLM (population, inf), then, with a usable linear fit, (linear,
+  // lambda) for lambda in kShrinkGrid and the linear fit itself (linear, inf). One pass over the
+  // judged rows: each row's neighbourhood is searched once, and the linear candidates are fitted
+  // from the strongest shrinkage to the weakest, each from the previous one's fit.
+  const std::vector<double>& lambdas = kShrinkGrid();
+  const std::size_t n_lin = linear.finite ? lambdas.size() + 1 : 0;
+  std::vector<std::vector<double>> shrink_rows(2 + n_lin, std::vector<double>(judge.size()));
+  shrink_rows[0] = local_rows;
+  {
+    const MetricTree tree(data.C, m, pool, out.phi.data(), inv.data(), cat.data());
+#pragma omp parallel num_threads(nthreads)
+    {
+      std::vector<std::pair<double, std::uint32_t>> d;
+      std::vector<double> H(static_cast<std::size_t>(q) * q), g(q), w(out.k), trial(2 * q), theta(q);
+      auto row_loss = [&](std::size_t i, const double* t) {
+        double eta = 0.0;
+        for (int c = 0; c < q; ++c) eta += X[i * q + c] * t[c];
+        return loss(family, y[i], eta);
+      };
+#pragma omp for schedule(dynamic, 8)
+      for (std::ptrdiff_t aa = 0; aa < static_cast<std::ptrdiff_t>(judge.size()); ++aa) {
+        const std::size_t a = static_cast<std::size_t>(aa), i = judge[a];
+        shrink_rows[1][a] = row_loss(i, theta_pop.data());
+        if (!n_lin) continue;
+        const double* t0 = linear.theta.data() + i * q;
+        shrink_rows[1 + n_lin][a] = row_loss(i, t0);
+        const int kk = neighbours(tree, i, loo ? i : n, out.k, d);
+        for (std::size_t l = lambdas.size(); l-- > 0;) {
+          local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, t0, lambdas[l], theta.data(), H, g, w,
+                    trial, l + 1 == lambdas.size() ? t0 : theta.data());
+          shrink_rows[2 + l][a] = row_loss(i, theta.data());
+        }
+      }
+    }
+  }
   std::vector<double> shrink_se;
-  std::vector<std::vector<double>> shrink_rows;
-  auto judge_candidate = [&](bool lin, double lambda) {
-    Judged j = judged_loss(out.phi, judge, {out.k}, lin ? &linear.theta : nullptr, lambda);
-    out.shrink_grid.push_back(lambda);
-    out.shrink_loss.push_back(j.loss[0]);
-    out.shrink_linear.push_back(lin ? 1 : 0);
-    shrink_se.push_back(j.se[0]);
-    shrink_rows.push_back(std::move(j.rows));
-  };
-  judge_candidate(false, 1.0);  // the local GLMs above (their rows' losses at k)
-  judge_candidate(false, inf);
-  if (linear.finite) {
-    for (double lambda : kShrinkGrid()) judge_candidate(true, lambda);
-    judge_candidate(true, inf);
+  for (std::size_t c = 0; c < shrink_rows.size(); ++c) {
+    const auto [f, se] = mean_se(judge, shrink_rows[c]);
+    out.shrink_grid.push_back(c == 0 ? 1.0 : c == 1 || c == 1 + n_lin ? inf : lambdas[c - 2]);
+    out.shrink_loss.push_back(f);
+    out.shrink_linear.push_back(c >= 2 ? 1 : 0);
+    shrink_se.push_back(se);
   }
   // The one-standard-error rule on paired differences: the simplest candidate whose loss
   // exceeds the least by at most the standard error of the rows' paired differences from
@@ -466,12 +538,31 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
   out.held_out_se = shrink_se[chosen];
   const bool use_linear = out.shrink_linear[chosen] != 0;
   out.shrink_target = use_linear ? "linear" : "population";
-  if (use_linear) out.target_map = linear.map;
-  const std::vector<double>* targets = use_linear ? &linear.theta : nullptr;
   const double lambda = out.shrinkage;
 
-  // The sample models at k, and at k / 2 for the smoothing-bias estimate (see personalized.hpp).
+  int active = 0;
+  for (double p : out.phi) active += p >= 0.05;
+  out.bias_factor = 1.0 / (1.0 - std::pow(2.0, -1.0 / std::max(1, active)));
+  if (!final_fits) return out;
+
+  // The chosen linear target refitted on every row, validation rows included: their outcomes
+  // served to choose it; the model chosen then uses all the data (as the linear encoder would).
+  LinearTarget linear_all;
+  if (use_linear && std::any_of(role.begin(), role.end(), [](char r) { return r != 0; })) {
+    linear_all = personalized_linear_target(data, scaling, family, std::vector<char>(n, 0), cat, theta_pop);
+    out.linear_converged = out.linear_converged && linear_all.converged;
+  }
+  const LinearTarget& chosen_linear = linear_all.finite ? linear_all : linear;
+  if (use_linear) out.target_map = chosen_linear.map;
+  const std::vector<double>* targets = use_linear ? &chosen_linear.theta : nullptr;
+
+  // The sample models at k; for the bias estimate (see LocalModels::theta_weak), the local GLMs
+  // shrunk with strength 1 towards the same target at k and at k / 2 (with strength 1 chosen,
+  // the first are the sample models themselves). The neighbourhood at k / 2 is the start of
+  // that at k (both sorted by distance, then row): its rows up to the first whose cumulative
+  // weight reaches k / 2 rows' worth. Each fit starts from the previous one.
   out.theta.assign(n * q, 0.0);
+  out.theta_weak.assign(n * q, 0.0);
   out.theta_half.assign(n * q, 0.0);
   const int k_half = std::max(1, out.k / 2);
   const MetricTree tree(data.C, m, pool, out.phi.data(), inv.data(), cat.data());
@@ -483,22 +574,22 @@ LocalModels personalized_local_models(const DataView& data, const Scaling& scali
     for (std::ptrdiff_t ii = 0; ii < static_cast<std::ptrdiff_t>(n); ++ii) {
       const std::size_t i = static_cast<std::size_t>(ii);
       const double* t0 = targets ? targets->data() + i * q : theta_pop.data();
-      if (std::isinf(lambda)) {  // the target itself (no smoothing bias)
-        std::copy(t0, t0 + q, out.theta.data() + i * q);
-        std::copy(t0, t0 + q, out.theta_half.data() + i * q);
-        continue;
-      }
+      double* theta = out.theta.data() + i * q;
+      double* weak = out.theta_weak.data() + i * q;
       const int kk = neighbours(tree, i, n, out.k, d);
-      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, t0, lambda, out.theta.data() + i * q, H, g, w,
-                trial);
-      const int kh = neighbours(tree, i, n, k_half, d);
-      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kh, t0, lambda, out.theta_half.data() + i * q, H,
-                g, w, trial);
+      if (std::isinf(lambda))  // the target itself
+        std::copy(t0, t0 + q, theta);
+      else
+        local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, t0, lambda, theta, H, g, w, trial);
+      if (lambda == 1.0)
+        std::copy(theta, theta + q, weak);
+      else
+        local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kk, t0, 1.0, weak, H, g, w, trial, theta);
+      const int kh = prefix(d, kk, k_half);
+      local_glm(family, X.data(), y.data(), s.data(), q, d.data(), kh, t0, 1.0, out.theta_half.data() + i * q, H, g,
+                w, trial, weak);
     }
   }
-  int active = 0;
-  for (double p : out.phi) active += p >= 0.05;
-  out.bias_factor = 1.0 / (1.0 - std::pow(2.0, -1.0 / std::max(1, active)));
   return out;
 }
 

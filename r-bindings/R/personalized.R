@@ -393,7 +393,7 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
   if (!is.null(object$bootstrap$converged)) notes <- c(notes, bootstrap_share_note(object$bootstrap$converged))
   if (!is.null(object$bootstrap)) {
     notes <- c(notes, paste0("Intervals: bootstrap percentile intervals re-centred on the estimate (per-sample ",
-                             "intervals also allow for the local GLMs' estimated smoothing bias)."))
+                             "intervals also allow for the local GLMs' estimated smoothing and shrinkage bias)."))
     mm <- object$bootstrap$modes_message
     if (nzchar(mm)) notes <- c(notes, paste0("Warning: ", toupper(substr(mm, 1L, 1L)), substring(mm, 2L)))
   }

@@ -115,6 +115,19 @@ void bootstrap_statistic_checks() {
   check(text.find("metric weight of Temp: 25 of 40 replicates near 0.0") == 0 && text.find(", 15 near 0.9") != std::string::npos, "modes text: " + text);
 }
 
+// A view of n rows with one predictor and m context columns.
+DataView one_predictor(std::size_t n, int m, const std::vector<double>& C, const std::vector<double>& X,
+                       const std::vector<double>& y) {
+  DataView d;
+  d.n = n;
+  d.p = 1;
+  d.m = m;
+  d.C = C.data();
+  d.X = X.data();
+  d.y = y.data();
+  return d;
+}
+
 // The linear varying-coefficient target of the local GLMs' shrinkage: it recovers a linear
 // truth, its user-unit map reproduces its internal fit at every row, held-out rows do not
 // enter it, an unseen level maps to the reference level, and predictions with the map keep
@@ -136,13 +149,7 @@ void linear_target_checks() {
   std::vector<char> role(n, 0);
   for (std::size_t i = 0; i < n; i += 7) role[i] = 1;
   const std::vector<int> cat = {0, 1};
-  DataView d;
-  d.n = n;
-  d.p = 1;
-  d.m = m;
-  d.C = C.data();
-  d.X = X.data();
-  d.y = y.data();
+  const DataView d = one_predictor(n, m, C, X, y);
   const Scaling sc = compute_scaling(d, Family::kGaussian, true);
   const std::vector<double> pop = {0.0, 0.0};
   const LinearTarget t = personalized_linear_target(d, sc, Family::kGaussian, role, cat, pop);
@@ -189,11 +196,59 @@ void linear_target_checks() {
   check(threw, "a target map naming no context column is refused");
 }
 
+// The local GLMs' choice and fits: judging alone (final_fits false, what choosing the rank
+// uses) gives bitwise the held-out losses of the full call and fits no sample models; the
+// weakly shrunk models of the bias estimate are the sample models when strength 1 is chosen,
+// and otherwise differ from them (the shrinkage's pull enters the bias allowance).
+void local_models_checks() {
+  const int m = 2;
+  for (int design = 0; design < 2; ++design) {
+    // design 0: a step in c1 (the local GLMs win); 1: a linear trend in c1 with much noise
+    // (a stronger shrinkage towards the linear fit wins).
+    const std::size_t n = 800;
+    std::vector<double> C(n * m), X(n), y(n);
+    CounterRng rng(5, Stream::kBootstrap, 7 + design);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double c1 = rng.normal(), c2 = rng.normal(), x = rng.normal();
+      C[i * m] = c1;
+      C[i * m + 1] = c2;
+      X[i] = x;
+      y[i] = design == 0 ? (c1 > 0 ? 2.0 : -1.0) * x + 0.2 * rng.normal() : (1.0 + 0.3 * c1) * x + 2.0 * rng.normal();
+    }
+    std::vector<char> role(n, 0);
+    for (std::size_t i = 0; i < n; i += 4) role[i] = 1;
+    const DataView d = one_predictor(n, m, C, X, y);
+    const Scaling sc = compute_scaling(d, Family::kGaussian, true);
+    const std::vector<int> cat = {0, 0};
+    const std::vector<double> pop = {0.0, 0.0}, phi = {0.9, 0.1}, scale = distance_scales(d, cat);
+    const LocalModels full =
+        personalized_local_models(d, sc, Family::kGaussian, role, pop, phi, scale, cat, 0, false, 3, 1, true);
+    const LocalModels judged =
+        personalized_local_models(d, sc, Family::kGaussian, role, pop, phi, scale, cat, 0, false, 3, 2, false);
+    const std::string tag = design == 0 ? "local models (step): " : "local models (noisy trend): ";
+    check(judged.shrink_loss == full.shrink_loss && judged.loss == full.loss && judged.k == full.k &&
+              judged.held_out_loss == full.held_out_loss && judged.theta.empty(),
+          tag + "judging alone gives the full call's held-out losses, any thread count");
+    check(full.theta.size() == n * 2 && full.theta_weak.size() == n * 2 && full.theta_half.size() == n * 2,
+          tag + "sample models, weak and half fits for every row");
+    if (design == 0) {
+      check(full.shrinkage == 1.0 && full.theta_weak == full.theta, tag + "strength 1 chosen, the weak fit is the fit");
+    } else {
+      double gap = 0.0;
+      for (std::size_t a = 0; a < full.theta.size(); ++a) gap = std::max(gap, std::abs(full.theta[a] - full.theta_weak[a]));
+      check(full.shrink_target == "linear" && full.shrinkage > 1.0 && gap > 1e-3,
+            tag + "a stronger shrinkage chosen, the weak fit differs (" + full.shrink_target + ", " +
+                std::to_string(full.shrinkage) + ", " + std::to_string(gap) + ")");
+    }
+  }
+}
+
 }  // namespace
 
 int main() {
   tree_checks();
   bootstrap_statistic_checks();
   linear_target_checks();
+  local_models_checks();
   return ctxstats_test::report();
 }
