@@ -313,7 +313,8 @@ class ContextualizedGLM:
             replicates without early stopping, each converged by the networks' log-likelihood
             criterion; otherwise (early stopping ended the fit short of the plateau, as on
             binomial data) each replicate repeats the whole procedure from its own seeded
-            start. The replicates'
+            start. The rule taken is ``results.bootstrap_rule`` ("warm_start", "plateau",
+            "repeat"; kept in saved fits, worded by ``summary()``). The replicates'
             encoder weights are kept; bootstrap standard errors, percentile intervals for
             the average effects, per-sample intervals, predictions and the heterogeneity
             test derive from them. Results are identical for any ``threads``.

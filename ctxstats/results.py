@@ -141,6 +141,9 @@ class ContextualizedGLMResults(Cached):
         self.n_bootstraps = 0 if bootstrap is None else int(self.bootstrap_weights.shape[0])
         # the cluster bootstrap: the number of clusters the replicates resampled (0: rows)
         self.bootstrap_clusters = 0 if bootstrap is None else int(bootstrap.get("clusters", 0))
+        # the replicate rule the core chose (``_core.bootstrap_rule_note`` words it): "warm_start",
+        # "plateau" or "repeat"; "" without replicates or when a saved fit did not record it
+        self.bootstrap_rule = "" if bootstrap is None else str(bootstrap.get("rule", ""))
         if inference is None and self.location_scale is not None:
             inference = make_inference("location_scale")
         if inference is None:
@@ -161,6 +164,7 @@ class ContextualizedGLMResults(Cached):
         state.setdefault("early_stopping", None)  # saved before networks stopped early
         state.setdefault("location_scale", None)  # saved before scale='context' existed
         state.setdefault("bootstrap_clusters", 0)  # saved before the cluster bootstrap existed
+        state.setdefault("bootstrap_rule", "")  # saved before the replicate rule was recorded
         state.setdefault("theta", None)  # saved before the negative binomial existed (it is never saved)
         if "_inference" not in state:
             state.setdefault("spline_fit", None)
@@ -214,6 +218,7 @@ class ContextualizedGLMResults(Cached):
                       "early_stopping": Opt(dict), "theta": type(None),
                       "bootstrap_weights": Opt(Array(None, None)), "bootstrap_converged": Opt(Array(None, kind="b")),
                       "bootstrap_n_iter": Opt(Array(None, kind="iu")), "n_bootstraps": int, "bootstrap_clusters": int,
+                      "bootstrap_rule": str,
                       "_theta": Array(n, q)})
         boot = self.bootstrap_weights
         if self.n_bootstraps != (0 if boot is None else boot.shape[0]):
@@ -883,9 +888,8 @@ class ContextualizedGLMResults(Cached):
         if self.n_bootstraps:
             s.add_note(bootstrap_share_note(self.bootstrap_converged))
         if self.n_bootstraps:
-            start = ("each starting from the full-data fit (warm start)" if self.early_stopping is None else
-                     "each warm-started from the full-data fit if that fit is on the likelihood's plateau (ngam), "
-                     "else repeating the early-stopping procedure from its own seeded start")
+            start = (_core.bootstrap_rule_note(self.bootstrap_rule) or
+                     "by a replicate rule this saved fit did not record")
             s.add_note(f"Bootstrap: {self.n_bootstraps} refits on multinomial resamples of the rows, {start}. "
                        "P>|b| is the percentile p-value, "
                        "2 (1 + replicates on the far side of zero) / (B + 1): it inverts the percentile interval, "

@@ -1,5 +1,6 @@
 """The bootstrap: resampling, determinism for any thread count, replicate fits equal weighted
 fits, and every summary equals its definition computed directly from the replicates."""
+import io
 import warnings
 
 import numpy as np
@@ -231,6 +232,31 @@ def test_plateau_fit_warm_starts_early_stopped_replicates():
     assert res.bootstrap_n_iter[r] == ref.n_iter and ref.converged
     again = model.fit(seed=2, n_bootstraps=3, threads=1)
     assert np.array_equal(res.bootstrap_weights, again.bootstrap_weights)
+
+
+@pytest.mark.filterwarnings("ignore::ctxstats.IdentifiabilityWarning")
+def test_the_replicate_rule_is_recorded_saved_and_summarised():
+    # The core's choice travels with the results, the model file and summary() (which used not
+    # to be able to say which rule a fit took).
+    d, model = _warm_case()
+    res = model.fit(seed=2, n_bootstraps=2, threads=2)
+    assert res.bootstrap_rule == "plateau"
+    text = " ".join(str(res.summary()).split())
+    assert _core.bootstrap_rule_note("plateau") in text
+    buffer = io.BytesIO()
+    cs.save(res, buffer)
+    assert cs.load(io.BytesIO(buffer.getvalue())).bootstrap_rule == "plateau"
+    with pytest.warns(cs.ConvergenceWarning):  # 30 iterations, not converged: not what is tested
+        unstopped = model.fit(seed=2, n_bootstraps=2, early_stopping=False, max_iter=30)
+        seeded = model.fit(seed=2, max_iter=1, early_stopping=False)  # far from the plateau
+    assert unstopped.bootstrap_rule == "warm_start"
+    assert _core.bootstrap_rule_note("warm_start") in " ".join(str(unstopped.summary()).split())
+    assert model.fit(seed=2).bootstrap_rule == ""
+    opts = dict(res.options)
+    boot = _core.bootstrap(model.context, model.exog, model.endog, None, opts, seeded.weights, 1)
+    assert boot["rule"] == "repeat"
+    with pytest.raises(ValueError, match="unknown bootstrap replicate rule"):
+        _core.bootstrap_rule_note("sometimes")
 
 
 @pytest.mark.filterwarnings("ignore::ctxstats.IdentifiabilityWarning")

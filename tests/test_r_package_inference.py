@@ -186,6 +186,21 @@ def test_summary_prints_the_same_text(ro, encoder, options, B):
     assert _comparable(r_lines) == _comparable(py_lines)
 
 
+@short_bootstraps
+def test_bootstrap_rule_is_the_same_and_printed(ro):
+    # An early-stopped ngam: the core chooses the replicate rule once for both languages; both
+    # record it, print the same note, and R's model file keeps it.
+    py, _ = fit_both(ro, "ngam", "gaussian", {"width": 4}, n=300, n_bootstraps=4, seed=2)
+    assert py.bootstrap_rule in ("plateau", "repeat")
+    assert str(ro.r("f$bootstrap$rule")[0]) == py.bootstrap_rule
+    close("f$bootstrap$weights", ro, py.bootstrap_weights, 0)
+    note = cs._core.bootstrap_rule_note(py.bootstrap_rule)
+    assert note and note in " ".join(py.summary().as_text().split())
+    assert _comparable(list(ro.r("format(summary(f))"))) == _comparable(py.summary().as_text().split("\n"))
+    ro.r("tf <- tempfile(fileext = '.ctx'); ctx_save(f, tf); g <- ctx_load(tf)")
+    assert str(ro.r("g$bootstrap$rule")[0]) == py.bootstrap_rule
+
+
 # ---- personalized regression ---------------------------------------------------------------------
 
 def personalized_frame(n=160, seed=2):

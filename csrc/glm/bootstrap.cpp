@@ -3,6 +3,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <limits>
 #include <string>
@@ -15,6 +16,11 @@
 #include "common/rng.hpp"
 
 namespace ctxstats {
+
+// The plateau rule's budget and tolerance: the fit's own (max_iter's default, kNeuralLoglikTol);
+// see bootstrap.hpp for why not cheaper ones.
+const int kPlateauReplicateIter = 1000;
+const double kPlateauReplicateLoglikTol = kNeuralLoglikTol;
 
 Resampling cluster_resampling(const std::vector<long long>& labels, std::size_t n) {
   require(labels.size() == n, "groups must have one label per row (" + std::to_string(n) + "), not " +
@@ -89,6 +95,19 @@ int run_replicates(int n_replicates, std::size_t n, const double* user_weights, 
   return done;
 }
 
+std::string bootstrap_rule_note(const std::string& rule) {
+  if (rule == kRuleWarmStart) return "each starting from the full-data fit (warm start), converged by the fit's criterion";
+  if (rule == kRulePlateau)
+    return "each warm-started from the full-data fit, which early stopping left on the likelihood's plateau (10 more "
+           "L-BFGS iterations raised the log-likelihood by at most 0.5), without early stopping, for at most " +
+           std::to_string(kPlateauReplicateIter) + " iterations or until the log-likelihood criterion held";
+  if (rule == kRuleRepeat)
+    return "each repeating the early-stopping procedure (held-out split, then all rows) from its own seeded start, "
+           "since early stopping ended the full-data fit short of the likelihood's plateau (or the encoder is mlp)";
+  require(rule.empty(), "unknown bootstrap replicate rule '" + rule + "'");
+  return "";
+}
+
 bool at_likelihood_plateau(const DataView& data, const FitOptions& options, const std::vector<double>& w) {
   const Family family = parse_family(options.family);
   const Scaling scaling = compute_scaling(data, family, options.intercept);
@@ -152,20 +171,47 @@ BootstrapResult bootstrap_fit_range(const DataView& data, const FitOptions& opti
   const bool repeat = early && !(options.encoder.type == "ngam" && at_likelihood_plateau(data, options, start));
   FitOptions replicate_options = options;
   replicate_options.solver_options.callback = nullptr;  // called from worker threads otherwise
-  if (early && !repeat) replicate_options.early_stopping = false;
+  const bool plateau = early && !repeat;
+  res.rule = !early ? kRuleWarmStart : plateau ? kRulePlateau : kRuleRepeat;
+  // The plateau rule: L-BFGS on the resample from the full-data weights, no early stopping, at
+  // most kPlateauReplicateIter iterations (max_iter if lower), converged when the log-likelihood
+  // rose by at most kPlateauReplicateLoglikTol over the last kLoglikWindow iterations.
+  int plateau_cap = kPlateauReplicateIter;
+  const double plateau_tol = kPlateauReplicateLoglikTol;
+  if (options.solver_options.max_iter > 0) plateau_cap = std::min(plateau_cap, options.solver_options.max_iter);
   const auto fit_replicate = [&](int r, const double* w, int inner_threads) {
     DataView view = data;
     view.weights = w;
     FitOptions o = replicate_options;
     o.solver_options.threads = inner_threads;
     o.solver_options.seed = bootstrap_replicate_seed(seed, first + static_cast<std::uint64_t>(r));
-    FitResult fr = fit(view, o, repeat ? nullptr : &start);
-    std::copy(fr.weights.begin(), fr.weights.end(),
-              res.weights.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(r) * nw));
-    res.n_iter[r] = fr.solve.n_iter;
-    res.converged[r] = fr.solve.converged ? 1 : 0;
-    if (!fr.solve.converged) messages[r] = fr.solve.message;
-    res.objective[r] = fr.solve.objective;
+    double* out = res.weights.data() + static_cast<std::size_t>(r) * nw;
+    SolverResult solve;
+    if (plateau) {
+      auto encoder = make_encoder(options.encoder, data.m, scaling.q());
+      Objective objective(*encoder, family, view, scaling, options.penalty, inner_threads);
+      SolverOptions so = o.solver_options;
+      so.monitor = nullptr;
+      so.max_iter = plateau_cap;
+      so.loglik_tol = plateau_tol;
+      so.loglik_rows = 0.0;
+      for (std::size_t i = 0; i < n; ++i) so.loglik_rows += w[i];
+      so.loglik_gaussian = family == Family::kGaussian;
+      std::copy(start.begin(), start.end(), out);
+      solve = solve_lbfgs(objective, out, so);
+      for (std::size_t j = 0; j < nw; ++j)
+        if (!std::isfinite(out[j]))
+          throw InvalidArgument("the replicate's fit produced non-finite parameters (lbfgs solver): the optimisation "
+                                "overflowed; add weight_decay or alpha, or rescale exog and context");
+    } else {
+      FitResult fr = fit(view, o, repeat ? nullptr : &start);
+      std::copy(fr.weights.begin(), fr.weights.end(), out);
+      solve = std::move(fr.solve);
+    }
+    res.n_iter[r] = solve.n_iter;
+    res.converged[r] = solve.converged ? 1 : 0;
+    if (!solve.converged) messages[r] = solve.message;
+    res.objective[r] = solve.objective;
   };
   require(units == nullptr || units->cluster_of.size() == n, "groups must have one label per row of the data");
   res.clusters = units == nullptr ? 0 : units->n_clusters;
@@ -196,6 +242,7 @@ BootstrapResult bootstrap_merge(std::vector<BootstrapResult> parts) {
   BootstrapResult out;
   out.n_weights = parts[0].n_weights;
   out.clusters = parts[0].clusters;
+  out.rule = parts[0].rule;
   std::size_t unconverged = 0;
   std::string first_message;
   for (const BootstrapResult& p : parts) {
@@ -204,6 +251,8 @@ BootstrapResult bootstrap_merge(std::vector<BootstrapResult> parts) {
                 (p.first_replicate < out.n_replicates ? "in two of them" : "in none of them"));
     require(!p.interrupted, "a bootstrap range starting at replicate " + std::to_string(p.first_replicate) +
                                 " was interrupted; it cannot be merged");
+    require(p.rule == out.rule, "the bootstrap ranges took different replicate rules ('" + out.rule + "' and '" +
+                                    p.rule + "'): they were not fitted from the same full-data fit and options");
     require(p.clusters == out.clusters, "the bootstrap ranges resampled different units (rows or clusters)");
     require(p.n_weights == out.n_weights, "the bootstrap ranges have different numbers of weights (" +
                                               std::to_string(p.n_weights) + " and " +

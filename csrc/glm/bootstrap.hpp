@@ -61,7 +61,31 @@ struct BootstrapResult {
   // The number of clusters the replicates resampled (the cluster bootstrap), 0 when they
   // resampled rows.
   std::size_t clusters = 0;
+  // The replicate rule the core chose (bootstrap_rule_note words it for summary()):
+  // kRuleWarmStart, kRulePlateau or kRuleRepeat; "" for results saved before it was recorded.
+  std::string rule;
 };
+
+// Replicate rules. warm_start: every replicate starts from the full-data fit's weights and is
+// converged by the fit's own criterion (every fit that does not early-stop). plateau: an
+// early-stopped ngam fit on the likelihood's plateau; replicates warm-start from it without early
+// stopping, each for at most kPlateauReplicateIter L-BFGS iterations, converged by the networks'
+// log-likelihood criterion (kPlateauReplicateLoglikTol; one that reaches the budget is not).
+// Both are the fit's own: cheaper ones (a looser tolerance, 40-80 iterations) keep the average
+// effects' spread but narrow the per-sample coefficients' by 10-27% (benchmarks/results_neural.md,
+// 2026-12-01), where the fit's own give SEs at 0.98 of the Monte Carlo SD. repeat: every other
+// early-stopped network; each replicate repeats the whole early-stopping procedure from its own
+// seeded start.
+inline constexpr const char* kRuleWarmStart = "warm_start";
+inline constexpr const char* kRulePlateau = "plateau";
+inline constexpr const char* kRuleRepeat = "repeat";
+// The plateau rule's budget and log-likelihood tolerance (over kLoglikWindow iterations, as the
+// networks' criterion in solver.hpp).
+extern const int kPlateauReplicateIter;
+extern const double kPlateauReplicateLoglikTol;
+// One sentence for summary(): how the replicates of `rule` started and stopped ("" when the rule
+// was not recorded).
+std::string bootstrap_rule_note(const std::string& rule);
 
 // What the replicates resample: the rows (the default), or whole clusters of rows -- the
 // cluster bootstrap, as R's sandwich::vcovBS(cluster = ) and the "pairs cluster bootstrap"

@@ -442,6 +442,7 @@ ModelFile to_model_file(const FittedModel& md) {
     f.add_int("bootstrap/interrupted", b.interrupted ? 1 : 0);
     f.add_string("bootstrap/message", b.message);
     if (b.clusters > 0) f.add_int("bootstrap/clusters", static_cast<std::int64_t>(b.clusters));
+    if (!b.rule.empty()) f.add_string("bootstrap/rule", b.rule);
   }
 
   f.add_strings("names/params", md.param_names);
@@ -574,6 +575,11 @@ FittedModel fitted_model_from_file(const ModelFile& f) {
       require(G >= 2, "the model file's bootstrap/clusters must be a number of clusters (at least 2), not " +
                   std::to_string(G));
       b.clusters = static_cast<std::size_t>(G);
+    }
+    if (f.has("bootstrap/rule")) {  // the replicate rule (files before it did not record one)
+      b.rule = f.string("bootstrap/rule");
+      require(!b.rule.empty(), "the model file's bootstrap/rule is empty");
+      bootstrap_rule_note(b.rule);  // an unknown rule is an error
     }
   }
 

@@ -16,6 +16,7 @@
 //   fit/{early_best_iter,early_val_loss,early_split_iter}   when the fit stopped early
 //   smoothing/...                         a spline fit's smoothing report (Vp, H, edf, ...)
 //   bootstrap/{weights,n_iter,converged,objective,interrupted,message}   when replicates exist
+//   bootstrap/rule (string: the replicate rule, glm/bootstrap.hpp)        when recorded
 //   names/{params,context,response}
 //   data/{C,X,y,weights}                  optional training data
 //   meta/<key>                            strings for the front ends

@@ -199,6 +199,7 @@ py::dict bootstrap_to_dict(const BootstrapResult& r) {
   out["interrupted"] = r.interrupted;
   out["message"] = r.message;
   out["clusters"] = r.clusters;
+  out["rule"] = r.rule;
   return out;
 }
 
@@ -219,6 +220,8 @@ BootstrapResult bootstrap_from_dict(const py::dict& d) {
   r.interrupted = d.contains("interrupted") && d["interrupted"].cast<bool>();
   r.message = d.contains("message") ? d["message"].cast<std::string>() : std::string();
   r.clusters = d.contains("clusters") ? d["clusters"].cast<std::size_t>() : 0;
+  r.rule = d.contains("rule") ? d["rule"].cast<std::string>() : std::string();
+  bootstrap_rule_note(r.rule);  // validates it
   return r;
 }
 
@@ -241,6 +244,7 @@ void bind_bootstrap(py::module_& mod) {
           py::arg("W"), py::arg("C"), py::arg("alpha"));
   mod.def("bootstrap_predictions", &bootstrap_predictions_py, py::arg("options"), py::arg("scaling"), py::arg("W"),
           py::arg("X"), py::arg("C"));
+  mod.def("bootstrap_rule_note", &bootstrap_rule_note, py::arg("rule"));
   mod.def("bootstrap_convergence_message", &bootstrap_convergence_message, py::arg("unconverged"),
           py::arg("total"), py::arg("first_message"),
           "The warning for bootstrap replicates that did not converge ('' when none).");

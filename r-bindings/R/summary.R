@@ -98,9 +98,9 @@ summary.ctx_glm <- function(object, level = 0.95, ...) {
   }
   if (B > 0) notes <- c(notes, bootstrap_share_note(object$bootstrap$converged))
   if (B > 0) {
-    start <- if (is.null(object$early_stopping)) "each starting from the full-data fit (warm start)" else
-      paste0("each warm-started from the full-data fit if that fit is on the likelihood's plateau (ngam), ",
-             "else repeating the early-stopping procedure from its own seeded start")
+    rule <- if (is.null(object$bootstrap$rule)) "" else object$bootstrap$rule
+    start <- core_call(ctxstats_bootstrap_rule_note_R, rule)
+    if (!nzchar(start)) start <- "by a replicate rule this saved fit did not record"
     notes <- c(notes, sprintf(paste0("Bootstrap: %d refits on multinomial resamples of the rows, %s. ",
                                      "P>|b| is the percentile p-value, ",
                                      "2 (1 + replicates on the far side of zero) / (B + 1): it inverts the percentile ",

@@ -342,7 +342,7 @@ Rcpp::List bootstrap_to_r(const BootstrapResult& r) {
                             Rcpp::Named("n_iter") = Rcpp::IntegerVector(r.n_iter.begin(), r.n_iter.end()),
                             Rcpp::Named("converged") = converged, Rcpp::Named("objective") = to_r(r.objective),
                             Rcpp::Named("message") = r.message,
-                            Rcpp::Named("clusters") = static_cast<double>(r.clusters));
+                            Rcpp::Named("clusters") = static_cast<double>(r.clusters), Rcpp::Named("rule") = r.rule);
 }
 
 // Only copies: the fitted model that receives it checks every length against its own.
@@ -364,6 +364,8 @@ BootstrapResult bootstrap_from_r(SEXP sexp) {
     require(G == 0.0 || (G >= 2.0 && G == std::floor(G)), "the bootstrap's clusters must be 0 or a count >= 2");
     r.clusters = static_cast<std::size_t>(G);
   }
+  if (b.containsElementNamed("rule")) r.rule = Rcpp::as<std::string>(b["rule"]);
+  bootstrap_rule_note(r.rule);  // validates it
   return r;
 }
 
@@ -822,6 +824,14 @@ extern "C" SEXP ctxstats_personalized_bootstrap_counts_R(SEXP n, SEXP seed, SEXP
   BEGIN_RCPP
   const std::uint64_t sd = seed_from(option_value(seed)), rep = seed_from(option_value(replicate), "replicate");
   return to_r(personalized_bootstrap_counts(static_cast<std::size_t>(Rcpp::as<double>(n)), sd, rep));
+  END_RCPP
+}
+
+// One sentence on how a bootstrap's replicates started and stopped (csrc/glm/bootstrap.hpp), as
+// the Python package's _core.bootstrap_rule_note.
+extern "C" SEXP ctxstats_bootstrap_rule_note_R(SEXP rule) {
+  BEGIN_RCPP
+  return Rcpp::wrap(bootstrap_rule_note(Rcpp::as<std::string>(rule)));
   END_RCPP
 }
 

@@ -45,6 +45,7 @@ SEXP ctxstats_personalized_bootstrap_R(SEXP C, SEXP X, SEXP y, SEXP weights, SEX
 SEXP ctxstats_centred_intervals_R(SEXP estimate, SEXP samples, SEXP alpha, SEXP lo_bound, SEXP hi_bound,
                                   SEXP bias);
 SEXP ctxstats_bootstrap_convergence_message_R(SEXP unconverged, SEXP total, SEXP first_message);
+SEXP ctxstats_bootstrap_rule_note_R(SEXP rule);
 SEXP ctxstats_identifiability_report_R(SEXP C, SEXP X, SEXP scaling, SEXP options, SEXP names, SEXP weights,
                                        SEXP sign_flips, SEXP sign_determined);
 SEXP ctxstats_spline_identifiability_R(SEXP smoothing, SEXP offsets, SEXP sizes, SEXP labels, SEXP basis_size,

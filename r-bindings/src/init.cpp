@@ -46,6 +46,7 @@ const R_CallMethodDef kCallMethods[] = {
      reinterpret_cast<DL_FUNC>(&ctxstats_personalized_bootstrap_counts_R), 3},
     {"ctxstats_personalized_bootstrap_R", reinterpret_cast<DL_FUNC>(&ctxstats_personalized_bootstrap_R), 8},
     {"ctxstats_centred_intervals_R", reinterpret_cast<DL_FUNC>(&ctxstats_centred_intervals_R), 6},
+    {"ctxstats_bootstrap_rule_note_R", reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_rule_note_R), 1},
     {"ctxstats_bootstrap_convergence_message_R",
      reinterpret_cast<DL_FUNC>(&ctxstats_bootstrap_convergence_message_R), 3},
     {"ctxstats_identifiability_report_R", reinterpret_cast<DL_FUNC>(&ctxstats_identifiability_report_R), 8},

@@ -186,6 +186,33 @@ void plateau_checks() {
   view.weights = counts.data();
   FitOptions one = no_es;
   one.solver_options.threads = 1;
+  one.solver_options.max_iter = kPlateauReplicateIter;
+  check(boot.rule == kRulePlateau, "plateau: the bootstrap records the plateau rule");
+  for (int threads : {1, 2}) {  // the decision and the replicates, bitwise for any thread count
+    FitOptions t = o;
+    t.solver_options.threads = threads;
+    const BootstrapResult again = bootstrap_fit(d.view(false), t, full.weights, 2);
+    check(again.rule == boot.rule && again.weights == boot.weights && again.n_iter == boot.n_iter,
+          "plateau: the rule and the replicates are bitwise the same with " + std::to_string(threads) + " thread(s)");
+  }
+  // From the seeded start (not on the plateau) the replicates repeat the procedure; without early
+  // stopping they warm-start. Ranges that took different rules are not merged.
+  const BootstrapResult off = bootstrap_fit_range(d.view(false), o, seeded, 2, 1);
+  check(off.rule == kRuleRepeat, "plateau: off the plateau the bootstrap records the repeat rule");
+  const BootstrapResult warm = bootstrap_fit(d.view(false), no_es, full.weights, 1);
+  check(warm.rule == kRuleWarmStart, "plateau: without early stopping the bootstrap records the warm-start rule");
+  BootstrapResult first = bootstrap_fit_range(d.view(false), o, full.weights, 0, 2);
+  bool threw = false;
+  try {
+    bootstrap_merge({first, off});
+  } catch (const InvalidArgument&) {
+    threw = true;
+  }
+  check(threw, "plateau: ranges with different replicate rules are refused");
+  check(bootstrap_merge({first, bootstrap_fit_range(d.view(false), o, full.weights, 2, 1)}).rule == kRulePlateau,
+        "plateau: merged ranges keep their rule");
+  check(!bootstrap_rule_note(kRulePlateau).empty() && bootstrap_rule_note("").empty(),
+        "plateau: the rule has a note, an unrecorded rule none");
   const FitResult ref = fit(view, one, &full.weights);
   const std::size_t nw = full.weights.size();
   const std::vector<double> w1(boot.weights.begin() + nw, boot.weights.end());

@@ -90,6 +90,8 @@ int main() {
     check(t1 == t2, enc + ": the loaded model predicts bitwise identically");
     check(back.bootstrap.n_replicates == 3 && back.bootstrap.weights == md.bootstrap.weights,
           enc + ": bootstrap replicates survive");
+    check(!md.bootstrap.rule.empty() && back.bootstrap.rule == md.bootstrap.rule,
+          enc + ": the bootstrap's replicate rule survives");
     check(back.fit.solve.smoothing.present == (enc == "spline"), enc + ": the smoothing report travels with a spline");
     check(refused([&] { predict_theta(back, data.C.data(), data.n, 3, 1); }), enc + ": a context of another width");
     files.push_back(bytes);
