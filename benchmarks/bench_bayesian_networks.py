@@ -19,11 +19,13 @@ most 50 epochs). --peer-cache keeps the peer's results, whose defaults take tens
 and wall and CPU seconds of the fit (CPU: the fitting process's own, time.process_time).
 --factors K: low-rank factor graphs, ctxstats' num_factors=K (configs "*-factors") and the
 peer's (its constructor's num_factors=K), the peer's cache file named for K. --peer-timeout:
-the peer's process is stopped after that many wall seconds and reported as timed out.
+the peer's process is stopped after that many wall seconds and reported as timed out, with the
+CPU seconds it had used.
 Not run by `make test`; no assertion: a measurement.
 """
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -126,13 +128,17 @@ def main():
             with tempfile.TemporaryDirectory() as tmp:
                 fin, fout = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
                 np.savez(fin, C=C, X=X)
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 try:
                     r = subprocess.run([args.peer, "-I", os.path.abspath(__file__), "--threads", str(args.threads),
                                         "--peer-config", args.peer_config, "--factors", str(args.factors),
                                         "--worker", fin, fout],
                                        capture_output=True, text=True, cwd=tmp, timeout=args.peer_timeout)
-                except subprocess.TimeoutExpired:
-                    print(f"{p:3d} {'peer ' + args.peer_config + tag:24s} timed out after {args.peer_timeout:.0f} s")
+                except subprocess.TimeoutExpired:  # run() has killed and reaped the peer: its CPU is counted
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+                    print(f"{p:3d} {'peer ' + args.peer_config + tag:24s} timed out after {args.peer_timeout:.0f} wall s, "
+                          f"{cpu:.1f} CPU s", flush=True)
                     continue
                 if r.returncode != 0:
                     print(f"{p:3d} peer failed:\n{r.stderr[-2000:]}")
