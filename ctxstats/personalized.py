@@ -557,7 +557,7 @@ PersonalizedRegression.fit.__doc__ = PersonalizedRegression.fit.__doc__.replace(
 
 def _shrinkage_note(target: str, strength: float, n_candidates: int) -> str:
     what = ("the population GLM" if target == "population"
-            else "the linear varying-coefficient GLM (fitted on the training rows)")
+            else "the linear varying-coefficient GLM (chosen on the training rows, then refitted on every row)")
     how = (f"{what} itself" if np.isinf(strength)
            else f"local GLMs shrunk towards {what} with strength {strength:g} (observations' worth)")
     return (f"Shrinkage chosen by held-out deviance among {n_candidates} candidates (shrink_grid): {how}.")

@@ -371,7 +371,7 @@ summary.personalized_regression <- function(object, level = 0.95, ...) {
                                      "learned metric (%s); latent_params holds theta_bar + Q' z_i."),
                               as.integer(object$local_neighbors), how))
     what <- if (identical(object$shrink_target, "population")) "the population GLM" else
-      "the linear varying-coefficient GLM (fitted on the training rows)"
+      "the linear varying-coefficient GLM (chosen on the training rows, then refitted on every row)"
     how <- if (is.infinite(object$shrinkage)) paste(what, "itself") else
       sprintf("local GLMs shrunk towards %s with strength %s (observations' worth)", what,
               sprintf("%g", object$shrinkage))
