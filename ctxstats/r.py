@@ -343,10 +343,10 @@ class RDesign:
         self._design = design
         self.exog_names, self.context_names = list(exog_names), list(context_names)
 
-    def _part(self, part: str, frame) -> np.ndarray:
+    def _part(self, part: str, rdata, rows: int) -> np.ndarray:
+        """One part's columns for rows already converted to an R data frame."""
         from rpy2.rinterface_lib.embedded import RRuntimeError
 
-        rdata = frame if _is_r_object(frame) else to_r(frame)
         try:
             M = _r("function(d, part, nd) ctxstats:::new_part_matrix(d, part, nd)")(self._design, part, rdata)
         except RRuntimeError as exc:  # R's own message, e.g. "factor g has new levels z"
@@ -354,16 +354,17 @@ class RDesign:
                 from None
         out = np.asarray(from_r(M), dtype=float)
         names = self.exog_names if part == "exog" else self.context_names
-        return out.reshape(len(frame), len(names))
+        return out.reshape(rows, len(names))
 
     def exog_context_matrices(self, frame):
         """(X, C, valid) for new data; rows with a missing variable are invalid (NaN predictions)."""
-        X, C = self._part("exog", frame), self._part("context", frame)
+        rdata = frame if _is_r_object(frame) else to_r(frame)
+        X, C = self._part("exog", rdata, len(frame)), self._part("context", rdata, len(frame))
         return X, C, ~(np.isnan(X).any(axis=1) | np.isnan(C).any(axis=1))
 
     def context_matrix(self, frame):
         """(C, valid) for new contexts given as a DataFrame of the context part's variables."""
-        C = self._part("context", frame)
+        C = self._part("context", frame if _is_r_object(frame) else to_r(frame), len(frame))
         return C, ~np.isnan(C).any(axis=1)
 
 
