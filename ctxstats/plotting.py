@@ -247,14 +247,19 @@ def coefficient_curves_frame(results, context=None, params=None, *, alpha: float
     (1 - alpha) interval (``lower``/``upper``; NaN when the fit has no intervals). The grid is
     the feature's two values for an indicator, else ``n_grid`` points over its 1st to 99th
     percentile. R's ``plot(fit, context = feature)`` returns the same numbers (invisibly)."""
-    if not isinstance(n_grid, (int, np.integer)) or isinstance(n_grid, bool) or n_grid < 2:
-        raise ValueError(f"n_grid must be an integer >= 2, not {n_grid!r}")
     fit = _Fit(results, output, alpha)
     (j,) = fit.select_context(context if context is not None else 0)
+    return _curves(fit, j, fit.select_params(params), n_grid)
+
+
+def _curves(fit: _Fit, j: int, ks: list[int], n_grid) -> pd.DataFrame:
+    """coefficient_curves_frame of a _Fit along context column j for parameters ks."""
+    if not isinstance(n_grid, (int, np.integer)) or isinstance(n_grid, bool) or n_grid < 2:
+        raise ValueError(f"n_grid must be an integer >= 2, not {n_grid!r}")
     G = _grid(fit, j, int(n_grid))
     point, bands = fit.params_at(G)
     rows = []
-    for k in fit.select_params(params):
+    for k in ks:
         lo = np.full(G.shape[0], np.nan) if bands is None else bands[0][:, k]
         hi = np.full(G.shape[0], np.nan) if bands is None else bands[1][:, k]
         rows.append(pd.DataFrame({"param": fit.param_names[k], "context": fit.context_names[j], "x": G[:, j],
@@ -312,7 +317,7 @@ def plot_coefficients(results, context=None, params=None, *, alpha: float = 0.05
             return _plot_factor(fit, first[0], groups[first[0]], params, alpha, show_samples, figsize)
     (j,) = fit.select_context(context if context is not None else 0)
     ks = fit.select_params(params)
-    curves = coefficient_curves_frame(results, j, ks, alpha=alpha, n_grid=n_grid, output=output)
+    curves = _curves(fit, j, ks, n_grid)
     theta = fit.sample_params() if show_samples else None
     fig, axes = _figure(len(ks), figsize=figsize)
     label = _held_label(fit, j)
