@@ -24,6 +24,8 @@ namespace {
 constexpr double kHalfLog2Pi = 0.91893853320467274178;
 constexpr int kLoadBlock = 4096;
 
+bool has_sigma(Family family) { return family == Family::kGaussian; }
+
 // log f(y | eta) of one component on the internal scale: gaussian with its sigma, or poisson
 // (with its -log y! so that log-likelihoods compare across fits, as glm's do).
 double log_density(Family family, double y, double eta, double sigma) {
@@ -34,7 +36,6 @@ double log_density(Family family, double y, double eta, double sigma) {
   return -loss(family, y, eta) - std::lgamma(y + 1.0);
 }
 
-bool has_sigma(Family family) { return family == Family::kGaussian; }
 
 // The rows on the internal scale: predictors with the leading 1 (n x q), the context basis
 // [1, c'] (n x m1), responses and user weights.
@@ -287,6 +288,8 @@ void theta_internal(const double* W, const double* b, int q, int m1, double* out
 Scaling mixture_scaling(const DataView& data, Family family) { return compute_scaling(data, family, true); }
 
 }  // namespace
+
+bool mixture_has_sigma(const std::string& family) { return has_sigma(parse_family(family)); }
 
 void validate_mixture_options(const MixtureOptions& o, bool have_start) {
   if (o.family != "gaussian" && o.family != "poisson")

@@ -85,6 +85,9 @@ struct MixtureResult {
   std::vector<int> start_status;     // 0 converged, 1 hit max_iter, 2 sigma floored, 3 lost a component
 };
 
+// Whether the family's components carry a residual SD sigma_k (gaussian; not poisson).
+bool mixture_has_sigma(const std::string& family);
+
 // Throws InvalidArgument naming the option (family, encoder, n_components, n_starts, max_iter, tol).
 void validate_mixture_options(const MixtureOptions& options, bool have_start);
 

@@ -57,7 +57,7 @@ MixtureBootstrap bootstrap_mixture(const DataView& data, const MixtureOptions& o
   const int m1 = data.m + 1, q = data.p + 1;
   const std::size_t P = static_cast<std::size_t>(K) * q * m1, G = static_cast<std::size_t>(K) * m1;
   const auto B = static_cast<std::size_t>(n_bootstraps);
-  const std::size_t S = options.family == "gaussian" ? static_cast<std::size_t>(K) : 0;  // sigmas per replicate
+  const std::size_t S = mixture_has_sigma(options.family) ? static_cast<std::size_t>(K) : 0;  // sigmas per replicate
   const double nan = std::numeric_limits<double>::quiet_NaN();
 
   MixtureBootstrap out;
